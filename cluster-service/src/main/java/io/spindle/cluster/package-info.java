@@ -1,0 +1,4 @@
+/**
+ * The broker state machine hosted as an Aeron {@code ClusteredService}, and the node launcher.
+ */
+package io.spindle.cluster;
