@@ -1,0 +1,752 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.log;
+
+import io.spindle.codecs.batch.RecordBatch;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Settings of one partition log, per topic, with Kafka's topic-config names and Spindle's defaults.
+ * <p>
+ * A fluent context: defaults come from {@link Configuration} (system properties {@code spindle.log.<key>}, else
+ * the {@code _DEFAULT} constants), per-topic values arrive as strings through {@link #set(String, String)}, and
+ * {@link #conclude()} validates the combination and freezes the instance, after which it is immutable and safe
+ * to share between threads. {@link PartitionLog#open} concludes the config it is given.
+ * <table>
+ *     <caption>Topic configs</caption>
+ *     <tr><th>key</th><th>default</th><th>meaning</th></tr>
+ *     <tr><td>segment.bytes</td><td>128m</td><td>roll when the active segment would exceed this; also the size
+ *     each active segment file is preallocated (sparse) and mapped at, so at most 2g - 1</td></tr>
+ *     <tr><td>segment.ms</td><td>7d</td><td>roll when the active segment's first append is this old</td></tr>
+ *     <tr><td>index.interval.bytes</td><td>4k</td><td>bytes of batches between offset/time index entries</td></tr>
+ *     <tr><td>retention.ms</td><td>7d</td><td>delete sealed segments whose largest timestamp is older; -1 keeps
+ *     them forever</td></tr>
+ *     <tr><td>retention.bytes</td><td>-1</td><td>delete the oldest sealed segments while the partition stays at
+ *     least this big without them; -1 has no limit</td></tr>
+ *     <tr><td>max.message.bytes</td><td>1m</td><td>largest batch accepted, at most segment.bytes</td></tr>
+ *     <tr><td>flush.policy</td><td>never</td><td>never, interval or every_batch; see {@link FlushPolicy}</td></tr>
+ *     <tr><td>flush.ms</td><td>1s</td><td>interval between forces for the interval policy</td></tr>
+ *     <tr><td>file.delete.delay.ms</td><td>1min</td><td>how long a deleted or truncated-away segment stays
+ *     mapped for readers that may still be on it before it is unmapped</td></tr>
+ * </table>
+ * Sizes take a {@code k}, {@code m} or {@code g} suffix (powers of 1024) and durations {@code ms}, {@code s},
+ * {@code m}/{@code min}, {@code h} or {@code d}; a bare number is bytes or milliseconds, as in Kafka.
+ */
+public final class LogConfig
+{
+    /**
+     * Topic-config key for the segment size in bytes.
+     */
+    public static final String SEGMENT_BYTES = "segment.bytes";
+
+    /**
+     * Topic-config key for the segment age that forces a roll.
+     */
+    public static final String SEGMENT_MS = "segment.ms";
+
+    /**
+     * Topic-config key for the bytes between index entries.
+     */
+    public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
+
+    /**
+     * Topic-config key for time-based retention.
+     */
+    public static final String RETENTION_MS = "retention.ms";
+
+    /**
+     * Topic-config key for size-based retention.
+     */
+    public static final String RETENTION_BYTES = "retention.bytes";
+
+    /**
+     * Topic-config key for the largest batch accepted.
+     */
+    public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
+
+    /**
+     * Topic-config key for the {@link FlushPolicy}.
+     */
+    public static final String FLUSH_POLICY = "flush.policy";
+
+    /**
+     * Topic-config key for the interval of the {@link FlushPolicy#INTERVAL} policy.
+     */
+    public static final String FLUSH_MS = "flush.ms";
+
+    /**
+     * Topic-config key for how long removed segments stay mapped before they are unmapped.
+     */
+    public static final String FILE_DELETE_DELAY_MS = "file.delete.delay.ms";
+
+    /**
+     * Value of {@link #RETENTION_MS} and {@link #RETENTION_BYTES} meaning no limit.
+     */
+    public static final long UNLIMITED = -1;
+
+    /**
+     * Smallest segment size accepted: one batch header.
+     */
+    public static final int SEGMENT_BYTES_MIN = RecordBatch.HEADER_LENGTH;
+
+    /**
+     * Every key this class understands, in table order.
+     */
+    private static final String[] KEYS =
+    {
+        SEGMENT_BYTES, SEGMENT_MS, INDEX_INTERVAL_BYTES, RETENTION_MS, RETENTION_BYTES, MAX_MESSAGE_BYTES,
+        FLUSH_POLICY, FLUSH_MS, FILE_DELETE_DELAY_MS
+    };
+
+    /**
+     * Broker-wide defaults: system property names, default values and readers.
+     */
+    public static final class Configuration
+    {
+        /**
+         * Prefix of the system properties that override the defaults, followed by the topic-config key.
+         */
+        public static final String PROPERTY_PREFIX = "spindle.log.";
+
+        /**
+         * Default segment size, 128 MiB: an eighth of Kafka's 1 GiB so that recovery after an unclean shutdown
+         * (which scans at most the active segment) and retention granularity stay small.
+         */
+        public static final int SEGMENT_BYTES_DEFAULT = 128 * 1024 * 1024;
+
+        /**
+         * Default segment age before a roll, 7 days, as Kafka.
+         */
+        public static final long SEGMENT_MS_DEFAULT = 7L * 24 * 60 * 60 * 1000;
+
+        /**
+         * Default bytes between index entries, 4 KiB, as Kafka.
+         */
+        public static final int INDEX_INTERVAL_BYTES_DEFAULT = 4096;
+
+        /**
+         * Default time-based retention, 7 days, as Kafka.
+         */
+        public static final long RETENTION_MS_DEFAULT = 7L * 24 * 60 * 60 * 1000;
+
+        /**
+         * Default size-based retention: unlimited, as Kafka.
+         */
+        public static final long RETENTION_BYTES_DEFAULT = UNLIMITED;
+
+        /**
+         * Default largest batch, 1 MiB.
+         */
+        public static final int MAX_MESSAGE_BYTES_DEFAULT = 1024 * 1024;
+
+        /**
+         * Default flush policy: leave write-back to the OS, as Kafka.
+         */
+        public static final FlushPolicy FLUSH_POLICY_DEFAULT = FlushPolicy.NEVER;
+
+        /**
+         * Default interval for {@link FlushPolicy#INTERVAL}, 1 s.
+         */
+        public static final long FLUSH_MS_DEFAULT = 1000;
+
+        /**
+         * Default delay before a removed segment is unmapped and its files deleted, 60 s, as Kafka.
+         */
+        public static final long FILE_DELETE_DELAY_MS_DEFAULT = 60_000;
+
+        private Configuration()
+        {
+        }
+
+        /**
+         * The default for a key: the system property {@code spindle.log.<key>} if set, else the built-in default.
+         *
+         * @param key topic-config key.
+         * @return the default as a string.
+         * @throws IllegalArgumentException if the key is not a log config key.
+         */
+        public static String defaultValue(final String key)
+        {
+            final String builtIn;
+            switch (key)
+            {
+                case SEGMENT_BYTES: builtIn = Integer.toString(SEGMENT_BYTES_DEFAULT); break;
+                case SEGMENT_MS: builtIn = Long.toString(SEGMENT_MS_DEFAULT); break;
+                case INDEX_INTERVAL_BYTES: builtIn = Integer.toString(INDEX_INTERVAL_BYTES_DEFAULT); break;
+                case RETENTION_MS: builtIn = Long.toString(RETENTION_MS_DEFAULT); break;
+                case RETENTION_BYTES: builtIn = Long.toString(RETENTION_BYTES_DEFAULT); break;
+                case MAX_MESSAGE_BYTES: builtIn = Integer.toString(MAX_MESSAGE_BYTES_DEFAULT); break;
+                case FLUSH_POLICY: builtIn = FLUSH_POLICY_DEFAULT.name().toLowerCase(Locale.ROOT); break;
+                case FLUSH_MS: builtIn = Long.toString(FLUSH_MS_DEFAULT); break;
+                case FILE_DELETE_DELAY_MS: builtIn = Long.toString(FILE_DELETE_DELAY_MS_DEFAULT); break;
+                default: throw unknownKey(key);
+            }
+
+            return System.getProperty(PROPERTY_PREFIX + key, builtIn);
+        }
+    }
+
+    private int segmentBytes;
+    private long segmentMs;
+    private int indexIntervalBytes;
+    private long retentionMs;
+    private long retentionBytes;
+    private int maxMessageBytes;
+    private FlushPolicy flushPolicy;
+    private long flushMs;
+    private long fileDeleteDelayMs;
+    private boolean isConcluded;
+
+    /**
+     * A config holding the defaults of {@link Configuration}, including any {@code spindle.log.*} overrides.
+     *
+     * @throws IllegalArgumentException if a {@code spindle.log.*} system property has a bad value.
+     */
+    public LogConfig()
+    {
+        for (final String key : KEYS)
+        {
+            try
+            {
+                set(key, Configuration.defaultValue(key));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException(
+                    "system property " + Configuration.PROPERTY_PREFIX + key + ": " + ex.getMessage(), ex);
+            }
+        }
+    }
+
+    /**
+     * A config from per-topic key/values over the defaults.
+     *
+     * @param topicConfigs keys and values, all of which must be log config keys; see {@link #isLogConfig(String)}.
+     * @return a concluded config.
+     * @throws IllegalArgumentException naming the key and value if a key is unknown or a value is bad.
+     */
+    public static LogConfig fromMap(final Map<String, String> topicConfigs)
+    {
+        final LogConfig config = new LogConfig();
+        for (final Map.Entry<String, String> entry : topicConfigs.entrySet())
+        {
+            config.set(entry.getKey(), entry.getValue());
+        }
+
+        return config.conclude();
+    }
+
+    /**
+     * Whether a topic-config key is one of the log's, so a host can route the rest elsewhere.
+     *
+     * @param key topic-config key.
+     * @return true if {@link #set(String, String)} understands it.
+     */
+    public static boolean isLogConfig(final String key)
+    {
+        for (final String k : KEYS)
+        {
+            if (k.equals(key))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /**
+     * A new, unconcluded config with the same values, to derive an altered config from.
+     *
+     * @return the copy.
+     */
+    public LogConfig copy()
+    {
+        final LogConfig copy = new LogConfig();
+        copy.segmentBytes = segmentBytes;
+        copy.segmentMs = segmentMs;
+        copy.indexIntervalBytes = indexIntervalBytes;
+        copy.retentionMs = retentionMs;
+        copy.retentionBytes = retentionBytes;
+        copy.maxMessageBytes = maxMessageBytes;
+        copy.flushPolicy = flushPolicy;
+        copy.flushMs = flushMs;
+        copy.fileDeleteDelayMs = fileDeleteDelayMs;
+        return copy;
+    }
+
+    /**
+     * Set one value from its topic-config string form.
+     *
+     * @param key   topic-config key, e.g. {@code segment.bytes}.
+     * @param value e.g. {@code 64m}, {@code 7d}, {@code -1} or {@code every_batch}.
+     * @return this for a fluent API.
+     * @throws IllegalArgumentException naming the key and value if the key is unknown or the value is bad.
+     * @throws IllegalStateException    if the config has been concluded.
+     */
+    public LogConfig set(final String key, final String value)
+    {
+        if (null == value)
+        {
+            throw new IllegalArgumentException(key + " has no value");
+        }
+
+        switch (key)
+        {
+            case SEGMENT_BYTES: return segmentBytes(parseIntSize(key, value));
+            case SEGMENT_MS: return segmentMs(parseDurationMs(key, value));
+            case INDEX_INTERVAL_BYTES: return indexIntervalBytes(parseIntSize(key, value));
+            case RETENTION_MS: return retentionMs(parseDurationMs(key, value));
+            case RETENTION_BYTES: return retentionBytes(parseSize(key, value));
+            case MAX_MESSAGE_BYTES: return maxMessageBytes(parseIntSize(key, value));
+            case FLUSH_POLICY: return flushPolicy(FlushPolicy.parse(value));
+            case FLUSH_MS: return flushMs(parseDurationMs(key, value));
+            case FILE_DELETE_DELAY_MS: return fileDeleteDelayMs(parseDurationMs(key, value));
+            default: throw unknownKey(key);
+        }
+    }
+
+    /**
+     * Validate the combination of values and freeze the config.
+     *
+     * @return this, now immutable.
+     * @throws IllegalArgumentException naming the key and value of the first bad setting.
+     */
+    public LogConfig conclude()
+    {
+        if (isConcluded)
+        {
+            return this;
+        }
+
+        if (segmentBytes < SEGMENT_BYTES_MIN)
+        {
+            throw bad(SEGMENT_BYTES, segmentBytes, "must be at least " + SEGMENT_BYTES_MIN);
+        }
+        if (segmentMs < 1)
+        {
+            throw bad(SEGMENT_MS, segmentMs, "must be at least 1ms");
+        }
+        if (indexIntervalBytes < 0)
+        {
+            throw bad(INDEX_INTERVAL_BYTES, indexIntervalBytes, "must not be negative");
+        }
+        if (retentionMs < UNLIMITED)
+        {
+            throw bad(RETENTION_MS, retentionMs, "must be -1 (unlimited) or at least 0");
+        }
+        if (retentionBytes < UNLIMITED)
+        {
+            throw bad(RETENTION_BYTES, retentionBytes, "must be -1 (unlimited) or at least 0");
+        }
+        if (maxMessageBytes < RecordBatch.HEADER_LENGTH)
+        {
+            throw bad(MAX_MESSAGE_BYTES, maxMessageBytes, "must be at least " + RecordBatch.HEADER_LENGTH);
+        }
+        if (maxMessageBytes > segmentBytes)
+        {
+            throw bad(MAX_MESSAGE_BYTES, maxMessageBytes, "must not exceed segment.bytes=" + segmentBytes);
+        }
+        if (flushMs < 1)
+        {
+            throw bad(FLUSH_MS, flushMs, "must be at least 1ms");
+        }
+        if (fileDeleteDelayMs < 0)
+        {
+            throw bad(FILE_DELETE_DELAY_MS, fileDeleteDelayMs, "must not be negative");
+        }
+
+        isConcluded = true;
+        return this;
+    }
+
+    /**
+     * Whether {@link #conclude()} has frozen this config.
+     *
+     * @return true once concluded.
+     */
+    public boolean isConcluded()
+    {
+        return isConcluded;
+    }
+
+    /**
+     * The effective values as topic-config key/value strings, in table order, for describing a topic.
+     *
+     * @return a new map of key to value.
+     */
+    public Map<String, String> toMap()
+    {
+        final Map<String, String> map = new LinkedHashMap<>();
+        map.put(SEGMENT_BYTES, Integer.toString(segmentBytes));
+        map.put(SEGMENT_MS, Long.toString(segmentMs));
+        map.put(INDEX_INTERVAL_BYTES, Integer.toString(indexIntervalBytes));
+        map.put(RETENTION_MS, Long.toString(retentionMs));
+        map.put(RETENTION_BYTES, Long.toString(retentionBytes));
+        map.put(MAX_MESSAGE_BYTES, Integer.toString(maxMessageBytes));
+        map.put(FLUSH_POLICY, flushPolicy.name().toLowerCase(Locale.ROOT));
+        map.put(FLUSH_MS, Long.toString(flushMs));
+        map.put(FILE_DELETE_DELAY_MS, Long.toString(fileDeleteDelayMs));
+        return map;
+    }
+
+    /**
+     * Segment size in bytes at which the active segment rolls.
+     *
+     * @return segment size in bytes.
+     */
+    public int segmentBytes()
+    {
+        return segmentBytes;
+    }
+
+    /**
+     * Set the segment size in bytes at which the active segment rolls.
+     *
+     * @param segmentBytes segment size in bytes, {@link #SEGMENT_BYTES_MIN} to {@link Integer#MAX_VALUE}.
+     * @return this for a fluent API.
+     */
+    public LogConfig segmentBytes(final int segmentBytes)
+    {
+        checkNotConcluded();
+        this.segmentBytes = segmentBytes;
+        return this;
+    }
+
+    /**
+     * Age in milliseconds of the active segment's first append at which it rolls.
+     *
+     * @return segment age limit in milliseconds.
+     */
+    public long segmentMs()
+    {
+        return segmentMs;
+    }
+
+    /**
+     * Set the age in milliseconds of the active segment's first append at which it rolls.
+     *
+     * @param segmentMs segment age limit in milliseconds, at least 1.
+     * @return this for a fluent API.
+     */
+    public LogConfig segmentMs(final long segmentMs)
+    {
+        checkNotConcluded();
+        this.segmentMs = segmentMs;
+        return this;
+    }
+
+    /**
+     * Bytes of batches between entries of the offset and time indexes.
+     *
+     * @return index interval in bytes.
+     */
+    public int indexIntervalBytes()
+    {
+        return indexIntervalBytes;
+    }
+
+    /**
+     * Set the bytes of batches between entries of the offset and time indexes; 0 indexes every batch.
+     *
+     * @param indexIntervalBytes index interval in bytes, at least 0.
+     * @return this for a fluent API.
+     */
+    public LogConfig indexIntervalBytes(final int indexIntervalBytes)
+    {
+        checkNotConcluded();
+        this.indexIntervalBytes = indexIntervalBytes;
+        return this;
+    }
+
+    /**
+     * Age in milliseconds of a sealed segment's largest timestamp after which it is deleted, or -1.
+     *
+     * @return retention in milliseconds, or {@link #UNLIMITED}.
+     */
+    public long retentionMs()
+    {
+        return retentionMs;
+    }
+
+    /**
+     * Set the age in milliseconds of a sealed segment's largest timestamp after which it is deleted.
+     *
+     * @param retentionMs retention in milliseconds, or {@link #UNLIMITED}.
+     * @return this for a fluent API.
+     */
+    public LogConfig retentionMs(final long retentionMs)
+    {
+        checkNotConcluded();
+        this.retentionMs = retentionMs;
+        return this;
+    }
+
+    /**
+     * Partition size in bytes the oldest segments are deleted down to, or -1.
+     *
+     * @return retention in bytes, or {@link #UNLIMITED}.
+     */
+    public long retentionBytes()
+    {
+        return retentionBytes;
+    }
+
+    /**
+     * Set the partition size in bytes the oldest segments are deleted down to.
+     *
+     * @param retentionBytes retention in bytes, or {@link #UNLIMITED}.
+     * @return this for a fluent API.
+     */
+    public LogConfig retentionBytes(final long retentionBytes)
+    {
+        checkNotConcluded();
+        this.retentionBytes = retentionBytes;
+        return this;
+    }
+
+    /**
+     * Largest batch in bytes that append accepts.
+     *
+     * @return maximum batch length in bytes.
+     */
+    public int maxMessageBytes()
+    {
+        return maxMessageBytes;
+    }
+
+    /**
+     * Set the largest batch in bytes that append accepts.
+     *
+     * @param maxMessageBytes maximum batch length in bytes, from the header length to segment.bytes.
+     * @return this for a fluent API.
+     */
+    public LogConfig maxMessageBytes(final int maxMessageBytes)
+    {
+        checkNotConcluded();
+        this.maxMessageBytes = maxMessageBytes;
+        return this;
+    }
+
+    /**
+     * When segments are forced to the device.
+     *
+     * @return the flush policy.
+     */
+    public FlushPolicy flushPolicy()
+    {
+        return flushPolicy;
+    }
+
+    /**
+     * Set when segments are forced to the device.
+     *
+     * @param flushPolicy the flush policy.
+     * @return this for a fluent API.
+     */
+    public LogConfig flushPolicy(final FlushPolicy flushPolicy)
+    {
+        checkNotConcluded();
+        this.flushPolicy = java.util.Objects.requireNonNull(flushPolicy, FLUSH_POLICY);
+        return this;
+    }
+
+    /**
+     * Interval in milliseconds between forces under {@link FlushPolicy#INTERVAL}.
+     *
+     * @return flush interval in milliseconds.
+     */
+    public long flushMs()
+    {
+        return flushMs;
+    }
+
+    /**
+     * Set the interval in milliseconds between forces under {@link FlushPolicy#INTERVAL}.
+     *
+     * @param flushMs flush interval in milliseconds, at least 1.
+     * @return this for a fluent API.
+     */
+    public LogConfig flushMs(final long flushMs)
+    {
+        checkNotConcluded();
+        this.flushMs = flushMs;
+        return this;
+    }
+
+    /**
+     * Milliseconds a removed segment stays mapped for in-flight readers before it is unmapped and deleted.
+     *
+     * @return delay in milliseconds.
+     */
+    public long fileDeleteDelayMs()
+    {
+        return fileDeleteDelayMs;
+    }
+
+    /**
+     * Set the milliseconds a removed segment stays mapped for in-flight readers before it is unmapped.
+     *
+     * @param fileDeleteDelayMs delay in milliseconds, at least 0.
+     * @return this for a fluent API.
+     */
+    public LogConfig fileDeleteDelayMs(final long fileDeleteDelayMs)
+    {
+        checkNotConcluded();
+        this.fileDeleteDelayMs = fileDeleteDelayMs;
+        return this;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String toString()
+    {
+        return "LogConfig" + toMap();
+    }
+
+    /**
+     * Parse a size in bytes: digits with an optional {@code k}, {@code m} or {@code g} suffix (powers of 1024,
+     * an optional trailing {@code b} or {@code ib} accepted), or {@code -1}.
+     *
+     * @param key   the value is for, used in the error message.
+     * @param value to parse.
+     * @return the size in bytes.
+     * @throws IllegalArgumentException naming key and value if the value is not a size.
+     */
+    public static long parseSize(final String key, final String value)
+    {
+        final String s = value.trim().toLowerCase(Locale.ROOT);
+        int end = s.length();
+        if (end > 0 && s.charAt(end - 1) == 'b')
+        {
+            end--;
+            if (end > 0 && s.charAt(end - 1) == 'i')
+            {
+                end--;
+            }
+        }
+
+        long multiplier = 1;
+        if (end > 0)
+        {
+            switch (s.charAt(end - 1))
+            {
+                case 'k': multiplier = 1024L; end--; break;
+                case 'm': multiplier = 1024L * 1024; end--; break;
+                case 'g': multiplier = 1024L * 1024 * 1024; end--; break;
+                case 't': multiplier = 1024L * 1024 * 1024 * 1024; end--; break;
+                default: break;
+            }
+        }
+
+        final long number = parseNumber(key, value, s.substring(0, end).trim(), "a size such as 4096, 64k or 128m");
+        if (number < 0 && (number != UNLIMITED || multiplier != 1))
+        {
+            throw bad(key, value, "a size must be -1 or at least 0");
+        }
+
+        try
+        {
+            return Math.multiplyExact(number, multiplier);
+        }
+        catch (final ArithmeticException ex)
+        {
+            throw bad(key, value, "size overflows a 64-bit number of bytes");
+        }
+    }
+
+    /**
+     * Parse a duration in milliseconds: digits with an optional {@code ms}, {@code s}, {@code m}/{@code min},
+     * {@code h} or {@code d} suffix (bare digits are milliseconds), or {@code -1}.
+     *
+     * @param key   the value is for, used in the error message.
+     * @param value to parse.
+     * @return the duration in milliseconds.
+     * @throws IllegalArgumentException naming key and value if the value is not a duration.
+     */
+    public static long parseDurationMs(final String key, final String value)
+    {
+        final String s = value.trim().toLowerCase(Locale.ROOT);
+        int digitsEnd = s.length();
+        while (digitsEnd > 0 && Character.isLetter(s.charAt(digitsEnd - 1)))
+        {
+            digitsEnd--;
+        }
+
+        final String unit = s.substring(digitsEnd);
+        final long multiplier;
+        switch (unit)
+        {
+            case "":
+            case "ms": multiplier = 1; break;
+            case "s": multiplier = 1000; break;
+            case "m":
+            case "min": multiplier = 60_000; break;
+            case "h": multiplier = 3_600_000; break;
+            case "d": multiplier = 86_400_000; break;
+            default: throw bad(key, value, "unknown duration unit '" + unit + "', use ms, s, m, h or d");
+        }
+
+        final long number = parseNumber(key, value, s.substring(0, digitsEnd).trim(), "a duration such as 500ms or 7d");
+        if (number < 0 && (number != UNLIMITED || multiplier != 1))
+        {
+            throw bad(key, value, "a duration must be -1 or at least 0");
+        }
+
+        try
+        {
+            return Math.multiplyExact(number, multiplier);
+        }
+        catch (final ArithmeticException ex)
+        {
+            throw bad(key, value, "duration overflows a 64-bit number of milliseconds");
+        }
+    }
+
+    private static int parseIntSize(final String key, final String value)
+    {
+        final long size = parseSize(key, value);
+        if (size > Integer.MAX_VALUE)
+        {
+            throw bad(key, value, "must be at most " + Integer.MAX_VALUE + " bytes (2g - 1)");
+        }
+
+        return (int)size;
+    }
+
+    private static long parseNumber(final String key, final String value, final String digits, final String expected)
+    {
+        try
+        {
+            return Long.parseLong(digits);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw bad(key, value, "expected " + expected);
+        }
+    }
+
+    private void checkNotConcluded()
+    {
+        if (isConcluded)
+        {
+            throw new IllegalStateException("LogConfig is concluded and immutable; use copy()");
+        }
+    }
+
+    private static IllegalArgumentException bad(final String key, final Object value, final String reason)
+    {
+        return new IllegalArgumentException("invalid " + key + "=" + value + ": " + reason);
+    }
+
+    private static IllegalArgumentException unknownKey(final String key)
+    {
+        return new IllegalArgumentException("unknown log config '" + key + "', expected one of " +
+            String.join(", ", KEYS));
+    }
+}

@@ -1,0 +1,251 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.log;
+
+import org.agrona.IoUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+
+/**
+ * A memory-mapped file of fixed-size index entries with a published entry count, the base of
+ * {@link OffsetIndex} and {@link TimeIndex}.
+ * <p>
+ * <b>Threading:</b> one writer (the log's appender) appends, truncates, trims and closes; any number of reader
+ * threads call {@link #entryCountAcquire()} and then read entries below that count. An entry's bytes are written
+ * before the count that covers it is published with a release store, so a reader that acquires the count sees
+ * complete entries. Entries are never changed once published, except by truncation, which the log documents as
+ * not safe against concurrent readers above the truncation point.
+ * <p>
+ * A writable index file is preallocated (sparse) to its capacity and mapped whole; unused entries read as zero.
+ * {@link #trim()} shrinks the file to the entries in use when its segment is sealed or closed, so a sealed index
+ * file's length says how many entries it has. The mapping is not shrunk: nothing reads past the count.
+ */
+abstract class MappedIndex
+{
+    private static final VarHandle ENTRY_COUNT_VH;
+
+    static
+    {
+        try
+        {
+            ENTRY_COUNT_VH = MethodHandles.lookup().findVarHandle(MappedIndex.class, "entryCount", int.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    final File file;
+    final int entryLength;
+    final UnsafeBuffer buffer = new UnsafeBuffer();
+    private final RandomAccessFile randomAccessFile;
+    private final FileChannel channel;
+    private final MappedByteBuffer mappedBuffer;
+    private final int capacityEntries;
+    private int entryCount;
+    private int flushedEntryCount;
+
+    MappedIndex(final File file, final int entryLength, final int capacityEntries, final boolean preallocate)
+    {
+        this.file = file;
+        this.entryLength = entryLength;
+
+        RandomAccessFile raf = null;
+        try
+        {
+            raf = new RandomAccessFile(file, "rw");
+            final long fileLength = raf.length();
+            final long mappedLength;
+            if (preallocate)
+            {
+                mappedLength = Math.max(fileLength - fileLength % entryLength, (long)capacityEntries * entryLength);
+                if (fileLength < mappedLength)
+                {
+                    raf.setLength(mappedLength);
+                }
+            }
+            else
+            {
+                mappedLength = fileLength - fileLength % entryLength;
+            }
+
+            if (mappedLength > Integer.MAX_VALUE)
+            {
+                throw new IOException("index file too large to map: " + file + " length=" + mappedLength);
+            }
+
+            this.randomAccessFile = raf;
+            this.channel = raf.getChannel();
+            this.capacityEntries = (int)(mappedLength / entryLength);
+            this.mappedBuffer = channel.map(FileChannel.MapMode.READ_WRITE, 0, mappedLength);
+            this.buffer.wrap(mappedBuffer);
+        }
+        catch (final IOException ex)
+        {
+            closeQuietly(raf);
+            throw new UncheckedIOException("failed to open index " + file, ex);
+        }
+    }
+
+    /**
+     * Entries in use, as last written by the writer thread; for the writer only.
+     *
+     * @return the entry count.
+     */
+    final int entryCount()
+    {
+        return entryCount;
+    }
+
+    /**
+     * Entries in use, with acquire semantics; readers read only entries below this count.
+     *
+     * @return the published entry count.
+     */
+    final int entryCountAcquire()
+    {
+        return (int)ENTRY_COUNT_VH.getAcquire(this);
+    }
+
+    /**
+     * Entries the mapping can hold.
+     *
+     * @return capacity in entries.
+     */
+    final int capacityEntries()
+    {
+        return capacityEntries;
+    }
+
+    /**
+     * Whether no further entry fits.
+     *
+     * @return true when full.
+     */
+    final boolean isFull()
+    {
+        return entryCount >= capacityEntries;
+    }
+
+    /**
+     * Publish a new entry count after the entries below it have been written.
+     *
+     * @param count of entries now in use.
+     */
+    final void publishEntryCount(final int count)
+    {
+        entryCount = count;
+        ENTRY_COUNT_VH.setRelease(this, count);
+    }
+
+    /**
+     * Discard entries from {@code newCount} on and zero their bytes.
+     *
+     * @param newCount entries to keep.
+     */
+    final void truncateToEntries(final int newCount)
+    {
+        final int oldCount = entryCount;
+        if (newCount < oldCount)
+        {
+            publishEntryCount(newCount);
+            buffer.setMemory(newCount * entryLength, (oldCount - newCount) * entryLength, (byte)0);
+            flushedEntryCount = Math.min(flushedEntryCount, newCount);
+        }
+    }
+
+    /**
+     * Force entries written since the last force to the device.
+     */
+    final void force()
+    {
+        final int count = entryCount;
+        if (count > flushedEntryCount)
+        {
+            final int from = flushedEntryCount * entryLength;
+            mappedBuffer.force(from, count * entryLength - from);
+            flushedEntryCount = count;
+        }
+    }
+
+    /**
+     * Force the zeroed bytes of truncated entries, so truncation survives a power loss.
+     *
+     * @param fromEntry first zeroed entry.
+     * @param toEntry   end of the zeroed entries, exclusive.
+     */
+    final void forceRange(final int fromEntry, final int toEntry)
+    {
+        if (toEntry > fromEntry)
+        {
+            mappedBuffer.force(fromEntry * entryLength, (toEntry - fromEntry) * entryLength);
+        }
+    }
+
+    /**
+     * Shrink the file to the entries in use; the mapping is kept.
+     */
+    final void trim()
+    {
+        try
+        {
+            channel.truncate((long)entryCount * entryLength);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("failed to trim index " + file, ex);
+        }
+    }
+
+    /**
+     * Unmap and close; only when no reader can be on this index any more.
+     */
+    final void close()
+    {
+        IoUtil.unmap(mappedBuffer);
+        buffer.wrap(0, 0);
+        closeQuietly(randomAccessFile);
+    }
+
+    /**
+     * Length of the index file on disk.
+     *
+     * @return file length in bytes.
+     */
+    final long fileLength()
+    {
+        try
+        {
+            return channel.size();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    static void closeQuietly(final AutoCloseable closeable)
+    {
+        if (null != closeable)
+        {
+            try
+            {
+                closeable.close();
+            }
+            catch (final Exception ignore)
+            {
+                // nothing more to do when closing a file fails: its data is already in the page cache
+            }
+        }
+    }
+}

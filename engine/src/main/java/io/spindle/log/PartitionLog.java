@@ -1,0 +1,1259 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.log;
+
+import io.spindle.codecs.batch.BatchError;
+import io.spindle.codecs.batch.RecordBatch;
+import io.spindle.codecs.batch.RecordBatchValidator;
+import io.spindle.codecs.protocol.ErrorCode;
+import org.agrona.DirectBuffer;
+import org.agrona.IoUtil;
+
+import java.io.File;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static io.spindle.codecs.batch.RecordBatch.BASE_OFFSET_OFFSET;
+import static io.spindle.codecs.batch.RecordBatch.BATCH_LENGTH_OFFSET;
+import static io.spindle.codecs.batch.RecordBatch.HEADER_LENGTH;
+import static io.spindle.codecs.batch.RecordBatch.LAST_OFFSET_DELTA_OFFSET;
+import static io.spindle.codecs.batch.RecordBatch.MAX_TIMESTAMP_OFFSET;
+
+/**
+ * The log of one partition: an ordered, append-only sequence of record batches with offsets, stored as
+ * memory-mapped segment files with sparse offset and time indexes, recovered on open and trimmed by retention.
+ * <p>
+ * Directory layout, one directory per partition:
+ * <pre>
+ *   partition-dir/
+ *     00000000000000000000.log        batches with offsets from 0          (sealed: trimmed to its data)
+ *     00000000000000000000.index      offset -> position, sparse           (see OffsetIndex)
+ *     00000000000000000000.timeindex  timestamp -> offset, sparse          (see TimeIndex)
+ *     00000000000000001234.log        active segment, base offset 1234     (preallocated, mapped read-write)
+ *     00000000000000001234.index
+ *     00000000000000001234.timeindex
+ *     recovery-point                  offset below which data was forced   (see RecoveryPointFile)
+ * </pre>
+ * <b>Appending.</b> {@link #append} validates a batch in the codecs format (CRC32C, lengths, counts, records),
+ * rejects it with {@link #CORRUPT_MESSAGE} or {@link #RECORD_TOO_LARGE} leaving the log unchanged, rolls to a new
+ * segment at {@code segment.bytes} or {@code segment.ms}, copies the batch to the end of the active segment's
+ * mapped memory, writes its base offset (and optionally partition leader epoch) in place, adds an index entry every
+ * {@code index.interval.bytes}, and returns the base offset. Nothing is allocated per append.
+ * <p>
+ * <b>Threading and memory ordering.</b> Exactly one thread, the writer, calls every method that changes the log:
+ * {@link #append}, {@link #highWaterMark(long)}, {@link #roll}, {@link #flush}, {@link #doWork},
+ * {@link #deleteExpiredSegments}, {@link #truncateTo}, {@link #truncateFullyAndStartAt}, {@link #config(LogConfig)}
+ * and {@link #close()}. Any number of reader threads (the fetch server) may concurrently call {@link #read},
+ * {@link #offsetForTimestamp}, {@link #logStartOffset()}, {@link #logEndOffset()}, {@link #highWaterMark()},
+ * {@link #sizeInBytes()} and {@link #segmentCount()}, without locks:
+ * <ul>
+ *     <li>the writer copies a batch's bytes into the segment, then publishes, each with a release store: index
+ *     entries (entry count), the segment's size, the log end offset; the host later publishes the high-water mark
+ *     the same way;</li>
+ *     <li>a reader acquire-loads the high-water mark, then the segment's size, and reads only whole batches below
+ *     both, so it never sees a partial batch or one beyond the high-water mark;</li>
+ *     <li>the segment list is a copy-on-write array published through a volatile field on roll, retention and
+ *     truncation; the log start offset is raised before the array drops segments.</li>
+ * </ul>
+ * <b>Unmapping.</b> A reader may still be inside a segment that retention or truncation just removed, and Java
+ * crashes (SIGSEGV) on access to an explicitly unmapped buffer. So a removed segment is flagged deleted (a reader
+ * that notices answers {@link #OFFSET_OUT_OF_RANGE}), its files are unlinked at once (POSIX keeps the mapped pages
+ * alive), and it is unmapped only {@code file.delete.delay.ms} later (60 s by default), on the writer thread in
+ * {@link #doWork} or {@link #deleteExpiredSegments} - the linger Aeron gives log buffers. A reader must therefore
+ * finish with a {@link LogReadResult} view within that delay. {@link #close()} unmaps everything at once: stop
+ * readers first.
+ * <p>
+ * <b>Truncation</b> ({@link #truncateTo}) lowers the high-water mark and log end first, then zeroes the discarded
+ * bytes in place; a reader concurrently reading the discarded range may see them change, so the host truncates
+ * only when no fetch above the target offset is in flight (replicas truncate on leader change or restart, before
+ * they serve).
+ * <p>
+ * <b>Durability and recovery.</b> See {@link FlushPolicy}. On {@link #open}, sealed segments are trusted (they were
+ * forced when they rolled, or survived a process crash in the page cache) and only their tail after the last index
+ * entry is checked; the active segment is scanned from the last index entry at or below the recovery point (the
+ * whole segment if there is no recovery point, or the index is missing or inconsistent), validating every batch by
+ * length, offset sequence and CRC32C; the first invalid batch and everything after it is cut, the indexes are
+ * rebuilt, and {@link #recoveryReport()} says how many batches and bytes were cut. A clean {@link #close()} forces
+ * everything and records the recovery point at the log end, so the next open scans only from the last index entry.
+ * <p>
+ * <b>Time</b> is always passed in by the host ({@code nowMs}); the log never reads a clock, so the clustered host
+ * makes the same roll and retention decisions on every member.
+ */
+public final class PartitionLog implements AutoCloseable
+{
+    /**
+     * No offset: returned by {@link #offsetForTimestamp} when no batch qualifies.
+     */
+    public static final long NULL_OFFSET = -1;
+
+    /**
+     * Append rejected: the batch failed validation ({@link ErrorCode#CORRUPT_MESSAGE}); see
+     * {@link #lastAppendError()}.
+     */
+    public static final int CORRUPT_MESSAGE = -2;
+
+    /**
+     * Append rejected: the batch is larger than {@code max.message.bytes} ({@link ErrorCode#RECORD_TOO_LARGE}).
+     */
+    public static final int RECORD_TOO_LARGE = -3;
+
+    /**
+     * Read refused: the offset is below the log start or above the log end ({@link ErrorCode#OFFSET_OUT_OF_RANGE}).
+     */
+    public static final int OFFSET_OUT_OF_RANGE = -4;
+
+    /**
+     * Append failed on I/O; the log refuses further appends ({@link ErrorCode#KAFKA_STORAGE_ERROR}).
+     */
+    public static final int KAFKA_STORAGE_ERROR = -5;
+
+    private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+    private static final LogSegment[] NO_SEGMENTS = new LogSegment[0];
+    private static final VarHandle HIGH_WATER_MARK_VH;
+    private static final VarHandle LOG_END_OFFSET_VH;
+    private static final VarHandle LOG_START_OFFSET_VH;
+
+    static
+    {
+        try
+        {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            HIGH_WATER_MARK_VH = lookup.findVarHandle(PartitionLog.class, "highWaterMark", long.class);
+            LOG_END_OFFSET_VH = lookup.findVarHandle(PartitionLog.class, "logEndOffset", long.class);
+            LOG_START_OFFSET_VH = lookup.findVarHandle(PartitionLog.class, "logStartOffset", long.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    private final File directory;
+    private final RecordBatchValidator validator;
+    private final RecoveryPointFile recoveryPointFile;
+    private final ArrayDeque<LogSegment> lingeringSegments = new ArrayDeque<>();
+    private final RecoveryReport recoveryReport;
+
+    private volatile LogSegment[] segments;
+    private long logStartOffset;
+    private long logEndOffset;
+    private long highWaterMark;
+
+    private LogConfig config;
+    private LogSegment activeSegment;
+    private long recoveryPointOffset;
+    private long lastFlushMs;
+    private BatchError lastAppendError = BatchError.OK;
+    private Throwable storageError;
+    private boolean isClosed;
+
+    private PartitionLog(final File directory, final LogConfig config, final long nowMs)
+    {
+        this.directory = directory;
+        this.config = config;
+        IoUtil.ensureDirectoryExists(directory, "partition log");
+        this.recoveryPointFile = new RecoveryPointFile(directory, true);
+        this.validator = new RecordBatchValidator();
+
+        final List<RecoveryReport.SegmentRecovery> reports = new ArrayList<>();
+        final long storedRecoveryPoint = recoveryPointFile.read();
+        final ArrayList<LogSegment> opened = new ArrayList<>();
+        try
+        {
+            recoverSegments(listBaseOffsets(directory), storedRecoveryPoint, opened, reports);
+            if (opened.isEmpty())
+            {
+                opened.add(LogSegment.create(directory, 0, config.segmentBytes(), config.indexIntervalBytes()));
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            for (final LogSegment segment : opened)
+            {
+                segment.close();
+            }
+            recoveryPointFile.close();
+            validator.close();
+            throw ex;
+        }
+
+        final LogSegment[] recovered = opened.toArray(NO_SEGMENTS);
+        activeSegment = recovered[recovered.length - 1];
+        if (activeSegment.size() > 0)
+        {
+            activeSegment.rollStartMs(nowMs);
+        }
+
+        final long endOffset = activeSegment.nextOffset();
+        long recoveryPoint = NULL_OFFSET == storedRecoveryPoint ? recovered[0].baseOffset :
+            Math.min(storedRecoveryPoint, endOffset);
+        for (final LogSegment segment : recovered)
+        {
+            if (segment.nextOffset() <= recoveryPoint)
+            {
+                segment.markFlushed();
+            }
+        }
+        recoveryPoint = Math.max(recoveryPoint, recovered[0].baseOffset);
+        recoveryPointOffset = recoveryPoint;
+        recoveryPointFile.write(recoveryPoint);
+
+        boolean isCut = false;
+        for (final RecoveryReport.SegmentRecovery report : reports)
+        {
+            isCut |= report.bytesCut() > 0 || report.deleted();
+        }
+        recoveryReport = new RecoveryReport(
+            storedRecoveryPoint, NULL_OFFSET != storedRecoveryPoint && storedRecoveryPoint >= endOffset && !isCut,
+            reports);
+
+        lastFlushMs = nowMs;
+        logStartOffset = recovered[0].baseOffset;
+        logEndOffset = endOffset;
+        highWaterMark = endOffset;
+        segments = recovered;
+    }
+
+    /**
+     * Open the log in a directory, creating it if needed, and recover what is there.
+     *
+     * @param directory of the partition; created if missing.
+     * @param config    of the topic; concluded here.
+     * @param nowMs     host time, starting the segment.ms clock of a non-empty active segment.
+     * @return the open log; the high-water mark starts at the log end offset.
+     * @throws UncheckedIOException     if the files cannot be opened or repaired.
+     * @throws IllegalArgumentException if the config is invalid.
+     * @throws IllegalStateException    if another open log holds the directory.
+     */
+    public static PartitionLog open(final File directory, final LogConfig config, final long nowMs)
+    {
+        return new PartitionLog(directory, config.conclude(), nowMs);
+    }
+
+    /**
+     * Map a result of {@link #append} or {@link #read} to the protocol's error code.
+     *
+     * @param result an offset or length (non-negative, or {@link #NULL_OFFSET}), or a negative error constant.
+     * @return {@link ErrorCode#NONE} for a non-error result, else the matching code.
+     */
+    public static ErrorCode errorCode(final long result)
+    {
+        if (result >= NULL_OFFSET)
+        {
+            return ErrorCode.NONE;
+        }
+
+        switch ((int)result)
+        {
+            case CORRUPT_MESSAGE: return ErrorCode.CORRUPT_MESSAGE;
+            case RECORD_TOO_LARGE: return ErrorCode.RECORD_TOO_LARGE;
+            case OFFSET_OUT_OF_RANGE: return ErrorCode.OFFSET_OUT_OF_RANGE;
+            case KAFKA_STORAGE_ERROR: return ErrorCode.KAFKA_STORAGE_ERROR;
+            default: return ErrorCode.UNKNOWN_SERVER_ERROR;
+        }
+    }
+
+    /**
+     * What {@link #open} found and cut.
+     *
+     * @return the recovery report.
+     */
+    public RecoveryReport recoveryReport()
+    {
+        return recoveryReport;
+    }
+
+    /**
+     * Directory the log lives in.
+     *
+     * @return the partition directory.
+     */
+    public File directory()
+    {
+        return directory;
+    }
+
+    /**
+     * Current config.
+     *
+     * @return the concluded config.
+     */
+    public LogConfig config()
+    {
+        return config;
+    }
+
+    /**
+     * Replace the config, as after a topic config change; writer thread. Sizes apply from the next segment,
+     * retention and flush settings from the next pass.
+     *
+     * @param config new config; concluded here.
+     */
+    public void config(final LogConfig config)
+    {
+        this.config = config.conclude();
+    }
+
+    /**
+     * Append a record batch, keeping the partition leader epoch the producer wrote; writer thread.
+     *
+     * @param buffer holding the batch.
+     * @param offset of the batch in the buffer.
+     * @param length of the batch, which must equal its batchLength field.
+     * @param nowMs  host time, for segment.ms rolls and the interval flush policy.
+     * @return the base offset assigned, or {@link #CORRUPT_MESSAGE}, {@link #RECORD_TOO_LARGE} or
+     * {@link #KAFKA_STORAGE_ERROR}.
+     */
+    public long append(final DirectBuffer buffer, final int offset, final int length, final long nowMs)
+    {
+        return append(buffer, offset, length, RecordBatch.NO_PARTITION_LEADER_EPOCH, nowMs);
+    }
+
+    /**
+     * Append a record batch; writer thread.
+     * <p>
+     * The source buffer is not modified: the base offset and epoch are written into the log's copy.
+     *
+     * @param buffer               holding the batch.
+     * @param offset               of the batch in the buffer.
+     * @param length               of the batch, which must equal its batchLength field.
+     * @param partitionLeaderEpoch to write into the stored batch, or {@link RecordBatch#NO_PARTITION_LEADER_EPOCH}
+     *                             to keep the producer's value.
+     * @param nowMs                host time, for segment.ms rolls and the interval flush policy.
+     * @return the base offset assigned, or {@link #CORRUPT_MESSAGE}, {@link #RECORD_TOO_LARGE} or
+     * {@link #KAFKA_STORAGE_ERROR}.
+     */
+    public long append(
+        final DirectBuffer buffer, final int offset, final int length, final int partitionLeaderEpoch, final long nowMs)
+    {
+        if (null != storageError || isClosed)
+        {
+            return KAFKA_STORAGE_ERROR;
+        }
+
+        if (length > config.maxMessageBytes())
+        {
+            lastAppendError = BatchError.OK;
+            return RECORD_TOO_LARGE;
+        }
+
+        final BatchError error = validator.validateExact(buffer, offset, length);
+        lastAppendError = error;
+        if (BatchError.OK != error)
+        {
+            return CORRUPT_MESSAGE;
+        }
+
+        final int lastOffsetDelta = buffer.getInt(offset + LAST_OFFSET_DELTA_OFFSET, ORDER);
+        final long maxTimestampMs = buffer.getLong(offset + MAX_TIMESTAMP_OFFSET, ORDER);
+        int position = -1;
+        LogSegment segment = activeSegment;
+        try
+        {
+            if (!segment.canAppend(length, lastOffsetDelta, config.segmentBytes()) || isRollDue(segment, nowMs))
+            {
+                segment = rollForAppend(nowMs);
+            }
+
+            final long baseOffset = segment.nextOffset();
+            final FlushPolicy flushPolicy = config.flushPolicy();
+            position = segment.append(
+                buffer, offset, length, lastOffsetDelta, maxTimestampMs, partitionLeaderEpoch,
+                config.indexIntervalBytes());
+            if (Long.MIN_VALUE == segment.rollStartMs())
+            {
+                segment.rollStartMs(nowMs);
+            }
+
+            final long nextOffset = segment.nextOffset();
+            if (FlushPolicy.EVERY_BATCH == flushPolicy)
+            {
+                segment.forceBatch(position, length);
+                recoveryPointOffset = nextOffset;
+                recoveryPointFile.write(nextOffset);
+            }
+
+            logEndOffset(nextOffset);
+
+            if (FlushPolicy.INTERVAL == flushPolicy && nowMs - lastFlushMs >= config.flushMs())
+            {
+                flush(nowMs);
+            }
+
+            return baseOffset;
+        }
+        catch (final UncheckedIOException | InternalError ex)
+        {
+            // InternalError: the JVM's report of a fault on a mapped page, e.g. the disk filled under a sparse file.
+            storageError = ex;
+            if (position >= 0 && segment.size() > position && segment.nextOffset() > logEndOffset)
+            {
+                segment.truncateTo(position, false);
+            }
+            return KAFKA_STORAGE_ERROR;
+        }
+    }
+
+    /**
+     * Why the last append returned {@link #CORRUPT_MESSAGE}; writer thread.
+     *
+     * @return the validation error of the last append, {@link BatchError#OK} if it was valid.
+     */
+    public BatchError lastAppendError()
+    {
+        return lastAppendError;
+    }
+
+    /**
+     * The I/O failure that stopped appends, if any; writer thread.
+     *
+     * @return the failure, or null while the log is healthy.
+     */
+    public Throwable storageError()
+    {
+        return storageError;
+    }
+
+    /**
+     * Read whole batches starting with the one that holds {@code offset}, up to the high-water mark; any thread.
+     * <p>
+     * At most {@code maxBytes} are returned, except that the first batch is always returned whole however large,
+     * so a consumer is never stuck behind a large batch. Reads stay within one segment; continue from
+     * {@link LogReadResult#nextOffset()}.
+     *
+     * @param offset   to read from.
+     * @param maxBytes soft limit on the bytes returned.
+     * @param result   reusable holder owned by the calling thread, filled with a view of the batches.
+     * @return bytes in the view (0 if the offset is at or beyond the high-water mark, or its batch is not yet
+     * below it), or {@link #OFFSET_OUT_OF_RANGE} if the offset is below the log start or above the log end.
+     */
+    public int read(final long offset, final int maxBytes, final LogReadResult result)
+    {
+        final long highWaterMark = (long)HIGH_WATER_MARK_VH.getAcquire(this);
+        final long logStartOffset = (long)LOG_START_OFFSET_VH.getAcquire(this);
+        final long logEndOffset = (long)LOG_END_OFFSET_VH.getAcquire(this);
+        result.reset(offset, highWaterMark, logStartOffset, logEndOffset);
+
+        if (offset < logStartOffset || offset > logEndOffset)
+        {
+            return OFFSET_OUT_OF_RANGE;
+        }
+
+        if (offset >= highWaterMark)
+        {
+            return 0;
+        }
+
+        final LogSegment[] segments = this.segments;
+        int index = floorSegment(segments, offset);
+        if (index < 0)
+        {
+            return OFFSET_OUT_OF_RANGE;
+        }
+
+        LogSegment segment = null;
+        int limit = 0;
+        int position = 0;
+        for (; index < segments.length; index++)
+        {
+            segment = segments[index];
+            limit = segment.sizeAcquire();
+            position = segment.positionOf(offset, limit);
+            if (position < limit)
+            {
+                break;
+            }
+        }
+
+        if (index == segments.length)
+        {
+            return 0;
+        }
+
+        final DirectBuffer buffer = segment.buffer;
+        int end = position;
+        int batchCount = 0;
+        long nextOffset = offset;
+        while (end < limit)
+        {
+            final int length = buffer.getInt(end + BATCH_LENGTH_OFFSET, ORDER);
+            final long lastOffset = buffer.getLong(end + BASE_OFFSET_OFFSET, ORDER) +
+                buffer.getInt(end + LAST_OFFSET_DELTA_OFFSET, ORDER);
+            if (lastOffset >= highWaterMark || length < HEADER_LENGTH ||
+                (batchCount > 0 && (long)(end - position) + length > maxBytes))
+            {
+                break;
+            }
+
+            nextOffset = lastOffset + 1;
+            end += length;
+            batchCount++;
+        }
+
+        if (segment.isDeleted())
+        {
+            return OFFSET_OUT_OF_RANGE;
+        }
+
+        if (0 == batchCount)
+        {
+            return 0;
+        }
+
+        final long firstOffset = buffer.getLong(position + BASE_OFFSET_OFFSET, ORDER);
+        result.set(buffer, position, end - position, batchCount, firstOffset, nextOffset);
+        return end - position;
+    }
+
+    /**
+     * The base offset of the first batch below the high-water mark whose maxTimestamp is at or above a timestamp,
+     * as Kafka's ListOffsets by timestamp (at batch granularity); any thread.
+     *
+     * @param timestampMs target timestamp.
+     * @return the offset, or {@link #NULL_OFFSET} if no committed batch is that recent.
+     */
+    public long offsetForTimestamp(final long timestampMs)
+    {
+        final long highWaterMark = (long)HIGH_WATER_MARK_VH.getAcquire(this);
+        final LogSegment[] segments = this.segments;
+        for (final LogSegment segment : segments)
+        {
+            if (segment.baseOffset >= highWaterMark)
+            {
+                break;
+            }
+
+            if (segment.maxTimestampAcquire() >= timestampMs)
+            {
+                return segment.offsetForTimestamp(timestampMs, highWaterMark);
+            }
+        }
+
+        return NULL_OFFSET;
+    }
+
+    /**
+     * First offset still in the log; any thread.
+     *
+     * @return the log start offset.
+     */
+    public long logStartOffset()
+    {
+        return (long)LOG_START_OFFSET_VH.getAcquire(this);
+    }
+
+    /**
+     * Offset the next appended batch gets; any thread.
+     *
+     * @return the log end offset.
+     */
+    public long logEndOffset()
+    {
+        return (long)LOG_END_OFFSET_VH.getAcquire(this);
+    }
+
+    /**
+     * Offset below which batches are committed and readable; any thread.
+     *
+     * @return the high-water mark.
+     */
+    public long highWaterMark()
+    {
+        return (long)HIGH_WATER_MARK_VH.getAcquire(this);
+    }
+
+    /**
+     * Publish the high-water mark, as the host learns what is committed; writer thread.
+     * <p>
+     * A batch is readable once its last offset is below the mark, so set it at batch boundaries (the log end
+     * after an append, or a committed position); it may move down only through truncation in practice.
+     *
+     * @param offset new high-water mark, at most the log end offset.
+     * @throws IllegalArgumentException if negative or above the log end offset.
+     */
+    public void highWaterMark(final long offset)
+    {
+        if (offset < 0 || offset > logEndOffset)
+        {
+            throw new IllegalArgumentException(
+                "highWaterMark=" + offset + " outside [0, logEndOffset=" + logEndOffset + "]");
+        }
+
+        HIGH_WATER_MARK_VH.setRelease(this, offset);
+    }
+
+    /**
+     * Bytes of batches in all segments; any thread.
+     *
+     * @return total size in bytes.
+     */
+    public long sizeInBytes()
+    {
+        long total = 0;
+        for (final LogSegment segment : segments)
+        {
+            total += segment.sizeAcquire();
+        }
+
+        return total;
+    }
+
+    /**
+     * Number of segments, the active one included; any thread.
+     *
+     * @return segment count.
+     */
+    public int segmentCount()
+    {
+        return segments.length;
+    }
+
+    /**
+     * Base offsets of the segments, oldest first; any thread, allocates.
+     *
+     * @return a new array of base offsets.
+     */
+    public long[] segmentBaseOffsets()
+    {
+        final LogSegment[] segments = this.segments;
+        final long[] baseOffsets = new long[segments.length];
+        for (int i = 0; i < segments.length; i++)
+        {
+            baseOffsets[i] = segments[i].baseOffset;
+        }
+
+        return baseOffsets;
+    }
+
+    /**
+     * Seal the active segment and start a new one at the log end, if the active segment has any batch; writer
+     * thread.
+     *
+     * @param nowMs host time.
+     * @return true if a new segment was started.
+     * @throws UncheckedIOException if the new segment cannot be created; the log is unchanged.
+     */
+    public boolean roll(final long nowMs)
+    {
+        checkOpen();
+        if (activeSegment.size() == 0)
+        {
+            return false;
+        }
+
+        rollSegment(nowMs);
+        return true;
+    }
+
+    /**
+     * Force every batch and index entry not yet forced to the device and advance the recovery point to the log
+     * end; writer thread.
+     *
+     * @param nowMs host time, restarting the interval flush clock.
+     * @throws UncheckedIOException if forcing fails.
+     */
+    public void flush(final long nowMs)
+    {
+        checkOpen();
+        forceAll();
+        lastFlushMs = nowMs;
+    }
+
+    /**
+     * Housekeeping for the host's duty cycle: the interval flush when due, and unmapping removed segments whose
+     * delay has passed; writer thread.
+     *
+     * @param nowMs host time.
+     * @return amount of work done, 0 if none.
+     */
+    public int doWork(final long nowMs)
+    {
+        if (isClosed)
+        {
+            return 0;
+        }
+
+        int workCount = 0;
+        if (FlushPolicy.INTERVAL == config.flushPolicy() && nowMs - lastFlushMs >= config.flushMs() &&
+            null == storageError)
+        {
+            try
+            {
+                flush(nowMs);
+                workCount++;
+            }
+            catch (final UncheckedIOException ex)
+            {
+                storageError = ex;
+            }
+        }
+
+        return workCount + closeLingeringSegments(nowMs, false);
+    }
+
+    /**
+     * Retention pass: delete the oldest sealed segments whose largest timestamp is older than {@code retention.ms},
+     * or while the log without them stays at least {@code retention.bytes}; writer thread.
+     * <p>
+     * Only whole segments are deleted, oldest first, never the active segment and never one holding offsets at or
+     * above the high-water mark; the log start offset moves to the first remaining segment. Also unmaps removed
+     * segments whose delay has passed.
+     *
+     * @param nowMs host time.
+     * @return number of segments deleted.
+     */
+    public int deleteExpiredSegments(final long nowMs)
+    {
+        checkOpen();
+        final LogSegment[] segments = this.segments;
+        final long retentionMs = config.retentionMs();
+        final long retentionBytes = config.retentionBytes();
+        final long highWaterMark = this.highWaterMark;
+        long remainingBytes = 0;
+        for (final LogSegment segment : segments)
+        {
+            remainingBytes += segment.size();
+        }
+
+        int deleteCount = 0;
+        for (int i = 0; i < segments.length - 1; i++)
+        {
+            final LogSegment segment = segments[i];
+            if (segments[i + 1].baseOffset > highWaterMark)
+            {
+                break;
+            }
+
+            final boolean isExpired = LogConfig.UNLIMITED != retentionMs &&
+                segment.maxTimestampMs() < nowMs - retentionMs;
+            final boolean isOverSize = LogConfig.UNLIMITED != retentionBytes &&
+                remainingBytes - segment.size() >= retentionBytes;
+            if (!isExpired && !isOverSize)
+            {
+                break;
+            }
+
+            remainingBytes -= segment.size();
+            deleteCount++;
+        }
+
+        if (deleteCount > 0)
+        {
+            LOG_START_OFFSET_VH.setRelease(this, segments[deleteCount].baseOffset);
+            this.segments = Arrays.copyOfRange(segments, deleteCount, segments.length);
+            final long deadlineMs = nowMs + config.fileDeleteDelayMs();
+            for (int i = 0; i < deleteCount; i++)
+            {
+                segments[i].delete(deadlineMs);
+                lingeringSegments.add(segments[i]);
+            }
+        }
+
+        closeLingeringSegments(nowMs, false);
+        return deleteCount;
+    }
+
+    /**
+     * Discard every batch holding an offset at or above {@code offset}, as a replica does to follow its leader;
+     * writer thread.
+     * <p>
+     * A batch that straddles the offset is discarded whole, so the log end becomes that batch's base offset.
+     * Segments after the one holding the offset are deleted. The high-water mark is lowered to the new log end if
+     * above it. An offset at or below the log start empties the log via {@link #truncateFullyAndStartAt}. Readers
+     * must not be reading at or above the offset (see the class docs).
+     *
+     * @param offset first offset to discard.
+     * @param nowMs  host time, for the unmap delay of deleted segments.
+     * @return the new log end offset.
+     * @throws IllegalArgumentException if the offset is negative.
+     * @throws UncheckedIOException     if a segment cannot be reopened; the log then refuses appends.
+     */
+    public long truncateTo(final long offset, final long nowMs)
+    {
+        checkOpen();
+        if (offset < 0)
+        {
+            throw new IllegalArgumentException("offset=" + offset);
+        }
+
+        if (offset >= logEndOffset)
+        {
+            return logEndOffset;
+        }
+
+        if (offset <= logStartOffset)
+        {
+            truncateFullyAndStartAt(offset, nowMs);
+            return offset;
+        }
+
+        final LogSegment[] segments = this.segments;
+        final int index = floorSegment(segments, offset);
+        LogSegment target = segments[index];
+        final int position = target.positionOf(offset, target.size());
+        final long newEndOffset = position < target.size() ?
+            target.buffer.getLong(position + BASE_OFFSET_OFFSET, ORDER) : target.nextOffset();
+
+        if (highWaterMark > newEndOffset)
+        {
+            HIGH_WATER_MARK_VH.setRelease(this, newEndOffset);
+        }
+        logEndOffset(newEndOffset);
+
+        final long deadlineMs = nowMs + config.fileDeleteDelayMs();
+        if (index < segments.length - 1)
+        {
+            final LogSegment[] remaining = Arrays.copyOf(segments, index + 1);
+            target.retire(deadlineMs);
+            lingeringSegments.add(target);
+            try
+            {
+                target = LogSegment.open(directory, target.baseOffset, true, config.segmentBytes(),
+                    config.indexIntervalBytes());
+                target.recover(Long.MAX_VALUE, config.indexIntervalBytes());
+            }
+            catch (final UncheckedIOException ex)
+            {
+                storageError = ex;
+                throw ex;
+            }
+            remaining[index] = target;
+            this.segments = remaining;
+
+            for (int i = index + 1; i < segments.length; i++)
+            {
+                segments[i].delete(deadlineMs);
+                lingeringSegments.add(segments[i]);
+            }
+            activeSegment = target;
+        }
+
+        target.truncateTo(position, FlushPolicy.NEVER != config.flushPolicy());
+        if (target.size() > 0 && Long.MIN_VALUE == target.rollStartMs())
+        {
+            target.rollStartMs(nowMs);
+        }
+
+        if (recoveryPointOffset > newEndOffset)
+        {
+            recoveryPointOffset = newEndOffset;
+            recoveryPointFile.write(newEndOffset);
+        }
+
+        return newEndOffset;
+    }
+
+    /**
+     * Delete every segment and restart the log empty at an offset, log start, log end and high-water mark alike;
+     * writer thread.
+     *
+     * @param offset new log start and end offset.
+     * @param nowMs  host time, for the unmap delay of deleted segments.
+     * @throws IllegalArgumentException if the offset is negative.
+     * @throws UncheckedIOException     if the new segment cannot be created; the log then refuses appends.
+     */
+    public void truncateFullyAndStartAt(final long offset, final long nowMs)
+    {
+        checkOpen();
+        if (offset < 0)
+        {
+            throw new IllegalArgumentException("offset=" + offset);
+        }
+
+        final LogSegment[] segments = this.segments;
+        final long deadlineMs = nowMs + config.fileDeleteDelayMs();
+        HIGH_WATER_MARK_VH.setRelease(this, Math.min(highWaterMark, offset));
+        for (final LogSegment segment : segments)
+        {
+            segment.delete(deadlineMs);
+            lingeringSegments.add(segment);
+        }
+
+        final LogSegment segment;
+        try
+        {
+            segment = LogSegment.create(directory, offset, config.segmentBytes(), config.indexIntervalBytes());
+        }
+        catch (final UncheckedIOException ex)
+        {
+            storageError = ex;
+            throw ex;
+        }
+        LOG_START_OFFSET_VH.setRelease(this, offset);
+        logEndOffset(offset);
+        this.segments = new LogSegment[]{ segment };
+        activeSegment = segment;
+        HIGH_WATER_MARK_VH.setRelease(this, offset);
+        recoveryPointOffset = offset;
+        recoveryPointFile.write(offset);
+    }
+
+    /**
+     * Force everything, record the recovery point, trim the active segment, and unmap and close all files;
+     * writer thread, after every reader has stopped.
+     */
+    public void close()
+    {
+        if (isClosed)
+        {
+            return;
+        }
+
+        try
+        {
+            if (null == storageError)
+            {
+                forceAll();
+                recoveryPointFile.force();
+                activeSegment.trim();
+            }
+        }
+        finally
+        {
+            closeFiles();
+        }
+    }
+
+    /**
+     * Close without forcing, recording a recovery point or trimming, leaving the files as a crash would; tests.
+     */
+    void closeUnclean()
+    {
+        if (!isClosed)
+        {
+            closeFiles();
+        }
+    }
+
+    /**
+     * The segments, oldest first; tests and tools in this package.
+     *
+     * @return the published segment array, not to be modified.
+     */
+    LogSegment[] segments()
+    {
+        return segments;
+    }
+
+    /**
+     * The active segment; tests and tools in this package.
+     *
+     * @return the active segment.
+     */
+    LogSegment activeSegment()
+    {
+        return activeSegment;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String toString()
+    {
+        return "PartitionLog{directory=" + directory + ", logStartOffset=" + logStartOffset() +
+            ", logEndOffset=" + logEndOffset() + ", highWaterMark=" + highWaterMark() +
+            ", segments=" + segmentCount() + '}';
+    }
+
+    private void closeFiles()
+    {
+        isClosed = true;
+        closeLingeringSegments(Long.MAX_VALUE, true);
+        for (final LogSegment segment : segments)
+        {
+            segment.close();
+        }
+        recoveryPointFile.close();
+        validator.close();
+    }
+
+    private void forceAll()
+    {
+        for (final LogSegment segment : segments)
+        {
+            if (segment == activeSegment || segment.nextOffset() > recoveryPointOffset || !segment.isFlushed())
+            {
+                segment.force();
+            }
+        }
+
+        recoveryPointOffset = logEndOffset;
+        recoveryPointFile.write(logEndOffset);
+    }
+
+    private boolean isRollDue(final LogSegment segment, final long nowMs)
+    {
+        final long rollStartMs = segment.rollStartMs();
+        return segment.size() > 0 && Long.MIN_VALUE != rollStartMs && nowMs - rollStartMs >= config.segmentMs();
+    }
+
+    private LogSegment rollForAppend(final long nowMs)
+    {
+        final LogSegment segment = activeSegment;
+        if (segment.size() > 0)
+        {
+            rollSegment(nowMs);
+        }
+        else
+        {
+            // An empty segment that cannot take the batch was sized by an older config: replace it.
+            final LogSegment replacement = LogSegment.create(
+                directory, segment.baseOffset, config.segmentBytes(), config.indexIntervalBytes());
+            final LogSegment[] segments = this.segments.clone();
+            segments[segments.length - 1] = replacement;
+            segment.retire(nowMs + config.fileDeleteDelayMs());
+            lingeringSegments.add(segment);
+            this.segments = segments;
+            activeSegment = replacement;
+        }
+
+        return activeSegment;
+    }
+
+    private void rollSegment(final long nowMs)
+    {
+        final LogSegment sealed = activeSegment;
+        final LogSegment next = LogSegment.create(
+            directory, sealed.nextOffset(), config.segmentBytes(), config.indexIntervalBytes());
+
+        final boolean isForced = FlushPolicy.NEVER != config.flushPolicy();
+        try
+        {
+            if (isForced)
+            {
+                sealed.force();
+            }
+            sealed.trim();
+        }
+        catch (final UncheckedIOException ex)
+        {
+            next.delete(nowMs);
+            next.close();
+            throw ex;
+        }
+
+        final LogSegment[] segments = this.segments;
+        final LogSegment[] rolled = Arrays.copyOf(segments, segments.length + 1);
+        rolled[segments.length] = next;
+        this.segments = rolled;
+        activeSegment = next;
+
+        if (isForced && recoveryPointOffset >= sealed.baseOffset)
+        {
+            recoveryPointOffset = next.baseOffset;
+            recoveryPointFile.write(next.baseOffset);
+        }
+    }
+
+    private int closeLingeringSegments(final long nowMs, final boolean isAll)
+    {
+        int closed = 0;
+        while (!lingeringSegments.isEmpty() && (isAll || lingeringSegments.peek().unmapDeadlineMs() <= nowMs))
+        {
+            lingeringSegments.poll().close();
+            closed++;
+        }
+
+        return closed;
+    }
+
+    private void logEndOffset(final long offset)
+    {
+        LOG_END_OFFSET_VH.setRelease(this, offset);
+    }
+
+    private void checkOpen()
+    {
+        if (isClosed)
+        {
+            throw new IllegalStateException("log is closed: " + directory);
+        }
+    }
+
+    private void recoverSegments(
+        final long[] baseOffsets,
+        final long storedRecoveryPoint,
+        final ArrayList<LogSegment> opened,
+        final List<RecoveryReport.SegmentRecovery> reports)
+    {
+        final int indexIntervalBytes = config.indexIntervalBytes();
+        final int segmentBytes = config.segmentBytes();
+        for (int i = 0; i < baseOffsets.length; i++)
+        {
+            final boolean isLast = i == baseOffsets.length - 1;
+            final LogSegment segment = LogSegment.open(directory, baseOffsets[i], isLast, segmentBytes,
+                indexIntervalBytes);
+            final long trustedBelowOffset = !isLast ? Long.MAX_VALUE :
+                (NULL_OFFSET == storedRecoveryPoint ? Long.MIN_VALUE : storedRecoveryPoint);
+
+            RecoveryReport.SegmentRecovery report;
+            try
+            {
+                report = segment.recover(trustedBelowOffset, indexIntervalBytes);
+            }
+            catch (final RuntimeException ex)
+            {
+                segment.close();
+                throw ex;
+            }
+
+            final LogSegment previous = opened.isEmpty() ? null : opened.get(opened.size() - 1);
+            if (null != previous && previous.nextOffset() != segment.baseOffset)
+            {
+                final String reason = "segment base offset " + segment.baseOffset +
+                    " does not follow the previous segment's end " + previous.nextOffset();
+                reports.add(new RecoveryReport.SegmentRecovery(segment.baseOffset, 0, 0,
+                    report.batchesScanned(), segment.size(), false, true, reason));
+                segment.delete(0);
+                segment.close();
+                deleteSegments(baseOffsets, i + 1, reports);
+                reopenAsActive(opened, reports);
+                return;
+            }
+
+            reports.add(report);
+            opened.add(segment);
+            if (!isLast && report.bytesCut() > 0)
+            {
+                deleteSegments(baseOffsets, i + 1, reports);
+                reopenAsActive(opened, reports);
+                return;
+            }
+        }
+    }
+
+    private void reopenAsActive(final ArrayList<LogSegment> opened, final List<RecoveryReport.SegmentRecovery> reports)
+    {
+        final int last = opened.size() - 1;
+        final LogSegment sealed = opened.get(last);
+        sealed.close();
+        final LogSegment active = LogSegment.open(directory, sealed.baseOffset, true, config.segmentBytes(),
+            config.indexIntervalBytes());
+        opened.set(last, active);
+        try
+        {
+            active.recover(Long.MAX_VALUE, config.indexIntervalBytes());
+        }
+        catch (final RuntimeException ex)
+        {
+            opened.remove(last);
+            active.close();
+            throw ex;
+        }
+    }
+
+    private void deleteSegments(
+        final long[] baseOffsets, final int from, final List<RecoveryReport.SegmentRecovery> reports)
+    {
+        for (int i = from; i < baseOffsets.length; i++)
+        {
+            final LogSegment segment = LogSegment.open(directory, baseOffsets[i], false, 0,
+                config.indexIntervalBytes());
+            final int frames = segment.countFrames(0, segment.capacity());
+            reports.add(new RecoveryReport.SegmentRecovery(baseOffsets[i], 0, 0, frames, segment.capacity(),
+                false, true, "deleted: an earlier segment was cut"));
+            segment.delete(0);
+            segment.close();
+        }
+    }
+
+    private static int floorSegment(final LogSegment[] segments, final long offset)
+    {
+        int low = 0;
+        int high = segments.length - 1;
+        while (low <= high)
+        {
+            final int mid = (low + high) >>> 1;
+            if (segments[mid].baseOffset <= offset)
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid - 1;
+            }
+        }
+
+        return high;
+    }
+
+    private static long[] listBaseOffsets(final File directory)
+    {
+        final String[] names = directory.list();
+        if (null == names)
+        {
+            throw new UncheckedIOException(new java.io.IOException("cannot list " + directory));
+        }
+
+        long[] baseOffsets = new long[names.length];
+        int count = 0;
+        for (final String name : names)
+        {
+            if (name.endsWith(LogSegment.LOG_SUFFIX))
+            {
+                final long baseOffset = parseBaseOffset(name, LogSegment.LOG_SUFFIX);
+                if (baseOffset >= 0)
+                {
+                    baseOffsets[count++] = baseOffset;
+                }
+            }
+        }
+
+        for (final String name : names)
+        {
+            final String suffix = name.endsWith(LogSegment.INDEX_SUFFIX) ? LogSegment.INDEX_SUFFIX :
+                (name.endsWith(LogSegment.TIME_INDEX_SUFFIX) ? LogSegment.TIME_INDEX_SUFFIX : null);
+            if (null != suffix)
+            {
+                final long baseOffset = parseBaseOffset(name, suffix);
+                boolean hasLog = false;
+                for (int i = 0; i < count && !hasLog; i++)
+                {
+                    hasLog = baseOffsets[i] == baseOffset;
+                }
+
+                if (baseOffset >= 0 && !hasLog)
+                {
+                    IoUtil.deleteIfExists(new File(directory, name));
+                }
+            }
+        }
+
+        baseOffsets = Arrays.copyOf(baseOffsets, count);
+        Arrays.sort(baseOffsets);
+        return baseOffsets;
+    }
+
+    private static long parseBaseOffset(final String name, final String suffix)
+    {
+        final int digits = name.length() - suffix.length();
+        if (20 != digits)
+        {
+            return -1;
+        }
+
+        long value = 0;
+        for (int i = 0; i < digits; i++)
+        {
+            final char c = name.charAt(i);
+            if (c < '0' || c > '9')
+            {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+            if (value < 0)
+            {
+                return -1;
+            }
+        }
+
+        return value;
+    }
+}
