@@ -14,6 +14,10 @@ import picocli.CommandLine.Command;
     subcommands = {
         VersionCommand.class,
         DemoCommand.class,
+        BrokerCommand.class,
+        TopicsCommand.class,
+        ProduceCommand.class,
+        ConsumeCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class SpindleCli implements Runnable

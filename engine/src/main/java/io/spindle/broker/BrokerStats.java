@@ -1,0 +1,41 @@
+package io.spindle.broker;
+
+/**
+ * Counts kept by the state machine, written by its thread only; a host copies them to counters.
+ */
+public final class BrokerStats
+{
+    long batchesAppended;
+    long corruptBatches;
+    long requestErrors;
+
+    /**
+     * Record batches appended.
+     *
+     * @return the count.
+     */
+    public long batchesAppended()
+    {
+        return batchesAppended;
+    }
+
+    /**
+     * Record batches rejected as corrupt.
+     *
+     * @return the count.
+     */
+    public long corruptBatches()
+    {
+        return corruptBatches;
+    }
+
+    /**
+     * Requests or partitions answered with an error.
+     *
+     * @return the count.
+     */
+    public long requestErrors()
+    {
+        return requestErrors;
+    }
+}

@@ -1,0 +1,126 @@
+package io.spindle.client;
+
+import io.aeron.Aeron;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.spindle.codecs.Transport;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.BackoffIdleStrategy;
+
+/**
+ * A client's Aeron plumbing: the Aeron client (and, for a UDP client without an external driver, an
+ * embedded media driver) and its sessions with the broker's control and fetch streams.
+ */
+final class ClientTransport implements AutoCloseable
+{
+    private final ClientContext ctx;
+    private final MediaDriver driver;
+    private final Aeron aeron;
+    private ServerConnection control;
+    private ServerConnection fetch;
+
+    ClientTransport(final ClientContext ctx)
+    {
+        this.ctx = ctx;
+        final String requestChannel = ctx.requestChannel();
+        MediaDriver driver = null;
+        Aeron aeron = null;
+        try
+        {
+            String dir = ctx.aeronDirectoryName();
+            if (null == dir && !ctx.isIpc())
+            {
+                driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
+                    .threadingMode(ThreadingMode.SHARED)
+                    .sharedIdleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 100_000))
+                    .asyncExecutorEnabled(false)
+                    .dirDeleteOnStart(true)
+                    .dirDeleteOnShutdown(true)
+                    .publicationTermBufferLength(4 * 1024 * 1024)
+                    .ipcTermBufferLength(4 * 1024 * 1024));
+                dir = driver.aeronDirectoryName();
+            }
+            // A vanished broker (and its driver) is reported through the sessions, not as stack traces.
+            final Aeron.Context aeronCtx = new Aeron.Context().errorHandler((ex) -> lastError = ex);
+            if (null != dir)
+            {
+                aeronCtx.aeronDirectoryName(dir);
+            }
+            aeron = Aeron.connect(aeronCtx);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(aeron, driver);
+            throw new SpindleException(io.spindle.codecs.protocol.ErrorCode.NETWORK_EXCEPTION,
+                "cannot reach a media driver for bootstrap '" + ctx.bootstrap() + "'" +
+                (ctx.isIpc() ? " (is a broker running on this machine?)" : "") + ": " + ex.getMessage());
+        }
+        this.driver = driver;
+        this.aeron = aeron;
+        this.requestChannel = requestChannel;
+    }
+
+    private final String requestChannel;
+    private volatile Throwable lastError;
+
+    ClientContext context()
+    {
+        return ctx;
+    }
+
+    /**
+     * The session with the control stream, opened on first use.
+     *
+     * @return the connected session.
+     */
+    ServerConnection control()
+    {
+        if (null == control || !control.isConnected())
+        {
+            CloseHelper.quietClose(control);
+            control = connect(Transport.CONTROL_STREAM_ID, Transport.CONTROL_RESPONSE_STREAM_ID);
+        }
+        return control;
+    }
+
+    /**
+     * The session with the fetch stream, opened on first use.
+     *
+     * @return the connected session.
+     */
+    ServerConnection fetch()
+    {
+        if (null == fetch || !fetch.isConnected())
+        {
+            CloseHelper.quietClose(fetch);
+            fetch = connect(Transport.FETCH_STREAM_ID, Transport.FETCH_RESPONSE_STREAM_ID);
+        }
+        return fetch;
+    }
+
+    private ServerConnection connect(final int requestStreamId, final int responseStreamId)
+    {
+        final ServerConnection connection = new ServerConnection(
+            aeron, requestChannel, requestStreamId, ctx.localResponseHost(), responseStreamId, ctx.clientId(),
+            ctx.idleStrategy());
+        try
+        {
+            connection.connect(System.nanoTime() + ctx.connectTimeoutMs() * 1_000_000L);
+        }
+        catch (final RuntimeException ex)
+        {
+            connection.close();
+            throw ex;
+        }
+        return connection;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void close()
+    {
+        CloseHelper.quietCloseAll(fetch, control);
+        CloseHelper.quietCloseAll(aeron, driver);
+    }
+}

@@ -1,0 +1,818 @@
+package io.spindle.client;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.aeron.Publication;
+import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.logbuffer.Header;
+import io.spindle.codecs.batch.BatchError;
+import io.spindle.codecs.batch.RecordBatch;
+import io.spindle.codecs.batch.RecordBatchFlyweight;
+import io.spindle.codecs.batch.RecordFlyweight;
+import io.spindle.codecs.protocol.BooleanType;
+import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.codecs.protocol.ErrorResponseDecoder;
+import io.spindle.codecs.protocol.FetchCancelEncoder;
+import io.spindle.codecs.protocol.FetchCreditEncoder;
+import io.spindle.codecs.protocol.FetchRequestEncoder;
+import io.spindle.codecs.protocol.FetchResponseDecoder;
+import io.spindle.codecs.protocol.IsolationLevel;
+import io.spindle.codecs.protocol.ListOffsetsRequestEncoder;
+import io.spindle.codecs.protocol.ListOffsetsResponseDecoder;
+import io.spindle.codecs.protocol.MessageHeaderDecoder;
+import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.ExpandableDirectByteBuffer;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * Reads records from assigned partitions.
+ * <p>
+ * By default the broker streams: one streaming fetch covers every assigned, unpaused partition and
+ * the broker pushes batches as they land, paced by the credit this consumer grants as it hands
+ * records to the application. With {@code streaming(false)} each poll long-polls instead
+ * ({@code fetchMaxWaitMs}, {@code fetchMinBytes}).
+ * <p>
+ * A partition without a position gets one from {@code auto.offset.reset}: {@code EARLIEST},
+ * {@code LATEST}, or {@code NONE} (poll throws OFFSET_OUT_OF_RANGE). The same policy applies when the
+ * position falls out of the log (retention moved past it).
+ * <p>
+ * <b>Threading:</b> a consumer belongs to one thread, as in Kafka.
+ */
+public final class Consumer implements AutoCloseable
+{
+    /**
+     * What to do when a partition has no valid position.
+     */
+    public enum OffsetReset
+    {
+        /**
+         * Start at the first record still in the log.
+         */
+        EARLIEST,
+        /**
+         * Start after the last record (only new records).
+         */
+        LATEST,
+        /**
+         * Fail: the application must seek.
+         */
+        NONE
+    }
+
+    /**
+     * Receives records from {@link #poll(RecordHandler, int)}.
+     */
+    @FunctionalInterface
+    public interface RecordHandler
+    {
+        /**
+         * One record, valid only during this call.
+         *
+         * @param record the zero-copy view.
+         */
+        void onRecord(ConsumerRecord record);
+    }
+
+    /**
+     * Configuration of a consumer.
+     */
+    public static final class Context extends ClientContext
+    {
+        private OffsetReset autoOffsetReset = OffsetReset.valueOf(
+            System.getProperty("spindle.consumer.auto.offset.reset", "LATEST").toUpperCase());
+        private boolean streaming = Boolean.parseBoolean(System.getProperty("spindle.consumer.streaming", "true"));
+        private int fetchMaxBytes = Integer.getInteger("spindle.consumer.fetch.max.bytes", 1024 * 1024);
+        private int partitionMaxBytes = Integer.getInteger("spindle.consumer.partition.max.bytes", 1024 * 1024);
+        private int fetchMaxWaitMs = Integer.getInteger("spindle.consumer.fetch.max.wait.ms", 500);
+        private int fetchMinBytes = Integer.getInteger("spindle.consumer.fetch.min.bytes", 1);
+        private long creditBytes = Long.getLong("spindle.consumer.credit.bytes", 4L * 1024 * 1024);
+
+        /**
+         * The reset policy for partitions without a valid position.
+         *
+         * @param reset the policy.
+         * @return this.
+         */
+        public Context autoOffsetReset(final OffsetReset reset)
+        {
+            this.autoOffsetReset = reset;
+            return this;
+        }
+
+        /**
+         * Streaming fetch (default) or long-poll.
+         *
+         * @param streaming true to stream.
+         * @return this.
+         */
+        public Context streaming(final boolean streaming)
+        {
+            this.streaming = streaming;
+            return this;
+        }
+
+        /**
+         * Most bytes in one fetch response.
+         *
+         * @param bytes the bound.
+         * @return this.
+         */
+        public Context fetchMaxBytes(final int bytes)
+        {
+            this.fetchMaxBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Long poll: how long the broker may hold a fetch waiting for data.
+         *
+         * @param waitMs the bound.
+         * @return this.
+         */
+        public Context fetchMaxWaitMs(final int waitMs)
+        {
+            this.fetchMaxWaitMs = waitMs;
+            return this;
+        }
+
+        /**
+         * Long poll: bytes the broker waits for before answering.
+         *
+         * @param bytes the threshold.
+         * @return this.
+         */
+        public Context fetchMinBytes(final int bytes)
+        {
+            this.fetchMinBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Streaming: bytes the broker may push ahead of the application.
+         *
+         * @param bytes the credit.
+         * @return this.
+         */
+        public Context creditBytes(final long bytes)
+        {
+            this.creditBytes = bytes;
+            return this;
+        }
+    }
+
+    private final Context ctx;
+    private final ClientTransport transport;
+    private final IdleStrategy idleStrategy;
+    private final BlockingCaller controlCaller = new BlockingCaller(null);
+    private final Map<String, TopicMetadata> topicMetadata = new HashMap<>();
+    private final List<PartitionState> assigned = new ArrayList<>();
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
+    private final FetchRequestEncoder fetchEncoder = new FetchRequestEncoder();
+    private final FetchResponseDecoder fetchDecoder = new FetchResponseDecoder();
+    private final ErrorResponseDecoder errorDecoder = new ErrorResponseDecoder();
+    private final ExpandableArrayBuffer requestBuffer = new ExpandableArrayBuffer(4096);
+    private final ExpandableDirectByteBuffer fetched = new ExpandableDirectByteBuffer(1024 * 1024);
+    private final RecordBatchFlyweight batch = new RecordBatchFlyweight();
+    private final RecordFlyweight record = new RecordFlyweight();
+    private final ConsumerRecord consumerRecord = new ConsumerRecord();
+    private final FragmentHandler fetchHandler = this::onFetchResponse;
+    private ServerConnection control;
+    private ServerConnection fetch;
+    private long nextCorrelationId = 1;
+    private long fetchCorrelationId = -1;
+    private boolean fetchOutstanding;
+    private boolean restartFetch = true;
+    private int writePosition;
+    private int readPosition;
+    private long consumedSinceCredit;
+    private SpindleException pendingError;
+
+    private static final int ENTRY_HEADER_LENGTH = 12;
+
+    private Consumer(final Context ctx)
+    {
+        this.ctx = ctx;
+        this.idleStrategy = ctx.idleStrategy();
+        this.transport = new ClientTransport(ctx);
+    }
+
+    /**
+     * Connect a consumer.
+     *
+     * @param ctx its configuration.
+     * @return the connected consumer.
+     */
+    public static Consumer connect(final Context ctx)
+    {
+        final Consumer consumer = new Consumer(ctx);
+        try
+        {
+            consumer.control = consumer.transport.control();
+            consumer.fetch = consumer.transport.fetch();
+        }
+        catch (final RuntimeException ex)
+        {
+            consumer.transport.close();
+            throw ex;
+        }
+        return consumer;
+    }
+
+    /**
+     * Number of partitions of a topic.
+     *
+     * @param topic the topic name.
+     * @return the partition count.
+     * @throws SpindleException UNKNOWN_TOPIC_OR_PARTITION when there is no such topic.
+     */
+    public int partitionCount(final String topic)
+    {
+        return metadata(topic).partitionCount();
+    }
+
+    /**
+     * Read exactly these partitions from now on (replacing any earlier assignment). Positions of
+     * partitions kept from the earlier assignment are kept.
+     *
+     * @param partitions the partitions.
+     */
+    public void assign(final Collection<TopicPartition> partitions)
+    {
+        final List<PartitionState> next = new ArrayList<>();
+        for (final TopicPartition tp : partitions)
+        {
+            PartitionState state = find(tp);
+            if (null == state)
+            {
+                final TopicMetadata metadata = metadata(tp.topic());
+                if (tp.partition() < 0 || tp.partition() >= metadata.partitionCount())
+                {
+                    throw new SpindleException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                        "topic '" + tp.topic() + "' has no partition " + tp.partition());
+                }
+                state = new PartitionState(tp, metadata.topicId());
+            }
+            next.add(state);
+        }
+        assigned.clear();
+        assigned.addAll(next);
+        restart();
+    }
+
+    /**
+     * The assigned partitions.
+     *
+     * @return a copy of the assignment.
+     */
+    public List<TopicPartition> assignment()
+    {
+        final List<TopicPartition> result = new ArrayList<>();
+        for (final PartitionState state : assigned)
+        {
+            result.add(state.tp);
+        }
+        return result;
+    }
+
+    /**
+     * Read a partition from an offset on the next poll.
+     *
+     * @param tp     an assigned partition.
+     * @param offset the next offset to read.
+     */
+    public void seek(final TopicPartition tp, final long offset)
+    {
+        if (offset < 0)
+        {
+            throw new IllegalArgumentException("offset must be >= 0, was " + offset);
+        }
+        state(tp).position = offset;
+        restart();
+    }
+
+    /**
+     * Read partitions from their first record still in the log.
+     *
+     * @param partitions assigned partitions.
+     */
+    public void seekToBeginning(final Collection<TopicPartition> partitions)
+    {
+        resolve(partitions, -2);
+    }
+
+    /**
+     * Read partitions from after their last record.
+     *
+     * @param partitions assigned partitions.
+     */
+    public void seekToEnd(final Collection<TopicPartition> partitions)
+    {
+        resolve(partitions, -1);
+    }
+
+    /**
+     * The offset of the next record the application will get from a partition, resolving it with
+     * the reset policy first when it has none.
+     *
+     * @param tp an assigned partition.
+     * @return the position.
+     */
+    public long position(final TopicPartition tp)
+    {
+        final PartitionState state = state(tp);
+        if (state.position < 0)
+        {
+            resolvePositions();
+        }
+        return state.position;
+    }
+
+    /**
+     * Stop fetching from partitions until resumed; their positions are kept.
+     *
+     * @param partitions assigned partitions.
+     */
+    public void pause(final Collection<TopicPartition> partitions)
+    {
+        for (final TopicPartition tp : partitions)
+        {
+            state(tp).paused = true;
+        }
+        restart();
+    }
+
+    /**
+     * Fetch again from paused partitions.
+     *
+     * @param partitions assigned partitions.
+     */
+    public void resume(final Collection<TopicPartition> partitions)
+    {
+        for (final TopicPartition tp : partitions)
+        {
+            state(tp).paused = false;
+        }
+        restart();
+    }
+
+    /**
+     * Hand up to {@code limit} records to the handler, fetching as needed; returns at once when
+     * nothing is available.
+     *
+     * @param handler receives the records.
+     * @param limit   most records to hand over.
+     * @return records handed over.
+     */
+    public int poll(final RecordHandler handler, final int limit)
+    {
+        if (null != pendingError)
+        {
+            final SpindleException error = pendingError;
+            pendingError = null;
+            throw error;
+        }
+        if (!fetch.isConnected())
+        {
+            throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "broker connection lost: " + fetch.closedReason());
+        }
+
+        int delivered = deliver(handler, limit);
+        if (delivered < limit)
+        {
+            if (restartFetch || !ctx.streaming && !fetchOutstanding && readPosition == writePosition)
+            {
+                startFetch();
+            }
+            fetch.poll(fetchHandler, 16);
+            delivered += deliver(handler, limit - delivered);
+        }
+        final long nowNs = System.nanoTime();
+        fetch.doHousekeeping(nowNs);
+        control.doHousekeeping(nowNs);
+        grantCredit();
+
+        return delivered;
+    }
+
+    /**
+     * Poll until at least one record arrives or the timeout passes.
+     *
+     * @param handler   receives the records.
+     * @param limit     most records to hand over.
+     * @param timeoutMs how long to wait.
+     * @return records handed over.
+     */
+    public int poll(final RecordHandler handler, final int limit, final long timeoutMs)
+    {
+        final long deadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
+        idleStrategy.reset();
+        int delivered;
+        while ((delivered = poll(handler, limit)) == 0 && System.nanoTime() - deadlineNs < 0)
+        {
+            idleStrategy.idle();
+        }
+        return delivered;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void close()
+    {
+        if (null != fetch && fetch.isConnected() && fetchCorrelationId >= 0 && ctx.streaming)
+        {
+            sendCancel(fetchCorrelationId);
+        }
+        transport.close();
+    }
+
+    private int deliver(final RecordHandler handler, final int limit)
+    {
+        int delivered = 0;
+        while (delivered < limit && readPosition < writePosition)
+        {
+            final int index = fetched.getInt(readPosition);
+            final int generation = fetched.getInt(readPosition + 4);
+            final int length = fetched.getInt(readPosition + 8);
+            final int start = readPosition + ENTRY_HEADER_LENGTH;
+            final int end = start + length;
+            final PartitionState state = index < assigned.size() ? assigned.get(index) : null;
+            boolean entryDone = true;
+
+            if (null != state && state.generation == generation && !state.paused)
+            {
+                int position = start;
+                while (position < end)
+                {
+                    batch.wrap(fetched, position);
+                    final int batchLength = batch.batchLength();
+                    if (batchLength < RecordBatch.HEADER_LENGTH || position + batchLength > end)
+                    {
+                        break;
+                    }
+                    if (batch.nextOffset() > state.position)
+                    {
+                        if (BatchError.OK != record.wrap(batch))
+                        {
+                            pendingError = new SpindleException(ErrorCode.CORRUPT_MESSAGE,
+                                "undecodable batch in " + state.tp + " at offset " + batch.baseOffset());
+                            position = end;
+                            break;
+                        }
+                        while (record.next())
+                        {
+                            final long offset = record.offset();
+                            if (offset < state.position)
+                            {
+                                continue;
+                            }
+                            if (delivered == limit)
+                            {
+                                break;
+                            }
+                            state.position = offset + 1;
+                            handler.onRecord(consumerRecord.wrap(state.tp.topic(), state.tp.partition(), record));
+                            delivered++;
+                        }
+                        if (delivered == limit && state.position < batch.nextOffset())
+                        {
+                            entryDone = false;
+                            break;
+                        }
+                    }
+                    position += batchLength;
+                }
+            }
+
+            if (!entryDone)
+            {
+                break;
+            }
+            consumedSinceCredit += length;
+            readPosition = end;
+        }
+
+        if (readPosition == writePosition)
+        {
+            readPosition = 0;
+            writePosition = 0;
+        }
+        return delivered;
+    }
+
+    private void onFetchResponse(final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        headerDecoder.wrap(buffer, offset);
+        final int templateId = headerDecoder.templateId();
+        if (ErrorResponseDecoder.TEMPLATE_ID == templateId)
+        {
+            errorDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
+            if (errorDecoder.correlationId() == fetchCorrelationId)
+            {
+                fetchOutstanding = false;
+                final ErrorCode code = errorDecoder.errorCode();
+                errorDecoder.requestTemplateId();
+                pendingError = new SpindleException(code, errorDecoder.errorMessage());
+            }
+            return;
+        }
+        if (FetchResponseDecoder.TEMPLATE_ID != templateId)
+        {
+            return;
+        }
+
+        fetchDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
+        if (fetchDecoder.correlationId() != fetchCorrelationId)
+        {
+            return;
+        }
+        if (!ctx.streaming)
+        {
+            fetchOutstanding = false;
+        }
+        fetchDecoder.errorCode();
+        for (final FetchResponseDecoder.PartitionsDecoder partition : fetchDecoder.partitions())
+        {
+            final int topicId = partition.topicId();
+            final int partitionNumber = partition.partition();
+            final ErrorCode code = partition.errorCode();
+            partition.highWatermark();
+            partition.lastStableOffset();
+            partition.logStartOffset();
+            partition.nextFetchOffset();
+            for (final FetchResponseDecoder.PartitionsDecoder.AbortedTransactionsDecoder aborted :
+                partition.abortedTransactions())
+            {
+                aborted.producerId();
+            }
+            final int recordsLength = partition.recordsLength();
+            final int recordsOffset = fetchDecoder.limit() + 4;
+            partition.skipRecords();
+
+            final int index = indexOf(topicId, partitionNumber);
+            if (index < 0)
+            {
+                continue;
+            }
+            final PartitionState state = assigned.get(index);
+            if (ErrorCode.NONE != code)
+            {
+                onPartitionError(state, code);
+                continue;
+            }
+            if (recordsLength > 0)
+            {
+                fetched.putInt(writePosition, index);
+                fetched.putInt(writePosition + 4, state.generation);
+                fetched.putInt(writePosition + 8, recordsLength);
+                fetched.putBytes(writePosition + ENTRY_HEADER_LENGTH, buffer, recordsOffset, recordsLength);
+                writePosition += ENTRY_HEADER_LENGTH + recordsLength;
+            }
+        }
+    }
+
+    private void onPartitionError(final PartitionState state, final ErrorCode code)
+    {
+        if (ErrorCode.OFFSET_OUT_OF_RANGE == code && ctx.autoOffsetReset != OffsetReset.NONE)
+        {
+            state.position = -1;
+            restart();
+        }
+        else
+        {
+            pendingError = new SpindleException(code, "fetch from " + state.tp + " at offset " + state.position +
+                " failed");
+        }
+    }
+
+    private void startFetch()
+    {
+        resolvePositions();
+        if (ctx.streaming && fetchCorrelationId >= 0)
+        {
+            sendCancel(fetchCorrelationId);
+        }
+        restartFetch = false;
+
+        final List<PartitionState> active = new ArrayList<>();
+        for (final PartitionState state : assigned)
+        {
+            if (!state.paused)
+            {
+                active.add(state);
+            }
+        }
+        if (active.isEmpty())
+        {
+            fetchCorrelationId = -1;
+            return;
+        }
+
+        fetchCorrelationId = nextCorrelationId++;
+        fetchEncoder.wrapAndApplyHeader(requestBuffer, 0, headerEncoder)
+            .correlationId(fetchCorrelationId)
+            .maxWaitMs(ctx.fetchMaxWaitMs)
+            .minBytes(ctx.fetchMinBytes)
+            .maxBytes(ctx.fetchMaxBytes)
+            .isolationLevel(IsolationLevel.READ_UNCOMMITTED)
+            .streaming(ctx.streaming ? BooleanType.TRUE : BooleanType.FALSE)
+            .creditBytes(ctx.creditBytes);
+        final FetchRequestEncoder.PartitionsEncoder partitions = fetchEncoder.partitionsCount(active.size());
+        for (final PartitionState state : active)
+        {
+            partitions.next()
+                .topicId(state.topicId)
+                .partition(state.tp.partition())
+                .fetchOffset(state.position)
+                .partitionMaxBytes(ctx.partitionMaxBytes);
+        }
+        offerOrFail(MessageHeaderEncoder.ENCODED_LENGTH + fetchEncoder.encodedLength());
+        fetchOutstanding = true;
+        consumedSinceCredit = 0;
+    }
+
+    private void grantCredit()
+    {
+        if (ctx.streaming && fetchCorrelationId >= 0 && consumedSinceCredit >= ctx.creditBytes / 2)
+        {
+            final FetchCreditEncoder encoder = new FetchCreditEncoder();
+            encoder.wrapAndApplyHeader(requestBuffer, 0, headerEncoder)
+                .correlationId(fetchCorrelationId)
+                .creditBytes(consumedSinceCredit);
+            if (fetch.offer(requestBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength()) > 0)
+            {
+                consumedSinceCredit = 0;
+            }
+        }
+    }
+
+    private void sendCancel(final long correlationId)
+    {
+        final FetchCancelEncoder encoder = new FetchCancelEncoder();
+        encoder.wrapAndApplyHeader(requestBuffer, 0, headerEncoder).correlationId(correlationId);
+        fetch.offer(requestBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
+    }
+
+    private void offerOrFail(final int length)
+    {
+        final long deadlineNs = System.nanoTime() + ctx.requestTimeoutMs() * 1_000_000L;
+        idleStrategy.reset();
+        long result;
+        while ((result = fetch.offer(requestBuffer, 0, length)) < 0)
+        {
+            if (Publication.CLOSED == result || System.nanoTime() - deadlineNs > 0)
+            {
+                throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "cannot send fetch: " + result);
+            }
+            idleStrategy.idle();
+        }
+    }
+
+    private void restart()
+    {
+        for (final PartitionState state : assigned)
+        {
+            state.generation++;
+        }
+        restartFetch = true;
+        fetchOutstanding = false;
+    }
+
+    private void resolvePositions()
+    {
+        final List<TopicPartition> missing = new ArrayList<>();
+        for (final PartitionState state : assigned)
+        {
+            if (state.position < 0)
+            {
+                missing.add(state.tp);
+            }
+        }
+        if (missing.isEmpty())
+        {
+            return;
+        }
+        if (OffsetReset.NONE == ctx.autoOffsetReset)
+        {
+            throw new SpindleException(ErrorCode.OFFSET_OUT_OF_RANGE,
+                "no position for " + missing + " and auto.offset.reset is NONE: seek first");
+        }
+        resolve(missing, OffsetReset.EARLIEST == ctx.autoOffsetReset ? -2 : -1);
+    }
+
+    private void resolve(final Collection<TopicPartition> partitions, final long timestamp)
+    {
+        if (partitions.isEmpty())
+        {
+            return;
+        }
+        final List<PartitionState> states = new ArrayList<>();
+        for (final TopicPartition tp : partitions)
+        {
+            states.add(state(tp));
+        }
+        final long correlationId = nextCorrelationId++;
+        final ListOffsetsRequestEncoder encoder = new ListOffsetsRequestEncoder()
+            .wrapAndApplyHeader(requestBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .isolationLevel(IsolationLevel.READ_UNCOMMITTED);
+        final ListOffsetsRequestEncoder.PartitionsEncoder entries = encoder.partitionsCount(states.size());
+        for (final PartitionState state : states)
+        {
+            entries.next().topicId(state.topicId).partition(state.tp.partition()).timestamp(timestamp);
+        }
+        controlCaller.call(control, requestBuffer, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength(),
+            correlationId, (templateId, buffer, offset, length) ->
+            {
+                final ListOffsetsResponseDecoder decoder = new ListOffsetsResponseDecoder()
+                    .wrapAndApplyHeader(buffer, offset, new MessageHeaderDecoder());
+                for (final ListOffsetsResponseDecoder.PartitionsDecoder entry : decoder.partitions())
+                {
+                    final int topicId = entry.topicId();
+                    final int partition = entry.partition();
+                    final ErrorCode code = entry.errorCode();
+                    entry.timestamp();
+                    final long resolved = entry.offset();
+                    final int index = indexOf(topicId, partition);
+                    if (ErrorCode.NONE != code)
+                    {
+                        throw new SpindleException(code, "cannot list offsets of topic id " + topicId +
+                            " partition " + partition);
+                    }
+                    if (index >= 0)
+                    {
+                        assigned.get(index).position = resolved;
+                    }
+                }
+            }, ctx.requestTimeoutMs(), idleStrategy);
+        restart();
+    }
+
+    private TopicMetadata metadata(final String topic)
+    {
+        TopicMetadata metadata = topicMetadata.get(topic);
+        if (null == metadata)
+        {
+            metadata = Admin.metadata(control, controlCaller, ctx, nextCorrelationId++, topic);
+            topicMetadata.put(topic, metadata);
+        }
+        return metadata;
+    }
+
+    private PartitionState state(final TopicPartition tp)
+    {
+        final PartitionState state = find(tp);
+        if (null == state)
+        {
+            throw new IllegalStateException(tp + " is not assigned to this consumer");
+        }
+        return state;
+    }
+
+    private PartitionState find(final TopicPartition tp)
+    {
+        for (final PartitionState state : assigned)
+        {
+            if (state.tp.equals(tp))
+            {
+                return state;
+            }
+        }
+        return null;
+    }
+
+    private int indexOf(final int topicId, final int partition)
+    {
+        for (int i = 0, n = assigned.size(); i < n; i++)
+        {
+            final PartitionState state = assigned.get(i);
+            if (state.topicId == topicId && state.tp.partition() == partition)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static final class PartitionState
+    {
+        final TopicPartition tp;
+        final int topicId;
+        long position = -1;
+        boolean paused;
+        int generation;
+
+        PartitionState(final TopicPartition tp, final int topicId)
+        {
+            this.tp = tp;
+            this.topicId = topicId;
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package io.spindle.host;
+
+import io.aeron.Aeron;
+import io.aeron.Counter;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.status.AtomicCounter;
+
+/**
+ * The broker's counters, allocated in the media driver's counters file so that any tool reading
+ * {@code cnc.dat} (AeronStat, {@code spindle stats}) sees them live.
+ */
+public final class BrokerCounters implements AutoCloseable
+{
+    /**
+     * Type id of every Spindle broker counter in the driver's counters file.
+     */
+    public static final int SPINDLE_COUNTER_TYPE_ID = 7413;
+
+    /**
+     * Frames that failed validation: truncated, wrong schema, unknown template, bad lengths.
+     */
+    public final AtomicCounter malformedRequests;
+
+    /**
+     * Requests from images that never opened a session, or whose session was closed.
+     */
+    public final AtomicCounter requestsWithoutSession;
+
+    /**
+     * Sessions opened.
+     */
+    public final AtomicCounter sessionsOpened;
+
+    /**
+     * Sessions closed, for any reason.
+     */
+    public final AtomicCounter sessionsClosed;
+
+    /**
+     * Sessions closed because the client stopped talking.
+     */
+    public final AtomicCounter sessionsTimedOut;
+
+    /**
+     * Responses a session could not take (it was closed).
+     */
+    public final AtomicCounter responsesDropped;
+
+    /**
+     * Requests answered with an error code other than NONE.
+     */
+    public final AtomicCounter requestErrors;
+
+    /**
+     * Record batches rejected as corrupt.
+     */
+    public final AtomicCounter corruptBatches;
+
+    /**
+     * Record batches appended.
+     */
+    public final AtomicCounter batchesAppended;
+
+    /**
+     * Fetch responses sent.
+     */
+    public final AtomicCounter fetchResponses;
+
+    private final Counter[] all;
+
+    /**
+     * Allocate the counters through a client of the broker's driver.
+     *
+     * @param aeron  client of the broker's driver.
+     * @param nodeId of the broker, part of each label.
+     */
+    public BrokerCounters(final Aeron aeron, final int nodeId)
+    {
+        final String prefix = "spindle-" + nodeId + ": ";
+        all = new Counter[]{
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "malformed requests"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "requests without session"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "sessions opened"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "sessions closed"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "sessions timed out"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "responses dropped"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "request errors"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "corrupt batches"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "batches appended"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "fetch responses"),
+        };
+        malformedRequests = all[0];
+        requestsWithoutSession = all[1];
+        sessionsOpened = all[2];
+        sessionsClosed = all[3];
+        sessionsTimedOut = all[4];
+        responsesDropped = all[5];
+        requestErrors = all[6];
+        corruptBatches = all[7];
+        batchesAppended = all[8];
+        fetchResponses = all[9];
+    }
+
+    /**
+     * Free the counters.
+     */
+    public void close()
+    {
+        CloseHelper.closeAll(all);
+    }
+}

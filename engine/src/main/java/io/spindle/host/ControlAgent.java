@@ -1,0 +1,290 @@
+package io.spindle.host;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+import io.spindle.broker.BrokerStateMachine;
+import io.spindle.broker.BrokerStats;
+import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.codecs.protocol.MessageHeaderDecoder;
+import org.agrona.DirectBuffer;
+import org.agrona.DeadlineTimerWheel;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The standalone host's duty cycle around the state machine: polls the control stream, applies each
+ * request with the host's time, persists the metadata before any answer that depends on it leaves,
+ * and drives the state machine's periodic work.
+ */
+final class ControlAgent implements Agent, SessionServer.RequestHandler, BrokerStateMachine.Host
+{
+    static final String METADATA_FILE = "spindle.meta";
+    private static final long TICK_INTERVAL_NS = 10_000_000L;
+
+    private final SessionServer server;
+    private final BrokerStateMachine stateMachine;
+    private final BrokerCounters counters;
+    private final NanoClock nanoClock;
+    private final EpochClock epochClock;
+    private final Path metadataFile;
+    private final LongSupplier readerTableVersion;
+    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
+    private final ExpandableArrayBuffer snapshotBuffer = new ExpandableArrayBuffer(4096);
+    private final DeadlineTimerWheel timerWheel = new DeadlineTimerWheel(TimeUnit.MILLISECONDS, 0, 1, 512);
+    private final Long2LongHashMap timerIdByCorrelationId = new Long2LongHashMap(DeadlineTimerWheel.NULL_DEADLINE);
+    private final Long2LongHashMap correlationIdByTimerId = new Long2LongHashMap(DeadlineTimerWheel.NULL_DEADLINE);
+    private final DeadlineTimerWheel.TimerHandler onTimerExpiry = this::onTimerExpiry;
+    private long persistedMetadataVersion;
+    private long timerNowMs;
+    private long nextTickNs;
+    private long reportedBatches;
+    private long reportedCorrupt;
+    private long reportedErrors;
+
+    ControlAgent(
+        final SessionServerFactory serverFactory,
+        final BrokerStateMachine stateMachine,
+        final BrokerCounters counters,
+        final NanoClock nanoClock,
+        final EpochClock epochClock,
+        final Path dataDir,
+        final LongSupplier readerTableVersion)
+    {
+        this.stateMachine = stateMachine;
+        this.counters = counters;
+        this.nanoClock = nanoClock;
+        this.epochClock = epochClock;
+        this.metadataFile = dataDir.resolve(METADATA_FILE);
+        this.readerTableVersion = readerTableVersion;
+        this.persistedMetadataVersion = stateMachine.metadataVersion();
+        this.server = serverFactory.create(this);
+    }
+
+    /**
+     * Builds the control stream's server with this agent as its handler.
+     */
+    interface SessionServerFactory
+    {
+        SessionServer create(SessionServer.RequestHandler handler);
+    }
+
+    SessionServer server()
+    {
+        return server;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int doWork()
+    {
+        final long nowNs = nanoClock.nanoTime();
+        int work = server.poll(nowNs);
+
+        if (nowNs - nextTickNs >= 0)
+        {
+            nextTickNs = nowNs + TICK_INTERVAL_NS;
+            final long nowMs = epochClock.time();
+            if (timerWheel.timerCount() > 0)
+            {
+                timerNowMs = nowMs;
+                // The wheel advances one tick per poll: catch it up with the clock.
+                do
+                {
+                    work += timerWheel.poll(nowMs, onTimerExpiry, Integer.MAX_VALUE);
+                }
+                while (timerWheel.timerCount() > 0 && timerWheel.currentTickTime() <= nowMs);
+            }
+            else
+            {
+                timerWheel.currentTickTime(nowMs);
+            }
+            work += stateMachine.onTick(nowMs);
+            work += stateMachine.reclaimDeleted(readerTableVersion.getAsLong());
+            persistMetadataIfChanged();
+            updateCounters();
+        }
+
+        return work;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String roleName()
+    {
+        return "spindle-control";
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onClose()
+    {
+        server.close();
+        persistMetadataIfChanged();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onSessionOpened(final long sessionId, final long nowNs)
+    {
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onSessionClosed(final long sessionId, final long nowNs)
+    {
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onRequest(
+        final long sessionId,
+        final int templateId,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final long nowNs)
+    {
+        if (!stateMachine.onRequest(sessionId, templateId, buffer, offset, length, epochClock.time()))
+        {
+            headerDecoder.wrap(buffer, offset);
+            final long correlationId = length >= MessageHeaderDecoder.ENCODED_LENGTH + 8 ?
+                buffer.getLong(offset + MessageHeaderDecoder.ENCODED_LENGTH, java.nio.ByteOrder.LITTLE_ENDIAN) : -1;
+            stateMachine.sendError(sessionId, correlationId, templateId, ErrorCode.UNSUPPORTED_MESSAGE,
+                "the control stream does not serve template " + templateId);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        // An answer that acknowledges a metadata change leaves only after the change is on disk.
+        persistMetadataIfChanged();
+        server.send(sessionId, buffer, offset, length);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void scheduleTimer(final long correlationId, final long deadlineMs)
+    {
+        cancelTimer(correlationId);
+        final long timerId = timerWheel.scheduleTimer(deadlineMs);
+        timerIdByCorrelationId.put(correlationId, timerId);
+        correlationIdByTimerId.put(timerId, correlationId);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void cancelTimer(final long correlationId)
+    {
+        final long timerId = timerIdByCorrelationId.remove(correlationId);
+        if (DeadlineTimerWheel.NULL_DEADLINE != timerId)
+        {
+            timerWheel.cancelTimer(timerId);
+            correlationIdByTimerId.remove(timerId);
+        }
+    }
+
+    private boolean onTimerExpiry(final TimeUnit timeUnit, final long nowMs, final long timerId)
+    {
+        final long correlationId = correlationIdByTimerId.remove(timerId);
+        if (DeadlineTimerWheel.NULL_DEADLINE != correlationId)
+        {
+            timerIdByCorrelationId.remove(correlationId);
+            stateMachine.onTimer(correlationId, timerNowMs);
+        }
+        return true;
+    }
+
+    private void persistMetadataIfChanged()
+    {
+        final long version = stateMachine.metadataVersion();
+        if (version != persistedMetadataVersion)
+        {
+            final int length = stateMachine.snapshot(snapshotBuffer);
+            writeAtomically(metadataFile, snapshotBuffer, length);
+            persistedMetadataVersion = version;
+        }
+    }
+
+    private void updateCounters()
+    {
+        final BrokerStats stats = stateMachine.stats();
+        counters.batchesAppended.getAndAddRelease(stats.batchesAppended() - reportedBatches);
+        counters.corruptBatches.getAndAddRelease(stats.corruptBatches() - reportedCorrupt);
+        counters.requestErrors.getAndAddRelease(stats.requestErrors() - reportedErrors);
+        reportedBatches = stats.batchesAppended();
+        reportedCorrupt = stats.corruptBatches();
+        reportedErrors = stats.requestErrors();
+    }
+
+    static void writeAtomically(final Path file, final ExpandableArrayBuffer buffer, final int length)
+    {
+        final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try
+        {
+            try (FileChannel channel = FileChannel.open(
+                tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))
+            {
+                final ByteBuffer bytes = ByteBuffer.wrap(buffer.byteArray(), 0, length);
+                while (bytes.hasRemaining())
+                {
+                    channel.write(bytes);
+                }
+                channel.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ))
+            {
+                dir.force(true);
+            }
+            catch (final IOException ignore)
+            {
+                // Not every file system lets a directory be opened for fsync; the rename is still atomic.
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("could not write " + file, ex);
+        }
+    }
+
+    static UnsafeBuffer readMetadata(final Path dataDir)
+    {
+        final Path file = dataDir.resolve(METADATA_FILE);
+        if (!Files.exists(file))
+        {
+            return null;
+        }
+        try
+        {
+            return new UnsafeBuffer(Files.readAllBytes(file));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("could not read " + file, ex);
+        }
+    }
+}

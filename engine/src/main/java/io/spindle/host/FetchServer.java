@@ -1,0 +1,481 @@
+package io.spindle.host;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.aeron.Publication;
+import io.spindle.broker.Topic;
+import io.spindle.broker.TopicTable;
+import io.spindle.codecs.protocol.BooleanType;
+import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.codecs.protocol.FetchCancelDecoder;
+import io.spindle.codecs.protocol.FetchCreditDecoder;
+import io.spindle.codecs.protocol.FetchRequestDecoder;
+import io.spindle.codecs.protocol.FetchResponseEncoder;
+import io.spindle.codecs.protocol.MessageHeaderDecoder;
+import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.log.LogReadResult;
+import io.spindle.log.PartitionLog;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableDirectByteBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.NanoClock;
+
+/**
+ * Serves fetches from the partition logs up to their high-water marks, on its own agent, so that
+ * reads never wait behind produce.
+ * <p>
+ * Two modes, chosen per request:
+ * <ul>
+ *     <li><b>Long poll</b>: answered as soon as at least {@code minBytes} are available across the
+ *     requested partitions, or when {@code maxWait} expires (possibly empty).</li>
+ *     <li><b>Streaming</b>: the server keeps pushing batches of each partition as they land, one
+ *     response per partition per push, while the stream has credit ({@code creditBytes}, topped up
+ *     by {@code FetchCredit}); Aeron back-pressure on the session pauses it, a {@code FetchCancel}
+ *     ends it.</li>
+ * </ul>
+ * Batches are sent exactly as stored. Topics are looked up in the {@link TopicTable} the state
+ * machine publishes, loaded once per duty cycle; {@link #observedTableVersion()} tells the state
+ * machine when a deleted topic's logs can no longer be in use here.
+ * <p>
+ * <b>Threading:</b> one agent thread; {@link #observedTableVersion()} may be read from any thread.
+ */
+public final class FetchServer implements Agent, SessionServer.RequestHandler
+{
+    /**
+     * Supplies the current topic table.
+     */
+    public interface TopicTableSupplier
+    {
+        /**
+         * The latest published table.
+         *
+         * @return the table.
+         */
+        TopicTable topicTable();
+    }
+
+    private static final int RESPONSE_OVERHEAD = 256;
+
+    private final SessionServer server;
+    private final TopicTableSupplier tables;
+    private final BrokerCounters counters;
+    private final NanoClock nanoClock;
+    private final List<Fetch> longPolls = new ArrayList<>();
+    private final List<Fetch> streams = new ArrayList<>();
+    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final FetchRequestDecoder fetchDecoder = new FetchRequestDecoder();
+    private final FetchCreditDecoder creditDecoder = new FetchCreditDecoder();
+    private final FetchCancelDecoder cancelDecoder = new FetchCancelDecoder();
+    private final FetchResponseEncoder responseEncoder = new FetchResponseEncoder();
+    private final ExpandableDirectByteBuffer responseBuffer = new ExpandableDirectByteBuffer(1024 * 1024);
+    private final LogReadResult readView = new LogReadResult();
+    private volatile long observedTableVersion;
+    private TopicTable table = TopicTable.EMPTY;
+
+    /**
+     * A fetch server on a session server for the fetch stream.
+     *
+     * @param serverFactory builds the fetch stream's session server with this as its handler.
+     * @param tables        the state machine's published topics.
+     * @param counters      where responses are counted.
+     * @param nanoClock     the agent's clock.
+     */
+    public FetchServer(
+        final ControlAgent.SessionServerFactory serverFactory,
+        final TopicTableSupplier tables,
+        final BrokerCounters counters,
+        final NanoClock nanoClock)
+    {
+        this.tables = tables;
+        this.counters = counters;
+        this.nanoClock = nanoClock;
+        this.server = serverFactory.create(this);
+    }
+
+    SessionServer server()
+    {
+        return server;
+    }
+
+    /**
+     * The version of the topic table this server last loaded: no log of a topic deleted before that
+     * version is in use here.
+     *
+     * @return the table version.
+     */
+    public long observedTableVersion()
+    {
+        return observedTableVersion;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int doWork()
+    {
+        final long nowNs = nanoClock.nanoTime();
+        table = tables.topicTable();
+        observedTableVersion = table.version();
+
+        int work = server.poll(nowNs);
+        work += serviceLongPolls(nowNs);
+        work += serviceStreams();
+
+        return work;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String roleName()
+    {
+        return "spindle-fetch";
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onClose()
+    {
+        server.close();
+        longPolls.clear();
+        streams.clear();
+        observedTableVersion = Long.MAX_VALUE;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onSessionOpened(final long sessionId, final long nowNs)
+    {
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onSessionClosed(final long sessionId, final long nowNs)
+    {
+        longPolls.removeIf((fetch) -> fetch.sessionId == sessionId);
+        streams.removeIf((fetch) -> fetch.sessionId == sessionId);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onRequest(
+        final long sessionId,
+        final int templateId,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final long nowNs)
+    {
+        headerDecoder.wrap(buffer, offset);
+        switch (templateId)
+        {
+            case FetchRequestDecoder.TEMPLATE_ID:
+                onFetch(sessionId, buffer, offset, nowNs);
+                break;
+
+            case FetchCreditDecoder.TEMPLATE_ID:
+            {
+                creditDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
+                final Fetch stream = find(streams, sessionId, creditDecoder.correlationId());
+                if (null != stream)
+                {
+                    stream.creditBytes += Math.max(0, creditDecoder.creditBytes());
+                }
+                break;
+            }
+
+            case FetchCancelDecoder.TEMPLATE_ID:
+            {
+                cancelDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
+                final long correlationId = cancelDecoder.correlationId();
+                streams.removeIf((fetch) -> fetch.sessionId == sessionId && fetch.correlationId == correlationId);
+                longPolls.removeIf((fetch) -> fetch.sessionId == sessionId && fetch.correlationId == correlationId);
+                break;
+            }
+
+            default:
+            {
+                final long correlationId = buffer.getLong(
+                    offset + MessageHeaderDecoder.ENCODED_LENGTH, java.nio.ByteOrder.LITTLE_ENDIAN);
+                server.sendError(sessionId, correlationId, templateId, ErrorCode.UNSUPPORTED_MESSAGE,
+                    "the fetch stream serves fetches only, not template " + templateId);
+                break;
+            }
+        }
+    }
+
+    private void onFetch(final long sessionId, final DirectBuffer buffer, final int offset, final long nowNs)
+    {
+        fetchDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
+        final Fetch fetch = new Fetch();
+        fetch.sessionId = sessionId;
+        fetch.correlationId = fetchDecoder.correlationId();
+        final int maxWaitMs = fetchDecoder.maxWaitMs();
+        fetch.minBytes = Math.max(0, fetchDecoder.minBytes());
+        fetch.maxBytes = fetchDecoder.maxBytes();
+        fetchDecoder.isolationLevel();
+        fetch.streaming = fetchDecoder.streaming() == BooleanType.TRUE;
+        fetch.creditBytes = fetchDecoder.creditBytes();
+        fetch.deadlineNs = nowNs + Math.max(0, maxWaitMs) * 1_000_000L;
+
+        final FetchRequestDecoder.PartitionsDecoder partitions = fetchDecoder.partitions();
+        fetch.partitions = new FetchPartition[partitions.count()];
+        int i = 0;
+        while (partitions.hasNext())
+        {
+            partitions.next();
+            final FetchPartition partition = new FetchPartition();
+            partition.topicId = partitions.topicId();
+            partition.partition = partitions.partition();
+            partition.fetchOffset = partitions.fetchOffset();
+            partition.maxBytes = partitions.partitionMaxBytes();
+            fetch.partitions[i++] = partition;
+        }
+
+        if (fetch.maxBytes <= 0 || fetch.partitions.length == 0)
+        {
+            server.sendError(sessionId, fetch.correlationId, FetchRequestDecoder.TEMPLATE_ID, ErrorCode.INVALID_FETCH_SIZE,
+                "a fetch needs maxBytes > 0 and at least one partition");
+            return;
+        }
+
+        if (fetch.streaming)
+        {
+            streams.removeIf((f) -> f.sessionId == sessionId && f.correlationId == fetch.correlationId);
+            streams.add(fetch);
+        }
+        else if (!answerLongPoll(fetch, nowNs))
+        {
+            longPolls.add(fetch);
+        }
+    }
+
+    private int serviceLongPolls(final long nowNs)
+    {
+        int work = 0;
+        for (int i = longPolls.size() - 1; i >= 0; i--)
+        {
+            if (answerLongPoll(longPolls.get(i), nowNs))
+            {
+                longPolls.remove(i);
+                work++;
+            }
+        }
+
+        return work;
+    }
+
+    private boolean answerLongPoll(final Fetch fetch, final long nowNs)
+    {
+        final boolean expired = nowNs - fetch.deadlineNs >= 0;
+        if (!expired)
+        {
+            long available = 0;
+            boolean anyError = false;
+            for (final FetchPartition partition : fetch.partitions)
+            {
+                final PartitionLog log = log(partition);
+                if (null == log)
+                {
+                    anyError = true;
+                    break;
+                }
+                final long hwm = log.highWaterMark();
+                if (partition.fetchOffset < log.logStartOffset() || partition.fetchOffset > hwm)
+                {
+                    anyError = true;
+                    break;
+                }
+                if (hwm > partition.fetchOffset && log.read(partition.fetchOffset, fetch.maxBytes, readView) >= 0)
+                {
+                    available += readView.length();
+                }
+            }
+            if (!anyError && (available == 0 || available < fetch.minBytes))
+            {
+                return false;
+            }
+        }
+
+        final int maxLength = server.maxMessageLength(fetch.sessionId);
+        if (0 == maxLength)
+        {
+            return true;
+        }
+        int remaining = Math.min(fetch.maxBytes, maxLength - RESPONSE_OVERHEAD * (fetch.partitions.length + 1));
+        responseEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
+            .correlationId(fetch.correlationId)
+            .errorCode(ErrorCode.NONE);
+        final FetchResponseEncoder.PartitionsEncoder entries = responseEncoder.partitionsCount(fetch.partitions.length);
+        for (final FetchPartition partition : fetch.partitions)
+        {
+            final int limit = Math.max(0, Math.min(remaining, partition.maxBytes > 0 ? partition.maxBytes : remaining));
+            final int written = encodePartition(entries.next(), partition, limit);
+            remaining -= written;
+        }
+
+        final long result = server.offer(
+            fetch.sessionId, responseBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + responseEncoder.encodedLength());
+        if (result > 0)
+        {
+            counters.fetchResponses.increment();
+            return true;
+        }
+
+        return Publication.NOT_CONNECTED == result || Publication.CLOSED == result;
+    }
+
+    private int serviceStreams()
+    {
+        int work = 0;
+        for (int i = streams.size() - 1; i >= 0; i--)
+        {
+            final Fetch stream = streams.get(i);
+            for (final FetchPartition partition : stream.partitions)
+            {
+                if (stream.creditBytes <= 0)
+                {
+                    break;
+                }
+                if (partition.failed)
+                {
+                    continue;
+                }
+
+                final PartitionLog log = log(partition);
+                if (null != log && partition.fetchOffset >= log.logStartOffset() &&
+                    partition.fetchOffset == log.highWaterMark())
+                {
+                    continue;
+                }
+
+                final int maxLength = server.maxMessageLength(stream.sessionId);
+                if (0 == maxLength)
+                {
+                    streams.remove(i);
+                    break;
+                }
+                final int limit = (int)Math.min(
+                    Math.min(stream.creditBytes, partition.maxBytes > 0 ? partition.maxBytes : stream.maxBytes),
+                    maxLength - 2 * RESPONSE_OVERHEAD);
+
+                final long fetchOffset = partition.fetchOffset;
+                responseEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
+                    .correlationId(stream.correlationId)
+                    .errorCode(ErrorCode.NONE);
+                final int written = encodePartition(responseEncoder.partitionsCount(1).next(), partition, limit);
+                final long result = server.offer(
+                    stream.sessionId, responseBuffer, 0,
+                    MessageHeaderEncoder.ENCODED_LENGTH + responseEncoder.encodedLength());
+                if (result > 0)
+                {
+                    counters.fetchResponses.increment();
+                    stream.creditBytes -= written;
+                    work++;
+                }
+                else
+                {
+                    // Back-pressured or gone: resend from the same offset on a later cycle.
+                    partition.fetchOffset = fetchOffset;
+                    partition.failed = false;
+                    if (Publication.NOT_CONNECTED == result || Publication.CLOSED == result)
+                    {
+                        streams.remove(i);
+                    }
+                    break;
+                }
+            }
+        }
+
+        return work;
+    }
+
+    private int encodePartition(
+        final FetchResponseEncoder.PartitionsEncoder entry, final FetchPartition partition, final int maxBytes)
+    {
+        entry.topicId(partition.topicId).partition(partition.partition);
+        final Topic topic = table.topic(partition.topicId);
+        final PartitionLog log = null == topic ? null : topic.partition(partition.partition);
+        if (null == log)
+        {
+            partition.failed = true;
+            entry.errorCode(null == topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+                .highWatermark(-1).lastStableOffset(-1).logStartOffset(-1).nextFetchOffset(partition.fetchOffset)
+                .abortedTransactionsCount(0);
+            entry.putRecords(responseBuffer, 0, 0);
+            return 0;
+        }
+
+        final long hwm = log.highWaterMark();
+        final long logStartOffset = log.logStartOffset();
+        final int status = log.read(partition.fetchOffset, maxBytes, readView);
+        if (status < 0)
+        {
+            partition.failed = true;
+            entry.errorCode(PartitionLog.errorCode(status))
+                .highWatermark(hwm).lastStableOffset(hwm).logStartOffset(logStartOffset)
+                .nextFetchOffset(partition.fetchOffset)
+                .abortedTransactionsCount(0);
+            entry.putRecords(responseBuffer, 0, 0);
+            return 0;
+        }
+
+        final int length = readView.length();
+        final long nextOffset = length > 0 ? readView.nextOffset() : partition.fetchOffset;
+        entry.errorCode(ErrorCode.NONE)
+            .highWatermark(hwm).lastStableOffset(hwm).logStartOffset(logStartOffset)
+            .nextFetchOffset(nextOffset)
+            .abortedTransactionsCount(0);
+        entry.putRecords(readView.buffer(), 0, length);
+        partition.fetchOffset = nextOffset;
+
+        return length;
+    }
+
+    private PartitionLog log(final FetchPartition partition)
+    {
+        final Topic topic = table.topic(partition.topicId);
+        return null == topic ? null : topic.partition(partition.partition);
+    }
+
+    private static Fetch find(final List<Fetch> fetches, final long sessionId, final long correlationId)
+    {
+        for (int i = 0, n = fetches.size(); i < n; i++)
+        {
+            final Fetch fetch = fetches.get(i);
+            if (fetch.sessionId == sessionId && fetch.correlationId == correlationId)
+            {
+                return fetch;
+            }
+        }
+
+        return null;
+    }
+
+    private static final class Fetch
+    {
+        long sessionId;
+        long correlationId;
+        int minBytes;
+        int maxBytes;
+        boolean streaming;
+        long creditBytes;
+        long deadlineNs;
+        FetchPartition[] partitions;
+    }
+
+    private static final class FetchPartition
+    {
+        int topicId;
+        int partition;
+        long fetchOffset;
+        int maxBytes;
+        boolean failed;
+    }
+}

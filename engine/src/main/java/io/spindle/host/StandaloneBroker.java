@@ -1,0 +1,563 @@
+package io.spindle.host;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.MappedByteBuffer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+import io.aeron.Aeron;
+import io.aeron.CncFileDescriptor;
+import io.aeron.CommonContext;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.spindle.broker.BrokerStateMachine;
+import io.spindle.codecs.Transport;
+import io.spindle.log.LogConfig;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ErrorHandler;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The standalone host: an embedded single-node broker. It runs (or joins) a media driver, listens on
+ * IPC and on a UDP endpoint, applies requests to a {@link BrokerStateMachine} on the control agent and
+ * serves fetches on the {@link FetchServer} agent.
+ * <p>
+ * Acknowledgement on one node: {@code acks=1} and {@code acks=all} both mean the batch was appended to
+ * the partition's memory-mapped segment (so it survives the broker process dying, kill -9 included)
+ * and is below the high-water mark; whether it also survives the machine losing power depends on the
+ * topic's {@code flush.policy} ({@code every-batch} forces it to disk before the ack).
+ * {@code acks=0} gets no answer at all.
+ */
+public final class StandaloneBroker implements AutoCloseable
+{
+    private final Context ctx;
+    private final MediaDriver driver;
+    private final Aeron aeron;
+    private final BrokerCounters counters;
+    private final BrokerStateMachine stateMachine;
+    private final ControlAgent controlAgent;
+    private FetchServer fetchServer;
+    private int resolvedPort;
+    private final AgentRunner[] runners;
+
+    private StandaloneBroker(final Context ctx)
+    {
+        this.ctx = ctx;
+        MediaDriver driver = null;
+        Aeron aeron = null;
+        BrokerCounters counters = null;
+        BrokerStateMachine stateMachine = null;
+        try
+        {
+            if (null == ctx.aeronDirectoryName)
+            {
+                deleteDirectoryOfDeadDriver(new File(ctx.embeddedDriverDirectoryName()));
+                final MediaDriver.Context driverCtx = new MediaDriver.Context()
+                    .aeronDirectoryName(ctx.embeddedDriverDirectoryName())
+                    .threadingMode(ctx.driverThreadingMode)
+                    .sharedIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
+                    .conductorIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
+                    .senderIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
+                    .receiverIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
+                    .asyncExecutorEnabled(false)
+                    .dirDeleteOnStart(ctx.driverDirDeleteOnStart)
+                    .dirDeleteOnShutdown(true)
+                    .ipcTermBufferLength(ctx.ipcTermLength)
+                    .publicationTermBufferLength(ctx.udpTermLength)
+                    .spiesSimulateConnection(true);
+                driver = MediaDriver.launch(driverCtx);
+            }
+            final String aeronDir = null != driver ? driver.aeronDirectoryName() : ctx.aeronDirectoryName;
+            aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(aeronDir));
+            counters = new BrokerCounters(aeron, ctx.nodeId);
+
+            final Path dataDir = ctx.dataDir.toAbsolutePath();
+            Files.createDirectories(dataDir);
+            deleteLeftoverDeletedTopics(dataDir);
+            stateMachine = new BrokerStateMachine(
+                dataDir, ctx.nodeId, ctx.listenHost + ":" + ctx.listenPort, ctx.logConfig, new StateMachineHost());
+            final UnsafeBuffer metadata = ControlAgent.readMetadata(dataDir);
+            final long nowMs = System.currentTimeMillis();
+            if (null != metadata)
+            {
+                stateMachine.restore(metadata, 0, metadata.capacity(), nowMs);
+            }
+
+            // Port 0 means any free port; both request streams must share it, so it is chosen here once.
+            final int port = 0 == ctx.listenPort && ctx.udpEnabled ? freeUdpPort(ctx.listenHost) : ctx.listenPort;
+            resolvedPort = port;
+            final String[] channels = ctx.udpEnabled ?
+                new String[]{ Transport.IPC_CHANNEL, Transport.udpChannel(ctx.listenHost, port) } :
+                new String[]{ Transport.IPC_CHANNEL };
+            final Aeron client = aeron;
+            final BrokerCounters brokerCounters = counters;
+            final BrokerStateMachine machine = stateMachine;
+            final long sessionTimeoutNs = ctx.sessionTimeoutNs;
+            controlAgent = new ControlAgent(
+                (handler) -> new SessionServer(client, "control", channels, Transport.CONTROL_STREAM_ID, ctx.nodeId,
+                    sessionTimeoutNs, brokerCounters, handler),
+                machine,
+                counters,
+                SystemNanoClock.INSTANCE,
+                SystemEpochClock.INSTANCE,
+                dataDir,
+                () -> fetchServer.observedTableVersion());
+
+            final String[] fetchChannels = channels;
+            fetchServer = new FetchServer(
+                (handler) -> new SessionServer(client, "fetch", fetchChannels, Transport.FETCH_STREAM_ID, ctx.nodeId,
+                    sessionTimeoutNs, brokerCounters, handler),
+                machine::topicTable,
+                counters,
+                SystemNanoClock.INSTANCE);
+
+            final ErrorHandler errorHandler = ctx.errorHandler;
+            if (ctx.threadingMode == BrokerThreadingMode.DEDICATED)
+            {
+                runners = new AgentRunner[]{
+                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, controlAgent),
+                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, fetchServer)
+                };
+            }
+            else
+            {
+                runners = new AgentRunner[]{
+                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
+                        new CompositeAgent(controlAgent, fetchServer))
+                };
+            }
+        }
+        catch (final IOException ex)
+        {
+            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver);
+            throw new UncheckedIOException(ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver);
+            throw ex;
+        }
+
+        this.driver = driver;
+        this.aeron = aeron;
+        this.counters = counters;
+        this.stateMachine = stateMachine;
+    }
+
+    /**
+     * Start a broker.
+     *
+     * @param ctx its configuration.
+     * @return the running broker.
+     */
+    public static StandaloneBroker launch(final Context ctx)
+    {
+        ctx.conclude();
+        final StandaloneBroker broker = new StandaloneBroker(ctx);
+        for (final AgentRunner runner : broker.runners)
+        {
+            AgentRunner.startOnThread(runner);
+        }
+        return broker;
+    }
+
+    /**
+     * The directory of the media driver clients on this machine connect to with bootstrap {@code ipc}.
+     *
+     * @return the Aeron directory.
+     */
+    public String aeronDirectoryName()
+    {
+        return aeron.context().aeronDirectoryName();
+    }
+
+    /**
+     * The UDP endpoint the broker listens on, with the real port when 0 was asked for.
+     *
+     * @return {@code host:port}, or null when UDP is disabled.
+     */
+    public String udpEndpoint()
+    {
+        if (!ctx.udpEnabled)
+        {
+            return null;
+        }
+        return ctx.listenHost + ":" + resolvedPort;
+    }
+
+    /**
+     * The state machine, for tests and tools on the same JVM; owned by the control agent's thread.
+     *
+     * @return the state machine.
+     */
+    BrokerStateMachine stateMachine()
+    {
+        return stateMachine;
+    }
+
+    /**
+     * The broker's counters.
+     *
+     * @return the counters.
+     */
+    public BrokerCounters counters()
+    {
+        return counters;
+    }
+
+    /**
+     * Stop the agents, close the logs, the client and the embedded driver.
+     */
+    public void close()
+    {
+        CloseHelper.closeAll(runners);
+        CloseHelper.closeAll(stateMachine, counters, aeron, driver);
+    }
+
+    /**
+     * Forwards the state machine's requests of its host to the control agent, which owns them.
+     */
+    private final class StateMachineHost implements BrokerStateMachine.Host
+    {
+        public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
+        {
+            controlAgent.sendResponse(sessionId, buffer, offset, length);
+        }
+
+        public void scheduleTimer(final long correlationId, final long deadlineMs)
+        {
+            controlAgent.scheduleTimer(correlationId, deadlineMs);
+        }
+
+        public void cancelTimer(final long correlationId)
+        {
+            controlAgent.cancelTimer(correlationId);
+        }
+    }
+
+    /**
+     * A broker killed with its embedded driver leaves the driver's directory behind with a heartbeat
+     * that looks live for the driver timeout; a restart would then be refused as "active driver". The
+     * directory names the driver's process id, so when that process is gone the directory is removed.
+     */
+    private static void deleteDirectoryOfDeadDriver(final File aeronDir)
+    {
+        final File cncFile = new File(aeronDir, CncFileDescriptor.CNC_FILE);
+        if (!cncFile.exists() || cncFile.length() < CncFileDescriptor.META_DATA_LENGTH)
+        {
+            return;
+        }
+        long pid = -1;
+        final MappedByteBuffer mapped = IoUtil.mapExistingFile(cncFile, "cnc");
+        try
+        {
+            pid = CncFileDescriptor.pid(CncFileDescriptor.createMetaDataBuffer(mapped));
+        }
+        catch (final RuntimeException ignore)
+        {
+            // Not a readable cnc file: leave it to the driver's own checks.
+        }
+        finally
+        {
+            IoUtil.unmap(mapped);
+        }
+        final boolean alive = pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        if (pid > 0 && !alive)
+        {
+            IoUtil.delete(aeronDir, true);
+        }
+    }
+
+    private static int freeUdpPort(final String host) throws IOException
+    {
+        try (java.net.DatagramSocket socket = new java.net.DatagramSocket(new java.net.InetSocketAddress(host, 0)))
+        {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void deleteLeftoverDeletedTopics(final Path dataDir) throws IOException
+    {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dataDir, "*.deleted"))
+        {
+            for (final Path entry : entries)
+            {
+                IoUtil.delete(entry.toFile(), true);
+            }
+        }
+    }
+
+    /**
+     * How the broker's agents share threads.
+     */
+    public enum BrokerThreadingMode
+    {
+        /**
+         * Control and fetch agents on one thread: the default, kind to small machines.
+         */
+        SHARED,
+
+        /**
+         * Control and fetch agents each on their own thread: with busy-spin, the low-latency profile.
+         */
+        DEDICATED
+    }
+
+    /**
+     * Configuration of a standalone broker; fluent, defaults from {@code spindle.*} system properties.
+     */
+    public static final class Context
+    {
+        private Path dataDir = Paths.get(System.getProperty("spindle.data.dir", "data"));
+        private String aeronDirectoryName = System.getProperty("spindle.aeron.dir");
+        private String embeddedDriverDirectoryName = System.getProperty("spindle.embedded.driver.dir");
+        private String listenHost = System.getProperty("spindle.listen.host", Transport.DEFAULT_HOST);
+        private int listenPort = Integer.getInteger("spindle.listen.port", Transport.DEFAULT_PORT);
+        private boolean udpEnabled = Boolean.parseBoolean(System.getProperty("spindle.udp.enabled", "true"));
+        private int nodeId = Integer.getInteger("spindle.node.id", 0);
+        private BrokerThreadingMode threadingMode = BrokerThreadingMode.valueOf(
+            System.getProperty("spindle.broker.threading.mode", "SHARED").toUpperCase());
+        private String brokerIdleStrategy = System.getProperty("spindle.broker.idle.strategy", "backoff");
+        private ThreadingMode driverThreadingMode = ThreadingMode.valueOf(
+            System.getProperty("spindle.driver.threading.mode", "SHARED").toUpperCase());
+        private String driverIdleStrategy = System.getProperty("spindle.driver.idle.strategy", "backoff");
+        private boolean driverDirDeleteOnStart = false;
+        private int ipcTermLength = Configuration.size("spindle.ipc.term.length", 16 * 1024 * 1024);
+        private int udpTermLength = Configuration.size("spindle.udp.term.length", 16 * 1024 * 1024);
+        private long sessionTimeoutNs = Configuration.durationNs("spindle.session.timeout", 10_000_000_000L);
+        private LogConfig logConfig;
+        private ErrorHandler errorHandler = Throwable::printStackTrace;
+
+        /**
+         * Validate and fill in derived values.
+         *
+         * @return this.
+         */
+        public Context conclude()
+        {
+            if (listenPort < 0 || listenPort > 65535)
+            {
+                throw new IllegalArgumentException("listen port must be 0..65535, was " + listenPort);
+            }
+            if (null == logConfig)
+            {
+                logConfig = new LogConfig().conclude();
+            }
+            return this;
+        }
+
+        String embeddedDriverDirectoryName()
+        {
+            return null != embeddedDriverDirectoryName ?
+                embeddedDriverDirectoryName : CommonContext.getAeronDirectoryName();
+        }
+
+        IdleStrategy idleStrategy(final String name)
+        {
+            return io.aeron.driver.Configuration.agentIdleStrategy(name, null);
+        }
+
+        /**
+         * Where partition logs and the metadata file live.
+         *
+         * @param dataDir the directory.
+         * @return this.
+         */
+        public Context dataDir(final Path dataDir)
+        {
+            this.dataDir = dataDir;
+            return this;
+        }
+
+        /**
+         * Use an external media driver at this directory instead of starting one.
+         *
+         * @param aeronDirectoryName the external driver's directory, or null to embed one.
+         * @return this.
+         */
+        public Context aeronDirectoryName(final String aeronDirectoryName)
+        {
+            this.aeronDirectoryName = aeronDirectoryName;
+            return this;
+        }
+
+        /**
+         * Directory of the embedded driver (default: Aeron's default directory, which is where
+         * bootstrap {@code ipc} clients look).
+         *
+         * @param dir the directory.
+         * @return this.
+         */
+        public Context embeddedDriverDirectoryName(final String dir)
+        {
+            this.embeddedDriverDirectoryName = dir;
+            return this;
+        }
+
+        /**
+         * Delete the embedded driver's directory on start without checking for a live driver (tests).
+         *
+         * @param delete true to delete.
+         * @return this.
+         */
+        public Context driverDirDeleteOnStart(final boolean delete)
+        {
+            this.driverDirDeleteOnStart = delete;
+            return this;
+        }
+
+        /**
+         * The UDP listener.
+         *
+         * @param host address to bind.
+         * @param port port to bind, 0 for an ephemeral one.
+         * @return this.
+         */
+        public Context listen(final String host, final int port)
+        {
+            this.listenHost = host;
+            this.listenPort = port;
+            return this;
+        }
+
+        /**
+         * Whether to listen on UDP at all.
+         *
+         * @param enabled false for IPC only.
+         * @return this.
+         */
+        public Context udpEnabled(final boolean enabled)
+        {
+            this.udpEnabled = enabled;
+            return this;
+        }
+
+        /**
+         * How the control and fetch agents share threads.
+         *
+         * @param mode the threading mode.
+         * @return this.
+         */
+        public Context threadingMode(final BrokerThreadingMode mode)
+        {
+            this.threadingMode = mode;
+            return this;
+        }
+
+        /**
+         * Idle strategy of the broker's agents: {@code backoff}, {@code sleep-ns}, {@code yield},
+         * {@code spin}, {@code noop} or a class name.
+         *
+         * @param name of the strategy.
+         * @return this.
+         */
+        public Context brokerIdleStrategy(final String name)
+        {
+            this.brokerIdleStrategy = name;
+            return this;
+        }
+
+        /**
+         * Threading mode of the embedded media driver.
+         *
+         * @param mode the driver's threading mode.
+         * @return this.
+         */
+        public Context driverThreadingMode(final ThreadingMode mode)
+        {
+            this.driverThreadingMode = mode;
+            return this;
+        }
+
+        /**
+         * Idle strategy of the embedded media driver's threads.
+         *
+         * @param name of the strategy.
+         * @return this.
+         */
+        public Context driverIdleStrategy(final String name)
+        {
+            this.driverIdleStrategy = name;
+            return this;
+        }
+
+        /**
+         * Term length of IPC publications of the embedded driver.
+         *
+         * @param length a power of two, 64k to 1g.
+         * @return this.
+         */
+        public Context ipcTermLength(final int length)
+        {
+            this.ipcTermLength = length;
+            return this;
+        }
+
+        /**
+         * Sessions that send nothing for this long are closed.
+         *
+         * @param timeoutNs the timeout.
+         * @return this.
+         */
+        public Context sessionTimeoutNs(final long timeoutNs)
+        {
+            this.sessionTimeoutNs = timeoutNs;
+            return this;
+        }
+
+        /**
+         * Log settings of topics that do not override them.
+         *
+         * @param config the defaults.
+         * @return this.
+         */
+        public Context logConfig(final LogConfig config)
+        {
+            this.logConfig = config;
+            return this;
+        }
+
+        /**
+         * Where agent errors go.
+         *
+         * @param handler the error handler.
+         * @return this.
+         */
+        public Context errorHandler(final ErrorHandler handler)
+        {
+            this.errorHandler = handler;
+            return this;
+        }
+
+        /**
+         * The data directory.
+         *
+         * @return the directory.
+         */
+        public Path dataDir()
+        {
+            return dataDir;
+        }
+
+        /**
+         * The data directory as a file.
+         *
+         * @return the directory.
+         */
+        public File dataDirFile()
+        {
+            return dataDir.toFile();
+        }
+    }
+}

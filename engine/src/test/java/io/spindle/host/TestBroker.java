@@ -1,0 +1,135 @@
+package io.spindle.host;
+
+import java.nio.file.Path;
+import java.util.UUID;
+
+import io.aeron.CommonContext;
+import io.spindle.client.ClientContext;
+import io.spindle.log.LogConfig;
+
+/**
+ * A standalone broker for tests: its own data directory and media driver directory, UDP on an
+ * ephemeral loopback port, back-off idle strategies throughout.
+ */
+public final class TestBroker implements AutoCloseable
+{
+    private final Path dataDir;
+    private final String aeronDir;
+    private final StandaloneBroker broker;
+
+    private TestBroker(final Path dataDir, final String aeronDir, final StandaloneBroker broker)
+    {
+        this.dataDir = dataDir;
+        this.aeronDir = aeronDir;
+        this.broker = broker;
+    }
+
+    /**
+     * Start a broker over a data directory with default log settings.
+     *
+     * @param dataDir where its logs live.
+     * @return the running broker.
+     */
+    public static TestBroker start(final Path dataDir)
+    {
+        return start(dataDir, new LogConfig());
+    }
+
+    /**
+     * Start a broker over a data directory.
+     *
+     * @param dataDir   where its logs live.
+     * @param logConfig default log settings.
+     * @return the running broker.
+     */
+    public static TestBroker start(final Path dataDir, final LogConfig logConfig)
+    {
+        final String aeronDir = aeronDirFor(dataDir);
+        final StandaloneBroker broker = StandaloneBroker.launch(new StandaloneBroker.Context()
+            .dataDir(dataDir)
+            .embeddedDriverDirectoryName(aeronDir)
+            .driverDirDeleteOnStart(true)
+            .listen("127.0.0.1", 0)
+            .brokerIdleStrategy("backoff")
+            .driverIdleStrategy("backoff")
+            .ipcTermLength(4 * 1024 * 1024)
+            .logConfig(logConfig));
+        return new TestBroker(dataDir, aeronDir, broker);
+    }
+
+    /**
+     * The media driver directory for a data directory: unique per test, in shared memory.
+     *
+     * @param dataDir the data directory.
+     * @return the Aeron directory name.
+     */
+    public static String aeronDirFor(final Path dataDir)
+    {
+        return CommonContext.getAeronDirectoryName() + "-spindle-test-" +
+            UUID.nameUUIDFromBytes(dataDir.toString().getBytes());
+    }
+
+    /**
+     * A client context for IPC.
+     *
+     * @param ctx to fill in.
+     * @param <T> the context type.
+     * @return ctx, pointed at this broker over IPC.
+     */
+    public <T extends ClientContext> T ipc(final T ctx)
+    {
+        ctx.bootstrap("ipc").aeronDirectoryName(aeronDir).requestTimeoutMs(10_000).connectTimeoutMs(10_000);
+        return ctx;
+    }
+
+    /**
+     * A client context for UDP.
+     *
+     * @param ctx to fill in.
+     * @param <T> the context type.
+     * @return ctx, pointed at this broker's UDP endpoint.
+     */
+    public <T extends ClientContext> T udp(final T ctx)
+    {
+        ctx.bootstrap(broker.udpEndpoint()).requestTimeoutMs(10_000).connectTimeoutMs(10_000);
+        return ctx;
+    }
+
+    /**
+     * The broker.
+     *
+     * @return the broker.
+     */
+    public StandaloneBroker broker()
+    {
+        return broker;
+    }
+
+    /**
+     * The data directory.
+     *
+     * @return the directory.
+     */
+    public Path dataDir()
+    {
+        return dataDir;
+    }
+
+    /**
+     * The media driver directory.
+     *
+     * @return the directory.
+     */
+    public String aeronDir()
+    {
+        return aeronDir;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void close()
+    {
+        broker.close();
+    }
+}

@@ -1,0 +1,73 @@
+package io.spindle.tools;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+import io.spindle.codecs.Transport;
+import io.spindle.host.StandaloneBroker;
+import org.agrona.concurrent.ShutdownSignalBarrier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code spindle broker}: run a standalone single-node broker until SIGTERM or SIGINT.
+ */
+@Command(name = "broker", description = "Run a single-node broker (IPC and UDP) until SIGTERM/SIGINT.")
+public final class BrokerCommand implements Callable<Integer>
+{
+    @Option(names = "--data-dir", description = "Where partition logs live (default: ${DEFAULT-VALUE}).",
+        defaultValue = "data")
+    Path dataDir;
+
+    @Option(names = "--listen", description = "UDP endpoint HOST:PORT (default: ${DEFAULT-VALUE}).",
+        defaultValue = Transport.DEFAULT_HOST + ":" + Transport.DEFAULT_PORT)
+    String listen;
+
+    @Option(names = "--aeron-dir", description = "Use the external media driver at this directory instead of " +
+        "starting one (default: start one at Aeron's default directory).")
+    String aeronDir;
+
+    /**
+     * Start the broker, print one line per listener, wait for a signal, close cleanly.
+     *
+     * @return the exit code.
+     */
+    public Integer call()
+    {
+        final int colon = listen.lastIndexOf(':');
+        if (colon <= 0)
+        {
+            System.err.println("spindle broker: --listen must be HOST:PORT, was '" + listen + "'");
+            return 2;
+        }
+        final String host = listen.substring(0, colon);
+        final int port;
+        try
+        {
+            port = Integer.parseInt(listen.substring(colon + 1));
+        }
+        catch (final NumberFormatException ex)
+        {
+            System.err.println("spindle broker: bad port in --listen '" + listen + "'");
+            return 2;
+        }
+
+        final StandaloneBroker.Context ctx = new StandaloneBroker.Context()
+            .dataDir(dataDir)
+            .listen(host, port)
+            .aeronDirectoryName(aeronDir);
+        // The barrier is closed last: Agrona 2.x's shutdown hook waits for that close, and until then
+        // the JVM cannot exit (System.exit from main would deadlock against the signal's hook).
+        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
+            StandaloneBroker broker = StandaloneBroker.launch(ctx))
+        {
+            System.out.println("data dir " + dataDir.toAbsolutePath());
+            System.out.println("listening ipc");
+            System.out.println("listening udp " + broker.udpEndpoint());
+            System.out.flush();
+            barrier.await();
+            System.out.println("shutting down");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,148 @@
+package io.spindle.tools;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.spindle.client.Producer;
+import io.spindle.client.ProducerCallback;
+import io.spindle.client.SpindleException;
+import io.spindle.codecs.protocol.ErrorCode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code spindle produce}: one record per line of standard input.
+ */
+@Command(name = "produce", description = "Send one record per line of standard input; prints 'acked N' to " +
+    "standard error at the end and exits non-zero unless every record was acknowledged.")
+public final class ProduceCommand implements Callable<Integer>
+{
+    @Option(names = "--bootstrap", required = true, description = "ipc, or HOST:PORT of the broker.")
+    String bootstrap;
+
+    @Option(names = "--topic", required = true, description = "Topic name.")
+    String topic;
+
+    @Option(names = "--acks", defaultValue = "all", description = "0, 1 or all (default: ${DEFAULT-VALUE}).")
+    String acks;
+
+    @Option(names = "--key-separator", description = "Split each line into key<S>value at the first S.")
+    String keySeparator;
+
+    @Option(names = "--partition", defaultValue = "-1", description = "Send every record to this partition.")
+    int partition;
+
+    @Option(names = "--delivery-timeout-ms", defaultValue = "30000",
+        description = "Give up on a record not acknowledged within this time (default: ${DEFAULT-VALUE}).")
+    long deliveryTimeoutMs;
+
+    @Option(names = "--linger-us", defaultValue = "0", description = "Batch linger in microseconds (default: 0).")
+    long lingerUs;
+
+    private final AtomicLong acked = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicBoolean reported = new AtomicBoolean();
+
+    /**
+     * Read, send, report.
+     *
+     * @return 0 when every record read was acknowledged.
+     */
+    public Integer call()
+    {
+        final int acksValue;
+        switch (acks.toLowerCase())
+        {
+            case "0": acksValue = 0; break;
+            case "1": acksValue = 1; break;
+            case "all":
+            case "-1": acksValue = -1; break;
+            default:
+                System.err.println("spindle produce: --acks must be 0, 1 or all, was '" + acks + "'");
+                return 2;
+        }
+
+        final Thread reportOnSignal = new Thread(this::report, "spindle-produce-report");
+        Runtime.getRuntime().addShutdownHook(reportOnSignal);
+
+        long sent = 0;
+        final ProducerCallback callback = (p, offset, code) ->
+        {
+            if (ErrorCode.NONE == code)
+            {
+                acked.incrementAndGet();
+            }
+            else
+            {
+                failed.incrementAndGet();
+                System.err.println("spindle produce: record to partition " + p + " failed: " + code);
+            }
+        };
+
+        final Producer.Context ctx = new Producer.Context().acks(acksValue).lingerUs(lingerUs)
+            .deliveryTimeoutMs(deliveryTimeoutMs);
+        ctx.bootstrap(bootstrap).clientId("spindle-produce").connectTimeoutMs(Math.min(10_000, deliveryTimeoutMs));
+        int exitCode;
+        try (Producer producer = Producer.connect(ctx))
+        {
+            final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            String line;
+            while (null != (line = in.readLine()))
+            {
+                byte[] key = null;
+                String value = line;
+                if (null != keySeparator && !keySeparator.isEmpty())
+                {
+                    final int at = line.indexOf(keySeparator);
+                    if (at >= 0)
+                    {
+                        key = line.substring(0, at).getBytes(StandardCharsets.UTF_8);
+                        value = line.substring(at + keySeparator.length());
+                    }
+                }
+                final byte[] valueBytes = value.getBytes(StandardCharsets.UTF_8);
+                final long deadlineNs = System.nanoTime() + deliveryTimeoutMs * 1_000_000L;
+                while (producer.send(topic, partition, key, valueBytes, callback) == Producer.BACK_PRESSURED)
+                {
+                    if (System.nanoTime() - deadlineNs > 0)
+                    {
+                        throw new SpindleException(ErrorCode.REQUEST_TIMED_OUT, "broker is not taking records");
+                    }
+                    producer.poll();
+                    Thread.onSpinWait();
+                }
+                sent++;
+            }
+            producer.flush();
+            exitCode = acked.get() == sent && 0 == failed.get() ? 0 : 1;
+        }
+        catch (final SpindleException | IllegalArgumentException | IllegalStateException ex)
+        {
+            System.err.println("spindle produce: " + ex.getMessage());
+            exitCode = 1;
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("spindle produce: reading standard input failed: " + ex.getMessage());
+            exitCode = 1;
+        }
+
+        report();
+        Runtime.getRuntime().removeShutdownHook(reportOnSignal);
+        return exitCode;
+    }
+
+    private void report()
+    {
+        if (reported.compareAndSet(false, true))
+        {
+            System.err.println("acked " + acked.get());
+            System.err.flush();
+        }
+    }
+}

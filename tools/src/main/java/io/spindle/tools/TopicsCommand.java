@@ -1,0 +1,143 @@
+package io.spindle.tools;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import io.spindle.client.Admin;
+import io.spindle.client.ClientContext;
+import io.spindle.client.SpindleException;
+import io.spindle.client.TopicDescription;
+import io.spindle.client.TopicListing;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code spindle topics}: create, list, describe and delete topics.
+ */
+@Command(name = "topics", description = "Create, list, describe and delete topics.",
+    subcommands = {
+        TopicsCommand.Create.class,
+        TopicsCommand.ListTopics.class,
+        TopicsCommand.Describe.class,
+        TopicsCommand.Delete.class
+    })
+public final class TopicsCommand implements Runnable
+{
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /**
+     * Without a subcommand, print the usage.
+     */
+    public void run()
+    {
+        spec.commandLine().usage(System.out);
+    }
+
+    abstract static class AdminCommand implements Callable<Integer>
+    {
+        @Option(names = "--bootstrap", required = true, description = "ipc, or HOST:PORT of the broker.")
+        String bootstrap;
+
+        public Integer call()
+        {
+            try (Admin admin = Admin.connect(new ClientContext().bootstrap(bootstrap).clientId("spindle-topics")))
+            {
+                return run(admin);
+            }
+            catch (final SpindleException | IllegalArgumentException ex)
+            {
+                System.err.println("spindle topics: " + ex.getMessage());
+                return 1;
+            }
+        }
+
+        abstract int run(Admin admin);
+    }
+
+    @Command(name = "create", description = "Create a topic.")
+    static final class Create extends AdminCommand
+    {
+        @Option(names = "--topic", required = true, description = "Topic name.")
+        String topic;
+
+        @Option(names = "--partitions", defaultValue = "1", description = "Number of partitions (default: 1).")
+        int partitions;
+
+        @Option(names = "--config", description = "Per-topic setting key=value; repeatable.")
+        Map<String, String> configs = new LinkedHashMap<>();
+
+        int run(final Admin admin)
+        {
+            final int topicId = admin.createTopic(topic, partitions, configs);
+            System.out.println("created topic " + topic + " (id " + topicId + ", " + partitions + " partitions)");
+            return 0;
+        }
+    }
+
+    @Command(name = "list", description = "List topics.")
+    static final class ListTopics extends AdminCommand
+    {
+        int run(final Admin admin)
+        {
+            final List<TopicListing> topics = admin.listTopics();
+            for (final TopicListing topic : topics)
+            {
+                System.out.println(topic.name());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "describe", description = "Describe a topic: partitions, offsets, configuration.")
+    static final class Describe extends AdminCommand
+    {
+        @Option(names = "--topic", required = true, description = "Topic name.")
+        String topic;
+
+        int run(final Admin admin)
+        {
+            final TopicDescription description = admin.describeTopic(topic);
+            System.out.println("Topic: " + description.name() + "\tTopicId: " + description.topicId() +
+                "\tPartitionCount: " + description.partitions().size());
+            final StringBuilder configs = new StringBuilder();
+            for (final String key : description.overrides())
+            {
+                configs.append(configs.length() == 0 ? "" : ",").append(key).append('=')
+                    .append(description.configs().get(key));
+            }
+            System.out.println("Configs: " + configs);
+            System.out.printf("%-10s %-7s %-15s %-15s %-15s%n",
+                "PARTITION", "LEADER", "LOG-START", "LOG-END", "HIGH-WATERMARK");
+            for (final TopicDescription.PartitionDescription p : description.partitions())
+            {
+                System.out.printf("%-10d %-7d %-15d %-15d %-15d%n",
+                    p.partition(), p.leader(), p.logStartOffset(), p.logEndOffset(), p.highWatermark());
+            }
+            System.out.println("Effective configuration:");
+            for (final Map.Entry<String, String> entry : description.configs().entrySet())
+            {
+                System.out.println("  " + entry.getKey() + "=" + entry.getValue() +
+                    (description.overrides().contains(entry.getKey()) ? "" : " (default)"));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", description = "Delete a topic and its data.")
+    static final class Delete extends AdminCommand
+    {
+        @Option(names = "--topic", required = true, description = "Topic name.")
+        String topic;
+
+        int run(final Admin admin)
+        {
+            admin.deleteTopic(topic);
+            System.out.println("deleted topic " + topic);
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package io.spindle.tools;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.DatagramSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import io.aeron.CommonContext;
+import io.spindle.client.Admin;
+import io.spindle.client.ClientContext;
+import io.spindle.client.Consumer;
+import io.spindle.client.Producer;
+import io.spindle.client.SpindleException;
+import io.spindle.client.TopicPartition;
+import io.spindle.codecs.protocol.ErrorCode;
+import org.agrona.IoUtil;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * {@code spindle broker} as its own process, killed with SIGKILL while a producer sends with
+ * {@code acks=all}, then restarted on the same data directory: every acknowledged record is there.
+ */
+@Timeout(180)
+class BrokerProcessKillTest
+{
+    @TempDir
+    Path dir;
+
+    private final List<Process> processes = new ArrayList<>();
+    private final String aeronDir = CommonContext.getAeronDirectoryName() + "-spindle-kill-" + UUID.randomUUID();
+
+    @AfterEach
+    void cleanUp()
+    {
+        for (final Process process : processes)
+        {
+            process.destroyForcibly();
+        }
+        IoUtil.delete(new File(aeronDir), true);
+    }
+
+    @Test
+    void everyAcknowledgedRecordSurvivesKillMinusNine() throws Exception
+    {
+        final Path data = dir.resolve("data");
+        final int port = freeUdpPort();
+        final String bootstrap = "127.0.0.1:" + port;
+
+        Process broker = startBroker(data, port);
+        try (Admin admin = Admin.connect(new ClientContext().bootstrap("ipc").aeronDirectoryName(aeronDir)))
+        {
+            admin.createTopic("payments", 3, Map.of());
+        }
+
+        final Map<String, Long> ackedOffsets = new ConcurrentHashMap<>();
+        final Producer.Context producerCtx = new Producer.Context().acks(-1).deliveryTimeoutMs(5_000);
+        producerCtx.bootstrap(bootstrap).connectTimeoutMs(10_000).requestTimeoutMs(10_000);
+        int sent = 0;
+        try (Producer producer = Producer.connect(producerCtx))
+        {
+            final long killAfterNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            boolean killed = false;
+            final long stopNs = killAfterNs + TimeUnit.SECONDS.toNanos(20);
+            while (System.nanoTime() < stopNs)
+            {
+                final String value = "payment-" + sent;
+                final byte[] key = ("k" + (sent % 11)).getBytes(StandardCharsets.UTF_8);
+                try
+                {
+                    final int result = producer.send("payments", -1, key, value.getBytes(StandardCharsets.UTF_8),
+                        (partition, offset, code) ->
+                        {
+                            if (ErrorCode.NONE == code)
+                            {
+                                ackedOffsets.put(value, offset);
+                            }
+                        });
+                    if (result == Producer.OK)
+                    {
+                        sent++;
+                    }
+                    producer.poll();
+                }
+                catch (final SpindleException ex)
+                {
+                    break;
+                }
+                if (!killed && System.nanoTime() > killAfterNs && ackedOffsets.size() > 100)
+                {
+                    broker.destroyForcibly();
+                    assertTrue(broker.waitFor(10, TimeUnit.SECONDS));
+                    killed = true;
+                }
+            }
+            assertTrue(killed, "the broker was never killed; acked " + ackedOffsets.size());
+        }
+        catch (final SpindleException ignore)
+        {
+            // Closing a producer whose broker is gone fails what is outstanding: expected here.
+        }
+        assertTrue(ackedOffsets.size() > 100, "too few records acknowledged before the kill: " + ackedOffsets.size());
+
+        broker = startBroker(data, port);
+        final Map<String, Long> found = new ConcurrentHashMap<>();
+        try (Consumer consumer = Consumer.connect((Consumer.Context)new Consumer.Context()
+            .autoOffsetReset(Consumer.OffsetReset.EARLIEST).bootstrap(bootstrap).connectTimeoutMs(10_000)))
+        {
+            consumer.assign(List.of(
+                new TopicPartition("payments", 0), new TopicPartition("payments", 1), new TopicPartition("payments", 2)));
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            int idlePolls = 0;
+            while (System.nanoTime() < deadlineNs && idlePolls < 20)
+            {
+                final int n = consumer.poll((record) -> found.put(record.valueAsString(), record.offset()), 1000, 100);
+                idlePolls = n == 0 ? idlePolls + 1 : 0;
+            }
+        }
+        broker.destroy();
+        assertTrue(broker.waitFor(20, TimeUnit.SECONDS), "broker did not stop on SIGTERM");
+
+        final List<String> missing = new ArrayList<>();
+        for (final Map.Entry<String, Long> entry : ackedOffsets.entrySet())
+        {
+            final Long offset = found.get(entry.getKey());
+            if (null == offset)
+            {
+                missing.add(entry.getKey());
+            }
+        }
+        assertEquals(List.of(), missing, "acknowledged records missing after restart (acked " +
+            ackedOffsets.size() + ", found " + found.size() + ", sent " + sent + ")");
+    }
+
+    private Process startBroker(final Path data, final int port) throws IOException
+    {
+        final String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        final List<String> command = new ArrayList<>(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--add-opens", "java.base/java.util.zip=ALL-UNNAMED",
+            "-Xmx256m",
+            "-Dspindle.embedded.driver.dir=" + aeronDir,
+            "-cp", classpath,
+            SpindleCli.class.getName(),
+            "broker", "--data-dir", data.toString(), "--listen", "127.0.0.1:" + port));
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        processes.add(process);
+
+        final BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+            StandardCharsets.UTF_8));
+        final List<String> seen = new ArrayList<>();
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String line;
+        while (null != (line = out.readLine()))
+        {
+            seen.add(line);
+            if (line.startsWith("listening udp"))
+            {
+                final Thread drain = new Thread(() -> drain(out), "broker-output");
+                drain.setDaemon(true);
+                drain.start();
+                return process;
+            }
+            if (System.nanoTime() > deadlineNs)
+            {
+                break;
+            }
+        }
+        fail("broker did not start: " + String.join("\n", seen));
+        return process;
+    }
+
+    private static void drain(final BufferedReader out)
+    {
+        try
+        {
+            while (null != out.readLine())
+            {
+                Thread.onSpinWait();
+            }
+        }
+        catch (final IOException ignore)
+        {
+            // The process ended.
+        }
+    }
+
+    private static int freeUdpPort() throws IOException
+    {
+        try (DatagramSocket socket = new DatagramSocket(0))
+        {
+            return socket.getLocalPort();
+        }
+    }
+}
