@@ -707,6 +707,7 @@ public final class BrokerStateMachine implements AutoCloseable
             final Topic topic = topicsByName.get(name);
             if (null == topic)
             {
+                stats.requestErrors++;
                 responses.next().errorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION).topicId(-1).partitionCount(0);
                 responses.partitionsCount(0);
                 responses.configsCount(0);
@@ -791,6 +792,7 @@ public final class BrokerStateMachine implements AutoCloseable
             final Topic topic = topicsByName.get(name);
             if (null == topic)
             {
+                stats.requestErrors++;
                 topics.next().errorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION).topicId(-1).partitionCount(0);
                 topics.partitionsCount(0);
                 topics.name(name);

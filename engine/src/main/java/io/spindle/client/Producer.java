@@ -179,6 +179,7 @@ public final class Producer implements AutoCloseable
     private final EpochClock epochClock = SystemEpochClock.INSTANCE;
     private final IdleStrategy idleStrategy;
     private final Map<String, TopicState> topics = new HashMap<>();
+    private final ArrayList<TopicState> topicList = new ArrayList<>();
     private final ArrayDeque<Slot> freeSlots = new ArrayDeque<>();
     private final ArrayDeque<Slot> sealed = new ArrayDeque<>();
     private final List<Slot> inFlight = new ArrayList<>();
@@ -514,8 +515,9 @@ public final class Producer implements AutoCloseable
     {
         int work = 0;
         final long lingerNs = ctx.lingerUs * 1000L;
-        for (final TopicState state : topics.values())
+        for (int t = 0, n = topicList.size(); t < n; t++)
         {
+            final TopicState state = topicList.get(t);
             for (int p = 0; p < state.open.length; p++)
             {
                 final Slot slot = state.open[p];
@@ -532,8 +534,9 @@ public final class Producer implements AutoCloseable
     private void flushPartitions()
     {
         final long nowNs = System.nanoTime();
-        for (final TopicState state : topics.values())
+        for (int t = 0, n = topicList.size(); t < n; t++)
         {
+            final TopicState state = topicList.get(t);
             for (int p = 0; p < state.open.length; p++)
             {
                 if (null != state.open[p])
@@ -546,8 +549,9 @@ public final class Producer implements AutoCloseable
 
     private boolean hasOpenBatches()
     {
-        for (final TopicState state : topics.values())
+        for (int t = 0, n = topicList.size(); t < n; t++)
         {
+            final TopicState state = topicList.get(t);
             for (final Slot slot : state.open)
             {
                 if (null != slot)
@@ -637,8 +641,9 @@ public final class Producer implements AutoCloseable
         {
             complete(sealed.pollFirst(), code, -1);
         }
-        for (final TopicState state : topics.values())
+        for (int t = 0, n = topicList.size(); t < n; t++)
         {
+            final TopicState state = topicList.get(t);
             for (int p = 0; p < state.open.length; p++)
             {
                 final Slot slot = state.open[p];
@@ -758,6 +763,7 @@ public final class Producer implements AutoCloseable
                 connection, metadataCaller, ctx, nextCorrelationId++, topic);
             state = new TopicState(metadata);
             topics.put(topic, state);
+            topicList.add(state);
         }
         return state;
     }

@@ -43,6 +43,7 @@ final class ServerConnection implements AutoCloseable
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final SessionConnectResponseDecoder connectResponseDecoder = new SessionConnectResponseDecoder();
     private final SessionClosedEventDecoder closedEventDecoder = new SessionClosedEventDecoder();
+    private final SessionKeepAliveEncoder keepAliveEncoder = new SessionKeepAliveEncoder();
     private final UnsafeBuffer controlBuffer = new UnsafeBuffer(new byte[2048]);
     private final FragmentAssembler assembler = new FragmentAssembler(this::onFragment);
     private FragmentHandler delegate;
@@ -272,9 +273,9 @@ final class ServerConnection implements AutoCloseable
             }
             if (nowNs - lastSendNs > KEEP_ALIVE_INTERVAL_NS)
             {
-                final SessionKeepAliveEncoder encoder = new SessionKeepAliveEncoder();
-                encoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder).sessionId(sessionId).timestampMs(0);
-                publication.offer(controlBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
+                keepAliveEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder).sessionId(sessionId).timestampMs(0);
+                publication.offer(
+                    controlBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + keepAliveEncoder.encodedLength());
                 lastSendNs = nowNs;
                 return 1;
             }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
@@ -242,6 +243,14 @@ class BrokerEndToEndTest
                 assertThrows(SpindleException.class, () -> admin.describeTopic("missing")).errorCode());
             assertEquals(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                 assertThrows(SpindleException.class, () -> admin.deleteTopic("missing")).errorCode());
+
+            final long deadlineNs = System.nanoTime() + 10_000_000_000L;
+            while (broker.broker().counters().requestErrors.get() < 6 && System.nanoTime() < deadlineNs)
+            {
+                LockSupport.parkNanos(1_000_000);
+            }
+            assertTrue(broker.broker().counters().requestErrors.get() >= 6,
+                "request errors counted: " + broker.broker().counters().requestErrors.get());
 
             admin.deleteTopic("exists");
             assertTrue(admin.listTopics().isEmpty());
