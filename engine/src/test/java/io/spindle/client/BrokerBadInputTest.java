@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import io.aeron.Aeron;
@@ -152,7 +153,7 @@ class BrokerBadInputTest
                 while (publication.offer(frame, 0, 64) < 0)
                 {
                     assertTrue(System.nanoTime() < deadlineNs, "publication never connected");
-                    Thread.yield();
+                    LockSupport.parkNanos(100_000);
                 }
                 awaitCounter(() -> counters.malformedRequests.get() + counters.requestsWithoutSession.get() > 0);
             }
@@ -212,7 +213,7 @@ class BrokerBadInputTest
             {
                 fail("could not send a frame: " + connection.closedReason());
             }
-            Thread.yield();
+            LockSupport.parkNanos(100_000);
         }
     }
 
@@ -238,16 +239,7 @@ class BrokerBadInputTest
         while (!condition.getAsBoolean())
         {
             assertTrue(System.nanoTime() < deadlineNs, "counter never moved");
-            Thread.yield();
-            try
-            {
-                Thread.sleep(5);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                fail("interrupted");
-            }
+            LockSupport.parkNanos(5_000_000);
         }
     }
 

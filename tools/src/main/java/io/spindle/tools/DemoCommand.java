@@ -196,8 +196,11 @@ public final class DemoCommand implements Callable<Integer>
             System.out.printf("  produced in %.3f s (%,.0f records/s, %.1f MB/s); consumed %,d in %.3f s (%,.0f records/s)%n",
                 producedNs / 1e9, records / (producedNs / 1e9), records * (double)size / (producedNs / 1e9) / 1e6,
                 got, totalNs / 1e9, got / (totalNs / 1e9));
-            printPercentiles("  end-to-end (intended send -> consumer)", endToEnd);
-            printPercentiles("  send -> ack                           ", sendToAck);
+            if (ratePerSecond > 0)
+            {
+                printPercentiles("  end-to-end (intended send -> consumer)", endToEnd);
+                printPercentiles("  send -> ack                           ", sendToAck);
+            }
 
             boolean ok = true;
             if (got != records)
