@@ -1,0 +1,163 @@
+package io.spindle.host;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import io.spindle.client.Admin;
+import io.spindle.client.ClientContext;
+import io.spindle.client.Consumer;
+import io.spindle.client.Producer;
+import io.spindle.client.ProducerCallback;
+import io.spindle.client.TopicPartition;
+import io.spindle.codecs.protocol.ErrorCode;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The produce → broker → consume path allocates nothing per message once warm: measured with the
+ * JVM's per-thread allocation counters on the application thread and the broker's agent thread.
+ */
+@Timeout(120)
+class SteadyStateAllocationTest
+{
+    private static final int WARM_UP = 30_000;
+    private static final int MEASURED = 30_000;
+
+    @TempDir
+    Path dir;
+
+    private long received;
+    private long failed;
+
+    @Test
+    void produceAndConsumeAllocateNothingPerMessageOnceWarm()
+    {
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        try (TestBroker broker = TestBroker.start(dir.resolve("data")))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic("alloc", 1, Map.of());
+            }
+            try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(1)));
+                Consumer consumer = Consumer.connect(broker.ipc(new Consumer.Context()
+                    .autoOffsetReset(Consumer.OffsetReset.EARLIEST))))
+            {
+                consumer.assign(List.of(new TopicPartition("alloc", 0)));
+                final UnsafeBuffer value = new UnsafeBuffer(new byte[100]);
+                final ProducerCallback callback = (partition, offset, code) ->
+                {
+                    if (ErrorCode.NONE != code)
+                    {
+                        failed++;
+                    }
+                };
+                final Consumer.RecordHandler handler = (record) -> received++;
+
+                run(producer, consumer, value, callback, handler, WARM_UP);
+
+                final long[] ids = brokerAndTestThreadIds();
+                final long before = sum(threads.getThreadAllocatedBytes(ids));
+                run(producer, consumer, value, callback, handler, MEASURED);
+                final long after = sum(threads.getThreadAllocatedBytes(ids));
+
+                assertEquals(0, failed);
+                assertEquals(WARM_UP + MEASURED, received);
+                final double perMessage = (after - before) / (double)MEASURED;
+                System.out.printf("steady state: %d bytes over %d messages (%.3f B/msg) on %s%n",
+                    after - before, MEASURED, perMessage, threadNames(ids));
+                assertTrue(perMessage < 1.0, "allocated " + (after - before) + " bytes over " + MEASURED +
+                    " messages (" + perMessage + " B/msg) on threads " + threadNames(ids));
+            }
+        }
+    }
+
+    private void run(
+        final Producer producer,
+        final Consumer consumer,
+        final UnsafeBuffer value,
+        final ProducerCallback callback,
+        final Consumer.RecordHandler handler,
+        final int count)
+    {
+        final long target = received + count;
+        final long deadlineNs = System.nanoTime() + 60_000_000_000L;
+        for (int i = 0; i < count; i++)
+        {
+            value.putInt(0, i);
+            while (producer.send("alloc", 0, null, 0, -1, value, 0, value.capacity(), null, callback) ==
+                Producer.BACK_PRESSURED)
+            {
+                producer.poll();
+                consumer.poll(handler, 64);
+            }
+            if ((i & 15) == 0)
+            {
+                consumer.poll(handler, 64);
+            }
+        }
+        producer.flush();
+        while (received < target && System.nanoTime() < deadlineNs)
+        {
+            if (0 == consumer.poll(handler, 256))
+            {
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+            }
+        }
+    }
+
+    private static long[] brokerAndTestThreadIds()
+    {
+        final List<Long> ids = new ArrayList<>();
+        ids.add(Thread.currentThread().getId());
+        for (final Thread thread : Thread.getAllStackTraces().keySet())
+        {
+            if (thread.getName().contains("spindle-control") || thread.getName().contains("spindle-fetch"))
+            {
+                ids.add(thread.getId());
+            }
+        }
+        assertTrue(ids.size() > 1, "broker agent thread not found");
+        final long[] result = new long[ids.size()];
+        for (int i = 0; i < result.length; i++)
+        {
+            result[i] = ids.get(i);
+        }
+        return result;
+    }
+
+    private static long sum(final long[] values)
+    {
+        long total = 0;
+        for (final long value : values)
+        {
+            total += Math.max(0, value);
+        }
+        return total;
+    }
+
+    private static String threadNames(final long[] ids)
+    {
+        final StringBuilder names = new StringBuilder();
+        for (final Thread thread : Thread.getAllStackTraces().keySet())
+        {
+            for (final long id : ids)
+            {
+                if (thread.getId() == id)
+                {
+                    names.append(thread.getName()).append(' ');
+                }
+            }
+        }
+        return names.toString();
+    }
+}
