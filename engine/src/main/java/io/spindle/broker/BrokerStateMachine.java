@@ -40,8 +40,9 @@ import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Object2ObjectHashMap;
 
 /**
- * The broker's state as a deterministic command processor: topics and their partition logs, produce
- * and the queries answered from that state.
+ * The broker's state as a deterministic command processor: topics and their partition logs, produce,
+ * consumer groups and committed offsets (through {@link GroupCoordinator}), and the queries answered
+ * from that state.
  * <p>
  * A command's effect depends only on the state, the command and the time the host passes in — never
  * the wall clock, randomness or thread timing — so the standalone host and the Aeron Cluster host
@@ -98,7 +99,8 @@ public final class BrokerStateMachine implements AutoCloseable
     public static final int MAX_PARTITIONS = 10_000;
 
     private static final int SNAPSHOT_MAGIC = 0x53504e44;
-    private static final int SNAPSHOT_VERSION = 1;
+    private static final int SNAPSHOT_VERSION = 2;
+    private static final int SNAPSHOT_VERSION_TOPICS_ONLY = 1;
     private static final String DELETED_SUFFIX = ".deleted";
 
     private final Path dataDir;
@@ -111,7 +113,9 @@ public final class BrokerStateMachine implements AutoCloseable
     private final List<Retired> retired = new ArrayList<>();
     private volatile TopicTable topicTable = TopicTable.EMPTY;
     private int nextTopicId = 1;
+    private long nextTimerId = 1;
     private long metadataVersion;
+    private final GroupCoordinator groupCoordinator;
 
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -151,6 +155,7 @@ public final class BrokerStateMachine implements AutoCloseable
         this.endpoint = endpoint;
         this.defaultLogConfig = defaultLogConfig;
         this.host = host;
+        this.groupCoordinator = new GroupCoordinator(host, responseBuffer, this::partitionCount, () -> nextTimerId++, stats);
         try
         {
             Files.createDirectories(dataDir);
@@ -190,6 +195,18 @@ public final class BrokerStateMachine implements AutoCloseable
     public long metadataVersion()
     {
         return metadataVersion;
+    }
+
+    /**
+     * Incremented whenever group state that {@link #snapshot} captures changes (committed offsets, a
+     * completed rebalance, a deleted group), so a host knows when to persist it. Unlike
+     * {@link #metadataVersion()} these changes may be persisted without forcing them to disk.
+     *
+     * @return the group state version.
+     */
+    public long groupsVersion()
+    {
+        return groupCoordinator.version();
     }
 
     /**
@@ -254,6 +271,11 @@ public final class BrokerStateMachine implements AutoCloseable
                 return true;
 
             default:
+                if (GroupCoordinator.handles(templateId))
+                {
+                    groupCoordinator.onRequest(sessionId, templateId, buffer, offset, nowMs);
+                    return true;
+                }
                 return false;
         }
     }
@@ -266,6 +288,7 @@ public final class BrokerStateMachine implements AutoCloseable
      */
     public void onTimer(final long correlationId, final long nowMs)
     {
+        groupCoordinator.onTimer(correlationId, nowMs);
     }
 
     /**
@@ -276,6 +299,7 @@ public final class BrokerStateMachine implements AutoCloseable
      */
     public int onTick(final long nowMs)
     {
+        groupCoordinator.onTick();
         int work = 0;
         for (final Topic topic : topicsById.values())
         {
@@ -319,8 +343,16 @@ public final class BrokerStateMachine implements AutoCloseable
     }
 
     /**
-     * Write the metadata (topics, ids, configs) into a buffer: the snapshot the cluster host takes
-     * and the file the standalone host keeps. Record data is not in it: it lives in the logs.
+     * Write the metadata (topics, ids, configs, consumer groups and committed offsets) into a buffer:
+     * the snapshot the cluster host takes and the file the standalone host keeps. Record data is not
+     * in it: it lives in the logs.
+     * <pre>
+     *   int32 magic 'SPND', int32 version (2), int32 nextTopicId, int32 topicCount, then per topic (by id):
+     *     int32 id, int32 partitionCount, string name, int32 configCount, then (key, value) strings by key
+     *   int64 nextTimerId                                             (version 2 on)
+     *   the groups, as GroupCoordinator#snapshot documents            (version 2 on)
+     *   string = int32 length + UTF-8; little-endian
+     * </pre>
      *
      * @param buffer to write into, growing as needed.
      * @return bytes written.
@@ -351,6 +383,9 @@ public final class BrokerStateMachine implements AutoCloseable
                 position += buffer.putStringUtf8(position, entry.getValue());
             }
         }
+        buffer.putLong(position, nextTimerId);
+        position += 8;
+        position = groupCoordinator.snapshot(buffer, position);
 
         return position;
     }
@@ -377,9 +412,10 @@ public final class BrokerStateMachine implements AutoCloseable
         position += 4;
         final int version = buffer.getInt(position);
         position += 4;
-        if (version != SNAPSHOT_VERSION)
+        if (version != SNAPSHOT_VERSION && version != SNAPSHOT_VERSION_TOPICS_ONLY)
         {
-            throw new IllegalArgumentException("unsupported snapshot version " + version);
+            throw new IllegalArgumentException("unsupported snapshot version " + version + " (this broker reads " +
+                SNAPSHOT_VERSION_TOPICS_ONLY + " and " + SNAPSHOT_VERSION + ")");
         }
         nextTopicId = buffer.getInt(position);
         position += 4;
@@ -405,6 +441,12 @@ public final class BrokerStateMachine implements AutoCloseable
                 configs.put(key, value);
             }
             addTopic(id, name, partitionCount, configs, nowMs);
+        }
+        if (version >= SNAPSHOT_VERSION)
+        {
+            nextTimerId = buffer.getLong(position);
+            position += 8;
+            groupCoordinator.restore(buffer, position);
         }
         publishTopicTable();
     }
@@ -664,6 +706,7 @@ public final class BrokerStateMachine implements AutoCloseable
             else
             {
                 topicsById.remove(topic.id());
+                groupCoordinator.onTopicDeleted(topic.id());
                 removed.add(topic);
                 responses.next().errorCode(ErrorCode.NONE).name(name).errorMessage("");
             }
@@ -979,6 +1022,12 @@ public final class BrokerStateMachine implements AutoCloseable
     private Path partitionDir(final String name, final int partition)
     {
         return dataDir.resolve(name + "-" + partition);
+    }
+
+    private int partitionCount(final int topicId)
+    {
+        final Topic topic = topicsById.get(topicId);
+        return null == topic ? -1 : topic.partitionCount();
     }
 
     private List<Topic> sortedTopics()

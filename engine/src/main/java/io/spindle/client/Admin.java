@@ -2,29 +2,45 @@ package io.spindle.client;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import io.spindle.codecs.protocol.BooleanType;
 import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
 import io.spindle.codecs.protocol.CreateTopicsResponseDecoder;
+import io.spindle.codecs.protocol.DeleteGroupsRequestEncoder;
+import io.spindle.codecs.protocol.DeleteGroupsResponseDecoder;
 import io.spindle.codecs.protocol.DeleteTopicsRequestEncoder;
 import io.spindle.codecs.protocol.DeleteTopicsResponseDecoder;
+import io.spindle.codecs.protocol.DescribeGroupsRequestEncoder;
+import io.spindle.codecs.protocol.DescribeGroupsResponseDecoder;
 import io.spindle.codecs.protocol.DescribeTopicsRequestEncoder;
 import io.spindle.codecs.protocol.DescribeTopicsResponseDecoder;
 import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.codecs.protocol.IsolationLevel;
+import io.spindle.codecs.protocol.ListGroupsRequestEncoder;
+import io.spindle.codecs.protocol.ListGroupsResponseDecoder;
+import io.spindle.codecs.protocol.ListOffsetsRequestEncoder;
+import io.spindle.codecs.protocol.ListOffsetsResponseDecoder;
 import io.spindle.codecs.protocol.ListTopicsRequestEncoder;
 import io.spindle.codecs.protocol.ListTopicsResponseDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.MetadataRequestEncoder;
 import io.spindle.codecs.protocol.MetadataResponseDecoder;
+import io.spindle.codecs.protocol.OffsetCommitRequestEncoder;
+import io.spindle.codecs.protocol.OffsetCommitResponseDecoder;
+import io.spindle.codecs.protocol.OffsetFetchRequestEncoder;
+import io.spindle.codecs.protocol.OffsetFetchResponseDecoder;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 
 /**
- * Topic administration: create, delete, describe and list topics with their configurations.
+ * Topic and consumer group administration: create, delete, describe and list topics with their
+ * configurations; list, describe and delete groups, and read and reset their committed offsets.
  * <p>
  * Every call blocks until the broker answers or the request timeout passes, and throws
  * {@link SpindleException} carrying the broker's error code when it refuses.
@@ -228,6 +244,274 @@ public final class Admin implements AutoCloseable
             }
         });
         return result;
+    }
+
+    /**
+     * The offset of a partition at a point in time.
+     *
+     * @param tp        the partition.
+     * @param timestamp -2 for the log start, -1 for the log end (high-water mark), else a time in ms
+     *                  since the epoch: the first offset whose record timestamp is at or after it.
+     * @return the offset, or -1 when no record is that recent.
+     */
+    public long listOffset(final TopicPartition tp, final long timestamp)
+    {
+        final TopicMetadata topic = metadata(transport.control(), caller, ctx, nextCorrelationId++, tp.topic());
+        final long correlationId = nextCorrelationId++;
+        final ListOffsetsRequestEncoder encoder = new ListOffsetsRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .isolationLevel(IsolationLevel.READ_UNCOMMITTED);
+        encoder.partitionsCount(1).next().topicId(topic.topicId()).partition(tp.partition()).timestamp(timestamp);
+        final long[] result = {-1};
+        call(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
+        {
+            final ListOffsetsResponseDecoder decoder = new ListOffsetsResponseDecoder()
+                .wrapAndApplyHeader(buf, offset, headerDecoder);
+            for (final ListOffsetsResponseDecoder.PartitionsDecoder entry : decoder.partitions())
+            {
+                entry.topicId();
+                entry.partition();
+                final ErrorCode code = entry.errorCode();
+                entry.timestamp();
+                result[0] = entry.offset();
+                if (ErrorCode.NONE != code)
+                {
+                    throw new SpindleException(code, "cannot list offsets of " + tp);
+                }
+            }
+        });
+        return result[0];
+    }
+
+    /**
+     * List consumer groups.
+     *
+     * @return the groups, by group id.
+     */
+    public List<GroupListing> listGroups()
+    {
+        final long correlationId = nextCorrelationId++;
+        final ListGroupsRequestEncoder encoder = new ListGroupsRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId);
+        encoder.statesFilterCount(0);
+        final List<GroupListing> result = new ArrayList<>();
+        call(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
+        {
+            final ListGroupsResponseDecoder decoder = new ListGroupsResponseDecoder()
+                .wrapAndApplyHeader(buf, offset, headerDecoder);
+            for (final ListGroupsResponseDecoder.GroupsDecoder group : decoder.groups())
+            {
+                final String groupId = group.groupId();
+                final String protocolType = group.protocolType();
+                result.add(new GroupListing(groupId, protocolType, group.groupState()));
+            }
+        });
+        return result;
+    }
+
+    /**
+     * Describe a consumer group: state, generation, members and their assignments.
+     *
+     * @param groupId the group.
+     * @return the description.
+     * @throws SpindleException GROUP_ID_NOT_FOUND when there is no such group.
+     */
+    public GroupDescription describeGroup(final String groupId)
+    {
+        final long correlationId = nextCorrelationId++;
+        final DescribeGroupsRequestEncoder encoder = new DescribeGroupsRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId);
+        encoder.groupsCount(1).next().groupId(groupId);
+        final GroupDescription[] result = new GroupDescription[1];
+        call(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
+        {
+            final DescribeGroupsResponseDecoder decoder = new DescribeGroupsResponseDecoder()
+                .wrapAndApplyHeader(buf, offset, headerDecoder);
+            for (final DescribeGroupsResponseDecoder.GroupsDecoder group : decoder.groups())
+            {
+                final ErrorCode code = group.errorCode();
+                final int generationId = group.generationId();
+                final List<GroupDescription.MemberDescription> members = new ArrayList<>();
+                for (final DescribeGroupsResponseDecoder.GroupsDecoder.MembersDecoder member : group.members())
+                {
+                    final String memberId = member.memberId();
+                    final String instanceId = member.groupInstanceId();
+                    member.clientId();
+                    member.clientHost();
+                    final byte[] metadata = new byte[member.memberMetadataLength()];
+                    member.getMemberMetadata(metadata, 0, metadata.length);
+                    final byte[] assignment = new byte[member.memberAssignmentLength()];
+                    member.getMemberAssignment(assignment, 0, assignment.length);
+                    List<String> topics = List.of();
+                    List<TopicPartition> partitions = List.of();
+                    try
+                    {
+                        topics = 0 == metadata.length ? List.of() :
+                            ConsumerProtocol.decodeSubscription(metadata).topics();
+                        partitions = ConsumerProtocol.decodeAssignment(assignment);
+                    }
+                    catch (final IllegalArgumentException ignore)
+                    {
+                        // Not a consumer protocol member: shown without topics.
+                    }
+                    members.add(new GroupDescription.MemberDescription(memberId, instanceId, topics, partitions));
+                }
+                final String id = group.groupId();
+                final String state = group.groupState();
+                final String protocolType = group.protocolType();
+                final String protocolName = group.protocolName();
+                if (ErrorCode.NONE != code)
+                {
+                    throw new SpindleException(code, "group '" + id + "' does not exist");
+                }
+                result[0] = new GroupDescription(id, state, generationId, protocolType, protocolName,
+                    List.copyOf(members));
+            }
+        });
+        return result[0];
+    }
+
+    /**
+     * The committed offsets of a group.
+     *
+     * @param groupId the group.
+     * @return by partition, sorted; empty when the group has none (or does not exist).
+     */
+    public Map<TopicPartition, OffsetAndMetadata> listGroupOffsets(final String groupId)
+    {
+        final Map<Integer, String> names = new HashMap<>();
+        for (final TopicListing topic : listTopics())
+        {
+            names.put(topic.topicId(), topic.name());
+        }
+        final long correlationId = nextCorrelationId++;
+        final OffsetFetchRequestEncoder encoder = new OffsetFetchRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .requireStable(BooleanType.FALSE);
+        encoder.partitionsCount(0);
+        encoder.groupId(groupId);
+        final Map<TopicPartition, OffsetAndMetadata> result = new TreeMap<>();
+        call(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
+        {
+            final OffsetFetchResponseDecoder decoder = new OffsetFetchResponseDecoder()
+                .wrapAndApplyHeader(buf, offset, headerDecoder);
+            final ErrorCode code = decoder.errorCode();
+            for (final OffsetFetchResponseDecoder.PartitionsDecoder entry : decoder.partitions())
+            {
+                final int topicId = entry.topicId();
+                final int partition = entry.partition();
+                final long committed = entry.committedOffset();
+                entry.committedLeaderEpoch();
+                entry.errorCode();
+                final String metadata = entry.metadata();
+                final String name = names.get(topicId);
+                if (null != name && committed >= 0)
+                {
+                    result.put(new TopicPartition(name, partition), new OffsetAndMetadata(committed, metadata));
+                }
+            }
+            final String message = decoder.errorMessage();
+            if (ErrorCode.NONE != code)
+            {
+                throw new SpindleException(code, message);
+            }
+        });
+        return result;
+    }
+
+    /**
+     * Set a group's committed offsets, outside any generation: refused with NON_EMPTY_GROUP while the
+     * group has members. Creates the group when it does not exist.
+     *
+     * @param groupId the group.
+     * @param offsets the next offset to read, by partition.
+     */
+    public void alterGroupOffsets(final String groupId, final Map<TopicPartition, OffsetAndMetadata> offsets)
+    {
+        final Map<String, Integer> ids = new HashMap<>();
+        for (final TopicPartition tp : offsets.keySet())
+        {
+            if (!ids.containsKey(tp.topic()))
+            {
+                ids.put(tp.topic(), metadata(transport.control(), caller, ctx, nextCorrelationId++, tp.topic()).topicId());
+            }
+        }
+        final long correlationId = nextCorrelationId++;
+        final OffsetCommitRequestEncoder encoder = new OffsetCommitRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .generationId(-1);
+        final OffsetCommitRequestEncoder.OffsetsEncoder entries = encoder.offsetsCount(offsets.size());
+        for (final Map.Entry<TopicPartition, OffsetAndMetadata> entry : offsets.entrySet())
+        {
+            entries.next()
+                .topicId(ids.get(entry.getKey().topic()))
+                .partition(entry.getKey().partition())
+                .committedOffset(entry.getValue().offset())
+                .committedLeaderEpoch(-1)
+                .metadata(entry.getValue().metadata());
+        }
+        encoder.groupId(groupId).memberId("").groupInstanceId("");
+        call(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
+        {
+            final OffsetCommitResponseDecoder decoder = new OffsetCommitResponseDecoder()
+                .wrapAndApplyHeader(buf, offset, headerDecoder);
+            decoder.correlationId();
+            final ErrorCode code = decoder.errorCode();
+            ErrorCode first = ErrorCode.NONE;
+            for (final OffsetCommitResponseDecoder.PartitionsDecoder entry : decoder.partitions())
+            {
+                entry.topicId();
+                entry.partition();
+                final ErrorCode partitionCode = entry.errorCode();
+                first = ErrorCode.NONE == first ? partitionCode : first;
+            }
+            final String message = decoder.errorMessage();
+            if (ErrorCode.NONE != code)
+            {
+                throw new SpindleException(code, message);
+            }
+            if (ErrorCode.NONE != first)
+            {
+                throw new SpindleException(first, "could not set the offsets of group '" + groupId + "'");
+            }
+        });
+    }
+
+    /**
+     * Delete a consumer group and its committed offsets: refused with NON_EMPTY_GROUP while it has
+     * members, GROUP_ID_NOT_FOUND when there is no such group.
+     *
+     * @param groupId the group.
+     */
+    public void deleteGroup(final String groupId)
+    {
+        final long correlationId = nextCorrelationId++;
+        final DeleteGroupsRequestEncoder encoder = new DeleteGroupsRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId);
+        encoder.groupsCount(1).next().groupId(groupId);
+        call(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
+        {
+            final DeleteGroupsResponseDecoder decoder = new DeleteGroupsResponseDecoder()
+                .wrapAndApplyHeader(buf, offset, headerDecoder);
+            ErrorCode code = decoder.errorCode();
+            for (final DeleteGroupsResponseDecoder.GroupsDecoder group : decoder.groups())
+            {
+                final ErrorCode groupCode = group.errorCode();
+                group.groupId();
+                code = ErrorCode.NONE == code ? groupCode : code;
+            }
+            final String message = decoder.errorMessage();
+            if (ErrorCode.NONE != code)
+            {
+                throw new SpindleException(code, message);
+            }
+        });
     }
 
     /**

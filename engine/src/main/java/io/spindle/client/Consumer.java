@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import io.aeron.Publication;
 import io.aeron.logbuffer.FragmentHandler;
@@ -38,9 +39,17 @@ import org.agrona.concurrent.IdleStrategy;
  * records to the application. With {@code streaming(false)} each poll long-polls instead
  * ({@code fetchMaxWaitMs}, {@code fetchMinBytes}).
  * <p>
- * A partition without a position gets one from {@code auto.offset.reset}: {@code EARLIEST},
- * {@code LATEST}, or {@code NONE} (poll throws OFFSET_OUT_OF_RANGE). The same policy applies when the
- * position falls out of the log (retention moved past it).
+ * A partition without a position gets one from the group's committed offset when the consumer has a
+ * {@code groupId}, else from {@code auto.offset.reset}: {@code EARLIEST}, {@code LATEST}, or
+ * {@code NONE} (poll throws OFFSET_OUT_OF_RANGE). The same policy applies when the position falls out
+ * of the log (retention moved past it).
+ * <p>
+ * Partitions come either from {@link #assign} (no group membership needed) or, with a {@code groupId},
+ * from {@link #subscribe}: the consumers sharing the group id split the topics' partitions, and
+ * {@link GroupMembership} keeps this consumer's share up to date from {@link #poll}, which must
+ * therefore be called at least every {@code heartbeatIntervalMs} (see {@link GroupMembership}).
+ * Committed offsets ({@link #commitSync()}, {@link #commitAsync}, {@link #committed}) need a
+ * {@code groupId} in either mode.
  * <p>
  * <b>Threading:</b> a consumer belongs to one thread, as in Kafka.
  */
@@ -92,6 +101,18 @@ public final class Consumer implements AutoCloseable
         private int fetchMaxWaitMs = Integer.getInteger("spindle.consumer.fetch.max.wait.ms", 500);
         private int fetchMinBytes = Integer.getInteger("spindle.consumer.fetch.min.bytes", 1);
         private long creditBytes = Long.getLong("spindle.consumer.credit.bytes", 4L * 1024 * 1024);
+        private String groupId = System.getProperty("spindle.consumer.group.id");
+        private String groupInstanceId = System.getProperty("spindle.consumer.group.instance.id");
+        private int sessionTimeoutMs = Integer.getInteger("spindle.consumer.session.timeout.ms", 45_000);
+        private long heartbeatIntervalMs = Long.getLong("spindle.consumer.heartbeat.interval.ms", 3_000L);
+        private long maxPollIntervalMs = Long.getLong("spindle.consumer.max.poll.interval.ms", 300_000L);
+        private int rebalanceTimeoutMs = Integer.getInteger("spindle.consumer.rebalance.timeout.ms", -1);
+        private List<String> assignmentStrategy = List.of(System.getProperty(
+            "spindle.consumer.partition.assignment.strategy", CooperativeStickyAssignor.NAME).split("\\s*,\\s*"));
+        private boolean enableAutoCommit = Boolean.parseBoolean(
+            System.getProperty("spindle.consumer.enable.auto.commit", "true"));
+        private long autoCommitIntervalMs = Long.getLong("spindle.consumer.auto.commit.interval.ms", 5_000L);
+        private long metadataMaxAgeMs = Long.getLong("spindle.consumer.metadata.max.age.ms", 5_000L);
 
         /**
          * The reset policy for partitions without a valid position.
@@ -164,12 +185,240 @@ public final class Consumer implements AutoCloseable
             this.creditBytes = bytes;
             return this;
         }
+
+        /**
+         * The consumer group: needed by {@link Consumer#subscribe} and by committed offsets.
+         *
+         * @param groupId the group id, or null for none.
+         * @return this.
+         */
+        public Context groupId(final String groupId)
+        {
+            this.groupId = groupId;
+            return this;
+        }
+
+        /**
+         * The consumer group.
+         *
+         * @return the group id, or null.
+         */
+        public String groupId()
+        {
+            return groupId;
+        }
+
+        /**
+         * Static membership: a member that restarts with the same instance id within the session
+         * timeout gets its partitions back with no rebalance; it does not leave the group on close.
+         *
+         * @param groupInstanceId unique within the group, or null for a dynamic member.
+         * @return this.
+         */
+        public Context groupInstanceId(final String groupInstanceId)
+        {
+            this.groupInstanceId = groupInstanceId;
+            return this;
+        }
+
+        /**
+         * The static instance id.
+         *
+         * @return the id, or null.
+         */
+        public String groupInstanceId()
+        {
+            return groupInstanceId;
+        }
+
+        /**
+         * How long the coordinator waits for a heartbeat before removing the member.
+         *
+         * @param timeoutMs the timeout (the broker accepts 500 ms to 30 min by default).
+         * @return this.
+         */
+        public Context sessionTimeoutMs(final int timeoutMs)
+        {
+            this.sessionTimeoutMs = timeoutMs;
+            return this;
+        }
+
+        /**
+         * The session timeout.
+         *
+         * @return the timeout in ms.
+         */
+        public int sessionTimeoutMs()
+        {
+            return sessionTimeoutMs;
+        }
+
+        /**
+         * How often a member heartbeats from poll; below the session timeout, typically a third of it.
+         *
+         * @param intervalMs the interval.
+         * @return this.
+         */
+        public Context heartbeatIntervalMs(final long intervalMs)
+        {
+            this.heartbeatIntervalMs = intervalMs;
+            return this;
+        }
+
+        /**
+         * The heartbeat interval.
+         *
+         * @return the interval in ms.
+         */
+        public long heartbeatIntervalMs()
+        {
+            return heartbeatIntervalMs;
+        }
+
+        /**
+         * Longest gap between polls before the member leaves the group (noticed at the next poll).
+         *
+         * @param intervalMs the interval.
+         * @return this.
+         */
+        public Context maxPollIntervalMs(final long intervalMs)
+        {
+            this.maxPollIntervalMs = intervalMs;
+            return this;
+        }
+
+        /**
+         * The max poll interval.
+         *
+         * @return the interval in ms.
+         */
+        public long maxPollIntervalMs()
+        {
+            return maxPollIntervalMs;
+        }
+
+        /**
+         * How long the coordinator waits for members to rejoin in a rebalance; -1 (default) means
+         * {@code maxPollIntervalMs}, as in Kafka.
+         *
+         * @param timeoutMs the timeout, or -1.
+         * @return this.
+         */
+        public Context rebalanceTimeoutMs(final int timeoutMs)
+        {
+            this.rebalanceTimeoutMs = timeoutMs;
+            return this;
+        }
+
+        /**
+         * The rebalance timeout.
+         *
+         * @return the timeout in ms, or -1 for the max poll interval.
+         */
+        public int rebalanceTimeoutMs()
+        {
+            return rebalanceTimeoutMs;
+        }
+
+        /**
+         * The assignors this member offers, most preferred first: {@code range}, {@code roundrobin},
+         * {@code cooperative-sticky}. The cooperative protocol is used when every one is cooperative.
+         *
+         * @param names the assignor names.
+         * @return this.
+         */
+        public Context assignmentStrategy(final String... names)
+        {
+            this.assignmentStrategy = List.of(names);
+            return this;
+        }
+
+        /**
+         * The assignors offered.
+         *
+         * @return the names.
+         */
+        public List<String> assignmentStrategy()
+        {
+            return assignmentStrategy;
+        }
+
+        /**
+         * Commit the positions of owned partitions from poll every {@code autoCommitIntervalMs}, before
+         * partitions are revoked, and on close; the records poll handed out before are processed by
+         * then, so this is at-least-once.
+         *
+         * @param enable true to auto-commit.
+         * @return this.
+         */
+        public Context enableAutoCommit(final boolean enable)
+        {
+            this.enableAutoCommit = enable;
+            return this;
+        }
+
+        /**
+         * Whether offsets are committed automatically.
+         *
+         * @return true when auto-committing.
+         */
+        public boolean enableAutoCommit()
+        {
+            return enableAutoCommit;
+        }
+
+        /**
+         * The auto-commit interval.
+         *
+         * @param intervalMs the interval.
+         * @return this.
+         */
+        public Context autoCommitIntervalMs(final long intervalMs)
+        {
+            this.autoCommitIntervalMs = intervalMs;
+            return this;
+        }
+
+        /**
+         * The auto-commit interval.
+         *
+         * @return the interval in ms.
+         */
+        public long autoCommitIntervalMs()
+        {
+            return autoCommitIntervalMs;
+        }
+
+        /**
+         * How often the group leader checks subscribed topics for new partitions or newly created
+         * topics, rebalancing when they changed.
+         *
+         * @param ageMs the interval.
+         * @return this.
+         */
+        public Context metadataMaxAgeMs(final long ageMs)
+        {
+            this.metadataMaxAgeMs = ageMs;
+            return this;
+        }
+
+        /**
+         * The metadata check interval.
+         *
+         * @return the interval in ms.
+         */
+        public long metadataMaxAgeMs()
+        {
+            return metadataMaxAgeMs;
+        }
     }
 
     private final Context ctx;
     private final ClientTransport transport;
     private final IdleStrategy idleStrategy;
-    private final BlockingCaller controlCaller = new BlockingCaller(null);
+    private final GroupMembership group;
+    private final BlockingCaller controlCaller;
+    private final FragmentHandler controlHandler;
     private final Map<String, TopicMetadata> topicMetadata = new HashMap<>();
     private final List<PartitionState> assigned = new ArrayList<>();
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -196,10 +445,16 @@ public final class Consumer implements AutoCloseable
 
     private static final int ENTRY_HEADER_LENGTH = 12;
 
+    private int fetchEpoch;
+
     private Consumer(final Context ctx)
     {
         this.ctx = ctx;
         this.idleStrategy = ctx.idleStrategy();
+        this.group = null == ctx.groupId ? null : new GroupMembership(new GroupClient(), ctx);
+        this.controlHandler = null == group ? null :
+            (buffer, offset, length, header) -> group.onResponse(buffer, offset, length);
+        this.controlCaller = new BlockingCaller(controlHandler);
         this.transport = new ClientTransport(ctx);
     }
 
@@ -238,12 +493,176 @@ public final class Consumer implements AutoCloseable
     }
 
     /**
-     * Read exactly these partitions from now on (replacing any earlier assignment). Positions of
-     * partitions kept from the earlier assignment are kept.
+     * Read exactly these partitions from now on (replacing any earlier assignment), without group
+     * membership. Positions of partitions kept from the earlier assignment are kept.
      *
      * @param partitions the partitions.
+     * @throws IllegalStateException when the consumer is subscribed.
      */
     public void assign(final Collection<TopicPartition> partitions)
+    {
+        if (null != group && group.subscribed())
+        {
+            throw new IllegalStateException("the consumer is subscribed to " + group.subscription() +
+                ": unsubscribe before assigning partitions");
+        }
+        assignPartitions(partitions);
+    }
+
+    /**
+     * Join the consumer group ({@code groupId}) for these topics: the group's members split their
+     * partitions, and {@link #poll} keeps this consumer's share, telling the listener what it gains and
+     * loses. Replaces an earlier subscription.
+     *
+     * @param topics   the topics.
+     * @param listener told of revoked, assigned and lost partitions.
+     * @throws IllegalStateException without a {@code groupId}, or when partitions were assigned.
+     */
+    public void subscribe(final Collection<String> topics, final RebalanceListener listener)
+    {
+        if (null == group)
+        {
+            throw new IllegalStateException("subscribe needs a group id: set Consumer.Context.groupId");
+        }
+        if (!group.subscribed() && !assigned.isEmpty())
+        {
+            throw new IllegalStateException("partitions were assigned: assign(List.of()) before subscribing");
+        }
+        group.subscribe(topics, listener);
+    }
+
+    /**
+     * Join the consumer group for these topics with no rebalance listener.
+     *
+     * @param topics the topics.
+     */
+    public void subscribe(final Collection<String> topics)
+    {
+        subscribe(topics, RebalanceListener.NO_OP);
+    }
+
+    /**
+     * Leave the group (committing first with auto-commit, telling the listener what is revoked);
+     * a static member does not send LeaveGroup, so its partitions wait for it for the session timeout.
+     */
+    public void unsubscribe()
+    {
+        if (null != group)
+        {
+            group.unsubscribe();
+        }
+    }
+
+    /**
+     * The subscribed topics.
+     *
+     * @return the topics, empty when not subscribed.
+     */
+    public List<String> subscription()
+    {
+        return null == group ? List.of() : group.subscription();
+    }
+
+    /**
+     * This consumer's group membership.
+     *
+     * @return the group id, generation and member id, or null without a group id.
+     */
+    public GroupMetadata groupMetadata()
+    {
+        return null == group ? null : group.metadata();
+    }
+
+    /**
+     * Commit the positions of every assigned partition (the records handed out so far) and wait.
+     *
+     * @throws SpindleException when the group refused the commit, e.g. ILLEGAL_GENERATION or
+     *                          REBALANCE_IN_PROGRESS during a rebalance (the records will be delivered
+     *                          again to the next owner: at least once).
+     */
+    public void commitSync()
+    {
+        commitSync(positions());
+    }
+
+    /**
+     * Commit offsets and wait.
+     *
+     * @param offsets the next offset to read, by partition.
+     * @throws SpindleException when the group refused the commit or a partition failed.
+     */
+    public void commitSync(final Map<TopicPartition, OffsetAndMetadata> offsets)
+    {
+        requireGroup().commitSync(offsets);
+    }
+
+    /**
+     * Commit the positions of every assigned partition without waiting; the callback runs from a
+     * later poll.
+     *
+     * @param callback told the outcome; may be null.
+     */
+    public void commitAsync(final OffsetCommitCallback callback)
+    {
+        commitAsync(positions(), callback);
+    }
+
+    /**
+     * Commit offsets without waiting; the callback runs from a later poll.
+     *
+     * @param offsets  the next offset to read, by partition.
+     * @param callback told the outcome; may be null.
+     */
+    public void commitAsync(final Map<TopicPartition, OffsetAndMetadata> offsets, final OffsetCommitCallback callback)
+    {
+        requireGroup().commitAsync(offsets, callback);
+    }
+
+    /**
+     * The group's committed offset of a partition.
+     *
+     * @param tp the partition (need not be assigned).
+     * @return the committed offset, or null when none.
+     */
+    public OffsetAndMetadata committed(final TopicPartition tp)
+    {
+        return committed(List.of(tp)).get(tp);
+    }
+
+    /**
+     * The group's committed offsets of partitions.
+     *
+     * @param partitions the partitions (need not be assigned).
+     * @return by partition; partitions with nothing committed are absent.
+     */
+    public Map<TopicPartition, OffsetAndMetadata> committed(final Collection<TopicPartition> partitions)
+    {
+        return requireGroup().committed(partitions);
+    }
+
+    private GroupMembership requireGroup()
+    {
+        if (null == group)
+        {
+            throw new IllegalStateException("committed offsets need a group id: set Consumer.Context.groupId");
+        }
+        return group;
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> positions()
+    {
+        final Map<TopicPartition, OffsetAndMetadata> result = new TreeMap<>();
+        for (final PartitionState state : assigned)
+        {
+            if (state.position >= 0)
+            {
+                result.put(state.tp, new OffsetAndMetadata(state.position));
+            }
+        }
+        return result;
+    }
+
+    private void assignPartitions(final Collection<TopicPartition> partitions)
     {
         final List<PartitionState> next = new ArrayList<>();
         for (final TopicPartition tp : partitions)
@@ -382,6 +801,11 @@ public final class Consumer implements AutoCloseable
         {
             throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "broker connection lost: " + fetch.closedReason());
         }
+        if (null != group)
+        {
+            control.poll(controlHandler, 16);
+            group.poll(System.nanoTime() / 1_000_000L);
+        }
 
         int delivered = deliver(handler, limit);
         if (delivered < limit)
@@ -426,6 +850,17 @@ public final class Consumer implements AutoCloseable
      */
     public void close()
     {
+        if (null != group && null != control && control.isConnected())
+        {
+            try
+            {
+                group.close();
+            }
+            catch (final RuntimeException ignore)
+            {
+                // Closing anyway: the session timeout removes the member.
+            }
+        }
         if (null != fetch && fetch.isConnected() && fetchCorrelationId >= 0 && ctx.streaming)
         {
             sendCancel(fetchCorrelationId);
@@ -677,9 +1112,11 @@ public final class Consumer implements AutoCloseable
 
     private void restart()
     {
+        // One epoch for all: buffered entries name partitions by index, which a new assignment reuses.
+        final int epoch = ++fetchEpoch;
         for (final PartitionState state : assigned)
         {
-            state.generation++;
+            state.generation = epoch;
         }
         restartFetch = true;
         fetchOutstanding = false;
@@ -693,6 +1130,15 @@ public final class Consumer implements AutoCloseable
             if (state.position < 0)
             {
                 missing.add(state.tp);
+            }
+        }
+        if (null != group && !missing.isEmpty())
+        {
+            final Map<TopicPartition, OffsetAndMetadata> committed = group.committed(missing);
+            for (final Map.Entry<TopicPartition, OffsetAndMetadata> entry : committed.entrySet())
+            {
+                state(entry.getKey()).position = entry.getValue().offset();
+                missing.remove(entry.getKey());
             }
         }
         if (missing.isEmpty())
@@ -753,6 +1199,110 @@ public final class Consumer implements AutoCloseable
                 }
             }, ctx.requestTimeoutMs(), idleStrategy);
         restart();
+    }
+
+    /**
+     * The consumer's side of its group membership: the control session and its own assignment.
+     */
+    private final class GroupClient implements GroupMembership.Client
+    {
+        public long nextCorrelationId()
+        {
+            return nextCorrelationId++;
+        }
+
+        public void send(final DirectBuffer buffer, final int length)
+        {
+            final long deadlineNs = System.nanoTime() + ctx.requestTimeoutMs() * 1_000_000L;
+            idleStrategy.reset();
+            long result;
+            while ((result = control.offer(buffer, 0, length)) < 0)
+            {
+                if (Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result ||
+                    System.nanoTime() - deadlineNs > 0)
+                {
+                    throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "cannot send a group request: " +
+                        (control.isConnected() ? result : control.closedReason()));
+                }
+                idleStrategy.idle();
+            }
+        }
+
+        public void call(
+            final DirectBuffer buffer,
+            final int length,
+            final long correlationId,
+            final BlockingCaller.ResponseDecoder decoder)
+        {
+            controlCaller.call(control, buffer, length, correlationId, decoder, ctx.requestTimeoutMs(), idleStrategy);
+        }
+
+        public void pollResponses(final long timeoutMs, final java.util.function.BooleanSupplier done)
+        {
+            final long deadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
+            idleStrategy.reset();
+            while (!done.getAsBoolean() && control.isConnected() && System.nanoTime() - deadlineNs < 0)
+            {
+                final int work = control.poll(controlHandler, 16);
+                control.doHousekeeping(System.nanoTime());
+                idleStrategy.idle(work);
+            }
+        }
+
+        public int topicId(final String topic)
+        {
+            return metadata(topic).topicId();
+        }
+
+        public int partitionCount(final String topic)
+        {
+            try
+            {
+                final TopicMetadata fresh = Admin.metadata(control, controlCaller, ctx, nextCorrelationId++, topic);
+                topicMetadata.put(topic, fresh);
+                return fresh.partitionCount();
+            }
+            catch (final SpindleException ex)
+            {
+                if (ErrorCode.UNKNOWN_TOPIC_OR_PARTITION == ex.errorCode())
+                {
+                    topicMetadata.remove(topic);
+                    return -1;
+                }
+                throw ex;
+            }
+        }
+
+        public void assign(final Collection<TopicPartition> partitions)
+        {
+            final List<TopicPartition> known = new ArrayList<>();
+            for (final TopicPartition tp : partitions)
+            {
+                try
+                {
+                    final TopicMetadata metadata = metadata(tp.topic());
+                    if (tp.partition() < metadata.partitionCount())
+                    {
+                        known.add(tp);
+                    }
+                }
+                catch (final SpindleException ex)
+                {
+                    // A topic deleted since the leader assigned it: nothing to fetch.
+                }
+            }
+            assignPartitions(known);
+        }
+
+        public Map<TopicPartition, Long> positions()
+        {
+            final Map<TopicPartition, Long> result = new HashMap<>();
+            for (final PartitionState state : assigned)
+            {
+                result.put(state.tp, state.position);
+            }
+            return result;
+        }
     }
 
     private TopicMetadata metadata(final String topic)

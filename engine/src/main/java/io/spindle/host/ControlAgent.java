@@ -48,6 +48,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, BrokerS
     private final Long2LongHashMap correlationIdByTimerId = new Long2LongHashMap(DeadlineTimerWheel.NULL_DEADLINE);
     private final DeadlineTimerWheel.TimerHandler onTimerExpiry = this::onTimerExpiry;
     private long persistedMetadataVersion;
+    private long persistedGroupsVersion;
     private long timerNowMs;
     private long nextTickNs;
     private long reportedBatches;
@@ -70,6 +71,9 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, BrokerS
         this.metadataFile = dataDir.resolve(METADATA_FILE);
         this.readerTableVersion = readerTableVersion;
         this.persistedMetadataVersion = stateMachine.metadataVersion();
+        this.persistedGroupsVersion = stateMachine.groupsVersion();
+        // A wheel left at tick 0 would walk every millisecond since the epoch to reach its first deadline.
+        this.timerWheel.currentTickTime(epochClock.time());
         this.server = serverFactory.create(this);
     }
 
@@ -218,14 +222,20 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, BrokerS
         return true;
     }
 
+    /**
+     * Topic and group changes (committed offsets, completed rebalances) alike are forced to disk before
+     * the answer that depends on them leaves; heartbeats and joins in progress change nothing persisted.
+     */
     private void persistMetadataIfChanged()
     {
         final long version = stateMachine.metadataVersion();
-        if (version != persistedMetadataVersion)
+        final long groupsVersion = stateMachine.groupsVersion();
+        if (version != persistedMetadataVersion || groupsVersion != persistedGroupsVersion)
         {
             final int length = stateMachine.snapshot(snapshotBuffer);
             writeAtomically(metadataFile, snapshotBuffer, length);
             persistedMetadataVersion = version;
+            persistedGroupsVersion = groupsVersion;
         }
     }
 

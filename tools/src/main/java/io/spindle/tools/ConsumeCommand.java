@@ -4,13 +4,18 @@ import java.io.BufferedOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import io.spindle.client.Consumer;
 import io.spindle.client.ConsumerRecord;
+import io.spindle.client.RebalanceListener;
 import io.spindle.client.SpindleException;
 import io.spindle.client.TopicPartition;
+import io.spindle.codecs.protocol.ErrorCode;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.ArgGroup;
@@ -18,12 +23,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code spindle consume}: print records, one per line.
+ * {@code spindle consume}: print records, one per line; with {@code --group}, as a member of a consumer
+ * group that commits what it has printed (every {@code --commit-interval-ms}, when partitions are
+ * revoked, and on exit, SIGINT/SIGTERM included).
  */
 @Command(name = "consume", description = "Print records one per line: the value; key<TAB>value with " +
-    "--print-key; prefixed by partition:offset<TAB> with --print-offset.")
+    "--print-key; prefixed by partition:offset<TAB> with --print-offset. With --group, join the consumer " +
+    "group and commit what was printed.")
 public final class ConsumeCommand implements Callable<Integer>
 {
+    private static final long EXIT_COMMIT_TIMEOUT_MS = 5_000;
+
+    private volatile boolean stopping;
+
     @Option(names = "--bootstrap", required = true, description = "ipc, or HOST:PORT of the broker.")
     String bootstrap;
 
@@ -61,6 +73,14 @@ public final class ConsumeCommand implements Callable<Integer>
     @Option(names = "--long-poll", description = "Long-poll instead of the default streaming fetch.")
     boolean longPoll;
 
+    @Option(names = "--group", description = "Join this consumer group: share the topic's partitions with its " +
+        "other members, start from its committed offsets (else as --from-beginning says), commit what was printed.")
+    String group;
+
+    @Option(names = "--commit-interval-ms", defaultValue = "1000",
+        description = "With --group: commit what was printed at least this often (default: 1000).")
+    long commitIntervalMs;
+
     /**
      * Consume and print.
      *
@@ -68,35 +88,64 @@ public final class ConsumeCommand implements Callable<Integer>
      */
     public Integer call()
     {
+        if (null != group && (partition >= 0 || null != startAt && null != startAt.offset))
+        {
+            System.err.println("spindle consume: --group takes its partitions and offsets from the group: " +
+                "it cannot be combined with --partition or --offset");
+            return 2;
+        }
         final PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false,
             StandardCharsets.UTF_8);
         final Consumer.Context ctx = new Consumer.Context()
             .autoOffsetReset(null != startAt && startAt.fromBeginning ?
                 Consumer.OffsetReset.EARLIEST : Consumer.OffsetReset.LATEST)
-            .streaming(!longPoll);
+            .streaming(!longPoll)
+            .groupId(group)
+            .enableAutoCommit(false);
         ctx.bootstrap(bootstrap).clientId("spindle-consume");
 
         final long[] count = {0};
+        final CountDownLatch finished = new CountDownLatch(1);
+        final Thread stopOnSignal = new Thread(() ->
+        {
+            stopping = true;
+            try
+            {
+                finished.await(EXIT_COMMIT_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
+            }
+            catch (final InterruptedException ignore)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }, "spindle-consume-stop");
+        Runtime.getRuntime().addShutdownHook(stopOnSignal);
         try (Consumer consumer = Consumer.connect(ctx))
         {
-            final List<TopicPartition> partitions = new ArrayList<>();
-            if (partition >= 0)
+            if (null != group)
             {
-                partitions.add(new TopicPartition(topic, partition));
+                consumer.subscribe(List.of(topic), new CommitOnRevoke(consumer, out));
             }
             else
             {
-                for (int p = 0, n = consumer.partitionCount(topic); p < n; p++)
+                final List<TopicPartition> partitions = new ArrayList<>();
+                if (partition >= 0)
                 {
-                    partitions.add(new TopicPartition(topic, p));
+                    partitions.add(new TopicPartition(topic, partition));
                 }
-            }
-            consumer.assign(partitions);
-            if (null != startAt && null != startAt.offset)
-            {
-                for (final TopicPartition tp : partitions)
+                else
                 {
-                    consumer.seek(tp, startAt.offset);
+                    for (int p = 0, n = consumer.partitionCount(topic); p < n; p++)
+                    {
+                        partitions.add(new TopicPartition(topic, p));
+                    }
+                }
+                consumer.assign(partitions);
+                if (null != startAt && null != startAt.offset)
+                {
+                    for (final TopicPartition tp : partitions)
+                    {
+                        consumer.seek(tp, startAt.offset);
+                    }
                 }
             }
 
@@ -107,7 +156,9 @@ public final class ConsumeCommand implements Callable<Integer>
             };
             final IdleStrategy idle = new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
             long lastRecordNs = System.nanoTime();
-            while (maxMessages < 0 || count[0] < maxMessages)
+            long lastCommitNs = lastRecordNs;
+            boolean uncommitted = false;
+            while ((maxMessages < 0 || count[0] < maxMessages) && !stopping)
             {
                 final int limit = maxMessages < 0 ? 1024 : (int)Math.min(1024, maxMessages - count[0]);
                 final int received = consumer.poll(handler, limit);
@@ -115,6 +166,7 @@ public final class ConsumeCommand implements Callable<Integer>
                 if (received > 0)
                 {
                     lastRecordNs = nowNs;
+                    uncommitted = true;
                 }
                 else
                 {
@@ -124,7 +176,19 @@ public final class ConsumeCommand implements Callable<Integer>
                         break;
                     }
                 }
+                if (null != group && uncommitted && nowNs - lastCommitNs > commitIntervalMs * 1_000_000L)
+                {
+                    out.flush();
+                    consumer.commitAsync(null);
+                    lastCommitNs = nowNs;
+                    uncommitted = false;
+                }
                 idle.idle(received);
+            }
+            out.flush();
+            if (null != group)
+            {
+                commitBeforeExit(consumer);
             }
         }
         catch (final SpindleException | IllegalArgumentException | IllegalStateException ex)
@@ -133,9 +197,94 @@ public final class ConsumeCommand implements Callable<Integer>
             System.err.println("spindle consume: " + ex.getMessage());
             return 1;
         }
+        finally
+        {
+            finished.countDown();
+            removeHook(stopOnSignal);
+        }
         out.flush();
         System.err.println("consumed " + count[0]);
         return 0;
+    }
+
+    /**
+     * Commit the positions of everything printed, driving the group through a rebalance under way
+     * (its revocations commit through {@link CommitOnRevoke}) for a bounded time.
+     */
+    private static void commitBeforeExit(final Consumer consumer)
+    {
+        final long deadlineNs = System.nanoTime() + EXIT_COMMIT_TIMEOUT_MS * 1_000_000L;
+        final IdleStrategy idle = new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+        while (true)
+        {
+            try
+            {
+                consumer.commitSync();
+                return;
+            }
+            catch (final SpindleException ex)
+            {
+                final ErrorCode code = ex.errorCode();
+                final boolean retriable = ErrorCode.REBALANCE_IN_PROGRESS == code ||
+                    ErrorCode.ILLEGAL_GENERATION == code || ErrorCode.NON_EMPTY_GROUP == code;
+                if (!retriable || System.nanoTime() - deadlineNs > 0)
+                {
+                    System.err.println("spindle consume: could not commit on exit: " + ex.getMessage());
+                    return;
+                }
+            }
+            consumer.poll((record) -> { }, 0);
+            idle.idle();
+        }
+    }
+
+    private static void removeHook(final Thread hook)
+    {
+        try
+        {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        }
+        catch (final IllegalStateException ignore)
+        {
+            // Already shutting down: the hook is running and waits for this thread.
+        }
+    }
+
+    /**
+     * Before partitions leave this consumer, flush what was printed from them and commit it.
+     */
+    private static final class CommitOnRevoke implements RebalanceListener
+    {
+        private final Consumer consumer;
+        private final PrintStream out;
+
+        CommitOnRevoke(final Consumer consumer, final PrintStream out)
+        {
+            this.consumer = consumer;
+            this.out = out;
+        }
+
+        public void onPartitionsRevoked(final Collection<TopicPartition> partitions)
+        {
+            out.flush();
+            try
+            {
+                consumer.commitSync();
+            }
+            catch (final SpindleException ex)
+            {
+                System.err.println("spindle consume: could not commit revoked partitions: " + ex.getMessage());
+            }
+        }
+
+        public void onPartitionsAssigned(final Collection<TopicPartition> partitions)
+        {
+        }
+
+        public void onPartitionsLost(final Collection<TopicPartition> partitions)
+        {
+            out.flush();
+        }
     }
 
     private void print(final PrintStream out, final ConsumerRecord record)

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
         TopicsCommand.class,
         ProduceCommand.class,
         ConsumeCommand.class,
+        GroupsCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class SpindleCli implements Runnable

@@ -6,7 +6,11 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
+import io.spindle.client.Consumer;
 import io.spindle.host.StandaloneBroker;
 import io.aeron.CommonContext;
 import org.agrona.IoUtil;
@@ -88,6 +92,137 @@ class CliEndToEndTest
         assertEquals(0, result.code, result.toString());
         result = run("", "topics", "list", "--bootstrap", bootstrap);
         assertEquals("", result.out, result.toString());
+    }
+
+    @Test
+    void consumerGroupsFollowTheContract()
+    {
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "gt", "--partitions", "2").code);
+        assertEquals(0, run("a\nb\nc\n", "produce", "--bootstrap", bootstrap, "--topic", "gt", "--partition", "0").code);
+        assertEquals(0, run("d\ne\nf\n", "produce", "--bootstrap", bootstrap, "--topic", "gt", "--partition", "1").code);
+
+        Result result = run("", "consume", "--bootstrap", bootstrap, "--topic", "gt", "--group", "cli-group",
+            "--from-beginning", "--max-messages", "4", "--timeout-ms", "10000");
+        assertEquals(0, result.code, result.toString());
+        assertEquals(4, result.out.split("\n").length, result.toString());
+
+        result = run("", "groups", "list", "--bootstrap", bootstrap);
+        assertEquals("cli-group\n", result.out, result.toString());
+
+        result = run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "cli-group");
+        assertEquals(0, result.code, result.toString());
+        assertTrue(result.out.contains("State: Empty"), result.toString());
+        Map<Integer, String[]> rows = describeRows(result.out);
+        assertEquals(2, rows.size(), result.toString());
+        long lag = 0;
+        for (final String[] row : rows.values())
+        {
+            assertEquals("3", row[4], result.toString());
+            assertEquals("-", row[6], "no owner while the group is empty: " + result);
+            lag += Long.parseLong(row[5]);
+        }
+        assertEquals(2, lag, "4 of 6 records were printed and committed: " + result);
+
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "gt", "--group", "cli-group",
+            "--from-beginning", "--timeout-ms", "1500");
+        assertEquals(0, result.code, result.toString());
+        assertEquals(2, result.out.split("\n").length, "only what was not committed: " + result);
+        rows = describeRows(run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "cli-group").out);
+        assertEquals("0", rows.get(0)[5]);
+        assertEquals("0", rows.get(1)[5]);
+
+        result = run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "cli-group", "--topic", "gt",
+            "--to-earliest");
+        assertEquals(0, result.code, result.toString());
+        rows = describeRows(run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "cli-group").out);
+        assertEquals("0", rows.get(0)[3]);
+        assertEquals("3", rows.get(1)[5]);
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "gt", "--group", "cli-group",
+            "--max-messages", "6", "--timeout-ms", "10000");
+        assertEquals("a\nb\nc\nd\ne\nf\n", sortedLines(result.out), result.toString());
+
+        assertEquals(0, run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "cli-group",
+            "--topic", "gt:1", "--to-offset", "1").code);
+        assertEquals(0, run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "cli-group",
+            "--topic", "gt:0", "--to-datetime", "2000-01-01T00:00:00Z").code);
+        rows = describeRows(run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "cli-group").out);
+        assertEquals("0", rows.get(0)[3]);
+        assertEquals("1", rows.get(1)[3]);
+        assertEquals(0, run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "cli-group",
+            "--topic", "gt", "--to-datetime", "2999-01-01T00:00:00+01:00").code);
+        rows = describeRows(run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "cli-group").out);
+        assertEquals("3", rows.get(0)[3]);
+        assertEquals("3", rows.get(1)[3]);
+
+        final Consumer.Context ctx = new Consumer.Context().groupId("cli-group").sessionTimeoutMs(5_000)
+            .heartbeatIntervalMs(200);
+        ctx.bootstrap("ipc").aeronDirectoryName(aeronDir);
+        try (Consumer member = Consumer.connect(ctx))
+        {
+            member.subscribe(List.of("gt"));
+            final long deadlineNs = System.nanoTime() + 20_000_000_000L;
+            while (member.assignment().size() < 2 && System.nanoTime() < deadlineNs)
+            {
+                member.poll((record) -> { }, 10, 20);
+            }
+            assertEquals(2, member.assignment().size(), member.groupMetadata().toString());
+
+            result = run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "cli-group", "--topic",
+                "gt", "--to-earliest");
+            assertEquals(1, result.code, result.toString());
+            assertTrue(result.err.contains("active member"), result.toString());
+            result = run("", "groups", "delete", "--bootstrap", bootstrap, "--group", "cli-group");
+            assertEquals(1, result.code, result.toString());
+            assertTrue(result.err.contains("NON_EMPTY_GROUP"), result.toString());
+
+            result = run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "cli-group");
+            assertTrue(result.out.contains("State: Stable"), result.toString());
+            rows = describeRows(result.out);
+            assertEquals(member.groupMetadata().memberId(), rows.get(0)[6], result.toString());
+            assertEquals(member.groupMetadata().memberId(), rows.get(1)[6], result.toString());
+        }
+
+        result = run("", "groups", "delete", "--bootstrap", bootstrap, "--group", "cli-group");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("", run("", "groups", "list", "--bootstrap", bootstrap).out);
+        result = run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "cli-group");
+        assertEquals(1, result.code, result.toString());
+        assertTrue(result.err.contains("GROUP_ID_NOT_FOUND"), result.toString());
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "gt", "--group", "g", "--partition", "0");
+        assertEquals(2, result.code, result.toString());
+    }
+
+    /**
+     * The rows of {@code groups describe} by partition, split on whitespace, checking the header first.
+     */
+    private static Map<Integer, String[]> describeRows(final String out)
+    {
+        final Map<Integer, String[]> rows = new TreeMap<>();
+        boolean header = false;
+        for (final String line : out.split("\n"))
+        {
+            final String[] cells = line.trim().split("\\s+");
+            if (line.contains("CURRENT-OFFSET"))
+            {
+                assertTrue(line.contains("TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG"), line);
+                assertEquals(List.of("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
+                    "CONSUMER-ID"), List.of(cells));
+                header = true;
+            }
+            else if (header && cells.length == 7)
+            {
+                rows.put(Integer.parseInt(cells[2]), cells);
+            }
+        }
+        assertTrue(header, out);
+        return rows;
+    }
+
+    private static String sortedLines(final String out)
+    {
+        final List<String> lines = new java.util.ArrayList<>(List.of(out.split("\n")));
+        java.util.Collections.sort(lines);
+        return String.join("\n", lines) + "\n";
     }
 
     @Test

@@ -1,0 +1,32 @@
+package io.spindle.client;
+
+import java.util.List;
+
+/**
+ * A consumer group as {@link Admin#describeGroup(String)} describes it.
+ *
+ * @param groupId      the group id.
+ * @param state        Kafka's state name ({@code Empty}, {@code PreparingRebalance},
+ *                     {@code CompletingRebalance}, {@code Stable}).
+ * @param generationId the current generation.
+ * @param protocolType {@code consumer}, or empty.
+ * @param protocolName the assignor in use, or empty.
+ * @param members      the members in join order.
+ */
+public record GroupDescription(
+    String groupId, String state, int generationId, String protocolType, String protocolName,
+    List<MemberDescription> members)
+{
+    /**
+     * One member.
+     *
+     * @param memberId        the member id the coordinator gave it.
+     * @param groupInstanceId the static instance id, or empty.
+     * @param topics          the topics it subscribes to.
+     * @param assignment      its partitions (only while the group is Stable).
+     */
+    public record MemberDescription(
+        String memberId, String groupInstanceId, List<String> topics, List<TopicPartition> assignment)
+    {
+    }
+}
