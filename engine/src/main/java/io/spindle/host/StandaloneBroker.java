@@ -272,7 +272,26 @@ public final class StandaloneBroker implements AutoCloseable
         {
             IoUtil.unmap(mapped);
         }
-        final boolean alive = pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        final java.util.Optional<ProcessHandle> process = pid > 0 ? ProcessHandle.of(pid) : java.util.Optional.empty();
+        boolean alive = process.map(ProcessHandle::isAlive).orElse(false);
+        if (alive && process.get().pid() != ProcessHandle.current().pid())
+        {
+            // A broker killed a moment ago may still be exiting (its heartbeat looks fresh): give it a
+            // few seconds. A driver that is really running stays, and the driver's own check names it.
+            try
+            {
+                process.get().onExit().get(3, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            catch (final java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException ignore)
+            {
+                // Still there: leave it to the driver's own liveness check, which names it.
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            alive = process.get().isAlive();
+        }
         if (pid > 0 && !alive)
         {
             IoUtil.delete(aeronDir, true);
