@@ -9,15 +9,15 @@ import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * Builds the record batch the log benchmarks append: {@code n} records of a 100-byte value and no key, in a
- * direct buffer as an Aeron fragment would hold it.
+ * Builds the record batch the benchmarks use: {@code n} records of a 100-byte value and no key, in a direct buffer as
+ * an Aeron fragment would hold it. Shared by the log, codec, batch and fetch benchmarks.
  */
-final class BenchmarkBatch
+public final class BenchmarkBatch
 {
     /**
      * Bytes of each record value.
      */
-    static final int VALUE_LENGTH = 100;
+    public static final int VALUE_LENGTH = 100;
 
     private BenchmarkBatch()
     {
@@ -30,7 +30,7 @@ final class BenchmarkBatch
      * @param timestampMs     of every record.
      * @return a buffer whose capacity is exactly the batch.
      */
-    static UnsafeBuffer build(final int recordsPerBatch, final long timestampMs)
+    public static UnsafeBuffer build(final int recordsPerBatch, final long timestampMs)
     {
         final UnsafeBuffer scratch = new UnsafeBuffer(BufferUtil.allocateDirectAligned(1024 * 1024, 64));
         final byte[] value = new byte[VALUE_LENGTH];

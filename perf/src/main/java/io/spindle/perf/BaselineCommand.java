@@ -1,0 +1,111 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.perf;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+import io.spindle.tools.VersionCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code spindle perf baseline}: the {@code latency} measurement over raw Aeron with nothing of Spindle on top, so
+ * every Spindle figure can be read as a ratio to what the transport alone does on the same machine.
+ */
+@Command(name = "baseline", mixinStandardHelpOptions = true, sortOptions = false,
+    versionProvider = VersionCommand.Provider.class,
+    description = {
+        "The latency measurement over raw Aeron: the same fixed schedule, message size, threads, media driver " +
+            "settings and idle strategies as `latency`, with an Aeron stream per partition instead of Spindle.",
+        "echo (default): publisher -> relay agent (the broker's stand-in, on the broker's idle strategy, acking each " +
+            "message to the publisher) -> subscriber, Spindle's hop count; direct: publisher -> subscriber.",
+        "Writes <name>.hgrm, <name>.hlog, <name>-ack.hgrm, <name>-ack.hlog and <name>.png to --out." })
+public final class BaselineCommand implements Callable<Integer>
+{
+    @Option(names = "--mode", defaultValue = "echo",
+        description = "echo (through a relay agent, with acks) or direct (default: ${DEFAULT-VALUE}).")
+    AeronBaseline.Mode mode;
+
+    @Mixin
+    LoadOptions load;
+
+    @Mixin
+    EnvironmentOptions env;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /**
+     * Run the measurement and report it.
+     *
+     * @return 0 when every message arrived in order, 1 otherwise, 2 for bad flags.
+     * @throws Exception when a media driver or a client fails.
+     */
+    public Integer call() throws Exception
+    {
+        final PrintWriter out = spec.commandLine().getOut();
+        final EnvironmentOptions.Transport transport;
+        try
+        {
+            load.validate();
+            if (!env.embedded())
+            {
+                throw new IllegalArgumentException("the baseline runs its own media drivers: --bootstrap does not apply");
+            }
+            transport = env.transport();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            spec.commandLine().getErr().println("spindle perf baseline: " + ex.getMessage());
+            return 2;
+        }
+
+        final boolean echo = AeronBaseline.Mode.ECHO == mode;
+        if (!echo)
+        {
+            load.acks = 0;
+        }
+        final boolean acks = 0 != load.acks;
+        final String transportName = transport.name().toLowerCase();
+        final String modeName = mode.name().toLowerCase();
+        final ResultFiles files = ResultFiles.in(
+            load.out, null != load.name ? load.name : "aeron-" + modeName + "-" + transportName);
+        final String description = String.format(
+            "Raw Aeron baseline (%s) over %s: %,d msgs/s of %d bytes, %s, %d stream(s); relay %s/%s, driver %s/%s, " +
+            "subscriber %s; warm-up %d s, measured %d s",
+            modeName, transportName, load.rate, load.size, acks ? "acked by the relay" : "no acks", load.partitions,
+            echo ? "1 thread" : "none", echo ? env.brokerIdle : "-", env.threading.name().toLowerCase(), env.driverIdle,
+            env.clientIdle, load.warmupS, load.measureS);
+        out.println(description);
+        out.flush();
+
+        final LatencyResult result;
+        try (AeronBaseline baseline = AeronBaseline.start(env, mode, load.partitions, acks))
+        {
+            final LatencySink sink = new LatencySink(load.partitions);
+            final LatencyRun run = new LatencyRun(
+                load, acks, env.newClientIdle(), env.newClientIdle(), out, files.endToEndHlog(), files.ackHlog());
+            result = run.run(sink, baseline.sender(load.size, sink), baseline.receiver(sink));
+            if (baseline.droppedAcks() > 0)
+            {
+                out.printf("  the relay dropped %,d acks%n", baseline.droppedAcks());
+            }
+        }
+
+        final String chartTitle = String.format("Raw Aeron %s %s: %,d msgs/s x %d B, %s, relay %s, driver %s/%s",
+            modeName, transportName, load.rate, load.size, acks ? "acked" : "no acks", echo ? env.brokerIdle : "-",
+            env.threading.name().toLowerCase(), env.driverIdle);
+        new LatencyReport(files).report(out, "baseline", description, chartTitle, result, (settings) ->
+        {
+            settings.field("system", "aeron").field("mode", modeName);
+            load.describe(settings);
+            env.describe(settings);
+        }, env.json);
+
+        return result.lost() == 0 && result.outOfOrder() == 0 ? 0 : 1;
+    }
+}

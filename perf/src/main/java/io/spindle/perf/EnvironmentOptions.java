@@ -1,0 +1,176 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.perf;
+
+import io.aeron.driver.ThreadingMode;
+import io.spindle.host.StandaloneBroker;
+import org.agrona.concurrent.IdleStrategy;
+import picocli.CommandLine.Option;
+
+/**
+ * Where the measured system runs and how its threads wait: transport, embedded or external broker, threading mode and
+ * idle strategies. Shared by every perf command so a Spindle figure and its baseline are taken the same way.
+ */
+final class EnvironmentOptions
+{
+    /**
+     * The transport between clients and broker.
+     */
+    enum Transport
+    {
+        /**
+         * Shared memory through one media driver.
+         */
+        IPC,
+
+        /**
+         * UDP over loopback between the broker's media driver and the clients' own.
+         */
+        UDP
+    }
+
+    /**
+     * How the broker's agents and the media drivers share threads.
+     */
+    enum Threading
+    {
+        /**
+         * One thread for the broker's agents, one for each media driver: the default profile.
+         */
+        SHARED,
+
+        /**
+         * A thread per broker agent and per media driver role: the low-latency profile, with spinning idle
+         * strategies, on a machine with cores to spare.
+         */
+        DEDICATED
+    }
+
+    @Option(names = "--transport", description = "ipc or udp (default: ipc, or what --bootstrap implies).")
+    Transport transport;
+
+    @Option(names = "--bootstrap", description = "Measure an already running broker: 'ipc' (with --aeron-dir when it " +
+        "is not at Aeron's default directory) or HOST:PORT. Default: start an embedded broker in a temporary directory.")
+    String bootstrap;
+
+    @Option(names = "--aeron-dir", description = "With --bootstrap ipc: the running broker's media driver directory.")
+    String aeronDir;
+
+    @Option(names = "--threading", defaultValue = "shared",
+        description = "shared or dedicated: broker agents and media driver threads (default: ${DEFAULT-VALUE}).")
+    Threading threading;
+
+    @Option(names = "--broker-idle", defaultValue = "backoff", description = "Idle strategy of the broker's agents " +
+        "(the baseline's relay): backoff, sleep-ns, yield, spin, noop or a class name (default: ${DEFAULT-VALUE}).")
+    String brokerIdle;
+
+    @Option(names = "--driver-idle", defaultValue = "backoff",
+        description = "Idle strategy of the media drivers' threads (default: ${DEFAULT-VALUE}).")
+    String driverIdle;
+
+    @Option(names = "--client-idle", defaultValue = "backoff",
+        description = "Idle strategy of the consuming thread and of blocking client calls (default: ${DEFAULT-VALUE}).")
+    String clientIdle;
+
+    @Option(names = "--json", description = "End with one JSON object on the last line.")
+    boolean json;
+
+    /**
+     * The transport in effect: the flag, else what the bootstrap implies, else IPC.
+     *
+     * @return the transport.
+     * @throws IllegalArgumentException when --transport contradicts --bootstrap.
+     */
+    Transport transport()
+    {
+        if (null == bootstrap)
+        {
+            return null == transport ? Transport.IPC : transport;
+        }
+        final Transport implied = "ipc".equalsIgnoreCase(bootstrap.trim()) ? Transport.IPC : Transport.UDP;
+        if (null != transport && transport != implied)
+        {
+            throw new IllegalArgumentException("--transport " + transport.name().toLowerCase() +
+                " contradicts --bootstrap " + bootstrap);
+        }
+        return implied;
+    }
+
+    /**
+     * Whether an embedded broker is started.
+     *
+     * @return true unless --bootstrap was given.
+     */
+    boolean embedded()
+    {
+        return null == bootstrap;
+    }
+
+    /**
+     * The media driver threading mode matching {@link #threading}.
+     *
+     * @return SHARED or DEDICATED.
+     */
+    ThreadingMode driverThreadingMode()
+    {
+        return Threading.DEDICATED == threading ? ThreadingMode.DEDICATED : ThreadingMode.SHARED;
+    }
+
+    /**
+     * The broker threading mode matching {@link #threading}.
+     *
+     * @return SHARED or DEDICATED.
+     */
+    StandaloneBroker.BrokerThreadingMode brokerThreadingMode()
+    {
+        return Threading.DEDICATED == threading ?
+            StandaloneBroker.BrokerThreadingMode.DEDICATED : StandaloneBroker.BrokerThreadingMode.SHARED;
+    }
+
+    /**
+     * A new idle strategy of the broker's kind (each agent needs its own instance).
+     *
+     * @return the strategy.
+     */
+    IdleStrategy newBrokerIdle()
+    {
+        return idleStrategy(brokerIdle);
+    }
+
+    /**
+     * A new idle strategy of the clients' kind.
+     *
+     * @return the strategy.
+     */
+    IdleStrategy newClientIdle()
+    {
+        return idleStrategy(clientIdle);
+    }
+
+    /**
+     * Resolve an idle strategy name the way the broker and the media driver do.
+     *
+     * @param name alias or class name.
+     * @return a new instance.
+     */
+    static IdleStrategy idleStrategy(final String name)
+    {
+        return io.aeron.driver.Configuration.agentIdleStrategy(name, null);
+    }
+
+    /**
+     * Add the settings to a JSON object.
+     *
+     * @param settings the object being written.
+     */
+    void describe(final Json settings)
+    {
+        settings.field("transport", transport().name().toLowerCase())
+            .field("bootstrap", embedded() ? "embedded" : bootstrap)
+            .field("threading", threading.name().toLowerCase())
+            .field("broker_idle", brokerIdle)
+            .field("driver_idle", driverIdle)
+            .field("client_idle", clientIdle);
+    }
+}

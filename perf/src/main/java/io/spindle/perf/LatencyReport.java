@@ -1,0 +1,176 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.perf;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.HdrHistogram.Histogram;
+
+/**
+ * Prints a latency result, writes its percentile distributions ({@code .hgrm}) and chart ({@code .png}) next to the
+ * interval logs the run wrote, and ends with the JSON line. Field names are the same for Spindle and the baseline.
+ */
+final class LatencyReport
+{
+    /**
+     * Percentile distribution values are written in microseconds.
+     */
+    private static final double OUTPUT_SCALING_RATIO = 1000.0;
+
+    private final ResultFiles files;
+
+    /**
+     * A report into a set of result files.
+     *
+     * @param files names of the result files.
+     */
+    LatencyReport(final ResultFiles files)
+    {
+        this.files = files;
+    }
+
+    /**
+     * Print the result, write the files, print the JSON line when asked to.
+     *
+     * @param out         where to print.
+     * @param benchmark   {@code latency} or {@code baseline}.
+     * @param description what was measured, for the heading.
+     * @param chartTitle  a short title for the chart.
+     * @param result      the measurement.
+     * @param settings    writes the settings object of the JSON line.
+     * @param json        whether to end with the JSON line.
+     * @throws IOException when a file cannot be written.
+     */
+    void report(
+        final PrintWriter out,
+        final String benchmark,
+        final String description,
+        final String chartTitle,
+        final LatencyResult result,
+        final java.util.function.Consumer<Json> settings,
+        final boolean json) throws IOException
+    {
+        writeDistribution(files.endToEndHgrm(), result.endToEnd());
+        if (null != result.sendToAck())
+        {
+            writeDistribution(files.ackHgrm(), result.sendToAck());
+        }
+        String chartError = null;
+        try
+        {
+            new PercentileChart(chartTitle)
+                .add("end to end (intended send -> receive)", result.endToEnd())
+                .add("send -> ack", result.sendToAck())
+                .add("send lateness (the harness's own delay)", result.sendLateness())
+                .writePng(files.png());
+        }
+        catch (final IOException | RuntimeException | Error ex)
+        {
+            // A machine without fonts cannot draw text; every other result is still worth having.
+            chartError = ex.toString();
+        }
+
+        out.println();
+        out.println(description);
+        printPercentiles(out, "end to end (intended send -> receive)", result.endToEnd());
+        if (null != result.sendToAck())
+        {
+            printPercentiles(out, "send -> ack (intended send -> ack)   ", result.sendToAck());
+        }
+        printPercentiles(out, "send lateness (intended -> taken)    ", result.sendLateness());
+        out.printf("  achieved rate %,.1f msgs/s (sent at %,.1f msgs/s); measured %,d of %,d sent, lost %,d, " +
+            "out of order %,d, back-pressured %,d, failed %,d%s%n",
+            result.rate(), result.sendRate(), result.measuredReceived(), result.measuredSent(), result.lost(),
+            result.outOfOrder(), result.backPressured(), result.ackFailures(),
+            result.clipped() > 0 ? ", clipped at 60 s " + result.clipped() : "");
+        out.println("  files: " + files.endToEndHgrm() + ", " + files.endToEndHlog() +
+            (null != result.sendToAck() ? ", " + files.ackHgrm() + ", " + files.ackHlog() : "") +
+            (null == chartError ? ", " + files.png() : ""));
+        if (null != chartError)
+        {
+            out.println("  could not draw " + files.png() + ": " + chartError);
+        }
+
+        if (json)
+        {
+            final Json line = new Json().field("benchmark", benchmark);
+            percentiles(line, result.endToEnd());
+            line.field("samples", result.endToEnd().getTotalCount())
+                .field("rate", result.rate())
+                .field("send_rate", result.sendRate())
+                .field("sent", result.measuredSent())
+                .field("received", result.measuredReceived())
+                .field("lost", result.lost())
+                .field("out_of_order", result.outOfOrder())
+                .field("back_pressured", result.backPressured())
+                .field("failed", result.ackFailures());
+            if (null != result.sendToAck())
+            {
+                line.object("send_to_ack");
+                percentiles(line, result.sendToAck());
+                line.field("samples", result.sendToAck().getTotalCount()).endObject();
+            }
+            else
+            {
+                line.field("send_to_ack", (String)null);
+            }
+            line.object("send_lateness");
+            percentiles(line, result.sendLateness());
+            line.endObject();
+            line.object("files")
+                .field("hgrm", files.endToEndHgrm().toString())
+                .field("hlog", files.endToEndHlog().toString())
+                .field("png", null == chartError ? files.png().toString() : null);
+            if (null != result.sendToAck())
+            {
+                line.field("ack_hgrm", files.ackHgrm().toString()).field("ack_hlog", files.ackHlog().toString());
+            }
+            line.endObject();
+            line.object("settings");
+            settings.accept(line);
+            line.endObject();
+            out.println(line.end());
+        }
+        out.flush();
+    }
+
+    static void printPercentiles(final PrintWriter out, final String label, final Histogram histogram)
+    {
+        out.printf("  %s us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  p99.99 %.1f  max %.1f  (%,d samples)%n",
+            label,
+            histogram.getValueAtPercentile(50) / 1000.0,
+            histogram.getValueAtPercentile(90) / 1000.0,
+            histogram.getValueAtPercentile(99) / 1000.0,
+            histogram.getValueAtPercentile(99.9) / 1000.0,
+            histogram.getValueAtPercentile(99.99) / 1000.0,
+            histogram.getMaxValue() / 1000.0,
+            histogram.getTotalCount());
+    }
+
+    private static void percentiles(final Json line, final Histogram histogram)
+    {
+        line.field("p50_us", histogram.getValueAtPercentile(50) / 1000.0)
+            .field("p90_us", histogram.getValueAtPercentile(90) / 1000.0)
+            .field("p99_us", histogram.getValueAtPercentile(99) / 1000.0)
+            .field("p999_us", histogram.getValueAtPercentile(99.9) / 1000.0)
+            .field("p9999_us", histogram.getValueAtPercentile(99.99) / 1000.0)
+            .field("max_us", histogram.getMaxValue() / 1000.0)
+            .field("mean_us", histogram.getTotalCount() > 0 ? histogram.getMean() / 1000.0 : 0.0);
+    }
+
+    private static void writeDistribution(final Path file, final Histogram histogram) throws IOException
+    {
+        try (OutputStream stream = Files.newOutputStream(file);
+            PrintStream print = new PrintStream(stream, false, StandardCharsets.UTF_8))
+        {
+            histogram.outputPercentileDistribution(print, OUTPUT_SCALING_RATIO);
+        }
+    }
+}

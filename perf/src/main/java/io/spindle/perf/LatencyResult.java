@@ -1,0 +1,52 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.perf;
+
+import org.HdrHistogram.Histogram;
+
+/**
+ * What one latency run measured.
+ *
+ * @param endToEnd         intended send time to the receiving callback, ns, measured messages only.
+ * @param sendToAck        intended send time to the acknowledgement, ns; null when nothing is acknowledged.
+ * @param sendLateness     intended send time to the sender taking the message, ns: the harness's own delay.
+ * @param sent             messages sent, warm-up included.
+ * @param measuredSent     messages sent whose intended time fell in the measurement.
+ * @param received         messages received, warm-up included.
+ * @param measuredReceived messages received whose intended time fell in the measurement.
+ * @param outOfOrder       messages received out of sequence on their partition (should be 0).
+ * @param clipped          samples above the histograms' range, recorded as the range's top.
+ * @param ackFailures      sends that failed.
+ * @param backPressured    send attempts refused by back-pressure (each retried).
+ * @param drained          whether every acknowledgement arrived before the drain timeout.
+ * @param rate             achieved rate: measured messages received per second between the start of the
+ *                         measurement and the last of them arriving.
+ * @param sendRate         measured messages sent per second between the start of the measurement and the last send.
+ */
+record LatencyResult(
+    Histogram endToEnd,
+    Histogram sendToAck,
+    Histogram sendLateness,
+    long sent,
+    long measuredSent,
+    long received,
+    long measuredReceived,
+    long outOfOrder,
+    long clipped,
+    long ackFailures,
+    long backPressured,
+    boolean drained,
+    double rate,
+    double sendRate)
+{
+    /**
+     * Messages sent in the measurement that never arrived.
+     *
+     * @return the count.
+     */
+    long lost()
+    {
+        return Math.max(0, measuredSent - measuredReceived);
+    }
+}

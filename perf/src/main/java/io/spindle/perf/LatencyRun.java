@@ -1,0 +1,391 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.perf;
+
+import java.io.FileNotFoundException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogWriter;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * One fixed-rate latency measurement, the same for Spindle and for the raw-Aeron baseline: a publishing thread sends
+ * every message whose intended send time has passed, a receiving thread records intended send time to receipt, and
+ * this (the calling) thread cuts the recorders into one-second intervals, writes them to the interval logs and adds
+ * them up.
+ * <p>
+ * The publishing thread does not spin while it waits for the schedule: on a 2-core machine a spinning load generator
+ * steals the core the measured system needs. It parks until the next intended send time, but at most
+ * {@link #MAX_PARK_NS} so acknowledgements are taken promptly at low rates, and on waking sends everything that became
+ * due, so a late wake-up produces a burst, never a missing sample. Linux parks for at least the timer slack (50 µs by
+ * default), so at rates above about 10 000/s messages go out in small bursts; each is still stamped with its own
+ * intended time. How late each message is taken is recorded as the send lateness: the harness's own share of every
+ * end-to-end figure. {@code --publisher-wait yield|spin} replaces the park for machines with a core to spare.
+ */
+final class LatencyRun
+{
+    /**
+     * Length of an interval in the interval log.
+     */
+    static final long INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+
+    /**
+     * Longest park of the publishing thread between two looks at the schedule and the acknowledgements.
+     */
+    static final long MAX_PARK_NS = TimeUnit.MICROSECONDS.toNanos(100);
+
+    private static final long START_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final long DRAIN_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
+    private static final long CHECK_NS = TimeUnit.MILLISECONDS.toNanos(5);
+
+    private final LoadOptions load;
+    private final boolean recordAcks;
+    private final IdleStrategy senderIdle;
+    private final IdleStrategy receiverIdle;
+    private final PrintWriter out;
+    private final Path endToEndLog;
+    private final Path ackLog;
+
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final AtomicLong sent = new AtomicLong();
+    private volatile boolean publishing = true;
+    private volatile boolean receiving = true;
+    private volatile boolean published;
+    private volatile long publishedNs;
+    private long backPressured;
+    private boolean drained;
+
+    /**
+     * A run of the given load.
+     *
+     * @param load         rate, size, partitions, durations.
+     * @param recordAcks   whether send -> ack latency is measured.
+     * @param senderIdle   how the publishing thread waits while back-pressured.
+     * @param receiverIdle how the receiving thread waits when nothing arrived.
+     * @param out          where progress lines go.
+     * @param endToEndLog  interval log of end-to-end latency.
+     * @param ackLog       interval log of send -> ack latency, ignored without acks.
+     */
+    LatencyRun(
+        final LoadOptions load,
+        final boolean recordAcks,
+        final IdleStrategy senderIdle,
+        final IdleStrategy receiverIdle,
+        final PrintWriter out,
+        final Path endToEndLog,
+        final Path ackLog)
+    {
+        this.load = load;
+        this.recordAcks = recordAcks;
+        this.senderIdle = senderIdle;
+        this.receiverIdle = receiverIdle;
+        this.out = out;
+        this.endToEndLog = endToEndLog;
+        this.ackLog = ackLog;
+    }
+
+    /**
+     * Run the load and collect the histograms.
+     *
+     * @param sink     the sink the sender and receiver were made with.
+     * @param sender   the sending side; used by the publishing thread only from now on.
+     * @param receiver the receiving side; used by the receiving thread only from now on.
+     * @return what was measured.
+     * @throws Exception when a measured thread failed or a log cannot be written.
+     */
+    LatencyResult run(final LatencySink sink, final LoadSender sender, final LoadReceiver receiver) throws Exception
+    {
+        final FixedRateSchedule schedule = new FixedRateSchedule(System.nanoTime() + START_DELAY_NS, load.rate);
+        final long measureStartNs = schedule.startNs() + TimeUnit.SECONDS.toNanos(load.warmupS);
+        final long total = schedule.count((long)load.warmupS + load.measureS);
+        final long warmupCount = schedule.count(load.warmupS);
+        sink.measureStartNs(measureStartNs);
+
+        final Thread publisher = new Thread(() -> publish(schedule, total, sender, sink), "perf-publisher");
+        final Thread subscriber = new Thread(() -> receive(receiver), "perf-receiver");
+        subscriber.start();
+        publisher.start();
+
+        final Histogram endToEnd = newHistogram();
+        final Histogram sendToAck = newHistogram();
+        HistogramLogWriter endToEndWriter = null;
+        HistogramLogWriter ackWriter = null;
+        try
+        {
+            // Warm-up messages are never recorded: the sink filters them by intended send time, which loses no
+            // sample at the boundary as emptying the recorders at a sleeping thread's wake-up would. The first
+            // interval is dated from the start of the measurement.
+            final long startMs = System.currentTimeMillis() +
+                TimeUnit.NANOSECONDS.toMillis(measureStartNs - System.nanoTime());
+            endToEndWriter = logWriter(endToEndLog, startMs, "end to end: intended send time to the receiving callback");
+            ackWriter = recordAcks ?
+                logWriter(ackLog, startMs, "send to ack: intended send time to the producer's acknowledgement") : null;
+
+            final Intervals intervals = new Intervals(sink, endToEnd, sendToAck, endToEndWriter, ackWriter, startMs);
+            long nextIntervalNs = measureStartNs + INTERVAL_NS;
+            int second = 0;
+            while (!awaitIntervalOrEnd(nextIntervalNs, sink))
+            {
+                intervals.take(++second, false);
+                nextIntervalNs += INTERVAL_NS;
+            }
+
+            receiving = false;
+            publishing = false;
+            publisher.join();
+            subscriber.join();
+            intervals.take(++second, true);
+        }
+        finally
+        {
+            receiving = false;
+            publishing = false;
+            publisher.join(TimeUnit.SECONDS.toMillis(30));
+            subscriber.join(TimeUnit.SECONDS.toMillis(30));
+            CloseHelper.quietCloseAll(sender, receiver);
+            if (null != endToEndWriter)
+            {
+                endToEndWriter.close();
+            }
+            if (null != ackWriter)
+            {
+                ackWriter.close();
+            }
+        }
+
+        if (null != failure.get())
+        {
+            final Throwable cause = failure.get();
+            if (cause instanceof Exception)
+            {
+                throw (Exception)cause;
+            }
+            throw new IllegalStateException(cause);
+        }
+
+        final long sentCount = sent.get();
+        final Histogram sendLateness = newHistogram();
+        sendLateness.add(sink.sendLateness().getIntervalHistogram());
+        return new LatencyResult(
+            endToEnd,
+            recordAcks ? sendToAck : null,
+            sendLateness,
+            sentCount,
+            Math.max(0, sentCount - warmupCount),
+            sink.received(),
+            sink.measuredReceived(),
+            sink.outOfOrder(),
+            sink.clipped(),
+            sink.ackFailures(),
+            backPressured,
+            drained,
+            ratePerSecond(sink.measuredReceived(), sink.lastMeasuredReceiveNs() - measureStartNs),
+            ratePerSecond(Math.max(0, sentCount - warmupCount), publishedNs - measureStartNs));
+    }
+
+    private void publish(
+        final FixedRateSchedule schedule, final long total, final LoadSender sender, final LatencySink sink)
+    {
+        try
+        {
+            final int partitions = load.partitions;
+            final LoadOptions.PublisherWait wait = load.publisherWait;
+            final IdleStrategy idle = senderIdle;
+            long index = 0;
+            long backPressured = 0;
+            while (index < total && publishing)
+            {
+                final long dueCount = Math.min(total, schedule.dueCount(System.nanoTime()));
+                while (index < dueCount && publishing)
+                {
+                    final long intendedNs = schedule.intendedNs(index);
+                    if (sender.send(index, (int)(index % partitions), intendedNs))
+                    {
+                        sink.onSent(intendedNs, System.nanoTime());
+                        index++;
+                        sent.lazySet(index);
+                        idle.reset();
+                    }
+                    else
+                    {
+                        backPressured++;
+                        idle.idle(sender.poll());
+                    }
+                }
+                sender.poll();
+
+                if (index < total)
+                {
+                    final long waitNs = schedule.intendedNs(index) - System.nanoTime();
+                    if (waitNs > 0)
+                    {
+                        switch (wait)
+                        {
+                            case SPIN:
+                                Thread.onSpinWait();
+                                break;
+                            case YIELD:
+                                Thread.yield();
+                                break;
+                            default:
+                                LockSupport.parkNanos(Math.min(waitNs, MAX_PARK_NS));
+                                break;
+                        }
+                    }
+                }
+            }
+            publishedNs = System.nanoTime();
+            this.backPressured = backPressured;
+            published = true;
+            drained = sender.drain(System.nanoTime() + DRAIN_TIMEOUT_NS);
+        }
+        catch (final Throwable ex)
+        {
+            failure.compareAndSet(null, ex);
+            publishedNs = System.nanoTime();
+            published = true;
+        }
+    }
+
+    private void receive(final LoadReceiver receiver)
+    {
+        try
+        {
+            final IdleStrategy idle = receiverIdle;
+            while (receiving)
+            {
+                idle.idle(receiver.poll());
+            }
+        }
+        catch (final Throwable ex)
+        {
+            failure.compareAndSet(null, ex);
+        }
+    }
+
+    /**
+     * Sleep until the interval ends, or return early once the run is over: everything published has been received,
+     * or the drain timeout passed, or a measured thread failed.
+     */
+    private boolean awaitIntervalOrEnd(final long intervalEndNs, final LatencySink sink) throws InterruptedException
+    {
+        while (true)
+        {
+            final long nowNs = System.nanoTime();
+            if (null != failure.get())
+            {
+                return true;
+            }
+            if (published && (sink.received() >= sent.get() || nowNs - publishedNs > DRAIN_TIMEOUT_NS))
+            {
+                return true;
+            }
+            if (nowNs - intervalEndNs >= 0)
+            {
+                return false;
+            }
+            Thread.sleep(TimeUnit.NANOSECONDS.toMillis(Math.min(CHECK_NS, intervalEndNs - nowNs)) + 1);
+        }
+    }
+
+    private static HistogramLogWriter logWriter(final Path file, final long startMs, final String comment)
+        throws FileNotFoundException
+    {
+        final HistogramLogWriter writer = new HistogramLogWriter(file.toFile());
+        writer.outputComment(comment + "; values in ns");
+        writer.outputLogFormatVersion();
+        writer.outputStartTime(startMs);
+        writer.setBaseTime(startMs);
+        writer.outputLegend();
+        return writer;
+    }
+
+    static Histogram newHistogram()
+    {
+        return new Histogram(1, LatencySink.HIGHEST_TRACKABLE_NS, LatencySink.SIGNIFICANT_DIGITS);
+    }
+
+    private static double ratePerSecond(final long count, final long elapsedNs)
+    {
+        return count <= 0 || elapsedNs <= 0 ? 0.0 : count * 1e9 / elapsedNs;
+    }
+
+    /**
+     * Cuts the recorders into intervals: writes each to its log, adds it to the total, prints a progress line.
+     */
+    private final class Intervals
+    {
+        private final LatencySink sink;
+        private final Histogram endToEndTotal;
+        private final Histogram ackTotal;
+        private final HistogramLogWriter endToEndWriter;
+        private final HistogramLogWriter ackWriter;
+        private final long startMs;
+        private Histogram endToEndInterval;
+        private Histogram ackInterval;
+
+        Intervals(
+            final LatencySink sink,
+            final Histogram endToEndTotal,
+            final Histogram ackTotal,
+            final HistogramLogWriter endToEndWriter,
+            final HistogramLogWriter ackWriter,
+            final long startMs)
+        {
+            this.startMs = startMs;
+            this.sink = sink;
+            this.endToEndTotal = endToEndTotal;
+            this.ackTotal = ackTotal;
+            this.endToEndWriter = endToEndWriter;
+            this.ackWriter = ackWriter;
+        }
+
+        void take(final int second, final boolean last)
+        {
+            endToEndInterval = sink.endToEnd().getIntervalHistogram(endToEndInterval);
+            if (1 == second)
+            {
+                endToEndInterval.setStartTimeStamp(startMs);
+            }
+            endToEndTotal.add(endToEndInterval);
+            if (endToEndInterval.getTotalCount() > 0 || !last)
+            {
+                endToEndWriter.outputIntervalHistogram(endToEndInterval);
+            }
+            if (recordAcks)
+            {
+                ackInterval = sink.sendToAck().getIntervalHistogram(ackInterval);
+                if (1 == second)
+                {
+                    ackInterval.setStartTimeStamp(startMs);
+                }
+                ackTotal.add(ackInterval);
+                if (ackInterval.getTotalCount() > 0 || !last)
+                {
+                    ackWriter.outputIntervalHistogram(ackInterval);
+                }
+            }
+            if (endToEndInterval.getTotalCount() > 0)
+            {
+                out.printf("  %3d s  end-to-end us: p50 %9.1f  p99 %9.1f  max %9.1f  (%,d)%s%n",
+                    second,
+                    endToEndInterval.getValueAtPercentile(50) / 1000.0,
+                    endToEndInterval.getValueAtPercentile(99) / 1000.0,
+                    endToEndInterval.getMaxValue() / 1000.0,
+                    endToEndInterval.getTotalCount(),
+                    recordAcks && ackInterval.getTotalCount() > 0 ?
+                        String.format("   ack p50 %9.1f  p99 %9.1f", ackInterval.getValueAtPercentile(50) / 1000.0,
+                        ackInterval.getValueAtPercentile(99) / 1000.0) : "");
+                out.flush();
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.perf;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.HdrHistogram.SingleWriterRecorder;
+
+/**
+ * Where the measured threads put their samples: end to end (intended send time to the receiving callback) from the
+ * receiving thread; send to ack (intended send time to the acknowledgement callback) and send lateness (intended send
+ * time to the sender taking the message) from the sending thread. Each recorder has exactly one writer; the run's
+ * reporting thread takes interval histograms from them.
+ * <p>
+ * Only messages whose intended send time is at or after the start of the measurement are recorded: warm-up messages
+ * that arrive after the warm-up ended are not measured.
+ * <p>
+ * <b>Threading:</b> the receive-side fields are written by the receiving thread only, the ack-side fields by the
+ * sending thread only; totals are read by the reporting thread after both have been joined, except
+ * {@link #received()}, which may be read at any time.
+ */
+final class LatencySink
+{
+    /**
+     * Largest latency the histograms hold; larger samples are recorded as this value and counted as clipped.
+     */
+    static final long HIGHEST_TRACKABLE_NS = TimeUnit.SECONDS.toNanos(60);
+
+    /**
+     * Significant digits of every histogram.
+     */
+    static final int SIGNIFICANT_DIGITS = 3;
+
+    private final int partitions;
+    private long measureStartNs;
+
+    // Receiving thread.
+    private final SingleWriterRecorder endToEnd = new SingleWriterRecorder(1, HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
+    private final long[] nextSequence;
+    private final AtomicLong received = new AtomicLong();
+    private long receivedCount;
+    private long measuredReceived;
+    private long lastMeasuredReceiveNs;
+    private long outOfOrder;
+    private long clipped;
+
+    // Sending thread.
+    private final SingleWriterRecorder sendToAck = new SingleWriterRecorder(1, HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
+    private final SingleWriterRecorder sendLateness =
+        new SingleWriterRecorder(1, HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
+    private long measuredAcked;
+    private long ackFailures;
+    private long ackClipped;
+
+    /**
+     * A sink for messages spread over partitions round robin (message {@code i} on partition {@code i % partitions}).
+     *
+     * @param partitions number of partitions or streams.
+     */
+    LatencySink(final int partitions)
+    {
+        this.partitions = partitions;
+        this.nextSequence = new long[partitions];
+        for (int p = 0; p < partitions; p++)
+        {
+            nextSequence[p] = p;
+        }
+    }
+
+    /**
+     * Set when the measurement starts; called before the measured threads start.
+     *
+     * @param measureStartNs messages intended at or after this are measured.
+     */
+    void measureStartNs(final long measureStartNs)
+    {
+        this.measureStartNs = measureStartNs;
+    }
+
+    /**
+     * A message arrived at the receiving callback.
+     *
+     * @param partition  it arrived on.
+     * @param sequence   its sequence number.
+     * @param intendedNs its intended send time.
+     */
+    void onReceived(final int partition, final long sequence, final long intendedNs)
+    {
+        final long nowNs = System.nanoTime();
+        if (partition < 0 || partition >= partitions)
+        {
+            outOfOrder++;
+        }
+        else
+        {
+            if (sequence != nextSequence[partition])
+            {
+                outOfOrder++;
+            }
+            nextSequence[partition] = sequence + partitions;
+        }
+        if (intendedNs - measureStartNs >= 0)
+        {
+            long latencyNs = nowNs - intendedNs;
+            if (latencyNs > HIGHEST_TRACKABLE_NS)
+            {
+                latencyNs = HIGHEST_TRACKABLE_NS;
+                clipped++;
+            }
+            endToEnd.recordValue(Math.max(0, latencyNs));
+            measuredReceived++;
+            lastMeasuredReceiveNs = nowNs;
+        }
+        received.lazySet(++receivedCount);
+    }
+
+    /**
+     * A message was taken by the sender: records how late after its intended send time, the harness's own share of
+     * every end-to-end figure.
+     *
+     * @param intendedNs its intended send time.
+     * @param sentNs     when the sender took it.
+     */
+    void onSent(final long intendedNs, final long sentNs)
+    {
+        if (intendedNs - measureStartNs >= 0)
+        {
+            sendLateness.recordValue(Math.min(HIGHEST_TRACKABLE_NS, Math.max(0, sentNs - intendedNs)));
+        }
+    }
+
+    /**
+     * A message's acknowledgement reached the sending thread.
+     *
+     * @param intendedNs its intended send time.
+     * @param ok         false when the send failed.
+     */
+    void onAcked(final long intendedNs, final boolean ok)
+    {
+        if (!ok)
+        {
+            ackFailures++;
+            return;
+        }
+        if (intendedNs - measureStartNs >= 0)
+        {
+            long latencyNs = System.nanoTime() - intendedNs;
+            if (latencyNs > HIGHEST_TRACKABLE_NS)
+            {
+                latencyNs = HIGHEST_TRACKABLE_NS;
+                ackClipped++;
+            }
+            sendToAck.recordValue(Math.max(0, latencyNs));
+            measuredAcked++;
+        }
+    }
+
+    SingleWriterRecorder endToEnd()
+    {
+        return endToEnd;
+    }
+
+    SingleWriterRecorder sendToAck()
+    {
+        return sendToAck;
+    }
+
+    SingleWriterRecorder sendLateness()
+    {
+        return sendLateness;
+    }
+
+    long received()
+    {
+        return received.get();
+    }
+
+    long measuredReceived()
+    {
+        return measuredReceived;
+    }
+
+    long lastMeasuredReceiveNs()
+    {
+        return lastMeasuredReceiveNs;
+    }
+
+    long outOfOrder()
+    {
+        return outOfOrder;
+    }
+
+    long clipped()
+    {
+        return clipped + ackClipped;
+    }
+
+    long measuredAcked()
+    {
+        return measuredAcked;
+    }
+
+    long ackFailures()
+    {
+        return ackFailures;
+    }
+}

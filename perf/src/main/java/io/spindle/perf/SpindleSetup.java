@@ -1,0 +1,162 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.perf;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+
+import io.aeron.driver.MediaDriver;
+import io.spindle.client.Admin;
+import io.spindle.client.ClientContext;
+import io.spindle.host.StandaloneBroker;
+import org.agrona.CloseHelper;
+import org.agrona.IoUtil;
+
+/**
+ * The Spindle side of a perf run: an embedded broker in a temporary directory (or a running one named by
+ * {@code --bootstrap}), for UDP a media driver the clients share, and a fresh topic; all removed on close.
+ * <p>
+ * The embedded broker runs with the default profile unless the flags say otherwise; it listens on IPC and, for UDP
+ * runs, on 127.0.0.1 with an ephemeral port. Its media driver lives in a unique directory deleted on start and close.
+ */
+final class SpindleSetup implements AutoCloseable
+{
+    private final EnvironmentOptions env;
+    private Path tempDir;
+    private StandaloneBroker broker;
+    private MediaDriver clientDriver;
+    private String bootstrap;
+    private String clientAeronDir;
+    private String topic;
+    private boolean topicCreated;
+
+    private SpindleSetup(final EnvironmentOptions env)
+    {
+        this.env = env;
+    }
+
+    /**
+     * Start (or reach) the broker and create a topic.
+     *
+     * @param env        where and how to run.
+     * @param partitions of the topic.
+     * @return the running setup.
+     * @throws IOException when the temporary directory cannot be created.
+     */
+    static SpindleSetup start(final EnvironmentOptions env, final int partitions) throws IOException
+    {
+        final SpindleSetup setup = new SpindleSetup(env);
+        try
+        {
+            setup.launch(partitions);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            setup.close();
+            throw ex;
+        }
+        return setup;
+    }
+
+    private void launch(final int partitions) throws IOException
+    {
+        final EnvironmentOptions.Transport transport = env.transport();
+        if (env.embedded())
+        {
+            tempDir = Files.createTempDirectory("spindle-perf-");
+            broker = StandaloneBroker.launch(new StandaloneBroker.Context()
+                .dataDir(tempDir.resolve("data"))
+                .embeddedDriverDirectoryName(MediaDrivers.uniqueDirectory("broker"))
+                .driverDirDeleteOnStart(true)
+                .listen("127.0.0.1", 0)
+                .udpEnabled(EnvironmentOptions.Transport.UDP == transport)
+                .threadingMode(env.brokerThreadingMode())
+                .brokerIdleStrategy(env.brokerIdle)
+                .driverThreadingMode(env.driverThreadingMode())
+                .driverIdleStrategy(env.driverIdle));
+            bootstrap = EnvironmentOptions.Transport.IPC == transport ? "ipc" : broker.udpEndpoint();
+            clientAeronDir = broker.aeronDirectoryName();
+        }
+        else
+        {
+            bootstrap = env.bootstrap.trim();
+            clientAeronDir = env.aeronDir;
+        }
+
+        if (EnvironmentOptions.Transport.UDP == transport)
+        {
+            // One driver for both clients, configured like the broker's, as the baseline's client side is.
+            clientDriver = MediaDrivers.launch(MediaDrivers.uniqueDirectory("client"), env);
+            clientAeronDir = clientDriver.aeronDirectoryName();
+        }
+
+        topic = "spindle-perf-" + UUID.randomUUID().toString().substring(0, 8);
+        try (Admin admin = Admin.connect(client(new ClientContext(), "spindle-perf-admin")))
+        {
+            admin.createTopic(topic, partitions, Map.of());
+            topicCreated = true;
+        }
+    }
+
+    /**
+     * Point a client's configuration at the broker.
+     *
+     * @param ctx      the client's configuration.
+     * @param clientId the client's name in the broker's logs.
+     * @param <T>      the configuration's type.
+     * @return the configuration.
+     */
+    <T extends ClientContext> T client(final T ctx, final String clientId)
+    {
+        ctx.bootstrap(bootstrap).aeronDirectoryName(clientAeronDir).clientId(clientId)
+            .idleStrategy(env.newClientIdle());
+        return ctx;
+    }
+
+    /**
+     * The topic made for this run.
+     *
+     * @return its name.
+     */
+    String topic()
+    {
+        return topic;
+    }
+
+    /**
+     * Where the clients connect.
+     *
+     * @return {@code ipc} or {@code host:port}.
+     */
+    String bootstrap()
+    {
+        return bootstrap;
+    }
+
+    /**
+     * Delete the topic from an external broker, stop what was started, delete the temporary directory.
+     */
+    public void close()
+    {
+        if (topicCreated && !env.embedded())
+        {
+            try (Admin admin = Admin.connect(client(new ClientContext(), "spindle-perf-admin")))
+            {
+                admin.deleteTopic(topic);
+            }
+            catch (final RuntimeException ex)
+            {
+                System.err.println("spindle perf: could not delete topic " + topic + ": " + ex.getMessage());
+            }
+        }
+        CloseHelper.quietCloseAll(broker, clientDriver);
+        if (null != tempDir)
+        {
+            IoUtil.delete(tempDir.toFile(), true);
+        }
+    }
+}
