@@ -424,6 +424,8 @@ public final class Consumer implements AutoCloseable
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final FetchRequestEncoder fetchEncoder = new FetchRequestEncoder();
+    private final FetchCreditEncoder creditEncoder = new FetchCreditEncoder();
+    private final FetchCancelEncoder cancelEncoder = new FetchCancelEncoder();
     private final FetchResponseDecoder fetchDecoder = new FetchResponseDecoder();
     private final ErrorResponseDecoder errorDecoder = new ErrorResponseDecoder();
     private final ExpandableArrayBuffer requestBuffer = new ExpandableArrayBuffer(4096);
@@ -1077,7 +1079,7 @@ public final class Consumer implements AutoCloseable
     {
         if (ctx.streaming && fetchCorrelationId >= 0 && consumedSinceCredit >= ctx.creditBytes / 2)
         {
-            final FetchCreditEncoder encoder = new FetchCreditEncoder();
+            final FetchCreditEncoder encoder = creditEncoder;
             encoder.wrapAndApplyHeader(requestBuffer, 0, headerEncoder)
                 .correlationId(fetchCorrelationId)
                 .creditBytes(consumedSinceCredit);
@@ -1090,7 +1092,7 @@ public final class Consumer implements AutoCloseable
 
     private void sendCancel(final long correlationId)
     {
-        final FetchCancelEncoder encoder = new FetchCancelEncoder();
+        final FetchCancelEncoder encoder = cancelEncoder;
         encoder.wrapAndApplyHeader(requestBuffer, 0, headerEncoder).correlationId(correlationId);
         fetch.offer(requestBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
     }
