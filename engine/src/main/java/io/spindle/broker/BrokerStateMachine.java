@@ -103,6 +103,11 @@ public final class BrokerStateMachine implements AutoCloseable
     private static final int SNAPSHOT_VERSION_TOPICS_ONLY = 1;
     private static final String DELETED_SUFFIX = ".deleted";
 
+    /**
+     * How often retention (retention.ms, retention.bytes) is applied to every partition, on the host's clock.
+     */
+    public static final long RETENTION_CHECK_INTERVAL_MS = 1_000;
+
     private final Path dataDir;
     private final int nodeId;
     private final String endpoint;
@@ -114,6 +119,7 @@ public final class BrokerStateMachine implements AutoCloseable
     private volatile TopicTable topicTable = TopicTable.EMPTY;
     private int nextTopicId = 1;
     private long nextTimerId = 1;
+    private long nextRetentionCheckMs;
     private long metadataVersion;
     private final GroupCoordinator groupCoordinator;
 
@@ -301,11 +307,21 @@ public final class BrokerStateMachine implements AutoCloseable
     {
         groupCoordinator.onTick();
         int work = 0;
+        final boolean retentionDue = nowMs - nextRetentionCheckMs >= 0;
+        if (retentionDue)
+        {
+            nextRetentionCheckMs = nowMs + RETENTION_CHECK_INTERVAL_MS;
+        }
         for (final Topic topic : topicsById.values())
         {
             for (int p = 0, n = topic.partitionCount(); p < n; p++)
             {
-                work += topic.partition(p).doWork(nowMs);
+                final PartitionLog log = topic.partition(p);
+                work += log.doWork(nowMs);
+                if (retentionDue)
+                {
+                    work += log.deleteExpiredSegments(nowMs);
+                }
             }
         }
 

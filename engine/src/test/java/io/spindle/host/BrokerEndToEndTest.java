@@ -223,6 +223,49 @@ class BrokerEndToEndTest
     }
 
     @Test
+    void retentionDeletesOldSegmentsAndConsumersStartAtTheNewLogStart()
+    {
+        try (TestBroker broker = TestBroker.start(dir.resolve("data")))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic("short", 1, Map.of(
+                    "segment.bytes", "4096", "max.message.bytes", "2048", "retention.ms", "1"));
+                try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(1))))
+                {
+                    for (int i = 0; i < 200; i++)
+                    {
+                        producer.sendSync("short", 0, null, new byte[100]);
+                    }
+                }
+
+                long logStartOffset = 0;
+                final long deadlineNs = System.nanoTime() + 10_000_000_000L;
+                while (logStartOffset == 0 && System.nanoTime() < deadlineNs)
+                {
+                    LockSupport.parkNanos(50_000_000);
+                    logStartOffset = admin.describeTopic("short").partitions().get(0).logStartOffset();
+                }
+                assertTrue(logStartOffset > 0, "retention never moved the log start");
+                assertTrue(logStartOffset < 200, "retention deleted the active segment: " + logStartOffset);
+
+                try (Consumer consumer = Consumer.connect(broker.ipc(new Consumer.Context()
+                    .autoOffsetReset(Consumer.OffsetReset.EARLIEST))))
+                {
+                    consumer.assign(List.of(new TopicPartition("short", 0)));
+                    final long[] first = {-1};
+                    final long pollDeadlineNs = System.nanoTime() + 10_000_000_000L;
+                    while (first[0] < 0 && System.nanoTime() < pollDeadlineNs)
+                    {
+                        consumer.poll((record) -> first[0] = first[0] < 0 ? record.offset() : first[0], 1, 100);
+                    }
+                    assertTrue(first[0] >= logStartOffset, "consumed " + first[0] + " below log start " + logStartOffset);
+                }
+            }
+        }
+    }
+
+    @Test
     void adminErrorsAreClearAndCarryKafkasCodes()
     {
         try (TestBroker broker = TestBroker.start(dir.resolve("data"));
