@@ -749,13 +749,7 @@ public final class BrokerStateMachine implements AutoCloseable
         {
             names.add(topic.name());
         }
-        if (names.isEmpty())
-        {
-            for (final Topic topic : sortedTopics())
-            {
-                names.add(topic.name());
-            }
-        }
+        allTopicsWhenNoneNamed(names);
 
         describeEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(correlationId)
@@ -832,13 +826,7 @@ public final class BrokerStateMachine implements AutoCloseable
         {
             names.add(topic.name());
         }
-        if (names.isEmpty())
-        {
-            for (final Topic topic : sortedTopics())
-            {
-                names.add(topic.name());
-            }
-        }
+        allTopicsWhenNoneNamed(names);
 
         metadataEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(correlationId)
@@ -1044,6 +1032,17 @@ public final class BrokerStateMachine implements AutoCloseable
     {
         final Topic topic = topicsById.get(topicId);
         return null == topic ? -1 : topic.partitionCount();
+    }
+
+    private void allTopicsWhenNoneNamed(final List<String> names)
+    {
+        if (names.isEmpty())
+        {
+            for (final Topic topic : sortedTopics())
+            {
+                names.add(topic.name());
+            }
+        }
     }
 
     private List<Topic> sortedTopics()

@@ -10,10 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.Callable;
 
 import io.spindle.client.Admin;
-import io.spindle.client.ClientContext;
 import io.spindle.client.GroupDescription;
 import io.spindle.client.GroupListing;
 import io.spindle.client.OffsetAndMetadata;
@@ -47,27 +45,6 @@ public final class GroupsCommand implements Runnable
     public void run()
     {
         spec.commandLine().usage(System.out);
-    }
-
-    abstract static class AdminCommand implements Callable<Integer>
-    {
-        @Option(names = "--bootstrap", required = true, description = "ipc, or HOST:PORT of the broker.")
-        String bootstrap;
-
-        public Integer call()
-        {
-            try (Admin admin = Admin.connect(new ClientContext().bootstrap(bootstrap).clientId("spindle-groups")))
-            {
-                return run(admin);
-            }
-            catch (final SpindleException | IllegalArgumentException ex)
-            {
-                System.err.println("spindle groups: " + ex.getMessage());
-                return 1;
-            }
-        }
-
-        abstract int run(Admin admin);
     }
 
     @Command(name = "list", description = "List consumer groups, one per line.")

@@ -3,11 +3,8 @@ package io.spindle.tools;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 import io.spindle.client.Admin;
-import io.spindle.client.ClientContext;
-import io.spindle.client.SpindleException;
 import io.spindle.client.TopicDescription;
 import io.spindle.client.TopicListing;
 import picocli.CommandLine;
@@ -35,27 +32,6 @@ public final class TopicsCommand implements Runnable
     public void run()
     {
         spec.commandLine().usage(System.out);
-    }
-
-    abstract static class AdminCommand implements Callable<Integer>
-    {
-        @Option(names = "--bootstrap", required = true, description = "ipc, or HOST:PORT of the broker.")
-        String bootstrap;
-
-        public Integer call()
-        {
-            try (Admin admin = Admin.connect(new ClientContext().bootstrap(bootstrap).clientId("spindle-topics")))
-            {
-                return run(admin);
-            }
-            catch (final SpindleException | IllegalArgumentException ex)
-            {
-                System.err.println("spindle topics: " + ex.getMessage());
-                return 1;
-            }
-        }
-
-        abstract int run(Admin admin);
     }
 
     @Command(name = "create", description = "Create a topic.")
