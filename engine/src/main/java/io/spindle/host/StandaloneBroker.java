@@ -79,7 +79,13 @@ public final class StandaloneBroker implements AutoCloseable
                 driver = MediaDriver.launch(driverCtx);
             }
             final String aeronDir = null != driver ? driver.aeronDirectoryName() : ctx.aeronDirectoryName;
-            aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(aeronDir));
+            final Aeron.Context aeronCtx = new Aeron.Context().aeronDirectoryName(aeronDir);
+            if (null != driver && ThreadingMode.INVOKER == ctx.driverThreadingMode)
+            {
+                // No driver thread at all: the broker's agent runs the driver's and the client's duty cycles.
+                aeronCtx.useConductorAgentInvoker(true).driverAgentInvoker(driver.sharedAgentInvoker());
+            }
+            aeron = Aeron.connect(aeronCtx);
             counters = new BrokerCounters(aeron, ctx.nodeId);
 
             final Path dataDir = ctx.dataDir.toAbsolutePath();
@@ -128,6 +134,16 @@ public final class StandaloneBroker implements AutoCloseable
                 runners = new AgentRunner[]{
                     new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, controlAgent),
                     new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, fetchServer)
+                };
+            }
+            else if (null != driver && ThreadingMode.INVOKER == ctx.driverThreadingMode)
+            {
+                runners = new AgentRunner[]{
+                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
+                        new CompositeAgent(
+                            new InvokerAgent(driver.sharedAgentInvoker(), aeron.conductorAgentInvoker()),
+                            controlAgent,
+                            fetchServer))
                 };
             }
             else
@@ -318,6 +334,33 @@ public final class StandaloneBroker implements AutoCloseable
     }
 
     /**
+     * Runs the embedded driver's and the Aeron client's duty cycles on the broker's thread
+     * ({@code spindle.driver.threading.mode=INVOKER}).
+     */
+    private static final class InvokerAgent implements org.agrona.concurrent.Agent
+    {
+        private final org.agrona.concurrent.AgentInvoker driverInvoker;
+        private final org.agrona.concurrent.AgentInvoker clientInvoker;
+
+        InvokerAgent(
+            final org.agrona.concurrent.AgentInvoker driverInvoker, final org.agrona.concurrent.AgentInvoker clientInvoker)
+        {
+            this.driverInvoker = driverInvoker;
+            this.clientInvoker = clientInvoker;
+        }
+
+        public int doWork()
+        {
+            return driverInvoker.invoke() + clientInvoker.invoke();
+        }
+
+        public String roleName()
+        {
+            return "spindle-driver-invoker";
+        }
+    }
+
+    /**
      * How the broker's agents share threads.
      */
     public enum BrokerThreadingMode
@@ -368,6 +411,11 @@ public final class StandaloneBroker implements AutoCloseable
             if (listenPort < 0 || listenPort > 65535)
             {
                 throw new IllegalArgumentException("listen port must be 0..65535, was " + listenPort);
+            }
+            if (ThreadingMode.INVOKER == driverThreadingMode && BrokerThreadingMode.SHARED != threadingMode)
+            {
+                throw new IllegalArgumentException("spindle.driver.threading.mode=INVOKER runs the driver on the " +
+                    "broker's one thread: it needs spindle.broker.threading.mode=SHARED, not " + threadingMode);
             }
             if (null == logConfig)
             {

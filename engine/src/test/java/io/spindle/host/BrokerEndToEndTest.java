@@ -266,6 +266,42 @@ class BrokerEndToEndTest
     }
 
     @Test
+    void brokerWithItsDriverOnItsOwnThreadServesIpcAndUdp()
+    {
+        final String aeronDir = TestBroker.aeronDirFor(dir.resolve("invoker"));
+        try (StandaloneBroker broker = StandaloneBroker.launch(new StandaloneBroker.Context()
+            .dataDir(dir.resolve("invoker"))
+            .embeddedDriverDirectoryName(aeronDir)
+            .driverDirDeleteOnStart(true)
+            .listen("127.0.0.1", 0)
+            .driverThreadingMode(io.aeron.driver.ThreadingMode.INVOKER)))
+        {
+            try (Admin admin = Admin.connect(new ClientContext().bootstrap(broker.udpEndpoint())))
+            {
+                admin.createTopic("inv", 1, Map.of());
+            }
+            final ClientContext ipc = new Producer.Context().bootstrap("ipc").aeronDirectoryName(aeronDir);
+            try (Producer producer = Producer.connect((Producer.Context)ipc))
+            {
+                assertEquals(0, producer.sendSync("inv", 0, null, "one".getBytes(StandardCharsets.UTF_8)));
+                assertEquals(1, producer.sendSync("inv", 0, null, "two".getBytes(StandardCharsets.UTF_8)));
+            }
+            final List<String> values = new ArrayList<>();
+            try (Consumer consumer = Consumer.connect((Consumer.Context)new Consumer.Context()
+                .autoOffsetReset(Consumer.OffsetReset.EARLIEST).bootstrap(broker.udpEndpoint())))
+            {
+                consumer.assign(List.of(new TopicPartition("inv", 0)));
+                final long deadlineNs = System.nanoTime() + 10_000_000_000L;
+                while (values.size() < 2 && System.nanoTime() < deadlineNs)
+                {
+                    consumer.poll((record) -> values.add(record.valueAsString()), 10, 100);
+                }
+            }
+            assertEquals(List.of("one", "two"), values);
+        }
+    }
+
+    @Test
     void adminErrorsAreClearAndCarryKafkasCodes()
     {
         try (TestBroker broker = TestBroker.start(dir.resolve("data"));

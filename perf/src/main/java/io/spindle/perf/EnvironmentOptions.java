@@ -44,7 +44,13 @@ final class EnvironmentOptions
          * A thread per broker agent and per media driver role: the low-latency profile, with spinning idle
          * strategies, on a machine with cores to spare.
          */
-        DEDICATED
+        DEDICATED,
+
+        /**
+         * Spindle only: the embedded broker's media driver has no thread and runs on the broker's one thread
+         * ({@code spindle.driver.threading.mode=INVOKER}); other drivers (the baseline's, UDP clients') stay shared.
+         */
+        INVOKER
     }
 
     @Option(names = "--transport", description = "ipc or udp (default: ipc, or what --bootstrap implies).")
@@ -114,7 +120,8 @@ final class EnvironmentOptions
      */
     ThreadingMode driverThreadingMode()
     {
-        return Threading.DEDICATED == threading ? ThreadingMode.DEDICATED : ThreadingMode.SHARED;
+        return Threading.DEDICATED == threading ? ThreadingMode.DEDICATED :
+            Threading.INVOKER == threading ? ThreadingMode.INVOKER : ThreadingMode.SHARED;
     }
 
     /**

@@ -7,6 +7,7 @@ import java.util.UUID;
 
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
 import org.agrona.SystemUtil;
 
 /**
@@ -47,7 +48,8 @@ final class MediaDrivers
         final String idle = env.driverIdle;
         return MediaDriver.launch(new MediaDriver.Context()
             .aeronDirectoryName(directory)
-            .threadingMode(env.driverThreadingMode())
+            .threadingMode(ThreadingMode.INVOKER == env.driverThreadingMode() ?
+                ThreadingMode.SHARED : env.driverThreadingMode())
             .sharedIdleStrategy(EnvironmentOptions.idleStrategy(idle))
             .conductorIdleStrategy(EnvironmentOptions.idleStrategy(idle))
             .senderIdleStrategy(EnvironmentOptions.idleStrategy(idle))
