@@ -859,9 +859,11 @@ final class GroupCoordinator
         }
         if (member.awaitingJoin() || member.awaitingSync())
         {
-            // A member waiting on the coordinator cannot heartbeat: it is alive by definition. Only the
-            // host's timer moves; the deadline in the state moves when the coordinator answers it.
-            arm(member.timerId(), nowMs + member.sessionTimeoutMs);
+            // A member waiting on the coordinator cannot heartbeat: it is alive by definition, so its
+            // deadline moves on. The timer is always armed at the state's deadline (touchSession too),
+            // so it fires at that deadline whether or not the state was restored in between.
+            member.sessionDeadlineMs = nowMs + member.sessionTimeoutMs;
+            arm(member.timerId(), member.sessionDeadlineMs);
         }
         else if (nowMs < member.sessionDeadlineMs)
         {
@@ -1482,8 +1484,9 @@ final class GroupCoordinator
     private void touchSession(final GroupMember member, final long nowMs)
     {
         member.sessionDeadlineMs = nowMs + member.sessionTimeoutMs;
-        final long armed = armedDeadlines.get(member.timerId());
-        if (NOT_ARMED == armed || armed > member.sessionDeadlineMs)
+        // Armed exactly at the deadline, never earlier: an early firing would depend on timer history
+        // that a snapshot does not carry, and the state must replay the same after a restore.
+        if (armedDeadlines.get(member.timerId()) != member.sessionDeadlineMs)
         {
             arm(member.timerId(), member.sessionDeadlineMs);
         }
