@@ -442,7 +442,7 @@ final class GroupCoordinator
                 GroupMember.EMPTY_BYTES, "instance '" + member.groupInstanceId() + "' joined again");
             member.clearSync();
         }
-        final byte[] assignedFrom = group.protocolName.isEmpty() ? null : member.metadata(group.protocolName);
+        final byte[] assignedFrom = group.protocolName.isEmpty() ? null : member.assignedFrom;
         group.replaceMemberId(member, newMemberId);
         member.sessionTimeoutMs = sessionTimeoutMs;
         member.rebalanceTimeoutMs = rebalanceTimeoutMs;
@@ -635,6 +635,8 @@ final class GroupCoordinator
             final long sessionId = member.joinSessionId;
             final long correlationId = member.joinCorrelationId;
             member.clearJoin();
+            final byte[] metadata = member.metadata(group.protocolName);
+            member.assignedFrom = null == metadata ? GroupMember.EMPTY_BYTES : metadata;
             touchSession(member, nowMs);
             joinResponse(sessionId, correlationId, group, member, group.isLeader(member.memberId()), false);
         }
@@ -1269,7 +1271,7 @@ final class GroupCoordinator
      *       int32 rebalanceTimeoutMs, int64 sessionDeadlineMs, int64 joinSessionId, int64 joinCorrelationId,
      *       int64 syncSessionId, int64 syncCorrelationId,
      *       int32 protocolCount, then per protocol: string name, bytes metadata;
-     *       bytes assignment
+     *       bytes assignment, bytes assignedFrom (the metadata the assignment was computed from)
      *     int32 offsetCount, then per offset (topic id, partition order):
      *       int32 topicId, int32 partition, int64 offset, int32 leaderEpoch, string metadata,
      *       int64 commitTimestampMs
@@ -1331,6 +1333,7 @@ final class GroupCoordinator
                     p = putBytes(buffer, p, protocol.metadata());
                 }
                 p = putBytes(buffer, p, member.assignment);
+                p = putBytes(buffer, p, member.assignedFrom);
             }
             buffer.putInt(p, group.offsets().size());
             p += 4;
@@ -1426,6 +1429,8 @@ final class GroupCoordinator
                     memberId, instanceId, timerId, sessionTimeoutMs, rebalanceTimeoutMs, protocols);
                 member.assignment = getBytes(buffer, p);
                 p += 4 + member.assignment.length;
+                member.assignedFrom = getBytes(buffer, p);
+                p += 4 + member.assignedFrom.length;
                 member.sessionDeadlineMs = sessionDeadlineMs;
                 member.joinSessionId = joinSessionId;
                 member.joinCorrelationId = joinCorrelationId;

@@ -36,6 +36,13 @@ final class GroupMember
     int rebalanceTimeoutMs;
     List<Protocol> protocols;
     byte[] assignment = EMPTY_BYTES;
+
+    /**
+     * The protocol metadata the leader computed this member's current assignment from (what it owned
+     * and subscribed to at the last completed join); a static successor is told it, not its
+     * predecessor's latest join, so a rebalance still owed is not forgotten across restarts.
+     */
+    byte[] assignedFrom = EMPTY_BYTES;
     long sessionDeadlineMs;
     long joinSessionId = NO_REQUEST;
     long joinCorrelationId = NO_REQUEST;

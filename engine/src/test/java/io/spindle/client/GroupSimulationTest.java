@@ -44,9 +44,9 @@ class GroupSimulationTest
 {
     /**
      * Seeds are fixed by default so the default build is repeatable; explore others with
-     * {@code -Dspindle.fuzz.seed} (the seed of a failure is printed). Known open failure: seed
-     * 7070848888658 (cooperative-sticky) leaves a partition unowned in a stable group after a static
-     * member restarts while its predecessor is mid-rebalance.
+     * {@code -Dspindle.fuzz.seed} (the seed of a failure is printed). Seed 7070848888658
+     * (cooperative-sticky) once left a partition unowned after two static restarts in a row; see
+     * {@link #aStaticSuccessorOfASuccessorStillRejoinsForTheRebalanceItsPredecessorOwed()}.
      */
     private static final long DEFAULT_SEED = 20_261_122L;
 
@@ -69,6 +69,18 @@ class GroupSimulationTest
             final Run run = new Run(dir.resolve(strategy + "-" + i), seed, strategy, -1);
             run.execute();
         }
+    }
+
+    @Test
+    void aStaticSuccessorOfASuccessorStillRejoinsForTheRebalanceItsPredecessorOwed()
+    {
+        // A static member left while a cooperative revocation was owed; its instance id came back and
+        // restarted again before rejoining. The coordinator must hand each successor the metadata the
+        // assignment was computed from, not the previous successor's join, or the owed partition is
+        // never handed over.
+        final long seed = 7070848888658L;
+        final Run run = new Run(dir.resolve("regression"), seed, "cooperative-sticky", -1);
+        run.execute();
     }
 
     @Test
