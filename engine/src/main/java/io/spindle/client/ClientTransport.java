@@ -41,7 +41,7 @@ final class ClientTransport implements AutoCloseable
                 dir = driver.aeronDirectoryName();
             }
             // A vanished broker (and its driver) is reported through the sessions, not as stack traces.
-            final Aeron.Context aeronCtx = new Aeron.Context().errorHandler((ex) -> lastError = ex);
+            final Aeron.Context aeronCtx = new Aeron.Context().errorHandler(ClientTransport::onAeronError);
             if (null != dir)
             {
                 aeronCtx.aeronDirectoryName(dir);
@@ -61,7 +61,15 @@ final class ClientTransport implements AutoCloseable
     }
 
     private final String requestChannel;
-    private volatile Throwable lastError;
+
+    private static void onAeronError(final Throwable error)
+    {
+        if (!(error instanceof io.aeron.exceptions.DriverTimeoutException) &&
+            !(error instanceof io.aeron.exceptions.ConductorServiceTimeoutException))
+        {
+            error.printStackTrace();
+        }
+    }
 
     ClientContext context()
     {
