@@ -22,6 +22,7 @@ public class ClientContext
     private long requestTimeoutMs = Long.getLong("spindle.client.request.timeout.ms", 30_000L);
     private long connectTimeoutMs = Long.getLong("spindle.client.connect.timeout.ms", 10_000L);
     private IdleStrategy idleStrategy = new BackoffIdleStrategy(10, 20, 1_000, 100_000);
+    private io.aeron.Aeron aeron;
 
     /**
      * Where the broker is.
@@ -176,6 +177,30 @@ public class ClientContext
     public IdleStrategy idleStrategy()
     {
         return idleStrategy;
+    }
+
+    /**
+     * Share an Aeron client the application already has (one per process is Aeron's advice: each
+     * client runs a conductor thread). The Spindle client uses it and does not close it; it must be
+     * connected to the right media driver (IPC: the broker's).
+     *
+     * @param aeron the shared client, or null to connect one.
+     * @return this.
+     */
+    public ClientContext aeron(final io.aeron.Aeron aeron)
+    {
+        this.aeron = aeron;
+        return this;
+    }
+
+    /**
+     * The shared Aeron client, or null when the Spindle client connects its own.
+     *
+     * @return the client.
+     */
+    public io.aeron.Aeron aeron()
+    {
+        return aeron;
     }
 
     boolean isIpc()

@@ -25,6 +25,14 @@ final class ClientTransport implements AutoCloseable
         final String requestChannel = ctx.requestChannel();
         MediaDriver driver = null;
         Aeron aeron = null;
+        if (null != ctx.aeron())
+        {
+            this.driver = null;
+            this.aeron = ctx.aeron();
+            this.ownsAeron = false;
+            this.requestChannel = requestChannel;
+            return;
+        }
         try
         {
             String dir = ctx.aeronDirectoryName();
@@ -57,10 +65,12 @@ final class ClientTransport implements AutoCloseable
         }
         this.driver = driver;
         this.aeron = aeron;
+        this.ownsAeron = true;
         this.requestChannel = requestChannel;
     }
 
     private final String requestChannel;
+    private final boolean ownsAeron;
 
     private static void onAeronError(final Throwable error)
     {
@@ -129,6 +139,9 @@ final class ClientTransport implements AutoCloseable
     public void close()
     {
         CloseHelper.quietCloseAll(fetch, control);
-        CloseHelper.quietCloseAll(aeron, driver);
+        if (ownsAeron)
+        {
+            CloseHelper.quietCloseAll(aeron, driver);
+        }
     }
 }

@@ -302,6 +302,35 @@ class BrokerEndToEndTest
     }
 
     @Test
+    void clientsCanShareTheApplicationsAeronClient()
+    {
+        try (TestBroker broker = TestBroker.start(dir.resolve("data"));
+            io.aeron.Aeron aeron = io.aeron.Aeron.connect(
+                new io.aeron.Aeron.Context().aeronDirectoryName(broker.aeronDir())))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext()).aeron(aeron)))
+            {
+                admin.createTopic("shared", 1, Map.of());
+            }
+            final List<String> values = new ArrayList<>();
+            try (Producer producer = Producer.connect((Producer.Context)broker.ipc(new Producer.Context()).aeron(aeron));
+                Consumer consumer = Consumer.connect((Consumer.Context)broker.ipc(new Consumer.Context()
+                    .autoOffsetReset(Consumer.OffsetReset.EARLIEST)).aeron(aeron)))
+            {
+                producer.sendSync("shared", 0, null, "x".getBytes(StandardCharsets.UTF_8));
+                consumer.assign(List.of(new TopicPartition("shared", 0)));
+                final long deadlineNs = System.nanoTime() + 10_000_000_000L;
+                while (values.isEmpty() && System.nanoTime() < deadlineNs)
+                {
+                    consumer.poll((record) -> values.add(record.valueAsString()), 10, 100);
+                }
+            }
+            assertEquals(List.of("x"), values);
+            assertTrue(!aeron.isClosed(), "closing Spindle clients must not close the application's Aeron client");
+        }
+    }
+
+    @Test
     void adminErrorsAreClearAndCarryKafkasCodes()
     {
         try (TestBroker broker = TestBroker.start(dir.resolve("data"));

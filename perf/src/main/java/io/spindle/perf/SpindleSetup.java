@@ -31,6 +31,7 @@ final class SpindleSetup implements AutoCloseable
     private MediaDriver clientDriver;
     private String bootstrap;
     private String clientAeronDir;
+    private io.aeron.Aeron sharedAeron;
     private String topic;
     private boolean topicCreated;
 
@@ -94,6 +95,18 @@ final class SpindleSetup implements AutoCloseable
             clientAeronDir = clientDriver.aeronDirectoryName();
         }
 
+        if (Boolean.getBoolean("spindle.perf.shared.aeron"))
+        {
+            // One Aeron client (one conductor thread) for every Spindle client of the run, as an
+            // application would share one per process.
+            final io.aeron.Aeron.Context aeronCtx = new io.aeron.Aeron.Context();
+            if (null != clientAeronDir)
+            {
+                aeronCtx.aeronDirectoryName(clientAeronDir);
+            }
+            sharedAeron = io.aeron.Aeron.connect(aeronCtx);
+        }
+
         topic = "spindle-perf-" + UUID.randomUUID().toString().substring(0, 8);
         try (Admin admin = Admin.connect(client(new ClientContext(), "spindle-perf-admin")))
         {
@@ -113,7 +126,8 @@ final class SpindleSetup implements AutoCloseable
     <T extends ClientContext> T client(final T ctx, final String clientId)
     {
         ctx.bootstrap(bootstrap).aeronDirectoryName(clientAeronDir).clientId(clientId)
-            .idleStrategy(env.newClientIdle());
+            .idleStrategy(env.newClientIdle())
+            .aeron(sharedAeron);
         return ctx;
     }
 
@@ -153,7 +167,7 @@ final class SpindleSetup implements AutoCloseable
                 System.err.println("spindle perf: could not delete topic " + topic + ": " + ex.getMessage());
             }
         }
-        CloseHelper.quietCloseAll(broker, clientDriver);
+        CloseHelper.quietCloseAll(sharedAeron, broker, clientDriver);
         if (null != tempDir)
         {
             IoUtil.delete(tempDir.toFile(), true);
