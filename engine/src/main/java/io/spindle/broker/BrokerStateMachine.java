@@ -35,7 +35,6 @@ import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.IoUtil;
-import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Object2ObjectHashMap;
 
@@ -1085,11 +1084,6 @@ public final class BrokerStateMachine implements AutoCloseable
         }
 
         return null;
-    }
-
-    MutableDirectBuffer responseBuffer()
-    {
-        return responseBuffer;
     }
 
     private static final class Retired

@@ -81,11 +81,6 @@ final class ClientTransport implements AutoCloseable
         }
     }
 
-    ClientContext context()
-    {
-        return ctx;
-    }
-
     /**
      * The session with the control stream, opened on first use.
      *

@@ -49,7 +49,6 @@ final class ServerConnection implements AutoCloseable
     private FragmentHandler delegate;
     private long connectCorrelationId = -1;
     private long sessionId = -1;
-    private int nodeId = -1;
     private boolean connected;
     private String closedReason;
     private long lastSendNs;
@@ -153,26 +152,6 @@ final class ServerConnection implements AutoCloseable
     }
 
     /**
-     * The session id the broker assigned.
-     *
-     * @return the session id, or -1 before connecting.
-     */
-    long sessionId()
-    {
-        return sessionId;
-    }
-
-    /**
-     * The node id of the broker.
-     *
-     * @return the node id, or -1 before connecting.
-     */
-    int nodeId()
-    {
-        return nodeId;
-    }
-
-    /**
      * Whether the session is open.
      *
      * @return true between a successful connect and the session's end.
@@ -214,16 +193,6 @@ final class ServerConnection implements AutoCloseable
         }
 
         return result;
-    }
-
-    /**
-     * The largest message the request publication takes.
-     *
-     * @return the length in bytes.
-     */
-    int maxMessageLength()
-    {
-        return publication.maxMessageLength();
     }
 
     /**
@@ -315,7 +284,7 @@ final class ServerConnection implements AutoCloseable
                     if (ErrorCode.NONE == connectResponseDecoder.errorCode())
                     {
                         sessionId = connectResponseDecoder.sessionId();
-                        nodeId = connectResponseDecoder.nodeId();
+                        connectResponseDecoder.nodeId();
                         connected = true;
                     }
                     else

@@ -85,11 +85,6 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, BrokerS
         SessionServer create(SessionServer.RequestHandler handler);
     }
 
-    SessionServer server()
-    {
-        return server;
-    }
-
     /**
      * {@inheritDoc}
      */

@@ -101,11 +101,6 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         this.server = serverFactory.create(this);
     }
 
-    SessionServer server()
-    {
-        return server;
-    }
-
     /**
      * The version of the topic table this server last loaded: no log of a topic deleted before that
      * version is in use here.

@@ -153,27 +153,6 @@ public final class SessionServer implements AutoCloseable
     }
 
     /**
-     * The subscription of a channel, e.g. to learn the UDP port it bound.
-     *
-     * @param channelIndex index in the channels given to the constructor.
-     * @return the subscription.
-     */
-    public Subscription subscription(final int channelIndex)
-    {
-        return subscriptions[channelIndex];
-    }
-
-    /**
-     * Number of open or connecting sessions.
-     *
-     * @return the session count.
-     */
-    public int sessionCount()
-    {
-        return sessions.size();
-    }
-
-    /**
      * Poll every channel for requests and do session housekeeping.
      *
      * @param nowNs the agent's clock.

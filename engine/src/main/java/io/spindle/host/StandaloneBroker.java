@@ -213,16 +213,6 @@ public final class StandaloneBroker implements AutoCloseable
     }
 
     /**
-     * The state machine, for tests and tools on the same JVM; owned by the control agent's thread.
-     *
-     * @return the state machine.
-     */
-    BrokerStateMachine stateMachine()
-    {
-        return stateMachine;
-    }
-
-    /**
      * The broker's counters.
      *
      * @return the counters.
@@ -605,26 +595,6 @@ public final class StandaloneBroker implements AutoCloseable
         {
             this.errorHandler = handler;
             return this;
-        }
-
-        /**
-         * The data directory.
-         *
-         * @return the directory.
-         */
-        public Path dataDir()
-        {
-            return dataDir;
-        }
-
-        /**
-         * The data directory as a file.
-         *
-         * @return the directory.
-         */
-        public File dataDirFile()
-        {
-            return dataDir.toFile();
         }
     }
 }
