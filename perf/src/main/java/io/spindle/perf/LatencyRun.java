@@ -3,7 +3,6 @@
  */
 package io.spindle.perf;
 
-import java.io.FileNotFoundException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -12,7 +11,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.HistogramLogWriter;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -116,20 +114,16 @@ final class LatencyRun
 
         final Histogram endToEnd = newHistogram();
         final Histogram sendToAck = newHistogram();
-        HistogramLogWriter endToEndWriter = null;
-        HistogramLogWriter ackWriter = null;
+        // Intervals are kept encoded (not compressed) while the threads run and written when they have stopped:
+        // compressing two interval logs took this thread 2-10 ms of CPU a second, on a core the measured threads need.
+        final long startMs = System.currentTimeMillis() +
+            TimeUnit.NANOSECONDS.toMillis(measureStartNs - System.nanoTime());
+        final Intervals intervals = new Intervals(sink, endToEnd, sendToAck, startMs);
         try
         {
             // Warm-up messages are never recorded: the sink filters them by intended send time, which loses no
             // sample at the boundary as emptying the recorders at a sleeping thread's wake-up would. The first
             // interval is dated from the start of the measurement.
-            final long startMs = System.currentTimeMillis() +
-                TimeUnit.NANOSECONDS.toMillis(measureStartNs - System.nanoTime());
-            endToEndWriter = logWriter(endToEndLog, startMs, "end to end: intended send time to the receiving callback");
-            ackWriter = recordAcks ?
-                logWriter(ackLog, startMs, "send to ack: intended send time to the producer's acknowledgement") : null;
-
-            final Intervals intervals = new Intervals(sink, endToEnd, sendToAck, endToEndWriter, ackWriter, startMs);
             long nextIntervalNs = measureStartNs + INTERVAL_NS;
             int second = 0;
             while (!awaitIntervalOrEnd(nextIntervalNs, sink))
@@ -151,14 +145,14 @@ final class LatencyRun
             publisher.join(TimeUnit.SECONDS.toMillis(30));
             subscriber.join(TimeUnit.SECONDS.toMillis(30));
             CloseHelper.quietCloseAll(sender, receiver);
-            if (null != endToEndWriter)
-            {
-                endToEndWriter.close();
-            }
-            if (null != ackWriter)
-            {
-                ackWriter.close();
-            }
+        }
+
+        intervals.endToEnd.write(
+            endToEndLog, startMs, "end to end: intended send time to the receiving callback");
+        if (recordAcks)
+        {
+            intervals.ack.write(
+                ackLog, startMs, "send to ack: intended send time to the producer's acknowledgement");
         }
 
         if (null != failure.get())
@@ -296,18 +290,6 @@ final class LatencyRun
         }
     }
 
-    private static HistogramLogWriter logWriter(final Path file, final long startMs, final String comment)
-        throws FileNotFoundException
-    {
-        final HistogramLogWriter writer = new HistogramLogWriter(file.toFile());
-        writer.outputComment(comment + "; values in ns");
-        writer.outputLogFormatVersion();
-        writer.outputStartTime(startMs);
-        writer.setBaseTime(startMs);
-        writer.outputLegend();
-        return writer;
-    }
-
     static Histogram newHistogram()
     {
         return new Histogram(1, LatencySink.HIGHEST_TRACKABLE_NS, LatencySink.SIGNIFICANT_DIGITS);
@@ -319,33 +301,25 @@ final class LatencyRun
     }
 
     /**
-     * Cuts the recorders into intervals: writes each to its log, adds it to the total, prints a progress line.
+     * Cuts the recorders into intervals: keeps each for its log, adds it to the total, prints a progress line.
      */
     private final class Intervals
     {
         private final LatencySink sink;
         private final Histogram endToEndTotal;
         private final Histogram ackTotal;
-        private final HistogramLogWriter endToEndWriter;
-        private final HistogramLogWriter ackWriter;
         private final long startMs;
+        final IntervalLog endToEnd = new IntervalLog();
+        final IntervalLog ack = new IntervalLog();
         private Histogram endToEndInterval;
         private Histogram ackInterval;
 
-        Intervals(
-            final LatencySink sink,
-            final Histogram endToEndTotal,
-            final Histogram ackTotal,
-            final HistogramLogWriter endToEndWriter,
-            final HistogramLogWriter ackWriter,
-            final long startMs)
+        Intervals(final LatencySink sink, final Histogram endToEndTotal, final Histogram ackTotal, final long startMs)
         {
             this.startMs = startMs;
             this.sink = sink;
             this.endToEndTotal = endToEndTotal;
             this.ackTotal = ackTotal;
-            this.endToEndWriter = endToEndWriter;
-            this.ackWriter = ackWriter;
         }
 
         void take(final int second, final boolean last)
@@ -358,7 +332,7 @@ final class LatencyRun
             endToEndTotal.add(endToEndInterval);
             if (endToEndInterval.getTotalCount() > 0 || !last)
             {
-                endToEndWriter.outputIntervalHistogram(endToEndInterval);
+                endToEnd.add(endToEndInterval);
             }
             if (recordAcks)
             {
@@ -370,7 +344,7 @@ final class LatencyRun
                 ackTotal.add(ackInterval);
                 if (ackInterval.getTotalCount() > 0 || !last)
                 {
-                    ackWriter.outputIntervalHistogram(ackInterval);
+                    ack.add(ackInterval);
                 }
             }
             if (endToEndInterval.getTotalCount() > 0)
