@@ -83,18 +83,7 @@ public final class BaselineCommand implements Callable<Integer>
         out.println(description);
         out.flush();
 
-        final LatencyResult result;
-        try (AeronBaseline baseline = AeronBaseline.start(env, mode, load.partitions, acks))
-        {
-            final LatencySink sink = new LatencySink(load.partitions);
-            final LatencyRun run = new LatencyRun(
-                load, acks, env.newClientIdle(), env.newClientIdle(), out, files.endToEndHlog(), files.ackHlog());
-            result = run.run(sink, baseline.sender(load.size, sink), baseline.receiver(sink));
-            if (baseline.droppedAcks() > 0)
-            {
-                out.printf("  the relay dropped %,d acks%n", baseline.droppedAcks());
-            }
-        }
+        final LatencyResult result = measure(mode, acks, load, env, out);
 
         final String chartTitle = String.format("Raw Aeron %s %s: %,d msgs/s x %d B, %s, relay %s, driver %s/%s",
             modeName, transportName, load.rate, load.size, acks ? "acked" : "no acks", echo ? env.brokerIdle : "-",
@@ -107,5 +96,36 @@ public final class BaselineCommand implements Callable<Integer>
         }, env.json);
 
         return result.lost() == 0 && result.outOfOrder() == 0 ? 0 : 1;
+    }
+
+    /**
+     * One measurement of raw Aeron: start the media driver(s), the streams and (echo) the relay, run the schedule.
+     *
+     * @param mode echo or direct.
+     * @param acks whether the relay acknowledges each message (echo only).
+     * @param load the load; its acks setting is not read.
+     * @param env  the media driver settings and idle strategies.
+     * @param out  where progress lines go.
+     * @return what was measured.
+     * @throws Exception when a media driver or a client fails.
+     */
+    static LatencyResult measure(
+        final AeronBaseline.Mode mode,
+        final boolean acks,
+        final LoadOptions load,
+        final EnvironmentOptions env,
+        final PrintWriter out) throws Exception
+    {
+        try (AeronBaseline baseline = AeronBaseline.start(env, mode, load.partitions, acks))
+        {
+            final LatencySink sink = new LatencySink(load.partitions);
+            final LatencyRun run = new LatencyRun(load, acks, env.newClientIdle(), env.newClientIdle(), out);
+            final LatencyResult result = run.run(sink, baseline.sender(load.size, sink), baseline.receiver(sink));
+            if (baseline.droppedAcks() > 0)
+            {
+                out.printf("  the relay dropped %,d acks%n", baseline.droppedAcks());
+            }
+            return result;
+        }
     }
 }

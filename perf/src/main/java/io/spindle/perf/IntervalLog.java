@@ -44,15 +44,30 @@ final class IntervalLog
     }
 
     /**
-     * Write every interval kept, compressed, as an HdrHistogram interval log.
+     * The intervals of this log followed by those of a later one, in a new log.
+     *
+     * @param later intervals that started after these; not changed.
+     * @return the joined log.
+     */
+    IntervalLog join(final IntervalLog later)
+    {
+        final IntervalLog joined = new IntervalLog();
+        joined.intervals.addAll(intervals);
+        joined.intervals.addAll(later.intervals);
+        return joined;
+    }
+
+    /**
+     * Write every interval kept, compressed, as an HdrHistogram interval log whose start and base time are those of
+     * the first interval.
      *
      * @param file    where.
-     * @param startMs the log's start and base time, ms since the epoch.
      * @param comment the first line's comment; "values in ns" is appended.
      * @throws IOException when the file cannot be written.
      */
-    void write(final Path file, final long startMs, final String comment) throws IOException
+    void write(final Path file, final String comment) throws IOException
     {
+        final long startMs = intervals.isEmpty() ? System.currentTimeMillis() : intervals.get(0).startMs;
         final HistogramLogWriter writer = new HistogramLogWriter(file.toFile());
         try
         {

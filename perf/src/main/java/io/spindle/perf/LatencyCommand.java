@@ -72,7 +72,33 @@ public final class LatencyCommand implements Callable<Integer>
         out.println(description);
         out.flush();
 
-        final LatencyResult result;
+        final LatencyResult result = measure(load, env, out);
+
+        final String chartTitle = String.format("Spindle %s: %,d msgs/s x %d B, acks=%d, broker %s/%s, driver %s",
+            transportName, load.rate, load.size, load.acks, env.threading.name().toLowerCase(), env.brokerIdle,
+            env.driverIdle);
+        new LatencyReport(files).report(out, "latency", description, chartTitle, result, (settings) ->
+        {
+            settings.field("system", "spindle");
+            load.describe(settings);
+            env.describe(settings);
+        }, env.json);
+
+        return result.lost() == 0 && result.outOfOrder() == 0 && result.ackFailures() == 0 ? 0 : 1;
+    }
+
+    /**
+     * One measurement of Spindle: start (or reach) the broker, connect a consumer and a producer, run the schedule.
+     *
+     * @param load the load.
+     * @param env  where and how to run.
+     * @param out  where progress lines go.
+     * @return what was measured.
+     * @throws Exception when the broker or a client fails.
+     */
+    static LatencyResult measure(final LoadOptions load, final EnvironmentOptions env, final PrintWriter out)
+        throws Exception
+    {
         try (SpindleSetup setup = SpindleSetup.start(env, load.partitions))
         {
             final LatencySink sink = new LatencySink(load.partitions);
@@ -102,23 +128,9 @@ public final class LatencyCommand implements Callable<Integer>
                 throw ex;
             }
 
-            final LatencyRun run = new LatencyRun(
-                load, 0 != load.acks, env.newClientIdle(), env.newClientIdle(), out, files.endToEndHlog(),
-                files.ackHlog());
-            result = run.run(
+            final LatencyRun run = new LatencyRun(load, 0 != load.acks, env.newClientIdle(), env.newClientIdle(), out);
+            return run.run(
                 sink, new SpindleSender(producer, setup.topic(), load, sink), new SpindleReceiver(consumer, sink));
         }
-
-        final String chartTitle = String.format("Spindle %s: %,d msgs/s x %d B, acks=%d, broker %s/%s, driver %s",
-            transportName, load.rate, load.size, load.acks, env.threading.name().toLowerCase(), env.brokerIdle,
-            env.driverIdle);
-        new LatencyReport(files).report(out, "latency", description, chartTitle, result, (settings) ->
-        {
-            settings.field("system", "spindle");
-            load.describe(settings);
-            env.describe(settings);
-        }, env.json);
-
-        return result.lost() == 0 && result.outOfOrder() == 0 && result.ackFailures() == 0 ? 0 : 1;
     }
 }

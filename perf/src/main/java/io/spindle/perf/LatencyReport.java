@@ -58,9 +58,12 @@ final class LatencyReport
         final boolean json) throws IOException
     {
         writeDistribution(files.endToEndHgrm(), result.endToEnd());
+        result.endToEndLog().write(files.endToEndHlog(), "end to end: intended send time to the receiving callback");
         if (null != result.sendToAck())
         {
             writeDistribution(files.ackHgrm(), result.sendToAck());
+            result.ackLog().write(
+                files.ackHlog(), "send to ack: intended send time to the producer's acknowledgement");
         }
         String chartError = null;
         try

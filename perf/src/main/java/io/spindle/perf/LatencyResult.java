@@ -11,6 +11,8 @@ import org.HdrHistogram.Histogram;
  * @param endToEnd         intended send time to the receiving callback, ns, measured messages only.
  * @param sendToAck        intended send time to the acknowledgement, ns; null when nothing is acknowledged.
  * @param sendLateness     intended send time to the sender taking the message, ns: the harness's own delay.
+ * @param endToEndLog      the end-to-end intervals, one a second.
+ * @param ackLog           the send -> ack intervals; null when nothing is acknowledged.
  * @param sent             messages sent, warm-up included.
  * @param measuredSent     messages sent whose intended time fell in the measurement.
  * @param received         messages received, warm-up included.
@@ -28,6 +30,8 @@ record LatencyResult(
     Histogram endToEnd,
     Histogram sendToAck,
     Histogram sendLateness,
+    IntervalLog endToEndLog,
+    IntervalLog ackLog,
     long sent,
     long measuredSent,
     long received,
@@ -48,5 +52,49 @@ record LatencyResult(
     long lost()
     {
         return Math.max(0, measuredSent - measuredReceived);
+    }
+
+    /**
+     * This run and a later one of the same system as if they were one: histograms and interval logs joined, counts
+     * added, rates weighted by the messages each run measured.
+     *
+     * @param later the later run; its histograms are not changed.
+     * @return the two together.
+     */
+    LatencyResult merge(final LatencyResult later)
+    {
+        final Histogram joinedEndToEnd = endToEnd.copy();
+        joinedEndToEnd.add(later.endToEnd);
+        Histogram joinedAck = null;
+        if (null != sendToAck && null != later.sendToAck)
+        {
+            joinedAck = sendToAck.copy();
+            joinedAck.add(later.sendToAck);
+        }
+        final Histogram joinedLateness = sendLateness.copy();
+        joinedLateness.add(later.sendLateness);
+
+        return new LatencyResult(
+            joinedEndToEnd,
+            joinedAck,
+            joinedLateness,
+            endToEndLog.join(later.endToEndLog),
+            null == joinedAck ? null : ackLog.join(later.ackLog),
+            sent + later.sent,
+            measuredSent + later.measuredSent,
+            received + later.received,
+            measuredReceived + later.measuredReceived,
+            outOfOrder + later.outOfOrder,
+            clipped + later.clipped,
+            ackFailures + later.ackFailures,
+            backPressured + later.backPressured,
+            drained && later.drained,
+            weighted(rate, measuredReceived, later.rate, later.measuredReceived),
+            weighted(sendRate, measuredSent, later.sendRate, later.measuredSent));
+    }
+
+    private static double weighted(final double a, final long weightA, final double b, final long weightB)
+    {
+        return weightA + weightB > 0 ? (a * weightA + b * weightB) / (weightA + weightB) : 0.0;
     }
 }

@@ -4,7 +4,6 @@
 package io.spindle.perf;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -49,8 +48,6 @@ final class LatencyRun
     private final IdleStrategy senderIdle;
     private final IdleStrategy receiverIdle;
     private final PrintWriter out;
-    private final Path endToEndLog;
-    private final Path ackLog;
 
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicLong sent = new AtomicLong();
@@ -69,25 +66,19 @@ final class LatencyRun
      * @param senderIdle   how the publishing thread waits while back-pressured.
      * @param receiverIdle how the receiving thread waits when nothing arrived.
      * @param out          where progress lines go.
-     * @param endToEndLog  interval log of end-to-end latency.
-     * @param ackLog       interval log of send -> ack latency, ignored without acks.
      */
     LatencyRun(
         final LoadOptions load,
         final boolean recordAcks,
         final IdleStrategy senderIdle,
         final IdleStrategy receiverIdle,
-        final PrintWriter out,
-        final Path endToEndLog,
-        final Path ackLog)
+        final PrintWriter out)
     {
         this.load = load;
         this.recordAcks = recordAcks;
         this.senderIdle = senderIdle;
         this.receiverIdle = receiverIdle;
         this.out = out;
-        this.endToEndLog = endToEndLog;
-        this.ackLog = ackLog;
     }
 
     /**
@@ -114,8 +105,9 @@ final class LatencyRun
 
         final Histogram endToEnd = newHistogram();
         final Histogram sendToAck = newHistogram();
-        // Intervals are kept encoded (not compressed) while the threads run and written when they have stopped:
-        // compressing two interval logs took this thread 2-10 ms of CPU a second, on a core the measured threads need.
+        // Intervals are kept encoded (not compressed) while the threads run and written to their logs by the report:
+        // compressing two interval logs took this thread milliseconds of CPU a second, on a core the measured threads
+        // need.
         final long startMs = System.currentTimeMillis() +
             TimeUnit.NANOSECONDS.toMillis(measureStartNs - System.nanoTime());
         final Intervals intervals = new Intervals(sink, endToEnd, sendToAck, startMs);
@@ -147,14 +139,6 @@ final class LatencyRun
             CloseHelper.quietCloseAll(sender, receiver);
         }
 
-        intervals.endToEnd.write(
-            endToEndLog, startMs, "end to end: intended send time to the receiving callback");
-        if (recordAcks)
-        {
-            intervals.ack.write(
-                ackLog, startMs, "send to ack: intended send time to the producer's acknowledgement");
-        }
-
         if (null != failure.get())
         {
             final Throwable cause = failure.get();
@@ -172,6 +156,8 @@ final class LatencyRun
             endToEnd,
             recordAcks ? sendToAck : null,
             sendLateness,
+            intervals.endToEnd,
+            recordAcks ? intervals.ack : null,
             sentCount,
             Math.max(0, sentCount - warmupCount),
             sink.received(),

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
         LatencyCommand.class,
         ThroughputCommand.class,
         BaselineCommand.class,
+        CompareCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class PerfCli implements Runnable

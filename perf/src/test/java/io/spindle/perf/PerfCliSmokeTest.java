@@ -79,6 +79,48 @@ class PerfCliSmokeTest
     }
 
     @Test
+    @Timeout(120)
+    void compareAlternatesRoundsAndReportsRatios() throws Exception
+    {
+        final Map<String, Object> json = run("compare", "--rounds", "2", "--mode", "direct");
+
+        assertEquals("compare", json.get("benchmark"));
+        assertEquals(2L, json.get("rounds"));
+        final Map<String, Object> spindle = map(json.get("spindle"));
+        final Map<String, Object> baseline = map(json.get("baseline"));
+        final Map<String, Object> ratio = map(json.get("ratio"));
+        for (final String name : new String[]{ "p50", "p90", "p99", "p999", "p9999", "max" })
+        {
+            final double spindleUs = ((Number)spindle.get(name + "_us")).doubleValue();
+            final double baselineUs = ((Number)baseline.get(name + "_us")).doubleValue();
+            assertTrue(baselineUs > 0, name + ": " + json);
+            assertEquals(spindleUs / baselineUs, ((Number)ratio.get(name)).doubleValue(), 0.01, name + ": " + json);
+        }
+        // Each system measured 1 s at 500/s in each of two rounds, and lost nothing.
+        for (final Map<String, Object> system : List.of(spindle, baseline))
+        {
+            assertEquals(1000L, system.get("samples"), json.toString());
+            assertEquals(0L, system.get("lost"));
+            assertEquals(0L, system.get("out_of_order"));
+        }
+        final Map<String, Object> rounds = map(json.get("round_ratios"));
+        assertEquals(List.of("r1", "r2"), new ArrayList<>(rounds.keySet()));
+
+        final Map<String, Object> files = map(json.get("files"));
+        assertTrue(Files.readString(assertNonEmpty(files.get("spindle_hgrm"))).contains("#[Mean"));
+        assertTrue(Files.readString(assertNonEmpty(files.get("baseline_hgrm"))).contains("#[Mean"));
+        final Path png = assertNonEmpty(files.get("png"));
+        assertArrayEquals(PNG_SIGNATURE, Arrays.copyOf(Files.readAllBytes(png), PNG_SIGNATURE.length));
+        // The interval logs hold the intervals of both rounds.
+        for (final String log : new String[]{ "spindle-ipc.hlog", "aeron-direct-ipc.hlog" })
+        {
+            final long intervals = Files.readAllLines(out.resolve(log)).stream()
+                .filter((line) -> line.contains("HIST")).count();
+            assertTrue(intervals >= 2, log + " has " + intervals + " intervals");
+        }
+    }
+
+    @Test
     @Timeout(60)
     void throughputReportsRates() throws Exception
     {

@@ -1,0 +1,267 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.perf;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+import io.spindle.tools.VersionCommand;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code spindle perf compare}: Spindle and the raw-Aeron baseline measured in one run, in alternating rounds, and
+ * Spindle's figures as ratios of the baseline's.
+ * <p>
+ * On a shared or virtual machine the noise comes in bursts that last seconds to minutes; two measurements taken one
+ * after the other can disagree by several times at p99. Alternating shorter rounds (baseline first in odd rounds,
+ * Spindle first in even ones) spreads the bursts over both systems, and the ratio is taken between the rounds added
+ * up. Every round starts its own broker or media driver, as {@code latency} and {@code baseline} do.
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
+    versionProvider = VersionCommand.Provider.class,
+    description = {
+        "Spindle's latency and the raw-Aeron baseline's in one run: --rounds rounds of each, alternating " +
+            "(baseline first in odd rounds), each round with its own warm-up and measurement; the rounds of each " +
+            "system are added up and Spindle's percentiles printed as ratios of the baseline's.",
+        "Writes <name>.hgrm/.hlog (and -ack) for both systems, <name>.png for each and compare-<transport>.png with " +
+            "both end-to-end curves to --out." })
+public final class CompareCommand implements Callable<Integer>
+{
+    private static final double[] PERCENTILES = { 50.0, 90.0, 99.0, 99.9, 99.99, 100.0 };
+    private static final String[] LABELS = { "p50", "p90", "p99", "p99.9", "p99.99", "max" };
+    private static final String[] JSON_NAMES = { "p50", "p90", "p99", "p999", "p9999", "max" };
+
+    @Option(names = "--mode", defaultValue = "direct",
+        description = "The baseline: direct (one stream, publisher -> subscriber) or echo (through a relay agent " +
+            "with acks, Spindle's hop count) (default: ${DEFAULT-VALUE}).")
+    AeronBaseline.Mode mode;
+
+    @Option(names = "--rounds", defaultValue = "3",
+        description = "Rounds of each system, alternating (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Mixin
+    LoadOptions load;
+
+    @Mixin
+    EnvironmentOptions env;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /**
+     * Run the rounds and report them.
+     *
+     * @return 0 when every message of every round arrived in order, 1 otherwise, 2 for bad flags.
+     * @throws Exception when a broker, a media driver or a client fails.
+     */
+    public Integer call() throws Exception
+    {
+        final PrintWriter out = spec.commandLine().getOut();
+        final EnvironmentOptions.Transport transport;
+        try
+        {
+            load.validate();
+            if (!env.embedded())
+            {
+                throw new IllegalArgumentException("compare starts its own broker and drivers: --bootstrap does not apply");
+            }
+            if (rounds < 1 || rounds > 100)
+            {
+                throw new IllegalArgumentException("--rounds must be 1..100: " + rounds);
+            }
+            transport = env.transport();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            spec.commandLine().getErr().println("spindle perf compare: " + ex.getMessage());
+            return 2;
+        }
+
+        final String transportName = transport.name().toLowerCase();
+        final String modeName = mode.name().toLowerCase();
+        final boolean baselineAcks = AeronBaseline.Mode.ECHO == mode && 0 != load.acks;
+        final String prefix = null != load.name ? load.name + "-" : "";
+        final ResultFiles spindleFiles = ResultFiles.in(load.out, prefix + "spindle-" + transportName);
+        final ResultFiles baselineFiles = ResultFiles.in(load.out, prefix + "aeron-" + modeName + "-" + transportName);
+        final String description = String.format(
+            "Spindle vs raw Aeron (%s) over %s: %,d msgs/s of %d bytes, acks=%d, %d partition(s); broker %s/%s, " +
+            "driver %s/%s, clients %s; %d round(s) of each, alternating, warm-up %d s + measured %d s each",
+            modeName, transportName, load.rate, load.size, load.acks, load.partitions,
+            env.threading.name().toLowerCase(), env.brokerIdle, env.threading.name().toLowerCase(), env.driverIdle,
+            env.clientIdle, rounds, load.warmupS, load.measureS);
+        out.println(description);
+        out.flush();
+
+        LatencyResult spindle = null;
+        LatencyResult baseline = null;
+        final double[][] roundRatios = new double[rounds][];
+        for (int round = 1; round <= rounds; round++)
+        {
+            LatencyResult spindleRound = null;
+            LatencyResult baselineRound = null;
+            for (int turn = 0; turn < 2; turn++)
+            {
+                final boolean baselineTurn = (0 == turn) == (1 == round % 2);
+                out.printf("round %d/%d: %s%n", round, rounds, baselineTurn ? "raw Aeron " + modeName : "Spindle");
+                out.flush();
+                if (baselineTurn)
+                {
+                    baselineRound = BaselineCommand.measure(mode, baselineAcks, load, env, out);
+                    printRound(out, round, "raw Aeron " + modeName, baselineRound.endToEnd());
+                }
+                else
+                {
+                    spindleRound = LatencyCommand.measure(load, env, out);
+                    printRound(out, round, "Spindle", spindleRound.endToEnd());
+                }
+            }
+            roundRatios[round - 1] = ratios(spindleRound.endToEnd(), baselineRound.endToEnd());
+            spindle = null == spindle ? spindleRound : spindle.merge(spindleRound);
+            baseline = null == baseline ? baselineRound : baseline.merge(baselineRound);
+        }
+
+        final String settingsText = String.format("%,d msgs/s x %d B, %d rounds, broker %s/%s, driver %s",
+            load.rate, load.size, rounds, env.threading.name().toLowerCase(), env.brokerIdle, env.driverIdle);
+        final LatencyResult spindleTotal = spindle;
+        final LatencyResult baselineTotal = baseline;
+        new LatencyReport(spindleFiles).report(out, "latency",
+            "Spindle, all rounds added up", "Spindle " + transportName + ": " + settingsText, spindleTotal,
+            (settings) -> { }, false);
+        new LatencyReport(baselineFiles).report(out, "baseline",
+            "Raw Aeron " + modeName + ", all rounds added up", "Raw Aeron " + modeName + " " + transportName + ": " +
+            settingsText, baselineTotal, (settings) -> { }, false);
+
+        final java.nio.file.Path chart = load.out.resolve(prefix + "compare-" + transportName + ".png");
+        String chartError = null;
+        try
+        {
+            new PercentileChart("Spindle vs raw Aeron " + modeName + ", " + transportName + ": " + settingsText)
+                .add("Spindle end to end", spindleTotal.endToEnd())
+                .add("raw Aeron " + modeName + " end to end", baselineTotal.endToEnd())
+                .writePng(chart);
+        }
+        catch (final IOException | RuntimeException | Error ex)
+        {
+            chartError = ex.toString();
+        }
+
+        final double[] total = ratios(spindleTotal.endToEnd(), baselineTotal.endToEnd());
+        out.println();
+        out.println(description);
+        out.printf("  %-28s", "end to end, us");
+        for (final String label : LABELS)
+        {
+            out.printf(" %10s", label);
+        }
+        out.println();
+        printRow(out, "Spindle", values(spindleTotal.endToEnd()), "%10.1f");
+        printRow(out, "raw Aeron " + modeName, values(baselineTotal.endToEnd()), "%10.1f");
+        printRow(out, "Spindle / raw Aeron", total, "%10.2f");
+        for (int round = 0; round < rounds; round++)
+        {
+            printRow(out, "  round " + (round + 1) + " ratio", roundRatios[round], "%10.2f");
+        }
+        out.println(null == chartError ? "  chart: " + chart : "  could not draw " + chart + ": " + chartError);
+
+        if (env.json)
+        {
+            final Json line = new Json().field("benchmark", "compare").field("mode", modeName).field("rounds", rounds);
+            line.object("spindle");
+            describe(line, spindleTotal);
+            line.endObject().object("baseline");
+            describe(line, baselineTotal);
+            line.endObject().object("ratio");
+            for (int i = 0; i < JSON_NAMES.length; i++)
+            {
+                line.field(JSON_NAMES[i], total[i]);
+            }
+            line.endObject().object("round_ratios");
+            for (int round = 0; round < rounds; round++)
+            {
+                line.object("r" + (round + 1));
+                for (int i = 0; i < JSON_NAMES.length; i++)
+                {
+                    line.field(JSON_NAMES[i], roundRatios[round][i]);
+                }
+                line.endObject();
+            }
+            line.endObject().object("files")
+                .field("spindle_hgrm", spindleFiles.endToEndHgrm().toString())
+                .field("baseline_hgrm", baselineFiles.endToEndHgrm().toString())
+                .field("png", null == chartError ? chart.toString() : null)
+                .endObject();
+            line.object("settings");
+            line.field("mode", modeName).field("rounds", rounds);
+            load.describe(line);
+            env.describe(line);
+            line.endObject();
+            out.println(line.end());
+        }
+        out.flush();
+
+        final boolean clean = spindleTotal.lost() == 0 && spindleTotal.outOfOrder() == 0 &&
+            spindleTotal.ackFailures() == 0 && baselineTotal.lost() == 0 && baselineTotal.outOfOrder() == 0;
+        return clean ? 0 : 1;
+    }
+
+    private static void describe(final Json line, final LatencyResult result)
+    {
+        final double[] values = values(result.endToEnd());
+        for (int i = 0; i < JSON_NAMES.length; i++)
+        {
+            line.field(JSON_NAMES[i] + "_us", values[i]);
+        }
+        line.field("samples", result.endToEnd().getTotalCount())
+            .field("rate", result.rate())
+            .field("lost", result.lost())
+            .field("out_of_order", result.outOfOrder());
+    }
+
+    private static void printRound(final PrintWriter out, final int round, final String name, final Histogram histogram)
+    {
+        out.printf("round %d %s: end to end us p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f%n", round, name,
+            histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
+            histogram.getValueAtPercentile(99.9) / 1000.0, histogram.getMaxValue() / 1000.0);
+        out.flush();
+    }
+
+    private static void printRow(final PrintWriter out, final String label, final double[] values, final String format)
+    {
+        out.printf("  %-28s", label);
+        for (final double value : values)
+        {
+            out.printf(" " + format, value);
+        }
+        out.println();
+    }
+
+    private static double[] values(final Histogram histogram)
+    {
+        final double[] values = new double[PERCENTILES.length];
+        for (int i = 0; i < PERCENTILES.length; i++)
+        {
+            values[i] = (PERCENTILES[i] >= 100.0 ? histogram.getMaxValue() :
+                histogram.getValueAtPercentile(PERCENTILES[i])) / 1000.0;
+        }
+        return values;
+    }
+
+    private static double[] ratios(final Histogram spindle, final Histogram baseline)
+    {
+        final double[] numerator = values(spindle);
+        final double[] denominator = values(baseline);
+        final double[] ratios = new double[numerator.length];
+        for (int i = 0; i < ratios.length; i++)
+        {
+            ratios[i] = denominator[i] > 0 ? numerator[i] / denominator[i] : 0.0;
+        }
+        return ratios;
+    }
+}
