@@ -44,6 +44,21 @@ final class IntervalLog
     }
 
     /**
+     * Every interval kept, added up.
+     *
+     * @return a new histogram with the counts of all intervals.
+     */
+    Histogram total()
+    {
+        final Histogram total = LatencyRun.newHistogram();
+        for (final Interval interval : intervals)
+        {
+            total.add(Histogram.decodeFromByteBuffer(ByteBuffer.wrap(interval.encoded), 0));
+        }
+        return total;
+    }
+
+    /**
      * The intervals of this log followed by those of a later one, in a new log.
      *
      * @param later intervals that started after these; not changed.
