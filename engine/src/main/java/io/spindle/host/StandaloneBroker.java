@@ -380,7 +380,7 @@ public final class StandaloneBroker implements AutoCloseable
         private int nodeId = Integer.getInteger("spindle.node.id", 0);
         private BrokerThreadingMode threadingMode = BrokerThreadingMode.valueOf(
             System.getProperty("spindle.broker.threading.mode", "SHARED").toUpperCase());
-        private String brokerIdleStrategy = System.getProperty("spindle.broker.idle.strategy", "backoff");
+        private String brokerIdleStrategy = System.getProperty("spindle.broker.idle.strategy", IdleStrategies.BROKER_DEFAULT);
         private ThreadingMode driverThreadingMode = ThreadingMode.valueOf(
             System.getProperty("spindle.driver.threading.mode", "SHARED").toUpperCase());
         private String driverIdleStrategy = System.getProperty("spindle.driver.idle.strategy", "backoff");
@@ -407,6 +407,9 @@ public final class StandaloneBroker implements AutoCloseable
                 throw new IllegalArgumentException("spindle.driver.threading.mode=INVOKER runs the driver on the " +
                     "broker's one thread: it needs spindle.broker.threading.mode=SHARED, not " + threadingMode);
             }
+            // A misspelt strategy fails here, with the reason, rather than on the agent's thread.
+            IdleStrategies.create(brokerIdleStrategy);
+            IdleStrategies.create(driverIdleStrategy);
             if (null == logConfig)
             {
                 logConfig = new LogConfig().conclude();
@@ -422,7 +425,7 @@ public final class StandaloneBroker implements AutoCloseable
 
         IdleStrategy idleStrategy(final String name)
         {
-            return io.aeron.driver.Configuration.agentIdleStrategy(name, null);
+            return IdleStrategies.create(name);
         }
 
         /**
@@ -513,8 +516,9 @@ public final class StandaloneBroker implements AutoCloseable
         }
 
         /**
-         * Idle strategy of the broker's agents: {@code backoff}, {@code sleep-ns}, {@code yield},
-         * {@code spin}, {@code noop} or a class name.
+         * Idle strategy of the broker's agents: {@code backoff}, {@code backoff:SPINS:YIELDS:MIN_PARK:MAX_PARK},
+         * {@code sleep-ns}, {@code yield}, {@code spin}, {@code noop} or a class name (see {@link IdleStrategies};
+         * default {@link IdleStrategies#BROKER_DEFAULT}).
          *
          * @param name of the strategy.
          * @return this.

@@ -4,6 +4,7 @@
 package io.spindle.perf;
 
 import io.aeron.driver.ThreadingMode;
+import io.spindle.host.IdleStrategies;
 import io.spindle.host.StandaloneBroker;
 import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.Option;
@@ -67,16 +68,23 @@ final class EnvironmentOptions
         description = "shared or dedicated: broker agents and media driver threads (default: ${DEFAULT-VALUE}).")
     Threading threading;
 
-    @Option(names = "--broker-idle", defaultValue = "backoff", description = "Idle strategy of the broker's agents " +
-        "(the baseline's relay): backoff, sleep-ns, yield, spin, noop or a class name (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--broker-idle", defaultValue = IdleStrategies.BROKER_DEFAULT, description = "Idle strategy of " +
+        "the broker's agents (the baseline's relay): backoff, backoff:SPINS:YIELDS:MIN_PARK:MAX_PARK, sleep-ns, " +
+        "yield, spin, noop or a class name (default: the broker's, ${DEFAULT-VALUE}).")
     String brokerIdle;
 
     @Option(names = "--driver-idle", defaultValue = "backoff",
         description = "Idle strategy of the media drivers' threads (default: ${DEFAULT-VALUE}).")
     String driverIdle;
 
-    @Option(names = "--client-idle", defaultValue = "backoff",
-        description = "Idle strategy of the consuming thread and of blocking client calls (default: ${DEFAULT-VALUE}).")
+    /**
+     * What {@code ClientContext} idles with unless told otherwise, as a configuration string.
+     */
+    static final String CLIENT_DEFAULT_IDLE = "backoff:10:20:1us:100us";
+
+    @Option(names = "--client-idle", defaultValue = CLIENT_DEFAULT_IDLE,
+        description = "Idle strategy of the consuming thread (the baseline's subscriber) and of blocking client calls " +
+            "(default: the clients' own, ${DEFAULT-VALUE}).")
     String clientIdle;
 
     @Option(names = "--json", description = "End with one JSON object on the last line.")
@@ -163,7 +171,7 @@ final class EnvironmentOptions
      */
     static IdleStrategy idleStrategy(final String name)
     {
-        return io.aeron.driver.Configuration.agentIdleStrategy(name, null);
+        return IdleStrategies.create(name);
     }
 
     /**
