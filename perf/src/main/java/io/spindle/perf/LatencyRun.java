@@ -280,14 +280,16 @@ final class LatencyRun
     }
 
     /**
-     * Run the once-a-second interval code enough times for the JIT to compile it: the first cut of a fresh JVM took
-     * this thread 20 ms, interpreted, in the first second of the measurement.
+     * Run the once-a-second interval code enough times for the JIT to compile it (the first cut of a fresh JVM took
+     * this thread 20 ms, interpreted, in the first second of the measurement), then collect the garbage of the set-up
+     * so a young collection is less likely to fall in the measurement. Both before the schedule starts.
      */
     private static void warmUpIntervals()
     {
         final SingleWriterRecorder recorder = new SingleWriterRecorder(
             1, LatencySink.HIGHEST_TRACKABLE_NS, LatencySink.SIGNIFICANT_DIGITS);
         final PrintWriter discard = new PrintWriter(Writer.nullWriter());
+        final IntervalLog log = new IntervalLog();
         Histogram interval = null;
         for (int i = 0; i < WARM_UP_INTERVALS; i++)
         {
@@ -296,10 +298,11 @@ final class LatencyRun
                 recorder.recordValue(value + i);
             }
             interval = recorder.getIntervalHistogram(interval);
-            new IntervalLog().add(interval);
+            log.add(interval);
             discard.printf("  %3d s  received %,d  end-to-end max %.1f us%s%n", i, interval.getTotalCount(),
                 interval.getMaxValue() / 1000.0, String.format("  ack max %.1f us", interval.getMaxValue() / 1000.0));
         }
+        System.gc();
     }
 
     static Histogram newHistogram()
