@@ -299,10 +299,23 @@ final class LatencyRun
             }
             interval = recorder.getIntervalHistogram(interval);
             log.add(interval);
-            discard.printf("  %3d s  received %,d  end-to-end max %.1f us%s%n", i, interval.getTotalCount(),
-                interval.getMaxValue() / 1000.0, String.format("  ack max %.1f us", interval.getMaxValue() / 1000.0));
+            printProgress(discard, i, interval, interval);
         }
         System.gc();
+    }
+
+    /**
+     * One progress line: O(1) figures only, no percentile (see {@link #run}).
+     */
+    private static void printProgress(
+        final PrintWriter out, final int second, final Histogram endToEnd, final Histogram ack)
+    {
+        out.printf("  %3d s  received %,d  end-to-end max %.1f us%s%n",
+            second,
+            endToEnd.getTotalCount(),
+            endToEnd.getMaxValue() / 1000.0,
+            null != ack ? String.format("  ack max %.1f us", ack.getMaxValue() / 1000.0) : "");
+        out.flush();
     }
 
     static Histogram newHistogram()
@@ -358,12 +371,7 @@ final class LatencyRun
             }
             if (endToEndInterval.getTotalCount() > 0)
             {
-                out.printf("  %3d s  received %,d  end-to-end max %.1f us%s%n",
-                    second,
-                    endToEndInterval.getTotalCount(),
-                    endToEndInterval.getMaxValue() / 1000.0,
-                    recordAcks ? String.format("  ack max %.1f us", ackInterval.getMaxValue() / 1000.0) : "");
-                out.flush();
+                printProgress(out, second, endToEndInterval, recordAcks ? ackInterval : null);
             }
         }
     }
