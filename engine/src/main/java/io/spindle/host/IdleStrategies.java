@@ -71,7 +71,8 @@ public final class IdleStrategies
         if (4 != parts.length)
         {
             throw new IllegalArgumentException(
-                "idle strategy '" + spec + "': expected backoff:SPINS:YIELDS:MIN_PARK:MAX_PARK, e.g. " + BROKER_DEFAULT);
+                "idle strategy '" + spec + "': expected backoff:SPINS:YIELDS:MIN_PARK:MAX_PARK, e.g. " +
+                BROKER_DEFAULT);
         }
         final long spins = count(spec, "SPINS", parts[0]);
         final long yields = count(spec, "YIELDS", parts[1]);
@@ -112,7 +113,8 @@ public final class IdleStrategies
         catch (final NumberFormatException ex)
         {
             throw new IllegalArgumentException(
-                "idle strategy '" + spec + "': " + name + " must be a duration such as 1us or 1ms, was '" + value + "'");
+                "idle strategy '" + spec + "': " + name + " must be a duration such as 1us or 1ms, was '" + value +
+                "'");
         }
     }
 }

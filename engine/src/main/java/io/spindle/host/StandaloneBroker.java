@@ -380,7 +380,8 @@ public final class StandaloneBroker implements AutoCloseable
         private int nodeId = Integer.getInteger("spindle.node.id", 0);
         private BrokerThreadingMode threadingMode = BrokerThreadingMode.valueOf(
             System.getProperty("spindle.broker.threading.mode", "SHARED").toUpperCase());
-        private String brokerIdleStrategy = System.getProperty("spindle.broker.idle.strategy", IdleStrategies.BROKER_DEFAULT);
+        private String brokerIdleStrategy =
+            System.getProperty("spindle.broker.idle.strategy", IdleStrategies.BROKER_DEFAULT);
         private ThreadingMode driverThreadingMode = ThreadingMode.valueOf(
             System.getProperty("spindle.driver.threading.mode", "SHARED").toUpperCase());
         private String driverIdleStrategy = System.getProperty("spindle.driver.idle.strategy", "backoff");

@@ -70,7 +70,8 @@ public final class CompareCommand implements Callable<Integer>
             load.validate();
             if (!env.embedded())
             {
-                throw new IllegalArgumentException("compare starts its own broker and drivers: --bootstrap does not apply");
+                throw new IllegalArgumentException(
+                    "compare starts its own broker and drivers: --bootstrap does not apply");
             }
             if (rounds < 1 || rounds > 100)
             {

@@ -83,8 +83,8 @@ final class EnvironmentOptions
     static final String CLIENT_DEFAULT_IDLE = "backoff:10:20:1us:100us";
 
     @Option(names = "--client-idle", defaultValue = CLIENT_DEFAULT_IDLE,
-        description = "Idle strategy of the consuming thread (the baseline's subscriber) and of blocking client calls " +
-            "(default: the clients' own, ${DEFAULT-VALUE}).")
+        description = "Idle strategy of the consuming thread (the baseline's subscriber) and of blocking client " +
+            "calls (default: the clients' own, ${DEFAULT-VALUE}).")
     String clientIdle;
 
     @Option(names = "--json", description = "End with one JSON object on the last line.")

@@ -58,28 +58,23 @@ record LatencyResult(
      * This run and a later one of the same system as if they were one: histograms and interval logs joined, counts
      * added, rates weighted by the messages each run measured.
      *
-     * @param later the later run; its histograms are not changed.
+     * @param later the later run; not changed.
      * @return the two together.
      */
     LatencyResult merge(final LatencyResult later)
     {
-        final Histogram joinedEndToEnd = endToEnd.copy();
-        joinedEndToEnd.add(later.endToEnd);
-        Histogram joinedAck = null;
-        if (null != sendToAck && null != later.sendToAck)
-        {
-            joinedAck = sendToAck.copy();
-            joinedAck.add(later.sendToAck);
-        }
+        // The totals are the joined interval logs added up, as a single run's are.
+        final IntervalLog joinedEndToEndLog = endToEndLog.join(later.endToEndLog);
+        final IntervalLog joinedAckLog = null != ackLog && null != later.ackLog ? ackLog.join(later.ackLog) : null;
         final Histogram joinedLateness = sendLateness.copy();
         joinedLateness.add(later.sendLateness);
 
         return new LatencyResult(
-            joinedEndToEnd,
-            joinedAck,
+            joinedEndToEndLog.total(),
+            null == joinedAckLog ? null : joinedAckLog.total(),
             joinedLateness,
-            endToEndLog.join(later.endToEndLog),
-            null == joinedAck ? null : ackLog.join(later.ackLog),
+            joinedEndToEndLog,
+            joinedAckLog,
             sent + later.sent,
             measuredSent + later.measuredSent,
             received + later.received,
