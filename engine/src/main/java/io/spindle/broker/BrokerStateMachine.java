@@ -1,13 +1,16 @@
 package io.spindle.broker;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 import io.spindle.codecs.protocol.BooleanType;
@@ -55,39 +58,6 @@ import org.agrona.collections.Object2ObjectHashMap;
 public final class BrokerStateMachine implements AutoCloseable
 {
     /**
-     * The seam to the host: where answers go.
-     */
-    public interface Host
-    {
-        /**
-         * Send an encoded response to the session a request came from.
-         *
-         * @param sessionId of the client session.
-         * @param buffer    holding the message.
-         * @param offset    of the message.
-         * @param length    of the message.
-         */
-        void sendResponse(long sessionId, DirectBuffer buffer, int offset, int length);
-
-        /**
-         * Ask for {@link BrokerStateMachine#onTimer(long, long)} at or after a deadline on the
-         * host's clock; scheduling an id again replaces its deadline. The standalone host keeps a
-         * timer wheel, the clustered host uses cluster timers, so timers fire in log order there.
-         *
-         * @param correlationId identifies the timer.
-         * @param deadlineMs    when it should fire, in the time the host passes to commands.
-         */
-        void scheduleTimer(long correlationId, long deadlineMs);
-
-        /**
-         * Cancel a timer scheduled with {@link #scheduleTimer(long, long)}; unknown ids are ignored.
-         *
-         * @param correlationId identifies the timer.
-         */
-        void cancelTimer(long correlationId);
-    }
-
-    /**
      * Longest legal topic name, as in Kafka.
      */
     public static final int MAX_TOPIC_NAME_LENGTH = 249;
@@ -98,14 +68,31 @@ public final class BrokerStateMachine implements AutoCloseable
     public static final int MAX_PARTITIONS = 10_000;
 
     private static final int SNAPSHOT_MAGIC = 0x53504e44;
-    private static final int SNAPSHOT_VERSION = 2;
+    private static final int SNAPSHOT_VERSION = 3;
+    private static final int SNAPSHOT_VERSION_GROUPS = 2;
     private static final int SNAPSHOT_VERSION_TOPICS_ONLY = 1;
     private static final String DELETED_SUFFIX = ".deleted";
+    private static final long NOT_ARMED = Long.MIN_VALUE;
 
     /**
      * How often retention (retention.ms, retention.bytes) is applied to every partition, on the host's clock.
      */
     public static final long RETENTION_CHECK_INTERVAL_MS = 1_000;
+
+    /**
+     * Correlation id of the retention timer; the group coordinator's timer ids count up from 1.
+     */
+    public static final long RETENTION_TIMER_ID = 0;
+
+    /**
+     * Default shortest session timeout a group member may ask for.
+     */
+    public static final int DEFAULT_MIN_SESSION_TIMEOUT_MS = 500;
+
+    /**
+     * Default longest session timeout a group member may ask for.
+     */
+    public static final int DEFAULT_MAX_SESSION_TIMEOUT_MS = 1_800_000;
 
     private final Path dataDir;
     private final int nodeId;
@@ -118,7 +105,9 @@ public final class BrokerStateMachine implements AutoCloseable
     private volatile TopicTable topicTable = TopicTable.EMPTY;
     private int nextTopicId = 1;
     private long nextTimerId = 1;
-    private long nextRetentionCheckMs;
+    private long retentionDeadlineMs = NOT_ARMED;
+    private boolean rearmRetention;
+    private long lastNowMs = Long.MIN_VALUE;
     private long metadataVersion;
     private final GroupCoordinator groupCoordinator;
 
@@ -144,7 +133,7 @@ public final class BrokerStateMachine implements AutoCloseable
     private final BrokerStats stats = new BrokerStats();
 
     /**
-     * A state machine over a data directory, empty until {@link #restore} or commands fill it.
+     * A state machine over a data directory with the default group session timeout bounds.
      *
      * @param dataDir          where partition logs live, one directory per partition.
      * @param nodeId           this broker's node id.
@@ -155,12 +144,46 @@ public final class BrokerStateMachine implements AutoCloseable
     public BrokerStateMachine(
         final Path dataDir, final int nodeId, final String endpoint, final LogConfig defaultLogConfig, final Host host)
     {
+        this(dataDir, nodeId, endpoint, defaultLogConfig, DEFAULT_MIN_SESSION_TIMEOUT_MS,
+            DEFAULT_MAX_SESSION_TIMEOUT_MS, host);
+    }
+
+    /**
+     * A state machine over a data directory, empty until {@link #restore} or commands fill it.
+     * <p>
+     * Everything that decides a command's result is passed in here, never read from the environment, so that
+     * every host that passes the same values computes the same results.
+     *
+     * @param dataDir              where partition logs live, one directory per partition.
+     * @param nodeId               this broker's node id.
+     * @param endpoint             host:port clients reach this broker on, for metadata.
+     * @param defaultLogConfig     log settings of topics that do not override them.
+     * @param minSessionTimeoutMs  shortest session timeout a group member may ask for.
+     * @param maxSessionTimeoutMs  longest session timeout a group member may ask for.
+     * @param host                 where answers go.
+     */
+    public BrokerStateMachine(
+        final Path dataDir,
+        final int nodeId,
+        final String endpoint,
+        final LogConfig defaultLogConfig,
+        final int minSessionTimeoutMs,
+        final int maxSessionTimeoutMs,
+        final Host host)
+    {
+        if (minSessionTimeoutMs < 1 || maxSessionTimeoutMs < minSessionTimeoutMs)
+        {
+            throw new IllegalArgumentException("group session timeout bounds must satisfy 1 <= min <= max, were [" +
+                minSessionTimeoutMs + ", " + maxSessionTimeoutMs + "]");
+        }
         this.dataDir = dataDir;
         this.nodeId = nodeId;
         this.endpoint = endpoint;
         this.defaultLogConfig = defaultLogConfig;
         this.host = host;
-        this.groupCoordinator = new GroupCoordinator(host, responseBuffer, this::partitionCount, () -> nextTimerId++, stats);
+        this.groupCoordinator = new GroupCoordinator(
+            host, responseBuffer, this::partitionCount, () -> nextTimerId++, stats, minSessionTimeoutMs,
+            maxSessionTimeoutMs);
         try
         {
             Files.createDirectories(dataDir);
@@ -233,7 +256,8 @@ public final class BrokerStateMachine implements AutoCloseable
      * @param buffer     holding the request, starting with its message header.
      * @param offset     of the message header.
      * @param length     of the message.
-     * @param nowMs      the command's time, passed in by the host.
+     * @param hostNowMs  the command's time, passed in by the host; a time earlier than one seen before is taken
+     *                   as that one (cluster time can step back on a leader change).
      * @return true when the request was one this state machine handles.
      */
     public boolean onRequest(
@@ -242,8 +266,10 @@ public final class BrokerStateMachine implements AutoCloseable
         final DirectBuffer buffer,
         final int offset,
         final int length,
-        final long nowMs)
+        final long hostNowMs)
     {
+        final long nowMs = advanceTime(hostNowMs);
+        rearmRetentionIfRestored();
         headerDecoder.wrap(buffer, offset);
         switch (templateId)
         {
@@ -289,42 +315,104 @@ public final class BrokerStateMachine implements AutoCloseable
      * A timer scheduled through {@link Host#scheduleTimer(long, long)} fired.
      *
      * @param correlationId of the timer.
-     * @param nowMs         the host's time.
+     * @param hostNowMs     the host's time (never taken as earlier than a time seen before).
      */
-    public void onTimer(final long correlationId, final long nowMs)
+    public void onTimer(final long correlationId, final long hostNowMs)
     {
-        groupCoordinator.onTimer(correlationId, nowMs);
+        final long nowMs = advanceTime(hostNowMs);
+        rearmRetentionIfRestored();
+        if (RETENTION_TIMER_ID == correlationId)
+        {
+            onRetentionTimer(nowMs);
+        }
+        else
+        {
+            groupCoordinator.onTimer(correlationId, nowMs);
+        }
     }
 
     /**
-     * Periodic work driven by the host's clock: retention and time-based flushes and rolls.
+     * Housekeeping on the host's own clock that changes nothing a command can observe: interval flushes,
+     * unmapping deleted segments once their delay has passed, and arming the timers of a restored state on a
+     * host whose timers do not survive a restart. Retention, which moves log start offsets, is a timer command
+     * ({@link #RETENTION_TIMER_ID}) so that it happens at the same point of the command sequence on every host.
      *
-     * @param nowMs the host's time.
+     * @param nowMs the host's local time.
      * @return work done.
      */
     public int onTick(final long nowMs)
     {
         groupCoordinator.onTick();
+        rearmRetentionIfRestored();
         int work = 0;
-        final boolean retentionDue = nowMs - nextRetentionCheckMs >= 0;
-        if (retentionDue)
-        {
-            nextRetentionCheckMs = nowMs + RETENTION_CHECK_INTERVAL_MS;
-        }
-        for (final Topic topic : topicsById.values())
+        for (final Topic topic : sortedTopics())
         {
             for (int p = 0, n = topic.partitionCount(); p < n; p++)
             {
-                final PartitionLog log = topic.partition(p);
-                work += log.doWork(nowMs);
-                if (retentionDue)
-                {
-                    work += log.deleteExpiredSegments(nowMs);
-                }
+                work += topic.partition(p).doWork(nowMs);
             }
         }
 
         return work;
+    }
+
+    /**
+     * The state machine's time: the latest time a command or timer carried.
+     *
+     * @return time in ms, {@link Long#MIN_VALUE} before the first command.
+     */
+    public long timeMs()
+    {
+        return lastNowMs;
+    }
+
+    private long advanceTime(final long hostNowMs)
+    {
+        if (hostNowMs > lastNowMs)
+        {
+            lastNowMs = hostNowMs;
+        }
+        return lastNowMs;
+    }
+
+    private void onRetentionTimer(final long nowMs)
+    {
+        retentionDeadlineMs = NOT_ARMED;
+        if (topicsById.isEmpty())
+        {
+            return;
+        }
+
+        for (final Topic topic : sortedTopics())
+        {
+            for (int p = 0, n = topic.partitionCount(); p < n; p++)
+            {
+                final PartitionLog log = topic.partition(p);
+                log.deleteExpiredSegments(nowMs);
+            }
+        }
+        armRetention(nowMs);
+    }
+
+    private void armRetention(final long nowMs)
+    {
+        if (NOT_ARMED == retentionDeadlineMs && !topicsById.isEmpty())
+        {
+            retentionDeadlineMs = nowMs + RETENTION_CHECK_INTERVAL_MS;
+            host.scheduleTimer(RETENTION_TIMER_ID, retentionDeadlineMs);
+        }
+    }
+
+    private void rearmRetentionIfRestored()
+    {
+        if (rearmRetention)
+        {
+            rearmRetention = false;
+            if (NOT_ARMED != retentionDeadlineMs)
+            {
+                host.scheduleTimer(RETENTION_TIMER_ID, retentionDeadlineMs);
+            }
+        }
     }
 
     /**
@@ -358,16 +446,22 @@ public final class BrokerStateMachine implements AutoCloseable
     }
 
     /**
-     * Write the metadata (topics, ids, configs, consumer groups and committed offsets) into a buffer:
-     * the snapshot the cluster host takes and the file the standalone host keeps. Record data is not
-     * in it: it lives in the logs.
+     * Write the state (topics, ids, configs, per-partition positions, timers, consumer groups and committed
+     * offsets) into a buffer: the snapshot the cluster host takes and the file the standalone host keeps. Record
+     * data is not in it: it lives in the logs. The same state always gives the same bytes: everything is written
+     * in a fixed order (topics by id, configs by key, groups by id).
      * <pre>
-     *   int32 magic 'SPND', int32 version (2), int32 nextTopicId, int32 topicCount, then per topic (by id):
-     *     int32 id, int32 partitionCount, string name, int32 configCount, then (key, value) strings by key
+     *   int32 magic 'SPND', int32 version (3), int32 nextTopicId, int32 topicCount, then per topic (by id):
+     *     int32 id, int32 partitionCount, string name, int32 configCount, then (key, value) strings by key,
+     *     then per partition (version 3 on): int64 logStartOffset, int64 logEndOffset,
+     *     int64 activeSegmentBaseOffset, int64 activeSegmentRollStartMs (Long.MIN_VALUE: not started)
      *   int64 nextTimerId                                             (version 2 on)
+     *   int64 timeMs, int64 retentionDeadlineMs (Long.MIN_VALUE: not armed)   (version 3 on)
      *   the groups, as GroupCoordinator#snapshot documents            (version 2 on)
      *   string = int32 length + UTF-8; little-endian
      * </pre>
+     * The positions change with every append and retention pass without moving {@link #metadataVersion()}: the
+     * standalone host's copy of them is informational, a cluster member reconciles its logs with them.
      *
      * @param buffer to write into, growing as needed.
      * @return bytes written.
@@ -397,21 +491,39 @@ public final class BrokerStateMachine implements AutoCloseable
                 position += buffer.putStringUtf8(position, entry.getKey());
                 position += buffer.putStringUtf8(position, entry.getValue());
             }
+            for (int p = 0; p < topic.partitionCount(); p++)
+            {
+                final PartitionLog log = topic.partition(p);
+                buffer.putLong(position, log.logStartOffset());
+                buffer.putLong(position + 8, log.logEndOffset());
+                buffer.putLong(position + 16, log.activeSegmentBaseOffset());
+                buffer.putLong(position + 24, log.activeSegmentRollStartMs());
+                position += 32;
+            }
         }
         buffer.putLong(position, nextTimerId);
         position += 8;
+        buffer.putLong(position, lastNowMs);
+        buffer.putLong(position + 8, retentionDeadlineMs);
+        position += 16;
         position = groupCoordinator.snapshot(buffer, position);
 
         return position;
     }
 
     /**
-     * Restore metadata from a {@link #snapshot} and open (recovering) every partition log.
+     * Restore the state from a {@link #snapshot} and open (recovering) every partition log.
+     * <p>
+     * Each partition's files are the truth for its data: a log that is ahead of the snapshot's positions stays
+     * ahead (a cluster member reconciles it before replaying); the active segment's roll clock is the snapshot's
+     * when the snapshot names the same active segment, so a restored log rolls where it would have. Directories of
+     * partitions the state does not know (a topic whose creation never completed) are deleted. On a host whose
+     * timers do not survive a restart, the state's timers are armed again at the first command or tick.
      *
      * @param buffer holding the snapshot.
      * @param offset of the snapshot.
      * @param length of the snapshot.
-     * @param nowMs  the host's time.
+     * @param nowMs  the host's time, starting the roll clock of active segments the snapshot does not describe.
      */
     public void restore(final DirectBuffer buffer, final int offset, final int length, final long nowMs)
     {
@@ -427,10 +539,10 @@ public final class BrokerStateMachine implements AutoCloseable
         position += 4;
         final int version = buffer.getInt(position);
         position += 4;
-        if (version != SNAPSHOT_VERSION && version != SNAPSHOT_VERSION_TOPICS_ONLY)
+        if (version < SNAPSHOT_VERSION_TOPICS_ONLY || version > SNAPSHOT_VERSION)
         {
             throw new IllegalArgumentException("unsupported snapshot version " + version + " (this broker reads " +
-                SNAPSHOT_VERSION_TOPICS_ONLY + " and " + SNAPSHOT_VERSION + ")");
+                SNAPSHOT_VERSION_TOPICS_ONLY + " to " + SNAPSHOT_VERSION + ")");
         }
         nextTopicId = buffer.getInt(position);
         position += 4;
@@ -455,14 +567,44 @@ public final class BrokerStateMachine implements AutoCloseable
                 position += 4 + buffer.getInt(position);
                 configs.put(key, value);
             }
-            addTopic(id, name, partitionCount, configs, nowMs);
+            final Topic topic = addTopic(id, name, partitionCount, configs, nowMs, false);
+            if (version >= SNAPSHOT_VERSION)
+            {
+                for (int p = 0; p < partitionCount; p++)
+                {
+                    final long activeSegmentBaseOffset = buffer.getLong(position + 16);
+                    final long rollStartMs = buffer.getLong(position + 24);
+                    position += 32;
+                    final PartitionLog log = topic.partition(p);
+                    if (log.activeSegmentBaseOffset() == activeSegmentBaseOffset)
+                    {
+                        log.activeSegmentRollStartMs(rollStartMs);
+                    }
+                }
+            }
         }
-        if (version >= SNAPSHOT_VERSION)
+        if (version >= SNAPSHOT_VERSION_GROUPS)
         {
             nextTimerId = buffer.getLong(position);
             position += 8;
+        }
+        if (version >= SNAPSHOT_VERSION)
+        {
+            lastNowMs = buffer.getLong(position);
+            retentionDeadlineMs = buffer.getLong(position + 8);
+            position += 16;
+        }
+        else if (!topicsById.isEmpty())
+        {
+            retentionDeadlineMs = nowMs + RETENTION_CHECK_INTERVAL_MS;
+        }
+        rearmRetention = NOT_ARMED != retentionDeadlineMs &&
+            (version < SNAPSHOT_VERSION || !host.timersSurviveRestore());
+        if (version >= SNAPSHOT_VERSION_GROUPS)
+        {
             groupCoordinator.restore(buffer, position);
         }
+        deleteUnknownPartitionDirectories();
         publishTopicTable();
     }
 
@@ -546,7 +688,11 @@ public final class BrokerStateMachine implements AutoCloseable
                     }
                     else
                     {
-                        appendError("append failed: " + code, partition, topic.name());
+                        final Throwable cause = log.storageError();
+                        final String reason = "append failed: " + code +
+                            (null == cause ? "" : " (" + cause.getMessage() + ")");
+                        host.onStorageFailure(topic.name() + "-" + partition + ": " + reason, cause);
+                        appendError(reason, partition, topic.name());
                     }
                 }
             }
@@ -664,13 +810,14 @@ public final class BrokerStateMachine implements AutoCloseable
                 topicId = nextTopicId++;
                 try
                 {
-                    addTopic(topicId, name, partitionCount, configs, nowMs);
+                    addTopic(topicId, name, partitionCount, configs, nowMs, true);
                     changed = true;
                 }
                 catch (final RuntimeException ex)
                 {
-                    code = ErrorCode.KAFKA_STORAGE_ERROR;
                     message = "could not create the logs of '" + name + "': " + ex.getMessage();
+                    host.onStorageFailure(message, ex);
+                    code = ErrorCode.KAFKA_STORAGE_ERROR;
                     topicId = -1;
                 }
             }
@@ -691,6 +838,7 @@ public final class BrokerStateMachine implements AutoCloseable
         if (changed)
         {
             publishTopicTable();
+            armRetention(nowMs);
         }
         send(sessionId, createEncoder.encodedLength());
     }
@@ -949,8 +1097,21 @@ public final class BrokerStateMachine implements AutoCloseable
         send(sessionId, errorEncoder.encodedLength());
     }
 
-    private void addTopic(
-        final int id, final String name, final int partitionCount, final Map<String, String> configs, final long nowMs)
+    /**
+     * Open a topic's partition logs and add it to the state.
+     * <p>
+     * A new topic starts empty whatever is on disk: its id is new, so any directory already carrying it is the
+     * leftover of a creation that never completed (or, on a cluster member, one that is being replayed). A restored
+     * topic opens what is there, first renaming a directory of the layout before topic ids
+     * ({@code <name>-<partition>}) to the current one.
+     */
+    private Topic addTopic(
+        final int id,
+        final String name,
+        final int partitionCount,
+        final Map<String, String> configs,
+        final long nowMs,
+        final boolean isNew)
     {
         final LogConfig config = logConfig(configs);
         final PartitionLog[] logs = new PartitionLog[partitionCount];
@@ -958,7 +1119,16 @@ public final class BrokerStateMachine implements AutoCloseable
         {
             for (int p = 0; p < partitionCount; p++)
             {
-                logs[p] = PartitionLog.open(partitionDir(name, p).toFile(), config, nowMs);
+                final Path dir = partitionDir(id, name, p);
+                if (isNew)
+                {
+                    IoUtil.delete(dir.toFile(), true);
+                }
+                else
+                {
+                    migrateLegacyPartitionDir(name, p, dir);
+                }
+                logs[p] = PartitionLog.open(dir.toFile(), config, nowMs);
                 logs[p].highWaterMark(logs[p].logEndOffset());
             }
         }
@@ -979,6 +1149,84 @@ public final class BrokerStateMachine implements AutoCloseable
         topicsById.put(id, topic);
         nextTopicId = Math.max(nextTopicId, id + 1);
         metadataVersion++;
+        return topic;
+    }
+
+    private void migrateLegacyPartitionDir(final String name, final int partition, final Path dir)
+    {
+        final Path legacy = dataDir.resolve(name + "-" + partition);
+        if (Files.isDirectory(legacy) && !Files.exists(dir))
+        {
+            try
+            {
+                Files.move(legacy, dir);
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("could not rename " + legacy + " to " + dir, ex);
+            }
+        }
+    }
+
+    /**
+     * Delete every partition directory of the data directory that no topic of the state owns: the leftovers of a
+     * topic creation that never completed, or of topics a cluster member's snapshot does not have. Directories of
+     * deleted topics still lingering for readers ({@code .deleted}) and anything not named like a partition
+     * directory are left alone.
+     *
+     * @return directories deleted.
+     */
+    public int deleteUnknownPartitionDirectories()
+    {
+        final Set<String> known = new HashSet<>();
+        for (final Topic topic : topicsById.values())
+        {
+            for (int p = 0; p < topic.partitionCount(); p++)
+            {
+                known.add(partitionDir(topic.id(), topic.name(), p).getFileName().toString());
+            }
+        }
+        int deleted = 0;
+        final File[] entries = dataDir.toFile().listFiles();
+        if (null != entries)
+        {
+            for (final File entry : entries)
+            {
+                final String fileName = entry.getName();
+                if (entry.isDirectory() && isPartitionDirName(fileName) && !known.contains(fileName))
+                {
+                    IoUtil.delete(entry, true);
+                    deleted++;
+                }
+            }
+        }
+        return deleted;
+    }
+
+    /**
+     * Whether a file name has the shape {@code <topic>-<partition>.<topicId>}.
+     */
+    private static boolean isPartitionDirName(final String fileName)
+    {
+        final int dot = fileName.lastIndexOf('.');
+        final int dash = dot < 0 ? -1 : fileName.lastIndexOf('-', dot);
+        return dash > 0 && isDigits(fileName, dash + 1, dot) && isDigits(fileName, dot + 1, fileName.length());
+    }
+
+    private static boolean isDigits(final String s, final int from, final int to)
+    {
+        if (from >= to)
+        {
+            return false;
+        }
+        for (int i = from; i < to; i++)
+        {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9')
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private LogConfig logConfig(final Map<String, String> configs)
@@ -996,8 +1244,8 @@ public final class BrokerStateMachine implements AutoCloseable
         final List<Path> dirs = new ArrayList<>();
         for (int p = 0; p < topic.partitionCount(); p++)
         {
-            final Path dir = partitionDir(topic.name(), p);
-            final Path deleted = dataDir.resolve(dir.getFileName() + "." + topic.id() + DELETED_SUFFIX);
+            final Path dir = partitionDir(topic.id(), topic.name(), p);
+            final Path deleted = dataDir.resolve(dir.getFileName() + DELETED_SUFFIX);
             try
             {
                 Files.move(dir, deleted);
@@ -1022,9 +1270,13 @@ public final class BrokerStateMachine implements AutoCloseable
         topicTable = new TopicTable(topicTable.version() + 1, copy);
     }
 
-    private Path partitionDir(final String name, final int partition)
+    /**
+     * A partition's directory, {@code <topic>-<partition>.<topicId>}: named by the topic id as well as the name, so a
+     * topic deleted and created again, or a creation replayed after a crash, never opens another topic's data.
+     */
+    private Path partitionDir(final int topicId, final String name, final int partition)
     {
-        return dataDir.resolve(name + "-" + partition);
+        return dataDir.resolve(name + "-" + partition + "." + topicId);
     }
 
     private int partitionCount(final int topicId)

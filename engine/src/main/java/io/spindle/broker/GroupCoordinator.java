@@ -51,16 +51,6 @@ import org.agrona.collections.Long2ObjectHashMap;
 final class GroupCoordinator
 {
     /**
-     * Shortest session timeout a member may ask for.
-     */
-    static final int MIN_SESSION_TIMEOUT_MS = Integer.getInteger("spindle.group.min.session.timeout.ms", 500);
-
-    /**
-     * Longest session timeout a member may ask for.
-     */
-    static final int MAX_SESSION_TIMEOUT_MS = Integer.getInteger("spindle.group.max.session.timeout.ms", 1_800_000);
-
-    /**
      * Longest metadata string of a committed offset, in UTF-16 chars (Kafka's offset.metadata.max.bytes).
      */
     static final int MAX_OFFSET_METADATA_LENGTH = 4096;
@@ -98,11 +88,13 @@ final class GroupCoordinator
     {
     }
 
-    private final BrokerStateMachine.Host host;
+    private final Host host;
     private final ExpandableDirectByteBuffer responseBuffer;
     private final Topics topics;
     private final TimerIds timerIds;
     private final BrokerStats stats;
+    private final int minSessionTimeoutMs;
+    private final int maxSessionTimeoutMs;
     private final TreeMap<String, ConsumerGroup> groups = new TreeMap<>();
     private final Long2ObjectHashMap<Object> timers = new Long2ObjectHashMap<>();
     private final Long2LongHashMap armedDeadlines = new Long2LongHashMap(NOT_ARMED);
@@ -132,17 +124,21 @@ final class GroupCoordinator
     private final DeleteGroupsResponseEncoder deleteEncoder = new DeleteGroupsResponseEncoder();
 
     GroupCoordinator(
-        final BrokerStateMachine.Host host,
+        final Host host,
         final ExpandableDirectByteBuffer responseBuffer,
         final Topics topics,
         final TimerIds timerIds,
-        final BrokerStats stats)
+        final BrokerStats stats,
+        final int minSessionTimeoutMs,
+        final int maxSessionTimeoutMs)
     {
         this.host = host;
         this.responseBuffer = responseBuffer;
         this.topics = topics;
         this.timerIds = timerIds;
         this.stats = stats;
+        this.minSessionTimeoutMs = minSessionTimeoutMs;
+        this.maxSessionTimeoutMs = maxSessionTimeoutMs;
     }
 
     /**
@@ -313,11 +309,11 @@ final class GroupCoordinator
             joinError(sessionId, correlationId, ErrorCode.INVALID_GROUP_ID, memberId, "group id is empty");
             return;
         }
-        if (sessionTimeoutMs < MIN_SESSION_TIMEOUT_MS || sessionTimeoutMs > MAX_SESSION_TIMEOUT_MS)
+        if (sessionTimeoutMs < minSessionTimeoutMs || sessionTimeoutMs > maxSessionTimeoutMs)
         {
             joinError(sessionId, correlationId, ErrorCode.INVALID_SESSION_TIMEOUT, memberId,
-                "session timeout " + sessionTimeoutMs + " ms is outside [" + MIN_SESSION_TIMEOUT_MS + ", " +
-                MAX_SESSION_TIMEOUT_MS + "]");
+                "session timeout " + sessionTimeoutMs + " ms is outside [" + minSessionTimeoutMs + ", " +
+                maxSessionTimeoutMs + "]");
             return;
         }
         if (protocolType.isEmpty() || protocols.isEmpty())
@@ -1459,7 +1455,8 @@ final class GroupCoordinator
             groups.put(groupId, group);
             timers.put(group.timerId(), group);
         }
-        rearmTimers = !groups.isEmpty();
+        // Cluster timers are restored with the consensus module's snapshot; other hosts' timers are armed again.
+        rearmTimers = !groups.isEmpty() && !host.timersSurviveRestore();
         return p;
     }
 

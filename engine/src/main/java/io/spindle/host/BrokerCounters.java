@@ -66,6 +66,11 @@ public final class BrokerCounters implements AutoCloseable
      */
     public final AtomicCounter fetchResponses;
 
+    /**
+     * Partition logs that failed on storage (an append or a topic creation answered KAFKA_STORAGE_ERROR).
+     */
+    public final AtomicCounter storageFailures;
+
     private final Counter[] all;
 
     /**
@@ -88,6 +93,7 @@ public final class BrokerCounters implements AutoCloseable
             aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "corrupt batches"),
             aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "batches appended"),
             aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "fetch responses"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "storage failures"),
         };
         malformedRequests = all[0];
         requestsWithoutSession = all[1];
@@ -99,6 +105,7 @@ public final class BrokerCounters implements AutoCloseable
         corruptBatches = all[7];
         batchesAppended = all[8];
         fetchResponses = all[9];
+        storageFailures = all[10];
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.function.LongSupplier;
 
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.broker.BrokerStats;
+import io.spindle.broker.Host;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import org.agrona.DirectBuffer;
@@ -29,7 +30,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * request with the host's time, persists the metadata before any answer that depends on it leaves,
  * and drives the state machine's periodic work.
  */
-final class ControlAgent implements Agent, SessionServer.RequestHandler, BrokerStateMachine.Host
+final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
 {
     static final String METADATA_FILE = "spindle.meta";
     private static final long TICK_INTERVAL_NS = 10_000_000L;
@@ -54,6 +55,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, BrokerS
     private long reportedBatches;
     private long reportedCorrupt;
     private long reportedErrors;
+    private long lastStorageFailureReportMs;
 
     ControlAgent(
         final SessionServerFactory serverFactory,
@@ -203,6 +205,29 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, BrokerS
         {
             timerWheel.cancelTimer(timerId);
             correlationIdByTimerId.remove(timerId);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public boolean timersSurviveRestore()
+    {
+        return false;
+    }
+
+    /**
+     * Counted, and reported on standard error at most once a second; the client gets KAFKA_STORAGE_ERROR and the
+     * broker goes on serving (fetches of what is stored, and appends once the storage recovers).
+     */
+    public void onStorageFailure(final String what, final Throwable cause)
+    {
+        counters.storageFailures.incrementRelease();
+        final long nowMs = epochClock.time();
+        if (nowMs - lastStorageFailureReportMs >= 1_000)
+        {
+            lastStorageFailureReportMs = nowMs;
+            System.err.println("spindle: storage failure: " + what);
         }
     }
 

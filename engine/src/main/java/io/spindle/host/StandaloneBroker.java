@@ -15,6 +15,7 @@ import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.spindle.broker.BrokerStateMachine;
+import io.spindle.broker.Host;
 import io.spindle.codecs.Transport;
 import io.spindle.log.LogConfig;
 import org.agrona.CloseHelper;
@@ -92,7 +93,8 @@ public final class StandaloneBroker implements AutoCloseable
             Files.createDirectories(dataDir);
             deleteLeftoverDeletedTopics(dataDir);
             stateMachine = new BrokerStateMachine(
-                dataDir, ctx.nodeId, ctx.listenHost + ":" + ctx.listenPort, ctx.logConfig, new StateMachineHost());
+                dataDir, ctx.nodeId, ctx.listenHost + ":" + ctx.listenPort, ctx.logConfig,
+                ctx.groupMinSessionTimeoutMs, ctx.groupMaxSessionTimeoutMs, new StateMachineHost());
             final UnsafeBuffer metadata = ControlAgent.readMetadata(dataDir);
             final long nowMs = System.currentTimeMillis();
             if (null != metadata)
@@ -234,7 +236,7 @@ public final class StandaloneBroker implements AutoCloseable
     /**
      * Forwards the state machine's requests of its host to the control agent, which owns them.
      */
-    private final class StateMachineHost implements BrokerStateMachine.Host
+    private final class StateMachineHost implements Host
     {
         public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
         {
@@ -249,6 +251,16 @@ public final class StandaloneBroker implements AutoCloseable
         public void cancelTimer(final long correlationId)
         {
             controlAgent.cancelTimer(correlationId);
+        }
+
+        public boolean timersSurviveRestore()
+        {
+            return false;
+        }
+
+        public void onStorageFailure(final String what, final Throwable cause)
+        {
+            controlAgent.onStorageFailure(what, cause);
         }
     }
 
@@ -389,6 +401,10 @@ public final class StandaloneBroker implements AutoCloseable
         private int ipcTermLength = Configuration.size("spindle.ipc.term.length", 16 * 1024 * 1024);
         private int udpTermLength = Configuration.size("spindle.udp.term.length", 16 * 1024 * 1024);
         private long sessionTimeoutNs = Configuration.durationNs("spindle.session.timeout", 10_000_000_000L);
+        private int groupMinSessionTimeoutMs = Integer.getInteger(
+            "spindle.group.min.session.timeout.ms", BrokerStateMachine.DEFAULT_MIN_SESSION_TIMEOUT_MS);
+        private int groupMaxSessionTimeoutMs = Integer.getInteger(
+            "spindle.group.max.session.timeout.ms", BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS);
         private LogConfig logConfig;
         private ErrorHandler errorHandler = Throwable::printStackTrace;
 

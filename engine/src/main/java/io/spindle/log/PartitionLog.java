@@ -633,6 +633,41 @@ public final class PartitionLog implements AutoCloseable
     }
 
     /**
+     * Base offset of the active segment; writer thread.
+     *
+     * @return the offset.
+     */
+    public long activeSegmentBaseOffset()
+    {
+        return activeSegment.baseOffset;
+    }
+
+    /**
+     * When the active segment's segment.ms clock started; writer thread.
+     *
+     * @return time in ms, or {@link Long#MIN_VALUE} while the segment is empty.
+     */
+    public long activeSegmentRollStartMs()
+    {
+        return activeSegment.rollStartMs();
+    }
+
+    /**
+     * Set the active segment's segment.ms clock, as a restored snapshot recorded it, so the log rolls where it
+     * would have without the restart (open starts the clock of a non-empty active segment at the open time);
+     * writer thread.
+     *
+     * @param rollStartMs time in ms; {@link Long#MIN_VALUE} ("not started") leaves the clock as it is.
+     */
+    public void activeSegmentRollStartMs(final long rollStartMs)
+    {
+        if (activeSegment.size() > 0 && Long.MIN_VALUE != rollStartMs)
+        {
+            activeSegment.rollStartMs(rollStartMs);
+        }
+    }
+
+    /**
      * Seal the active segment and start a new one at the log end, if the active segment has any batch; writer
      * thread.
      *

@@ -215,9 +215,9 @@ class BrokerStateMachineTest
         return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
     }
 
-    private static BrokerStateMachine.Host capture(final List<byte[]> answers)
+    private static Host capture(final List<byte[]> answers)
     {
-        return new BrokerStateMachine.Host()
+        return new Host()
         {
             public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
             {
@@ -231,6 +231,15 @@ class BrokerStateMachineTest
             }
 
             public void cancelTimer(final long correlationId)
+            {
+            }
+
+            public boolean timersSurviveRestore()
+            {
+                return false;
+            }
+
+            public void onStorageFailure(final String what, final Throwable cause)
             {
             }
         };

@@ -64,7 +64,7 @@ class GroupCoordinatorTest
     private final ExpandableArrayBuffer request = new ExpandableArrayBuffer(1024);
     private final Map<Long, ArrayDeque<byte[]>> answers = new HashMap<>();
     private final TreeMap<Long, Long> timers = new TreeMap<>();
-    private final BrokerStateMachine.Host host = new BrokerStateMachine.Host()
+    private final Host host = new Host()
     {
         public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
         {
@@ -81,6 +81,15 @@ class GroupCoordinatorTest
         public void cancelTimer(final long correlationId)
         {
             timers.remove(correlationId);
+        }
+
+        public boolean timersSurviveRestore()
+        {
+            return false;
+        }
+
+        public void onStorageFailure(final String what, final Throwable cause)
+        {
         }
     };
     private BrokerStateMachine machine;
@@ -273,7 +282,8 @@ class GroupCoordinatorTest
         machine = new BrokerStateMachine(dir.resolve("data"), 0, "h:1", new LogConfig().conclude(), host);
         machine.restore(snapshot, 0, length, nowMs);
         machine.onTick(nowMs);
-        assertEquals(1, timers.size(), "the member's session timer is armed again");
+        assertEquals(2, timers.size(), "the member's session timer and the retention timer are armed again");
+        assertTrue(timers.containsKey(BrokerStateMachine.RETENTION_TIMER_ID));
         assertEquals(Map.of(1, 7L), fetchOffsets("g", topicId));
         assertEquals(Map.of(2, 42L), fetchOffsets("simple", topicId));
         assertEquals(ErrorCode.NONE, heartbeat(1, "g", a.memberId, "", 1), "membership survived the restore");

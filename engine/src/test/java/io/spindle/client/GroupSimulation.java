@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import java.util.zip.CRC32;
 
 import io.spindle.broker.BrokerStateMachine;
+import io.spindle.broker.Host;
 import io.spindle.codecs.protocol.BooleanType;
 import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
 import io.spindle.codecs.protocol.CreateTopicsResponseDecoder;
@@ -39,7 +40,7 @@ final class GroupSimulation implements AutoCloseable
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final ExpandableArrayBuffer request = new ExpandableArrayBuffer(1024);
     private final CRC32 digest = new CRC32();
-    private final BrokerStateMachine.Host host = new BrokerStateMachine.Host()
+    private final Host host = new Host()
     {
         public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
         {
@@ -62,6 +63,15 @@ final class GroupSimulation implements AutoCloseable
         public void cancelTimer(final long correlationId)
         {
             timerDeadlines.remove(correlationId);
+        }
+
+        public boolean timersSurviveRestore()
+        {
+            return false;
+        }
+
+        public void onStorageFailure(final String what, final Throwable cause)
+        {
         }
     };
     private BrokerStateMachine machine;

@@ -1,0 +1,455 @@
+package io.spindle.broker;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+
+import io.spindle.codecs.batch.RecordBatchBuilder;
+import io.spindle.codecs.protocol.BooleanType;
+import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
+import io.spindle.codecs.protocol.DeleteTopicsRequestEncoder;
+import io.spindle.codecs.protocol.ListOffsetsRequestEncoder;
+import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.codecs.protocol.ProduceRequestEncoder;
+import io.spindle.log.LogConfig;
+import io.spindle.log.LogReadResult;
+import io.spindle.log.PartitionLog;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Replay determinism, the property the clustered host is built on: the same commands at the same times give
+ * byte-identical snapshots and partition logs, whether a machine ran straight through or was restarted from a
+ * snapshot in the middle (with the host's timers restored, as cluster timers are, or armed again, as the standalone
+ * host does), and even when the host's clock steps back (cluster time on a leader change).
+ */
+class StateMachineReplayTest
+{
+    private static final long START_MS = 1_700_000_000_000L;
+
+    @TempDir
+    Path dir;
+
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final ExpandableArrayBuffer request = new ExpandableArrayBuffer(16 * 1024);
+    private int templateId;
+
+    @ParameterizedTest(name = "timers survive restore: {0}")
+    @ValueSource(booleans = { true, false })
+    void aMachineRestartedFromASnapshotReplaysToTheSameBytes(final boolean timersSurviveRestore)
+    {
+        final long seed = System.nanoTime();
+        final LogConfig config = new LogConfig().segmentBytes(4 * 1024).segmentMs(1_500).maxMessageBytes(2 * 1024)
+            .indexIntervalBytes(256).conclude();
+        final FakeHost hostA = new FakeHost(timersSurviveRestore);
+        final FakeHost hostB = new FakeHost(timersSurviveRestore);
+        final int steps = 600;
+        final int restartAt = 200 + new Random(seed).nextInt(300);
+
+        BrokerStateMachine a = null;
+        BrokerStateMachine b = null;
+        try
+        {
+            a = new BrokerStateMachine(dir.resolve("a"), 0, "h:1", config, hostA);
+            b = new BrokerStateMachine(dir.resolve("b"), 0, "h:1", config, hostB);
+            hostA.machine = a;
+            hostB.machine = b;
+            final Random random = new Random(seed);
+            long nowMs = START_MS;
+            for (int i = 0; i < steps; i++)
+            {
+                // Mostly forward; sometimes back, as cluster time does when a new leader's clock is behind.
+                nowMs += random.nextInt(10) == 0 ? -random.nextInt(400) : random.nextInt(120);
+                final int length = randomCommand(random, i, a);
+                final long timeBeforeMs = a.timeMs();
+                hostA.apply(templateId, request, length, nowMs);
+                hostB.apply(templateId, request, length, nowMs);
+                assertTrue(a.timeMs() >= timeBeforeMs, "the state machine's time went back; seed " + seed);
+
+                if (i == restartAt)
+                {
+                    final ExpandableArrayBuffer snapshot = new ExpandableArrayBuffer();
+                    final int snapshotLength = b.snapshot(snapshot);
+                    b.close();
+                    hostB.restart();
+                    b = new BrokerStateMachine(dir.resolve("b"), 0, "h:1", config, hostB);
+                    hostB.machine = b;
+                    // Restored at a later local time than the commands carry: nothing may depend on it.
+                    b.restore(snapshot, 0, snapshotLength, nowMs + 5_000);
+                    assertEquals(0, snapshotBytes(a).compareTo(snapshotBytes(b)),
+                        "restored state differs from the running one; seed " + seed);
+                }
+            }
+
+            assertTrue(hostA.retentionRuns > 0, "retention never ran; seed " + seed);
+            assertArrayEquals(hostA.answers.toArray(new byte[0][]), hostB.answers.toArray(new byte[0][]),
+                "answers differ; seed " + seed);
+            assertEquals(0, snapshotBytes(a).compareTo(snapshotBytes(b)), "snapshots differ; seed " + seed);
+            assertSameLogs(a, b, seed);
+        }
+        finally
+        {
+            if (null != a)
+            {
+                a.close();
+            }
+            if (null != b)
+            {
+                b.close();
+            }
+        }
+    }
+
+    @Test
+    void retentionMovesTheLogStartOnlyWhenItsTimerFires()
+    {
+        final LogConfig config = new LogConfig().segmentBytes(1024).maxMessageBytes(1024).conclude();
+        final FakeHost host = new FakeHost(false);
+        try (BrokerStateMachine machine = new BrokerStateMachine(dir.resolve("r"), 0, "h:1", config, host))
+        {
+            host.machine = machine;
+            machine.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0,
+                createTopic("r", 1, Map.of("retention.ms", "1000")), START_MS);
+            final int topicId = machine.topic("r").id();
+            for (int i = 0; i < 40; i++)
+            {
+                machine.onRequest(1, ProduceRequestEncoder.TEMPLATE_ID, request, 0, produce(topicId, 0, 5), START_MS);
+            }
+            final PartitionLog log = machine.topic("r").partition(0);
+            assertTrue(log.segmentCount() > 2);
+            assertEquals(0, log.logStartOffset());
+
+            machine.onTick(START_MS + 60_000);
+            assertEquals(0, log.logStartOffset(), "housekeeping on the local clock moved the log start");
+
+            final Long deadline = host.timers.get(BrokerStateMachine.RETENTION_TIMER_ID);
+            assertEquals(START_MS + BrokerStateMachine.RETENTION_CHECK_INTERVAL_MS, deadline);
+            host.timers.remove(BrokerStateMachine.RETENTION_TIMER_ID);
+            final long firedMs = START_MS + 60_000;
+            machine.onTimer(BrokerStateMachine.RETENTION_TIMER_ID, firedMs);
+            assertTrue(log.logStartOffset() > 0, "the retention timer did not apply retention");
+            assertEquals(firedMs + BrokerStateMachine.RETENTION_CHECK_INTERVAL_MS,
+                host.timers.get(BrokerStateMachine.RETENTION_TIMER_ID), "retention timer not armed again");
+        }
+    }
+
+    @Test
+    void aNewTopicNeverOpensLeftoverFilesAndRestoreDeletesDirectoriesItDoesNotKnow() throws IOException
+    {
+        final LogConfig config = new LogConfig().conclude();
+        final FakeHost host = new FakeHost(false);
+        final ExpandableArrayBuffer snapshot = new ExpandableArrayBuffer();
+        final int snapshotLength;
+        final Path data = dir.resolve("d");
+        try (BrokerStateMachine machine = new BrokerStateMachine(data, 0, "h:1", config, host))
+        {
+            host.machine = machine;
+            machine.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0, createTopic("x", 1, Map.of()),
+                START_MS);
+            final int id = machine.topic("x").id();
+            machine.onRequest(1, ProduceRequestEncoder.TEMPLATE_ID, request, 0, produce(id, 0, 7), START_MS);
+            snapshotLength = machine.snapshot(snapshot);
+
+            // The next topic's creation reached its files but never completed: its directory is left behind.
+            machine.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0, createTopic("y", 1, Map.of()),
+                START_MS);
+            machine.onRequest(1, ProduceRequestEncoder.TEMPLATE_ID, request, 0, produce(id + 1, 0, 3), START_MS);
+        }
+        assertTrue(Files.isDirectory(data.resolve("y-0." + 2)));
+
+        try (BrokerStateMachine restored = new BrokerStateMachine(data, 0, "h:1", config, host))
+        {
+            host.machine = restored;
+            restored.restore(snapshot, 0, snapshotLength, START_MS);
+            assertFalse(Files.exists(data.resolve("y-0." + 2)), "a directory no topic owns survived the restore");
+            assertEquals(7, restored.topic("x").partition(0).logEndOffset());
+        }
+
+        // A replayed or retried creation of a topic id whose directory is still there starts empty.
+        try (BrokerStateMachine fresh = new BrokerStateMachine(dir.resolve("e"), 0, "h:1", config, host))
+        {
+            host.machine = fresh;
+            fresh.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0, createTopic("z", 1, Map.of()),
+                START_MS);
+            fresh.onRequest(1, ProduceRequestEncoder.TEMPLATE_ID, request, 0, produce(1, 0, 4), START_MS);
+        }
+        try (BrokerStateMachine again = new BrokerStateMachine(dir.resolve("e"), 0, "h:1", config, host))
+        {
+            host.machine = again;
+            again.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0, createTopic("z", 1, Map.of()),
+                START_MS);
+            assertEquals(1, again.topic("z").id());
+            assertEquals(0, again.topic("z").partition(0).logEndOffset(), "a new topic opened leftover data");
+        }
+    }
+
+    @Test
+    void restoreMovesPartitionDirectoriesOfTheLayoutBeforeTopicIds() throws IOException
+    {
+        final LogConfig config = new LogConfig().conclude();
+        final FakeHost host = new FakeHost(false);
+        final Path data = dir.resolve("legacy");
+        try (BrokerStateMachine machine = new BrokerStateMachine(data, 0, "h:1", config, host))
+        {
+            host.machine = machine;
+            machine.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0, createTopic("old", 1, Map.of()),
+                START_MS);
+            machine.onRequest(1, ProduceRequestEncoder.TEMPLATE_ID, request, 0, produce(1, 0, 9), START_MS);
+        }
+        Files.move(data.resolve("old-0.1"), data.resolve("old-0"));
+
+        // A version 1 snapshot (topics only), as brokers before topic-id directories wrote it.
+        final ExpandableArrayBuffer v1 = new ExpandableArrayBuffer();
+        int p = 0;
+        v1.putInt(p, 0x53504e44);
+        v1.putInt(p + 4, 1);
+        v1.putInt(p + 8, 2);
+        v1.putInt(p + 12, 1);
+        v1.putInt(p + 16, 1);
+        v1.putInt(p + 20, 1);
+        p += 24;
+        p += v1.putStringUtf8(p, "old");
+        v1.putInt(p, 0);
+        p += 4;
+
+        try (BrokerStateMachine restored = new BrokerStateMachine(data, 0, "h:1", config, host))
+        {
+            host.machine = restored;
+            restored.restore(v1, 0, p, START_MS);
+            assertEquals(9, restored.topic("old").partition(0).logEndOffset());
+            assertTrue(Files.isDirectory(data.resolve("old-0.1")));
+            assertFalse(Files.exists(data.resolve("old-0")));
+        }
+    }
+
+    private static ExpandableArrayBuffer snapshotBytes(final BrokerStateMachine machine)
+    {
+        final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer();
+        final int length = machine.snapshot(buffer);
+        return new ExpandableArrayBuffer(Arrays.copyOf(buffer.byteArray(), length).length)
+        {
+            {
+                putBytes(0, buffer, 0, length);
+            }
+        };
+    }
+
+    private static void assertSameLogs(final BrokerStateMachine a, final BrokerStateMachine b, final long seed)
+    {
+        for (final String name : new String[]{ "t0", "t1", "t2" })
+        {
+            final Topic topicA = a.topic(name);
+            final Topic topicB = b.topic(name);
+            assertEquals(null == topicA, null == topicB);
+            if (null == topicA)
+            {
+                continue;
+            }
+            for (int p = 0; p < topicA.partitionCount(); p++)
+            {
+                final PartitionLog logA = topicA.partition(p);
+                final PartitionLog logB = topicB.partition(p);
+                assertArrayEquals(logA.segmentBaseOffsets(), logB.segmentBaseOffsets(),
+                    name + "-" + p + " segments differ; seed " + seed);
+                assertArrayEquals(readAll(logA), readAll(logB), name + "-" + p + " bytes differ; seed " + seed);
+            }
+        }
+    }
+
+    private static byte[] readAll(final PartitionLog log)
+    {
+        final LogReadResult result = new LogReadResult();
+        final List<Byte> bytes = new ArrayList<>();
+        long offset = log.logStartOffset();
+        while (offset < log.highWaterMark())
+        {
+            final int length = log.read(offset, 64 * 1024, result);
+            assertTrue(length > 0, "read at " + offset + " returned " + length);
+            final DirectBuffer buffer = result.buffer();
+            for (int i = 0; i < length; i++)
+            {
+                bytes.add(buffer.getByte(i));
+            }
+            offset = result.nextOffset();
+        }
+        final byte[] out = new byte[bytes.size()];
+        for (int i = 0; i < out.length; i++)
+        {
+            out[i] = bytes.get(i);
+        }
+        return out;
+    }
+
+    private int randomCommand(final Random random, final int i, final BrokerStateMachine machine)
+    {
+        final int choice = i < 3 ? 0 : random.nextInt(40);
+        if (choice <= 1)
+        {
+            return createTopic("t" + random.nextInt(3), 1 + random.nextInt(3),
+                random.nextBoolean() ? Map.of("retention.ms", "2000") : Map.of("retention.bytes", "8192"));
+        }
+        if (choice == 2)
+        {
+            return deleteTopic("t" + random.nextInt(3));
+        }
+        // Mostly at live topics (ids change as topics are deleted and created again), sometimes at unknown ids.
+        final Topic topic = machine.topic("t" + random.nextInt(3));
+        final int topicId = null != topic && random.nextInt(10) > 0 ? topic.id() : 1 + random.nextInt(10);
+        if (choice == 3)
+        {
+            return listOffsets(topicId, random.nextInt(3));
+        }
+        return produce(topicId, random.nextInt(3), 1 + random.nextInt(20));
+    }
+
+    private int createTopic(final String name, final int partitions, final Map<String, String> configs)
+    {
+        templateId = CreateTopicsRequestEncoder.TEMPLATE_ID;
+        final CreateTopicsRequestEncoder encoder = new CreateTopicsRequestEncoder()
+            .wrapAndApplyHeader(request, 0, headerEncoder)
+            .correlationId(1).timeoutMs(1000).validateOnly(BooleanType.FALSE);
+        final CreateTopicsRequestEncoder.TopicsEncoder topic = encoder.topicsCount(1).next()
+            .partitionCount(partitions).replicationFactor((short)-1);
+        final CreateTopicsRequestEncoder.TopicsEncoder.ConfigsEncoder configEncoder = topic.configsCount(configs.size());
+        for (final Map.Entry<String, String> entry : new TreeMap<>(configs).entrySet())
+        {
+            configEncoder.next().key(entry.getKey()).value(entry.getValue());
+        }
+        topic.name(name);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    private int deleteTopic(final String name)
+    {
+        templateId = DeleteTopicsRequestEncoder.TEMPLATE_ID;
+        final DeleteTopicsRequestEncoder encoder = new DeleteTopicsRequestEncoder()
+            .wrapAndApplyHeader(request, 0, headerEncoder).correlationId(2).timeoutMs(1000);
+        encoder.topicsCount(1).next().name(name);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    private int listOffsets(final int topicId, final int partition)
+    {
+        templateId = ListOffsetsRequestEncoder.TEMPLATE_ID;
+        final ListOffsetsRequestEncoder encoder = new ListOffsetsRequestEncoder()
+            .wrapAndApplyHeader(request, 0, headerEncoder).correlationId(3);
+        encoder.partitionsCount(1).next().topicId(topicId).partition(partition).timestamp(-1);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    private int produce(final int topicId, final int partition, final int records)
+    {
+        templateId = ProduceRequestEncoder.TEMPLATE_ID;
+        final UnsafeBuffer batch = new UnsafeBuffer(new byte[64 + records * 64]);
+        final RecordBatchBuilder builder = new RecordBatchBuilder().wrap(batch, 0, batch.capacity());
+        for (int r = 0; r < records; r++)
+        {
+            builder.append(START_MS + r, ("k" + r).getBytes(), ("v" + r).getBytes());
+        }
+        final int batchLength = builder.build();
+        final ProduceRequestEncoder encoder = new ProduceRequestEncoder()
+            .wrapAndApplyHeader(request, 0, headerEncoder)
+            .correlationId(4).acks((short)1).timeoutMs(1000).producerId(-1).producerEpoch((short)-1);
+        encoder.partitionsCount(1).next().topicId(topicId).partition(partition).putRecordBatch(batch, 0, batchLength);
+        encoder.transactionalId("");
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    /**
+     * A host whose timers fire in (deadline, id) order before each command whose time has reached them, as both of
+     * the real hosts guarantee; with {@code timersSurviveRestore} its timers outlive the machine, as cluster timers do.
+     */
+    private static final class FakeHost implements Host
+    {
+        final boolean timersSurviveRestore;
+        final TreeMap<Long, Long> timers = new TreeMap<>();
+        final List<byte[]> answers = new ArrayList<>();
+        BrokerStateMachine machine;
+        int retentionRuns;
+
+        FakeHost(final boolean timersSurviveRestore)
+        {
+            this.timersSurviveRestore = timersSurviveRestore;
+        }
+
+        void apply(final int templateId, final DirectBuffer request, final int length, final long nowMs)
+        {
+            while (true)
+            {
+                long dueId = Long.MIN_VALUE;
+                long dueDeadline = Long.MAX_VALUE;
+                for (final Map.Entry<Long, Long> timer : timers.entrySet())
+                {
+                    if (timer.getValue() <= nowMs && timer.getValue() < dueDeadline)
+                    {
+                        dueId = timer.getKey();
+                        dueDeadline = timer.getValue();
+                    }
+                }
+                if (Long.MIN_VALUE == dueId)
+                {
+                    break;
+                }
+                timers.remove(dueId);
+                if (BrokerStateMachine.RETENTION_TIMER_ID == dueId)
+                {
+                    retentionRuns++;
+                }
+                machine.onTimer(dueId, nowMs);
+            }
+            machine.onRequest(7, templateId, request, 0, length, nowMs);
+            machine.onTick(nowMs);
+        }
+
+        void restart()
+        {
+            if (!timersSurviveRestore)
+            {
+                timers.clear();
+            }
+        }
+
+        public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
+        {
+            final byte[] copy = new byte[length];
+            buffer.getBytes(offset, copy);
+            answers.add(copy);
+        }
+
+        public void scheduleTimer(final long correlationId, final long deadlineMs)
+        {
+            timers.put(correlationId, deadlineMs);
+        }
+
+        public void cancelTimer(final long correlationId)
+        {
+            timers.remove(correlationId);
+        }
+
+        public boolean timersSurviveRestore()
+        {
+            return timersSurviveRestore;
+        }
+
+        public void onStorageFailure(final String what, final Throwable cause)
+        {
+            throw new AssertionError("storage failure in a test that has none: " + what, cause);
+        }
+    }
+}
