@@ -527,6 +527,25 @@ public final class BrokerStateMachine implements AutoCloseable
      */
     public void restore(final DirectBuffer buffer, final int offset, final int length, final long nowMs)
     {
+        restore(buffer, offset, length, nowMs, false);
+    }
+
+    /**
+     * Restore the state from a {@link #snapshot}, optionally reconciling every partition log with the snapshot's
+     * positions as a replicated host must before it replays the log that follows the snapshot: a log that holds
+     * more than the snapshot had is truncated to the snapshot's log end (the replay appends it again), and a log
+     * that holds less cannot be repaired here and is refused.
+     *
+     * @param buffer      holding the snapshot.
+     * @param offset      of the snapshot.
+     * @param length      of the snapshot.
+     * @param nowMs       the host's time, starting the roll clock of active segments the snapshot does not describe.
+     * @param isReconcile truncate logs that are ahead of the snapshot and refuse logs that are behind it.
+     * @throws IllegalStateException when reconciling and a partition's data is behind the snapshot.
+     */
+    public void restore(
+        final DirectBuffer buffer, final int offset, final int length, final long nowMs, final boolean isReconcile)
+    {
         if (!topicsById.isEmpty())
         {
             throw new IllegalStateException("restore into a state machine that already has topics");
@@ -572,10 +591,15 @@ public final class BrokerStateMachine implements AutoCloseable
             {
                 for (int p = 0; p < partitionCount; p++)
                 {
+                    final long logEndOffset = buffer.getLong(position + 8);
                     final long activeSegmentBaseOffset = buffer.getLong(position + 16);
                     final long rollStartMs = buffer.getLong(position + 24);
                     position += 32;
                     final PartitionLog log = topic.partition(p);
+                    if (isReconcile)
+                    {
+                        reconcile(topic, p, log, logEndOffset, nowMs);
+                    }
                     if (log.activeSegmentBaseOffset() == activeSegmentBaseOffset)
                     {
                         log.activeSegmentRollStartMs(rollStartMs);
@@ -1150,6 +1174,22 @@ public final class BrokerStateMachine implements AutoCloseable
         nextTopicId = Math.max(nextTopicId, id + 1);
         metadataVersion++;
         return topic;
+    }
+
+    private static void reconcile(
+        final Topic topic, final int partition, final PartitionLog log, final long logEndOffset, final long nowMs)
+    {
+        if (log.logEndOffset() < logEndOffset)
+        {
+            throw new IllegalStateException("partition " + topic.name() + "-" + partition + " holds offsets up to " +
+                log.logEndOffset() + " but the snapshot has " + logEndOffset + ": this member's data is behind its " +
+                "snapshot (lost or replaced files); wipe the member's data and cluster directories to rebuild it");
+        }
+        if (log.logEndOffset() > logEndOffset)
+        {
+            log.truncateTo(logEndOffset, nowMs);
+        }
+        log.highWaterMark(log.logEndOffset());
     }
 
     private void migrateLegacyPartitionDir(final String name, final int partition, final Path dir)

@@ -1,0 +1,407 @@
+package io.spindle.cluster;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+import io.aeron.archive.Archive;
+import io.aeron.archive.ArchiveThreadingMode;
+import io.aeron.archive.client.AeronArchive;
+import io.aeron.cluster.ClusteredMediaDriver;
+import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.service.ClusteredServiceContainer;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.spindle.broker.BrokerStateMachine;
+import io.spindle.log.LogConfig;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * One cluster member in one process: an embedded media driver, an archive, the consensus module and the service
+ * container hosting {@link SpindleClusteredService}.
+ * <p>
+ * Every port a member needs is derived from its client endpoint {@code HOST:PORT} in the members list
+ * ({@link #MEMBER_PORT_COUNT} consecutive ports): {@code PORT} cluster ingress, {@code PORT+1} consensus,
+ * {@code PORT+2} log, {@code PORT+3} archive control, {@code PORT+4} archive replication, {@code PORT+5} the
+ * consensus module's log replication; the follower catch-up endpoint is ephemeral. A member's directory holds
+ * {@code data/} (partition logs), {@code cluster/} (the consensus module's files) and {@code archive/} (the Raft log
+ * and snapshots).
+ */
+public final class ClusterNode implements AutoCloseable
+{
+    /**
+     * Consecutive ports a member uses from its client port.
+     */
+    public static final int MEMBER_PORT_COUNT = 6;
+
+    private final Context ctx;
+    private final SpindleClusteredService service;
+    private final ClusteredMediaDriver clusteredMediaDriver;
+    private final ClusteredServiceContainer container;
+
+    private ClusterNode(final Context ctx)
+    {
+        this.ctx = ctx;
+        final Endpoint self = ctx.members.get(ctx.memberId);
+        final String aeronDir = ctx.aeronDirectoryName;
+        final Supplier<IdleStrategy> idle = ctx.idleStrategySupplier;
+
+        final MediaDriver.Context driverCtx = new MediaDriver.Context()
+            .aeronDirectoryName(aeronDir)
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(idle.get())
+            .asyncExecutorEnabled(false)
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .termBufferSparseFile(true)
+            .publicationTermBufferLength(ctx.termLength)
+            .ipcTermBufferLength(ctx.termLength)
+            .spiesSimulateConnection(true);
+
+        final Archive.Context archiveCtx = new Archive.Context()
+            .aeronDirectoryName(aeronDir)
+            .archiveDir(new File(ctx.directory.toFile(), "archive"))
+            .archiveId(ctx.memberId)
+            .controlChannel("aeron:udp?endpoint=" + self.host + ":" + (self.port + 3))
+            .localControlChannel("aeron:ipc?term-length=64k")
+            .replicationChannel("aeron:udp?endpoint=" + self.host + ":" + (self.port + 4))
+            .recordingEventsEnabled(false)
+            .threadingMode(ArchiveThreadingMode.SHARED)
+            .idleStrategySupplier(idle::get)
+            .segmentFileLength(ctx.archiveSegmentLength);
+
+        final AeronArchive.Context archiveClient = new AeronArchive.Context()
+            .controlRequestChannel("aeron:ipc?term-length=64k")
+            .controlResponseChannel("aeron:ipc?term-length=64k")
+            .aeronDirectoryName(aeronDir);
+
+        final ConsensusModule.Context consensusCtx = new ConsensusModule.Context()
+            .clusterMemberId(ctx.memberId)
+            .clusterMembers(aeronMembers(ctx.members))
+            .clusterDir(new File(ctx.directory.toFile(), "cluster"))
+            .aeronDirectoryName(aeronDir)
+            .ingressChannel("aeron:udp?term-length=" + ctx.termLength)
+            .logChannel("aeron:udp?term-length=" + ctx.termLength)
+            .replicationChannel("aeron:udp?endpoint=" + self.host + ":" + (self.port + 5))
+            .archiveContext(archiveClient.clone())
+            .idleStrategySupplier(idle::get)
+            .leaderHeartbeatTimeoutNs(ctx.leaderHeartbeatTimeoutNs)
+            .leaderHeartbeatIntervalNs(ctx.leaderHeartbeatTimeoutNs / 10)
+            .electionTimeoutNs(ctx.leaderHeartbeatTimeoutNs / 2)
+            .electionStatusIntervalNs(ctx.leaderHeartbeatTimeoutNs / 10)
+            .startupCanvassTimeoutNs(ctx.leaderHeartbeatTimeoutNs * 2)
+            .terminationTimeoutNs(ctx.leaderHeartbeatTimeoutNs)
+            .sessionTimeoutNs(ctx.sessionTimeoutNs);
+
+        service = new SpindleClusteredService(
+            ctx.directory.resolve("data"), ctx.memberId, self.host + ":" + self.port, ctx.logConfig,
+            BrokerStateMachine.DEFAULT_MIN_SESSION_TIMEOUT_MS, BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS);
+
+        ClusteredMediaDriver driver = null;
+        try
+        {
+            driver = ClusteredMediaDriver.launch(driverCtx, archiveCtx, consensusCtx);
+            container = ClusteredServiceContainer.launch(new ClusteredServiceContainer.Context()
+                .aeronDirectoryName(aeronDir)
+                .clusterDir(new File(ctx.directory.toFile(), "cluster"))
+                .archiveContext(archiveClient.clone())
+                .idleStrategySupplier(idle::get)
+                .clusteredService(service));
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(driver);
+            service.closeMachine();
+            throw ex;
+        }
+        clusteredMediaDriver = driver;
+    }
+
+    /**
+     * Launch a member.
+     *
+     * @param ctx of the member.
+     * @return the running member.
+     */
+    public static ClusterNode launch(final Context ctx)
+    {
+        return new ClusterNode(ctx.conclude());
+    }
+
+    /**
+     * The hosted service.
+     *
+     * @return the service.
+     */
+    public SpindleClusteredService service()
+    {
+        return service;
+    }
+
+    /**
+     * The member's id.
+     *
+     * @return the id.
+     */
+    public int memberId()
+    {
+        return ctx.memberId;
+    }
+
+    /**
+     * The media driver directory, where a co-located client connects.
+     *
+     * @return the directory name.
+     */
+    public String aeronDirectoryName()
+    {
+        return ctx.aeronDirectoryName;
+    }
+
+    /**
+     * Stop the service container, the consensus module, the archive and the driver, then close the logs.
+     */
+    public void close()
+    {
+        CloseHelper.closeAll(container, clusteredMediaDriver);
+        service.closeMachine();
+    }
+
+    /**
+     * The client ingress endpoints of a members list, in Aeron's {@code id=host:port,...} form.
+     *
+     * @param members as parsed by {@link #parseMembers(String)}.
+     * @return the ingress endpoints.
+     */
+    public static String ingressEndpoints(final List<Endpoint> members)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < members.size(); i++)
+        {
+            final Endpoint member = members.get(i);
+            sb.append(i > 0 ? "," : "").append(i).append('=').append(member.host).append(':').append(member.port);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Parse {@code 0=HOST:PORT,1=HOST:PORT,...}: ids from 0, in order, each with its client endpoint.
+     *
+     * @param members the list.
+     * @return the endpoints by id.
+     * @throws IllegalArgumentException naming what is wrong.
+     */
+    public static List<Endpoint> parseMembers(final String members)
+    {
+        final List<Endpoint> endpoints = new ArrayList<>();
+        for (final String entry : members.split(","))
+        {
+            final String trimmed = entry.trim();
+            final int equals = trimmed.indexOf('=');
+            final int colon = trimmed.lastIndexOf(':');
+            if (equals < 1 || colon < equals + 2 || colon == trimmed.length() - 1)
+            {
+                throw new IllegalArgumentException("member '" + trimmed + "' is not ID=HOST:PORT");
+            }
+            final int id;
+            final int port;
+            try
+            {
+                id = Integer.parseInt(trimmed.substring(0, equals));
+                port = Integer.parseInt(trimmed.substring(colon + 1));
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new IllegalArgumentException("member '" + trimmed + "' is not ID=HOST:PORT");
+            }
+            if (id != endpoints.size())
+            {
+                throw new IllegalArgumentException("member ids must be 0, 1, 2, ... in order; found " + id +
+                    " where " + endpoints.size() + " was expected");
+            }
+            if (port < 1 || port + MEMBER_PORT_COUNT - 1 > 65535)
+            {
+                throw new IllegalArgumentException("member " + id + ": port " + port + " leaves no room for its " +
+                    MEMBER_PORT_COUNT + " consecutive ports");
+            }
+            endpoints.add(new Endpoint(trimmed.substring(equals + 1, colon), port));
+        }
+        return endpoints;
+    }
+
+    private static String aeronMembers(final List<Endpoint> members)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < members.size(); i++)
+        {
+            final Endpoint m = members.get(i);
+            sb.append(i > 0 ? "|" : "").append(i)
+                .append(',').append(m.host).append(':').append(m.port)
+                .append(',').append(m.host).append(':').append(m.port + 1)
+                .append(',').append(m.host).append(':').append(m.port + 2)
+                .append(',').append(m.host).append(":0")
+                .append(',').append(m.host).append(':').append(m.port + 3);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * A member's client endpoint.
+     *
+     * @param host name or address.
+     * @param port the first of the member's ports.
+     */
+    public record Endpoint(String host, int port)
+    {
+    }
+
+    /**
+     * Configuration of a member.
+     */
+    public static final class Context
+    {
+        private int memberId = -1;
+        private List<Endpoint> members;
+        private Path directory;
+        private String aeronDirectoryName;
+        private LogConfig logConfig = new LogConfig();
+        private int termLength = 16 * 1024 * 1024;
+        private int archiveSegmentLength = 128 * 1024 * 1024;
+        private long leaderHeartbeatTimeoutNs = 10_000_000_000L;
+        private long sessionTimeoutNs = 10_000_000_000L;
+        private Supplier<IdleStrategy> idleStrategySupplier = () -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+
+        /**
+         * Check and complete the configuration.
+         *
+         * @return this.
+         * @throws IllegalArgumentException naming the bad value.
+         */
+        public Context conclude()
+        {
+            if (null == members || members.isEmpty())
+            {
+                throw new IllegalArgumentException("members must be given");
+            }
+            if (memberId < 0 || memberId >= members.size())
+            {
+                throw new IllegalArgumentException("member id " + memberId + " is not in the members list (0.." +
+                    (members.size() - 1) + ")");
+            }
+            if (null == directory)
+            {
+                throw new IllegalArgumentException("the member's directory must be given");
+            }
+            if (null == aeronDirectoryName)
+            {
+                aeronDirectoryName = directory.resolve("aeron").toString();
+            }
+            logConfig = logConfig.conclude();
+            return this;
+        }
+
+        /**
+         * @param memberId this member's id in the members list.
+         * @return this.
+         */
+        public Context memberId(final int memberId)
+        {
+            this.memberId = memberId;
+            return this;
+        }
+
+        /**
+         * @param members {@code 0=HOST:PORT,1=HOST:PORT,...}.
+         * @return this.
+         */
+        public Context members(final String members)
+        {
+            this.members = parseMembers(members);
+            return this;
+        }
+
+        /**
+         * @param directory the member's root directory.
+         * @return this.
+         */
+        public Context directory(final Path directory)
+        {
+            this.directory = directory;
+            return this;
+        }
+
+        /**
+         * @param aeronDirectoryName of the member's embedded media driver.
+         * @return this.
+         */
+        public Context aeronDirectoryName(final String aeronDirectoryName)
+        {
+            this.aeronDirectoryName = aeronDirectoryName;
+            return this;
+        }
+
+        /**
+         * @param logConfig default log settings of topics; every member must use the same.
+         * @return this.
+         */
+        public Context logConfig(final LogConfig logConfig)
+        {
+            this.logConfig = logConfig;
+            return this;
+        }
+
+        /**
+         * @param termLength of the driver's publications, the ingress and the log channel.
+         * @return this.
+         */
+        public Context termLength(final int termLength)
+        {
+            this.termLength = termLength;
+            return this;
+        }
+
+        /**
+         * @param length of the archive's segment files.
+         * @return this.
+         */
+        public Context archiveSegmentLength(final int length)
+        {
+            this.archiveSegmentLength = length;
+            return this;
+        }
+
+        /**
+         * @param timeoutNs after which followers elect a new leader; election timings are derived from it.
+         * @return this.
+         */
+        public Context leaderHeartbeatTimeoutNs(final long timeoutNs)
+        {
+            this.leaderHeartbeatTimeoutNs = timeoutNs;
+            return this;
+        }
+
+        /**
+         * @param timeoutNs after which a silent client session is closed.
+         * @return this.
+         */
+        public Context sessionTimeoutNs(final long timeoutNs)
+        {
+            this.sessionTimeoutNs = timeoutNs;
+            return this;
+        }
+
+        /**
+         * @param supplier of the idle strategy of every agent of the member.
+         * @return this.
+         */
+        public Context idleStrategySupplier(final Supplier<IdleStrategy> supplier)
+        {
+            this.idleStrategySupplier = supplier;
+            return this;
+        }
+    }
+}

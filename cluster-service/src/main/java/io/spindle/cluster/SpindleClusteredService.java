@@ -1,0 +1,366 @@
+package io.spindle.cluster;
+
+import java.nio.file.Path;
+
+import io.aeron.ExclusivePublication;
+import io.aeron.Image;
+import io.aeron.Publication;
+import io.aeron.cluster.codecs.CloseReason;
+import io.aeron.cluster.service.ClientSession;
+import io.aeron.cluster.service.Cluster;
+import io.aeron.cluster.service.ClusteredService;
+import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.logbuffer.Header;
+import io.spindle.broker.BrokerStateMachine;
+import io.spindle.broker.Host;
+import io.spindle.broker.TopicTable;
+import io.spindle.codecs.ProtocolValidator;
+import io.spindle.codecs.ValidationResult;
+import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.log.LogConfig;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * The broker state machine hosted in an Aeron Cluster: every member applies the same committed commands in the same
+ * order, so every member holds the same partition logs, and the commit position is the high-water mark.
+ * <p>
+ * Requests arrive as cluster ingress messages (one Spindle request each, its SBE header first), already committed by
+ * a quorum; answers go back on the client's egress (followers' offers are no-ops). Timers are cluster timers: they
+ * fire in log order on every member and are restored with the consensus module's snapshot. The service's own
+ * snapshot is the state machine's ({@link BrokerStateMachine#snapshot}), written in chunks; on restart each partition
+ * log is reconciled with it (truncated where it is ahead) before the log after the snapshot is replayed.
+ * <p>
+ * A storage failure on one member cannot be answered (the other members would answer differently): it stops this
+ * member ({@link MemberStoppedError}), and the cluster goes on with the others.
+ * <p>
+ * <b>Threading:</b> the service container's agent thread calls everything; other threads read only
+ * {@link #topicTable()} and {@link #role()}.
+ */
+public final class SpindleClusteredService implements ClusteredService, Host
+{
+    /**
+     * Bytes per snapshot fragment: well below the smallest term's maximum message length.
+     */
+    static final int SNAPSHOT_CHUNK_LENGTH = 16 * 1024;
+    private static final int SNAPSHOT_HEADER_LENGTH = 8;
+
+    private final Path dataDir;
+    private final int memberId;
+    private final String endpoint;
+    private final LogConfig logConfig;
+    private final int minSessionTimeoutMs;
+    private final int maxSessionTimeoutMs;
+    private final ProtocolValidator validator = new ProtocolValidator();
+    private final ExpandableArrayBuffer snapshotBuffer = new ExpandableArrayBuffer(64 * 1024);
+    private final ExpandableArrayBuffer restoreBuffer = new ExpandableArrayBuffer(64 * 1024);
+    private Cluster cluster;
+    private IdleStrategy idleStrategy;
+    private BrokerStateMachine machine;
+    private volatile BrokerStateMachine publishedMachine;
+    private volatile Cluster.Role role = Cluster.Role.FOLLOWER;
+    private int restoredLength = -1;
+    private int restoreExpectedLength = -1;
+
+    /**
+     * A service over a member's data directory.
+     *
+     * @param dataDir             where the member's partition logs live.
+     * @param memberId            of the member, for metadata.
+     * @param endpoint            host:port clients reach this member on, for metadata.
+     * @param logConfig           log settings of topics that do not override them; every member must pass the same.
+     * @param minSessionTimeoutMs shortest group session timeout; every member must pass the same.
+     * @param maxSessionTimeoutMs longest group session timeout; every member must pass the same.
+     */
+    public SpindleClusteredService(
+        final Path dataDir,
+        final int memberId,
+        final String endpoint,
+        final LogConfig logConfig,
+        final int minSessionTimeoutMs,
+        final int maxSessionTimeoutMs)
+    {
+        this.dataDir = dataDir;
+        this.memberId = memberId;
+        this.endpoint = endpoint;
+        this.logConfig = logConfig;
+        this.minSessionTimeoutMs = minSessionTimeoutMs;
+        this.maxSessionTimeoutMs = maxSessionTimeoutMs;
+    }
+
+    /**
+     * The member's topics, for readers on other threads (a fetch server, tests).
+     *
+     * @return the latest published table, empty before the service started.
+     */
+    public TopicTable topicTable()
+    {
+        final BrokerStateMachine machine = publishedMachine;
+        return null == machine ? TopicTable.EMPTY : machine.topicTable();
+    }
+
+    /**
+     * The member's role as the consensus module last reported it.
+     *
+     * @return the role.
+     */
+    public Cluster.Role role()
+    {
+        return role;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onStart(final Cluster cluster, final Image snapshotImage)
+    {
+        this.cluster = cluster;
+        this.idleStrategy = cluster.idleStrategy();
+        machine = new BrokerStateMachine(
+            dataDir, memberId, endpoint, logConfig, minSessionTimeoutMs, maxSessionTimeoutMs, this);
+        if (null != snapshotImage)
+        {
+            loadSnapshot(snapshotImage);
+            machine.restore(restoreBuffer, 0, restoredLength, cluster.time(), true);
+        }
+        else
+        {
+            // No snapshot: the whole log is replayed from the start, so no partition file may survive.
+            machine.deleteUnknownPartitionDirectories();
+        }
+        publishedMachine = machine;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onSessionOpen(final ClientSession session, final long timestamp)
+    {
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onSessionClose(final ClientSession session, final long timestamp, final CloseReason closeReason)
+    {
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onSessionMessage(
+        final ClientSession session,
+        final long timestamp,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final Header header)
+    {
+        if (null == session)
+        {
+            return;
+        }
+
+        final long sessionId = session.id();
+        if (ValidationResult.OK != validator.validate(buffer, offset, length))
+        {
+            machine.sendError(sessionId, validator.correlationId(), validator.templateId(), validator.errorCode(),
+                "cluster ingress: " + validator.reason());
+            return;
+        }
+
+        final int templateId = validator.templateId();
+        if (!machine.onRequest(sessionId, templateId, buffer, offset, length, timestamp))
+        {
+            machine.sendError(sessionId, validator.correlationId(), templateId, ErrorCode.UNSUPPORTED_MESSAGE,
+                "the cluster does not serve template " + templateId);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onTimerEvent(final long correlationId, final long timestamp)
+    {
+        machine.onTimer(correlationId, timestamp);
+    }
+
+    /**
+     * Written as an 8-byte header (magic, total length) and then the state machine's snapshot in chunks.
+     */
+    public void onTakeSnapshot(final ExclusivePublication snapshotPublication)
+    {
+        final int length = machine.snapshot(snapshotBuffer);
+        final ExpandableArrayBuffer header = restoreBuffer;
+        header.putInt(0, SNAPSHOT_MAGIC);
+        header.putInt(4, length);
+        offer(snapshotPublication, header, 0, SNAPSHOT_HEADER_LENGTH);
+        for (int position = 0; position < length; position += SNAPSHOT_CHUNK_LENGTH)
+        {
+            offer(snapshotPublication, snapshotBuffer, position, Math.min(SNAPSHOT_CHUNK_LENGTH, length - position));
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onRoleChange(final Cluster.Role newRole)
+    {
+        role = newRole;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onTerminate(final Cluster cluster)
+    {
+        closeMachine();
+    }
+
+    /**
+     * Housekeeping on the local clock that no command can observe: interval flushes, unmapping deleted segments.
+     */
+    public int doBackgroundWork(final long nowNs)
+    {
+        return null == machine ? 0 : machine.onTick(System.currentTimeMillis());
+    }
+
+    /**
+     * Close the partition logs; the container calls {@link #onTerminate} on a clean shutdown, a node closing its
+     * members calls this for the rest.
+     */
+    public void closeMachine()
+    {
+        final BrokerStateMachine machine = this.machine;
+        this.machine = null;
+        publishedMachine = null;
+        if (null != machine)
+        {
+            machine.close();
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        final ClientSession session = cluster.getClientSession(sessionId);
+        if (null == session)
+        {
+            return;
+        }
+
+        idleStrategy.reset();
+        while (true)
+        {
+            final long result = session.offer(buffer, offset, length);
+            if (result > 0 || Publication.NOT_CONNECTED == result || Publication.CLOSED == result ||
+                Publication.MAX_POSITION_EXCEEDED == result)
+            {
+                return;
+            }
+            idleStrategy.idle();
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void scheduleTimer(final long correlationId, final long deadlineMs)
+    {
+        idleStrategy.reset();
+        while (!cluster.scheduleTimer(correlationId, deadlineMs))
+        {
+            idleStrategy.idle();
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void cancelTimer(final long correlationId)
+    {
+        idleStrategy.reset();
+        while (!cluster.cancelTimer(correlationId))
+        {
+            idleStrategy.idle();
+        }
+    }
+
+    /**
+     * Cluster timers are part of the consensus module's snapshot.
+     */
+    public boolean timersSurviveRestore()
+    {
+        return true;
+    }
+
+    /**
+     * Fail-stop: this member cannot apply the command as the others do, so it must not go on.
+     */
+    public void onStorageFailure(final String what, final Throwable cause)
+    {
+        throw new MemberStoppedError("storage failure on member " + memberId + ": " + what, cause);
+    }
+
+    private static final int SNAPSHOT_MAGIC = 0x53505353;
+
+    private void loadSnapshot(final Image image)
+    {
+        restoredLength = -1;
+        restoreExpectedLength = -1;
+        final FragmentHandler handler = this::onSnapshotFragment;
+        idleStrategy.reset();
+        while (restoredLength != restoreExpectedLength || restoreExpectedLength < 0)
+        {
+            final int fragments = image.poll(handler, 16);
+            if (0 == fragments)
+            {
+                if (image.isEndOfStream() || image.isClosed())
+                {
+                    throw new IllegalStateException("snapshot ended after " + Math.max(0, restoredLength) + " of " +
+                        restoreExpectedLength + " bytes");
+                }
+                idleStrategy.idle();
+            }
+        }
+    }
+
+    private void onSnapshotFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        if (restoreExpectedLength < 0)
+        {
+            if (length != SNAPSHOT_HEADER_LENGTH || buffer.getInt(offset) != SNAPSHOT_MAGIC)
+            {
+                throw new IllegalStateException("not a Spindle service snapshot");
+            }
+            restoreExpectedLength = buffer.getInt(offset + 4);
+            restoredLength = 0;
+            return;
+        }
+        restoreBuffer.putBytes(restoredLength, buffer, offset, length);
+        restoredLength += length;
+    }
+
+    private void offer(final ExclusivePublication publication, final DirectBuffer buffer, final int offset,
+        final int length)
+    {
+        idleStrategy.reset();
+        while (true)
+        {
+            final long result = publication.offer(buffer, offset, length);
+            if (result > 0)
+            {
+                return;
+            }
+            if (Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result ||
+                Publication.NOT_CONNECTED == result)
+            {
+                throw new IllegalStateException("snapshot publication failed: " + Publication.errorString(result));
+            }
+            idleStrategy.idle();
+        }
+    }
+}

@@ -1,0 +1,416 @@
+package io.spindle.cluster;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+
+import io.aeron.cluster.client.AeronCluster;
+import io.aeron.cluster.client.EgressListener;
+import io.aeron.cluster.service.Cluster;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.Header;
+import io.spindle.broker.Topic;
+import io.spindle.codecs.batch.RecordBatchBuilder;
+import io.spindle.codecs.protocol.BooleanType;
+import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
+import io.spindle.codecs.protocol.CreateTopicsResponseDecoder;
+import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.codecs.protocol.MessageHeaderDecoder;
+import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.codecs.protocol.ProduceRequestEncoder;
+import io.spindle.codecs.protocol.ProduceResponseDecoder;
+import io.spindle.log.LogConfig;
+import io.spindle.log.LogReadResult;
+import io.spindle.log.PartitionLog;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Three members in one JVM on loopback, a raw Aeron Cluster client sending Spindle requests: acknowledged records are
+ * at their acknowledged offsets on every member, members' logs are byte-identical once settled, across a leader
+ * failover and a restart of the old leader (which replays the log and converges).
+ */
+class ClusterReplicationTest
+{
+    private static final int MEMBERS = 3;
+    private static final long AWAIT_NS = 30_000_000_000L;
+
+    @TempDir
+    Path dir;
+
+    private final ClusterNode[] nodes = new ClusterNode[MEMBERS];
+    private String members;
+    private MediaDriver clientDriver;
+    private AeronCluster client;
+    private final Map<Long, byte[]> responses = new HashMap<>();
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final ExpandableArrayBuffer request = new ExpandableArrayBuffer(8 * 1024);
+    private long nextCorrelationId = 1;
+
+    @AfterEach
+    void tearDown()
+    {
+        CloseHelper.quietCloseAll(client, clientDriver);
+        for (final ClusterNode node : nodes)
+        {
+            CloseHelper.quietClose(node);
+        }
+        if (null != clientDriver)
+        {
+            IoUtil.delete(new java.io.File(clientDriver.aeronDirectoryName()), true);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void acknowledgedRecordsAreOnEveryMemberAcrossAFailoverAndARestart()
+    {
+        members = freeMembers();
+        for (int i = 0; i < MEMBERS; i++)
+        {
+            nodes[i] = launch(i);
+        }
+        final int leader = awaitLeader(-1);
+        connectClient();
+
+        final long createId = send(createTopic("orders", 2));
+        final CreateTopicsResponseDecoder created = new CreateTopicsResponseDecoder()
+            .wrapAndApplyHeader(new UnsafeBuffer(awaitResponse(createId)), 0, new MessageHeaderDecoder());
+        final CreateTopicsResponseDecoder.TopicsDecoder topic = created.topics().next();
+        assertEquals(ErrorCode.NONE, topic.errorCode(), topic.errorMessage());
+        final int topicId = topic.topicId();
+
+        final List<long[]> acked = new ArrayList<>();
+        produce(topicId, 60, acked);
+        awaitSettled(acked, topicId);
+
+        nodes[leader].close();
+        nodes[leader] = null;
+        final int newLeader = awaitLeader(leader);
+        awaitClientFollows(newLeader);
+        produce(topicId, 40, acked);
+        awaitSettled(acked, topicId);
+
+        nodes[leader] = launch(leader);
+        produce(topicId, 20, acked);
+        awaitSettled(acked, topicId);
+    }
+
+    private ClusterNode launch(final int memberId)
+    {
+        return ClusterNode.launch(new ClusterNode.Context()
+            .memberId(memberId)
+            .members(members)
+            .directory(dir.resolve("member-" + memberId))
+            .aeronDirectoryName(dir.resolve("member-" + memberId).resolve("aeron").toString())
+            .logConfig(new LogConfig().segmentBytes(16 * 1024).maxMessageBytes(8 * 1024))
+            .termLength(256 * 1024)
+            .archiveSegmentLength(1024 * 1024)
+            .leaderHeartbeatTimeoutNs(1_000_000_000L)
+            .sessionTimeoutNs(10_000_000_000L));
+    }
+
+    private void connectClient()
+    {
+        clientDriver = MediaDriver.launchEmbedded(new MediaDriver.Context()
+            .aeronDirectoryName(dir.resolve("client-aeron").toString())
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))
+            .asyncExecutorEnabled(false)
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .publicationTermBufferLength(256 * 1024)
+            .ipcTermBufferLength(256 * 1024));
+        final EgressListener listener = new EgressListener()
+        {
+            public void onMessage(
+                final long clusterSessionId,
+                final long timestamp,
+                final DirectBuffer buffer,
+                final int offset,
+                final int length,
+                final Header header)
+            {
+                final byte[] copy = new byte[length];
+                buffer.getBytes(offset, copy);
+                responses.put(buffer.getLong(offset + MessageHeaderDecoder.ENCODED_LENGTH,
+                    java.nio.ByteOrder.LITTLE_ENDIAN), copy);
+            }
+        };
+        client = AeronCluster.connect(new AeronCluster.Context()
+            .aeronDirectoryName(clientDriver.aeronDirectoryName())
+            .ingressChannel("aeron:udp?term-length=256k")
+            .ingressEndpoints(ClusterNode.ingressEndpoints(ClusterNode.parseMembers(members)))
+            .egressChannel("aeron:udp?endpoint=localhost:0")
+            .egressListener(listener)
+            .messageTimeoutNs(10_000_000_000L));
+    }
+
+    private void produce(final int topicId, final int batches, final List<long[]> acked)
+    {
+        for (int i = 0; i < batches; i++)
+        {
+            final int partition = i % 2;
+            final int records = 1 + ThreadLocalRandom.current().nextInt(5);
+            final long id = send(produceRequest(topicId, partition, records, acked.size()));
+            final ProduceResponseDecoder response = new ProduceResponseDecoder()
+                .wrapAndApplyHeader(new UnsafeBuffer(awaitResponse(id)), 0, new MessageHeaderDecoder());
+            final ProduceResponseDecoder.PartitionsDecoder result = response.partitions().next();
+            assertEquals(ErrorCode.NONE, result.errorCode(), response.errorMessage());
+            acked.add(new long[]{ partition, result.baseOffset(), records });
+        }
+    }
+
+    /**
+     * Every live member has applied every acknowledged batch at its acknowledged offset, and the live members' logs
+     * are byte-identical.
+     */
+    private void awaitSettled(final List<long[]> acked, final int topicId)
+    {
+        final long[] expectedEnd = new long[2];
+        for (final long[] batch : acked)
+        {
+            expectedEnd[(int)batch[0]] = Math.max(expectedEnd[(int)batch[0]], batch[1] + batch[2]);
+        }
+        await(() ->
+        {
+            for (final ClusterNode node : nodes)
+            {
+                final Topic t = null == node ? null : node.service().topicTable().topic(topicId);
+                if (null != node && (null == t || t.partition(0).highWaterMark() < expectedEnd[0] ||
+                    t.partition(1).highWaterMark() < expectedEnd[1]))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, "every member to apply every acknowledged batch");
+
+        byte[][] reference = null;
+        for (final ClusterNode node : nodes)
+        {
+            if (null == node)
+            {
+                continue;
+            }
+            final Topic t = node.service().topicTable().topic(topicId);
+            final byte[][] logs = { readAll(t.partition(0)), readAll(t.partition(1)) };
+            if (null == reference)
+            {
+                reference = logs;
+            }
+            else
+            {
+                assertArrayEquals(reference[0], logs[0], "partition 0 differs on member " + node.memberId());
+                assertArrayEquals(reference[1], logs[1], "partition 1 differs on member " + node.memberId());
+            }
+            for (final long[] batch : acked)
+            {
+                final PartitionLog log = t.partition((int)batch[0]);
+                final LogReadResult result = new LogReadResult();
+                assertTrue(log.read(batch[1], 1, result) > 0, "member " + node.memberId() + " lacks offset " +
+                    batch[1] + " of partition " + batch[0]);
+                assertEquals(batch[1], result.firstOffset(), "batch at the wrong offset on " + node.memberId());
+            }
+        }
+        assertNotNull(reference);
+    }
+
+    private static byte[] readAll(final PartitionLog log)
+    {
+        final LogReadResult result = new LogReadResult();
+        byte[] out = new byte[0];
+        long offset = log.logStartOffset();
+        final long end = log.highWaterMark();
+        while (offset < end)
+        {
+            final int length = log.read(offset, 64 * 1024, result);
+            assertTrue(length > 0, "read at " + offset + " returned " + length);
+            final int start = out.length;
+            out = Arrays.copyOf(out, start + length);
+            result.buffer().getBytes(0, out, start, length);
+            offset = result.nextOffset();
+        }
+        return out;
+    }
+
+    private int awaitLeader(final int notThis)
+    {
+        final int[] leader = { -1 };
+        await(() ->
+        {
+            for (final ClusterNode node : nodes)
+            {
+                if (null != node && node.memberId() != notThis && Cluster.Role.LEADER == node.service().role())
+                {
+                    leader[0] = node.memberId();
+                    return true;
+                }
+            }
+            return false;
+        }, "a leader other than " + notThis);
+        return leader[0];
+    }
+
+    private void awaitClientFollows(final int leader)
+    {
+        await(() ->
+        {
+            client.pollEgress();
+            return client.leaderMemberId() == leader;
+        }, "the client to follow leader " + leader);
+    }
+
+    private long send(final int length)
+    {
+        final long id = request.getLong(MessageHeaderEncoder.ENCODED_LENGTH, java.nio.ByteOrder.LITTLE_ENDIAN);
+        final long deadlineNs = System.nanoTime() + AWAIT_NS;
+        while (client.offer(request, 0, length) < 0)
+        {
+            client.pollEgress();
+            assertTrue(System.nanoTime() < deadlineNs, "ingress never took the request");
+            Thread.onSpinWait();
+            sleepBriefly();
+        }
+        return id;
+    }
+
+    private byte[] awaitResponse(final long correlationId)
+    {
+        await(() ->
+        {
+            client.pollEgress();
+            return responses.containsKey(correlationId);
+        }, "the response to request " + correlationId);
+        return responses.remove(correlationId);
+    }
+
+    private void await(final BooleanSupplier condition, final String what)
+    {
+        final long deadlineNs = System.nanoTime() + AWAIT_NS;
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() > deadlineNs)
+            {
+                final StringBuilder roles = new StringBuilder();
+                for (final ClusterNode node : nodes)
+                {
+                    roles.append(null == node ? " down" : " " + node.memberId() + "=" + node.service().role());
+                }
+                throw new AssertionError("timed out waiting for " + what + "; members:" + roles);
+            }
+            sleepBriefly();
+        }
+    }
+
+    private static void sleepBriefly()
+    {
+        try
+        {
+            Thread.sleep(1);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(ex);
+        }
+    }
+
+    private int createTopic(final String name, final int partitions)
+    {
+        final CreateTopicsRequestEncoder encoder = new CreateTopicsRequestEncoder()
+            .wrapAndApplyHeader(request, 0, headerEncoder)
+            .correlationId(nextCorrelationId++).timeoutMs(1000).validateOnly(BooleanType.FALSE);
+        final CreateTopicsRequestEncoder.TopicsEncoder topic = encoder.topicsCount(1).next()
+            .partitionCount(partitions).replicationFactor((short)-1);
+        topic.configsCount(0);
+        topic.name(name);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    private int produceRequest(final int topicId, final int partition, final int records, final int seq)
+    {
+        final UnsafeBuffer batch = new UnsafeBuffer(new byte[128 + records * 64]);
+        final RecordBatchBuilder builder = new RecordBatchBuilder().wrap(batch, 0, batch.capacity());
+        for (int r = 0; r < records; r++)
+        {
+            builder.append(1_000L + r, ("k" + seq).getBytes(), ("v" + seq + "-" + r).getBytes());
+        }
+        final int batchLength = builder.build();
+        final ProduceRequestEncoder encoder = new ProduceRequestEncoder()
+            .wrapAndApplyHeader(request, 0, headerEncoder)
+            .correlationId(nextCorrelationId++).acks((short)-1).timeoutMs(1000).producerId(-1)
+            .producerEpoch((short)-1);
+        encoder.partitionsCount(1).next().topicId(topicId).partition(partition).putRecordBatch(batch, 0, batchLength);
+        encoder.transactionalId("");
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    /**
+     * Three members with {@link ClusterNode#MEMBER_PORT_COUNT} free consecutive UDP ports each.
+     */
+    private static String freeMembers()
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+            if (portsFree(base, MEMBERS * ClusterNode.MEMBER_PORT_COUNT))
+            {
+                final StringBuilder sb = new StringBuilder();
+                for (int i = 0; i < MEMBERS; i++)
+                {
+                    sb.append(i > 0 ? "," : "").append(i).append("=localhost:")
+                        .append(base + i * ClusterNode.MEMBER_PORT_COUNT);
+                }
+                return sb.toString();
+            }
+        }
+        throw new AssertionError("no free range of UDP ports");
+    }
+
+    private static boolean portsFree(final int base, final int count)
+    {
+        final List<DatagramSocket> sockets = new ArrayList<>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                sockets.add(new DatagramSocket(base + i, InetAddress.getLoopbackAddress()));
+            }
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
+        finally
+        {
+            for (final DatagramSocket socket : sockets)
+            {
+                socket.close();
+            }
+        }
+    }
+}
