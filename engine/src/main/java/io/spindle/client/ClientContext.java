@@ -1,5 +1,7 @@
 package io.spindle.client;
 
+import io.aeron.logbuffer.FrameDescriptor;
+import io.aeron.logbuffer.LogBufferDescriptor;
 import io.spindle.codecs.Transport;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -201,6 +203,50 @@ public class ClientContext
     public io.aeron.Aeron aeron()
     {
         return aeron;
+    }
+
+    /**
+     * The longest term Aeron allows; its messages are the longest any publication carries.
+     */
+    static final int MAX_TERM_LENGTH = LogBufferDescriptor.TERM_MAX_LENGTH;
+
+    /**
+     * The term length a client asks for on its request channel when its requests need more than the usual
+     * media driver default carries.
+     */
+    static final int MIN_REQUEST_TERM_LENGTH = 4 * 1024 * 1024;
+
+    /**
+     * The longest request this client sends, in bytes, for its request publication to carry; 0 when every
+     * request is small (metadata, fetch, admin), as for every client but the producer.
+     *
+     * @return the length, or 0.
+     */
+    int maxRequestLength()
+    {
+        return 0;
+    }
+
+    /**
+     * A request channel with a term length that carries the client's longest request (Aeron carries messages
+     * of up to an eighth of the term), or the channel as it is when every request is small.
+     *
+     * @param channel the broker's request channel.
+     * @return the channel to publish requests on.
+     */
+    String sizedRequestChannel(final String channel)
+    {
+        final int maxRequestLength = maxRequestLength();
+        if (0 == maxRequestLength)
+        {
+            return channel;
+        }
+        int termLength = MIN_REQUEST_TERM_LENGTH;
+        while (FrameDescriptor.computeMaxMessageLength(termLength) < maxRequestLength && termLength < MAX_TERM_LENGTH)
+        {
+            termLength <<= 1;
+        }
+        return channel + (channel.indexOf('?') < 0 ? "?" : "|") + "term-length=" + termLength;
     }
 
     boolean isIpc()
