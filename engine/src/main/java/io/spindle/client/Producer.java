@@ -164,7 +164,10 @@ public final class Producer implements AutoCloseable
         }
 
         /**
-         * Largest record accepted, in bytes (key, value and headers).
+         * Largest record accepted, in bytes (key, value, headers and the record's own fields). The request
+         * publication's term length is chosen to carry a batch of one such record: Aeron carries messages of up
+         * to an eighth of a term, so the default 1 MiB needs 16 MiB terms (three per publication, in the media
+         * driver's directory on each side); 512 KiB less a little keeps the 4 MiB default.
          *
          * @param size the limit.
          * @return this.
@@ -219,6 +222,11 @@ public final class Producer implements AutoCloseable
                 slotCapacity(compression, Math.max((long)batchSize + BATCH_SLACK, maxRecordSize)));
         }
 
+        /**
+         * Check the configuration before connecting.
+         *
+         * @throws IllegalArgumentException naming the setting that cannot work.
+         */
         void validate()
         {
             if (batchSize < 1)
