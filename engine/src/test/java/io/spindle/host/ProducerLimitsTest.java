@@ -5,12 +5,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.ConcurrentModificationException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
@@ -19,7 +21,11 @@ import io.spindle.client.ConsumerRecord;
 import io.spindle.client.Producer;
 import io.spindle.client.TopicPartition;
 import io.spindle.codecs.batch.RecordBatch;
+import io.spindle.codecs.batch.RecordFlyweight;
+import io.spindle.codecs.batch.RecordHeaders;
 import io.spindle.codecs.protocol.ErrorCode;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,6 +121,7 @@ class ProducerLimitsTest
             final byte[][] values = new byte[count][];
             final ErrorCode[] codes = new ErrorCode[count];
             final long[] offsets = new long[count];
+            final RecordHeaders headers = new RecordHeaders();
             final List<List<Integer>> completionOrder = new ArrayList<>();
             for (int p = 0; p < partitions; p++)
             {
@@ -131,13 +138,23 @@ class ProducerLimitsTest
                     final byte[] index = Integer.toString(i).getBytes(StandardCharsets.US_ASCII);
                     System.arraycopy(index, 0, values[i], 0, index.length);
                     values[i][index.length] = '/';
-                    final int record = i;
-                    while (producer.send("narrow", i % partitions, null, values[i], (p, offset, code) ->
+                    // Every third record has a key and a header, which a split must carry over.
+                    final boolean decorated = 0 == i % 3;
+                    final byte[] key = decorated ? ("k" + i).getBytes(StandardCharsets.US_ASCII) : null;
+                    headers.clear();
+                    if (decorated)
                     {
-                        codes[record] = code;
-                        offsets[record] = offset;
-                        completionOrder.get(p).add(record);
-                    }) == Producer.BACK_PRESSURED)
+                        headers.add("h", ("v" + i).getBytes(StandardCharsets.US_ASCII));
+                    }
+                    final int record = i;
+                    while (producer.send("narrow", i % partitions, new UnsafeBuffer(null == key ? new byte[0] : key),
+                        0, null == key ? -1 : key.length, new UnsafeBuffer(values[i]), 0, values[i].length,
+                        decorated ? headers : null, (p, offset, code) ->
+                        {
+                            codes[record] = code;
+                            offsets[record] = offset;
+                            completionOrder.get(p).add(record);
+                        }) == Producer.BACK_PRESSURED)
                     {
                         producer.poll();
                     }
@@ -170,14 +187,17 @@ class ProducerLimitsTest
 
             for (int p = 0; p < partitions; p++)
             {
-                final List<byte[]> log = consumePartition(broker.ipc(new Consumer.Context()), "narrow", p,
-                    (int)nextOffset[p]);
+                final List<String> log = consume(broker.ipc(new Consumer.Context()),
+                    List.of(new TopicPartition("narrow", p)), (int)nextOffset[p], ProducerLimitsTest::describe);
                 int k = 0;
                 for (int i = p; i < count; i += partitions)
                 {
                     if (i != tooLargeIndex)
                     {
-                        assertArrayEquals(values[i], log.get(k++), "partition " + p + " offset " + k);
+                        final String expected = (0 == i % 3 ? "k" + i + " h=v" + i : "null") + " " +
+                            HexFormat.of().formatHex(values[i]);
+                        assertEquals(expected, log.get(k), "partition " + p + " offset " + k);
+                        k++;
                     }
                 }
                 assertEquals(k, log.size());
@@ -344,18 +364,42 @@ class ProducerLimitsTest
     private static List<byte[]> consume(
         final Consumer.Context ctx, final List<TopicPartition> assignment, final int count)
     {
-        final List<byte[]> values = new ArrayList<>();
+        return consume(ctx, assignment, count, ConsumerRecord::valueBytes);
+    }
+
+    private static <T> List<T> consume(
+        final Consumer.Context ctx,
+        final List<TopicPartition> assignment,
+        final int count,
+        final Function<ConsumerRecord, T> reader)
+    {
+        final List<T> values = new ArrayList<>();
+        final Consumer.RecordHandler handler = (record) -> values.add(reader.apply(record));
         try (Consumer consumer = Consumer.connect(ctx.autoOffsetReset(Consumer.OffsetReset.EARLIEST)))
         {
             consumer.assign(assignment);
             final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (values.size() < count && System.nanoTime() - deadlineNs < 0)
             {
-                consumer.poll((ConsumerRecord record) -> values.add(record.valueBytes()), 1000, 100);
+                consumer.poll(handler, 1000, 100);
             }
-            consumer.poll((ConsumerRecord record) -> values.add(record.valueBytes()), 1000, 100);
+            consumer.poll(handler, 1000, 100);
         }
         assertEquals(count, values.size(), "records consumed");
         return values;
+    }
+
+    private static String describe(final ConsumerRecord record)
+    {
+        final StringBuilder text = new StringBuilder().append(record.keyAsString());
+        final RecordFlyweight flyweight = record.flyweight();
+        final DirectBuffer buffer = flyweight.buffer();
+        while (flyweight.nextHeader())
+        {
+            text.append(' ').append(buffer.getStringWithoutLengthAscii(flyweight.headerKeyOffset(),
+                flyweight.headerKeyLength())).append('=').append(buffer.getStringWithoutLengthAscii(
+                flyweight.headerValueOffset(), flyweight.headerValueLength()));
+        }
+        return text.append(' ').append(HexFormat.of().formatHex(record.valueBytes())).toString();
     }
 }
