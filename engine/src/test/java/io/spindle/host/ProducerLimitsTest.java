@@ -221,6 +221,7 @@ class ProducerLimitsTest
             try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(1))))
             {
                 final CountDownLatch start = new CountDownLatch(1);
+                final CountDownLatch finished = new CountDownLatch(threads);
                 final List<Thread> senders = new ArrayList<>();
                 for (int t = 0; t < threads; t++)
                 {
@@ -244,6 +245,12 @@ class ProducerLimitsTest
                         catch (final Throwable ex)
                         {
                             errors[id] = ex;
+                        }
+                        finally
+                        {
+                            // No thread ends before all are done: a terminated owner would hand its producer on.
+                            finished.countDown();
+                            awaitQuietly(finished);
                         }
                     }, "sender-" + t);
                     senders.add(thread);
@@ -323,6 +330,18 @@ class ProducerLimitsTest
                 other.join(TimeUnit.SECONDS.toMillis(30));
                 assertEquals(2, admin.listTopics().size());
             }
+        }
+    }
+
+    private static void awaitQuietly(final CountDownLatch latch)
+    {
+        try
+        {
+            latch.await(60, TimeUnit.SECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
         }
     }
 
