@@ -17,6 +17,17 @@ import org.agrona.concurrent.IdleStrategy;
  */
 public class ClientContext
 {
+    /**
+     * The longest term Aeron allows; its messages are the longest any publication carries.
+     */
+    static final int MAX_TERM_LENGTH = LogBufferDescriptor.TERM_MAX_LENGTH;
+
+    /**
+     * The shortest term a producer asks for on its request channel: 4 MiB, the term the embedded UDP client
+     * driver has always used.
+     */
+    static final int MIN_REQUEST_TERM_LENGTH = 4 * 1024 * 1024;
+
     private String bootstrap = System.getProperty("spindle.bootstrap", "ipc");
     private String aeronDirectoryName = System.getProperty("spindle.client.aeron.dir");
     private String clientId = System.getProperty("spindle.client.id", "spindle-client");
@@ -204,17 +215,6 @@ public class ClientContext
     {
         return aeron;
     }
-
-    /**
-     * The longest term Aeron allows; its messages are the longest any publication carries.
-     */
-    static final int MAX_TERM_LENGTH = LogBufferDescriptor.TERM_MAX_LENGTH;
-
-    /**
-     * The term length a client asks for on its request channel when its requests need more than the usual
-     * media driver default carries.
-     */
-    static final int MIN_REQUEST_TERM_LENGTH = 4 * 1024 * 1024;
 
     /**
      * The longest request this client sends, in bytes, for its request publication to carry; 0 when every
