@@ -45,13 +45,17 @@ import org.agrona.ExpandableArrayBuffer;
  * Every call blocks until the broker answers or the request timeout passes, and throws
  * {@link SpindleException} carrying the broker's error code when it refuses.
  * <p>
- * <b>Threading:</b> not thread-safe; use from one thread at a time.
+ * <b>Threading:</b> an admin client belongs to one thread: the first thread to call it after
+ * {@link #connect} owns it, and a call from any other thread throws
+ * {@link java.util.ConcurrentModificationException} at once. Ownership passes on when the owner calls
+ * {@link #releaseOwnership()} or has terminated.
  */
 public final class Admin implements AutoCloseable
 {
     private final ClientTransport transport;
     private final ClientContext ctx;
     private final BlockingCaller caller = new BlockingCaller(null);
+    private final OwnerThread owner = new OwnerThread("Admin");
     private final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(4096);
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
@@ -94,6 +98,7 @@ public final class Admin implements AutoCloseable
      */
     public int createTopic(final String name, final int partitions, final Map<String, String> configs)
     {
+        owner.check();
         final long correlationId = nextCorrelationId++;
         final CreateTopicsRequestEncoder encoder = new CreateTopicsRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, headerEncoder)
@@ -138,6 +143,7 @@ public final class Admin implements AutoCloseable
      */
     public void deleteTopic(final String name)
     {
+        owner.check();
         final long correlationId = nextCorrelationId++;
         final DeleteTopicsRequestEncoder encoder = new DeleteTopicsRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, headerEncoder)
@@ -170,6 +176,7 @@ public final class Admin implements AutoCloseable
      */
     public TopicDescription describeTopic(final String name)
     {
+        owner.check();
         final long correlationId = nextCorrelationId++;
         final DescribeTopicsRequestEncoder encoder = new DescribeTopicsRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, headerEncoder)
@@ -224,6 +231,7 @@ public final class Admin implements AutoCloseable
      */
     public List<TopicListing> listTopics()
     {
+        owner.check();
         final long correlationId = nextCorrelationId++;
         final ListTopicsRequestEncoder encoder = new ListTopicsRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, headerEncoder)
@@ -256,6 +264,7 @@ public final class Admin implements AutoCloseable
      */
     public long listOffset(final TopicPartition tp, final long timestamp)
     {
+        owner.check();
         final TopicMetadata topic = metadata(transport.control(), caller, ctx, nextCorrelationId++, tp.topic());
         final long correlationId = nextCorrelationId++;
         final ListOffsetsRequestEncoder encoder = new ListOffsetsRequestEncoder()
@@ -291,6 +300,7 @@ public final class Admin implements AutoCloseable
      */
     public List<GroupListing> listGroups()
     {
+        owner.check();
         final long correlationId = nextCorrelationId++;
         final ListGroupsRequestEncoder encoder = new ListGroupsRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, headerEncoder)
@@ -320,6 +330,7 @@ public final class Admin implements AutoCloseable
      */
     public GroupDescription describeGroup(final String groupId)
     {
+        owner.check();
         final long correlationId = nextCorrelationId++;
         final DescribeGroupsRequestEncoder encoder = new DescribeGroupsRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, headerEncoder)
@@ -382,6 +393,7 @@ public final class Admin implements AutoCloseable
      */
     public Map<TopicPartition, OffsetAndMetadata> listGroupOffsets(final String groupId)
     {
+        owner.check();
         final Map<Integer, String> names = new HashMap<>();
         for (final TopicListing topic : listTopics())
         {
@@ -432,6 +444,7 @@ public final class Admin implements AutoCloseable
      */
     public void alterGroupOffsets(final String groupId, final Map<TopicPartition, OffsetAndMetadata> offsets)
     {
+        owner.check();
         final Map<String, Integer> ids = new HashMap<>();
         for (final TopicPartition tp : offsets.keySet())
         {
@@ -490,6 +503,7 @@ public final class Admin implements AutoCloseable
      */
     public void deleteGroup(final String groupId)
     {
+        owner.check();
         final long correlationId = nextCorrelationId++;
         final DeleteGroupsRequestEncoder encoder = new DeleteGroupsRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, headerEncoder)
@@ -515,10 +529,21 @@ public final class Admin implements AutoCloseable
     }
 
     /**
+     * Give the client up, from its owning thread: the next thread to call it becomes its owner.
+     *
+     * @throws java.util.ConcurrentModificationException when called from a thread that does not own the client.
+     */
+    public void releaseOwnership()
+    {
+        owner.release();
+    }
+
+    /**
      * {@inheritDoc}
      */
     public void close()
     {
+        owner.check();
         transport.close();
     }
 

@@ -1,5 +1,7 @@
 package io.spindle.client;
 
+import io.aeron.logbuffer.FrameDescriptor;
+import io.aeron.logbuffer.LogBufferDescriptor;
 import io.spindle.codecs.Transport;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -15,6 +17,17 @@ import org.agrona.concurrent.IdleStrategy;
  */
 public class ClientContext
 {
+    /**
+     * The longest term Aeron allows; its messages are the longest any publication carries.
+     */
+    static final int MAX_TERM_LENGTH = LogBufferDescriptor.TERM_MAX_LENGTH;
+
+    /**
+     * The shortest term a producer asks for on its request channel: 4 MiB, the term the embedded UDP client
+     * driver has always used.
+     */
+    static final int MIN_REQUEST_TERM_LENGTH = 4 * 1024 * 1024;
+
     private String bootstrap = System.getProperty("spindle.bootstrap", "ipc");
     private String aeronDirectoryName = System.getProperty("spindle.client.aeron.dir");
     private String clientId = System.getProperty("spindle.client.id", "spindle-client");
@@ -201,6 +214,39 @@ public class ClientContext
     public io.aeron.Aeron aeron()
     {
         return aeron;
+    }
+
+    /**
+     * The longest request this client sends, in bytes, for its request publication to carry; 0 when every
+     * request is small (metadata, fetch, admin), as for every client but the producer.
+     *
+     * @return the length, or 0.
+     */
+    int maxRequestLength()
+    {
+        return 0;
+    }
+
+    /**
+     * A request channel with a term length that carries the client's longest request (Aeron carries messages
+     * of up to an eighth of the term), or the channel as it is when every request is small.
+     *
+     * @param channel the broker's request channel.
+     * @return the channel to publish requests on.
+     */
+    String sizedRequestChannel(final String channel)
+    {
+        final int maxRequestLength = maxRequestLength();
+        if (0 == maxRequestLength)
+        {
+            return channel;
+        }
+        int termLength = MIN_REQUEST_TERM_LENGTH;
+        while (FrameDescriptor.computeMaxMessageLength(termLength) < maxRequestLength && termLength < MAX_TERM_LENGTH)
+        {
+            termLength <<= 1;
+        }
+        return channel + (channel.indexOf('?') < 0 ? "?" : "|") + "term-length=" + termLength;
     }
 
     boolean isIpc()

@@ -22,7 +22,7 @@ final class ClientTransport implements AutoCloseable
     ClientTransport(final ClientContext ctx)
     {
         this.ctx = ctx;
-        final String requestChannel = ctx.requestChannel();
+        final String requestChannel = ctx.sizedRequestChannel(ctx.requestChannel());
         MediaDriver driver = null;
         Aeron aeron = null;
         if (null != ctx.aeron())

@@ -9,9 +9,13 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import io.aeron.Publication;
 import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.Header;
+import io.spindle.codecs.batch.BatchError;
 import io.spindle.codecs.batch.RecordBatch;
 import io.spindle.codecs.batch.RecordBatchBuilder;
+import io.spindle.codecs.batch.RecordBatchFlyweight;
+import io.spindle.codecs.batch.RecordFlyweight;
 import io.spindle.codecs.batch.RecordHeaders;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.ErrorResponseDecoder;
@@ -43,8 +47,25 @@ import org.agrona.concurrent.UnsafeBuffer;
  * {@link #poll()} and retry. Nothing is dropped silently; a batch not acknowledged within the
  * delivery timeout fails its records' callbacks with {@link ErrorCode#REQUEST_TIMED_OUT}.
  * <p>
+ * Sizes: a record larger than {@code maxRecordSize} is refused by {@link #send} ({@link #REFUSED}, its
+ * callback told {@link ErrorCode#RECORD_TOO_LARGE}). The producer's request publication is given a term
+ * length that carries its largest request (the larger of a full batch and a batch of one record of
+ * {@code maxRecordSize}), so any record the producer takes fits the transport, over IPC or UDP.
+ * <p>
+ * A batch the broker refuses with {@link ErrorCode#RECORD_TOO_LARGE} (longer than the topic's
+ * {@code max.message.bytes}) is split and its records sent again in smaller batches; only a record that
+ * is too large on its own fails. The producer learns the limit: later batches for the topic are built
+ * no longer than half the refused batch. <b>Order:</b> per partition, records are written and acknowledged in
+ * the order they were sent, splits included, for {@code acks} 1 and all: a batch longer than any the topic
+ * has accepted so far is sent alone — later batches of its partition wait for its answer — so nothing can
+ * overtake a batch that may come back too large. With {@code acks=0} there is no answer: a batch too large
+ * is lost without notice, as in Kafka.
+ * <p>
  * <b>Threading:</b> a producer belongs to one thread, Aeron style: callbacks run on it during
- * {@code send}, {@code poll}, {@code flush} and {@code close}. With {@code linger} above 0, call
+ * {@code send}, {@code poll}, {@code flush} and {@code close}. The first thread to call it after
+ * {@link #connect} owns it; a call from any other thread throws
+ * {@link java.util.ConcurrentModificationException} at once and changes nothing. Ownership passes on
+ * when the owner calls {@link #releaseOwnership()} or has terminated. With {@code linger} above 0, call
  * {@link #poll()} from the owning thread's loop so lingering batches go out on time.
  */
 public final class Producer implements AutoCloseable
@@ -58,6 +79,12 @@ public final class Producer implements AutoCloseable
      * {@link #send} could not take the record now: poll and retry.
      */
     public static final int BACK_PRESSURED = -1;
+
+    /**
+     * {@link #send} refused the record for good: it is larger than {@code maxRecordSize}. Its callback
+     * has been told {@link ErrorCode#RECORD_TOO_LARGE} and it counts as failed.
+     */
+    public static final int REFUSED = -2;
 
     /**
      * Configuration of a producer.
@@ -137,7 +164,10 @@ public final class Producer implements AutoCloseable
         }
 
         /**
-         * Largest record accepted, in bytes (key, value and headers).
+         * Largest record accepted, in bytes (key, value, headers and the record's own fields). The request
+         * publication's term length is chosen to carry a batch of one such record: Aeron carries messages of up
+         * to an eighth of a term, so the default 1 MiB needs 16 MiB terms (three per publication, in the media
+         * driver's directory on each side); 512 KiB less a little keeps the 4 MiB default.
          *
          * @param size the limit.
          * @return this.
@@ -169,19 +199,90 @@ public final class Producer implements AutoCloseable
         {
             return deliveryTimeoutMs;
         }
+
+        /**
+         * Largest record accepted, in bytes (key, value, headers and the record's own fields).
+         *
+         * @return the limit.
+         */
+        public int maxRecordSize()
+        {
+            return maxRecordSize;
+        }
+
+        /**
+         * The longest produce request this producer can build: a batch of one record of
+         * {@code maxRecordSize}, or a full batch, whichever is longer, in its request.
+         *
+         * @return the length in bytes.
+         */
+        int maxRequestLength()
+        {
+            return (int)Math.min(Integer.MAX_VALUE,
+                slotCapacity(compression, Math.max((long)batchSize + BATCH_SLACK, maxRecordSize)));
+        }
+
+        /**
+         * Check the configuration before connecting.
+         *
+         * @throws IllegalArgumentException naming the setting that cannot work.
+         */
+        void validate()
+        {
+            if (batchSize < 1)
+            {
+                throw new IllegalArgumentException("batch.size must be at least 1, was " + batchSize);
+            }
+            if (maxInFlight < 1)
+            {
+                throw new IllegalArgumentException("max.in.flight must be at least 1, was " + maxInFlight);
+            }
+            if (lingerUs < 0)
+            {
+                throw new IllegalArgumentException("linger.us must not be negative, was " + lingerUs);
+            }
+            if (deliveryTimeoutMs < 1)
+            {
+                throw new IllegalArgumentException("delivery.timeout.ms must be at least 1, was " + deliveryTimeoutMs);
+            }
+            if (maxRecordSize < RecordBatch.RECORD_OVERHEAD)
+            {
+                throw new IllegalArgumentException("max.record.size must be at least " + RecordBatch.RECORD_OVERHEAD +
+                    " (an empty record), was " + maxRecordSize);
+            }
+            final int maxMessageLength = FrameDescriptor.computeMaxMessageLength(ClientContext.MAX_TERM_LENGTH);
+            if (maxRequestLength() > maxMessageLength)
+            {
+                throw new IllegalArgumentException("max.record.size " + maxRecordSize + " and batch.size " + batchSize +
+                    " make produce requests of up to " + maxRequestLength() + " bytes, more than the " +
+                    maxMessageLength + " an Aeron message carries: lower them");
+            }
+        }
     }
 
     private static final int PREFIX_LENGTH = MessageHeaderEncoder.ENCODED_LENGTH + ProduceRequestEncoder.BLOCK_LENGTH +
         4 + ProduceRequestEncoder.PartitionsEncoder.sbeBlockLength() + 4;
 
+    /**
+     * Room past {@code batchSize} in a batch slot: a batch is sent once it reaches the batch size, so the
+     * record that takes it there may overshoot.
+     */
+    private static final int BATCH_SLACK = 4096;
+
+    /**
+     * After the batch, the request's empty transactional id: its length field.
+     */
+    private static final int SUFFIX_LENGTH = 4;
+
     private final Context ctx;
     private final ClientTransport transport;
     private final EpochClock epochClock = SystemEpochClock.INSTANCE;
     private final IdleStrategy idleStrategy;
+    private final OwnerThread owner = new OwnerThread("Producer");
     private final Map<String, TopicState> topics = new HashMap<>();
     private final ArrayList<TopicState> topicList = new ArrayList<>();
     private final ArrayDeque<Slot> freeSlots = new ArrayDeque<>();
-    private final ArrayDeque<Slot> sealed = new ArrayDeque<>();
+    private final ArrayList<Slot> sealed = new ArrayList<>();
     private final List<Slot> inFlight = new ArrayList<>();
     private final BlockingCaller metadataCaller;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
@@ -197,6 +298,7 @@ public final class Producer implements AutoCloseable
     private long acked;
     private long failed;
     private boolean closed;
+    private Splitter splitter;
 
     private Producer(final Context ctx)
     {
@@ -212,10 +314,13 @@ public final class Producer implements AutoCloseable
      * Connect a producer.
      *
      * @param ctx its configuration.
-     * @return the connected producer.
+     * @return the connected producer, owned by the first thread that calls it.
+     * @throws IllegalArgumentException for a configuration that cannot work, e.g. a {@code maxRecordSize}
+     *                                  beyond what one Aeron message carries.
      */
     public static Producer connect(final Context ctx)
     {
+        ctx.validate();
         final Producer producer = new Producer(ctx);
         try
         {
@@ -242,8 +347,11 @@ public final class Producer implements AutoCloseable
      * @param valueLength of the value, -1 for a null value (a tombstone).
      * @param headers     of the record, or null.
      * @param callback    told how the send ended, or null.
-     * @return {@link #OK} or {@link #BACK_PRESSURED}.
-     * @throws SpindleException for a record that can never be sent (unknown topic or partition, too large).
+     * @return {@link #OK}, {@link #BACK_PRESSURED}, or {@link #REFUSED} for a record larger than
+     * {@code maxRecordSize} (its callback has been told {@link ErrorCode#RECORD_TOO_LARGE}).
+     * @throws SpindleException for a record that can never be sent (unknown topic or partition) or a lost
+     *                          connection.
+     * @throws java.util.ConcurrentModificationException when called from a thread that does not own the producer.
      */
     public int send(
         final String topic,
@@ -257,6 +365,7 @@ public final class Producer implements AutoCloseable
         final RecordHeaders headers,
         final ProducerCallback callback)
     {
+        owner.check();
         ensureOpen();
         if (!connection.isConnected())
         {
@@ -284,12 +393,16 @@ public final class Producer implements AutoCloseable
             target = state.stickyPartition;
         }
 
-        final int recordSize = RecordBatch.RECORD_OVERHEAD + Math.max(0, keyLength) + Math.max(0, valueLength) +
+        final long recordSize = (long)RecordBatch.RECORD_OVERHEAD + Math.max(0, keyLength) + Math.max(0, valueLength) +
             (null == headers ? 0 : headers.encodedLength());
         if (recordSize > ctx.maxRecordSize)
         {
-            throw new SpindleException(ErrorCode.RECORD_TOO_LARGE,
-                "record of " + recordSize + " bytes is larger than max.record.size " + ctx.maxRecordSize);
+            failed++;
+            if (null != callback)
+            {
+                callback.onCompletion(target, -1, ErrorCode.RECORD_TOO_LARGE);
+            }
+            return REFUSED;
         }
 
         final long nowNs = System.nanoTime();
@@ -302,17 +415,17 @@ public final class Producer implements AutoCloseable
         }
         if (null == slot)
         {
-            slot = acquireSlot(recordSize);
+            slot = acquireSlot((int)recordSize);
             if (null == slot)
             {
                 doWork(nowNs);
-                slot = acquireSlot(recordSize);
+                slot = acquireSlot((int)recordSize);
                 if (null == slot)
                 {
                     return BACK_PRESSURED;
                 }
             }
-            slot.open(state, target, nowNs, recordSize);
+            slot.open(state, target, nowNs, (int)recordSize);
             state.open[target] = slot;
             if (!slot.builder.append(epochClock.time(), key, keyOffset, keyLength, value, valueOffset, valueLength,
                 headers))
@@ -322,7 +435,8 @@ public final class Producer implements AutoCloseable
         }
         slot.callbacks[slot.builder.recordCount() - 1] = callback;
 
-        if (slot.builder.sizeInBytes() >= ctx.batchSize || ctx.lingerUs <= 0 && inFlight.size() < ctx.maxInFlight)
+        if (slot.builder.sizeInBytes() >= ctx.batchSize ||
+            ctx.lingerUs <= 0 && inFlight.size() < ctx.maxInFlight && !state.unproven[target])
         {
             seal(state, target, slot, nowNs);
         }
@@ -340,11 +454,12 @@ public final class Producer implements AutoCloseable
      * @param key       the key, or null.
      * @param value     the value, or null for a tombstone.
      * @param callback  told how the send ended, or null.
-     * @return {@link #OK} or {@link #BACK_PRESSURED}.
+     * @return {@link #OK}, {@link #BACK_PRESSURED} or {@link #REFUSED}.
      */
     public int send(
         final String topic, final int partition, final byte[] key, final byte[] value, final ProducerCallback callback)
     {
+        owner.check();
         if (null != key)
         {
             byteArrayKey.wrap(key);
@@ -369,6 +484,7 @@ public final class Producer implements AutoCloseable
      */
     public long sendSync(final String topic, final int partition, final byte[] key, final byte[] value)
     {
+        owner.check();
         final long[] result = {Long.MIN_VALUE};
         final ErrorCode[] error = {null};
         final ProducerCallback callback = (p, offset, code) ->
@@ -402,6 +518,7 @@ public final class Producer implements AutoCloseable
      */
     public int partitionCount(final String topic)
     {
+        owner.check();
         return topicState(topic).metadata.partitionCount();
     }
 
@@ -412,6 +529,7 @@ public final class Producer implements AutoCloseable
      */
     public int poll()
     {
+        owner.check();
         return doWork(System.nanoTime());
     }
 
@@ -423,6 +541,7 @@ public final class Producer implements AutoCloseable
      */
     public void flush()
     {
+        owner.check();
         flushPartitions();
         final long deadlineNs = System.nanoTime() + ctx.deliveryTimeoutMs * 1_000_000L + 1_000_000_000L;
         idleStrategy.reset();
@@ -440,6 +559,7 @@ public final class Producer implements AutoCloseable
      */
     public long ackedCount()
     {
+        owner.check();
         return acked;
     }
 
@@ -450,7 +570,19 @@ public final class Producer implements AutoCloseable
      */
     public long failedCount()
     {
+        owner.check();
         return failed;
+    }
+
+    /**
+     * Give the producer up, from its owning thread: the next thread to call it becomes its owner. Pass the
+     * producer on safely (by starting the thread, a concurrent queue, ...) as for any object.
+     *
+     * @throws java.util.ConcurrentModificationException when called from a thread that does not own the producer.
+     */
+    public void releaseOwnership()
+    {
+        owner.release();
     }
 
     /**
@@ -458,6 +590,7 @@ public final class Producer implements AutoCloseable
      */
     public void close()
     {
+        owner.check();
         if (closed)
         {
             return;
@@ -478,6 +611,10 @@ public final class Producer implements AutoCloseable
             closed = true;
             failAll(ErrorCode.NETWORK_EXCEPTION);
             transport.close();
+            if (null != splitter)
+            {
+                splitter.records.close();
+            }
         }
     }
 
@@ -521,7 +658,8 @@ public final class Producer implements AutoCloseable
             for (int p = 0; p < state.open.length; p++)
             {
                 final Slot slot = state.open[p];
-                if (null != slot && (nowNs - slot.openedNs >= lingerNs))
+                // While the partition waits for the answer to an unproven batch, its open batch keeps filling.
+                if (null != slot && (nowNs - slot.openedNs >= lingerNs) && !state.unproven[p])
                 {
                     seal(state, p, slot, nowNs);
                     work++;
@@ -571,27 +709,40 @@ public final class Producer implements AutoCloseable
             state.stickyPartition = nextSticky(state);
         }
         slot.seal(nextCorrelationId++, ctx.acks, (int)Math.min(Integer.MAX_VALUE, ctx.deliveryTimeoutMs), nowNs);
-        sealed.addLast(slot);
+        sealed.add(slot);
     }
 
     private int sendSealed(final long nowNs)
     {
+        final boolean awaitsAnswers = 0 != ctx.acks;
         int work = 0;
-        while (!sealed.isEmpty() && (ctx.acks == 0 || inFlight.size() < ctx.maxInFlight))
+        for (int i = 0; i < sealed.size() && (!awaitsAnswers || inFlight.size() < ctx.maxInFlight); )
         {
-            final Slot slot = sealed.peekFirst();
+            final Slot slot = sealed.get(i);
+            final TopicState topic = slot.topic;
+            if (topic.unproven[slot.partition])
+            {
+                // Nothing may overtake a batch that can still come back too large and be sent again.
+                i++;
+                continue;
+            }
             final long result = connection.offer(slot.buffer, 0, slot.requestLength);
             if (result > 0)
             {
-                sealed.pollFirst();
+                sealed.remove(i);
                 slot.sentNs = nowNs;
                 work++;
-                if (0 == ctx.acks)
+                if (!awaitsAnswers)
                 {
                     complete(slot, ErrorCode.NONE, -1);
                 }
                 else
                 {
+                    if (slot.batchLength > topic.acceptedLength)
+                    {
+                        slot.unproven = true;
+                        topic.unproven[slot.partition] = true;
+                    }
                     inFlight.add(slot);
                 }
             }
@@ -623,9 +774,9 @@ public final class Producer implements AutoCloseable
                 work++;
             }
         }
-        while (!sealed.isEmpty() && nowNs - sealed.peekFirst().openedNs > timeoutNs)
+        while (!sealed.isEmpty() && nowNs - sealed.get(0).openedNs > timeoutNs)
         {
-            complete(sealed.pollFirst(), ErrorCode.REQUEST_TIMED_OUT, -1);
+            complete(sealed.remove(0), ErrorCode.REQUEST_TIMED_OUT, -1);
             work++;
         }
         return work;
@@ -639,7 +790,7 @@ public final class Producer implements AutoCloseable
         }
         while (!sealed.isEmpty())
         {
-            complete(sealed.pollFirst(), code, -1);
+            complete(sealed.remove(0), code, -1);
         }
         for (int t = 0, n = topicList.size(); t < n; t++)
         {
@@ -680,7 +831,7 @@ public final class Producer implements AutoCloseable
             }
             if (null != slot)
             {
-                complete(slot, code, baseOffset);
+                onAnswer(slot, code, baseOffset);
             }
         }
         else if (ErrorResponseDecoder.TEMPLATE_ID == templateId)
@@ -689,9 +840,105 @@ public final class Producer implements AutoCloseable
             final Slot slot = removeInFlight(errorDecoder.correlationId());
             if (null != slot)
             {
-                complete(slot, errorDecoder.errorCode(), -1);
+                onAnswer(slot, errorDecoder.errorCode(), -1);
             }
         }
+    }
+
+    private void onAnswer(final Slot slot, final ErrorCode code, final long baseOffset)
+    {
+        if (ErrorCode.RECORD_TOO_LARGE == code)
+        {
+            final TopicState topic = slot.topic;
+            final int length = slot.batchLength;
+            final int count = slot.builder.recordCount();
+            // The limit is below this batch's length: build later batches for the topic no longer than half of it
+            // (a lone record that is too large says only that the limit is below its own length).
+            topic.batchLimit = Math.min(topic.batchLimit, count > 1 ? length / 2 : length - 1);
+            topic.acceptedLength = Math.min(topic.acceptedLength, length - 1);
+            if (count > 1)
+            {
+                split(slot);
+                return;
+            }
+        }
+        complete(slot, code, baseOffset);
+    }
+
+    /**
+     * Send the records of a batch the broker found too large again, in batches no longer than the topic's learned
+     * limit, ahead of everything else sealed for the partition: nothing later of the partition was sent meanwhile,
+     * as the refused batch was unproven and held its partition back.
+     */
+    private void split(final Slot refused)
+    {
+        settle(refused);
+        if (null == splitter)
+        {
+            splitter = new Splitter();
+        }
+        final RecordFlyweight records = splitter.records;
+        if (BatchError.OK != records.wrap(splitter.batch.wrap(refused.buffer, PREFIX_LENGTH)))
+        {
+            complete(refused, ErrorCode.RECORD_TOO_LARGE, -1);
+            return;
+        }
+
+        final TopicState topic = refused.topic;
+        final int timeoutMs = (int)Math.min(Integer.MAX_VALUE, ctx.deliveryTimeoutMs);
+        final long nowNs = System.nanoTime();
+        int insertAt = 0;
+        int index = 0;
+        Slot part = null;
+        while (records.next())
+        {
+            final DirectBuffer buffer = records.buffer();
+            RecordHeaders headers = null;
+            if (records.headerCount() > 0)
+            {
+                headers = splitter.headers.clear();
+                while (records.nextHeader())
+                {
+                    headers.add(buffer, records.headerKeyOffset(), records.headerKeyLength(),
+                        buffer, records.headerValueOffset(), records.headerValueLength());
+                }
+            }
+            final long timestampMs = records.timestamp();
+            if (null != part && !part.builder.append(timestampMs, buffer, records.keyOffset(), records.keyLength(),
+                buffer, records.valueOffset(), records.valueLength(), headers))
+            {
+                part.seal(nextCorrelationId++, ctx.acks, timeoutMs, nowNs);
+                sealed.add(insertAt++, part);
+                part = null;
+            }
+            if (null == part)
+            {
+                part = acquireSlot(records.recordLength());
+                if (null == part)
+                {
+                    // Every slot is taken: a split may exceed the bound for a moment, the extra slot is dropped
+                    // when it comes back.
+                    slotsCreated++;
+                    part = new Slot((int)Math.max(standardSlotCapacity(), slotCapacity(ctx.compression,
+                        records.recordLength())), ctx);
+                }
+                part.open(topic, refused.partition, refused.openedNs, records.recordLength());
+                if (!part.builder.append(timestampMs, buffer, records.keyOffset(), records.keyLength(),
+                    buffer, records.valueOffset(), records.valueLength(), headers))
+                {
+                    throw new IllegalStateException("record of " + records.recordLength() +
+                        " bytes does not fit an empty batch");
+                }
+            }
+            part.callbacks[part.builder.recordCount() - 1] = refused.callbacks[index];
+            refused.callbacks[index++] = null;
+        }
+        if (null != part)
+        {
+            part.seal(nextCorrelationId++, ctx.acks, timeoutMs, nowNs);
+            sealed.add(insertAt, part);
+        }
+        releaseSlot(refused);
     }
 
     private Slot removeInFlight(final long correlationId)
@@ -708,10 +955,24 @@ public final class Producer implements AutoCloseable
         return null;
     }
 
+    private static void settle(final Slot slot)
+    {
+        if (slot.unproven)
+        {
+            slot.unproven = false;
+            slot.topic.unproven[slot.partition] = false;
+        }
+    }
+
     private void complete(final Slot slot, final ErrorCode code, final long baseOffset)
     {
+        settle(slot);
         final int count = slot.builder.recordCount();
         final boolean ok = ErrorCode.NONE == code;
+        if (ok && slot.batchLength > slot.topic.acceptedLength)
+        {
+            slot.topic.acceptedLength = slot.batchLength;
+        }
         for (int i = 0; i < count; i++)
         {
             final ProducerCallback callback = slot.callbacks[i];
@@ -732,14 +993,19 @@ public final class Producer implements AutoCloseable
         releaseSlot(slot);
     }
 
+    private int standardSlotCapacity()
+    {
+        return (int)slotCapacity(ctx.compression, (long)ctx.batchSize + BATCH_SLACK);
+    }
+
     private Slot acquireSlot(final int recordSize)
     {
-        final int needed = PREFIX_LENGTH + RecordBatch.HEADER_LENGTH + 8 + Math.max(ctx.batchSize, recordSize) + 64;
+        final int needed = (int)slotCapacity(ctx.compression, recordSize);
         Slot slot = freeSlots.pollFirst();
         if (null == slot && slotsCreated < slotCount)
         {
             slotsCreated++;
-            slot = new Slot(Math.max(needed, PREFIX_LENGTH + RecordBatch.HEADER_LENGTH + ctx.batchSize + 4096), ctx);
+            slot = new Slot(Math.max(needed, standardSlotCapacity()), ctx);
         }
         if (null != slot && slot.capacity() < needed)
         {
@@ -751,7 +1017,21 @@ public final class Producer implements AutoCloseable
     private void releaseSlot(final Slot slot)
     {
         slot.topic = null;
+        if (slotsCreated > slotCount)
+        {
+            slotsCreated--;
+            slot.builder.close();
+            return;
+        }
         freeSlots.addLast(slot);
+    }
+
+    /**
+     * Bytes a slot needs for a request around a batch of records of a total length.
+     */
+    private static long slotCapacity(final int codec, final long recordsLength)
+    {
+        return PREFIX_LENGTH + RecordBatchBuilder.capacityFor(codec, recordsLength) + SUFFIX_LENGTH;
     }
 
     private TopicState topicState(final String topic)
@@ -787,14 +1067,40 @@ public final class Producer implements AutoCloseable
     {
         final TopicMetadata metadata;
         final Slot[] open;
+
+        /**
+         * By partition: a batch longer than any the topic has accepted is awaiting its answer.
+         */
+        final boolean[] unproven;
+
+        /**
+         * The longest batch the broker accepted for the topic: a batch no longer cannot be too large.
+         */
+        int acceptedLength;
+
+        /**
+         * The longest batch to build for the topic, learned from batches refused as too large.
+         */
+        int batchLimit = Integer.MAX_VALUE;
         int stickyPartition;
 
         TopicState(final TopicMetadata metadata)
         {
             this.metadata = metadata;
             this.open = new Slot[metadata.partitionCount()];
+            this.unproven = new boolean[metadata.partitionCount()];
             this.stickyPartition = ThreadLocalRandom.current().nextInt(metadata.partitionCount());
         }
+    }
+
+    /**
+     * What splitting a refused batch reads it with, made on the first split.
+     */
+    private static final class Splitter
+    {
+        final RecordBatchFlyweight batch = new RecordBatchFlyweight();
+        final RecordFlyweight records = new RecordFlyweight();
+        final RecordHeaders headers = new RecordHeaders();
     }
 
     /**
@@ -814,7 +1120,9 @@ public final class Producer implements AutoCloseable
         private long correlationId;
         private long openedNs;
         private long sentNs;
+        private int batchLength;
         private int requestLength;
+        private boolean unproven;
 
         Slot(final int capacity, final Context ctx)
         {
@@ -838,7 +1146,10 @@ public final class Producer implements AutoCloseable
             this.topic = topic;
             this.partition = partition;
             this.openedNs = nowNs;
-            final int batchCapacity = buffer.capacity() - PREFIX_LENGTH - 4;
+            this.batchLength = 0;
+            // No longer than the topic's learned limit, but always room for the first record.
+            final int batchCapacity = (int)Math.min(buffer.capacity() - PREFIX_LENGTH - SUFFIX_LENGTH,
+                Math.max(topic.batchLimit, RecordBatchBuilder.capacityFor(compression, recordSize)));
             builder.wrap(buffer, PREFIX_LENGTH, batchCapacity).compression(compression);
             final int maxRecords = batchCapacity / RecordBatch.RECORD_OVERHEAD + 1;
             if (callbacks.length < maxRecords)
@@ -850,7 +1161,7 @@ public final class Producer implements AutoCloseable
         void seal(final long correlationId, final short acks, final int timeoutMs, final long nowNs)
         {
             this.correlationId = correlationId;
-            final int batchLength = builder.build();
+            batchLength = builder.build();
             encoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
                 .correlationId(correlationId)
                 .acks(acks)

@@ -121,6 +121,8 @@ public final class LatencyCommand implements Callable<Integer>
                 producer = Producer.connect(setup.client(
                     new Producer.Context().acks(load.acks).lingerUs(0), "spindle-perf-producer"));
                 producer.partitionCount(setup.topic());
+                // Looked up on this thread, used by the publisher's: a producer belongs to one thread at a time.
+                producer.releaseOwnership();
             }
             catch (final RuntimeException ex)
             {

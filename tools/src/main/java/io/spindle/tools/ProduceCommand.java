@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.spindle.client.Producer;
 import io.spindle.client.ProducerCallback;
 import io.spindle.client.SpindleException;
+import io.spindle.codecs.batch.RecordBatch;
 import io.spindle.codecs.protocol.ErrorCode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Option;
  * {@code spindle produce}: one record per line of standard input.
  */
 @Command(name = "produce", description = "Send one record per line of standard input; prints 'acked N' to " +
-    "standard error at the end and exits non-zero unless every record was acknowledged.")
+    "standard error at the end and exits non-zero unless every record was acknowledged. A record that fails " +
+    "(e.g. too large) is reported on standard error with its line number and the rest of the input still sent.")
 public final class ProduceCommand implements Callable<Integer>
 {
     @Option(names = "--bootstrap", required = true, description = "ipc, or HOST:PORT of the broker.")
@@ -71,19 +73,7 @@ public final class ProduceCommand implements Callable<Integer>
         Runtime.getRuntime().addShutdownHook(reportOnSignal);
 
         long sent = 0;
-        final ProducerCallback callback = (p, offset, code) ->
-        {
-            if (ErrorCode.NONE == code)
-            {
-                acked.incrementAndGet();
-            }
-            else
-            {
-                failed.incrementAndGet();
-                System.err.println("spindle produce: record to partition " + p + " failed: " + code);
-            }
-        };
-
+        long lineNumber = 0;
         final Producer.Context ctx = new Producer.Context().acks(acksValue).lingerUs(lingerUs)
             .deliveryTimeoutMs(deliveryTimeoutMs);
         ctx.bootstrap(bootstrap).clientId("spindle-produce").connectTimeoutMs(Math.min(10_000, deliveryTimeoutMs));
@@ -94,6 +84,7 @@ public final class ProduceCommand implements Callable<Integer>
             String line;
             while (null != (line = in.readLine()))
             {
+                lineNumber++;
                 byte[] key = null;
                 String value = line;
                 if (null != keySeparator && !keySeparator.isEmpty())
@@ -106,6 +97,8 @@ public final class ProduceCommand implements Callable<Integer>
                     }
                 }
                 final byte[] valueBytes = value.getBytes(StandardCharsets.UTF_8);
+                final LineCallback callback = new LineCallback(
+                    lineNumber, (null == key ? 0 : key.length) + valueBytes.length, ctx.maxRecordSize());
                 final long deadlineNs = System.nanoTime() + deliveryTimeoutMs * 1_000_000L;
                 while (producer.send(topic, partition, key, valueBytes, callback) == Producer.BACK_PRESSURED)
                 {
@@ -135,6 +128,42 @@ public final class ProduceCommand implements Callable<Integer>
         report();
         Runtime.getRuntime().removeShutdownHook(reportOnSignal);
         return exitCode;
+    }
+
+    /**
+     * Counts a line's outcome and, when it failed, says which line, how long and why.
+     */
+    private final class LineCallback implements ProducerCallback
+    {
+        private final long lineNumber;
+        private final int length;
+        private final int maxRecordSize;
+
+        LineCallback(final long lineNumber, final int length, final int maxRecordSize)
+        {
+            this.lineNumber = lineNumber;
+            this.length = length;
+            this.maxRecordSize = maxRecordSize;
+        }
+
+        public void onCompletion(final int partition, final long offset, final ErrorCode code)
+        {
+            if (ErrorCode.NONE == code)
+            {
+                acked.incrementAndGet();
+                return;
+            }
+            failed.incrementAndGet();
+            String reason = "";
+            if (ErrorCode.RECORD_TOO_LARGE == code)
+            {
+                reason = length + RecordBatch.RECORD_OVERHEAD > maxRecordSize ?
+                    " (larger than the producer's max.record.size of " + maxRecordSize + " bytes)" :
+                    " (larger than the topic's max.message.bytes)";
+            }
+            System.err.println("spindle produce: line " + lineNumber + " (" + length + " bytes) to partition " +
+                partition + " failed: " + code + reason);
+        }
     }
 
     private void report()

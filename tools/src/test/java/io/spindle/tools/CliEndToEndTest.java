@@ -244,6 +244,39 @@ class CliEndToEndTest
             .udpEnabled(false));
     }
 
+    @Test
+    void produceReportsEachRecordTooLargeByLineAndSendsTheRest()
+    {
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "sizes",
+            "--config", "max.message.bytes=2000").code);
+        final StringBuilder input = new StringBuilder();
+        final StringBuilder expected = new StringBuilder();
+        for (int line = 1; line <= 700; line++)
+        {
+            final String value = 501 == line ? "x".repeat(3000) : 601 == line ? "y".repeat(2 * 1024 * 1024) :
+                "r-" + line;
+            input.append(value).append('\n');
+            if (501 != line && 601 != line)
+            {
+                expected.append(value).append('\n');
+            }
+        }
+
+        final Result result = run(input.toString(), "produce", "--bootstrap", bootstrap, "--topic", "sizes");
+        assertEquals(1, result.code, result.toString());
+        assertTrue(result.err.contains("acked 698"), result.toString());
+        assertTrue(result.err.contains("line 501 (3000 bytes) to partition 0 failed: RECORD_TOO_LARGE " +
+            "(larger than the topic's max.message.bytes)"), result.toString());
+        assertTrue(result.err.contains("line 601 (2097152 bytes) to partition 0 failed: RECORD_TOO_LARGE " +
+            "(larger than the producer's max.record.size of 1048576 bytes)"), result.toString());
+        assertEquals(2, result.err.split("failed").length - 1, result.toString());
+
+        final Result consumed = run("", "consume", "--bootstrap", bootstrap, "--topic", "sizes", "--from-beginning",
+            "--max-messages", "698", "--timeout-ms", "10000");
+        assertEquals(0, consumed.code, consumed.toString());
+        assertEquals(expected.toString(), consumed.out);
+    }
+
     private static Result run(final String stdin, final String... args)
     {
         final InputStream oldIn = System.in;

@@ -477,6 +477,25 @@ public final class RecordBatchBuilder implements AutoCloseable
         compression.close();
     }
 
+    /**
+     * The capacity a region needs for records of a total length to fit, with the worst case of compression: what
+     * {@code append} checks, so a caller can size regions up front.
+     *
+     * @param codec         the compression codec.
+     * @param recordsLength total length of the records, each with its own fields, in bytes.
+     * @return the capacity in bytes.
+     */
+    public static long capacityFor(final int codec, final long recordsLength)
+    {
+        if (COMPRESSION_NONE == codec)
+        {
+            return HEADER_LENGTH + recordsLength;
+        }
+
+        return HEADER_LENGTH + UNCOMPRESSED_LENGTH_FIELD_LENGTH +
+            BatchCompression.maxCompressedLength(codec, (int)Math.min(Integer.MAX_VALUE, recordsLength));
+    }
+
     private boolean fits(final long newRecordsLength)
     {
         if (COMPRESSION_NONE == codec)
