@@ -1,5 +1,7 @@
 package io.spindle.client;
 
+import java.util.List;
+
 import io.aeron.Aeron;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
@@ -22,7 +24,7 @@ final class ClientTransport implements AutoCloseable
     ClientTransport(final ClientContext ctx)
     {
         this.ctx = ctx;
-        final String requestChannel = ctx.requestChannel();
+        final List<String> requestChannels = ctx.requestChannels();
         MediaDriver driver = null;
         Aeron aeron = null;
         if (null != ctx.aeron())
@@ -30,7 +32,7 @@ final class ClientTransport implements AutoCloseable
             this.driver = null;
             this.aeron = ctx.aeron();
             this.ownsAeron = false;
-            this.requestChannel = requestChannel;
+            this.requestChannels = requestChannels;
             return;
         }
         try
@@ -66,11 +68,15 @@ final class ClientTransport implements AutoCloseable
         this.driver = driver;
         this.aeron = aeron;
         this.ownsAeron = true;
-        this.requestChannel = requestChannel;
+        this.requestChannels = requestChannels;
     }
 
-    private final String requestChannel;
+    private static final long FIRST_ATTEMPT_NS = 1_000_000_000L;
+    private static final long MIN_ATTEMPT_NS = 250_000_000L;
+
+    private final List<String> requestChannels;
     private final boolean ownsAeron;
+    private int lastGoodChannel;
 
     private static void onAeronError(final Throwable error)
     {
@@ -113,19 +119,51 @@ final class ClientTransport implements AutoCloseable
 
     private ServerConnection connect(final int requestStreamId, final int responseStreamId)
     {
-        final ServerConnection connection = new ServerConnection(
-            aeron, requestChannel, requestStreamId, ctx.localResponseHost(), responseStreamId, ctx.clientId(),
-            ctx.idleStrategy());
-        try
+        // Each bootstrap address in turn, starting with the one that answered last, for a slice of the
+        // connect timeout that doubles every round, so a dead first address costs a second, not the lot.
+        final long deadlineNs = System.nanoTime() + ctx.connectTimeoutMs() * 1_000_000L;
+        final int count = requestChannels.size();
+        final StringBuilder tried = new StringBuilder();
+        RuntimeException lastError = null;
+        long sliceNs = count > 1 ? FIRST_ATTEMPT_NS : Long.MAX_VALUE;
+        for (int attempt = 0; attempt < count || System.nanoTime() - deadlineNs < 0; attempt++)
         {
-            connection.connect(System.nanoTime() + ctx.connectTimeoutMs() * 1_000_000L);
+            if (attempt > 0 && 0 == attempt % count)
+            {
+                sliceNs = sliceNs * 2;
+            }
+            final int index = (lastGoodChannel + attempt) % count;
+            final String channel = requestChannels.get(index);
+            final long budgetNs = Math.min(Math.max(deadlineNs - System.nanoTime(), MIN_ATTEMPT_NS), sliceNs);
+            ServerConnection connection = null;
+            try
+            {
+                connection = new ServerConnection(
+                    aeron, channel, requestStreamId, ctx.localResponseHost(channel), responseStreamId,
+                    ctx.clientId(), ctx.idleStrategy());
+                connection.connect(System.nanoTime() + budgetNs);
+                lastGoodChannel = index;
+                return connection;
+            }
+            catch (final RuntimeException ex)
+            {
+                CloseHelper.quietClose(connection);
+                if (1 == count)
+                {
+                    throw ex;
+                }
+                lastError = ex;
+                if (attempt < count)
+                {
+                    tried.append(0 == attempt ? "" : ", ").append(channel.substring(channel.indexOf('=') + 1));
+                }
+            }
         }
-        catch (final RuntimeException ex)
-        {
-            connection.close();
-            throw ex;
-        }
-        return connection;
+        throw new SpindleException(
+            lastError instanceof SpindleException ? ((SpindleException)lastError).errorCode() :
+            io.spindle.codecs.protocol.ErrorCode.NETWORK_EXCEPTION,
+            "no broker answered within " + ctx.connectTimeoutMs() + " ms at any of " + tried + " (last: " +
+            lastError.getMessage() + ")");
     }
 
     /**
