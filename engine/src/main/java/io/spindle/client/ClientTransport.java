@@ -17,7 +17,8 @@ final class ClientTransport implements AutoCloseable
 {
     private final ClientContext ctx;
     private final MediaDriver driver;
-    private final Aeron aeron;
+    private Aeron aeron;
+    private String aeronDirectoryName;
     private ServerConnection control;
     private ServerConnection fetch;
 
@@ -57,6 +58,7 @@ final class ClientTransport implements AutoCloseable
                 aeronCtx.aeronDirectoryName(dir);
             }
             aeron = Aeron.connect(aeronCtx);
+            this.aeronDirectoryName = dir;
         }
         catch (final RuntimeException ex)
         {
@@ -80,8 +82,10 @@ final class ClientTransport implements AutoCloseable
 
     private static void onAeronError(final Throwable error)
     {
+        // A broker's driver that stops ends the client (AgentTerminationException): the sessions say so.
         if (!(error instanceof io.aeron.exceptions.DriverTimeoutException) &&
-            !(error instanceof io.aeron.exceptions.ConductorServiceTimeoutException))
+            !(error instanceof io.aeron.exceptions.ConductorServiceTimeoutException) &&
+            !(error instanceof org.agrona.concurrent.AgentTerminationException))
         {
             error.printStackTrace();
         }
@@ -119,6 +123,10 @@ final class ClientTransport implements AutoCloseable
 
     private ServerConnection connect(final int requestStreamId, final int responseStreamId)
     {
+        if (ownsAeron && aeron.isClosed())
+        {
+            reconnectAeron();
+        }
         // Each bootstrap address in turn, starting with the one that answered last, for a slice of the
         // connect timeout that doubles every round, so a dead first address costs a second, not the lot.
         final long deadlineNs = System.nanoTime() + ctx.connectTimeoutMs() * 1_000_000L;
@@ -164,6 +172,32 @@ final class ClientTransport implements AutoCloseable
             io.spindle.codecs.protocol.ErrorCode.NETWORK_EXCEPTION,
             "no broker answered within " + ctx.connectTimeoutMs() + " ms at any of " + tried + " (last: " +
             lastError.getMessage() + ")");
+    }
+
+    /**
+     * The media driver went away (an IPC broker's driver restarted with its broker): connect a new
+     * Aeron client to the driver in the same directory, which must be up within Aeron's driver timeout.
+     */
+    private void reconnectAeron()
+    {
+        final Aeron.Context aeronCtx = new Aeron.Context().errorHandler(ClientTransport::onAeronError);
+        if (null != aeronDirectoryName)
+        {
+            aeronCtx.aeronDirectoryName(aeronDirectoryName);
+        }
+        CloseHelper.quietCloseAll(fetch, control);
+        fetch = null;
+        control = null;
+        try
+        {
+            aeron = Aeron.connect(aeronCtx);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new SpindleException(io.spindle.codecs.protocol.ErrorCode.NETWORK_EXCEPTION,
+                "the media driver went away and none answers in " + aeronCtx.aeronDirectoryName() + ": " +
+                ex.getMessage());
+        }
     }
 
     /**

@@ -49,9 +49,10 @@ class ClientReconnectTest
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(booleans = {true, false})
-    void consumerCarriesOnFromItsPositionsAcrossABrokerRestart(final boolean streaming)
+    @ValueSource(strings = {"udp streaming", "udp long-poll", "ipc streaming"})
+    void consumerCarriesOnFromItsPositionsAcrossABrokerRestart(final String mode)
     {
+        final boolean streaming = mode.endsWith("streaming");
         final Path data = dir.resolve("data");
         TestBroker broker = TestBroker.start(data);
         try
@@ -62,9 +63,10 @@ class ClientReconnectTest
             produce(broker, 0, 300, sent);
 
             final List<List<String>> received = newLists();
-            try (Consumer consumer = Consumer.connect(broker.udp(new Consumer.Context()
+            final Consumer.Context ctx = new Consumer.Context()
                 .autoOffsetReset(Consumer.OffsetReset.EARLIEST)
-                .streaming(streaming))))
+                .streaming(streaming);
+            try (Consumer consumer = Consumer.connect(mode.startsWith("ipc") ? broker.ipc(ctx) : broker.udp(ctx)))
             {
                 consumer.assign(List.of(new TopicPartition(TOPIC, 0), new TopicPartition(TOPIC, 1)));
                 // Part of what is there, so the restart finds records fetched but not handed out yet.
