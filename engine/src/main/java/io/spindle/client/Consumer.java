@@ -458,6 +458,7 @@ public final class Consumer implements AutoCloseable
     private SpindleException pendingError;
     private final AtomicReference<Thread> owner = new AtomicReference<>();
     private int ownerDepth;
+    private boolean closing;
 
     private static final int ENTRY_HEADER_LENGTH = 12;
 
@@ -959,7 +960,8 @@ public final class Consumer implements AutoCloseable
 
     /**
      * Hand up to {@code limit} records to the handler, fetching as needed; returns at once when
-     * nothing is available.
+     * nothing is available, unless the broker session was lost: then it first opens it again, waiting
+     * up to {@link ClientContext#reconnectTimeoutMs()}.
      *
      * @param handler receives the records.
      * @param limit   most records to hand over.
@@ -1045,6 +1047,8 @@ public final class Consumer implements AutoCloseable
         acquire();
         try
         {
+            // Closing does not wait for a lost session to come back: the group's session timeout ends the member.
+            closing = true;
             if (null != group && null != control && control.isConnected())
             {
                 try
@@ -1400,6 +1404,10 @@ public final class Consumer implements AutoCloseable
 
     private <T> T withControl(final Supplier<T> call)
     {
+        if (closing)
+        {
+            return call.get();
+        }
         final long deadlineNs = System.nanoTime() + ctx.reconnectTimeoutMs() * 1_000_000L;
         while (true)
         {
