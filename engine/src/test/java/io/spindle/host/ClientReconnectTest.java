@@ -126,8 +126,13 @@ class ClientReconnectTest
         }
     }
 
-    @Test
-    void consumerSilentPastTheBrokersSessionTimeoutResumes()
+    /**
+     * Modes: partitions assigned; a group member the coordinator keeps (its group session timeout is
+     * long); a group member the coordinator expires meanwhile (it rejoins and starts from its commit).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"assigned", "group member kept", "group member expired"})
+    void consumerSilentPastTheBrokersSessionTimeoutResumes(final String mode)
     {
         try (TestBroker broker = TestBroker.start(dir.resolve("data"), new LogConfig(), 0,
             TimeUnit.MILLISECONDS.toNanos(1_000)))
@@ -136,20 +141,51 @@ class ClientReconnectTest
             final List<List<String>> sent = newLists();
             produce(broker, 0, 100, sent);
 
-            final List<List<String>> received = newLists();
-            try (Consumer consumer = Consumer.connect(broker.udp(new Consumer.Context()
-                .autoOffsetReset(Consumer.OffsetReset.EARLIEST))))
+            final boolean grouped = mode.startsWith("group");
+            final boolean expires = mode.endsWith("expired");
+            final Consumer.Context ctx = broker.udp(new Consumer.Context()
+                .autoOffsetReset(Consumer.OffsetReset.EARLIEST));
+            if (grouped)
             {
-                consumer.assign(List.of(new TopicPartition(TOPIC, 0), new TopicPartition(TOPIC, 1)));
+                ctx.groupId("sleepers")
+                    .sessionTimeoutMs(expires ? 1_000 : 30_000)
+                    .heartbeatIntervalMs(300)
+                    .enableAutoCommit(false);
+            }
+            final List<List<String>> received = newLists();
+            try (Consumer consumer = Consumer.connect(ctx);
+                Admin admin = Admin.connect(broker.udp(new ClientContext())))
+            {
+                if (grouped)
+                {
+                    consumer.subscribe(List.of(TOPIC));
+                }
+                else
+                {
+                    consumer.assign(List.of(new TopicPartition(TOPIC, 0), new TopicPartition(TOPIC, 1)));
+                }
                 consumeUntil(consumer, received, 100);
+                if (grouped)
+                {
+                    consumer.commitSync();
+                }
 
                 // Not polling: the broker times out both of the consumer's sessions (control and fetch).
                 final long timedOutBefore = broker.broker().counters().sessionsTimedOut.get();
                 awaitCondition(() -> broker.broker().counters().sessionsTimedOut.get() >= timedOutBefore + 2,
                     "the broker to time out the consumer's sessions");
+                if (expires)
+                {
+                    awaitCondition(() -> admin.describeGroup("sleepers").members().isEmpty(),
+                        "the coordinator to expire the member");
+                }
                 produce(broker, 100, 100, sent);
 
                 consumeUntil(consumer, received, 200);
+                if (grouped)
+                {
+                    assertEquals(2, consumer.assignment().size());
+                }
             }
             assertEquals(sent, received);
         }
