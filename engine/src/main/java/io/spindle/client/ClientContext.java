@@ -366,14 +366,4 @@ public class ClientContext
         final String host = requestChannel.substring(requestChannel.indexOf('=') + 1, requestChannel.lastIndexOf(':'));
         return host.startsWith("127.") || "localhost".equals(host) ? "127.0.0.1" : "0.0.0.0";
     }
-
-    /**
-     * The local address the first bootstrap broker should answer to.
-     *
-     * @return the host.
-     */
-    String localResponseHost()
-    {
-        return localResponseHost(requestChannel());
-    }
 }
