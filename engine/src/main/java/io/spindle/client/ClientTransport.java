@@ -123,22 +123,22 @@ final class ClientTransport implements AutoCloseable
 
     private ServerConnection connect(final int requestStreamId, final int responseStreamId)
     {
-        if (ownsAeron && aeron.isClosed())
-        {
-            reconnectAeron();
-        }
         // Each bootstrap address in turn, starting with the one that answered last, for a slice of the
         // connect timeout that doubles every round, so a dead first address costs a second, not the lot.
         final long deadlineNs = System.nanoTime() + ctx.connectTimeoutMs() * 1_000_000L;
         final int count = requestChannels.size();
         final StringBuilder tried = new StringBuilder();
-        RuntimeException lastError = null;
+        SpindleException lastError = null;
         long sliceNs = count > 1 ? FIRST_ATTEMPT_NS : Long.MAX_VALUE;
         for (int attempt = 0; attempt < count || System.nanoTime() - deadlineNs < 0; attempt++)
         {
             if (attempt > 0 && 0 == attempt % count)
             {
                 sliceNs = sliceNs * 2;
+            }
+            if (ownsAeron && aeron.isClosed())
+            {
+                reconnectAeron();
             }
             final int index = (lastGoodChannel + attempt) % count;
             final String channel = requestChannels.get(index);
@@ -156,22 +156,27 @@ final class ClientTransport implements AutoCloseable
             catch (final RuntimeException ex)
             {
                 CloseHelper.quietClose(connection);
+                if (ex instanceof io.aeron.exceptions.DriverTimeoutException && ownsAeron)
+                {
+                    // The driver went away while the session was being set up: the next attempt connects anew.
+                    CloseHelper.quietClose(aeron);
+                }
+                final SpindleException error = ex instanceof SpindleException ? (SpindleException)ex :
+                    new SpindleException(io.spindle.codecs.protocol.ErrorCode.NETWORK_EXCEPTION,
+                    "cannot open a session with " + channel + ": " + ex.getMessage());
                 if (1 == count)
                 {
-                    throw ex;
+                    throw error;
                 }
-                lastError = ex;
+                lastError = error;
                 if (attempt < count)
                 {
                     tried.append(0 == attempt ? "" : ", ").append(channel.substring(channel.indexOf('=') + 1));
                 }
             }
         }
-        throw new SpindleException(
-            lastError instanceof SpindleException ? ((SpindleException)lastError).errorCode() :
-            io.spindle.codecs.protocol.ErrorCode.NETWORK_EXCEPTION,
-            "no broker answered within " + ctx.connectTimeoutMs() + " ms at any of " + tried + " (last: " +
-            lastError.getMessage() + ")");
+        throw new SpindleException(lastError.errorCode(), "no broker answered within " + ctx.connectTimeoutMs() +
+            " ms at any of " + tried + " (last: " + lastError.getMessage() + ")");
     }
 
     /**
