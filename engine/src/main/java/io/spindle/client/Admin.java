@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 
 import io.spindle.codecs.protocol.BooleanType;
 import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
@@ -43,7 +45,11 @@ import org.agrona.ExpandableArrayBuffer;
  * configurations; list, describe and delete groups, and read and reset their committed offsets.
  * <p>
  * Every call blocks until the broker answers or the request timeout passes, and throws
- * {@link SpindleException} carrying the broker's error code when it refuses.
+ * {@link SpindleException} carrying the broker's error code when it refuses. A call that finds its
+ * session lost (a broker restart, a pause past the broker's session timeout) opens it again, with
+ * back-off, for up to {@link ClientContext#reconnectTimeoutMs()}, and repeats the request when that
+ * is harmless (reads, setting group offsets); creating or deleting a topic or a group whose session
+ * was lost after it was sent fails instead, saying it may have been applied.
  * <p>
  * <b>Threading:</b> an admin client belongs to one thread: the first thread to call it after
  * {@link #connect} owns it, and a call from any other thread throws
@@ -116,7 +122,7 @@ public final class Admin implements AutoCloseable
         topics.name(name);
 
         final int[] topicId = {-1};
-        call(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
+        callOnce(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
         {
             final CreateTopicsResponseDecoder decoder = new CreateTopicsResponseDecoder()
                 .wrapAndApplyHeader(buf, offset, headerDecoder);
@@ -151,7 +157,7 @@ public final class Admin implements AutoCloseable
             .timeoutMs((int)ctx.requestTimeoutMs());
         encoder.topicsCount(1).next().name(name);
 
-        call(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
+        callOnce(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
         {
             final DeleteTopicsResponseDecoder decoder = new DeleteTopicsResponseDecoder()
                 .wrapAndApplyHeader(buf, offset, headerDecoder);
@@ -265,7 +271,8 @@ public final class Admin implements AutoCloseable
     public long listOffset(final TopicPartition tp, final long timestamp)
     {
         owner.check();
-        final TopicMetadata topic = metadata(transport.control(), caller, ctx, nextCorrelationId++, tp.topic());
+        final TopicMetadata topic = withSession(
+            (connection) -> metadata(connection, caller, ctx, nextCorrelationId++, tp.topic()), true);
         final long correlationId = nextCorrelationId++;
         final ListOffsetsRequestEncoder encoder = new ListOffsetsRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, headerEncoder)
@@ -450,7 +457,8 @@ public final class Admin implements AutoCloseable
         {
             if (!ids.containsKey(tp.topic()))
             {
-                ids.put(tp.topic(), metadata(transport.control(), caller, ctx, nextCorrelationId++, tp.topic()).topicId());
+                ids.put(tp.topic(), withSession(
+                    (connection) -> metadata(connection, caller, ctx, nextCorrelationId++, tp.topic()), true).topicId());
             }
         }
         final long correlationId = nextCorrelationId++;
@@ -509,7 +517,7 @@ public final class Admin implements AutoCloseable
             .wrapAndApplyHeader(buffer, 0, headerEncoder)
             .correlationId(correlationId);
         encoder.groupsCount(1).next().groupId(groupId);
-        call(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
+        callOnce(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
         {
             final DeleteGroupsResponseDecoder decoder = new DeleteGroupsResponseDecoder()
                 .wrapAndApplyHeader(buf, offset, headerDecoder);
@@ -549,8 +557,70 @@ public final class Admin implements AutoCloseable
 
     private void call(final int bodyLength, final long correlationId, final BlockingCaller.ResponseDecoder decoder)
     {
-        caller.call(transport.control(), buffer, MessageHeaderEncoder.ENCODED_LENGTH + bodyLength, correlationId,
-            decoder, ctx.requestTimeoutMs(), ctx.idleStrategy());
+        withSession((connection) ->
+        {
+            caller.call(connection, buffer, MessageHeaderEncoder.ENCODED_LENGTH + bodyLength, correlationId,
+                decoder, ctx.requestTimeoutMs(), ctx.idleStrategy());
+            return null;
+        }, true);
+    }
+
+    private void callOnce(final int bodyLength, final long correlationId, final BlockingCaller.ResponseDecoder decoder)
+    {
+        withSession((connection) ->
+        {
+            caller.call(connection, buffer, MessageHeaderEncoder.ENCODED_LENGTH + bodyLength, correlationId,
+                decoder, ctx.requestTimeoutMs(), ctx.idleStrategy());
+            return null;
+        }, false);
+    }
+
+    /**
+     * Run a call on the control session, opening it again (with back-off, until the reconnect timeout)
+     * when it was lost. A call the broker may have applied before the session was lost is repeated
+     * only when repeating it is harmless; any other fails saying it may have been applied.
+     */
+    private <T> T withSession(final Function<ServerConnection, T> call, final boolean repeatable)
+    {
+        final long deadlineNs = System.nanoTime() + ctx.reconnectTimeoutMs() * 1_000_000L;
+        long backoffNs = Math.max(1, ctx.reconnectBackoffMs()) * 1_000_000L;
+        while (true)
+        {
+            final ServerConnection connection;
+            try
+            {
+                connection = transport.control();
+            }
+            catch (final SpindleException ex)
+            {
+                if (System.nanoTime() + backoffNs - deadlineNs > 0)
+                {
+                    throw new SpindleException(ex.errorCode(), "could not reach the broker within " +
+                        ctx.reconnectTimeoutMs() + " ms: " + ex.getMessage());
+                }
+                LockSupport.parkNanos(backoffNs);
+                backoffNs = Math.min(backoffNs * 2, Math.max(1, ctx.reconnectBackoffMaxMs()) * 1_000_000L);
+                continue;
+            }
+
+            try
+            {
+                return call.apply(connection);
+            }
+            catch (final SpindleException ex)
+            {
+                if (connection.isConnected() || System.nanoTime() - deadlineNs > 0)
+                {
+                    throw ex;
+                }
+                if (!repeatable && caller.sent())
+                {
+                    throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "the broker session was lost (" +
+                        connection.closedReason() + ") after the request was sent: it may have been applied; " +
+                        "check before repeating it");
+                }
+            }
+        }
     }
 
     /**

@@ -38,6 +38,7 @@ final class BlockingCaller implements FragmentHandler
     private ResponseDecoder decoder;
     private boolean answered;
     private SpindleException error;
+    private boolean sent;
 
     /**
      * A caller that passes responses it is not waiting for to another handler.
@@ -70,6 +71,16 @@ final class BlockingCaller implements FragmentHandler
         final IdleStrategy idleStrategy)
     {
         final long deadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
+        sent = false;
+        this.decoder = null;
+        // Session events that arrived since the last call (the broker closed the session, or went away)
+        // are seen before the request goes out, so a request on a dead session is known not to be sent.
+        connection.poll(this, 10);
+        connection.doHousekeeping(System.nanoTime());
+        if (!connection.isConnected())
+        {
+            throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "connection lost: " + connection.closedReason());
+        }
         awaitedCorrelationId = correlationId;
         this.decoder = decoder;
         answered = false;
@@ -81,13 +92,19 @@ final class BlockingCaller implements FragmentHandler
             final long result = connection.offer(buffer, 0, length);
             if (result > 0)
             {
+                sent = true;
                 break;
             }
-            if (Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
+            connection.doHousekeeping(System.nanoTime());
+            if (Publication.CLOSED == result || !connection.isConnected())
             {
-                throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "connection closed: " + connection.closedReason());
+                throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "connection lost: " + connection.closedReason());
             }
-            checkDeadline(deadlineNs, "sending the request");
+            if (Publication.MAX_POSITION_EXCEEDED == result)
+            {
+                throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, ServerConnection.describe(result));
+            }
+            checkDeadline(deadlineNs, "sending the request (" + ServerConnection.describe(result) + ")");
             idleStrategy.idle();
         }
 
@@ -112,6 +129,17 @@ final class BlockingCaller implements FragmentHandler
         {
             throw error;
         }
+    }
+
+    /**
+     * Whether the request of the last {@link #call} went out: when it did not, repeating it is safe
+     * whatever it asks.
+     *
+     * @return true once the request was offered.
+     */
+    boolean sent()
+    {
+        return sent;
     }
 
     /**

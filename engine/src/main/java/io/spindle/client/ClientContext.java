@@ -1,5 +1,8 @@
 package io.spindle.client;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.LogBufferDescriptor;
 import io.spindle.codecs.Transport;
@@ -12,8 +15,13 @@ import org.agrona.concurrent.IdleStrategy;
  * <p>
  * Bootstrap is either {@code ipc} — the co-located broker's media driver, at Aeron's default
  * directory unless {@link #aeronDirectoryName(String)} says otherwise — or a comma-separated list of
- * {@code HOST:PORT} UDP endpoints, of which the first is used. A UDP client starts its own embedded
- * media driver unless it is given an Aeron directory.
+ * {@code HOST:PORT} UDP endpoints, tried in order (and round again) until one answers within the
+ * connect timeout. A UDP client starts its own embedded media driver unless it is given an Aeron
+ * directory.
+ * <p>
+ * A session lost to a broker restart, to a pause longer than the broker's session timeout, or to the
+ * broker closing it is opened again, with back-off, for up to the reconnect timeout, after which the
+ * call fails with a {@link SpindleException}.
  */
 public class ClientContext
 {
@@ -34,6 +42,9 @@ public class ClientContext
     private String responseHost = System.getProperty("spindle.client.response.host");
     private long requestTimeoutMs = Long.getLong("spindle.client.request.timeout.ms", 30_000L);
     private long connectTimeoutMs = Long.getLong("spindle.client.connect.timeout.ms", 10_000L);
+    private long reconnectTimeoutMs = Long.getLong("spindle.client.reconnect.timeout.ms", -1L);
+    private long reconnectBackoffMs = Long.getLong("spindle.client.reconnect.backoff.ms", 100L);
+    private long reconnectBackoffMaxMs = Long.getLong("spindle.client.reconnect.backoff.max.ms", 1_000L);
     private IdleStrategy idleStrategy = new BackoffIdleStrategy(10, 20, 1_000, 100_000);
     private io.aeron.Aeron aeron;
 
@@ -171,6 +182,74 @@ public class ClientContext
     }
 
     /**
+     * How long a client keeps trying to open a lost session again before the call that noticed the
+     * loss fails; -1 (default) means the request timeout.
+     *
+     * @param timeoutMs the timeout, or -1.
+     * @return this.
+     */
+    public ClientContext reconnectTimeoutMs(final long timeoutMs)
+    {
+        this.reconnectTimeoutMs = timeoutMs;
+        return this;
+    }
+
+    /**
+     * How long a client keeps trying to open a lost session again.
+     *
+     * @return the timeout in ms (the request timeout unless set).
+     */
+    public long reconnectTimeoutMs()
+    {
+        return reconnectTimeoutMs < 0 ? requestTimeoutMs : reconnectTimeoutMs;
+    }
+
+    /**
+     * The pause after a failed reconnect attempt; it doubles with every failure up to
+     * {@link #reconnectBackoffMaxMs(long)}.
+     *
+     * @param backoffMs the first pause.
+     * @return this.
+     */
+    public ClientContext reconnectBackoffMs(final long backoffMs)
+    {
+        this.reconnectBackoffMs = backoffMs;
+        return this;
+    }
+
+    /**
+     * The first pause after a failed reconnect attempt.
+     *
+     * @return the pause in ms.
+     */
+    public long reconnectBackoffMs()
+    {
+        return reconnectBackoffMs;
+    }
+
+    /**
+     * The longest pause between reconnect attempts.
+     *
+     * @param backoffMs the bound.
+     * @return this.
+     */
+    public ClientContext reconnectBackoffMaxMs(final long backoffMs)
+    {
+        this.reconnectBackoffMaxMs = backoffMs;
+        return this;
+    }
+
+    /**
+     * The longest pause between reconnect attempts.
+     *
+     * @return the bound in ms.
+     */
+    public long reconnectBackoffMaxMs()
+    {
+        return reconnectBackoffMaxMs;
+    }
+
+    /**
      * The idle strategy used while a call blocks.
      *
      * @param idleStrategy the strategy.
@@ -254,39 +333,83 @@ public class ClientContext
         return "ipc".equalsIgnoreCase(bootstrap.trim());
     }
 
-    String requestChannel()
+    /**
+     * The broker's request channels: {@code aeron:ipc}, or one UDP channel per bootstrap address in the
+     * order given.
+     *
+     * @return the channels, at least one.
+     * @throws IllegalArgumentException naming the entry that is not {@code HOST:PORT}.
+     */
+    List<String> requestChannels()
     {
         if (isIpc())
         {
-            return Transport.IPC_CHANNEL;
+            return List.of(Transport.IPC_CHANNEL);
         }
-        final String first = bootstrap.split(",")[0].trim();
-        final int colon = first.lastIndexOf(':');
-        if (colon <= 0 || colon == first.length() - 1)
+        final List<String> channels = new ArrayList<>();
+        for (final String entry : bootstrap.split(","))
+        {
+            final String address = entry.trim();
+            if (address.isEmpty())
+            {
+                continue;
+            }
+            final int colon = address.lastIndexOf(':');
+            if (colon <= 0 || colon == address.length() - 1)
+            {
+                throw new IllegalArgumentException("bootstrap must be 'ipc' or HOST:PORT[,HOST:PORT...], was '" +
+                    bootstrap + "'");
+            }
+            final int port;
+            try
+            {
+                port = Integer.parseInt(address.substring(colon + 1));
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new IllegalArgumentException("bad port in bootstrap '" + address + "'");
+            }
+            if (port < 1 || port > 65_535)
+            {
+                throw new IllegalArgumentException("bad port in bootstrap '" + address + "': must be 1-65535");
+            }
+            channels.add(Transport.udpChannel(address.substring(0, colon), port));
+        }
+        if (channels.isEmpty())
         {
             throw new IllegalArgumentException("bootstrap must be 'ipc' or HOST:PORT[,HOST:PORT...], was '" +
                 bootstrap + "'");
         }
-        final int port;
-        try
-        {
-            port = Integer.parseInt(first.substring(colon + 1));
-        }
-        catch (final NumberFormatException ex)
-        {
-            throw new IllegalArgumentException("bad port in bootstrap '" + first + "'");
-        }
-        return Transport.udpChannel(first.substring(0, colon), port);
+        return channels;
     }
 
-    String localResponseHost()
+    /**
+     * The first of the {@link #requestChannels()}.
+     *
+     * @return the channel.
+     */
+    String requestChannel()
+    {
+        return requestChannels().get(0);
+    }
+
+    /**
+     * The local address a broker at a request channel should answer to.
+     *
+     * @param requestChannel one of the {@link #requestChannels()}.
+     * @return the host.
+     */
+    String localResponseHost(final String requestChannel)
     {
         if (null != responseHost)
         {
             return responseHost;
         }
-        final String channel = requestChannel();
-        final String host = channel.substring(channel.indexOf('=') + 1, channel.lastIndexOf(':'));
+        if (requestChannel.startsWith("aeron:ipc"))
+        {
+            return "127.0.0.1";
+        }
+        final String host = requestChannel.substring(requestChannel.indexOf('=') + 1, requestChannel.lastIndexOf(':'));
         return host.startsWith("127.") || "localhost".equals(host) ? "127.0.0.1" : "0.0.0.0";
     }
 }

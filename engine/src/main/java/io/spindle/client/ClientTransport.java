@@ -1,5 +1,8 @@
 package io.spindle.client;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import io.aeron.Aeron;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
@@ -15,14 +18,19 @@ final class ClientTransport implements AutoCloseable
 {
     private final ClientContext ctx;
     private final MediaDriver driver;
-    private final Aeron aeron;
+    private Aeron aeron;
+    private String aeronDirectoryName;
     private ServerConnection control;
     private ServerConnection fetch;
 
     ClientTransport(final ClientContext ctx)
     {
         this.ctx = ctx;
-        final String requestChannel = ctx.sizedRequestChannel(ctx.requestChannel());
+        final List<String> requestChannels = new ArrayList<>();
+        for (final String channel : ctx.requestChannels())
+        {
+            requestChannels.add(ctx.sizedRequestChannel(channel));
+        }
         MediaDriver driver = null;
         Aeron aeron = null;
         if (null != ctx.aeron())
@@ -30,7 +38,7 @@ final class ClientTransport implements AutoCloseable
             this.driver = null;
             this.aeron = ctx.aeron();
             this.ownsAeron = false;
-            this.requestChannel = requestChannel;
+            this.requestChannels = requestChannels;
             return;
         }
         try
@@ -55,6 +63,7 @@ final class ClientTransport implements AutoCloseable
                 aeronCtx.aeronDirectoryName(dir);
             }
             aeron = Aeron.connect(aeronCtx);
+            this.aeronDirectoryName = dir;
         }
         catch (final RuntimeException ex)
         {
@@ -66,16 +75,22 @@ final class ClientTransport implements AutoCloseable
         this.driver = driver;
         this.aeron = aeron;
         this.ownsAeron = true;
-        this.requestChannel = requestChannel;
+        this.requestChannels = requestChannels;
     }
 
-    private final String requestChannel;
+    private static final long FIRST_ATTEMPT_NS = 1_000_000_000L;
+    private static final long MIN_ATTEMPT_NS = 250_000_000L;
+
+    private final List<String> requestChannels;
     private final boolean ownsAeron;
+    private int lastGoodChannel;
 
     private static void onAeronError(final Throwable error)
     {
+        // A broker's driver that stops ends the client (AgentTerminationException): the sessions say so.
         if (!(error instanceof io.aeron.exceptions.DriverTimeoutException) &&
-            !(error instanceof io.aeron.exceptions.ConductorServiceTimeoutException))
+            !(error instanceof io.aeron.exceptions.ConductorServiceTimeoutException) &&
+            !(error instanceof org.agrona.concurrent.AgentTerminationException))
         {
             error.printStackTrace();
         }
@@ -113,19 +128,86 @@ final class ClientTransport implements AutoCloseable
 
     private ServerConnection connect(final int requestStreamId, final int responseStreamId)
     {
-        final ServerConnection connection = new ServerConnection(
-            aeron, requestChannel, requestStreamId, ctx.localResponseHost(), responseStreamId, ctx.clientId(),
-            ctx.idleStrategy());
+        // Each bootstrap address in turn, starting with the one that answered last, for a slice of the
+        // connect timeout that doubles every round, so a dead first address costs a second, not the lot.
+        final long deadlineNs = System.nanoTime() + ctx.connectTimeoutMs() * 1_000_000L;
+        final int count = requestChannels.size();
+        final StringBuilder tried = new StringBuilder();
+        SpindleException lastError = null;
+        long sliceNs = count > 1 ? FIRST_ATTEMPT_NS : Long.MAX_VALUE;
+        for (int attempt = 0; attempt < count || System.nanoTime() - deadlineNs < 0; attempt++)
+        {
+            if (attempt > 0 && 0 == attempt % count)
+            {
+                sliceNs = sliceNs * 2;
+            }
+            if (ownsAeron && aeron.isClosed())
+            {
+                reconnectAeron();
+            }
+            final int index = (lastGoodChannel + attempt) % count;
+            final String channel = requestChannels.get(index);
+            final long budgetNs = Math.min(Math.max(deadlineNs - System.nanoTime(), MIN_ATTEMPT_NS), sliceNs);
+            ServerConnection connection = null;
+            try
+            {
+                connection = new ServerConnection(
+                    aeron, channel, requestStreamId, ctx.localResponseHost(channel), responseStreamId,
+                    ctx.clientId(), ctx.idleStrategy());
+                connection.connect(System.nanoTime() + budgetNs);
+                lastGoodChannel = index;
+                return connection;
+            }
+            catch (final RuntimeException ex)
+            {
+                CloseHelper.quietClose(connection);
+                if (ex instanceof io.aeron.exceptions.DriverTimeoutException && ownsAeron)
+                {
+                    // The driver went away while the session was being set up: the next attempt connects anew.
+                    CloseHelper.quietClose(aeron);
+                }
+                final SpindleException error = ex instanceof SpindleException ? (SpindleException)ex :
+                    new SpindleException(io.spindle.codecs.protocol.ErrorCode.NETWORK_EXCEPTION,
+                    "cannot open a session with " + channel + ": " + ex.getMessage());
+                if (1 == count)
+                {
+                    throw error;
+                }
+                lastError = error;
+                if (attempt < count)
+                {
+                    tried.append(0 == attempt ? "" : ", ").append(channel.substring(channel.indexOf('=') + 1));
+                }
+            }
+        }
+        throw new SpindleException(lastError.errorCode(), "no broker answered within " + ctx.connectTimeoutMs() +
+            " ms at any of " + tried + " (last: " + lastError.getMessage() + ")");
+    }
+
+    /**
+     * The media driver went away (an IPC broker's driver restarted with its broker): connect a new
+     * Aeron client to the driver in the same directory, which must be up within Aeron's driver timeout.
+     */
+    private void reconnectAeron()
+    {
+        final Aeron.Context aeronCtx = new Aeron.Context().errorHandler(ClientTransport::onAeronError);
+        if (null != aeronDirectoryName)
+        {
+            aeronCtx.aeronDirectoryName(aeronDirectoryName);
+        }
+        CloseHelper.quietCloseAll(fetch, control);
+        fetch = null;
+        control = null;
         try
         {
-            connection.connect(System.nanoTime() + ctx.connectTimeoutMs() * 1_000_000L);
+            aeron = Aeron.connect(aeronCtx);
         }
         catch (final RuntimeException ex)
         {
-            connection.close();
-            throw ex;
+            throw new SpindleException(io.spindle.codecs.protocol.ErrorCode.NETWORK_EXCEPTION,
+                "the media driver went away and none answers in " + aeronCtx.aeronDirectoryName() + ": " +
+                ex.getMessage());
         }
-        return connection;
     }
 
     /**

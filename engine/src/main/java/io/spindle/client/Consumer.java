@@ -2,10 +2,14 @@ package io.spindle.client;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.ConcurrentModificationException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 import io.aeron.Publication;
 import io.aeron.logbuffer.FragmentHandler;
@@ -51,7 +55,15 @@ import org.agrona.concurrent.IdleStrategy;
  * Committed offsets ({@link #commitSync()}, {@link #commitAsync}, {@link #committed}) need a
  * {@code groupId} in either mode.
  * <p>
- * <b>Threading:</b> a consumer belongs to one thread, as in Kafka.
+ * A session lost to a broker restart, to a pause longer than the broker's session timeout, or to the
+ * broker closing it is opened again from the next call, with back-off, for up to
+ * {@link ClientContext#reconnectTimeoutMs()}; that call blocks meanwhile. The fetch resumes from the
+ * positions (the next record not yet handed out), so nothing is skipped or handed out twice; a group
+ * member rejoins when the coordinator has forgotten it. Only when the timeout passes does the call fail.
+ * <p>
+ * <b>Threading:</b> a consumer belongs to one thread at a time, as in Kafka: a call made while another
+ * thread is inside one fails at once with {@link ConcurrentModificationException}. Handing it from one
+ * thread to another between calls (with a happens-before edge, such as {@link Thread#start()}) is fine.
  */
 public final class Consumer implements AutoCloseable
 {
@@ -444,6 +456,9 @@ public final class Consumer implements AutoCloseable
     private int readPosition;
     private long consumedSinceCredit;
     private SpindleException pendingError;
+    private final AtomicReference<Thread> owner = new AtomicReference<>();
+    private int ownerDepth;
+    private boolean closing;
 
     private static final int ENTRY_HEADER_LENGTH = 12;
 
@@ -491,7 +506,15 @@ public final class Consumer implements AutoCloseable
      */
     public int partitionCount(final String topic)
     {
-        return metadata(topic).partitionCount();
+        acquire();
+        try
+        {
+            return metadata(topic).partitionCount();
+        }
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -503,12 +526,20 @@ public final class Consumer implements AutoCloseable
      */
     public void assign(final Collection<TopicPartition> partitions)
     {
-        if (null != group && group.subscribed())
+        acquire();
+        try
         {
-            throw new IllegalStateException("the consumer is subscribed to " + group.subscription() +
-                ": unsubscribe before assigning partitions");
+            if (null != group && group.subscribed())
+            {
+                throw new IllegalStateException("the consumer is subscribed to " + group.subscription() +
+                    ": unsubscribe before assigning partitions");
+            }
+            assignPartitions(partitions);
         }
-        assignPartitions(partitions);
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -522,15 +553,23 @@ public final class Consumer implements AutoCloseable
      */
     public void subscribe(final Collection<String> topics, final RebalanceListener listener)
     {
-        if (null == group)
+        acquire();
+        try
         {
-            throw new IllegalStateException("subscribe needs a group id: set Consumer.Context.groupId");
+            if (null == group)
+            {
+                throw new IllegalStateException("subscribe needs a group id: set Consumer.Context.groupId");
+            }
+            if (!group.subscribed() && !assigned.isEmpty())
+            {
+                throw new IllegalStateException("partitions were assigned: assign(List.of()) before subscribing");
+            }
+            group.subscribe(topics, listener);
         }
-        if (!group.subscribed() && !assigned.isEmpty())
+        finally
         {
-            throw new IllegalStateException("partitions were assigned: assign(List.of()) before subscribing");
+            release();
         }
-        group.subscribe(topics, listener);
     }
 
     /**
@@ -540,7 +579,15 @@ public final class Consumer implements AutoCloseable
      */
     public void subscribe(final Collection<String> topics)
     {
-        subscribe(topics, RebalanceListener.NO_OP);
+        acquire();
+        try
+        {
+            subscribe(topics, RebalanceListener.NO_OP);
+        }
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -549,9 +596,17 @@ public final class Consumer implements AutoCloseable
      */
     public void unsubscribe()
     {
-        if (null != group)
+        acquire();
+        try
         {
-            group.unsubscribe();
+            if (null != group)
+            {
+                group.unsubscribe();
+            }
+        }
+        finally
+        {
+            release();
         }
     }
 
@@ -562,7 +617,15 @@ public final class Consumer implements AutoCloseable
      */
     public List<String> subscription()
     {
-        return null == group ? List.of() : group.subscription();
+        acquire();
+        try
+        {
+            return null == group ? List.of() : group.subscription();
+        }
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -572,7 +635,15 @@ public final class Consumer implements AutoCloseable
      */
     public GroupMetadata groupMetadata()
     {
-        return null == group ? null : group.metadata();
+        acquire();
+        try
+        {
+            return null == group ? null : group.metadata();
+        }
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -584,7 +655,15 @@ public final class Consumer implements AutoCloseable
      */
     public void commitSync()
     {
-        commitSync(positions());
+        acquire();
+        try
+        {
+            commitSync(positions());
+        }
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -595,7 +674,15 @@ public final class Consumer implements AutoCloseable
      */
     public void commitSync(final Map<TopicPartition, OffsetAndMetadata> offsets)
     {
-        requireGroup().commitSync(offsets);
+        acquire();
+        try
+        {
+            requireGroup().commitSync(offsets);
+        }
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -606,7 +693,15 @@ public final class Consumer implements AutoCloseable
      */
     public void commitAsync(final OffsetCommitCallback callback)
     {
-        commitAsync(positions(), callback);
+        acquire();
+        try
+        {
+            commitAsync(positions(), callback);
+        }
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -617,7 +712,15 @@ public final class Consumer implements AutoCloseable
      */
     public void commitAsync(final Map<TopicPartition, OffsetAndMetadata> offsets, final OffsetCommitCallback callback)
     {
-        requireGroup().commitAsync(offsets, callback);
+        acquire();
+        try
+        {
+            requireGroup().commitAsync(offsets, callback);
+        }
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -628,7 +731,15 @@ public final class Consumer implements AutoCloseable
      */
     public OffsetAndMetadata committed(final TopicPartition tp)
     {
-        return committed(List.of(tp)).get(tp);
+        acquire();
+        try
+        {
+            return committed(List.of(tp)).get(tp);
+        }
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -639,7 +750,15 @@ public final class Consumer implements AutoCloseable
      */
     public Map<TopicPartition, OffsetAndMetadata> committed(final Collection<TopicPartition> partitions)
     {
-        return requireGroup().committed(partitions);
+        acquire();
+        try
+        {
+            return requireGroup().committed(partitions);
+        }
+        finally
+        {
+            release();
+        }
     }
 
     private GroupMembership requireGroup()
@@ -694,12 +813,20 @@ public final class Consumer implements AutoCloseable
      */
     public List<TopicPartition> assignment()
     {
-        final List<TopicPartition> result = new ArrayList<>();
-        for (final PartitionState state : assigned)
+        acquire();
+        try
         {
-            result.add(state.tp);
+            final List<TopicPartition> result = new ArrayList<>();
+            for (final PartitionState state : assigned)
+            {
+                result.add(state.tp);
+            }
+            return result;
         }
-        return result;
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -710,12 +837,20 @@ public final class Consumer implements AutoCloseable
      */
     public void seek(final TopicPartition tp, final long offset)
     {
-        if (offset < 0)
+        acquire();
+        try
         {
-            throw new IllegalArgumentException("offset must be >= 0, was " + offset);
+            if (offset < 0)
+            {
+                throw new IllegalArgumentException("offset must be >= 0, was " + offset);
+            }
+            state(tp).position = offset;
+            restart();
         }
-        state(tp).position = offset;
-        restart();
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -725,7 +860,15 @@ public final class Consumer implements AutoCloseable
      */
     public void seekToBeginning(final Collection<TopicPartition> partitions)
     {
-        resolve(partitions, -2);
+        acquire();
+        try
+        {
+            resolve(partitions, -2);
+        }
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -735,7 +878,15 @@ public final class Consumer implements AutoCloseable
      */
     public void seekToEnd(final Collection<TopicPartition> partitions)
     {
-        resolve(partitions, -1);
+        acquire();
+        try
+        {
+            resolve(partitions, -1);
+        }
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -747,12 +898,20 @@ public final class Consumer implements AutoCloseable
      */
     public long position(final TopicPartition tp)
     {
-        final PartitionState state = state(tp);
-        if (state.position < 0)
+        acquire();
+        try
         {
-            resolvePositions();
+            final PartitionState state = state(tp);
+            if (state.position < 0)
+            {
+                resolvePositions();
+            }
+            return state.position;
         }
-        return state.position;
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -762,11 +921,19 @@ public final class Consumer implements AutoCloseable
      */
     public void pause(final Collection<TopicPartition> partitions)
     {
-        for (final TopicPartition tp : partitions)
+        acquire();
+        try
         {
-            state(tp).paused = true;
+            for (final TopicPartition tp : partitions)
+            {
+                state(tp).paused = true;
+            }
+            restart();
         }
-        restart();
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -776,16 +943,25 @@ public final class Consumer implements AutoCloseable
      */
     public void resume(final Collection<TopicPartition> partitions)
     {
-        for (final TopicPartition tp : partitions)
+        acquire();
+        try
         {
-            state(tp).paused = false;
+            for (final TopicPartition tp : partitions)
+            {
+                state(tp).paused = false;
+            }
+            restart();
         }
-        restart();
+        finally
+        {
+            release();
+        }
     }
 
     /**
      * Hand up to {@code limit} records to the handler, fetching as needed; returns at once when
-     * nothing is available.
+     * nothing is available, unless the broker session was lost: then it first opens it again, waiting
+     * up to {@link ClientContext#reconnectTimeoutMs()}.
      *
      * @param handler receives the records.
      * @param limit   most records to hand over.
@@ -793,38 +969,46 @@ public final class Consumer implements AutoCloseable
      */
     public int poll(final RecordHandler handler, final int limit)
     {
-        if (null != pendingError)
+        acquire();
+        try
         {
-            final SpindleException error = pendingError;
-            pendingError = null;
-            throw error;
-        }
-        if (!fetch.isConnected())
-        {
-            throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "broker connection lost: " + fetch.closedReason());
-        }
-        if (null != group)
-        {
-            control.poll(controlHandler, 16);
-            group.poll(System.nanoTime() / 1_000_000L);
-        }
-
-        int delivered = deliver(handler, limit);
-        if (delivered < limit)
-        {
-            if (restartFetch || !ctx.streaming && !fetchOutstanding && readPosition == writePosition)
+            if (null != pendingError)
             {
-                startFetch();
+                final SpindleException error = pendingError;
+                pendingError = null;
+                throw error;
             }
-            fetch.poll(fetchHandler, 16);
-            delivered += deliver(handler, limit - delivered);
-        }
-        final long nowNs = System.nanoTime();
-        fetch.doHousekeeping(nowNs);
-        control.doHousekeeping(nowNs);
-        grantCredit();
+            if (!fetch.isConnected() || !control.isConnected())
+            {
+                reconnect();
+            }
+            if (null != group)
+            {
+                control.poll(controlHandler, 16);
+                group.poll(System.nanoTime() / 1_000_000L);
+            }
 
-        return delivered;
+            int delivered = deliver(handler, limit);
+            if (delivered < limit)
+            {
+                if (restartFetch || !ctx.streaming && !fetchOutstanding && readPosition == writePosition)
+                {
+                    startFetch();
+                }
+                fetch.poll(fetchHandler, 16);
+                delivered += deliver(handler, limit - delivered);
+            }
+            final long nowNs = System.nanoTime();
+            fetch.doHousekeeping(nowNs);
+            control.doHousekeeping(nowNs);
+            grantCredit();
+
+            return delivered;
+        }
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -837,14 +1021,22 @@ public final class Consumer implements AutoCloseable
      */
     public int poll(final RecordHandler handler, final int limit, final long timeoutMs)
     {
-        final long deadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
-        idleStrategy.reset();
-        int delivered;
-        while ((delivered = poll(handler, limit)) == 0 && System.nanoTime() - deadlineNs < 0)
+        acquire();
+        try
         {
-            idleStrategy.idle();
+            final long deadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
+            idleStrategy.reset();
+            int delivered;
+            while ((delivered = poll(handler, limit)) == 0 && System.nanoTime() - deadlineNs < 0)
+            {
+                idleStrategy.idle();
+            }
+            return delivered;
         }
-        return delivered;
+        finally
+        {
+            release();
+        }
     }
 
     /**
@@ -852,22 +1044,53 @@ public final class Consumer implements AutoCloseable
      */
     public void close()
     {
-        if (null != group && null != control && control.isConnected())
+        acquire();
+        try
         {
-            try
+            // Closing does not wait for a lost session to come back: the group's session timeout ends the member.
+            closing = true;
+            if (null != group && null != control && control.isConnected())
             {
-                group.close();
+                try
+                {
+                    group.close();
+                }
+                catch (final RuntimeException ignore)
+                {
+                    // Closing anyway: the session timeout removes the member.
+                }
             }
-            catch (final RuntimeException ignore)
+            if (null != fetch && fetch.isConnected() && fetchCorrelationId >= 0 && ctx.streaming)
             {
-                // Closing anyway: the session timeout removes the member.
+                sendCancel(fetchCorrelationId);
             }
+            transport.close();
         }
-        if (null != fetch && fetch.isConnected() && fetchCorrelationId >= 0 && ctx.streaming)
+        finally
         {
-            sendCancel(fetchCorrelationId);
+            release();
         }
-        transport.close();
+    }
+
+    private void acquire()
+    {
+        final Thread thread = Thread.currentThread();
+        final Thread current = owner.get();
+        if (current != thread && !owner.compareAndSet(null, thread))
+        {
+            throw new ConcurrentModificationException("a Consumer belongs to one thread at a time: thread '" +
+                thread.getName() + "' called it while thread '" + (null == current ? "?" : current.getName()) +
+                "' was using it");
+        }
+        ownerDepth++;
+    }
+
+    private void release()
+    {
+        if (0 == --ownerDepth)
+        {
+            owner.set(null);
+        }
     }
 
     private int deliver(final RecordHandler handler, final int limit)
@@ -1070,7 +1293,13 @@ public final class Consumer implements AutoCloseable
                 .fetchOffset(state.position)
                 .partitionMaxBytes(ctx.partitionMaxBytes);
         }
-        offerOrFail(MessageHeaderEncoder.ENCODED_LENGTH + fetchEncoder.encodedLength());
+        if (!offerFetchRequest(MessageHeaderEncoder.ENCODED_LENGTH + fetchEncoder.encodedLength()))
+        {
+            // The session was lost: the next poll opens it again and sends the fetch from the positions.
+            fetchCorrelationId = -1;
+            restartFetch = true;
+            return;
+        }
         fetchOutstanding = true;
         consumedSinceCredit = 0;
     }
@@ -1097,18 +1326,106 @@ public final class Consumer implements AutoCloseable
         fetch.offer(requestBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
     }
 
-    private void offerOrFail(final int length)
+    private boolean offerFetchRequest(final int length)
     {
         final long deadlineNs = System.nanoTime() + ctx.requestTimeoutMs() * 1_000_000L;
         idleStrategy.reset();
         long result;
         while ((result = fetch.offer(requestBuffer, 0, length)) < 0)
         {
-            if (Publication.CLOSED == result || System.nanoTime() - deadlineNs > 0)
+            final long nowNs = System.nanoTime();
+            fetch.doHousekeeping(nowNs);
+            if (!fetch.isConnected())
             {
-                throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "cannot send fetch: " + result);
+                return false;
+            }
+            if (nowNs - deadlineNs > 0)
+            {
+                throw new SpindleException(ErrorCode.REQUEST_TIMED_OUT, "cannot send a fetch for " +
+                    ctx.requestTimeoutMs() + " ms: " + ServerConnection.describe(result));
             }
             idleStrategy.idle();
+        }
+        return true;
+    }
+
+    /**
+     * Open both sessions again after either was lost (a broker restart or a session the broker timed
+     * out ends both), with back-off, until {@link ClientContext#reconnectTimeoutMs()} passes; then the
+     * fetch restarts from the positions and the group learns that its requests in flight are void.
+     */
+    private void reconnect()
+    {
+        final String reason = !fetch.isConnected() ? fetch.closedReason() :
+            !control.isConnected() ? control.closedReason() : "session lost";
+        fetch.close();
+        control.close();
+        final long deadlineNs = System.nanoTime() + ctx.reconnectTimeoutMs() * 1_000_000L;
+        long backoffNs = Math.max(1, ctx.reconnectBackoffMs()) * 1_000_000L;
+        while (true)
+        {
+            try
+            {
+                control = transport.control();
+                fetch = transport.fetch();
+                break;
+            }
+            catch (final SpindleException ex)
+            {
+                if (System.nanoTime() + backoffNs - deadlineNs > 0)
+                {
+                    throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "lost the broker session (" + reason +
+                        ") and could not open it again within " + ctx.reconnectTimeoutMs() + " ms: " + ex.getMessage());
+                }
+                LockSupport.parkNanos(backoffNs);
+                backoffNs = Math.min(backoffNs * 2, Math.max(1, ctx.reconnectBackoffMaxMs()) * 1_000_000L);
+            }
+        }
+        fetchCorrelationId = -1;
+        restart();
+        if (null != group)
+        {
+            group.onSessionLost(System.nanoTime() / 1_000_000L);
+        }
+    }
+
+    /**
+     * Run a call on the control session, opening the session again and repeating the call when it
+     * was lost meanwhile (only calls safe to repeat come here: reads and offset commits).
+     */
+    private void runWithControl(final Runnable call)
+    {
+        withControl(() ->
+        {
+            call.run();
+            return null;
+        });
+    }
+
+    private <T> T withControl(final Supplier<T> call)
+    {
+        if (closing)
+        {
+            return call.get();
+        }
+        final long deadlineNs = System.nanoTime() + ctx.reconnectTimeoutMs() * 1_000_000L;
+        while (true)
+        {
+            if (!control.isConnected() || !fetch.isConnected())
+            {
+                reconnect();
+            }
+            try
+            {
+                return call.get();
+            }
+            catch (final SpindleException ex)
+            {
+                if (control.isConnected() || System.nanoTime() - deadlineNs > 0)
+                {
+                    throw ex;
+                }
+            }
         }
     }
 
@@ -1176,8 +1493,9 @@ public final class Consumer implements AutoCloseable
         {
             entries.next().topicId(state.topicId).partition(state.tp.partition()).timestamp(timestamp);
         }
-        controlCaller.call(control, requestBuffer, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength(),
-            correlationId, (templateId, buffer, offset, length) ->
+        final int requestLength = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+        runWithControl(() -> controlCaller.call(control, requestBuffer, requestLength, correlationId,
+            (templateId, buffer, offset, length) ->
             {
                 final ListOffsetsResponseDecoder decoder = new ListOffsetsResponseDecoder()
                     .wrapAndApplyHeader(buffer, offset, new MessageHeaderDecoder());
@@ -1199,7 +1517,7 @@ public final class Consumer implements AutoCloseable
                         assigned.get(index).position = resolved;
                     }
                 }
-            }, ctx.requestTimeoutMs(), idleStrategy);
+            }, ctx.requestTimeoutMs(), idleStrategy));
         restart();
     }
 
@@ -1220,11 +1538,18 @@ public final class Consumer implements AutoCloseable
             long result;
             while ((result = control.offer(buffer, 0, length)) < 0)
             {
-                if (Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result ||
-                    System.nanoTime() - deadlineNs > 0)
+                final long nowNs = System.nanoTime();
+                control.doHousekeeping(nowNs);
+                if (!control.isConnected())
+                {
+                    // Lost with the session: the next poll opens it again and tells the group, which
+                    // sends again what it still needs.
+                    return;
+                }
+                if (Publication.MAX_POSITION_EXCEEDED == result || nowNs - deadlineNs > 0)
                 {
                     throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "cannot send a group request: " +
-                        (control.isConnected() ? result : control.closedReason()));
+                        ServerConnection.describe(result));
                 }
                 idleStrategy.idle();
             }
@@ -1236,7 +1561,8 @@ public final class Consumer implements AutoCloseable
             final long correlationId,
             final BlockingCaller.ResponseDecoder decoder)
         {
-            controlCaller.call(control, buffer, length, correlationId, decoder, ctx.requestTimeoutMs(), idleStrategy);
+            runWithControl(() -> controlCaller.call(
+                control, buffer, length, correlationId, decoder, ctx.requestTimeoutMs(), idleStrategy));
         }
 
         public void pollResponses(final long timeoutMs, final java.util.function.BooleanSupplier done)
@@ -1260,7 +1586,8 @@ public final class Consumer implements AutoCloseable
         {
             try
             {
-                final TopicMetadata fresh = Admin.metadata(control, controlCaller, ctx, nextCorrelationId++, topic);
+                final TopicMetadata fresh = withControl(
+                    () -> Admin.metadata(control, controlCaller, ctx, nextCorrelationId++, topic));
                 topicMetadata.put(topic, fresh);
                 return fresh.partitionCount();
             }
@@ -1312,7 +1639,7 @@ public final class Consumer implements AutoCloseable
         TopicMetadata metadata = topicMetadata.get(topic);
         if (null == metadata)
         {
-            metadata = Admin.metadata(control, controlCaller, ctx, nextCorrelationId++, topic);
+            metadata = withControl(() -> Admin.metadata(control, controlCaller, ctx, nextCorrelationId++, topic));
             topicMetadata.put(topic, metadata);
         }
         return metadata;

@@ -419,6 +419,35 @@ final class GroupMembership
     }
 
     /**
+     * The control session was lost and opened again: answers to requests in flight will never come.
+     * A join or sync under way starts over (with the member id, so a coordinator that still knows the
+     * member keeps it; one that forgot it answers UNKNOWN_MEMBER_ID and the member rejoins afresh); a
+     * stable member heartbeats at once to learn where it stands; asynchronous commits in flight fail
+     * to their callbacks (they may have been applied).
+     *
+     * @param nowMs the client's clock.
+     */
+    void onSessionLost(final long nowMs)
+    {
+        if (State.JOINING == state || State.SYNCING == state)
+        {
+            joinCorrelationId = NONE;
+            syncCorrelationId = NONE;
+            rejoinNow(nowMs);
+        }
+        else if (State.STABLE == state)
+        {
+            heartbeatCorrelationId = NONE;
+            heartbeatSentMs = nowMs - heartbeatIntervalMs;
+        }
+        for (final Long correlationId : asyncCommits.keySet())
+        {
+            inbox.add(new CommitResult(correlationId, new SpindleException(ErrorCode.NETWORK_EXCEPTION,
+                "the broker session was lost before the commit was answered (it may have been applied)")));
+        }
+    }
+
+    /**
      * Commit offsets and wait for the answer. Inside a generation the commit carries it, and the
      * coordinator refuses it (ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID) when the
      * group moved on; outside one (no subscription) it is accepted only while the group has no members.

@@ -268,6 +268,37 @@ final class ServerConnection implements AutoCloseable
         CloseHelper.quietCloseAll(subscription, publication);
     }
 
+    /**
+     * Words for a negative {@link Publication#offer} result, for messages a user reads.
+     *
+     * @param result the result.
+     * @return what it means.
+     */
+    static String describe(final long result)
+    {
+        if (Publication.NOT_CONNECTED == result)
+        {
+            return "not connected to the broker";
+        }
+        if (Publication.BACK_PRESSURED == result)
+        {
+            return "back pressured by the broker";
+        }
+        if (Publication.ADMIN_ACTION == result)
+        {
+            return "the media driver was busy";
+        }
+        if (Publication.CLOSED == result)
+        {
+            return "session closed";
+        }
+        if (Publication.MAX_POSITION_EXCEEDED == result)
+        {
+            return "session used up its stream";
+        }
+        return "offer failed (" + result + ")";
+    }
+
     private void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
         if (length < MessageHeaderDecoder.ENCODED_LENGTH)

@@ -239,10 +239,27 @@ public final class SessionServer implements AutoCloseable
         if (null != session)
         {
             counters.responsesDropped.increment();
-            closeSession(session, ErrorCode.NETWORK_EXCEPTION, "response could not be delivered: " + result);
+            closeSession(session, ErrorCode.NETWORK_EXCEPTION, "response could not be delivered: " + describe(result));
         }
 
         return false;
+    }
+
+    private static String describe(final long result)
+    {
+        if (Publication.BACK_PRESSURED == result)
+        {
+            return "the client is not keeping up";
+        }
+        if (Publication.NOT_CONNECTED == result)
+        {
+            return "the client is not connected";
+        }
+        if (Publication.ADMIN_ACTION == result)
+        {
+            return "the media driver was busy";
+        }
+        return "the response stream is closed";
     }
 
     /**

@@ -44,17 +44,47 @@ public final class TestBroker implements AutoCloseable
      */
     public static TestBroker start(final Path dataDir, final LogConfig logConfig)
     {
+        return start(dataDir, logConfig, 0, 0);
+    }
+
+    /**
+     * Start a broker over a data directory on a given UDP port, e.g. the port of a broker it replaces.
+     *
+     * @param dataDir          where its logs live.
+     * @param logConfig        default log settings.
+     * @param port             UDP port on 127.0.0.1, or 0 for an ephemeral one.
+     * @param sessionTimeoutNs how long a silent client session lives, or 0 for the default.
+     * @return the running broker.
+     */
+    public static TestBroker start(
+        final Path dataDir, final LogConfig logConfig, final int port, final long sessionTimeoutNs)
+    {
         final String aeronDir = aeronDirFor(dataDir);
-        final StandaloneBroker broker = StandaloneBroker.launch(new StandaloneBroker.Context()
+        final StandaloneBroker.Context ctx = new StandaloneBroker.Context()
             .dataDir(dataDir)
             .embeddedDriverDirectoryName(aeronDir)
             .driverDirDeleteOnStart(true)
-            .listen("127.0.0.1", 0)
+            .listen("127.0.0.1", port)
             .brokerIdleStrategy("backoff")
             .driverIdleStrategy("backoff")
             .ipcTermLength(4 * 1024 * 1024)
-            .logConfig(logConfig));
-        return new TestBroker(dataDir, aeronDir, broker);
+            .logConfig(logConfig);
+        if (sessionTimeoutNs > 0)
+        {
+            ctx.sessionTimeoutNs(sessionTimeoutNs);
+        }
+        return new TestBroker(dataDir, aeronDir, StandaloneBroker.launch(ctx));
+    }
+
+    /**
+     * The UDP port the broker listens on.
+     *
+     * @return the port.
+     */
+    public int port()
+    {
+        final String endpoint = broker.udpEndpoint();
+        return Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
     }
 
     /**

@@ -11,7 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import io.aeron.CommonContext;
@@ -145,6 +147,114 @@ class BrokerProcessKillTest
         }
         assertEquals(List.of(), missing, "acknowledged records missing after restart (acked " +
             ackedOffsets.size() + ", found " + found.size() + ", sent " + sent + ")");
+    }
+
+    @Test
+    void consumeProcessCarriesOnAcrossBrokerRestarts() throws Exception
+    {
+        final Path data = dir.resolve("data");
+        final int port = freeUdpPort();
+        final String bootstrap = "127.0.0.1:" + port;
+        Process broker = startBroker(data, port);
+        try (Admin admin = Admin.connect(new ClientContext().bootstrap("ipc").aeronDirectoryName(aeronDir)))
+        {
+            admin.createTopic("ticks", 1, Map.of());
+        }
+        final List<String> sent = new ArrayList<>();
+        produceTicks(bootstrap, sent, 50);
+
+        final Process consume = startCli("consume", "--bootstrap", bootstrap, "--topic", "ticks", "--from-beginning",
+            "--max-messages", "150");
+        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        final Thread reader = new Thread(() ->
+        {
+            final BufferedReader out = new BufferedReader(new InputStreamReader(consume.getInputStream(),
+                StandardCharsets.UTF_8));
+            try
+            {
+                String line;
+                while (null != (line = out.readLine()))
+                {
+                    lines.add(line);
+                }
+            }
+            catch (final IOException ignore)
+            {
+                // The process ended.
+            }
+        }, "consume-output");
+        reader.setDaemon(true);
+        reader.start();
+        final List<String> printed = new ArrayList<>();
+        readLines(lines, reader, printed, 50);
+
+        // SIGKILL: no goodbye from the broker; the consumer finds out from the transport.
+        broker.destroyForcibly();
+        assertTrue(broker.waitFor(10, TimeUnit.SECONDS));
+        broker = startBroker(data, port);
+        produceTicks(bootstrap, sent, 50);
+        readLines(lines, reader, printed, 100);
+
+        // SIGTERM: the broker closes the sessions as it goes.
+        broker.destroy();
+        assertTrue(broker.waitFor(20, TimeUnit.SECONDS), "broker did not stop on SIGTERM");
+        broker = startBroker(data, port);
+        produceTicks(bootstrap, sent, 50);
+        readLines(lines, reader, printed, 150);
+
+        assertTrue(consume.waitFor(30, TimeUnit.SECONDS), "consume did not exit after --max-messages");
+        assertEquals(0, consume.exitValue());
+        assertEquals(sent, printed);
+    }
+
+    private void produceTicks(final String bootstrap, final List<String> sent, final int count)
+    {
+        final Producer.Context ctx = new Producer.Context().acks(-1);
+        ctx.bootstrap(bootstrap).connectTimeoutMs(10_000).requestTimeoutMs(10_000);
+        try (Producer producer = Producer.connect(ctx))
+        {
+            for (int i = 0; i < count; i++)
+            {
+                final String value = "tick-" + sent.size();
+                producer.sendSync("ticks", 0, null, value.getBytes(StandardCharsets.UTF_8));
+                sent.add(value);
+            }
+        }
+    }
+
+    private static void readLines(
+        final BlockingQueue<String> lines, final Thread reader, final List<String> printed, final int total)
+        throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (printed.size() < total && System.nanoTime() - deadlineNs < 0)
+        {
+            final String line = lines.poll(100, TimeUnit.MILLISECONDS);
+            if (null != line)
+            {
+                printed.add(line);
+            }
+            else if (!reader.isAlive() && lines.isEmpty())
+            {
+                break;
+            }
+        }
+        assertEquals(total, printed.size(), "lines printed by spindle consume: " + printed);
+    }
+
+    private Process startCli(final String... args) throws IOException
+    {
+        final String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        final List<String> command = new ArrayList<>(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "-Xmx256m",
+            "-cp", classpath,
+            SpindleCli.class.getName()));
+        command.addAll(List.of(args));
+        final Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        processes.add(process);
+        return process;
     }
 
     private Process startBroker(final Path data, final int port) throws IOException
