@@ -3,19 +3,18 @@ package io.spindle.host;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.MappedByteBuffer;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
 import io.aeron.Aeron;
-import io.aeron.CncFileDescriptor;
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.codecs.Transport;
+import io.spindle.driver.DriverDirectory;
 import io.spindle.log.LogConfig;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -47,22 +46,34 @@ public final class StandaloneBroker implements AutoCloseable
     private final BrokerCounters counters;
     private final BrokerStateMachine stateMachine;
     private final ControlAgent controlAgent;
+    private final DirectoryLock dataDirLock;
     private FetchServer fetchServer;
+    private volatile String failure;
     private int resolvedPort;
     private final AgentRunner[] runners;
 
     private StandaloneBroker(final Context ctx)
     {
         this.ctx = ctx;
+        DirectoryLock dataDirLock = null;
         MediaDriver driver = null;
         Aeron aeron = null;
         BrokerCounters counters = null;
         BrokerStateMachine stateMachine = null;
         try
         {
+            // First, so that a second broker on this directory touches nothing, its driver included.
+            dataDirLock = DirectoryLock.acquire(ctx.dataDir.toAbsolutePath(), "broker");
             if (null == ctx.aeronDirectoryName)
             {
-                deleteDirectoryOfDeadDriver(new File(ctx.embeddedDriverDirectoryName()));
+                final File embeddedDir = new File(ctx.embeddedDriverDirectoryName());
+                deleteDirectoryOfDeadDriver(embeddedDir);
+                if (!ctx.driverDirDeleteOnStart && DriverDirectory.isDriverActive(embeddedDir))
+                {
+                    throw new IllegalStateException("a media driver is already running in " + embeddedDir +
+                        " (pid " + DriverDirectory.ownerPid(embeddedDir) + ", another broker?); stop it, join it " +
+                        "with --aeron-dir " + embeddedDir + ", or set spindle.embedded.driver.dir to another directory");
+                }
                 final MediaDriver.Context driverCtx = new MediaDriver.Context()
                     .aeronDirectoryName(ctx.embeddedDriverDirectoryName())
                     .threadingMode(ctx.driverThreadingMode)
@@ -129,10 +140,12 @@ public final class StandaloneBroker implements AutoCloseable
                 SystemNanoClock.INSTANCE);
 
             final ErrorHandler errorHandler = ctx.errorHandler;
+            final DriverWatchdog watchdog = new DriverWatchdog(aeron, SystemNanoClock.INSTANCE, this::onDriverLost);
             if (ctx.threadingMode == BrokerThreadingMode.DEDICATED)
             {
                 runners = new AgentRunner[]{
-                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, controlAgent),
+                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
+                        new CompositeAgent(controlAgent, watchdog)),
                     new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, fetchServer)
                 };
             }
@@ -143,28 +156,30 @@ public final class StandaloneBroker implements AutoCloseable
                         new CompositeAgent(
                             new InvokerAgent(driver.sharedAgentInvoker(), aeron.conductorAgentInvoker()),
                             controlAgent,
-                            fetchServer))
+                            fetchServer,
+                            watchdog))
                 };
             }
             else
             {
                 runners = new AgentRunner[]{
                     new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
-                        new CompositeAgent(controlAgent, fetchServer))
+                        new CompositeAgent(controlAgent, fetchServer, watchdog))
                 };
             }
         }
         catch (final IOException ex)
         {
-            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver);
+            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, dataDirLock);
             throw new UncheckedIOException(ex);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver);
+            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, dataDirLock);
             throw ex;
         }
 
+        this.dataDirLock = dataDirLock;
         this.driver = driver;
         this.aeron = aeron;
         this.counters = counters;
@@ -213,6 +228,22 @@ public final class StandaloneBroker implements AutoCloseable
     }
 
     /**
+     * Why the broker stopped serving on its own (it lost its media driver), or null while it serves.
+     *
+     * @return the reason, or null.
+     */
+    public String failure()
+    {
+        return failure;
+    }
+
+    private void onDriverLost(final String reason)
+    {
+        failure = reason;
+        ctx.terminationHook.accept(reason);
+    }
+
+    /**
      * The broker's counters.
      *
      * @return the counters.
@@ -228,7 +259,19 @@ public final class StandaloneBroker implements AutoCloseable
     public void close()
     {
         CloseHelper.closeAll(runners);
-        CloseHelper.closeAll(stateMachine, counters, aeron, driver);
+        if (null != failure && null != driver)
+        {
+            // The directory may be another driver's by now: never delete it on the way out.
+            driver.context().dirDeleteOnShutdown(false);
+        }
+        try
+        {
+            CloseHelper.closeAll(stateMachine, counters, aeron, driver);
+        }
+        finally
+        {
+            dataDirLock.close();
+        }
     }
 
     /**
@@ -259,46 +302,30 @@ public final class StandaloneBroker implements AutoCloseable
      */
     private static void deleteDirectoryOfDeadDriver(final File aeronDir)
     {
-        final File cncFile = new File(aeronDir, CncFileDescriptor.CNC_FILE);
-        if (!cncFile.exists() || cncFile.length() < CncFileDescriptor.META_DATA_LENGTH)
+        final long pid = DriverDirectory.ownerPid(aeronDir);
+        if (DriverDirectory.NULL_PID == pid)
         {
             return;
         }
-        long pid = -1;
-        final MappedByteBuffer mapped = IoUtil.mapExistingFile(cncFile, "cnc");
-        try
-        {
-            pid = CncFileDescriptor.pid(CncFileDescriptor.createMetaDataBuffer(mapped));
-        }
-        catch (final RuntimeException ignore)
-        {
-            // Not a readable cnc file: leave it to the driver's own checks.
-        }
-        finally
-        {
-            IoUtil.unmap(mapped);
-        }
-        final java.util.Optional<ProcessHandle> process = pid > 0 ? ProcessHandle.of(pid) : java.util.Optional.empty();
-        boolean alive = process.map(ProcessHandle::isAlive).orElse(false);
-        if (alive && process.get().pid() != ProcessHandle.current().pid())
+        final java.util.Optional<ProcessHandle> process = ProcessHandle.of(pid);
+        if (!DriverDirectory.isDead(pid) && pid != ProcessHandle.current().pid())
         {
             // A broker killed a moment ago may still be exiting (its heartbeat looks fresh): give it a
-            // few seconds. A driver that is really running stays, and the driver's own check names it.
+            // few seconds. A driver that is really running stays, and the caller's check names it.
             try
             {
                 process.get().onExit().get(3, java.util.concurrent.TimeUnit.SECONDS);
             }
             catch (final java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException ignore)
             {
-                // Still there: leave it to the driver's own liveness check, which names it.
+                // Still there: leave it to the liveness check, which names it.
             }
             catch (final InterruptedException ex)
             {
                 Thread.currentThread().interrupt();
             }
-            alive = process.get().isAlive();
         }
-        if (pid > 0 && !alive)
+        if (DriverDirectory.isDead(pid))
         {
             IoUtil.delete(aeronDir, true);
         }
@@ -391,6 +418,8 @@ public final class StandaloneBroker implements AutoCloseable
         private long sessionTimeoutNs = Configuration.durationNs("spindle.session.timeout", 10_000_000_000L);
         private LogConfig logConfig;
         private ErrorHandler errorHandler = Throwable::printStackTrace;
+        private java.util.function.Consumer<String> terminationHook =
+            (reason) -> System.err.println("spindle broker: " + reason);
 
         /**
          * Validate and fill in derived values.
@@ -587,6 +616,19 @@ public final class StandaloneBroker implements AutoCloseable
         public Context logConfig(final LogConfig config)
         {
             this.logConfig = config;
+            return this;
+        }
+
+        /**
+         * Called once, from a broker agent, when the broker cannot go on serving (it lost its media
+         * driver); the host should close the broker and exit. Default: print the reason on standard error.
+         *
+         * @param hook given the reason.
+         * @return this.
+         */
+        public Context terminationHook(final java.util.function.Consumer<String> hook)
+        {
+            this.terminationHook = hook;
             return this;
         }
 
