@@ -165,7 +165,8 @@ public final class DriverDirectory
         final int end = name.indexOf('-', CLIENT_PREFIX.length());
         try
         {
-            return end > CLIENT_PREFIX.length() ? Long.parseLong(name.substring(CLIENT_PREFIX.length(), end)) : NULL_PID;
+            return end > CLIENT_PREFIX.length() ?
+                Long.parseLong(name.substring(CLIENT_PREFIX.length(), end)) : NULL_PID;
         }
         catch (final NumberFormatException ex)
         {

@@ -72,7 +72,8 @@ public final class StandaloneBroker implements AutoCloseable
                 {
                     throw new IllegalStateException("a media driver is already running in " + embeddedDir +
                         " (pid " + DriverDirectory.ownerPid(embeddedDir) + ", another broker?); stop it, join it " +
-                        "with --aeron-dir " + embeddedDir + ", or set spindle.embedded.driver.dir to another directory");
+                        "with --aeron-dir " + embeddedDir + ", or set spindle.embedded.driver.dir to another " +
+                        "directory");
                 }
                 final MediaDriver.Context driverCtx = new MediaDriver.Context()
                     .aeronDirectoryName(ctx.embeddedDriverDirectoryName())
@@ -86,7 +87,8 @@ public final class StandaloneBroker implements AutoCloseable
                     .dirDeleteOnShutdown(true)
                     .ipcTermBufferLength(ctx.ipcTermLength)
                     .publicationTermBufferLength(ctx.udpTermLength)
-                    .spiesSimulateConnection(true);
+                    .spiesSimulateConnection(true)
+                    .performStorageChecks(true);
                 driver = MediaDriver.launch(driverCtx);
             }
             final String aeronDir = null != driver ? driver.aeronDirectoryName() : ctx.aeronDirectoryName;
@@ -114,8 +116,13 @@ public final class StandaloneBroker implements AutoCloseable
             // Port 0 means any free port; both request streams must share it, so it is chosen here once.
             final int port = 0 == ctx.listenPort && ctx.udpEnabled ? freeUdpPort(ctx.listenHost) : ctx.listenPort;
             resolvedPort = port;
+            // Any host that reaches the UDP port can send a SETUP frame naming a term length (1 GiB, say), and
+            // Aeron 1.51 has no receiver-side cap: the driver creates an image log of three such terms. Sparse
+            // logs (whatever aeron.term.buffer.sparse.file says) keep that to address space and apparent file
+            // size until data arrives; the rest is the network's job (README: "UDP exposure").
             final String[] channels = ctx.udpEnabled ?
-                new String[]{ Transport.IPC_CHANNEL, Transport.udpChannel(ctx.listenHost, port) } :
+                new String[]{ Transport.IPC_CHANNEL,
+                    Transport.udpChannel(ctx.listenHost, port) + "|" + CommonContext.SPARSE_PARAM_NAME + "=true" } :
                 new String[]{ Transport.IPC_CHANNEL };
             final Aeron client = aeron;
             final BrokerCounters brokerCounters = counters;

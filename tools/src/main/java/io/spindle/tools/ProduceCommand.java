@@ -98,7 +98,8 @@ public final class ProduceCommand implements Callable<Integer>
 
         final Producer.Context ctx = new Producer.Context().acks(acksValue).lingerUs(lingerUs)
             .deliveryTimeoutMs(deliveryTimeoutMs);
-        aeronDir.applyTo(ctx).bootstrap(bootstrap).clientId("spindle-produce").connectTimeoutMs(Math.min(10_000, deliveryTimeoutMs));
+        aeronDir.applyTo(ctx).bootstrap(bootstrap).clientId("spindle-produce")
+            .connectTimeoutMs(Math.min(10_000, deliveryTimeoutMs));
         int exitCode;
         try (Producer producer = Producer.connect(ctx))
         {
