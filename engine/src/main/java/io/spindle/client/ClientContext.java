@@ -10,8 +10,12 @@ import org.agrona.concurrent.IdleStrategy;
  * <p>
  * Bootstrap is either {@code ipc} — the co-located broker's media driver, at Aeron's default
  * directory unless {@link #aeronDirectoryName(String)} says otherwise — or a comma-separated list of
- * {@code HOST:PORT} UDP endpoints, of which the first is used. A UDP client starts its own embedded
- * media driver unless it is given an Aeron directory.
+ * {@code HOST:PORT} UDP endpoints, of which the first is used. A UDP client uses the media driver at
+ * {@link #aeronDirectoryName(String)} when given one, or at {@code -Daeron.dir} when a driver is running
+ * there; otherwise it starts an embedded driver in a directory of its own,
+ * {@code spindle-client-<pid>-<n>} beside Aeron's default directory, removed on close and on SIGINT or
+ * SIGTERM (those of clients killed with SIGKILL are removed by the next UDP client to start). It never
+ * starts a driver in a directory another driver uses.
  */
 public class ClientContext
 {

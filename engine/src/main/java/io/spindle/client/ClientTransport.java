@@ -81,8 +81,16 @@ final class ClientTransport implements AutoCloseable
         if (null != driver)
         {
             final File driverDir = new File(driver.aeronDirectoryName());
-            driverCleanup = new Thread(() -> removeOnExit(driverDir), "spindle-client-driver-cleanup");
-            Runtime.getRuntime().addShutdownHook(driverCleanup);
+            final Thread cleanup = new Thread(() -> removeOnExit(driverDir), "spindle-client-driver-cleanup");
+            try
+            {
+                Runtime.getRuntime().addShutdownHook(cleanup);
+                driverCleanup = cleanup;
+            }
+            catch (final IllegalStateException ignore)
+            {
+                // Started while the JVM shuts down: close() still removes the directory.
+            }
         }
     }
 

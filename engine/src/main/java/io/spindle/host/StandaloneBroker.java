@@ -12,6 +12,8 @@ import io.aeron.Aeron;
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.exceptions.ConductorServiceTimeoutException;
+import io.aeron.exceptions.DriverTimeoutException;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.codecs.Transport;
 import io.spindle.driver.DriverDirectory;
@@ -21,6 +23,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
@@ -50,7 +53,7 @@ public final class StandaloneBroker implements AutoCloseable
     private FetchServer fetchServer;
     private volatile String failure;
     private int resolvedPort;
-    private final AgentRunner[] runners;
+    private volatile AgentRunner[] runners;
 
     private StandaloneBroker(final Context ctx)
     {
@@ -92,7 +95,9 @@ public final class StandaloneBroker implements AutoCloseable
                 driver = MediaDriver.launch(driverCtx);
             }
             final String aeronDir = null != driver ? driver.aeronDirectoryName() : ctx.aeronDirectoryName;
-            final Aeron.Context aeronCtx = new Aeron.Context().aeronDirectoryName(aeronDir);
+            final Aeron.Context aeronCtx = new Aeron.Context()
+                .aeronDirectoryName(aeronDir)
+                .errorHandler(this::onAeronError);
             if (null != driver && ThreadingMode.INVOKER == ctx.driverThreadingMode)
             {
                 // No driver thread at all: the broker's agent runs the driver's and the client's duty cycles.
@@ -244,10 +249,35 @@ public final class StandaloneBroker implements AutoCloseable
         return failure;
     }
 
-    private void onDriverLost(final String reason)
+    /**
+     * Aeron's default handler exits the JVM when the driver times out. Instead: the client is about to close
+     * and unmap the counters the agents write, so the agents are stopped first (this runs on the client's
+     * conductor thread, which holds no lock the agents need), then the host is told.
+     */
+    private void onAeronError(final Throwable error)
     {
-        failure = reason;
-        ctx.terminationHook.accept(reason);
+        if (error instanceof DriverTimeoutException || error instanceof ConductorServiceTimeoutException)
+        {
+            final AgentRunner[] agentRunners = runners;
+            if (null != agentRunners)
+            {
+                CloseHelper.quietCloseAll(agentRunners);
+            }
+            onDriverLost("lost its media driver (driver timeout: it stopped or hung): " + error.getMessage());
+        }
+        else if (!(error instanceof AgentTerminationException && null != failure))
+        {
+            ctx.errorHandler.onError(error);
+        }
+    }
+
+    private synchronized void onDriverLost(final String reason)
+    {
+        if (null == failure)
+        {
+            failure = reason;
+            ctx.terminationHook.accept(reason);
+        }
     }
 
     /**

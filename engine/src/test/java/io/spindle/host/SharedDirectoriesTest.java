@@ -13,11 +13,14 @@ import java.util.concurrent.TimeUnit;
 
 import io.aeron.CncFileDescriptor;
 import io.aeron.CommonContext;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
 import io.spindle.client.TopicListing;
 import io.spindle.driver.DriverDirectory;
 import org.agrona.IoUtil;
+import org.agrona.concurrent.BackoffIdleStrategy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -62,7 +65,7 @@ class SharedDirectoriesTest
             }
             finally
             {
-                restoreProperty(before);
+                restoreProperty(CommonContext.AERON_DIR_PROP_NAME, before);
             }
             try (Admin admin = Admin.connect(broker.udp(new ClientContext()).aeronDirectoryName(broker.aeronDir())))
             {
@@ -99,6 +102,41 @@ class SharedDirectoriesTest
             final String said = reason.get(10, TimeUnit.SECONDS);
             assertTrue(said.contains("lost its media driver") && said.contains(aeronDir), said);
             assertEquals(said, broker.failure());
+        }
+    }
+
+    @Test
+    void aBrokerWhoseExternalDriverStopsSaysSo() throws Exception
+    {
+        final CompletableFuture<String> reason = new CompletableFuture<>();
+        final MediaDriver driver = MediaDriver.launch(new MediaDriver.Context()
+            .aeronDirectoryName(aeronDir)
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(new BackoffIdleStrategy())
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(false));
+        final String before = System.getProperty(CommonContext.DRIVER_TIMEOUT_PROP_NAME);
+        final StandaloneBroker broker;
+        System.setProperty(CommonContext.DRIVER_TIMEOUT_PROP_NAME, "1000");
+        try
+        {
+            broker = StandaloneBroker.launch(new StandaloneBroker.Context()
+                .dataDir(dir.resolve("data"))
+                .aeronDirectoryName(aeronDir)
+                .listen("127.0.0.1", 0)
+                .brokerIdleStrategy("backoff")
+                .terminationHook(reason::complete));
+        }
+        finally
+        {
+            restoreProperty(CommonContext.DRIVER_TIMEOUT_PROP_NAME, before);
+        }
+        try (broker)
+        {
+            driver.close();
+
+            final String said = reason.get(20, TimeUnit.SECONDS);
+            assertTrue(said.contains("lost its media driver") && said.contains("driver timeout"), said);
         }
     }
 
@@ -208,15 +246,15 @@ class SharedDirectoriesTest
         return topics.stream().map(TopicListing::name).sorted().toList();
     }
 
-    private static void restoreProperty(final String before)
+    private static void restoreProperty(final String name, final String before)
     {
         if (null == before)
         {
-            System.clearProperty(CommonContext.AERON_DIR_PROP_NAME);
+            System.clearProperty(name);
         }
         else
         {
-            System.setProperty(CommonContext.AERON_DIR_PROP_NAME, before);
+            System.setProperty(name, before);
         }
     }
 }
