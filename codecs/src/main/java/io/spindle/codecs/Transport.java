@@ -66,9 +66,14 @@ public final class Transport
      * @param host name or address of the broker.
      * @param port UDP port of the broker.
      * @return the channel URI.
+     * @throws IllegalArgumentException if the port is not 1..65535.
      */
     public static String udpChannel(final String host, final int port)
     {
+        if (port < 1 || port > 65535)
+        {
+            throw new IllegalArgumentException("bad port in endpoint '" + host + ":" + port + "': must be 1..65535");
+        }
         return "aeron:udp?endpoint=" + host + ":" + port;
     }
 }

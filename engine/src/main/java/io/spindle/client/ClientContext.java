@@ -16,8 +16,11 @@ import org.agrona.concurrent.IdleStrategy;
  * Bootstrap is either {@code ipc} — the co-located broker's media driver, at Aeron's default
  * directory unless {@link #aeronDirectoryName(String)} says otherwise — or a comma-separated list of
  * {@code HOST:PORT} UDP endpoints, tried in order (and round again) until one answers within the
- * connect timeout. A UDP client starts its own embedded media driver unless it is given an Aeron
- * directory.
+ * connect timeout. A UDP client uses the media driver at {@link #aeronDirectoryName(String)} when given one, or at
+ * {@code -Daeron.dir} when a driver is running there; otherwise it starts an embedded driver in a directory of its
+ * own, {@code spindle-client-<pid>-<n>} beside Aeron's default directory, removed on close and on SIGINT or SIGTERM
+ * (those of clients killed with SIGKILL are removed by the next UDP client to start). It never starts a driver in a
+ * directory another driver uses.
  * <p>
  * A session lost to a broker restart, to a pause longer than the broker's session timeout, or to the
  * broker closing it is opened again, with back-off, for up to the reconnect timeout, after which the

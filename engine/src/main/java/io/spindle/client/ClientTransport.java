@@ -1,13 +1,19 @@
 package io.spindle.client;
 
+import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import io.aeron.Aeron;
+import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.spindle.codecs.Transport;
+import io.spindle.driver.DriverDirectory;
 import org.agrona.CloseHelper;
+import org.agrona.IoUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 
 /**
@@ -16,6 +22,8 @@ import org.agrona.concurrent.BackoffIdleStrategy;
  */
 final class ClientTransport implements AutoCloseable
 {
+    private static final long EXIT_CLOSE_GRACE_MS = 500;
+
     private final ClientContext ctx;
     private final MediaDriver driver;
     private Aeron aeron;
@@ -46,15 +54,17 @@ final class ClientTransport implements AutoCloseable
             String dir = ctx.aeronDirectoryName();
             if (null == dir && !ctx.isIpc())
             {
-                driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
-                    .threadingMode(ThreadingMode.SHARED)
-                    .sharedIdleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 100_000))
-                    .asyncExecutorEnabled(false)
-                    .dirDeleteOnStart(true)
-                    .dirDeleteOnShutdown(true)
-                    .publicationTermBufferLength(4 * 1024 * 1024)
-                    .ipcTermBufferLength(4 * 1024 * 1024));
-                dir = driver.aeronDirectoryName();
+                final String systemDir = System.getProperty(CommonContext.AERON_DIR_PROP_NAME);
+                if (null != systemDir && DriverDirectory.isDriverActive(new File(systemDir)))
+                {
+                    // -Daeron.dir names a running driver (a broker's, say): use it, never start one over it.
+                    dir = systemDir;
+                }
+                else
+                {
+                    driver = launchEmbeddedDriver();
+                    dir = driver.aeronDirectoryName();
+                }
             }
             // A vanished broker (and its driver) is reported through the sessions, not as stack traces.
             final Aeron.Context aeronCtx = new Aeron.Context().errorHandler(ClientTransport::onAeronError);
@@ -76,6 +86,20 @@ final class ClientTransport implements AutoCloseable
         this.aeron = aeron;
         this.ownsAeron = true;
         this.requestChannels = requestChannels;
+        if (null != driver)
+        {
+            final File driverDir = new File(driver.aeronDirectoryName());
+            final Thread cleanup = new Thread(() -> removeOnExit(driverDir), "spindle-client-driver-cleanup");
+            try
+            {
+                Runtime.getRuntime().addShutdownHook(cleanup);
+                driverCleanup = cleanup;
+            }
+            catch (final IllegalStateException ignore)
+            {
+                // Started while the JVM shuts down: close() still removes the directory.
+            }
+        }
     }
 
     private static final long FIRST_ATTEMPT_NS = 1_000_000_000L;
@@ -84,6 +108,44 @@ final class ClientTransport implements AutoCloseable
     private final List<String> requestChannels;
     private final boolean ownsAeron;
     private int lastGoodChannel;
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private Thread driverCleanup;
+
+    /**
+     * The embedded driver of a UDP client: in a directory of its own, {@code spindle-client-<pid>-<n>}
+     * beside Aeron's default one, so it never touches another driver's directory (a broker's included).
+     * The directories of clients killed with SIGKILL, which nothing could remove, are swept first.
+     */
+    private static MediaDriver launchEmbeddedDriver()
+    {
+        DriverDirectory.sweepDeadClientDirectories(DriverDirectory.clientDirectoryParent());
+        return MediaDriver.launch(new MediaDriver.Context()
+            .aeronDirectoryName(DriverDirectory.newClientDirectory().getPath())
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 100_000))
+            .asyncExecutorEnabled(false)
+            .dirDeleteOnStart(false)
+            .dirDeleteOnShutdown(true)
+            .publicationTermBufferLength(4 * 1024 * 1024)
+            .ipcTermBufferLength(4 * 1024 * 1024));
+    }
+
+    /**
+     * On SIGINT or SIGTERM: give the application's own exit path a moment to close this client (which
+     * removes the driver's directory), then remove the directory anyway; the process is ending.
+     */
+    private void removeOnExit(final File driverDir)
+    {
+        try
+        {
+            closed.await(EXIT_CLOSE_GRACE_MS, TimeUnit.MILLISECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        IoUtil.delete(driverDir, true);
+    }
 
     private static void onAeronError(final Throwable error)
     {
@@ -219,6 +281,19 @@ final class ClientTransport implements AutoCloseable
         if (ownsAeron)
         {
             CloseHelper.quietCloseAll(aeron, driver);
+        }
+        closed.countDown();
+        if (null != driverCleanup)
+        {
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(driverCleanup);
+            }
+            catch (final IllegalStateException ignore)
+            {
+                // Closed by the application's exit path while the JVM shuts down: the hook is running.
+            }
+            driverCleanup = null;
         }
     }
 }

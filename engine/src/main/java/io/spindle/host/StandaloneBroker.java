@@ -3,26 +3,28 @@ package io.spindle.host;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.MappedByteBuffer;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
 import io.aeron.Aeron;
-import io.aeron.CncFileDescriptor;
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.exceptions.ConductorServiceTimeoutException;
+import io.aeron.exceptions.DriverTimeoutException;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.broker.Host;
 import io.spindle.codecs.Transport;
+import io.spindle.driver.DriverDirectory;
 import io.spindle.log.LogConfig;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
@@ -48,22 +50,35 @@ public final class StandaloneBroker implements AutoCloseable
     private final BrokerCounters counters;
     private final BrokerStateMachine stateMachine;
     private final ControlAgent controlAgent;
+    private final DirectoryLock dataDirLock;
     private FetchServer fetchServer;
+    private volatile String failure;
     private int resolvedPort;
-    private final AgentRunner[] runners;
+    private volatile AgentRunner[] runners;
 
     private StandaloneBroker(final Context ctx)
     {
         this.ctx = ctx;
+        DirectoryLock dataDirLock = null;
         MediaDriver driver = null;
         Aeron aeron = null;
         BrokerCounters counters = null;
         BrokerStateMachine stateMachine = null;
         try
         {
+            // First, so that a second broker on this directory touches nothing, its driver included.
+            dataDirLock = DirectoryLock.acquire(ctx.dataDir.toAbsolutePath(), "broker");
             if (null == ctx.aeronDirectoryName)
             {
-                deleteDirectoryOfDeadDriver(new File(ctx.embeddedDriverDirectoryName()));
+                final File embeddedDir = new File(ctx.embeddedDriverDirectoryName());
+                deleteDirectoryOfDeadDriver(embeddedDir);
+                if (!ctx.driverDirDeleteOnStart && DriverDirectory.isDriverActive(embeddedDir))
+                {
+                    throw new IllegalStateException("a media driver is already running in " + embeddedDir +
+                        " (pid " + DriverDirectory.ownerPid(embeddedDir) + ", another broker?); stop it, join it " +
+                        "with --aeron-dir " + embeddedDir + ", or set spindle.embedded.driver.dir to another " +
+                        "directory");
+                }
                 final MediaDriver.Context driverCtx = new MediaDriver.Context()
                     .aeronDirectoryName(ctx.embeddedDriverDirectoryName())
                     .threadingMode(ctx.driverThreadingMode)
@@ -76,11 +91,14 @@ public final class StandaloneBroker implements AutoCloseable
                     .dirDeleteOnShutdown(true)
                     .ipcTermBufferLength(ctx.ipcTermLength)
                     .publicationTermBufferLength(ctx.udpTermLength)
-                    .spiesSimulateConnection(true);
+                    .spiesSimulateConnection(true)
+                    .performStorageChecks(true);
                 driver = MediaDriver.launch(driverCtx);
             }
             final String aeronDir = null != driver ? driver.aeronDirectoryName() : ctx.aeronDirectoryName;
-            final Aeron.Context aeronCtx = new Aeron.Context().aeronDirectoryName(aeronDir);
+            final Aeron.Context aeronCtx = new Aeron.Context()
+                .aeronDirectoryName(aeronDir)
+                .errorHandler(this::onAeronError);
             if (null != driver && ThreadingMode.INVOKER == ctx.driverThreadingMode)
             {
                 // No driver thread at all: the broker's agent runs the driver's and the client's duty cycles.
@@ -105,8 +123,13 @@ public final class StandaloneBroker implements AutoCloseable
             // Port 0 means any free port; both request streams must share it, so it is chosen here once.
             final int port = 0 == ctx.listenPort && ctx.udpEnabled ? freeUdpPort(ctx.listenHost) : ctx.listenPort;
             resolvedPort = port;
+            // Any host that reaches the UDP port can send a SETUP frame naming a term length (1 GiB, say), and
+            // Aeron 1.51 has no receiver-side cap: the driver creates an image log of three such terms. Sparse
+            // logs (whatever aeron.term.buffer.sparse.file says) keep that to address space and apparent file
+            // size until data arrives; the rest is the network's job (README: "UDP exposure").
             final String[] channels = ctx.udpEnabled ?
-                new String[]{ Transport.IPC_CHANNEL, Transport.udpChannel(ctx.listenHost, port) } :
+                new String[]{ Transport.IPC_CHANNEL,
+                    Transport.udpChannel(ctx.listenHost, port) + "|" + CommonContext.SPARSE_PARAM_NAME + "=true" } :
                 new String[]{ Transport.IPC_CHANNEL };
             final Aeron client = aeron;
             final BrokerCounters brokerCounters = counters;
@@ -131,10 +154,12 @@ public final class StandaloneBroker implements AutoCloseable
                 SystemNanoClock.INSTANCE);
 
             final ErrorHandler errorHandler = ctx.errorHandler;
+            final DriverWatchdog watchdog = new DriverWatchdog(aeron, SystemNanoClock.INSTANCE, this::onDriverLost);
             if (ctx.threadingMode == BrokerThreadingMode.DEDICATED)
             {
                 runners = new AgentRunner[]{
-                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, controlAgent),
+                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
+                        new CompositeAgent(controlAgent, watchdog)),
                     new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, fetchServer)
                 };
             }
@@ -145,28 +170,30 @@ public final class StandaloneBroker implements AutoCloseable
                         new CompositeAgent(
                             new InvokerAgent(driver.sharedAgentInvoker(), aeron.conductorAgentInvoker()),
                             controlAgent,
-                            fetchServer))
+                            fetchServer,
+                            watchdog))
                 };
             }
             else
             {
                 runners = new AgentRunner[]{
                     new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
-                        new CompositeAgent(controlAgent, fetchServer))
+                        new CompositeAgent(controlAgent, fetchServer, watchdog))
                 };
             }
         }
         catch (final IOException ex)
         {
-            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver);
+            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, dataDirLock);
             throw new UncheckedIOException(ex);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver);
+            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, dataDirLock);
             throw ex;
         }
 
+        this.dataDirLock = dataDirLock;
         this.driver = driver;
         this.aeron = aeron;
         this.counters = counters;
@@ -215,6 +242,47 @@ public final class StandaloneBroker implements AutoCloseable
     }
 
     /**
+     * Why the broker stopped serving on its own (it lost its media driver), or null while it serves.
+     *
+     * @return the reason, or null.
+     */
+    public String failure()
+    {
+        return failure;
+    }
+
+    /**
+     * Aeron's default handler exits the JVM when the driver times out. Instead: the client is about to close
+     * and unmap the counters the agents write, so the agents are stopped first (this runs on the client's
+     * conductor thread, which holds no lock the agents need), then the host is told.
+     */
+    private void onAeronError(final Throwable error)
+    {
+        if (error instanceof DriverTimeoutException || error instanceof ConductorServiceTimeoutException)
+        {
+            final AgentRunner[] agentRunners = runners;
+            if (null != agentRunners)
+            {
+                CloseHelper.quietCloseAll(agentRunners);
+            }
+            onDriverLost("lost its media driver (driver timeout: it stopped or hung): " + error.getMessage());
+        }
+        else if (!(error instanceof AgentTerminationException && null != failure))
+        {
+            ctx.errorHandler.onError(error);
+        }
+    }
+
+    private synchronized void onDriverLost(final String reason)
+    {
+        if (null == failure)
+        {
+            failure = reason;
+            ctx.terminationHook.accept(reason);
+        }
+    }
+
+    /**
      * The broker's counters.
      *
      * @return the counters.
@@ -230,7 +298,19 @@ public final class StandaloneBroker implements AutoCloseable
     public void close()
     {
         CloseHelper.closeAll(runners);
-        CloseHelper.closeAll(stateMachine, counters, aeron, driver);
+        if (null != failure && null != driver)
+        {
+            // The directory may be another driver's by now: never delete it on the way out.
+            driver.context().dirDeleteOnShutdown(false);
+        }
+        try
+        {
+            CloseHelper.closeAll(stateMachine, counters, aeron, driver);
+        }
+        finally
+        {
+            dataDirLock.close();
+        }
     }
 
     /**
@@ -271,46 +351,30 @@ public final class StandaloneBroker implements AutoCloseable
      */
     private static void deleteDirectoryOfDeadDriver(final File aeronDir)
     {
-        final File cncFile = new File(aeronDir, CncFileDescriptor.CNC_FILE);
-        if (!cncFile.exists() || cncFile.length() < CncFileDescriptor.META_DATA_LENGTH)
+        final long pid = DriverDirectory.ownerPid(aeronDir);
+        if (DriverDirectory.NULL_PID == pid)
         {
             return;
         }
-        long pid = -1;
-        final MappedByteBuffer mapped = IoUtil.mapExistingFile(cncFile, "cnc");
-        try
-        {
-            pid = CncFileDescriptor.pid(CncFileDescriptor.createMetaDataBuffer(mapped));
-        }
-        catch (final RuntimeException ignore)
-        {
-            // Not a readable cnc file: leave it to the driver's own checks.
-        }
-        finally
-        {
-            IoUtil.unmap(mapped);
-        }
-        final java.util.Optional<ProcessHandle> process = pid > 0 ? ProcessHandle.of(pid) : java.util.Optional.empty();
-        boolean alive = process.map(ProcessHandle::isAlive).orElse(false);
-        if (alive && process.get().pid() != ProcessHandle.current().pid())
+        final java.util.Optional<ProcessHandle> process = ProcessHandle.of(pid);
+        if (!DriverDirectory.isDead(pid) && pid != ProcessHandle.current().pid())
         {
             // A broker killed a moment ago may still be exiting (its heartbeat looks fresh): give it a
-            // few seconds. A driver that is really running stays, and the driver's own check names it.
+            // few seconds. A driver that is really running stays, and the caller's check names it.
             try
             {
                 process.get().onExit().get(3, java.util.concurrent.TimeUnit.SECONDS);
             }
             catch (final java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException ignore)
             {
-                // Still there: leave it to the driver's own liveness check, which names it.
+                // Still there: leave it to the liveness check, which names it.
             }
             catch (final InterruptedException ex)
             {
                 Thread.currentThread().interrupt();
             }
-            alive = process.get().isAlive();
         }
-        if (pid > 0 && !alive)
+        if (DriverDirectory.isDead(pid))
         {
             IoUtil.delete(aeronDir, true);
         }
@@ -407,6 +471,8 @@ public final class StandaloneBroker implements AutoCloseable
             "spindle.group.max.session.timeout.ms", BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS);
         private LogConfig logConfig;
         private ErrorHandler errorHandler = Throwable::printStackTrace;
+        private java.util.function.Consumer<String> terminationHook =
+            (reason) -> System.err.println("spindle broker: " + reason);
 
         /**
          * Validate and fill in derived values.
@@ -603,6 +669,19 @@ public final class StandaloneBroker implements AutoCloseable
         public Context logConfig(final LogConfig config)
         {
             this.logConfig = config;
+            return this;
+        }
+
+        /**
+         * Called once, from a broker agent, when the broker cannot go on serving (it lost its media
+         * driver); the host should close the broker and exit. Default: print the reason on standard error.
+         *
+         * @param hook given the reason.
+         * @return this.
+         */
+        public Context terminationHook(final java.util.function.Consumer<String> hook)
+        {
+            this.terminationHook = hook;
             return this;
         }
 

@@ -20,6 +20,9 @@ abstract class AdminCommand implements Callable<Integer>
     @Option(names = "--bootstrap", required = true, description = "ipc, or HOST:PORT of the broker.")
     String bootstrap;
 
+    @CommandLine.Mixin
+    AeronDirOption aeronDir;
+
     /**
      * Connect, run, report.
      *
@@ -28,7 +31,8 @@ abstract class AdminCommand implements Callable<Integer>
     public Integer call()
     {
         final String group = null == spec.parent() ? spec.name() : spec.parent().name();
-        try (Admin admin = Admin.connect(new ClientContext().bootstrap(bootstrap).clientId("spindle-" + group)))
+        try (Admin admin = Admin.connect(
+            aeronDir.applyTo(new ClientContext().bootstrap(bootstrap).clientId("spindle-" + group))))
         {
             return run(admin);
         }

@@ -58,15 +58,23 @@ public final class BrokerCommand implements Callable<Integer>
             .aeronDirectoryName(aeronDir);
         // The barrier is closed last: Agrona 2.x's shutdown hook waits for that close, and until then
         // the JVM cannot exit (System.exit from main would deadlock against the signal's hook).
+        // A broker that loses its media driver releases the barrier too, and the exit status says so.
+        final String failure;
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
-            StandaloneBroker broker = StandaloneBroker.launch(ctx))
+            StandaloneBroker broker = StandaloneBroker.launch(ctx.terminationHook((reason) -> barrier.signal())))
         {
             System.out.println("data dir " + dataDir.toAbsolutePath());
             System.out.println("listening ipc");
             System.out.println("listening udp " + broker.udpEndpoint());
             System.out.flush();
             barrier.await();
+            failure = broker.failure();
             System.out.println("shutting down");
+        }
+        if (null != failure)
+        {
+            System.err.println("spindle broker: " + failure);
+            return 1;
         }
         return 0;
     }

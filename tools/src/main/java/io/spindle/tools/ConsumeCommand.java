@@ -20,6 +20,7 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,6 +43,9 @@ public final class ConsumeCommand implements Callable<Integer>
 
     @Option(names = "--topic", required = true, description = "Topic name.")
     String topic;
+
+    @Mixin
+    AeronDirOption aeronDir;
 
     @Option(names = "--partition", defaultValue = "-1", description = "Read only this partition (default: all).")
     int partition;
@@ -103,7 +107,7 @@ public final class ConsumeCommand implements Callable<Integer>
             .streaming(!longPoll)
             .groupId(group)
             .enableAutoCommit(false);
-        ctx.bootstrap(bootstrap).clientId("spindle-consume");
+        aeronDir.applyTo(ctx).bootstrap(bootstrap).clientId("spindle-consume");
 
         final long[] count = {0};
         final CountDownLatch finished = new CountDownLatch(1);

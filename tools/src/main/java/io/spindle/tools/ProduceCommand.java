@@ -14,6 +14,7 @@ import io.spindle.client.SpindleException;
 import io.spindle.codecs.batch.RecordBatch;
 import io.spindle.codecs.protocol.ErrorCode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -30,13 +31,17 @@ public final class ProduceCommand implements Callable<Integer>
     @Option(names = "--topic", required = true, description = "Topic name.")
     String topic;
 
+    @Mixin
+    AeronDirOption aeronDir;
+
     @Option(names = "--acks", defaultValue = "all", description = "0, 1 or all (default: ${DEFAULT-VALUE}).")
     String acks;
 
     @Option(names = "--key-separator", description = "Split each line into key<S>value at the first S.")
     String keySeparator;
 
-    @Option(names = "--partition", defaultValue = "-1", description = "Send every record to this partition.")
+    @Option(names = "--partition", defaultValue = "-1",
+        description = "Send every record to this partition (default: -1, chosen by key).")
     int partition;
 
     @Option(names = "--delivery-timeout-ms", defaultValue = "30000",
@@ -69,6 +74,13 @@ public final class ProduceCommand implements Callable<Integer>
                 return 2;
         }
 
+        if (partition < -1)
+        {
+            System.err.println("spindle produce: --partition must be a partition number (0 or more), or -1 to " +
+                "choose by key, was " + partition);
+            return 2;
+        }
+
         final Thread reportOnSignal = new Thread(this::report, "spindle-produce-report");
         Runtime.getRuntime().addShutdownHook(reportOnSignal);
 
@@ -76,7 +88,8 @@ public final class ProduceCommand implements Callable<Integer>
         long lineNumber = 0;
         final Producer.Context ctx = new Producer.Context().acks(acksValue).lingerUs(lingerUs)
             .deliveryTimeoutMs(deliveryTimeoutMs);
-        ctx.bootstrap(bootstrap).clientId("spindle-produce").connectTimeoutMs(Math.min(10_000, deliveryTimeoutMs));
+        aeronDir.applyTo(ctx).bootstrap(bootstrap).clientId("spindle-produce")
+            .connectTimeoutMs(Math.min(10_000, deliveryTimeoutMs));
         int exitCode;
         try (Producer producer = Producer.connect(ctx))
         {

@@ -41,7 +41,46 @@ public final class SpindleCli implements Runnable
      */
     public static CommandLine commandLine()
     {
-        return new CommandLine(new SpindleCli()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new SpindleCli())
+            .setCaseInsensitiveEnumValuesAllowed(true)
+            .setExecutionExceptionHandler(SpindleCli::onFailure);
+    }
+
+    /**
+     * A command that fails with an exception (a broker that cannot start, a bad address, a driver that
+     * is not there) prints one line, {@code spindle <command>: <reason>}, and exits with 1; the stack
+     * trace only with {@code -Dspindle.cli.stack.traces=true}.
+     */
+    private static int onFailure(
+        final Exception ex, final CommandLine commandLine, final CommandLine.ParseResult parseResult)
+    {
+        commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + reason(ex));
+        if (Boolean.getBoolean("spindle.cli.stack.traces"))
+        {
+            ex.printStackTrace(commandLine.getErr());
+        }
+        commandLine.getErr().flush();
+        return 1;
+    }
+
+    /**
+     * The exception's message followed by those of its causes that add to it, on one line.
+     *
+     * @param ex the failure.
+     * @return the reason.
+     */
+    static String reason(final Throwable ex)
+    {
+        final StringBuilder reason = new StringBuilder();
+        for (Throwable t = ex; null != t; t = t.getCause() == t ? null : t.getCause())
+        {
+            final String message = null != t.getMessage() ? t.getMessage() : t.getClass().getSimpleName();
+            if (reason.indexOf(message) < 0)
+            {
+                reason.append(reason.length() == 0 ? "" : ": ").append(message);
+            }
+        }
+        return reason.toString().replace('\n', ' ').trim();
     }
 
     /**

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+
 import io.aeron.CommonContext;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
@@ -32,7 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@code spindle broker} as its own process, killed with SIGKILL while a producer sends with
@@ -257,58 +257,13 @@ class BrokerProcessKillTest
         return process;
     }
 
-    private Process startBroker(final Path data, final int port) throws IOException
+    private Process startBroker(final Path data, final int port) throws Exception
     {
-        final String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        final List<String> command = new ArrayList<>(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "--add-opens", "java.base/java.util.zip=ALL-UNNAMED",
-            "-Xmx256m",
-            "-Dspindle.embedded.driver.dir=" + aeronDir,
-            "-cp", classpath,
-            SpindleCli.class.getName(),
-            "broker", "--data-dir", data.toString(), "--listen", "127.0.0.1:" + port));
-        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        processes.add(process);
-
-        final BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-            StandardCharsets.UTF_8));
-        final List<String> seen = new ArrayList<>();
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String line;
-        while (null != (line = out.readLine()))
-        {
-            seen.add(line);
-            if (line.startsWith("listening udp"))
-            {
-                final Thread drain = new Thread(() -> drain(out), "broker-output");
-                drain.setDaemon(true);
-                drain.start();
-                return process;
-            }
-            if (System.nanoTime() > deadlineNs)
-            {
-                break;
-            }
-        }
-        fail("broker did not start: " + String.join("\n", seen));
-        return process;
-    }
-
-    private static void drain(final BufferedReader out)
-    {
-        try
-        {
-            while (null != out.readLine())
-            {
-                Thread.onSpinWait();
-            }
-        }
-        catch (final IOException ignore)
-        {
-            // The process ended.
-        }
+        final SpindleProcess broker = SpindleProcess.start(List.of("-Dspindle.embedded.driver.dir=" + aeronDir),
+            "broker", "--data-dir", data.toString(), "--listen", "127.0.0.1:" + port);
+        processes.add(broker.process());
+        broker.awaitLine("listening udp", 30_000);
+        return broker.process();
     }
 
     private static int freeUdpPort() throws IOException

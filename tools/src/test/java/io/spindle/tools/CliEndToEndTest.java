@@ -277,7 +277,94 @@ class CliEndToEndTest
         assertEquals(expected.toString(), consumed.out);
     }
 
-    private static Result run(final String stdin, final String... args)
+    @Test
+    void clientCommandsTakeTheBrokersDriverDirectoryAndLeaveItAlone()
+    {
+        Result result = run("", "topics", "create", "--bootstrap", "ipc", "--aeron-dir", aeronDir, "--topic", "d");
+        assertEquals(0, result.code, result.toString());
+        result = run("x\n", "produce", "--bootstrap", "ipc", "--aeron-dir", aeronDir, "--topic", "d");
+        assertEquals(0, result.code, result.toString());
+        result = run("", "consume", "--bootstrap", "ipc", "--aeron-dir", aeronDir, "--topic", "d", "--from-beginning",
+            "--max-messages", "1", "--timeout-ms", "5000");
+        assertEquals("x\n", result.out, result.toString());
+        result = run("", "groups", "list", "--bootstrap", "ipc", "--aeron-dir", aeronDir);
+        assertEquals(0, result.code, result.toString());
+
+        // A UDP client given the broker's directory uses the broker's driver; it neither deletes nor replaces it.
+        result = run("", "topics", "list", "--bootstrap", bootstrap, "--aeron-dir", aeronDir);
+        assertEquals("d\n", result.out, result.toString());
+        result = run("", "topics", "list", "--bootstrap", bootstrap);
+        assertEquals("d\n", result.out, result.toString());
+        assertEquals(null, broker.failure());
+    }
+
+    @Test
+    void mistakesGetOneLineAndANonZeroStatus() throws Exception
+    {
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "busy").code);
+        Result result = run("x\n", "produce", "--bootstrap", bootstrap, "--topic", "busy", "--partition", "-2");
+        assertEquals(2, result.code, result.toString());
+        assertEquals("spindle produce: --partition must be a partition number (0 or more), or -1 to choose by key, " +
+            "was -2\n", result.err);
+
+        final String badPort = "127.0.0.1:99999";
+        for (final String[] args : new String[][]{
+            {"topics", "list", "--bootstrap", badPort},
+            {"groups", "list", "--bootstrap", badPort},
+            {"consume", "--bootstrap", badPort, "--topic", "busy", "--timeout-ms", "100"},
+            {"produce", "--bootstrap", badPort, "--topic", "busy"}})
+        {
+            result = run("x\n", args);
+            assertTrue(result.code != 0, result.toString());
+            assertTrue(result.err.startsWith("spindle " + args[0]) &&
+                result.err.contains("bad port in endpoint '127.0.0.1:99999': must be 1..65535") &&
+                !result.err.contains("\tat "), result.toString());
+            assertTrue(result.err.split("\n").length <= 2, "one line (and produce's count): " + result);
+        }
+
+        // A second broker on the running broker's driver directory.
+        System.setProperty("spindle.embedded.driver.dir", aeronDir);
+        try
+        {
+            result = run("", "broker", "--data-dir", dir.resolve("second").toString(), "--listen", "127.0.0.1:0");
+        }
+        finally
+        {
+            System.clearProperty("spindle.embedded.driver.dir");
+        }
+        assertEquals(1, result.code, result.toString());
+        assertTrue(result.err.startsWith("spindle broker: a media driver is already running in " + aeronDir) &&
+            result.err.split("\n").length == 1, result.toString());
+
+        // A partition directory whose log is held open elsewhere.
+        broker.close();
+        final Path recoveryPoint = dir.resolve("data").resolve("busy-0").resolve("recovery-point");
+        final String otherAeronDir = aeronDir + "-other";
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(recoveryPoint,
+            java.nio.file.StandardOpenOption.WRITE);
+            java.nio.channels.FileLock lock = channel.lock())
+        {
+            assertTrue(lock.isValid());
+            System.setProperty("spindle.embedded.driver.dir", otherAeronDir);
+            result = run("", "broker", "--data-dir", dir.resolve("data").toString(), "--listen", "127.0.0.1:0");
+        }
+        finally
+        {
+            System.clearProperty("spindle.embedded.driver.dir");
+            IoUtil.delete(new java.io.File(otherAeronDir), true);
+        }
+        assertEquals(1, result.code, result.toString());
+        assertTrue(result.err.startsWith("spindle broker: partition log directory is in use by another log") &&
+            result.err.split("\n").length == 1, result.toString());
+
+        broker = StandaloneBroker.launch(new StandaloneBroker.Context()
+            .dataDir(dir.resolve("data"))
+            .embeddedDriverDirectoryName(aeronDir)
+            .driverDirDeleteOnStart(true)
+            .udpEnabled(false));
+    }
+
+    static Result run(final String stdin, final String... args)
     {
         final InputStream oldIn = System.in;
         final PrintStream oldOut = System.out;
@@ -300,7 +387,7 @@ class CliEndToEndTest
         }
     }
 
-    private record Result(int code, String out, String err)
+    record Result(int code, String out, String err)
     {
     }
 }
