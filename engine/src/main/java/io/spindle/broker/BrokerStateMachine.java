@@ -954,21 +954,39 @@ public final class BrokerStateMachine implements AutoCloseable
     {
         final LogConfig config = logConfig(configs);
         final PartitionLog[] logs = new PartitionLog[partitionCount];
+        final boolean[] existed = new boolean[partitionCount];
+        int attempted = 0;
         try
         {
             for (int p = 0; p < partitionCount; p++)
             {
-                logs[p] = PartitionLog.open(partitionDir(name, p).toFile(), config, nowMs);
+                final Path dir = partitionDir(name, p);
+                existed[p] = Files.exists(dir);
+                attempted = p + 1;
+                logs[p] = PartitionLog.open(dir.toFile(), config, nowMs);
                 logs[p].highWaterMark(logs[p].logEndOffset());
             }
         }
         catch (final RuntimeException ex)
         {
-            for (final PartitionLog log : logs)
+            // Roll back: a topic that could not be created leaves no partition directories behind (only those it
+            // made; a directory that was already there keeps its contents).
+            for (int p = 0; p < attempted; p++)
             {
-                if (null != log)
+                if (null != logs[p])
                 {
-                    log.close();
+                    try
+                    {
+                        logs[p].close();
+                    }
+                    catch (final RuntimeException closeEx)
+                    {
+                        ex.addSuppressed(closeEx);
+                    }
+                }
+                if (!existed[p])
+                {
+                    IoUtil.delete(partitionDir(name, p).toFile(), true);
                 }
             }
             throw ex;

@@ -22,6 +22,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
@@ -50,6 +51,7 @@ public final class StandaloneBroker implements AutoCloseable
     private FetchServer fetchServer;
     private int resolvedPort;
     private final AgentRunner[] runners;
+    private volatile Throwable fatalError;
 
     private StandaloneBroker(final Context ctx)
     {
@@ -128,7 +130,7 @@ public final class StandaloneBroker implements AutoCloseable
                 counters,
                 SystemNanoClock.INSTANCE);
 
-            final ErrorHandler errorHandler = ctx.errorHandler;
+            final ErrorHandler errorHandler = this::onAgentError;
             if (ctx.threadingMode == BrokerThreadingMode.DEDICATED)
             {
                 runners = new AgentRunner[]{
@@ -159,8 +161,10 @@ public final class StandaloneBroker implements AutoCloseable
             CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver);
             throw new UncheckedIOException(ex);
         }
-        catch (final RuntimeException ex)
+        catch (final RuntimeException | Error ex)
         {
+            // An Error too (say a fault in a mapped file during recovery): a half-started broker must not keep the
+            // driver's threads alive in a process that serves nothing.
             CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver);
             throw ex;
         }
@@ -220,6 +224,57 @@ public final class StandaloneBroker implements AutoCloseable
     public BrokerCounters counters()
     {
         return counters;
+    }
+
+    /**
+     * The error that stopped the broker, if one did: an agent that cannot go on (its metadata could not be
+     * persisted) or an {@link Error} on an agent thread. The host reported it to
+     * {@link Context#fatalErrorHandler(ErrorHandler)} once; it should then close the broker and exit non-zero.
+     *
+     * @return the fatal error, or null while the broker is healthy.
+     */
+    public Throwable fatalError()
+    {
+        return fatalError;
+    }
+
+    private void onAgentError(final Throwable throwable)
+    {
+        if (throwable instanceof AgentTerminationException || throwable instanceof Error)
+        {
+            boolean isFirst = false;
+            synchronized (this)
+            {
+                if (null == fatalError)
+                {
+                    fatalError = throwable;
+                    isFirst = true;
+                }
+            }
+            if (isFirst)
+            {
+                ctx.fatalErrorHandler.onError(throwable);
+            }
+        }
+        else
+        {
+            ctx.errorHandler.onError(throwable);
+        }
+    }
+
+    /**
+     * One line for a fatal error: its message, or its type and message for an {@link Error}.
+     *
+     * @param throwable the error.
+     * @return the line.
+     */
+    public static String describe(final Throwable throwable)
+    {
+        if (throwable instanceof Error)
+        {
+            return "stopped after " + throwable;
+        }
+        return null != throwable.getMessage() ? throwable.getMessage() : throwable.toString();
     }
 
     /**
@@ -391,6 +446,8 @@ public final class StandaloneBroker implements AutoCloseable
         private long sessionTimeoutNs = Configuration.durationNs("spindle.session.timeout", 10_000_000_000L);
         private LogConfig logConfig;
         private ErrorHandler errorHandler = Throwable::printStackTrace;
+        private ErrorHandler fatalErrorHandler =
+            (throwable) -> System.err.println("spindle broker: " + describe(throwable));
 
         /**
          * Validate and fill in derived values.
@@ -591,7 +648,7 @@ public final class StandaloneBroker implements AutoCloseable
         }
 
         /**
-         * Where agent errors go.
+         * Where agent errors go that the broker carries on after.
          *
          * @param handler the error handler.
          * @return this.
@@ -599,6 +656,20 @@ public final class StandaloneBroker implements AutoCloseable
         public Context errorHandler(final ErrorHandler handler)
         {
             this.errorHandler = handler;
+            return this;
+        }
+
+        /**
+         * Called once, on an agent's thread, when the broker cannot go on (see {@link StandaloneBroker#fatalError()}); it should
+         * make the owner close the broker and exit non-zero, and must not close the broker itself. The default
+         * prints one line to standard error.
+         *
+         * @param handler the fatal error handler.
+         * @return this.
+         */
+        public Context fatalErrorHandler(final ErrorHandler handler)
+        {
+            this.fatalErrorHandler = handler;
             return this;
         }
     }

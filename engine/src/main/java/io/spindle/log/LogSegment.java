@@ -14,6 +14,7 @@ import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
@@ -43,6 +44,13 @@ import static io.spindle.codecs.batch.RecordBatch.PARTITION_LEADER_EPOCH_OFFSET;
  * sealed segment's file is trimmed to {@code size}, so its length is where its data ends. A segment opened sealed
  * is mapped read-only at its exact length.
  * <p>
+ * <b>Space reservation.</b> A store into a sparse mapped page that the file system cannot back (disk full) raises
+ * SIGBUS, which the JVM reports late and asynchronously, after the batch may have been acknowledged. So the writer
+ * never stores into a page it has not reserved: {@link #reserve} writes real zeros through the file channel ahead
+ * of the batches, {@link #RESERVE_CHUNK_BYTES} at a time (and a page of each index at a time), and a full disk
+ * becomes an {@link IOException} there, before anything of the batch is written. Bytes below {@code size} hold
+ * data and are allocated; bytes from {@code size} to the reserved mark are zeros already allocated.
+ * <p>
  * <b>Threading:</b> the log's writer thread appends, seals, truncates and closes. Reader threads use
  * {@link #sizeAcquire()} and read only bytes below it: batch bytes are written before {@code size} is advanced
  * with a release store, so everything below an acquired size is complete batches. The index entries for a batch
@@ -59,6 +67,18 @@ final class LogSegment
      */
     static final long NULL_TIMESTAMP = Long.MIN_VALUE;
 
+    /**
+     * Bytes of the log file reserved at a time ahead of the appends: system property
+     * {@code spindle.storage.reserve.bytes}, default 1 MiB, rounded up to a page.
+     */
+    static final int RESERVE_CHUNK_BYTES = reserveChunkBytes();
+
+    /**
+     * Bytes of zeros written per reservation call into the channel.
+     */
+    static final int ZEROS_LENGTH = 256 * 1024;
+
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(ZEROS_LENGTH);
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     private static final VarHandle SIZE_VH;
     private static final VarHandle MAX_TIMESTAMP_VH;
@@ -95,6 +115,8 @@ final class LogSegment
     private int capacity;
     private long fileLengthAtOpen;
     private boolean isIndexMissing;
+    private int reservedSize;
+    private IOException reserveFailure;
 
     private int size;
     private long maxTimestampMs = NULL_TIMESTAMP;
@@ -374,7 +396,101 @@ final class LogSegment
     }
 
     /**
-     * Copy a validated batch to the end of the segment, assign its base offset in place, index it and publish it.
+     * Make sure the file system has allocated the bytes a batch of this length will be stored in, and one more
+     * entry in each index, before anything of it is written; writer thread. The common case is three comparisons.
+     *
+     * @param length of the batch, which {@link #canAppend} accepted.
+     * @return true if the space is reserved; false if the file system refused it (see {@link #reserveFailure()}),
+     * in which case nothing was changed and a later call may succeed once space is freed.
+     */
+    boolean reserve(final int length)
+    {
+        if (size + length <= reservedSize && offsetIndex.hasReservedEntry() && timeIndex.hasReservedEntry())
+        {
+            return true;
+        }
+
+        try
+        {
+            reserveSlowly(size + length);
+            reserveFailure = null;
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            reserveFailure = ex;
+            return false;
+        }
+    }
+
+    /**
+     * Why the last {@link #reserve} failed.
+     *
+     * @return the failure, or null if the last reservation succeeded.
+     */
+    IOException reserveFailure()
+    {
+        return reserveFailure;
+    }
+
+    /**
+     * Bytes of the log file reserved so far, for tests.
+     *
+     * @return the reserved mark in bytes.
+     */
+    int reservedSize()
+    {
+        return reservedSize;
+    }
+
+    private void reserveSlowly(final int end) throws IOException
+    {
+        if (end > reservedSize)
+        {
+            final long chunkEnd = ((long)end + RESERVE_CHUNK_BYTES - 1) / RESERVE_CHUNK_BYTES * RESERVE_CHUNK_BYTES;
+            final int newReserved = (int)Math.min(capacity, chunkEnd);
+            writeZeros(channel, Math.max(reservedSize, size), newReserved, logFile);
+            reservedSize = newReserved;
+        }
+        offsetIndex.reserveEntry();
+        timeIndex.reserveEntry();
+    }
+
+    /**
+     * Write zeros through a channel to a range of its file that holds only zeros, so the file system allocates its
+     * blocks (or says it cannot) now rather than at a store into the mapping.
+     *
+     * @param channel of the file.
+     * @param from    first byte.
+     * @param to      end of the range, exclusive.
+     * @param file    for the error message.
+     * @throws IOException if the file system cannot allocate them, e.g. "No space left on device".
+     */
+    static void writeZeros(final FileChannel channel, final long from, final long to, final File file)
+        throws IOException
+    {
+        final ByteBuffer zeros = ZEROS.duplicate();
+        long position = from;
+        try
+        {
+            while (position < to)
+            {
+                zeros.clear().limit((int)Math.min(ZEROS_LENGTH, to - position));
+                while (zeros.hasRemaining())
+                {
+                    position += channel.write(zeros, position);
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new IOException("cannot reserve space in " + file + " at " + position + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Copy a validated batch to the end of the segment, assign its base offset in place, index it and publish it;
+     * only after {@link #reserve} returned true for it.
      *
      * @param src                  buffer holding the batch.
      * @param srcOffset            of the batch in the buffer.
@@ -590,6 +706,7 @@ final class LogSegment
             if (position != startPosition && isIndexEntryDue(position, bytesSinceIndexEntry, indexIntervalBytes) &&
                 !offsetIndex.isFull() && !timeIndex.isFull())
             {
+                reserveIndexEntryForRecovery();
                 final int relativeOffset = (int)(batchBaseOffset - baseOffset);
                 offsetIndex.append(relativeOffset, position);
                 timeIndex.append(runningMaxTimestampMs, relativeOffset);
@@ -638,6 +755,7 @@ final class LogSegment
         {
             cutTail(validEnd);
         }
+        reservedSize = Math.min(reservedSize, validEnd);
 
         if (!isWritable && isIndexRebuilt)
         {
@@ -948,6 +1066,31 @@ final class LogSegment
         {
             throw new UncheckedIOException("failed to cut the tail of " + logFile, ex);
         }
+    }
+
+    private void reserveIndexEntryForRecovery()
+    {
+        try
+        {
+            offsetIndex.reserveEntry();
+            timeIndex.reserveEntry();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot rebuild the indexes of " + logFile + " (free space and restart)", ex);
+        }
+    }
+
+    private static int reserveChunkBytes()
+    {
+        final String value = System.getProperty("spindle.storage.reserve.bytes", "1m");
+        final long bytes = LogConfig.parseSize("spindle.storage.reserve.bytes", value);
+        if (bytes < 1 || bytes > 1024 * 1024 * 1024)
+        {
+            throw new IllegalArgumentException("spindle.storage.reserve.bytes must be 1 to 1g, was " + value);
+        }
+
+        return (int)((bytes + 4095) / 4096 * 4096);
     }
 
     private void rebuildIndexFiles()

@@ -1,7 +1,9 @@
 package io.spindle.tools;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.spindle.codecs.Transport;
 import io.spindle.host.StandaloneBroker;
@@ -58,8 +60,15 @@ public final class BrokerCommand implements Callable<Integer>
             .aeronDirectoryName(aeronDir);
         // The barrier is closed last: Agrona 2.x's shutdown hook waits for that close, and until then
         // the JVM cannot exit (System.exit from main would deadlock against the signal's hook).
+        final AtomicReference<Throwable> fatal = new AtomicReference<>();
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
-            StandaloneBroker broker = StandaloneBroker.launch(ctx))
+            StandaloneBroker broker = StandaloneBroker.launch(ctx.fatalErrorHandler((throwable) ->
+            {
+                // A broker that cannot go on (say its disk is full under the metadata) exits rather than linger.
+                fatal.set(throwable);
+                System.err.println("spindle broker: " + StandaloneBroker.describe(throwable));
+                barrier.signal();
+            })))
         {
             System.out.println("data dir " + dataDir.toAbsolutePath());
             System.out.println("listening ipc");
@@ -68,6 +77,13 @@ public final class BrokerCommand implements Callable<Integer>
             barrier.await();
             System.out.println("shutting down");
         }
-        return 0;
+        catch (final UncheckedIOException ex)
+        {
+            // Opening or recovering the logs failed, e.g. no space to rebuild an index: one line, not a trace.
+            System.err.println("spindle broker: cannot start: " + ex.getMessage() +
+                (null != ex.getCause() ? " (" + ex.getCause().getMessage() + ")" : ""));
+            return 1;
+        }
+        return null == fatal.get() ? 0 : 1;
     }
 }
