@@ -78,6 +78,11 @@ final class LogSegment
      */
     static final int ZEROS_LENGTH = 256 * 1024;
 
+    /**
+     * Page size assumed for what a mapping faults in at a time.
+     */
+    static final int PAGE_SIZE = 4096;
+
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(ZEROS_LENGTH);
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     private static final VarHandle SIZE_VH;
@@ -117,6 +122,7 @@ final class LogSegment
     private boolean isIndexMissing;
     private int reservedSize;
     private IOException reserveFailure;
+    private IOException injectedReserveFailure;
 
     private int size;
     private long maxTimestampMs = NULL_TIMESTAMP;
@@ -443,8 +449,22 @@ final class LogSegment
         return reservedSize;
     }
 
+    /**
+     * Make the following reservations fail as the file system would, for tests of the refusal path.
+     *
+     * @param failure to throw, or null to stop.
+     */
+    void injectReserveFailure(final IOException failure)
+    {
+        injectedReserveFailure = failure;
+    }
+
     private void reserveSlowly(final int end) throws IOException
     {
+        if (null != injectedReserveFailure)
+        {
+            throw injectedReserveFailure;
+        }
         if (end > reservedSize)
         {
             final long chunkEnd = ((long)end + RESERVE_CHUNK_BYTES - 1) / RESERVE_CHUNK_BYTES * RESERVE_CHUNK_BYTES;
@@ -687,6 +707,11 @@ final class LogSegment
                 {
                     reason = "batch header cut short at position " + position;
                 }
+                break;
+            }
+
+            if (mayStartPage(position, HEADER_LENGTH) && isZeroOnDisk(channel, position, HEADER_LENGTH, logFile))
+            {
                 break;
             }
 
@@ -991,29 +1016,99 @@ final class LogSegment
         return null;
     }
 
+    /**
+     * The last non-zero byte in a range, read through the channel rather than the mapping: the range may be
+     * unwritten (sparse), and on tmpfs even a read fault on a hole allocates a page, which a full file system
+     * answers with SIGBUS. A read through the channel allocates nothing.
+     */
     private int lastNonZeroByte(final int from, final int to)
     {
-        final UnsafeBuffer buffer = this.buffer;
-        int position = to;
-        while (position - 8 >= from)
+        final ByteBuffer chunk = ByteBuffer.allocateDirect(64 * 1024);
+        int end = to;
+        try
         {
-            if (0L != buffer.getLong(position - 8))
+            while (end > from)
             {
-                break;
+                final int start = Math.max(from, end - chunk.capacity());
+                chunk.clear().limit(end - start);
+                int read = 0;
+                while (chunk.hasRemaining())
+                {
+                    final int n = channel.read(chunk, start + read);
+                    if (n < 0)
+                    {
+                        break;
+                    }
+                    read += n;
+                }
+                for (int i = read - 1; i >= 0; i--)
+                {
+                    if (0 != chunk.get(i))
+                    {
+                        return start + i;
+                    }
+                }
+                end = start;
             }
-            position -= 8;
         }
-
-        while (position > from)
+        catch (final IOException ex)
         {
-            if (0 != buffer.getByte(position - 1))
-            {
-                return position - 1;
-            }
-            position--;
+            throw new UncheckedIOException("failed to read " + logFile, ex);
         }
 
         return from - 1;
+    }
+
+    /**
+     * Whether bytes of the file are all zero (or past its end), read through the channel: a probe before touching
+     * a page of the mapping that may be a hole (see {@link #lastNonZeroByte}).
+     *
+     * @param channel  of the file.
+     * @param position of the first byte.
+     * @param length   of the range, small.
+     * @param file     for the error message.
+     * @return true if every byte is zero or beyond the end of the file.
+     */
+    static boolean isZeroOnDisk(final FileChannel channel, final long position, final int length, final File file)
+    {
+        final ByteBuffer bytes = ByteBuffer.allocate(length);
+        try
+        {
+            while (bytes.hasRemaining())
+            {
+                if (channel.read(bytes, position + bytes.position()) < 0)
+                {
+                    break;
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("failed to read " + file, ex);
+        }
+
+        for (int i = 0; i < bytes.position(); i++)
+        {
+            if (0 != bytes.get(i))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /**
+     * Whether a small range starts a page or reaches into the next one, so may lie in a page never written.
+     *
+     * @param position of the range.
+     * @param length   of the range, at most a page.
+     * @return true if the range may touch a page that no earlier byte shares.
+     */
+    static boolean mayStartPage(final long position, final int length)
+    {
+        final long inPage = position & (PAGE_SIZE - 1);
+        return 0 == inPage || inPage + length > PAGE_SIZE;
     }
 
     /**
@@ -1090,7 +1185,7 @@ final class LogSegment
             throw new IllegalArgumentException("spindle.storage.reserve.bytes must be 1 to 1g, was " + value);
         }
 
-        return (int)((bytes + 4095) / 4096 * 4096);
+        return (int)((bytes + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE);
     }
 
     private void rebuildIndexFiles()

@@ -35,7 +35,7 @@ import java.nio.channels.FileChannel;
  */
 abstract class MappedIndex
 {
-    private static final int PAGE_SIZE = 4096;
+    private static final int PAGE_SIZE = LogSegment.PAGE_SIZE;
     private static final VarHandle ENTRY_COUNT_VH;
 
     static
@@ -172,6 +172,20 @@ abstract class MappedIndex
         final long to = Math.min(capacityBytes, (needed + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE);
         LogSegment.writeZeros(channel, Math.max(reservedBytes, (long)entryCount * entryLength), to, file);
         reservedBytes = to;
+    }
+
+    /**
+     * Whether an entry may lie in a page never written and is all zeros on disk, probed through the channel so
+     * that loading the entries does not fault in a hole (see {@link LogSegment}); for recovery.
+     *
+     * @param entry index of the entry.
+     * @return true if the entry is the end of the entries and may not be read through the mapping.
+     */
+    final boolean isUnwrittenPage(final int entry)
+    {
+        final long position = (long)entry * entryLength;
+        return LogSegment.mayStartPage(position, entryLength) &&
+            LogSegment.isZeroOnDisk(channel, position, entryLength, file);
     }
 
     /**
