@@ -56,6 +56,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, BrokerS
     private long reportedBatches;
     private long reportedCorrupt;
     private long reportedErrors;
+    private boolean isPersistFailed;
 
     ControlAgent(
         final SessionServerFactory serverFactory,
@@ -136,7 +137,10 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, BrokerS
     public void onClose()
     {
         server.close();
-        persistMetadataIfChanged();
+        if (!isPersistFailed)
+        {
+            persistMetadataIfChanged();
+        }
     }
 
     /**
@@ -236,6 +240,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, BrokerS
             }
             catch (final UncheckedIOException ex)
             {
+                isPersistFailed = true;
                 // A change that cannot be made durable must not be acknowledged, and the state in memory is now
                 // ahead of the disk: the broker cannot go on, so it stops (the host exits non-zero).
                 throw new AgentTerminationException(

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import io.spindle.client.Admin;
@@ -63,8 +65,7 @@ class StorageFailureEndToEndTest
                     assertTrue(refused > 0, "the disk never filled");
                     assertTrue(acked.size() > 1000, "acknowledged " + acked.size());
 
-                    assertEquals(new ArrayList<>(acked.values()), consumeAll(broker, acked.size()),
-                        "fetches while the disk is full");
+                    assertAllConsumed(broker, acked, "fetches while the disk is full");
                     final SpindleException stillFull = assertThrows(SpindleException.class,
                         () -> producer.sendSync(TOPIC, 0, null, bytes("while-full")));
                     assertEquals(ErrorCode.KAFKA_STORAGE_ERROR, stillFull.errorCode());
@@ -73,15 +74,14 @@ class StorageFailureEndToEndTest
                     final long offset = producer.sendSync(TOPIC, 0, null, bytes("after-freeing"));
                     acked.put(offset, "after-freeing");
                 }
-                assertEquals(new ArrayList<>(acked.values()), consumeAll(broker, acked.size()), "after freeing");
+                assertAllConsumed(broker, acked, "after freeing");
             }
 
             // Restart on a disk with no space at all: recovery reads, the broker serves fetches and refuses produce.
             final Path filler = fs.fill("filler");
             try (TestBroker broker = TestBroker.start(data, config))
             {
-                assertEquals(new ArrayList<>(acked.values()), consumeAll(broker, acked.size()),
-                    "after a restart on a full disk");
+                assertAllConsumed(broker, acked, "after a restart on a full disk");
                 try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(-1))))
                 {
                     final SpindleException full = assertThrows(SpindleException.class,
@@ -92,7 +92,7 @@ class StorageFailureEndToEndTest
                     final long offset = producer.sendSync(TOPIC, 0, null, bytes("restarted-freed"));
                     acked.put(offset, "restarted-freed");
                 }
-                assertEquals(new ArrayList<>(acked.values()), consumeAll(broker, acked.size()), "at the end");
+                assertAllConsumed(broker, acked, "at the end");
             }
         }
     }
@@ -134,6 +134,44 @@ class StorageFailureEndToEndTest
         }
     }
 
+    @Test
+    @Timeout(30)
+    void aBrokerThatCannotPersistItsMetadataStopsAndSaysWhy() throws Exception
+    {
+        try (SmallFileSystem fs = SmallFileSystem.mount(dir.resolve("mnt"), "4m"))
+        {
+            final Path data = fs.root().resolve("data");
+            final CompletableFuture<Throwable> fatal = new CompletableFuture<>();
+            try (StandaloneBroker broker = StandaloneBroker.launch(new StandaloneBroker.Context()
+                .dataDir(data)
+                .embeddedDriverDirectoryName(TestBroker.aeronDirFor(data))
+                .driverDirDeleteOnStart(true)
+                .udpEnabled(false)
+                .brokerIdleStrategy("backoff")
+                .driverIdleStrategy("backoff")
+                .ipcTermLength(1024 * 1024)
+                .logConfig(new LogConfig().segmentBytes(1024 * 1024))
+                .fatalErrorHandler(fatal::complete)))
+            {
+                final ClientContext ctx = new ClientContext().bootstrap("ipc")
+                    .aeronDirectoryName(broker.aeronDirectoryName()).requestTimeoutMs(3_000).connectTimeoutMs(10_000);
+                try (Admin admin = Admin.connect(ctx))
+                {
+                    admin.createTopic(TOPIC, 1, Map.of());
+                    fs.fill("filler");
+                    // Deleting the topic changes the metadata, which no longer fits on the disk.
+                    assertThrows(SpindleException.class, () -> admin.deleteTopic(TOPIC));
+                }
+
+                final Throwable error = fatal.get(10, TimeUnit.SECONDS);
+                final String line = StandaloneBroker.describe(error);
+                assertTrue(line.startsWith("cannot persist the broker's metadata") &&
+                    line.contains("No space left on device"), line);
+                assertEquals(error, broker.fatalError());
+            }
+        }
+    }
+
     private static int produceUntilRefused(final Producer producer, final TreeMap<Long, String> acked)
     {
         final int[] refused = {0};
@@ -164,6 +202,21 @@ class StorageFailureEndToEndTest
         }
         producer.flush();
         return refused[0];
+    }
+
+    private static void assertAllConsumed(final TestBroker broker, final TreeMap<Long, String> acked, final String when)
+    {
+        final List<String> expected = new ArrayList<>(acked.values());
+        final List<String> consumed = consumeAll(broker, expected.size());
+        for (int i = 0; i < Math.min(expected.size(), consumed.size()); i++)
+        {
+            if (!expected.get(i).equals(consumed.get(i)))
+            {
+                throw new AssertionError(when + ": record " + i + " is '" + consumed.get(i).trim() + "', acknowledged '" +
+                    expected.get(i).trim() + "'");
+            }
+        }
+        assertEquals(expected.size(), consumed.size(), when + ": records consumed of those acknowledged");
     }
 
     private static List<String> consumeAll(final TestBroker broker, final int count)
