@@ -455,6 +455,7 @@ public final class BrokerStateMachine implements AutoCloseable
                 position += 4 + buffer.getInt(position);
                 configs.put(key, value);
             }
+            reviveUnpersistedDelete(id, name, partitionCount);
             addTopic(id, name, partitionCount, configs, nowMs);
         }
         if (version >= SNAPSHOT_VERSION)
@@ -478,7 +479,17 @@ public final class BrokerStateMachine implements AutoCloseable
                 topic.partition(p).close();
             }
         }
-        reclaimDeleted(Long.MAX_VALUE);
+        // Deleted topics' logs are closed but their directories stay: the host may not have persisted the delete
+        // (it stops when it cannot), and the next start either removes them or, if the metadata still has the
+        // topic, takes them back.
+        for (final Retired entry : retired)
+        {
+            for (int p = 0; p < entry.topic.partitionCount(); p++)
+            {
+                entry.topic.partition(p).close();
+            }
+        }
+        retired.clear();
     }
 
     private void onProduce(final long sessionId, final DirectBuffer buffer, final int offset, final long nowMs)
@@ -1007,6 +1018,30 @@ public final class BrokerStateMachine implements AutoCloseable
             config.set(entry.getKey(), entry.getValue());
         }
         return config.conclude();
+    }
+
+    /**
+     * A topic in the metadata whose partition directories were moved aside for deletion: the delete was never
+     * persisted (the broker stopped first, say on a full disk), so the topic still exists and gets its data back.
+     */
+    private void reviveUnpersistedDelete(final int id, final String name, final int partitionCount)
+    {
+        for (int p = 0; p < partitionCount; p++)
+        {
+            final Path dir = partitionDir(name, p);
+            final Path deleted = dataDir.resolve(dir.getFileName() + "." + id + DELETED_SUFFIX);
+            if (!Files.exists(dir) && Files.isDirectory(deleted))
+            {
+                try
+                {
+                    Files.move(deleted, dir);
+                }
+                catch (final IOException ex)
+                {
+                    throw new UncheckedIOException("cannot restore " + deleted + " to " + dir, ex);
+                }
+            }
+        }
     }
 
     private void retire(final Topic topic)

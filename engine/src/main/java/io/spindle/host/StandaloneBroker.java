@@ -92,7 +92,6 @@ public final class StandaloneBroker implements AutoCloseable
 
             final Path dataDir = ctx.dataDir.toAbsolutePath();
             Files.createDirectories(dataDir);
-            deleteLeftoverDeletedTopics(dataDir);
             stateMachine = new BrokerStateMachine(
                 dataDir, ctx.nodeId, ctx.listenHost + ":" + ctx.listenPort, ctx.logConfig, new StateMachineHost());
             final UnsafeBuffer metadata = ControlAgent.readMetadata(dataDir);
@@ -101,6 +100,8 @@ public final class StandaloneBroker implements AutoCloseable
             {
                 stateMachine.restore(metadata, 0, metadata.capacity(), nowMs);
             }
+            // After the restore, which takes back the directories of a delete that was never persisted.
+            deleteLeftoverDeletedTopics(dataDir);
 
             // Port 0 means any free port; both request streams must share it, so it is chosen here once.
             final int port = 0 == ctx.listenPort && ctx.udpEnabled ? freeUdpPort(ctx.listenHost) : ctx.listenPort;

@@ -1172,7 +1172,8 @@ final class LogSegment
         }
         catch (final IOException ex)
         {
-            throw new UncheckedIOException("cannot rebuild the indexes of " + logFile + " (free space and restart)", ex);
+            throw new UncheckedIOException(
+                "cannot rebuild the indexes of " + logFile + " (free space and restart)", ex);
         }
     }
 

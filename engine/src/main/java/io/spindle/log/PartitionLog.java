@@ -1066,9 +1066,9 @@ public final class PartitionLog implements AutoCloseable
 
     private void rollSegment(final long nowMs)
     {
-        sealAndAdvance(
-            LogSegment.create(directory, activeSegment.nextOffset(), config.segmentBytes(), config.indexIntervalBytes()),
-            nowMs);
+        final LogSegment next = LogSegment.create(
+            directory, activeSegment.nextOffset(), config.segmentBytes(), config.indexIntervalBytes());
+        sealAndAdvance(next, nowMs);
     }
 
     private void sealAndAdvance(final LogSegment next, final long nowMs)

@@ -212,8 +212,8 @@ class StorageFailureEndToEndTest
         {
             if (!expected.get(i).equals(consumed.get(i)))
             {
-                throw new AssertionError(when + ": record " + i + " is '" + consumed.get(i).trim() + "', acknowledged '" +
-                    expected.get(i).trim() + "'");
+                throw new AssertionError(when + ": record " + i + " is '" + consumed.get(i).trim() +
+                    "', acknowledged '" + expected.get(i).trim() + "'");
             }
         }
         assertEquals(expected.size(), consumed.size(), when + ": records consumed of those acknowledged");
