@@ -555,6 +555,11 @@ public final class BrokerStateMachine implements AutoCloseable
                         appendError("batch of " + batchLength + " bytes is larger than max.message.bytes " +
                             log.config().maxMessageBytes(), partition, topic.name());
                     }
+                    else if (ErrorCode.KAFKA_STORAGE_ERROR == code && null != log.lastStorageFailure())
+                    {
+                        appendError("storage error: " + log.lastStorageFailure().getMessage(), partition,
+                            topic.name());
+                    }
                     else
                     {
                         appendError("append failed: " + code, partition, topic.name());
