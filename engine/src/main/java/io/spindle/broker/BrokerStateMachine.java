@@ -586,6 +586,7 @@ public final class BrokerStateMachine implements AutoCloseable
                 position += 4 + buffer.getInt(position);
                 configs.put(key, value);
             }
+            reviveUnpersistedDelete(id, name, partitionCount);
             final Topic topic = addTopic(id, name, partitionCount, configs, nowMs, false);
             if (version >= SNAPSHOT_VERSION)
             {
@@ -644,7 +645,17 @@ public final class BrokerStateMachine implements AutoCloseable
                 topic.partition(p).close();
             }
         }
-        reclaimDeleted(Long.MAX_VALUE);
+        // Deleted topics' logs are closed but their directories stay: the host may not have persisted the delete
+        // (it stops when it cannot), and the next start either removes them or, if the metadata still has the
+        // topic, takes them back.
+        for (final Retired entry : retired)
+        {
+            for (int p = 0; p < entry.topic.partitionCount(); p++)
+            {
+                entry.topic.partition(p).close();
+            }
+        }
+        retired.clear();
     }
 
     private void onProduce(final long sessionId, final DirectBuffer buffer, final int offset, final long nowMs)
@@ -712,9 +723,10 @@ public final class BrokerStateMachine implements AutoCloseable
                     }
                     else
                     {
-                        final Throwable cause = log.storageError();
-                        final String reason = "append failed: " + code +
-                            (null == cause ? "" : " (" + cause.getMessage() + ")");
+                        final Throwable cause = null != log.lastStorageFailure() ?
+                            log.lastStorageFailure() : log.storageError();
+                        final String reason = ErrorCode.KAFKA_STORAGE_ERROR == code && null != cause ?
+                            "storage error: " + cause.getMessage() : "append failed: " + code;
                         host.onStorageFailure(topic.name() + "-" + partition + ": " + reason, cause);
                         appendError(reason, partition, topic.name());
                     }
@@ -1139,6 +1151,8 @@ public final class BrokerStateMachine implements AutoCloseable
     {
         final LogConfig config = logConfig(configs);
         final PartitionLog[] logs = new PartitionLog[partitionCount];
+        final boolean[] existed = new boolean[partitionCount];
+        int attempted = 0;
         try
         {
             for (int p = 0; p < partitionCount; p++)
@@ -1152,17 +1166,32 @@ public final class BrokerStateMachine implements AutoCloseable
                 {
                     migrateLegacyPartitionDir(name, p, dir);
                 }
+                existed[p] = Files.exists(dir);
+                attempted = p + 1;
                 logs[p] = PartitionLog.open(dir.toFile(), config, nowMs);
                 logs[p].highWaterMark(logs[p].logEndOffset());
             }
         }
         catch (final RuntimeException ex)
         {
-            for (final PartitionLog log : logs)
+            // Roll back: a topic that could not be created or restored leaves no partition directory it made
+            // behind; a restored topic's directories that were there keep their contents.
+            for (int p = 0; p < attempted; p++)
             {
-                if (null != log)
+                if (null != logs[p])
                 {
-                    log.close();
+                    try
+                    {
+                        logs[p].close();
+                    }
+                    catch (final RuntimeException closeEx)
+                    {
+                        ex.addSuppressed(closeEx);
+                    }
+                }
+                if (!existed[p])
+                {
+                    IoUtil.delete(partitionDir(id, name, p).toFile(), true);
                 }
             }
             throw ex;
@@ -1277,6 +1306,31 @@ public final class BrokerStateMachine implements AutoCloseable
             config.set(entry.getKey(), entry.getValue());
         }
         return config.conclude();
+    }
+
+    /**
+     * A topic in the metadata whose partition directories were moved aside for deletion: the delete was never
+     * persisted (the broker stopped first, say on a full disk), so the topic still exists and gets its data back.
+     */
+    private void reviveUnpersistedDelete(final int id, final String name, final int partitionCount)
+    {
+        for (int p = 0; p < partitionCount; p++)
+        {
+            // Brokers before topic-id directories named the moved directory <name>-<partition>.<id>.deleted too.
+            final Path dir = partitionDir(id, name, p);
+            final Path deleted = dataDir.resolve(dir.getFileName() + DELETED_SUFFIX);
+            if (!Files.exists(dir) && Files.isDirectory(deleted))
+            {
+                try
+                {
+                    Files.move(deleted, dir);
+                }
+                catch (final IOException ex)
+                {
+                    throw new UncheckedIOException("cannot restore " + deleted + " to " + dir, ex);
+                }
+            }
+        }
     }
 
     private void retire(final Topic topic)

@@ -21,6 +21,7 @@ import org.agrona.DeadlineTimerWheel;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -28,7 +29,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * The standalone host's duty cycle around the state machine: polls the control stream, applies each
  * request with the host's time, persists the metadata before any answer that depends on it leaves,
- * and drives the state machine's periodic work.
+ * and drives the state machine's periodic work. When the metadata cannot be written (e.g. the disk is full) it
+ * throws an {@link AgentTerminationException}: the broker stops rather than acknowledge what it cannot persist.
  */
 final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
 {
@@ -56,6 +58,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     private long reportedCorrupt;
     private long reportedErrors;
     private long lastStorageFailureReportMs;
+    private boolean isPersistFailed;
 
     ControlAgent(
         final SessionServerFactory serverFactory,
@@ -136,7 +139,10 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     public void onClose()
     {
         server.close();
-        persistMetadataIfChanged();
+        if (!isPersistFailed)
+        {
+            persistMetadataIfChanged();
+        }
     }
 
     /**
@@ -253,7 +259,19 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         if (version != persistedMetadataVersion || groupsVersion != persistedGroupsVersion)
         {
             final int length = stateMachine.snapshot(snapshotBuffer);
-            writeAtomically(metadataFile, snapshotBuffer, length);
+            try
+            {
+                writeAtomically(metadataFile, snapshotBuffer, length);
+            }
+            catch (final UncheckedIOException ex)
+            {
+                isPersistFailed = true;
+                // A change that cannot be made durable must not be acknowledged, and the state in memory is now
+                // ahead of the disk: the broker cannot go on, so it stops (the host exits non-zero).
+                throw new AgentTerminationException(
+                    "cannot persist the broker's metadata, stopping: " + ex.getMessage() +
+                    (null != ex.getCause() ? " (" + ex.getCause().getMessage() + ")" : ""), ex);
+            }
             persistedMetadataVersion = version;
             persistedGroupsVersion = groupsVersion;
         }

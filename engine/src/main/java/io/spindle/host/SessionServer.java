@@ -26,6 +26,7 @@ import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -105,6 +106,7 @@ public final class SessionServer implements AutoCloseable
     private final UnsafeBuffer channelBytes = new UnsafeBuffer(new byte[Transport.MAX_CHANNEL_LENGTH]);
     private long nowNs;
     private long nextHousekeepingNs;
+    private AgentTerminationException fatalError;
 
     /**
      * Subscribe to the request stream on each channel.
@@ -165,6 +167,13 @@ public final class SessionServer implements AutoCloseable
         for (int i = 0; i < subscriptions.length; i++)
         {
             work += subscriptions[i].poll(assemblers[i], 16);
+        }
+
+        if (null != fatalError)
+        {
+            // Aeron hands an exception thrown by a fragment handler to its own error handler and carries on, so
+            // one that must stop the agent is kept aside in the handler and thrown here, to the agent's runner.
+            throw fatalError;
         }
 
         if (nowNs - nextHousekeepingNs >= 0)
@@ -333,6 +342,23 @@ public final class SessionServer implements AutoCloseable
         return work;
     }
 
+    private void onRequest(
+        final long sessionId, final int templateId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        try
+        {
+            handler.onRequest(sessionId, templateId, buffer, offset, length, nowNs);
+        }
+        catch (final AgentTerminationException ex)
+        {
+            fatalError = ex;
+        }
+        catch (final Error ex)
+        {
+            fatalError = new AgentTerminationException("fatal error handling a request: " + ex, ex);
+        }
+    }
+
     private void onFragment(
         final int channelIndex, final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
@@ -387,9 +413,9 @@ public final class SessionServer implements AutoCloseable
                 {
                     counters.requestsWithoutSession.increment();
                 }
-                else
+                else if (null == fatalError)
                 {
-                    handler.onRequest(sessionId, templateId, buffer, offset, length, nowNs);
+                    onRequest(sessionId, templateId, buffer, offset, length);
                 }
                 break;
         }

@@ -109,7 +109,6 @@ public final class StandaloneBroker implements AutoCloseable
 
             final Path dataDir = ctx.dataDir.toAbsolutePath();
             Files.createDirectories(dataDir);
-            deleteLeftoverDeletedTopics(dataDir);
             stateMachine = new BrokerStateMachine(
                 dataDir, ctx.nodeId, ctx.listenHost + ":" + ctx.listenPort, ctx.logConfig,
                 ctx.groupMinSessionTimeoutMs, ctx.groupMaxSessionTimeoutMs, new StateMachineHost());
@@ -119,6 +118,8 @@ public final class StandaloneBroker implements AutoCloseable
             {
                 stateMachine.restore(metadata, 0, metadata.capacity(), nowMs);
             }
+            // After the restore, which takes back the directories of a delete that was never persisted.
+            deleteLeftoverDeletedTopics(dataDir);
 
             // Port 0 means any free port; both request streams must share it, so it is chosen here once.
             final int port = 0 == ctx.listenPort && ctx.udpEnabled ? freeUdpPort(ctx.listenHost) : ctx.listenPort;
@@ -153,8 +154,8 @@ public final class StandaloneBroker implements AutoCloseable
                 counters,
                 SystemNanoClock.INSTANCE);
 
-            final ErrorHandler errorHandler = ctx.errorHandler;
-            final DriverWatchdog watchdog = new DriverWatchdog(aeron, SystemNanoClock.INSTANCE, this::onDriverLost);
+            final ErrorHandler errorHandler = this::onAgentError;
+            final DriverWatchdog watchdog = new DriverWatchdog(aeron, SystemNanoClock.INSTANCE, this::stop);
             if (ctx.threadingMode == BrokerThreadingMode.DEDICATED)
             {
                 runners = new AgentRunner[]{
@@ -187,8 +188,10 @@ public final class StandaloneBroker implements AutoCloseable
             CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, dataDirLock);
             throw new UncheckedIOException(ex);
         }
-        catch (final RuntimeException ex)
+        catch (final RuntimeException | Error ex)
         {
+            // An Error too (say a fault in a mapped file during recovery): a half-started broker must not keep the
+            // driver's threads alive in a process that serves nothing.
             CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, dataDirLock);
             throw ex;
         }
@@ -242,7 +245,8 @@ public final class StandaloneBroker implements AutoCloseable
     }
 
     /**
-     * Why the broker stopped serving on its own (it lost its media driver), or null while it serves.
+     * Why the broker stopped serving on its own (it lost its media driver, could not persist its metadata, or an
+     * agent failed with an {@link Error}), or null while it serves. The termination hook was told the same.
      *
      * @return the reason, or null.
      */
@@ -265,7 +269,7 @@ public final class StandaloneBroker implements AutoCloseable
             {
                 CloseHelper.quietCloseAll(agentRunners);
             }
-            onDriverLost("lost its media driver (driver timeout: it stopped or hung): " + error.getMessage());
+            stop("lost its media driver (driver timeout: it stopped or hung): " + error.getMessage());
         }
         else if (!(error instanceof AgentTerminationException && null != failure))
         {
@@ -273,7 +277,7 @@ public final class StandaloneBroker implements AutoCloseable
         }
     }
 
-    private synchronized void onDriverLost(final String reason)
+    private synchronized void stop(final String reason)
     {
         if (null == failure)
         {
@@ -290,6 +294,23 @@ public final class StandaloneBroker implements AutoCloseable
     public BrokerCounters counters()
     {
         return counters;
+    }
+
+    /**
+     * An agent failed: an {@link AgentTerminationException} (an agent that cannot go on, e.g. its metadata could
+     * not be persisted) or an {@link Error} stops the broker; anything else is reported and serving goes on.
+     */
+    private void onAgentError(final Throwable throwable)
+    {
+        if (throwable instanceof AgentTerminationException || throwable instanceof Error)
+        {
+            stop(throwable instanceof Error ? "stopped after " + throwable :
+                (null != throwable.getMessage() ? throwable.getMessage() : throwable.toString()));
+        }
+        else
+        {
+            ctx.errorHandler.onError(throwable);
+        }
     }
 
     /**
@@ -673,8 +694,10 @@ public final class StandaloneBroker implements AutoCloseable
         }
 
         /**
-         * Called once, from a broker agent, when the broker cannot go on serving (it lost its media
-         * driver); the host should close the broker and exit. Default: print the reason on standard error.
+         * Called once, from a broker agent or the Aeron client's thread, when the broker cannot go on serving:
+         * it lost its media driver, could not persist its metadata (a full disk), or an agent failed with an
+         * {@link Error}. The host should close the broker and exit non-zero; it must not close the broker from
+         * the hook. Default: print the reason on standard error.
          *
          * @param hook given the reason.
          * @return this.
@@ -686,7 +709,7 @@ public final class StandaloneBroker implements AutoCloseable
         }
 
         /**
-         * Where agent errors go.
+         * Where agent errors go that the broker carries on after.
          *
          * @param handler the error handler.
          * @return this.

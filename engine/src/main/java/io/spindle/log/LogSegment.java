@@ -14,6 +14,7 @@ import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
@@ -43,6 +44,13 @@ import static io.spindle.codecs.batch.RecordBatch.PARTITION_LEADER_EPOCH_OFFSET;
  * sealed segment's file is trimmed to {@code size}, so its length is where its data ends. A segment opened sealed
  * is mapped read-only at its exact length.
  * <p>
+ * <b>Space reservation.</b> A store into a sparse mapped page that the file system cannot back (disk full) raises
+ * SIGBUS, which the JVM reports late and asynchronously, after the batch may have been acknowledged. So the writer
+ * never stores into a page it has not reserved: {@link #reserve} writes real zeros through the file channel ahead
+ * of the batches, {@link #RESERVE_CHUNK_BYTES} at a time (and a page of each index at a time), and a full disk
+ * becomes an {@link IOException} there, before anything of the batch is written. Bytes below {@code size} hold
+ * data and are allocated; bytes from {@code size} to the reserved mark are zeros already allocated.
+ * <p>
  * <b>Threading:</b> the log's writer thread appends, seals, truncates and closes. Reader threads use
  * {@link #sizeAcquire()} and read only bytes below it: batch bytes are written before {@code size} is advanced
  * with a release store, so everything below an acquired size is complete batches. The index entries for a batch
@@ -59,6 +67,23 @@ final class LogSegment
      */
     static final long NULL_TIMESTAMP = Long.MIN_VALUE;
 
+    /**
+     * Bytes of the log file reserved at a time ahead of the appends: system property
+     * {@code spindle.storage.reserve.bytes}, default 1 MiB, rounded up to a page.
+     */
+    static final int RESERVE_CHUNK_BYTES = reserveChunkBytes();
+
+    /**
+     * Bytes of zeros written per reservation call into the channel.
+     */
+    static final int ZEROS_LENGTH = 256 * 1024;
+
+    /**
+     * Page size assumed for what a mapping faults in at a time.
+     */
+    static final int PAGE_SIZE = 4096;
+
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(ZEROS_LENGTH);
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     private static final VarHandle SIZE_VH;
     private static final VarHandle MAX_TIMESTAMP_VH;
@@ -95,6 +120,9 @@ final class LogSegment
     private int capacity;
     private long fileLengthAtOpen;
     private boolean isIndexMissing;
+    private int reservedSize;
+    private IOException reserveFailure;
+    private IOException injectedReserveFailure;
 
     private int size;
     private long maxTimestampMs = NULL_TIMESTAMP;
@@ -374,7 +402,115 @@ final class LogSegment
     }
 
     /**
-     * Copy a validated batch to the end of the segment, assign its base offset in place, index it and publish it.
+     * Make sure the file system has allocated the bytes a batch of this length will be stored in, and one more
+     * entry in each index, before anything of it is written; writer thread. The common case is three comparisons.
+     *
+     * @param length of the batch, which {@link #canAppend} accepted.
+     * @return true if the space is reserved; false if the file system refused it (see {@link #reserveFailure()}),
+     * in which case nothing was changed and a later call may succeed once space is freed.
+     */
+    boolean reserve(final int length)
+    {
+        if (size + length <= reservedSize && offsetIndex.hasReservedEntry() && timeIndex.hasReservedEntry())
+        {
+            return true;
+        }
+
+        try
+        {
+            reserveSlowly(size + length);
+            reserveFailure = null;
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            reserveFailure = ex;
+            return false;
+        }
+    }
+
+    /**
+     * Why the last {@link #reserve} failed.
+     *
+     * @return the failure, or null if the last reservation succeeded.
+     */
+    IOException reserveFailure()
+    {
+        return reserveFailure;
+    }
+
+    /**
+     * Bytes of the log file reserved so far, for tests.
+     *
+     * @return the reserved mark in bytes.
+     */
+    int reservedSize()
+    {
+        return reservedSize;
+    }
+
+    /**
+     * Make the following reservations fail as the file system would, for tests of the refusal path.
+     *
+     * @param failure to throw, or null to stop.
+     */
+    void injectReserveFailure(final IOException failure)
+    {
+        injectedReserveFailure = failure;
+    }
+
+    private void reserveSlowly(final int end) throws IOException
+    {
+        if (null != injectedReserveFailure)
+        {
+            throw injectedReserveFailure;
+        }
+        if (end > reservedSize)
+        {
+            final long chunkEnd = ((long)end + RESERVE_CHUNK_BYTES - 1) / RESERVE_CHUNK_BYTES * RESERVE_CHUNK_BYTES;
+            final int newReserved = (int)Math.min(capacity, chunkEnd);
+            writeZeros(channel, Math.max(reservedSize, size), newReserved, logFile);
+            reservedSize = newReserved;
+        }
+        offsetIndex.reserveEntry();
+        timeIndex.reserveEntry();
+    }
+
+    /**
+     * Write zeros through a channel to a range of its file that holds only zeros, so the file system allocates its
+     * blocks (or says it cannot) now rather than at a store into the mapping.
+     *
+     * @param channel of the file.
+     * @param from    first byte.
+     * @param to      end of the range, exclusive.
+     * @param file    for the error message.
+     * @throws IOException if the file system cannot allocate them, e.g. "No space left on device".
+     */
+    static void writeZeros(final FileChannel channel, final long from, final long to, final File file)
+        throws IOException
+    {
+        final ByteBuffer zeros = ZEROS.duplicate();
+        long position = from;
+        try
+        {
+            while (position < to)
+            {
+                zeros.clear().limit((int)Math.min(ZEROS_LENGTH, to - position));
+                while (zeros.hasRemaining())
+                {
+                    position += channel.write(zeros, position);
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new IOException("cannot reserve space in " + file + " at " + position + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Copy a validated batch to the end of the segment, assign its base offset in place, index it and publish it;
+     * only after {@link #reserve} returned true for it.
      *
      * @param src                  buffer holding the batch.
      * @param srcOffset            of the batch in the buffer.
@@ -574,6 +710,11 @@ final class LogSegment
                 break;
             }
 
+            if (mayStartPage(position, HEADER_LENGTH) && isZeroOnDisk(channel, position, HEADER_LENGTH, logFile))
+            {
+                break;
+            }
+
             final int length = buffer.getInt(position + BATCH_LENGTH_OFFSET, ORDER);
             if (0 == length && 0L == buffer.getLong(position + BASE_OFFSET_OFFSET, ORDER))
             {
@@ -590,6 +731,7 @@ final class LogSegment
             if (position != startPosition && isIndexEntryDue(position, bytesSinceIndexEntry, indexIntervalBytes) &&
                 !offsetIndex.isFull() && !timeIndex.isFull())
             {
+                reserveIndexEntryForRecovery();
                 final int relativeOffset = (int)(batchBaseOffset - baseOffset);
                 offsetIndex.append(relativeOffset, position);
                 timeIndex.append(runningMaxTimestampMs, relativeOffset);
@@ -638,6 +780,7 @@ final class LogSegment
         {
             cutTail(validEnd);
         }
+        reservedSize = Math.min(reservedSize, validEnd);
 
         if (!isWritable && isIndexRebuilt)
         {
@@ -873,29 +1016,99 @@ final class LogSegment
         return null;
     }
 
+    /**
+     * The last non-zero byte in a range, read through the channel rather than the mapping: the range may be
+     * unwritten (sparse), and on tmpfs even a read fault on a hole allocates a page, which a full file system
+     * answers with SIGBUS. A read through the channel allocates nothing.
+     */
     private int lastNonZeroByte(final int from, final int to)
     {
-        final UnsafeBuffer buffer = this.buffer;
-        int position = to;
-        while (position - 8 >= from)
+        final ByteBuffer chunk = ByteBuffer.allocateDirect(64 * 1024);
+        int end = to;
+        try
         {
-            if (0L != buffer.getLong(position - 8))
+            while (end > from)
             {
-                break;
+                final int start = Math.max(from, end - chunk.capacity());
+                chunk.clear().limit(end - start);
+                int read = 0;
+                while (chunk.hasRemaining())
+                {
+                    final int n = channel.read(chunk, start + read);
+                    if (n < 0)
+                    {
+                        break;
+                    }
+                    read += n;
+                }
+                for (int i = read - 1; i >= 0; i--)
+                {
+                    if (0 != chunk.get(i))
+                    {
+                        return start + i;
+                    }
+                }
+                end = start;
             }
-            position -= 8;
         }
-
-        while (position > from)
+        catch (final IOException ex)
         {
-            if (0 != buffer.getByte(position - 1))
-            {
-                return position - 1;
-            }
-            position--;
+            throw new UncheckedIOException("failed to read " + logFile, ex);
         }
 
         return from - 1;
+    }
+
+    /**
+     * Whether bytes of the file are all zero (or past its end), read through the channel: a probe before touching
+     * a page of the mapping that may be a hole (see {@link #lastNonZeroByte}).
+     *
+     * @param channel  of the file.
+     * @param position of the first byte.
+     * @param length   of the range, small.
+     * @param file     for the error message.
+     * @return true if every byte is zero or beyond the end of the file.
+     */
+    static boolean isZeroOnDisk(final FileChannel channel, final long position, final int length, final File file)
+    {
+        final ByteBuffer bytes = ByteBuffer.allocate(length);
+        try
+        {
+            while (bytes.hasRemaining())
+            {
+                if (channel.read(bytes, position + bytes.position()) < 0)
+                {
+                    break;
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("failed to read " + file, ex);
+        }
+
+        for (int i = 0; i < bytes.position(); i++)
+        {
+            if (0 != bytes.get(i))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /**
+     * Whether a small range starts a page or reaches into the next one, so may lie in a page never written.
+     *
+     * @param position of the range.
+     * @param length   of the range, at most a page.
+     * @return true if the range may touch a page that no earlier byte shares.
+     */
+    static boolean mayStartPage(final long position, final int length)
+    {
+        final long inPage = position & (PAGE_SIZE - 1);
+        return 0 == inPage || inPage + length > PAGE_SIZE;
     }
 
     /**
@@ -948,6 +1161,32 @@ final class LogSegment
         {
             throw new UncheckedIOException("failed to cut the tail of " + logFile, ex);
         }
+    }
+
+    private void reserveIndexEntryForRecovery()
+    {
+        try
+        {
+            offsetIndex.reserveEntry();
+            timeIndex.reserveEntry();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(
+                "cannot rebuild the indexes of " + logFile + " (free space and restart)", ex);
+        }
+    }
+
+    private static int reserveChunkBytes()
+    {
+        final String value = System.getProperty("spindle.storage.reserve.bytes", "1m");
+        final long bytes = LogConfig.parseSize("spindle.storage.reserve.bytes", value);
+        if (bytes < 1 || bytes > 1024 * 1024 * 1024)
+        {
+            throw new IllegalArgumentException("spindle.storage.reserve.bytes must be 1 to 1g, was " + value);
+        }
+
+        return (int)((bytes + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE);
     }
 
     private void rebuildIndexFiles()

@@ -28,9 +28,14 @@ import java.nio.channels.FileChannel;
  * A writable index file is preallocated (sparse) to its capacity and mapped whole; unused entries read as zero.
  * {@link #trim()} shrinks the file to the entries in use when its segment is sealed or closed, so a sealed index
  * file's length says how many entries it has. The mapping is not shrunk: nothing reads past the count.
+ * <p>
+ * Like the log, an index is written through its mapping only where {@link #reserveEntry()} has had the file system
+ * allocate the bytes (zeros written through the channel, a page at a time), so a full disk is an
+ * {@link IOException} before the entry rather than a SIGBUS at it.
  */
 abstract class MappedIndex
 {
+    private static final int PAGE_SIZE = LogSegment.PAGE_SIZE;
     private static final VarHandle ENTRY_COUNT_VH;
 
     static
@@ -54,6 +59,7 @@ abstract class MappedIndex
     private final int capacityEntries;
     private int entryCount;
     private int flushedEntryCount;
+    private long reservedBytes;
 
     MappedIndex(final File file, final int entryLength, final int capacityEntries, final boolean preallocate)
     {
@@ -138,6 +144,51 @@ abstract class MappedIndex
     }
 
     /**
+     * Whether the entry after the last one lies in bytes already reserved.
+     *
+     * @return true if an append needs no reservation first.
+     */
+    final boolean hasReservedEntry()
+    {
+        return (long)(entryCount + 1) * entryLength <= reservedBytes;
+    }
+
+    /**
+     * Have the file system allocate the bytes of the next entry (and the rest of its page) by writing zeros
+     * through the channel; entries from the count on are zeros, so nothing in use changes. Nothing is done if
+     * the index is full.
+     *
+     * @throws IOException if the file system cannot allocate them, e.g. the disk is full.
+     */
+    final void reserveEntry() throws IOException
+    {
+        final long needed = (long)(entryCount + 1) * entryLength;
+        if (needed <= reservedBytes || entryCount >= capacityEntries)
+        {
+            return;
+        }
+
+        final long capacityBytes = (long)capacityEntries * entryLength;
+        final long to = Math.min(capacityBytes, (needed + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE);
+        LogSegment.writeZeros(channel, Math.max(reservedBytes, (long)entryCount * entryLength), to, file);
+        reservedBytes = to;
+    }
+
+    /**
+     * Whether an entry may lie in a page never written and is all zeros on disk, probed through the channel so
+     * that loading the entries does not fault in a hole (see {@link LogSegment}); for recovery.
+     *
+     * @param entry index of the entry.
+     * @return true if the entry is the end of the entries and may not be read through the mapping.
+     */
+    final boolean isUnwrittenPage(final int entry)
+    {
+        final long position = (long)entry * entryLength;
+        return LogSegment.mayStartPage(position, entryLength) &&
+            LogSegment.isZeroOnDisk(channel, position, entryLength, file);
+    }
+
+    /**
      * Publish a new entry count after the entries below it have been written.
      *
      * @param count of entries now in use.
@@ -200,6 +251,7 @@ abstract class MappedIndex
         try
         {
             channel.truncate((long)entryCount * entryLength);
+            reservedBytes = Math.min(reservedBytes, (long)entryCount * entryLength);
         }
         catch (final IOException ex)
         {

@@ -150,6 +150,11 @@ final class OffsetIndex extends MappedIndex
         int count = 0;
         while (count < capacity)
         {
+            if (isUnwrittenPage(count))
+            {
+                break;
+            }
+
             final int relativeOffset = relativeOffset(count);
             final int position = position(count);
             if (0 == relativeOffset && 0 == position)

@@ -45,7 +45,9 @@ import static io.spindle.codecs.batch.RecordBatch.MAX_TIMESTAMP_OFFSET;
  * rejects it with {@link #CORRUPT_MESSAGE} or {@link #RECORD_TOO_LARGE} leaving the log unchanged, rolls to a new
  * segment at {@code segment.bytes} or {@code segment.ms}, copies the batch to the end of the active segment's
  * mapped memory, writes its base offset (and optionally partition leader epoch) in place, adds an index entry every
- * {@code index.interval.bytes}, and returns the base offset. Nothing is allocated per append.
+ * {@code index.interval.bytes}, and returns the base offset. Nothing is allocated per append. Before copying, the
+ * segment has the file system allocate the bytes the batch goes to (see {@link LogSegment}), so a full disk is
+ * answered {@link #KAFKA_STORAGE_ERROR} with the log unchanged, never a fault after the batch was acknowledged.
  * <p>
  * <b>Threading and memory ordering.</b> Exactly one thread, the writer, calls every method that changes the log:
  * {@link #append}, {@link #highWaterMark(long)}, {@link #roll}, {@link #flush}, {@link #doWork},
@@ -110,7 +112,9 @@ public final class PartitionLog implements AutoCloseable
     public static final int OFFSET_OUT_OF_RANGE = -4;
 
     /**
-     * Append failed on I/O; the log refuses further appends ({@link ErrorCode#KAFKA_STORAGE_ERROR}).
+     * Append failed on storage ({@link ErrorCode#KAFKA_STORAGE_ERROR}): either the file system refused space for
+     * the batch (disk full; nothing was written and a later append may succeed once space is freed) or an I/O
+     * failure hit the log, which then refuses further appends; see {@link #lastStorageFailure()}.
      */
     public static final int KAFKA_STORAGE_ERROR = -5;
 
@@ -152,6 +156,7 @@ public final class PartitionLog implements AutoCloseable
     private long lastFlushMs;
     private BatchError lastAppendError = BatchError.OK;
     private Throwable storageError;
+    private Throwable lastStorageFailure;
     private boolean isClosed;
 
     private PartitionLog(final File directory, final LogConfig config, final long nowMs)
@@ -360,6 +365,18 @@ public final class PartitionLog implements AutoCloseable
             if (!segment.canAppend(length, lastOffsetDelta, config.segmentBytes()) || isRollDue(segment, nowMs))
             {
                 segment = rollForAppend(nowMs);
+                if (null == segment)
+                {
+                    return KAFKA_STORAGE_ERROR;
+                }
+            }
+
+            if (!segment.reserve(length))
+            {
+                // No space for the batch: refused before any of it is written, so the log is unchanged and the
+                // next append tries again.
+                lastStorageFailure = segment.reserveFailure();
+                return KAFKA_STORAGE_ERROR;
             }
 
             final long baseOffset = segment.nextOffset();
@@ -391,8 +408,9 @@ public final class PartitionLog implements AutoCloseable
         }
         catch (final UncheckedIOException | InternalError ex)
         {
-            // InternalError: the JVM's report of a fault on a mapped page, e.g. the disk filled under a sparse file.
+            // InternalError: the JVM's report of a fault on a mapped page, which reservation should make impossible.
             storageError = ex;
+            lastStorageFailure = ex;
             if (position >= 0 && segment.size() > position && segment.nextOffset() > logEndOffset)
             {
                 segment.truncateTo(position, false);
@@ -419,6 +437,18 @@ public final class PartitionLog implements AutoCloseable
     public Throwable storageError()
     {
         return storageError;
+    }
+
+    /**
+     * Why the last append that returned {@link #KAFKA_STORAGE_ERROR} failed: the failure that stopped appends, or
+     * a refused space reservation (disk full) or segment roll that left the log unchanged and appendable; writer
+     * thread.
+     *
+     * @return the failure, or null if no append has failed on storage.
+     */
+    public Throwable lastStorageFailure()
+    {
+        return null != storageError ? storageError : lastStorageFailure;
     }
 
     /**
@@ -1029,18 +1059,35 @@ public final class PartitionLog implements AutoCloseable
         return segment.size() > 0 && Long.MIN_VALUE != rollStartMs && nowMs - rollStartMs >= config.segmentMs();
     }
 
+    /**
+     * Roll so that a batch can be appended.
+     *
+     * @param nowMs host time.
+     * @return the new active segment, or null if its files could not be created (the log is unchanged).
+     */
     private LogSegment rollForAppend(final long nowMs)
     {
         final LogSegment segment = activeSegment;
+        final long baseOffset = segment.size() > 0 ? segment.nextOffset() : segment.baseOffset;
+        final LogSegment next;
+        try
+        {
+            next = LogSegment.create(directory, baseOffset, config.segmentBytes(), config.indexIntervalBytes());
+        }
+        catch (final UncheckedIOException ex)
+        {
+            lastStorageFailure = ex;
+            return null;
+        }
+
         if (segment.size() > 0)
         {
-            rollSegment(nowMs);
+            sealAndAdvance(next, nowMs);
         }
         else
         {
             // An empty segment that cannot take the batch was sized by an older config: replace it.
-            final LogSegment replacement = LogSegment.create(
-                directory, segment.baseOffset, config.segmentBytes(), config.indexIntervalBytes());
+            final LogSegment replacement = next;
             final LogSegment[] segments = this.segments.clone();
             segments[segments.length - 1] = replacement;
             segment.retire(nowMs + config.fileDeleteDelayMs());
@@ -1054,10 +1101,14 @@ public final class PartitionLog implements AutoCloseable
 
     private void rollSegment(final long nowMs)
     {
-        final LogSegment sealed = activeSegment;
         final LogSegment next = LogSegment.create(
-            directory, sealed.nextOffset(), config.segmentBytes(), config.indexIntervalBytes());
+            directory, activeSegment.nextOffset(), config.segmentBytes(), config.indexIntervalBytes());
+        sealAndAdvance(next, nowMs);
+    }
 
+    private void sealAndAdvance(final LogSegment next, final long nowMs)
+    {
+        final LogSegment sealed = activeSegment;
         final boolean isForced = FlushPolicy.NEVER != config.flushPolicy();
         try
         {

@@ -62,9 +62,16 @@ final class RecoveryPointFile
             {
                 throw new IllegalStateException("partition log directory is in use by another log: " + directory);
             }
-            if (raf.length() != LENGTH)
+            final long length = raf.length();
+            if (length > LENGTH)
             {
                 raf.setLength(LENGTH);
+            }
+            else if (length < LENGTH)
+            {
+                // Real bytes, not a sparse extension: a store into an unbacked mapped page on a full disk is a
+                // SIGBUS, so a full disk must fail here instead.
+                LogSegment.writeZeros(raf.getChannel(), length, LENGTH, file);
             }
             randomAccessFile = raf;
             mappedBuffer = raf.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, LENGTH);

@@ -1,5 +1,6 @@
 package io.spindle.tools;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -70,6 +71,13 @@ public final class BrokerCommand implements Callable<Integer>
             barrier.await();
             failure = broker.failure();
             System.out.println("shutting down");
+        }
+        catch (final UncheckedIOException ex)
+        {
+            // Opening or recovering the logs failed, e.g. no space to rebuild an index: one line, not a trace.
+            System.err.println("spindle broker: cannot start: " + ex.getMessage() +
+                (null != ex.getCause() ? " (" + ex.getCause().getMessage() + ")" : ""));
+            return 1;
         }
         if (null != failure)
         {
