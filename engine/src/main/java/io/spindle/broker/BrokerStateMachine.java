@@ -3,6 +3,7 @@ package io.spindle.broker;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -72,6 +73,8 @@ public final class BrokerStateMachine implements AutoCloseable
     private static final int SNAPSHOT_VERSION_GROUPS = 2;
     private static final int SNAPSHOT_VERSION_TOPICS_ONLY = 1;
     private static final String DELETED_SUFFIX = ".deleted";
+    private static final String PARTITION_METADATA_FILE = "partition.metadata";
+    private static final String TOPIC_ID_KEY = "topic_id:";
     private static final long NOT_ARMED = Long.MIN_VALUE;
 
     /**
@@ -1136,10 +1139,12 @@ public final class BrokerStateMachine implements AutoCloseable
     /**
      * Open a topic's partition logs and add it to the state.
      * <p>
-     * A new topic starts empty whatever is on disk: its id is new, so any directory already carrying it is the
-     * leftover of a creation that never completed (or, on a cluster member, one that is being replayed). A restored
-     * topic opens what is there, first renaming a directory of the layout before topic ids
-     * ({@code <name>-<partition>}) to the current one.
+     * A partition's directory is {@code <topic>-<partition>}, as in Kafka, and holds a {@code partition.metadata}
+     * file naming the topic id it belongs to. A new topic starts empty whatever is on disk: its id is new, so a
+     * directory already there is the leftover of a creation that never completed (or, on a cluster member, of one
+     * being replayed) and is removed. A restored topic opens what is there; a directory that names another topic id
+     * is refused rather than served under the wrong topic, and one without the file (written before topic ids were
+     * recorded) is adopted.
      */
     private Topic addTopic(
         final int id,
@@ -1157,19 +1162,20 @@ public final class BrokerStateMachine implements AutoCloseable
         {
             for (int p = 0; p < partitionCount; p++)
             {
-                final Path dir = partitionDir(id, name, p);
-                if (isNew)
+                final Path dir = partitionDir(name, p);
+                if (isNew && Files.isDirectory(dir))
                 {
-                    IoUtil.delete(dir.toFile(), true);
-                }
-                else
-                {
-                    migrateLegacyPartitionDir(name, p, dir);
+                    IoUtil.delete(dir.toFile(), false);
                 }
                 existed[p] = Files.exists(dir);
                 attempted = p + 1;
+                if (!isNew)
+                {
+                    checkPartitionTopicId(dir, id);
+                }
                 logs[p] = PartitionLog.open(dir.toFile(), config, nowMs);
                 logs[p].highWaterMark(logs[p].logEndOffset());
+                writePartitionTopicId(dir, id);
             }
         }
         catch (final RuntimeException ex)
@@ -1191,7 +1197,7 @@ public final class BrokerStateMachine implements AutoCloseable
                 }
                 if (!existed[p])
                 {
-                    IoUtil.delete(partitionDir(id, name, p).toFile(), true);
+                    IoUtil.delete(partitionDir(name, p).toFile(), true);
                 }
             }
             throw ex;
@@ -1221,19 +1227,55 @@ public final class BrokerStateMachine implements AutoCloseable
         log.highWaterMark(log.logEndOffset());
     }
 
-    private void migrateLegacyPartitionDir(final String name, final int partition, final Path dir)
+    private static void checkPartitionTopicId(final Path dir, final int id)
     {
-        final Path legacy = dataDir.resolve(name + "-" + partition);
-        if (Files.isDirectory(legacy) && !Files.exists(dir))
+        final Path file = dir.resolve(PARTITION_METADATA_FILE);
+        if (!Files.exists(file))
         {
-            try
+            return;
+        }
+        final int stored;
+        try
+        {
+            stored = parsePartitionTopicId(Files.readString(file, StandardCharsets.UTF_8));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot read " + file, ex);
+        }
+        if (stored != id)
+        {
+            throw new IllegalStateException(dir + " holds topic id " + stored + " but the broker's metadata has id " +
+                id + " for it: the directory belongs to another incarnation of the topic; move it away to start");
+        }
+    }
+
+    private static int parsePartitionTopicId(final String content)
+    {
+        for (final String line : content.split("\n"))
+        {
+            if (line.startsWith(TOPIC_ID_KEY))
             {
-                Files.move(legacy, dir);
+                return Integer.parseInt(line.substring(TOPIC_ID_KEY.length()).trim());
             }
-            catch (final IOException ex)
+        }
+        return -1;
+    }
+
+    private static void writePartitionTopicId(final Path dir, final int id)
+    {
+        final Path file = dir.resolve(PARTITION_METADATA_FILE);
+        final String content = "version: 0\n" + TOPIC_ID_KEY + " " + id + "\n";
+        try
+        {
+            if (!Files.exists(file) || !content.equals(Files.readString(file, StandardCharsets.UTF_8)))
             {
-                throw new UncheckedIOException("could not rename " + legacy + " to " + dir, ex);
+                Files.writeString(file, content, StandardCharsets.UTF_8);
             }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot write " + file, ex);
         }
     }
 
@@ -1252,7 +1294,7 @@ public final class BrokerStateMachine implements AutoCloseable
         {
             for (int p = 0; p < topic.partitionCount(); p++)
             {
-                known.add(partitionDir(topic.id(), topic.name(), p).getFileName().toString());
+                known.add(partitionDir(topic.name(), p).getFileName().toString());
             }
         }
         int deleted = 0;
@@ -1273,13 +1315,12 @@ public final class BrokerStateMachine implements AutoCloseable
     }
 
     /**
-     * Whether a file name has the shape {@code <topic>-<partition>.<topicId>}.
+     * Whether a file name has the shape of a partition directory, {@code <topic>-<partition>}.
      */
     private static boolean isPartitionDirName(final String fileName)
     {
-        final int dot = fileName.lastIndexOf('.');
-        final int dash = dot < 0 ? -1 : fileName.lastIndexOf('-', dot);
-        return dash > 0 && isDigits(fileName, dash + 1, dot) && isDigits(fileName, dot + 1, fileName.length());
+        final int dash = fileName.lastIndexOf('-');
+        return dash > 0 && isDigits(fileName, dash + 1, fileName.length());
     }
 
     private static boolean isDigits(final String s, final int from, final int to)
@@ -1316,9 +1357,8 @@ public final class BrokerStateMachine implements AutoCloseable
     {
         for (int p = 0; p < partitionCount; p++)
         {
-            // Brokers before topic-id directories named the moved directory <name>-<partition>.<id>.deleted too.
-            final Path dir = partitionDir(id, name, p);
-            final Path deleted = dataDir.resolve(dir.getFileName() + DELETED_SUFFIX);
+            final Path dir = partitionDir(name, p);
+            final Path deleted = dataDir.resolve(dir.getFileName() + "." + id + DELETED_SUFFIX);
             if (!Files.exists(dir) && Files.isDirectory(deleted))
             {
                 try
@@ -1338,8 +1378,8 @@ public final class BrokerStateMachine implements AutoCloseable
         final List<Path> dirs = new ArrayList<>();
         for (int p = 0; p < topic.partitionCount(); p++)
         {
-            final Path dir = partitionDir(topic.id(), topic.name(), p);
-            final Path deleted = dataDir.resolve(dir.getFileName() + DELETED_SUFFIX);
+            final Path dir = partitionDir(topic.name(), p);
+            final Path deleted = dataDir.resolve(dir.getFileName() + "." + topic.id() + DELETED_SUFFIX);
             try
             {
                 Files.move(dir, deleted);
@@ -1365,12 +1405,12 @@ public final class BrokerStateMachine implements AutoCloseable
     }
 
     /**
-     * A partition's directory, {@code <topic>-<partition>.<topicId>}: named by the topic id as well as the name, so a
-     * topic deleted and created again, or a creation replayed after a crash, never opens another topic's data.
+     * A partition's directory, {@code <topic>-<partition>} as in Kafka; the topic id it belongs to is in its
+     * {@code partition.metadata} file.
      */
-    private Path partitionDir(final int topicId, final String name, final int partition)
+    private Path partitionDir(final String name, final int partition)
     {
-        return dataDir.resolve(name + "-" + partition + "." + topicId);
+        return dataDir.resolve(name + "-" + partition);
     }
 
     private int partitionCount(final int topicId)

@@ -31,6 +31,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -171,13 +172,13 @@ class StateMachineReplayTest
                 START_MS);
             machine.onRequest(1, ProduceRequestEncoder.TEMPLATE_ID, request, 0, produce(id + 1, 0, 3), START_MS);
         }
-        assertTrue(Files.isDirectory(data.resolve("y-0." + 2)));
+        assertTrue(Files.isDirectory(data.resolve("y-0")));
 
         try (BrokerStateMachine restored = new BrokerStateMachine(data, 0, "h:1", config, host))
         {
             host.machine = restored;
             restored.restore(snapshot, 0, snapshotLength, START_MS);
-            assertFalse(Files.exists(data.resolve("y-0." + 2)), "a directory no topic owns survived the restore");
+            assertFalse(Files.exists(data.resolve("y-0")), "a directory no topic owns survived the restore");
             assertEquals(7, restored.topic("x").partition(0).logEndOffset());
         }
 
@@ -200,7 +201,7 @@ class StateMachineReplayTest
     }
 
     @Test
-    void restoreMovesPartitionDirectoriesOfTheLayoutBeforeTopicIds() throws IOException
+    void restoreAdoptsDirectoriesWithoutATopicIdAndRefusesAnotherTopicsDirectory() throws IOException
     {
         final LogConfig config = new LogConfig().conclude();
         final FakeHost host = new FakeHost(false);
@@ -212,7 +213,8 @@ class StateMachineReplayTest
                 START_MS);
             machine.onRequest(1, ProduceRequestEncoder.TEMPLATE_ID, request, 0, produce(1, 0, 9), START_MS);
         }
-        Files.move(data.resolve("old-0.1"), data.resolve("old-0"));
+        // Brokers before topic ids were recorded wrote no partition.metadata.
+        Files.delete(data.resolve("old-0").resolve("partition.metadata"));
 
         // A version 1 snapshot (topics only), as brokers before topic-id directories wrote it.
         final ExpandableArrayBuffer v1 = new ExpandableArrayBuffer();
@@ -233,8 +235,18 @@ class StateMachineReplayTest
             host.machine = restored;
             restored.restore(v1, 0, p, START_MS);
             assertEquals(9, restored.topic("old").partition(0).logEndOffset());
-            assertTrue(Files.isDirectory(data.resolve("old-0.1")));
-            assertFalse(Files.exists(data.resolve("old-0")));
+            assertTrue(Files.readString(data.resolve("old-0").resolve("partition.metadata")).contains("topic_id: 1"));
+        }
+
+        // The same name under another id (the directory of an older incarnation) is refused, never served.
+        Files.writeString(data.resolve("old-0").resolve("partition.metadata"), "version: 0\ntopic_id: 7\n");
+        try (BrokerStateMachine restored = new BrokerStateMachine(data, 0, "h:1", config, host))
+        {
+            host.machine = restored;
+            final int length = p;
+            final IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> restored.restore(v1, 0, length, START_MS));
+            assertTrue(refused.getMessage().contains("holds topic id 7"), refused.getMessage());
         }
     }
 
