@@ -4,19 +4,23 @@ import java.io.File;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
+import io.aeron.CommonContext;
 import io.aeron.archive.Archive;
 import io.aeron.archive.ArchiveThreadingMode;
 import io.aeron.archive.client.AeronArchive;
 import io.aeron.cluster.ClusteredMediaDriver;
 import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.service.Cluster;
 import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.log.LogConfig;
 import org.agrona.CloseHelper;
+import org.agrona.SystemUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -99,7 +103,13 @@ public final class ClusterNode implements AutoCloseable
 
         service = new SpindleClusteredService(
             ctx.directory.resolve("data"), ctx.memberId, self.host + ":" + self.port, ctx.logConfig,
-            BrokerStateMachine.DEFAULT_MIN_SESSION_TIMEOUT_MS, BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS);
+            BrokerStateMachine.DEFAULT_MIN_SESSION_TIMEOUT_MS, BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS)
+            .roleListener(ctx.roleListener);
+        if (new CommonContext().aeronDirectoryName(aeronDir).isDriverActive(1_000, (message) -> {}))
+        {
+            throw new IllegalStateException("a media driver is already active in " + aeronDir +
+                ": another member or broker uses it; give this member its own --aeron-dir");
+        }
 
         ClusteredMediaDriver driver = null;
         try
@@ -271,9 +281,21 @@ public final class ClusterNode implements AutoCloseable
         private LogConfig logConfig = new LogConfig();
         private int termLength = 16 * 1024 * 1024;
         private int archiveSegmentLength = 128 * 1024 * 1024;
-        private long leaderHeartbeatTimeoutNs = 10_000_000_000L;
-        private long sessionTimeoutNs = 10_000_000_000L;
+        private long leaderHeartbeatTimeoutNs = SystemUtil.getDurationInNanos(
+            "spindle.node.leader.heartbeat.timeout", 10_000_000_000L);
+        private long sessionTimeoutNs = SystemUtil.getDurationInNanos("spindle.node.session.timeout", 10_000_000_000L);
         private Supplier<IdleStrategy> idleStrategySupplier = () -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+        private Consumer<Cluster.Role> roleListener = (role) -> {};
+
+        /**
+         * @param listener told of every role change of the member, on its service thread.
+         * @return this.
+         */
+        public Context roleListener(final Consumer<Cluster.Role> listener)
+        {
+            this.roleListener = listener;
+            return this;
+        }
 
         /**
          * Check and complete the configuration.

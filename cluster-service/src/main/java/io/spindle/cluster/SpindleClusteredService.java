@@ -1,6 +1,7 @@
 package io.spindle.cluster;
 
 import java.nio.file.Path;
+import java.util.function.Consumer;
 
 import io.aeron.ExclusivePublication;
 import io.aeron.Image;
@@ -60,6 +61,9 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private BrokerStateMachine machine;
     private volatile BrokerStateMachine publishedMachine;
     private volatile Cluster.Role role = Cluster.Role.FOLLOWER;
+    private volatile byte[] lastSnapshot;
+    private Consumer<Cluster.Role> roleListener = (role) -> {};
+    private volatile long lastSnapshotLogPosition = -1;
     private int restoredLength = -1;
     private int restoreExpectedLength = -1;
 
@@ -192,6 +196,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
     public void onTakeSnapshot(final ExclusivePublication snapshotPublication)
     {
         final int length = machine.snapshot(snapshotBuffer);
+        final byte[] copy = new byte[length];
+        snapshotBuffer.getBytes(0, copy);
         final ExpandableArrayBuffer header = restoreBuffer;
         header.putInt(0, SNAPSHOT_MAGIC);
         header.putInt(4, length);
@@ -200,6 +206,28 @@ public final class SpindleClusteredService implements ClusteredService, Host
         {
             offer(snapshotPublication, snapshotBuffer, position, Math.min(SNAPSHOT_CHUNK_LENGTH, length - position));
         }
+        lastSnapshot = copy;
+        lastSnapshotLogPosition = cluster.logPosition();
+    }
+
+    /**
+     * The state this member wrote in its last snapshot, for tools and tests comparing members.
+     *
+     * @return a copy of the snapshot bytes, or null before the first snapshot.
+     */
+    public byte[] lastSnapshot()
+    {
+        return lastSnapshot;
+    }
+
+    /**
+     * The log position of the last snapshot this member took.
+     *
+     * @return the position, or -1 before the first snapshot.
+     */
+    public long lastSnapshotLogPosition()
+    {
+        return lastSnapshotLogPosition;
     }
 
     /**
@@ -208,6 +236,19 @@ public final class SpindleClusteredService implements ClusteredService, Host
     public void onRoleChange(final Cluster.Role newRole)
     {
         role = newRole;
+        roleListener.accept(newRole);
+    }
+
+    /**
+     * Be told of every role change, on the service thread (the node prints them).
+     *
+     * @param listener called with each new role; must not block.
+     * @return this.
+     */
+    public SpindleClusteredService roleListener(final Consumer<Cluster.Role> listener)
+    {
+        this.roleListener = listener;
+        return this;
     }
 
     /**

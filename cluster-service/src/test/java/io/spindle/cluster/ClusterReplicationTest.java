@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 
+import io.aeron.Aeron;
+import io.aeron.cluster.ClusterControl;
 import io.aeron.cluster.client.AeronCluster;
 import io.aeron.cluster.client.EgressListener;
 import io.aeron.cluster.service.Cluster;
@@ -37,6 +39,7 @@ import org.agrona.ExpandableArrayBuffer;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -116,6 +119,84 @@ class ClusterReplicationTest
         nodes[leader] = launch(leader);
         produce(topicId, 20, acked);
         awaitSettled(acked, topicId);
+    }
+
+    @Test
+    @Timeout(120)
+    void aMemberRestartedFromASnapshotConvergesToTheSameSnapshotAndAWipedMemberRejoins()
+    {
+        members = freeMembers();
+        for (int i = 0; i < MEMBERS; i++)
+        {
+            nodes[i] = launch(i);
+        }
+        final int leader = awaitLeader(-1);
+        connectClient();
+        final long createId = send(createTopic("orders", 2));
+        final int topicId = new CreateTopicsResponseDecoder()
+            .wrapAndApplyHeader(new UnsafeBuffer(awaitResponse(createId)), 0, new MessageHeaderDecoder())
+            .topics().next().topicId();
+
+        final List<long[]> acked = new ArrayList<>();
+        produce(topicId, 40, acked);
+        takeSnapshot(leader);
+        produce(topicId, 30, acked);
+        awaitSettled(acked, topicId);
+
+        // The follower's files now hold batches past its snapshot: the restart truncates and replays them.
+        final int follower = (leader + 1) % MEMBERS;
+        nodes[follower].close();
+        nodes[follower] = null;
+        produce(topicId, 10, acked);
+        nodes[follower] = launch(follower);
+        awaitSettled(acked, topicId);
+        takeSnapshot(leader);
+        byte[] reference = null;
+        for (final ClusterNode node : nodes)
+        {
+            final byte[] snapshot = node.service().lastSnapshot();
+            if (null == reference)
+            {
+                reference = snapshot;
+            }
+            assertArrayEquals(reference, snapshot, "member " + node.memberId() + " snapshot differs");
+        }
+
+        // A member whose disk was lost rebuilds from the other members' Raft log.
+        nodes[follower].close();
+        nodes[follower] = null;
+        IoUtil.delete(dir.resolve("member-" + follower).toFile(), false);
+        produce(topicId, 10, acked);
+        nodes[follower] = launch(follower);
+        awaitSettled(acked, topicId);
+    }
+
+    private void takeSnapshot(final int leader)
+    {
+        final long[] before = new long[MEMBERS];
+        for (final ClusterNode node : nodes)
+        {
+            before[node.memberId()] = node.service().lastSnapshotLogPosition();
+        }
+        try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(nodes[leader].aeronDirectoryName())))
+        {
+            final AtomicCounter toggle = ClusterControl.findControlToggle(aeron.countersReader(), 0);
+            assertNotNull(toggle, "no control toggle on the leader");
+            await(() -> ClusterControl.ToggleState.SNAPSHOT.toggle(toggle), "the snapshot toggle to be free");
+        }
+        await(() ->
+        {
+            final long position = nodes[0].service().lastSnapshotLogPosition();
+            for (final ClusterNode node : nodes)
+            {
+                final long p = node.service().lastSnapshotLogPosition();
+                if (p == before[node.memberId()] || p != position)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, "every member to take the snapshot at the same position");
     }
 
     private ClusterNode launch(final int memberId)

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         VersionCommand.class,
         DemoCommand.class,
         BrokerCommand.class,
+        NodeCommand.class,
         TopicsCommand.class,
         ProduceCommand.class,
         ConsumeCommand.class,

@@ -1,0 +1,208 @@
+package io.spindle.tools;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import io.aeron.CommonContext;
+import io.spindle.cluster.ClusterNode;
+import org.agrona.IoUtil;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code spindle node} as separate processes: a 1-member cluster leads by itself; of three members one leads, and
+ * when it is killed with SIGKILL another takes over; SIGTERM closes a member cleanly.
+ */
+@Timeout(120)
+class NodeProcessTest
+{
+    private static final long AWAIT_MS = 30_000;
+    /**
+     * A JVM ended by SIGTERM exits 128 + 15 once its shutdown hooks (here: closing the member) have run.
+     */
+    private static final int SIGTERM_EXIT = 143;
+
+    @TempDir
+    Path dir;
+
+    private final List<Process> processes = new ArrayList<>();
+    private final List<File> outputFiles = new ArrayList<>();
+    private final String aeronPrefix = CommonContext.getAeronDirectoryName() + "-spindle-node-test-" +
+        UUID.randomUUID();
+
+    @AfterEach
+    void cleanUp()
+    {
+        for (final Process process : processes)
+        {
+            process.destroyForcibly();
+        }
+        for (int i = 0; i < processes.size(); i++)
+        {
+            IoUtil.delete(new File(aeronPrefix + "-" + i), true);
+        }
+    }
+
+    @Test
+    void aSingleMemberLeadsAndClosesOnSigterm() throws Exception
+    {
+        final String members = "0=localhost:" + freePorts(1);
+        final Process node = start(0, members);
+        awaitLine(0, "listening localhost:");
+        awaitLine(0, "role leader");
+        node.destroy();
+        assertTrue(node.waitFor(20, TimeUnit.SECONDS), "SIGTERM did not stop the member");
+        assertEquals(SIGTERM_EXIT, node.exitValue(), String.join("\n", lines(0)));
+        awaitLine(0, "shutting down");
+    }
+
+    @Test
+    void anotherMemberLeadsAfterTheLeaderIsKilled() throws Exception
+    {
+        final int base = freePorts(3);
+        final String members = "0=localhost:" + base + ",1=localhost:" + (base + ClusterNode.MEMBER_PORT_COUNT) +
+            ",2=localhost:" + (base + 2 * ClusterNode.MEMBER_PORT_COUNT);
+        for (int i = 0; i < 3; i++)
+        {
+            start(i, members);
+        }
+        final int leader = awaitLeader(-1);
+        final long killedNs = System.nanoTime();
+        processes.get(leader).destroyForcibly().waitFor();
+        final int next = awaitLeader(leader);
+        final long failoverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedNs);
+        assertTrue(next != leader);
+        System.out.println("failover after SIGKILL of member " + leader + ": member " + next + " leads after " +
+            failoverMs + " ms");
+        for (int i = 0; i < 3; i++)
+        {
+            if (i != leader)
+            {
+                processes.get(i).destroy();
+                assertTrue(processes.get(i).waitFor(20, TimeUnit.SECONDS), "SIGTERM did not stop member " + i);
+                assertEquals(SIGTERM_EXIT, processes.get(i).exitValue(), String.join("\n", lines(i)));
+                awaitLine(i, "shutting down");
+            }
+        }
+    }
+
+    private int awaitLeader(final int notThis) throws InterruptedException
+    {
+        final long deadlineMs = System.currentTimeMillis() + AWAIT_MS;
+        while (System.currentTimeMillis() < deadlineMs)
+        {
+            for (int i = 0; i < outputFiles.size(); i++)
+            {
+                final List<String> lines = lines(i);
+                if (i != notThis && !lines.isEmpty() && lines.lastIndexOf("role leader") > lines.lastIndexOf(
+                    "role follower"))
+                {
+                    return i;
+                }
+            }
+            Thread.sleep(20);
+        }
+        final List<List<String>> all = new ArrayList<>();
+        for (int i = 0; i < outputFiles.size(); i++)
+        {
+            all.add(lines(i));
+        }
+        throw new AssertionError("no leader other than " + notThis + "; outputs: " + all);
+    }
+
+    private void awaitLine(final int member, final String prefix) throws InterruptedException
+    {
+        final long deadlineMs = System.currentTimeMillis() + AWAIT_MS;
+        while (System.currentTimeMillis() < deadlineMs)
+        {
+            for (final String line : lines(member))
+            {
+                if (line.startsWith(prefix))
+                {
+                    return;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("member " + member + " never printed '" + prefix + "': " + lines(member));
+    }
+
+    private Process start(final int memberId, final String members) throws IOException
+    {
+        final String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        final List<String> command = new ArrayList<>(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--add-opens", "java.base/java.util.zip=ALL-UNNAMED",
+            "-Xmx256m",
+            "-Dspindle.node.leader.heartbeat.timeout=1s",
+            "-cp", classpath,
+            SpindleCli.class.getName(),
+            "node", "--id", Integer.toString(memberId), "--members", members,
+            "--data-dir", dir.resolve("member-" + memberId).toString(),
+            "--aeron-dir", aeronPrefix + "-" + memberId));
+        final File output = dir.resolve("member-" + memberId + ".out").toFile();
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(output)).start();
+        processes.add(process);
+        outputFiles.add(output);
+        return process;
+    }
+
+    private List<String> lines(final int member)
+    {
+        try
+        {
+            return Files.readAllLines(outputFiles.get(member).toPath(), StandardCharsets.UTF_8);
+        }
+        catch (final IOException ex)
+        {
+            return List.of();
+        }
+    }
+
+    private static int freePorts(final int members)
+    {
+        final int count = members * ClusterNode.MEMBER_PORT_COUNT;
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+            final List<DatagramSocket> sockets = new ArrayList<>();
+            try
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    sockets.add(new DatagramSocket(base + i, InetAddress.getLoopbackAddress()));
+                }
+                return base;
+            }
+            catch (final IOException ex)
+            {
+                // Taken: try another range.
+            }
+            finally
+            {
+                for (final DatagramSocket socket : sockets)
+                {
+                    socket.close();
+                }
+            }
+        }
+        throw new AssertionError("no free range of UDP ports");
+    }
+}
