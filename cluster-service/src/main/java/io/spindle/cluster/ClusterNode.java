@@ -18,6 +18,7 @@ import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.spindle.broker.BrokerStateMachine;
+import io.spindle.host.DirectoryLock;
 import io.spindle.log.LogConfig;
 import org.agrona.CloseHelper;
 import org.agrona.SystemUtil;
@@ -46,6 +47,7 @@ public final class ClusterNode implements AutoCloseable
     private final SpindleClusteredService service;
     private final ClusteredMediaDriver clusteredMediaDriver;
     private final ClusteredServiceContainer container;
+    private final DirectoryLock directoryLock;
 
     private ClusterNode(final Context ctx)
     {
@@ -105,8 +107,10 @@ public final class ClusterNode implements AutoCloseable
             ctx.directory.resolve("data"), ctx.memberId, self.host + ":" + self.port, ctx.logConfig,
             BrokerStateMachine.DEFAULT_MIN_SESSION_TIMEOUT_MS, BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS)
             .roleListener(ctx.roleListener);
+        directoryLock = DirectoryLock.acquire(ctx.directory, "cluster member");
         if (new CommonContext().aeronDirectoryName(aeronDir).isDriverActive(1_000, (message) -> {}))
         {
+            directoryLock.close();
             throw new IllegalStateException("a media driver is already active in " + aeronDir +
                 ": another member or broker uses it; give this member its own --aeron-dir");
         }
@@ -126,6 +130,7 @@ public final class ClusterNode implements AutoCloseable
         {
             CloseHelper.quietClose(driver);
             service.closeMachine();
+            directoryLock.close();
             throw ex;
         }
         clusteredMediaDriver = driver;
@@ -177,8 +182,15 @@ public final class ClusterNode implements AutoCloseable
      */
     public void close()
     {
-        CloseHelper.closeAll(container, clusteredMediaDriver);
-        service.closeMachine();
+        try
+        {
+            CloseHelper.closeAll(container, clusteredMediaDriver);
+            service.closeMachine();
+        }
+        finally
+        {
+            directoryLock.close();
+        }
     }
 
     /**

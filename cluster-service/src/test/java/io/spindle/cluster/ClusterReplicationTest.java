@@ -48,6 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -169,6 +170,16 @@ class ClusterReplicationTest
         produce(topicId, 10, acked);
         nodes[follower] = launch(follower);
         awaitSettled(acked, topicId);
+    }
+
+    @Test
+    @Timeout(60)
+    void aSecondMemberOnTheSameDirectoryIsRefused()
+    {
+        members = freeMembers();
+        nodes[0] = launch(0);
+        final IllegalStateException refused = assertThrows(IllegalStateException.class, () -> launch(0));
+        assertTrue(refused.getMessage().contains("in use by another cluster member"), refused.getMessage());
     }
 
     private void takeSnapshot(final int leader)

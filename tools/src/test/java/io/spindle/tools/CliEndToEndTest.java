@@ -317,7 +317,7 @@ class CliEndToEndTest
             result = run("x\n", args);
             assertTrue(result.code != 0, result.toString());
             assertTrue(result.err.startsWith("spindle " + args[0]) &&
-                result.err.contains("bad port in endpoint '127.0.0.1:99999': must be 1..65535") &&
+                result.err.contains("bad port in bootstrap '127.0.0.1:99999': must be 1-65535") &&
                 !result.err.contains("\tat "), result.toString());
             assertTrue(result.err.split("\n").length <= 2, "one line (and produce's count): " + result);
         }
