@@ -10,19 +10,11 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 
-import io.spindle.codecs.batch.RecordBatchBuilder;
-import io.spindle.codecs.protocol.BooleanType;
-import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
-import io.spindle.codecs.protocol.DeleteTopicsRequestEncoder;
-import io.spindle.codecs.protocol.ListOffsetsRequestEncoder;
-import io.spindle.codecs.protocol.MessageHeaderEncoder;
-import io.spindle.codecs.protocol.ProduceRequestEncoder;
 import io.spindle.log.LogConfig;
 import io.spindle.log.LogReadResult;
 import io.spindle.log.PartitionLog;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -47,9 +39,8 @@ class StateMachineReplayTest
     @TempDir
     Path dir;
 
-    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
-    private final ExpandableArrayBuffer request = new ExpandableArrayBuffer(16 * 1024);
-    private int templateId;
+    private final BrokerRequests requests = new BrokerRequests();
+    private final ExpandableArrayBuffer request = requests.buffer();
 
     @ParameterizedTest(name = "timers survive restore: {0}")
     @ValueSource(booleans = { true, false })
@@ -79,8 +70,8 @@ class StateMachineReplayTest
                 nowMs += random.nextInt(10) == 0 ? -random.nextInt(400) : random.nextInt(120);
                 final int length = randomCommand(random, i, a);
                 final long timeBeforeMs = a.timeMs();
-                hostA.apply(templateId, request, length, nowMs);
-                hostB.apply(templateId, request, length, nowMs);
+                hostA.apply(requests.templateId(), request, length, nowMs);
+                hostB.apply(requests.templateId(), request, length, nowMs);
                 assertTrue(a.timeMs() >= timeBeforeMs, "the state machine's time went back; seed " + seed);
 
                 if (i == restartAt)
@@ -125,12 +116,11 @@ class StateMachineReplayTest
         try (BrokerStateMachine machine = new BrokerStateMachine(dir.resolve("r"), 0, "h:1", config, host))
         {
             host.machine = machine;
-            machine.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0,
-                createTopic("r", 1, Map.of("retention.ms", "1000")), START_MS);
+            apply(machine, requests.createTopic("r", 1, Map.of("retention.ms", "1000")));
             final int topicId = machine.topic("r").id();
             for (int i = 0; i < 40; i++)
             {
-                machine.onRequest(1, ProduceRequestEncoder.TEMPLATE_ID, request, 0, produce(topicId, 0, 5), START_MS);
+                apply(machine, requests.produce(topicId, 0, 5, START_MS));
             }
             final PartitionLog log = machine.topic("r").partition(0);
             assertTrue(log.segmentCount() > 2);
@@ -161,16 +151,14 @@ class StateMachineReplayTest
         try (BrokerStateMachine machine = new BrokerStateMachine(data, 0, "h:1", config, host))
         {
             host.machine = machine;
-            machine.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0, createTopic("x", 1, Map.of()),
-                START_MS);
+            apply(machine, requests.createTopic("x", 1, Map.of()));
             final int id = machine.topic("x").id();
-            machine.onRequest(1, ProduceRequestEncoder.TEMPLATE_ID, request, 0, produce(id, 0, 7), START_MS);
+            apply(machine, requests.produce(id, 0, 7, START_MS));
             snapshotLength = machine.snapshot(snapshot);
 
             // The next topic's creation reached its files but never completed: its directory is left behind.
-            machine.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0, createTopic("y", 1, Map.of()),
-                START_MS);
-            machine.onRequest(1, ProduceRequestEncoder.TEMPLATE_ID, request, 0, produce(id + 1, 0, 3), START_MS);
+            apply(machine, requests.createTopic("y", 1, Map.of()));
+            apply(machine, requests.produce(id + 1, 0, 3, START_MS));
         }
         assertTrue(Files.isDirectory(data.resolve("y-0")));
 
@@ -186,15 +174,13 @@ class StateMachineReplayTest
         try (BrokerStateMachine fresh = new BrokerStateMachine(dir.resolve("e"), 0, "h:1", config, host))
         {
             host.machine = fresh;
-            fresh.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0, createTopic("z", 1, Map.of()),
-                START_MS);
-            fresh.onRequest(1, ProduceRequestEncoder.TEMPLATE_ID, request, 0, produce(1, 0, 4), START_MS);
+            apply(fresh, requests.createTopic("z", 1, Map.of()));
+            apply(fresh, requests.produce(1, 0, 4, START_MS));
         }
         try (BrokerStateMachine again = new BrokerStateMachine(dir.resolve("e"), 0, "h:1", config, host))
         {
             host.machine = again;
-            again.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0, createTopic("z", 1, Map.of()),
-                START_MS);
+            apply(again, requests.createTopic("z", 1, Map.of()));
             assertEquals(1, again.topic("z").id());
             assertEquals(0, again.topic("z").partition(0).logEndOffset(), "a new topic opened leftover data");
         }
@@ -209,9 +195,8 @@ class StateMachineReplayTest
         try (BrokerStateMachine machine = new BrokerStateMachine(data, 0, "h:1", config, host))
         {
             host.machine = machine;
-            machine.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0, createTopic("old", 1, Map.of()),
-                START_MS);
-            machine.onRequest(1, ProduceRequestEncoder.TEMPLATE_ID, request, 0, produce(1, 0, 9), START_MS);
+            apply(machine, requests.createTopic("old", 1, Map.of()));
+            apply(machine, requests.produce(1, 0, 9, START_MS));
         }
         // Brokers before topic ids were recorded wrote no partition.metadata.
         Files.delete(data.resolve("old-0").resolve("partition.metadata"));
@@ -248,6 +233,11 @@ class StateMachineReplayTest
                 () -> restored.restore(v1, 0, length, START_MS));
             assertTrue(refused.getMessage().contains("holds topic id 7"), refused.getMessage());
         }
+    }
+
+    private void apply(final BrokerStateMachine machine, final int length)
+    {
+        machine.onRequest(1, requests.templateId(), request, 0, length, START_MS);
     }
 
     private static ExpandableArrayBuffer snapshotBytes(final BrokerStateMachine machine)
@@ -313,74 +303,21 @@ class StateMachineReplayTest
         final int choice = i < 3 ? 0 : random.nextInt(40);
         if (choice <= 1)
         {
-            return createTopic("t" + random.nextInt(3), 1 + random.nextInt(3),
+            return requests.createTopic("t" + random.nextInt(3), 1 + random.nextInt(3),
                 random.nextBoolean() ? Map.of("retention.ms", "2000") : Map.of("retention.bytes", "8192"));
         }
         if (choice == 2)
         {
-            return deleteTopic("t" + random.nextInt(3));
+            return requests.deleteTopic("t" + random.nextInt(3));
         }
         // Mostly at live topics (ids change as topics are deleted and created again), sometimes at unknown ids.
         final Topic topic = machine.topic("t" + random.nextInt(3));
         final int topicId = null != topic && random.nextInt(10) > 0 ? topic.id() : 1 + random.nextInt(10);
         if (choice == 3)
         {
-            return listOffsets(topicId, random.nextInt(3));
+            return requests.listOffsets(topicId, random.nextInt(3));
         }
-        return produce(topicId, random.nextInt(3), 1 + random.nextInt(20));
-    }
-
-    private int createTopic(final String name, final int partitions, final Map<String, String> configs)
-    {
-        templateId = CreateTopicsRequestEncoder.TEMPLATE_ID;
-        final CreateTopicsRequestEncoder encoder = new CreateTopicsRequestEncoder()
-            .wrapAndApplyHeader(request, 0, headerEncoder)
-            .correlationId(1).timeoutMs(1000).validateOnly(BooleanType.FALSE);
-        final CreateTopicsRequestEncoder.TopicsEncoder topic = encoder.topicsCount(1).next()
-            .partitionCount(partitions).replicationFactor((short)-1);
-        final CreateTopicsRequestEncoder.TopicsEncoder.ConfigsEncoder configEncoder = topic.configsCount(configs.size());
-        for (final Map.Entry<String, String> entry : new TreeMap<>(configs).entrySet())
-        {
-            configEncoder.next().key(entry.getKey()).value(entry.getValue());
-        }
-        topic.name(name);
-        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
-    }
-
-    private int deleteTopic(final String name)
-    {
-        templateId = DeleteTopicsRequestEncoder.TEMPLATE_ID;
-        final DeleteTopicsRequestEncoder encoder = new DeleteTopicsRequestEncoder()
-            .wrapAndApplyHeader(request, 0, headerEncoder).correlationId(2).timeoutMs(1000);
-        encoder.topicsCount(1).next().name(name);
-        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
-    }
-
-    private int listOffsets(final int topicId, final int partition)
-    {
-        templateId = ListOffsetsRequestEncoder.TEMPLATE_ID;
-        final ListOffsetsRequestEncoder encoder = new ListOffsetsRequestEncoder()
-            .wrapAndApplyHeader(request, 0, headerEncoder).correlationId(3);
-        encoder.partitionsCount(1).next().topicId(topicId).partition(partition).timestamp(-1);
-        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
-    }
-
-    private int produce(final int topicId, final int partition, final int records)
-    {
-        templateId = ProduceRequestEncoder.TEMPLATE_ID;
-        final UnsafeBuffer batch = new UnsafeBuffer(new byte[64 + records * 64]);
-        final RecordBatchBuilder builder = new RecordBatchBuilder().wrap(batch, 0, batch.capacity());
-        for (int r = 0; r < records; r++)
-        {
-            builder.append(START_MS + r, ("k" + r).getBytes(), ("v" + r).getBytes());
-        }
-        final int batchLength = builder.build();
-        final ProduceRequestEncoder encoder = new ProduceRequestEncoder()
-            .wrapAndApplyHeader(request, 0, headerEncoder)
-            .correlationId(4).acks((short)1).timeoutMs(1000).producerId(-1).producerEpoch((short)-1);
-        encoder.partitionsCount(1).next().topicId(topicId).partition(partition).putRecordBatch(batch, 0, batchLength);
-        encoder.transactionalId("");
-        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+        return requests.produce(topicId, random.nextInt(3), 1 + random.nextInt(20), START_MS);
     }
 
     /**

@@ -1,0 +1,93 @@
+package io.spindle.broker;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.spindle.codecs.batch.RecordBatchBuilder;
+import io.spindle.codecs.protocol.BooleanType;
+import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
+import io.spindle.codecs.protocol.DeleteTopicsRequestEncoder;
+import io.spindle.codecs.protocol.ListOffsetsRequestEncoder;
+import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.codecs.protocol.ProduceRequestEncoder;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Encodes the requests the state machine tests step a {@link BrokerStateMachine} with, into one buffer; each method
+ * returns the request's length and leaves its template id in {@link #templateId()}.
+ */
+final class BrokerRequests
+{
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(16 * 1024);
+    private int templateId;
+
+    ExpandableArrayBuffer buffer()
+    {
+        return buffer;
+    }
+
+    int templateId()
+    {
+        return templateId;
+    }
+
+    int createTopic(final String name, final int partitions, final Map<String, String> configs)
+    {
+        templateId = CreateTopicsRequestEncoder.TEMPLATE_ID;
+        final CreateTopicsRequestEncoder encoder = new CreateTopicsRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(1).timeoutMs(1000).validateOnly(BooleanType.FALSE);
+        final CreateTopicsRequestEncoder.TopicsEncoder topic = encoder.topicsCount(1).next()
+            .partitionCount(partitions).replicationFactor((short)-1);
+        final CreateTopicsRequestEncoder.TopicsEncoder.ConfigsEncoder configEncoder =
+            topic.configsCount(configs.size());
+        for (final Map.Entry<String, String> entry : new TreeMap<>(configs).entrySet())
+        {
+            configEncoder.next().key(entry.getKey()).value(entry.getValue());
+        }
+        topic.name(name);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    int deleteTopic(final String name)
+    {
+        templateId = DeleteTopicsRequestEncoder.TEMPLATE_ID;
+        final DeleteTopicsRequestEncoder encoder = new DeleteTopicsRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder).correlationId(2).timeoutMs(1000);
+        encoder.topicsCount(1).next().name(name);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    int listOffsets(final int topicId, final int partition)
+    {
+        templateId = ListOffsetsRequestEncoder.TEMPLATE_ID;
+        final ListOffsetsRequestEncoder encoder = new ListOffsetsRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder).correlationId(3);
+        encoder.partitionsCount(1).next().topicId(topicId).partition(partition).timestamp(-1);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    /**
+     * A produce request of one batch whose records have keys {@code k<r>}, values {@code v<r>} and timestamps
+     * {@code timestampMs + r}.
+     */
+    int produce(final int topicId, final int partition, final int records, final long timestampMs)
+    {
+        templateId = ProduceRequestEncoder.TEMPLATE_ID;
+        final UnsafeBuffer batch = new UnsafeBuffer(new byte[64 + records * 64]);
+        final RecordBatchBuilder builder = new RecordBatchBuilder().wrap(batch, 0, batch.capacity());
+        for (int r = 0; r < records; r++)
+        {
+            builder.append(timestampMs + r, ("k" + r).getBytes(), ("v" + r).getBytes());
+        }
+        final int batchLength = builder.build();
+        final ProduceRequestEncoder encoder = new ProduceRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(4).acks((short)1).timeoutMs(1000).producerId(-1).producerEpoch((short)-1);
+        encoder.partitionsCount(1).next().topicId(topicId).partition(partition).putRecordBatch(batch, 0, batchLength);
+        encoder.transactionalId("");
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+}
