@@ -53,6 +53,7 @@ public final class StandaloneBroker implements AutoCloseable
     private final DirectoryLock dataDirLock;
     private FetchServer fetchServer;
     private volatile String failure;
+    private volatile boolean isDriverLost;
     private int resolvedPort;
     private volatile AgentRunner[] runners;
 
@@ -155,7 +156,7 @@ public final class StandaloneBroker implements AutoCloseable
                 SystemNanoClock.INSTANCE);
 
             final ErrorHandler errorHandler = this::onAgentError;
-            final DriverWatchdog watchdog = new DriverWatchdog(aeron, SystemNanoClock.INSTANCE, this::stop);
+            final DriverWatchdog watchdog = new DriverWatchdog(aeron, SystemNanoClock.INSTANCE, this::driverLost);
             if (ctx.threadingMode == BrokerThreadingMode.DEDICATED)
             {
                 runners = new AgentRunner[]{
@@ -269,12 +270,18 @@ public final class StandaloneBroker implements AutoCloseable
             {
                 CloseHelper.quietCloseAll(agentRunners);
             }
-            stop("lost its media driver (driver timeout: it stopped or hung): " + error.getMessage());
+            driverLost("lost its media driver (driver timeout: it stopped or hung): " + error.getMessage());
         }
         else if (!(error instanceof AgentTerminationException && null != failure))
         {
             ctx.errorHandler.onError(error);
         }
+    }
+
+    private void driverLost(final String reason)
+    {
+        isDriverLost = true;
+        stop(reason);
     }
 
     private synchronized void stop(final String reason)
@@ -319,7 +326,7 @@ public final class StandaloneBroker implements AutoCloseable
     public void close()
     {
         CloseHelper.closeAll(runners);
-        if (null != failure && null != driver)
+        if (isDriverLost && null != driver)
         {
             // The directory may be another driver's by now: never delete it on the way out.
             driver.context().dirDeleteOnShutdown(false);
