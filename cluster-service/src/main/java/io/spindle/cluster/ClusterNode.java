@@ -4,6 +4,7 @@ import java.io.File;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -48,6 +49,7 @@ public final class ClusterNode implements AutoCloseable
     private final ClusteredMediaDriver clusteredMediaDriver;
     private final ClusteredServiceContainer container;
     private final DirectoryLock directoryLock;
+    private final AtomicBoolean isClosed = new AtomicBoolean();
 
     private ClusterNode(final Context ctx)
     {
@@ -106,7 +108,8 @@ public final class ClusterNode implements AutoCloseable
         service = new SpindleClusteredService(
             ctx.directory.resolve("data"), ctx.memberId, self.host + ":" + self.port, ctx.logConfig,
             BrokerStateMachine.DEFAULT_MIN_SESSION_TIMEOUT_MS, BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS)
-            .roleListener(ctx.roleListener);
+            .roleListener(ctx.roleListener)
+            .failureListener(this::onMemberFailed);
         directoryLock = DirectoryLock.acquire(ctx.directory, "cluster member");
         if (new CommonContext().aeronDirectoryName(aeronDir).isDriverActive(1_000, (message) -> {}))
         {
@@ -147,6 +150,28 @@ public final class ClusterNode implements AutoCloseable
         return new ClusterNode(ctx.conclude());
     }
 
+    private void onMemberFailed(final Throwable failure)
+    {
+        // Called on the service thread, which closing the container joins: close from a thread of its own.
+        final Thread closer = new Thread(() ->
+        {
+            close();
+            ctx.failureHook.accept(failure);
+        }, "spindle-member-" + ctx.memberId + "-stop");
+        closer.setDaemon(true);
+        closer.start();
+    }
+
+    /**
+     * Whether the member was closed (by {@link #close()} or by itself after it stopped applying the log).
+     *
+     * @return true once closed.
+     */
+    public boolean isClosed()
+    {
+        return isClosed.get();
+    }
+
     /**
      * The hosted service.
      *
@@ -182,6 +207,10 @@ public final class ClusterNode implements AutoCloseable
      */
     public void close()
     {
+        if (!isClosed.compareAndSet(false, true))
+        {
+            return;
+        }
         try
         {
             CloseHelper.closeAll(container, clusteredMediaDriver);
@@ -298,6 +327,17 @@ public final class ClusterNode implements AutoCloseable
         private long sessionTimeoutNs = SystemUtil.getDurationInNanos("spindle.node.session.timeout", 10_000_000_000L);
         private Supplier<IdleStrategy> idleStrategySupplier = () -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
         private Consumer<Cluster.Role> roleListener = (role) -> {};
+        private Consumer<Throwable> failureHook = (failure) -> {};
+
+        /**
+         * @param hook told, after the member closed itself, why it stopped applying the log (a storage failure).
+         * @return this.
+         */
+        public Context failureHook(final Consumer<Throwable> hook)
+        {
+            this.failureHook = hook;
+            return this;
+        }
 
         /**
          * @param listener told of every role change of the member, on its service thread.

@@ -63,6 +63,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private volatile Cluster.Role role = Cluster.Role.FOLLOWER;
     private volatile byte[] lastSnapshot;
     private Consumer<Cluster.Role> roleListener = (role) -> {};
+    private Consumer<Throwable> failureListener = (failure) -> {};
+    private volatile Throwable failure;
     private volatile long lastSnapshotLogPosition = -1;
     private int restoredLength = -1;
     private int restoreExpectedLength = -1;
@@ -161,6 +163,20 @@ public final class SpindleClusteredService implements ClusteredService, Host
         final int length,
         final Header header)
     {
+        checkNotStopped();
+        try
+        {
+            applySessionMessage(session, timestamp, buffer, offset, length);
+        }
+        catch (final Throwable ex)
+        {
+            throw stop(ex);
+        }
+    }
+
+    private void applySessionMessage(
+        final ClientSession session, final long timestamp, final DirectBuffer buffer, final int offset, final int length)
+    {
         if (null == session)
         {
             return;
@@ -187,7 +203,65 @@ public final class SpindleClusteredService implements ClusteredService, Host
      */
     public void onTimerEvent(final long correlationId, final long timestamp)
     {
-        machine.onTimer(correlationId, timestamp);
+        checkNotStopped();
+        try
+        {
+            machine.onTimer(correlationId, timestamp);
+        }
+        catch (final Throwable ex)
+        {
+            throw stop(ex);
+        }
+    }
+
+    /**
+     * Why this member stopped applying the log, or null while it applies it.
+     *
+     * @return the failure, or null.
+     */
+    public Throwable failure()
+    {
+        return failure;
+    }
+
+    /**
+     * Be told, once, on the service thread, when this member stops applying the log (a storage failure, an
+     * exception from the state machine); the node then closes the member. Must not block.
+     *
+     * @param listener given the failure.
+     * @return this.
+     */
+    public SpindleClusteredService failureListener(final Consumer<Throwable> listener)
+    {
+        this.failureListener = listener;
+        return this;
+    }
+
+    /**
+     * A command that could not be applied leaves this member's state unlike the other members': it must apply
+     * nothing more and take no snapshot. The log adapter counts and skips an {@link Exception} escaping a callback,
+     * and the agent goes on after an {@link Error}, so every later callback refuses too, and the node is told to
+     * close the member.
+     */
+    private MemberStoppedError stop(final Throwable ex)
+    {
+        final MemberStoppedError stopped = ex instanceof MemberStoppedError ? (MemberStoppedError)ex :
+            new MemberStoppedError("member " + memberId + " stopped: a command failed: " + ex, ex);
+        if (null == failure)
+        {
+            failure = stopped;
+            failureListener.accept(stopped);
+        }
+        return stopped;
+    }
+
+    private void checkNotStopped()
+    {
+        final Throwable failure = this.failure;
+        if (null != failure)
+        {
+            throw new MemberStoppedError("member " + memberId + " has stopped applying the log", failure);
+        }
     }
 
     /**
@@ -195,6 +269,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
      */
     public void onTakeSnapshot(final ExclusivePublication snapshotPublication)
     {
+        checkNotStopped();
         final int length = machine.snapshot(snapshotBuffer);
         final byte[] copy = new byte[length];
         snapshotBuffer.getBytes(0, copy);

@@ -33,6 +33,7 @@ import io.spindle.codecs.protocol.ProduceResponseDecoder;
 import io.spindle.log.LogConfig;
 import io.spindle.log.LogReadResult;
 import io.spindle.log.PartitionLog;
+import io.spindle.log.SmallFileSystem;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
@@ -173,6 +174,47 @@ class ClusterReplicationTest
     }
 
     @Test
+    @Timeout(120)
+    void aMemberOutOfDiskStopsAndTheOthersCarryOn()
+    {
+        members = freeMembers();
+        for (int i = 0; i < MEMBERS; i++)
+        {
+            nodes[i] = launch(i);
+        }
+        final int leader = awaitLeader(-1);
+        final int follower = (leader + 1) % MEMBERS;
+        nodes[follower].close();
+        IoUtil.delete(dir.resolve("member-" + follower).toFile(), false);
+        try (SmallFileSystem fs = SmallFileSystem.mount(dir.resolve("member-" + follower).resolve("data"), "4m"))
+        {
+            nodes[follower] = launch(follower);
+            connectClient();
+            final long createId = send(createTopic("orders", 2));
+            final int topicId = new CreateTopicsResponseDecoder()
+                .wrapAndApplyHeader(new UnsafeBuffer(awaitResponse(createId)), 0, new MessageHeaderDecoder())
+                .topics().next().topicId();
+
+            // Each batch about 7 KiB: the follower's 4 MiB of data fills long before 1,500 batches.
+            final List<long[]> acked = new ArrayList<>();
+            final SpindleClusteredService stopping = nodes[follower].service();
+            for (int i = 0; i < 1_500 && null == stopping.failure(); i++)
+            {
+                produce(topicId, 1, acked, 6);
+            }
+            assertNotNull(stopping.failure(), "the follower never ran out of space on " + fs.root());
+            assertTrue(String.valueOf(stopping.failure().getMessage()).contains("storage failure on member " +
+                follower), String.valueOf(stopping.failure()));
+            final ClusterNode stopped = nodes[follower];
+            await(stopped::isClosed, "the member out of disk to close itself");
+            nodes[follower] = null;
+
+            produce(topicId, 20, acked);
+            awaitSettled(acked, topicId);
+        }
+    }
+
+    @Test
     @Timeout(60)
     void aSecondMemberOnTheSameDirectoryIsRefused()
     {
@@ -262,11 +304,16 @@ class ClusterReplicationTest
 
     private void produce(final int topicId, final int batches, final List<long[]> acked)
     {
+        produce(topicId, batches, acked, 0);
+    }
+
+    private void produce(final int topicId, final int batches, final List<long[]> acked, final int kibPerRecord)
+    {
         for (int i = 0; i < batches; i++)
         {
-            final int partition = i % 2;
-            final int records = 1 + ThreadLocalRandom.current().nextInt(5);
-            final long id = send(produceRequest(topicId, partition, records, acked.size()));
+            final int partition = (acked.size() + i) % 2;
+            final int records = kibPerRecord > 0 ? 1 : 1 + ThreadLocalRandom.current().nextInt(5);
+            final long id = send(produceRequest(topicId, partition, records, acked.size(), kibPerRecord * 1024));
             final ProduceResponseDecoder response = new ProduceResponseDecoder()
                 .wrapAndApplyHeader(new UnsafeBuffer(awaitResponse(id)), 0, new MessageHeaderDecoder());
             final ProduceResponseDecoder.PartitionsDecoder result = response.partitions().next();
@@ -442,13 +489,15 @@ class ClusterReplicationTest
         return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
     }
 
-    private int produceRequest(final int topicId, final int partition, final int records, final int seq)
+    private int produceRequest(
+        final int topicId, final int partition, final int records, final int seq, final int padding)
     {
-        final UnsafeBuffer batch = new UnsafeBuffer(new byte[128 + records * 64]);
+        final UnsafeBuffer batch = new UnsafeBuffer(new byte[128 + records * (64 + padding)]);
         final RecordBatchBuilder builder = new RecordBatchBuilder().wrap(batch, 0, batch.capacity());
         for (int r = 0; r < records; r++)
         {
-            builder.append(1_000L + r, ("k" + seq).getBytes(), ("v" + seq + "-" + r).getBytes());
+            final String value = "v" + seq + "-" + r;
+            builder.append(System.currentTimeMillis(), ("k" + seq).getBytes(), (value + "x".repeat(padding)).getBytes());
         }
         final int batchLength = builder.build();
         final ProduceRequestEncoder encoder = new ProduceRequestEncoder()

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.spindle.cluster.ClusterNode;
 import org.agrona.concurrent.ShutdownSignalBarrier;
@@ -71,8 +72,13 @@ public final class NodeCommand implements Callable<Integer>
                 System.out.println("role " + role.name().toLowerCase(Locale.ROOT));
                 System.out.flush();
             });
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
-            ClusterNode node = ClusterNode.launch(ctx))
+            ClusterNode node = ClusterNode.launch(ctx.failureHook((error) ->
+            {
+                failure.set(error);
+                barrier.signal();
+            })))
         {
             System.out.println("member " + node.memberId() + " of " + endpoints.size() + ", data dir " +
                 dataDir.toAbsolutePath() + ", media driver " + node.aeronDirectoryName());
@@ -85,6 +91,13 @@ public final class NodeCommand implements Callable<Integer>
         catch (final IllegalStateException | IllegalArgumentException ex)
         {
             System.err.println("spindle node: " + ex.getMessage());
+            return 1;
+        }
+        if (null != failure.get())
+        {
+            // The other members carry on without this one; it must not answer differently from them.
+            System.err.println("spindle node: " + failure.get().getMessage() +
+                (null != failure.get().getCause() ? " (" + failure.get().getCause().getMessage() + ")" : ""));
             return 1;
         }
         return 0;
