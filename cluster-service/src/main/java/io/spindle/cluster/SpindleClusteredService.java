@@ -22,6 +22,7 @@ import io.spindle.log.LogConfig;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The broker state machine hosted in an Aeron Cluster: every member applies the same committed commands in the same
@@ -46,6 +47,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
      */
     static final int SNAPSHOT_CHUNK_LENGTH = 16 * 1024;
     private static final int SNAPSHOT_HEADER_LENGTH = 8;
+    private static final int SNAPSHOT_MAGIC = 0x53505353;
 
     private final Path dataDir;
     private final int memberId;
@@ -56,6 +58,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private final ProtocolValidator validator = new ProtocolValidator();
     private final ExpandableArrayBuffer snapshotBuffer = new ExpandableArrayBuffer(64 * 1024);
     private final ExpandableArrayBuffer restoreBuffer = new ExpandableArrayBuffer(64 * 1024);
+    private final UnsafeBuffer snapshotHeader = new UnsafeBuffer(new byte[SNAPSHOT_HEADER_LENGTH]);
     private Cluster cluster;
     private IdleStrategy idleStrategy;
     private BrokerStateMachine machine;
@@ -273,10 +276,9 @@ public final class SpindleClusteredService implements ClusteredService, Host
         final int length = machine.snapshot(snapshotBuffer);
         final byte[] copy = new byte[length];
         snapshotBuffer.getBytes(0, copy);
-        final ExpandableArrayBuffer header = restoreBuffer;
-        header.putInt(0, SNAPSHOT_MAGIC);
-        header.putInt(4, length);
-        offer(snapshotPublication, header, 0, SNAPSHOT_HEADER_LENGTH);
+        snapshotHeader.putInt(0, SNAPSHOT_MAGIC);
+        snapshotHeader.putInt(4, length);
+        offer(snapshotPublication, snapshotHeader, 0, SNAPSHOT_HEADER_LENGTH);
         for (int position = 0; position < length; position += SNAPSHOT_CHUNK_LENGTH)
         {
             offer(snapshotPublication, snapshotBuffer, position, Math.min(SNAPSHOT_CHUNK_LENGTH, length - position));
@@ -420,8 +422,6 @@ public final class SpindleClusteredService implements ClusteredService, Host
     {
         throw new MemberStoppedError("storage failure on member " + memberId + ": " + what, cause);
     }
-
-    private static final int SNAPSHOT_MAGIC = 0x53505353;
 
     private void loadSnapshot(final Image image)
     {

@@ -348,7 +348,7 @@ public final class BrokerStateMachine implements AutoCloseable
         groupCoordinator.onTick();
         rearmRetentionIfRestored();
         int work = 0;
-        for (final Topic topic : sortedTopics())
+        for (final Topic topic : topicsById.values())
         {
             for (int p = 0, n = topic.partitionCount(); p < n; p++)
             {
@@ -386,12 +386,13 @@ public final class BrokerStateMachine implements AutoCloseable
             return;
         }
 
-        for (final Topic topic : sortedTopics())
+        // Each partition's retention depends only on that partition, so the map's order (which differs between
+        // hosts with different resize histories) cannot change the outcome; iterating it allocates nothing.
+        for (final Topic topic : topicsById.values())
         {
             for (int p = 0, n = topic.partitionCount(); p < n; p++)
             {
-                final PartitionLog log = topic.partition(p);
-                log.deleteExpiredSegments(nowMs);
+                topic.partition(p).deleteExpiredSegments(nowMs);
             }
         }
         armRetention(nowMs);
