@@ -14,10 +14,12 @@ import io.aeron.archive.ArchiveThreadingMode;
 import io.aeron.archive.client.AeronArchive;
 import io.aeron.cluster.ClusteredMediaDriver;
 import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.client.AeronCluster;
 import io.aeron.cluster.service.Cluster;
 import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.FrameDescriptor;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.host.DirectoryLock;
 import io.spindle.log.LogConfig;
@@ -43,6 +45,12 @@ public final class ClusterNode implements AutoCloseable
      * Consecutive ports a member uses from its client port.
      */
     public static final int MEMBER_PORT_COUNT = 6;
+
+    /**
+     * Bytes of a produce request around its record batch: message header, fixed fields, one partition entry and
+     * an empty transactional id, with room to spare.
+     */
+    static final int PRODUCE_REQUEST_OVERHEAD = 256;
 
     private final Context ctx;
     private final SpindleClusteredService service;
@@ -109,7 +117,8 @@ public final class ClusterNode implements AutoCloseable
             ctx.directory.resolve("data"), ctx.memberId, self.host + ":" + self.port, ctx.logConfig,
             BrokerStateMachine.DEFAULT_MIN_SESSION_TIMEOUT_MS, BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS)
             .roleListener(ctx.roleListener)
-            .failureListener(this::onMemberFailed);
+            .failureListener(this::onMemberFailed)
+            .maxMessageBytesLimit(maxMessageBytesLimit(ctx.termLength));
         directoryLock = DirectoryLock.acquire(ctx.directory, "cluster member");
         if (new CommonContext().aeronDirectoryName(aeronDir).isDriverActive(1_000, (message) -> {}))
         {
@@ -137,6 +146,20 @@ public final class ClusterNode implements AutoCloseable
             throw ex;
         }
         clusteredMediaDriver = driver;
+    }
+
+    /**
+     * The largest record batch a request can carry through a log (and ingress) of this term length: Aeron's
+     * maximum message length (term / 8, at most 16 MiB) less the cluster's session header and the produce
+     * request's own fields.
+     *
+     * @param termLength of the log and ingress channels.
+     * @return the limit in bytes.
+     */
+    public static int maxMessageBytesLimit(final int termLength)
+    {
+        return FrameDescriptor.computeMaxMessageLength(termLength) - AeronCluster.SESSION_HEADER_LENGTH -
+            PRODUCE_REQUEST_OVERHEAD;
     }
 
     /**
@@ -375,6 +398,14 @@ public final class ClusterNode implements AutoCloseable
                 aeronDirectoryName = directory.resolve("aeron").toString();
             }
             logConfig = logConfig.conclude();
+            final int limit = maxMessageBytesLimit(termLength);
+            if (logConfig.maxMessageBytes() > limit)
+            {
+                throw new IllegalArgumentException("the cluster log's term length " + termLength + " carries " +
+                    "requests with record batches up to " + limit + " bytes, below max.message.bytes " +
+                    logConfig.maxMessageBytes() + " (the consensus module would drop larger requests silently): " +
+                    "raise the term length or lower max.message.bytes");
+            }
             return this;
         }
 

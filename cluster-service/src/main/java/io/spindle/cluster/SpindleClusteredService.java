@@ -68,6 +68,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private Consumer<Cluster.Role> roleListener = (role) -> {};
     private Consumer<Throwable> failureListener = (failure) -> {};
     private volatile Throwable failure;
+    private int maxMessageBytesLimit = Integer.MAX_VALUE;
     private volatile long lastSnapshotLogPosition = -1;
     private int restoredLength = -1;
     private int restoreExpectedLength = -1;
@@ -127,7 +128,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
         this.cluster = cluster;
         this.idleStrategy = cluster.idleStrategy();
         machine = new BrokerStateMachine(
-            dataDir, memberId, endpoint, logConfig, minSessionTimeoutMs, maxSessionTimeoutMs, this);
+            dataDir, memberId, endpoint, logConfig, minSessionTimeoutMs, maxSessionTimeoutMs, this)
+            .maxMessageBytesLimit(maxMessageBytesLimit);
         if (null != snapshotImage)
         {
             loadSnapshot(snapshotImage);
@@ -314,6 +316,18 @@ public final class SpindleClusteredService implements ClusteredService, Host
     {
         role = newRole;
         roleListener.accept(newRole);
+    }
+
+    /**
+     * The largest {@code max.message.bytes} a topic may have: what one request can carry through the cluster's log.
+     *
+     * @param limitBytes the limit, the same on every member.
+     * @return this.
+     */
+    public SpindleClusteredService maxMessageBytesLimit(final int limitBytes)
+    {
+        this.maxMessageBytesLimit = limitBytes;
+        return this;
     }
 
     /**

@@ -215,6 +215,16 @@ class ClusterReplicationTest
     }
 
     @Test
+    void aMemberRefusesALogThatCannotCarryTheLargestBatch()
+    {
+        final ClusterNode.Context ctx = new ClusterNode.Context().memberId(0).members("0=localhost:20000")
+            .directory(dir.resolve("small-log")).termLength(64 * 1024);
+        final IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, ctx::conclude);
+        assertTrue(refused.getMessage().contains("below max.message.bytes 1048576"), refused.getMessage());
+        assertEquals(8 * 1024 - 32 - ClusterNode.PRODUCE_REQUEST_OVERHEAD, ClusterNode.maxMessageBytesLimit(64 * 1024));
+    }
+
+    @Test
     @Timeout(60)
     void aSecondMemberOnTheSameDirectoryIsRefused()
     {

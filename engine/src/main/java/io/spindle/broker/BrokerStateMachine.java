@@ -112,6 +112,7 @@ public final class BrokerStateMachine implements AutoCloseable
     private boolean rearmRetention;
     private long lastNowMs = Long.MIN_VALUE;
     private long metadataVersion;
+    private int maxMessageBytesLimit = Integer.MAX_VALUE;
     private final GroupCoordinator groupCoordinator;
 
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
@@ -195,6 +196,20 @@ public final class BrokerStateMachine implements AutoCloseable
         {
             throw new UncheckedIOException(ex);
         }
+    }
+
+    /**
+     * The largest {@code max.message.bytes} a topic may be created with: what the host's transport can carry in one
+     * request (a cluster's log term / 8, less the request's own headers). A host that replicates must give every
+     * member the same limit.
+     *
+     * @param limitBytes the limit.
+     * @return this.
+     */
+    public BrokerStateMachine maxMessageBytesLimit(final int limitBytes)
+    {
+        this.maxMessageBytesLimit = limitBytes;
+        return this;
     }
 
     /**
@@ -836,7 +851,13 @@ public final class BrokerStateMachine implements AutoCloseable
             {
                 try
                 {
-                    logConfig(configs);
+                    final int maxMessageBytes = logConfig(configs).maxMessageBytes();
+                    if (maxMessageBytes > maxMessageBytesLimit)
+                    {
+                        code = ErrorCode.INVALID_CONFIG;
+                        message = "max.message.bytes " + maxMessageBytes + " is above the " + maxMessageBytesLimit +
+                            " bytes a request can carry to this broker";
+                    }
                 }
                 catch (final IllegalArgumentException ex)
                 {

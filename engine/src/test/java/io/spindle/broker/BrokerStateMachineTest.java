@@ -4,10 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
-import io.spindle.codecs.batch.RecordBatchBuilder;
-import io.spindle.codecs.protocol.BooleanType;
 import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
 import io.spindle.codecs.protocol.CreateTopicsResponseDecoder;
 import io.spindle.codecs.protocol.DeleteTopicsRequestEncoder;
@@ -15,7 +12,6 @@ import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.ListOffsetsRequestEncoder;
 import io.spindle.codecs.protocol.ListOffsetsResponseDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
-import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.ProduceRequestEncoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
 import io.spindle.log.LogConfig;
@@ -25,8 +21,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The state machine stepped directly with commands and a settable clock: a snapshot restores topics, ids and
@@ -98,6 +94,29 @@ class BrokerStateMachineTest
                 .wrapAndApplyHeader(new UnsafeBuffer(answers.get(0)), 0, new MessageHeaderDecoder());
             assertEquals(15, produced.partitions().next().baseOffset());
         }
+    }
+
+    @Test
+    void aTopicMayNotAllowBatchesLargerThanTheHostCarries()
+    {
+        final List<byte[]> answers = new ArrayList<>();
+        try (BrokerStateMachine machine = new BrokerStateMachine(
+            dir.resolve("l"), 0, "h:1", new LogConfig().conclude(), capture(answers)).maxMessageBytesLimit(4096))
+        {
+            machine.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0,
+                requests.createTopic("big", 1, Map.of("max.message.bytes", "8192")), 1000);
+            machine.onRequest(1, CreateTopicsRequestEncoder.TEMPLATE_ID, request, 0,
+                requests.createTopic("fits", 1, Map.of("max.message.bytes", "4096")), 1000);
+        }
+        final CreateTopicsResponseDecoder.TopicsDecoder big = new CreateTopicsResponseDecoder()
+            .wrapAndApplyHeader(new UnsafeBuffer(answers.get(0)), 0, new MessageHeaderDecoder()).topics().next();
+        assertEquals(ErrorCode.INVALID_CONFIG, big.errorCode());
+        assertEquals("big", big.name());
+        final String reason = big.errorMessage();
+        assertTrue(reason.contains("above the 4096 bytes a request can carry"), reason);
+        final CreateTopicsResponseDecoder.TopicsDecoder fits = new CreateTopicsResponseDecoder()
+            .wrapAndApplyHeader(new UnsafeBuffer(answers.get(1)), 0, new MessageHeaderDecoder()).topics().next();
+        assertEquals(ErrorCode.NONE, fits.errorCode());
     }
 
     private static Host capture(final List<byte[]> answers)
