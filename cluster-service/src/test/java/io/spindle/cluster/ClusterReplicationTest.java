@@ -92,20 +92,9 @@ class ClusterReplicationTest
     @Timeout(120)
     void acknowledgedRecordsAreOnEveryMemberAcrossAFailoverAndARestart()
     {
-        members = freeMembers();
-        for (int i = 0; i < MEMBERS; i++)
-        {
-            nodes[i] = launch(i);
-        }
-        final int leader = awaitLeader(-1);
+        final int leader = startMembers();
         connectClient();
-
-        final long createId = send(createTopic("orders", 2));
-        final CreateTopicsResponseDecoder created = new CreateTopicsResponseDecoder()
-            .wrapAndApplyHeader(new UnsafeBuffer(awaitResponse(createId)), 0, new MessageHeaderDecoder());
-        final CreateTopicsResponseDecoder.TopicsDecoder topic = created.topics().next();
-        assertEquals(ErrorCode.NONE, topic.errorCode(), topic.errorMessage());
-        final int topicId = topic.topicId();
+        final int topicId = createOrders();
 
         final List<long[]> acked = new ArrayList<>();
         produce(topicId, 60, acked);
@@ -127,17 +116,9 @@ class ClusterReplicationTest
     @Timeout(120)
     void aMemberRestartedFromASnapshotConvergesToTheSameSnapshotAndAWipedMemberRejoins()
     {
-        members = freeMembers();
-        for (int i = 0; i < MEMBERS; i++)
-        {
-            nodes[i] = launch(i);
-        }
-        final int leader = awaitLeader(-1);
+        final int leader = startMembers();
         connectClient();
-        final long createId = send(createTopic("orders", 2));
-        final int topicId = new CreateTopicsResponseDecoder()
-            .wrapAndApplyHeader(new UnsafeBuffer(awaitResponse(createId)), 0, new MessageHeaderDecoder())
-            .topics().next().topicId();
+        final int topicId = createOrders();
 
         final List<long[]> acked = new ArrayList<>();
         produce(topicId, 40, acked);
@@ -177,12 +158,7 @@ class ClusterReplicationTest
     @Timeout(120)
     void aMemberOutOfDiskStopsAndTheOthersCarryOn()
     {
-        members = freeMembers();
-        for (int i = 0; i < MEMBERS; i++)
-        {
-            nodes[i] = launch(i);
-        }
-        final int leader = awaitLeader(-1);
+        final int leader = startMembers();
         final int follower = (leader + 1) % MEMBERS;
         nodes[follower].close();
         IoUtil.delete(dir.resolve("member-" + follower).toFile(), false);
@@ -190,10 +166,7 @@ class ClusterReplicationTest
         {
             nodes[follower] = launch(follower);
             connectClient();
-            final long createId = send(createTopic("orders", 2));
-            final int topicId = new CreateTopicsResponseDecoder()
-                .wrapAndApplyHeader(new UnsafeBuffer(awaitResponse(createId)), 0, new MessageHeaderDecoder())
-                .topics().next().topicId();
+            final int topicId = createOrders();
 
             // Each batch about 7 KiB: the follower's 4 MiB of data fills long before 1,500 batches.
             final List<long[]> acked = new ArrayList<>();
@@ -232,6 +205,26 @@ class ClusterReplicationTest
         nodes[0] = launch(0);
         final IllegalStateException refused = assertThrows(IllegalStateException.class, () -> launch(0));
         assertTrue(refused.getMessage().contains("in use by another cluster member"), refused.getMessage());
+    }
+
+    private int startMembers()
+    {
+        members = freeMembers();
+        for (int i = 0; i < MEMBERS; i++)
+        {
+            nodes[i] = launch(i);
+        }
+        return awaitLeader(-1);
+    }
+
+    private int createOrders()
+    {
+        final long createId = send(createTopic("orders", 2));
+        final CreateTopicsResponseDecoder.TopicsDecoder topic = new CreateTopicsResponseDecoder()
+            .wrapAndApplyHeader(new UnsafeBuffer(awaitResponse(createId)), 0, new MessageHeaderDecoder())
+            .topics().next();
+        assertEquals(ErrorCode.NONE, topic.errorCode());
+        return topic.topicId();
     }
 
     private void takeSnapshot(final int leader)
