@@ -2,7 +2,6 @@ package io.spindle.tools;
 
 import java.io.BufferedReader;
 import java.io.File;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -22,9 +21,9 @@ import io.spindle.client.ClientContext;
 import io.spindle.client.Producer;
 import io.spindle.client.SpindleException;
 import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.log.SmallFileSystem;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,7 +47,7 @@ class BrokerFullDiskProcessTest
 
     private final List<Process> processes = new ArrayList<>();
     private final String aeronDir = CommonContext.getAeronDirectoryName() + "-spindle-full-" + UUID.randomUUID();
-    private Path mountPoint;
+    private SmallFileSystem fs;
     private Thread drain;
 
     @AfterEach
@@ -59,26 +58,17 @@ class BrokerFullDiskProcessTest
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
         IoUtil.delete(new File(aeronDir), true);
-        if (null != mountPoint)
+        if (null != fs)
         {
-            new ProcessBuilder("umount", "-l", mountPoint.toString()).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
+            fs.close();
         }
     }
 
     @Test
     void aBrokerOutOfDiskExitsWithOneLineAndRestartsWithoutLosingAcknowledgedRecords() throws Exception
     {
-        mountPoint = dir.resolve("mnt");
-        Files.createDirectories(mountPoint);
-        final Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs",
-            mountPoint.toString()).redirectErrorStream(true).start();
-        final boolean isMounted = mount.waitFor(10, TimeUnit.SECONDS) && 0 == mount.exitValue();
-        if (!isMounted)
-        {
-            mountPoint = null;
-        }
-        Assumptions.assumeTrue(isMounted, "skipped: cannot mount a tmpfs (needs root)");
-        final Path data = mountPoint.resolve("data");
+        fs = SmallFileSystem.mount(dir.resolve("mnt"), "4m");
+        final Path data = fs.root().resolve("data");
 
         final List<String> output = new CopyOnWriteArrayList<>();
         Process broker = startBroker(data, output);
@@ -93,7 +83,7 @@ class BrokerFullDiskProcessTest
                     acked.add(producer.sendSync("t", 0, null, new byte[100]));
                 }
             }
-            final Path filler = fill(mountPoint.resolve("filler"));
+            final Path filler = fs.fill("filler");
             // Deleting the topic is a metadata change the full disk cannot take: the broker must stop, not linger.
             assertThrows(SpindleException.class, () -> admin.deleteTopic("t"));
             assertTrue(broker.waitFor(20, TimeUnit.SECONDS), "broker still running: " + output);
@@ -103,7 +93,7 @@ class BrokerFullDiskProcessTest
 
             // Restart on the still-full disk (closing trimmed the segment's unused reservation: fill that too):
             // recovery only reads, so it serves and refuses produce.
-            fill(mountPoint.resolve("filler-2"));
+            fs.fill("filler-2");
             output.clear();
             broker = startBroker(data, output);
             try (Producer producer = Producer.connect(ipc(new Producer.Context().acks(-1))))
@@ -123,7 +113,7 @@ class BrokerFullDiskProcessTest
                     Files.delete(file);
                 }
             }
-            fill(mountPoint.resolve("filler-3"));
+            fs.fill("filler-3");
             output.clear();
             final Process refused = start(data);
             assertTrue(refused.waitFor(30, TimeUnit.SECONDS), "broker did not exit");
@@ -133,8 +123,8 @@ class BrokerFullDiskProcessTest
             assertOneLine(output, "spindle broker: cannot start: cannot rebuild the indexes of");
 
             Files.delete(filler);
-            Files.delete(mountPoint.resolve("filler-2"));
-            Files.delete(mountPoint.resolve("filler-3"));
+            Files.delete(fs.root().resolve("filler-2"));
+            Files.delete(fs.root().resolve("filler-3"));
             output.clear();
             broker = startBroker(data, output);
             try (Producer producer = Producer.connect(ipc(new Producer.Context().acks(-1))))
@@ -156,27 +146,6 @@ class BrokerFullDiskProcessTest
     {
         ctx.bootstrap("ipc").aeronDirectoryName(aeronDir).connectTimeoutMs(10_000).requestTimeoutMs(5_000);
         return ctx;
-    }
-
-    private static Path fill(final Path file) throws IOException
-    {
-        final byte[] chunk = new byte[64 * 1024];
-        try (FileOutputStream out = new FileOutputStream(file.toFile()))
-        {
-            int length = chunk.length;
-            while (length > 0)
-            {
-                try
-                {
-                    out.write(chunk, 0, length);
-                }
-                catch (final IOException ex)
-                {
-                    length /= 2;
-                }
-            }
-        }
-        return file;
     }
 
     private Process start(final Path data) throws IOException
