@@ -29,11 +29,13 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
- * One cluster member in one process: an embedded media driver, an archive, the consensus module and the service
- * container hosting {@link SpindleClusteredService}.
+ * One cluster member in one process: an embedded media driver, an archive, the consensus module, the service
+ * container hosting {@link SpindleClusteredService}, and the {@link MemberGateway} serving fetches and telling
+ * clients who the members are.
  * <p>
  * Every port a member needs is derived from its client endpoint {@code HOST:PORT} in the members list
- * ({@link #MEMBER_PORT_COUNT} consecutive ports): {@code PORT} cluster ingress, {@code PORT+1} consensus,
+ * ({@link #MEMBER_PORT_COUNT} consecutive ports): {@code PORT} the client endpoint (the cluster's ingress, and the
+ * member's own control and fetch streams), {@code PORT+1} consensus,
  * {@code PORT+2} log, {@code PORT+3} archive control, {@code PORT+4} archive replication, {@code PORT+5} the
  * consensus module's log replication; the follower catch-up endpoint is ephemeral. A member's directory holds
  * {@code data/} (partition logs), {@code cluster/} (the consensus module's files) and {@code archive/} (the Raft log
@@ -56,6 +58,7 @@ public final class ClusterNode implements AutoCloseable
     private final SpindleClusteredService service;
     private final ClusteredMediaDriver clusteredMediaDriver;
     private final ClusteredServiceContainer container;
+    private final MemberGateway gateway;
     private final DirectoryLock directoryLock;
     private final AtomicBoolean isClosed = new AtomicBoolean();
 
@@ -118,7 +121,8 @@ public final class ClusterNode implements AutoCloseable
             BrokerStateMachine.DEFAULT_MIN_SESSION_TIMEOUT_MS, BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS)
             .roleListener(ctx.roleListener)
             .failureListener(this::onMemberFailed)
-            .maxMessageBytesLimit(maxMessageBytesLimit(ctx.termLength));
+            .maxMessageBytesLimit(maxMessageBytesLimit(ctx.termLength))
+            .members(clientEndpoints(ctx.members));
         directoryLock = DirectoryLock.acquire(ctx.directory, "cluster member");
         if (new CommonContext().aeronDirectoryName(aeronDir).isDriverActive(1_000, (message) -> {}))
         {
@@ -128,6 +132,7 @@ public final class ClusterNode implements AutoCloseable
         }
 
         ClusteredMediaDriver driver = null;
+        ClusteredServiceContainer container = null;
         try
         {
             driver = ClusteredMediaDriver.launch(driverCtx, archiveCtx, consensusCtx);
@@ -137,14 +142,19 @@ public final class ClusterNode implements AutoCloseable
                 .archiveContext(archiveClient.clone())
                 .idleStrategySupplier(idle::get)
                 .clusteredService(service));
+            gateway = new MemberGateway(
+                aeronDir, ctx.memberId, self.host, self.port, ingressEndpoints(ctx.members),
+                maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(),
+                (error) -> System.err.println("member " + ctx.memberId + " gateway: " + error));
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietClose(driver);
+            CloseHelper.quietCloseAll(container, driver);
             service.closeMachine();
             directoryLock.close();
             throw ex;
         }
+        this.container = container;
         clusteredMediaDriver = driver;
     }
 
@@ -160,6 +170,18 @@ public final class ClusterNode implements AutoCloseable
     {
         return FrameDescriptor.computeMaxMessageLength(termLength) - AeronCluster.SESSION_HEADER_LENGTH -
             PRODUCE_REQUEST_OVERHEAD;
+    }
+
+    /**
+     * The longest request a client may send through a log (and ingress) of this term length: Aeron's maximum message
+     * length less the cluster's session header.
+     *
+     * @param termLength of the log and ingress channels.
+     * @return the limit in bytes.
+     */
+    public static int maxRequestLength(final int termLength)
+    {
+        return FrameDescriptor.computeMaxMessageLength(termLength) - AeronCluster.SESSION_HEADER_LENGTH;
     }
 
     /**
@@ -236,6 +258,7 @@ public final class ClusterNode implements AutoCloseable
         }
         try
         {
+            gateway.close();
             CloseHelper.closeAll(container, clusteredMediaDriver);
             service.closeMachine();
         }
@@ -303,6 +326,16 @@ public final class ClusterNode implements AutoCloseable
                     MEMBER_PORT_COUNT + " consecutive ports");
             }
             endpoints.add(new Endpoint(trimmed.substring(equals + 1, colon), port));
+        }
+        return endpoints;
+    }
+
+    private static String[] clientEndpoints(final List<Endpoint> members)
+    {
+        final String[] endpoints = new String[members.size()];
+        for (int i = 0; i < endpoints.length; i++)
+        {
+            endpoints[i] = members.get(i).host + ":" + members.get(i).port;
         }
         return endpoints;
     }

@@ -1,7 +1,9 @@
 package io.spindle.cluster;
 
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 import io.aeron.ExclusivePublication;
 import io.aeron.Image;
@@ -48,6 +50,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
     static final int SNAPSHOT_CHUNK_LENGTH = 16 * 1024;
     private static final int SNAPSHOT_HEADER_LENGTH = 8;
     private static final int SNAPSHOT_MAGIC = 0x53505353;
+    private static final int SNAPSHOT_TRAILER_LENGTH = 12;
 
     private final Path dataDir;
     private final int memberId;
@@ -56,6 +59,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private final int minSessionTimeoutMs;
     private final int maxSessionTimeoutMs;
     private final ProtocolValidator validator = new ProtocolValidator();
+    private final SessionResponses sessionResponses = new SessionResponses();
+    private final SessionResponses.Resender resender = this::offerResponse;
     private final ExpandableArrayBuffer snapshotBuffer = new ExpandableArrayBuffer(64 * 1024);
     private final ExpandableArrayBuffer restoreBuffer = new ExpandableArrayBuffer(64 * 1024);
     private final UnsafeBuffer snapshotHeader = new UnsafeBuffer(new byte[SNAPSHOT_HEADER_LENGTH]);
@@ -72,6 +77,10 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private volatile long lastSnapshotLogPosition = -1;
     private int restoredLength = -1;
     private int restoreExpectedLength = -1;
+    private String[] memberEndpoints;
+    private int leaderId = -1;
+    private int leaderEpoch = -1;
+    private LongSupplier readerTableVersion = () -> Long.MAX_VALUE;
 
     /**
      * A service over a member's data directory.
@@ -130,10 +139,20 @@ public final class SpindleClusteredService implements ClusteredService, Host
         machine = new BrokerStateMachine(
             dataDir, memberId, endpoint, logConfig, minSessionTimeoutMs, maxSessionTimeoutMs, this)
             .maxMessageBytesLimit(maxMessageBytesLimit);
+        if (null != memberEndpoints)
+        {
+            machine.members(memberEndpoints);
+        }
         if (null != snapshotImage)
         {
             loadSnapshot(snapshotImage);
-            machine.restore(restoreBuffer, 0, restoredLength, cluster.time(), true);
+            final int trailer = restoredLength - SNAPSHOT_TRAILER_LENGTH;
+            final int machineLength = restoreBuffer.getInt(trailer);
+            leaderId = restoreBuffer.getInt(trailer + 4);
+            leaderEpoch = restoreBuffer.getInt(trailer + 8);
+            machine.restore(restoreBuffer, 0, machineLength, cluster.time(), true);
+            sessionResponses.restore(restoreBuffer, machineLength, trailer);
+            machine.leader(leaderId, leaderEpoch);
         }
         else
         {
@@ -155,6 +174,27 @@ public final class SpindleClusteredService implements ClusteredService, Host
      */
     public void onSessionClose(final ClientSession session, final long timestamp, final CloseReason closeReason)
     {
+        checkNotStopped();
+        sessionResponses.onSessionClosed(session.id());
+    }
+
+    /**
+     * The leader and its term, in log order on every member: metadata names them.
+     */
+    public void onNewLeadershipTermEvent(
+        final long leadershipTermId,
+        final long logPosition,
+        final long timestamp,
+        final long termBaseLogPosition,
+        final int leaderMemberId,
+        final int logSessionId,
+        final TimeUnit timeUnit,
+        final int appVersion)
+    {
+        checkNotStopped();
+        leaderId = leaderMemberId;
+        leaderEpoch = (int)leadershipTermId;
+        machine.leader(leaderId, leaderEpoch);
     }
 
     /**
@@ -196,6 +236,12 @@ public final class SpindleClusteredService implements ClusteredService, Host
         }
 
         final int templateId = validator.templateId();
+        final long correlationId = validator.correlationId();
+        if (sessionResponses.isDuplicate(sessionId, correlationId, resender))
+        {
+            return;
+        }
+        sessionResponses.onApply(sessionId, correlationId);
         if (!machine.onRequest(sessionId, templateId, buffer, offset, length, timestamp))
         {
             machine.sendError(sessionId, validator.correlationId(), templateId, ErrorCode.UNSUPPORTED_MESSAGE,
@@ -270,12 +316,18 @@ public final class SpindleClusteredService implements ClusteredService, Host
     }
 
     /**
-     * Written as an 8-byte header (magic, total length) and then the state machine's snapshot in chunks.
+     * Written as an 8-byte header (magic, total length) and then, in chunks: the state machine's snapshot, the
+     * sessions' kept responses, and a trailer (the machine snapshot's length, the leader and its term).
      */
     public void onTakeSnapshot(final ExclusivePublication snapshotPublication)
     {
         checkNotStopped();
-        final int length = machine.snapshot(snapshotBuffer);
+        final int machineLength = machine.snapshot(snapshotBuffer);
+        final int trailer = sessionResponses.snapshot(snapshotBuffer, machineLength);
+        snapshotBuffer.putInt(trailer, machineLength);
+        snapshotBuffer.putInt(trailer + 4, leaderId);
+        snapshotBuffer.putInt(trailer + 8, leaderEpoch);
+        final int length = trailer + SNAPSHOT_TRAILER_LENGTH;
         final byte[] copy = new byte[length];
         snapshotBuffer.getBytes(0, copy);
         snapshotHeader.putInt(0, SNAPSHOT_MAGIC);
@@ -331,6 +383,42 @@ public final class SpindleClusteredService implements ClusteredService, Host
     }
 
     /**
+     * Every member's client endpoint, by member id, for metadata; the same on every member.
+     *
+     * @param endpoints {@code HOST:PORT} of each member.
+     * @return this.
+     */
+    public SpindleClusteredService members(final String[] endpoints)
+    {
+        this.memberEndpoints = endpoints.clone();
+        return this;
+    }
+
+    /**
+     * The oldest topic table a reader on another thread (the member's fetch server) may still hold, so that the
+     * files of a deleted topic are released only once nobody reads them.
+     *
+     * @param version supplies the reader's observed table version.
+     * @return this.
+     */
+    public SpindleClusteredService readerTableVersion(final LongSupplier version)
+    {
+        this.readerTableVersion = version;
+        return this;
+    }
+
+    /**
+     * Requests applied already that arrived again (resent after a leader change) and were answered from the
+     * session's kept responses.
+     *
+     * @return the count since this member started.
+     */
+    public long duplicateRequestsAnswered()
+    {
+        return sessionResponses.duplicatesAnswered();
+    }
+
+    /**
      * Be told of every role change, on the service thread (the node prints them).
      *
      * @param listener called with each new role; must not block.
@@ -355,7 +443,12 @@ public final class SpindleClusteredService implements ClusteredService, Host
      */
     public int doBackgroundWork(final long nowNs)
     {
-        return null == machine ? 0 : machine.onTick(System.currentTimeMillis());
+        final BrokerStateMachine machine = this.machine;
+        if (null == machine)
+        {
+            return 0;
+        }
+        return machine.onTick(System.currentTimeMillis()) + machine.reclaimDeleted(readerTableVersion.getAsLong());
     }
 
     /**
@@ -377,6 +470,12 @@ public final class SpindleClusteredService implements ClusteredService, Host
      * {@inheritDoc}
      */
     public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        sessionResponses.onResponse(sessionId, buffer, offset, length);
+        offerResponse(sessionId, buffer, offset, length);
+    }
+
+    private void offerResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
     {
         final ClientSession session = cluster.getClientSession(sessionId);
         if (null == session)

@@ -105,6 +105,49 @@ final class MessageLayout
     }
 
     /**
+     * A message, beginning with a correlationId, whose fixed fields from an offset on were added in a later version.
+     *
+     * @param decoderClass the generated decoder, for TEMPLATE_ID, BLOCK_LENGTH and the name.
+     * @param since        the version that added fixed fields, and where the first of them begins.
+     * @param elements     groups and var data in schema order.
+     * @return the layout.
+     */
+    static MessageLayout message(
+        final Class<? extends MessageDecoderFlyweight> decoderClass, final FieldsSince since, final Element... elements)
+    {
+        final int[] minBlockLengthByVersion = sinceVersion0(staticInt(decoderClass, "BLOCK_LENGTH"));
+        for (int version = 0; version < since.version && version < minBlockLengthByVersion.length; version++)
+        {
+            minBlockLengthByVersion[version] = since.offset;
+        }
+
+        return new MessageLayout(staticInt(decoderClass, "TEMPLATE_ID"), decoderName(decoderClass),
+            FirstField.CORRELATION_ID, minBlockLengthByVersion, elements);
+    }
+
+    /**
+     * Fixed fields added to a message's block in a later version.
+     *
+     * @param version the version that added them.
+     * @param offset  where the first of them begins: the block length of earlier versions.
+     * @return the description.
+     */
+    static FieldsSince since(final int version, final int offset)
+    {
+        return new FieldsSince(version, offset);
+    }
+
+    /**
+     * Fixed fields a later version added to a message, from an offset on.
+     *
+     * @param version the version that added them.
+     * @param offset  where the first of them begins.
+     */
+    record FieldsSince(int version, int offset)
+    {
+    }
+
+    /**
      * A message whose fixed fields all exist since version 0, beginning with a sessionId.
      *
      * @param decoderClass the generated decoder, for TEMPLATE_ID, BLOCK_LENGTH and the name.
@@ -143,6 +186,19 @@ final class MessageLayout
     {
         return new Element(
             Element.VAR_STRING, name, 0, null, VarStringEncodingDecoder.lengthMaxValue(), NO_ELEMENTS);
+    }
+
+    /**
+     * A var-data field of type varStringEncoding (UTF-8) added in a later version.
+     *
+     * @param name         the schema name of the field.
+     * @param sinceVersion the version that added it.
+     * @return the element.
+     */
+    static Element string(final String name, final int sinceVersion)
+    {
+        return new Element(
+            Element.VAR_STRING, name, sinceVersion, null, VarStringEncodingDecoder.lengthMaxValue(), NO_ELEMENTS);
     }
 
     /**

@@ -6,6 +6,7 @@ import static io.spindle.codecs.MessageLayout.bytes;
 import static io.spindle.codecs.MessageLayout.group;
 import static io.spindle.codecs.MessageLayout.message;
 import static io.spindle.codecs.MessageLayout.sessionMessage;
+import static io.spindle.codecs.MessageLayout.since;
 import static io.spindle.codecs.MessageLayout.string;
 
 /**
@@ -22,8 +23,9 @@ final class ProtocolLayouts
         message(SessionConnectRequestDecoder.class,
             string("responseChannel"),
             string("clientId")),
-        message(SessionConnectResponseDecoder.class,
-            string("errorMessage")),
+        message(SessionConnectResponseDecoder.class, since(1, SessionConnectResponseDecoder.maxRequestLengthEncodingOffset()),
+            string("errorMessage"),
+            string("clusterMembers", 1)),
         message(SessionCloseRequestDecoder.class),
         sessionMessage(SessionClosedEventDecoder.class,
             string("reason")),

@@ -55,7 +55,7 @@ class ProtocolValidatorTest
         assertEquals(ErrorCode.NONE, validator.errorCode());
         assertEquals(ProduceRequestDecoder.TEMPLATE_ID, validator.templateId());
         assertEquals(CORRELATION_ID, validator.correlationId());
-        assertEquals(0, validator.version());
+        assertEquals(MessageHeaderDecoder.SCHEMA_VERSION, validator.version());
         assertEquals(frame.length, validator.decodedLength());
         assertTrue(validator.reason().startsWith("ok: ProduceRequest (template id 30"), validator.reason());
 
@@ -150,10 +150,11 @@ class ProtocolValidatorTest
         assertEquals(ErrorCode.UNSUPPORTED_VERSION, validator.errorCode());
         assertEquals(ProduceRequestDecoder.TEMPLATE_ID, validator.templateId());
         assertEquals(CORRELATION_ID, validator.correlationId());
-        assertEquals(1, validator.version());
+        final int newer = MessageHeaderDecoder.SCHEMA_VERSION + 1;
+        assertEquals(newer, validator.version());
         assertEquals(
-            "ProduceRequest (template id 30, version 1, correlationId " + CORRELATION_ID +
-            "): version 1 is newer than the supported version 0",
+            "ProduceRequest (template id 30, version " + newer + ", correlationId " + CORRELATION_ID +
+            "): version " + newer + " is newer than the supported version " + MessageHeaderDecoder.SCHEMA_VERSION,
             validator.reason());
     }
 
@@ -169,7 +170,8 @@ class ProtocolValidatorTest
             assertEquals(ErrorCode.UNSUPPORTED_MESSAGE, validator.errorCode());
             assertEquals(templateId, validator.templateId());
             assertEquals(CORRELATION_ID, validator.correlationId());
-            assertEquals("unknown template id " + templateId + " (version 0)", validator.reason());
+            assertEquals("unknown template id " + templateId + " (version " + MessageHeaderDecoder.SCHEMA_VERSION + ")",
+                validator.reason());
         }
 
         final byte[] frame = produceRequest();
@@ -191,8 +193,8 @@ class ProtocolValidatorTest
         assertEquals(ErrorCode.INVALID_REQUEST, validator.errorCode());
         assertEquals(CORRELATION_ID, validator.correlationId());
         assertEquals(
-            "ProduceRequest (template id 30, version 0, correlationId " + CORRELATION_ID +
-            "): block length 23 is less than the 24 bytes of its fixed fields",
+            "ProduceRequest (template id 30, version " + MessageHeaderDecoder.SCHEMA_VERSION + ", correlationId " +
+            CORRELATION_ID + "): block length 23 is less than the 24 bytes of its fixed fields",
             validator.reason());
     }
 

@@ -100,6 +100,9 @@ public final class BrokerStateMachine implements AutoCloseable
     private final Path dataDir;
     private final int nodeId;
     private final String endpoint;
+    private String[] memberEndpoints;
+    private int leaderId;
+    private int leaderEpoch;
     private final LogConfig defaultLogConfig;
     private final Host host;
     private final Object2ObjectHashMap<String, Topic> topicsByName = new Object2ObjectHashMap<>();
@@ -183,6 +186,7 @@ public final class BrokerStateMachine implements AutoCloseable
         this.dataDir = dataDir;
         this.nodeId = nodeId;
         this.endpoint = endpoint;
+        this.leaderId = nodeId;
         this.defaultLogConfig = defaultLogConfig;
         this.host = host;
         this.groupCoordinator = new GroupCoordinator(
@@ -196,6 +200,32 @@ public final class BrokerStateMachine implements AutoCloseable
         {
             throw new UncheckedIOException(ex);
         }
+    }
+
+    /**
+     * The members of the cluster hosting this state machine, for metadata: every member's client endpoint by member
+     * id. Without it, metadata lists this broker alone. Every member must pass the same list.
+     *
+     * @param endpoints {@code HOST:PORT} of each member, indexed by member id.
+     * @return this.
+     */
+    public BrokerStateMachine members(final String[] endpoints)
+    {
+        this.memberEndpoints = endpoints.clone();
+        return this;
+    }
+
+    /**
+     * The member that leads the cluster and its leadership term, as the log announced them (so the same on every
+     * member): metadata names it as every partition's leader, with the term as the leader epoch.
+     *
+     * @param leaderId    the leading member.
+     * @param leaderEpoch its leadership term.
+     */
+    public void leader(final int leaderId, final int leaderEpoch)
+    {
+        this.leaderId = leaderId;
+        this.leaderEpoch = leaderEpoch;
     }
 
     /**
@@ -984,7 +1014,7 @@ public final class BrokerStateMachine implements AutoCloseable
                 final PartitionLog log = topic.partition(p);
                 partitions.next()
                     .partition(p)
-                    .leaderId(nodeId)
+                    .leaderId(leaderId)
                     .logStartOffset(log.logStartOffset())
                     .logEndOffset(log.logEndOffset())
                     .highWatermark(log.highWaterMark());
@@ -1039,8 +1069,19 @@ public final class BrokerStateMachine implements AutoCloseable
         metadataEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(correlationId)
             .errorCode(ErrorCode.NONE)
-            .controllerId(nodeId);
-        metadataEncoder.brokersCount(1).next().nodeId(nodeId).endpoint(endpoint);
+            .controllerId(leaderId);
+        if (null == memberEndpoints)
+        {
+            metadataEncoder.brokersCount(1).next().nodeId(nodeId).endpoint(endpoint);
+        }
+        else
+        {
+            final MetadataResponseEncoder.BrokersEncoder brokers = metadataEncoder.brokersCount(memberEndpoints.length);
+            for (int id = 0; id < memberEndpoints.length; id++)
+            {
+                brokers.next().nodeId(id).endpoint(memberEndpoints[id]);
+            }
+        }
         final MetadataResponseEncoder.TopicsEncoder topics = metadataEncoder.topicsCount(names.size());
         for (final String name : names)
         {
@@ -1058,7 +1099,7 @@ public final class BrokerStateMachine implements AutoCloseable
                 topics.partitionsCount(topic.partitionCount());
             for (int p = 0; p < topic.partitionCount(); p++)
             {
-                partitions.next().partition(p).leaderId(nodeId).leaderEpoch(0);
+                partitions.next().partition(p).leaderId(leaderId).leaderEpoch(leaderEpoch);
             }
             topics.name(name);
         }

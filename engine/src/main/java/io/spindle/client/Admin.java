@@ -580,13 +580,13 @@ public final class Admin implements AutoCloseable
      * when it was lost. A call the broker may have applied before the session was lost is repeated
      * only when repeating it is harmless; any other fails saying it may have been applied.
      */
-    private <T> T withSession(final Function<ServerConnection, T> call, final boolean repeatable)
+    private <T> T withSession(final Function<BrokerConnection, T> call, final boolean repeatable)
     {
         final long deadlineNs = System.nanoTime() + ctx.reconnectTimeoutMs() * 1_000_000L;
         long backoffNs = Math.max(1, ctx.reconnectBackoffMs()) * 1_000_000L;
         while (true)
         {
-            final ServerConnection connection;
+            final BrokerConnection connection;
             try
             {
                 connection = transport.control();
@@ -635,7 +635,7 @@ public final class Admin implements AutoCloseable
      * @throws SpindleException UNKNOWN_TOPIC_OR_PARTITION when there is no such topic.
      */
     static TopicMetadata metadata(
-        final ServerConnection connection,
+        final BrokerConnection connection,
         final BlockingCaller caller,
         final ClientContext ctx,
         final long correlationId,

@@ -10,7 +10,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
- * Sends a request on a {@link ServerConnection} and waits, bounded by a timeout, for the response with
+ * Sends a request on a {@link BrokerConnection} and waits, bounded by a timeout, for the response with
  * the same correlation id; used by the admin calls and the clients' metadata lookups, not the hot path.
  */
 final class BlockingCaller implements FragmentHandler
@@ -62,7 +62,7 @@ final class BlockingCaller implements FragmentHandler
      * @param idleStrategy  used while waiting.
      */
     void call(
-        final ServerConnection connection,
+        final BrokerConnection connection,
         final DirectBuffer buffer,
         final int length,
         final long correlationId,

@@ -48,6 +48,7 @@ public class ClientContext
     private long reconnectTimeoutMs = Long.getLong("spindle.client.reconnect.timeout.ms", -1L);
     private long reconnectBackoffMs = Long.getLong("spindle.client.reconnect.backoff.ms", 100L);
     private long reconnectBackoffMaxMs = Long.getLong("spindle.client.reconnect.backoff.max.ms", 1_000L);
+    private int replica = Integer.getInteger("spindle.client.replica", -1);
     private IdleStrategy idleStrategy = new BackoffIdleStrategy(10, 20, 1_000, 100_000);
     private io.aeron.Aeron aeron;
 
@@ -253,6 +254,29 @@ public class ClientContext
     }
 
     /**
+     * The cluster member to fetch from (follower fetching); -1 (default) lets the client choose: the member it
+     * reached first. A standalone broker has no members: there the setting is ignored.
+     *
+     * @param memberId the member's id, or -1.
+     * @return this.
+     */
+    public ClientContext replica(final int memberId)
+    {
+        this.replica = memberId;
+        return this;
+    }
+
+    /**
+     * The cluster member to fetch from, or -1 to let the client choose.
+     *
+     * @return the member id, or -1.
+     */
+    public int replica()
+    {
+        return replica;
+    }
+
+    /**
      * The idle strategy used while a call blocks.
      *
      * @param idleStrategy the strategy.
@@ -382,6 +406,26 @@ public class ClientContext
         {
             throw new IllegalArgumentException("bootstrap must be 'ipc' or HOST:PORT[,HOST:PORT...], was '" +
                 bootstrap + "'");
+        }
+        return channels;
+    }
+
+    /**
+     * The request channels of a cluster's members, in member order.
+     *
+     * @param members {@code ID=HOST:PORT,...} as a member's connect response names them.
+     * @return one UDP channel per member.
+     */
+    static List<String> memberRequestChannels(final String members)
+    {
+        final List<String> channels = new ArrayList<>();
+        for (final String entry : members.split(","))
+        {
+            final String member = entry.trim();
+            final int equals = member.indexOf('=');
+            final int colon = member.lastIndexOf(':');
+            channels.add(Transport.udpChannel(member.substring(equals + 1, colon),
+                Integer.parseInt(member.substring(colon + 1))));
         }
         return channels;
     }

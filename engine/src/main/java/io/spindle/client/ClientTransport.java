@@ -28,8 +28,10 @@ final class ClientTransport implements AutoCloseable
     private final MediaDriver driver;
     private Aeron aeron;
     private String aeronDirectoryName;
-    private ServerConnection control;
+    private BrokerConnection control;
     private ServerConnection fetch;
+    private String clusterMembers;
+    private int clusterMaxRequestLength;
 
     ClientTransport(final ClientContext ctx)
     {
@@ -159,22 +161,37 @@ final class ClientTransport implements AutoCloseable
     }
 
     /**
-     * The session with the control stream, opened on first use.
+     * The connection requests go on, opened on first use: the control session of a standalone broker, or, when the
+     * bootstrap address is a cluster member, a session with the cluster through its ingress.
      *
      * @return the connected session.
      */
-    ServerConnection control()
+    BrokerConnection control()
     {
         if (null == control || !control.isConnected())
         {
             CloseHelper.quietClose(control);
-            control = connect(Transport.CONTROL_STREAM_ID, Transport.CONTROL_RESPONSE_STREAM_ID);
+            control = null;
+            if (null == clusterMembers)
+            {
+                final ServerConnection session = connect(Transport.CONTROL_STREAM_ID, Transport.CONTROL_RESPONSE_STREAM_ID);
+                if (session.clusterMembers().isEmpty())
+                {
+                    control = session;
+                    return control;
+                }
+                // A cluster member: its session only told us the members; requests go through the cluster.
+                session.close();
+                onClusterDiscovered(session.clusterMembers(), session.maxRequestLength());
+            }
+            control = connectCluster();
         }
         return control;
     }
 
     /**
-     * The session with the fetch stream, opened on first use.
+     * The session with the fetch stream, opened on first use: the broker's, or a cluster member's (the one named
+     * by {@link ClientContext#replica(int)}, else the one that answered first).
      *
      * @return the connected session.
      */
@@ -183,9 +200,69 @@ final class ClientTransport implements AutoCloseable
         if (null == fetch || !fetch.isConnected())
         {
             CloseHelper.quietClose(fetch);
+            fetch = null;
+            if (null == clusterMembers && ctx.replica() >= 0)
+            {
+                control();
+            }
             fetch = connect(Transport.FETCH_STREAM_ID, Transport.FETCH_RESPONSE_STREAM_ID);
         }
         return fetch;
+    }
+
+    /**
+     * The members of the cluster this client talks to.
+     *
+     * @return {@code ID=HOST:PORT,...}, or null for a standalone broker (or before the first connection).
+     */
+    String clusterMembers()
+    {
+        return clusterMembers;
+    }
+
+    private void onClusterDiscovered(final String members, final int maxRequestLength)
+    {
+        final List<String> memberChannels = ClientContext.memberRequestChannels(members);
+        final int replica = ctx.replica();
+        if (replica >= memberChannels.size())
+        {
+            throw new SpindleException(io.spindle.codecs.protocol.ErrorCode.INVALID_REQUEST, "replica " + replica +
+                " is not a member of the cluster " + members);
+        }
+        // Fetches go to the member the client was asked for, else to the one that answered, else round the others.
+        final String answered = requestChannels.get(lastGoodChannel);
+        requestChannels.clear();
+        if (replica >= 0)
+        {
+            requestChannels.add(memberChannels.get(replica));
+            lastGoodChannel = 0;
+        }
+        else
+        {
+            requestChannels.addAll(memberChannels);
+            lastGoodChannel = Math.max(0, memberChannels.indexOf(stripTermLength(answered)));
+        }
+        clusterMembers = members;
+        clusterMaxRequestLength = maxRequestLength;
+    }
+
+    private static String stripTermLength(final String channel)
+    {
+        final int sized = channel.indexOf("term-length=");
+        return sized < 0 ? channel : channel.substring(0, sized - 1);
+    }
+
+    private ClusterConnection connectCluster()
+    {
+        final String firstMember = requestChannels.get(0);
+        return new ClusterConnection(
+            aeron,
+            clusterMembers,
+            ctx.sizedRequestChannel("aeron:udp"),
+            ctx.localResponseHost(firstMember),
+            clusterMaxRequestLength,
+            ctx.connectTimeoutMs(),
+            ctx.idleStrategy());
     }
 
     private ServerConnection connect(final int requestStreamId, final int responseStreamId)

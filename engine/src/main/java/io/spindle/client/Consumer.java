@@ -446,7 +446,7 @@ public final class Consumer implements AutoCloseable
     private final RecordFlyweight record = new RecordFlyweight();
     private final ConsumerRecord consumerRecord = new ConsumerRecord();
     private final FragmentHandler fetchHandler = this::onFetchResponse;
-    private ServerConnection control;
+    private BrokerConnection control;
     private ServerConnection fetch;
     private long nextCorrelationId = 1;
     private long fetchCorrelationId = -1;

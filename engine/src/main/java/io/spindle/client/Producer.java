@@ -293,7 +293,7 @@ public final class Producer implements AutoCloseable
     private final UnsafeBuffer byteArrayValue = new UnsafeBuffer(0, 0);
     private final int slotCount;
     private int slotsCreated;
-    private ServerConnection connection;
+    private BrokerConnection connection;
     private long nextCorrelationId = 1;
     private long acked;
     private long failed;
@@ -325,6 +325,14 @@ public final class Producer implements AutoCloseable
         try
         {
             producer.connection = producer.transport.control();
+            final int serverLimit = producer.connection.maxRequestLength();
+            if (serverLimit > 0 && ctx.maxRequestLength() > serverLimit)
+            {
+                // A cluster's log drops a longer request without a word: refuse here instead.
+                throw new SpindleException(ErrorCode.RECORD_TOO_LARGE, "max.record.size " + ctx.maxRecordSize +
+                    " and batch.size " + ctx.batchSize + " make produce requests of up to " + ctx.maxRequestLength() +
+                    " bytes; the cluster's log carries requests of up to " + serverLimit + " bytes: lower them");
+            }
         }
         catch (final RuntimeException ex)
         {

@@ -27,7 +27,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>
  * <b>Threading:</b> owned by the thread of the client that made it.
  */
-final class ServerConnection implements AutoCloseable
+final class ServerConnection implements BrokerConnection
 {
     private static final long KEEP_ALIVE_INTERVAL_NS = 1_000_000_000L;
     private static final long LOST_TIMEOUT_NS = 3_000_000_000L;
@@ -51,6 +51,8 @@ final class ServerConnection implements AutoCloseable
     private long sessionId = -1;
     private boolean connected;
     private String closedReason;
+    private String clusterMembers = "";
+    private int maxRequestLength;
     private long lastSendNs;
     private long disconnectedSinceNs;
 
@@ -156,7 +158,7 @@ final class ServerConnection implements AutoCloseable
      *
      * @return true between a successful connect and the session's end.
      */
-    boolean isConnected()
+    public boolean isConnected()
     {
         return connected && null == closedReason;
     }
@@ -166,9 +168,27 @@ final class ServerConnection implements AutoCloseable
      *
      * @return the reason.
      */
-    String closedReason()
+    public String closedReason()
     {
         return closedReason;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int maxRequestLength()
+    {
+        return maxRequestLength;
+    }
+
+    /**
+     * The members of the cluster the server belongs to, as its connect response named them.
+     *
+     * @return {@code ID=HOST:PORT,...}, or empty for a standalone broker.
+     */
+    String clusterMembers()
+    {
+        return clusterMembers;
     }
 
     /**
@@ -179,7 +199,7 @@ final class ServerConnection implements AutoCloseable
      * @param length of the message.
      * @return the new position, or a negative {@link Publication} code.
      */
-    long offer(final DirectBuffer buffer, final int offset, final int length)
+    public long offer(final DirectBuffer buffer, final int offset, final int length)
     {
         if (null != closedReason)
         {
@@ -202,7 +222,7 @@ final class ServerConnection implements AutoCloseable
      * @param limit   fragments to poll at most.
      * @return fragments polled.
      */
-    int poll(final FragmentHandler handler, final int limit)
+    public int poll(final FragmentHandler handler, final int limit)
     {
         delegate = handler;
         return subscription.poll(assembler, limit);
@@ -214,7 +234,7 @@ final class ServerConnection implements AutoCloseable
      * @param nowNs {@link System#nanoTime()}.
      * @return work done.
      */
-    int doHousekeeping(final long nowNs)
+    public int doHousekeeping(final long nowNs)
     {
         if (connected && null == closedReason)
         {
@@ -316,6 +336,10 @@ final class ServerConnection implements AutoCloseable
                     {
                         sessionId = connectResponseDecoder.sessionId();
                         connectResponseDecoder.nodeId();
+                        connectResponseDecoder.protocolVersion();
+                        maxRequestLength = Math.max(0, connectResponseDecoder.maxRequestLength());
+                        connectResponseDecoder.skipErrorMessage();
+                        clusterMembers = connectResponseDecoder.clusterMembers();
                         connected = true;
                     }
                     else

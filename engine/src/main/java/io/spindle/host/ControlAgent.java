@@ -85,8 +85,14 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     /**
      * Builds the control stream's server with this agent as its handler.
      */
-    interface SessionServerFactory
+    public interface SessionServerFactory
     {
+        /**
+         * Build the server.
+         *
+         * @param handler receives what arrives on it.
+         * @return the server.
+         */
         SessionServer create(SessionServer.RequestHandler handler);
     }
 

@@ -80,6 +80,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     private final LogReadResult readView = new LogReadResult();
     private volatile long observedTableVersion;
     private TopicTable table = TopicTable.EMPTY;
+    private boolean waitAboveHighWaterMark;
 
     /**
      * A fetch server on a session server for the fetch stream.
@@ -99,6 +100,20 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         this.counters = counters;
         this.nanoClock = nanoClock;
         this.server = serverFactory.create(this);
+    }
+
+    /**
+     * Answer a fetch above the high-water mark as "nothing yet" (empty, with the mark) instead of
+     * {@link ErrorCode#OFFSET_OUT_OF_RANGE}: a cluster member lags the leader, so an offset a consumer saw on
+     * another member may be beyond this one's mark for a while.
+     *
+     * @param wait true on a cluster member.
+     * @return this.
+     */
+    public FetchServer waitAboveHighWaterMark(final boolean wait)
+    {
+        this.waitAboveHighWaterMark = wait;
+        return this;
     }
 
     /**
@@ -289,7 +304,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                     break;
                 }
                 final long hwm = log.highWaterMark();
-                if (partition.fetchOffset < log.logStartOffset() || partition.fetchOffset > hwm)
+                if (partition.fetchOffset < log.logStartOffset() ||
+                    (partition.fetchOffset > hwm && !waitAboveHighWaterMark))
                 {
                     anyError = true;
                     break;
@@ -352,7 +368,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
 
                 final PartitionLog log = log(partition);
                 if (null != log && partition.fetchOffset >= log.logStartOffset() &&
-                    partition.fetchOffset == log.highWaterMark())
+                    (partition.fetchOffset == log.highWaterMark() ||
+                    (waitAboveHighWaterMark && partition.fetchOffset > log.highWaterMark())))
                 {
                     continue;
                 }
@@ -416,6 +433,15 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
 
         final long hwm = log.highWaterMark();
         final long logStartOffset = log.logStartOffset();
+        if (waitAboveHighWaterMark && partition.fetchOffset > hwm)
+        {
+            entry.errorCode(ErrorCode.NONE)
+                .highWatermark(hwm).lastStableOffset(hwm).logStartOffset(logStartOffset)
+                .nextFetchOffset(partition.fetchOffset)
+                .abortedTransactionsCount(0);
+            entry.putRecords(responseBuffer, 0, 0);
+            return 0;
+        }
         final int status = log.read(partition.fetchOffset, maxBytes, readView);
         if (status < 0)
         {

@@ -104,6 +104,8 @@ public final class SessionServer implements AutoCloseable
     private final ErrorResponseEncoder errorResponseEncoder = new ErrorResponseEncoder();
     private final ExpandableArrayBuffer controlBuffer = new ExpandableArrayBuffer(1024);
     private final UnsafeBuffer channelBytes = new UnsafeBuffer(new byte[Transport.MAX_CHANNEL_LENGTH]);
+    private String clusterMembers = "";
+    private int maxRequestLength;
     private long nowNs;
     private long nextHousekeepingNs;
     private AgentTerminationException fatalError;
@@ -152,6 +154,21 @@ public final class SessionServer implements AutoCloseable
             CloseHelper.closeAll(subscriptions);
             throw ex;
         }
+    }
+
+    /**
+     * Tell every client that connects that this server fronts a cluster member, so it sends its requests through
+     * the cluster's ingress instead.
+     *
+     * @param members          every member's client endpoint, {@code ID=HOST:PORT,...}.
+     * @param maxRequestLength the longest request the cluster's log carries.
+     * @return this.
+     */
+    public SessionServer clusterMember(final String members, final int maxRequestLength)
+    {
+        this.clusterMembers = members;
+        this.maxRequestLength = maxRequestLength;
+        return this;
     }
 
     /**
@@ -491,7 +508,9 @@ public final class SessionServer implements AutoCloseable
             .sessionId(session.sessionId)
             .nodeId(nodeId)
             .protocolVersion(Transport.PROTOCOL_VERSION)
-            .errorMessage(versionSupported ? "" : "unsupported protocol version " + session.protocolVersion);
+            .maxRequestLength(maxRequestLength)
+            .errorMessage(versionSupported ? "" : "unsupported protocol version " + session.protocolVersion)
+            .clusterMembers(clusterMembers);
         final int length = MessageHeaderEncoder.ENCODED_LENGTH + connectResponseEncoder.encodedLength();
 
         final long result = session.publication.offer(controlBuffer, 0, length);

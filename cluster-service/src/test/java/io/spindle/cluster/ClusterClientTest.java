@@ -1,0 +1,178 @@
+package io.spindle.cluster;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.spindle.broker.Topic;
+import io.spindle.client.Admin;
+import io.spindle.client.ClientContext;
+import io.spindle.client.Consumer;
+import io.spindle.client.Producer;
+import io.spindle.client.TopicDescription;
+import io.spindle.client.TopicPartition;
+import io.spindle.codecs.protocol.ErrorCode;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Spindle's own clients against three members in this JVM: a client given any member discovers the cluster, state
+ * changes go through the cluster's ingress, fetches go to a member's fetch server, and a producer carries on across a
+ * leader failover with every record acknowledged once, at the offset it was acknowledged at, on every member.
+ */
+class ClusterClientTest
+{
+    private static final String TOPIC = "orders";
+
+    @TempDir
+    Path dir;
+
+    private TestCluster cluster;
+
+    @AfterEach
+    void tearDown()
+    {
+        if (null != cluster)
+        {
+            cluster.close();
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void aProducerCarriesOnAcrossAFailoverAndEveryAcknowledgedRecordIsOnEveryMemberOnce()
+    {
+        cluster = new TestCluster(dir, 3);
+        final int leader = cluster.start();
+        final int follower = (leader + 1) % 3;
+
+        // Bootstrap with a follower alone: its connect response names the members, requests go to the leader.
+        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.endpoint(follower))))
+        {
+            admin.createTopic(TOPIC, 2, Map.of());
+            final TopicDescription description = admin.describeTopic(TOPIC);
+            assertEquals(2, description.partitions().size());
+            assertEquals(leader, description.partitions().get(0).leader());
+        }
+
+        final List<Ack> acked = new ArrayList<>();
+        final List<String> failed = new ArrayList<>();
+        try (Producer producer = Producer.connect(client(new Producer.Context().maxRecordSize(8 * 1024), cluster.bootstrap())))
+        {
+            send(producer, 0, 400, acked, failed);
+            producer.flush();
+
+            cluster.stop(leader);
+            send(producer, 400, 800, acked, failed);
+            producer.flush();
+        }
+        assertEquals(List.of(), failed, "records that failed across the failover");
+        assertEquals(800, acked.size());
+        final int newLeader = cluster.awaitLeader(leader);
+
+        // A consumer reading from a member that was a follower all along sees every record once, in order.
+        final int replica = (newLeader + 1) % 3 == leader ? (newLeader + 2) % 3 : (newLeader + 1) % 3;
+        final List<Map<Long, String>> consumed = consumeAll(replica, acked);
+        for (final Ack ack : acked)
+        {
+            assertEquals(ack.value, consumed.get(ack.partition).get(ack.offset),
+                "partition " + ack.partition + " offset " + ack.offset + " from member " + replica);
+        }
+        assertEquals(acked.size(), consumed.get(0).size() + consumed.get(1).size(), "records in the log beyond those acked");
+
+        // The two live members hold the same partition logs.
+        for (int p = 0; p < 2; p++)
+        {
+            final int partition = p;
+            final long end = acked.stream().filter((a) -> a.partition == partition)
+                .mapToLong((a) -> a.offset + 1).max().orElse(0);
+            for (int m = 0; m < 3; m++)
+            {
+                final ClusterNode node = cluster.node(m);
+                if (null != node)
+                {
+                    cluster.await(() -> node.service().topicTable().topic(1) != null &&
+                        node.service().topicTable().topic(1).partition(partition).highWaterMark() >= end,
+                        "member " + m + " to apply partition " + partition);
+                    final Topic topic = node.service().topicTable().topic(1);
+                    assertEquals(end, topic.partition(partition).highWaterMark(), "member " + m);
+                }
+            }
+        }
+    }
+
+    private static void send(
+        final Producer producer, final int from, final int to, final List<Ack> acked, final List<String> failed)
+    {
+        for (int i = from; i < to; i++)
+        {
+            final String value = "r-" + i;
+            final int partition = i % 2;
+            while (Producer.BACK_PRESSURED == producer.send(TOPIC, partition, null,
+                value.getBytes(StandardCharsets.UTF_8), (p, offset, code) ->
+                {
+                    if (ErrorCode.NONE == code)
+                    {
+                        acked.add(new Ack(p, offset, value));
+                    }
+                    else
+                    {
+                        failed.add(value + ": " + code);
+                    }
+                }))
+            {
+                producer.poll();
+                TestCluster.sleep(1);
+            }
+        }
+    }
+
+    private List<Map<Long, String>> consumeAll(final int replica, final List<Ack> acked)
+    {
+        final List<Map<Long, String>> consumed = List.of(new HashMap<>(), new HashMap<>());
+        final Consumer.Context ctx = client(new Consumer.Context(), cluster.endpoint(replica));
+        ctx.autoOffsetReset(Consumer.OffsetReset.EARLIEST);
+        ctx.replica(replica);
+        try (Consumer consumer = Consumer.connect(ctx))
+        {
+            consumer.assign(List.of(new TopicPartition(TOPIC, 0), new TopicPartition(TOPIC, 1)));
+            final List<String> duplicates = new ArrayList<>();
+            cluster.await(() ->
+            {
+                consumer.poll((record) ->
+                {
+                    final String previous = consumed.get(record.partition()).put(record.offset(), record.valueAsString());
+                    if (null != previous)
+                    {
+                        duplicates.add(record.partition() + "@" + record.offset());
+                    }
+                }, 1_000, 100);
+                return consumed.get(0).size() + consumed.get(1).size() >= acked.size();
+            }, "the consumer to read every acknowledged record from member " + replica);
+            assertNull(duplicates.isEmpty() ? null : duplicates, "offsets delivered twice");
+        }
+        return consumed;
+    }
+
+    private <T extends ClientContext> T client(final T ctx, final String bootstrap)
+    {
+        ctx.bootstrap(bootstrap).requestTimeoutMs(20_000).connectTimeoutMs(20_000)
+            .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000));
+        assertTrue(ctx.requestTimeoutMs() > 0);
+        return ctx;
+    }
+
+    private record Ack(int partition, long offset, String value)
+    {
+    }
+}

@@ -1,0 +1,313 @@
+package io.spindle.cluster;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
+
+import io.aeron.cluster.service.Cluster;
+import io.spindle.log.LogConfig;
+import org.agrona.CloseHelper;
+
+/**
+ * Members of a cluster in this JVM on loopback, for tests: each with its own directory and driver under a test's
+ * temporary directory, free consecutive UDP ports, back-off idle strategies and the short timeouts that work on a
+ * 2-core machine (1 s leader heartbeat timeout: failover in about 2 s). Every wait is bounded and, when it times out,
+ * says what each member was doing.
+ */
+final class TestCluster implements AutoCloseable
+{
+    static final long AWAIT_NS = 30_000_000_000L;
+
+    private final Path dir;
+    private final String members;
+    private final ClusterNode[] nodes;
+    private UnaryOperator<ClusterNode.Context> customiser = UnaryOperator.identity();
+
+    /**
+     * Members with free ports; none started.
+     *
+     * @param dir   the test's temporary directory.
+     * @param count how many members.
+     */
+    TestCluster(final Path dir, final int count)
+    {
+        this.dir = dir;
+        this.members = freeMembers(count);
+        this.nodes = new ClusterNode[count];
+    }
+
+    /**
+     * Change every member's context before it launches (after the defaults are set).
+     *
+     * @param customiser applied to each context.
+     * @return this.
+     */
+    TestCluster customise(final UnaryOperator<ClusterNode.Context> customiser)
+    {
+        this.customiser = customiser;
+        return this;
+    }
+
+    /**
+     * Start every member and wait for a leader.
+     *
+     * @return the leader's id.
+     */
+    int start()
+    {
+        for (int i = 0; i < nodes.length; i++)
+        {
+            launch(i);
+        }
+        return awaitLeader(-1);
+    }
+
+    /**
+     * Start (or restart) a member.
+     *
+     * @param memberId the member.
+     * @return the running member.
+     */
+    ClusterNode launch(final int memberId)
+    {
+        nodes[memberId] = ClusterNode.launch(customiser.apply(new ClusterNode.Context()
+            .memberId(memberId)
+            .members(members)
+            .directory(memberDir(memberId))
+            .aeronDirectoryName(memberDir(memberId).resolve("aeron").toString())
+            .logConfig(new LogConfig().segmentBytes(16 * 1024).maxMessageBytes(8 * 1024))
+            .termLength(256 * 1024)
+            .archiveSegmentLength(1024 * 1024)
+            .leaderHeartbeatTimeoutNs(1_000_000_000L)
+            .sessionTimeoutNs(10_000_000_000L)));
+        return nodes[memberId];
+    }
+
+    /**
+     * Close a member (as far as the others can tell, it died).
+     *
+     * @param memberId the member.
+     */
+    void stop(final int memberId)
+    {
+        CloseHelper.close(nodes[memberId]);
+        nodes[memberId] = null;
+    }
+
+    /**
+     * A running member.
+     *
+     * @param memberId the member.
+     * @return the member, or null when stopped.
+     */
+    ClusterNode node(final int memberId)
+    {
+        return nodes[memberId];
+    }
+
+    /**
+     * How many members the cluster has.
+     *
+     * @return the count.
+     */
+    int size()
+    {
+        return nodes.length;
+    }
+
+    /**
+     * A member's directory.
+     *
+     * @param memberId the member.
+     * @return the directory.
+     */
+    Path memberDir(final int memberId)
+    {
+        return dir.resolve("member-" + memberId);
+    }
+
+    /**
+     * The members list, {@code 0=localhost:PORT,...}.
+     *
+     * @return the list.
+     */
+    String members()
+    {
+        return members;
+    }
+
+    /**
+     * A member's client endpoint.
+     *
+     * @param memberId the member.
+     * @return {@code localhost:PORT}.
+     */
+    String endpoint(final int memberId)
+    {
+        final ClusterNode.Endpoint endpoint = ClusterNode.parseMembers(members).get(memberId);
+        return endpoint.host() + ":" + endpoint.port();
+    }
+
+    /**
+     * Every member's client endpoint, a client's bootstrap list.
+     *
+     * @return {@code localhost:PORT,localhost:PORT,...}.
+     */
+    String bootstrap()
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < nodes.length; i++)
+        {
+            sb.append(i > 0 ? "," : "").append(endpoint(i));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Wait for a leader among the running members.
+     *
+     * @param notThis a member that must not be the one (the old leader), or -1.
+     * @return the leader's id.
+     */
+    int awaitLeader(final int notThis)
+    {
+        final int[] leader = { -1 };
+        await(() ->
+        {
+            for (final ClusterNode node : nodes)
+            {
+                if (null != node && node.memberId() != notThis && Cluster.Role.LEADER == node.service().role())
+                {
+                    leader[0] = node.memberId();
+                    return true;
+                }
+            }
+            return false;
+        }, "a leader other than " + notThis);
+        return leader[0];
+    }
+
+    /**
+     * Wait, bounded, for a condition; on timeout the error names every member's role.
+     *
+     * @param condition to wait for.
+     * @param what      the condition, for the error.
+     */
+    void await(final BooleanSupplier condition, final String what)
+    {
+        final long deadlineNs = System.nanoTime() + AWAIT_NS;
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() > deadlineNs)
+            {
+                throw new AssertionError("timed out waiting for " + what + "; members: " + describe());
+            }
+            sleep(1);
+        }
+    }
+
+    /**
+     * What each member is doing, for failure messages.
+     *
+     * @return e.g. {@code 0=LEADER 1=FOLLOWER 2=down}.
+     */
+    String describe()
+    {
+        final StringBuilder roles = new StringBuilder();
+        for (int i = 0; i < nodes.length; i++)
+        {
+            final ClusterNode node = nodes[i];
+            roles.append(i > 0 ? " " : "").append(i).append('=');
+            if (null == node)
+            {
+                roles.append("down");
+            }
+            else
+            {
+                roles.append(node.service().role());
+                if (null != node.service().failure())
+                {
+                    roles.append("(stopped: ").append(node.service().failure().getMessage()).append(')');
+                }
+            }
+        }
+        return roles.toString();
+    }
+
+    /**
+     * Close every running member.
+     */
+    public void close()
+    {
+        for (int i = 0; i < nodes.length; i++)
+        {
+            CloseHelper.quietClose(nodes[i]);
+            nodes[i] = null;
+        }
+    }
+
+    static void sleep(final long ms)
+    {
+        try
+        {
+            Thread.sleep(ms);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(ex);
+        }
+    }
+
+    /**
+     * Members with {@link ClusterNode#MEMBER_PORT_COUNT} free consecutive UDP ports each.
+     */
+    private static String freeMembers(final int count)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+            if (portsFree(base, count * ClusterNode.MEMBER_PORT_COUNT))
+            {
+                final StringBuilder sb = new StringBuilder();
+                for (int i = 0; i < count; i++)
+                {
+                    sb.append(i > 0 ? "," : "").append(i).append("=localhost:")
+                        .append(base + i * ClusterNode.MEMBER_PORT_COUNT);
+                }
+                return sb.toString();
+            }
+        }
+        throw new AssertionError("no free range of UDP ports");
+    }
+
+    private static boolean portsFree(final int base, final int count)
+    {
+        final List<DatagramSocket> sockets = new ArrayList<>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                sockets.add(new DatagramSocket(base + i, InetAddress.getLoopbackAddress()));
+            }
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
+        finally
+        {
+            for (final DatagramSocket socket : sockets)
+            {
+                socket.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,400 @@
+package io.spindle.client;
+
+import java.nio.ByteOrder;
+
+import io.aeron.Aeron;
+import io.aeron.Publication;
+import io.aeron.cluster.client.AeronCluster;
+import io.aeron.cluster.client.EgressListener;
+import io.aeron.cluster.codecs.EventCode;
+import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.logbuffer.Header;
+import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.codecs.protocol.MessageHeaderDecoder;
+import io.spindle.codecs.protocol.ProduceRequestDecoder;
+import org.agrona.BitUtil;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * A client's session with a Spindle cluster: requests go through the cluster's ingress to the leader, responses come
+ * back on the session's egress, and the session outlives leader changes.
+ * <p>
+ * Aeron Cluster never resends: a request the old leader took but did not commit is gone, and one it committed may
+ * never be answered. So every request that expects an answer is kept until it is answered, and when a new leader is
+ * elected every unanswered request is sent again, in the order first sent, before anything new. The cluster applies
+ * each request once per session (it remembers the session's last correlation id and answers a repeat with the
+ * response it gave), and a second answer to a request is dropped here, so the client sees one answer per request.
+ * A session the cluster closed (no leader within the new-leader timeout, a session timeout) is not opened again
+ * here: the owner opens a new one, and what was unanswered on the old one is in doubt.
+ * <p>
+ * <b>Threading:</b> owned by the thread of the client that made it.
+ */
+final class ClusterConnection implements BrokerConnection, EgressListener
+{
+    private static final long KEEP_ALIVE_INTERVAL_NS = 1_000_000_000L;
+    private static final int ENTRY_HEADER_LENGTH = 16;
+    private static final int CORRELATION_ID_OFFSET = MessageHeaderDecoder.ENCODED_LENGTH;
+
+    private final AeronCluster cluster;
+    private final int maxRequestLength;
+    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
+    private final ProduceRequestDecoder produceDecoder = new ProduceRequestDecoder();
+    private final ExpandableArrayBuffer unanswered = new ExpandableArrayBuffer(64 * 1024);
+    private int head;
+    private int tail;
+    private int resendPosition = -1;
+    private FragmentHandler delegate;
+    private String closedReason;
+    private String lastEvent = "";
+    private long lastSendNs;
+    private long leadershipTermId;
+    private int leaderMemberId;
+    private int newLeaders;
+
+    /**
+     * Open a session with the cluster, waiting until the leader answers or the timeout passes.
+     *
+     * @param aeron            client of the local media driver.
+     * @param ingressEndpoints every member's ingress, {@code ID=HOST:PORT,...}.
+     * @param ingressChannel   the channel to publish requests on, its term sized for the longest request.
+     * @param egressHost       the local address the cluster should answer to.
+     * @param maxRequestLength the longest request the cluster's log carries, or 0.
+     * @param timeoutMs        how long opening the session may take, and how long to wait for a new leader.
+     * @param idleStrategy     used while connecting.
+     * @throws SpindleException when no leader answers in time.
+     */
+    ClusterConnection(
+        final Aeron aeron,
+        final String ingressEndpoints,
+        final String ingressChannel,
+        final String egressHost,
+        final int maxRequestLength,
+        final long timeoutMs,
+        final IdleStrategy idleStrategy)
+    {
+        this.maxRequestLength = maxRequestLength;
+        final AeronCluster.Context ctx = new AeronCluster.Context()
+            .aeron(aeron)
+            .ownsAeronClient(false)
+            .aeronDirectoryName(aeron.context().aeronDirectoryName())
+            .ingressChannel(ingressChannel)
+            .ingressEndpoints(ingressEndpoints)
+            .isIngressExclusive(true)
+            .egressChannel("aeron:udp?endpoint=" + egressHost + ":0")
+            .egressListener(this)
+            .idleStrategy(idleStrategy)
+            .messageTimeoutNs(Math.max(1, timeoutMs) * 1_000_000L)
+            .newLeaderTimeoutNs(Math.max(1, timeoutMs) * 1_000_000L);
+        try
+        {
+            cluster = AeronCluster.connect(ctx);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new SpindleException(ErrorCode.NETWORK_EXCEPTION,
+                "no cluster leader answered at " + ingressEndpoints + " within " + timeoutMs + " ms: " + ex.getMessage());
+        }
+        leaderMemberId = cluster.leaderMemberId();
+        leadershipTermId = cluster.leadershipTermId();
+        lastSendNs = System.nanoTime();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public long offer(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (!isConnected())
+        {
+            return Publication.CLOSED;
+        }
+        if (resendPosition >= 0)
+        {
+            final long resent = resend();
+            if (resent < 0)
+            {
+                return resent;
+            }
+        }
+
+        final long result = cluster.offer(buffer, offset, length);
+        if (result > 0)
+        {
+            lastSendNs = System.nanoTime();
+            if (expectsAnswer(buffer, offset, length))
+            {
+                keep(buffer, offset, length);
+            }
+        }
+        else if (cluster.isClosed())
+        {
+            onClosed();
+            return Publication.CLOSED;
+        }
+
+        return result;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int poll(final FragmentHandler handler, final int limit)
+    {
+        delegate = handler;
+        if (cluster.isClosed())
+        {
+            onClosed();
+            return 0;
+        }
+        final int work = cluster.pollEgress();
+        if (cluster.isClosed())
+        {
+            onClosed();
+        }
+
+        return work;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int doHousekeeping(final long nowNs)
+    {
+        if (!isConnected())
+        {
+            return 0;
+        }
+        if (cluster.isClosed())
+        {
+            onClosed();
+            return 1;
+        }
+        int work = 0;
+        if (resendPosition >= 0 && resend() > 0)
+        {
+            work++;
+        }
+        if (nowNs - lastSendNs > KEEP_ALIVE_INTERVAL_NS)
+        {
+            cluster.sendKeepAlive();
+            lastSendNs = nowNs;
+            work++;
+        }
+
+        return work;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public boolean isConnected()
+    {
+        return null == closedReason;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String closedReason()
+    {
+        return closedReason;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int maxRequestLength()
+    {
+        return maxRequestLength;
+    }
+
+    /**
+     * The member that leads the cluster, as last announced to this session.
+     *
+     * @return the member id.
+     */
+    int leaderMemberId()
+    {
+        return leaderMemberId;
+    }
+
+    /**
+     * How many new leaders this session has followed.
+     *
+     * @return the count.
+     */
+    int newLeaders()
+    {
+        return newLeaders;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void close()
+    {
+        if (null == closedReason)
+        {
+            closedReason = "closed";
+        }
+        CloseHelper.quietClose(cluster);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onMessage(
+        final long clusterSessionId,
+        final long timestamp,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final Header header)
+    {
+        if (length < CORRELATION_ID_OFFSET + Long.BYTES)
+        {
+            return;
+        }
+        final long correlationId = buffer.getLong(offset + CORRELATION_ID_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        // A request sent again after a leader change can be answered twice; the client sees the first answer only.
+        if ((answer(correlationId) || -1 == correlationId) && null != delegate)
+        {
+            delegate.onFragment(buffer, offset, length, header);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onSessionEvent(
+        final long correlationId,
+        final long clusterSessionId,
+        final long leadershipTermId,
+        final int leaderMemberId,
+        final EventCode code,
+        final String detail)
+    {
+        lastEvent = code + (null == detail || detail.isEmpty() ? "" : " " + detail);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onNewLeader(
+        final long clusterSessionId,
+        final long leadershipTermId,
+        final int leaderMemberId,
+        final String ingressEndpoints)
+    {
+        this.leadershipTermId = leadershipTermId;
+        this.leaderMemberId = leaderMemberId;
+        newLeaders++;
+        resendPosition = head < tail ? head : -1;
+    }
+
+    private void onClosed()
+    {
+        if (null == closedReason)
+        {
+            closedReason = "cluster session closed" + (lastEvent.isEmpty() ? "" : " (" + lastEvent + ")") +
+                " after leader " + leaderMemberId + " of term " + leadershipTermId;
+        }
+    }
+
+    private boolean expectsAnswer(final DirectBuffer buffer, final int offset, final int length)
+    {
+        headerDecoder.wrap(buffer, offset);
+        if (ProduceRequestDecoder.TEMPLATE_ID == headerDecoder.templateId())
+        {
+            produceDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
+            return 0 != produceDecoder.acks();
+        }
+
+        return length >= CORRELATION_ID_OFFSET + Long.BYTES;
+    }
+
+    /**
+     * Keep a copy of a sent request until it is answered: {@code [correlationId][length][answered]} and the bytes,
+     * appended at the tail of one buffer, released from the head as answers arrive (in order, nearly always).
+     */
+    private void keep(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final int entryLength = BitUtil.align(ENTRY_HEADER_LENGTH + length, Long.BYTES);
+        if (head > 0 && tail + entryLength > unanswered.capacity())
+        {
+            unanswered.putBytes(0, unanswered, head, tail - head);
+            tail -= head;
+            resendPosition = resendPosition >= 0 ? resendPosition - head : -1;
+            head = 0;
+        }
+        unanswered.putLong(tail, buffer.getLong(offset + CORRELATION_ID_OFFSET, ByteOrder.LITTLE_ENDIAN));
+        unanswered.putInt(tail + 8, length);
+        unanswered.putInt(tail + 12, 0);
+        unanswered.putBytes(tail + ENTRY_HEADER_LENGTH, buffer, offset, length);
+        tail += entryLength;
+    }
+
+    private boolean answer(final long correlationId)
+    {
+        boolean found = false;
+        for (int position = head; position < tail; position += entryLength(position))
+        {
+            if (unanswered.getLong(position) == correlationId && 0 == unanswered.getInt(position + 12))
+            {
+                unanswered.putInt(position + 12, 1);
+                found = true;
+                break;
+            }
+        }
+        while (head < tail && 0 != unanswered.getInt(head + 12))
+        {
+            head += entryLength(head);
+        }
+        if (head == tail)
+        {
+            head = 0;
+            tail = 0;
+            resendPosition = -1;
+        }
+        else if (resendPosition >= 0 && resendPosition < head)
+        {
+            resendPosition = head;
+        }
+
+        return found;
+    }
+
+    private long resend()
+    {
+        while (resendPosition >= 0 && resendPosition < tail)
+        {
+            if (0 == unanswered.getInt(resendPosition + 12))
+            {
+                final long result = cluster.offer(
+                    unanswered, resendPosition + ENTRY_HEADER_LENGTH, unanswered.getInt(resendPosition + 8));
+                if (result < 0)
+                {
+                    if (cluster.isClosed())
+                    {
+                        onClosed();
+                        return Publication.CLOSED;
+                    }
+                    return Publication.NOT_CONNECTED == result ? result : Publication.BACK_PRESSURED;
+                }
+                lastSendNs = System.nanoTime();
+            }
+            resendPosition += entryLength(resendPosition);
+        }
+        resendPosition = -1;
+
+        return 1;
+    }
+
+    private int entryLength(final int position)
+    {
+        return BitUtil.align(ENTRY_HEADER_LENGTH + unanswered.getInt(position + 8), Long.BYTES);
+    }
+}
