@@ -10,14 +10,15 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 
 /**
- * What makes a request resent after a leader change apply once: per cluster session, the highest correlation id
- * applied and the last {@link #RESPONSES_PER_SESSION} responses sent to it.
+ * What makes a request resent after a leader change apply once: per cluster session, the correlation ids of the last
+ * {@link #APPLIED_PER_SESSION} requests applied and the last {@link #RESPONSES_PER_SESSION} responses sent to it.
  * <p>
- * A client numbers its requests in increasing order and resends the unanswered ones in that order, so a request whose
- * correlation id is not above the session's highest was applied already: it is answered again from here when its
- * response is still kept, and otherwise dropped (its answer is still to come, as for a join waiting on a rebalance, or
- * it was answered long ago and the client no longer waits for it). This is part of the replicated state: every member
- * keeps the same entries, in its snapshot too, and forgets a session when the cluster closes it.
+ * A client resends only what was unanswered when the leader changed, so a repeat follows its original by at most the
+ * requests the client had in flight: far fewer than the ids kept (clients need not send ids in increasing order; a
+ * producer holds back a partition's batch while others go ahead). A repeat is answered again from here when its
+ * response is still kept, and otherwise dropped (its answer is still to come, as for a join waiting on a rebalance).
+ * This is part of the replicated state: every member keeps the same entries, in its snapshot too, and forgets a
+ * session when the cluster closes it.
  * <p>
  * <b>Threading:</b> the service thread only.
  */
@@ -27,6 +28,11 @@ final class SessionResponses
      * Responses kept per session: more than a producer's default requests in flight.
      */
     static final int RESPONSES_PER_SESSION = 16;
+
+    /**
+     * Correlation ids of applied requests kept per session: a repeat further back than this would be applied again.
+     */
+    static final int APPLIED_PER_SESSION = 256;
 
     private static final int CORRELATION_ID_OFFSET = MessageHeaderDecoder.ENCODED_LENGTH;
 
@@ -45,7 +51,7 @@ final class SessionResponses
     boolean isDuplicate(final long sessionId, final long correlationId, final Resender resender)
     {
         final Session session = sessions.get(sessionId);
-        if (null == session || correlationId > session.highestCorrelationId)
+        if (null == session || !session.wasApplied(correlationId))
         {
             return false;
         }
@@ -76,7 +82,7 @@ final class SessionResponses
             session = new Session();
             sessions.put(sessionId, session);
         }
-        session.highestCorrelationId = correlationId;
+        session.applied(correlationId);
     }
 
     /**
@@ -151,8 +157,15 @@ final class SessionResponses
         {
             final Session session = sessions.get(id);
             buffer.putLong(position, id);
-            buffer.putLong(position + 8, session.highestCorrelationId);
-            position += 16;
+            buffer.putInt(position + 8, session.appliedCount);
+            position += 12;
+            for (int i = 0; i < session.appliedCount; i++)
+            {
+                final int index = (session.nextApplied - session.appliedCount + i + APPLIED_PER_SESSION) %
+                    APPLIED_PER_SESSION;
+                buffer.putLong(position, session.appliedIds[index]);
+                position += Long.BYTES;
+            }
             final int kept = session.count;
             buffer.putInt(position, kept);
             position += Integer.BYTES;
@@ -186,8 +199,13 @@ final class SessionResponses
         {
             final Session session = new Session();
             final long id = buffer.getLong(position);
-            session.highestCorrelationId = buffer.getLong(position + 8);
-            position += 16;
+            final int applied = buffer.getInt(position + 8);
+            position += 12;
+            for (int i = 0; i < applied; i++)
+            {
+                session.applied(buffer.getLong(position));
+                position += Long.BYTES;
+            }
             final int kept = buffer.getInt(position);
             position += Integer.BYTES;
             for (int i = 0; i < kept; i++)
@@ -228,9 +246,30 @@ final class SessionResponses
         private final long[] correlationIds = new long[RESPONSES_PER_SESSION];
         private final int[] lengths = new int[RESPONSES_PER_SESSION];
         private final ExpandableArrayBuffer[] responses = new ExpandableArrayBuffer[RESPONSES_PER_SESSION];
-        private long highestCorrelationId = Long.MIN_VALUE;
+        private final long[] appliedIds = new long[APPLIED_PER_SESSION];
+        private int nextApplied;
+        private int appliedCount;
         private int next;
         private int count;
+
+        private void applied(final long correlationId)
+        {
+            appliedIds[nextApplied] = correlationId;
+            nextApplied = (nextApplied + 1) % APPLIED_PER_SESSION;
+            appliedCount = Math.min(APPLIED_PER_SESSION, appliedCount + 1);
+        }
+
+        private boolean wasApplied(final long correlationId)
+        {
+            for (int i = 0; i < appliedCount; i++)
+            {
+                if (appliedIds[(nextApplied - 1 - i + APPLIED_PER_SESSION) % APPLIED_PER_SESSION] == correlationId)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
 
         private void keep(final long correlationId, final DirectBuffer buffer, final int offset, final int length)
         {

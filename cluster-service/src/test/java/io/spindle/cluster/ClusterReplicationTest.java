@@ -188,6 +188,32 @@ class ClusterReplicationTest
     }
 
     @Test
+    @Timeout(60)
+    void aRequestSentAgainOnTheSameSessionIsAppliedOnceAndAnsweredAlike()
+    {
+        startMembers();
+        connectClient();
+        final int topicId = createOrders();
+
+        final int length = produceRequest(topicId, 0, 3, 0, 0);
+        final long id = send(length);
+        final byte[] first = awaitResponse(id);
+        // The same bytes again, as a client resends an unanswered request after a leader change.
+        send(length);
+        final byte[] second = awaitResponse(id);
+        assertArrayEquals(first, second, "the repeat was answered differently");
+        final long third = send(produceRequest(topicId, 0, 2, 1, 0));
+        final ProduceResponseDecoder response = new ProduceResponseDecoder()
+            .wrapAndApplyHeader(new UnsafeBuffer(awaitResponse(third)), 0, new MessageHeaderDecoder());
+        assertEquals(3, response.partitions().next().baseOffset(), "the repeat was appended again");
+        for (final ClusterNode node : nodes)
+        {
+            await(() -> 1 == node.service().duplicateRequestsAnswered() ||
+                Cluster.Role.LEADER != node.service().role(), "the leader to count the repeat");
+        }
+    }
+
+    @Test
     void aMemberRefusesALogThatCannotCarryTheLargestBatch()
     {
         final ClusterNode.Context ctx = new ClusterNode.Context().memberId(0).members("0=localhost:20000")
