@@ -10,6 +10,7 @@ import java.util.Map;
 import io.spindle.broker.Topic;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
+import io.spindle.client.ClusterDescription;
 import io.spindle.client.Consumer;
 import io.spindle.client.Producer;
 import io.spindle.client.TopicDescription;
@@ -55,6 +56,7 @@ class ClusterClientTest
         cluster = new TestCluster(dir, 3);
         final int leader = cluster.start();
         final int follower = (leader + 1) % 3;
+        final int epochBefore;
 
         // Bootstrap with a follower alone: its connect response names the members, requests go to the leader.
         try (Admin admin = Admin.connect(client(new ClientContext(), cluster.endpoint(follower))))
@@ -63,6 +65,12 @@ class ClusterClientTest
             final TopicDescription description = admin.describeTopic(TOPIC);
             assertEquals(2, description.partitions().size());
             assertEquals(leader, description.partitions().get(0).leader());
+            final ClusterDescription described = admin.describeCluster();
+            assertEquals(leader, described.leaderId());
+            assertEquals(List.of(new ClusterDescription.Member(0, cluster.endpoint(0)),
+                new ClusterDescription.Member(1, cluster.endpoint(1)),
+                new ClusterDescription.Member(2, cluster.endpoint(2))), described.members());
+            epochBefore = described.leaderEpoch();
         }
 
         final List<Ack> acked = new ArrayList<>();
@@ -81,6 +89,13 @@ class ClusterClientTest
         assertEquals(List.of(), failed, "records that failed across the failover");
         assertEquals(800, acked.size());
         final int newLeader = cluster.awaitLeader(leader);
+        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.endpoint(newLeader))))
+        {
+            final ClusterDescription described = admin.describeCluster();
+            assertEquals(newLeader, described.leaderId());
+            assertTrue(described.leaderEpoch() > epochBefore, "leader epoch " + described.leaderEpoch() +
+                " after the failover, " + epochBefore + " before");
+        }
 
         // A consumer reading from a member that was a follower all along sees every record once, in order.
         final int replica = (newLeader + 1) % 3 == leader ? (newLeader + 2) % 3 : (newLeader + 1) % 3;

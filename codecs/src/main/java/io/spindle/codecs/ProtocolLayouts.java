@@ -33,7 +33,7 @@ final class ProtocolLayouts
         message(MetadataRequestDecoder.class,
             group(MetadataRequestDecoder.TopicsDecoder.class,
                 string("name"))),
-        message(MetadataResponseDecoder.class,
+        message(MetadataResponseDecoder.class, since(1, MetadataResponseDecoder.leaderEpochEncodingOffset()),
             group(MetadataResponseDecoder.BrokersDecoder.class,
                 string("endpoint")),
             group(MetadataResponseDecoder.TopicsDecoder.class,

@@ -1069,7 +1069,8 @@ public final class BrokerStateMachine implements AutoCloseable
         metadataEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(correlationId)
             .errorCode(ErrorCode.NONE)
-            .controllerId(leaderId);
+            .controllerId(leaderId)
+            .leaderEpoch(leaderEpoch);
         if (null == memberEndpoints)
         {
             metadataEncoder.brokersCount(1).next().nodeId(nodeId).endpoint(endpoint);

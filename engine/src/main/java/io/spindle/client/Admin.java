@@ -231,6 +231,38 @@ public final class Admin implements AutoCloseable
     }
 
     /**
+     * Describe the brokers: a standalone broker, or every member of the cluster, its leader and the leader's term.
+     *
+     * @return the description.
+     */
+    public ClusterDescription describeCluster()
+    {
+        owner.check();
+        final long correlationId = nextCorrelationId++;
+        final MetadataRequestEncoder encoder = new MetadataRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId);
+        // Every topic: the request names none; only the brokers part of the answer is read.
+        encoder.topicsCount(0);
+
+        final ClusterDescription[] result = new ClusterDescription[1];
+        call(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
+        {
+            final MetadataResponseDecoder decoder = new MetadataResponseDecoder()
+                .wrapAndApplyHeader(buf, offset, headerDecoder);
+            final int leaderId = decoder.controllerId();
+            final int leaderEpoch = decoder.leaderEpoch();
+            final List<ClusterDescription.Member> members = new ArrayList<>();
+            for (final MetadataResponseDecoder.BrokersDecoder broker : decoder.brokers())
+            {
+                members.add(new ClusterDescription.Member(broker.nodeId(), broker.endpoint()));
+            }
+            result[0] = new ClusterDescription(List.copyOf(members), leaderId, leaderEpoch);
+        });
+        return result[0];
+    }
+
+    /**
      * List every topic.
      *
      * @return the topics, in creation order.

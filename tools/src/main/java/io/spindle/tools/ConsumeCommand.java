@@ -82,6 +82,10 @@ public final class ConsumeCommand implements Callable<Integer>
         "other members, start from its committed offsets (else as --from-beginning says), commit what was printed.")
     String group;
 
+    @Option(names = "--replica", defaultValue = "-1", description = "Against a cluster: fetch from member N " +
+        "(follower fetching; default: the member the bootstrap reached).")
+    int replica;
+
     @Option(names = "--commit-interval-ms", defaultValue = "1000",
         description = "With --group: commit what was printed at least this often (default: 1000).")
     long commitIntervalMs;
@@ -108,6 +112,7 @@ public final class ConsumeCommand implements Callable<Integer>
             .groupId(group)
             .enableAutoCommit(false);
         aeronDir.applyTo(ctx).bootstrap(bootstrap).clientId("spindle-consume");
+        ctx.replica(replica);
 
         final long[] count = {0};
         final CountDownLatch finished = new CountDownLatch(1);

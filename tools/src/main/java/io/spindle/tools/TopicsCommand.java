@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.spindle.client.Admin;
+import io.spindle.client.ClusterDescription;
 import io.spindle.client.TopicDescription;
 import io.spindle.client.TopicListing;
 import picocli.CommandLine;
@@ -77,6 +78,15 @@ public final class TopicsCommand implements Runnable
         int run(final Admin admin)
         {
             final TopicDescription description = admin.describeTopic(topic);
+            final ClusterDescription cluster = admin.describeCluster();
+            final StringBuilder members = new StringBuilder();
+            for (final ClusterDescription.Member member : cluster.members())
+            {
+                members.append(members.length() == 0 ? "" : ",").append(member.nodeId()).append('=')
+                    .append(member.endpoint());
+            }
+            System.out.println("Members: " + members + "\tLeader: " + cluster.leaderId() + "\tLeaderEpoch: " +
+                cluster.leaderEpoch());
             System.out.println("Topic: " + description.name() + "\tTopicId: " + description.topicId() +
                 "\tPartitionCount: " + description.partitions().size());
             final StringBuilder configs = new StringBuilder();
