@@ -1,9 +1,13 @@
 package io.spindle.cluster;
 
 import java.io.File;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -328,6 +332,56 @@ public final class ClusterNode implements AutoCloseable
             endpoints.add(new Endpoint(trimmed.substring(equals + 1, colon), port));
         }
         return endpoints;
+    }
+
+    /**
+     * A members list on loopback with {@link #MEMBER_PORT_COUNT} free consecutive UDP ports per member, for members in
+     * one process (the demo, tests, benchmarks). Ports found free may be taken by someone else before they are bound.
+     *
+     * @param count how many members.
+     * @return {@code 0=localhost:PORT,1=localhost:PORT,...}.
+     * @throws IllegalStateException when no free range turns up.
+     */
+    public static String loopbackMembers(final int count)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+            if (portsFree(base, count * MEMBER_PORT_COUNT))
+            {
+                final StringBuilder sb = new StringBuilder();
+                for (int i = 0; i < count; i++)
+                {
+                    sb.append(i > 0 ? "," : "").append(i).append("=localhost:").append(base + i * MEMBER_PORT_COUNT);
+                }
+                return sb.toString();
+            }
+        }
+        throw new IllegalStateException("no free range of " + count * MEMBER_PORT_COUNT + " UDP ports on loopback");
+    }
+
+    private static boolean portsFree(final int base, final int count)
+    {
+        final List<DatagramSocket> sockets = new ArrayList<>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                sockets.add(new DatagramSocket(base + i, InetAddress.getLoopbackAddress()));
+            }
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
+        finally
+        {
+            for (final DatagramSocket socket : sockets)
+            {
+                socket.close();
+            }
+        }
     }
 
     private static String[] clientEndpoints(final List<Endpoint> members)

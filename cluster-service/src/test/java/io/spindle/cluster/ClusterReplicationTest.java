@@ -1,8 +1,5 @@
 package io.spindle.cluster;
 
-import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -227,7 +224,7 @@ class ClusterReplicationTest
     @Timeout(60)
     void aSecondMemberOnTheSameDirectoryIsRefused()
     {
-        members = freeMembers();
+        members = ClusterNode.loopbackMembers(MEMBERS);
         nodes[0] = launch(0);
         final IllegalStateException refused = assertThrows(IllegalStateException.class, () -> launch(0));
         assertTrue(refused.getMessage().contains("in use by another cluster member"), refused.getMessage());
@@ -235,7 +232,7 @@ class ClusterReplicationTest
 
     private int startMembers()
     {
-        members = freeMembers();
+        members = ClusterNode.loopbackMembers(MEMBERS);
         for (int i = 0; i < MEMBERS; i++)
         {
             nodes[i] = launch(i);
@@ -536,51 +533,5 @@ class ClusterReplicationTest
         encoder.partitionsCount(1).next().topicId(topicId).partition(partition).putRecordBatch(batch, 0, batchLength);
         encoder.transactionalId("");
         return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
-    }
-
-    /**
-     * Three members with {@link ClusterNode#MEMBER_PORT_COUNT} free consecutive UDP ports each.
-     */
-    private static String freeMembers()
-    {
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
-            if (portsFree(base, MEMBERS * ClusterNode.MEMBER_PORT_COUNT))
-            {
-                final StringBuilder sb = new StringBuilder();
-                for (int i = 0; i < MEMBERS; i++)
-                {
-                    sb.append(i > 0 ? "," : "").append(i).append("=localhost:")
-                        .append(base + i * ClusterNode.MEMBER_PORT_COUNT);
-                }
-                return sb.toString();
-            }
-        }
-        throw new AssertionError("no free range of UDP ports");
-    }
-
-    private static boolean portsFree(final int base, final int count)
-    {
-        final List<DatagramSocket> sockets = new ArrayList<>();
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                sockets.add(new DatagramSocket(base + i, InetAddress.getLoopbackAddress()));
-            }
-            return true;
-        }
-        catch (final IOException ex)
-        {
-            return false;
-        }
-        finally
-        {
-            for (final DatagramSocket socket : sockets)
-            {
-                socket.close();
-            }
-        }
     }
 }

@@ -1,12 +1,6 @@
 package io.spindle.cluster;
 
-import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 
@@ -38,7 +32,7 @@ final class TestCluster implements AutoCloseable
     TestCluster(final Path dir, final int count)
     {
         this.dir = dir;
-        this.members = freeMembers(count);
+        this.members = ClusterNode.loopbackMembers(count);
         this.nodes = new ClusterNode[count];
     }
 
@@ -262,52 +256,6 @@ final class TestCluster implements AutoCloseable
         {
             Thread.currentThread().interrupt();
             throw new AssertionError(ex);
-        }
-    }
-
-    /**
-     * Members with {@link ClusterNode#MEMBER_PORT_COUNT} free consecutive UDP ports each.
-     */
-    private static String freeMembers(final int count)
-    {
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
-            if (portsFree(base, count * ClusterNode.MEMBER_PORT_COUNT))
-            {
-                final StringBuilder sb = new StringBuilder();
-                for (int i = 0; i < count; i++)
-                {
-                    sb.append(i > 0 ? "," : "").append(i).append("=localhost:")
-                        .append(base + i * ClusterNode.MEMBER_PORT_COUNT);
-                }
-                return sb.toString();
-            }
-        }
-        throw new AssertionError("no free range of UDP ports");
-    }
-
-    private static boolean portsFree(final int base, final int count)
-    {
-        final List<DatagramSocket> sockets = new ArrayList<>();
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                sockets.add(new DatagramSocket(base + i, InetAddress.getLoopbackAddress()));
-            }
-            return true;
-        }
-        catch (final IOException ex)
-        {
-            return false;
-        }
-        finally
-        {
-            for (final DatagramSocket socket : sockets)
-            {
-                socket.close();
-            }
         }
     }
 }

@@ -35,14 +35,19 @@ import picocli.CommandLine.Option;
     "over IPC, check every record arrived in order, print records/s and end-to-end latency percentiles.")
 public final class DemoCommand implements Callable<Integer>
 {
-    @Option(names = "--records", defaultValue = "200000", description = "Records per phase (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--records", defaultValue = "-1",
+        description = "Records per phase (default: 200000; with --cluster 30000).")
     int records;
+
+    @Option(names = "--cluster", description = "Three cluster members in this process instead of one broker: " +
+        "produce with acks=all, consume from a follower, stop the leader halfway, check every acknowledged record.")
+    boolean cluster;
 
     @Option(names = "--size", defaultValue = "100", description = "Value size in bytes (default: ${DEFAULT-VALUE}).")
     int size;
 
-    @Option(names = "--rate", defaultValue = "10000",
-        description = "Latency phase: records/s on a fixed schedule (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rate", defaultValue = "-1",
+        description = "Latency phase: records/s on a fixed schedule (default: 10000; with --cluster 5000).")
     int rate;
 
     @Option(names = "--partitions", defaultValue = "1", description = "Partitions of the demo topic (default: 1).")
@@ -62,6 +67,13 @@ public final class DemoCommand implements Callable<Integer>
             System.err.println("spindle demo: --size must be at least 16 (sequence and send time live in the value)");
             return 2;
         }
+        if (cluster)
+        {
+            return new ClusterDemo(System.out, records > 0 ? records : 30_000, size, rate > 0 ? rate : 5_000,
+                partitions).run();
+        }
+        records = records > 0 ? records : 200_000;
+        rate = rate > 0 ? rate : 10_000;
         final Path dir = Files.createTempDirectory("spindle-demo-");
         final String aeronDir = dir.resolve("aeron").toString();
         System.out.println("spindle demo: embedded broker in " + dir + ", clients over aeron:ipc");
