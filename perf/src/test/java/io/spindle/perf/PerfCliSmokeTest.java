@@ -79,6 +79,32 @@ class PerfCliSmokeTest
     }
 
     @Test
+    @Timeout(90)
+    void baselineClusterEchoesEveryMessageThroughThreeMembers() throws Exception
+    {
+        final Map<String, Object> json = run("baseline", "--cluster", "3");
+
+        assertLatencyResult(json, "baseline", false);
+        // 1 s measured at 500/s: every message of the measurement came back once, in order.
+        assertEquals(500L, json.get("samples"), json.toString());
+        assertEquals("cluster-echo", settings(json).get("mode"));
+        assertEquals(3L, settings(json).get("cluster"));
+        assertEquals("udp", settings(json).get("transport"));
+        assertTrue(((String)map(json.get("files")).get("hgrm")).endsWith("aeron-cluster3.hgrm"), json.toString());
+    }
+
+    @Test
+    void clusterFlagsThatCannotApplyAreRefusedWithExitCodeTwo()
+    {
+        assertRefused("--cluster", new String[]{ "baseline", "--cluster", "10" });
+        assertRefused("--mode direct", new String[]{ "baseline", "--cluster", "3", "--mode", "direct" });
+        assertRefused("--transport ipc", new String[]{ "latency", "--cluster", "3", "--transport", "ipc" });
+        assertRefused("--threading dedicated", new String[]{ "latency", "--cluster", "3", "--threading", "dedicated" });
+        assertRefused("--bootstrap", new String[]{ "latency", "--cluster", "3", "--bootstrap", "127.0.0.1:7400" });
+        assertRefused("--mode", new String[]{ "compare", "--cluster", "3", "--mode", "echo" });
+    }
+
+    @Test
     @Timeout(120)
     void compareAlternatesRoundsAndReportsRatios() throws Exception
     {
@@ -149,6 +175,20 @@ class PerfCliSmokeTest
 
         assertEquals(2, exitCode);
         assertTrue(err.toString().contains("--size"), err.toString());
+    }
+
+    private void assertRefused(final String expected, final String[] args)
+    {
+        final StringWriter err = new StringWriter();
+        final List<String> all = new ArrayList<>(Arrays.asList(args));
+        all.addAll(List.of("--out", out.toString()));
+        final int exitCode = PerfCli.commandLine()
+            .setOut(new PrintWriter(new StringWriter()))
+            .setErr(new PrintWriter(err))
+            .execute(all.toArray(new String[0]));
+
+        assertEquals(2, exitCode, String.join(" ", args) + ": " + err);
+        assertTrue(err.toString().contains(expected), String.join(" ", args) + ": " + err);
     }
 
     private Map<String, Object> run(final String command, final String... flags) throws Exception
