@@ -23,9 +23,9 @@ import picocli.CommandLine.Option;
             "settings and idle strategies as `latency`, with an Aeron stream per partition instead of Spindle.",
         "echo (default): publisher -> relay agent (the broker's stand-in, on the broker's idle strategy, acking each " +
             "message to the publisher) -> subscriber, Spindle's hop count; direct: publisher -> subscriber.",
-        "--cluster N: N Aeron Cluster members embedded on loopback, configured as Spindle's (ClusterNode) with an echo " +
-            "service instead of Spindle's; an AeronCluster client sends to the leader's ingress and records the round " +
-            "trip (intended send -> echo after commit) as the end-to-end latency.",
+        "--cluster N: N Aeron Cluster members embedded on loopback, configured as Spindle's (ClusterNode) with an " +
+            "echo service instead of Spindle's; an AeronCluster client sends to the leader's ingress and records the " +
+            "round trip (intended send -> echo after commit) as the end-to-end latency.",
         "Writes <name>.hgrm, <name>.hlog, <name>-ack.hgrm, <name>-ack.hlog and <name>.png to --out." })
 public final class BaselineCommand implements Callable<Integer>
 {
@@ -118,7 +118,7 @@ public final class BaselineCommand implements Callable<Integer>
             "Raw Aeron Cluster echo baseline, %d members embedded on loopback (UDP): %,d msgs/s of %d bytes, " +
             "client -> leader -> log to followers -> commit -> echo service -> client; member agents %s, client " +
             "driver %s, receiver %s; warm-up %d s, measured %d s",
-            env.cluster, load.rate, load.size, env.brokerIdle, env.driverIdle, env.clientIdle, load.warmupS,
+            env.cluster, load.rate, load.size, env.memberIdle, env.driverIdle, env.clientIdle, load.warmupS,
             load.measureS);
         out.println(description);
         out.flush();
@@ -126,7 +126,7 @@ public final class BaselineCommand implements Callable<Integer>
         final LatencyResult result = measureCluster(load, env, out);
 
         final String chartTitle = String.format("Raw Aeron Cluster echo, %d members: %,d msgs/s x %d B, members %s",
-            env.cluster, load.rate, load.size, env.brokerIdle);
+            env.cluster, load.rate, load.size, env.memberIdle);
         new LatencyReport(files).report(out, "baseline", description, chartTitle, result, (settings) ->
         {
             settings.field("system", "aeron-cluster").field("mode", "cluster-echo");

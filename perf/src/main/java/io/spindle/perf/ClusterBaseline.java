@@ -50,7 +50,7 @@ final class ClusterBaseline implements AutoCloseable
     /**
      * Start the members, wait for a leader, connect the client.
      *
-     * @param env        idle strategies (members: {@code --broker-idle} for every agent, as ClusterNode has one
+     * @param env        idle strategies (members: {@code --member-idle} for every agent, as ClusterNode has one
      *                   idle strategy for all of its agents; client driver: {@code --driver-idle}).
      * @param size       number of members.
      * @param sink       where the echoes are reported.
@@ -93,7 +93,7 @@ final class ClusterBaseline implements AutoCloseable
         for (int i = 0; i < size; i++)
         {
             members.add(new EchoClusterMember(i, layout, tempDir.resolve("member-" + i),
-                MediaDrivers.uniqueDirectory("cluster-echo-" + i), env::newBrokerIdle));
+                MediaDrivers.uniqueDirectory("cluster-echo-" + i), env::newMemberIdle));
         }
         awaitLeader();
 

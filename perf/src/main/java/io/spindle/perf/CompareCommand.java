@@ -107,7 +107,7 @@ public final class CompareCommand implements Callable<Integer>
             clustered ? baselineName + " (" + env.cluster + " members embedded on loopback)" :
                 "raw Aeron (" + modeName + ")",
             clustered ? "udp" : transportName, load.rate, load.size, load.acks, load.partitions,
-            env.threading.name().toLowerCase(), env.brokerIdle, env.threading.name().toLowerCase(), env.driverIdle,
+            env.threading.name().toLowerCase(), env.serverIdle(), env.threading.name().toLowerCase(), env.driverIdle,
             env.clientIdle, rounds, load.warmupS, load.measureS);
         out.println(description);
         out.flush();
@@ -141,7 +141,7 @@ public final class CompareCommand implements Callable<Integer>
         }
 
         final String settingsText = String.format("%,d msgs/s x %d B, %d rounds, broker %s/%s, driver %s",
-            load.rate, load.size, rounds, env.threading.name().toLowerCase(), env.brokerIdle, env.driverIdle);
+            load.rate, load.size, rounds, env.threading.name().toLowerCase(), env.serverIdle(), env.driverIdle);
         final LatencyResult spindleTotal = spindle;
         final LatencyResult baselineTotal = baseline;
         new LatencyReport(spindleFiles).report(out, "latency",

@@ -72,7 +72,7 @@ final class EnvironmentOptions
     @Option(names = "--cluster", defaultValue = "0", description = "Measure N members of an Aeron Cluster embedded " +
         "in this process on loopback instead of a standalone broker: Spindle's members (ClusterNode) for latency and " +
         "throughput, the same members with an echo service and nothing of Spindle for baseline. Members and clients " +
-        "talk UDP; every agent of a member idles on --broker-idle. 0 (default): a standalone broker.")
+        "talk UDP; every agent of a member idles on --member-idle. 0 (default): a standalone broker.")
     int cluster;
 
     @Option(names = "--threading", defaultValue = "shared",
@@ -83,6 +83,17 @@ final class EnvironmentOptions
         "the broker's agents (the baseline's relay): backoff, backoff:SPINS:YIELDS:MIN_PARK:MAX_PARK, sleep-ns, " +
         "yield, spin, noop or a class name (default: the broker's, ${DEFAULT-VALUE}).")
     String brokerIdle;
+
+    /**
+     * What {@code io.spindle.cluster.ClusterNode} (and so {@code spindle node}) idles every agent of a member with
+     * unless told otherwise, as a configuration string. Keep in step with ClusterNode's default.
+     */
+    static final String MEMBER_DEFAULT_IDLE = "backoff:10:20:1us:1ms";
+
+    @Option(names = "--member-idle", defaultValue = MEMBER_DEFAULT_IDLE, description = "With --cluster: idle " +
+        "strategy of every agent of every member (driver, archive, consensus module, service), Spindle's and the " +
+        "echo baseline's alike (default: the member's own, ${DEFAULT-VALUE}).")
+    String memberIdle;
 
     @Option(names = "--driver-idle", defaultValue = "backoff",
         description = "Idle strategy of the media drivers' threads (default: ${DEFAULT-VALUE}).")
@@ -154,8 +165,8 @@ final class EnvironmentOptions
     {
         if (cluster < 1 || cluster > MAX_CLUSTER_MEMBERS)
         {
-            throw new IllegalArgumentException("--cluster must be 1.." + MAX_CLUSTER_MEMBERS + " (0: standalone), was " +
-                cluster);
+            throw new IllegalArgumentException(
+                "--cluster must be 1.." + MAX_CLUSTER_MEMBERS + " (0: standalone), was " + cluster);
         }
         if (null != bootstrap)
         {
@@ -217,6 +228,27 @@ final class EnvironmentOptions
     }
 
     /**
+     * A new idle strategy of the cluster members' kind (each agent needs its own instance).
+     *
+     * @return the strategy.
+     */
+    IdleStrategy newMemberIdle()
+    {
+        return idleStrategy(memberIdle);
+    }
+
+    /**
+     * The idle strategy of the measured server's agents, for headings: the members' with {@code --cluster}, else
+     * the broker's.
+     *
+     * @return the configuration string.
+     */
+    String serverIdle()
+    {
+        return clustered() ? memberIdle : brokerIdle;
+    }
+
+    /**
      * A new idle strategy of the clients' kind.
      *
      * @return the strategy.
@@ -249,6 +281,7 @@ final class EnvironmentOptions
             .field("cluster", cluster)
             .field("threading", threading.name().toLowerCase())
             .field("broker_idle", brokerIdle)
+            .field("member_idle", memberIdle)
             .field("driver_idle", driverIdle)
             .field("client_idle", clientIdle);
     }

@@ -68,7 +68,7 @@ public final class LatencyCommand implements Callable<Integer>
             "Spindle end to end over %s: %,d records/s of %d bytes, acks=%d, %d partition(s); %s, " +
             "broker %s/%s, driver %s/%s, clients %s; warm-up %d s, measured %d s",
             transportName, load.rate, load.size, load.acks, load.partitions, env.systemText(),
-            env.threading.name().toLowerCase(), env.brokerIdle, env.threading.name().toLowerCase(), env.driverIdle,
+            env.threading.name().toLowerCase(), env.serverIdle(), env.threading.name().toLowerCase(), env.driverIdle,
             env.clientIdle, load.warmupS, load.measureS);
         out.println(description);
         out.flush();
@@ -76,8 +76,8 @@ public final class LatencyCommand implements Callable<Integer>
         final LatencyResult result = measure(load, env, out);
 
         final String chartTitle = String.format("Spindle %s: %,d msgs/s x %d B, acks=%d, broker %s/%s, driver %s",
-            env.clustered() ? env.cluster + "-member cluster" : transportName, load.rate, load.size, load.acks, env.threading.name().toLowerCase(), env.brokerIdle,
-            env.driverIdle);
+            env.clustered() ? env.cluster + "-member cluster" : transportName, load.rate, load.size, load.acks,
+            env.threading.name().toLowerCase(), env.serverIdle(), env.driverIdle);
         new LatencyReport(files).report(out, "latency", description, chartTitle, result, (settings) ->
         {
             settings.field("system", "spindle");
@@ -101,7 +101,8 @@ public final class LatencyCommand implements Callable<Integer>
     }
 
     /**
-     * One measurement of Spindle: start (or reach) the broker (with {@code --cluster}: the members), connect a consumer and a producer, run the schedule.
+     * One measurement of Spindle: start (or reach) the broker (with {@code --cluster}: the members), connect a consumer
+     * and a producer, run the schedule.
      *
      * @param load the load.
      * @param env  where and how to run.

@@ -15,7 +15,7 @@ import org.agrona.CloseHelper;
 /**
  * Spindle's side of a {@code --cluster N} run: {@code N} members ({@link ClusterNode}, as {@code spindle node} runs
  * one) embedded in this process on loopback, each with its directory under the run's temporary directory and its
- * media driver in a unique directory next to Aeron's default one, every agent on {@code --broker-idle}. Everything
+ * media driver in a unique directory next to Aeron's default one, every agent on {@code --member-idle}. Everything
  * else is ClusterNode's default, as it is for the echo baseline's members ({@link EchoClusterMember}).
  */
 final class SpindleCluster implements AutoCloseable
@@ -61,7 +61,7 @@ final class SpindleCluster implements AutoCloseable
                 .members(layout.members())
                 .directory(directory.resolve("member-" + i))
                 .aeronDirectoryName(MediaDrivers.uniqueDirectory("member-" + i))
-                .idleStrategySupplier(env::newBrokerIdle)));
+                .idleStrategySupplier(env::newMemberIdle)));
         }
 
         final long deadlineNs = System.nanoTime() + START_TIMEOUT_NS;

@@ -90,6 +90,7 @@ class PerfCliSmokeTest
         assertEquals("cluster-echo", settings(json).get("mode"));
         assertEquals(3L, settings(json).get("cluster"));
         assertEquals("udp", settings(json).get("transport"));
+        assertEquals(EnvironmentOptions.MEMBER_DEFAULT_IDLE, settings(json).get("member_idle"));
         assertTrue(((String)map(json.get("files")).get("hgrm")).endsWith("aeron-cluster3.hgrm"), json.toString());
     }
 
