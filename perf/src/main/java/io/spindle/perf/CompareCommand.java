@@ -102,12 +102,13 @@ public final class CompareCommand implements Callable<Integer>
         final ResultFiles baselineFiles = ResultFiles.in(load.out, prefix +
             (clustered ? "aeron-cluster" + env.cluster : "aeron-" + modeName + "-" + transportName));
         final String description = String.format(
-            "Spindle vs %s over %s: %,d msgs/s of %d bytes, acks=%d, %d partition(s); broker %s/%s, " +
+            "Spindle vs %s over %s: %,d msgs/s of %d bytes, acks=%d, %d partition(s); %s %s/%s, " +
             "driver %s/%s, clients %s; %d round(s) of each, alternating, warm-up %d s + measured %d s each",
             clustered ? baselineName + " (" + env.cluster + " members embedded on loopback)" :
                 "raw Aeron (" + modeName + ")",
             clustered ? "udp" : transportName, load.rate, load.size, load.acks, load.partitions,
-            env.threading.name().toLowerCase(), env.serverIdle(), env.threading.name().toLowerCase(), env.driverIdle,
+            env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(), env.threading.name().toLowerCase(),
+            env.driverIdle,
             env.clientIdle, rounds, load.warmupS, load.measureS);
         out.println(description);
         out.flush();
@@ -140,8 +141,9 @@ public final class CompareCommand implements Callable<Integer>
             baseline = null == baseline ? baselineRound : baseline.merge(baselineRound);
         }
 
-        final String settingsText = String.format("%,d msgs/s x %d B, %d rounds, broker %s/%s, driver %s",
-            load.rate, load.size, rounds, env.threading.name().toLowerCase(), env.serverIdle(), env.driverIdle);
+        final String settingsText = String.format("%,d msgs/s x %d B, %d rounds, %s %s/%s, driver %s",
+            load.rate, load.size, rounds, env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(),
+            env.driverIdle);
         final LatencyResult spindleTotal = spindle;
         final LatencyResult baselineTotal = baseline;
         new LatencyReport(spindleFiles).report(out, "latency",

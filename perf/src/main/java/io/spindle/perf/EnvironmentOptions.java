@@ -249,6 +249,16 @@ final class EnvironmentOptions
     }
 
     /**
+     * What the measured server is called in headings.
+     *
+     * @return {@code members} with {@code --cluster}, else {@code broker}.
+     */
+    String serverLabel()
+    {
+        return clustered() ? "members" : "broker";
+    }
+
+    /**
      * A new idle strategy of the clients' kind.
      *
      * @return the strategy.

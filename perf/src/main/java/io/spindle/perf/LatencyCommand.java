@@ -66,18 +66,19 @@ public final class LatencyCommand implements Callable<Integer>
         final ResultFiles files = ResultFiles.in(load.out, null != load.name ? load.name : spindleName(env));
         final String description = String.format(
             "Spindle end to end over %s: %,d records/s of %d bytes, acks=%d, %d partition(s); %s, " +
-            "broker %s/%s, driver %s/%s, clients %s; warm-up %d s, measured %d s",
+            "%s %s/%s, driver %s/%s, clients %s; warm-up %d s, measured %d s",
             transportName, load.rate, load.size, load.acks, load.partitions, env.systemText(),
-            env.threading.name().toLowerCase(), env.serverIdle(), env.threading.name().toLowerCase(), env.driverIdle,
+            env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(), env.threading.name().toLowerCase(),
+            env.driverIdle,
             env.clientIdle, load.warmupS, load.measureS);
         out.println(description);
         out.flush();
 
         final LatencyResult result = measure(load, env, out);
 
-        final String chartTitle = String.format("Spindle %s: %,d msgs/s x %d B, acks=%d, broker %s/%s, driver %s",
+        final String chartTitle = String.format("Spindle %s: %,d msgs/s x %d B, acks=%d, %s %s/%s, driver %s",
             env.clustered() ? env.cluster + "-member cluster" : transportName, load.rate, load.size, load.acks,
-            env.threading.name().toLowerCase(), env.serverIdle(), env.driverIdle);
+            env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(), env.driverIdle);
         new LatencyReport(files).report(out, "latency", description, chartTitle, result, (settings) ->
         {
             settings.field("system", "spindle");
