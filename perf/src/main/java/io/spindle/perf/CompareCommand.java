@@ -29,8 +29,10 @@ import picocli.CommandLine.Option;
         "Spindle's latency and the raw-Aeron baseline's in one run: --rounds rounds of each, alternating " +
             "(baseline first in odd rounds), each round with its own warm-up and measurement; the rounds of each " +
             "system are added up and Spindle's percentiles printed as ratios of the baseline's.",
-        "Writes <name>.hgrm/.hlog (and -ack) for both systems, <name>.png for each and compare-<transport>.png with " +
-            "both end-to-end curves to --out." })
+        "--cluster N: Spindle's N-member cluster against the raw Aeron Cluster echo of `baseline --cluster N` " +
+            "(--mode does not apply).",
+        "Writes <name>.hgrm/.hlog (and -ack) for both systems, <name>.png for each and compare-<transport>.png " +
+            "(compare-cluster<N>.png) with both end-to-end curves to --out." })
 public final class CompareCommand implements Callable<Integer>
 {
     private static final double[] PERCENTILES = { 50.0, 90.0, 99.0, 99.9, 99.99, 100.0 };
@@ -78,6 +80,11 @@ public final class CompareCommand implements Callable<Integer>
                 throw new IllegalArgumentException("--rounds must be 1..100: " + rounds);
             }
             transport = env.transport();
+            if (env.clustered() && spec.commandLine().getParseResult().hasMatchedOption("--mode"))
+            {
+                throw new IllegalArgumentException(
+                    "--cluster compares against the cluster echo: --mode does not apply");
+            }
         }
         catch (final IllegalArgumentException ex)
         {
@@ -85,17 +92,23 @@ public final class CompareCommand implements Callable<Integer>
             return 2;
         }
 
-        final String transportName = transport.name().toLowerCase();
-        final String modeName = mode.name().toLowerCase();
-        final boolean baselineAcks = AeronBaseline.Mode.ECHO == mode && 0 != load.acks;
+        final boolean clustered = env.clustered();
+        final String transportName = clustered ? "cluster" + env.cluster : transport.name().toLowerCase();
+        final String modeName = clustered ? "cluster-echo" : mode.name().toLowerCase();
+        final String baselineName = clustered ? "raw Aeron Cluster echo" : "raw Aeron " + modeName;
+        final boolean baselineAcks = !clustered && AeronBaseline.Mode.ECHO == mode && 0 != load.acks;
         final String prefix = null != load.name ? load.name + "-" : "";
-        final ResultFiles spindleFiles = ResultFiles.in(load.out, prefix + "spindle-" + transportName);
-        final ResultFiles baselineFiles = ResultFiles.in(load.out, prefix + "aeron-" + modeName + "-" + transportName);
+        final ResultFiles spindleFiles = ResultFiles.in(load.out, prefix + LatencyCommand.spindleName(env));
+        final ResultFiles baselineFiles = ResultFiles.in(load.out, prefix +
+            (clustered ? "aeron-cluster" + env.cluster : "aeron-" + modeName + "-" + transportName));
         final String description = String.format(
-            "Spindle vs raw Aeron (%s) over %s: %,d msgs/s of %d bytes, acks=%d, %d partition(s); broker %s/%s, " +
+            "Spindle vs %s over %s: %,d msgs/s of %d bytes, acks=%d, %d partition(s); %s %s/%s, " +
             "driver %s/%s, clients %s; %d round(s) of each, alternating, warm-up %d s + measured %d s each",
-            modeName, transportName, load.rate, load.size, load.acks, load.partitions,
-            env.threading.name().toLowerCase(), env.brokerIdle, env.threading.name().toLowerCase(), env.driverIdle,
+            clustered ? baselineName + " (" + env.cluster + " members embedded on loopback)" :
+                "raw Aeron (" + modeName + ")",
+            clustered ? "udp" : transportName, load.rate, load.size, load.acks, load.partitions,
+            env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(), env.threading.name().toLowerCase(),
+            env.driverIdle,
             env.clientIdle, rounds, load.warmupS, load.measureS);
         out.println(description);
         out.flush();
@@ -110,12 +123,12 @@ public final class CompareCommand implements Callable<Integer>
             for (int turn = 0; turn < 2; turn++)
             {
                 final boolean baselineTurn = (0 == turn) == (1 == round % 2);
-                out.printf("round %d/%d: %s%n", round, rounds, baselineTurn ? "raw Aeron " + modeName : "Spindle");
+                out.printf("round %d/%d: %s%n", round, rounds, baselineTurn ? baselineName : "Spindle");
                 out.flush();
                 if (baselineTurn)
                 {
                     baselineRound = BaselineCommand.measure(mode, baselineAcks, load, env, out);
-                    printRound(out, round, "raw Aeron " + modeName, baselineRound.endToEnd());
+                    printRound(out, round, baselineName, baselineRound.endToEnd());
                 }
                 else
                 {
@@ -128,24 +141,25 @@ public final class CompareCommand implements Callable<Integer>
             baseline = null == baseline ? baselineRound : baseline.merge(baselineRound);
         }
 
-        final String settingsText = String.format("%,d msgs/s x %d B, %d rounds, broker %s/%s, driver %s",
-            load.rate, load.size, rounds, env.threading.name().toLowerCase(), env.brokerIdle, env.driverIdle);
+        final String settingsText = String.format("%,d msgs/s x %d B, %d rounds, %s %s/%s, driver %s",
+            load.rate, load.size, rounds, env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(),
+            env.driverIdle);
         final LatencyResult spindleTotal = spindle;
         final LatencyResult baselineTotal = baseline;
         new LatencyReport(spindleFiles).report(out, "latency",
             "Spindle, all rounds added up", "Spindle " + transportName + ": " + settingsText, spindleTotal,
             (settings) -> { }, false);
         new LatencyReport(baselineFiles).report(out, "baseline",
-            "Raw Aeron " + modeName + ", all rounds added up", "Raw Aeron " + modeName + " " + transportName + ": " +
+            baselineName + ", all rounds added up", baselineName + " " + transportName + ": " +
             settingsText, baselineTotal, (settings) -> { }, false);
 
         final java.nio.file.Path chart = load.out.resolve(prefix + "compare-" + transportName + ".png");
         String chartError = null;
         try
         {
-            new PercentileChart("Spindle vs raw Aeron " + modeName + ", " + transportName + ": " + settingsText)
+            new PercentileChart("Spindle vs " + baselineName + ", " + transportName + ": " + settingsText)
                 .add("Spindle end to end", spindleTotal.endToEnd())
-                .add("raw Aeron " + modeName + " end to end", baselineTotal.endToEnd())
+                .add(baselineName + " end to end", baselineTotal.endToEnd())
                 .writePng(chart);
         }
         catch (final IOException | RuntimeException | Error ex)
@@ -163,8 +177,8 @@ public final class CompareCommand implements Callable<Integer>
         }
         out.println();
         printRow(out, "Spindle", values(spindleTotal.endToEnd()), "%10.1f");
-        printRow(out, "raw Aeron " + modeName, values(baselineTotal.endToEnd()), "%10.1f");
-        printRow(out, "Spindle / raw Aeron", total, "%10.2f");
+        printRow(out, baselineName, values(baselineTotal.endToEnd()), "%10.1f");
+        printRow(out, clustered ? "Spindle / raw Aeron Cluster" : "Spindle / raw Aeron", total, "%10.2f");
         for (int round = 0; round < rounds; round++)
         {
             printRow(out, "  round " + (round + 1) + " ratio", roundRatios[round], "%10.2f");

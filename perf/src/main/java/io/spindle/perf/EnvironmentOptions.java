@@ -64,6 +64,17 @@ final class EnvironmentOptions
     @Option(names = "--aeron-dir", description = "With --bootstrap ipc: the running broker's media driver directory.")
     String aeronDir;
 
+    /**
+     * Most members {@code --cluster} starts.
+     */
+    static final int MAX_CLUSTER_MEMBERS = 9;
+
+    @Option(names = "--cluster", defaultValue = "0", description = "Measure N members of an Aeron Cluster embedded " +
+        "in this process on loopback instead of a standalone broker: Spindle's members (ClusterNode) for latency and " +
+        "throughput, the same members with an echo service and nothing of Spindle for baseline. Members and clients " +
+        "talk UDP; every agent of a member idles on --member-idle. 0 (default): a standalone broker.")
+    int cluster;
+
     @Option(names = "--threading", defaultValue = "shared",
         description = "shared or dedicated: broker agents and media driver threads (default: ${DEFAULT-VALUE}).")
     Threading threading;
@@ -72,6 +83,17 @@ final class EnvironmentOptions
         "the broker's agents (the baseline's relay): backoff, backoff:SPINS:YIELDS:MIN_PARK:MAX_PARK, sleep-ns, " +
         "yield, spin, noop or a class name (default: the broker's, ${DEFAULT-VALUE}).")
     String brokerIdle;
+
+    /**
+     * What {@code io.spindle.cluster.ClusterNode} (and so {@code spindle node}) idles every agent of a member with
+     * unless told otherwise, as a configuration string. Keep in step with ClusterNode's default.
+     */
+    static final String MEMBER_DEFAULT_IDLE = "backoff:10:20:1us:1ms";
+
+    @Option(names = "--member-idle", defaultValue = MEMBER_DEFAULT_IDLE, description = "With --cluster: idle " +
+        "strategy of every agent of every member (driver, archive, consensus module, service), Spindle's and the " +
+        "echo baseline's alike (default: the member's own, ${DEFAULT-VALUE}).")
+    String memberIdle;
 
     @Option(names = "--driver-idle", defaultValue = "backoff",
         description = "Idle strategy of the media drivers' threads (default: ${DEFAULT-VALUE}).")
@@ -98,6 +120,10 @@ final class EnvironmentOptions
      */
     Transport transport()
     {
+        if (0 != cluster)
+        {
+            return clusterTransport();
+        }
         if (null == bootstrap)
         {
             return null == transport ? Transport.IPC : transport;
@@ -109,6 +135,54 @@ final class EnvironmentOptions
                 " contradicts --bootstrap " + bootstrap);
         }
         return implied;
+    }
+
+    /**
+     * Whether the measured system is an embedded cluster.
+     *
+     * @return true with {@code --cluster N}, N above 0.
+     */
+    boolean clustered()
+    {
+        return cluster > 0;
+    }
+
+    /**
+     * What is measured, for the heading of a result: the embedded broker, the embedded cluster or the broker named.
+     *
+     * @return the text, e.g. {@code embedded broker} or {@code embedded 3-member cluster}.
+     */
+    String systemText()
+    {
+        if (clustered())
+        {
+            return "embedded " + cluster + "-member cluster";
+        }
+        return embedded() ? "embedded broker" : "external broker (" + bootstrap + ")";
+    }
+
+    private Transport clusterTransport()
+    {
+        if (cluster < 1 || cluster > MAX_CLUSTER_MEMBERS)
+        {
+            throw new IllegalArgumentException(
+                "--cluster must be 1.." + MAX_CLUSTER_MEMBERS + " (0: standalone), was " + cluster);
+        }
+        if (null != bootstrap)
+        {
+            throw new IllegalArgumentException("--cluster starts its own members: --bootstrap does not apply");
+        }
+        if (Transport.IPC == transport)
+        {
+            throw new IllegalArgumentException(
+                "--cluster: members and clients talk UDP over loopback, --transport ipc does not apply");
+        }
+        if (Threading.SHARED != threading)
+        {
+            throw new IllegalArgumentException("--cluster: members run a SHARED media driver and archive as " +
+                "ClusterNode does, --threading " + threading.name().toLowerCase() + " does not apply");
+        }
+        return Transport.UDP;
     }
 
     /**
@@ -154,6 +228,37 @@ final class EnvironmentOptions
     }
 
     /**
+     * A new idle strategy of the cluster members' kind (each agent needs its own instance).
+     *
+     * @return the strategy.
+     */
+    IdleStrategy newMemberIdle()
+    {
+        return idleStrategy(memberIdle);
+    }
+
+    /**
+     * The idle strategy of the measured server's agents, for headings: the members' with {@code --cluster}, else
+     * the broker's.
+     *
+     * @return the configuration string.
+     */
+    String serverIdle()
+    {
+        return clustered() ? memberIdle : brokerIdle;
+    }
+
+    /**
+     * What the measured server is called in headings.
+     *
+     * @return {@code members} with {@code --cluster}, else {@code broker}.
+     */
+    String serverLabel()
+    {
+        return clustered() ? "members" : "broker";
+    }
+
+    /**
      * A new idle strategy of the clients' kind.
      *
      * @return the strategy.
@@ -183,8 +288,10 @@ final class EnvironmentOptions
     {
         settings.field("transport", transport().name().toLowerCase())
             .field("bootstrap", embedded() ? "embedded" : bootstrap)
+            .field("cluster", cluster)
             .field("threading", threading.name().toLowerCase())
             .field("broker_idle", brokerIdle)
+            .field("member_idle", memberIdle)
             .field("driver_idle", driverIdle)
             .field("client_idle", clientIdle);
     }

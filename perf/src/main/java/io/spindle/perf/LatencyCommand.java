@@ -27,6 +27,8 @@ import picocli.CommandLine.Mixin;
         "End-to-end latency of Spindle at a fixed rate: a producer thread sends every record whose intended send time " +
             "has passed, a consumer thread records intended send time -> record callback (coordinated omission " +
             "corrected) in an HdrHistogram; the producer's intended send time -> ack is recorded separately.",
+        "--cluster N: against N cluster members (ClusterNode, as `spindle node` runs them) embedded on loopback, the " +
+            "clients bootstrapped with every member's client endpoint.",
         "Writes <name>.hgrm, <name>.hlog, <name>-ack.hgrm, <name>-ack.hlog and <name>.png to --out." })
 public final class LatencyCommand implements Callable<Integer>
 {
@@ -61,22 +63,22 @@ public final class LatencyCommand implements Callable<Integer>
         }
 
         final String transportName = transport.name().toLowerCase();
-        final ResultFiles files = ResultFiles.in(load.out, null != load.name ? load.name : "spindle-" + transportName);
+        final ResultFiles files = ResultFiles.in(load.out, null != load.name ? load.name : spindleName(env));
         final String description = String.format(
-            "Spindle end to end over %s: %,d records/s of %d bytes, acks=%d, %d partition(s); %s broker, " +
-            "broker %s/%s, driver %s/%s, clients %s; warm-up %d s, measured %d s",
-            transportName, load.rate, load.size, load.acks, load.partitions,
-            env.embedded() ? "embedded" : "external (" + env.bootstrap + ")",
-            env.threading.name().toLowerCase(), env.brokerIdle, env.threading.name().toLowerCase(), env.driverIdle,
+            "Spindle end to end over %s: %,d records/s of %d bytes, acks=%d, %d partition(s); %s, " +
+            "%s %s/%s, driver %s/%s, clients %s; warm-up %d s, measured %d s",
+            transportName, load.rate, load.size, load.acks, load.partitions, env.systemText(),
+            env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(), env.threading.name().toLowerCase(),
+            env.driverIdle,
             env.clientIdle, load.warmupS, load.measureS);
         out.println(description);
         out.flush();
 
         final LatencyResult result = measure(load, env, out);
 
-        final String chartTitle = String.format("Spindle %s: %,d msgs/s x %d B, acks=%d, broker %s/%s, driver %s",
-            transportName, load.rate, load.size, load.acks, env.threading.name().toLowerCase(), env.brokerIdle,
-            env.driverIdle);
+        final String chartTitle = String.format("Spindle %s: %,d msgs/s x %d B, acks=%d, %s %s/%s, driver %s",
+            env.clustered() ? env.cluster + "-member cluster" : transportName, load.rate, load.size, load.acks,
+            env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(), env.driverIdle);
         new LatencyReport(files).report(out, "latency", description, chartTitle, result, (settings) ->
         {
             settings.field("system", "spindle");
@@ -88,7 +90,20 @@ public final class LatencyCommand implements Callable<Integer>
     }
 
     /**
-     * One measurement of Spindle: start (or reach) the broker, connect a consumer and a producer, run the schedule.
+     * The result files' default prefix for Spindle: {@code spindle-<transport>}, {@code spindle-cluster<N>} with
+     * {@code --cluster N}.
+     *
+     * @param env the environment of the run.
+     * @return the prefix.
+     */
+    static String spindleName(final EnvironmentOptions env)
+    {
+        return env.clustered() ? "spindle-cluster" + env.cluster : "spindle-" + env.transport().name().toLowerCase();
+    }
+
+    /**
+     * One measurement of Spindle: start (or reach) the broker (with {@code --cluster}: the members), connect a consumer
+     * and a producer, run the schedule.
      *
      * @param load the load.
      * @param env  where and how to run.

@@ -22,12 +22,15 @@ import org.agrona.IoUtil;
  * <p>
  * The embedded broker runs with the default profile unless the flags say otherwise; it listens on IPC and, for UDP
  * runs, on 127.0.0.1 with an ephemeral port. Its media driver lives in a unique directory deleted on start and close.
+ * With {@code --cluster N} the broker is {@code N} cluster members instead ({@link SpindleCluster}), reached over UDP
+ * with every member's client endpoint as the bootstrap.
  */
 final class SpindleSetup implements AutoCloseable
 {
     private final EnvironmentOptions env;
     private Path tempDir;
     private StandaloneBroker broker;
+    private SpindleCluster cluster;
     private MediaDriver clientDriver;
     private String bootstrap;
     private String clientAeronDir;
@@ -66,7 +69,13 @@ final class SpindleSetup implements AutoCloseable
     private void launch(final int partitions) throws IOException
     {
         final EnvironmentOptions.Transport transport = env.transport();
-        if (env.embedded())
+        if (env.clustered())
+        {
+            tempDir = Files.createTempDirectory("spindle-perf-cluster-");
+            cluster = SpindleCluster.start(env, tempDir);
+            bootstrap = cluster.bootstrap();
+        }
+        else if (env.embedded())
         {
             tempDir = Files.createTempDirectory("spindle-perf-");
             broker = StandaloneBroker.launch(new StandaloneBroker.Context()
@@ -167,7 +176,7 @@ final class SpindleSetup implements AutoCloseable
                 System.err.println("spindle perf: could not delete topic " + topic + ": " + ex.getMessage());
             }
         }
-        CloseHelper.quietCloseAll(sharedAeron, broker, clientDriver);
+        CloseHelper.quietCloseAll(sharedAeron, broker, clientDriver, cluster);
         if (null != tempDir)
         {
             IoUtil.delete(tempDir.toFile(), true);

@@ -96,10 +96,10 @@ public final class ThroughputCommand implements Callable<Integer>
 
         final String description = String.format(
             "Spindle throughput over %s: %,d records of %d bytes (+%,d warm-up), acks=%d, %d partition(s), " +
-            "batch %,d bytes, linger %d us, max in flight %d; broker %s/%s, driver %s/%s, clients %s",
+            "batch %,d bytes, linger %d us, max in flight %d; %s %s/%s, driver %s/%s, clients %s",
             transport.name().toLowerCase(), records, size, warmupRecords, acks, partitions, batchSize, lingerUs,
-            maxInFlight, env.threading.name().toLowerCase(), env.brokerIdle, env.threading.name().toLowerCase(),
-            env.driverIdle, env.clientIdle);
+            maxInFlight, env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(),
+            env.threading.name().toLowerCase(), env.driverIdle, env.clientIdle);
         out.println(description);
         out.flush();
 
