@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,7 +96,6 @@ class PerfCliSmokeTest
 
     @Test
     @Timeout(90)
-    @Disabled("needs the client's connection to a cluster (issue #10); enable when it is merged")
     void latencyThroughThreeMembersWithAcksAll() throws Exception
     {
         final Map<String, Object> json = run("latency", "--cluster", "3", "--acks", "-1");
@@ -110,7 +108,6 @@ class PerfCliSmokeTest
 
     @Test
     @Timeout(120)
-    @Disabled("needs the client's connection to a cluster (issue #10); enable when it is merged")
     void compareClusterRatiosSpindleToTheClusterEcho() throws Exception
     {
         final Map<String, Object> json = run("compare", "--cluster", "3", "--acks", "-1", "--rounds", "1");
