@@ -147,6 +147,57 @@ class ClusterClientTest
         assertTrue(hwm.samples() > 0, hwm.toString());
     }
 
+    @Test
+    @Timeout(120)
+    void aConsumerGroupKeepsItsMembersAndCommittedOffsetsAcrossAFailover()
+    {
+        cluster = new TestCluster(dir, 3);
+        final int leader = cluster.start();
+        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
+        {
+            admin.createTopic(TOPIC, 2, Map.of());
+        }
+        final List<Ack> acked = new ArrayList<>();
+        final List<String> failed = new ArrayList<>();
+        try (Producer producer = Producer.connect(client(new Producer.Context().maxRecordSize(8 * 1024),
+            cluster.bootstrap())))
+        {
+            send(producer, 0, 200, acked, failed);
+            producer.flush();
+        }
+
+        final Consumer.Context ctx = client(new Consumer.Context(), cluster.bootstrap())
+            .groupId("readers").autoOffsetReset(Consumer.OffsetReset.EARLIEST).enableAutoCommit(false);
+        final int[] read = { 0 };
+        try (Consumer consumer = Consumer.connect(ctx))
+        {
+            consumer.subscribe(List.of(TOPIC));
+            cluster.await(() ->
+            {
+                read[0] += consumer.poll((record) -> { }, 50, 100);
+                return read[0] >= 100;
+            }, "the group member to read 100 records");
+            consumer.commitSync();
+
+            // The group's state (its member, generation and committed offsets) lives in the replicated state: the
+            // member goes on heartbeating through the new leader and keeps its partitions.
+            cluster.stop(leader);
+            cluster.awaitLeader(leader);
+            cluster.await(() ->
+            {
+                read[0] += consumer.poll((record) -> { }, 50, 100);
+                return read[0] >= 200;
+            }, "the group member to read the rest through the failover");
+            assertEquals(2, consumer.assignment().size(), "the member lost partitions across the failover");
+            consumer.commitSync();
+            final Map<TopicPartition, io.spindle.client.OffsetAndMetadata> committed = consumer.committed(
+                List.of(new TopicPartition(TOPIC, 0), new TopicPartition(TOPIC, 1)));
+            assertEquals(200, committed.values().stream().mapToLong(io.spindle.client.OffsetAndMetadata::offset).sum(),
+                committed.toString());
+        }
+        assertEquals(200, read[0]);
+    }
+
     /**
      * Samples every running member's high-water marks, which must never go back.
      */
