@@ -199,6 +199,123 @@ class ClusterClientTest
     }
 
     /**
+     * The schedule of aeron-io/aeron PR #2147 (a reported, unconfirmed lost commit): a write reaches only the old
+     * leader, the leader dies, a new leader takes writes, the stale member comes back, and then the new leader dies.
+     * Every acknowledged record must survive on every member; the write that reached only the old leader is in
+     * doubt (its producer never heard back) and may be there or not, but never twice.
+     */
+    @Test
+    @Timeout(180)
+    void aWriteThatReachedOnlyTheOldLeaderNeverCostsAnAcknowledgedRecord()
+    {
+        cluster = new TestCluster(dir, 3);
+        final int oldLeader = cluster.start();
+        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
+        {
+            admin.createTopic(TOPIC, 2, Map.of());
+        }
+        final History history = new History();
+        produceInto(history, "before", 0, 40, 20_000);
+
+        // Only the leader is left: what it takes now it can never commit.
+        try (Producer producer = Producer.connect(client(new Producer.Context().maxRecordSize(8 * 1024)
+            .deliveryTimeoutMs(2_000), cluster.endpoint(oldLeader))))
+        {
+            // One acknowledged record first, so that the producer holds the topic's metadata.
+            final List<Ack> first = new ArrayList<>();
+            send(producer, 998, 1_000, first, new ArrayList<>());
+            producer.flush();
+            for (final Ack ack : first)
+            {
+                history.acknowledged("stranded", Long.parseLong(ack.value.substring(2)), TOPIC, ack.partition,
+                    ack.offset, ack.value.getBytes(StandardCharsets.UTF_8));
+            }
+            for (int m = 0; m < 3; m++)
+            {
+                if (m != oldLeader)
+                {
+                    cluster.stop(m);
+                }
+            }
+            final List<Ack> acked = new ArrayList<>();
+            final List<String> failed = new ArrayList<>();
+            send(producer, 1_000, 1_010, acked, failed);
+            producer.flush();
+            assertEquals(List.of(), acked, "acknowledged without a quorum");
+            for (int i = 1_000; i < 1_010; i++)
+            {
+                history.inDoubt("stranded", i, TOPIC, i % 2, ("r-" + i).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        cluster.stop(oldLeader);
+
+        for (int m = 0; m < 3; m++)
+        {
+            if (m != oldLeader)
+            {
+                cluster.launch(m);
+            }
+        }
+        final int newLeader = cluster.awaitLeader(oldLeader);
+        produceInto(history, "after", 2_000, 2_040, 30_000);
+
+        cluster.launch(oldLeader);
+        produceInto(history, "rejoined", 3_000, 3_040, 30_000);
+        cluster.stop(newLeader);
+        cluster.awaitLeader(newLeader);
+        produceInto(history, "last", 4_000, 4_040, 30_000);
+        cluster.launch(newLeader);
+
+        final long total = history.attempts().stream()
+            .filter((a) -> a.outcome() == History.Outcome.ACKNOWLEDGED).count();
+        assertEquals(162, total, "acknowledged records");
+        cluster.await(() ->
+        {
+            for (int m = 0; m < 3; m++)
+            {
+                final Topic topic = cluster.node(m).service().topicTable().topic(1);
+                final Topic reference = cluster.node(newLeader).service().topicTable().topic(1);
+                if (null == topic || null == reference ||
+                    topic.partition(0).highWaterMark() < 81 || topic.partition(1).highWaterMark() < 81 ||
+                    topic.partition(0).highWaterMark() != reference.partition(0).highWaterMark() ||
+                    topic.partition(1).highWaterMark() != reference.partition(1).highWaterMark())
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, "every member to apply every acknowledged record");
+        cluster.close();
+        final ReplicationChecker checker = new ReplicationChecker(history);
+        for (int m = 0; m < 3; m++)
+        {
+            checker.member(m, cluster.memberDir(m));
+        }
+        final CheckResult result = checker.check();
+        assertTrue(result.isValid(), result.toString());
+        assertEquals(162, result.found(), result.summary());
+    }
+
+    private void produceInto(
+        final History history, final String producerName, final int from, final int to, final long timeoutMs)
+    {
+        final List<Ack> acked = new ArrayList<>();
+        final List<String> failed = new ArrayList<>();
+        try (Producer producer = Producer.connect(client(new Producer.Context().maxRecordSize(8 * 1024)
+            .deliveryTimeoutMs(timeoutMs), cluster.bootstrap())))
+        {
+            send(producer, from, to, acked, failed);
+            producer.flush();
+        }
+        assertEquals(List.of(), failed, producerName + ": failed sends");
+        for (final Ack ack : acked)
+        {
+            history.acknowledged(producerName, Long.parseLong(ack.value.substring(2)), TOPIC, ack.partition, ack.offset,
+                ack.value.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
      * Samples every running member's high-water marks, which must never go back.
      */
     private static void sampleHighWaterMarks(final TestCluster cluster, final HighWaterMarkMonitor monitor)
