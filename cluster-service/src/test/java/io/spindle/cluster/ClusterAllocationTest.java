@@ -1,0 +1,198 @@
+package io.spindle.cluster;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+
+import io.spindle.client.Admin;
+import io.spindle.client.ClientContext;
+import io.spindle.client.Consumer;
+import io.spindle.client.Producer;
+import io.spindle.client.ProducerCallback;
+import io.spindle.client.TopicPartition;
+import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.log.LogConfig;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The replicated produce → apply → fetch path allocates nothing per message once warm: the JVM's per-thread
+ * allocation counters on the member's service thread (the state machine, session dedup, responses), its gateway
+ * thread (the fetch server) and the test thread (the Producer over the cluster connection, the Consumer).
+ */
+@Timeout(120)
+class ClusterAllocationTest
+{
+    private static final int WARM_UP = 20_000;
+    private static final int MEASURED = 20_000;
+
+    @TempDir
+    Path dir;
+
+    private TestCluster cluster;
+    private long received;
+    private long failed;
+
+    @AfterEach
+    void tearDown()
+    {
+        if (null != cluster)
+        {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void producingThroughTheClusterAndFetchingFromAMemberAllocateNothingPerMessageOnceWarm()
+    {
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        // Default segments: the harness's 16 KiB ones would roll every ~150 messages, and a roll allocates.
+        cluster = new TestCluster(dir, 1).customise((ctx) -> ctx.logConfig(new LogConfig().maxMessageBytes(8 * 1024)));
+        cluster.start();
+        try (Admin admin = Admin.connect(client(new ClientContext())))
+        {
+            admin.createTopic("alloc", 1, Map.of());
+        }
+        try (Producer producer = Producer.connect(client(new Producer.Context().acks(-1).maxRecordSize(8 * 1024)));
+            Consumer consumer = Consumer.connect(client(new Consumer.Context()
+                .autoOffsetReset(Consumer.OffsetReset.EARLIEST))))
+        {
+            consumer.assign(List.of(new TopicPartition("alloc", 0)));
+            final UnsafeBuffer value = new UnsafeBuffer(new byte[100]);
+            final ProducerCallback callback = (partition, offset, code) ->
+            {
+                if (ErrorCode.NONE != code)
+                {
+                    failed++;
+                }
+            };
+            final Consumer.RecordHandler handler = (record) -> received++;
+
+            run(producer, consumer, value, callback, handler, WARM_UP);
+
+            final long[] ids = threadIds();
+            final long[] perThreadBefore = threads.getThreadAllocatedBytes(ids);
+            run(producer, consumer, value, callback, handler, MEASURED);
+            final long[] perThreadAfter = threads.getThreadAllocatedBytes(ids);
+            final long before = sum(perThreadBefore);
+            final long after = sum(perThreadAfter);
+            final StringBuilder perThread = new StringBuilder();
+            for (int i = 0; i < ids.length; i++)
+            {
+                perThread.append(threadNames(new long[]{ ids[i] })).append(perThreadAfter[i] - perThreadBefore[i])
+                    .append(" B; ");
+            }
+
+            assertEquals(0, failed);
+            assertEquals(WARM_UP + MEASURED, received);
+            final double perMessage = (after - before) / (double)MEASURED;
+            System.out.printf("cluster steady state: %d bytes over %d messages (%.3f B/msg): %s%n",
+                after - before, MEASURED, perMessage, perThread);
+            assertTrue(perMessage < 1.0, "allocated " + (after - before) + " bytes over " + MEASURED +
+                " messages (" + perMessage + " B/msg): " + perThread);
+        }
+    }
+
+    private <T extends ClientContext> T client(final T ctx)
+    {
+        ctx.bootstrap(cluster.bootstrap()).requestTimeoutMs(20_000).connectTimeoutMs(20_000)
+            .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 100_000));
+        return ctx;
+    }
+
+    private void run(
+        final Producer producer,
+        final Consumer consumer,
+        final UnsafeBuffer value,
+        final ProducerCallback callback,
+        final Consumer.RecordHandler handler,
+        final int count)
+    {
+        final long target = received + count;
+        final long deadlineNs = System.nanoTime() + 60_000_000_000L;
+        for (int i = 0; i < count; i++)
+        {
+            value.putInt(0, i);
+            while (producer.send("alloc", 0, null, 0, -1, value, 0, value.capacity(), null, callback) ==
+                Producer.BACK_PRESSURED)
+            {
+                producer.poll();
+                consumer.poll(handler, 64);
+            }
+            if ((i & 15) == 0)
+            {
+                consumer.poll(handler, 64);
+            }
+        }
+        producer.flush();
+        while (received < target && System.nanoTime() < deadlineNs)
+        {
+            if (0 == consumer.poll(handler, 256))
+            {
+                LockSupport.parkNanos(50_000);
+            }
+        }
+    }
+
+    private static long[] threadIds()
+    {
+        final List<Long> ids = new ArrayList<>();
+        ids.add(Thread.currentThread().getId());
+        for (final Thread thread : Thread.getAllStackTraces().keySet())
+        {
+            if (thread.getName().startsWith("clustered-service") || thread.getName().contains("spindle-member-gateway"))
+            {
+                ids.add(thread.getId());
+            }
+        }
+        assertEquals(3, ids.size(), "the test, service and gateway threads: " + threadNames(toArray(ids)));
+        return toArray(ids);
+    }
+
+    private static long[] toArray(final List<Long> ids)
+    {
+        final long[] result = new long[ids.size()];
+        for (int i = 0; i < result.length; i++)
+        {
+            result[i] = ids.get(i);
+        }
+        return result;
+    }
+
+    private static long sum(final long[] values)
+    {
+        long total = 0;
+        for (final long value : values)
+        {
+            total += Math.max(0, value);
+        }
+        return total;
+    }
+
+    private static String threadNames(final long[] ids)
+    {
+        final StringBuilder names = new StringBuilder();
+        for (final Thread thread : Thread.getAllStackTraces().keySet())
+        {
+            for (final long id : ids)
+            {
+                if (thread.getId() == id)
+                {
+                    names.append(thread.getName()).append(' ');
+                }
+            }
+        }
+        return names.toString();
+    }
+}
