@@ -270,11 +270,20 @@ public final class SpindleClusteredService implements ClusteredService, Host
     }
 
     /**
-     * Written as an 8-byte header (magic, total length) and then the state machine's snapshot in chunks.
+     * Written as an 8-byte header (magic, total length) and then the state machine's snapshot in chunks, after every
+     * partition is forced to the device: the positions the snapshot records must not be ahead of the data.
      */
     public void onTakeSnapshot(final ExclusivePublication snapshotPublication)
     {
         checkNotStopped();
+        try
+        {
+            machine.flush(System.currentTimeMillis());
+        }
+        catch (final RuntimeException ex)
+        {
+            throw stop(ex);
+        }
         final int length = machine.snapshot(snapshotBuffer);
         final byte[] copy = new byte[length];
         snapshotBuffer.getBytes(0, copy);
