@@ -8,12 +8,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
-import io.aeron.CommonContext;
 import io.aeron.archive.Archive;
 import io.aeron.archive.ArchiveThreadingMode;
 import io.aeron.archive.client.AeronArchive;
-import io.aeron.cluster.ClusteredMediaDriver;
 import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.ElectionState;
 import io.aeron.cluster.client.AeronCluster;
 import io.aeron.cluster.service.Cluster;
 import io.aeron.cluster.service.ClusteredServiceContainer;
@@ -29,8 +28,9 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
- * One cluster member in one process: an embedded media driver, an archive, the consensus module and the service
- * container hosting {@link SpindleClusteredService}.
+ * One cluster member in one process: a media driver (the one running in its driver directory, or one it starts
+ * there), an archive, the consensus module, the service container hosting {@link SpindleClusteredService} and a
+ * {@link SnapshotTrigger} taking snapshots as the log grows.
  * <p>
  * Every port a member needs is derived from its client endpoint {@code HOST:PORT} in the members list
  * ({@link #MEMBER_PORT_COUNT} consecutive ports): {@code PORT} cluster ingress, {@code PORT+1} consensus,
@@ -54,8 +54,9 @@ public final class ClusterNode implements AutoCloseable
 
     private final Context ctx;
     private final SpindleClusteredService service;
-    private final ClusteredMediaDriver clusteredMediaDriver;
+    private final MemberDriver clusteredMediaDriver;
     private final ClusteredServiceContainer container;
+    private final SnapshotTrigger snapshotTrigger;
     private final DirectoryLock directoryLock;
     private final AtomicBoolean isClosed = new AtomicBoolean();
 
@@ -71,7 +72,7 @@ public final class ClusterNode implements AutoCloseable
             .threadingMode(ThreadingMode.SHARED)
             .sharedIdleStrategy(idle.get())
             .asyncExecutorEnabled(false)
-            .dirDeleteOnStart(true)
+            .dirDeleteOnStart(false)
             .dirDeleteOnShutdown(true)
             .termBufferSparseFile(true)
             .publicationTermBufferLength(ctx.termLength)
@@ -120,32 +121,31 @@ public final class ClusterNode implements AutoCloseable
             .failureListener(this::onMemberFailed)
             .maxMessageBytesLimit(maxMessageBytesLimit(ctx.termLength));
         directoryLock = DirectoryLock.acquire(ctx.directory, "cluster member");
-        if (new CommonContext().aeronDirectoryName(aeronDir).isDriverActive(1_000, (message) -> {}))
-        {
-            directoryLock.close();
-            throw new IllegalStateException("a media driver is already active in " + aeronDir +
-                ": another member or broker uses it; give this member its own --aeron-dir");
-        }
 
-        ClusteredMediaDriver driver = null;
+        MemberDriver driver = null;
+        SnapshotTrigger trigger = null;
         try
         {
-            driver = ClusteredMediaDriver.launch(driverCtx, archiveCtx, consensusCtx);
+            driver = MemberDriver.launch(driverCtx, archiveCtx, consensusCtx);
             container = ClusteredServiceContainer.launch(new ClusteredServiceContainer.Context()
                 .aeronDirectoryName(aeronDir)
                 .clusterDir(new File(ctx.directory.toFile(), "cluster"))
                 .archiveContext(archiveClient.clone())
                 .idleStrategySupplier(idle::get)
                 .clusteredService(service));
+            trigger = ctx.snapshotLogBytes <= 0 ? null : SnapshotTrigger.launch(aeronDir,
+                consensusCtx.clusterDir(), consensusCtx.clusterId(), service::lastSnapshotLogPosition,
+                ctx.snapshotLogBytes, ctx.snapshotCheckIntervalNs);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietClose(driver);
+            CloseHelper.quietCloseAll(trigger, driver);
             service.closeMachine();
             directoryLock.close();
             throw ex;
         }
         clusteredMediaDriver = driver;
+        snapshotTrigger = trigger;
     }
 
     /**
@@ -226,9 +226,47 @@ public final class ClusterNode implements AutoCloseable
     }
 
     /**
-     * Stop the service container, the consensus module, the archive and the driver, then close the logs.
+     * Whether the member started its media driver, rather than using one that was running in its driver directory.
+     *
+     * @return true if the member's own driver (stopped on close).
      */
-    public void close()
+    public boolean isDriverStarted()
+    {
+        return null != clusteredMediaDriver.mediaDriver();
+    }
+
+    /**
+     * The member's role once it has joined the cluster: its consensus module has completed an election and it leads
+     * or follows the log. Null before, during a later election and once closed.
+     *
+     * @return the role as the consensus module has it, or null while the member is not in the cluster.
+     */
+    public synchronized Cluster.Role joinedRole()
+    {
+        if (isClosed.get())
+        {
+            return null;
+        }
+        final ConsensusModule.Context consensus = clusteredMediaDriver.consensusModule().context();
+        return ElectionState.CLOSED == ElectionState.get(consensus.electionStateCounter()) ?
+            Cluster.Role.get(consensus.clusterNodeRoleCounter()) : null;
+    }
+
+    /**
+     * The growth-triggered snapshots of this member.
+     *
+     * @return the trigger, or null when {@link Context#snapshotLogBytes(long)} is 0.
+     */
+    public SnapshotTrigger snapshotTrigger()
+    {
+        return snapshotTrigger;
+    }
+
+    /**
+     * Stop the service container, the consensus module, the archive and the driver, then close the logs; holds the
+     * monitor {@link #joinedRole()} reads the consensus module's counters under.
+     */
+    public synchronized void close()
     {
         if (!isClosed.compareAndSet(false, true))
         {
@@ -236,7 +274,7 @@ public final class ClusterNode implements AutoCloseable
         }
         try
         {
-            CloseHelper.closeAll(container, clusteredMediaDriver);
+            CloseHelper.closeAll(snapshotTrigger, container, clusteredMediaDriver);
             service.closeMachine();
         }
         finally
@@ -349,6 +387,8 @@ public final class ClusterNode implements AutoCloseable
             "spindle.node.leader.heartbeat.timeout", 10_000_000_000L);
         private long sessionTimeoutNs = SystemUtil.getDurationInNanos("spindle.node.session.timeout", 10_000_000_000L);
         private Supplier<IdleStrategy> idleStrategySupplier = () -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+        private long snapshotLogBytes = SnapshotTrigger.configuredLogBytes();
+        private long snapshotCheckIntervalNs = 1_000_000_000L;
         private Consumer<Cluster.Role> roleListener = (role) -> {};
         private Consumer<Throwable> failureHook = (failure) -> {};
 
@@ -440,7 +480,8 @@ public final class ClusterNode implements AutoCloseable
         }
 
         /**
-         * @param aeronDirectoryName of the member's embedded media driver.
+         * @param aeronDirectoryName of the member's media driver: a driver running there is used (and left running),
+         *                           otherwise one is started there.
          * @return this.
          */
         public Context aeronDirectoryName(final String aeronDirectoryName)
@@ -496,6 +537,27 @@ public final class ClusterNode implements AutoCloseable
         public Context sessionTimeoutNs(final long timeoutNs)
         {
             this.sessionTimeoutNs = timeoutNs;
+            return this;
+        }
+
+        /**
+         * @param logBytes committed log bytes since the last snapshot after which the leader takes one; 0 disables
+         *                 (default {@link SnapshotTrigger#LOG_BYTES_PROP_NAME}, 1 GiB).
+         * @return this.
+         */
+        public Context snapshotLogBytes(final long logBytes)
+        {
+            this.snapshotLogBytes = logBytes;
+            return this;
+        }
+
+        /**
+         * @param intervalNs between checks of the log's growth since the last snapshot (default 1 s).
+         * @return this.
+         */
+        public Context snapshotCheckIntervalNs(final long intervalNs)
+        {
+            this.snapshotCheckIntervalNs = intervalNs;
             return this;
         }
 
