@@ -12,12 +12,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
-import io.aeron.CommonContext;
 import io.aeron.archive.Archive;
 import io.aeron.archive.ArchiveThreadingMode;
 import io.aeron.archive.client.AeronArchive;
-import io.aeron.cluster.ClusteredMediaDriver;
 import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.ElectionState;
 import io.aeron.cluster.client.AeronCluster;
 import io.aeron.cluster.service.Cluster;
 import io.aeron.cluster.service.ClusteredServiceContainer;
@@ -33,9 +32,10 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
- * One cluster member in one process: an embedded media driver, an archive, the consensus module, the service
- * container hosting {@link SpindleClusteredService}, and the {@link MemberGateway} serving fetches and telling
- * clients who the members are.
+ * One cluster member in one process: a media driver (the one running in its driver directory, or one it starts
+ * there), an archive, the consensus module, the service container hosting {@link SpindleClusteredService}, the
+ * {@link MemberGateway} serving fetches and telling clients who the members are, and a {@link SnapshotTrigger}
+ * taking snapshots as the log grows.
  * <p>
  * Every port a member needs is derived from its client endpoint {@code HOST:PORT} in the members list
  * ({@link #MEMBER_PORT_COUNT} consecutive ports): {@code PORT} the client endpoint (the cluster's ingress, and the
@@ -60,9 +60,10 @@ public final class ClusterNode implements AutoCloseable
 
     private final Context ctx;
     private final SpindleClusteredService service;
-    private final ClusteredMediaDriver clusteredMediaDriver;
+    private final MemberDriver clusteredMediaDriver;
     private final ClusteredServiceContainer container;
     private final MemberGateway gateway;
+    private final SnapshotTrigger snapshotTrigger;
     private final DirectoryLock directoryLock;
     private final AtomicBoolean isClosed = new AtomicBoolean();
 
@@ -78,7 +79,7 @@ public final class ClusterNode implements AutoCloseable
             .threadingMode(ThreadingMode.SHARED)
             .sharedIdleStrategy(idle.get())
             .asyncExecutorEnabled(false)
-            .dirDeleteOnStart(true)
+            .dirDeleteOnStart(false)
             .dirDeleteOnShutdown(true)
             .termBufferSparseFile(true)
             .publicationTermBufferLength(ctx.termLength)
@@ -128,18 +129,14 @@ public final class ClusterNode implements AutoCloseable
             .maxMessageBytesLimit(maxMessageBytesLimit(ctx.termLength))
             .members(clientEndpoints(ctx.members));
         directoryLock = DirectoryLock.acquire(ctx.directory, "cluster member");
-        if (new CommonContext().aeronDirectoryName(aeronDir).isDriverActive(1_000, (message) -> {}))
-        {
-            directoryLock.close();
-            throw new IllegalStateException("a media driver is already active in " + aeronDir +
-                ": another member or broker uses it; give this member its own --aeron-dir");
-        }
 
-        ClusteredMediaDriver driver = null;
+        MemberDriver driver = null;
         ClusteredServiceContainer container = null;
+        MemberGateway gateway = null;
+        SnapshotTrigger trigger = null;
         try
         {
-            driver = ClusteredMediaDriver.launch(driverCtx, archiveCtx, consensusCtx);
+            driver = MemberDriver.launch(driverCtx, archiveCtx, consensusCtx);
             container = ClusteredServiceContainer.launch(new ClusteredServiceContainer.Context()
                 .aeronDirectoryName(aeronDir)
                 .clusterDir(new File(ctx.directory.toFile(), "cluster"))
@@ -150,16 +147,25 @@ public final class ClusterNode implements AutoCloseable
                 aeronDir, ctx.memberId, self.host, self.port, ingressEndpoints(ctx.members),
                 maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(),
                 (error) -> System.err.println("member " + ctx.memberId + " gateway: " + error));
+            trigger = ctx.snapshotLogBytes <= 0 ? null : SnapshotTrigger.launch(aeronDir,
+                consensusCtx.clusterDir(), consensusCtx.clusterId(), service::lastSnapshotLogPosition,
+                ctx.snapshotLogBytes, ctx.snapshotCheckIntervalNs);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(container, driver);
+            if (null != gateway)
+            {
+                gateway.close();
+            }
+            CloseHelper.quietCloseAll(trigger, container, driver);
             service.closeMachine();
             directoryLock.close();
             throw ex;
         }
         this.container = container;
+        this.gateway = gateway;
         clusteredMediaDriver = driver;
+        snapshotTrigger = trigger;
     }
 
     /**
@@ -252,9 +258,47 @@ public final class ClusterNode implements AutoCloseable
     }
 
     /**
-     * Stop the service container, the consensus module, the archive and the driver, then close the logs.
+     * Whether the member started its media driver, rather than using one that was running in its driver directory.
+     *
+     * @return true if the member's own driver (stopped on close).
      */
-    public void close()
+    public boolean isDriverStarted()
+    {
+        return null != clusteredMediaDriver.mediaDriver();
+    }
+
+    /**
+     * The member's role once it has joined the cluster: its consensus module has completed an election and it leads
+     * or follows the log. Null before, during a later election and once closed.
+     *
+     * @return the role as the consensus module has it, or null while the member is not in the cluster.
+     */
+    public synchronized Cluster.Role joinedRole()
+    {
+        if (isClosed.get())
+        {
+            return null;
+        }
+        final ConsensusModule.Context consensus = clusteredMediaDriver.consensusModule().context();
+        return ElectionState.CLOSED == ElectionState.get(consensus.electionStateCounter()) ?
+            Cluster.Role.get(consensus.clusterNodeRoleCounter()) : null;
+    }
+
+    /**
+     * The growth-triggered snapshots of this member.
+     *
+     * @return the trigger, or null when {@link Context#snapshotLogBytes(long)} is 0.
+     */
+    public SnapshotTrigger snapshotTrigger()
+    {
+        return snapshotTrigger;
+    }
+
+    /**
+     * Stop the service container, the consensus module, the archive and the driver, then close the logs; holds the
+     * monitor {@link #joinedRole()} reads the consensus module's counters under.
+     */
+    public synchronized void close()
     {
         if (!isClosed.compareAndSet(false, true))
         {
@@ -263,7 +307,7 @@ public final class ClusterNode implements AutoCloseable
         try
         {
             gateway.close();
-            CloseHelper.closeAll(container, clusteredMediaDriver);
+            CloseHelper.closeAll(snapshotTrigger, container, clusteredMediaDriver);
             service.closeMachine();
         }
         finally
@@ -436,6 +480,8 @@ public final class ClusterNode implements AutoCloseable
             "spindle.node.leader.heartbeat.timeout", 10_000_000_000L);
         private long sessionTimeoutNs = SystemUtil.getDurationInNanos("spindle.node.session.timeout", 10_000_000_000L);
         private Supplier<IdleStrategy> idleStrategySupplier = () -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+        private long snapshotLogBytes = SnapshotTrigger.configuredLogBytes();
+        private long snapshotCheckIntervalNs = 1_000_000_000L;
         private Consumer<Cluster.Role> roleListener = (role) -> {};
         private Consumer<Throwable> failureHook = (failure) -> {};
 
@@ -527,7 +573,8 @@ public final class ClusterNode implements AutoCloseable
         }
 
         /**
-         * @param aeronDirectoryName of the member's embedded media driver.
+         * @param aeronDirectoryName of the member's media driver: a driver running there is used (and left running),
+         *                           otherwise one is started there.
          * @return this.
          */
         public Context aeronDirectoryName(final String aeronDirectoryName)
@@ -583,6 +630,27 @@ public final class ClusterNode implements AutoCloseable
         public Context sessionTimeoutNs(final long timeoutNs)
         {
             this.sessionTimeoutNs = timeoutNs;
+            return this;
+        }
+
+        /**
+         * @param logBytes committed log bytes since the last snapshot after which the leader takes one; 0 disables
+         *                 (default {@link SnapshotTrigger#LOG_BYTES_PROP_NAME}, 1 GiB).
+         * @return this.
+         */
+        public Context snapshotLogBytes(final long logBytes)
+        {
+            this.snapshotLogBytes = logBytes;
+            return this;
+        }
+
+        /**
+         * @param intervalNs between checks of the log's growth since the last snapshot (default 1 s).
+         * @return this.
+         */
+        public Context snapshotCheckIntervalNs(final long intervalNs)
+        {
+            this.snapshotCheckIntervalNs = intervalNs;
             return this;
         }
 

@@ -317,11 +317,20 @@ public final class SpindleClusteredService implements ClusteredService, Host
 
     /**
      * Written as an 8-byte header (magic, total length) and then, in chunks: the state machine's snapshot, the
-     * sessions' kept responses, and a trailer (the machine snapshot's length, the leader and its term).
+     * sessions' kept responses, and a trailer (the machine snapshot's length, the leader and its term); every
+     * partition is forced to the device first: the positions the snapshot records must not be ahead of the data.
      */
     public void onTakeSnapshot(final ExclusivePublication snapshotPublication)
     {
         checkNotStopped();
+        try
+        {
+            machine.flush(System.currentTimeMillis());
+        }
+        catch (final RuntimeException ex)
+        {
+            throw stop(ex);
+        }
         final int machineLength = machine.snapshot(snapshotBuffer);
         final int trailer = sessionResponses.snapshot(snapshotBuffer, machineLength);
         snapshotBuffer.putInt(trailer, machineLength);

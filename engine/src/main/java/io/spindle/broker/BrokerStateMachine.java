@@ -405,6 +405,25 @@ public final class BrokerStateMachine implements AutoCloseable
     }
 
     /**
+     * Force every partition's segments and indexes to the device, whatever its flush policy, and advance each
+     * recovery point to its log end: a snapshot that records partition positions must not get ahead of the data.
+     * Changes nothing a command can observe.
+     *
+     * @param nowMs the host's local time, restarting the interval flush clocks.
+     * @throws java.io.UncheckedIOException if forcing a partition fails.
+     */
+    public void flush(final long nowMs)
+    {
+        for (final Topic topic : topicsById.values())
+        {
+            for (int p = 0, n = topic.partitionCount(); p < n; p++)
+            {
+                topic.partition(p).flush(nowMs);
+            }
+        }
+    }
+
+    /**
      * The state machine's time: the latest time a command or timer carried.
      *
      * @return time in ms, {@link Long#MIN_VALUE} before the first command.

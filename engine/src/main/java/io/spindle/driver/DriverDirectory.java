@@ -105,6 +105,18 @@ public final class DriverDirectory
     }
 
     /**
+     * Whether a media driver runs in the directory and can be used: it is active by its heartbeat and its process is
+     * not known to be gone (a driver killed a moment ago still looks active for the driver timeout).
+     *
+     * @param aeronDir the directory.
+     * @return true if a driver runs in it.
+     */
+    public static boolean isDriverRunning(final File aeronDir)
+    {
+        return !isDead(ownerPid(aeronDir)) && isDriverActive(aeronDir);
+    }
+
+    /**
      * Where clients' embedded drivers get their directories: beside Aeron's default directory
      * ({@code /dev/shm} on Linux).
      *

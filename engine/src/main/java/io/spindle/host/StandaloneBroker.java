@@ -69,9 +69,11 @@ public final class StandaloneBroker implements AutoCloseable
         {
             // First, so that a second broker on this directory touches nothing, its driver included.
             dataDirLock = DirectoryLock.acquire(ctx.dataDir.toAbsolutePath(), "broker");
+            final String driverDir;
             if (null == ctx.aeronDirectoryName)
             {
-                final File embeddedDir = new File(ctx.embeddedDriverDirectoryName());
+                driverDir = ctx.embeddedDriverDirectoryName();
+                final File embeddedDir = new File(driverDir);
                 deleteDirectoryOfDeadDriver(embeddedDir);
                 if (!ctx.driverDirDeleteOnStart && DriverDirectory.isDriverActive(embeddedDir))
                 {
@@ -80,8 +82,21 @@ public final class StandaloneBroker implements AutoCloseable
                         "with --aeron-dir " + embeddedDir + ", or set spindle.embedded.driver.dir to another " +
                         "directory");
                 }
+            }
+            else
+            {
+                // A driver running there is used; otherwise one is started there, over what a dead one left.
+                final File dir = new File(ctx.aeronDirectoryName);
+                driverDir = DriverDirectory.isDriverRunning(dir) ? null : ctx.aeronDirectoryName;
+                if (null != driverDir && DriverDirectory.isDead(DriverDirectory.ownerPid(dir)))
+                {
+                    IoUtil.delete(dir, true);
+                }
+            }
+            if (null != driverDir)
+            {
                 final MediaDriver.Context driverCtx = new MediaDriver.Context()
-                    .aeronDirectoryName(ctx.embeddedDriverDirectoryName())
+                    .aeronDirectoryName(driverDir)
                     .threadingMode(ctx.driverThreadingMode)
                     .sharedIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
                     .conductorIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
@@ -229,6 +244,17 @@ public final class StandaloneBroker implements AutoCloseable
     public String aeronDirectoryName()
     {
         return aeron.context().aeronDirectoryName();
+    }
+
+    /**
+     * Whether the broker started its media driver (and stops it on close) rather than using one that was running in
+     * {@link Context#aeronDirectoryName(String)}.
+     *
+     * @return true if the broker's own driver.
+     */
+    public boolean isDriverStarted()
+    {
+        return null != driver;
     }
 
     /**
@@ -552,9 +578,11 @@ public final class StandaloneBroker implements AutoCloseable
         }
 
         /**
-         * Use an external media driver at this directory instead of starting one.
+         * The media driver directory: a driver running there is used (and left running on close); otherwise an
+         * embedded driver is started there.
          *
-         * @param aeronDirectoryName the external driver's directory, or null to embed one.
+         * @param aeronDirectoryName the directory, or null to embed a driver at
+         *                           {@link #embeddedDriverDirectoryName(String)}.
          * @return this.
          */
         public Context aeronDirectoryName(final String aeronDirectoryName)

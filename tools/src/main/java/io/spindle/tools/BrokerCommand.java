@@ -24,8 +24,8 @@ public final class BrokerCommand implements Callable<Integer>
         defaultValue = Transport.DEFAULT_HOST + ":" + Transport.DEFAULT_PORT)
     String listen;
 
-    @Option(names = "--aeron-dir", description = "Use the external media driver at this directory instead of " +
-        "starting one (default: start one at Aeron's default directory).")
+    @Option(names = "--aeron-dir", description = "Media driver directory: a driver running there is used, " +
+        "otherwise one is started there (default: start one at Aeron's default directory).")
     String aeronDir;
 
     /**
@@ -65,6 +65,8 @@ public final class BrokerCommand implements Callable<Integer>
             StandaloneBroker broker = StandaloneBroker.launch(ctx.terminationHook((reason) -> barrier.signal())))
         {
             System.out.println("data dir " + dataDir.toAbsolutePath());
+            System.out.println((broker.isDriverStarted() ? "started a media driver in " : "using the media driver in ") +
+                broker.aeronDirectoryName());
             System.out.println("listening ipc");
             System.out.println("listening udp " + broker.udpEndpoint());
             System.out.flush();

@@ -7,21 +7,25 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.aeron.cluster.service.Cluster;
 import io.spindle.cluster.ClusterNode;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code spindle node}: run one member of a replicated cluster until SIGTERM or SIGINT.
+ * {@code spindle node}: run one member of a replicated cluster until SIGTERM or SIGINT; {@code spindle node snapshot}
+ * asks a running member for a snapshot.
  */
-@Command(name = "node", description = "Run one member of an Aeron Cluster of brokers until SIGTERM/SIGINT.")
+@Command(name = "node", description = "Run one member of an Aeron Cluster of brokers until SIGTERM/SIGINT.",
+    subcommands = NodeSnapshotCommand.class)
 public final class NodeCommand implements Callable<Integer>
 {
-    @Option(names = "--id", required = true, description = "This member's id in --members.")
-    int memberId;
+    // Not required by picocli, which would then ask for them with the snapshot subcommand too: checked in call().
+    @Option(names = "--id", description = "This member's id in --members (required).")
+    Integer memberId;
 
-    @Option(names = "--members", required = true,
+    @Option(names = "--members",
         description = "Every member's client endpoint, 0=HOST:PORT,1=HOST:PORT,...; each member uses " +
         ClusterNode.MEMBER_PORT_COUNT + " consecutive ports from its PORT.")
     String members;
@@ -31,16 +35,28 @@ public final class NodeCommand implements Callable<Integer>
     Path dataDir;
 
     @Option(names = "--aeron-dir", description = "The member's media driver directory " +
-        "(default: /dev/shm/spindle-node-PORT, or under the temp directory without /dev/shm).")
+        "(default: /dev/shm/spindle-node-PORT, or under the temp directory without /dev/shm): a driver running " +
+        "there is used, otherwise the member starts one there.")
     String aeronDir;
 
+    private final Object output = new Object();
+    private Cluster.Role printedRole;
+    private boolean isListening;
+    private boolean isStopping;
+
     /**
-     * Start the member, print {@code listening HOST:PORT} and each role change, wait for a signal, close cleanly.
+     * Start the member, print which media driver it uses, {@code listening HOST:PORT} once it has joined the cluster
+     * and each role change, wait for a signal, close cleanly.
      *
      * @return the exit code.
      */
     public Integer call()
     {
+        if (null == memberId || null == members)
+        {
+            System.err.println("spindle node: --id and --members are required (or: spindle node snapshot)");
+            return 2;
+        }
         final List<ClusterNode.Endpoint> endpoints;
         try
         {
@@ -67,11 +83,7 @@ public final class NodeCommand implements Callable<Integer>
             .members(members)
             .directory(dataDir.toAbsolutePath())
             .aeronDirectoryName(driverDir)
-            .roleListener((role) ->
-            {
-                System.out.println("role " + role.name().toLowerCase(Locale.ROOT));
-                System.out.flush();
-            });
+            .roleListener(this::printRole);
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
             ClusterNode node = ClusterNode.launch(ctx.failureHook((error) ->
@@ -80,13 +92,24 @@ public final class NodeCommand implements Callable<Integer>
                 barrier.signal();
             })))
         {
-            System.out.println("member " + node.memberId() + " of " + endpoints.size() + ", data dir " +
-                dataDir.toAbsolutePath() + ", media driver " + node.aeronDirectoryName());
-            System.out.println("listening " + self.host() + ":" + self.port());
-            System.out.flush();
+            synchronized (output)
+            {
+                System.out.println("member " + node.memberId() + " of " + endpoints.size() + ", data dir " +
+                    dataDir.toAbsolutePath() + ", media driver " + node.aeronDirectoryName());
+                System.out.println((node.isDriverStarted() ? "started a media driver in " :
+                    "using the media driver in ") + node.aeronDirectoryName());
+                System.out.flush();
+            }
+            final Thread announcer = new Thread(() -> announceWhenJoined(node, self), "spindle-node-announcer");
+            announcer.setDaemon(true);
+            announcer.start();
             barrier.await();
-            System.out.println("shutting down");
-            System.out.flush();
+            synchronized (output)
+            {
+                isStopping = true;
+                System.out.println("shutting down");
+                System.out.flush();
+            }
         }
         catch (final IllegalStateException | IllegalArgumentException ex)
         {
@@ -101,5 +124,55 @@ public final class NodeCommand implements Callable<Integer>
             return 1;
         }
         return 0;
+    }
+
+    /**
+     * {@code listening} once the member has joined, then its role as the consensus module has it (the service is
+     * not told of a first role of follower, and may hear of leadership before the election completes), or nothing
+     * if the member closes first.
+     */
+    private void announceWhenJoined(final ClusterNode node, final ClusterNode.Endpoint self)
+    {
+        Cluster.Role role;
+        while (null == (role = node.joinedRole()))
+        {
+            if (node.isClosed())
+            {
+                return;
+            }
+            try
+            {
+                Thread.sleep(10);
+            }
+            catch (final InterruptedException ex)
+            {
+                return;
+            }
+        }
+        synchronized (output)
+        {
+            if (!isStopping)
+            {
+                System.out.println("listening " + self.host() + ":" + self.port());
+                isListening = true;
+                printRole(role);
+            }
+        }
+    }
+
+    /**
+     * A line for each change of role once {@code listening} is out; the role at joining comes with it.
+     */
+    private void printRole(final Cluster.Role role)
+    {
+        synchronized (output)
+        {
+            if (isListening && !isStopping && role != printedRole)
+            {
+                printedRole = role;
+                System.out.println("role " + role.name().toLowerCase(Locale.ROOT));
+                System.out.flush();
+            }
+        }
     }
 }

@@ -25,8 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code spindle node} as separate processes: a 1-member cluster leads by itself; of three members one leads, and
- * when it is killed with SIGKILL another takes over; SIGTERM closes a member cleanly.
+ * {@code spindle node} as separate processes: a 1-member cluster leads by itself and takes a snapshot when
+ * {@code spindle node snapshot} asks; of three members none says {@code listening} before it has joined, one leads,
+ * a follower refuses to snapshot, and when the leader is killed with SIGKILL another takes over; SIGTERM closes a
+ * member cleanly.
  */
 @Timeout(120)
 class NodeProcessTest
@@ -63,8 +65,13 @@ class NodeProcessTest
     {
         final String members = "0=localhost:" + freePorts(1);
         final Process node = start(0, members);
+        awaitLine(0, "started a media driver in " + aeronPrefix + "-0");
         awaitLine(0, "listening localhost:");
         awaitLine(0, "role leader");
+
+        final List<String> snapshot = runCli(0, "node", "snapshot", "--data-dir", dir.resolve("member-0").toString());
+        assertTrue(snapshot.get(0).startsWith("snapshot at log position ") && snapshot.get(0).contains("member 0"),
+            String.join("\n", snapshot));
         node.destroy();
         assertTrue(node.waitFor(20, TimeUnit.SECONDS), "SIGTERM did not stop the member");
         assertEquals(SIGTERM_EXIT, node.exitValue(), String.join("\n", lines(0)));
@@ -77,11 +84,22 @@ class NodeProcessTest
         final int base = freePorts(3);
         final String members = "0=localhost:" + base + ",1=localhost:" + (base + ClusterNode.MEMBER_PORT_COUNT) +
             ",2=localhost:" + (base + 2 * ClusterNode.MEMBER_PORT_COUNT);
+        start(0, members);
+        awaitLine(0, "started a media driver in ");
+        assertTrue(lines(0).stream().noneMatch((line) -> line.startsWith("listening")),
+            "listening with no quorum: " + lines(0));
+        start(1, members);
+        start(2, members);
         for (int i = 0; i < 3; i++)
         {
-            start(i, members);
+            awaitLine(i, "listening localhost:" + (base + i * ClusterNode.MEMBER_PORT_COUNT));
         }
         final int leader = awaitLeader(-1);
+        final int follower = (leader + 1) % 3;
+        awaitLine(follower, "role follower");
+        final List<String> refused = runCli(1, "node", "snapshot", "--data-dir",
+            dir.resolve("member-" + follower).toString());
+        assertTrue(refused.get(0).contains("member " + follower + " is not the leader"), String.join("\n", refused));
         final long killedNs = System.nanoTime();
         processes.get(leader).destroyForcibly().waitFor();
         final int next = awaitLeader(leader);
@@ -140,6 +158,29 @@ class NodeProcessTest
             Thread.sleep(20);
         }
         throw new AssertionError("member " + member + " never printed '" + prefix + "': " + lines(member));
+    }
+
+    /**
+     * Run {@code spindle ARGS} as a process and return its output once it exits with the expected code.
+     */
+    private List<String> runCli(final int expectedExit, final String... args) throws IOException, InterruptedException
+    {
+        final String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        final List<String> command = new ArrayList<>(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "-Xmx128m",
+            "-cp", classpath,
+            SpindleCli.class.getName()));
+        command.addAll(List.of(args));
+        final File output = dir.resolve("cli-" + UUID.randomUUID() + ".out").toFile();
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true)
+            .redirectOutput(output).start();
+        processes.add(process);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "spindle " + String.join(" ", args) + " did not exit");
+        final List<String> lines = Files.readAllLines(output.toPath(), StandardCharsets.UTF_8);
+        assertEquals(expectedExit, process.exitValue(), String.join("\n", lines));
+        return lines;
     }
 
     private Process start(final int memberId, final String members) throws IOException
