@@ -129,6 +129,7 @@ public final class ClusterNode implements AutoCloseable
             .maxMessageBytesLimit(maxMessageBytesLimit(ctx.termLength))
             .members(clientEndpoints(ctx.members));
         directoryLock = DirectoryLock.acquire(ctx.directory, "cluster member");
+        LeftoverMarkFiles.awaitStale(ctx.directory, ctx.messageLog);
 
         MemberDriver driver = null;
         ClusteredServiceContainer container = null;
@@ -484,6 +485,17 @@ public final class ClusterNode implements AutoCloseable
         private long snapshotCheckIntervalNs = 1_000_000_000L;
         private Consumer<Cluster.Role> roleListener = (role) -> {};
         private Consumer<Throwable> failureHook = (failure) -> {};
+        private Consumer<String> messageLog = System.out::println;
+
+        /**
+         * @param log told what the member waits for while it starts (stale files of a crashed run), one line each.
+         * @return this.
+         */
+        public Context messageLog(final Consumer<String> log)
+        {
+            this.messageLog = log;
+            return this;
+        }
 
         /**
          * @param hook told, after the member closed itself, why it stopped applying the log (a storage failure).
