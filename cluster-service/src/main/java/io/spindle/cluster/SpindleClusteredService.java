@@ -51,6 +51,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private static final int SNAPSHOT_HEADER_LENGTH = 8;
     private static final int SNAPSHOT_MAGIC = 0x53505353;
     private static final int SNAPSHOT_TRAILER_LENGTH = 12;
+    private static final int CONFIG_MAGIC = 0x53434647;
 
     private final Path dataDir;
     private final int memberId;
@@ -81,6 +82,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private int leaderId = -1;
     private int leaderEpoch = -1;
     private LongSupplier readerTableVersion = () -> Long.MAX_VALUE;
+    private final UnsafeBuffer configMessage = new UnsafeBuffer(new byte[4096]);
+    private boolean announcePending;
 
     /**
      * A service over a member's data directory.
@@ -167,6 +170,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
      */
     public void onSessionOpen(final ClientSession session, final long timestamp)
     {
+        checkNotStopped();
+        announceIfPending();
     }
 
     /**
@@ -209,6 +214,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
         final Header header)
     {
         checkNotStopped();
+        announceIfPending();
         try
         {
             applySessionMessage(session, timestamp, buffer, offset, length);
@@ -224,6 +230,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
     {
         if (null == session)
         {
+            onServiceMessage(buffer, offset, length);
             return;
         }
 
@@ -255,6 +262,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
     public void onTimerEvent(final long correlationId, final long timestamp)
     {
         checkNotStopped();
+        announceIfPending();
         try
         {
             machine.onTimer(correlationId, timestamp);
@@ -377,6 +385,76 @@ public final class SpindleClusteredService implements ClusteredService, Host
     {
         role = newRole;
         roleListener.accept(newRole);
+        // Sending is allowed only while applying the log: the next command or timer on this member sends it.
+        announcePending = Cluster.Role.LEADER == newRole;
+    }
+
+    /**
+     * The settings that decide what a command does (log defaults from each member's {@code spindle.log.*}
+     * properties, group session bounds, the largest message a topic may allow), as text every member compares.
+     *
+     * @return the settings, one {@code key=value} per line, in a fixed order.
+     */
+    public String configuration()
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final java.util.Map.Entry<String, String> entry : new java.util.TreeMap<>(logConfig.toMap()).entrySet())
+        {
+            sb.append(entry.getKey()).append('=').append(entry.getValue()).append('\n');
+        }
+        sb.append("group.min.session.timeout.ms=").append(minSessionTimeoutMs).append('\n');
+        sb.append("group.max.session.timeout.ms=").append(maxSessionTimeoutMs).append('\n');
+        sb.append("max.message.bytes.limit=").append(maxMessageBytesLimit).append('\n');
+        return sb.toString();
+    }
+
+    private void announceIfPending()
+    {
+        if (announcePending && Cluster.Role.LEADER == role)
+        {
+            announcePending = false;
+            announceConfiguration();
+        }
+    }
+
+    /**
+     * A new leader puts its configuration in the log; every member applying it compares it with its own and stops
+     * when they differ, before it could apply a command differently (members must agree, and nothing else checks).
+     */
+    private void announceConfiguration()
+    {
+        final byte[] text = configuration().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        configMessage.putInt(0, CONFIG_MAGIC);
+        configMessage.putInt(4, memberId);
+        configMessage.putInt(8, text.length);
+        configMessage.putBytes(12, text);
+        idleStrategy.reset();
+        while (true)
+        {
+            final long result = cluster.offer(configMessage, 0, 12 + text.length);
+            if (result > 0 || (Publication.BACK_PRESSURED != result && Publication.ADMIN_ACTION != result))
+            {
+                return;
+            }
+            idleStrategy.idle();
+        }
+    }
+
+    private void onServiceMessage(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length < 12 || buffer.getInt(offset) != CONFIG_MAGIC)
+        {
+            return;
+        }
+        final int from = buffer.getInt(offset + 4);
+        final String announced = buffer.getStringWithoutLengthUtf8(offset + 12, buffer.getInt(offset + 8));
+        final String own = configuration();
+        if (!own.equals(announced))
+        {
+            throw new IllegalStateException("member " + memberId + "'s configuration differs from leader " + from +
+                "'s; every member must run with the same spindle.log.* settings. Leader's:\n" + announced +
+                "this member's:\n" + own);
+        }
     }
 
     /**
