@@ -62,7 +62,7 @@ final class ClusterConnection implements BrokerConnection, EgressListener
      * @param ingressChannel   the channel to publish requests on, its term sized for the longest request.
      * @param egressHost       the local address the cluster should answer to.
      * @param maxRequestLength the longest request the cluster's log carries, or 0.
-     * @param timeoutMs        how long opening the session may take, and how long to wait for a new leader.
+     * @param timeoutMs        how long opening the session may take.
      * @param idleStrategy     used while connecting.
      * @throws SpindleException when no leader answers in time.
      */
@@ -86,8 +86,9 @@ final class ClusterConnection implements BrokerConnection, EgressListener
             .egressChannel("aeron:udp?endpoint=" + egressHost + ":0")
             .egressListener(this)
             .idleStrategy(idleStrategy)
-            .messageTimeoutNs(Math.max(1, timeoutMs) * 1_000_000L)
-            .newLeaderTimeoutNs(Math.max(1, timeoutMs) * 1_000_000L);
+            .messageTimeoutNs(Math.max(1, timeoutMs) * 1_000_000L);
+        // The new-leader timeout is left to Aeron, which sets it to twice the cluster's leader heartbeat timeout: a
+        // failover takes about that timeout and more, so anything shorter would end the session during one.
         try
         {
             cluster = AeronCluster.connect(ctx);
