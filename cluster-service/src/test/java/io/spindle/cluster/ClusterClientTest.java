@@ -196,6 +196,40 @@ class ClusterClientTest
                 committed.toString());
         }
         assertEquals(200, read[0]);
+
+        // A snapshot, then every member restarted: the group's committed offsets come back from the snapshot.
+        final int newLeader = cluster.awaitLeader(leader);
+        SnapshotTool.takeSnapshot(cluster.memberDir(newLeader).resolve("cluster").toFile(),
+            cluster.node(newLeader).aeronDirectoryName(), TestCluster.AWAIT_NS);
+        cluster.launch(leader);
+        for (int m = 0; m < 3; m++)
+        {
+            cluster.stop(m);
+        }
+        cluster.start();
+        try (Producer producer = Producer.connect(client(new Producer.Context().maxRecordSize(8 * 1024),
+            cluster.bootstrap())))
+        {
+            send(producer, 200, 220, acked, failed);
+            producer.flush();
+        }
+        assertEquals(List.of(), failed);
+        final int[] resumed = { 0 };
+        try (Consumer consumer = Consumer.connect(ctx))
+        {
+            consumer.subscribe(List.of(TOPIC));
+            cluster.await(() ->
+            {
+                consumer.poll((record) ->
+                {
+                    assertTrue(record.offset() >= 100, "read again from offset " + record.offset());
+                    resumed[0]++;
+                }, 50, 100);
+                return resumed[0] >= 20;
+            }, "a new group member to resume from the committed offsets after a full restart");
+            consumer.poll((record) -> resumed[0]++, 50, 500);
+        }
+        assertEquals(20, resumed[0], "records read after the restart (only the 20 new ones)");
     }
 
     /**

@@ -1,8 +1,12 @@
 package io.spindle.cluster;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 import io.aeron.cluster.service.Cluster;
 import io.spindle.log.LogConfig;
@@ -231,7 +235,40 @@ final class TestCluster implements AutoCloseable
                 }
             }
         }
+        for (int i = 0; i < nodes.length; i++)
+        {
+            roles.append(errorLogs(memberDir(i)));
+        }
         return roles.toString();
+    }
+
+    /**
+     * The error logs Aeron saved in a member's directory (from a run that did not close cleanly), for failure
+     * messages.
+     */
+    private static String errorLogs(final Path memberDir)
+    {
+        final StringBuilder sb = new StringBuilder();
+        try (Stream<Path> files = Files.walk(memberDir, 2))
+        {
+            files.filter((file) -> file.getFileName().toString().endsWith("error.log")).sorted().forEach((file) ->
+            {
+                sb.append("\n--- ").append(file).append('\n');
+                try
+                {
+                    Files.readAllLines(file).stream().limit(20).forEach((line) -> sb.append(line).append('\n'));
+                }
+                catch (final IOException ex)
+                {
+                    sb.append("(unreadable: ").append(ex.getMessage()).append(")\n");
+                }
+            });
+        }
+        catch (final IOException | UncheckedIOException ex)
+        {
+            // No directory yet: nothing to show.
+        }
+        return sb.toString();
     }
 
     /**

@@ -1484,7 +1484,7 @@ public final class BrokerStateMachine implements AutoCloseable
         {
             copy.put(topic.id(), topic);
         }
-        topicTable = new TopicTable(topicTable.version() + 1, copy);
+        topicTable = new TopicTable(topicTable.version() + 1, copy, nextTopicId);
     }
 
     /**

@@ -12,15 +12,29 @@ public final class TopicTable
     /**
      * The table with no topics.
      */
-    public static final TopicTable EMPTY = new TopicTable(0, new Int2ObjectHashMap<>());
+    public static final TopicTable EMPTY = new TopicTable(0, new Int2ObjectHashMap<>(), 1);
 
     private final long version;
     private final Int2ObjectHashMap<Topic> topicsById;
+    private final int nextTopicId;
 
-    TopicTable(final long version, final Int2ObjectHashMap<Topic> topicsById)
+    TopicTable(final long version, final Int2ObjectHashMap<Topic> topicsById, final int nextTopicId)
     {
         this.version = version;
         this.topicsById = topicsById;
+        this.nextTopicId = nextTopicId;
+    }
+
+    /**
+     * Whether a topic id is beyond every id this state has handed out: a topic created later in the log, which a
+     * cluster member that has not applied that far does not know yet (as opposed to a deleted topic).
+     *
+     * @param topicId of the topic.
+     * @return true for an id not handed out yet.
+     */
+    public boolean isNotCreatedYet(final int topicId)
+    {
+        return topicId >= nextTopicId;
     }
 
     /**

@@ -104,8 +104,9 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
 
     /**
      * Answer a fetch above the high-water mark as "nothing yet" (empty, with the mark) instead of
-     * {@link ErrorCode#OFFSET_OUT_OF_RANGE}: a cluster member lags the leader, so an offset a consumer saw on
-     * another member may be beyond this one's mark for a while.
+     * {@link ErrorCode#OFFSET_OUT_OF_RANGE}, and one of a topic created after what this member has applied as
+     * empty instead of {@link ErrorCode#UNKNOWN_TOPIC_ID}: a cluster member lags the leader, so an offset or a topic
+     * a consumer learnt of elsewhere may be beyond this member for a while.
      *
      * @param wait true on a cluster member.
      * @return this.
@@ -300,6 +301,10 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                 final PartitionLog log = log(partition);
                 if (null == log)
                 {
+                    if (isNotCreatedYet(partition))
+                    {
+                        continue;
+                    }
                     anyError = true;
                     break;
                 }
@@ -367,6 +372,10 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                 }
 
                 final PartitionLog log = log(partition);
+                if (null == log && isNotCreatedYet(partition))
+                {
+                    continue;
+                }
                 if (null != log && partition.fetchOffset >= log.logStartOffset() &&
                     (partition.fetchOffset == log.highWaterMark() ||
                     (waitAboveHighWaterMark && partition.fetchOffset > log.highWaterMark())))
@@ -421,6 +430,15 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         entry.topicId(partition.topicId).partition(partition.partition);
         final Topic topic = table.topic(partition.topicId);
         final PartitionLog log = null == topic ? null : topic.partition(partition.partition);
+        if (null == log && isNotCreatedYet(partition))
+        {
+            // A member that has not applied the topic's creation yet: nothing to serve so far, not an error.
+            entry.errorCode(ErrorCode.NONE)
+                .highWatermark(0).lastStableOffset(0).logStartOffset(0).nextFetchOffset(partition.fetchOffset)
+                .abortedTransactionsCount(0);
+            entry.putRecords(responseBuffer, 0, 0);
+            return 0;
+        }
         if (null == log)
         {
             partition.failed = true;
@@ -464,6 +482,11 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         partition.fetchOffset = nextOffset;
 
         return length;
+    }
+
+    private boolean isNotCreatedYet(final FetchPartition partition)
+    {
+        return waitAboveHighWaterMark && table.isNotCreatedYet(partition.topicId);
     }
 
     private PartitionLog log(final FetchPartition partition)

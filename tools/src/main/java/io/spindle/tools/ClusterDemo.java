@@ -229,7 +229,7 @@ final class ClusterDemo
                     TimeUnit.NANOSECONDS.toMillis(firstAckAfterStopNs.get() - stopNs.get()));
             }
             DemoCommand.printPercentiles("  end-to-end (intended send -> consumer on member " + replica + ")", endToEnd);
-            out.printf("  acknowledged %,d, arrived %,d, duplicates %,d, failed sends %,d%n",
+            out.printf(java.util.Locale.ROOT, "  acknowledged %,d, arrived %,d, duplicates %,d, failed sends %,d%n",
                 ackedCount.get(), received.get(), duplicates.get(), failures.get());
 
             boolean ok = true;
