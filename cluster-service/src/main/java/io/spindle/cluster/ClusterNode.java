@@ -389,20 +389,33 @@ public final class ClusterNode implements AutoCloseable
      */
     public static String loopbackMembers(final int count)
     {
-        for (int attempt = 0; attempt < 50; attempt++)
+        final int base = freeLoopbackPorts(count * MEMBER_PORT_COUNT);
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < count; i++)
         {
-            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
-            if (portsFree(base, count * MEMBER_PORT_COUNT))
+            sb.append(i > 0 ? "," : "").append(i).append("=localhost:").append(base + i * MEMBER_PORT_COUNT);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The first of a range of consecutive UDP ports on loopback that were free a moment ago.
+     *
+     * @param count how many ports.
+     * @return the first port of the range.
+     * @throws IllegalStateException when no free range turns up.
+     */
+    public static int freeLoopbackPorts(final int count)
+    {
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000 - count);
+            if (portsFree(base, count))
             {
-                final StringBuilder sb = new StringBuilder();
-                for (int i = 0; i < count; i++)
-                {
-                    sb.append(i > 0 ? "," : "").append(i).append("=localhost:").append(base + i * MEMBER_PORT_COUNT);
-                }
-                return sb.toString();
+                return base;
             }
         }
-        throw new IllegalStateException("no free range of " + count * MEMBER_PORT_COUNT + " UDP ports on loopback");
+        throw new IllegalStateException("no free range of " + count + " UDP ports on loopback");
     }
 
     private static boolean portsFree(final int base, final int count)

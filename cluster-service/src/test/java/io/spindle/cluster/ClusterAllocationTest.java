@@ -1,8 +1,6 @@
 package io.spindle.cluster;
 
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
@@ -14,6 +12,7 @@ import io.spindle.client.Producer;
 import io.spindle.client.ProducerCallback;
 import io.spindle.client.TopicPartition;
 import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.host.ThreadAllocations;
 import io.spindle.log.LogConfig;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -55,8 +54,6 @@ class ClusterAllocationTest
     @Test
     void producingThroughTheClusterAndFetchingFromAMemberAllocateNothingPerMessageOnceWarm()
     {
-        final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         // Default segments: the harness's 16 KiB ones would roll every ~150 messages, and a roll allocates.
         cluster = new TestCluster(dir, 1).customise((ctx) -> ctx.logConfig(new LogConfig().maxMessageBytes(8 * 1024)));
         cluster.start();
@@ -81,25 +78,22 @@ class ClusterAllocationTest
 
             run(producer, consumer, value, callback, handler, WARM_UP);
 
-            final long[] ids = threadIds();
-            final long[] perThreadBefore = threads.getThreadAllocatedBytes(ids);
+            final ThreadAllocations threads = ThreadAllocations.currentAnd((name) ->
+                name.startsWith("clustered-service") || name.contains("spindle-member-gateway"));
+            assertEquals(3, threads.size(), "the test, service and gateway threads: " +
+                String.join(" ", threads.names()));
+            final long[] before = threads.allocated();
             run(producer, consumer, value, callback, handler, MEASURED);
-            final long[] perThreadAfter = threads.getThreadAllocatedBytes(ids);
-            final long before = sum(perThreadBefore);
-            final long after = sum(perThreadAfter);
-            final StringBuilder perThread = new StringBuilder();
-            for (int i = 0; i < ids.length; i++)
-            {
-                perThread.append(threadNames(new long[]{ ids[i] })).append(perThreadAfter[i] - perThreadBefore[i])
-                    .append(" B; ");
-            }
+            final long[] after = threads.allocated();
+            final long allocated = ThreadAllocations.sum(after) - ThreadAllocations.sum(before);
+            final String perThread = threads.describe(before, after);
 
             assertEquals(0, failed);
             assertEquals(WARM_UP + MEASURED, received);
-            final double perMessage = (after - before) / (double)MEASURED;
+            final double perMessage = allocated / (double)MEASURED;
             System.out.printf("cluster steady state: %d bytes over %d messages (%.3f B/msg): %s%n",
-                after - before, MEASURED, perMessage, perThread);
-            assertTrue(perMessage < 1.0, "allocated " + (after - before) + " bytes over " + MEASURED +
+                allocated, MEASURED, perMessage, perThread);
+            assertTrue(perMessage < 1.0, "allocated " + allocated + " bytes over " + MEASURED +
                 " messages (" + perMessage + " B/msg): " + perThread);
         }
     }
@@ -143,56 +137,5 @@ class ClusterAllocationTest
                 LockSupport.parkNanos(50_000);
             }
         }
-    }
-
-    private static long[] threadIds()
-    {
-        final List<Long> ids = new ArrayList<>();
-        ids.add(Thread.currentThread().getId());
-        for (final Thread thread : Thread.getAllStackTraces().keySet())
-        {
-            if (thread.getName().startsWith("clustered-service") || thread.getName().contains("spindle-member-gateway"))
-            {
-                ids.add(thread.getId());
-            }
-        }
-        assertEquals(3, ids.size(), "the test, service and gateway threads: " + threadNames(toArray(ids)));
-        return toArray(ids);
-    }
-
-    private static long[] toArray(final List<Long> ids)
-    {
-        final long[] result = new long[ids.size()];
-        for (int i = 0; i < result.length; i++)
-        {
-            result[i] = ids.get(i);
-        }
-        return result;
-    }
-
-    private static long sum(final long[] values)
-    {
-        long total = 0;
-        for (final long value : values)
-        {
-            total += Math.max(0, value);
-        }
-        return total;
-    }
-
-    private static String threadNames(final long[] ids)
-    {
-        final StringBuilder names = new StringBuilder();
-        for (final Thread thread : Thread.getAllStackTraces().keySet())
-        {
-            for (final long id : ids)
-            {
-                if (thread.getId() == id)
-                {
-                    names.append(thread.getName()).append(' ');
-                }
-            }
-        }
-        return names.toString();
     }
 }

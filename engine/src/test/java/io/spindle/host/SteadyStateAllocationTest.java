@@ -1,8 +1,6 @@
 package io.spindle.host;
 
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -40,8 +38,6 @@ class SteadyStateAllocationTest
     @Test
     void produceAndConsumeAllocateNothingPerMessageOnceWarm()
     {
-        final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         try (TestBroker broker = TestBroker.start(dir.resolve("data")))
         {
             try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
@@ -65,18 +61,21 @@ class SteadyStateAllocationTest
 
                 run(producer, consumer, value, callback, handler, WARM_UP);
 
-                final long[] ids = brokerAndTestThreadIds();
-                final long before = sum(threads.getThreadAllocatedBytes(ids));
+                final ThreadAllocations threads = ThreadAllocations.currentAnd((name) ->
+                    name.contains("spindle-control") || name.contains("spindle-fetch"));
+                assertTrue(threads.size() > 1, "broker agent thread not found");
+                final long[] before = threads.allocated();
                 run(producer, consumer, value, callback, handler, MEASURED);
-                final long after = sum(threads.getThreadAllocatedBytes(ids));
+                final long[] after = threads.allocated();
+                final long allocated = ThreadAllocations.sum(after) - ThreadAllocations.sum(before);
 
                 assertEquals(0, failed);
                 assertEquals(WARM_UP + MEASURED, received);
-                final double perMessage = (after - before) / (double)MEASURED;
-                System.out.printf("steady state: %d bytes over %d messages (%.3f B/msg) on %s%n",
-                    after - before, MEASURED, perMessage, threadNames(ids));
-                assertTrue(perMessage < 1.0, "allocated " + (after - before) + " bytes over " + MEASURED +
-                    " messages (" + perMessage + " B/msg) on threads " + threadNames(ids));
+                final double perMessage = allocated / (double)MEASURED;
+                System.out.printf("steady state: %d bytes over %d messages (%.3f B/msg): %s%n",
+                    allocated, MEASURED, perMessage, threads.describe(before, after));
+                assertTrue(perMessage < 1.0, "allocated " + allocated + " bytes over " + MEASURED +
+                    " messages (" + perMessage + " B/msg): " + threads.describe(before, after));
             }
         }
     }
@@ -113,51 +112,5 @@ class SteadyStateAllocationTest
                 java.util.concurrent.locks.LockSupport.parkNanos(50_000);
             }
         }
-    }
-
-    private static long[] brokerAndTestThreadIds()
-    {
-        final List<Long> ids = new ArrayList<>();
-        ids.add(Thread.currentThread().getId());
-        for (final Thread thread : Thread.getAllStackTraces().keySet())
-        {
-            if (thread.getName().contains("spindle-control") || thread.getName().contains("spindle-fetch"))
-            {
-                ids.add(thread.getId());
-            }
-        }
-        assertTrue(ids.size() > 1, "broker agent thread not found");
-        final long[] result = new long[ids.size()];
-        for (int i = 0; i < result.length; i++)
-        {
-            result[i] = ids.get(i);
-        }
-        return result;
-    }
-
-    private static long sum(final long[] values)
-    {
-        long total = 0;
-        for (final long value : values)
-        {
-            total += Math.max(0, value);
-        }
-        return total;
-    }
-
-    private static String threadNames(final long[] ids)
-    {
-        final StringBuilder names = new StringBuilder();
-        for (final Thread thread : Thread.getAllStackTraces().keySet())
-        {
-            for (final long id : ids)
-            {
-                if (thread.getId() == id)
-                {
-                    names.append(thread.getName()).append(' ');
-                }
-            }
-        }
-        return names.toString();
     }
 }

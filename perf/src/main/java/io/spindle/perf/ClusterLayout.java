@@ -3,13 +3,10 @@
  */
 package io.spindle.perf;
 
-import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
+
+import io.spindle.cluster.ClusterNode;
 
 /**
  * Where the members of a cluster embedded in one process listen: every member on 127.0.0.1 with a range of
@@ -22,9 +19,6 @@ final class ClusterLayout
      */
     static final String HOST = "127.0.0.1";
 
-    private static final int FIRST_PORT = 20_000;
-    private static final int PORT_SPAN = 30_000;
-    private static final int ATTEMPTS = 100;
 
     private final int[] ports;
 
@@ -43,21 +37,13 @@ final class ClusterLayout
      */
     static ClusterLayout onLoopback(final int members, final int portsPerMember)
     {
-        final int count = members * portsPerMember;
-        for (int attempt = 0; attempt < ATTEMPTS; attempt++)
+        final int base = ClusterNode.freeLoopbackPorts(members * portsPerMember);
+        final int[] ports = new int[members];
+        for (int i = 0; i < members; i++)
         {
-            final int base = FIRST_PORT + ThreadLocalRandom.current().nextInt(PORT_SPAN - count);
-            if (portsFree(base, count))
-            {
-                final int[] ports = new int[members];
-                for (int i = 0; i < members; i++)
-                {
-                    ports[i] = base + i * portsPerMember;
-                }
-                return new ClusterLayout(ports);
-            }
+            ports[i] = base + i * portsPerMember;
         }
-        throw new IllegalStateException("no range of " + count + " free UDP ports on " + HOST);
+        return new ClusterLayout(ports);
     }
 
     /**
@@ -109,30 +95,5 @@ final class ClusterLayout
             endpoints.add(HOST + ":" + port);
         }
         return String.join(",", endpoints);
-    }
-
-    private static boolean portsFree(final int base, final int count)
-    {
-        final List<DatagramSocket> sockets = new ArrayList<>();
-        try
-        {
-            final InetAddress loopback = InetAddress.getByName(HOST);
-            for (int i = 0; i < count; i++)
-            {
-                sockets.add(new DatagramSocket(new InetSocketAddress(loopback, base + i)));
-            }
-            return true;
-        }
-        catch (final IOException ex)
-        {
-            return false;
-        }
-        finally
-        {
-            for (final DatagramSocket socket : sockets)
-            {
-                socket.close();
-            }
-        }
     }
 }
