@@ -191,7 +191,8 @@ final class ClientTransport implements AutoCloseable
 
     /**
      * The session with the fetch stream, opened on first use: the broker's, or a cluster member's (the one named
-     * by {@link ClientContext#replica(int)}, else the one that answered first).
+     * by {@link ClientContext#replica(int)}, else the first on this machine, else the one that answered first; then
+     * round the others when it goes away).
      *
      * @return the connected session.
      */
@@ -240,10 +241,37 @@ final class ClientTransport implements AutoCloseable
         else
         {
             requestChannels.addAll(memberChannels);
-            lastGoodChannel = Math.max(0, memberChannels.indexOf(stripTermLength(answered)));
+            final int local = firstLocalMember(memberChannels);
+            lastGoodChannel = local >= 0 ? local : Math.max(0, memberChannels.indexOf(stripTermLength(answered)));
         }
         clusterMembers = members;
         clusterMaxRequestLength = maxRequestLength;
+    }
+
+    /**
+     * The first member on this machine (its host resolves to an address of one of this machine's interfaces), whose
+     * fetches cost no network hop; -1 when none is.
+     */
+    private static int firstLocalMember(final List<String> memberChannels)
+    {
+        for (int i = 0; i < memberChannels.size(); i++)
+        {
+            final String channel = memberChannels.get(i);
+            final String host = channel.substring(channel.indexOf('=') + 1, channel.lastIndexOf(':'));
+            try
+            {
+                final java.net.InetAddress address = java.net.InetAddress.getByName(host);
+                if (address.isLoopbackAddress() || null != java.net.NetworkInterface.getByInetAddress(address))
+                {
+                    return i;
+                }
+            }
+            catch (final java.io.IOException ex)
+            {
+                // Unresolvable here: not this machine.
+            }
+        }
+        return -1;
     }
 
     private static String stripTermLength(final String channel)

@@ -83,7 +83,7 @@ public final class ConsumeCommand implements Callable<Integer>
     String group;
 
     @Option(names = "--replica", defaultValue = "-1", description = "Against a cluster: fetch from member N " +
-        "(follower fetching; default: the member the bootstrap reached).")
+        "(follower fetching; default: a member on this machine, else the one the bootstrap reached).")
     int replica;
 
     @Option(names = "--commit-interval-ms", defaultValue = "1000",
