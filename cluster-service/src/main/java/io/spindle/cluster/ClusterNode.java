@@ -128,6 +128,7 @@ public final class ClusterNode implements AutoCloseable
             .maxMessageBytesLimit(maxMessageBytesLimit(ctx.termLength))
             .members(clientEndpoints(ctx.members));
         directoryLock = DirectoryLock.acquire(ctx.directory, "cluster member");
+        StaleMarkFiles.remove(ctx.directory);
         if (new CommonContext().aeronDirectoryName(aeronDir).isDriverActive(1_000, (message) -> {}))
         {
             directoryLock.close();
