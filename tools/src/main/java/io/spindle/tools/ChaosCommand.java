@@ -334,8 +334,8 @@ public final class ChaosCommand implements Callable<Integer>
             actions++;
             if (isKill || isLeaderFirst)
             {
-                out.printf("%s kill -9 member %d%s, restart in %d ms; acknowledged so far %d%n",
-                    elapsed(startNs), target, role, downMs, load.acknowledged());
+                out.printf("%s kill -9 member %d%s, restart in %d ms; acknowledged so far %d, in doubt %d%n",
+                    elapsed(startNs), target, role, downMs, load.acknowledged(), load.inDoubt());
                 kills++;
                 leaderKills += target == leader ? 1 : 0;
                 if (!member.kill())
@@ -356,8 +356,8 @@ public final class ChaosCommand implements Callable<Integer>
             }
             else
             {
-                out.printf("%s SIGSTOP member %d%s for %d ms; acknowledged so far %d%n",
-                    elapsed(startNs), target, role, downMs, load.acknowledged());
+                out.printf("%s SIGSTOP member %d%s for %d ms; acknowledged so far %d, in doubt %d%n",
+                    elapsed(startNs), target, role, downMs, load.acknowledged(), load.inDoubt());
                 stops++;
                 leaderStops += target == leader ? 1 : 0;
                 member.stop();
@@ -683,11 +683,12 @@ public final class ChaosCommand implements Callable<Integer>
             load.longestUnavailableNs() / 1e9, kills, leaderKills, stops, leaderStops, load.producersLost(),
             isValid ? "VALID" : "INVALID");
         out.println("check: " + result.summary() + " (sampler failures " + monitor.samplerFailures() + ")");
-        if (load.longestUnavailableNs() > 0)
+        out.printf(Locale.ROOT, "longest unavailability from +%.1fs; refused %d; consumers replaced %d; " +
+            "first producer loss: %s%n", load.longestUnavailableFromNs() / 1e9, load.refused(), load.consumersLost(),
+            null == load.firstProducerLoss() ? "none" : load.firstProducerLoss());
+        for (final String episode : load.inDoubtEpisodes())
         {
-            out.printf(Locale.ROOT, "longest unavailability from +%.1fs; first producer loss: %s%n",
-                load.longestUnavailableFromNs() / 1e9,
-                null == load.firstProducerLoss() ? "none" : load.firstProducerLoss());
+            out.println("in doubt: " + episode);
         }
         if (!result.isValid())
         {

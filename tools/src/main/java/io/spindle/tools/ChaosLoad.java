@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,6 +42,23 @@ final class ChaosLoad
     private static final long NULL_TIME = Long.MIN_VALUE;
     private static final long MAX_BACKLOG_NS = TimeUnit.SECONDS.toNanos(1);
     private static final long THREAD_STOP_MS = 60_000;
+    private static final long EPISODE_GAP_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final int MAX_EPISODES = 20;
+
+    private static final class InDoubtEpisode
+    {
+        private final long fromNs;
+        private final String reason;
+        private long lastNs;
+        private int count = 1;
+
+        InDoubtEpisode(final long fromNs, final String reason, final long lastNs)
+        {
+            this.fromNs = fromNs;
+            this.reason = reason;
+            this.lastNs = lastNs;
+        }
+    }
 
     private final String topic;
     private final int partitions;
@@ -66,6 +84,7 @@ final class ChaosLoad
     private final AtomicLong longestUnavailableFromNs = new AtomicLong();
     private final Map<Long, Attempt> unanswered = new LinkedHashMap<>();
     private long waitingSinceNs = NULL_TIME;
+    private final List<InDoubtEpisode> inDoubtEpisodes = new ArrayList<>();
     private String firstProducerLoss;
 
     // Written by the consumer thread.
@@ -210,6 +229,23 @@ final class ChaosLoad
         return longestUnavailableFromNs.get() - startNs;
     }
 
+    /**
+     * When records became in doubt and why, e.g. {@code 1200 REQUEST_TIMED_OUT at +35.2s}: bursts of the same reason
+     * less than a second apart are one episode; the first few episodes are kept.
+     *
+     * @return the episodes, once the producer has stopped.
+     */
+    List<String> inDoubtEpisodes()
+    {
+        final List<String> episodes = new ArrayList<>();
+        for (final InDoubtEpisode episode : inDoubtEpisodes)
+        {
+            episodes.add(String.format(Locale.ROOT, "%d %s at +%.1fs", episode.count, episode.reason,
+                episode.fromNs / 1e9));
+        }
+        return episodes;
+    }
+
     long consumed()
     {
         return consumed.get();
@@ -269,7 +305,7 @@ final class ChaosLoad
                 ErrorCode.NONE == errorCode)
             {
                 history.inDoubt(producer, sequence, topic, this.partition, value);
-                inDoubt.incrementAndGet();
+                onInDoubt(errorCode.name());
             }
             else
             {
@@ -283,8 +319,24 @@ final class ChaosLoad
             if (null != unanswered.remove(sequence))
             {
                 history.inDoubt(producer, sequence, topic, partition, value);
-                inDoubt.incrementAndGet();
+                onInDoubt("unanswered when producer " + producer + " closed");
             }
+        }
+    }
+
+    private void onInDoubt(final String reason)
+    {
+        inDoubt.incrementAndGet();
+        final long nowNs = System.nanoTime();
+        final InDoubtEpisode last = inDoubtEpisodes.isEmpty() ? null : inDoubtEpisodes.get(inDoubtEpisodes.size() - 1);
+        if (null != last && last.reason.equals(reason) && nowNs - last.lastNs < EPISODE_GAP_NS)
+        {
+            last.count++;
+            last.lastNs = nowNs;
+        }
+        else if (inDoubtEpisodes.size() < MAX_EPISODES)
+        {
+            inDoubtEpisodes.add(new InDoubtEpisode(nowNs - startNs, reason, nowNs));
         }
     }
 
