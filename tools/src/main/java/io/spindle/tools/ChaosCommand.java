@@ -175,6 +175,8 @@ public final class ChaosCommand implements Callable<Integer>
                 member.destroyForcibly();
             }
             IoUtil.delete(aeronRoot, true);
+            out.println("spindle chaos: interrupted; members killed, their directories and outputs kept in " + runDir);
+            out.flush();
         }, "spindle-chaos-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
 
