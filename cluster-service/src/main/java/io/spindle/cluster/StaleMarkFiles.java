@@ -31,7 +31,8 @@ final class StaleMarkFiles
         removed += delete(memberDir.resolve("archive").resolve(ArchiveMarkFile.FILENAME).toFile());
         final File clusterDir = memberDir.resolve("cluster").toFile();
         final File[] markFiles = clusterDir.listFiles((dir, name) -> ClusterMarkFile.FILENAME.equals(name) ||
-            (name.startsWith(ClusterMarkFile.SERVICE_FILENAME_PREFIX) && name.endsWith(ClusterMarkFile.FILE_EXTENSION)));
+            (name.startsWith(ClusterMarkFile.SERVICE_FILENAME_PREFIX) &&
+            name.endsWith(ClusterMarkFile.FILE_EXTENSION)));
         if (null != markFiles)
         {
             for (final File file : markFiles)

@@ -78,37 +78,42 @@ public final class ChaosCommand implements Callable<Integer>
     private static final int SIGTERM_EXIT = 143;
     private static final int MAX_UNEXPECTED_EXITS = 3;
 
-    @Option(names = "--members", defaultValue = "3", description = "Cluster members, at least 3 (default: " +
-        "${DEFAULT-VALUE}).")
+    @Option(names = "--members", paramLabel = "N", defaultValue = "3",
+        description = "Cluster members, at least 3 (default: ${DEFAULT-VALUE}).")
     int memberCount;
 
-    @Option(names = "--seconds", defaultValue = "-1", description = "How long the nemesis runs (default: 60).")
+    @Option(names = "--seconds", paramLabel = "S", defaultValue = "-1",
+        description = "How long the nemesis runs (default: 60).")
     long seconds;
 
-    @Option(names = "--minutes", defaultValue = "-1", description = "How long the nemesis runs, in minutes, for " +
-        "long runs; instead of --seconds.")
+    @Option(names = "--minutes", paramLabel = "M", defaultValue = "-1",
+        description = "How long the nemesis runs, in minutes, for long runs; instead of --seconds.")
     long minutes;
 
-    @Option(names = "--rate", defaultValue = "500", description = "Records/s the producer sends, acks=all, on a " +
-        "fixed schedule (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rate", paramLabel = "R", defaultValue = "500",
+        description = "Records/s the producer sends, acks=all, on a fixed schedule (default: ${DEFAULT-VALUE}).")
     int rate;
 
-    @Option(names = "--seed", description = "Seed of the nemesis's choices (default: random, printed).")
+    @Option(names = "--seed", paramLabel = "SEED",
+        description = "Seed of the nemesis's choices (default: random, printed).")
     Long seed;
 
-    @Option(names = "--dir", description = "Where the members' directories and outputs go: an empty or new " +
-        "directory (default: a new temporary directory). Removed at the end unless --keep or the run failed.")
+    @Option(names = "--dir", paramLabel = "D", description = "Where the members' directories and outputs go: an " +
+        "empty or new directory (default: a new temporary directory). Removed at the end unless --keep or the run " +
+        "failed.")
     Path dir;
 
     @Option(names = "--keep", description = "Keep the members' directories and outputs.")
     boolean keep;
 
-    @Option(names = "--first-kill", defaultValue = "random", description = "The nemesis's first action: random " +
-        "(as the seed says) or leader (kill -9 the leader). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--first-kill", paramLabel = "random|leader", defaultValue = "random",
+        description = "The nemesis's first action: random (as the seed says) or leader (kill -9 the leader). " +
+        "Default: ${DEFAULT-VALUE}.")
     FirstAction firstKill;
 
-    @Option(names = "--leader-timeout", defaultValue = "1s", description = "The members' leader heartbeat timeout " +
-        "(spindle.node.leader.heartbeat.timeout; default: ${DEFAULT-VALUE}, the tests' setting).")
+    @Option(names = "--leader-timeout", paramLabel = "DURATION", defaultValue = "1s",
+        description = "The members' leader heartbeat timeout (spindle.node.leader.heartbeat.timeout; default: " +
+        "${DEFAULT-VALUE}, the tests' setting).")
     String leaderTimeout;
 
     @Spec
