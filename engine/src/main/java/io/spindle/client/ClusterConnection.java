@@ -135,6 +135,12 @@ final class ClusterConnection implements BrokerConnection, EgressListener
             onClosed();
             return Publication.CLOSED;
         }
+        else if (Publication.CLOSED == result)
+        {
+            // The ingress publication to a leader that went away is closed while the session waits for a new
+            // leader: the session lives on, so the request is to be offered again, not failed.
+            return Publication.NOT_CONNECTED;
+        }
 
         return result;
     }

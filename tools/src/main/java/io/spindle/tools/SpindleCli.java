@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         DemoCommand.class,
         BrokerCommand.class,
         NodeCommand.class,
+        ChaosCommand.class,
         TopicsCommand.class,
         ProduceCommand.class,
         ConsumeCommand.class,
