@@ -162,6 +162,8 @@ class NodeOperationsTest
     /**
      * Any ingress message is a log entry: 4 KiB ones the service answers with an error grow the log as fast as any.
      */
+    private long answered;
+
     private void grow(final int messages)
     {
         if (null == client)
@@ -171,10 +173,11 @@ class NodeOperationsTest
                 .ingressChannel("aeron:udp?term-length=256k")
                 .ingressEndpoints(ClusterNode.ingressEndpoints(ClusterNode.parseMembers(members)))
                 .egressChannel("aeron:udp?endpoint=localhost:0")
-                .egressListener((sessionId, timestamp, buffer, offset, length, header) -> {})
+                .egressListener((sessionId, timestamp, buffer, offset, length, header) -> answered++)
                 .messageTimeoutNs(10_000_000_000L));
         }
         final UnsafeBuffer message = new UnsafeBuffer(new byte[4096]);
+        final long target = answered + messages;
         for (int i = 0; i < messages; i++)
         {
             await(() ->
@@ -183,6 +186,13 @@ class NodeOperationsTest
                 return client.offer(message, 0, message.capacity()) > 0;
             }, "ingress to take message " + i);
         }
+        // Each is refused by the service (not a Spindle request): once every refusal is back, all are in the log,
+        // ahead of any snapshot asked for after this.
+        await(() ->
+        {
+            client.pollEgress();
+            return answered >= target;
+        }, "the service to answer all " + messages + " messages");
     }
 
     private void await(final BooleanSupplier condition, final String what)
