@@ -33,8 +33,14 @@ import org.agrona.concurrent.UnsafeBuffer;
  * Requests arrive as cluster ingress messages (one Spindle request each, its SBE header first), already committed by
  * a quorum; answers go back on the client's egress (followers' offers are no-ops). Timers are cluster timers: they
  * fire in log order on every member and are restored with the consensus module's snapshot. The service's own
- * snapshot is the state machine's ({@link BrokerStateMachine#snapshot}), written in chunks; on restart each partition
- * log is reconciled with it (truncated where it is ahead) before the log after the snapshot is replayed.
+ * snapshot is the state machine's ({@link BrokerStateMachine#snapshot}), the sessions' kept responses and the leader,
+ * written in chunks; on restart each partition log is reconciled with it (truncated where it is ahead) before the log
+ * after the snapshot is replayed.
+ * <p>
+ * A request is applied once per client session ({@link SessionResponses}): a client resends what a leader change left
+ * unanswered, and a repeat is answered with the response kept for it. The leader and its term come from the log's
+ * leadership events, so metadata is the same on every member. A new leader puts its settings in the log (a service
+ * message); a member whose own settings differ stops before it could apply a command differently.
  * <p>
  * A storage failure on one member cannot be answered (the other members would answer differently): it stops this
  * member ({@link MemberStoppedError}), and the cluster goes on with the others.
