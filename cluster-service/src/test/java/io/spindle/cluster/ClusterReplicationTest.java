@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.BooleanSupplier;
 
 import io.aeron.Aeron;
 import io.aeron.cluster.ClusterControl;
@@ -57,13 +56,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ClusterReplicationTest
 {
     private static final int MEMBERS = 3;
-    private static final long AWAIT_NS = 30_000_000_000L;
+    private static final long AWAIT_NS = TestCluster.AWAIT_NS;
 
     @TempDir
     Path dir;
 
-    private final ClusterNode[] nodes = new ClusterNode[MEMBERS];
-    private String members;
+    private TestCluster cluster;
     private MediaDriver clientDriver;
     private AeronCluster client;
     private final Map<Long, byte[]> responses = new HashMap<>();
@@ -75,9 +73,9 @@ class ClusterReplicationTest
     void tearDown()
     {
         CloseHelper.quietCloseAll(client, clientDriver);
-        for (final ClusterNode node : nodes)
+        if (null != cluster)
         {
-            CloseHelper.quietClose(node);
+            cluster.close();
         }
         if (null != clientDriver)
         {
@@ -97,14 +95,13 @@ class ClusterReplicationTest
         produce(topicId, 60, acked);
         awaitSettled(acked, topicId);
 
-        nodes[leader].close();
-        nodes[leader] = null;
-        final int newLeader = awaitLeader(leader);
+        cluster.stop(leader);
+        final int newLeader = cluster.awaitLeader(leader);
         awaitClientFollows(newLeader);
         produce(topicId, 40, acked);
         awaitSettled(acked, topicId);
 
-        nodes[leader] = launch(leader);
+        cluster.launch(leader);
         produce(topicId, 20, acked);
         awaitSettled(acked, topicId);
     }
@@ -125,14 +122,13 @@ class ClusterReplicationTest
 
         // The follower's files now hold batches past its snapshot: the restart truncates and replays them.
         final int follower = (leader + 1) % MEMBERS;
-        nodes[follower].close();
-        nodes[follower] = null;
+        cluster.stop(follower);
         produce(topicId, 10, acked);
-        nodes[follower] = launch(follower);
+        cluster.launch(follower);
         awaitSettled(acked, topicId);
         takeSnapshot(leader);
         byte[] reference = null;
-        for (final ClusterNode node : nodes)
+        for (final ClusterNode node : cluster.nodes())
         {
             final byte[] snapshot = node.service().lastSnapshot();
             if (null == reference)
@@ -143,11 +139,10 @@ class ClusterReplicationTest
         }
 
         // A member whose disk was lost rebuilds from the other members' Raft log.
-        nodes[follower].close();
-        nodes[follower] = null;
-        IoUtil.delete(dir.resolve("member-" + follower).toFile(), false);
+        cluster.stop(follower);
+        IoUtil.delete(cluster.memberDir(follower).toFile(), false);
         produce(topicId, 10, acked);
-        nodes[follower] = launch(follower);
+        cluster.launch(follower);
         awaitSettled(acked, topicId);
     }
 
@@ -157,17 +152,17 @@ class ClusterReplicationTest
     {
         final int leader = startMembers();
         final int follower = (leader + 1) % MEMBERS;
-        nodes[follower].close();
-        IoUtil.delete(dir.resolve("member-" + follower).toFile(), false);
-        try (SmallFileSystem fs = SmallFileSystem.mount(dir.resolve("member-" + follower).resolve("data"), "4m"))
+        cluster.stop(follower);
+        IoUtil.delete(cluster.memberDir(follower).toFile(), false);
+        try (SmallFileSystem fs = SmallFileSystem.mount(cluster.memberDir(follower).resolve("data"), "4m"))
         {
-            nodes[follower] = launch(follower);
+            cluster.launch(follower);
             connectClient();
             final int topicId = createOrders();
 
             // Each batch about 7 KiB: the follower's 4 MiB of data fills long before 1,500 batches.
             final List<long[]> acked = new ArrayList<>();
-            final SpindleClusteredService stopping = nodes[follower].service();
+            final SpindleClusteredService stopping = cluster.node(follower).service();
             for (int i = 0; i < 1_500 && null == stopping.failure(); i++)
             {
                 produce(topicId, 1, acked, 6);
@@ -175,9 +170,9 @@ class ClusterReplicationTest
             assertNotNull(stopping.failure(), "the follower never ran out of space on " + fs.root());
             assertTrue(String.valueOf(stopping.failure().getMessage()).contains("storage failure on member " +
                 follower), String.valueOf(stopping.failure()));
-            final ClusterNode stopped = nodes[follower];
-            await(stopped::isClosed, "the member out of disk to close itself");
-            nodes[follower] = null;
+            final ClusterNode stopped = cluster.node(follower);
+            cluster.await(stopped::isClosed, "the member out of disk to close itself");
+            cluster.stop(follower);
 
             produce(topicId, 20, acked);
             awaitSettled(acked, topicId);
@@ -203,9 +198,9 @@ class ClusterReplicationTest
         final ProduceResponseDecoder response = new ProduceResponseDecoder()
             .wrapAndApplyHeader(new UnsafeBuffer(awaitResponse(third)), 0, new MessageHeaderDecoder());
         assertEquals(3, response.partitions().next().baseOffset(), "the repeat was appended again");
-        for (final ClusterNode node : nodes)
+        for (final ClusterNode node : cluster.nodes())
         {
-            await(() -> 1 == node.service().duplicateRequestsAnswered() ||
+            cluster.await(() -> 1 == node.service().duplicateRequestsAnswered() ||
                 Cluster.Role.LEADER != node.service().role(), "the leader to count the repeat");
         }
     }
@@ -214,30 +209,31 @@ class ClusterReplicationTest
     @Timeout(60)
     void aMemberWhoseSettingsDifferFromTheLeadersStops()
     {
-        members = ClusterNode.loopbackMembers(MEMBERS);
-        nodes[0] = launch(0);
-        nodes[1] = launch(1);
-        awaitLeader(-1);
+        cluster = new TestCluster(dir, MEMBERS);
+        cluster.launch(0);
+        cluster.launch(1);
+        cluster.awaitLeader(-1);
         // The leader announces its settings with the first log entry it applies after its election.
         connectClient();
         final int topicId = createOrders();
         // Member 2 keeps a day of data by default where the others keep a week: it would delete records they keep.
-        nodes[2] = launch(2, new LogConfig().segmentBytes(16 * 1024).maxMessageBytes(8 * 1024).retentionMs(86_400_000L));
-        final SpindleClusteredService odd = nodes[2].service();
-        await(() -> null != odd.failure(), "member 2 to stop on the leader's configuration");
+        cluster.launch(2, (ctx) -> ctx.logConfig(
+            new LogConfig().segmentBytes(16 * 1024).maxMessageBytes(8 * 1024).retentionMs(86_400_000L)));
+        final SpindleClusteredService odd = cluster.node(2).service();
+        cluster.await(() -> null != odd.failure(), "member 2 to stop on the leader's configuration");
         assertTrue(odd.failure().getMessage().contains("member 2's configuration differs from leader"),
             String.valueOf(odd.failure()));
         assertTrue(String.valueOf(odd.failure().getCause()).contains("retention.ms=86400000"),
             String.valueOf(odd.failure().getCause()));
-        final ClusterNode stopped = nodes[2];
-        await(stopped::isClosed, "member 2 to close itself");
-        nodes[2] = null;
+        final ClusterNode stopped = cluster.node(2);
+        cluster.await(stopped::isClosed, "member 2 to close itself");
+        cluster.stop(2);
 
         // The two that agree carry on. (ClusterClientTest produces through failovers with Spindle's own client; this
         // raw client does not resend a request an election swallows, so it is not used past this point.)
-        awaitLeader(2);
-        assertTrue(null == nodes[0].service().failure() && null == nodes[1].service().failure());
-        assertEquals(topicId, nodes[1].service().topicTable().topic(topicId).id());
+        cluster.awaitLeader(2);
+        assertTrue(null == cluster.node(0).service().failure() && null == cluster.node(1).service().failure());
+        assertEquals(topicId, cluster.node(1).service().topicTable().topic(topicId).id());
     }
 
     @Test
@@ -254,20 +250,16 @@ class ClusterReplicationTest
     @Timeout(60)
     void aSecondMemberOnTheSameDirectoryIsRefused()
     {
-        members = ClusterNode.loopbackMembers(MEMBERS);
-        nodes[0] = launch(0);
-        final IllegalStateException refused = assertThrows(IllegalStateException.class, () -> launch(0));
+        cluster = new TestCluster(dir, MEMBERS);
+        cluster.launch(0);
+        final IllegalStateException refused = assertThrows(IllegalStateException.class, () -> cluster.launch(0));
         assertTrue(refused.getMessage().contains("in use by another cluster member"), refused.getMessage());
     }
 
     private int startMembers()
     {
-        members = ClusterNode.loopbackMembers(MEMBERS);
-        for (int i = 0; i < MEMBERS; i++)
-        {
-            nodes[i] = launch(i);
-        }
-        return awaitLeader(-1);
+        cluster = new TestCluster(dir, MEMBERS);
+        return cluster.start();
     }
 
     private int createOrders()
@@ -283,20 +275,20 @@ class ClusterReplicationTest
     private void takeSnapshot(final int leader)
     {
         final long[] before = new long[MEMBERS];
-        for (final ClusterNode node : nodes)
+        for (final ClusterNode node : cluster.nodes())
         {
             before[node.memberId()] = node.service().lastSnapshotLogPosition();
         }
-        try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(nodes[leader].aeronDirectoryName())))
+        try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(cluster.node(leader).aeronDirectoryName())))
         {
             final AtomicCounter toggle = ClusterControl.findControlToggle(aeron.countersReader(), 0);
             assertNotNull(toggle, "no control toggle on the leader");
-            await(() -> ClusterControl.ToggleState.SNAPSHOT.toggle(toggle), "the snapshot toggle to be free");
+            cluster.await(() -> ClusterControl.ToggleState.SNAPSHOT.toggle(toggle), "the snapshot toggle to be free");
         }
-        await(() ->
+        cluster.await(() ->
         {
-            final long position = nodes[0].service().lastSnapshotLogPosition();
-            for (final ClusterNode node : nodes)
+            final long position = cluster.node(0).service().lastSnapshotLogPosition();
+            for (final ClusterNode node : cluster.nodes())
             {
                 final long p = node.service().lastSnapshotLogPosition();
                 if (p == before[node.memberId()] || p != position)
@@ -306,25 +298,6 @@ class ClusterReplicationTest
             }
             return true;
         }, "every member to take the snapshot at the same position");
-    }
-
-    private ClusterNode launch(final int memberId)
-    {
-        return launch(memberId, new LogConfig().segmentBytes(16 * 1024).maxMessageBytes(8 * 1024));
-    }
-
-    private ClusterNode launch(final int memberId, final LogConfig logConfig)
-    {
-        return ClusterNode.launch(new ClusterNode.Context()
-            .memberId(memberId)
-            .members(members)
-            .directory(dir.resolve("member-" + memberId))
-            .aeronDirectoryName(dir.resolve("member-" + memberId).resolve("aeron").toString())
-            .logConfig(logConfig)
-            .termLength(256 * 1024)
-            .archiveSegmentLength(1024 * 1024)
-            .leaderHeartbeatTimeoutNs(1_000_000_000L)
-            .sessionTimeoutNs(10_000_000_000L));
     }
 
     private void connectClient()
@@ -357,7 +330,7 @@ class ClusterReplicationTest
         client = AeronCluster.connect(new AeronCluster.Context()
             .aeronDirectoryName(clientDriver.aeronDirectoryName())
             .ingressChannel("aeron:udp?term-length=256k")
-            .ingressEndpoints(ClusterNode.ingressEndpoints(ClusterNode.parseMembers(members)))
+            .ingressEndpoints(ClusterNode.ingressEndpoints(ClusterNode.parseMembers(cluster.members())))
             .egressChannel("aeron:udp?endpoint=localhost:0")
             .egressListener(listener)
             .messageTimeoutNs(10_000_000_000L));
@@ -394,9 +367,9 @@ class ClusterReplicationTest
         {
             expectedEnd[(int)batch[0]] = Math.max(expectedEnd[(int)batch[0]], batch[1] + batch[2]);
         }
-        await(() ->
+        cluster.await(() ->
         {
-            for (final ClusterNode node : nodes)
+            for (final ClusterNode node : cluster.nodes())
             {
                 final Topic t = null == node ? null : node.service().topicTable().topic(topicId);
                 if (null != node && (null == t || t.partition(0).highWaterMark() < expectedEnd[0] ||
@@ -409,7 +382,7 @@ class ClusterReplicationTest
         }, "every member to apply every acknowledged batch");
 
         byte[][] reference = null;
-        for (final ClusterNode node : nodes)
+        for (final ClusterNode node : cluster.nodes())
         {
             if (null == node)
             {
@@ -456,27 +429,9 @@ class ClusterReplicationTest
         return out;
     }
 
-    private int awaitLeader(final int notThis)
-    {
-        final int[] leader = { -1 };
-        await(() ->
-        {
-            for (final ClusterNode node : nodes)
-            {
-                if (null != node && node.memberId() != notThis && Cluster.Role.LEADER == node.service().role())
-                {
-                    leader[0] = node.memberId();
-                    return true;
-                }
-            }
-            return false;
-        }, "a leader other than " + notThis);
-        return leader[0];
-    }
-
     private void awaitClientFollows(final int leader)
     {
-        await(() ->
+        cluster.await(() ->
         {
             client.pollEgress();
             return client.leaderMemberId() == leader;
@@ -492,50 +447,19 @@ class ClusterReplicationTest
             client.pollEgress();
             assertTrue(System.nanoTime() < deadlineNs, "ingress never took the request");
             Thread.onSpinWait();
-            sleepBriefly();
+            TestCluster.sleep(1);
         }
         return id;
     }
 
     private byte[] awaitResponse(final long correlationId)
     {
-        await(() ->
+        cluster.await(() ->
         {
             client.pollEgress();
             return responses.containsKey(correlationId);
         }, "the response to request " + correlationId);
         return responses.remove(correlationId);
-    }
-
-    private void await(final BooleanSupplier condition, final String what)
-    {
-        final long deadlineNs = System.nanoTime() + AWAIT_NS;
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() > deadlineNs)
-            {
-                final StringBuilder roles = new StringBuilder();
-                for (final ClusterNode node : nodes)
-                {
-                    roles.append(null == node ? " down" : " " + node.memberId() + "=" + node.service().role());
-                }
-                throw new AssertionError("timed out waiting for " + what + "; members:" + roles);
-            }
-            sleepBriefly();
-        }
-    }
-
-    private static void sleepBriefly()
-    {
-        try
-        {
-            Thread.sleep(1);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(ex);
-        }
     }
 
     private int createTopic(final String name, final int partitions)

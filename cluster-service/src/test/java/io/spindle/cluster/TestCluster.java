@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -74,7 +76,19 @@ final class TestCluster implements AutoCloseable
      */
     ClusterNode launch(final int memberId)
     {
-        nodes[memberId] = ClusterNode.launch(customiser.apply(new ClusterNode.Context()
+        return launch(memberId, UnaryOperator.identity());
+    }
+
+    /**
+     * Start (or restart) a member with settings of its own, applied after every member's.
+     *
+     * @param memberId the member.
+     * @param own      changes to this member's context.
+     * @return the running member.
+     */
+    ClusterNode launch(final int memberId, final UnaryOperator<ClusterNode.Context> own)
+    {
+        nodes[memberId] = ClusterNode.launch(own.apply(customiser.apply(new ClusterNode.Context()
             .memberId(memberId)
             .members(members)
             .directory(memberDir(memberId))
@@ -83,7 +97,7 @@ final class TestCluster implements AutoCloseable
             .termLength(256 * 1024)
             .archiveSegmentLength(1024 * 1024)
             .leaderHeartbeatTimeoutNs(1_000_000_000L)
-            .sessionTimeoutNs(10_000_000_000L)));
+            .sessionTimeoutNs(10_000_000_000L))));
         return nodes[memberId];
     }
 
@@ -107,6 +121,16 @@ final class TestCluster implements AutoCloseable
     ClusterNode node(final int memberId)
     {
         return nodes[memberId];
+    }
+
+    /**
+     * Every member's slot, by member id: null where the member is stopped. A live view.
+     *
+     * @return the slots.
+     */
+    List<ClusterNode> nodes()
+    {
+        return Arrays.asList(nodes);
     }
 
     /**
