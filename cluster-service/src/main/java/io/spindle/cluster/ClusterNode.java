@@ -62,7 +62,7 @@ public final class ClusterNode implements AutoCloseable
     private final SpindleClusteredService service;
     private final MemberDriver clusteredMediaDriver;
     private final ClusteredServiceContainer container;
-    private final MemberGateway gateway;
+    private volatile MemberGateway gateway;
     private final SnapshotTrigger snapshotTrigger;
     private final DirectoryLock directoryLock;
     private final AtomicBoolean isClosed = new AtomicBoolean();
@@ -133,7 +133,6 @@ public final class ClusterNode implements AutoCloseable
 
         MemberDriver driver = null;
         ClusteredServiceContainer container = null;
-        MemberGateway gateway = null;
         SnapshotTrigger trigger = null;
         try
         {
@@ -144,29 +143,67 @@ public final class ClusterNode implements AutoCloseable
                 .archiveContext(archiveClient.clone())
                 .idleStrategySupplier(idle::get)
                 .clusteredService(service));
-            gateway = new MemberGateway(
-                aeronDir, ctx.memberId, self.host, self.port, ingressEndpoints(ctx.members),
-                maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(),
-                (error) -> System.err.println("member " + ctx.memberId + " gateway: " + error));
             trigger = ctx.snapshotLogBytes <= 0 ? null : SnapshotTrigger.launch(aeronDir,
                 consensusCtx.clusterDir(), consensusCtx.clusterId(), service::lastSnapshotLogPosition,
                 ctx.snapshotLogBytes, ctx.snapshotCheckIntervalNs);
         }
         catch (final RuntimeException ex)
         {
-            if (null != gateway)
-            {
-                gateway.close();
-            }
             CloseHelper.quietCloseAll(trigger, container, driver);
             service.closeMachine();
             directoryLock.close();
             throw ex;
         }
         this.container = container;
-        this.gateway = gateway;
         clusteredMediaDriver = driver;
         snapshotTrigger = trigger;
+        final Thread starter = new Thread(() -> startGatewayOnceJoined(aeronDir, self, idle),
+            "spindle-member-" + ctx.memberId + "-gateway-start");
+        starter.setDaemon(true);
+        starter.start();
+    }
+
+    /**
+     * Clients are served from the moment the member has joined the cluster (an election completed): by then a member
+     * restarted from its own log has replayed what it applied before, so no client sees its high-water mark go back.
+     */
+    private void startGatewayOnceJoined(final String aeronDir, final Endpoint self, final Supplier<IdleStrategy> idle)
+    {
+        while (null == joinedRole())
+        {
+            if (isClosed.get())
+            {
+                return;
+            }
+            try
+            {
+                Thread.sleep(5);
+            }
+            catch (final InterruptedException ex)
+            {
+                return;
+            }
+        }
+        synchronized (this)
+        {
+            if (!isClosed.get())
+            {
+                gateway = new MemberGateway(
+                    aeronDir, ctx.memberId, self.host, self.port, ingressEndpoints(ctx.members),
+                    maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(),
+                    (error) -> System.err.println("member " + ctx.memberId + " gateway: " + error));
+            }
+        }
+    }
+
+    /**
+     * Whether the member serves clients: its gateway (control and fetch streams) runs once it has joined.
+     *
+     * @return true once serving, false before and after.
+     */
+    public boolean isServing()
+    {
+        return null != gateway && !isClosed.get();
     }
 
     /**
@@ -307,7 +344,11 @@ public final class ClusterNode implements AutoCloseable
         }
         try
         {
-            gateway.close();
+            final MemberGateway gateway = this.gateway;
+            if (null != gateway)
+            {
+                gateway.close();
+            }
             CloseHelper.closeAll(snapshotTrigger, container, clusteredMediaDriver);
             service.closeMachine();
         }

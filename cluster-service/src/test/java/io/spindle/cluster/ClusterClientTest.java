@@ -356,8 +356,9 @@ class ClusterClientTest
     {
         for (int m = 0; m < cluster.size(); m++)
         {
+            // What clients can see: a member serves fetches once it has joined (after replaying its own log).
             final ClusterNode node = cluster.node(m);
-            final Topic topic = null == node ? null : node.service().topicTable().topic(1);
+            final Topic topic = null == node || !node.isServing() ? null : node.service().topicTable().topic(1);
             if (null != topic)
             {
                 for (int p = 0; p < topic.partitionCount(); p++)

@@ -55,7 +55,7 @@ final class TestCluster implements AutoCloseable
     }
 
     /**
-     * Start every member and wait for a leader.
+     * Start every member and wait for a leader and for every member to serve clients.
      *
      * @return the leader's id.
      */
@@ -65,7 +65,19 @@ final class TestCluster implements AutoCloseable
         {
             launch(i);
         }
-        return awaitLeader(-1);
+        final int leader = awaitLeader(-1);
+        await(() ->
+        {
+            for (final ClusterNode node : nodes)
+            {
+                if (!node.isServing())
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, "every member to serve clients");
+        return leader;
     }
 
     /**

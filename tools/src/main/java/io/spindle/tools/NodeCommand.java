@@ -127,14 +127,14 @@ public final class NodeCommand implements Callable<Integer>
     }
 
     /**
-     * {@code listening} once the member has joined, then its role as the consensus module has it (the service is
+     * {@code listening} once the member has joined and serves clients, then its role as the consensus module has it (the service is
      * not told of a first role of follower, and may hear of leadership before the election completes), or nothing
      * if the member closes first.
      */
     private void announceWhenJoined(final ClusterNode node, final ClusterNode.Endpoint self)
     {
         Cluster.Role role;
-        while (null == (role = node.joinedRole()))
+        while (null == (role = node.joinedRole()) || !node.isServing())
         {
             if (node.isClosed())
             {
