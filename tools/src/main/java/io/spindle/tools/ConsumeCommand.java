@@ -37,8 +37,8 @@ public final class ConsumeCommand implements Callable<Integer>
 
     private volatile boolean stopping;
 
-    @Option(names = "--bootstrap", required = true, description = "ipc, or HOST:PORT[,HOST:PORT...] of the " +
-        "broker (tried in order until one answers).")
+    @Option(names = {"--bootstrap", "--bootstrap-server"}, required = true,
+        description = "ipc, or HOST:PORT[,HOST:PORT...] of the broker (tried in order until one answers).")
     String bootstrap;
 
     @Option(names = "--topic", required = true, description = "Topic name.")

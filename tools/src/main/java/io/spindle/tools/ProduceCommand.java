@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
     "(e.g. too large) is reported on standard error with its line number and the rest of the input still sent.")
 public final class ProduceCommand implements Callable<Integer>
 {
-    @Option(names = "--bootstrap", required = true, description = "ipc, or HOST:PORT of the broker.")
+    @Option(names = {"--bootstrap", "--bootstrap-server"}, required = true,
+        description = "ipc, or HOST:PORT of the broker.")
     String bootstrap;
 
     @Option(names = "--topic", required = true, description = "Topic name.")

@@ -226,6 +226,22 @@ class CliEndToEndTest
     }
 
     @Test
+    void bootstrapServerIsTheBootstrapsKafkaSpelling()
+    {
+        Result result = run("", "topics", "create", "--bootstrap-server", bootstrap, "--topic", "ks");
+        assertEquals(0, result.code, result.toString());
+        result = run("a\nb\n", "produce", "--bootstrap-server", bootstrap, "--topic", "ks");
+        assertEquals(0, result.code, result.toString());
+        result = run("", "consume", "--bootstrap-server", bootstrap, "--topic", "ks", "--from-beginning",
+            "--max-messages", "2", "--timeout-ms", "5000");
+        assertEquals("a\nb\n", result.out, result.toString());
+        result = run("", "topics", "list", "--bootstrap-server", bootstrap);
+        assertEquals("ks\n", result.out, result.toString());
+        result = run("", "groups", "list", "--bootstrap-server", bootstrap);
+        assertEquals(0, result.code, result.toString());
+    }
+
+    @Test
     void produceToALostBrokerReportsWhatWasAckedAndFails()
     {
         final Result created = run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "lost");
