@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
  * group that commits what it has printed (every {@code --commit-interval-ms}, when partitions are
  * revoked, and on exit, SIGINT/SIGTERM included).
  */
-@Command(name = "consume", description = "Print records one per line: the value; key<TAB>value with " +
+@Command(name = "consume", mixinStandardHelpOptions = true,
+    description = "Print records one per line: the value; key<TAB>value with " +
     "--print-key; prefixed by partition:offset<TAB> with --print-offset. With --group, join the consumer " +
     "group and commit what was printed.")
 public final class ConsumeCommand implements Callable<Integer>

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code spindle groups}: list, describe, reset the offsets of, and delete consumer groups.
  */
-@Command(name = "groups", description = "List, describe, reset the offsets of, and delete consumer groups.",
+@Command(name = "groups", mixinStandardHelpOptions = true,
+    description = "List, describe, reset the offsets of, and delete consumer groups.",
     subcommands = {
         GroupsCommand.ListGroups.class,
         GroupsCommand.Describe.class,
@@ -47,7 +48,8 @@ public final class GroupsCommand implements Runnable
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "list", description = "List consumer groups, one per line.")
+    @Command(name = "list", mixinStandardHelpOptions = true,
+        description = "List consumer groups, one per line.")
     static final class ListGroups extends AdminCommand
     {
         int run(final Admin admin)
@@ -60,7 +62,8 @@ public final class GroupsCommand implements Runnable
         }
     }
 
-    @Command(name = "describe", description = "Print a group's state, then one row per partition: committed " +
+    @Command(name = "describe", mixinStandardHelpOptions = true,
+        description = "Print a group's state, then one row per partition: committed " +
         "offset, log end, lag and the owning member.")
     static final class Describe extends AdminCommand
     {
@@ -125,7 +128,8 @@ public final class GroupsCommand implements Runnable
         }
     }
 
-    @Command(name = "reset-offsets", description = "Set a group's committed offsets of a topic; refused while " +
+    @Command(name = "reset-offsets", mixinStandardHelpOptions = true,
+        description = "Set a group's committed offsets of a topic; refused while " +
         "the group has active members.")
     static final class ResetOffsets extends AdminCommand
     {
@@ -249,7 +253,8 @@ public final class GroupsCommand implements Runnable
         }
     }
 
-    @Command(name = "delete", description = "Delete a group and its committed offsets; refused while it has " +
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+        description = "Delete a group and its committed offsets; refused while it has " +
         "active members.")
     static final class Delete extends AdminCommand
     {

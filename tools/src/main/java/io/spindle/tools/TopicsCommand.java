@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code spindle topics}: create, list, describe and delete topics.
  */
-@Command(name = "topics", description = "Create, list, describe and delete topics.",
+@Command(name = "topics", mixinStandardHelpOptions = true,
+    description = "Create, list, describe and delete topics.",
     subcommands = {
         TopicsCommand.Create.class,
         TopicsCommand.ListTopics.class,
@@ -35,7 +36,8 @@ public final class TopicsCommand implements Runnable
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "create", description = "Create a topic.")
+    @Command(name = "create", mixinStandardHelpOptions = true,
+        description = "Create a topic.")
     static final class Create extends AdminCommand
     {
         @Option(names = "--topic", required = true, description = "Topic name.")
@@ -55,7 +57,8 @@ public final class TopicsCommand implements Runnable
         }
     }
 
-    @Command(name = "list", description = "List topics.")
+    @Command(name = "list", mixinStandardHelpOptions = true,
+        description = "List topics.")
     static final class ListTopics extends AdminCommand
     {
         int run(final Admin admin)
@@ -69,7 +72,8 @@ public final class TopicsCommand implements Runnable
         }
     }
 
-    @Command(name = "describe", description = "Describe a topic: partitions, offsets, configuration.")
+    @Command(name = "describe", mixinStandardHelpOptions = true,
+        description = "Describe a topic: partitions, offsets, configuration.")
     static final class Describe extends AdminCommand
     {
         @Option(names = "--topic", required = true, description = "Topic name.")
@@ -113,7 +117,8 @@ public final class TopicsCommand implements Runnable
         }
     }
 
-    @Command(name = "delete", description = "Delete a topic and its data.")
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+        description = "Delete a topic and its data.")
     static final class Delete extends AdminCommand
     {
         @Option(names = "--topic", required = true, description = "Topic name.")
