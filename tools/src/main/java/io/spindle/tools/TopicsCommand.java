@@ -6,8 +6,10 @@ import java.util.Map;
 
 import io.spindle.client.Admin;
 import io.spindle.client.ClusterDescription;
+import io.spindle.client.SpindleException;
 import io.spindle.client.TopicDescription;
 import io.spindle.client.TopicListing;
+import io.spindle.codecs.protocol.ErrorCode;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -49,9 +51,26 @@ public final class TopicsCommand implements Runnable
         @Option(names = "--config", description = "Per-topic setting key=value; repeatable.")
         Map<String, String> configs = new LinkedHashMap<>();
 
+        @Option(names = "--if-not-exists", description = "If the topic exists, say so and exit 0 " +
+            "(its partitions and configuration are left as they are).")
+        boolean ifNotExists;
+
         int run(final Admin admin)
         {
-            final int topicId = admin.createTopic(topic, partitions, configs);
+            final int topicId;
+            try
+            {
+                topicId = admin.createTopic(topic, partitions, configs);
+            }
+            catch (final SpindleException ex)
+            {
+                if (ifNotExists && ErrorCode.TOPIC_ALREADY_EXISTS == ex.errorCode())
+                {
+                    System.out.println("topic " + topic + " already exists");
+                    return 0;
+                }
+                throw ex;
+            }
             System.out.println("created topic " + topic + " (id " + topicId + ", " + partitions + " partitions)");
             return 0;
         }
@@ -124,9 +143,24 @@ public final class TopicsCommand implements Runnable
         @Option(names = "--topic", required = true, description = "Topic name.")
         String topic;
 
+        @Option(names = "--if-exists", description = "If there is no such topic, say so and exit 0.")
+        boolean ifExists;
+
         int run(final Admin admin)
         {
-            admin.deleteTopic(topic);
+            try
+            {
+                admin.deleteTopic(topic);
+            }
+            catch (final SpindleException ex)
+            {
+                if (ifExists && ErrorCode.UNKNOWN_TOPIC_OR_PARTITION == ex.errorCode())
+                {
+                    System.out.println("topic " + topic + " does not exist");
+                    return 0;
+                }
+                throw ex;
+            }
             System.out.println("deleted topic " + topic);
             return 0;
         }

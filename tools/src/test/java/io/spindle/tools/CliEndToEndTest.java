@@ -242,6 +242,30 @@ class CliEndToEndTest
     }
 
     @Test
+    void topicsCreateIfNotExistsAndDeleteIfExistsSucceedWhenThereIsNothingToDo()
+    {
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "once").code);
+        Result result = run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "once");
+        assertEquals(1, result.code, result.toString());
+        assertTrue(result.err.contains("TOPIC_ALREADY_EXISTS"), result.toString());
+
+        result = run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "once", "--if-not-exists");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("topic once already exists\n", result.out, result.toString());
+
+        result = run("", "topics", "delete", "--bootstrap", bootstrap, "--topic", "never");
+        assertEquals(1, result.code, result.toString());
+        result = run("", "topics", "delete", "--bootstrap", bootstrap, "--topic", "never", "--if-exists");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("topic never does not exist\n", result.out, result.toString());
+
+        result = run("", "topics", "delete", "--bootstrap", bootstrap, "--topic", "once", "--if-exists");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("deleted topic once\n", result.out, result.toString());
+        assertEquals("", run("", "topics", "list", "--bootstrap", bootstrap).out);
+    }
+
+    @Test
     void produceToALostBrokerReportsWhatWasAckedAndFails()
     {
         final Result created = run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "lost");
