@@ -266,6 +266,39 @@ class CliEndToEndTest
     }
 
     @Test
+    void consumeOffsetTakesEarliestAndLatest()
+    {
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "ends").code);
+        assertEquals(0, run("a\nb\nc\n", "produce", "--bootstrap", bootstrap, "--topic", "ends").code);
+
+        Result result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ends", "--offset", "earliest",
+            "--max-messages", "3", "--timeout-ms", "5000");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("a\nb\nc\n", result.out, result.toString());
+
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ends", "--offset", "latest",
+            "--timeout-ms", "300");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("", result.out, result.toString());
+
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ends", "--offset", "1",
+            "--max-messages", "2", "--timeout-ms", "5000");
+        assertEquals("b\nc\n", result.out, result.toString());
+
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ends", "--offset", "first");
+        assertEquals(2, result.code, result.toString());
+        assertTrue(result.err.contains("earliest, latest"), result.toString());
+
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ends", "--group", "ends-group",
+            "--offset", "earliest", "--max-messages", "3", "--timeout-ms", "10000");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("a\nb\nc\n", result.out, "a group without committed offsets starts at the earliest: " + result);
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ends", "--group", "ends-group",
+            "--offset", "1");
+        assertEquals(2, result.code, result.toString());
+    }
+
+    @Test
     void produceToALostBrokerReportsWhatWasAckedAndFails()
     {
         final Result created = run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "lost");
