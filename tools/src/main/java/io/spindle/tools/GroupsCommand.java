@@ -64,13 +64,51 @@ public final class GroupsCommand implements Runnable
 
     @Command(name = "describe", mixinStandardHelpOptions = true,
         description = "Print a group's state, then one row per partition: committed " +
-        "offset, log end, lag and the owning member.")
+        "offset, log end, lag and the owning member; with --all-groups, each group in turn.")
     static final class Describe extends AdminCommand
     {
-        @Option(names = "--group", required = true, description = "Group id.")
-        String group;
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Which which;
+
+        static final class Which
+        {
+            @Option(names = "--group", required = true, description = "Group id.")
+            String group;
+
+            @Option(names = "--all-groups", required = true, description = "Every group, in order of group id.")
+            boolean allGroups;
+        }
 
         int run(final Admin admin)
+        {
+            if (!which.allGroups)
+            {
+                describe(admin, which.group);
+                return 0;
+            }
+            final TreeSet<String> groups = new TreeSet<>();
+            for (final GroupListing listing : admin.listGroups())
+            {
+                groups.add(listing.groupId());
+            }
+            boolean first = true;
+            for (final String group : groups)
+            {
+                if (null == describeGroupOrNull(admin, group))
+                {
+                    continue; // Deleted since it was listed.
+                }
+                if (!first)
+                {
+                    System.out.println();
+                }
+                first = false;
+                describe(admin, group);
+            }
+            return 0;
+        }
+
+        private static void describe(final Admin admin, final String group)
         {
             final GroupDescription description = admin.describeGroup(group);
             final Map<TopicPartition, OffsetAndMetadata> committed = admin.listGroupOffsets(group);
@@ -124,7 +162,6 @@ public final class GroupsCommand implements Runnable
                 });
             }
             printTable(rows);
-            return 0;
         }
     }
 

@@ -299,6 +299,30 @@ class CliEndToEndTest
     }
 
     @Test
+    void groupsDescribeAllGroupsDescribesEachGroup()
+    {
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "ag").code);
+        assertEquals(0, run("a\nb\n", "produce", "--bootstrap", bootstrap, "--topic", "ag").code);
+        assertEquals(0, run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "first",
+            "--topic", "ag", "--to-earliest").code);
+        assertEquals(0, run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "second",
+            "--topic", "ag", "--to-latest").code);
+
+        final Result result = run("", "groups", "describe", "--bootstrap", bootstrap, "--all-groups");
+        assertEquals(0, result.code, result.toString());
+        final int first = result.out.indexOf("Group: first\t");
+        final int second = result.out.indexOf("Group: second\t");
+        assertTrue(first >= 0 && second > first, result.toString());
+        assertEquals(List.of("first", "ag", "0", "0", "2", "2", "-"),
+            List.of(describeRows(result.out.substring(first, second)).get(0)), result.toString());
+        assertEquals(List.of("second", "ag", "0", "2", "2", "0", "-"),
+            List.of(describeRows(result.out.substring(second)).get(0)), result.toString());
+
+        final Result neither = run("", "groups", "describe", "--bootstrap", bootstrap);
+        assertEquals(2, neither.code, neither.toString());
+    }
+
+    @Test
     void produceToALostBrokerReportsWhatWasAckedAndFails()
     {
         final Result created = run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "lost");
