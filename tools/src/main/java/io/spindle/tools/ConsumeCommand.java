@@ -155,6 +155,7 @@ public final class ConsumeCommand implements Callable<Integer>
         {
             if (null != group)
             {
+                consumer.partitionCount(topic); // A topic that does not exist fails here, not after "consumed 0".
                 consumer.subscribe(List.of(topic), new CommitOnRevoke(consumer, out));
             }
             else

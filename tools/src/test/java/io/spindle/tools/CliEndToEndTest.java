@@ -323,6 +323,20 @@ class CliEndToEndTest
     }
 
     @Test
+    void consumingATopicThatDoesNotExistSaysSoAndFails()
+    {
+        for (final String[] args : new String[][]{
+            {"consume", "--bootstrap", bootstrap, "--topic", "nowhere", "--timeout-ms", "300"},
+            {"consume", "--bootstrap", bootstrap, "--topic", "nowhere", "--group", "lost", "--timeout-ms", "300"}})
+        {
+            final Result result = run("", args);
+            assertEquals(1, result.code, result.toString());
+            assertEquals("spindle consume: UNKNOWN_TOPIC_OR_PARTITION: topic 'nowhere' does not exist\n", result.err,
+                result.toString());
+        }
+    }
+
+    @Test
     void produceToALostBrokerReportsWhatWasAckedAndFails()
     {
         final Result created = run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "lost");
