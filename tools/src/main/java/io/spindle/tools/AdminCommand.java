@@ -17,7 +17,8 @@ abstract class AdminCommand implements Callable<Integer>
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--bootstrap", required = true, description = "ipc, or HOST:PORT of the broker.")
+    @Option(names = {"--bootstrap", "--bootstrap-server"}, required = true,
+        description = "ipc, or HOST:PORT of the broker.")
     String bootstrap;
 
     @CommandLine.Mixin

@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code spindle broker}: run a standalone single-node broker until SIGTERM or SIGINT.
  */
-@Command(name = "broker", description = "Run a single-node broker (IPC and UDP) until SIGTERM/SIGINT.")
+@Command(name = "broker", mixinStandardHelpOptions = true,
+    description = "Run a single-node broker (IPC and UDP) until SIGTERM/SIGINT.")
 public final class BrokerCommand implements Callable<Integer>
 {
     @Option(names = "--data-dir", description = "Where partition logs live (default: ${DEFAULT-VALUE}).",

@@ -45,7 +45,8 @@ import picocli.CommandLine.Spec;
  * Exit status 0 when the check is valid (nothing acknowledged lost, no duplicates, logs byte-identical, high-water
  * marks never back) and the cluster settled, 1 otherwise, 2 for bad options.
  */
-@Command(name = "chaos", description = "Run a cluster of 'spindle node' processes under acks=all produce and " +
+@Command(name = "chaos", mixinStandardHelpOptions = true,
+    description = "Run a cluster of 'spindle node' processes under acks=all produce and " +
     "consume load while members are killed (kill -9, restart) or frozen (SIGSTOP, SIGCONT) at random, the leader " +
     "included; then check every acknowledged record is on every member once and the logs are identical.")
 public final class ChaosCommand implements Callable<Integer>

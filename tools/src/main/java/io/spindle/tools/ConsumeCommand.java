@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
  * group that commits what it has printed (every {@code --commit-interval-ms}, when partitions are
  * revoked, and on exit, SIGINT/SIGTERM included).
  */
-@Command(name = "consume", description = "Print records one per line: the value; key<TAB>value with " +
+@Command(name = "consume", mixinStandardHelpOptions = true,
+    description = "Print records one per line: the value; key<TAB>value with " +
     "--print-key; prefixed by partition:offset<TAB> with --print-offset. With --group, join the consumer " +
     "group and commit what was printed.")
 public final class ConsumeCommand implements Callable<Integer>
@@ -37,8 +38,8 @@ public final class ConsumeCommand implements Callable<Integer>
 
     private volatile boolean stopping;
 
-    @Option(names = "--bootstrap", required = true, description = "ipc, or HOST:PORT[,HOST:PORT...] of the " +
-        "broker (tried in order until one answers).")
+    @Option(names = {"--bootstrap", "--bootstrap-server"}, required = true,
+        description = "ipc, or HOST:PORT[,HOST:PORT...] of the broker (tried in order until one answers).")
     String bootstrap;
 
     @Option(names = "--topic", required = true, description = "Topic name.")
@@ -58,8 +59,10 @@ public final class ConsumeCommand implements Callable<Integer>
         @Option(names = "--from-beginning", description = "Start at the first record still in the log.")
         boolean fromBeginning;
 
-        @Option(names = "--offset", description = "Start at this offset (with --partition, or in every partition).")
-        Long offset;
+        @Option(names = "--offset", description = "Start at this offset (with --partition, or in every " +
+            "partition); earliest is --from-beginning, latest the default (with --group both apply only where the " +
+            "group has no committed offset).")
+        String offset;
     }
 
     @Option(names = "--max-messages", defaultValue = "-1", description = "Exit after this many records.")
@@ -97,17 +100,36 @@ public final class ConsumeCommand implements Callable<Integer>
      */
     public Integer call()
     {
-        if (null != group && (partition >= 0 || null != startAt && null != startAt.offset))
+        final String offsetText = null == startAt ? null : startAt.offset;
+        final boolean earliest = null != startAt && (startAt.fromBeginning || "earliest".equals(offsetText));
+        long startOffset = -1;
+        if (null != offsetText && !"earliest".equals(offsetText) && !"latest".equals(offsetText))
+        {
+            try
+            {
+                startOffset = Long.parseLong(offsetText);
+            }
+            catch (final NumberFormatException ignore)
+            {
+                // Reported below with the negative offsets.
+            }
+            if (startOffset < 0)
+            {
+                System.err.println("spindle consume: --offset must be earliest, latest or an offset (0 or more), " +
+                    "was " + offsetText);
+                return 2;
+            }
+        }
+        if (null != group && (partition >= 0 || startOffset >= 0))
         {
             System.err.println("spindle consume: --group takes its partitions and offsets from the group: " +
-                "it cannot be combined with --partition or --offset");
+                "it cannot be combined with --partition or --offset N");
             return 2;
         }
         final PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false,
             StandardCharsets.UTF_8);
         final Consumer.Context ctx = new Consumer.Context()
-            .autoOffsetReset(null != startAt && startAt.fromBeginning ?
-                Consumer.OffsetReset.EARLIEST : Consumer.OffsetReset.LATEST)
+            .autoOffsetReset(earliest ? Consumer.OffsetReset.EARLIEST : Consumer.OffsetReset.LATEST)
             .streaming(!longPoll)
             .groupId(group)
             .enableAutoCommit(false);
@@ -133,6 +155,7 @@ public final class ConsumeCommand implements Callable<Integer>
         {
             if (null != group)
             {
+                consumer.partitionCount(topic); // A topic that does not exist fails here, not after "consumed 0".
                 consumer.subscribe(List.of(topic), new CommitOnRevoke(consumer, out));
             }
             else
@@ -150,11 +173,11 @@ public final class ConsumeCommand implements Callable<Integer>
                     }
                 }
                 consumer.assign(partitions);
-                if (null != startAt && null != startAt.offset)
+                if (startOffset >= 0)
                 {
                     for (final TopicPartition tp : partitions)
                     {
-                        consumer.seek(tp, startAt.offset);
+                        consumer.seek(tp, startOffset);
                     }
                 }
             }

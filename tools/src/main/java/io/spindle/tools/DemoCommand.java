@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
  * {@code spindle demo}: the main job on the embedded default — a broker in a temporary directory, a
  * producer and a consumer over IPC, every record checked, throughput and latency printed.
  */
-@Command(name = "demo", description = "Start an embedded broker in a temporary directory, produce and consume " +
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Start an embedded broker in a temporary directory, produce and consume " +
     "over IPC, check every record arrived in order, print records/s and end-to-end latency percentiles.")
 public final class DemoCommand implements Callable<Integer>
 {

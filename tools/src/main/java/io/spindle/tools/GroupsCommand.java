@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code spindle groups}: list, describe, reset the offsets of, and delete consumer groups.
  */
-@Command(name = "groups", description = "List, describe, reset the offsets of, and delete consumer groups.",
+@Command(name = "groups", mixinStandardHelpOptions = true,
+    description = "List, describe, reset the offsets of, and delete consumer groups.",
     subcommands = {
         GroupsCommand.ListGroups.class,
         GroupsCommand.Describe.class,
@@ -47,7 +48,8 @@ public final class GroupsCommand implements Runnable
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "list", description = "List consumer groups, one per line.")
+    @Command(name = "list", mixinStandardHelpOptions = true,
+        description = "List consumer groups, one per line.")
     static final class ListGroups extends AdminCommand
     {
         int run(final Admin admin)
@@ -60,14 +62,53 @@ public final class GroupsCommand implements Runnable
         }
     }
 
-    @Command(name = "describe", description = "Print a group's state, then one row per partition: committed " +
-        "offset, log end, lag and the owning member.")
+    @Command(name = "describe", mixinStandardHelpOptions = true,
+        description = "Print a group's state, then one row per partition: committed " +
+        "offset, log end, lag and the owning member; with --all-groups, each group in turn.")
     static final class Describe extends AdminCommand
     {
-        @Option(names = "--group", required = true, description = "Group id.")
-        String group;
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Which which;
+
+        static final class Which
+        {
+            @Option(names = "--group", required = true, description = "Group id.")
+            String group;
+
+            @Option(names = "--all-groups", required = true, description = "Every group, in order of group id.")
+            boolean allGroups;
+        }
 
         int run(final Admin admin)
+        {
+            if (!which.allGroups)
+            {
+                describe(admin, which.group);
+                return 0;
+            }
+            final TreeSet<String> groups = new TreeSet<>();
+            for (final GroupListing listing : admin.listGroups())
+            {
+                groups.add(listing.groupId());
+            }
+            boolean first = true;
+            for (final String group : groups)
+            {
+                if (null == describeGroupOrNull(admin, group))
+                {
+                    continue; // Deleted since it was listed.
+                }
+                if (!first)
+                {
+                    System.out.println();
+                }
+                first = false;
+                describe(admin, group);
+            }
+            return 0;
+        }
+
+        private static void describe(final Admin admin, final String group)
         {
             final GroupDescription description = admin.describeGroup(group);
             final Map<TopicPartition, OffsetAndMetadata> committed = admin.listGroupOffsets(group);
@@ -121,11 +162,11 @@ public final class GroupsCommand implements Runnable
                 });
             }
             printTable(rows);
-            return 0;
         }
     }
 
-    @Command(name = "reset-offsets", description = "Set a group's committed offsets of a topic; refused while " +
+    @Command(name = "reset-offsets", mixinStandardHelpOptions = true,
+        description = "Set a group's committed offsets of a topic; refused while " +
         "the group has active members.")
     static final class ResetOffsets extends AdminCommand
     {
@@ -249,7 +290,8 @@ public final class GroupsCommand implements Runnable
         }
     }
 
-    @Command(name = "delete", description = "Delete a group and its committed offsets; refused while it has " +
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+        description = "Delete a group and its committed offsets; refused while it has " +
         "active members.")
     static final class Delete extends AdminCommand
     {

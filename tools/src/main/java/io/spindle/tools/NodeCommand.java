@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
  * {@code spindle node}: run one member of a replicated cluster until SIGTERM or SIGINT; {@code spindle node snapshot}
  * asks a running member for a snapshot.
  */
-@Command(name = "node", description = "Run one member of an Aeron Cluster of brokers until SIGTERM/SIGINT.",
+@Command(name = "node", mixinStandardHelpOptions = true,
+    description = "Run one member of an Aeron Cluster of brokers until SIGTERM/SIGINT.",
     subcommands = NodeSnapshotCommand.class)
 public final class NodeCommand implements Callable<Integer>
 {

@@ -20,12 +20,14 @@ import picocli.CommandLine.Option;
 /**
  * {@code spindle produce}: one record per line of standard input.
  */
-@Command(name = "produce", description = "Send one record per line of standard input; prints 'acked N' to " +
+@Command(name = "produce", mixinStandardHelpOptions = true,
+    description = "Send one record per line of standard input; prints 'acked N' to " +
     "standard error at the end and exits non-zero unless every record was acknowledged. A record that fails " +
     "(e.g. too large) is reported on standard error with its line number and the rest of the input still sent.")
 public final class ProduceCommand implements Callable<Integer>
 {
-    @Option(names = "--bootstrap", required = true, description = "ipc, or HOST:PORT of the broker.")
+    @Option(names = {"--bootstrap", "--bootstrap-server"}, required = true,
+        description = "ipc, or HOST:PORT of the broker.")
     String bootstrap;
 
     @Option(names = "--topic", required = true, description = "Topic name.")

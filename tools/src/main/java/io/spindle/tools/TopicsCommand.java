@@ -6,8 +6,10 @@ import java.util.Map;
 
 import io.spindle.client.Admin;
 import io.spindle.client.ClusterDescription;
+import io.spindle.client.SpindleException;
 import io.spindle.client.TopicDescription;
 import io.spindle.client.TopicListing;
+import io.spindle.codecs.protocol.ErrorCode;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,7 +17,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code spindle topics}: create, list, describe and delete topics.
  */
-@Command(name = "topics", description = "Create, list, describe and delete topics.",
+@Command(name = "topics", mixinStandardHelpOptions = true,
+    description = "Create, list, describe and delete topics.",
     subcommands = {
         TopicsCommand.Create.class,
         TopicsCommand.ListTopics.class,
@@ -35,7 +38,8 @@ public final class TopicsCommand implements Runnable
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "create", description = "Create a topic.")
+    @Command(name = "create", mixinStandardHelpOptions = true,
+        description = "Create a topic.")
     static final class Create extends AdminCommand
     {
         @Option(names = "--topic", required = true, description = "Topic name.")
@@ -47,15 +51,33 @@ public final class TopicsCommand implements Runnable
         @Option(names = "--config", description = "Per-topic setting key=value; repeatable.")
         Map<String, String> configs = new LinkedHashMap<>();
 
+        @Option(names = "--if-not-exists", description = "If the topic exists, say so and exit 0 " +
+            "(its partitions and configuration are left as they are).")
+        boolean ifNotExists;
+
         int run(final Admin admin)
         {
-            final int topicId = admin.createTopic(topic, partitions, configs);
+            final int topicId;
+            try
+            {
+                topicId = admin.createTopic(topic, partitions, configs);
+            }
+            catch (final SpindleException ex)
+            {
+                if (ifNotExists && ErrorCode.TOPIC_ALREADY_EXISTS == ex.errorCode())
+                {
+                    System.out.println("topic " + topic + " already exists");
+                    return 0;
+                }
+                throw ex;
+            }
             System.out.println("created topic " + topic + " (id " + topicId + ", " + partitions + " partitions)");
             return 0;
         }
     }
 
-    @Command(name = "list", description = "List topics.")
+    @Command(name = "list", mixinStandardHelpOptions = true,
+        description = "List topics.")
     static final class ListTopics extends AdminCommand
     {
         int run(final Admin admin)
@@ -69,7 +91,8 @@ public final class TopicsCommand implements Runnable
         }
     }
 
-    @Command(name = "describe", description = "Describe a topic: partitions, offsets, configuration.")
+    @Command(name = "describe", mixinStandardHelpOptions = true,
+        description = "Describe a topic: partitions, offsets, configuration.")
     static final class Describe extends AdminCommand
     {
         @Option(names = "--topic", required = true, description = "Topic name.")
@@ -113,15 +136,31 @@ public final class TopicsCommand implements Runnable
         }
     }
 
-    @Command(name = "delete", description = "Delete a topic and its data.")
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+        description = "Delete a topic and its data.")
     static final class Delete extends AdminCommand
     {
         @Option(names = "--topic", required = true, description = "Topic name.")
         String topic;
 
+        @Option(names = "--if-exists", description = "If there is no such topic, say so and exit 0.")
+        boolean ifExists;
+
         int run(final Admin admin)
         {
-            admin.deleteTopic(topic);
+            try
+            {
+                admin.deleteTopic(topic);
+            }
+            catch (final SpindleException ex)
+            {
+                if (ifExists && ErrorCode.UNKNOWN_TOPIC_OR_PARTITION == ex.errorCode())
+                {
+                    System.out.println("topic " + topic + " does not exist");
+                    return 0;
+                }
+                throw ex;
+            }
             System.out.println("deleted topic " + topic);
             return 0;
         }

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 /**
  * {@code spindle version}: the Spindle version and the versions of what it is built on.
  */
-@Command(name = "version", description = "Print the Spindle version and the Aeron, Agrona and SBE versions it uses.")
+@Command(name = "version", mixinStandardHelpOptions = true,
+    description = "Print the Spindle version and the Aeron, Agrona and SBE versions it uses.")
 public final class VersionCommand implements Runnable
 {
     /**

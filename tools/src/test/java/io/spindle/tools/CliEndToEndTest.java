@@ -226,6 +226,117 @@ class CliEndToEndTest
     }
 
     @Test
+    void bootstrapServerIsTheBootstrapsKafkaSpelling()
+    {
+        Result result = run("", "topics", "create", "--bootstrap-server", bootstrap, "--topic", "ks");
+        assertEquals(0, result.code, result.toString());
+        result = run("a\nb\n", "produce", "--bootstrap-server", bootstrap, "--topic", "ks");
+        assertEquals(0, result.code, result.toString());
+        result = run("", "consume", "--bootstrap-server", bootstrap, "--topic", "ks", "--from-beginning",
+            "--max-messages", "2", "--timeout-ms", "5000");
+        assertEquals("a\nb\n", result.out, result.toString());
+        result = run("", "topics", "list", "--bootstrap-server", bootstrap);
+        assertEquals("ks\n", result.out, result.toString());
+        result = run("", "groups", "list", "--bootstrap-server", bootstrap);
+        assertEquals(0, result.code, result.toString());
+    }
+
+    @Test
+    void topicsCreateIfNotExistsAndDeleteIfExistsSucceedWhenThereIsNothingToDo()
+    {
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "once").code);
+        Result result = run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "once");
+        assertEquals(1, result.code, result.toString());
+        assertTrue(result.err.contains("TOPIC_ALREADY_EXISTS"), result.toString());
+
+        result = run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "once", "--if-not-exists");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("topic once already exists\n", result.out, result.toString());
+
+        result = run("", "topics", "delete", "--bootstrap", bootstrap, "--topic", "never");
+        assertEquals(1, result.code, result.toString());
+        result = run("", "topics", "delete", "--bootstrap", bootstrap, "--topic", "never", "--if-exists");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("topic never does not exist\n", result.out, result.toString());
+
+        result = run("", "topics", "delete", "--bootstrap", bootstrap, "--topic", "once", "--if-exists");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("deleted topic once\n", result.out, result.toString());
+        assertEquals("", run("", "topics", "list", "--bootstrap", bootstrap).out);
+    }
+
+    @Test
+    void consumeOffsetTakesEarliestAndLatest()
+    {
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "ends").code);
+        assertEquals(0, run("a\nb\nc\n", "produce", "--bootstrap", bootstrap, "--topic", "ends").code);
+
+        Result result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ends", "--offset", "earliest",
+            "--max-messages", "3", "--timeout-ms", "5000");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("a\nb\nc\n", result.out, result.toString());
+
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ends", "--offset", "latest",
+            "--timeout-ms", "300");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("", result.out, result.toString());
+
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ends", "--offset", "1",
+            "--max-messages", "2", "--timeout-ms", "5000");
+        assertEquals("b\nc\n", result.out, result.toString());
+
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ends", "--offset", "first");
+        assertEquals(2, result.code, result.toString());
+        assertTrue(result.err.contains("earliest, latest"), result.toString());
+
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ends", "--group", "ends-group",
+            "--offset", "earliest", "--max-messages", "3", "--timeout-ms", "10000");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("a\nb\nc\n", result.out, "a group without committed offsets starts at the earliest: " + result);
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ends", "--group", "ends-group",
+            "--offset", "1");
+        assertEquals(2, result.code, result.toString());
+    }
+
+    @Test
+    void groupsDescribeAllGroupsDescribesEachGroup()
+    {
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "ag").code);
+        assertEquals(0, run("a\nb\n", "produce", "--bootstrap", bootstrap, "--topic", "ag").code);
+        assertEquals(0, run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "first",
+            "--topic", "ag", "--to-earliest").code);
+        assertEquals(0, run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "second",
+            "--topic", "ag", "--to-latest").code);
+
+        final Result result = run("", "groups", "describe", "--bootstrap", bootstrap, "--all-groups");
+        assertEquals(0, result.code, result.toString());
+        final int first = result.out.indexOf("Group: first\t");
+        final int second = result.out.indexOf("Group: second\t");
+        assertTrue(first >= 0 && second > first, result.toString());
+        assertEquals(List.of("first", "ag", "0", "0", "2", "2", "-"),
+            List.of(describeRows(result.out.substring(first, second)).get(0)), result.toString());
+        assertEquals(List.of("second", "ag", "0", "2", "2", "0", "-"),
+            List.of(describeRows(result.out.substring(second)).get(0)), result.toString());
+
+        final Result neither = run("", "groups", "describe", "--bootstrap", bootstrap);
+        assertEquals(2, neither.code, neither.toString());
+    }
+
+    @Test
+    void consumingATopicThatDoesNotExistSaysSoAndFails()
+    {
+        for (final String[] args : new String[][]{
+            {"consume", "--bootstrap", bootstrap, "--topic", "nowhere", "--timeout-ms", "300"},
+            {"consume", "--bootstrap", bootstrap, "--topic", "nowhere", "--group", "lost", "--timeout-ms", "300"}})
+        {
+            final Result result = run("", args);
+            assertEquals(1, result.code, result.toString());
+            assertEquals("spindle consume: UNKNOWN_TOPIC_OR_PARTITION: topic 'nowhere' does not exist\n", result.err,
+                result.toString());
+        }
+    }
+
+    @Test
     void produceToALostBrokerReportsWhatWasAckedAndFails()
     {
         final Result created = run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "lost");

@@ -2,6 +2,9 @@ package io.spindle.tools;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -23,6 +26,40 @@ class SpindleCliTest
         for (final String command : cli.getSubcommands().keySet())
         {
             assertTrue(help.contains(command), () -> "help does not list " + command + ":\n" + help);
+        }
+    }
+
+    @Test
+    void helpWorksOnEveryCommandAndSubcommand()
+    {
+        final List<List<String>> commands = new ArrayList<>();
+        collectCommands(SpindleCli.commandLine(), new ArrayList<>(), commands);
+        assertTrue(commands.size() > 15, () -> "the walk found too few commands: " + commands);
+        for (final List<String> command : commands)
+        {
+            final StringWriter out = new StringWriter();
+            final StringWriter err = new StringWriter();
+            final CommandLine cli = SpindleCli.commandLine();
+            cli.setOut(new PrintWriter(out));
+            cli.setErr(new PrintWriter(err));
+            final List<String> args = new ArrayList<>(command);
+            args.add("--help");
+
+            final int code = cli.execute(args.toArray(new String[0]));
+            assertEquals(0, code, () -> "spindle " + String.join(" ", args) + " exits " + code + ": " + err);
+            assertTrue(out.toString().contains("Usage:"), () -> "spindle " + String.join(" ", args) + ": " + out);
+        }
+    }
+
+    private static void collectCommands(
+        final CommandLine cli, final List<String> path, final List<List<String>> commands)
+    {
+        commands.add(path);
+        for (final Map.Entry<String, CommandLine> sub : cli.getSubcommands().entrySet())
+        {
+            final List<String> subPath = new ArrayList<>(path);
+            subPath.add(sub.getKey());
+            collectCommands(sub.getValue(), subPath, commands);
         }
     }
 
