@@ -43,9 +43,23 @@ public final class SpindleCli implements Runnable
      */
     public static CommandLine commandLine()
     {
-        return new CommandLine(new SpindleCli())
+        final CommandLine cli = new CommandLine(new SpindleCli())
             .setCaseInsensitiveEnumValuesAllowed(true)
             .setExecutionExceptionHandler(SpindleCli::onFailure);
+        versionEverywhere(cli);
+        return cli;
+    }
+
+    /**
+     * {@code -V} on any command prints the versions, as {@code spindle version} does.
+     */
+    private static void versionEverywhere(final CommandLine command)
+    {
+        command.getCommandSpec().versionProvider(VersionCommand::versionLines);
+        for (final CommandLine subcommand : command.getSubcommands().values())
+        {
+            versionEverywhere(subcommand);
+        }
     }
 
     /**
