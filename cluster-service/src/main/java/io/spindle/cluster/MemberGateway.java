@@ -1,9 +1,12 @@
 package io.spindle.cluster;
 
+import java.nio.ByteOrder;
+
 import io.aeron.Aeron;
 import io.aeron.CommonContext;
 import io.spindle.codecs.Transport;
 import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.host.BrokerCounters;
 import io.spindle.host.FetchServer;
 import io.spindle.host.SessionServer;
@@ -151,8 +154,7 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
         final int length,
         final long nowNs)
     {
-        final long correlationId = buffer.getLong(offset + io.spindle.codecs.protocol.MessageHeaderDecoder.ENCODED_LENGTH,
-            java.nio.ByteOrder.LITTLE_ENDIAN);
+        final long correlationId = buffer.getLong(offset + MessageHeaderDecoder.ENCODED_LENGTH, ByteOrder.LITTLE_ENDIAN);
         controlServer.sendError(sessionId, correlationId, templateId, ErrorCode.NOT_LEADER,
             "this is a cluster member: send requests through the cluster's ingress (a Spindle client does)");
     }

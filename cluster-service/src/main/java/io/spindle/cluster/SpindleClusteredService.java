@@ -1,6 +1,9 @@
 package io.spindle.cluster;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -404,7 +407,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
     public String configuration()
     {
         final StringBuilder sb = new StringBuilder();
-        for (final java.util.Map.Entry<String, String> entry : new java.util.TreeMap<>(logConfig.toMap()).entrySet())
+        for (final Map.Entry<String, String> entry : new TreeMap<>(logConfig.toMap()).entrySet())
         {
             sb.append(entry.getKey()).append('=').append(entry.getValue()).append('\n');
         }
@@ -429,7 +432,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
      */
     private void announceConfiguration()
     {
-        final byte[] text = configuration().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        final byte[] text = configuration().getBytes(StandardCharsets.UTF_8);
         configMessage.putInt(0, CONFIG_MAGIC);
         configMessage.putInt(4, memberId);
         configMessage.putInt(8, text.length);

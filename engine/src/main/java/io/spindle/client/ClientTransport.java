@@ -1,6 +1,9 @@
 package io.spindle.client;
 
 import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -211,16 +214,6 @@ final class ClientTransport implements AutoCloseable
         return fetch;
     }
 
-    /**
-     * The members of the cluster this client talks to.
-     *
-     * @return {@code ID=HOST:PORT,...}, or null for a standalone broker (or before the first connection).
-     */
-    String clusterMembers()
-    {
-        return clusterMembers;
-    }
-
     private void onClusterDiscovered(final String members, final int maxRequestLength)
     {
         final List<String> memberChannels = ClientContext.memberRequestChannels(members);
@@ -230,7 +223,8 @@ final class ClientTransport implements AutoCloseable
             throw new SpindleException(io.spindle.codecs.protocol.ErrorCode.INVALID_REQUEST, "replica " + replica +
                 " is not a member of the cluster " + members);
         }
-        // Fetches go to the member the client was asked for, else to the one that answered, else round the others.
+        // Fetches go to the member the client was asked for; else to one on this machine, else to the one that
+        // answered, then round the others.
         final String answered = requestChannels.get(lastGoodChannel);
         requestChannels.clear();
         if (replica >= 0)
@@ -260,13 +254,13 @@ final class ClientTransport implements AutoCloseable
             final String host = channel.substring(channel.indexOf('=') + 1, channel.lastIndexOf(':'));
             try
             {
-                final java.net.InetAddress address = java.net.InetAddress.getByName(host);
-                if (address.isLoopbackAddress() || null != java.net.NetworkInterface.getByInetAddress(address))
+                final InetAddress address = InetAddress.getByName(host);
+                if (address.isLoopbackAddress() || null != NetworkInterface.getByInetAddress(address))
                 {
                     return i;
                 }
             }
-            catch (final java.io.IOException ex)
+            catch (final IOException ex)
             {
                 // Unresolvable here: not this machine.
             }

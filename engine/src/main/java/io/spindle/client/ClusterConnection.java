@@ -52,7 +52,6 @@ final class ClusterConnection implements BrokerConnection, EgressListener
     private long lastSendNs;
     private long leadershipTermId;
     private int leaderMemberId;
-    private int newLeaders;
 
     /**
      * Open a session with the cluster, waiting until the leader answers or the timeout passes.
@@ -219,26 +218,6 @@ final class ClusterConnection implements BrokerConnection, EgressListener
     }
 
     /**
-     * The member that leads the cluster, as last announced to this session.
-     *
-     * @return the member id.
-     */
-    int leaderMemberId()
-    {
-        return leaderMemberId;
-    }
-
-    /**
-     * How many new leaders this session has followed.
-     *
-     * @return the count.
-     */
-    int newLeaders()
-    {
-        return newLeaders;
-    }
-
-    /**
      * {@inheritDoc}
      */
     public void close()
@@ -298,7 +277,6 @@ final class ClusterConnection implements BrokerConnection, EgressListener
     {
         this.leadershipTermId = leadershipTermId;
         this.leaderMemberId = leaderMemberId;
-        newLeaders++;
         resendPosition = head < tail ? head : -1;
     }
 
