@@ -199,6 +199,88 @@ public final class Consumer implements AutoCloseable
         }
 
         /**
+         * Most bytes of one partition in one fetch response.
+         *
+         * @param bytes the bound.
+         * @return this.
+         */
+        public Context partitionMaxBytes(final int bytes)
+        {
+            this.partitionMaxBytes = bytes;
+            return this;
+        }
+
+        /**
+         * The reset policy for partitions without a valid position.
+         *
+         * @return the policy.
+         */
+        public OffsetReset autoOffsetReset()
+        {
+            return autoOffsetReset;
+        }
+
+        /**
+         * Whether the fetch streams (else long-polls).
+         *
+         * @return true when streaming.
+         */
+        public boolean streaming()
+        {
+            return streaming;
+        }
+
+        /**
+         * Most bytes in one fetch response.
+         *
+         * @return the bound.
+         */
+        public int fetchMaxBytes()
+        {
+            return fetchMaxBytes;
+        }
+
+        /**
+         * Most bytes of one partition in one fetch response.
+         *
+         * @return the bound.
+         */
+        public int partitionMaxBytes()
+        {
+            return partitionMaxBytes;
+        }
+
+        /**
+         * Long poll: how long the broker may hold a fetch.
+         *
+         * @return the bound in ms.
+         */
+        public int fetchMaxWaitMs()
+        {
+            return fetchMaxWaitMs;
+        }
+
+        /**
+         * Long poll: bytes the broker waits for before answering.
+         *
+         * @return the threshold.
+         */
+        public int fetchMinBytes()
+        {
+            return fetchMinBytes;
+        }
+
+        /**
+         * Streaming: bytes the broker may push ahead of the application.
+         *
+         * @return the credit.
+         */
+        public long creditBytes()
+        {
+            return creditBytes;
+        }
+
+        /**
          * The consumer group: needed by {@link Consumer#subscribe} and by committed offsets.
          *
          * @param groupId the group id, or null for none.

@@ -191,6 +191,56 @@ public final class Producer implements AutoCloseable
         }
 
         /**
+         * The acknowledgement level.
+         *
+         * @return 0, 1 or -1 (all).
+         */
+        public int acks()
+        {
+            return acks;
+        }
+
+        /**
+         * How long a batch may wait for more records.
+         *
+         * @return the linger in microseconds.
+         */
+        public long lingerUs()
+        {
+            return lingerUs;
+        }
+
+        /**
+         * Size in bytes at which a batch is sent.
+         *
+         * @return the size.
+         */
+        public int batchSize()
+        {
+            return batchSize;
+        }
+
+        /**
+         * Most unanswered requests at once.
+         *
+         * @return the bound.
+         */
+        public int maxInFlight()
+        {
+            return maxInFlight;
+        }
+
+        /**
+         * Compression of batches.
+         *
+         * @return the codec.
+         */
+        public int compression()
+        {
+            return compression;
+        }
+
+        /**
          * The delivery timeout.
          *
          * @return the timeout in ms.

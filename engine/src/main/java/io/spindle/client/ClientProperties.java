@@ -1,0 +1,346 @@
+package io.spindle.client;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import io.spindle.codecs.batch.RecordBatch;
+
+/**
+ * Client settings by property name: Kafka's name where Spindle has the setting, and Spindle's own
+ * {@code spindle.client.*}, {@code spindle.producer.*} and {@code spindle.consumer.*} names (those its system
+ * properties use). An unknown name or a value the setting cannot take is refused with an
+ * {@link IllegalArgumentException} naming the property and what it accepts; nothing is ignored.
+ * <p>
+ * Configuration only: none of this is on a hot path.
+ */
+public final class ClientProperties
+{
+    @FunctionalInterface
+    private interface Setter<C>
+    {
+        void set(C ctx, String value);
+    }
+
+    private record Property<C>(String accepts, Setter<C> setter)
+    {
+    }
+
+    private static final String MS = "a number of milliseconds, 0 or more";
+    private static final String BYTES = "a number of bytes, 1 or more";
+    private static final String BOOLEAN = "true or false";
+
+    private static final Map<String, Property<ClientContext>> CLIENT = new LinkedHashMap<>();
+    private static final Map<String, Property<Producer.Context>> PRODUCER = new LinkedHashMap<>();
+    private static final Map<String, Property<Consumer.Context>> CONSUMER = new LinkedHashMap<>();
+
+    static
+    {
+        client("bootstrap.servers", "spindle.bootstrap", "ipc or HOST:PORT[,HOST:PORT...]",
+            (c, v) -> c.bootstrap(v.trim()));
+        client("client.id", "spindle.client.id", "a name", ClientContext::clientId);
+        client("request.timeout.ms", "spindle.client.request.timeout.ms", MS,
+            (c, v) -> c.requestTimeoutMs(nonNegativeLong(v)));
+        client("socket.connection.setup.timeout.ms", "spindle.client.connect.timeout.ms", MS,
+            (c, v) -> c.connectTimeoutMs(nonNegativeLong(v)));
+        client("reconnect.backoff.ms", "spindle.client.reconnect.backoff.ms", MS,
+            (c, v) -> c.reconnectBackoffMs(nonNegativeLong(v)));
+        client("reconnect.backoff.max.ms", "spindle.client.reconnect.backoff.max.ms", MS,
+            (c, v) -> c.reconnectBackoffMaxMs(nonNegativeLong(v)));
+        client(null, "spindle.client.reconnect.timeout.ms", "a number of milliseconds, 0 or more, or -1 for " +
+            "request.timeout.ms", (c, v) -> c.reconnectTimeoutMs(atLeast(v, -1)));
+        client(null, "spindle.client.aeron.dir", "a directory", ClientContext::aeronDirectoryName);
+        client(null, "spindle.client.response.host", "an address or host name", ClientContext::responseHost);
+        client(null, "spindle.client.replica", "a cluster member id, or -1 to let the client choose",
+            (c, v) -> c.replica((int)atLeast(v, -1)));
+
+        producer("acks", "spindle.producer.acks", "0, 1, -1 or all", (c, v) -> c.acks(acks(v)));
+        producer("linger.ms", null, MS, (c, v) -> c.lingerUs(Math.multiplyExact(nonNegativeLong(v), 1000L)));
+        producer(null, "spindle.producer.linger.us", "a number of microseconds, 0 or more",
+            (c, v) -> c.lingerUs(nonNegativeLong(v)));
+        producer("batch.size", "spindle.producer.batch.size", BYTES, (c, v) -> c.batchSize(positiveInt(v)));
+        producer("max.in.flight.requests.per.connection", "spindle.producer.max.in.flight", "a number, 1 or more",
+            (c, v) -> c.maxInFlight(positiveInt(v)));
+        producer("delivery.timeout.ms", "spindle.producer.delivery.timeout.ms", "a number of milliseconds, 1 or more",
+            (c, v) -> c.deliveryTimeoutMs(atLeast(v, 1)));
+        producer("max.record.size", "spindle.producer.max.record.size", "a number of bytes, at least " +
+            RecordBatch.RECORD_OVERHEAD, (c, v) -> c.maxRecordSize((int)Math.min(Integer.MAX_VALUE,
+            atLeast(v, RecordBatch.RECORD_OVERHEAD))));
+        producer("compression.type", null, "none, lz4 or zstd",
+            (c, v) -> c.compression(compression(v)));
+
+        consumer("group.id", "spindle.consumer.group.id", "a group name", Consumer.Context::groupId);
+        consumer("group.instance.id", "spindle.consumer.group.instance.id", "an id unique in the group",
+            Consumer.Context::groupInstanceId);
+        consumer("auto.offset.reset", "spindle.consumer.auto.offset.reset", "earliest, latest or none",
+            (c, v) -> c.autoOffsetReset(Consumer.OffsetReset.valueOf(oneOf(v, "earliest", "latest", "none")
+            .toUpperCase(Locale.ROOT))));
+        consumer("enable.auto.commit", "spindle.consumer.enable.auto.commit", BOOLEAN,
+            (c, v) -> c.enableAutoCommit(bool(v)));
+        consumer("auto.commit.interval.ms", "spindle.consumer.auto.commit.interval.ms", MS,
+            (c, v) -> c.autoCommitIntervalMs(nonNegativeLong(v)));
+        consumer("session.timeout.ms", "spindle.consumer.session.timeout.ms", MS,
+            (c, v) -> c.sessionTimeoutMs(nonNegativeInt(v)));
+        consumer("heartbeat.interval.ms", "spindle.consumer.heartbeat.interval.ms", MS,
+            (c, v) -> c.heartbeatIntervalMs(nonNegativeLong(v)));
+        consumer("max.poll.interval.ms", "spindle.consumer.max.poll.interval.ms", MS,
+            (c, v) -> c.maxPollIntervalMs(nonNegativeLong(v)));
+        consumer(null, "spindle.consumer.rebalance.timeout.ms", "a number of milliseconds, 0 or more, or -1 for " +
+            "max.poll.interval.ms", (c, v) -> c.rebalanceTimeoutMs((int)Math.min(Integer.MAX_VALUE, atLeast(v, -1))));
+        consumer("partition.assignment.strategy", "spindle.consumer.partition.assignment.strategy",
+            "a comma-separated list of range, roundrobin and cooperative-sticky",
+            (c, v) -> c.assignmentStrategy(assignors(v)));
+        consumer("metadata.max.age.ms", "spindle.consumer.metadata.max.age.ms", MS,
+            (c, v) -> c.metadataMaxAgeMs(nonNegativeLong(v)));
+        consumer("fetch.max.bytes", "spindle.consumer.fetch.max.bytes", BYTES, (c, v) -> c.fetchMaxBytes(positiveInt(v)));
+        consumer("max.partition.fetch.bytes", "spindle.consumer.partition.max.bytes", BYTES,
+            (c, v) -> c.partitionMaxBytes(positiveInt(v)));
+        consumer("fetch.max.wait.ms", "spindle.consumer.fetch.max.wait.ms", MS,
+            (c, v) -> c.fetchMaxWaitMs(nonNegativeInt(v)));
+        consumer("fetch.min.bytes", "spindle.consumer.fetch.min.bytes", "a number of bytes, 0 or more",
+            (c, v) -> c.fetchMinBytes(nonNegativeInt(v)));
+        consumer(null, "spindle.consumer.streaming", "true (streaming fetch) or false (long poll)",
+            (c, v) -> c.streaming(bool(v)));
+        consumer(null, "spindle.consumer.credit.bytes", BYTES, (c, v) -> c.creditBytes(atLeast(v, 1)));
+    }
+
+    private ClientProperties()
+    {
+    }
+
+    /**
+     * Apply one property to a producer's configuration.
+     *
+     * @param ctx   the configuration.
+     * @param key   the property name, Kafka's or Spindle's.
+     * @param value the value as text.
+     * @throws IllegalArgumentException naming the property when it is not a producer setting or the value does
+     *                                  not fit it.
+     */
+    public static void apply(final Producer.Context ctx, final String key, final String value)
+    {
+        apply(ctx, key, value, PRODUCER, "producer");
+    }
+
+    /**
+     * Apply one property to a consumer's configuration.
+     *
+     * @param ctx   the configuration.
+     * @param key   the property name, Kafka's or Spindle's.
+     * @param value the value as text.
+     * @throws IllegalArgumentException naming the property when it is not a consumer setting or the value does
+     *                                  not fit it.
+     */
+    public static void apply(final Consumer.Context ctx, final String key, final String value)
+    {
+        apply(ctx, key, value, CONSUMER, "consumer");
+    }
+
+    /**
+     * Apply one property to a client's configuration: a producer's or consumer's settings when it is one, else
+     * only those every client has.
+     *
+     * @param ctx   the configuration.
+     * @param key   the property name, Kafka's or Spindle's.
+     * @param value the value as text.
+     * @throws IllegalArgumentException naming the property when it is not a setting of this client or the value
+     *                                  does not fit it.
+     */
+    public static void apply(final ClientContext ctx, final String key, final String value)
+    {
+        if (ctx instanceof Producer.Context)
+        {
+            apply((Producer.Context)ctx, key, value);
+        }
+        else if (ctx instanceof Consumer.Context)
+        {
+            apply((Consumer.Context)ctx, key, value);
+        }
+        else
+        {
+            apply(ctx, key, value, Map.of(), "client");
+        }
+    }
+
+    /**
+     * Apply a {@code KEY=VALUE} assignment, as a command line gives it.
+     *
+     * @param ctx        the configuration.
+     * @param assignment {@code KEY=VALUE}.
+     * @throws IllegalArgumentException when it has no {@code =}, or as {@link #apply(ClientContext, String, String)}.
+     */
+    public static void apply(final ClientContext ctx, final String assignment)
+    {
+        final int equals = assignment.indexOf('=');
+        if (equals <= 0)
+        {
+            throw new IllegalArgumentException("a property must be KEY=VALUE, was '" + assignment + "'");
+        }
+        apply(ctx, assignment.substring(0, equals).trim(), assignment.substring(equals + 1));
+    }
+
+    /**
+     * The property names a producer accepts.
+     *
+     * @return the names, Kafka's first where there is one.
+     */
+    public static List<String> producerKeys()
+    {
+        return keys(PRODUCER);
+    }
+
+    /**
+     * The property names a consumer accepts.
+     *
+     * @return the names, Kafka's first where there is one.
+     */
+    public static List<String> consumerKeys()
+    {
+        return keys(CONSUMER);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <C extends ClientContext> void apply(
+        final C ctx, final String key, final String value, final Map<String, Property<C>> own, final String kind)
+    {
+        Property<C> property = own.get(key);
+        if (null == property)
+        {
+            property = (Property<C>)(Property<?>)CLIENT.get(key);
+        }
+        if (null == property)
+        {
+            throw new IllegalArgumentException("unknown " + kind + " property '" + key + "'; known: " +
+                String.join(", ", keys(own)));
+        }
+        if (null == value)
+        {
+            throw new IllegalArgumentException("property " + key + " needs a value: " + property.accepts());
+        }
+        try
+        {
+            property.setter().set(ctx, value);
+        }
+        catch (final IllegalArgumentException | ArithmeticException ex)
+        {
+            throw new IllegalArgumentException("property " + key + " takes " + property.accepts() + ", was '" +
+                value + "'");
+        }
+    }
+
+    private static List<String> keys(final Map<String, ? extends Property<?>> own)
+    {
+        final List<String> keys = new ArrayList<>(own.keySet());
+        keys.addAll(CLIENT.keySet());
+        return keys;
+    }
+
+    private static void client(
+        final String kafkaName, final String spindleName, final String accepts, final Setter<ClientContext> setter)
+    {
+        register(CLIENT, kafkaName, spindleName, accepts, setter);
+    }
+
+    private static void producer(
+        final String kafkaName, final String spindleName, final String accepts, final Setter<Producer.Context> setter)
+    {
+        register(PRODUCER, kafkaName, spindleName, accepts, setter);
+    }
+
+    private static void consumer(
+        final String kafkaName, final String spindleName, final String accepts, final Setter<Consumer.Context> setter)
+    {
+        register(CONSUMER, kafkaName, spindleName, accepts, setter);
+    }
+
+    private static <C> void register(
+        final Map<String, Property<C>> map,
+        final String kafkaName,
+        final String spindleName,
+        final String accepts,
+        final Setter<C> setter)
+    {
+        final Property<C> property = new Property<>(accepts, setter);
+        if (null != kafkaName)
+        {
+            map.put(kafkaName, property);
+        }
+        if (null != spindleName)
+        {
+            map.put(spindleName, property);
+        }
+    }
+
+    private static long atLeast(final String value, final long min)
+    {
+        final long parsed = Long.parseLong(value.trim());
+        if (parsed < min)
+        {
+            throw new IllegalArgumentException(value);
+        }
+        return parsed;
+    }
+
+    private static long nonNegativeLong(final String value)
+    {
+        return atLeast(value, 0);
+    }
+
+    private static int nonNegativeInt(final String value)
+    {
+        return Math.toIntExact(atLeast(value, 0));
+    }
+
+    private static int positiveInt(final String value)
+    {
+        return Math.toIntExact(atLeast(value, 1));
+    }
+
+    private static boolean bool(final String value)
+    {
+        return Boolean.parseBoolean(oneOf(value, "true", "false"));
+    }
+
+    private static String oneOf(final String value, final String... allowed)
+    {
+        final String lower = value.trim().toLowerCase(Locale.ROOT);
+        for (final String candidate : allowed)
+        {
+            if (candidate.equals(lower))
+            {
+                return candidate;
+            }
+        }
+        throw new IllegalArgumentException(value);
+    }
+
+    private static int acks(final String value)
+    {
+        return "all".equals(oneOf(value, "0", "1", "-1", "all")) ? -1 : Integer.parseInt(value.trim());
+    }
+
+    private static int compression(final String value)
+    {
+        switch (oneOf(value, "none", "lz4", "zstd"))
+        {
+            case "lz4":
+                return RecordBatch.COMPRESSION_LZ4;
+            case "zstd":
+                return RecordBatch.COMPRESSION_ZSTD;
+            default:
+                return RecordBatch.COMPRESSION_NONE;
+        }
+    }
+
+    private static String[] assignors(final String value)
+    {
+        final String[] names = value.trim().split("\\s*,\\s*");
+        for (int i = 0; i < names.length; i++)
+        {
+            names[i] = oneOf(names[i], RangeAssignor.NAME, RoundRobinAssignor.NAME, CooperativeStickyAssignor.NAME);
+        }
+        return names;
+    }
+}
