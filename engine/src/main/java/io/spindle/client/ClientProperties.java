@@ -94,7 +94,8 @@ public final class ClientProperties
             (c, v) -> c.assignmentStrategy(assignors(v)));
         consumer("metadata.max.age.ms", "spindle.consumer.metadata.max.age.ms", MS,
             (c, v) -> c.metadataMaxAgeMs(nonNegativeLong(v)));
-        consumer("fetch.max.bytes", "spindle.consumer.fetch.max.bytes", BYTES, (c, v) -> c.fetchMaxBytes(positiveInt(v)));
+        consumer("fetch.max.bytes", "spindle.consumer.fetch.max.bytes", BYTES,
+            (c, v) -> c.fetchMaxBytes(positiveInt(v)));
         consumer("max.partition.fetch.bytes", "spindle.consumer.partition.max.bytes", BYTES,
             (c, v) -> c.partitionMaxBytes(positiveInt(v)));
         consumer("fetch.max.wait.ms", "spindle.consumer.fetch.max.wait.ms", MS,

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import io.spindle.client.ClientProperties;
 import io.spindle.client.Consumer;
 import io.spindle.client.ConsumerRecord;
 import io.spindle.client.RebalanceListener;
@@ -85,9 +86,16 @@ public final class ConsumeCommand implements Callable<Integer>
         "other members, start from its committed offsets (else as --from-beginning says), commit what was printed.")
     String group;
 
-    @Option(names = "--replica", defaultValue = "-1", description = "Against a cluster: fetch from member N " +
+    @Option(names = "--replica", description = "Against a cluster: fetch from member N " +
         "(follower fetching; default: a member on this machine, else the one the bootstrap reached).")
-    int replica;
+    Integer replica;
+
+    @Option(names = {"--consumer-property", "--property"}, paramLabel = "KEY=VALUE",
+        description = "A consumer setting by its property name, Kafka's (group.id, auto.offset.reset, " +
+        "fetch.max.bytes, ...) or Spindle's (spindle.consumer.*, spindle.client.*); repeatable. An explicit flag " +
+        "(--group, --from-beginning, --offset, --long-poll, --replica, --aeron-dir, --bootstrap) wins over a " +
+        "property.")
+    List<String> properties = new ArrayList<>();
 
     @Option(names = "--commit-interval-ms", defaultValue = "1000",
         description = "With --group: commit what was printed at least this often (default: 1000).")
@@ -120,21 +128,54 @@ public final class ConsumeCommand implements Callable<Integer>
                 return 2;
             }
         }
-        if (null != group && (partition >= 0 || startOffset >= 0))
+        final Consumer.Context ctx = new Consumer.Context()
+            .autoOffsetReset(Consumer.OffsetReset.LATEST)
+            .streaming(true)
+            .enableAutoCommit(false);
+        ctx.clientId("spindle-consume");
+        try
         {
-            System.err.println("spindle consume: --group takes its partitions and offsets from the group: " +
-                "it cannot be combined with --partition or --offset N");
+            for (final String property : properties)
+            {
+                ClientProperties.apply(ctx, property);
+            }
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("spindle consume: " + ex.getMessage());
+            return 2;
+        }
+        if (earliest)
+        {
+            ctx.autoOffsetReset(Consumer.OffsetReset.EARLIEST);
+        }
+        else if ("latest".equals(offsetText))
+        {
+            ctx.autoOffsetReset(Consumer.OffsetReset.LATEST);
+        }
+        if (longPoll)
+        {
+            ctx.streaming(false);
+        }
+        if (null != group)
+        {
+            ctx.groupId(group);
+        }
+        if (null != replica)
+        {
+            ctx.replica(replica);
+        }
+        aeronDir.applyTo(ctx).bootstrap(bootstrap);
+        final String groupId = ctx.groupId();
+
+        if (null != groupId && (partition >= 0 || startOffset >= 0))
+        {
+            System.err.println("spindle consume: --group (or group.id) takes its partitions and offsets from the " +
+                "group: it cannot be combined with --partition or --offset N");
             return 2;
         }
         final PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false,
             StandardCharsets.UTF_8);
-        final Consumer.Context ctx = new Consumer.Context()
-            .autoOffsetReset(earliest ? Consumer.OffsetReset.EARLIEST : Consumer.OffsetReset.LATEST)
-            .streaming(!longPoll)
-            .groupId(group)
-            .enableAutoCommit(false);
-        aeronDir.applyTo(ctx).bootstrap(bootstrap).clientId("spindle-consume");
-        ctx.replica(replica);
 
         final long[] count = {0};
         final CountDownLatch finished = new CountDownLatch(1);
@@ -153,7 +194,7 @@ public final class ConsumeCommand implements Callable<Integer>
         Runtime.getRuntime().addShutdownHook(stopOnSignal);
         try (Consumer consumer = Consumer.connect(ctx))
         {
-            if (null != group)
+            if (null != groupId)
             {
                 consumer.partitionCount(topic); // A topic that does not exist fails here, not after "consumed 0".
                 consumer.subscribe(List.of(topic), new CommitOnRevoke(consumer, out));
@@ -209,7 +250,7 @@ public final class ConsumeCommand implements Callable<Integer>
                         break;
                     }
                 }
-                if (null != group && uncommitted && nowNs - lastCommitNs > commitIntervalMs * 1_000_000L)
+                if (null != groupId && uncommitted && nowNs - lastCommitNs > commitIntervalMs * 1_000_000L)
                 {
                     out.flush();
                     consumer.commitAsync(null);
@@ -219,7 +260,7 @@ public final class ConsumeCommand implements Callable<Integer>
                 idle.idle(received);
             }
             out.flush();
-            if (null != group)
+            if (null != groupId)
             {
                 commitBeforeExit(consumer);
             }

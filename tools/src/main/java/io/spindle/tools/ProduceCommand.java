@@ -4,10 +4,13 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.spindle.client.ClientProperties;
 import io.spindle.client.Producer;
 import io.spindle.client.ProducerCallback;
 import io.spindle.client.SpindleException;
@@ -36,7 +39,7 @@ public final class ProduceCommand implements Callable<Integer>
     @Mixin
     AeronDirOption aeronDir;
 
-    @Option(names = "--acks", defaultValue = "all", description = "0, 1 or all (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--acks", description = "0, 1 or all (default: all).")
     String acks;
 
     @Option(names = "--key-separator", description = "Split each line into key<S>value at the first S.")
@@ -46,12 +49,18 @@ public final class ProduceCommand implements Callable<Integer>
         description = "Send every record to this partition (default: -1, chosen by key).")
     int partition;
 
-    @Option(names = "--delivery-timeout-ms", defaultValue = "30000",
-        description = "Give up on a record not acknowledged within this time (default: ${DEFAULT-VALUE}).")
-    long deliveryTimeoutMs;
+    @Option(names = "--delivery-timeout-ms",
+        description = "Give up on a record not acknowledged within this time (default: 30000).")
+    Long deliveryTimeoutMs;
 
-    @Option(names = "--linger-us", defaultValue = "0", description = "Batch linger in microseconds (default: 0).")
-    long lingerUs;
+    @Option(names = "--linger-us", description = "Batch linger in microseconds (default: 0).")
+    Long lingerUs;
+
+    @Option(names = {"--producer-property", "--property"}, paramLabel = "KEY=VALUE",
+        description = "A producer setting by its property name, Kafka's (acks, linger.ms, batch.size, ...) or " +
+        "Spindle's (spindle.producer.*, spindle.client.*); repeatable. An explicit flag (--acks, --linger-us, " +
+        "--delivery-timeout-ms, --aeron-dir, --bootstrap) wins over a property.")
+    List<String> properties = new ArrayList<>();
 
     private final AtomicLong acked = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
@@ -64,8 +73,23 @@ public final class ProduceCommand implements Callable<Integer>
      */
     public Integer call()
     {
+        final Producer.Context ctx = new Producer.Context().acks(-1).lingerUs(0).deliveryTimeoutMs(30_000);
+        ctx.clientId("spindle-produce");
+        try
+        {
+            for (final String property : properties)
+            {
+                ClientProperties.apply(ctx, property);
+            }
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("spindle produce: " + ex.getMessage());
+            return 2;
+        }
+
         final int acksValue;
-        switch (acks.toLowerCase())
+        switch (null == acks ? String.valueOf(ctx.acks()) : acks.toLowerCase())
         {
             case "0": acksValue = 0; break;
             case "1": acksValue = 1; break;
@@ -88,10 +112,18 @@ public final class ProduceCommand implements Callable<Integer>
 
         long sent = 0;
         long lineNumber = 0;
-        final Producer.Context ctx = new Producer.Context().acks(acksValue).lingerUs(lingerUs)
-            .deliveryTimeoutMs(deliveryTimeoutMs);
-        aeronDir.applyTo(ctx).bootstrap(bootstrap).clientId("spindle-produce")
-            .connectTimeoutMs(Math.min(10_000, deliveryTimeoutMs));
+        ctx.acks(acksValue);
+        if (null != lingerUs)
+        {
+            ctx.lingerUs(lingerUs);
+        }
+        if (null != deliveryTimeoutMs)
+        {
+            ctx.deliveryTimeoutMs(deliveryTimeoutMs);
+        }
+        final long timeoutMs = ctx.deliveryTimeoutMs();
+        aeronDir.applyTo(ctx).bootstrap(bootstrap)
+            .connectTimeoutMs(Math.min(ctx.connectTimeoutMs(), timeoutMs));
         int exitCode;
         try (Producer producer = Producer.connect(ctx))
         {
@@ -114,7 +146,7 @@ public final class ProduceCommand implements Callable<Integer>
                 final byte[] valueBytes = value.getBytes(StandardCharsets.UTF_8);
                 final LineCallback callback = new LineCallback(
                     lineNumber, (null == key ? 0 : key.length) + valueBytes.length, ctx.maxRecordSize());
-                final long deadlineNs = System.nanoTime() + deliveryTimeoutMs * 1_000_000L;
+                final long deadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
                 while (producer.send(topic, partition, key, valueBytes, callback) == Producer.BACK_PRESSURED)
                 {
                     if (System.nanoTime() - deadlineNs > 0)

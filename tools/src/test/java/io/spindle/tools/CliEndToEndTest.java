@@ -299,6 +299,52 @@ class CliEndToEndTest
     }
 
     @Test
+    void clientSettingsGoByTheirPropertyNamesAndExplicitFlagsWin()
+    {
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "props").code);
+        Result result = run("a\nb\n", "produce", "--bootstrap", bootstrap, "--topic", "props",
+            "--producer-property", "acks=1", "--property", "linger.ms=0");
+        assertEquals(0, result.code, result.toString());
+
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "props",
+            "--consumer-property", "auto.offset.reset=earliest", "--max-messages", "2", "--timeout-ms", "5000");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("a\nb\n", result.out, "auto.offset.reset=earliest reads from the start: " + result);
+
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "props",
+            "--property", "auto.offset.reset=earliest", "--offset", "latest", "--timeout-ms", "300");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("", result.out, "the explicit --offset wins over the property: " + result);
+
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "props", "--consumer-property",
+            "group.id=props-group", "--property", "auto.offset.reset=earliest", "--max-messages", "2",
+            "--timeout-ms", "10000");
+        assertEquals("a\nb\n", result.out, result.toString());
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "props", "--consumer-property",
+            "group.id=props-group", "--property", "auto.offset.reset=earliest", "--timeout-ms", "500");
+        assertEquals(0, result.code, result.toString());
+        assertEquals("", result.out, "group.id joined the group, which committed what it printed: " + result);
+
+        result = run("x".repeat(200) + "\n", "produce", "--bootstrap", bootstrap, "--topic", "props",
+            "--producer-property", "max.record.size=100");
+        assertEquals(1, result.code, result.toString());
+        assertTrue(result.err.contains("max.record.size of 100 bytes"), result.toString());
+
+        result = run("a\n", "produce", "--bootstrap", bootstrap, "--topic", "props", "--property", "nonsense=1");
+        assertEquals(2, result.code, result.toString());
+        assertTrue(result.err.contains("unknown producer property 'nonsense'") && result.err.contains("acks"),
+            result.toString());
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "props",
+            "--consumer-property", "auto.offset.reset=smallest");
+        assertEquals(2, result.code, result.toString());
+        assertTrue(result.err.contains("property auto.offset.reset takes earliest, latest or none, was 'smallest'"),
+            result.toString());
+        result = run("", "consume", "--bootstrap", bootstrap, "--topic", "props", "--consumer-property", "acks");
+        assertEquals(2, result.code, result.toString());
+        assertTrue(result.err.contains("KEY=VALUE"), result.toString());
+    }
+
+    @Test
     void groupsDescribeAllGroupsDescribesEachGroup()
     {
         assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "ag").code);
