@@ -358,6 +358,13 @@ public final class Producer implements AutoCloseable
         this.metadataCaller = new BlockingCaller((buffer, offset, length, header) ->
             onResponse(buffer, offset, length, header));
         this.slotCount = Math.max(ctx.maxInFlight * 2, ctx.maxInFlight + 8);
+        // Every slot up front: a pool that grows when the answers come slower than before (a failover, a busy
+        // cluster) would allocate on the send path long after warm-up.
+        for (int i = 0; i < slotCount; i++)
+        {
+            freeSlots.addLast(new Slot(standardSlotCapacity(), ctx));
+        }
+        slotsCreated = slotCount;
     }
 
     /**
