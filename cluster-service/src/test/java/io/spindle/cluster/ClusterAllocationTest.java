@@ -3,19 +3,16 @@ package io.spindle.cluster;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.LockSupport;
 
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
 import io.spindle.client.Consumer;
 import io.spindle.client.Producer;
-import io.spindle.client.ProducerCallback;
 import io.spindle.client.TopicPartition;
-import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.host.SteadyLoad;
 import io.spindle.host.ThreadAllocations;
 import io.spindle.log.LogConfig;
 import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,9 +36,6 @@ class ClusterAllocationTest
     Path dir;
 
     private TestCluster cluster;
-    private long received;
-    private long failed;
-
     @AfterEach
     void tearDown()
     {
@@ -66,30 +60,21 @@ class ClusterAllocationTest
                 .autoOffsetReset(Consumer.OffsetReset.EARLIEST))))
         {
             consumer.assign(List.of(new TopicPartition("alloc", 0)));
-            final UnsafeBuffer value = new UnsafeBuffer(new byte[100]);
-            final ProducerCallback callback = (partition, offset, code) ->
-            {
-                if (ErrorCode.NONE != code)
-                {
-                    failed++;
-                }
-            };
-            final Consumer.RecordHandler handler = (record) -> received++;
-
-            run(producer, consumer, value, callback, handler, WARM_UP);
+            final SteadyLoad load = new SteadyLoad(producer, consumer, "alloc");
+            load.run(WARM_UP);
 
             final ThreadAllocations threads = ThreadAllocations.currentAnd((name) ->
                 name.startsWith("clustered-service") || name.contains("spindle-member-gateway"));
             assertEquals(3, threads.size(), "the test, service and gateway threads: " +
                 String.join(" ", threads.names()));
             final long[] before = threads.allocated();
-            run(producer, consumer, value, callback, handler, MEASURED);
+            load.run(MEASURED);
             final long[] after = threads.allocated();
             final long allocated = ThreadAllocations.sum(after) - ThreadAllocations.sum(before);
             final String perThread = threads.describe(before, after);
 
-            assertEquals(0, failed);
-            assertEquals(WARM_UP + MEASURED, received);
+            assertEquals(0, load.failed());
+            assertEquals(WARM_UP + MEASURED, load.received());
             final double perMessage = allocated / (double)MEASURED;
             System.out.printf("cluster steady state: %d bytes over %d messages (%.3f B/msg): %s%n",
                 allocated, MEASURED, perMessage, perThread);
@@ -105,37 +90,4 @@ class ClusterAllocationTest
         return ctx;
     }
 
-    private void run(
-        final Producer producer,
-        final Consumer consumer,
-        final UnsafeBuffer value,
-        final ProducerCallback callback,
-        final Consumer.RecordHandler handler,
-        final int count)
-    {
-        final long target = received + count;
-        final long deadlineNs = System.nanoTime() + 60_000_000_000L;
-        for (int i = 0; i < count; i++)
-        {
-            value.putInt(0, i);
-            while (producer.send("alloc", 0, null, 0, -1, value, 0, value.capacity(), null, callback) ==
-                Producer.BACK_PRESSURED)
-            {
-                producer.poll();
-                consumer.poll(handler, 64);
-            }
-            if ((i & 15) == 0)
-            {
-                consumer.poll(handler, 64);
-            }
-        }
-        producer.flush();
-        while (received < target && System.nanoTime() < deadlineNs)
-        {
-            if (0 == consumer.poll(handler, 256))
-            {
-                LockSupport.parkNanos(50_000);
-            }
-        }
-    }
 }
