@@ -23,6 +23,7 @@ import io.spindle.codecs.protocol.DescribeTopicsRequestDecoder;
 import io.spindle.codecs.protocol.DescribeTopicsResponseEncoder;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.ErrorResponseEncoder;
+import io.spindle.codecs.protocol.InitProducerIdRequestDecoder;
 import io.spindle.codecs.protocol.ListOffsetsRequestDecoder;
 import io.spindle.codecs.protocol.ListOffsetsResponseEncoder;
 import io.spindle.codecs.protocol.ListTopicsRequestDecoder;
@@ -34,6 +35,7 @@ import io.spindle.codecs.protocol.MetadataResponseEncoder;
 import io.spindle.codecs.protocol.ProduceRequestDecoder;
 import io.spindle.codecs.protocol.ProduceResponseEncoder;
 import io.spindle.log.LogConfig;
+import io.spindle.log.LogReadResult;
 import io.spindle.log.PartitionLog;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
@@ -69,7 +71,8 @@ public final class BrokerStateMachine implements AutoCloseable
     public static final int MAX_PARTITIONS = 10_000;
 
     private static final int SNAPSHOT_MAGIC = 0x53504e44;
-    private static final int SNAPSHOT_VERSION = 3;
+    private static final int SNAPSHOT_VERSION = 4;
+    private static final int SNAPSHOT_VERSION_POSITIONS = 3;
     private static final int SNAPSHOT_VERSION_GROUPS = 2;
     private static final int SNAPSHOT_VERSION_TOPICS_ONLY = 1;
     private static final String DELETED_SUFFIX = ".deleted";
@@ -117,6 +120,7 @@ public final class BrokerStateMachine implements AutoCloseable
     private long metadataVersion;
     private int maxMessageBytesLimit = Integer.MAX_VALUE;
     private final GroupCoordinator groupCoordinator;
+    private final ProducerStates producerStates;
 
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -192,6 +196,7 @@ public final class BrokerStateMachine implements AutoCloseable
         this.groupCoordinator = new GroupCoordinator(
             host, responseBuffer, this::partitionCount, () -> nextTimerId++, stats, minSessionTimeoutMs,
             maxSessionTimeoutMs);
+        this.producerStates = new ProducerStates(host, responseBuffer, stats);
         try
         {
             Files.createDirectories(dataDir);
@@ -243,6 +248,21 @@ public final class BrokerStateMachine implements AutoCloseable
     }
 
     /**
+     * How long a partition remembers an idempotent producer that has not written to it (Kafka's
+     * {@code producer.id.expiration.ms}, default a day): after that the producer's next batch is refused with
+     * UNKNOWN_PRODUCER_ID and the producer starts again under a new id. A host that replicates must give every
+     * member the same value.
+     *
+     * @param expirationMs the idle time.
+     * @return this.
+     */
+    public BrokerStateMachine producerIdExpirationMs(final long expirationMs)
+    {
+        producerStates.expirationMs(expirationMs);
+        return this;
+    }
+
+    /**
      * The current topics, for readers on other threads.
      *
      * @return the latest published table.
@@ -283,6 +303,17 @@ public final class BrokerStateMachine implements AutoCloseable
     public long groupsVersion()
     {
         return groupCoordinator.version();
+    }
+
+    /**
+     * Incremented whenever producer ids are handed out, so a host knows to persist the state before the answer
+     * leaves: a restarted broker must never hand out an id twice.
+     *
+     * @return the producer id version.
+     */
+    public long producerIdsVersion()
+    {
+        return producerStates.version();
     }
 
     /**
@@ -347,6 +378,10 @@ public final class BrokerStateMachine implements AutoCloseable
 
             case ListOffsetsRequestDecoder.TEMPLATE_ID:
                 onListOffsets(sessionId, buffer, offset);
+                return true;
+
+            case InitProducerIdRequestDecoder.TEMPLATE_ID:
+                producerStates.onInitProducerId(sessionId, buffer, offset);
                 return true;
 
             default:
@@ -459,6 +494,7 @@ public final class BrokerStateMachine implements AutoCloseable
                 topic.partition(p).deleteExpiredSegments(nowMs);
             }
         }
+        producerStates.expire(topicsById.values(), nowMs);
         armRetention(nowMs);
     }
 
@@ -519,13 +555,16 @@ public final class BrokerStateMachine implements AutoCloseable
      * data is not in it: it lives in the logs. The same state always gives the same bytes: everything is written
      * in a fixed order (topics by id, configs by key, groups by id).
      * <pre>
-     *   int32 magic 'SPND', int32 version (3), int32 nextTopicId, int32 topicCount, then per topic (by id):
+     *   int32 magic 'SPND', int32 version (4), int32 nextTopicId, int32 topicCount, then per topic (by id):
      *     int32 id, int32 partitionCount, string name, int32 configCount, then (key, value) strings by key,
      *     then per partition (version 3 on): int64 logStartOffset, int64 logEndOffset,
      *     int64 activeSegmentBaseOffset, int64 activeSegmentRollStartMs (Long.MIN_VALUE: not started)
      *   int64 nextTimerId                                             (version 2 on)
      *   int64 timeMs, int64 retentionDeadlineMs (Long.MIN_VALUE: not armed)   (version 3 on)
      *   the groups, as GroupCoordinator#snapshot documents            (version 2 on)
+     *   int64 nextProducerId, then per partition (topics by id) its idempotent producers by id: int32 count, then
+     *     int64 producerId, int16 epoch, int64 lastAppendMs, int32 batchCount, then per batch (oldest first)
+     *     int32 firstSequence, int32 lastSequence, int64 baseOffset, int64 lastOffset   (version 4 on)
      *   string = int32 length + UTF-8; little-endian
      * </pre>
      * The positions change with every append and retention pass without moving {@link #metadataVersion()}: the
@@ -575,6 +614,7 @@ public final class BrokerStateMachine implements AutoCloseable
         buffer.putLong(position + 8, retentionDeadlineMs);
         position += 16;
         position = groupCoordinator.snapshot(buffer, position);
+        position = producerStates.snapshot(buffer, position, sortedTopics());
 
         return position;
     }
@@ -633,6 +673,7 @@ public final class BrokerStateMachine implements AutoCloseable
         }
         nextTopicId = buffer.getInt(position);
         position += 4;
+        final Int2ObjectHashMap<long[]> snapshotLogEnds = new Int2ObjectHashMap<>();
         final int topicCount = buffer.getInt(position);
         position += 4;
         for (int t = 0; t < topicCount; t++)
@@ -656,11 +697,14 @@ public final class BrokerStateMachine implements AutoCloseable
             }
             reviveUnpersistedDelete(id, name, partitionCount);
             final Topic topic = addTopic(id, name, partitionCount, configs, nowMs, false);
-            if (version >= SNAPSHOT_VERSION)
+            if (version >= SNAPSHOT_VERSION_POSITIONS)
             {
+                final long[] logEnds = new long[partitionCount];
+                snapshotLogEnds.put(id, logEnds);
                 for (int p = 0; p < partitionCount; p++)
                 {
                     final long logEndOffset = buffer.getLong(position + 8);
+                    logEnds[p] = logEndOffset;
                     final long activeSegmentBaseOffset = buffer.getLong(position + 16);
                     final long rollStartMs = buffer.getLong(position + 24);
                     position += 32;
@@ -681,7 +725,7 @@ public final class BrokerStateMachine implements AutoCloseable
             nextTimerId = buffer.getLong(position);
             position += 8;
         }
-        if (version >= SNAPSHOT_VERSION)
+        if (version >= SNAPSHOT_VERSION_POSITIONS)
         {
             lastNowMs = buffer.getLong(position);
             retentionDeadlineMs = buffer.getLong(position + 8);
@@ -692,10 +736,29 @@ public final class BrokerStateMachine implements AutoCloseable
             retentionDeadlineMs = nowMs + RETENTION_CHECK_INTERVAL_MS;
         }
         rearmRetention = NOT_ARMED != retentionDeadlineMs &&
-            (version < SNAPSHOT_VERSION || !host.timersSurviveRestore());
+            (version < SNAPSHOT_VERSION_POSITIONS || !host.timersSurviveRestore());
         if (version >= SNAPSHOT_VERSION_GROUPS)
         {
-            groupCoordinator.restore(buffer, position);
+            position = groupCoordinator.restore(buffer, position);
+        }
+        if (version >= SNAPSHOT_VERSION)
+        {
+            final List<Topic> topics = sortedTopics();
+            producerStates.restore(buffer, position, topics);
+            if (!isReconcile)
+            {
+                // A standalone log keeps what it appended after the state was last written: the producers catch up
+                // with it (a replicated host truncated it to the snapshot instead, and replays the batches).
+                final LogReadResult scratch = new LogReadResult();
+                for (final Topic topic : topics)
+                {
+                    final long[] logEnds = snapshotLogEnds.get(topic.id());
+                    for (int p = 0; p < topic.partitionCount(); p++)
+                    {
+                        producerStates.catchUp(topic, p, logEnds[p], nowMs, scratch);
+                    }
+                }
+            }
         }
         deleteUnknownPartitionDirectories();
         publishTopicTable();
@@ -767,6 +830,19 @@ public final class BrokerStateMachine implements AutoCloseable
                 code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
                 appendError("no partition ", partition, topic.name());
             }
+            else if (ErrorCode.NONE != (code = producerStates.check(topic, partition, buffer, batchOffset, batchLength)))
+            {
+                if (ErrorCode.DUPLICATE_SEQUENCE == code)
+                {
+                    // Appended before (a retry whose first answer was lost): answered as it was then.
+                    code = ErrorCode.NONE;
+                    baseOffset = producerStates.duplicateOffset();
+                }
+                else
+                {
+                    appendError(producerError(code), partition, topic.name());
+                }
+            }
             else
             {
                 final long result = log.append(buffer, batchOffset, batchLength, nowMs);
@@ -774,6 +850,7 @@ public final class BrokerStateMachine implements AutoCloseable
                 {
                     baseOffset = result;
                     log.highWaterMark(log.logEndOffset());
+                    producerStates.onAppend(topic, partition, buffer, batchOffset, result, nowMs);
                     stats.batchesAppended++;
                 }
                 else
@@ -827,6 +904,23 @@ public final class BrokerStateMachine implements AutoCloseable
                 produceEncoder.errorMessage(errorMessage.toString());
             }
             send(sessionId, produceEncoder.encodedLength());
+        }
+    }
+
+    private static String producerError(final ErrorCode code)
+    {
+        switch (code)
+        {
+            case OUT_OF_ORDER_SEQUENCE:
+                return "batch sequence does not follow the producer's last batch";
+            case INVALID_PRODUCER_EPOCH:
+                return "producer epoch is older than the partition's: a newer instance fenced this producer";
+            case UNKNOWN_PRODUCER_ID:
+                return "the partition does not know this producer id (expired or never issued): start again";
+            case INVALID_TXN_STATE:
+                return "transactional and control batches are not accepted (transactions are not supported yet)";
+            default:
+                return "producer fields invalid: " + code;
         }
     }
 

@@ -8,6 +8,7 @@ public final class BrokerStats
     long batchesAppended;
     long corruptBatches;
     long requestErrors;
+    long duplicateBatches;
 
     /**
      * Record batches appended.
@@ -37,5 +38,16 @@ public final class BrokerStats
     public long requestErrors()
     {
         return requestErrors;
+    }
+
+    /**
+     * Batches of idempotent producers that were appended before and were answered with their first offset instead
+     * of being appended again.
+     *
+     * @return the count.
+     */
+    public long duplicateBatches()
+    {
+        return duplicateBatches;
     }
 }

@@ -15,6 +15,7 @@ public final class Topic
     private final String name;
     private final Map<String, String> configs;
     private final PartitionLog[] partitions;
+    private final PartitionProducers[] producers;
 
     Topic(final int id, final String name, final Map<String, String> configs, final PartitionLog[] partitions)
     {
@@ -22,6 +23,11 @@ public final class Topic
         this.name = name;
         this.configs = Map.copyOf(configs);
         this.partitions = partitions;
+        this.producers = new PartitionProducers[partitions.length];
+        for (int p = 0; p < partitions.length; p++)
+        {
+            producers[p] = new PartitionProducers();
+        }
     }
 
     /**
@@ -73,5 +79,16 @@ public final class Topic
     public PartitionLog partition(final int partition)
     {
         return partition >= 0 && partition < partitions.length ? partitions[partition] : null;
+    }
+
+    /**
+     * The idempotent producers of a partition.
+     *
+     * @param partition number, 0-based and in range.
+     * @return their state.
+     */
+    PartitionProducers producers(final int partition)
+    {
+        return producers[partition];
     }
 }

@@ -3,6 +3,7 @@ package io.spindle.host;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +16,11 @@ import io.spindle.broker.BrokerStateMachine;
 import io.spindle.broker.BrokerStats;
 import io.spindle.broker.Host;
 import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.codecs.protocol.ErrorResponseEncoder;
+import io.spindle.codecs.protocol.InitProducerIdRequestDecoder;
+import io.spindle.codecs.protocol.InitProducerIdResponseDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
+import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import org.agrona.DirectBuffer;
 import org.agrona.DeadlineTimerWheel;
 import org.agrona.ExpandableArrayBuffer;
@@ -52,6 +57,11 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     private final DeadlineTimerWheel.TimerHandler onTimerExpiry = this::onTimerExpiry;
     private long persistedMetadataVersion;
     private long persistedGroupsVersion;
+    private long persistedProducerIdsVersion;
+    private String lastPersistFailure;
+    private final ExpandableArrayBuffer refusal = new ExpandableArrayBuffer(256);
+    private final ErrorResponseEncoder errorEncoder = new ErrorResponseEncoder();
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private long timerNowMs;
     private long nextTickNs;
     private long reportedBatches;
@@ -77,6 +87,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         this.readerTableVersion = readerTableVersion;
         this.persistedMetadataVersion = stateMachine.metadataVersion();
         this.persistedGroupsVersion = stateMachine.groupsVersion();
+        this.persistedProducerIdsVersion = stateMachine.producerIdsVersion();
         // A wheel left at tick 0 would walk every millisecond since the epoch to reach its first deadline.
         this.timerWheel.currentTickTime(epochClock.time());
         this.server = serverFactory.create(this);
@@ -124,7 +135,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
             }
             work += stateMachine.onTick(nowMs);
             work += stateMachine.reclaimDeleted(readerTableVersion.getAsLong());
-            persistMetadataIfChanged();
+            persistMetadataIfChanged(false);
             updateCounters();
         }
 
@@ -147,7 +158,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         server.close();
         if (!isPersistFailed)
         {
-            persistMetadataIfChanged();
+            persistMetadataIfChanged(true);
         }
     }
 
@@ -192,7 +203,19 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
     {
         // An answer that acknowledges a metadata change leaves only after the change is on disk.
-        persistMetadataIfChanged();
+        headerDecoder.wrap(buffer, offset);
+        final boolean handsOutProducerId = InitProducerIdResponseDecoder.TEMPLATE_ID == headerDecoder.templateId();
+        if (!persistMetadataIfChanged(handsOutProducerId) && handsOutProducerId)
+        {
+            // The id stays used (a restarted broker may hand it out again: it never left), the broker goes on.
+            errorEncoder.wrapAndApplyHeader(refusal, 0, headerEncoder)
+                .correlationId(buffer.getLong(offset + MessageHeaderDecoder.ENCODED_LENGTH, ByteOrder.LITTLE_ENDIAN))
+                .errorCode(ErrorCode.KAFKA_STORAGE_ERROR)
+                .requestTemplateId(InitProducerIdRequestDecoder.TEMPLATE_ID)
+                .errorMessage("cannot persist the producer id handed out: " + lastPersistFailure);
+            server.send(sessionId, refusal, 0, MessageHeaderEncoder.ENCODED_LENGTH + errorEncoder.encodedLength());
+            return;
+        }
         server.send(sessionId, buffer, offset, length);
     }
 
@@ -255,14 +278,16 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     }
 
     /**
-     * Topic and group changes (committed offsets, completed rebalances) alike are forced to disk before
-     * the answer that depends on them leaves; heartbeats and joins in progress change nothing persisted.
+     * Topic and group changes (committed offsets, completed rebalances) and producer ids handed out alike are
+     * forced to disk before the answer that depends on them leaves; heartbeats and joins in progress change nothing persisted.
      */
-    private void persistMetadataIfChanged()
+    private boolean persistMetadataIfChanged(final boolean includeProducerIds)
     {
         final long version = stateMachine.metadataVersion();
         final long groupsVersion = stateMachine.groupsVersion();
-        if (version != persistedMetadataVersion || groupsVersion != persistedGroupsVersion)
+        final long producerIdsVersion = stateMachine.producerIdsVersion();
+        final boolean onlyProducerIds = version == persistedMetadataVersion && groupsVersion == persistedGroupsVersion;
+        if (!onlyProducerIds || includeProducerIds && producerIdsVersion != persistedProducerIdsVersion)
         {
             final int length = stateMachine.snapshot(snapshotBuffer);
             try
@@ -271,6 +296,12 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
             }
             catch (final UncheckedIOException ex)
             {
+                if (onlyProducerIds)
+                {
+                    // Only producer ids were handed out: that answer is refused instead, nothing else depends on it.
+                    lastPersistFailure = null != ex.getCause() ? ex.getCause().getMessage() : ex.getMessage();
+                    return false;
+                }
                 isPersistFailed = true;
                 // A change that cannot be made durable must not be acknowledged, and the state in memory is now
                 // ahead of the disk: the broker cannot go on, so it stops (the host exits non-zero).
@@ -280,7 +311,9 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
             }
             persistedMetadataVersion = version;
             persistedGroupsVersion = groupsVersion;
+            persistedProducerIdsVersion = producerIdsVersion;
         }
+        return true;
     }
 
     private void updateCounters()

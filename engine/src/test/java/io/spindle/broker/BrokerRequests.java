@@ -7,6 +7,7 @@ import io.spindle.codecs.batch.RecordBatchBuilder;
 import io.spindle.codecs.protocol.BooleanType;
 import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
 import io.spindle.codecs.protocol.DeleteTopicsRequestEncoder;
+import io.spindle.codecs.protocol.InitProducerIdRequestEncoder;
 import io.spindle.codecs.protocol.ListOffsetsRequestEncoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.ProduceRequestEncoder;
@@ -86,6 +87,45 @@ final class BrokerRequests
         final ProduceRequestEncoder encoder = new ProduceRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, headerEncoder)
             .correlationId(4).acks((short)1).timeoutMs(1000).producerId(-1).producerEpoch((short)-1);
+        encoder.partitionsCount(1).next().topicId(topicId).partition(partition).putRecordBatch(batch, 0, batchLength);
+        encoder.transactionalId("");
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    int initProducerId(final String transactionalId)
+    {
+        templateId = InitProducerIdRequestEncoder.TEMPLATE_ID;
+        final InitProducerIdRequestEncoder encoder = new InitProducerIdRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(5).transactionTimeoutMs(0).producerId(-1).producerEpoch((short)-1)
+            .transactionalId(transactionalId);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    /**
+     * A produce request of one batch of an idempotent producer, records as {@link #produce(int, int, int, long)}.
+     */
+    int produce(
+        final int topicId,
+        final int partition,
+        final int records,
+        final long timestampMs,
+        final long producerId,
+        final short epoch,
+        final int baseSequence)
+    {
+        templateId = ProduceRequestEncoder.TEMPLATE_ID;
+        final UnsafeBuffer batch = new UnsafeBuffer(new byte[64 + records * 64]);
+        final RecordBatchBuilder builder = new RecordBatchBuilder().wrap(batch, 0, batch.capacity())
+            .producer(producerId, epoch, baseSequence);
+        for (int r = 0; r < records; r++)
+        {
+            builder.append(timestampMs + r, ("k" + r).getBytes(), ("v" + r).getBytes());
+        }
+        final int batchLength = builder.build();
+        final ProduceRequestEncoder encoder = new ProduceRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(4).acks((short)-1).timeoutMs(1000).producerId(producerId).producerEpoch(epoch);
         encoder.partitionsCount(1).next().topicId(topicId).partition(partition).putRecordBatch(batch, 0, batchLength);
         encoder.transactionalId("");
         return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();

@@ -41,6 +41,7 @@ class StateMachineReplayTest
 
     private final BrokerRequests requests = new BrokerRequests();
     private final ExpandableArrayBuffer request = requests.buffer();
+    private final int[][] nextSequences = new int[3][9];
 
     @ParameterizedTest(name = "timers survive restore: {0}")
     @ValueSource(booleans = { true, false })
@@ -311,11 +312,35 @@ class StateMachineReplayTest
             return requests.deleteTopic("t" + random.nextInt(3));
         }
         // Mostly at live topics (ids change as topics are deleted and created again), sometimes at unknown ids.
-        final Topic topic = machine.topic("t" + random.nextInt(3));
+        final int topicIndex = random.nextInt(3);
+        final Topic topic = machine.topic("t" + topicIndex);
         final int topicId = null != topic && random.nextInt(10) > 0 ? topic.id() : 1 + random.nextInt(10);
         if (choice == 3)
         {
             return requests.listOffsets(topicId, random.nextInt(3));
+        }
+        if (choice == 4)
+        {
+            return requests.initProducerId("");
+        }
+        if (choice < 15)
+        {
+            // Idempotent producers 0 and 1: mostly the next batch, sometimes a retry of an earlier one, a gap, a
+            // stale or newer epoch, or an id never handed out.
+            final int partition = random.nextInt(3);
+            final int slot = topicIndex * 3 + partition;
+            final long producerId = random.nextInt(10) == 0 ? 50 : random.nextInt(2);
+            final int[] next = nextSequences[(int)Math.min(producerId, 2)];
+            final int records = 1 + random.nextInt(5);
+            final int kind = random.nextInt(10);
+            final int sequence = kind == 0 ? Math.max(0, next[slot] - records) :
+                kind == 1 ? next[slot] + 3 : next[slot];
+            final short epoch = (short)(kind == 2 ? 1 : 0);
+            if (kind > 2)
+            {
+                next[slot] += records;
+            }
+            return requests.produce(topicId, partition, records, START_MS, producerId, epoch, sequence);
         }
         return requests.produce(topicId, random.nextInt(3), 1 + random.nextInt(20), START_MS);
     }
