@@ -68,6 +68,8 @@ public final class ClientProperties
         producer("max.record.size", "spindle.producer.max.record.size", "a number of bytes, at least " +
             RecordBatch.RECORD_OVERHEAD, (c, v) -> c.maxRecordSize((int)Math.min(Integer.MAX_VALUE,
             atLeast(v, RecordBatch.RECORD_OVERHEAD))));
+        producer("enable.idempotence", "spindle.producer.enable.idempotence", BOOLEAN,
+            (c, v) -> c.enableIdempotence(bool(v)));
         producer("compression.type", null, "none, lz4 or zstd",
             (c, v) -> c.compression(compression(v)));
 

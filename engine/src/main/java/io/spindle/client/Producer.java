@@ -2,6 +2,7 @@ package io.spindle.client;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,11 +20,14 @@ import io.spindle.codecs.batch.RecordFlyweight;
 import io.spindle.codecs.batch.RecordHeaders;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.ErrorResponseDecoder;
+import io.spindle.codecs.protocol.InitProducerIdRequestEncoder;
+import io.spindle.codecs.protocol.InitProducerIdResponseDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.ProduceRequestEncoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
 import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
@@ -87,6 +91,12 @@ public final class Producer implements AutoCloseable
     public static final int REFUSED = -2;
 
     /**
+     * Most requests an idempotent producer keeps in flight: the broker remembers the last five batches of each
+     * producer per partition, so a retried batch older than that could not be recognised.
+     */
+    public static final int MAX_IDEMPOTENT_IN_FLIGHT = 5;
+
+    /**
      * Configuration of a producer.
      */
     public static final class Context extends ClientContext
@@ -98,6 +108,7 @@ public final class Producer implements AutoCloseable
         private long deliveryTimeoutMs = Long.getLong("spindle.producer.delivery.timeout.ms", 30_000L);
         private int maxRecordSize = Integer.getInteger("spindle.producer.max.record.size", 1024 * 1024);
         private int compression = RecordBatch.COMPRESSION_NONE;
+        private Boolean idempotence = idempotenceProperty();
 
         /**
          * Acknowledgement level: 0 (none), 1 (leader appended) or -1 / all (committed).
@@ -188,6 +199,40 @@ public final class Producer implements AutoCloseable
         {
             this.compression = codec;
             return this;
+        }
+
+        /**
+         * Idempotent delivery (Kafka's {@code enable.idempotence}): the producer takes a producer id from the broker
+         * and numbers every partition's batches, so a batch sent again after a lost answer, a lost broker session, a
+         * restarted broker or a cluster failover is written once, at the offset of its first write; the producer
+         * retries such failures by itself, in order, within the delivery timeout. On by default when acks are
+         * awaited (1 or all) and at most {@value PartitionSequences#MAX_IN_FLIGHT} requests are in flight; asking
+         * for it with acks 0 or more in flight is refused.
+         *
+         * @param enabled true to ask for it, false to turn it off.
+         * @return this.
+         */
+        public Context enableIdempotence(final boolean enabled)
+        {
+            this.idempotence = enabled;
+            return this;
+        }
+
+        /**
+         * Whether the producer is idempotent: asked for, or by default when acks are awaited and at most
+         * {@value PartitionSequences#MAX_IN_FLIGHT} requests are in flight.
+         *
+         * @return true when batches carry a producer id and sequence numbers.
+         */
+        public boolean isIdempotent()
+        {
+            return null != idempotence ? idempotence : 0 != acks && maxInFlight <= MAX_IDEMPOTENT_IN_FLIGHT;
+        }
+
+        private static Boolean idempotenceProperty()
+        {
+            final String value = System.getProperty("spindle.producer.enable.idempotence");
+            return null == value ? null : Boolean.valueOf("true".equalsIgnoreCase(value.trim()));
         }
 
         /**
@@ -300,6 +345,15 @@ public final class Producer implements AutoCloseable
                 throw new IllegalArgumentException("max.record.size must be at least " + RecordBatch.RECORD_OVERHEAD +
                     " (an empty record), was " + maxRecordSize);
             }
+            if (Boolean.TRUE.equals(idempotence) && 0 == acks)
+            {
+                throw new IllegalArgumentException("enable.idempotence needs acks 1 or all (-1), was 0");
+            }
+            if (Boolean.TRUE.equals(idempotence) && maxInFlight > MAX_IDEMPOTENT_IN_FLIGHT)
+            {
+                throw new IllegalArgumentException("enable.idempotence needs max.in.flight at most " +
+                    MAX_IDEMPOTENT_IN_FLIGHT + ", was " + maxInFlight);
+            }
             final int maxMessageLength = FrameDescriptor.computeMaxMessageLength(ClientContext.MAX_TERM_LENGTH);
             if (maxRequestLength() > maxMessageLength)
             {
@@ -323,6 +377,8 @@ public final class Producer implements AutoCloseable
      * After the batch, the request's empty transactional id: its length field.
      */
     private static final int SUFFIX_LENGTH = 4;
+
+    private static final long CONNECTED = Long.MIN_VALUE;
 
     private final Context ctx;
     private final ClientTransport transport;
@@ -349,6 +405,15 @@ public final class Producer implements AutoCloseable
     private long failed;
     private boolean closed;
     private Splitter splitter;
+    private final boolean isIdempotent;
+    private long producerId = RecordBatch.NO_PRODUCER_ID;
+    private short producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
+    private boolean isResetPending;
+    private long disconnectedSinceNs = CONNECTED;
+    private long nextReconnectNs;
+    private long retries;
+    private long reconnects;
+    private long nextSealOrder;
 
     private Producer(final Context ctx)
     {
@@ -357,6 +422,7 @@ public final class Producer implements AutoCloseable
         this.transport = new ClientTransport(ctx);
         this.metadataCaller = new BlockingCaller((buffer, offset, length, header) ->
             onResponse(buffer, offset, length, header));
+        this.isIdempotent = ctx.isIdempotent();
         this.slotCount = Math.max(ctx.maxInFlight * 2, ctx.maxInFlight + 8);
         // Every slot up front: a pool that grows when the answers come slower than before (a failover, a busy
         // cluster) would allocate on the send path long after warm-up.
@@ -389,6 +455,10 @@ public final class Producer implements AutoCloseable
                 throw new SpindleException(ErrorCode.RECORD_TOO_LARGE, "max.record.size " + ctx.maxRecordSize +
                     " and batch.size " + ctx.batchSize + " make produce requests of up to " + ctx.maxRequestLength() +
                     " bytes; the cluster's log carries requests of up to " + serverLimit + " bytes: lower them");
+            }
+            if (producer.isIdempotent)
+            {
+                producer.acquireProducerId(true);
             }
         }
         catch (final RuntimeException ex)
@@ -434,8 +504,7 @@ public final class Producer implements AutoCloseable
         ensureOpen();
         if (!connection.isConnected())
         {
-            failAll(ErrorCode.NETWORK_EXCEPTION);
-            throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "broker connection lost: " + connection.closedReason());
+            onConnectionLost(System.nanoTime());
         }
         final TopicState state = topicState(topic);
         final int partitionCount = state.metadata.partitionCount();
@@ -662,7 +731,7 @@ public final class Producer implements AutoCloseable
         }
         try
         {
-            if (connection.isConnected())
+            if (connection.isConnected() || isIdempotent && !isResetPending)
             {
                 flush();
             }
@@ -707,10 +776,262 @@ public final class Producer implements AutoCloseable
         work += connection.doHousekeeping(nowNs);
         if (!connection.isConnected())
         {
-            failAll(ErrorCode.NETWORK_EXCEPTION);
+            work += onConnectionLost(nowNs);
+        }
+        else if (isResetPending && inFlight.isEmpty())
+        {
+            resetProducerId();
+            work++;
+        }
+        else if (RecordBatch.NO_PRODUCER_ID == producerId && isIdempotent && !sealed.isEmpty() && inFlight.isEmpty())
+        {
+            acquireProducerId(false);
+            work++;
         }
 
         return work;
+    }
+
+    /**
+     * The broker session is gone. A producer that is not idempotent fails everything outstanding and refuses to go
+     * on. An idempotent one keeps every batch, in order, to send again once a session is open again (the broker
+     * answers a batch it already has with its first offset), trying to open one every reconnect back-off; it gives
+     * up only when the session has been gone for the delivery timeout.
+     */
+    private int onConnectionLost(final long nowNs)
+    {
+        if (!isIdempotent)
+        {
+            failAll(ErrorCode.NETWORK_EXCEPTION);
+            throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "broker connection lost: " + connection.closedReason());
+        }
+        if (CONNECTED == disconnectedSinceNs)
+        {
+            disconnectedSinceNs = nowNs;
+            nextReconnectNs = nowNs;
+            // Oldest first, so every partition's batches go again in their order.
+            for (int i = 0, n = inFlight.size(); i < n; i++)
+            {
+                requeue(inFlight.get(i));
+            }
+            inFlight.clear();
+        }
+        if (nowNs - nextReconnectNs < 0)
+        {
+            return 0;
+        }
+        final String reason = connection.closedReason();
+        try
+        {
+            connection = transport.control();
+            disconnectedSinceNs = CONNECTED;
+            reconnects++;
+            return 1;
+        }
+        catch (final SpindleException ex)
+        {
+            final long now = System.nanoTime();
+            if (now - disconnectedSinceNs > ctx.deliveryTimeoutMs * 1_000_000L)
+            {
+                failAll(ErrorCode.NETWORK_EXCEPTION);
+                throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "broker connection lost (" + reason +
+                    ") and not back within the delivery timeout of " + ctx.deliveryTimeoutMs + " ms: " +
+                    ex.getMessage());
+            }
+            nextReconnectNs = now + Math.max(1, ctx.reconnectBackoffMs()) * 1_000_000L;
+            return 0;
+        }
+    }
+
+    /**
+     * Put a batch back among those waiting to be sent, ahead of its partition's later batches and behind its
+     * earlier ones.
+     */
+    private void requeue(final Slot slot)
+    {
+        settle(slot);
+        int insertAt = 0;
+        for (int i = 0, n = sealed.size(); i < n; i++)
+        {
+            final Slot other = sealed.get(i);
+            if (other.topic == slot.topic && other.partition == slot.partition)
+            {
+                if (other.sealOrder > slot.sealOrder)
+                {
+                    break;
+                }
+                insertAt = i + 1;
+            }
+        }
+        sealed.add(insertAt, slot);
+        retries++;
+    }
+
+    private boolean hasEarlierPending(final Slot slot)
+    {
+        for (int i = 0, n = sealed.size(); i < n; i++)
+        {
+            final Slot other = sealed.get(i);
+            if (other.topic == slot.topic && other.partition == slot.partition && other.sealOrder < slot.sealOrder)
+            {
+                return true;
+            }
+        }
+        for (int i = 0, n = inFlight.size(); i < n; i++)
+        {
+            final Slot other = inFlight.get(i);
+            if (other.topic == slot.topic && other.partition == slot.partition && other.sealOrder < slot.sealOrder)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Failures an idempotent producer sends the batch again for: the broker either did not append it, or appended
+     * it and will answer the copy with its first offset. A full disk ({@link ErrorCode#KAFKA_STORAGE_ERROR}) is
+     * not among them: the broker keeps refusing until an operator frees space, and the caller is told at once.
+     */
+    private static boolean isRetriable(final ErrorCode code)
+    {
+        switch (code)
+        {
+            case NETWORK_EXCEPTION:
+            case NOT_LEADER:
+            case LEADER_NOT_AVAILABLE:
+            case NOT_ENOUGH_REPLICAS:
+            case BROKER_SHUTTING_DOWN:
+            case UNKNOWN_SESSION:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /**
+     * Take a producer id at connect, or before sending when the broker could not give one then: a broker that
+     * cannot write (a full disk) refuses to hand one out, and what waits to be sent fails with its reason, as an
+     * append would; a lost session fails the connect, or is seen and retried by {@link #doWork}.
+     */
+    private void acquireProducerId(final boolean atConnect)
+    {
+        try
+        {
+            initProducerId();
+        }
+        catch (final SpindleException ex)
+        {
+            if (ErrorCode.NETWORK_EXCEPTION == ex.errorCode() || !connection.isConnected())
+            {
+                if (atConnect)
+                {
+                    throw ex;
+                }
+                return;
+            }
+            while (!sealed.isEmpty())
+            {
+                complete(sealed.remove(0), ex.errorCode(), -1);
+            }
+            return;
+        }
+        renumberSealed();
+    }
+
+    /**
+     * Ask the broker for a producer id (epoch 0): at connect, and when the epoch is used up.
+     */
+    private void initProducerId()
+    {
+        final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(64);
+        final long correlationId = nextCorrelationId++;
+        final InitProducerIdRequestEncoder encoder = new InitProducerIdRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
+            .correlationId(correlationId)
+            .transactionTimeoutMs(0)
+            .producerId(producerId)
+            .producerEpoch(producerEpoch)
+            .transactionalId("");
+        final long[] result = new long[2];
+        metadataCaller.call(connection, buffer, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength(),
+            correlationId, (templateId, responseBuffer, offset, length) ->
+            {
+                if (InitProducerIdResponseDecoder.TEMPLATE_ID != templateId)
+                {
+                    throw new SpindleException(ErrorCode.INVALID_REQUEST, "unexpected answer " + templateId +
+                        " to InitProducerId");
+                }
+                final InitProducerIdResponseDecoder decoder = new InitProducerIdResponseDecoder()
+                    .wrapAndApplyHeader(responseBuffer, offset, new MessageHeaderDecoder());
+                final ErrorCode code = decoder.errorCode();
+                result[0] = decoder.producerId();
+                result[1] = decoder.producerEpoch();
+                final String message = decoder.errorMessage();
+                if (ErrorCode.NONE != code)
+                {
+                    throw new SpindleException(code, "the broker gave no producer id: " + message);
+                }
+            }, ctx.requestTimeoutMs(), idleStrategy);
+        producerId = result[0];
+        producerEpoch = (short)result[1];
+    }
+
+    /**
+     * A batch failed for good, leaving a gap in its partition's sequence numbers that every later batch would be
+     * refused for: once nothing is in flight, start again under the next epoch, numbering what waits to be sent
+     * from 0 in every partition (a partition takes a newer epoch only at sequence 0). The epoch is the producer's
+     * own to bump, as Kafka's idempotent producer does: nothing is asked of the broker, which may be unable to
+     * write anything (a full disk). Only when the epoch is used up does it ask for a new producer id.
+     */
+    private void resetProducerId()
+    {
+        if (producerEpoch < Short.MAX_VALUE)
+        {
+            producerEpoch++;
+        }
+        else
+        {
+            initProducerId();
+        }
+        isResetPending = false;
+        renumberSealed();
+    }
+
+    /**
+     * Number every partition from 0 again under the current producer id and epoch, what waits to be sent first.
+     */
+    private void renumberSealed()
+    {
+        for (int t = 0, n = topicList.size(); t < n; t++)
+        {
+            Arrays.fill(topicList.get(t).nextSequence, 0);
+        }
+        for (int i = 0, n = sealed.size(); i < n; i++)
+        {
+            final Slot slot = sealed.get(i);
+            slot.restamp(producerId, producerEpoch, takeSequence(slot.topic, slot.partition, slot.recordCount()));
+        }
+    }
+
+    private int takeSequence(final TopicState state, final int partition, final int recordCount)
+    {
+        if (!isIdempotent || RecordBatch.NO_PRODUCER_ID == producerId)
+        {
+            return RecordBatch.NO_SEQUENCE;
+        }
+        final int sequence = state.nextSequence[partition];
+        state.nextSequence[partition] = advance(sequence, recordCount);
+        return sequence;
+    }
+
+    /**
+     * The sequence after a batch of records: sequences wrap from {@link Integer#MAX_VALUE} to 0.
+     */
+    private static int advance(final int sequence, final int recordCount)
+    {
+        return RecordBatch.NO_SEQUENCE == sequence ? RecordBatch.NO_SEQUENCE :
+            (int)(((long)sequence + recordCount) % (Integer.MAX_VALUE + 1L));
     }
 
     private int sealDueBatches(final long nowNs)
@@ -773,13 +1094,20 @@ public final class Producer implements AutoCloseable
         {
             state.stickyPartition = nextSticky(state);
         }
-        slot.seal(nextCorrelationId++, ctx.acks, (int)Math.min(Integer.MAX_VALUE, ctx.deliveryTimeoutMs), nowNs);
+        slot.seal(nextCorrelationId++, ctx.acks, (int)Math.min(Integer.MAX_VALUE, ctx.deliveryTimeoutMs), nowNs,
+            producerId, producerEpoch, takeSequence(state, partition, slot.builder.recordCount()));
+        // Spaced out so that the parts of a batch split later keep its place among its partition's batches.
+        slot.sealOrder = (nextSealOrder++) << 16;
         sealed.add(slot);
     }
 
     private int sendSealed(final long nowNs)
     {
         final boolean awaitsAnswers = 0 != ctx.acks;
+        if (isResetPending || !connection.isConnected() || isIdempotent && RecordBatch.NO_PRODUCER_ID == producerId)
+        {
+            return 0;
+        }
         int work = 0;
         for (int i = 0; i < sealed.size() && (!awaitsAnswers || inFlight.size() < ctx.maxInFlight); )
         {
@@ -816,6 +1144,12 @@ public final class Producer implements AutoCloseable
             {
                 break;
             }
+            else if (isIdempotent)
+            {
+                // The session is gone: doWork sees it and reconnects.
+                connection.close();
+                break;
+            }
             else
             {
                 failAll(ErrorCode.NETWORK_EXCEPTION);
@@ -839,10 +1173,18 @@ public final class Producer implements AutoCloseable
                 work++;
             }
         }
-        while (!sealed.isEmpty() && nowNs - sealed.get(0).openedNs > timeoutNs)
+        for (int i = 0; i < sealed.size(); )
         {
-            complete(sealed.remove(0), ErrorCode.REQUEST_TIMED_OUT, -1);
-            work++;
+            // Retried batches go back ahead of later ones: look at every one, not just the first.
+            if (nowNs - sealed.get(i).openedNs > timeoutNs)
+            {
+                complete(sealed.remove(i), ErrorCode.REQUEST_TIMED_OUT, -1);
+                work++;
+            }
+            else
+            {
+                i++;
+            }
         }
         return work;
     }
@@ -927,6 +1269,16 @@ public final class Producer implements AutoCloseable
                 return;
             }
         }
+        // A batch refused as out of order behind one that is being retried, or behind one that failed for good (the
+        // gap it left is closed by starting again under a new producer id), was not written: it goes again.
+        if (isIdempotent && ErrorCode.NONE != code &&
+            (isRetriable(code) ||
+            ErrorCode.OUT_OF_ORDER_SEQUENCE == code && (isResetPending || hasEarlierPending(slot))) &&
+            System.nanoTime() - slot.openedNs <= ctx.deliveryTimeoutMs * 1_000_000L)
+        {
+            requeue(slot);
+            return;
+        }
         complete(slot, code, baseOffset);
     }
 
@@ -954,6 +1306,7 @@ public final class Producer implements AutoCloseable
         final long nowNs = System.nanoTime();
         int insertAt = 0;
         int index = 0;
+        int sequence = refused.baseSequence;
         Slot part = null;
         while (records.next())
         {
@@ -972,7 +1325,10 @@ public final class Producer implements AutoCloseable
             if (null != part && !part.builder.append(timestampMs, buffer, records.keyOffset(), records.keyLength(),
                 buffer, records.valueOffset(), records.valueLength(), headers))
             {
-                part.seal(nextCorrelationId++, ctx.acks, timeoutMs, nowNs);
+                // The parts take the refused batch's sequence numbers: it was not appended.
+                part.seal(nextCorrelationId++, ctx.acks, timeoutMs, nowNs, producerId, producerEpoch, sequence);
+                sequence = advance(sequence, part.recordCount());
+                part.sealOrder = refused.sealOrder + insertAt;
                 sealed.add(insertAt++, part);
                 part = null;
             }
@@ -1000,7 +1356,8 @@ public final class Producer implements AutoCloseable
         }
         if (null != part)
         {
-            part.seal(nextCorrelationId++, ctx.acks, timeoutMs, nowNs);
+            part.seal(nextCorrelationId++, ctx.acks, timeoutMs, nowNs, producerId, producerEpoch, sequence);
+            part.sealOrder = refused.sealOrder + insertAt;
             sealed.add(insertAt, part);
         }
         releaseSlot(refused);
@@ -1054,6 +1411,11 @@ public final class Producer implements AutoCloseable
         else
         {
             failed += count;
+            if (isIdempotent && RecordBatch.NO_SEQUENCE != slot.baseSequence)
+            {
+                // Its sequence numbers are now a gap the broker would refuse every later batch of the partition for.
+                isResetPending = true;
+            }
         }
         releaseSlot(slot);
     }
@@ -1139,6 +1501,11 @@ public final class Producer implements AutoCloseable
         final boolean[] unproven;
 
         /**
+         * By partition: the sequence number of the next batch of an idempotent producer.
+         */
+        final int[] nextSequence;
+
+        /**
          * The longest batch the broker accepted for the topic: a batch no longer cannot be too large.
          */
         int acceptedLength;
@@ -1154,6 +1521,7 @@ public final class Producer implements AutoCloseable
             this.metadata = metadata;
             this.open = new Slot[metadata.partitionCount()];
             this.unproven = new boolean[metadata.partitionCount()];
+            this.nextSequence = new int[metadata.partitionCount()];
             this.stickyPartition = ThreadLocalRandom.current().nextInt(metadata.partitionCount());
         }
     }
@@ -1188,6 +1556,8 @@ public final class Producer implements AutoCloseable
         private int batchLength;
         private int requestLength;
         private boolean unproven;
+        private int baseSequence = RecordBatch.NO_SEQUENCE;
+        private long sealOrder;
 
         Slot(final int capacity, final Context ctx)
         {
@@ -1223,16 +1593,33 @@ public final class Producer implements AutoCloseable
             }
         }
 
-        void seal(final long correlationId, final short acks, final int timeoutMs, final long nowNs)
+        int recordCount()
+        {
+            return builder.recordCount();
+        }
+
+        void seal(
+            final long correlationId,
+            final short acks,
+            final int timeoutMs,
+            final long nowNs,
+            final long producerId,
+            final short producerEpoch,
+            final int baseSequence)
         {
             this.correlationId = correlationId;
+            this.baseSequence = baseSequence;
+            if (RecordBatch.NO_PRODUCER_ID != producerId)
+            {
+                builder.producer(producerId, producerEpoch, baseSequence);
+            }
             batchLength = builder.build();
             encoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
                 .correlationId(correlationId)
                 .acks(acks)
                 .timeoutMs(timeoutMs)
-                .producerId(RecordBatch.NO_PRODUCER_ID)
-                .producerEpoch(RecordBatch.NO_PRODUCER_EPOCH);
+                .producerId(producerId)
+                .producerEpoch(producerEpoch);
             encoder.partitionsCount(1).next()
                 .topicId(topic.metadata.topicId())
                 .partition(partition);
@@ -1242,6 +1629,20 @@ public final class Producer implements AutoCloseable
             encoder.limit(lengthOffset + 4 + batchLength);
             encoder.putTransactionalId(buffer, 0, 0);
             requestLength = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+        }
+
+        /**
+         * Give a sealed batch another producer id and sequence: rewrite the header fields and the CRC over them.
+         */
+        void restamp(final long producerId, final short producerEpoch, final int baseSequence)
+        {
+            this.baseSequence = baseSequence;
+            buffer.putLong(PREFIX_LENGTH + RecordBatch.PRODUCER_ID_OFFSET, producerId, RecordBatch.BYTE_ORDER);
+            buffer.putShort(PREFIX_LENGTH + RecordBatch.PRODUCER_EPOCH_OFFSET, producerEpoch, RecordBatch.BYTE_ORDER);
+            buffer.putInt(PREFIX_LENGTH + RecordBatch.BASE_SEQUENCE_OFFSET, baseSequence, RecordBatch.BYTE_ORDER);
+            buffer.putInt(PREFIX_LENGTH + RecordBatch.CRC_OFFSET,
+                RecordBatch.crc32c(buffer, PREFIX_LENGTH, batchLength), RecordBatch.BYTE_ORDER);
+            encoder.wrap(buffer, MessageHeaderEncoder.ENCODED_LENGTH).producerId(producerId).producerEpoch(producerEpoch);
         }
     }
 }
