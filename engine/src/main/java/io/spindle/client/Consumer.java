@@ -1089,7 +1089,9 @@ public final class Consumer implements AutoCloseable
     /**
      * How far the consumer is behind the end of an assigned partition, as Kafka's {@code currentLag}: the
      * high-water mark the broker reported with its last fetch answer for the partition, less the position. No
-     * request is sent; use {@link #endOffsets} for the end as of now.
+     * request is sent; use {@link #endOffsets} for the end as of now. A streaming fetch from the very end of a
+     * partition is answered only when a record arrives, so a partition that has had nothing to read since it was
+     * assigned (or since the consumer connected) has no known lag yet.
      *
      * @param tp an assigned partition.
      * @return the lag in records, or empty while the position or the high-water mark is not yet known (before the
