@@ -1,6 +1,7 @@
 package io.spindle.client;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -303,33 +304,78 @@ public final class Admin implements AutoCloseable
     public long listOffset(final TopicPartition tp, final long timestamp)
     {
         owner.check();
-        final TopicMetadata topic = withSession(
-            (connection) -> metadata(connection, caller, ctx, nextCorrelationId++, tp.topic()), true);
-        final long correlationId = nextCorrelationId++;
+        return withSession((connection) ->
+        {
+            final TopicMetadata topic = metadata(connection, caller, ctx, nextCorrelationId++, tp.topic());
+            return listOffsets(connection, caller, ctx, buffer, nextCorrelationId++, List.of(tp),
+                new int[]{topic.topicId()}, new long[]{timestamp})[0];
+        }, true);
+    }
+
+    /**
+     * Look up offsets of partitions at points in time with one ListOffsets request over a control connection:
+     * the code every client's offset lookups share.
+     *
+     * @param connection    the control session.
+     * @param caller        to send and wait with.
+     * @param ctx           for timeouts.
+     * @param buffer        to encode the request in.
+     * @param correlationId of the request.
+     * @param partitions    the partitions, for their numbers and for error messages.
+     * @param topicIds      the id of each partition's topic, in the same order.
+     * @param timestamps    for each partition: -2 for the log start, -1 for the log end (high-water mark), else a
+     *                      time in ms since the epoch.
+     * @return the offsets, in the same order; -1 where no record is that recent.
+     * @throws SpindleException naming the partition when the broker could not list its offsets.
+     */
+    static long[] listOffsets(
+        final BrokerConnection connection,
+        final BlockingCaller caller,
+        final ClientContext ctx,
+        final ExpandableArrayBuffer buffer,
+        final long correlationId,
+        final List<TopicPartition> partitions,
+        final int[] topicIds,
+        final long[] timestamps)
+    {
+        final int count = partitions.size();
         final ListOffsetsRequestEncoder encoder = new ListOffsetsRequestEncoder()
-            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
             .correlationId(correlationId)
             .isolationLevel(IsolationLevel.READ_UNCOMMITTED);
-        encoder.partitionsCount(1).next().topicId(topic.topicId()).partition(tp.partition()).timestamp(timestamp);
-        final long[] result = {-1};
-        call(encoder.encodedLength(), correlationId, (templateId, buf, offset, length) ->
+        final ListOffsetsRequestEncoder.PartitionsEncoder entries = encoder.partitionsCount(count);
+        for (int i = 0; i < count; i++)
         {
-            final ListOffsetsResponseDecoder decoder = new ListOffsetsResponseDecoder()
-                .wrapAndApplyHeader(buf, offset, headerDecoder);
-            for (final ListOffsetsResponseDecoder.PartitionsDecoder entry : decoder.partitions())
+            entries.next().topicId(topicIds[i]).partition(partitions.get(i).partition()).timestamp(timestamps[i]);
+        }
+        final long[] offsets = new long[count];
+        Arrays.fill(offsets, -1);
+        caller.call(connection, buffer, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength(), correlationId,
+            (templateId, buf, offset, length) ->
             {
-                entry.topicId();
-                entry.partition();
-                final ErrorCode code = entry.errorCode();
-                entry.timestamp();
-                result[0] = entry.offset();
-                if (ErrorCode.NONE != code)
+                final ListOffsetsResponseDecoder decoder = new ListOffsetsResponseDecoder()
+                    .wrapAndApplyHeader(buf, offset, new MessageHeaderDecoder());
+                for (final ListOffsetsResponseDecoder.PartitionsDecoder entry : decoder.partitions())
                 {
-                    throw new SpindleException(code, "cannot list offsets of " + tp);
+                    final int topicId = entry.topicId();
+                    final int partition = entry.partition();
+                    final ErrorCode code = entry.errorCode();
+                    entry.timestamp();
+                    final long resolved = entry.offset();
+                    for (int i = 0; i < count; i++)
+                    {
+                        if (topicIds[i] == topicId && partitions.get(i).partition() == partition)
+                        {
+                            if (ErrorCode.NONE != code)
+                            {
+                                throw new SpindleException(code, "cannot list offsets of " + partitions.get(i));
+                            }
+                            offsets[i] = resolved;
+                        }
+                    }
                 }
-            }
-        });
-        return result[0];
+            }, ctx.requestTimeoutMs(), ctx.idleStrategy());
+        return offsets;
     }
 
     /**

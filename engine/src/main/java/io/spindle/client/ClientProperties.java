@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 
 import io.spindle.codecs.batch.RecordBatch;
 
@@ -13,6 +14,16 @@ import io.spindle.codecs.batch.RecordBatch;
  * {@code spindle.client.*}, {@code spindle.producer.*} and {@code spindle.consumer.*} names (those its system
  * properties use). An unknown name or a value the setting cannot take is refused with an
  * {@link IllegalArgumentException} naming the property and what it accepts; nothing is ignored.
+ * <p>
+ * A Kafka application's configuration ports as it is, less what Spindle does not have (serializers above all:
+ * Spindle's clients take and hand out bytes):
+ * <pre>{@code
+ * final Properties props = new Properties();
+ * props.put("bootstrap.servers", "127.0.0.1:7500");
+ * props.put("acks", "all");
+ * props.put("linger.ms", 5);
+ * final Producer producer = Producer.connect(ClientProperties.producerContext(props));
+ * }</pre>
  * <p>
  * Configuration only: none of this is on a hot path.
  */
@@ -185,6 +196,80 @@ public final class ClientProperties
     }
 
     /**
+     * A producer's configuration from Kafka-style properties, as {@code new KafkaProducer<>(props)} takes them:
+     * each applied as {@link #apply(Producer.Context, String, String)}, over the defaults.
+     *
+     * @param properties a {@link Properties} (its defaults included) or a {@code Map<String, ?>}; values are text,
+     *                   or numbers and booleans as Kafka accepts them.
+     * @return the configuration.
+     * @throws IllegalArgumentException naming the property when one is not a producer setting, or its value does
+     *                                  not fit it or is not text, a number or a boolean.
+     */
+    public static Producer.Context producerContext(final Map<?, ?> properties)
+    {
+        final Producer.Context ctx = new Producer.Context();
+        apply(ctx, properties);
+        return ctx;
+    }
+
+    /**
+     * A consumer's configuration from Kafka-style properties, as {@code new KafkaConsumer<>(props)} takes them:
+     * each applied as {@link #apply(Consumer.Context, String, String)}, over the defaults.
+     *
+     * @param properties a {@link Properties} (its defaults included) or a {@code Map<String, ?>}; values are text,
+     *                   or numbers and booleans as Kafka accepts them.
+     * @return the configuration.
+     * @throws IllegalArgumentException naming the property when one is not a consumer setting, or its value does
+     *                                  not fit it or is not text, a number or a boolean.
+     */
+    public static Consumer.Context consumerContext(final Map<?, ?> properties)
+    {
+        final Consumer.Context ctx = new Consumer.Context();
+        apply(ctx, properties);
+        return ctx;
+    }
+
+    /**
+     * Apply every property of a map to a client's configuration, as {@link #apply(ClientContext, String, String)}
+     * does one.
+     *
+     * @param ctx        the configuration.
+     * @param properties a {@link Properties} (its defaults included) or a {@code Map<String, ?>}; values are text,
+     *                   or numbers and booleans as Kafka accepts them.
+     * @throws IllegalArgumentException naming the property when one is not a setting of this client, or its value
+     *                                  does not fit it or is not text, a number or a boolean.
+     */
+    public static void apply(final ClientContext ctx, final Map<?, ?> properties)
+    {
+        final Map<Object, Object> all = new LinkedHashMap<>();
+        if (properties instanceof Properties)
+        {
+            final Properties withDefaults = (Properties)properties;
+            for (final String name : withDefaults.stringPropertyNames())
+            {
+                all.put(name, withDefaults.getProperty(name));
+            }
+        }
+        all.putAll(properties);
+        for (final Map.Entry<Object, Object> entry : all.entrySet())
+        {
+            if (!(entry.getKey() instanceof String))
+            {
+                throw new IllegalArgumentException("a property name must be a string, was " + entry.getKey());
+            }
+            final String key = (String)entry.getKey();
+            final Object value = entry.getValue();
+            if (null != value && !(value instanceof String) && !(value instanceof Number) &&
+                !(value instanceof Boolean))
+            {
+                throw new IllegalArgumentException("property " + key + " must be text, a number or a boolean, was " +
+                    value.getClass().getName());
+            }
+            apply(ctx, key, null == value ? null : value.toString());
+        }
+    }
+
+    /**
      * The property names a producer accepts.
      *
      * @return the names, Kafka's first where there is one.
@@ -215,8 +300,9 @@ public final class ClientProperties
         }
         if (null == property)
         {
-            throw new IllegalArgumentException("unknown " + kind + " property '" + key + "'; known: " +
-                String.join(", ", keys(own)));
+            throw new IllegalArgumentException("unknown " + kind + " property '" + key + "'; " +
+                (key.endsWith("serializer") ? "Spindle's clients send and hand out bytes: serialize in the " +
+                "application; " : "") + "known: " + String.join(", ", keys(own)));
         }
         if (null == value)
         {

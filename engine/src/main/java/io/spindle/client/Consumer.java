@@ -2,11 +2,15 @@ package io.spindle.client;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.ConcurrentModificationException;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
@@ -26,8 +30,6 @@ import io.spindle.codecs.protocol.FetchCreditEncoder;
 import io.spindle.codecs.protocol.FetchRequestEncoder;
 import io.spindle.codecs.protocol.FetchResponseDecoder;
 import io.spindle.codecs.protocol.IsolationLevel;
-import io.spindle.codecs.protocol.ListOffsetsRequestEncoder;
-import io.spindle.codecs.protocol.ListOffsetsResponseDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import org.agrona.DirectBuffer;
@@ -64,6 +66,8 @@ import org.agrona.concurrent.IdleStrategy;
  * <b>Threading:</b> a consumer belongs to one thread at a time, as in Kafka: a call made while another
  * thread is inside one fails at once with {@link ConcurrentModificationException}. Handing it from one
  * thread to another between calls (with a happens-before edge, such as {@link Thread#start()}) is fine.
+ * The one call any other thread may make at any time is {@link #wakeup()}, which makes the owner's {@link #poll}
+ * throw {@link WakeupException}.
  */
 public final class Consumer implements AutoCloseable
 {
@@ -541,6 +545,12 @@ public final class Consumer implements AutoCloseable
     private final AtomicReference<Thread> owner = new AtomicReference<>();
     private int ownerDepth;
     private boolean closing;
+    private final AtomicBoolean wakeupRequested = new AtomicBoolean();
+    private long recordsConsumed;
+    private long bytesConsumed;
+    private long pollCalls;
+    private long fetchResponses;
+    private long reconnects;
 
     private static final int ENTRY_HEADER_LENGTH = 12;
 
@@ -997,6 +1007,113 @@ public final class Consumer implements AutoCloseable
     }
 
     /**
+     * The first offset still in the log of each partition, as Kafka's {@code beginningOffsets}: one ListOffsets
+     * request, blocking for at most the request timeout. Does not change any position.
+     *
+     * @param partitions any partitions of existing topics (need not be assigned).
+     * @return the offset by partition, in the order given; unmodifiable.
+     * @throws SpindleException UNKNOWN_TOPIC_OR_PARTITION for a topic or partition that does not exist.
+     */
+    public Map<TopicPartition, Long> beginningOffsets(final Collection<TopicPartition> partitions)
+    {
+        acquire();
+        try
+        {
+            return listOffsets(partitions, -2);
+        }
+        finally
+        {
+            release();
+        }
+    }
+
+    /**
+     * The end of each partition, as Kafka's {@code endOffsets} under {@code read_uncommitted}: the high-water mark,
+     * the offset the next committed record will get, up to which a consumer can read. One ListOffsets request,
+     * blocking for at most the request timeout. Does not change any position.
+     *
+     * @param partitions any partitions of existing topics (need not be assigned).
+     * @return the offset by partition, in the order given; unmodifiable.
+     * @throws SpindleException UNKNOWN_TOPIC_OR_PARTITION for a topic or partition that does not exist.
+     */
+    public Map<TopicPartition, Long> endOffsets(final Collection<TopicPartition> partitions)
+    {
+        acquire();
+        try
+        {
+            return listOffsets(partitions, -1);
+        }
+        finally
+        {
+            release();
+        }
+    }
+
+    /**
+     * For each partition, the first offset at or after a point in time, as Kafka's {@code offsetsForTimes}, at
+     * batch granularity: the first offset of the first batch holding a record whose timestamp is at or after the
+     * time (records before it in that batch may be older). One ListOffsets request, blocking for at most the
+     * request timeout; {@link #seek} to the offsets to read from there.
+     * <p>
+     * Kafka answers with an {@code OffsetAndTimestamp} per partition, {@code null} where no record is that recent;
+     * here the answer is the offset alone (the broker looks batches up by their newest timestamp and does not read
+     * the record), and such a partition is absent, so {@code get(tp)} is {@code null} for it as in Kafka.
+     *
+     * @param timestamps by partition, a time in ms since the epoch (0 or more); the partitions need not be
+     *                   assigned.
+     * @return the offset by partition, in the order given; unmodifiable.
+     * @throws IllegalArgumentException for a negative timestamp.
+     * @throws SpindleException         UNKNOWN_TOPIC_OR_PARTITION for a topic or partition that does not exist.
+     */
+    public Map<TopicPartition, Long> offsetsForTimes(final Map<TopicPartition, Long> timestamps)
+    {
+        acquire();
+        try
+        {
+            for (final Map.Entry<TopicPartition, Long> entry : timestamps.entrySet())
+            {
+                if (null == entry.getValue() || entry.getValue() < 0)
+                {
+                    throw new IllegalArgumentException("the timestamp of " + entry.getKey() +
+                        " must be 0 or more (ms since the epoch), was " + entry.getValue());
+                }
+            }
+            return listOffsets(timestamps);
+        }
+        finally
+        {
+            release();
+        }
+    }
+
+    /**
+     * How far the consumer is behind the end of an assigned partition, as Kafka's {@code currentLag}: the
+     * high-water mark the broker reported with its last fetch answer for the partition, less the position. No
+     * request is sent; use {@link #endOffsets} for the end as of now. A streaming fetch from the very end of a
+     * partition is answered only when a record arrives, so a partition that has had nothing to read since it was
+     * assigned (or since the consumer connected) has no known lag yet.
+     *
+     * @param tp an assigned partition.
+     * @return the lag in records, or empty while the position or the high-water mark is not yet known (before the
+     * first fetch answer for the partition).
+     * @throws IllegalStateException when the partition is not assigned.
+     */
+    public OptionalLong currentLag(final TopicPartition tp)
+    {
+        acquire();
+        try
+        {
+            final PartitionState state = state(tp);
+            return state.position < 0 || state.highWatermark < 0 ?
+                OptionalLong.empty() : OptionalLong.of(state.highWatermark - state.position);
+        }
+        finally
+        {
+            release();
+        }
+    }
+
+    /**
      * Stop fetching from partitions until resumed; their positions are kept.
      *
      * @param partitions assigned partitions.
@@ -1048,12 +1165,21 @@ public final class Consumer implements AutoCloseable
      * @param handler receives the records.
      * @param limit   most records to hand over.
      * @return records handed over.
+     * @throws WakeupException when {@link #wakeup()} was called since the last poll.
      */
     public int poll(final RecordHandler handler, final int limit)
     {
         acquire();
         try
         {
+            if (wakeupRequested.get() && wakeupRequested.getAndSet(false))
+            {
+                throw new WakeupException();
+            }
+            if (1 == ownerDepth)
+            {
+                pollCalls++;
+            }
             if (null != pendingError)
             {
                 final SpindleException error = pendingError;
@@ -1100,12 +1226,15 @@ public final class Consumer implements AutoCloseable
      * @param limit     most records to hand over.
      * @param timeoutMs how long to wait.
      * @return records handed over.
+     * @throws WakeupException when {@link #wakeup()} is called before or while it waits (it returns within one
+     *                         idle period of the idle strategy).
      */
     public int poll(final RecordHandler handler, final int limit, final long timeoutMs)
     {
         acquire();
         try
         {
+            pollCalls++;
             final long deadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
             idleStrategy.reset();
             int delivered;
@@ -1114,6 +1243,71 @@ public final class Consumer implements AutoCloseable
                 idleStrategy.idle();
             }
             return delivered;
+        }
+        finally
+        {
+            release();
+        }
+    }
+
+    /**
+     * Make the owner's {@link #poll} throw {@link WakeupException}, as Kafka's {@code wakeup}: a poll waiting for
+     * records returns within one idle period, and when no poll is running the next one throws at once. Each call
+     * wakes up one poll. The usual way to stop a poll loop from another thread (a shutdown hook, say); the owner
+     * then closes the consumer.
+     * <p>
+     * The one method any thread may call at any time: it sets a flag that poll checks, and nothing else.
+     */
+    public void wakeup()
+    {
+        wakeupRequested.set(true);
+    }
+
+    /**
+     * The consumer's own counters, as Kafka's {@code metrics()} but as plain numbers by name, read when called:
+     * <ul>
+     *     <li>{@code records-consumed-total}: records handed to the application;</li>
+     *     <li>{@code bytes-consumed-total}: bytes of the record batches those records came in, as fetched;</li>
+     *     <li>{@code poll-calls-total}: calls of {@link #poll} by the application;</li>
+     *     <li>{@code fetch-responses-total}: fetch answers (streamed pushes or long-poll answers) received;</li>
+     *     <li>{@code reconnects-total}: broker sessions opened again after they were lost;</li>
+     *     <li>{@code assigned-partitions}: partitions assigned now;</li>
+     *     <li>{@code records-lag-max} and {@code records-lag-sum}: the largest and the total {@link #currentLag} of
+     *     the assigned partitions whose lag is known, present only when one is.</li>
+     * </ul>
+     * Counting costs the poll path no allocation; this call allocates the map.
+     *
+     * @return the values by name; unmodifiable.
+     */
+    public Map<String, Number> metrics()
+    {
+        acquire();
+        try
+        {
+            final Map<String, Number> metrics = new LinkedHashMap<>();
+            metrics.put("records-consumed-total", recordsConsumed);
+            metrics.put("bytes-consumed-total", bytesConsumed);
+            metrics.put("poll-calls-total", pollCalls);
+            metrics.put("fetch-responses-total", fetchResponses);
+            metrics.put("reconnects-total", reconnects);
+            metrics.put("assigned-partitions", assigned.size());
+            long lagMax = Long.MIN_VALUE;
+            long lagSum = 0;
+            for (final PartitionState state : assigned)
+            {
+                if (state.position >= 0 && state.highWatermark >= 0)
+                {
+                    final long lag = state.highWatermark - state.position;
+                    lagMax = Math.max(lagMax, lag);
+                    lagSum += lag;
+                }
+            }
+            if (Long.MIN_VALUE != lagMax)
+            {
+                metrics.put("records-lag-max", lagMax);
+                metrics.put("records-lag-sum", lagSum);
+            }
+            return Collections.unmodifiableMap(metrics);
         }
         finally
         {
@@ -1220,6 +1414,7 @@ public final class Consumer implements AutoCloseable
                                 break;
                             }
                             state.position = offset + 1;
+                            recordsConsumed++;
                             handler.onRecord(consumerRecord.wrap(state.tp.topic(), state.tp.partition(), record));
                             delivered++;
                         }
@@ -1238,6 +1433,7 @@ public final class Consumer implements AutoCloseable
                 break;
             }
             consumedSinceCredit += length;
+            bytesConsumed += length;
             readPosition = end;
         }
 
@@ -1279,13 +1475,14 @@ public final class Consumer implements AutoCloseable
         {
             fetchOutstanding = false;
         }
+        fetchResponses++;
         fetchDecoder.errorCode();
         for (final FetchResponseDecoder.PartitionsDecoder partition : fetchDecoder.partitions())
         {
             final int topicId = partition.topicId();
             final int partitionNumber = partition.partition();
             final ErrorCode code = partition.errorCode();
-            partition.highWatermark();
+            final long highWatermark = partition.highWatermark();
             partition.lastStableOffset();
             partition.logStartOffset();
             partition.nextFetchOffset();
@@ -1309,6 +1506,7 @@ public final class Consumer implements AutoCloseable
                 onPartitionError(state, code);
                 continue;
             }
+            state.highWatermark = highWatermark;
             if (recordsLength > 0)
             {
                 fetched.putInt(writePosition, index);
@@ -1463,6 +1661,7 @@ public final class Consumer implements AutoCloseable
                 backoffNs = Math.min(backoffNs * 2, Math.max(1, ctx.reconnectBackoffMaxMs()) * 1_000_000L);
             }
         }
+        reconnects++;
         fetchCorrelationId = -1;
         restart();
         if (null != group)
@@ -1560,47 +1759,58 @@ public final class Consumer implements AutoCloseable
         {
             return;
         }
-        final List<PartitionState> states = new ArrayList<>();
+        final List<TopicPartition> list = new ArrayList<>(partitions);
+        final int[] topicIds = new int[list.size()];
+        final long[] timestamps = new long[list.size()];
+        for (int i = 0; i < topicIds.length; i++)
+        {
+            topicIds[i] = state(list.get(i)).topicId;
+            timestamps[i] = timestamp;
+        }
+        final long[] offsets = listOffsets(list, topicIds, timestamps);
+        for (int i = 0; i < offsets.length; i++)
+        {
+            state(list.get(i)).position = offsets[i];
+        }
+        restart();
+    }
+
+    private long[] listOffsets(final List<TopicPartition> partitions, final int[] topicIds, final long[] timestamps)
+    {
+        return withControl(() -> Admin.listOffsets(
+            control, controlCaller, ctx, requestBuffer, nextCorrelationId++, partitions, topicIds, timestamps));
+    }
+
+    private Map<TopicPartition, Long> listOffsets(final Map<TopicPartition, Long> timestamps)
+    {
+        final List<TopicPartition> partitions = new ArrayList<>(timestamps.keySet());
+        final int[] topicIds = new int[partitions.size()];
+        final long[] times = new long[partitions.size()];
+        for (int i = 0; i < topicIds.length; i++)
+        {
+            topicIds[i] = metadata(partitions.get(i).topic()).topicId();
+            times[i] = timestamps.get(partitions.get(i));
+        }
+        final long[] offsets = partitions.isEmpty() ? new long[0] : listOffsets(partitions, topicIds, times);
+        final Map<TopicPartition, Long> result = new LinkedHashMap<>();
+        for (int i = 0; i < offsets.length; i++)
+        {
+            if (offsets[i] >= 0)
+            {
+                result.put(partitions.get(i), offsets[i]);
+            }
+        }
+        return Collections.unmodifiableMap(result);
+    }
+
+    private Map<TopicPartition, Long> listOffsets(final Collection<TopicPartition> partitions, final long timestamp)
+    {
+        final Map<TopicPartition, Long> timestamps = new LinkedHashMap<>();
         for (final TopicPartition tp : partitions)
         {
-            states.add(state(tp));
+            timestamps.put(tp, timestamp);
         }
-        final long correlationId = nextCorrelationId++;
-        final ListOffsetsRequestEncoder encoder = new ListOffsetsRequestEncoder()
-            .wrapAndApplyHeader(requestBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .isolationLevel(IsolationLevel.READ_UNCOMMITTED);
-        final ListOffsetsRequestEncoder.PartitionsEncoder entries = encoder.partitionsCount(states.size());
-        for (final PartitionState state : states)
-        {
-            entries.next().topicId(state.topicId).partition(state.tp.partition()).timestamp(timestamp);
-        }
-        final int requestLength = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
-        runWithControl(() -> controlCaller.call(control, requestBuffer, requestLength, correlationId,
-            (templateId, buffer, offset, length) ->
-            {
-                final ListOffsetsResponseDecoder decoder = new ListOffsetsResponseDecoder()
-                    .wrapAndApplyHeader(buffer, offset, new MessageHeaderDecoder());
-                for (final ListOffsetsResponseDecoder.PartitionsDecoder entry : decoder.partitions())
-                {
-                    final int topicId = entry.topicId();
-                    final int partition = entry.partition();
-                    final ErrorCode code = entry.errorCode();
-                    entry.timestamp();
-                    final long resolved = entry.offset();
-                    final int index = indexOf(topicId, partition);
-                    if (ErrorCode.NONE != code)
-                    {
-                        throw new SpindleException(code, "cannot list offsets of topic id " + topicId +
-                            " partition " + partition);
-                    }
-                    if (index >= 0)
-                    {
-                        assigned.get(index).position = resolved;
-                    }
-                }
-            }, ctx.requestTimeoutMs(), idleStrategy));
-        restart();
+        return listOffsets(timestamps);
     }
 
     /**
@@ -1767,6 +1977,7 @@ public final class Consumer implements AutoCloseable
         final TopicPartition tp;
         final int topicId;
         long position = -1;
+        long highWatermark = -1;
         boolean paused;
         int generation;
 

@@ -1,7 +1,10 @@
 package io.spindle.client;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
 
+import io.spindle.codecs.batch.RecordBatch;
 import io.spindle.codecs.batch.RecordFlyweight;
 import org.agrona.DirectBuffer;
 
@@ -11,6 +14,239 @@ import org.agrona.DirectBuffer;
  */
 public final class ConsumerRecord
 {
+    /**
+     * One header of a record, a zero-copy view like the record: valid until the iteration moves on, and never
+     * after the handler call that received the record.
+     */
+    public static final class Header
+    {
+        private DirectBuffer buffer;
+        private int keyOffset;
+        private int keyLength;
+        private int valueOffset;
+        private int valueLength;
+
+        private int wrap(final DirectBuffer buffer, final int position)
+        {
+            this.buffer = buffer;
+            keyLength = buffer.getInt(position, RecordBatch.BYTE_ORDER);
+            keyOffset = position + 4;
+            final int valueLengthOffset = keyOffset + keyLength;
+            valueLength = buffer.getInt(valueLengthOffset, RecordBatch.BYTE_ORDER);
+            valueOffset = valueLengthOffset + 4;
+            return valueOffset + Math.max(0, valueLength);
+        }
+
+        /**
+         * The buffer holding the header's key and value.
+         *
+         * @return the buffer.
+         */
+        public DirectBuffer buffer()
+        {
+            return buffer;
+        }
+
+        /**
+         * Index of the UTF-8 key in {@link #buffer()}.
+         *
+         * @return the offset.
+         */
+        public int keyOffset()
+        {
+            return keyOffset;
+        }
+
+        /**
+         * Length of the UTF-8 key in bytes.
+         *
+         * @return the length.
+         */
+        public int keyLength()
+        {
+            return keyLength;
+        }
+
+        /**
+         * Index of the value in {@link #buffer()}.
+         *
+         * @return the offset.
+         */
+        public int valueOffset()
+        {
+            return valueOffset;
+        }
+
+        /**
+         * Length of the value, -1 for a null value.
+         *
+         * @return the length.
+         */
+        public int valueLength()
+        {
+            return valueLength;
+        }
+
+        /**
+         * Whether the key is this string, compared in place (no allocation for an ASCII key).
+         *
+         * @param key the key to compare with.
+         * @return true when they are equal.
+         */
+        public boolean keyEquals(final String key)
+        {
+            final int length = key.length();
+            if (length > keyLength)
+            {
+                return false;
+            }
+            for (int i = 0; i < length; i++)
+            {
+                final char c = key.charAt(i);
+                if (c >= 0x80)
+                {
+                    return key.equals(key());
+                }
+                if (buffer.getByte(keyOffset + i) != (byte)c)
+                {
+                    return false;
+                }
+            }
+            return length == keyLength;
+        }
+
+        /**
+         * The key as a string, as Kafka's {@code Header.key()} (allocates).
+         *
+         * @return the key.
+         */
+        public String key()
+        {
+            return buffer.getStringWithoutLengthUtf8(keyOffset, keyLength);
+        }
+
+        /**
+         * The value copied into a new array, as Kafka's {@code Header.value()} (allocates).
+         *
+         * @return the value, or null.
+         */
+        public byte[] value()
+        {
+            if (valueLength < 0)
+            {
+                return null;
+            }
+            final byte[] bytes = new byte[valueLength];
+            buffer.getBytes(valueOffset, bytes);
+            return bytes;
+        }
+
+        /**
+         * The value as a UTF-8 string (allocates).
+         *
+         * @return the value, or null.
+         */
+        public String valueAsString()
+        {
+            return valueLength < 0 ? null : buffer.getStringWithoutLengthUtf8(valueOffset, valueLength);
+        }
+
+        /**
+         * {@inheritDoc}
+         */
+        public String toString()
+        {
+            return key() + "=" + valueAsString();
+        }
+    }
+
+    /**
+     * The headers of the current record, for a Kafka-style {@code for (ConsumerRecord.Header h :
+     * record.headers())} loop with no allocation: the consumer has one of these, and one iterator, which
+     * {@link #iterator()} rewinds and returns, and which hands out one reused {@link Header}. So one loop at a
+     * time: a loop nested in another over the same consumer's headers restarts the outer one's iterator.
+     */
+    public final class Headers implements Iterable<Header>
+    {
+        private final Cursor cursor = new Cursor();
+        private final Header last = new Header();
+
+        /**
+         * Number of headers.
+         *
+         * @return the count.
+         */
+        public int count()
+        {
+            return record.headerCount();
+        }
+
+        /**
+         * Rewind the consumer's one header iterator to this record's first header.
+         *
+         * @return the iterator.
+         */
+        public Iterator<Header> iterator()
+        {
+            cursor.index = 0;
+            cursor.position = record.headersOffset();
+            return cursor;
+        }
+
+        /**
+         * The last header with a key, as Kafka's {@code Headers.lastHeader(key)}, without allocation for an ASCII
+         * key: a view valid until the next call of this method.
+         *
+         * @param key the header key.
+         * @return the header, or null when the record has none with this key.
+         */
+        public Header lastHeader(final String key)
+        {
+            final DirectBuffer buffer = record.buffer();
+            int position = record.headersOffset();
+            int found = -1;
+            for (int i = 0, n = record.headerCount(); i < n; i++)
+            {
+                final int next = last.wrap(buffer, position);
+                if (last.keyEquals(key))
+                {
+                    found = position;
+                }
+                position = next;
+            }
+            if (found < 0)
+            {
+                return null;
+            }
+            last.wrap(buffer, found);
+            return last;
+        }
+    }
+
+    private final class Cursor implements Iterator<Header>
+    {
+        private final Header header = new Header();
+        private int index;
+        private int position;
+
+        public boolean hasNext()
+        {
+            return index < record.headerCount();
+        }
+
+        public Header next()
+        {
+            if (!hasNext())
+            {
+                throw new NoSuchElementException("the record has " + record.headerCount() + " headers");
+            }
+            position = header.wrap(record.buffer(), position);
+            index++;
+            return header;
+        }
+    }
+
+    private final Headers headers = new Headers();
     private RecordFlyweight record;
     private String topic;
     private int partition;
@@ -121,6 +357,17 @@ public final class ConsumerRecord
     public int headerCount()
     {
         return record.headerCount();
+    }
+
+    /**
+     * The record's headers, as Kafka's {@code headers()}: {@code for (ConsumerRecord.Header header :
+     * record.headers())} walks them in place, with no allocation (see {@link Headers} for what that means).
+     *
+     * @return the headers, valid only during the handler call that received the record.
+     */
+    public Headers headers()
+    {
+        return headers;
     }
 
     /**

@@ -645,6 +645,66 @@ public final class Producer implements AutoCloseable
     }
 
     /**
+     * Send a record and learn how it ended from a future, as Kafka's {@code send(record)} returning a
+     * {@code Future<RecordMetadata>}. While every batch slot is in use it polls until the record is taken, for at
+     * most the delivery timeout, as Kafka's {@code send} blocks for up to {@code max.block.ms}.
+     * <p>
+     * <b>Allocates</b> (the future, its callback, the result): it is for code ported from Kafka, off the
+     * zero-allocation path, which is {@link #send} with a reused {@link ProducerCallback} and its return codes.
+     * The future completes on the owning thread, during {@code send}, {@code poll}, {@code flush} or
+     * {@code close}: keep polling, or {@link #flush()}, before waiting on it there; a {@code get()} on the owning
+     * thread with nothing driving the producer never returns.
+     *
+     * @param topic     the topic name.
+     * @param partition the partition, or -1 to let the partitioner choose.
+     * @param key       the key, or null.
+     * @param value     the value, or null for a tombstone.
+     * @return a future completed with the record's partition and offset (offset -1 with {@code acks=0}), or
+     * exceptionally with a {@link SpindleException} saying why it failed: a topic or partition that does not exist,
+     * a record too large, a lost connection, no batch slot freed within the delivery timeout, ...
+     * @throws java.util.ConcurrentModificationException when called from a thread that does not own the producer.
+     */
+    public java.util.concurrent.CompletableFuture<RecordMetadata> sendAsync(
+        final String topic, final int partition, final byte[] key, final byte[] value)
+    {
+        owner.check();
+        final java.util.concurrent.CompletableFuture<RecordMetadata> future =
+            new java.util.concurrent.CompletableFuture<>();
+        final ProducerCallback callback = (sentTo, offset, code) ->
+        {
+            if (ErrorCode.NONE == code)
+            {
+                future.complete(new RecordMetadata(topic, sentTo, offset));
+            }
+            else
+            {
+                future.completeExceptionally(new SpindleException(code, "send to " + topic + "-" + sentTo + " failed"));
+            }
+        };
+        final long deadlineNs = System.nanoTime() + ctx.deliveryTimeoutMs() * 1_000_000L;
+        final IdleStrategy idle = ctx.idleStrategy();
+        idle.reset();
+        try
+        {
+            while (BACK_PRESSURED == send(topic, partition, key, value, callback))
+            {
+                if (System.nanoTime() - deadlineNs > 0)
+                {
+                    future.completeExceptionally(new SpindleException(ErrorCode.REQUEST_TIMED_OUT,
+                        "no batch slot came free within the delivery timeout of " + ctx.deliveryTimeoutMs() + " ms"));
+                    break;
+                }
+                idle.idle(poll());
+            }
+        }
+        catch (final SpindleException ex)
+        {
+            future.completeExceptionally(ex);
+        }
+        return future;
+    }
+
+    /**
      * The partition count of a topic, looked up once and cached.
      *
      * @param topic the topic name.

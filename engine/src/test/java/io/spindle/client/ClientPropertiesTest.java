@@ -1,6 +1,9 @@
 package io.spindle.client;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 
 import io.spindle.codecs.batch.RecordBatch;
 import org.junit.jupiter.api.Test;
@@ -177,6 +180,94 @@ class ClientPropertiesTest
         ex = assertThrows(IllegalArgumentException.class,
             () -> ClientProperties.apply(consumer, "partition.assignment.strategy", "range,sticky"));
         assertTrue(ex.getMessage().startsWith("property partition.assignment.strategy takes"), ex.getMessage());
+    }
+
+    @Test
+    void contextsComeFromKafkaStylePropertiesAsAKafkaApplicationWritesThem()
+    {
+        final Properties defaults = new Properties();
+        defaults.setProperty("client.id", "from-defaults");
+        final Properties props = new Properties(defaults);
+        props.put("bootstrap.servers", "127.0.0.1:7500");
+        props.put("acks", "all");
+        props.put("linger.ms", 5);
+        props.put("batch.size", 32_768);
+        props.put("compression.type", "lz4");
+        final Producer.Context producer = ClientProperties.producerContext(props);
+        assertEquals("127.0.0.1:7500", producer.bootstrap());
+        assertEquals(-1, producer.acks());
+        assertEquals(5_000L, producer.lingerUs(), "an Integer value, as Kafka accepts it");
+        assertEquals(32_768, producer.batchSize());
+        assertEquals(RecordBatch.COMPRESSION_LZ4, producer.compression());
+        assertEquals("from-defaults", producer.clientId(), "a Properties' defaults count");
+
+        props.put("acks", -1);
+        assertEquals(-1, ClientProperties.producerContext(props).acks());
+        props.put("acks", "1");
+        assertEquals(1, ClientProperties.producerContext(props).acks());
+
+        final Map<String, String> map = new HashMap<>();
+        map.put("bootstrap.servers", "ipc");
+        map.put("group.id", "billing");
+        map.put("auto.offset.reset", "earliest");
+        map.put("enable.auto.commit", "false");
+        map.put("max.poll.interval.ms", "60000");
+        final Consumer.Context consumer = ClientProperties.consumerContext(map);
+        assertEquals("billing", consumer.groupId());
+        assertEquals(Consumer.OffsetReset.EARLIEST, consumer.autoOffsetReset());
+        assertFalse(consumer.enableAutoCommit());
+        assertEquals(60_000L, consumer.maxPollIntervalMs());
+
+        final Map<String, Object> typed = new HashMap<>();
+        typed.put("enable.auto.commit", Boolean.TRUE);
+        typed.put("fetch.min.bytes", 64L);
+        final Consumer.Context fromTyped = new Consumer.Context();
+        ClientProperties.apply(fromTyped, typed);
+        assertTrue(fromTyped.enableAutoCommit());
+        assertEquals(64, fromTyped.fetchMinBytes());
+    }
+
+    @Test
+    void kafkaStylePropertiesAreRefusedNamingTheProperty()
+    {
+        final Properties props = new Properties();
+        props.put("bootstrap.servers", "127.0.0.1:7500");
+        props.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> ClientProperties.producerContext(props));
+        assertTrue(ex.getMessage().startsWith("unknown producer property 'key.serializer'; Spindle's clients send " +
+            "and hand out bytes"), ex.getMessage());
+
+        final Map<String, Object> consumer = new HashMap<>();
+        consumer.put("value.deserializer", "x");
+        ex = assertThrows(IllegalArgumentException.class, () -> ClientProperties.consumerContext(consumer));
+        assertTrue(ex.getMessage().contains("'value.deserializer'; Spindle's clients"), ex.getMessage());
+
+        consumer.clear();
+        consumer.put("acks", "all");
+        ex = assertThrows(IllegalArgumentException.class, () -> ClientProperties.consumerContext(consumer));
+        assertTrue(ex.getMessage().startsWith("unknown consumer property 'acks'"), ex.getMessage());
+
+        final Properties bad = new Properties();
+        bad.put("acks", 2);
+        ex = assertThrows(IllegalArgumentException.class, () -> ClientProperties.producerContext(bad));
+        assertEquals("property acks takes 0, 1, -1 or all, was '2'", ex.getMessage());
+
+        bad.clear();
+        bad.put("linger.ms", List.of(5));
+        ex = assertThrows(IllegalArgumentException.class, () -> ClientProperties.producerContext(bad));
+        assertTrue(ex.getMessage().startsWith("property linger.ms must be text, a number or a boolean"),
+            ex.getMessage());
+
+        bad.clear();
+        bad.put(42, "x");
+        ex = assertThrows(IllegalArgumentException.class, () -> ClientProperties.producerContext(bad));
+        assertEquals("a property name must be a string, was 42", ex.getMessage());
+
+        consumer.clear();
+        consumer.put("group.id", null);
+        ex = assertThrows(IllegalArgumentException.class, () -> ClientProperties.consumerContext(consumer));
+        assertTrue(ex.getMessage().startsWith("property group.id needs a value"), ex.getMessage());
     }
 
     private static void assertRefusedOnlyForItsValue(final Runnable apply, final String key)
