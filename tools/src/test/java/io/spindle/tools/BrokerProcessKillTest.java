@@ -44,7 +44,7 @@ class BrokerProcessKillTest
     @TempDir
     Path dir;
 
-    private final List<Process> processes = new ArrayList<>();
+    private final List<Process> processes = java.util.Collections.synchronizedList(new ArrayList<>());
     private final String aeronDir = CommonContext.getAeronDirectoryName() + "-spindle-kill-" + UUID.randomUUID();
 
     @AfterEach
@@ -207,6 +207,177 @@ class BrokerProcessKillTest
         assertEquals(sent, printed);
     }
 
+    @Test
+    void idempotentProducerWritesEveryRecordOnceInOrderAcrossKillMinusNine() throws Exception
+    {
+        final Path data = dir.resolve("data");
+        final int port = freeUdpPort();
+        final String bootstrap = "127.0.0.1:" + port;
+        final Process[] broker = {startBroker(data, port)};
+        try (Admin admin = Admin.connect(new ClientContext().bootstrap("ipc").aeronDirectoryName(aeronDir)))
+        {
+            admin.createTopic("orders", 3, Map.of());
+        }
+
+        // The default producer: idempotent, acks=all. Its broker is killed and restarted under it.
+        final Producer.Context ctx = new Producer.Context().deliveryTimeoutMs(60_000);
+        ctx.bootstrap(bootstrap).connectTimeoutMs(10_000).requestTimeoutMs(10_000);
+        final int total = 30_000;
+        final Map<String, Long> ackedOffsets = new ConcurrentHashMap<>();
+        final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        final Thread killer = new Thread(() ->
+        {
+            try
+            {
+                while (ackedOffsets.size() < total / 3)
+                {
+                    Thread.sleep(5);
+                }
+                broker[0].destroyForcibly();
+                broker[0].waitFor(10, TimeUnit.SECONDS);
+                broker[0] = startBroker(data, port);
+            }
+            catch (final Exception ex)
+            {
+                failures.add("restart failed: " + ex);
+            }
+        }, "killer");
+        killer.start();
+        try (Producer producer = Producer.connect(ctx))
+        {
+            for (int i = 0; i < total; i++)
+            {
+                final String value = "order-" + i;
+                final byte[] key = ("k" + (i % 11)).getBytes(StandardCharsets.UTF_8);
+                while (producer.send("orders", -1, key, value.getBytes(StandardCharsets.UTF_8),
+                    (partition, offset, code) ->
+                    {
+                        if (ErrorCode.NONE == code)
+                        {
+                            ackedOffsets.put(value, offset);
+                        }
+                        else
+                        {
+                            failures.add(value + ": " + code);
+                        }
+                    }) == Producer.BACK_PRESSURED)
+                {
+                    producer.poll();
+                    Thread.yield();
+                }
+                if (0 == i % 100)
+                {
+                    // A paced sender, so the kill lands while requests are in flight.
+                    Thread.sleep(1);
+                }
+            }
+            producer.flush();
+        }
+        killer.join(60_000);
+        assertEquals(List.of(), failures);
+        assertEquals(total, ackedOffsets.size(), "every record acknowledged");
+
+        final Map<Integer, List<String>> byPartition = new ConcurrentHashMap<>();
+        final Map<String, Long> found = new ConcurrentHashMap<>();
+        final List<String> duplicates = new ArrayList<>();
+        try (Consumer consumer = Consumer.connect((Consumer.Context)new Consumer.Context()
+            .autoOffsetReset(Consumer.OffsetReset.EARLIEST).bootstrap(bootstrap).connectTimeoutMs(10_000)))
+        {
+            consumer.assign(List.of(
+                new TopicPartition("orders", 0), new TopicPartition("orders", 1), new TopicPartition("orders", 2)));
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (found.size() + duplicates.size() < total && System.nanoTime() - deadlineNs < 0)
+            {
+                consumer.poll((record) ->
+                {
+                    final String value = record.valueAsString();
+                    if (null != found.put(value, record.offset()))
+                    {
+                        duplicates.add(value);
+                    }
+                    byPartition.computeIfAbsent(record.partition(), (p) -> new ArrayList<>()).add(value);
+                }, 1000, 100);
+            }
+            // Anything beyond the acknowledged records would be a duplicate: look a little longer for one.
+            for (int i = 0; i < 5; i++)
+            {
+                consumer.poll((record) -> duplicates.add(record.valueAsString()), 1000, 100);
+            }
+        }
+        assertEquals(List.of(), duplicates, "records written twice");
+        assertEquals(ackedOffsets, found, "every record once, at the offset it was acknowledged at");
+        for (final List<String> values : byPartition.values())
+        {
+            // Per key (and so per partition) in the order sent.
+            final Map<String, Integer> lastByKey = new java.util.HashMap<>();
+            for (final String value : values)
+            {
+                final int index = Integer.parseInt(value.substring("order-".length()));
+                final String key = "k" + (index % 11);
+                final Integer last = lastByKey.put(key, index);
+                assertTrue(null == last || last < index, "order broken at " + value + " after order-" + last);
+            }
+        }
+    }
+
+    @Test
+    void produceCommandCarriesOnAcrossKillMinusNineWritingEachLineOnce() throws Exception
+    {
+        final Path data = dir.resolve("data");
+        final int port = freeUdpPort();
+        final String bootstrap = "127.0.0.1:" + port;
+        Process broker = startBroker(data, port);
+        try (Admin admin = Admin.connect(new ClientContext().bootstrap("ipc").aeronDirectoryName(aeronDir)))
+        {
+            admin.createTopic("lines", 1, Map.of());
+        }
+        final File stderr = dir.resolve("produce.err").toFile();
+        final Process produce = startCli(stderr, "produce", "--bootstrap", bootstrap, "--topic", "lines");
+        final int total = 6_000;
+        try (java.io.Writer in = new java.io.OutputStreamWriter(produce.getOutputStream(), StandardCharsets.UTF_8))
+        {
+            for (int i = 0; i < total; i++)
+            {
+                in.write("line-" + i + "\n");
+                if (0 == i % 50)
+                {
+                    in.flush();
+                    Thread.sleep(2);
+                }
+                if (i == total / 2)
+                {
+                    broker.destroyForcibly();
+                    assertTrue(broker.waitFor(10, TimeUnit.SECONDS));
+                    broker = startBroker(data, port);
+                }
+            }
+        }
+        assertTrue(produce.waitFor(90, TimeUnit.SECONDS), "spindle produce did not finish");
+        final String err = java.nio.file.Files.readString(stderr.toPath());
+        assertEquals(0, produce.exitValue(), err);
+        assertTrue(err.contains("acked " + total), err);
+
+        final List<String> found = new ArrayList<>();
+        try (Consumer consumer = Consumer.connect((Consumer.Context)new Consumer.Context()
+            .autoOffsetReset(Consumer.OffsetReset.EARLIEST).bootstrap(bootstrap).connectTimeoutMs(10_000)))
+        {
+            consumer.assign(List.of(new TopicPartition("lines", 0)));
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            int idlePolls = 0;
+            while (System.nanoTime() - deadlineNs < 0 && (found.size() < total || idlePolls < 5))
+            {
+                final int n = consumer.poll((record) -> found.add(record.valueAsString()), 1000, 100);
+                idlePolls = 0 == n ? idlePolls + 1 : 0;
+            }
+        }
+        final List<String> expected = new ArrayList<>();
+        for (int i = 0; i < total; i++)
+        {
+            expected.add("line-" + i);
+        }
+        assertEquals(expected, found, "each line once, in order");
+    }
+
     private void produceTicks(final String bootstrap, final List<String> sent, final int count)
     {
         final Producer.Context ctx = new Producer.Context().acks(-1);
@@ -244,6 +415,11 @@ class BrokerProcessKillTest
 
     private Process startCli(final String... args) throws IOException
     {
+        return startCli(null, args);
+    }
+
+    private Process startCli(final File stderr, final String... args) throws IOException
+    {
         final String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         final List<String> command = new ArrayList<>(List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -252,7 +428,8 @@ class BrokerProcessKillTest
             "-cp", classpath,
             SpindleCli.class.getName()));
         command.addAll(List.of(args));
-        final Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        final Process process = new ProcessBuilder(command).redirectError(null == stderr ?
+            ProcessBuilder.Redirect.INHERIT : ProcessBuilder.Redirect.to(stderr)).start();
         processes.add(process);
         return process;
     }
