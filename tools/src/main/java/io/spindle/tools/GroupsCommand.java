@@ -114,7 +114,7 @@ public final class GroupsCommand implements Runnable
         {
             if (!which.allGroups)
             {
-                describe(admin, admin.describeGroup(which.group));
+                printTable(describe(admin, admin.describeGroup(which.group)));
                 return 0;
             }
             final TreeSet<String> groups = new TreeSet<>();
@@ -130,22 +130,30 @@ public final class GroupsCommand implements Runnable
                 {
                     continue; // Deleted since it was listed.
                 }
+                final List<String[]> rows = describe(admin, description);
+                if (rows.isEmpty())
+                {
+                    continue;
+                }
                 if (!first)
                 {
                     System.out.println();
                 }
                 first = false;
-                describe(admin, description);
+                printTable(rows);
             }
             return 0;
         }
 
-        private void describe(final Admin admin, final GroupDescription description)
+        /**
+         * The table of the chosen view, header first, or no rows when there is nothing to show; an empty or
+         * rebalancing group is said so on standard error, as Kafka's tool does.
+         */
+        private List<String[]> describe(final Admin admin, final GroupDescription description)
         {
             if (null != view && view.state)
             {
-                describeState(admin, description);
-                return;
+                return describeState(admin, description);
             }
             final String group = description.groupId();
             final String state = description.state();
@@ -157,17 +165,10 @@ public final class GroupsCommand implements Runnable
             {
                 System.err.println("Warning: Consumer group '" + group + "' is rebalancing.");
             }
-            if (null != view && view.members)
-            {
-                describeMembers(description);
-            }
-            else
-            {
-                describeOffsets(admin, description);
-            }
+            return null != view && view.members ? describeMembers(description) : describeOffsets(admin, description);
         }
 
-        private static void describeOffsets(final Admin admin, final GroupDescription description)
+        private static List<String[]> describeOffsets(final Admin admin, final GroupDescription description)
         {
             final String group = description.groupId();
             final Map<TopicPartition, OffsetAndMetadata> committed = admin.listGroupOffsets(group);
@@ -183,7 +184,7 @@ public final class GroupsCommand implements Runnable
             partitions.addAll(owners.keySet());
             if (partitions.isEmpty())
             {
-                return;
+                return List.of();
             }
             final Map<String, TopicDescription> topics = new TreeMap<>();
             final List<String[]> rows = new ArrayList<>();
@@ -216,14 +217,14 @@ public final class GroupsCommand implements Runnable
                     UNKNOWN_CLIENT_ID
                 });
             }
-            printTable(rows);
+            return rows;
         }
 
-        private static void describeMembers(final GroupDescription description)
+        private static List<String[]> describeMembers(final GroupDescription description)
         {
             if (description.members().isEmpty())
             {
-                return;
+                return List.of();
             }
             final List<String[]> rows = new ArrayList<>();
             rows.add(new String[]{ "GROUP", "CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS" });
@@ -232,10 +233,10 @@ public final class GroupsCommand implements Runnable
                 rows.add(new String[]{ description.groupId(), member.memberId(), UNKNOWN_HOST, UNKNOWN_CLIENT_ID,
                     Integer.toString(member.assignment().size()) });
             }
-            printTable(rows);
+            return rows;
         }
 
-        private static void describeState(final Admin admin, final GroupDescription description)
+        private static List<String[]> describeState(final Admin admin, final GroupDescription description)
         {
             final ClusterDescription cluster = admin.describeCluster();
             String coordinator = "-";
@@ -251,7 +252,7 @@ public final class GroupsCommand implements Runnable
             rows.add(new String[]{ description.groupId(), coordinator,
                 description.protocolName().isEmpty() ? "-" : description.protocolName(), description.state(),
                 Integer.toString(description.members().size()) });
-            printTable(rows);
+            return rows;
         }
     }
 
@@ -535,6 +536,10 @@ public final class GroupsCommand implements Runnable
      */
     private static void printTable(final List<String[]> rows)
     {
+        if (rows.isEmpty())
+        {
+            return;
+        }
         final int columns = rows.get(0).length;
         final int[] widths = new int[columns];
         for (final String[] row : rows)

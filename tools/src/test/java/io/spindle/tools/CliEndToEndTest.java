@@ -401,6 +401,11 @@ class CliEndToEndTest
         assertEquals("Consumer group 'first' has no active members.\n" +
             "Consumer group 'second' has no active members.\n", result.err, result.toString());
 
+        final Result members = run("", "groups", "describe", "--bootstrap", bootstrap, "--all-groups", "--members");
+        assertEquals(0, members.code, members.toString());
+        assertEquals("", members.out, "no members in either group, no tables, no blank lines: " + members);
+        assertEquals(result.err, members.err, members.toString());
+
         final Result neither = run("", "groups", "describe", "--bootstrap", bootstrap);
         assertEquals(2, neither.code, neither.toString());
     }

@@ -164,7 +164,7 @@ class CliKafkaHabitsTest
 
         final long sinceMidGapMs = System.currentTimeMillis() - (oldProducedMs + gapMs / 2);
         CliEndToEndTest.Result result = reset("aging", "--topic", "aged:0", "--by-duration",
-            "PT" + sinceMidGapMs / 1000 + "." + String.format("%03d", sinceMidGapMs % 1000) + "S", "--execute");
+            java.time.Duration.ofMillis(sinceMidGapMs).toString(), "--execute");
         assertEquals(0, result.code(), result.toString());
         assertEquals(List.of(List.of("aging", "aged", "0", "2")), planRows(result.out()), result.toString());
 
