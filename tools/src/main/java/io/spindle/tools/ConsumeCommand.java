@@ -16,6 +16,7 @@ import io.spindle.client.ConsumerRecord;
 import io.spindle.client.RebalanceListener;
 import io.spindle.client.SpindleException;
 import io.spindle.client.TopicPartition;
+import io.spindle.codecs.batch.RecordFlyweight;
 import io.spindle.codecs.protocol.ErrorCode;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -30,8 +31,9 @@ import picocli.CommandLine.Option;
  * revoked, and on exit, SIGINT/SIGTERM included).
  */
 @Command(name = "consume", mixinStandardHelpOptions = true,
-    description = "Print records one per line: the value; key<TAB>value with " +
-    "--print-key; prefixed by partition:offset<TAB> with --print-offset. With --group, join the consumer " +
+    description = "Print records one per line: " +
+    "[CreateTime:<ms><TAB>][partition:offset<TAB>][headers<TAB>][key<TAB>]value, each bracketed part with its " +
+    "flag (--print-timestamp, --print-offset, --print-headers, --print-key). With --group, join the consumer " +
     "group and commit what was printed.")
 public final class ConsumeCommand implements Callable<Integer>
 {
@@ -78,6 +80,21 @@ public final class ConsumeCommand implements Callable<Integer>
 
     @Option(names = "--print-offset", description = "Prefix each line with partition:offset<TAB>.")
     boolean printOffset;
+
+    @Option(names = "--print-timestamp", description = "Prefix each line with CreateTime:<ms since the epoch><TAB>.")
+    boolean printTimestamp;
+
+    @Option(names = "--print-headers",
+        description = "Print the headers before the key and value: k1:v1,k2:v2<TAB>, or NO_HEADERS<TAB>.")
+    boolean printHeaders;
+
+    @Option(names = "--key-format", paramLabel = "FORMAT", defaultValue = "text",
+        description = "How keys are printed: " + ByteFormat.CHOICES + " (a null key prints as null).")
+    ByteFormat keyFormat;
+
+    @Option(names = "--value-format", paramLabel = "FORMAT", defaultValue = "text",
+        description = "How values are printed: " + ByteFormat.CHOICES + "; base64 and hex carry any bytes.")
+    ByteFormat valueFormat;
 
     @Option(names = "--long-poll", description = "Long-poll instead of the default streaming fetch.")
     boolean longPoll;
@@ -363,6 +380,12 @@ public final class ConsumeCommand implements Callable<Integer>
 
     private void print(final PrintStream out, final ConsumerRecord record)
     {
+        if (printTimestamp)
+        {
+            out.print("CreateTime:");
+            out.print(record.timestamp());
+            out.print('\t');
+        }
         if (printOffset)
         {
             out.print(record.partition());
@@ -370,11 +393,41 @@ public final class ConsumeCommand implements Callable<Integer>
             out.print(record.offset());
             out.print('\t');
         }
-        if (printKey)
+        if (printHeaders)
         {
-            out.print(record.keyAsString());
+            printHeaders(out, record.flyweight());
             out.print('\t');
         }
-        out.println(record.valueAsString());
+        if (printKey)
+        {
+            out.print(keyFormat.encode(record.buffer(), record.keyOffset(), record.keyLength()));
+            out.print('\t');
+        }
+        out.println(valueFormat.encode(record.buffer(), record.valueOffset(), record.valueLength()));
+    }
+
+    /**
+     * As Kafka's console consumer prints them: {@code k1:v1,k2:v2} with UTF-8 values ({@code null} for a null
+     * value), or {@code NO_HEADERS}.
+     */
+    private static void printHeaders(final PrintStream out, final RecordFlyweight record)
+    {
+        if (0 == record.headerCount())
+        {
+            out.print("NO_HEADERS");
+            return;
+        }
+        boolean first = true;
+        while (record.nextHeader())
+        {
+            if (!first)
+            {
+                out.print(',');
+            }
+            first = false;
+            out.print(ByteFormat.TEXT.encode(record.buffer(), record.headerKeyOffset(), record.headerKeyLength()));
+            out.print(':');
+            out.print(ByteFormat.TEXT.encode(record.buffer(), record.headerValueOffset(), record.headerValueLength()));
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.spindle.tools;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
@@ -12,6 +13,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 import io.spindle.client.Admin;
+import io.spindle.client.ClusterDescription;
 import io.spindle.client.GroupDescription;
 import io.spindle.client.GroupListing;
 import io.spindle.client.OffsetAndMetadata;
@@ -37,6 +39,16 @@ import picocli.CommandLine.Option;
     })
 public final class GroupsCommand implements Runnable
 {
+    /**
+     * The broker does not report a member's host: DescribeGroups carries an empty client host.
+     */
+    static final String UNKNOWN_HOST = "-";
+
+    /**
+     * The broker does not report a member's client id: DescribeGroups carries an empty client id.
+     */
+    static final String UNKNOWN_CLIENT_ID = "-";
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -63,8 +75,10 @@ public final class GroupsCommand implements Runnable
     }
 
     @Command(name = "describe", mixinStandardHelpOptions = true,
-        description = "Print a group's state, then one row per partition: committed " +
-        "offset, log end, lag and the owning member; with --all-groups, each group in turn.")
+        description = "As Kafka's kafka-consumer-groups --describe prints it: by default one row per partition " +
+        "the group has committed or been assigned (GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG " +
+        "CONSUMER-ID HOST CLIENT-ID); --members one row per member; --state the group's state. '-' where there " +
+        "is no value. An empty or rebalancing group is also said so on standard error.")
     static final class Describe extends AdminCommand
     {
         @ArgGroup(exclusive = true, multiplicity = "1")
@@ -79,11 +93,28 @@ public final class GroupsCommand implements Runnable
             boolean allGroups;
         }
 
+        @ArgGroup(exclusive = true)
+        View view;
+
+        static final class View
+        {
+            @Option(names = "--offsets", description = "One row per partition (the default).")
+            boolean offsets;
+
+            @Option(names = "--members", description = "One row per member: GROUP CONSUMER-ID HOST CLIENT-ID " +
+                "#PARTITIONS.")
+            boolean members;
+
+            @Option(names = "--state", description = "The group's state: GROUP COORDINATOR (ID) " +
+                "ASSIGNMENT-STRATEGY STATE #MEMBERS.")
+            boolean state;
+        }
+
         int run(final Admin admin)
         {
             if (!which.allGroups)
             {
-                describe(admin, which.group);
+                printTable(describe(admin, admin.describeGroup(which.group)));
                 return 0;
             }
             final TreeSet<String> groups = new TreeSet<>();
@@ -94,34 +125,53 @@ public final class GroupsCommand implements Runnable
             boolean first = true;
             for (final String group : groups)
             {
-                if (null == describeGroupOrNull(admin, group))
+                final GroupDescription description = describeGroupOrNull(admin, group);
+                if (null == description)
                 {
                     continue; // Deleted since it was listed.
+                }
+                final List<String[]> rows = describe(admin, description);
+                if (rows.isEmpty())
+                {
+                    continue;
                 }
                 if (!first)
                 {
                     System.out.println();
                 }
                 first = false;
-                describe(admin, group);
+                printTable(rows);
             }
             return 0;
         }
 
-        private static void describe(final Admin admin, final String group)
+        /**
+         * The table of the chosen view, header first, or no rows when there is nothing to show; an empty or
+         * rebalancing group is said so on standard error, as Kafka's tool does.
+         */
+        private List<String[]> describe(final Admin admin, final GroupDescription description)
         {
-            final GroupDescription description = admin.describeGroup(group);
-            final Map<TopicPartition, OffsetAndMetadata> committed = admin.listGroupOffsets(group);
-            System.out.println("Group: " + description.groupId() + "\tState: " + description.state() +
-                "\tGeneration: " + description.generationId() + "\tProtocol: " +
-                (description.protocolName().isEmpty() ? "-" : description.protocolName()) +
-                "\tMembers: " + description.members().size());
-            if (description.members().isEmpty())
+            if (null != view && view.state)
             {
-                System.out.println("Consumer group '" + group + "' has no active members.");
+                return describeState(admin, description);
             }
-            System.out.println();
+            final String group = description.groupId();
+            final String state = description.state();
+            if ("Empty".equals(state))
+            {
+                System.err.println("Consumer group '" + group + "' has no active members.");
+            }
+            else if (state.endsWith("Rebalance"))
+            {
+                System.err.println("Warning: Consumer group '" + group + "' is rebalancing.");
+            }
+            return null != view && view.members ? describeMembers(description) : describeOffsets(admin, description);
+        }
 
+        private static List<String[]> describeOffsets(final Admin admin, final GroupDescription description)
+        {
+            final String group = description.groupId();
+            final Map<TopicPartition, OffsetAndMetadata> committed = admin.listGroupOffsets(group);
             final Map<TopicPartition, String> owners = new TreeMap<>();
             for (final GroupDescription.MemberDescription member : description.members())
             {
@@ -132,10 +182,14 @@ public final class GroupsCommand implements Runnable
             }
             final TreeSet<TopicPartition> partitions = new TreeSet<>(committed.keySet());
             partitions.addAll(owners.keySet());
+            if (partitions.isEmpty())
+            {
+                return List.of();
+            }
             final Map<String, TopicDescription> topics = new TreeMap<>();
             final List<String[]> rows = new ArrayList<>();
             rows.add(new String[]{ "GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
-                "CONSUMER-ID" });
+                "CONSUMER-ID", "HOST", "CLIENT-ID" });
             for (final TopicPartition tp : partitions)
             {
                 final TopicDescription topic = topics.computeIfAbsent(tp.topic(), (name) -> describeOrNull(admin, name));
@@ -158,24 +212,72 @@ public final class GroupsCommand implements Runnable
                     null == offset ? "-" : Long.toString(offset.offset()),
                     logEnd < 0 ? "-" : Long.toString(logEnd),
                     null == offset || logEnd < 0 ? "-" : Long.toString(Math.max(0, logEnd - offset.offset())),
-                    owners.getOrDefault(tp, "-")
+                    owners.getOrDefault(tp, "-"),
+                    UNKNOWN_HOST,
+                    UNKNOWN_CLIENT_ID
                 });
             }
-            printTable(rows);
+            return rows;
+        }
+
+        private static List<String[]> describeMembers(final GroupDescription description)
+        {
+            if (description.members().isEmpty())
+            {
+                return List.of();
+            }
+            final List<String[]> rows = new ArrayList<>();
+            rows.add(new String[]{ "GROUP", "CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS" });
+            for (final GroupDescription.MemberDescription member : description.members())
+            {
+                rows.add(new String[]{ description.groupId(), member.memberId(), UNKNOWN_HOST, UNKNOWN_CLIENT_ID,
+                    Integer.toString(member.assignment().size()) });
+            }
+            return rows;
+        }
+
+        private static List<String[]> describeState(final Admin admin, final GroupDescription description)
+        {
+            final ClusterDescription cluster = admin.describeCluster();
+            String coordinator = "-";
+            for (final ClusterDescription.Member member : cluster.members())
+            {
+                if (member.nodeId() == cluster.leaderId())
+                {
+                    coordinator = member.endpoint() + " (" + member.nodeId() + ")";
+                }
+            }
+            final List<String[]> rows = new ArrayList<>();
+            rows.add(new String[]{ "GROUP", "COORDINATOR (ID)", "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS" });
+            rows.add(new String[]{ description.groupId(), coordinator,
+                description.protocolName().isEmpty() ? "-" : description.protocolName(), description.state(),
+                Integer.toString(description.members().size()) });
+            return rows;
         }
     }
 
     @Command(name = "reset-offsets", mixinStandardHelpOptions = true,
-        description = "Set a group's committed offsets of a topic; refused while " +
-        "the group has active members.")
+        description = "Plan, and with --execute set, a group's committed offsets: prints GROUP TOPIC PARTITION " +
+        "NEW-OFFSET and, without --execute, changes nothing (as Kafka's kafka-consumer-groups --reset-offsets). " +
+        "Refused while the group has active members.")
     static final class ResetOffsets extends AdminCommand
     {
         @Option(names = "--group", required = true, description = "Group id.")
         String group;
 
-        @Option(names = "--topic", required = true,
-            description = "Topic, or TOPIC:P[,P...] for some of its partitions.")
-        String topic;
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Scope scope;
+
+        static final class Scope
+        {
+            @Option(names = "--topic", required = true, paramLabel = "TOPIC[:P,...]",
+                description = "Topic, or TOPIC:P[,P...] for some of its partitions; repeatable.")
+            List<String> topics;
+
+            @Option(names = "--all-topics", required = true,
+                description = "Every partition the group has a committed offset for.")
+            boolean allTopics;
+        }
 
         @ArgGroup(exclusive = true, multiplicity = "1")
         Target target;
@@ -191,16 +293,47 @@ public final class GroupsCommand implements Runnable
             @Option(names = "--to-offset", description = "This offset (clamped to the log's range).")
             Long offset;
 
+            @Option(names = "--shift-by", paramLabel = "N", description = "The committed offset plus N (N < 0 " +
+                "goes back), clamped to the log's range; every partition must have a committed offset.")
+            Long shiftBy;
+
             @Option(names = "--to-datetime", description = "The first offset at or after this time, ISO-8601: " +
                 "2024-05-01T12:00:00Z, 2024-05-01T12:00:00+02:00, or local time 2024-05-01T12:00:00.")
             String datetime;
+
+            @Option(names = "--by-duration", paramLabel = "PnDTnHnM", description = "The first offset at or " +
+                "after this long ago, an ISO-8601 duration: PT30M, PT2H, P1DT12H.")
+            String duration;
         }
 
-        @Option(names = "--dry-run", description = "Print the new offsets without setting them.")
-        boolean dryRun;
+        @ArgGroup(exclusive = true)
+        Mode mode;
+
+        static final class Mode
+        {
+            @Option(names = "--execute", description = "Set the offsets (without it, only print the plan).")
+            boolean execute;
+
+            @Option(names = "--dry-run", description = "Only print the plan (the default).")
+            boolean dryRun;
+        }
 
         int run(final Admin admin)
         {
+            final boolean execute = null != mode && mode.execute;
+            long timestamp = 0;
+            if (null != target.datetime)
+            {
+                timestamp = parseDateTime(target.datetime);
+            }
+            else if (null != target.duration)
+            {
+                final Duration ago = parseDuration(target.duration);
+                final long nowMs = System.currentTimeMillis();
+                timestamp = ago.compareTo(Duration.ofMillis(nowMs)) >= 0 ? 0 : nowMs - ago.toMillis();
+            }
+            timestamp = Math.max(0, timestamp); // Before 1970 is the first record: -1 and -2 mean the log's ends.
+
             final GroupDescription existing = describeGroupOrNull(admin, group);
             if (null != existing && !existing.members().isEmpty())
             {
@@ -209,9 +342,19 @@ public final class GroupsCommand implements Runnable
                 return 1;
             }
 
-            final long timestamp = null == target.datetime ? 0 : parseDateTime(target.datetime);
+            final Map<TopicPartition, OffsetAndMetadata> committed = scope.allTopics || null != target.shiftBy ?
+                admin.listGroupOffsets(group) : Map.of();
+            final List<TopicPartition> partitions = scope.allTopics ?
+                new ArrayList<>(committed.keySet()) : partitions(admin);
+            if (partitions.isEmpty())
+            {
+                System.err.println("spindle groups: group '" + group + "' has no committed offsets: name the " +
+                    "topics with --topic");
+                return 1;
+            }
+
             final Map<TopicPartition, OffsetAndMetadata> offsets = new TreeMap<>();
-            for (final TopicPartition tp : partitions(admin))
+            for (final TopicPartition tp : partitions)
             {
                 final long earliest = admin.listOffset(tp, -2);
                 final long latest = admin.listOffset(tp, -1);
@@ -226,7 +369,19 @@ public final class GroupsCommand implements Runnable
                 }
                 else if (null != target.offset)
                 {
-                    offset = Math.max(earliest, Math.min(latest, target.offset));
+                    offset = clamp(target.offset, earliest, latest);
+                }
+                else if (null != target.shiftBy)
+                {
+                    final OffsetAndMetadata current = committed.get(tp);
+                    if (null == current)
+                    {
+                        throw new IllegalArgumentException("cannot shift the offset of " + tp.topic() + ":" +
+                            tp.partition() + ": group '" + group + "' has no committed offset there");
+                    }
+                    final long shifted = current.offset() + target.shiftBy;
+                    final boolean overflow = ((current.offset() ^ shifted) & (target.shiftBy ^ shifted)) < 0;
+                    offset = overflow ? (target.shiftBy < 0 ? earliest : latest) : clamp(shifted, earliest, latest);
                 }
                 else
                 {
@@ -236,7 +391,7 @@ public final class GroupsCommand implements Runnable
                 offsets.put(tp, new OffsetAndMetadata(offset));
             }
 
-            if (!dryRun)
+            if (execute)
             {
                 admin.alterGroupOffsets(group, offsets);
             }
@@ -248,45 +403,54 @@ public final class GroupsCommand implements Runnable
                     Long.toString(entry.getValue().offset()) });
             }
             printTable(rows);
-            if (dryRun)
+            if (!execute)
             {
-                System.out.println("(dry run: nothing was changed)");
+                System.err.println("(plan only: nothing was changed; add --execute to set these offsets)");
             }
             return 0;
         }
 
+        private static long clamp(final long offset, final long earliest, final long latest)
+        {
+            return Math.max(earliest, Math.min(latest, offset));
+        }
+
         private List<TopicPartition> partitions(final Admin admin)
         {
-            final int colon = topic.indexOf(':');
-            final String name = colon < 0 ? topic : topic.substring(0, colon);
-            final TopicDescription description = admin.describeTopic(name);
-            final List<TopicPartition> result = new ArrayList<>();
-            if (colon < 0)
+            final TreeSet<TopicPartition> result = new TreeSet<>();
+            for (final String spec : scope.topics)
             {
-                for (final TopicDescription.PartitionDescription p : description.partitions())
+                final int colon = spec.indexOf(':');
+                final String name = colon < 0 ? spec : spec.substring(0, colon);
+                final TopicDescription description = admin.describeTopic(name);
+                if (colon < 0)
                 {
-                    result.add(new TopicPartition(name, p.partition()));
+                    for (final TopicDescription.PartitionDescription p : description.partitions())
+                    {
+                        result.add(new TopicPartition(name, p.partition()));
+                    }
+                    continue;
                 }
-                return result;
+                for (final String part : spec.substring(colon + 1).split(","))
+                {
+                    final int partition;
+                    try
+                    {
+                        partition = Integer.parseInt(part.trim());
+                    }
+                    catch (final NumberFormatException ex)
+                    {
+                        throw new IllegalArgumentException(
+                            "--topic " + spec + ": '" + part + "' is not a partition number");
+                    }
+                    if (partition < 0 || partition >= description.partitions().size())
+                    {
+                        throw new IllegalArgumentException("topic '" + name + "' has no partition " + partition);
+                    }
+                    result.add(new TopicPartition(name, partition));
+                }
             }
-            for (final String part : topic.substring(colon + 1).split(","))
-            {
-                final int partition;
-                try
-                {
-                    partition = Integer.parseInt(part.trim());
-                }
-                catch (final NumberFormatException ex)
-                {
-                    throw new IllegalArgumentException("--topic " + topic + ": '" + part + "' is not a partition number");
-                }
-                if (partition < 0 || partition >= description.partitions().size())
-                {
-                    throw new IllegalArgumentException("topic '" + name + "' has no partition " + partition);
-                }
-                result.add(new TopicPartition(name, partition));
-            }
-            return result;
+            return new ArrayList<>(result);
         }
     }
 
@@ -342,12 +506,40 @@ public final class GroupsCommand implements Runnable
     }
 
     /**
-     * Print rows as a table: columns as wide as their widest cell, one space apart, the topic column
-     * right-aligned and the rest left-aligned, so the header reads
-     * {@code GROUP ... TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID}.
+     * Parse an ISO-8601 duration such as {@code PT30M} or {@code P1DT12H}, as {@link Duration#parse} does.
+     *
+     * @param text the duration.
+     * @return the duration, zero or longer.
+     */
+    static Duration parseDuration(final String text)
+    {
+        final Duration duration;
+        try
+        {
+            duration = Duration.parse(text);
+        }
+        catch (final DateTimeParseException ex)
+        {
+            throw new IllegalArgumentException("--by-duration '" + text + "' is not an ISO-8601 duration " +
+                "PnDTnHnMn.nS, e.g. PT30M, PT2H or P1DT12H");
+        }
+        if (duration.isNegative())
+        {
+            throw new IllegalArgumentException("--by-duration '" + text + "' is negative: it is how long ago");
+        }
+        return duration;
+    }
+
+    /**
+     * Print rows as Kafka's tool does: every column left-aligned and as wide as its widest cell, one space
+     * apart, the last column not padded.
      */
     private static void printTable(final List<String[]> rows)
     {
+        if (rows.isEmpty())
+        {
+            return;
+        }
         final int columns = rows.get(0).length;
         final int[] widths = new int[columns];
         for (final String[] row : rows)
@@ -363,23 +555,14 @@ public final class GroupsCommand implements Runnable
             line.setLength(0);
             for (int c = 0; c < columns; c++)
             {
-                final String cell = row[c];
-                final String padding = " ".repeat(widths[c] - cell.length());
                 if (c > 0)
                 {
                     line.append(' ');
                 }
-                if (1 == c)
+                line.append(row[c]);
+                if (c < columns - 1)
                 {
-                    line.append(padding).append(cell);
-                }
-                else if (c == columns - 1)
-                {
-                    line.append(cell);
-                }
-                else
-                {
-                    line.append(cell).append(padding);
+                    line.append(" ".repeat(widths[c] - row[c].length()));
                 }
             }
             System.out.println(line);

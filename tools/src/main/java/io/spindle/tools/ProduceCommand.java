@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
 @Command(name = "produce", mixinStandardHelpOptions = true,
     description = "Send one record per line of standard input; prints 'acked N' to " +
     "standard error at the end and exits non-zero unless every record was acknowledged. A record that fails " +
-    "(e.g. too large) is reported on standard error with its line number and the rest of the input still sent.")
+    "(e.g. too large) is reported on standard error with its line number and the rest of the input still sent; " +
+    "a line that cannot become a record (no key separator, bad base64 or hex) ends the input there with exit 2.")
 public final class ProduceCommand implements Callable<Integer>
 {
     @Option(names = {"--bootstrap", "--bootstrap-server"}, required = true,
@@ -42,8 +43,25 @@ public final class ProduceCommand implements Callable<Integer>
     @Option(names = "--acks", description = "0, 1 or all (default: all).")
     String acks;
 
-    @Option(names = "--key-separator", description = "Split each line into key<S>value at the first S.")
+    @Option(names = "--key-separator", description = "Split each line into key<S>value at the first S; a line " +
+        "without S is refused (exit 2, naming the line) unless --allow-missing-key.")
     String keySeparator;
+
+    @Option(names = "--allow-missing-key",
+        description = "With --key-separator: send a line without the separator as a value with a null key.")
+    boolean allowMissingKey;
+
+    @Option(names = "--header", paramLabel = "KEY=VALUE",
+        description = "Put this header (UTF-8 value) on every record; repeatable.")
+    List<String> headers = new ArrayList<>();
+
+    @Option(names = "--key-format", paramLabel = "FORMAT", defaultValue = "text",
+        description = "How keys are written: " + ByteFormat.CHOICES + ".")
+    ByteFormat keyFormat;
+
+    @Option(names = "--value-format", paramLabel = "FORMAT", defaultValue = "text",
+        description = "How values are written: " + ByteFormat.CHOICES + "; base64 and hex carry any bytes.")
+    ByteFormat valueFormat;
 
     @Option(names = "--partition", defaultValue = "-1",
         description = "Send every record to this partition (default: -1, chosen by key).")
@@ -107,6 +125,17 @@ public final class ProduceCommand implements Callable<Integer>
             return 2;
         }
 
+        final LineFormat format;
+        try
+        {
+            format = new LineFormat(keySeparator, allowMissingKey, keyFormat, valueFormat, headers);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("spindle produce: " + ex.getMessage());
+            return 2;
+        }
+
         final Thread reportOnSignal = new Thread(this::report, "spindle-produce-report");
         Runtime.getRuntime().addShutdownHook(reportOnSignal);
 
@@ -132,22 +161,10 @@ public final class ProduceCommand implements Callable<Integer>
             while (null != (line = in.readLine()))
             {
                 lineNumber++;
-                byte[] key = null;
-                String value = line;
-                if (null != keySeparator && !keySeparator.isEmpty())
-                {
-                    final int at = line.indexOf(keySeparator);
-                    if (at >= 0)
-                    {
-                        key = line.substring(0, at).getBytes(StandardCharsets.UTF_8);
-                        value = line.substring(at + keySeparator.length());
-                    }
-                }
-                final byte[] valueBytes = value.getBytes(StandardCharsets.UTF_8);
-                final LineCallback callback = new LineCallback(
-                    lineNumber, (null == key ? 0 : key.length) + valueBytes.length, ctx.maxRecordSize());
+                final LineFormat.Line record = format.parse(line, lineNumber);
+                final LineCallback callback = new LineCallback(lineNumber, record.length(), ctx.maxRecordSize());
                 final long deadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
-                while (producer.send(topic, partition, key, valueBytes, callback) == Producer.BACK_PRESSURED)
+                while (format.send(producer, topic, partition, record, callback) == Producer.BACK_PRESSURED)
                 {
                     if (System.nanoTime() - deadlineNs > 0)
                     {
@@ -160,6 +177,11 @@ public final class ProduceCommand implements Callable<Integer>
             }
             producer.flush();
             exitCode = acked.get() == sent && 0 == failed.get() ? 0 : 1;
+        }
+        catch (final LineFormat.BadLineException ex)
+        {
+            System.err.println("spindle produce: " + ex.getMessage());
+            exitCode = 2;
         }
         catch (final SpindleException | IllegalArgumentException | IllegalStateException ex)
         {

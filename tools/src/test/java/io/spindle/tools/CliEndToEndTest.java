@@ -66,7 +66,7 @@ class CliEndToEndTest
         assertEquals("cli\n", result.out, result.toString());
 
         result = run("a|1\nb|2\nc|3\nplain\n", "produce", "--bootstrap", bootstrap, "--topic", "cli",
-            "--key-separator", "|", "--partition", "1", "--acks", "all");
+            "--key-separator", "|", "--allow-missing-key", "--partition", "1", "--acks", "all");
         assertEquals(0, result.code, result.toString());
         assertTrue(result.err.contains("acked 4"), result.toString());
 
@@ -111,7 +111,7 @@ class CliEndToEndTest
 
         result = run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "cli-group");
         assertEquals(0, result.code, result.toString());
-        assertTrue(result.out.contains("State: Empty"), result.toString());
+        assertEquals("Consumer group 'cli-group' has no active members.\n", result.err, result.toString());
         Map<Integer, String[]> rows = describeRows(result.out);
         assertEquals(2, rows.size(), result.toString());
         long lag = 0;
@@ -132,7 +132,7 @@ class CliEndToEndTest
         assertEquals("0", rows.get(1)[5]);
 
         result = run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "cli-group", "--topic", "gt",
-            "--to-earliest");
+            "--to-earliest", "--execute");
         assertEquals(0, result.code, result.toString());
         rows = describeRows(run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "cli-group").out);
         assertEquals("0", rows.get(0)[3]);
@@ -142,14 +142,14 @@ class CliEndToEndTest
         assertEquals("a\nb\nc\nd\ne\nf\n", sortedLines(result.out), result.toString());
 
         assertEquals(0, run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "cli-group",
-            "--topic", "gt:1", "--to-offset", "1").code);
+            "--topic", "gt:1", "--to-offset", "1", "--execute").code);
         assertEquals(0, run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "cli-group",
-            "--topic", "gt:0", "--to-datetime", "2000-01-01T00:00:00Z").code);
+            "--topic", "gt:0", "--to-datetime", "2000-01-01T00:00:00Z", "--execute").code);
         rows = describeRows(run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "cli-group").out);
         assertEquals("0", rows.get(0)[3]);
         assertEquals("1", rows.get(1)[3]);
         assertEquals(0, run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "cli-group",
-            "--topic", "gt", "--to-datetime", "2999-01-01T00:00:00+01:00").code);
+            "--topic", "gt", "--to-datetime", "2999-01-01T00:00:00+01:00", "--execute").code);
         rows = describeRows(run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "cli-group").out);
         assertEquals("3", rows.get(0)[3]);
         assertEquals("3", rows.get(1)[3]);
@@ -168,7 +168,7 @@ class CliEndToEndTest
             assertEquals(2, member.assignment().size(), member.groupMetadata().toString());
 
             result = run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "cli-group", "--topic",
-                "gt", "--to-earliest");
+                "gt", "--to-earliest", "--execute");
             assertEquals(1, result.code, result.toString());
             assertTrue(result.err.contains("active member"), result.toString());
             result = run("", "groups", "delete", "--bootstrap", bootstrap, "--group", "cli-group");
@@ -176,7 +176,7 @@ class CliEndToEndTest
             assertTrue(result.err.contains("NON_EMPTY_GROUP"), result.toString());
 
             result = run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "cli-group");
-            assertTrue(result.out.contains("State: Stable"), result.toString());
+            assertEquals("", result.err, "a stable group needs no remark: " + result);
             rows = describeRows(result.out);
             assertEquals(member.groupMetadata().memberId(), rows.get(0)[6], result.toString());
             assertEquals(member.groupMetadata().memberId(), rows.get(1)[6], result.toString());
@@ -195,27 +195,63 @@ class CliEndToEndTest
     /**
      * The rows of {@code groups describe} by partition, split on whitespace, checking the header first.
      */
-    private static Map<Integer, String[]> describeRows(final String out)
+    static Map<Integer, String[]> describeRows(final String out)
     {
         final Map<Integer, String[]> rows = new TreeMap<>();
-        boolean header = false;
+        for (final String[] row : tableRows(out, DESCRIBE_HEADER))
+        {
+            rows.put(Integer.parseInt(row[2]), row);
+        }
+        return rows;
+    }
+
+    static final List<String> DESCRIBE_HEADER = List.of("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET",
+        "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID");
+
+    /**
+     * The rows of every table with this header in a command's output, each split on whitespace, checking that
+     * there is such a table, that every row has a cell a column and that the columns line up: each cell
+     * starts where its header does.
+     */
+    static List<String[]> tableRows(final String out, final List<String> header)
+    {
+        final List<String[]> rows = new java.util.ArrayList<>();
+        int[] starts = null;
         for (final String line : out.split("\n"))
         {
             final String[] cells = line.trim().split("\\s+");
-            if (line.contains("CURRENT-OFFSET"))
+            if (List.of(cells).equals(header))
             {
-                assertTrue(line.contains("TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG"), line);
-                assertEquals(List.of("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
-                    "CONSUMER-ID"), List.of(cells));
-                header = true;
+                starts = columnStarts(line);
             }
-            else if (header && cells.length == 7)
+            else if (line.isEmpty())
             {
-                rows.put(Integer.parseInt(cells[2]), cells);
+                starts = null;
+            }
+            else if (null != starts)
+            {
+                assertEquals(header.size(), cells.length, "a cell for every column: " + line + "\n" + out);
+                final int[] cellStarts = columnStarts(line);
+                assertEquals(java.util.Arrays.toString(starts), java.util.Arrays.toString(cellStarts),
+                    "aligned with the header:\n" + out);
+                rows.add(cells);
             }
         }
-        assertTrue(header, out);
+        assertTrue(!rows.isEmpty(), "no rows under " + header + ":\n" + out);
         return rows;
+    }
+
+    private static int[] columnStarts(final String line)
+    {
+        final List<Integer> starts = new java.util.ArrayList<>();
+        for (int i = 0; i < line.length(); i++)
+        {
+            if (line.charAt(i) != ' ' && (0 == i || line.charAt(i - 1) == ' '))
+            {
+                starts.add(i);
+            }
+        }
+        return starts.stream().mapToInt(Integer::intValue).toArray();
     }
 
     private static String sortedLines(final String out)
@@ -350,19 +386,25 @@ class CliEndToEndTest
         assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "ag").code);
         assertEquals(0, run("a\nb\n", "produce", "--bootstrap", bootstrap, "--topic", "ag").code);
         assertEquals(0, run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "first",
-            "--topic", "ag", "--to-earliest").code);
+            "--topic", "ag", "--to-earliest", "--execute").code);
         assertEquals(0, run("", "groups", "reset-offsets", "--bootstrap", bootstrap, "--group", "second",
-            "--topic", "ag", "--to-latest").code);
+            "--topic", "ag", "--to-latest", "--execute").code);
 
         final Result result = run("", "groups", "describe", "--bootstrap", bootstrap, "--all-groups");
         assertEquals(0, result.code, result.toString());
-        final int first = result.out.indexOf("Group: first\t");
-        final int second = result.out.indexOf("Group: second\t");
-        assertTrue(first >= 0 && second > first, result.toString());
-        assertEquals(List.of("first", "ag", "0", "0", "2", "2", "-"),
-            List.of(describeRows(result.out.substring(first, second)).get(0)), result.toString());
-        assertEquals(List.of("second", "ag", "0", "2", "2", "0", "-"),
-            List.of(describeRows(result.out.substring(second)).get(0)), result.toString());
+        final List<String[]> rows = tableRows(result.out, DESCRIBE_HEADER);
+        assertEquals(2, rows.size(), result.toString());
+        assertEquals(List.of("first", "ag", "0", "0", "2", "2", "-", "-", "-"), List.of(rows.get(0)), result.toString());
+        assertEquals(List.of("second", "ag", "0", "2", "2", "0", "-", "-", "-"), List.of(rows.get(1)),
+            result.toString());
+        assertTrue(result.out.contains("\n\nGROUP "), "a blank line between the groups: " + result);
+        assertEquals("Consumer group 'first' has no active members.\n" +
+            "Consumer group 'second' has no active members.\n", result.err, result.toString());
+
+        final Result members = run("", "groups", "describe", "--bootstrap", bootstrap, "--all-groups", "--members");
+        assertEquals(0, members.code, members.toString());
+        assertEquals("", members.out, "no members in either group, no tables, no blank lines: " + members);
+        assertEquals(result.err, members.err, members.toString());
 
         final Result neither = run("", "groups", "describe", "--bootstrap", bootstrap);
         assertEquals(2, neither.code, neither.toString());

@@ -51,6 +51,32 @@ class SpindleCliTest
         }
     }
 
+    @Test
+    void helpListsTheOptionsAKafkaUserLooksFor()
+    {
+        final Map<List<String>, List<String>> expected = Map.of(
+            List.of("produce"), List.of("--header", "--key-separator", "--allow-missing-key", "--key-format",
+                "--value-format", "base64"),
+            List.of("consume"), List.of("--print-headers", "--print-timestamp", "--key-format", "--value-format"),
+            List.of("groups", "describe"), List.of("--members", "--state", "--offsets", "--all-groups"),
+            List.of("groups", "reset-offsets"), List.of("--execute", "--dry-run", "--shift-by", "--by-duration",
+                "--all-topics", "--to-datetime"));
+        for (final Map.Entry<List<String>, List<String>> entry : expected.entrySet())
+        {
+            final StringWriter out = new StringWriter();
+            final CommandLine cli = SpindleCli.commandLine();
+            cli.setOut(new PrintWriter(out));
+            final List<String> args = new ArrayList<>(entry.getKey());
+            args.add("--help");
+            assertEquals(0, cli.execute(args.toArray(new String[0])));
+            for (final String option : entry.getValue())
+            {
+                assertTrue(out.toString().contains(option), () -> "spindle " + String.join(" ", args) +
+                    " does not list " + option + ":\n" + out);
+            }
+        }
+    }
+
     private static void collectCommands(
         final CommandLine cli, final List<String> path, final List<List<String>> commands)
     {
