@@ -209,6 +209,14 @@ final class ProtocolLayouts
             string("transactionalId")),
         message(EndTxnResponseDecoder.class,
             string("errorMessage")),
+        message(TxnOffsetCommitRequestDecoder.class,
+            group(TxnOffsetCommitRequestDecoder.OffsetsDecoder.class,
+                string("metadata")),
+            string("transactionalId"),
+            string("groupId")),
+        message(TxnOffsetCommitResponseDecoder.class,
+            group(TxnOffsetCommitResponseDecoder.PartitionsDecoder.class),
+            string("errorMessage")),
         message(ErrorResponseDecoder.class,
             string("errorMessage"))
 

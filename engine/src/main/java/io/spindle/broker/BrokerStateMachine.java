@@ -23,7 +23,7 @@ import io.spindle.codecs.protocol.DescribeTopicsRequestDecoder;
 import io.spindle.codecs.protocol.DescribeTopicsResponseEncoder;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.ErrorResponseEncoder;
-import io.spindle.codecs.protocol.InitProducerIdRequestDecoder;
+import io.spindle.codecs.protocol.IsolationLevel;
 import io.spindle.codecs.protocol.ListOffsetsRequestDecoder;
 import io.spindle.codecs.protocol.ListOffsetsResponseEncoder;
 import io.spindle.codecs.protocol.ListTopicsRequestDecoder;
@@ -121,6 +121,7 @@ public final class BrokerStateMachine implements AutoCloseable
     private int maxMessageBytesLimit = Integer.MAX_VALUE;
     private final GroupCoordinator groupCoordinator;
     private final ProducerStates producerStates;
+    private final TransactionCoordinator transactionCoordinator;
 
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -196,7 +197,10 @@ public final class BrokerStateMachine implements AutoCloseable
         this.groupCoordinator = new GroupCoordinator(
             host, responseBuffer, this::partitionCount, () -> nextTimerId++, stats, minSessionTimeoutMs,
             maxSessionTimeoutMs);
-        this.producerStates = new ProducerStates(host, responseBuffer, stats);
+        this.producerStates = new ProducerStates(stats);
+        this.transactionCoordinator = new TransactionCoordinator(
+            host, responseBuffer, stats, producerStates, groupCoordinator, topicsById, () -> nextTimerId++);
+        producerStates.transactions(transactionCoordinator);
         try
         {
             Files.createDirectories(dataDir);
@@ -306,14 +310,15 @@ public final class BrokerStateMachine implements AutoCloseable
     }
 
     /**
-     * Incremented whenever producer ids are handed out, so a host knows to persist the state before the answer
-     * leaves: a restarted broker must never hand out an id twice.
+     * Incremented whenever producer ids are handed out or transactions change, so a host knows to persist the state
+     * before the answer leaves: a restarted broker must never hand out an id twice, nor forget a transaction's
+     * partitions, offsets or outcome.
      *
      * @return the producer id version.
      */
     public long producerIdsVersion()
     {
-        return producerStates.version();
+        return transactionCoordinator.version();
     }
 
     /**
@@ -380,11 +385,12 @@ public final class BrokerStateMachine implements AutoCloseable
                 onListOffsets(sessionId, buffer, offset);
                 return true;
 
-            case InitProducerIdRequestDecoder.TEMPLATE_ID:
-                producerStates.onInitProducerId(sessionId, buffer, offset);
-                return true;
-
             default:
+                if (TransactionCoordinator.handles(templateId))
+                {
+                    transactionCoordinator.onRequest(sessionId, templateId, buffer, offset, nowMs);
+                    return true;
+                }
                 if (GroupCoordinator.handles(templateId))
                 {
                     groupCoordinator.onRequest(sessionId, templateId, buffer, offset, nowMs);
@@ -408,7 +414,7 @@ public final class BrokerStateMachine implements AutoCloseable
         {
             onRetentionTimer(nowMs);
         }
-        else
+        else if (!transactionCoordinator.onTimer(correlationId, nowMs))
         {
             groupCoordinator.onTimer(correlationId, nowMs);
         }
@@ -426,6 +432,7 @@ public final class BrokerStateMachine implements AutoCloseable
     public int onTick(final long nowMs)
     {
         groupCoordinator.onTick();
+        transactionCoordinator.rearmTimersIfRestored();
         rearmRetentionIfRestored();
         int work = 0;
         for (final Topic topic : topicsById.values())
@@ -563,8 +570,11 @@ public final class BrokerStateMachine implements AutoCloseable
      *   int64 timeMs, int64 retentionDeadlineMs (Long.MIN_VALUE: not armed)   (version 3 on)
      *   the groups, as GroupCoordinator#snapshot documents            (version 2 on)
      *   int64 nextProducerId, then per partition (topics by id) its idempotent producers by id: int32 count, then
-     *     int64 producerId, int16 epoch, int64 lastAppendMs, int32 batchCount, then per batch (oldest first)
-     *     int32 firstSequence, int32 lastSequence, int64 baseOffset, int64 lastOffset   (version 4 on)
+     *     int64 producerId, int16 epoch, int64 lastAppendMs, int64 openTransactionFirstOffset (-1: none),
+     *     int32 batchCount, then per batch (oldest first) int32 firstSequence, int32 lastSequence,
+     *     int64 baseOffset, int64 lastOffset; then int32 n, n int64s: the aborted transactions'
+     *     (producerId, firstOffset, markerOffset) triples                            (version 4 on)
+     *   the transactional ids, as TransactionCoordinator#snapshot writes them       (version 4 on)
      *   string = int32 length + UTF-8; little-endian
      * </pre>
      * The positions change with every append and retention pass without moving {@link #metadataVersion()}: the
@@ -615,6 +625,7 @@ public final class BrokerStateMachine implements AutoCloseable
         position += 16;
         position = groupCoordinator.snapshot(buffer, position);
         position = producerStates.snapshot(buffer, position, sortedTopics());
+        position = transactionCoordinator.snapshot(buffer, position);
 
         return position;
     }
@@ -744,7 +755,8 @@ public final class BrokerStateMachine implements AutoCloseable
         if (version >= SNAPSHOT_VERSION)
         {
             final List<Topic> topics = sortedTopics();
-            producerStates.restore(buffer, position, topics);
+            position = producerStates.restore(buffer, position, topics);
+            transactionCoordinator.restore(buffer, position);
             if (!isReconcile)
             {
                 // A standalone log keeps what it appended after the state was last written: the producers catch up
@@ -918,7 +930,12 @@ public final class BrokerStateMachine implements AutoCloseable
             case UNKNOWN_PRODUCER_ID:
                 return "the partition does not know this producer id (expired or never issued): start again";
             case INVALID_TXN_STATE:
-                return "transactional and control batches are not accepted (transactions are not supported yet)";
+                return "transactional batch outside its producer's open transaction, or for a partition not added " +
+                    "to it";
+            case INVALID_PRODUCER_ID_MAPPING:
+                return "transactional batch of a producer id no transactional id has";
+            case INVALID_REQUEST:
+                return "a client may not write control batches, nor negative producer fields";
             default:
                 return "producer fields invalid: " + code;
         }
@@ -1225,6 +1242,8 @@ public final class BrokerStateMachine implements AutoCloseable
     {
         listOffsetsDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
         final long correlationId = listOffsetsDecoder.correlationId();
+        // read_committed's latest offset is the last stable offset: no open transaction's records below it.
+        final boolean committedOnly = IsolationLevel.READ_COMMITTED == listOffsetsDecoder.isolationLevel();
         final ListOffsetsRequestDecoder.PartitionsDecoder partitions = listOffsetsDecoder.partitions();
         listOffsetsEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(correlationId)
@@ -1257,7 +1276,7 @@ public final class BrokerStateMachine implements AutoCloseable
             }
             else if (-1 == timestamp)
             {
-                resultOffset = log.highWaterMark();
+                resultOffset = committedOnly ? log.lastStableOffset() : log.highWaterMark();
             }
             else if (timestamp < 0)
             {

@@ -1071,6 +1071,28 @@ final class GroupCoordinator
         send(sessionId, commitEncoder.encodedLength());
     }
 
+    /**
+     * Apply the offsets a transaction committed: stored as an offset commit outside any generation would be, the
+     * group made if it does not exist yet.
+     *
+     * @param groupId  the group.
+     * @param offsets  by {@link ConsumerGroup#offsetKey}.
+     * @param timerIds for a group made here.
+     */
+    void commitTransactional(
+        final String groupId, final Map<Long, ConsumerGroup.CommittedOffset> offsets, final TimerIds timerIds)
+    {
+        ConsumerGroup group = groups.get(groupId);
+        if (null == group)
+        {
+            group = new ConsumerGroup(groupId, timerIds.next());
+            groups.put(groupId, group);
+            timers.put(group.timerId(), group);
+        }
+        group.offsets().putAll(offsets);
+        version++;
+    }
+
     private void onOffsetFetch(final long sessionId, final DirectBuffer buffer, final int offset)
     {
         offsetFetchDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);

@@ -5,6 +5,7 @@ package io.spindle.broker;
 
 import java.util.Arrays;
 
+import io.spindle.codecs.batch.ControlRecord;
 import io.spindle.codecs.batch.RecordBatch;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.log.LogReadResult;
@@ -34,8 +35,13 @@ final class PartitionProducers
      */
     static final int CACHED_BATCHES = 5;
 
+    private static final long NO_TRANSACTION = -1;
+    private static final long[] NONE_ABORTED = new long[0];
+
     private final Long2ObjectHashMap<Entry> entries = new Long2ObjectHashMap<>();
     private long duplicateOffset;
+    private long firstUnstableOffset = Long.MAX_VALUE;
+    private long[] aborted = NONE_ABORTED;
 
     /**
      * Check a batch of an idempotent producer before it is appended.
@@ -56,16 +62,16 @@ final class PartitionProducers
         final long nextProducerId)
     {
         final Entry entry = entries.get(producerId);
-        if (null == entry)
+        if (null != entry && epoch < entry.epoch)
+        {
+            return ErrorCode.INVALID_PRODUCER_EPOCH;
+        }
+        if (null == entry || 0 == entry.count)
         {
             // A producer starts each partition at sequence 0; anything else means its state here was forgotten
             // (expired) or the id was never issued: it must start again under a new id.
             return 0 == baseSequence && producerId < nextProducerId && epoch >= 0 ?
                 ErrorCode.NONE : ErrorCode.UNKNOWN_PRODUCER_ID;
-        }
-        if (epoch < entry.epoch)
-        {
-            return ErrorCode.INVALID_PRODUCER_EPOCH;
         }
         if (epoch > entry.epoch)
         {
@@ -110,7 +116,119 @@ final class PartitionProducers
         final int lastSequence,
         final long baseOffset,
         final long lastOffset,
+        final boolean isTransactional,
         final long nowMs)
+    {
+        final Entry entry = entry(producerId, epoch);
+        entry.add(baseSequence, lastSequence, baseOffset, lastOffset);
+        entry.lastAppendMs = nowMs;
+        if (isTransactional && NO_TRANSACTION == entry.transactionFirstOffset)
+        {
+            entry.transactionFirstOffset = baseOffset;
+            if (baseOffset < firstUnstableOffset)
+            {
+                firstUnstableOffset = baseOffset;
+            }
+        }
+    }
+
+    /**
+     * A transaction marker was written for a producer: its open transaction in this partition, if any, is decided.
+     * The marker carries the transaction's epoch, which may be newer than the producer's batches (a fenced or timed
+     * out producer): the partition takes it, so the older epoch's batches are refused from now on.
+     *
+     * @param producerId   of the transaction.
+     * @param epoch        of the marker.
+     * @param isCommit     COMMIT or ABORT.
+     * @param markerOffset the marker's offset.
+     * @param nowMs        state machine time.
+     * @return true when it ended a transaction that had written here and was aborted: (producerId, its first offset,
+     * the marker offset) is then the last entry of {@link #abortedTransactions()}.
+     */
+    boolean onMarker(
+        final long producerId, final short epoch, final boolean isCommit, final long markerOffset, final long nowMs)
+    {
+        final Entry entry = entry(producerId, epoch);
+        entry.lastAppendMs = nowMs;
+        final long firstOffset = entry.transactionFirstOffset;
+        if (NO_TRANSACTION == firstOffset)
+        {
+            return false;
+        }
+        entry.transactionFirstOffset = NO_TRANSACTION;
+        if (firstOffset == firstUnstableOffset)
+        {
+            firstUnstableOffset = computeFirstUnstableOffset();
+        }
+        if (isCommit)
+        {
+            return false;
+        }
+        final int n = aborted.length;
+        aborted = Arrays.copyOf(aborted, n + 3);
+        aborted[n] = producerId;
+        aborted[n + 1] = firstOffset;
+        aborted[n + 2] = markerOffset;
+        return true;
+    }
+
+    /**
+     * The first offset of the earliest transaction still open here.
+     *
+     * @return the offset, or {@link Long#MAX_VALUE} when none is open.
+     */
+    long firstUnstableOffset()
+    {
+        return firstUnstableOffset;
+    }
+
+    /**
+     * The transactions aborted here, oldest first, as (producerId, firstOffset, markerOffset) triples. A new array
+     * replaces this one at each abort and prune, so a reader may keep it.
+     *
+     * @return the triples.
+     */
+    long[] abortedTransactions()
+    {
+        return aborted;
+    }
+
+    /**
+     * Forget aborted transactions wholly below the log start (retention deleted them).
+     *
+     * @param logStartOffset the log's start.
+     * @return true when any was forgotten.
+     */
+    boolean pruneAborted(final long logStartOffset)
+    {
+        int keepFrom = 0;
+        while (keepFrom < aborted.length && aborted[keepFrom + 2] < logStartOffset)
+        {
+            keepFrom += 3;
+        }
+        if (0 == keepFrom)
+        {
+            return false;
+        }
+        aborted = Arrays.copyOfRange(aborted, keepFrom, aborted.length);
+        return true;
+    }
+
+    private long computeFirstUnstableOffset()
+    {
+        long first = Long.MAX_VALUE;
+        for (final Long2ObjectHashMap<Entry>.ValueIterator it = entries.values().iterator(); it.hasNext(); )
+        {
+            final long offset = it.next().transactionFirstOffset;
+            if (NO_TRANSACTION != offset && offset < first)
+            {
+                first = offset;
+            }
+        }
+        return first;
+    }
+
+    private Entry entry(final long producerId, final short epoch)
     {
         Entry entry = entries.get(producerId);
         if (null == entry)
@@ -123,8 +241,7 @@ final class PartitionProducers
             entry.epoch = epoch;
             entry.count = 0;
         }
-        entry.add(baseSequence, lastSequence, baseOffset, lastOffset);
-        entry.lastAppendMs = nowMs;
+        return entry;
     }
 
     /**
@@ -145,7 +262,8 @@ final class PartitionProducers
         final Long2ObjectHashMap<Entry>.ValueIterator it = entries.values().iterator();
         while (it.hasNext())
         {
-            if (nowMs - it.next().lastAppendMs > expirationMs)
+            final Entry entry = it.next();
+            if (nowMs - entry.lastAppendMs > expirationMs && NO_TRANSACTION == entry.transactionFirstOffset)
             {
                 it.remove();
                 expired++;
@@ -180,11 +298,25 @@ final class PartitionProducers
             {
                 entry.count--;
             }
-            if (0 == entry.count)
+            if (entry.transactionFirstOffset >= logEndOffset)
+            {
+                entry.transactionFirstOffset = NO_TRANSACTION;
+            }
+            if (0 == entry.count && NO_TRANSACTION == entry.transactionFirstOffset)
             {
                 it.remove();
             }
         }
+        int keep = aborted.length;
+        while (keep > 0 && aborted[keep - 1] >= logEndOffset)
+        {
+            keep -= 3;
+        }
+        if (keep < aborted.length)
+        {
+            aborted = Arrays.copyOf(aborted, keep);
+        }
+        firstUnstableOffset = computeFirstUnstableOffset();
     }
 
     /**
@@ -216,17 +348,25 @@ final class PartitionProducers
                 final long baseOffset = buffer.getLong(position + RecordBatch.BASE_OFFSET_OFFSET, RecordBatch.BYTE_ORDER);
                 final long producerId = buffer.getLong(position + RecordBatch.PRODUCER_ID_OFFSET, RecordBatch.BYTE_ORDER);
                 final int attributes = buffer.getShort(position + RecordBatch.ATTRIBUTES_OFFSET, RecordBatch.BYTE_ORDER);
-                if (baseOffset >= fromOffset && RecordBatch.NO_PRODUCER_ID != producerId &&
-                    0 == (attributes & RecordBatch.CONTROL_MASK))
+                if (baseOffset >= fromOffset && RecordBatch.NO_PRODUCER_ID != producerId)
                 {
-                    final int lastOffsetDelta =
-                        buffer.getInt(position + RecordBatch.LAST_OFFSET_DELTA_OFFSET, RecordBatch.BYTE_ORDER);
-                    final int baseSequence =
-                        buffer.getInt(position + RecordBatch.BASE_SEQUENCE_OFFSET, RecordBatch.BYTE_ORDER);
-                    onAppend(producerId,
-                        buffer.getShort(position + RecordBatch.PRODUCER_EPOCH_OFFSET, RecordBatch.BYTE_ORDER),
-                        baseSequence, lastSequence(baseSequence, lastOffsetDelta), baseOffset,
-                        baseOffset + lastOffsetDelta, nowMs);
+                    final short epoch =
+                        buffer.getShort(position + RecordBatch.PRODUCER_EPOCH_OFFSET, RecordBatch.BYTE_ORDER);
+                    if (0 != (attributes & RecordBatch.CONTROL_MASK))
+                    {
+                        onMarker(producerId, epoch, ControlRecord.COMMIT == ControlRecord.type(buffer, position),
+                            baseOffset, nowMs);
+                    }
+                    else
+                    {
+                        final int lastOffsetDelta =
+                            buffer.getInt(position + RecordBatch.LAST_OFFSET_DELTA_OFFSET, RecordBatch.BYTE_ORDER);
+                        final int baseSequence =
+                            buffer.getInt(position + RecordBatch.BASE_SEQUENCE_OFFSET, RecordBatch.BYTE_ORDER);
+                        onAppend(producerId, epoch, baseSequence, lastSequence(baseSequence, lastOffsetDelta),
+                            baseOffset, baseOffset + lastOffsetDelta,
+                            0 != (attributes & RecordBatch.TRANSACTIONAL_MASK), nowMs);
+                    }
                     batches++;
                 }
                 position += batchLength;
@@ -237,7 +377,8 @@ final class PartitionProducers
     }
 
     /**
-     * Write the producers, in producer id order so that equal states write equal bytes.
+     * Write the producers, in producer id order so that equal states write equal bytes, then the aborted
+     * transactions.
      *
      * @param buffer   to write to.
      * @param position to write at.
@@ -261,8 +402,9 @@ final class PartitionProducers
             buffer.putLong(p, id);
             buffer.putShort(p + 8, entry.epoch);
             buffer.putLong(p + 10, entry.lastAppendMs);
-            buffer.putInt(p + 18, entry.count);
-            p += 22;
+            buffer.putLong(p + 18, entry.transactionFirstOffset);
+            buffer.putInt(p + 26, entry.count);
+            p += 30;
             for (int b = 0; b < entry.count; b++)
             {
                 buffer.putInt(p, entry.firstSequence[b]);
@@ -271,6 +413,13 @@ final class PartitionProducers
                 buffer.putLong(p + 16, entry.lastOffset[b]);
                 p += 24;
             }
+        }
+        buffer.putInt(p, aborted.length);
+        p += 4;
+        for (final long value : aborted)
+        {
+            buffer.putLong(p, value);
+            p += 8;
         }
         return p;
     }
@@ -292,8 +441,9 @@ final class PartitionProducers
         {
             final Entry entry = new Entry(buffer.getLong(p), buffer.getShort(p + 8));
             entry.lastAppendMs = buffer.getLong(p + 10);
-            final int batches = buffer.getInt(p + 18);
-            p += 22;
+            entry.transactionFirstOffset = buffer.getLong(p + 18);
+            final int batches = buffer.getInt(p + 26);
+            p += 30;
             for (int b = 0; b < batches; b++)
             {
                 entry.add(buffer.getInt(p), buffer.getInt(p + 4), buffer.getLong(p + 8), buffer.getLong(p + 16));
@@ -301,6 +451,15 @@ final class PartitionProducers
             }
             entries.put(entry.producerId, entry);
         }
+        final int abortedLength = buffer.getInt(p);
+        p += 4;
+        aborted = 0 == abortedLength ? NONE_ABORTED : new long[abortedLength];
+        for (int i = 0; i < abortedLength; i++)
+        {
+            aborted[i] = buffer.getLong(p);
+            p += 8;
+        }
+        firstUnstableOffset = computeFirstUnstableOffset();
         return p;
     }
 
@@ -335,6 +494,7 @@ final class PartitionProducers
         final long producerId;
         short epoch;
         long lastAppendMs;
+        long transactionFirstOffset = NO_TRANSACTION;
         int count;
         final int[] firstSequence = new int[CACHED_BATCHES];
         final int[] lastSequence = new int[CACHED_BATCHES];

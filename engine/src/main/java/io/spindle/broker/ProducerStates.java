@@ -7,18 +7,13 @@ import java.util.List;
 
 import io.spindle.codecs.batch.RecordBatch;
 import io.spindle.codecs.protocol.ErrorCode;
-import io.spindle.codecs.protocol.InitProducerIdRequestDecoder;
-import io.spindle.codecs.protocol.InitProducerIdResponseEncoder;
-import io.spindle.codecs.protocol.MessageHeaderDecoder;
-import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.log.LogReadResult;
 import io.spindle.log.PartitionLog;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
-import org.agrona.MutableDirectBuffer;
 
 /**
- * Idempotent producers: hands out producer ids ({@code InitProducerId}) and checks every batch that carries one
+ * Idempotent producers: allocates producer ids (handed out by the {@link TransactionCoordinator}) and checks every batch that carries one
  * against what its partition knows of the producer ({@link PartitionProducers}), so a retried batch is answered
  * with its first offset and never appended twice, a gap is refused with {@link ErrorCode#OUT_OF_ORDER_SEQUENCE}
  * and an older epoch with {@link ErrorCode#INVALID_PRODUCER_EPOCH}.
@@ -32,22 +27,15 @@ final class ProducerStates
      */
     static final long DEFAULT_EXPIRATION_MS = 86_400_000L;
 
-    private final Host host;
-    private final MutableDirectBuffer responseBuffer;
     private final BrokerStats stats;
-    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
-    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
-    private final InitProducerIdRequestDecoder initDecoder = new InitProducerIdRequestDecoder();
-    private final InitProducerIdResponseEncoder initEncoder = new InitProducerIdResponseEncoder();
+    private TransactionCoordinator transactions;
     private long nextProducerId;
     private long version;
     private long expirationMs = DEFAULT_EXPIRATION_MS;
     private long duplicateOffset;
 
-    ProducerStates(final Host host, final MutableDirectBuffer responseBuffer, final BrokerStats stats)
+    ProducerStates(final BrokerStats stats)
     {
-        this.host = host;
-        this.responseBuffer = responseBuffer;
         this.stats = stats;
     }
 
@@ -68,7 +56,7 @@ final class ProducerStates
 
     /**
      * Incremented when a producer id is handed out: the host persists the state before the answer leaves, so a
-     * restarted broker never hands the same id out twice.
+     * restarted broker never hands the same id out twice (see {@link TransactionCoordinator#version()}).
      *
      * @return the version.
      */
@@ -78,36 +66,24 @@ final class ProducerStates
     }
 
     /**
-     * Hand out a producer id with epoch 0.
+     * Hand out the next producer id.
      *
-     * @param sessionId to answer.
-     * @param buffer    holding the request.
-     * @param offset    of its message header.
+     * @return the id.
      */
-    void onInitProducerId(final long sessionId, final DirectBuffer buffer, final int offset)
+    long nextProducerId()
     {
-        initDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
-        final long correlationId = initDecoder.correlationId();
-        final int transactionalIdLength = initDecoder.transactionalIdLength();
-        initEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder).correlationId(correlationId);
-        if (transactionalIdLength > 0)
-        {
-            stats.requestErrors++;
-            initEncoder.errorCode(ErrorCode.INVALID_TXN_STATE)
-                .producerId(RecordBatch.NO_PRODUCER_ID)
-                .producerEpoch(RecordBatch.NO_PRODUCER_EPOCH)
-                .errorMessage("transactional producers are not supported yet");
-        }
-        else
-        {
-            version++;
-            initEncoder.errorCode(ErrorCode.NONE)
-                .producerId(nextProducerId++)
-                .producerEpoch((short)0)
-                .putErrorMessage(responseBuffer, 0, 0);
-        }
-        host.sendResponse(sessionId, responseBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH +
-            initEncoder.encodedLength());
+        version++;
+        return nextProducerId++;
+    }
+
+    /**
+     * The coordinator whose open transactions transactional batches are checked against.
+     *
+     * @param transactions the coordinator.
+     */
+    void transactions(final TransactionCoordinator transactions)
+    {
+        this.transactions = transactions;
     }
 
     /**
@@ -129,9 +105,9 @@ final class ProducerStates
             return ErrorCode.NONE; // the log's validation refuses it
         }
         final int attributes = buffer.getShort(batchOffset + RecordBatch.ATTRIBUTES_OFFSET, RecordBatch.BYTE_ORDER);
-        if (0 != (attributes & (RecordBatch.CONTROL_MASK | RecordBatch.TRANSACTIONAL_MASK)))
+        if (0 != (attributes & RecordBatch.CONTROL_MASK))
         {
-            return ErrorCode.INVALID_TXN_STATE;
+            return ErrorCode.INVALID_REQUEST; // only the broker writes transaction markers
         }
         final long producerId = buffer.getLong(batchOffset + RecordBatch.PRODUCER_ID_OFFSET, RecordBatch.BYTE_ORDER);
         if (RecordBatch.NO_PRODUCER_ID == producerId)
@@ -139,6 +115,14 @@ final class ProducerStates
             return ErrorCode.NONE;
         }
         final short epoch = buffer.getShort(batchOffset + RecordBatch.PRODUCER_EPOCH_OFFSET, RecordBatch.BYTE_ORDER);
+        if (0 != (attributes & RecordBatch.TRANSACTIONAL_MASK))
+        {
+            final ErrorCode code = transactions.checkTransactional(producerId, epoch, topic.id(), partition);
+            if (ErrorCode.NONE != code)
+            {
+                return code;
+            }
+        }
         final int baseSequence = buffer.getInt(batchOffset + RecordBatch.BASE_SEQUENCE_OFFSET, RecordBatch.BYTE_ORDER);
         final int lastOffsetDelta =
             buffer.getInt(batchOffset + RecordBatch.LAST_OFFSET_DELTA_OFFSET, RecordBatch.BYTE_ORDER);
@@ -193,14 +177,56 @@ final class ProducerStates
         final int baseSequence = buffer.getInt(batchOffset + RecordBatch.BASE_SEQUENCE_OFFSET, RecordBatch.BYTE_ORDER);
         final int lastOffsetDelta =
             buffer.getInt(batchOffset + RecordBatch.LAST_OFFSET_DELTA_OFFSET, RecordBatch.BYTE_ORDER);
-        topic.producers(partition).onAppend(
+        final boolean isTransactional = 0 != (RecordBatch.TRANSACTIONAL_MASK &
+            buffer.getShort(batchOffset + RecordBatch.ATTRIBUTES_OFFSET, RecordBatch.BYTE_ORDER));
+        final PartitionProducers producers = topic.producers(partition);
+        producers.onAppend(
             producerId,
             buffer.getShort(batchOffset + RecordBatch.PRODUCER_EPOCH_OFFSET, RecordBatch.BYTE_ORDER),
             baseSequence,
             PartitionProducers.lastSequence(baseSequence, lastOffsetDelta),
             baseOffset,
             baseOffset + lastOffsetDelta,
+            isTransactional,
             nowMs);
+        if (isTransactional)
+        {
+            topic.partition(partition).firstUnstableOffset(producers.firstUnstableOffset());
+        }
+    }
+
+    /**
+     * A transaction marker was written: the partition's open transaction of the producer is decided, and readers
+     * see the new last stable offset and, for an abort, the aborted range.
+     *
+     * @param topic        the topic.
+     * @param partition    the partition.
+     * @param producerId   of the transaction.
+     * @param epoch        of the marker.
+     * @param isCommit     COMMIT or ABORT.
+     * @param markerOffset where the marker was written.
+     * @param nowMs        state machine time.
+     */
+    void onMarker(
+        final Topic topic,
+        final int partition,
+        final long producerId,
+        final short epoch,
+        final boolean isCommit,
+        final long markerOffset,
+        final long nowMs)
+    {
+        final PartitionProducers producers = topic.producers(partition);
+        producers.onMarker(producerId, epoch, isCommit, markerOffset, nowMs);
+        publish(topic, partition);
+    }
+
+    private static void publish(final Topic topic, final int partition)
+    {
+        final PartitionProducers producers = topic.producers(partition);
+        final PartitionLog log = topic.partition(partition);
+        log.abortedTransactions(producers.abortedTransactions());
+        log.firstUnstableOffset(producers.firstUnstableOffset());
     }
 
     /**
@@ -215,7 +241,12 @@ final class ProducerStates
         {
             for (int p = 0, n = topic.partitionCount(); p < n; p++)
             {
-                topic.producers(p).expire(nowMs, expirationMs);
+                final PartitionProducers producers = topic.producers(p);
+                producers.expire(nowMs, expirationMs);
+                if (producers.pruneAborted(topic.partition(p).logStartOffset()))
+                {
+                    publish(topic, p);
+                }
             }
         }
     }
@@ -261,6 +292,7 @@ final class ProducerStates
             for (int i = 0, n = topic.partitionCount(); i < n; i++)
             {
                 p = topic.producers(i).restore(buffer, p);
+                publish(topic, i);
             }
         }
         return p;
@@ -287,5 +319,6 @@ final class ProducerStates
         {
             producers.replay(log, snapshotLogEnd, nowMs, scratch);
         }
+        publish(topic, partition);
     }
 }

@@ -338,11 +338,41 @@ public final class Admin implements AutoCloseable
         final int[] topicIds,
         final long[] timestamps)
     {
+        return listOffsets(connection, caller, ctx, buffer, correlationId, partitions, topicIds, timestamps,
+            IsolationLevel.READ_UNCOMMITTED);
+    }
+
+    /**
+     * List offsets as {@link #listOffsets(BrokerConnection, BlockingCaller, ClientContext, ExpandableArrayBuffer,
+     * long, List, int[], long[])} does, where the log end of a read_committed reader is the last stable offset.
+     *
+     * @param connection    to send on.
+     * @param caller        to send and wait with.
+     * @param ctx           for timeouts.
+     * @param buffer        to encode the request in.
+     * @param correlationId of the request.
+     * @param partitions    the partitions.
+     * @param topicIds      the id of each partition's topic.
+     * @param timestamps    for each partition: -2, -1 or a time.
+     * @param isolation     READ_COMMITTED to take the last stable offset as the end.
+     * @return the offsets, in the same order; -1 where no record is that recent.
+     */
+    static long[] listOffsets(
+        final BrokerConnection connection,
+        final BlockingCaller caller,
+        final ClientContext ctx,
+        final ExpandableArrayBuffer buffer,
+        final long correlationId,
+        final List<TopicPartition> partitions,
+        final int[] topicIds,
+        final long[] timestamps,
+        final IsolationLevel isolation)
+    {
         final int count = partitions.size();
         final ListOffsetsRequestEncoder encoder = new ListOffsetsRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
             .correlationId(correlationId)
-            .isolationLevel(IsolationLevel.READ_UNCOMMITTED);
+            .isolationLevel(isolation);
         final ListOffsetsRequestEncoder.PartitionsEncoder entries = encoder.partitionsCount(count);
         for (int i = 0; i < count; i++)
         {

@@ -79,6 +79,11 @@ public final class ClientProperties
         producer("max.record.size", "spindle.producer.max.record.size", "a number of bytes, at least " +
             RecordBatch.RECORD_OVERHEAD, (c, v) -> c.maxRecordSize((int)Math.min(Integer.MAX_VALUE,
             atLeast(v, RecordBatch.RECORD_OVERHEAD))));
+        producer("transactional.id", "spindle.producer.transactional.id", "a transactional id",
+            Producer.Context::transactionalId);
+        producer("transaction.timeout.ms", "spindle.producer.transaction.timeout.ms",
+            "a number of milliseconds, 1 or more", (c, v) -> c.transactionTimeoutMs((int)Math.min(Integer.MAX_VALUE,
+            atLeast(v, 1))));
         producer("enable.idempotence", "spindle.producer.enable.idempotence", BOOLEAN,
             (c, v) -> c.enableIdempotence(bool(v)));
         producer("compression.type", null, "none, lz4 or zstd",
@@ -90,6 +95,9 @@ public final class ClientProperties
         consumer("auto.offset.reset", "spindle.consumer.auto.offset.reset", "earliest, latest or none",
             (c, v) -> c.autoOffsetReset(Consumer.OffsetReset.valueOf(oneOf(v, "earliest", "latest", "none")
             .toUpperCase(Locale.ROOT))));
+        consumer("isolation.level", "spindle.consumer.isolation.level", "read_committed or read_uncommitted",
+            (c, v) -> c.isolationLevel(io.spindle.codecs.protocol.IsolationLevel.valueOf(
+            oneOf(v, "read_committed", "read_uncommitted").toUpperCase(Locale.ROOT))));
         consumer("enable.auto.commit", "spindle.consumer.enable.auto.commit", BOOLEAN,
             (c, v) -> c.enableAutoCommit(bool(v)));
         consumer("auto.commit.interval.ms", "spindle.consumer.auto.commit.interval.ms", MS,

@@ -129,6 +129,37 @@ public final class Consumer implements AutoCloseable
             System.getProperty("spindle.consumer.enable.auto.commit", "true"));
         private long autoCommitIntervalMs = Long.getLong("spindle.consumer.auto.commit.interval.ms", 5_000L);
         private long metadataMaxAgeMs = Long.getLong("spindle.consumer.metadata.max.age.ms", 5_000L);
+        private IsolationLevel isolationLevel = IsolationLevel.valueOf(
+            System.getProperty("spindle.consumer.isolation.level", "READ_UNCOMMITTED").toUpperCase());
+
+        /**
+         * Which records a consumer reads (Kafka's {@code isolation.level}): {@code READ_UNCOMMITTED} (the default)
+         * everything below the high-water mark; {@code READ_COMMITTED} only records outside transactions and those
+         * of committed transactions, up to the last stable offset (the first offset of a transaction still open).
+         * Transaction markers are never handed to the application in either.
+         *
+         * @param level the isolation level.
+         * @return this.
+         */
+        public Context isolationLevel(final IsolationLevel level)
+        {
+            if (IsolationLevel.NULL_VAL == level || null == level)
+            {
+                throw new IllegalArgumentException("isolation level must be READ_COMMITTED or READ_UNCOMMITTED");
+            }
+            this.isolationLevel = level;
+            return this;
+        }
+
+        /**
+         * The isolation level.
+         *
+         * @return READ_UNCOMMITTED or READ_COMMITTED.
+         */
+        public IsolationLevel isolationLevel()
+        {
+            return isolationLevel;
+        }
 
         /**
          * The reset policy for partitions without a valid position.
@@ -529,6 +560,7 @@ public final class Consumer implements AutoCloseable
     private final ExpandableArrayBuffer requestBuffer = new ExpandableArrayBuffer(4096);
     private final ExpandableDirectByteBuffer fetched = new ExpandableDirectByteBuffer(1024 * 1024);
     private final RecordBatchFlyweight batch = new RecordBatchFlyweight();
+    private final AbortedTransactionFilter abortedFilter = new AbortedTransactionFilter();
     private final RecordFlyweight record = new RecordFlyweight();
     private final ConsumerRecord consumerRecord = new ConsumerRecord();
     private final FragmentHandler fetchHandler = this::onFetchResponse;
@@ -552,7 +584,8 @@ public final class Consumer implements AutoCloseable
     private long fetchResponses;
     private long reconnects;
 
-    private static final int ENTRY_HEADER_LENGTH = 12;
+    private static final int ENTRY_HEADER_LENGTH = 16;
+    private static final int ABORTED_ENTRY_LENGTH = 16;
 
     private int fetchEpoch;
 
@@ -1104,8 +1137,8 @@ public final class Consumer implements AutoCloseable
         try
         {
             final PartitionState state = state(tp);
-            return state.position < 0 || state.highWatermark < 0 ?
-                OptionalLong.empty() : OptionalLong.of(state.highWatermark - state.position);
+            final long end = end(state);
+            return state.position < 0 || end < 0 ? OptionalLong.empty() : OptionalLong.of(end - state.position);
         }
         finally
         {
@@ -1295,9 +1328,9 @@ public final class Consumer implements AutoCloseable
             long lagSum = 0;
             for (final PartitionState state : assigned)
             {
-                if (state.position >= 0 && state.highWatermark >= 0)
+                if (state.position >= 0 && end(state) >= 0)
                 {
-                    final long lag = state.highWatermark - state.position;
+                    final long lag = end(state) - state.position;
                     lagMax = Math.max(lagMax, lag);
                     lagSum += lag;
                 }
@@ -1377,13 +1410,16 @@ public final class Consumer implements AutoCloseable
             final int index = fetched.getInt(readPosition);
             final int generation = fetched.getInt(readPosition + 4);
             final int length = fetched.getInt(readPosition + 8);
-            final int start = readPosition + ENTRY_HEADER_LENGTH;
+            final int abortedCount = fetched.getInt(readPosition + 12);
+            final int start = readPosition + ENTRY_HEADER_LENGTH + abortedCount * ABORTED_ENTRY_LENGTH;
             final int end = start + length;
             final PartitionState state = index < assigned.size() ? assigned.get(index) : null;
             boolean entryDone = true;
 
             if (null != state && state.generation == generation && !state.paused)
             {
+                abortedFilter.load(fetched, readPosition + ENTRY_HEADER_LENGTH, abortedCount,
+                    IsolationLevel.READ_COMMITTED == ctx.isolationLevel);
                 int position = start;
                 while (position < end)
                 {
@@ -1393,7 +1429,16 @@ public final class Consumer implements AutoCloseable
                     {
                         break;
                     }
-                    if (batch.nextOffset() > state.position)
+                    if (abortedFilter.skips(batch, fetched, position))
+                    {
+                        // A transaction marker, or a record of an aborted transaction for read_committed: the
+                        // position moves past it, nothing is handed over.
+                        if (batch.nextOffset() > state.position)
+                        {
+                            state.position = batch.nextOffset();
+                        }
+                    }
+                    else if (batch.nextOffset() > state.position)
                     {
                         if (BatchError.OK != record.wrap(batch))
                         {
@@ -1483,13 +1528,18 @@ public final class Consumer implements AutoCloseable
             final int partitionNumber = partition.partition();
             final ErrorCode code = partition.errorCode();
             final long highWatermark = partition.highWatermark();
-            partition.lastStableOffset();
+            final long lastStableOffset = partition.lastStableOffset();
             partition.logStartOffset();
             partition.nextFetchOffset();
+            // Aborted transactions go in the entry, between its header and its records, for deliver to skip.
+            int abortedCount = 0;
             for (final FetchResponseDecoder.PartitionsDecoder.AbortedTransactionsDecoder aborted :
                 partition.abortedTransactions())
             {
-                aborted.producerId();
+                final int at = writePosition + ENTRY_HEADER_LENGTH + abortedCount * ABORTED_ENTRY_LENGTH;
+                fetched.putLong(at, aborted.producerId());
+                fetched.putLong(at + 8, aborted.firstOffset());
+                abortedCount++;
             }
             final int recordsLength = partition.recordsLength();
             final int recordsOffset = fetchDecoder.limit() + 4;
@@ -1507,15 +1557,27 @@ public final class Consumer implements AutoCloseable
                 continue;
             }
             state.highWatermark = highWatermark;
+            state.lastStableOffset = lastStableOffset;
             if (recordsLength > 0)
             {
+                final int abortedLength = abortedCount * ABORTED_ENTRY_LENGTH;
                 fetched.putInt(writePosition, index);
                 fetched.putInt(writePosition + 4, state.generation);
                 fetched.putInt(writePosition + 8, recordsLength);
-                fetched.putBytes(writePosition + ENTRY_HEADER_LENGTH, buffer, recordsOffset, recordsLength);
-                writePosition += ENTRY_HEADER_LENGTH + recordsLength;
+                fetched.putInt(writePosition + 12, abortedCount);
+                fetched.putBytes(writePosition + ENTRY_HEADER_LENGTH + abortedLength, buffer, recordsOffset,
+                    recordsLength);
+                writePosition += ENTRY_HEADER_LENGTH + abortedLength + recordsLength;
             }
         }
+    }
+
+    /**
+     * The end a consumer's lag is measured to: the last stable offset for read_committed, else the high-water mark.
+     */
+    private long end(final PartitionState state)
+    {
+        return IsolationLevel.READ_COMMITTED == ctx.isolationLevel ? state.lastStableOffset : state.highWatermark;
     }
 
     private void onPartitionError(final PartitionState state, final ErrorCode code)
@@ -1561,7 +1623,7 @@ public final class Consumer implements AutoCloseable
             .maxWaitMs(ctx.fetchMaxWaitMs)
             .minBytes(ctx.fetchMinBytes)
             .maxBytes(ctx.fetchMaxBytes)
-            .isolationLevel(IsolationLevel.READ_UNCOMMITTED)
+            .isolationLevel(ctx.isolationLevel)
             .streaming(ctx.streaming ? BooleanType.TRUE : BooleanType.FALSE)
             .creditBytes(ctx.creditBytes);
         final FetchRequestEncoder.PartitionsEncoder partitions = fetchEncoder.partitionsCount(active.size());
@@ -1778,7 +1840,8 @@ public final class Consumer implements AutoCloseable
     private long[] listOffsets(final List<TopicPartition> partitions, final int[] topicIds, final long[] timestamps)
     {
         return withControl(() -> Admin.listOffsets(
-            control, controlCaller, ctx, requestBuffer, nextCorrelationId++, partitions, topicIds, timestamps));
+            control, controlCaller, ctx, requestBuffer, nextCorrelationId++, partitions, topicIds, timestamps,
+            ctx.isolationLevel));
     }
 
     private Map<TopicPartition, Long> listOffsets(final Map<TopicPartition, Long> timestamps)
@@ -1978,6 +2041,7 @@ public final class Consumer implements AutoCloseable
         final int topicId;
         long position = -1;
         long highWatermark = -1;
+        long lastStableOffset = -1;
         boolean paused;
         int generation;
 

@@ -20,14 +20,11 @@ import io.spindle.codecs.batch.RecordFlyweight;
 import io.spindle.codecs.batch.RecordHeaders;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.ErrorResponseDecoder;
-import io.spindle.codecs.protocol.InitProducerIdRequestEncoder;
-import io.spindle.codecs.protocol.InitProducerIdResponseDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.ProduceRequestEncoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
 import org.agrona.DirectBuffer;
-import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
@@ -109,6 +106,57 @@ public final class Producer implements AutoCloseable
         private int maxRecordSize = Integer.getInteger("spindle.producer.max.record.size", 1024 * 1024);
         private int compression = RecordBatch.COMPRESSION_NONE;
         private Boolean idempotence = idempotenceProperty();
+        private String transactionalId = System.getProperty("spindle.producer.transactional.id");
+        private int transactionTimeoutMs = Integer.getInteger("spindle.producer.transaction.timeout.ms", 60_000);
+
+        /**
+         * Make the producer transactional (Kafka's {@code transactional.id}): its writes to any partitions, and the
+         * consumer offsets sent with them, become visible to read_committed consumers all at once on
+         * {@link Producer#commitTransaction()}, or never ({@link Producer#abortTransaction()}). The id names the
+         * producer across restarts: {@link Producer#initTransactions()} fences an older instance with the same id
+         * and aborts what it left open. Implies idempotence and acks=all.
+         *
+         * @param transactionalId the id, or null for a producer without transactions.
+         * @return this.
+         */
+        public Context transactionalId(final String transactionalId)
+        {
+            this.transactionalId = null == transactionalId || transactionalId.isEmpty() ? null : transactionalId;
+            return this;
+        }
+
+        /**
+         * How long a transaction may stay open before the broker aborts it (and fences the producer): Kafka's
+         * {@code transaction.timeout.ms}, default 60 s, at most 15 minutes.
+         *
+         * @param timeoutMs the timeout.
+         * @return this.
+         */
+        public Context transactionTimeoutMs(final int timeoutMs)
+        {
+            this.transactionTimeoutMs = timeoutMs;
+            return this;
+        }
+
+        /**
+         * The transactional id.
+         *
+         * @return the id, or null.
+         */
+        public String transactionalId()
+        {
+            return transactionalId;
+        }
+
+        /**
+         * The transaction timeout.
+         *
+         * @return the timeout in ms.
+         */
+        public int transactionTimeoutMs()
+        {
+            return transactionTimeoutMs;
+        }
 
         /**
          * Acknowledgement level: 0 (none), 1 (leader appended) or -1 / all (committed).
@@ -226,7 +274,8 @@ public final class Producer implements AutoCloseable
          */
         public boolean isIdempotent()
         {
-            return null != idempotence ? idempotence : 0 != acks && maxInFlight <= MAX_IDEMPOTENT_IN_FLIGHT;
+            return null != transactionalId ||
+                (null != idempotence ? idempotence : 0 != acks && maxInFlight <= MAX_IDEMPOTENT_IN_FLIGHT);
         }
 
         private static Boolean idempotenceProperty()
@@ -345,6 +394,13 @@ public final class Producer implements AutoCloseable
                 throw new IllegalArgumentException("max.record.size must be at least " + RecordBatch.RECORD_OVERHEAD +
                     " (an empty record), was " + maxRecordSize);
             }
+            if (null != transactionalId && (Boolean.FALSE.equals(idempotence) || -1 != acks ||
+                maxInFlight > MAX_IDEMPOTENT_IN_FLIGHT))
+            {
+                throw new IllegalArgumentException("transactional.id needs enable.idempotence, acks all (-1) and " +
+                    "max.in.flight at most " + MAX_IDEMPOTENT_IN_FLIGHT + "; were " + idempotence + ", " + acks + ", " +
+                    maxInFlight);
+            }
             if (Boolean.TRUE.equals(idempotence) && 0 == acks)
             {
                 throw new IllegalArgumentException("enable.idempotence needs acks 1 or all (-1), was 0");
@@ -406,6 +462,7 @@ public final class Producer implements AutoCloseable
     private boolean closed;
     private Splitter splitter;
     private final boolean isIdempotent;
+    private final ProducerTransactions transactions;
     private long producerId = RecordBatch.NO_PRODUCER_ID;
     private short producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
     private boolean isResetPending;
@@ -423,6 +480,7 @@ public final class Producer implements AutoCloseable
         this.metadataCaller = new BlockingCaller((buffer, offset, length, header) ->
             onResponse(buffer, offset, length, header));
         this.isIdempotent = ctx.isIdempotent();
+        this.transactions = new ProducerTransactions(ctx, metadataCaller, ctx.transactionalId, ctx.transactionTimeoutMs);
         this.slotCount = Math.max(ctx.maxInFlight * 2, ctx.maxInFlight + 8);
         // Every slot up front: a pool that grows when the answers come slower than before (a failover, a busy
         // cluster) would allocate on the send path long after warm-up.
@@ -456,7 +514,7 @@ public final class Producer implements AutoCloseable
                     " and batch.size " + ctx.batchSize + " make produce requests of up to " + ctx.maxRequestLength() +
                     " bytes; the cluster's log carries requests of up to " + serverLimit + " bytes: lower them");
             }
-            if (producer.isIdempotent)
+            if (producer.isIdempotent && !producer.transactions.isTransactional())
             {
                 producer.acquireProducerId(true);
             }
@@ -527,6 +585,11 @@ public final class Producer implements AutoCloseable
             target = state.stickyPartition;
         }
 
+        if (transactions.isTransactional())
+        {
+            transactions.addPartition(connection, nextCorrelationId++, producerId, producerEpoch,
+                state.metadata.topicId(), target);
+        }
         final long recordSize = (long)RecordBatch.RECORD_OVERHEAD + Math.max(0, keyLength) + Math.max(0, valueLength) +
             (null == headers ? 0 : headers.encodedLength());
         if (recordSize > ctx.maxRecordSize)
@@ -747,6 +810,120 @@ public final class Producer implements AutoCloseable
     }
 
     /**
+     * Take the producer id of {@code transactionalId} with its next epoch (Kafka's {@code initTransactions}): an
+     * older producer with the same id is fenced from now on, and the transaction it left open is aborted. Call once,
+     * before the first transaction.
+     *
+     * @throws IllegalStateException when the producer has no transactional id.
+     * @throws SpindleException      when the broker refuses (e.g. INVALID_TRANSACTION_TIMEOUT) or cannot be reached.
+     */
+    public void initTransactions()
+    {
+        owner.check();
+        ensureOpen();
+        requireTransactional();
+        initProducerId();
+        isResetPending = false;
+        renumberSealed();
+    }
+
+    /**
+     * Open a transaction: what is sent until {@link #commitTransaction()} or {@link #abortTransaction()} becomes
+     * visible to read_committed consumers all at once, or never.
+     *
+     * @throws IllegalStateException when no transaction may open now (not initialised, or one is open).
+     */
+    public void beginTransaction()
+    {
+        owner.check();
+        requireTransactional();
+        transactions.begin();
+    }
+
+    /**
+     * Commit consumer group offsets as part of the open transaction (Kafka's {@code sendOffsetsToTransaction}):
+     * they take effect when it commits and are dropped if it aborts, so a consume-transform-produce loop moves its
+     * input position and writes its output together.
+     *
+     * @param offsets the next offsets to read, by partition.
+     * @param groupId the consumer group.
+     * @throws SpindleException when the broker refuses them.
+     */
+    public void sendOffsetsToTransaction(final Map<TopicPartition, OffsetAndMetadata> offsets, final String groupId)
+    {
+        owner.check();
+        requireTransactional();
+        transactions.commitOffsets(connection, nextCorrelationId++, producerId, producerEpoch, groupId, offsets,
+            (topic) -> topicState(topic).metadata.topicId());
+    }
+
+    /**
+     * Send what is open, wait for every record of the transaction, then commit it: its records and offsets become
+     * visible together.
+     *
+     * @throws SpindleException INVALID_TXN_STATE when a record of the transaction failed (abort it), or why the
+     *                          commit failed: a fenced producer (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH), a lost
+     *                          broker (commit again: the broker keeps the open transaction).
+     */
+    public void commitTransaction()
+    {
+        owner.check();
+        requireTransactional();
+        failIfAbortable();
+        transactions.requireState(ProducerTransactions.State.IN_TRANSACTION, "commit");
+        flush();
+        failIfAbortable();
+        transactions.end(connection, nextCorrelationId++, producerId, producerEpoch, true);
+    }
+
+    /**
+     * Abort the open transaction: wait for what is in flight, then have the broker mark it aborted, so no
+     * read_committed consumer ever sees its records, and drop the offsets sent with it.
+     *
+     * @throws SpindleException when the broker cannot be told (abort again), or the producer was fenced.
+     */
+    public void abortTransaction()
+    {
+        owner.check();
+        requireTransactional();
+        if (ProducerTransactions.State.ABORTABLE_ERROR != transactions.state())
+        {
+            transactions.requireState(ProducerTransactions.State.IN_TRANSACTION, "abort");
+        }
+        try
+        {
+            flush();
+        }
+        catch (final SpindleException ignore)
+        {
+            // Whatever did not make it is aborted anyway.
+        }
+        transactions.end(connection, nextCorrelationId++, producerId, producerEpoch, false);
+        if (isResetPending)
+        {
+            // A failed record left a gap in its partition's sequence numbers: the next epoch starts them again.
+            initTransactions();
+        }
+    }
+
+    private void requireTransactional()
+    {
+        if (!transactions.isTransactional())
+        {
+            throw new IllegalStateException("the producer has no transactional id: set Context.transactionalId");
+        }
+    }
+
+    private void failIfAbortable()
+    {
+        if (ProducerTransactions.State.ABORTABLE_ERROR == transactions.state())
+        {
+            throw new SpindleException(ErrorCode.INVALID_TXN_STATE, "the transaction cannot commit, abort it: " +
+                transactions.abortableReason());
+        }
+    }
+
+    /**
      * Records acknowledged so far.
      *
      * @return the count.
@@ -838,12 +1015,22 @@ public final class Producer implements AutoCloseable
         {
             work += onConnectionLost(nowNs);
         }
+        else if (isResetPending && transactions.isTransactional())
+        {
+            // The transaction failed: what waits to be sent fails with it, only an abort goes on from here.
+            while (!sealed.isEmpty())
+            {
+                complete(sealed.remove(0), ErrorCode.INVALID_TXN_STATE, -1);
+                work++;
+            }
+        }
         else if (isResetPending && inFlight.isEmpty())
         {
             resetProducerId();
             work++;
         }
-        else if (RecordBatch.NO_PRODUCER_ID == producerId && isIdempotent && !sealed.isEmpty() && inFlight.isEmpty())
+        else if (RecordBatch.NO_PRODUCER_ID == producerId && isIdempotent && !transactions.isTransactional() &&
+            !sealed.isEmpty() && inFlight.isEmpty())
         {
             acquireProducerId(false);
             work++;
@@ -1004,35 +1191,7 @@ public final class Producer implements AutoCloseable
      */
     private void initProducerId()
     {
-        final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(64);
-        final long correlationId = nextCorrelationId++;
-        final InitProducerIdRequestEncoder encoder = new InitProducerIdRequestEncoder()
-            .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
-            .correlationId(correlationId)
-            .transactionTimeoutMs(0)
-            .producerId(producerId)
-            .producerEpoch(producerEpoch)
-            .transactionalId("");
-        final long[] result = new long[2];
-        metadataCaller.call(connection, buffer, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength(),
-            correlationId, (templateId, responseBuffer, offset, length) ->
-            {
-                if (InitProducerIdResponseDecoder.TEMPLATE_ID != templateId)
-                {
-                    throw new SpindleException(ErrorCode.INVALID_REQUEST, "unexpected answer " + templateId +
-                        " to InitProducerId");
-                }
-                final InitProducerIdResponseDecoder decoder = new InitProducerIdResponseDecoder()
-                    .wrapAndApplyHeader(responseBuffer, offset, new MessageHeaderDecoder());
-                final ErrorCode code = decoder.errorCode();
-                result[0] = decoder.producerId();
-                result[1] = decoder.producerEpoch();
-                final String message = decoder.errorMessage();
-                if (ErrorCode.NONE != code)
-                {
-                    throw new SpindleException(code, "the broker gave no producer id: " + message);
-                }
-            }, ctx.requestTimeoutMs(), idleStrategy);
+        final long[] result = transactions.initProducerId(connection, nextCorrelationId++);
         producerId = result[0];
         producerEpoch = (short)result[1];
     }
@@ -1155,7 +1314,8 @@ public final class Producer implements AutoCloseable
             state.stickyPartition = nextSticky(state);
         }
         slot.seal(nextCorrelationId++, ctx.acks, (int)Math.min(Integer.MAX_VALUE, ctx.deliveryTimeoutMs), nowNs,
-            producerId, producerEpoch, takeSequence(state, partition, slot.builder.recordCount()));
+            producerId, producerEpoch, takeSequence(state, partition, slot.builder.recordCount()),
+            transactions.isTransactional());
         // Spaced out so that the parts of a batch split later keep its place among its partition's batches.
         slot.sealOrder = (nextSealOrder++) << 16;
         sealed.add(slot);
@@ -1333,7 +1493,8 @@ public final class Producer implements AutoCloseable
         // gap it left is closed by starting again under a new producer id), was not written: it goes again.
         if (isIdempotent && ErrorCode.NONE != code &&
             (isRetriable(code) ||
-            ErrorCode.OUT_OF_ORDER_SEQUENCE == code && (isResetPending || hasEarlierPending(slot))) &&
+            ErrorCode.OUT_OF_ORDER_SEQUENCE == code &&
+            (isResetPending && !transactions.isTransactional() || hasEarlierPending(slot))) &&
             System.nanoTime() - slot.openedNs <= ctx.deliveryTimeoutMs * 1_000_000L)
         {
             requeue(slot);
@@ -1386,7 +1547,8 @@ public final class Producer implements AutoCloseable
                 buffer, records.valueOffset(), records.valueLength(), headers))
             {
                 // The parts take the refused batch's sequence numbers: it was not appended.
-                part.seal(nextCorrelationId++, ctx.acks, timeoutMs, nowNs, producerId, producerEpoch, sequence);
+                part.seal(nextCorrelationId++, ctx.acks, timeoutMs, nowNs, producerId, producerEpoch, sequence,
+                    transactions.isTransactional());
                 sequence = advance(sequence, part.recordCount());
                 part.sealOrder = refused.sealOrder + insertAt;
                 sealed.add(insertAt++, part);
@@ -1416,7 +1578,8 @@ public final class Producer implements AutoCloseable
         }
         if (null != part)
         {
-            part.seal(nextCorrelationId++, ctx.acks, timeoutMs, nowNs, producerId, producerEpoch, sequence);
+            part.seal(nextCorrelationId++, ctx.acks, timeoutMs, nowNs, producerId, producerEpoch, sequence,
+                transactions.isTransactional());
             part.sealOrder = refused.sealOrder + insertAt;
             sealed.add(insertAt, part);
         }
@@ -1476,6 +1639,7 @@ public final class Producer implements AutoCloseable
                 // Its sequence numbers are now a gap the broker would refuse every later batch of the partition for.
                 isResetPending = true;
             }
+            transactions.abortable("a record sent to partition " + slot.partition + " failed: " + code);
         }
         releaseSlot(slot);
     }
@@ -1665,13 +1829,14 @@ public final class Producer implements AutoCloseable
             final long nowNs,
             final long producerId,
             final short producerEpoch,
-            final int baseSequence)
+            final int baseSequence,
+            final boolean isTransactional)
         {
             this.correlationId = correlationId;
             this.baseSequence = baseSequence;
             if (RecordBatch.NO_PRODUCER_ID != producerId)
             {
-                builder.producer(producerId, producerEpoch, baseSequence);
+                builder.producer(producerId, producerEpoch, baseSequence).transactional(isTransactional);
             }
             batchLength = builder.build();
             encoder.wrapAndApplyHeader(buffer, 0, headerEncoder)

@@ -11,6 +11,7 @@ import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.FetchCancelDecoder;
 import io.spindle.codecs.protocol.FetchCreditDecoder;
 import io.spindle.codecs.protocol.FetchRequestDecoder;
+import io.spindle.codecs.protocol.IsolationLevel;
 import io.spindle.codecs.protocol.FetchResponseEncoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
@@ -72,6 +73,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     private final List<Fetch> streams = new ArrayList<>();
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private static final long[] NONE_ABORTED = new long[0];
+
     private final FetchRequestDecoder fetchDecoder = new FetchRequestDecoder();
     private final FetchCreditDecoder creditDecoder = new FetchCreditDecoder();
     private final FetchCancelDecoder cancelDecoder = new FetchCancelDecoder();
@@ -237,7 +240,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         final int maxWaitMs = fetchDecoder.maxWaitMs();
         fetch.minBytes = Math.max(0, fetchDecoder.minBytes());
         fetch.maxBytes = fetchDecoder.maxBytes();
-        fetchDecoder.isolationLevel();
+        fetch.committedOnly = IsolationLevel.READ_COMMITTED == fetchDecoder.isolationLevel();
         fetch.streaming = fetchDecoder.streaming() == BooleanType.TRUE;
         fetch.creditBytes = fetchDecoder.creditBytes();
         fetch.deadlineNs = nowNs + Math.max(0, maxWaitMs) * 1_000_000L;
@@ -315,7 +318,9 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                     anyError = true;
                     break;
                 }
-                if (hwm > partition.fetchOffset && log.read(partition.fetchOffset, fetch.maxBytes, readView) >= 0)
+                final long readable = fetch.committedOnly ? log.lastStableOffset() : hwm;
+                if (readable > partition.fetchOffset &&
+                    log.read(partition.fetchOffset, fetch.maxBytes, readView, fetch.committedOnly) >= 0)
                 {
                     available += readView.length();
                 }
@@ -339,7 +344,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         for (final FetchPartition partition : fetch.partitions)
         {
             final int limit = Math.max(0, Math.min(remaining, partition.maxBytes > 0 ? partition.maxBytes : remaining));
-            final int written = encodePartition(entries.next(), partition, limit);
+            final int written = encodePartition(entries.next(), partition, limit, fetch.committedOnly);
             remaining -= written;
         }
 
@@ -377,7 +382,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                     continue;
                 }
                 if (null != log && partition.fetchOffset >= log.logStartOffset() &&
-                    (partition.fetchOffset == log.highWaterMark() ||
+                    (partition.fetchOffset == (stream.committedOnly ? log.lastStableOffset() : log.highWaterMark()) ||
                     (waitAboveHighWaterMark && partition.fetchOffset > log.highWaterMark())))
                 {
                     continue;
@@ -397,7 +402,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                 responseEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
                     .correlationId(stream.correlationId)
                     .errorCode(ErrorCode.NONE);
-                final int written = encodePartition(responseEncoder.partitionsCount(1).next(), partition, limit);
+                final int written = encodePartition(
+                    responseEncoder.partitionsCount(1).next(), partition, limit, stream.committedOnly);
                 final long result = server.offer(
                     stream.sessionId, responseBuffer, 0,
                     MessageHeaderEncoder.ENCODED_LENGTH + responseEncoder.encodedLength());
@@ -425,7 +431,10 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     }
 
     private int encodePartition(
-        final FetchResponseEncoder.PartitionsEncoder entry, final FetchPartition partition, final int maxBytes)
+        final FetchResponseEncoder.PartitionsEncoder entry,
+        final FetchPartition partition,
+        final int maxBytes,
+        final boolean committedOnly)
     {
         entry.topicId(partition.topicId).partition(partition.partition);
         final Topic topic = table.topic(partition.topicId);
@@ -450,22 +459,23 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         }
 
         final long hwm = log.highWaterMark();
+        final long lastStableOffset = log.lastStableOffset();
         final long logStartOffset = log.logStartOffset();
         if (waitAboveHighWaterMark && partition.fetchOffset > hwm)
         {
             entry.errorCode(ErrorCode.NONE)
-                .highWatermark(hwm).lastStableOffset(hwm).logStartOffset(logStartOffset)
+                .highWatermark(hwm).lastStableOffset(lastStableOffset).logStartOffset(logStartOffset)
                 .nextFetchOffset(partition.fetchOffset)
                 .abortedTransactionsCount(0);
             entry.putRecords(responseBuffer, 0, 0);
             return 0;
         }
-        final int status = log.read(partition.fetchOffset, maxBytes, readView);
+        final int status = log.read(partition.fetchOffset, maxBytes, readView, committedOnly);
         if (status < 0)
         {
             partition.failed = true;
             entry.errorCode(PartitionLog.errorCode(status))
-                .highWatermark(hwm).lastStableOffset(hwm).logStartOffset(logStartOffset)
+                .highWatermark(hwm).lastStableOffset(lastStableOffset).logStartOffset(logStartOffset)
                 .nextFetchOffset(partition.fetchOffset)
                 .abortedTransactionsCount(0);
             entry.putRecords(responseBuffer, 0, 0);
@@ -475,13 +485,44 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         final int length = readView.length();
         final long nextOffset = length > 0 ? readView.nextOffset() : partition.fetchOffset;
         entry.errorCode(ErrorCode.NONE)
-            .highWatermark(hwm).lastStableOffset(hwm).logStartOffset(logStartOffset)
-            .nextFetchOffset(nextOffset)
-            .abortedTransactionsCount(0);
+            .highWatermark(hwm).lastStableOffset(lastStableOffset).logStartOffset(logStartOffset)
+            .nextFetchOffset(nextOffset);
+        encodeAbortedTransactions(entry, committedOnly && length > 0 ? log.abortedTransactions() : NONE_ABORTED,
+            partition.fetchOffset, nextOffset);
         entry.putRecords(readView.buffer(), 0, length);
         partition.fetchOffset = nextOffset;
 
         return length;
+    }
+
+    /**
+     * For a read_committed fetch, the aborted transactions whose records may be among those served (they end at or
+     * after the fetch offset and begin before the next one), so the consumer can skip them, as Kafka's does.
+     */
+    private static void encodeAbortedTransactions(
+        final FetchResponseEncoder.PartitionsEncoder entry,
+        final long[] aborted,
+        final long fetchOffset,
+        final long nextOffset)
+    {
+        int count = 0;
+        for (int i = 0; i < aborted.length; i += 3)
+        {
+            if (aborted[i + 2] >= fetchOffset && aborted[i + 1] < nextOffset)
+            {
+                count++;
+            }
+        }
+        final FetchResponseEncoder.PartitionsEncoder.AbortedTransactionsEncoder encoder =
+            entry.abortedTransactionsCount(count);
+        for (int i = 0; i < aborted.length && count > 0; i += 3)
+        {
+            if (aborted[i + 2] >= fetchOffset && aborted[i + 1] < nextOffset)
+            {
+                encoder.next().producerId(aborted[i]).firstOffset(aborted[i + 1]);
+                count--;
+            }
+        }
     }
 
     private boolean isNotCreatedYet(final FetchPartition partition)
@@ -516,6 +557,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         int minBytes;
         int maxBytes;
         boolean streaming;
+        boolean committedOnly;
         long creditBytes;
         long deadlineNs;
         FetchPartition[] partitions;

@@ -121,6 +121,7 @@ public final class PartitionLog implements AutoCloseable
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     private static final LogSegment[] NO_SEGMENTS = new LogSegment[0];
     private static final VarHandle HIGH_WATER_MARK_VH;
+    private static final long[] NO_ABORTED_TRANSACTIONS = new long[0];
     private static final VarHandle LOG_END_OFFSET_VH;
     private static final VarHandle LOG_START_OFFSET_VH;
 
@@ -149,6 +150,8 @@ public final class PartitionLog implements AutoCloseable
     private long logStartOffset;
     private long logEndOffset;
     private long highWaterMark;
+    private volatile long firstUnstableOffset = Long.MAX_VALUE;
+    private volatile long[] abortedTransactions = NO_ABORTED_TRANSACTIONS;
 
     private LogConfig config;
     private LogSegment activeSegment;
@@ -466,10 +469,27 @@ public final class PartitionLog implements AutoCloseable
      */
     public int read(final long offset, final int maxBytes, final LogReadResult result)
     {
-        final long highWaterMark = (long)HIGH_WATER_MARK_VH.getAcquire(this);
+        return read(offset, maxBytes, result, false);
+    }
+
+    /**
+     * Read whole batches as {@link #read(long, int, LogReadResult)} does, up to the high-water mark or, for a
+     * read_committed reader, up to the {@link #lastStableOffset()}; any thread.
+     *
+     * @param offset        to read from.
+     * @param maxBytes      soft limit on the bytes returned.
+     * @param result        reusable holder owned by the calling thread, filled with a view of the batches.
+     * @param committedOnly stop at the last stable offset: no batch of a transaction still open.
+     * @return bytes in the view, 0 or {@link #OFFSET_OUT_OF_RANGE}, as {@link #read(long, int, LogReadResult)}.
+     */
+    public int read(final long offset, final int maxBytes, final LogReadResult result, final boolean committedOnly)
+    {
+        final long committedHighWaterMark = (long)HIGH_WATER_MARK_VH.getAcquire(this);
+        final long highWaterMark = committedOnly ?
+            Math.min(committedHighWaterMark, firstUnstableOffset) : committedHighWaterMark;
         final long logStartOffset = (long)LOG_START_OFFSET_VH.getAcquire(this);
         final long logEndOffset = (long)LOG_END_OFFSET_VH.getAcquire(this);
-        result.reset(offset, highWaterMark, logStartOffset, logEndOffset);
+        result.reset(offset, committedHighWaterMark, logStartOffset, logEndOffset);
 
         if (offset < logStartOffset || offset > logEndOffset)
         {
@@ -597,6 +617,47 @@ public final class PartitionLog implements AutoCloseable
     public long highWaterMark()
     {
         return (long)HIGH_WATER_MARK_VH.getAcquire(this);
+    }
+
+    /**
+     * The last stable offset: below it every transaction is decided (committed or aborted), so a read_committed
+     * reader may read up to it; the high-water mark when no transaction is open; any thread.
+     *
+     * @return the last stable offset.
+     */
+    public long lastStableOffset()
+    {
+        return Math.min((long)HIGH_WATER_MARK_VH.getAcquire(this), firstUnstableOffset);
+    }
+
+    /**
+     * Publish the first offset of the earliest transaction still open in this partition; writer thread.
+     *
+     * @param offset the offset, or {@link Long#MAX_VALUE} when no transaction is open.
+     */
+    public void firstUnstableOffset(final long offset)
+    {
+        firstUnstableOffset = offset;
+    }
+
+    /**
+     * The aborted transactions of this partition still in the log, for read_committed readers to skip; any thread.
+     *
+     * @return (producerId, firstOffset, lastOffset) triples in the order they were aborted; do not modify.
+     */
+    public long[] abortedTransactions()
+    {
+        return abortedTransactions;
+    }
+
+    /**
+     * Publish the aborted transactions; writer thread. The array is handed over: never modify it afterwards.
+     *
+     * @param triples (producerId, firstOffset, lastOffset) triples in the order they were aborted.
+     */
+    public void abortedTransactions(final long[] triples)
+    {
+        abortedTransactions = triples;
     }
 
     /**
