@@ -91,12 +91,17 @@ public final class Producer implements AutoCloseable
      */
     public static final class Context extends ClientContext
     {
-        private short acks = Short.parseShort(System.getProperty("spindle.producer.acks", "-1"));
-        private long lingerUs = Long.getLong("spindle.producer.linger.us", 0L);
-        private int batchSize = Integer.getInteger("spindle.producer.batch.size", 16 * 1024);
-        private int maxInFlight = Integer.getInteger("spindle.producer.max.in.flight", 5);
-        private long deliveryTimeoutMs = Long.getLong("spindle.producer.delivery.timeout.ms", 30_000L);
-        private int maxRecordSize = Integer.getInteger("spindle.producer.max.record.size", 1024 * 1024);
+        private short acks = (short)ClientProperties.parseAcks(
+            "spindle.producer.acks", System.getProperty("spindle.producer.acks", "all"));
+        private long lingerUs = io.spindle.config.ConfigValues.durationProperty(
+            "spindle.producer.linger.us", java.util.concurrent.TimeUnit.MICROSECONDS, 0L);
+        private int batchSize = io.spindle.config.ConfigValues.intSizeProperty(
+            "spindle.producer.batch.size", 16 * 1024);
+        private int maxInFlight = io.spindle.config.ConfigValues.intProperty("spindle.producer.max.in.flight", 5);
+        private long deliveryTimeoutMs = io.spindle.config.ConfigValues.durationProperty(
+            "spindle.producer.delivery.timeout.ms", java.util.concurrent.TimeUnit.MILLISECONDS, 30_000L);
+        private int maxRecordSize = io.spindle.config.ConfigValues.intSizeProperty(
+            "spindle.producer.max.record.size", 1024 * 1024);
         private int compression = RecordBatch.COMPRESSION_NONE;
 
         /**
