@@ -313,11 +313,10 @@ public final class SessionServer implements AutoCloseable
      */
     public void close()
     {
-        scratchSessions.clear();
-        scratchSessions.addAll(sessions.values());
-        for (final Session session : scratchSessions)
+        copySessions();
+        for (int i = 0, size = scratchSessions.size(); i < size; i++)
         {
-            closeSession(session, ErrorCode.BROKER_SHUTTING_DOWN, "broker shutting down");
+            closeSession(scratchSessions.get(i), ErrorCode.BROKER_SHUTTING_DOWN, "broker shutting down");
         }
         CloseHelper.closeAll(subscriptions);
     }
@@ -325,10 +324,10 @@ public final class SessionServer implements AutoCloseable
     private int housekeeping(final long nowNs)
     {
         int work = 0;
-        scratchSessions.clear();
-        scratchSessions.addAll(sessions.values());
-        for (final Session session : scratchSessions)
+        copySessions();
+        for (int i = 0, size = scratchSessions.size(); i < size; i++)
         {
+            final Session session = scratchSessions.get(i);
             if (STATE_CONNECTING == session.state)
             {
                 if (session.publication.isConnected())
@@ -357,6 +356,19 @@ public final class SessionServer implements AutoCloseable
         scratchSessions.clear();
 
         return work;
+    }
+
+    /**
+     * The sessions into a list that closing one cannot change, without {@code addAll}'s array per call: the map's
+     * value iterator is reused.
+     */
+    private void copySessions()
+    {
+        scratchSessions.clear();
+        for (final Session session : sessions.values())
+        {
+            scratchSessions.add(session);
+        }
     }
 
     private void onRequest(
