@@ -65,15 +65,15 @@ public final class ClientProperties
         producer("acks", "spindle.producer.acks", "0, 1, -1 or all", (c, v) -> c.acks(parseAcks("acks", v)));
         producer("linger.ms", null, MS, (c, v) -> c.lingerUs(Math.multiplyExact(ms(v, 0), 1000L)));
         producer(null, "spindle.producer.linger.us", "a duration, 0 or more, such as 500us or 5ms (a plain number " +
-            "is microseconds)", (c, v) -> c.lingerUs(atLeast(ConfigValues.parseDuration("value", v, MICROSECONDS), 0)));
+            "is microseconds)", (c, v) -> c.lingerUs(us(v, 0)));
         producer("batch.size", "spindle.producer.batch.size", BYTES, (c, v) -> c.batchSize(intSize(v, 1)));
         producer("max.in.flight.requests.per.connection", "spindle.producer.max.in.flight", "a number, 1 or more",
             (c, v) -> c.maxInFlight(positiveInt(v)));
         producer("delivery.timeout.ms", "spindle.producer.delivery.timeout.ms", "a duration, 1ms or more, such as " +
             "30s (a plain number is milliseconds)", (c, v) -> c.deliveryTimeoutMs(ms(v, 1)));
         producer("max.record.size", "spindle.producer.max.record.size", "a size, at least " +
-            RecordBatch.RECORD_OVERHEAD + " bytes, such as 512k or 1m", (c, v) -> c.maxRecordSize((int)Math.min(
-            Integer.MAX_VALUE, atLeast(ConfigValues.parseSize("value", v), RecordBatch.RECORD_OVERHEAD))));
+            RecordBatch.RECORD_OVERHEAD + " bytes, such as 512k or 1m",
+            (c, v) -> c.maxRecordSize((int)Math.min(Integer.MAX_VALUE, size(v, RecordBatch.RECORD_OVERHEAD))));
         producer("compression.type", null, "none, lz4 or zstd",
             (c, v) -> c.compression(compression(v)));
 
@@ -110,7 +110,7 @@ public final class ClientProperties
             (c, v) -> c.fetchMinBytes(intSize(v, 0)));
         consumer(null, "spindle.consumer.streaming", "true (streaming fetch) or false (long poll)",
             (c, v) -> c.streaming(bool(v)));
-        consumer(null, "spindle.consumer.credit.bytes", BYTES, (c, v) -> c.creditBytes(atLeast(ConfigValues.parseSize("value", v), 1)));
+        consumer(null, "spindle.consumer.credit.bytes", BYTES, (c, v) -> c.creditBytes(size(v, 1)));
     }
 
     private ClientProperties()
@@ -318,6 +318,16 @@ public final class ClientProperties
     private static long ms(final String value, final long min)
     {
         return atLeast(ConfigValues.parseDuration("value", value, MILLISECONDS), min);
+    }
+
+    private static long us(final String value, final long min)
+    {
+        return atLeast(ConfigValues.parseDuration("value", value, MICROSECONDS), min);
+    }
+
+    private static long size(final String value, final long min)
+    {
+        return atLeast(ConfigValues.parseSize("value", value), min);
     }
 
     private static int intMs(final String value, final int min)
