@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -24,10 +25,10 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.FrameDescriptor;
 import io.spindle.broker.BrokerStateMachine;
+import io.spindle.config.ConfigValues;
 import io.spindle.host.DirectoryLock;
 import io.spindle.log.LogConfig;
 import org.agrona.CloseHelper;
-import org.agrona.SystemUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -531,9 +532,10 @@ public final class ClusterNode implements AutoCloseable
         private LogConfig logConfig = new LogConfig();
         private int termLength = 16 * 1024 * 1024;
         private int archiveSegmentLength = 128 * 1024 * 1024;
-        private long leaderHeartbeatTimeoutNs = SystemUtil.getDurationInNanos(
-            "spindle.node.leader.heartbeat.timeout", 10_000_000_000L);
-        private long sessionTimeoutNs = SystemUtil.getDurationInNanos("spindle.node.session.timeout", 10_000_000_000L);
+        private long leaderHeartbeatTimeoutNs = ConfigValues.durationProperty(
+            "spindle.node.leader.heartbeat.timeout", TimeUnit.NANOSECONDS, 10_000_000_000L);
+        private long sessionTimeoutNs = ConfigValues.durationProperty(
+            "spindle.node.session.timeout", TimeUnit.NANOSECONDS, 10_000_000_000L);
         private Supplier<IdleStrategy> idleStrategySupplier = () -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
         private long snapshotLogBytes = SnapshotTrigger.configuredLogBytes();
         private long snapshotCheckIntervalNs = 1_000_000_000L;

@@ -9,8 +9,8 @@ import io.aeron.cluster.ClusterControl;
 import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.RecordingLog;
 import io.aeron.cluster.service.ClusterCounters;
+import io.spindle.config.ConfigValues;
 import org.agrona.IoUtil;
-import org.agrona.SystemUtil;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.SleepingIdleStrategy;
@@ -127,7 +127,7 @@ public final class SnapshotTrigger implements Agent, AutoCloseable
      */
     public static long configuredLogBytes()
     {
-        return SystemUtil.getSizeAsLong(LOG_BYTES_PROP_NAME, LOG_BYTES_DEFAULT);
+        return ConfigValues.sizeProperty(LOG_BYTES_PROP_NAME, LOG_BYTES_DEFAULT);
     }
 
     /**

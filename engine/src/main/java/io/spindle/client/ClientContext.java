@@ -6,8 +6,11 @@ import java.util.List;
 import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.LogBufferDescriptor;
 import io.spindle.codecs.Transport;
+import io.spindle.config.ConfigValues;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
+
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 /**
  * What every Spindle client needs to reach a broker: the bootstrap, the Aeron directory, timeouts and
@@ -43,12 +46,17 @@ public class ClientContext
     private String aeronDirectoryName = System.getProperty("spindle.client.aeron.dir");
     private String clientId = System.getProperty("spindle.client.id", "spindle-client");
     private String responseHost = System.getProperty("spindle.client.response.host");
-    private long requestTimeoutMs = Long.getLong("spindle.client.request.timeout.ms", 30_000L);
-    private long connectTimeoutMs = Long.getLong("spindle.client.connect.timeout.ms", 10_000L);
-    private long reconnectTimeoutMs = Long.getLong("spindle.client.reconnect.timeout.ms", -1L);
-    private long reconnectBackoffMs = Long.getLong("spindle.client.reconnect.backoff.ms", 100L);
-    private long reconnectBackoffMaxMs = Long.getLong("spindle.client.reconnect.backoff.max.ms", 1_000L);
-    private int replica = Integer.getInteger("spindle.client.replica", -1);
+    private long requestTimeoutMs = ConfigValues.durationProperty(
+        "spindle.client.request.timeout.ms", MILLISECONDS, 30_000L);
+    private long connectTimeoutMs = ConfigValues.durationProperty(
+        "spindle.client.connect.timeout.ms", MILLISECONDS, 10_000L);
+    private long reconnectTimeoutMs = ConfigValues.durationProperty(
+        "spindle.client.reconnect.timeout.ms", MILLISECONDS, -1L);
+    private long reconnectBackoffMs = ConfigValues.durationProperty(
+        "spindle.client.reconnect.backoff.ms", MILLISECONDS, 100L);
+    private long reconnectBackoffMaxMs = ConfigValues.durationProperty(
+        "spindle.client.reconnect.backoff.max.ms", MILLISECONDS, 1_000L);
+    private int replica = ConfigValues.intProperty("spindle.client.replica", -1);
     private IdleStrategy idleStrategy = new BackoffIdleStrategy(10, 20, 1_000, 100_000);
     private io.aeron.Aeron aeron;
 

@@ -8,12 +8,18 @@ import java.util.Map;
 import java.util.Properties;
 
 import io.spindle.codecs.batch.RecordBatch;
+import io.spindle.config.ConfigValues;
+
+import static java.util.concurrent.TimeUnit.MICROSECONDS;
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 /**
  * Client settings by property name: Kafka's name where Spindle has the setting, and Spindle's own
  * {@code spindle.client.*}, {@code spindle.producer.*} and {@code spindle.consumer.*} names (those its system
  * properties use). An unknown name or a value the setting cannot take is refused with an
- * {@link IllegalArgumentException} naming the property and what it accepts; nothing is ignored.
+ * {@link IllegalArgumentException} naming the property and what it accepts; nothing is ignored. Sizes and
+ * durations are read by {@link ConfigValues}, as the system properties are: {@code batch.size=16k},
+ * {@code linger.ms=5}, {@code request.timeout.ms=30s}.
  * <p>
  * A Kafka application's configuration ports as it is, less what Spindle does not have (serializers above all:
  * Spindle's clients take and hand out bytes):
@@ -39,8 +45,8 @@ public final class ClientProperties
     {
     }
 
-    private static final String MS = "a number of milliseconds, 0 or more";
-    private static final String BYTES = "a number of bytes, 1 or more";
+    private static final String MS = "a duration, 0 or more, such as 500ms, 30s or 2m (a plain number is milliseconds)";
+    private static final String BYTES = "a size, 1 or more, such as 512, 16k or 4m (a plain number is bytes)";
     private static final String BOOLEAN = "true or false";
 
     private static final Map<String, Property<ClientContext>> CLIENT = new LinkedHashMap<>();
@@ -53,37 +59,37 @@ public final class ClientProperties
             (c, v) -> c.bootstrap(v.trim()));
         client("client.id", "spindle.client.id", "a name", ClientContext::clientId);
         client("request.timeout.ms", "spindle.client.request.timeout.ms", MS,
-            (c, v) -> c.requestTimeoutMs(nonNegativeLong(v)));
+            (c, v) -> c.requestTimeoutMs(ms(v, 0)));
         client("socket.connection.setup.timeout.ms", "spindle.client.connect.timeout.ms", MS,
-            (c, v) -> c.connectTimeoutMs(nonNegativeLong(v)));
+            (c, v) -> c.connectTimeoutMs(ms(v, 0)));
         client("reconnect.backoff.ms", "spindle.client.reconnect.backoff.ms", MS,
-            (c, v) -> c.reconnectBackoffMs(nonNegativeLong(v)));
+            (c, v) -> c.reconnectBackoffMs(ms(v, 0)));
         client("reconnect.backoff.max.ms", "spindle.client.reconnect.backoff.max.ms", MS,
-            (c, v) -> c.reconnectBackoffMaxMs(nonNegativeLong(v)));
-        client(null, "spindle.client.reconnect.timeout.ms", "a number of milliseconds, 0 or more, or -1 for " +
-            "request.timeout.ms", (c, v) -> c.reconnectTimeoutMs(atLeast(v, -1)));
+            (c, v) -> c.reconnectBackoffMaxMs(ms(v, 0)));
+        client(null, "spindle.client.reconnect.timeout.ms", "a duration, 0 or more, or -1 for " +
+            "request.timeout.ms", (c, v) -> c.reconnectTimeoutMs(ms(v, -1)));
         client(null, "spindle.client.aeron.dir", "a directory", ClientContext::aeronDirectoryName);
         client(null, "spindle.client.response.host", "an address or host name", ClientContext::responseHost);
         client(null, "spindle.client.replica", "a cluster member id, or -1 to let the client choose",
             (c, v) -> c.replica((int)atLeast(v, -1)));
 
-        producer("acks", "spindle.producer.acks", "0, 1, -1 or all", (c, v) -> c.acks(acks(v)));
-        producer("linger.ms", null, MS, (c, v) -> c.lingerUs(Math.multiplyExact(nonNegativeLong(v), 1000L)));
-        producer(null, "spindle.producer.linger.us", "a number of microseconds, 0 or more",
-            (c, v) -> c.lingerUs(nonNegativeLong(v)));
-        producer("batch.size", "spindle.producer.batch.size", BYTES, (c, v) -> c.batchSize(positiveInt(v)));
+        producer("acks", "spindle.producer.acks", "0, 1, -1 or all", (c, v) -> c.acks(parseAcks("acks", v)));
+        producer("linger.ms", null, MS, (c, v) -> c.lingerUs(Math.multiplyExact(ms(v, 0), 1000L)));
+        producer(null, "spindle.producer.linger.us", "a duration, 0 or more, such as 500us or 5ms (a plain number " +
+            "is microseconds)", (c, v) -> c.lingerUs(us(v, 0)));
+        producer("batch.size", "spindle.producer.batch.size", BYTES, (c, v) -> c.batchSize(intSize(v, 1)));
         producer("max.in.flight.requests.per.connection", "spindle.producer.max.in.flight", "a number, 1 or more",
             (c, v) -> c.maxInFlight(positiveInt(v)));
-        producer("delivery.timeout.ms", "spindle.producer.delivery.timeout.ms", "a number of milliseconds, 1 or more",
-            (c, v) -> c.deliveryTimeoutMs(atLeast(v, 1)));
-        producer("max.record.size", "spindle.producer.max.record.size", "a number of bytes, at least " +
-            RecordBatch.RECORD_OVERHEAD, (c, v) -> c.maxRecordSize((int)Math.min(Integer.MAX_VALUE,
-            atLeast(v, RecordBatch.RECORD_OVERHEAD))));
+        producer("delivery.timeout.ms", "spindle.producer.delivery.timeout.ms", "a duration, 1ms or more, such as " +
+            "30s (a plain number is milliseconds)", (c, v) -> c.deliveryTimeoutMs(ms(v, 1)));
+        producer("max.record.size", "spindle.producer.max.record.size", "a size, at least " +
+            RecordBatch.RECORD_OVERHEAD + " bytes, such as 512k or 1m",
+            (c, v) -> c.maxRecordSize((int)Math.min(Integer.MAX_VALUE, size(v, RecordBatch.RECORD_OVERHEAD))));
         producer("transactional.id", "spindle.producer.transactional.id", "a transactional id",
             Producer.Context::transactionalId);
-        producer("transaction.timeout.ms", "spindle.producer.transaction.timeout.ms",
-            "a number of milliseconds, 1 or more", (c, v) -> c.transactionTimeoutMs((int)Math.min(Integer.MAX_VALUE,
-            atLeast(v, 1))));
+        producer("transaction.timeout.ms", "spindle.producer.transaction.timeout.ms", "a duration, 1ms or more, " +
+            "such as 60s (a plain number is milliseconds)", (c, v) -> c.transactionTimeoutMs((int)Math.min(
+            Integer.MAX_VALUE, ms(v, 1))));
         producer("enable.idempotence", "spindle.producer.enable.idempotence", BOOLEAN,
             (c, v) -> c.enableIdempotence(bool(v)));
         producer("compression.type", null, "none, lz4 or zstd",
@@ -101,31 +107,31 @@ public final class ClientProperties
         consumer("enable.auto.commit", "spindle.consumer.enable.auto.commit", BOOLEAN,
             (c, v) -> c.enableAutoCommit(bool(v)));
         consumer("auto.commit.interval.ms", "spindle.consumer.auto.commit.interval.ms", MS,
-            (c, v) -> c.autoCommitIntervalMs(nonNegativeLong(v)));
+            (c, v) -> c.autoCommitIntervalMs(ms(v, 0)));
         consumer("session.timeout.ms", "spindle.consumer.session.timeout.ms", MS,
-            (c, v) -> c.sessionTimeoutMs(nonNegativeInt(v)));
+            (c, v) -> c.sessionTimeoutMs(intMs(v, 0)));
         consumer("heartbeat.interval.ms", "spindle.consumer.heartbeat.interval.ms", MS,
-            (c, v) -> c.heartbeatIntervalMs(nonNegativeLong(v)));
+            (c, v) -> c.heartbeatIntervalMs(ms(v, 0)));
         consumer("max.poll.interval.ms", "spindle.consumer.max.poll.interval.ms", MS,
-            (c, v) -> c.maxPollIntervalMs(nonNegativeLong(v)));
-        consumer(null, "spindle.consumer.rebalance.timeout.ms", "a number of milliseconds, 0 or more, or -1 for " +
-            "max.poll.interval.ms", (c, v) -> c.rebalanceTimeoutMs((int)Math.min(Integer.MAX_VALUE, atLeast(v, -1))));
+            (c, v) -> c.maxPollIntervalMs(ms(v, 0)));
+        consumer(null, "spindle.consumer.rebalance.timeout.ms", "a duration, 0 or more, or -1 for " +
+            "max.poll.interval.ms", (c, v) -> c.rebalanceTimeoutMs(intMs(v, -1)));
         consumer("partition.assignment.strategy", "spindle.consumer.partition.assignment.strategy",
             "a comma-separated list of range, roundrobin and cooperative-sticky",
             (c, v) -> c.assignmentStrategy(assignors(v)));
         consumer("metadata.max.age.ms", "spindle.consumer.metadata.max.age.ms", MS,
-            (c, v) -> c.metadataMaxAgeMs(nonNegativeLong(v)));
+            (c, v) -> c.metadataMaxAgeMs(ms(v, 0)));
         consumer("fetch.max.bytes", "spindle.consumer.fetch.max.bytes", BYTES,
-            (c, v) -> c.fetchMaxBytes(positiveInt(v)));
+            (c, v) -> c.fetchMaxBytes(intSize(v, 1)));
         consumer("max.partition.fetch.bytes", "spindle.consumer.partition.max.bytes", BYTES,
-            (c, v) -> c.partitionMaxBytes(positiveInt(v)));
+            (c, v) -> c.partitionMaxBytes(intSize(v, 1)));
         consumer("fetch.max.wait.ms", "spindle.consumer.fetch.max.wait.ms", MS,
-            (c, v) -> c.fetchMaxWaitMs(nonNegativeInt(v)));
-        consumer("fetch.min.bytes", "spindle.consumer.fetch.min.bytes", "a number of bytes, 0 or more",
-            (c, v) -> c.fetchMinBytes(nonNegativeInt(v)));
+            (c, v) -> c.fetchMaxWaitMs(intMs(v, 0)));
+        consumer("fetch.min.bytes", "spindle.consumer.fetch.min.bytes", "a size, 0 or more, such as 1 or 64k",
+            (c, v) -> c.fetchMinBytes(intSize(v, 0)));
         consumer(null, "spindle.consumer.streaming", "true (streaming fetch) or false (long poll)",
             (c, v) -> c.streaming(bool(v)));
-        consumer(null, "spindle.consumer.credit.bytes", BYTES, (c, v) -> c.creditBytes(atLeast(v, 1)));
+        consumer(null, "spindle.consumer.credit.bytes", BYTES, (c, v) -> c.creditBytes(size(v, 1)));
     }
 
     private ClientProperties()
@@ -370,29 +376,69 @@ public final class ClientProperties
         }
     }
 
+    /**
+     * Parse an acknowledgement level as every property and command line takes it.
+     *
+     * @param name  of the property or option, for the error message.
+     * @param value {@code 0}, {@code 1}, {@code -1} or {@code all}, in any case.
+     * @return 0, 1 or -1 (all).
+     * @throws IllegalArgumentException naming the property and value when it is none of these.
+     */
+    public static int parseAcks(final String name, final String value)
+    {
+        final String trimmed = null == value ? "" : value.trim().toLowerCase(Locale.ROOT);
+        switch (trimmed)
+        {
+            case "0": return 0;
+            case "1": return 1;
+            case "-1":
+            case "all": return -1;
+            default: throw ConfigValues.invalid(name, value, "acks must be 0, 1, -1 or all");
+        }
+    }
+
+    private static long atLeast(final long value, final long min)
+    {
+        if (value < min)
+        {
+            throw new IllegalArgumentException(Long.toString(value));
+        }
+        return value;
+    }
+
     private static long atLeast(final String value, final long min)
     {
-        final long parsed = Long.parseLong(value.trim());
-        if (parsed < min)
-        {
-            throw new IllegalArgumentException(value);
-        }
-        return parsed;
+        return atLeast(ConfigValues.parseInt("value", value), min);
     }
 
-    private static long nonNegativeLong(final String value)
+    private static long ms(final String value, final long min)
     {
-        return atLeast(value, 0);
+        return atLeast(ConfigValues.parseDuration("value", value, MILLISECONDS), min);
     }
 
-    private static int nonNegativeInt(final String value)
+    private static long us(final String value, final long min)
     {
-        return Math.toIntExact(atLeast(value, 0));
+        return atLeast(ConfigValues.parseDuration("value", value, MICROSECONDS), min);
+    }
+
+    private static long size(final String value, final long min)
+    {
+        return atLeast(ConfigValues.parseSize("value", value), min);
+    }
+
+    private static int intMs(final String value, final int min)
+    {
+        return (int)atLeast(ConfigValues.parseIntDuration("value", value, MILLISECONDS), min);
+    }
+
+    private static int intSize(final String value, final int min)
+    {
+        return (int)atLeast(ConfigValues.parseIntSize("value", value), min);
     }
 
     private static int positiveInt(final String value)
     {
-        return Math.toIntExact(atLeast(value, 1));
+        return (int)atLeast(value, 1);
     }
 
     private static boolean bool(final String value)
@@ -411,11 +457,6 @@ public final class ClientProperties
             }
         }
         throw new IllegalArgumentException(value);
-    }
-
-    private static int acks(final String value)
-    {
-        return "all".equals(oneOf(value, "0", "1", "-1", "all")) ? -1 : Integer.parseInt(value.trim());
     }
 
     private static int compression(final String value)

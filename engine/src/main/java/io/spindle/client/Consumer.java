@@ -32,10 +32,13 @@ import io.spindle.codecs.protocol.FetchResponseDecoder;
 import io.spindle.codecs.protocol.IsolationLevel;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.config.ConfigValues;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.concurrent.IdleStrategy;
+
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 /**
  * Reads records from assigned partitions.
@@ -112,23 +115,31 @@ public final class Consumer implements AutoCloseable
         private OffsetReset autoOffsetReset = OffsetReset.valueOf(
             System.getProperty("spindle.consumer.auto.offset.reset", "LATEST").toUpperCase());
         private boolean streaming = Boolean.parseBoolean(System.getProperty("spindle.consumer.streaming", "true"));
-        private int fetchMaxBytes = Integer.getInteger("spindle.consumer.fetch.max.bytes", 1024 * 1024);
-        private int partitionMaxBytes = Integer.getInteger("spindle.consumer.partition.max.bytes", 1024 * 1024);
-        private int fetchMaxWaitMs = Integer.getInteger("spindle.consumer.fetch.max.wait.ms", 500);
-        private int fetchMinBytes = Integer.getInteger("spindle.consumer.fetch.min.bytes", 1);
-        private long creditBytes = Long.getLong("spindle.consumer.credit.bytes", 4L * 1024 * 1024);
+        private int fetchMaxBytes = ConfigValues.intSizeProperty("spindle.consumer.fetch.max.bytes", 1024 * 1024);
+        private int partitionMaxBytes = ConfigValues.intSizeProperty(
+            "spindle.consumer.partition.max.bytes", 1024 * 1024);
+        private int fetchMaxWaitMs = ConfigValues.intDurationProperty(
+            "spindle.consumer.fetch.max.wait.ms", MILLISECONDS, 500);
+        private int fetchMinBytes = ConfigValues.intSizeProperty("spindle.consumer.fetch.min.bytes", 1);
+        private long creditBytes = ConfigValues.sizeProperty("spindle.consumer.credit.bytes", 4L * 1024 * 1024);
         private String groupId = System.getProperty("spindle.consumer.group.id");
         private String groupInstanceId = System.getProperty("spindle.consumer.group.instance.id");
-        private int sessionTimeoutMs = Integer.getInteger("spindle.consumer.session.timeout.ms", 45_000);
-        private long heartbeatIntervalMs = Long.getLong("spindle.consumer.heartbeat.interval.ms", 3_000L);
-        private long maxPollIntervalMs = Long.getLong("spindle.consumer.max.poll.interval.ms", 300_000L);
-        private int rebalanceTimeoutMs = Integer.getInteger("spindle.consumer.rebalance.timeout.ms", -1);
+        private int sessionTimeoutMs = ConfigValues.intDurationProperty(
+            "spindle.consumer.session.timeout.ms", MILLISECONDS, 45_000);
+        private long heartbeatIntervalMs = ConfigValues.durationProperty(
+            "spindle.consumer.heartbeat.interval.ms", MILLISECONDS, 3_000L);
+        private long maxPollIntervalMs = ConfigValues.durationProperty(
+            "spindle.consumer.max.poll.interval.ms", MILLISECONDS, 300_000L);
+        private int rebalanceTimeoutMs = ConfigValues.intDurationProperty(
+            "spindle.consumer.rebalance.timeout.ms", MILLISECONDS, -1);
         private List<String> assignmentStrategy = List.of(System.getProperty(
             "spindle.consumer.partition.assignment.strategy", CooperativeStickyAssignor.NAME).split("\\s*,\\s*"));
         private boolean enableAutoCommit = Boolean.parseBoolean(
             System.getProperty("spindle.consumer.enable.auto.commit", "true"));
-        private long autoCommitIntervalMs = Long.getLong("spindle.consumer.auto.commit.interval.ms", 5_000L);
-        private long metadataMaxAgeMs = Long.getLong("spindle.consumer.metadata.max.age.ms", 5_000L);
+        private long autoCommitIntervalMs = ConfigValues.durationProperty(
+            "spindle.consumer.auto.commit.interval.ms", MILLISECONDS, 5_000L);
+        private long metadataMaxAgeMs = ConfigValues.durationProperty(
+            "spindle.consumer.metadata.max.age.ms", MILLISECONDS, 5_000L);
         private IsolationLevel isolationLevel = IsolationLevel.valueOf(
             System.getProperty("spindle.consumer.isolation.level", "READ_UNCOMMITTED").toUpperCase());
 

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 import io.aeron.Publication;
 import io.aeron.logbuffer.FragmentHandler;
@@ -24,6 +25,7 @@ import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.ProduceRequestEncoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
+import io.spindle.config.ConfigValues;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.IdleStrategy;
@@ -98,16 +100,22 @@ public final class Producer implements AutoCloseable
      */
     public static final class Context extends ClientContext
     {
-        private short acks = Short.parseShort(System.getProperty("spindle.producer.acks", "-1"));
-        private long lingerUs = Long.getLong("spindle.producer.linger.us", 0L);
-        private int batchSize = Integer.getInteger("spindle.producer.batch.size", 16 * 1024);
-        private int maxInFlight = Integer.getInteger("spindle.producer.max.in.flight", 5);
-        private long deliveryTimeoutMs = Long.getLong("spindle.producer.delivery.timeout.ms", 30_000L);
-        private int maxRecordSize = Integer.getInteger("spindle.producer.max.record.size", 1024 * 1024);
+        private short acks = (short)ClientProperties.parseAcks(
+            "spindle.producer.acks", System.getProperty("spindle.producer.acks", "all"));
+        private long lingerUs = ConfigValues.durationProperty(
+            "spindle.producer.linger.us", TimeUnit.MICROSECONDS, 0L);
+        private int batchSize = ConfigValues.intSizeProperty(
+            "spindle.producer.batch.size", 16 * 1024);
+        private int maxInFlight = ConfigValues.intProperty("spindle.producer.max.in.flight", 5);
+        private long deliveryTimeoutMs = ConfigValues.durationProperty(
+            "spindle.producer.delivery.timeout.ms", TimeUnit.MILLISECONDS, 30_000L);
+        private int maxRecordSize = ConfigValues.intSizeProperty(
+            "spindle.producer.max.record.size", 1024 * 1024);
         private int compression = RecordBatch.COMPRESSION_NONE;
         private Boolean idempotence = idempotenceProperty();
         private String transactionalId = System.getProperty("spindle.producer.transactional.id");
-        private int transactionTimeoutMs = Integer.getInteger("spindle.producer.transaction.timeout.ms", 60_000);
+        private int transactionTimeoutMs = (int)Math.min(Integer.MAX_VALUE, ConfigValues.durationProperty(
+            "spindle.producer.transaction.timeout.ms", TimeUnit.MILLISECONDS, 60_000L));
 
         /**
          * Make the producer transactional (Kafka's {@code transactional.id}): its writes to any partitions, and the

@@ -15,6 +15,7 @@ import io.spindle.codecs.protocol.IsolationLevel;
 import io.spindle.codecs.protocol.FetchResponseEncoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.config.ConfigValues;
 import io.spindle.log.LogReadResult;
 import io.spindle.log.PartitionLog;
 import org.agrona.DirectBuffer;
@@ -63,7 +64,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
      * huge ones: a push far larger than the receiver's flow-control window (UDP's is 128 KiB by
      * default) stalls on it frame by frame; 64 KiB pushes replayed 9x faster over UDP.
      */
-    static final int MAX_PUSH_BYTES = Integer.getInteger("spindle.fetch.max.push.bytes", 64 * 1024);
+    static final int MAX_PUSH_BYTES = ConfigValues.intSizeProperty("spindle.fetch.max.push.bytes", 64 * 1024);
 
     private final SessionServer server;
     private final TopicTableSupplier tables;
@@ -71,6 +72,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     private final NanoClock nanoClock;
     private final List<Fetch> longPolls = new ArrayList<>();
     private final List<Fetch> streams = new ArrayList<>();
+    private final List<Fetch> freeFetches = new ArrayList<>();
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private static final long[] NONE_ABORTED = new long[0];
@@ -163,6 +165,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         server.close();
         longPolls.clear();
         streams.clear();
+        freeFetches.clear();
         observedTableVersion = Long.MAX_VALUE;
     }
 
@@ -178,8 +181,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
      */
     public void onSessionClosed(final long sessionId, final long nowNs)
     {
-        longPolls.removeIf((fetch) -> fetch.sessionId == sessionId);
-        streams.removeIf((fetch) -> fetch.sessionId == sessionId);
+        removeSession(longPolls, sessionId);
+        removeSession(streams, sessionId);
     }
 
     /**
@@ -215,8 +218,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
             {
                 cancelDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
                 final long correlationId = cancelDecoder.correlationId();
-                streams.removeIf((fetch) -> fetch.sessionId == sessionId && fetch.correlationId == correlationId);
-                longPolls.removeIf((fetch) -> fetch.sessionId == sessionId && fetch.correlationId == correlationId);
+                remove(streams, sessionId, correlationId);
+                remove(longPolls, sessionId, correlationId);
                 break;
             }
 
@@ -234,7 +237,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     private void onFetch(final long sessionId, final DirectBuffer buffer, final int offset, final long nowNs)
     {
         fetchDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
-        final Fetch fetch = new Fetch();
+        final Fetch fetch = newFetch();
         fetch.sessionId = sessionId;
         fetch.correlationId = fetchDecoder.correlationId();
         final int maxWaitMs = fetchDecoder.maxWaitMs();
@@ -246,21 +249,22 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         fetch.deadlineNs = nowNs + Math.max(0, maxWaitMs) * 1_000_000L;
 
         final FetchRequestDecoder.PartitionsDecoder partitions = fetchDecoder.partitions();
-        fetch.partitions = new FetchPartition[partitions.count()];
+        fetch.partitionCount(partitions.count());
         int i = 0;
         while (partitions.hasNext())
         {
             partitions.next();
-            final FetchPartition partition = new FetchPartition();
+            final FetchPartition partition = fetch.partitions[i++];
             partition.topicId = partitions.topicId();
             partition.partition = partitions.partition();
             partition.fetchOffset = partitions.fetchOffset();
             partition.maxBytes = partitions.partitionMaxBytes();
-            fetch.partitions[i++] = partition;
+            partition.failed = false;
         }
 
-        if (fetch.maxBytes <= 0 || fetch.partitions.length == 0)
+        if (fetch.maxBytes <= 0 || fetch.partitionCount == 0)
         {
+            freeFetches.add(fetch);
             server.sendError(sessionId, fetch.correlationId, FetchRequestDecoder.TEMPLATE_ID, ErrorCode.INVALID_FETCH_SIZE,
                 "a fetch needs maxBytes > 0 and at least one partition");
             return;
@@ -268,10 +272,14 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
 
         if (fetch.streaming)
         {
-            streams.removeIf((f) -> f.sessionId == sessionId && f.correlationId == fetch.correlationId);
+            remove(streams, sessionId, fetch.correlationId);
             streams.add(fetch);
         }
-        else if (!answerLongPoll(fetch, nowNs))
+        else if (answerLongPoll(fetch, nowNs))
+        {
+            freeFetches.add(fetch);
+        }
+        else
         {
             longPolls.add(fetch);
         }
@@ -284,7 +292,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         {
             if (answerLongPoll(longPolls.get(i), nowNs))
             {
-                longPolls.remove(i);
+                freeFetches.add(longPolls.remove(i));
                 work++;
             }
         }
@@ -299,8 +307,9 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         {
             long available = 0;
             boolean anyError = false;
-            for (final FetchPartition partition : fetch.partitions)
+            for (int i = 0; i < fetch.partitionCount; i++)
             {
+                final FetchPartition partition = fetch.partitions[i];
                 final PartitionLog log = log(partition);
                 if (null == log)
                 {
@@ -336,13 +345,14 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         {
             return true;
         }
-        int remaining = Math.min(fetch.maxBytes, maxLength - RESPONSE_OVERHEAD * (fetch.partitions.length + 1));
+        int remaining = Math.min(fetch.maxBytes, maxLength - RESPONSE_OVERHEAD * (fetch.partitionCount + 1));
         responseEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(fetch.correlationId)
             .errorCode(ErrorCode.NONE);
-        final FetchResponseEncoder.PartitionsEncoder entries = responseEncoder.partitionsCount(fetch.partitions.length);
-        for (final FetchPartition partition : fetch.partitions)
+        final FetchResponseEncoder.PartitionsEncoder entries = responseEncoder.partitionsCount(fetch.partitionCount);
+        for (int i = 0; i < fetch.partitionCount; i++)
         {
+            final FetchPartition partition = fetch.partitions[i];
             final int limit = Math.max(0, Math.min(remaining, partition.maxBytes > 0 ? partition.maxBytes : remaining));
             final int written = encodePartition(entries.next(), partition, limit, fetch.committedOnly);
             remaining -= written;
@@ -365,8 +375,9 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         for (int i = streams.size() - 1; i >= 0; i--)
         {
             final Fetch stream = streams.get(i);
-            for (final FetchPartition partition : stream.partitions)
+            for (int p = 0; p < stream.partitionCount; p++)
             {
+                final FetchPartition partition = stream.partitions[p];
                 if (stream.creditBytes <= 0)
                 {
                     break;
@@ -391,7 +402,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                 final int maxLength = server.maxMessageLength(stream.sessionId);
                 if (0 == maxLength)
                 {
-                    streams.remove(i);
+                    freeFetches.add(streams.remove(i));
                     break;
                 }
                 final int limit = (int)Math.min(
@@ -420,7 +431,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                     partition.failed = false;
                     if (Publication.NOT_CONNECTED == result || Publication.CLOSED == result)
                     {
-                        streams.remove(i);
+                        freeFetches.add(streams.remove(i));
                     }
                     break;
                 }
@@ -536,6 +547,39 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         return null == topic ? null : topic.partition(partition.partition);
     }
 
+    /**
+     * A fetch from the pool, or a new one while the pool has not yet grown to the most fetches ever held at once:
+     * a fetch server answering long polls would otherwise allocate one per request.
+     */
+    private Fetch newFetch()
+    {
+        final int last = freeFetches.size() - 1;
+        return last >= 0 ? freeFetches.remove(last) : new Fetch();
+    }
+
+    private void remove(final List<Fetch> fetches, final long sessionId, final long correlationId)
+    {
+        for (int i = fetches.size() - 1; i >= 0; i--)
+        {
+            final Fetch fetch = fetches.get(i);
+            if (fetch.sessionId == sessionId && fetch.correlationId == correlationId)
+            {
+                freeFetches.add(fetches.remove(i));
+            }
+        }
+    }
+
+    private void removeSession(final List<Fetch> fetches, final long sessionId)
+    {
+        for (int i = fetches.size() - 1; i >= 0; i--)
+        {
+            if (fetches.get(i).sessionId == sessionId)
+            {
+                freeFetches.add(fetches.remove(i));
+            }
+        }
+    }
+
     private static Fetch find(final List<Fetch> fetches, final long sessionId, final long correlationId)
     {
         for (int i = 0, n = fetches.size(); i < n; i++)
@@ -560,7 +604,25 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         boolean committedOnly;
         long creditBytes;
         long deadlineNs;
-        FetchPartition[] partitions;
+        int partitionCount;
+        FetchPartition[] partitions = new FetchPartition[0];
+
+        /**
+         * Hold this many partitions, growing the array only past the most this fetch has held before.
+         */
+        void partitionCount(final int count)
+        {
+            if (count > partitions.length)
+            {
+                final FetchPartition[] grown = java.util.Arrays.copyOf(partitions, count);
+                for (int i = partitions.length; i < count; i++)
+                {
+                    grown[i] = new FetchPartition();
+                }
+                partitions = grown;
+            }
+            partitionCount = count;
+        }
     }
 
     private static final class FetchPartition

@@ -3,7 +3,9 @@
  */
 package io.spindle.host;
 
-import org.agrona.SystemUtil;
+import java.util.concurrent.TimeUnit;
+
+import io.spindle.config.ConfigValues;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -108,9 +110,9 @@ public final class IdleStrategies
     {
         try
         {
-            return SystemUtil.parseDuration(name, value.trim());
+            return ConfigValues.parseDuration(name, value, TimeUnit.NANOSECONDS);
         }
-        catch (final NumberFormatException ex)
+        catch (final IllegalArgumentException ex)
         {
             throw new IllegalArgumentException(
                 "idle strategy '" + spec + "': " + name + " must be a duration such as 1us or 1ms, was '" + value +

@@ -8,6 +8,7 @@ import io.aeron.ExclusivePublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
 import io.aeron.Subscription;
+import io.aeron.exceptions.RegistrationException;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
 import io.spindle.codecs.ProtocolValidator;
@@ -38,6 +39,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * session id}. Session open, close, keep-alive, liveness (the client's image going away, or no
  * message within the session timeout) and malformed frames are handled here; every other request is
  * validated in full and handed to the {@link RequestHandler}.
+ * <p>
+ * A connect's response publication is added asynchronously and the connect answered once the publication is added
+ * and connected, so a slow or stalled media driver never holds up the agent's other sessions.
  * <p>
  * <b>Threading:</b> owned by one agent thread, which calls {@link #poll(long)} and {@link #send};
  * nothing here is thread-safe.
@@ -78,6 +82,7 @@ public final class SessionServer implements AutoCloseable
         void onRequest(long sessionId, int templateId, DirectBuffer buffer, int offset, int length, long nowNs);
     }
 
+    private static final int STATE_ADDING = 0;
     private static final int STATE_CONNECTING = 1;
     private static final int STATE_OPEN = 2;
     private static final long HOUSEKEEPING_INTERVAL_NS = 100_000_000L;
@@ -93,6 +98,7 @@ public final class SessionServer implements AutoCloseable
     private final FragmentAssembler[] assemblers;
     private final Long2ObjectHashMap<Session> sessions = new Long2ObjectHashMap<>();
     private final List<Session> scratchSessions = new ArrayList<>();
+    private final List<Session> addingSessions = new ArrayList<>();
     private final ProtocolValidator validator = new ProtocolValidator();
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -191,6 +197,11 @@ public final class SessionServer implements AutoCloseable
             // Aeron hands an exception thrown by a fragment handler to its own error handler and carries on, so
             // one that must stop the agent is kept aside in the handler and thrown here, to the agent's runner.
             throw fatalError;
+        }
+
+        if (!addingSessions.isEmpty())
+        {
+            work += pollAddedPublications();
         }
 
         if (nowNs - nextHousekeepingNs >= 0)
@@ -313,11 +324,10 @@ public final class SessionServer implements AutoCloseable
      */
     public void close()
     {
-        scratchSessions.clear();
-        scratchSessions.addAll(sessions.values());
-        for (final Session session : scratchSessions)
+        copySessions();
+        for (int i = 0, size = scratchSessions.size(); i < size; i++)
         {
-            closeSession(session, ErrorCode.BROKER_SHUTTING_DOWN, "broker shutting down");
+            closeSession(scratchSessions.get(i), ErrorCode.BROKER_SHUTTING_DOWN, "broker shutting down");
         }
         CloseHelper.closeAll(subscriptions);
     }
@@ -325,20 +335,21 @@ public final class SessionServer implements AutoCloseable
     private int housekeeping(final long nowNs)
     {
         int work = 0;
-        scratchSessions.clear();
-        scratchSessions.addAll(sessions.values());
-        for (final Session session : scratchSessions)
+        copySessions();
+        for (int i = 0, size = scratchSessions.size(); i < size; i++)
         {
-            if (STATE_CONNECTING == session.state)
+            final Session session = scratchSessions.get(i);
+            if (STATE_OPEN != session.state)
             {
-                if (session.publication.isConnected())
+                if (STATE_CONNECTING == session.state && session.publication.isConnected())
                 {
                     work += completeConnect(session);
                 }
                 else if (nowNs - session.lastActivityNs > connectTimeoutNs)
                 {
                     counters.sessionsTimedOut.increment();
-                    closeSession(session, ErrorCode.REQUEST_TIMED_OUT, "response channel never connected");
+                    closeSession(session, ErrorCode.REQUEST_TIMED_OUT, STATE_ADDING == session.state ?
+                        "the media driver never added the response publication" : "response channel never connected");
                     work++;
                 }
             }
@@ -357,6 +368,19 @@ public final class SessionServer implements AutoCloseable
         scratchSessions.clear();
 
         return work;
+    }
+
+    /**
+     * The sessions into a list that closing one cannot change, without {@code addAll}'s array per call: the map's
+     * value iterator is reused.
+     */
+    private void copySessions()
+    {
+        scratchSessions.clear();
+        for (final Session session : sessions.values())
+        {
+            scratchSessions.add(session);
+        }
     }
 
     private void onRequest(
@@ -475,10 +499,13 @@ public final class SessionServer implements AutoCloseable
             return;
         }
 
-        final ExclusivePublication publication;
+        // Added asynchronously: the blocking add would hold this agent (and every other session's requests) for a
+        // round trip to the media driver, or for the driver timeout if the driver is stalled. The publication is
+        // picked up by pollAddedPublications() and the connect answered once it is connected.
+        final long registrationId;
         try
         {
-            publication = aeron.addExclusivePublication(channel, responseStreamId);
+            registrationId = aeron.asyncAddExclusivePublication(channel, responseStreamId);
         }
         catch (final RuntimeException ex)
         {
@@ -487,16 +514,51 @@ public final class SessionServer implements AutoCloseable
         }
 
         final Session session = new Session(
-            sessionId(channelIndex, imageSessionId), channelIndex, imageSessionId, publication, protocolVersion);
+            sessionId(channelIndex, imageSessionId), channelIndex, imageSessionId, registrationId, protocolVersion);
         session.connectCorrelationId = correlationId;
         session.lastActivityNs = nowNs;
         sessions.put(session.sessionId, session);
-        counters.sessionsOpened.increment();
+        addingSessions.add(session);
+    }
 
-        if (publication.isConnected())
+    private int pollAddedPublications()
+    {
+        int work = 0;
+        for (int i = addingSessions.size() - 1; i >= 0; i--)
         {
-            completeConnect(session);
+            final Session session = addingSessions.get(i);
+            final ExclusivePublication publication;
+            try
+            {
+                publication = aeron.getExclusivePublication(session.registrationId);
+            }
+            catch (final RegistrationException ex)
+            {
+                // The driver refused the client's response channel: the request was malformed, as a bad channel
+                // refused by a blocking add always was.
+                addingSessions.remove(i);
+                sessions.remove(session.sessionId);
+                counters.malformedRequests.increment();
+                work++;
+                continue;
+            }
+            if (null == publication)
+            {
+                continue;
+            }
+
+            addingSessions.remove(i);
+            session.publication = publication;
+            session.state = STATE_CONNECTING;
+            counters.sessionsOpened.increment();
+            work++;
+            if (publication.isConnected())
+            {
+                completeConnect(session);
+            }
         }
+
+        return work;
     }
 
     private int completeConnect(final Session session)
@@ -543,6 +605,14 @@ public final class SessionServer implements AutoCloseable
             return;
         }
 
+        if (STATE_ADDING == session.state)
+        {
+            // Never opened, so never counted as opened or closed: the driver drops the publication once added.
+            addingSessions.remove(session);
+            aeron.asyncRemovePublication(session.registrationId);
+            return;
+        }
+
         if (session.publication.isConnected())
         {
             closedEventEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
@@ -586,9 +656,10 @@ public final class SessionServer implements AutoCloseable
         final long sessionId;
         final int channelIndex;
         final int imageSessionId;
-        final ExclusivePublication publication;
+        final long registrationId;
         final int protocolVersion;
-        int state = STATE_CONNECTING;
+        ExclusivePublication publication;
+        int state = STATE_ADDING;
         long connectCorrelationId;
         long lastActivityNs;
 
@@ -596,13 +667,13 @@ public final class SessionServer implements AutoCloseable
             final long sessionId,
             final int channelIndex,
             final int imageSessionId,
-            final ExclusivePublication publication,
+            final long registrationId,
             final int protocolVersion)
         {
             this.sessionId = sessionId;
             this.channelIndex = channelIndex;
             this.imageSessionId = imageSessionId;
-            this.publication = publication;
+            this.registrationId = registrationId;
             this.protocolVersion = protocolVersion;
         }
     }

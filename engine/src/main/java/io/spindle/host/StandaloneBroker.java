@@ -7,6 +7,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.concurrent.TimeUnit;
 
 import io.aeron.Aeron;
 import io.aeron.CommonContext;
@@ -17,6 +18,7 @@ import io.aeron.exceptions.DriverTimeoutException;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.broker.Host;
 import io.spindle.codecs.Transport;
+import io.spindle.config.ConfigValues;
 import io.spindle.driver.DriverDirectory;
 import io.spindle.log.LogConfig;
 import org.agrona.CloseHelper;
@@ -505,9 +507,9 @@ public final class StandaloneBroker implements AutoCloseable
         private String aeronDirectoryName = System.getProperty("spindle.aeron.dir");
         private String embeddedDriverDirectoryName = System.getProperty("spindle.embedded.driver.dir");
         private String listenHost = System.getProperty("spindle.listen.host", Transport.DEFAULT_HOST);
-        private int listenPort = Integer.getInteger("spindle.listen.port", Transport.DEFAULT_PORT);
+        private int listenPort = ConfigValues.intProperty("spindle.listen.port", Transport.DEFAULT_PORT);
         private boolean udpEnabled = Boolean.parseBoolean(System.getProperty("spindle.udp.enabled", "true"));
-        private int nodeId = Integer.getInteger("spindle.node.id", 0);
+        private int nodeId = ConfigValues.intProperty("spindle.node.id", 0);
         private BrokerThreadingMode threadingMode = BrokerThreadingMode.valueOf(
             System.getProperty("spindle.broker.threading.mode", "SHARED").toUpperCase());
         private String brokerIdleStrategy =
@@ -516,13 +518,16 @@ public final class StandaloneBroker implements AutoCloseable
             System.getProperty("spindle.driver.threading.mode", "SHARED").toUpperCase());
         private String driverIdleStrategy = System.getProperty("spindle.driver.idle.strategy", "backoff");
         private boolean driverDirDeleteOnStart = false;
-        private int ipcTermLength = Configuration.size("spindle.ipc.term.length", 16 * 1024 * 1024);
-        private int udpTermLength = Configuration.size("spindle.udp.term.length", 16 * 1024 * 1024);
-        private long sessionTimeoutNs = Configuration.durationNs("spindle.session.timeout", 10_000_000_000L);
-        private int groupMinSessionTimeoutMs = Integer.getInteger(
-            "spindle.group.min.session.timeout.ms", BrokerStateMachine.DEFAULT_MIN_SESSION_TIMEOUT_MS);
-        private int groupMaxSessionTimeoutMs = Integer.getInteger(
-            "spindle.group.max.session.timeout.ms", BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS);
+        private int ipcTermLength = ConfigValues.intSizeProperty("spindle.ipc.term.length", 16 * 1024 * 1024);
+        private int udpTermLength = ConfigValues.intSizeProperty("spindle.udp.term.length", 16 * 1024 * 1024);
+        private long sessionTimeoutNs = ConfigValues.durationProperty(
+            "spindle.session.timeout", TimeUnit.NANOSECONDS, 10_000_000_000L);
+        private int groupMinSessionTimeoutMs = ConfigValues.intDurationProperty(
+            "spindle.group.min.session.timeout.ms", TimeUnit.MILLISECONDS,
+            BrokerStateMachine.DEFAULT_MIN_SESSION_TIMEOUT_MS);
+        private int groupMaxSessionTimeoutMs = ConfigValues.intDurationProperty(
+            "spindle.group.max.session.timeout.ms", TimeUnit.MILLISECONDS,
+            BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS);
         private LogConfig logConfig;
         private ErrorHandler errorHandler = Throwable::printStackTrace;
         private java.util.function.Consumer<String> terminationHook =

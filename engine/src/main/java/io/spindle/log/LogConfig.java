@@ -4,10 +4,13 @@
 package io.spindle.log;
 
 import io.spindle.codecs.batch.RecordBatch;
+import io.spindle.config.ConfigValues;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 /**
  * Settings of one partition log, per topic, with Kafka's topic-config names and Spindle's defaults.
@@ -33,8 +36,9 @@ import java.util.Map;
  *     <tr><td>file.delete.delay.ms</td><td>1min</td><td>how long a deleted or truncated-away segment stays
  *     mapped for readers that may still be on it before it is unmapped</td></tr>
  * </table>
- * Sizes take a {@code k}, {@code m} or {@code g} suffix (powers of 1024) and durations {@code ms}, {@code s},
- * {@code m}/{@code min}, {@code h} or {@code d}; a bare number is bytes or milliseconds, as in Kafka.
+ * Sizes and durations are read by {@link ConfigValues}: sizes take a {@code k}, {@code m} or {@code g} suffix (powers
+ * of 1024) and durations {@code ms}, {@code s}, {@code m}/{@code min}, {@code h} or {@code d}; a bare number is bytes
+ * or milliseconds, as in Kafka.
  */
 public final class LogConfig
 {
@@ -297,15 +301,15 @@ public final class LogConfig
 
         switch (key)
         {
-            case SEGMENT_BYTES: return segmentBytes(parseIntSize(key, value));
-            case SEGMENT_MS: return segmentMs(parseDurationMs(key, value));
-            case INDEX_INTERVAL_BYTES: return indexIntervalBytes(parseIntSize(key, value));
-            case RETENTION_MS: return retentionMs(parseDurationMs(key, value));
-            case RETENTION_BYTES: return retentionBytes(parseSize(key, value));
-            case MAX_MESSAGE_BYTES: return maxMessageBytes(parseIntSize(key, value));
+            case SEGMENT_BYTES: return segmentBytes(ConfigValues.parseIntSize(key, value));
+            case SEGMENT_MS: return segmentMs(ConfigValues.parseDuration(key, value, MILLISECONDS));
+            case INDEX_INTERVAL_BYTES: return indexIntervalBytes(ConfigValues.parseIntSize(key, value));
+            case RETENTION_MS: return retentionMs(ConfigValues.parseDuration(key, value, MILLISECONDS));
+            case RETENTION_BYTES: return retentionBytes(ConfigValues.parseSize(key, value));
+            case MAX_MESSAGE_BYTES: return maxMessageBytes(ConfigValues.parseIntSize(key, value));
             case FLUSH_POLICY: return flushPolicy(FlushPolicy.parse(value));
-            case FLUSH_MS: return flushMs(parseDurationMs(key, value));
-            case FILE_DELETE_DELAY_MS: return fileDeleteDelayMs(parseDurationMs(key, value));
+            case FLUSH_MS: return flushMs(ConfigValues.parseDuration(key, value, MILLISECONDS));
+            case FILE_DELETE_DELAY_MS: return fileDeleteDelayMs(ConfigValues.parseDuration(key, value, MILLISECONDS));
             default: throw unknownKey(key);
         }
     }
@@ -609,128 +613,6 @@ public final class LogConfig
         return "LogConfig" + toMap();
     }
 
-    /**
-     * Parse a size in bytes: digits with an optional {@code k}, {@code m} or {@code g} suffix (powers of 1024,
-     * an optional trailing {@code b} or {@code ib} accepted), or {@code -1}.
-     *
-     * @param key   the value is for, used in the error message.
-     * @param value to parse.
-     * @return the size in bytes.
-     * @throws IllegalArgumentException naming key and value if the value is not a size.
-     */
-    public static long parseSize(final String key, final String value)
-    {
-        final String s = value.trim().toLowerCase(Locale.ROOT);
-        int end = s.length();
-        if (end > 0 && s.charAt(end - 1) == 'b')
-        {
-            end--;
-            if (end > 0 && s.charAt(end - 1) == 'i')
-            {
-                end--;
-            }
-        }
-
-        long multiplier = 1;
-        if (end > 0)
-        {
-            switch (s.charAt(end - 1))
-            {
-                case 'k': multiplier = 1024L; end--; break;
-                case 'm': multiplier = 1024L * 1024; end--; break;
-                case 'g': multiplier = 1024L * 1024 * 1024; end--; break;
-                case 't': multiplier = 1024L * 1024 * 1024 * 1024; end--; break;
-                default: break;
-            }
-        }
-
-        final long number = parseNumber(key, value, s.substring(0, end).trim(), "a size such as 4096, 64k or 128m");
-        if (number < 0 && (number != UNLIMITED || multiplier != 1))
-        {
-            throw bad(key, value, "a size must be -1 or at least 0");
-        }
-
-        try
-        {
-            return Math.multiplyExact(number, multiplier);
-        }
-        catch (final ArithmeticException ex)
-        {
-            throw bad(key, value, "size overflows a 64-bit number of bytes");
-        }
-    }
-
-    /**
-     * Parse a duration in milliseconds: digits with an optional {@code ms}, {@code s}, {@code m}/{@code min},
-     * {@code h} or {@code d} suffix (bare digits are milliseconds), or {@code -1}.
-     *
-     * @param key   the value is for, used in the error message.
-     * @param value to parse.
-     * @return the duration in milliseconds.
-     * @throws IllegalArgumentException naming key and value if the value is not a duration.
-     */
-    public static long parseDurationMs(final String key, final String value)
-    {
-        final String s = value.trim().toLowerCase(Locale.ROOT);
-        int digitsEnd = s.length();
-        while (digitsEnd > 0 && Character.isLetter(s.charAt(digitsEnd - 1)))
-        {
-            digitsEnd--;
-        }
-
-        final String unit = s.substring(digitsEnd);
-        final long multiplier;
-        switch (unit)
-        {
-            case "":
-            case "ms": multiplier = 1; break;
-            case "s": multiplier = 1000; break;
-            case "m":
-            case "min": multiplier = 60_000; break;
-            case "h": multiplier = 3_600_000; break;
-            case "d": multiplier = 86_400_000; break;
-            default: throw bad(key, value, "unknown duration unit '" + unit + "', use ms, s, m, h or d");
-        }
-
-        final long number = parseNumber(key, value, s.substring(0, digitsEnd).trim(), "a duration such as 500ms or 7d");
-        if (number < 0 && (number != UNLIMITED || multiplier != 1))
-        {
-            throw bad(key, value, "a duration must be -1 or at least 0");
-        }
-
-        try
-        {
-            return Math.multiplyExact(number, multiplier);
-        }
-        catch (final ArithmeticException ex)
-        {
-            throw bad(key, value, "duration overflows a 64-bit number of milliseconds");
-        }
-    }
-
-    private static int parseIntSize(final String key, final String value)
-    {
-        final long size = parseSize(key, value);
-        if (size > Integer.MAX_VALUE)
-        {
-            throw bad(key, value, "must be at most " + Integer.MAX_VALUE + " bytes (2g - 1)");
-        }
-
-        return (int)size;
-    }
-
-    private static long parseNumber(final String key, final String value, final String digits, final String expected)
-    {
-        try
-        {
-            return Long.parseLong(digits);
-        }
-        catch (final NumberFormatException ex)
-        {
-            throw bad(key, value, "expected " + expected);
-        }
-    }
-
     private void checkNotConcluded()
     {
         if (isConcluded)
@@ -741,7 +623,7 @@ public final class LogConfig
 
     private static IllegalArgumentException bad(final String key, final Object value, final String reason)
     {
-        return new IllegalArgumentException("invalid " + key + "=" + value + ": " + reason);
+        return ConfigValues.invalid(key, value, reason);
     }
 
     private static IllegalArgumentException unknownKey(final String key)

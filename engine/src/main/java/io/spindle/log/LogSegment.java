@@ -4,6 +4,7 @@
 package io.spindle.log;
 
 import io.spindle.codecs.batch.RecordBatch;
+import io.spindle.config.ConfigValues;
 import org.agrona.DirectBuffer;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -1179,11 +1180,10 @@ final class LogSegment
 
     private static int reserveChunkBytes()
     {
-        final String value = System.getProperty("spindle.storage.reserve.bytes", "1m");
-        final long bytes = LogConfig.parseSize("spindle.storage.reserve.bytes", value);
+        final long bytes = ConfigValues.sizeProperty("spindle.storage.reserve.bytes", 1024 * 1024);
         if (bytes < 1 || bytes > 1024 * 1024 * 1024)
         {
-            throw new IllegalArgumentException("spindle.storage.reserve.bytes must be 1 to 1g, was " + value);
+            throw ConfigValues.invalid("spindle.storage.reserve.bytes", bytes, "must be 1 to 1g");
         }
 
         return (int)((bytes + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE);

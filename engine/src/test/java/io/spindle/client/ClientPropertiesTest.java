@@ -34,6 +34,16 @@ class ClientPropertiesTest
         assertEquals(7L, ctx.lingerUs());
         ClientProperties.apply(ctx, "batch.size", "32768");
         assertEquals(32_768, ctx.batchSize());
+        ClientProperties.apply(ctx, "batch.size", "64k");
+        assertEquals(65_536, ctx.batchSize());
+        ClientProperties.apply(ctx, "linger.ms", "2s");
+        assertEquals(2_000_000L, ctx.lingerUs());
+        ClientProperties.apply(ctx, "spindle.producer.linger.us", "3ms");
+        assertEquals(3_000L, ctx.lingerUs());
+        ClientProperties.apply(ctx, "max.record.size", "1m");
+        assertEquals(1024 * 1024, ctx.maxRecordSize());
+        ClientProperties.apply(ctx, "delivery.timeout.ms", "2m");
+        assertEquals(120_000L, ctx.deliveryTimeoutMs());
         ClientProperties.apply(ctx, "max.in.flight.requests.per.connection", "2");
         assertEquals(2, ctx.maxInFlight());
         ClientProperties.apply(ctx, "spindle.producer.max.in.flight", "3");
@@ -108,6 +118,16 @@ class ClientPropertiesTest
         assertFalse(ctx.streaming());
         ClientProperties.apply(ctx, "spindle.consumer.credit.bytes", "8192");
         assertEquals(8_192L, ctx.creditBytes());
+        ClientProperties.apply(ctx, "fetch.max.bytes", "4m");
+        assertEquals(4 * 1024 * 1024, ctx.fetchMaxBytes());
+        ClientProperties.apply(ctx, "max.partition.fetch.bytes", "512k");
+        assertEquals(512 * 1024, ctx.partitionMaxBytes());
+        ClientProperties.apply(ctx, "spindle.consumer.credit.bytes", "1g");
+        assertEquals(1024L * 1024 * 1024, ctx.creditBytes());
+        ClientProperties.apply(ctx, "session.timeout.ms", "10s");
+        assertEquals(10_000, ctx.sessionTimeoutMs());
+        ClientProperties.apply(ctx, "fetch.max.wait.ms", "1s");
+        assertEquals(1_000, ctx.fetchMaxWaitMs());
         ClientProperties.apply(ctx, "spindle.client.id", "reader");
         assertEquals("reader", ctx.clientId());
         ClientProperties.apply(ctx, "spindle.client.replica", "2");
@@ -159,7 +179,14 @@ class ClientPropertiesTest
         assertEquals(-1, producer.acks());
 
         ex = assertThrows(IllegalArgumentException.class, () -> ClientProperties.apply(producer, "linger.ms", "-1"));
-        assertTrue(ex.getMessage().startsWith("property linger.ms takes a number of milliseconds"), ex.getMessage());
+        assertTrue(ex.getMessage().startsWith("property linger.ms takes a duration, 0 or more"), ex.getMessage());
+        ex = assertThrows(IllegalArgumentException.class,
+            () -> ClientProperties.apply(producer, "request.timeout.ms", "1500us"));
+        assertEquals("property request.timeout.ms takes a duration, 0 or more, such as 500ms, 30s or 2m (a plain " +
+            "number is milliseconds), was '1500us'", ex.getMessage());
+        ex = assertThrows(IllegalArgumentException.class, () -> ClientProperties.apply(producer, "batch.size", "16q"));
+        assertEquals("property batch.size takes a size, 1 or more, such as 512, 16k or 4m (a plain number is bytes), " +
+            "was '16q'", ex.getMessage());
         ex = assertThrows(IllegalArgumentException.class, () -> ClientProperties.apply(producer, "batch.size", "big"));
         assertTrue(ex.getMessage().startsWith("property batch.size takes"), ex.getMessage());
         ex = assertThrows(IllegalArgumentException.class,

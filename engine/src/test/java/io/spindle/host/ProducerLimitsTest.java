@@ -51,6 +51,28 @@ class ProducerLimitsTest
     Path dir;
 
     @Test
+    void maxInFlightBelowOneIsRefusedAtConnectInsteadOfHangingUntilTheDeliveryTimeout()
+    {
+        try (TestBroker broker = TestBroker.start(dir.resolve("data")))
+        {
+            for (final int acks : new int[]{ 1, -1 })
+            {
+                final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                    () -> Producer.connect(broker.ipc(new Producer.Context().acks(acks).maxInFlight(0))));
+                assertEquals("max.in.flight must be at least 1, was 0", ex.getMessage());
+            }
+            try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(-1).maxInFlight(1))))
+            {
+                try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+                {
+                    admin.createTopic("one", 1, Map.of());
+                }
+                assertEquals(0, producer.sendSync("one", 0, null, "x".getBytes(StandardCharsets.UTF_8)));
+            }
+        }
+    }
+
+    @Test
     void aRecordOf900KiBTravelsOverUdp()
     {
         try (TestBroker broker = TestBroker.start(dir.resolve("data")))

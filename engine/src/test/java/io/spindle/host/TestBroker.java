@@ -59,20 +59,37 @@ public final class TestBroker implements AutoCloseable
     public static TestBroker start(
         final Path dataDir, final LogConfig logConfig, final int port, final long sessionTimeoutNs)
     {
+        return start(dataDir, (ctx) ->
+        {
+            ctx.logConfig(logConfig).listen("127.0.0.1", port);
+            if (sessionTimeoutNs > 0)
+            {
+                ctx.sessionTimeoutNs(sessionTimeoutNs);
+            }
+        });
+    }
+
+    /**
+     * Start a broker over a data directory with settings of the test's own, e.g. its threading mode.
+     *
+     * @param dataDir  where its logs live.
+     * @param settings changes to the test defaults (ephemeral loopback port, back-off idle strategies).
+     * @return the running broker.
+     */
+    public static TestBroker start(
+        final Path dataDir, final java.util.function.Consumer<StandaloneBroker.Context> settings)
+    {
         final String aeronDir = aeronDirFor(dataDir);
         final StandaloneBroker.Context ctx = new StandaloneBroker.Context()
             .dataDir(dataDir)
             .embeddedDriverDirectoryName(aeronDir)
             .driverDirDeleteOnStart(true)
-            .listen("127.0.0.1", port)
+            .listen("127.0.0.1", 0)
             .brokerIdleStrategy("backoff")
             .driverIdleStrategy("backoff")
             .ipcTermLength(4 * 1024 * 1024)
-            .logConfig(logConfig);
-        if (sessionTimeoutNs > 0)
-        {
-            ctx.sessionTimeoutNs(sessionTimeoutNs);
-        }
+            .logConfig(new LogConfig());
+        settings.accept(ctx);
         return new TestBroker(dataDir, aeronDir, StandaloneBroker.launch(ctx));
     }
 

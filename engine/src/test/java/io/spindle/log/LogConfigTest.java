@@ -55,14 +55,6 @@ class LogConfigTest
         assertEquals(FlushPolicy.EVERY_BATCH, config.flushPolicy());
         assertEquals(250, config.flushMs());
         assertEquals(30_000, config.fileDeleteDelayMs());
-
-        assertEquals(5 * 60_000, LogConfig.parseDurationMs("k", "5m"));
-        assertEquals(5 * 60_000, LogConfig.parseDurationMs("k", "5min"));
-        assertEquals(1500, LogConfig.parseDurationMs("k", "1500"));
-        assertEquals(-1, LogConfig.parseDurationMs("k", "-1"));
-        assertEquals(4096, LogConfig.parseSize("k", "4096"));
-        assertEquals(1024, LogConfig.parseSize("k", " 1K "));
-        assertEquals(-1, LogConfig.parseSize("k", "-1"));
     }
 
     @Test

@@ -5,6 +5,7 @@ package io.spindle.perf;
 
 import java.io.File;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import io.aeron.archive.Archive;
@@ -15,8 +16,8 @@ import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.spindle.config.ConfigValues;
 import org.agrona.CloseHelper;
-import org.agrona.SystemUtil;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
@@ -69,9 +70,10 @@ final class EchoClusterMember implements AutoCloseable
         final String host = ClusterLayout.HOST;
         final int port = layout.port(memberId);
         final int termLength = TERM_LENGTH;
-        final long leaderHeartbeatTimeoutNs = SystemUtil.getDurationInNanos(
-            "spindle.node.leader.heartbeat.timeout", 10_000_000_000L);
-        final long sessionTimeoutNs = SystemUtil.getDurationInNanos("spindle.node.session.timeout", 10_000_000_000L);
+        final long leaderHeartbeatTimeoutNs = ConfigValues.durationProperty(
+            "spindle.node.leader.heartbeat.timeout", TimeUnit.NANOSECONDS, 10_000_000_000L);
+        final long sessionTimeoutNs = ConfigValues.durationProperty(
+            "spindle.node.session.timeout", TimeUnit.NANOSECONDS, 10_000_000_000L);
 
         final MediaDriver.Context driverCtx = new MediaDriver.Context()
             .aeronDirectoryName(aeronDir)

@@ -5,6 +5,7 @@ package io.spindle.perf;
 
 import java.nio.file.Path;
 
+import io.spindle.tools.AcksConverter;
 import picocli.CommandLine.Option;
 
 /**
@@ -51,8 +52,8 @@ final class LoadOptions
         "are spread over round robin (default: ${DEFAULT-VALUE}).")
     int partitions;
 
-    @Option(names = "--acks", defaultValue = "1", description = "0, 1 or -1 (all); with 0 nothing is acknowledged " +
-        "and no send -> ack latency is recorded (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--acks", defaultValue = "1", converter = AcksConverter.class, description = "0, 1, -1 or all; " +
+        "with 0 nothing is acknowledged and no send -> ack latency is recorded (default: ${DEFAULT-VALUE}).")
     int acks;
 
     @Option(names = "--warmup-s", defaultValue = "5",
@@ -95,10 +96,6 @@ final class LoadOptions
         if (partitions < 1)
         {
             throw new IllegalArgumentException("--partitions must be at least 1, was " + partitions);
-        }
-        if (acks != 0 && acks != 1 && acks != -1)
-        {
-            throw new IllegalArgumentException("--acks must be 0, 1 or -1, was " + acks);
         }
         if (warmupS < 0 || measureS < 1)
         {

@@ -8,7 +8,7 @@ import java.util.UUID;
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
-import org.agrona.SystemUtil;
+import io.spindle.config.ConfigValues;
 
 /**
  * Media drivers started by the perf commands: the baseline's, and the clients' own for UDP runs. They are configured
@@ -64,7 +64,6 @@ final class MediaDrivers
 
     private static int termLength(final String property)
     {
-        final String value = System.getProperty(property);
-        return null == value ? DEFAULT_TERM_LENGTH : (int)SystemUtil.parseSize(property, value);
+        return ConfigValues.intSizeProperty(property, DEFAULT_TERM_LENGTH);
     }
 }

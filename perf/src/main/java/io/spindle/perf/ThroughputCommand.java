@@ -14,6 +14,7 @@ import io.spindle.client.Consumer;
 import io.spindle.client.ConsumerRecord;
 import io.spindle.client.Producer;
 import io.spindle.client.TopicPartition;
+import io.spindle.tools.AcksConverter;
 import io.spindle.tools.VersionCommand;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -52,7 +53,8 @@ public final class ThroughputCommand implements Callable<Integer>
         description = "Partitions, records spread round robin (default: ${DEFAULT-VALUE}).")
     int partitions;
 
-    @Option(names = "--acks", defaultValue = "1", description = "0, 1 or -1 (all) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--acks", defaultValue = "1", converter = AcksConverter.class,
+        description = "0, 1, -1 or all (default: ${DEFAULT-VALUE}).")
     int acks;
 
     @Option(names = "--batch-size", defaultValue = "16384",
@@ -216,10 +218,6 @@ public final class ThroughputCommand implements Callable<Integer>
         if (partitions < 1)
         {
             throw new IllegalArgumentException("--partitions must be at least 1, was " + partitions);
-        }
-        if (acks != 0 && acks != 1 && acks != -1)
-        {
-            throw new IllegalArgumentException("--acks must be 0, 1 or -1, was " + acks);
         }
         if (batchSize < 1 || lingerUs < 0 || maxInFlight < 1)
         {

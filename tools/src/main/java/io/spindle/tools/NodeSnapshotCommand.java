@@ -2,9 +2,10 @@ package io.spindle.tools;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
 import io.spindle.cluster.SnapshotTool;
-import org.agrona.SystemUtil;
+import io.spindle.config.ConfigValues;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -37,9 +38,9 @@ public final class NodeSnapshotCommand implements Callable<Integer>
         final long timeoutNs;
         try
         {
-            timeoutNs = SystemUtil.parseDuration("--timeout", timeout.trim());
+            timeoutNs = ConfigValues.parseDuration("--timeout", timeout, TimeUnit.NANOSECONDS);
         }
-        catch (final NumberFormatException ex)
+        catch (final IllegalArgumentException ex)
         {
             System.err.println("spindle node snapshot: --timeout must be like 30s or 500ms, was '" + timeout + "'");
             return 2;

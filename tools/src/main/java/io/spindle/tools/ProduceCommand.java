@@ -40,8 +40,8 @@ public final class ProduceCommand implements Callable<Integer>
     @Mixin
     AeronDirOption aeronDir;
 
-    @Option(names = "--acks", description = "0, 1 or all (default: all).")
-    String acks;
+    @Option(names = "--acks", converter = AcksConverter.class, description = "0, 1, -1 or all (default: all).")
+    Integer acks;
 
     @Option(names = "--key-separator", description = "Split each line into key<S>value at the first S; a line " +
         "without S is refused (exit 2, naming the line) unless --allow-missing-key.")
@@ -106,17 +106,7 @@ public final class ProduceCommand implements Callable<Integer>
             return 2;
         }
 
-        final int acksValue;
-        switch (null == acks ? String.valueOf(ctx.acks()) : acks.toLowerCase())
-        {
-            case "0": acksValue = 0; break;
-            case "1": acksValue = 1; break;
-            case "all":
-            case "-1": acksValue = -1; break;
-            default:
-                System.err.println("spindle produce: --acks must be 0, 1 or all, was '" + acks + "'");
-                return 2;
-        }
+        final int acksValue = null == acks ? ctx.acks() : acks;
 
         if (partition < -1)
         {

@@ -98,6 +98,26 @@ class SpindleCliTest
     }
 
     @Test
+    void produceAcksTakesZeroOneMinusOneAndAllAndRefusesTheRest()
+    {
+        for (final String[] acks : new String[][]{ { "all", "-1" }, { "ALL", "-1" }, { "-1", "-1" }, { "0", "0" },
+            { "1", "1" } })
+        {
+            final CommandLine cli = SpindleCli.commandLine();
+            cli.parseArgs("produce", "--bootstrap", "ipc", "--topic", "t", "--acks", acks[0]);
+            final ProduceCommand produce = cli.getSubcommands().get("produce").getCommand();
+            assertEquals(Integer.valueOf(acks[1]), produce.acks, acks[0]);
+        }
+
+        final StringWriter err = new StringWriter();
+        final CommandLine cli = SpindleCli.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertEquals(2, cli.execute("produce", "--bootstrap", "ipc", "--topic", "t", "--acks", "some"));
+        assertTrue(err.toString().contains("Invalid value for option '--acks': 0, 1, -1 or all, was 'some'"),
+            err.toString());
+    }
+
+    @Test
     void unknownCommandIsAUsageError()
     {
         final CommandLine cli = SpindleCli.commandLine();
