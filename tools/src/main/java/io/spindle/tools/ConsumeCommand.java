@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +19,7 @@ import io.spindle.client.SpindleException;
 import io.spindle.client.TopicPartition;
 import io.spindle.codecs.batch.RecordFlyweight;
 import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.codecs.protocol.IsolationLevel;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.ArgGroup;
@@ -67,6 +69,11 @@ public final class ConsumeCommand implements Callable<Integer>
             "group has no committed offset).")
         String offset;
     }
+
+    @Option(names = "--isolation-level", paramLabel = "LEVEL",
+        description = "read_uncommitted (default): every record below the high-water mark; read_committed: only " +
+        "records outside transactions and of committed ones, up to the last stable offset.")
+    String isolationLevel;
 
     @Option(names = "--max-messages", defaultValue = "-1", description = "Exit after this many records.")
     long maxMessages;
@@ -161,6 +168,16 @@ public final class ConsumeCommand implements Callable<Integer>
         {
             System.err.println("spindle consume: " + ex.getMessage());
             return 2;
+        }
+        if (null != isolationLevel)
+        {
+            if (!"read_committed".equals(isolationLevel) && !"read_uncommitted".equals(isolationLevel))
+            {
+                System.err.println("spindle consume: --isolation-level must be read_committed or read_uncommitted, " +
+                    "was " + isolationLevel);
+                return 2;
+            }
+            ctx.isolationLevel(IsolationLevel.valueOf(isolationLevel.toUpperCase(Locale.ROOT)));
         }
         if (earliest)
         {

@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
  * {@code spindle produce}: one record per line of standard input.
  */
 @Command(name = "produce", mixinStandardHelpOptions = true,
-    description = "Send one record per line of standard input; prints 'acked N' to " +
+    description = "Send one record per line of standard input (in transactions with --transactional-id); " +
+    "prints 'acked N' to " +
     "standard error at the end and exits non-zero unless every record was acknowledged. A record that fails " +
     "(e.g. too large) is reported on standard error with its line number and the rest of the input still sent; " +
     "a line that cannot become a record (no key separator, bad base64 or hex) ends the input there with exit 2.")
@@ -80,7 +81,24 @@ public final class ProduceCommand implements Callable<Integer>
         "--delivery-timeout-ms, --aeron-dir, --bootstrap) wins over a property.")
     List<String> properties = new ArrayList<>();
 
+    @Option(names = "--transactional-id", paramLabel = "ID",
+        description = "Send in transactions under this transactional id: a read_committed consumer sees each " +
+        "transaction's records all at once or never. An older producer with the same id is fenced and what it " +
+        "left open aborted. SIGINT, SIGTERM or an error abort the open transaction. Prints 'committed T " +
+        "transactions, acked N' (records of committed transactions) at the end.")
+    String transactionalId;
+
+    @Option(names = "--transaction-records", paramLabel = "N",
+        description = "With --transactional-id: commit a transaction every N input records (default: one " +
+        "transaction, committed at the end of the input).")
+    Long transactionRecords;
+
     private final AtomicLong acked = new AtomicLong();
+    private final AtomicLong committedTransactions = new AtomicLong();
+    private final AtomicLong committedRecords = new AtomicLong();
+    private final AtomicBoolean stopRequested = new AtomicBoolean();
+    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+    private volatile boolean isTransactional;
     private final AtomicLong failed = new AtomicLong();
     private final AtomicBoolean reported = new AtomicBoolean();
 
@@ -126,11 +144,17 @@ public final class ProduceCommand implements Callable<Integer>
             return 2;
         }
 
-        final Thread reportOnSignal = new Thread(this::report, "spindle-produce-report");
+        if (null != transactionRecords && (null == transactionalId || transactionRecords < 1))
+        {
+            System.err.println("spindle produce: --transaction-records needs --transactional-id and a count of 1 or " +
+                "more");
+            return 2;
+        }
+        isTransactional = null != transactionalId;
+        ctx.transactionalId(transactionalId);
+        final Thread reportOnSignal = new Thread(this::onSignal, "spindle-produce-report");
         Runtime.getRuntime().addShutdownHook(reportOnSignal);
 
-        long sent = 0;
-        long lineNumber = 0;
         ctx.acks(acksValue);
         if (null != lingerUs)
         {
@@ -146,27 +170,23 @@ public final class ProduceCommand implements Callable<Integer>
         int exitCode;
         try (Producer producer = Producer.connect(ctx))
         {
-            final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            String line;
-            while (null != (line = in.readLine()))
+            final long sent;
+            try
             {
-                lineNumber++;
-                final LineFormat.Line record = format.parse(line, lineNumber);
-                final LineCallback callback = new LineCallback(lineNumber, record.length(), ctx.maxRecordSize());
-                final long deadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
-                while (format.send(producer, topic, partition, record, callback) == Producer.BACK_PRESSURED)
-                {
-                    if (System.nanoTime() - deadlineNs > 0)
-                    {
-                        throw new SpindleException(ErrorCode.REQUEST_TIMED_OUT, "broker is not taking records");
-                    }
-                    producer.poll();
-                    Thread.onSpinWait();
-                }
-                sent++;
+                sent = produceAll(producer, format, timeoutMs, ctx.maxRecordSize());
             }
-            producer.flush();
-            exitCode = acked.get() == sent && 0 == failed.get() ? 0 : 1;
+            catch (final Exception ex)
+            {
+                // Before the producer closes: an open transaction is aborted, so no read_committed reader waits on it.
+                abortOpen(producer);
+                throw ex;
+            }
+            // Transactional: every record read is in a committed transaction.
+            exitCode = (isTransactional ? committedRecords.get() : acked.get()) == sent && 0 == failed.get() ? 0 : 1;
+        }
+        catch (final StoppedBySignal ex)
+        {
+            exitCode = 1;
         }
         catch (final LineFormat.BadLineException ex)
         {
@@ -185,6 +205,7 @@ public final class ProduceCommand implements Callable<Integer>
         }
 
         report();
+        finished.countDown();
         Runtime.getRuntime().removeShutdownHook(reportOnSignal);
         return exitCode;
     }
@@ -225,12 +246,217 @@ public final class ProduceCommand implements Callable<Integer>
         }
     }
 
+    /**
+     * Send every line of standard input, in transactions when asked; return how many were sent.
+     */
+    private long produceAll(final Producer producer, final LineFormat format, final long timeoutMs,
+        final int maxRecordSize) throws IOException
+    {
+        final QueuedLines in = new QueuedLines(stopRequested, producer::poll);
+        if (isTransactional)
+        {
+            producer.initTransactions();
+            producer.beginTransaction();
+        }
+        long sent = 0;
+        long lineNumber = 0;
+        long inTransaction = 0;
+        String line;
+        while (null != (line = in.next()))
+        {
+            lineNumber++;
+            final LineFormat.Line record = format.parse(line, lineNumber);
+            final LineCallback callback = new LineCallback(lineNumber, record.length(), maxRecordSize);
+            final long deadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
+            while (format.send(producer, topic, partition, record, callback) == Producer.BACK_PRESSURED)
+            {
+                if (System.nanoTime() - deadlineNs > 0)
+                {
+                    throw new SpindleException(ErrorCode.REQUEST_TIMED_OUT, "broker is not taking records");
+                }
+                producer.poll();
+                Thread.onSpinWait();
+            }
+            sent++;
+            if (isTransactional && ++inTransaction == (null == transactionRecords ? Long.MAX_VALUE :
+                transactionRecords))
+            {
+                commit(producer);
+                inTransaction = 0;
+                producer.beginTransaction();
+            }
+        }
+        if (isTransactional && stopRequested.get())
+        {
+            throw new StoppedBySignal();
+        }
+        if (isTransactional && inTransaction > 0)
+        {
+            commit(producer);
+        }
+        producer.flush();
+        return sent;
+    }
+
+    private void commit(final Producer producer)
+    {
+        producer.commitTransaction();
+        committedTransactions.incrementAndGet();
+        // Every record acknowledged so far is in a committed transaction now.
+        committedRecords.set(acked.get());
+    }
+
+    /**
+     * An error or a signal ends the input with a transaction open: abort it, so none of its records is ever read by
+     * a read_committed consumer; the records it had acknowledged do not count as acked.
+     */
+    private void abortOpen(final Producer producer)
+    {
+        if (!isTransactional || null == producer)
+        {
+            return;
+        }
+        try
+        {
+            producer.abortTransaction();
+        }
+        catch (final RuntimeException ex)
+        {
+            System.err.println("spindle produce: aborting the open transaction failed (the broker aborts it at " +
+                "its timeout): " + ex.getMessage());
+        }
+    }
+
+    /**
+     * SIGINT or SIGTERM: a transactional run is asked to stop and given a few seconds to abort its open
+     * transaction on its own thread (the producer belongs to it); then the counts are printed.
+     */
+    private void onSignal()
+    {
+        if (isTransactional)
+        {
+            stopRequested.set(true);
+            try
+            {
+                finished.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        report();
+    }
+
     private void report()
     {
         if (reported.compareAndSet(false, true))
         {
-            System.err.println("acked " + acked.get());
+            System.err.println(isTransactional ?
+                "committed " + committedTransactions.get() + " transactions, acked " + committedRecords.get() :
+                "acked " + acked.get());
             System.err.flush();
+        }
+    }
+
+    /**
+     * The input loop saw a stop request: the open transaction is aborted.
+     */
+    private static final class StoppedBySignal extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        StoppedBySignal()
+        {
+            super("stopped by a signal", null, false, false);
+        }
+    }
+
+    /**
+     * Standard input read on a thread of its own, so that while the input is quiet the producing thread goes on
+     * sending what it holds (an answer frees the partition for its next batch) and sees a stop request (a blocked
+     * read would not let it abort its transaction).
+     */
+    private static final class QueuedLines
+    {
+        private static final String END = new String("end of input");
+
+        private final java.util.concurrent.BlockingQueue<String> lines =
+            new java.util.concurrent.ArrayBlockingQueue<>(4096);
+        private final AtomicBoolean stopRequested;
+        private final Runnable whileWaiting;
+        private volatile IOException failure;
+
+        QueuedLines(final AtomicBoolean stopRequested, final Runnable whileWaiting)
+        {
+            this.stopRequested = stopRequested;
+            this.whileWaiting = whileWaiting;
+            // Standard input as it is now, on this thread: the reader starts later.
+            final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            final Thread reader = new Thread(() -> readAll(in), "spindle-produce-stdin");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        String next() throws IOException
+        {
+            try
+            {
+                while (!stopRequested.get())
+                {
+                    String line = lines.poll();
+                    if (null == line)
+                    {
+                        whileWaiting.run();
+                        line = lines.poll(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    }
+                    if (END == line)
+                    {
+                        if (null != failure)
+                        {
+                            throw failure;
+                        }
+                        return null;
+                    }
+                    if (null != line)
+                    {
+                        return line;
+                    }
+                }
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        }
+
+        private void readAll(final BufferedReader in)
+        {
+            try
+            {
+                String line;
+                while (null != (line = in.readLine()))
+                {
+                    lines.put(line);
+                }
+            }
+            catch (final IOException ex)
+            {
+                failure = ex;
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            try
+            {
+                lines.put(END);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -378,6 +378,74 @@ class BrokerProcessKillTest
         assertEquals(expected, found, "each line once, in order");
     }
 
+    @Test
+    void sigtermAbortsTheOpenTransactionOfATransactionalProduce() throws Exception
+    {
+        final Path data = dir.resolve("data");
+        final int port = freeUdpPort();
+        final String bootstrap = "127.0.0.1:" + port;
+        final Process broker = startBroker(data, port);
+        try (Admin admin = Admin.connect(new ClientContext().bootstrap("ipc").aeronDirectoryName(aeronDir)))
+        {
+            admin.createTopic("journal", 1, Map.of());
+        }
+        final File stderr = dir.resolve("produce.err").toFile();
+        final Process produce = startCli(stderr, "produce", "--bootstrap", bootstrap, "--topic", "journal",
+            "--transactional-id", "journal-writer", "--transaction-records", "1000");
+        final java.io.Writer in = new java.io.OutputStreamWriter(produce.getOutputStream(), StandardCharsets.UTF_8);
+        for (int i = 0; i < 10; i++)
+        {
+            in.write("entry-" + i + "\n");
+        }
+        in.flush();
+        // The ten records are sent (read_uncommitted sees them) in a transaction left open: then SIGTERM.
+        assertEquals(10, readAll(bootstrap, "journal", io.spindle.codecs.protocol.IsolationLevel.READ_UNCOMMITTED,
+            10).size());
+        // SIGTERM with standard input still open (Process.destroy would also close it: an end of input, which
+        // commits).
+        assertEquals(0, new ProcessBuilder("kill", "-TERM", String.valueOf(produce.pid())).start().waitFor());
+        assertTrue(produce.waitFor(30, TimeUnit.SECONDS), "spindle produce did not stop on SIGTERM");
+        final String err = java.nio.file.Files.readString(stderr.toPath());
+        assertTrue(err.contains("committed 0 transactions, acked 0"), err);
+
+        // Aborted, not left open: a record written after it is readable by read_committed, the ten never are.
+        final Producer.Context ctx = new Producer.Context();
+        ctx.bootstrap(bootstrap).connectTimeoutMs(10_000);
+        try (Producer producer = Producer.connect(ctx))
+        {
+            producer.sendSync("journal", 0, null, "after".getBytes(StandardCharsets.UTF_8));
+        }
+        assertEquals(List.of("after"), readAll(bootstrap, "journal",
+            io.spindle.codecs.protocol.IsolationLevel.READ_COMMITTED, 1), err);
+        broker.destroy();
+        assertTrue(broker.waitFor(20, TimeUnit.SECONDS), "broker did not stop on SIGTERM");
+    }
+
+    private static List<String> readAll(
+        final String bootstrap, final String topic, final io.spindle.codecs.protocol.IsolationLevel level,
+        final int expected)
+    {
+        final List<String> values = new ArrayList<>();
+        try (Consumer consumer = Consumer.connect((Consumer.Context)new Consumer.Context()
+            .autoOffsetReset(Consumer.OffsetReset.EARLIEST).isolationLevel(level).bootstrap(bootstrap)
+            .connectTimeoutMs(10_000)))
+        {
+            consumer.assign(List.of(new TopicPartition(topic, 0)));
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (values.size() < expected && System.nanoTime() - deadlineNs < 0)
+            {
+                consumer.poll((record) -> values.add(record.valueAsString()), 100, 100);
+            }
+            // A moment longer: more than expected would be records that must not be read.
+            final long untilNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+            while (System.nanoTime() - untilNs < 0)
+            {
+                consumer.poll((record) -> values.add(record.valueAsString()), 100, 50);
+            }
+        }
+        return values;
+    }
+
     private void produceTicks(final String bootstrap, final List<String> sent, final int count)
     {
         final Producer.Context ctx = new Producer.Context().acks(-1);
