@@ -303,12 +303,26 @@ public final class Admin implements AutoCloseable
      */
     public long listOffset(final TopicPartition tp, final long timestamp)
     {
+        return listOffset(tp, timestamp, IsolationLevel.READ_UNCOMMITTED);
+    }
+
+    /**
+     * The offset of a partition at a point in time, as {@link #listOffset(TopicPartition, long)}; for
+     * READ_COMMITTED the log end (-1) is the last stable offset: below the first transaction still open.
+     *
+     * @param tp        the partition.
+     * @param timestamp -2 for the log start, -1 for the log end, else a time in ms since the epoch.
+     * @param isolation whose log end.
+     * @return the offset, or -1 where no record is that recent.
+     */
+    public long listOffset(final TopicPartition tp, final long timestamp, final IsolationLevel isolation)
+    {
         owner.check();
         return withSession((connection) ->
         {
             final TopicMetadata topic = metadata(connection, caller, ctx, nextCorrelationId++, tp.topic());
             return listOffsets(connection, caller, ctx, buffer, nextCorrelationId++, List.of(tp),
-                new int[]{topic.topicId()}, new long[]{timestamp})[0];
+                new int[]{topic.topicId()}, new long[]{timestamp}, isolation)[0];
         }, true);
     }
 
@@ -473,17 +487,20 @@ public final class Admin implements AutoCloseable
                     member.getMemberAssignment(assignment, 0, assignment.length);
                     List<String> topics = List.of();
                     List<TopicPartition> partitions = List.of();
+                    boolean readCommitted = false;
                     try
                     {
                         topics = 0 == metadata.length ? List.of() :
                             ConsumerProtocol.decodeSubscription(metadata).topics();
+                        readCommitted = 0 != metadata.length && ConsumerProtocol.isReadCommitted(metadata);
                         partitions = ConsumerProtocol.decodeAssignment(assignment);
                     }
                     catch (final IllegalArgumentException ignore)
                     {
                         // Not a consumer protocol member: shown without topics.
                     }
-                    members.add(new GroupDescription.MemberDescription(memberId, instanceId, topics, partitions));
+                    members.add(new GroupDescription.MemberDescription(memberId, instanceId, topics, partitions,
+                        readCommitted));
                 }
                 final String id = group.groupId();
                 final String state = group.groupState();

@@ -21,6 +21,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  *     int32 topicCount,      then per topic (sorted): string name
  *     int32 ownedTopicCount, then per topic (sorted): string name, int32 count, count x int32 partition
  *     int32 generation the member last joined (-1: none); owned partitions are from it
+ *     int8 readCommitted: 1 when the member reads committed records only (appended later: absent is 0)
  *
  *   Assignment, version 1:
  *     int16 version
@@ -58,6 +59,25 @@ final class ConsumerProtocol
     static byte[] encodeSubscription(
         final Collection<String> topics, final Collection<TopicPartition> owned, final int generation)
     {
+        return encodeSubscription(topics, owned, generation, false);
+    }
+
+    /**
+     * Encode a subscription that also says whether the member reads committed records only, so that tools measure
+     * the group's lag to the last stable offset.
+     *
+     * @param topics          subscribed topics.
+     * @param owned           partitions owned (cooperative), or empty.
+     * @param generation      the generation the member last joined, or -1.
+     * @param isReadCommitted whether the member reads committed records only.
+     * @return the bytes.
+     */
+    static byte[] encodeSubscription(
+        final Collection<String> topics,
+        final Collection<TopicPartition> owned,
+        final int generation,
+        final boolean isReadCommitted)
+    {
         final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(128);
         int p = 0;
         buffer.putShort(p, VERSION, ByteOrder.LITTLE_ENDIAN);
@@ -72,6 +92,8 @@ final class ConsumerProtocol
         p = putPartitions(buffer, p, owned);
         buffer.putInt(p, generation, ByteOrder.LITTLE_ENDIAN);
         p += 4;
+        buffer.putByte(p, (byte)(isReadCommitted ? 1 : 0));
+        p += 1;
         return copy(buffer, p);
     }
 
@@ -95,6 +117,31 @@ final class ConsumerProtocol
         final List<TopicPartition> owned = reader.partitions();
         final int generation = reader.remaining() >= 4 ? reader.int32() : -1;
         return new GroupSubscription(List.copyOf(topics), List.copyOf(owned), generation);
+    }
+
+    /**
+     * Whether a subscription says its member reads committed records only.
+     *
+     * @param bytes as {@link #encodeSubscription} wrote them.
+     * @return true for a read_committed member; false for others and for subscriptions that do not say.
+     * @throws IllegalArgumentException when the bytes are not a subscription.
+     */
+    static boolean isReadCommitted(final byte[] bytes)
+    {
+        final Reader reader = new Reader(bytes);
+        reader.version();
+        final int topicCount = reader.count();
+        for (int i = 0; i < topicCount; i++)
+        {
+            reader.string();
+        }
+        reader.partitions();
+        if (reader.remaining() < 4)
+        {
+            return false;
+        }
+        reader.int32();
+        return reader.remaining() >= 1 && 1 == bytes[bytes.length - reader.remaining()];
     }
 
     /**

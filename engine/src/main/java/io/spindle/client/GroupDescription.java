@@ -24,9 +24,25 @@ public record GroupDescription(
      * @param groupInstanceId the static instance id, or empty.
      * @param topics          the topics it subscribes to.
      * @param assignment      its partitions (only while the group is Stable).
+     * @param readCommitted   whether it reads committed records only (its lag is to the last stable offset).
      */
     public record MemberDescription(
-        String memberId, String groupInstanceId, List<String> topics, List<TopicPartition> assignment)
+        String memberId, String groupInstanceId, List<String> topics, List<TopicPartition> assignment,
+        boolean readCommitted)
     {
+        /**
+         * A member that reads uncommitted records.
+         *
+         * @param memberId        the member id.
+         * @param groupInstanceId the static instance id, or empty.
+         * @param topics          the topics it subscribes to.
+         * @param assignment      its partitions.
+         */
+        public MemberDescription(
+            final String memberId, final String groupInstanceId, final List<String> topics,
+            final List<TopicPartition> assignment)
+        {
+            this(memberId, groupInstanceId, topics, assignment, false);
+        }
     }
 }

@@ -209,10 +209,13 @@ final class GroupMembership
     private SpindleException fatal;
     private RuntimeException listenerError;
 
+    private final boolean isReadCommitted;
+
     GroupMembership(final Client client, final Consumer.Context ctx)
     {
         this.client = client;
         this.groupId = ctx.groupId();
+        this.isReadCommitted = io.spindle.codecs.protocol.IsolationLevel.READ_COMMITTED == ctx.isolationLevel();
         this.groupInstanceId = null == ctx.groupInstanceId() ? "" : ctx.groupInstanceId();
         this.sessionTimeoutMs = ctx.sessionTimeoutMs();
         this.maxPollIntervalMs = ctx.maxPollIntervalMs();
@@ -754,7 +757,7 @@ final class GroupMembership
         // metadata and gets the rebalance it asked for (a static member restarted with other topics, a
         // cooperative member that revoked, a new subscription).
         final byte[] metadata = ConsumerProtocol.encodeSubscription(
-            subscription, cooperative ? owned : List.of(), generation);
+            subscription, cooperative ? owned : List.of(), generation, isReadCommitted);
         final long correlationId = client.nextCorrelationId();
         final JoinGroupRequestEncoder encoder = new JoinGroupRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, headerEncoder)

@@ -21,6 +21,7 @@ import io.spindle.client.SpindleException;
 import io.spindle.client.TopicDescription;
 import io.spindle.client.TopicPartition;
 import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.codecs.protocol.IsolationLevel;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -77,7 +78,8 @@ public final class GroupsCommand implements Runnable
     @Command(name = "describe", mixinStandardHelpOptions = true,
         description = "As Kafka's kafka-consumer-groups --describe prints it: by default one row per partition " +
         "the group has committed or been assigned (GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG " +
-        "CONSUMER-ID HOST CLIENT-ID); --members one row per member; --state the group's state. '-' where there " +
+        "CONSUMER-ID HOST CLIENT-ID; for a group whose members read_committed, LOG-END-OFFSET and LAG are to the " +
+        "last stable offset); --members one row per member; --state the group's state. '-' where there " +
         "is no value. An empty or rebalancing group is also said so on standard error.")
     static final class Describe extends AdminCommand
     {
@@ -186,6 +188,13 @@ public final class GroupsCommand implements Runnable
             {
                 return List.of();
             }
+            // A group whose members read committed records only is behind the last stable offset, not the
+            // high-water mark: records of open transactions are not theirs to read yet.
+            boolean readCommitted = false;
+            for (final GroupDescription.MemberDescription member : description.members())
+            {
+                readCommitted |= member.readCommitted();
+            }
             final Map<String, TopicDescription> topics = new TreeMap<>();
             final List<String[]> rows = new ArrayList<>();
             rows.add(new String[]{ "GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
@@ -194,7 +203,11 @@ public final class GroupsCommand implements Runnable
             {
                 final TopicDescription topic = topics.computeIfAbsent(tp.topic(), (name) -> describeOrNull(admin, name));
                 long logEnd = -1;
-                if (null != topic)
+                if (readCommitted && null != topic)
+                {
+                    logEnd = admin.listOffset(tp, -1, IsolationLevel.READ_COMMITTED);
+                }
+                else if (null != topic)
                 {
                     for (final TopicDescription.PartitionDescription p : topic.partitions())
                     {

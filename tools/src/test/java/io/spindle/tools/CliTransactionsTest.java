@@ -4,9 +4,14 @@
 package io.spindle.tools;
 
 import java.io.File;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 
 import io.aeron.CommonContext;
+import io.spindle.client.Consumer;
+import io.spindle.client.Producer;
+import io.spindle.codecs.protocol.IsolationLevel;
 import io.spindle.host.StandaloneBroker;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.AfterEach;
@@ -85,12 +90,71 @@ class CliTransactionsTest
     }
 
     @Test
+    void aReadCommittedGroupsLagIsMeasuredToTheLastStableOffset()
+    {
+        assertEquals(0, run("p0\np1\n", "produce", "--bootstrap", bootstrap, "--topic", "ledger").code());
+        final Producer.Context producerCtx = new Producer.Context().transactionalId("open-writer");
+        producerCtx.bootstrap(bootstrap);
+        final Consumer.Context consumerCtx = new Consumer.Context()
+            .groupId("auditors")
+            .isolationLevel(IsolationLevel.READ_COMMITTED)
+            .enableAutoCommit(false)
+            .autoOffsetReset(Consumer.OffsetReset.EARLIEST);
+        consumerCtx.bootstrap(bootstrap);
+        try (Producer producer = Producer.connect(producerCtx);
+            Consumer consumer = Consumer.connect(consumerCtx))
+        {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int i = 0; i < 3; i++)
+            {
+                producer.send("ledger", 0, null, ("t" + i).getBytes(StandardCharsets.UTF_8), null);
+            }
+            producer.flush();
+
+            consumer.subscribe(List.of("ledger"));
+            final int[] seen = {0};
+            final long deadlineNs = System.nanoTime() + 20_000_000_000L;
+            while (seen[0] < 2 && System.nanoTime() - deadlineNs < 0)
+            {
+                consumer.poll((record) -> seen[0]++, 10, 100);
+            }
+            assertEquals(2, seen[0], "read_committed consumer reads up to the open transaction");
+            consumer.commitSync();
+
+            // Offsets 2-4 belong to the open transaction: the group is not behind them yet.
+            assertEquals("auditors ledger 0 2 2 0", row(describe()));
+
+            producer.commitTransaction();
+            // Committed (its marker is offset 5): now they are the group's to read.
+            assertEquals("auditors ledger 0 2 6 4", row(describe()));
+        }
+    }
+
+    @Test
     void anUnknownIsolationLevelIsRefused()
     {
         final CliEndToEndTest.Result result = run("", "consume", "--bootstrap", bootstrap, "--topic", "ledger",
             "--isolation-level", "serializable", "--timeout-ms", "100");
         assertEquals(2, result.code(), result.toString());
         assertTrue(result.err().contains("read_committed or read_uncommitted"), result.toString());
+    }
+
+    private String describe()
+    {
+        final CliEndToEndTest.Result result = run("", "groups", "describe", "--bootstrap", bootstrap, "--group",
+            "auditors");
+        assertEquals(0, result.code(), result.toString());
+        return result.out();
+    }
+
+    /**
+     * The first data row's GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG, single-spaced.
+     */
+    private static String row(final String table)
+    {
+        final String[] columns = table.split("\n")[1].trim().split("\\s+");
+        return String.join(" ", List.of(columns).subList(0, 6));
     }
 
     private CliEndToEndTest.Result consume(final String level, final int max)
