@@ -79,6 +79,10 @@ public final class ConsumeCommand implements Callable<Integer>
     @Option(names = "--print-offset", description = "Prefix each line with partition:offset<TAB>.")
     boolean printOffset;
 
+    @Option(names = "--print-null-as", paramLabel = "S",
+        description = "Print a null value (a tombstone) as S (default: null).")
+    String printNullAs;
+
     @Option(names = "--long-poll", description = "Long-poll instead of the default streaming fetch.")
     boolean longPoll;
 
@@ -375,6 +379,6 @@ public final class ConsumeCommand implements Callable<Integer>
             out.print(record.keyAsString());
             out.print('\t');
         }
-        out.println(record.valueAsString());
+        out.println(null == printNullAs || record.valueLength() >= 0 ? record.valueAsString() : printNullAs);
     }
 }

@@ -56,6 +56,10 @@ public final class ProduceCommand implements Callable<Integer>
     @Option(names = "--linger-us", description = "Batch linger in microseconds (default: 0).")
     Long lingerUs;
 
+    @Option(names = "--null-marker", paramLabel = "S",
+        description = "Send a record whose value is exactly S with a null value: a tombstone on a compacted topic.")
+    String nullMarker;
+
     @Option(names = {"--producer-property", "--property"}, paramLabel = "KEY=VALUE",
         description = "A producer setting by its property name, Kafka's (acks, linger.ms, batch.size, ...) or " +
         "Spindle's (spindle.producer.*, spindle.client.*); repeatable. An explicit flag (--acks, --linger-us, " +
@@ -143,9 +147,9 @@ public final class ProduceCommand implements Callable<Integer>
                         value = line.substring(at + keySeparator.length());
                     }
                 }
-                final byte[] valueBytes = value.getBytes(StandardCharsets.UTF_8);
-                final LineCallback callback = new LineCallback(
-                    lineNumber, (null == key ? 0 : key.length) + valueBytes.length, ctx.maxRecordSize());
+                final byte[] valueBytes = value.equals(nullMarker) ? null : value.getBytes(StandardCharsets.UTF_8);
+                final LineCallback callback = new LineCallback(lineNumber,
+                    (null == key ? 0 : key.length) + (null == valueBytes ? 0 : valueBytes.length), ctx.maxRecordSize());
                 final long deadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
                 while (producer.send(topic, partition, key, valueBytes, callback) == Producer.BACK_PRESSURED)
                 {
