@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import io.spindle.client.ClientProperties;
 import io.spindle.client.Consumer;
 import io.spindle.client.ConsumerRecord;
+import io.spindle.client.DeadLetterHandler;
 import io.spindle.client.RebalanceListener;
 import io.spindle.client.SpindleException;
 import io.spindle.client.TopicPartition;
@@ -83,6 +84,11 @@ public final class ConsumeCommand implements Callable<Integer>
         description = "Print a null value (a tombstone) as S (default: null).")
     String printNullAs;
 
+    @Option(names = "--dlq", description = "Read the topic's dead-letter topic (<topic>.dlq, where DeadLetterHandler " +
+        "parks records its handler failed on) and prefix each record with where it came from and why: " +
+        "topic-partition@offset<TAB>exception: message<TAB>.")
+    boolean dlq;
+
     @Option(names = "--long-poll", description = "Long-poll instead of the default streaming fetch.")
     boolean longPoll;
 
@@ -112,6 +118,7 @@ public final class ConsumeCommand implements Callable<Integer>
      */
     public Integer call()
     {
+        topic = dlq ? topic + DeadLetterHandler.DLQ_SUFFIX : topic;
         final String offsetText = null == startAt ? null : startAt.offset;
         final boolean earliest = null != startAt && (startAt.fromBeginning || "earliest".equals(offsetText));
         long startOffset = -1;
@@ -374,11 +381,31 @@ public final class ConsumeCommand implements Callable<Integer>
             out.print(record.offset());
             out.print('\t');
         }
+        if (dlq)
+        {
+            printParkedFrom(out, record);
+        }
         if (printKey)
         {
             out.print(record.keyAsString());
             out.print('\t');
         }
         out.println(null == printNullAs || record.valueLength() >= 0 ? record.valueAsString() : printNullAs);
+    }
+
+    private static void printParkedFrom(final PrintStream out, final ConsumerRecord record)
+    {
+        out.print(parkedHeader(record, DeadLetterHandler.HEADER_TOPIC) + '-' +
+            parkedHeader(record, DeadLetterHandler.HEADER_PARTITION) + '@' +
+            parkedHeader(record, DeadLetterHandler.HEADER_OFFSET) + '\t' +
+            parkedHeader(record, DeadLetterHandler.HEADER_EXCEPTION_CLASS) + ": " +
+            parkedHeader(record, DeadLetterHandler.HEADER_EXCEPTION_MESSAGE) + '\t');
+    }
+
+    private static String parkedHeader(final ConsumerRecord record, final String key)
+    {
+        final ConsumerRecord.Header header = record.headers().lastHeader(key);
+        return null == header || header.valueLength() < 0 ? "?" :
+            header.buffer().getStringWithoutLengthUtf8(header.valueOffset(), header.valueLength());
     }
 }
