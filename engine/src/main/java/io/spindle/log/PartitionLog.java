@@ -53,8 +53,8 @@ import static io.spindle.codecs.batch.RecordBatch.MAX_TIMESTAMP_OFFSET;
  * <p>
  * <b>Threading and memory ordering.</b> Exactly one thread, the writer, calls every method that changes the log:
  * {@link #append}, {@link #highWaterMark(long)}, {@link #roll}, {@link #flush}, {@link #doWork},
- * {@link #deleteExpiredSegments}, {@link #truncateTo}, {@link #truncateFullyAndStartAt}, {@link #config(LogConfig)}
- * and {@link #close()}. Any number of reader threads (the fetch server) may concurrently call {@link #read},
+ * {@link #deleteExpiredSegments}, {@link #truncateTo}, {@link #truncateFullyAndStartAt}, {@link #config(LogConfig)},
+ * {@link #startCleaning}, {@link #completeCleaning} and {@link #close()}. Any number of reader threads (the fetch server) may concurrently call {@link #read},
  * {@link #offsetForTimestamp}, {@link #logStartOffset()}, {@link #logEndOffset()}, {@link #highWaterMark()},
  * {@link #sizeInBytes()} and {@link #segmentCount()}, without locks:
  * <ul>
@@ -86,6 +86,15 @@ import static io.spindle.codecs.batch.RecordBatch.MAX_TIMESTAMP_OFFSET;
  * length, offset sequence and CRC32C; the first invalid batch and everything after it is cut, the indexes are
  * rebuilt, and {@link #recoveryReport()} says how many batches and bytes were cut. A clean {@link #close()} forces
  * everything and records the recovery point at the log end, so the next open scans only from the last index entry.
+ * <p>
+ * <b>Compaction.</b> With {@code cleanup.policy} {@code compact} (or {@code compact,delete}) records need keys
+ * ({@link #INVALID_RECORD} otherwise), retention deletes segments only under {@code delete}, and {@link #doWork}
+ * starts a cleaning of the sealed segments when one is due ({@link #startCleaning}) and swaps its result in once
+ * the {@link LogCleaner}'s thread has written it ({@link #completeCleaning}): see {@link LogCleaning} for what
+ * survives and for the crash-safe swap. A swapped-out segment lingers, mapped, for {@code file.delete.delay.ms}
+ * like a deleted one, but is not flagged deleted: a reader already on it keeps reading the records it held, at
+ * the same offsets. Offsets in a compacted range have gaps; {@link #read} of an offset in a gap returns the batch
+ * holding the next surviving offset.
  * <p>
  * <b>Time</b> is always passed in by the host ({@code nowMs}); the log never reads a clock, so the clustered host
  * makes the same roll and retention decisions on every member.
