@@ -878,6 +878,11 @@ public final class BrokerStateMachine implements AutoCloseable
                         appendError("batch of " + batchLength + " bytes is larger than max.message.bytes " +
                             log.config().maxMessageBytes(), partition, topic.name());
                     }
+                    else if (ErrorCode.INVALID_RECORD == code)
+                    {
+                        appendError("a record without a key on a compacted topic (cleanup.policy=" +
+                            log.config().cleanupPolicy() + ")", partition, topic.name());
+                    }
                     else
                     {
                         final Throwable cause = null != log.lastStorageFailure() ?

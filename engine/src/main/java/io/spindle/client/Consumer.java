@@ -1458,6 +1458,7 @@ public final class Consumer implements AutoCloseable
                             position = end;
                             break;
                         }
+                        boolean isBatchDelivered = true;
                         while (record.next())
                         {
                             final long offset = record.offset();
@@ -1467,12 +1468,19 @@ public final class Consumer implements AutoCloseable
                             }
                             if (delivered == limit)
                             {
+                                isBatchDelivered = false;
                                 break;
                             }
                             state.position = offset + 1;
                             recordsConsumed++;
                             handler.onRecord(consumerRecord.wrap(state.tp.topic(), state.tp.partition(), record));
                             delivered++;
+                        }
+                        if (isBatchDelivered && state.generation == generation &&
+                            state.position < batch.nextOffset())
+                        {
+                            // Every record delivered (and no seek): step over offsets compaction removed.
+                            state.position = batch.nextOffset();
                         }
                         if (delivered == limit && state.position < batch.nextOffset())
                         {

@@ -35,6 +35,16 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
  *     <tr><td>flush.ms</td><td>1s</td><td>interval between forces for the interval policy</td></tr>
  *     <tr><td>file.delete.delay.ms</td><td>1min</td><td>how long a deleted or truncated-away segment stays
  *     mapped for readers that may still be on it before it is unmapped</td></tr>
+ *     <tr><td>cleanup.policy</td><td>delete</td><td>delete (retention deletes old segments), compact (the
+ *     {@link LogCleaner} keeps the latest record per key; retention deletes nothing) or compact,delete (both)</td></tr>
+ *     <tr><td>min.cleanable.dirty.ratio</td><td>0.5</td><td>clean when at least this share of the cleanable
+ *     bytes was written since the last cleaning</td></tr>
+ *     <tr><td>min.compaction.lag.ms</td><td>0</td><td>a segment is cleanable only once its largest timestamp is
+ *     this old</td></tr>
+ *     <tr><td>max.compaction.lag.ms</td><td>max long</td><td>clean regardless of the dirty ratio once the oldest
+ *     uncleaned sealed segment's largest timestamp is this old</td></tr>
+ *     <tr><td>delete.retention.ms</td><td>1d</td><td>how long a tombstone (null value) survives cleaning, judged
+ *     from its timestamp</td></tr>
  * </table>
  * Sizes and durations are read by {@link ConfigValues}: sizes take a {@code k}, {@code m} or {@code g} suffix (powers
  * of 1024) and durations {@code ms}, {@code s}, {@code m}/{@code min}, {@code h} or {@code d}; a bare number is bytes
@@ -88,6 +98,31 @@ public final class LogConfig
     public static final String FILE_DELETE_DELAY_MS = "file.delete.delay.ms";
 
     /**
+     * Topic-config key for what happens to old data: {@code delete}, {@code compact} or {@code compact,delete}.
+     */
+    public static final String CLEANUP_POLICY = "cleanup.policy";
+
+    /**
+     * Topic-config key for the share of dirty bytes that makes a compacted log worth cleaning.
+     */
+    public static final String MIN_CLEANABLE_DIRTY_RATIO = "min.cleanable.dirty.ratio";
+
+    /**
+     * Topic-config key for how old a record must be before it may be compacted.
+     */
+    public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
+
+    /**
+     * Topic-config key for how old a dirty record may get before cleaning is forced whatever the dirty ratio.
+     */
+    public static final String MAX_COMPACTION_LAG_MS = "max.compaction.lag.ms";
+
+    /**
+     * Topic-config key for how long a tombstone survives compaction.
+     */
+    public static final String DELETE_RETENTION_MS = "delete.retention.ms";
+
+    /**
      * Value of {@link #RETENTION_MS} and {@link #RETENTION_BYTES} meaning no limit.
      */
     public static final long UNLIMITED = -1;
@@ -103,7 +138,8 @@ public final class LogConfig
     private static final String[] KEYS =
     {
         SEGMENT_BYTES, SEGMENT_MS, INDEX_INTERVAL_BYTES, RETENTION_MS, RETENTION_BYTES, MAX_MESSAGE_BYTES,
-        FLUSH_POLICY, FLUSH_MS, FILE_DELETE_DELAY_MS
+        FLUSH_POLICY, FLUSH_MS, FILE_DELETE_DELAY_MS, CLEANUP_POLICY, MIN_CLEANABLE_DIRTY_RATIO,
+        MIN_COMPACTION_LAG_MS, MAX_COMPACTION_LAG_MS, DELETE_RETENTION_MS
     };
 
     /**
@@ -162,6 +198,31 @@ public final class LogConfig
          */
         public static final long FILE_DELETE_DELAY_MS_DEFAULT = 60_000;
 
+        /**
+         * Default cleanup policy: delete by retention, as Kafka.
+         */
+        public static final String CLEANUP_POLICY_DEFAULT = "delete";
+
+        /**
+         * Default dirty ratio that triggers cleaning, 0.5, as Kafka.
+         */
+        public static final double MIN_CLEANABLE_DIRTY_RATIO_DEFAULT = 0.5;
+
+        /**
+         * Default minimum compaction lag: none, as Kafka.
+         */
+        public static final long MIN_COMPACTION_LAG_MS_DEFAULT = 0;
+
+        /**
+         * Default maximum compaction lag: unbounded, as Kafka.
+         */
+        public static final long MAX_COMPACTION_LAG_MS_DEFAULT = Long.MAX_VALUE;
+
+        /**
+         * Default tombstone retention, 1 day, as Kafka.
+         */
+        public static final long DELETE_RETENTION_MS_DEFAULT = 24L * 60 * 60 * 1000;
+
         private Configuration()
         {
         }
@@ -187,6 +248,11 @@ public final class LogConfig
                 case FLUSH_POLICY: builtIn = FLUSH_POLICY_DEFAULT.name().toLowerCase(Locale.ROOT); break;
                 case FLUSH_MS: builtIn = Long.toString(FLUSH_MS_DEFAULT); break;
                 case FILE_DELETE_DELAY_MS: builtIn = Long.toString(FILE_DELETE_DELAY_MS_DEFAULT); break;
+                case CLEANUP_POLICY: builtIn = CLEANUP_POLICY_DEFAULT; break;
+                case MIN_CLEANABLE_DIRTY_RATIO: builtIn = Double.toString(MIN_CLEANABLE_DIRTY_RATIO_DEFAULT); break;
+                case MIN_COMPACTION_LAG_MS: builtIn = Long.toString(MIN_COMPACTION_LAG_MS_DEFAULT); break;
+                case MAX_COMPACTION_LAG_MS: builtIn = Long.toString(MAX_COMPACTION_LAG_MS_DEFAULT); break;
+                case DELETE_RETENTION_MS: builtIn = Long.toString(DELETE_RETENTION_MS_DEFAULT); break;
                 default: throw unknownKey(key);
             }
 
@@ -203,6 +269,12 @@ public final class LogConfig
     private FlushPolicy flushPolicy;
     private long flushMs;
     private long fileDeleteDelayMs;
+    private boolean isCompact;
+    private boolean isDelete;
+    private double minCleanableDirtyRatio;
+    private long minCompactionLagMs;
+    private long maxCompactionLagMs;
+    private long deleteRetentionMs;
     private boolean isConcluded;
 
     /**
@@ -280,6 +352,12 @@ public final class LogConfig
         copy.flushPolicy = flushPolicy;
         copy.flushMs = flushMs;
         copy.fileDeleteDelayMs = fileDeleteDelayMs;
+        copy.isCompact = isCompact;
+        copy.isDelete = isDelete;
+        copy.minCleanableDirtyRatio = minCleanableDirtyRatio;
+        copy.minCompactionLagMs = minCompactionLagMs;
+        copy.maxCompactionLagMs = maxCompactionLagMs;
+        copy.deleteRetentionMs = deleteRetentionMs;
         return copy;
     }
 
@@ -310,6 +388,11 @@ public final class LogConfig
             case FLUSH_POLICY: return flushPolicy(FlushPolicy.parse(value));
             case FLUSH_MS: return flushMs(ConfigValues.parseDuration(key, value, MILLISECONDS));
             case FILE_DELETE_DELAY_MS: return fileDeleteDelayMs(ConfigValues.parseDuration(key, value, MILLISECONDS));
+            case CLEANUP_POLICY: return cleanupPolicy(value);
+            case MIN_CLEANABLE_DIRTY_RATIO: return minCleanableDirtyRatio(parseRatio(key, value));
+            case MIN_COMPACTION_LAG_MS: return minCompactionLagMs(ConfigValues.parseDuration(key, value, MILLISECONDS));
+            case MAX_COMPACTION_LAG_MS: return maxCompactionLagMs(ConfigValues.parseDuration(key, value, MILLISECONDS));
+            case DELETE_RETENTION_MS: return deleteRetentionMs(ConfigValues.parseDuration(key, value, MILLISECONDS));
             default: throw unknownKey(key);
         }
     }
@@ -363,6 +446,23 @@ public final class LogConfig
         {
             throw bad(FILE_DELETE_DELAY_MS, fileDeleteDelayMs, "must not be negative");
         }
+        if (!(minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1))
+        {
+            throw bad(MIN_CLEANABLE_DIRTY_RATIO, minCleanableDirtyRatio, "must be from 0 to 1");
+        }
+        if (minCompactionLagMs < 0)
+        {
+            throw bad(MIN_COMPACTION_LAG_MS, minCompactionLagMs, "must not be negative");
+        }
+        if (maxCompactionLagMs < 1 || maxCompactionLagMs < minCompactionLagMs)
+        {
+            throw bad(MAX_COMPACTION_LAG_MS, maxCompactionLagMs,
+                "must be at least 1ms and at least min.compaction.lag.ms=" + minCompactionLagMs);
+        }
+        if (deleteRetentionMs < 0)
+        {
+            throw bad(DELETE_RETENTION_MS, deleteRetentionMs, "must not be negative");
+        }
 
         isConcluded = true;
         return this;
@@ -395,6 +495,11 @@ public final class LogConfig
         map.put(FLUSH_POLICY, flushPolicy.name().toLowerCase(Locale.ROOT));
         map.put(FLUSH_MS, Long.toString(flushMs));
         map.put(FILE_DELETE_DELAY_MS, Long.toString(fileDeleteDelayMs));
+        map.put(CLEANUP_POLICY, cleanupPolicy());
+        map.put(MIN_CLEANABLE_DIRTY_RATIO, Double.toString(minCleanableDirtyRatio));
+        map.put(MIN_COMPACTION_LAG_MS, Long.toString(minCompactionLagMs));
+        map.put(MAX_COMPACTION_LAG_MS, Long.toString(maxCompactionLagMs));
+        map.put(DELETE_RETENTION_MS, Long.toString(deleteRetentionMs));
         return map;
     }
 
@@ -606,11 +711,172 @@ public final class LogConfig
     }
 
     /**
+     * The cleanup policy in Kafka's spelling: {@code delete}, {@code compact} or {@code compact,delete}.
+     *
+     * @return the policy.
+     */
+    public String cleanupPolicy()
+    {
+        return isCompact ? (isDelete ? "compact,delete" : "compact") : "delete";
+    }
+
+    /**
+     * Set the cleanup policy from Kafka's spelling: a comma-separated list of {@code delete} and {@code compact}.
+     *
+     * @param policy such as {@code compact} or {@code compact,delete}.
+     * @return this for a fluent API.
+     * @throws IllegalArgumentException if the list is empty or names anything else.
+     */
+    public LogConfig cleanupPolicy(final String policy)
+    {
+        checkNotConcluded();
+        boolean compact = false;
+        boolean delete = false;
+        for (final String part : policy.split(",", -1))
+        {
+            switch (part.trim().toLowerCase(Locale.ROOT))
+            {
+                case "compact": compact = true; break;
+                case "delete": delete = true; break;
+                default: throw bad(CLEANUP_POLICY, policy, "expected delete, compact or compact,delete");
+            }
+        }
+
+        isCompact = compact;
+        isDelete = delete;
+        return this;
+    }
+
+    /**
+     * Whether the log is compacted: the cleaner keeps the latest record per key and records need keys.
+     *
+     * @return true for {@code compact} and {@code compact,delete}.
+     */
+    public boolean isCompact()
+    {
+        return isCompact;
+    }
+
+    /**
+     * Whether retention deletes old segments.
+     *
+     * @return true for {@code delete} and {@code compact,delete}.
+     */
+    public boolean isDelete()
+    {
+        return isDelete;
+    }
+
+    /**
+     * Share of the cleanable bytes written since the last cleaning at which a compacted log is cleaned.
+     *
+     * @return ratio from 0 to 1.
+     */
+    public double minCleanableDirtyRatio()
+    {
+        return minCleanableDirtyRatio;
+    }
+
+    /**
+     * Set the share of dirty bytes at which a compacted log is cleaned.
+     *
+     * @param ratio from 0 to 1.
+     * @return this for a fluent API.
+     */
+    public LogConfig minCleanableDirtyRatio(final double ratio)
+    {
+        checkNotConcluded();
+        this.minCleanableDirtyRatio = ratio;
+        return this;
+    }
+
+    /**
+     * How old, in milliseconds, a segment's largest timestamp must be before the segment may be compacted.
+     *
+     * @return lag in milliseconds.
+     */
+    public long minCompactionLagMs()
+    {
+        return minCompactionLagMs;
+    }
+
+    /**
+     * Set how old a segment's largest timestamp must be before the segment may be compacted.
+     *
+     * @param lagMs lag in milliseconds, at least 0.
+     * @return this for a fluent API.
+     */
+    public LogConfig minCompactionLagMs(final long lagMs)
+    {
+        checkNotConcluded();
+        this.minCompactionLagMs = lagMs;
+        return this;
+    }
+
+    /**
+     * How old, in milliseconds, the oldest uncleaned sealed segment may get before cleaning is forced.
+     *
+     * @return lag in milliseconds.
+     */
+    public long maxCompactionLagMs()
+    {
+        return maxCompactionLagMs;
+    }
+
+    /**
+     * Set how old the oldest uncleaned sealed segment may get before cleaning is forced.
+     *
+     * @param lagMs lag in milliseconds, at least 1 and at least min.compaction.lag.ms.
+     * @return this for a fluent API.
+     */
+    public LogConfig maxCompactionLagMs(final long lagMs)
+    {
+        checkNotConcluded();
+        this.maxCompactionLagMs = lagMs;
+        return this;
+    }
+
+    /**
+     * How long, in milliseconds after its timestamp, a tombstone survives compaction.
+     *
+     * @return retention in milliseconds.
+     */
+    public long deleteRetentionMs()
+    {
+        return deleteRetentionMs;
+    }
+
+    /**
+     * Set how long, in milliseconds after its timestamp, a tombstone survives compaction.
+     *
+     * @param retentionMs retention in milliseconds, at least 0.
+     * @return this for a fluent API.
+     */
+    public LogConfig deleteRetentionMs(final long retentionMs)
+    {
+        checkNotConcluded();
+        this.deleteRetentionMs = retentionMs;
+        return this;
+    }
+
+    /**
      * {@inheritDoc}
      */
     public String toString()
     {
         return "LogConfig" + toMap();
+    }
+
+    private static double parseRatio(final String key, final String value)
+    {
+        try
+        {
+            return Double.parseDouble(value.trim());
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw bad(key, value, "expected a ratio such as 0.5");
+        }
     }
 
     private void checkNotConcluded()

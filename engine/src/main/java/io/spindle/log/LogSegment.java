@@ -134,6 +134,7 @@ final class LogSegment
     private int flushedSize;
     private long rollStartMs;
     private long unmapDeadlineMs;
+    private boolean allowsOffsetGaps;
 
     private LogSegment(
         final File directory,
@@ -284,6 +285,15 @@ final class LogSegment
     static boolean isIndexEntryDue(final int position, final int bytesSinceLastIndexEntry, final int indexIntervalBytes)
     {
         return position > 0 && bytesSinceLastIndexEntry >= indexIntervalBytes;
+    }
+
+    /**
+     * Accept a batch whose base offset is above the previous batch's end in {@link #recover}, as compaction leaves
+     * when it drops whole batches; set only for a partition that was compacted.
+     */
+    void allowOffsetGaps()
+    {
+        allowsOffsetGaps = true;
     }
 
     /**
@@ -996,7 +1006,7 @@ final class LogSegment
         }
 
         final long batchBaseOffset = buffer.getLong(position + BASE_OFFSET_OFFSET, ORDER);
-        if (batchBaseOffset != expected)
+        if (allowsOffsetGaps ? batchBaseOffset < expected : batchBaseOffset != expected)
         {
             return "batch at position " + position + " has baseOffset " + batchBaseOffset + ", expected " + expected;
         }

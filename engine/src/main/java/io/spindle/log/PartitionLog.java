@@ -19,7 +19,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
+import static io.spindle.codecs.batch.RecordBatch.ATTRIBUTES_OFFSET;
 import static io.spindle.codecs.batch.RecordBatch.BASE_OFFSET_OFFSET;
 import static io.spindle.codecs.batch.RecordBatch.BATCH_LENGTH_OFFSET;
 import static io.spindle.codecs.batch.RecordBatch.HEADER_LENGTH;
@@ -51,8 +53,8 @@ import static io.spindle.codecs.batch.RecordBatch.MAX_TIMESTAMP_OFFSET;
  * <p>
  * <b>Threading and memory ordering.</b> Exactly one thread, the writer, calls every method that changes the log:
  * {@link #append}, {@link #highWaterMark(long)}, {@link #roll}, {@link #flush}, {@link #doWork},
- * {@link #deleteExpiredSegments}, {@link #truncateTo}, {@link #truncateFullyAndStartAt}, {@link #config(LogConfig)}
- * and {@link #close()}. Any number of reader threads (the fetch server) may concurrently call {@link #read},
+ * {@link #deleteExpiredSegments}, {@link #truncateTo}, {@link #truncateFullyAndStartAt}, {@link #config(LogConfig)},
+ * {@link #startCleaning}, {@link #completeCleaning} and {@link #close()}. Any number of reader threads (the fetch server) may concurrently call {@link #read},
  * {@link #offsetForTimestamp}, {@link #logStartOffset()}, {@link #logEndOffset()}, {@link #highWaterMark()},
  * {@link #sizeInBytes()} and {@link #segmentCount()}, without locks:
  * <ul>
@@ -84,6 +86,15 @@ import static io.spindle.codecs.batch.RecordBatch.MAX_TIMESTAMP_OFFSET;
  * length, offset sequence and CRC32C; the first invalid batch and everything after it is cut, the indexes are
  * rebuilt, and {@link #recoveryReport()} says how many batches and bytes were cut. A clean {@link #close()} forces
  * everything and records the recovery point at the log end, so the next open scans only from the last index entry.
+ * <p>
+ * <b>Compaction.</b> With {@code cleanup.policy} {@code compact} (or {@code compact,delete}) records need keys
+ * ({@link #INVALID_RECORD} otherwise), retention deletes segments only under {@code delete}, and {@link #doWork}
+ * starts a cleaning of the sealed segments when one is due ({@link #startCleaning}) and swaps its result in once
+ * the {@link LogCleaner}'s thread has written it ({@link #completeCleaning}): see {@link LogCleaning} for what
+ * survives and for the crash-safe swap. A swapped-out segment lingers, mapped, for {@code file.delete.delay.ms}
+ * like a deleted one, but is not flagged deleted: a reader already on it keeps reading the records it held, at
+ * the same offsets. Offsets in a compacted range have gaps; {@link #read} of an offset in a gap returns the batch
+ * holding the next surviving offset.
  * <p>
  * <b>Time</b> is always passed in by the host ({@code nowMs}); the log never reads a clock, so the clustered host
  * makes the same roll and retention decisions on every member.
@@ -117,6 +128,18 @@ public final class PartitionLog implements AutoCloseable
      * failure hit the log, which then refuses further appends; see {@link #lastStorageFailure()}.
      */
     public static final int KAFKA_STORAGE_ERROR = -5;
+
+    /**
+     * Append rejected: a record has no key and the topic is compacted ({@link ErrorCode#INVALID_RECORD}).
+     */
+    public static final int INVALID_RECORD = -6;
+
+    /**
+     * How often, in the host time passed to {@link #doWork}, a compacted log checks whether a cleaning is due:
+     * system property {@code spindle.log.cleaner.backoff.ms}, default 1s.
+     */
+    public static final long CLEANER_BACKOFF_MS = io.spindle.config.ConfigValues.durationProperty(
+        "spindle.log.cleaner.backoff.ms", java.util.concurrent.TimeUnit.MILLISECONDS, 1000);
 
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     private static final LogSegment[] NO_SEGMENTS = new LogSegment[0];
@@ -162,6 +185,15 @@ public final class PartitionLog implements AutoCloseable
     private Throwable lastStorageFailure;
     private boolean isClosed;
 
+    private boolean isCompacted;
+    private LogCleaner cleaner;
+    private LogCleaning cleaning;
+    private long firstDirtyOffset;
+    private long stateTimeMs;
+    private long nextCleaningCheckMs;
+    private int cleaningsCompleted;
+    private Throwable lastCleanerFailure;
+
     private PartitionLog(final File directory, final LogConfig config, final long nowMs)
     {
         this.directory = directory;
@@ -175,6 +207,7 @@ public final class PartitionLog implements AutoCloseable
         final ArrayList<LogSegment> opened = new ArrayList<>();
         try
         {
+            isCompacted = LogCleaning.recoverSwaps(directory);
             recoverSegments(listBaseOffsets(directory), storedRecoveryPoint, opened, reports);
             if (opened.isEmpty())
             {
@@ -223,6 +256,8 @@ public final class PartitionLog implements AutoCloseable
             reports);
 
         lastFlushMs = nowMs;
+        stateTimeMs = nowMs;
+        firstDirtyOffset = recovered[0].baseOffset;
         logStartOffset = recovered[0].baseOffset;
         logEndOffset = endOffset;
         highWaterMark = endOffset;
@@ -264,6 +299,7 @@ public final class PartitionLog implements AutoCloseable
             case RECORD_TOO_LARGE: return ErrorCode.RECORD_TOO_LARGE;
             case OFFSET_OUT_OF_RANGE: return ErrorCode.OFFSET_OUT_OF_RANGE;
             case KAFKA_STORAGE_ERROR: return ErrorCode.KAFKA_STORAGE_ERROR;
+            case INVALID_RECORD: return ErrorCode.INVALID_RECORD;
             default: return ErrorCode.UNKNOWN_SERVER_ERROR;
         }
     }
@@ -358,6 +394,13 @@ public final class PartitionLog implements AutoCloseable
         {
             return CORRUPT_MESSAGE;
         }
+
+        if (config.isCompact() && validator.hasRecordWithoutKey() &&
+            0 == (buffer.getShort(offset + ATTRIBUTES_OFFSET, ORDER) & RecordBatch.CONTROL_MASK))
+        {
+            return INVALID_RECORD;
+        }
+        stateTimeMs = Math.max(stateTimeMs, nowMs);
 
         final int lastOffsetDelta = buffer.getInt(offset + LAST_OFFSET_DELTA_OFFSET, ORDER);
         final long maxTimestampMs = buffer.getLong(offset + MAX_TIMESTAMP_OFFSET, ORDER);
@@ -821,7 +864,224 @@ public final class PartitionLog implements AutoCloseable
             }
         }
 
+        if (config.isCompact() || null != cleaning)
+        {
+            workCount += completeCleaning(nowMs);
+            if (nowMs >= nextCleaningCheckMs && null == storageError && config.isCompact())
+            {
+                nextCleaningCheckMs = nowMs + CLEANER_BACKOFF_MS;
+                workCount += startCleaning(false) ? 1 : 0;
+            }
+        }
+
         return workCount + closeLingeringSegments(nowMs, false);
+    }
+
+    /**
+     * Run this log's compactions on a given cleaner instead of {@link LogCleaner#shared()}; writer thread, before
+     * the first cleaning.
+     *
+     * @param cleaner to submit cleanings to.
+     * @return this.
+     */
+    public PartitionLog cleaner(final LogCleaner cleaner)
+    {
+        this.cleaner = cleaner;
+        return this;
+    }
+
+    /**
+     * Start compacting the cleanable sealed segments if the log is compacted and a cleaning is due; writer thread.
+     * {@link #doWork} calls it every {@link #CLEANER_BACKOFF_MS}.
+     * <p>
+     * Cleanable are the sealed segments, oldest first, up to the first one that is not yet below the high-water
+     * mark or whose largest timestamp is within {@code min.compaction.lag.ms} of the state-machine time (the
+     * latest time {@link #append} or {@link #deleteExpiredSegments} was given). A cleaning is due when the bytes
+     * appended since the last cleaning are at least {@code min.cleanable.dirty.ratio} of the cleanable bytes, or
+     * the oldest of them is older than {@code max.compaction.lag.ms}. The cleaner does the work on its own thread;
+     * {@link #doWork} (or {@link #completeCleaning}) swaps the result in once it is finished.
+     *
+     * @param force clean even if no cleaning is due, as when tombstones may have expired.
+     * @return true if a cleaning was started.
+     */
+    public boolean startCleaning(final boolean force)
+    {
+        checkOpen();
+        if (!config.isCompact() || null != cleaning || null != storageError)
+        {
+            return false;
+        }
+
+        final LogSegment[] segments = this.segments;
+        final long highWaterMark = this.highWaterMark;
+        final long minLagMs = config.minCompactionLagMs();
+        int count = 0;
+        for (int i = 0; i < segments.length - 1; i++)
+        {
+            final LogSegment segment = segments[i];
+            if (segments[i + 1].baseOffset > highWaterMark ||
+                (minLagMs > 0 && segment.maxTimestampMs() > stateTimeMs - minLagMs))
+            {
+                break;
+            }
+            count = i + 1;
+        }
+
+        if (0 == count)
+        {
+            return false;
+        }
+
+        long totalBytes = 0;
+        long dirtyBytes = 0;
+        long oldestDirtyTimestampMs = Long.MAX_VALUE;
+        for (int i = 0; i < count; i++)
+        {
+            final LogSegment segment = segments[i];
+            totalBytes += segment.size();
+            if (segment.baseOffset >= firstDirtyOffset)
+            {
+                dirtyBytes += segment.size();
+                oldestDirtyTimestampMs = Math.min(oldestDirtyTimestampMs, segment.maxTimestampMs());
+            }
+        }
+
+        final long maxLagMs = config.maxCompactionLagMs();
+        final boolean isDue = dirtyBytes > 0 && (dirtyBytes >= config.minCleanableDirtyRatio() * totalBytes ||
+            (Long.MAX_VALUE != maxLagMs && oldestDirtyTimestampMs <= stateTimeMs - maxLagMs));
+        if (!force && !isDue)
+        {
+            return false;
+        }
+
+        if (null == cleaner)
+        {
+            cleaner = LogCleaner.shared();
+        }
+
+        final LogCleaning task = new LogCleaning(
+            directory, Arrays.copyOf(segments, count), segments[count].baseOffset, stateTimeMs,
+            config.deleteRetentionMs());
+        cleaning = task;
+        cleaner.submit(task);
+        return true;
+    }
+
+    /**
+     * Swap in the result of a finished cleaning, or discard it if the log changed under it (retention, truncation)
+     * or it failed; writer thread. See {@link LogCleaning} for the swap protocol.
+     *
+     * @param nowMs host time, for the unmap delay of replaced segments.
+     * @return 1 if a finished cleaning was handled, else 0.
+     */
+    public int completeCleaning(final long nowMs)
+    {
+        final LogCleaning task = cleaning;
+        if (null == task || !task.isFinished() || isClosed)
+        {
+            return 0;
+        }
+
+        cleaning = null;
+        if (!task.isDone())
+        {
+            lastCleanerFailure = task.failure();
+            task.deleteOutputs();
+            return 1;
+        }
+
+        final LogSegment[] segments = this.segments;
+        int first = -1;
+        for (int i = 0; i < segments.length && first < 0; i++)
+        {
+            first = segments[i] == task.segments[0] ? i : -1;
+        }
+
+        boolean isIntact = first >= 0 && first + task.segments.length < segments.length;
+        for (int i = 0; isIntact && i < task.segments.length; i++)
+        {
+            isIntact = segments[first + i] == task.segments[i] && !task.segments[i].isDeleted();
+        }
+
+        if (!isIntact)
+        {
+            task.deleteOutputs();
+            return 1;
+        }
+
+        try
+        {
+            final long deadlineMs = nowMs + config.fileDeleteDelayMs();
+            for (int i = 0; i < task.segments.length; i++)
+            {
+                final File cleanedFile = task.cleanedFile(i);
+                if (null == cleanedFile)
+                {
+                    continue;
+                }
+
+                if (!isCompacted)
+                {
+                    LogCleaning.writeMarker(directory);
+                    isCompacted = true;
+                }
+
+                final LogSegment old = task.segments[i];
+                LogCleaning.swap(directory, old.baseOffset, cleanedFile);
+                final LogSegment fresh = LogSegment.open(
+                    directory, old.baseOffset, false, config.segmentBytes(), config.indexIntervalBytes());
+                fresh.allowOffsetGaps();
+                fresh.recover(Long.MAX_VALUE, config.indexIntervalBytes());
+                fresh.markFlushed();
+
+                final LogSegment[] swapped = this.segments.clone();
+                swapped[first + i] = fresh;
+                this.segments = swapped;
+                old.retire(deadlineMs);
+                lingeringSegments.add(old);
+            }
+        }
+        catch (final UncheckedIOException ex)
+        {
+            task.deleteOutputs();
+            storageError = ex;
+            lastCleanerFailure = ex;
+            return 1;
+        }
+
+        firstDirtyOffset = task.endOffset;
+        cleaningsCompleted++;
+        return 1;
+    }
+
+    /**
+     * Whether a cleaning was started and not yet completed; writer thread.
+     *
+     * @return true while a cleaning is in flight.
+     */
+    public boolean isCleaning()
+    {
+        return null != cleaning;
+    }
+
+    /**
+     * Cleanings swapped in since the log was opened; writer thread.
+     *
+     * @return count of completed cleanings.
+     */
+    public int cleaningsCompleted()
+    {
+        return cleaningsCompleted;
+    }
+
+    /**
+     * Why the last cleaning failed, if one did; writer thread.
+     *
+     * @return the failure, or null.
+     */
+    public Throwable lastCleanerFailure()
+    {
+        return lastCleanerFailure;
     }
 
     /**
@@ -838,6 +1098,13 @@ public final class PartitionLog implements AutoCloseable
     public int deleteExpiredSegments(final long nowMs)
     {
         checkOpen();
+        stateTimeMs = Math.max(stateTimeMs, nowMs);
+        if (!config.isDelete())
+        {
+            closeLingeringSegments(nowMs, false);
+            return 0;
+        }
+
         final LogSegment[] segments = this.segments;
         final long retentionMs = config.retentionMs();
         final long retentionBytes = config.retentionBytes();
@@ -943,6 +1210,7 @@ public final class PartitionLog implements AutoCloseable
             {
                 target = LogSegment.open(directory, target.baseOffset, true, config.segmentBytes(),
                     config.indexIntervalBytes());
+                allowGapsIfCompacted(target);
                 target.recover(Long.MAX_VALUE, config.indexIntervalBytes());
             }
             catch (final UncheckedIOException ex)
@@ -1032,6 +1300,7 @@ public final class PartitionLog implements AutoCloseable
             return;
         }
 
+        stopCleaning(true);
         try
         {
             if (null == storageError)
@@ -1054,6 +1323,7 @@ public final class PartitionLog implements AutoCloseable
     {
         if (!isClosed)
         {
+            stopCleaning(false);
             closeFiles();
         }
     }
@@ -1201,6 +1471,12 @@ public final class PartitionLog implements AutoCloseable
 
     private int closeLingeringSegments(final long nowMs, final boolean isAll)
     {
+        if (null != cleaning && !isAll)
+        {
+            // The cleaner may be reading a removed segment: keep every mapping until its task is finished.
+            return 0;
+        }
+
         int closed = 0;
         while (!lingeringSegments.isEmpty() && (isAll || lingeringSegments.peek().unmapDeadlineMs() <= nowMs))
         {
@@ -1237,6 +1513,7 @@ public final class PartitionLog implements AutoCloseable
             final boolean isLast = i == baseOffsets.length - 1;
             final LogSegment segment = LogSegment.open(directory, baseOffsets[i], isLast, segmentBytes,
                 indexIntervalBytes);
+            allowGapsIfCompacted(segment);
             final long trustedBelowOffset = !isLast ? Long.MAX_VALUE :
                 (NULL_OFFSET == storedRecoveryPoint ? Long.MIN_VALUE : storedRecoveryPoint);
 
@@ -1252,7 +1529,8 @@ public final class PartitionLog implements AutoCloseable
             }
 
             final LogSegment previous = opened.isEmpty() ? null : opened.get(opened.size() - 1);
-            if (null != previous && previous.nextOffset() != segment.baseOffset)
+            if (null != previous && (isCompacted ? previous.nextOffset() > segment.baseOffset :
+                previous.nextOffset() != segment.baseOffset))
             {
                 final String reason = "segment base offset " + segment.baseOffset +
                     " does not follow the previous segment's end " + previous.nextOffset();
@@ -1283,6 +1561,7 @@ public final class PartitionLog implements AutoCloseable
         sealed.close();
         final LogSegment active = LogSegment.open(directory, sealed.baseOffset, true, config.segmentBytes(),
             config.indexIntervalBytes());
+        allowGapsIfCompacted(active);
         opened.set(last, active);
         try
         {
@@ -1308,6 +1587,36 @@ public final class PartitionLog implements AutoCloseable
                 false, true, "deleted: an earlier segment was cut"));
             segment.delete(0);
             segment.close();
+        }
+    }
+
+    private void stopCleaning(final boolean isDiscarded)
+    {
+        final LogCleaning task = cleaning;
+        if (null == task)
+        {
+            return;
+        }
+
+        task.cancel();
+        final long deadlineNs = System.nanoTime() + 30_000_000_000L;
+        while (!task.isFinished() && System.nanoTime() - deadlineNs < 0)
+        {
+            LockSupport.parkNanos(1_000_000L);
+        }
+
+        if (isDiscarded)
+        {
+            task.deleteOutputs();
+        }
+        cleaning = null;
+    }
+
+    private void allowGapsIfCompacted(final LogSegment segment)
+    {
+        if (isCompacted)
+        {
+            segment.allowOffsetGaps();
         }
     }
 

@@ -80,7 +80,12 @@ class LogConfigTest
         assertRejected("flush.ms", "", "expected a duration");
         assertRejected("max.message.bytes", "99999999999999999999", "expected a size");
         assertRejected("retention.bytes", "9999999999t", "overflows");
-        assertRejected("cleanup.policy", "compact", "unknown log config 'cleanup.policy'");
+        assertRejected("local.retention.ms", "1d", "unknown log config 'local.retention.ms'");
+        assertRejected("cleanup.policy", "shred", "expected delete, compact or compact,delete");
+        assertRejected("cleanup.policy", "", "expected delete, compact or compact,delete");
+        assertRejected("min.cleanable.dirty.ratio", "1.5", "must be from 0 to 1");
+        assertRejected("min.cleanable.dirty.ratio", "half", "expected a ratio");
+        assertRejected("delete.retention.ms", "-1", "must not be negative");
 
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
             () -> LogConfig.fromMap(Map.of("segment.bytes", "1m", "max.message.bytes", "2m")));
@@ -122,7 +127,36 @@ class LogConfigTest
     void shouldRecogniseLogConfigKeys()
     {
         assertTrue(LogConfig.isLogConfig("retention.ms"));
-        assertFalse(LogConfig.isLogConfig("cleanup.policy"));
+        assertTrue(LogConfig.isLogConfig("cleanup.policy"));
+        assertFalse(LogConfig.isLogConfig("local.retention.ms"));
+    }
+
+    @Test
+    void shouldParseCompactionSettingsInKafkasSpelling()
+    {
+        final LogConfig defaults = new LogConfig().conclude();
+        assertEquals("delete", defaults.cleanupPolicy());
+        assertTrue(defaults.isDelete());
+        assertFalse(defaults.isCompact());
+        assertEquals(86_400_000L, defaults.deleteRetentionMs());
+
+        final LogConfig config = LogConfig.fromMap(Map.of(
+            "cleanup.policy", "delete, compact",
+            "min.cleanable.dirty.ratio", "0.25",
+            "min.compaction.lag.ms", "1m",
+            "max.compaction.lag.ms", "1h",
+            "delete.retention.ms", "10s"));
+        assertEquals("compact,delete", config.cleanupPolicy());
+        assertTrue(config.isCompact());
+        assertTrue(config.isDelete());
+        assertEquals(0.25, config.minCleanableDirtyRatio());
+        assertEquals(60_000, config.minCompactionLagMs());
+        assertEquals(3_600_000, config.maxCompactionLagMs());
+        assertEquals(10_000, config.deleteRetentionMs());
+        assertEquals(config.toMap(), LogConfig.fromMap(config.toMap()).toMap());
+        assertFalse(LogConfig.fromMap(Map.of("cleanup.policy", "compact")).isDelete());
+        assertThrows(IllegalArgumentException.class,
+            () -> LogConfig.fromMap(Map.of("min.compaction.lag.ms", "2h", "max.compaction.lag.ms", "1h")));
     }
 
     private static void assertRejected(final String key, final String value, final String expectedMessagePart)

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import io.spindle.client.ClientProperties;
 import io.spindle.client.Consumer;
 import io.spindle.client.ConsumerRecord;
+import io.spindle.client.DeadLetterHandler;
 import io.spindle.client.RebalanceListener;
 import io.spindle.client.SpindleException;
 import io.spindle.client.TopicPartition;
@@ -103,6 +104,15 @@ public final class ConsumeCommand implements Callable<Integer>
         description = "How values are printed: " + ByteFormat.CHOICES + "; base64 and hex carry any bytes.")
     ByteFormat valueFormat;
 
+    @Option(names = "--print-null-as", paramLabel = "S",
+        description = "Print a null value (a tombstone) as S (default: null).")
+    String printNullAs;
+
+    @Option(names = "--dlq", description = "Read the topic's dead-letter topic (<topic>.dlq, where DeadLetterHandler " +
+        "parks records its handler failed on) and prefix each record with where it came from and why: " +
+        "topic-partition@offset<TAB>exception: message<TAB>.")
+    boolean dlq;
+
     @Option(names = "--long-poll", description = "Long-poll instead of the default streaming fetch.")
     boolean longPoll;
 
@@ -132,6 +142,7 @@ public final class ConsumeCommand implements Callable<Integer>
      */
     public Integer call()
     {
+        topic = dlq ? topic + DeadLetterHandler.DLQ_SUFFIX : topic;
         final String offsetText = null == startAt ? null : startAt.offset;
         final boolean earliest = null != startAt && (startAt.fromBeginning || "earliest".equals(offsetText));
         long startOffset = -1;
@@ -410,6 +421,10 @@ public final class ConsumeCommand implements Callable<Integer>
             out.print(record.offset());
             out.print('\t');
         }
+        if (dlq)
+        {
+            printParkedFrom(out, record);
+        }
         if (printHeaders)
         {
             printHeaders(out, record.flyweight());
@@ -420,7 +435,8 @@ public final class ConsumeCommand implements Callable<Integer>
             out.print(keyFormat.encode(record.buffer(), record.keyOffset(), record.keyLength()));
             out.print('\t');
         }
-        out.println(valueFormat.encode(record.buffer(), record.valueOffset(), record.valueLength()));
+        out.println(null != printNullAs && record.valueLength() < 0 ? printNullAs :
+            valueFormat.encode(record.buffer(), record.valueOffset(), record.valueLength()));
     }
 
     /**
@@ -446,5 +462,21 @@ public final class ConsumeCommand implements Callable<Integer>
             out.print(':');
             out.print(ByteFormat.TEXT.encode(record.buffer(), record.headerValueOffset(), record.headerValueLength()));
         }
+    }
+
+    private static void printParkedFrom(final PrintStream out, final ConsumerRecord record)
+    {
+        out.print(parkedHeader(record, DeadLetterHandler.HEADER_TOPIC) + '-' +
+            parkedHeader(record, DeadLetterHandler.HEADER_PARTITION) + '@' +
+            parkedHeader(record, DeadLetterHandler.HEADER_OFFSET) + '\t' +
+            parkedHeader(record, DeadLetterHandler.HEADER_EXCEPTION_CLASS) + ": " +
+            parkedHeader(record, DeadLetterHandler.HEADER_EXCEPTION_MESSAGE) + '\t');
+    }
+
+    private static String parkedHeader(final ConsumerRecord record, final String key)
+    {
+        final ConsumerRecord.Header header = record.headers().lastHeader(key);
+        return null == header || header.valueLength() < 0 ? "?" :
+            header.buffer().getStringWithoutLengthUtf8(header.valueOffset(), header.valueLength());
     }
 }

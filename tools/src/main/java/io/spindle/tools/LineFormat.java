@@ -19,6 +19,7 @@ final class LineFormat
     private final boolean allowMissingKey;
     private final ByteFormat keyFormat;
     private final ByteFormat valueFormat;
+    private final String nullMarker;
     private final RecordHeaders headers;
     private final UnsafeBuffer keyBuffer = new UnsafeBuffer(new byte[0]);
     private final UnsafeBuffer valueBuffer = new UnsafeBuffer(new byte[0]);
@@ -31,6 +32,7 @@ final class LineFormat
      * @param keyFormat       how the key is written.
      * @param valueFormat     how the value is written.
      * @param headerSpecs     {@code KEY=VALUE} headers put on every record, in order.
+     * @param nullMarker      a value written exactly so is sent as null (a tombstone), or null for none.
      * @throws IllegalArgumentException when a header is not {@code KEY=VALUE}.
      */
     LineFormat(
@@ -38,8 +40,10 @@ final class LineFormat
         final boolean allowMissingKey,
         final ByteFormat keyFormat,
         final ByteFormat valueFormat,
-        final List<String> headerSpecs)
+        final List<String> headerSpecs,
+        final String nullMarker)
     {
+        this.nullMarker = nullMarker;
         this.keySeparator = null == keySeparator || keySeparator.isEmpty() ? null : keySeparator;
         this.allowMissingKey = allowMissingKey;
         this.keyFormat = keyFormat;
@@ -103,14 +107,14 @@ final class LineFormat
         }
         try
         {
-            value = valueFormat.decode(valueText);
+            value = valueText.equals(nullMarker) ? null : valueFormat.decode(valueText);
         }
         catch (final IllegalArgumentException ex)
         {
             throw new BadLineException("line " + lineNumber + ": the value is " + ex.getMessage() +
                 " (--value-format " + valueFormat.name().toLowerCase() + ")");
         }
-        final int length = (null == key ? 0 : key.length) + value.length +
+        final int length = (null == key ? 0 : key.length) + (null == value ? 0 : value.length) +
             (null == headers ? 0 : headers.encodedLength());
         return new Line(key, value, length);
     }
@@ -138,9 +142,13 @@ final class LineFormat
         {
             keyBuffer.wrap(key);
         }
-        valueBuffer.wrap(line.value());
+        final byte[] value = line.value();
+        if (null != value)
+        {
+            valueBuffer.wrap(value);
+        }
         return producer.send(topic, partition, keyBuffer, 0, null == key ? -1 : key.length,
-            valueBuffer, 0, line.value().length, headers, callback);
+            valueBuffer, 0, null == value ? -1 : value.length, headers, callback);
     }
 
     /**

@@ -75,6 +75,10 @@ public final class ProduceCommand implements Callable<Integer>
     @Option(names = "--linger-us", description = "Batch linger in microseconds (default: 0).")
     Long lingerUs;
 
+    @Option(names = "--null-marker", paramLabel = "S",
+        description = "Send a record whose value is exactly S with a null value: a tombstone on a compacted topic.")
+    String nullMarker;
+
     @Option(names = {"--producer-property", "--property"}, paramLabel = "KEY=VALUE",
         description = "A producer setting by its property name, Kafka's (acks, linger.ms, batch.size, ...) or " +
         "Spindle's (spindle.producer.*, spindle.client.*); repeatable. An explicit flag (--acks, --linger-us, " +
@@ -136,7 +140,7 @@ public final class ProduceCommand implements Callable<Integer>
         final LineFormat format;
         try
         {
-            format = new LineFormat(keySeparator, allowMissingKey, keyFormat, valueFormat, headers);
+            format = new LineFormat(keySeparator, allowMissingKey, keyFormat, valueFormat, headers, nullMarker);
         }
         catch (final IllegalArgumentException ex)
         {

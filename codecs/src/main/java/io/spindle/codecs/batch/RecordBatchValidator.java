@@ -56,6 +56,7 @@ public final class RecordBatchValidator implements AutoCloseable
 {
     private final BatchCompression compression = new BatchCompression();
     private final int maxUncompressedLength;
+    private boolean hasRecordWithoutKey;
 
     /**
      * Create a validator that accepts compressed batches of up to
@@ -101,7 +102,35 @@ public final class RecordBatchValidator implements AutoCloseable
      */
     public BatchError validate(final DirectBuffer buffer, final int offset, final int length)
     {
-        return validate(buffer, offset, length, false);
+        return validate(buffer, offset, length, false, false);
+    }
+
+    /**
+     * Validate a batch read back from a log that may have been compacted: as {@link #validate}, except that the
+     * records' offset deltas need only increase strictly from 0 or more up to at most lastOffsetDelta, and
+     * lastOffsetDelta may exceed recordCount - 1. That is exactly what the log cleaner makes of a batch when it
+     * drops superseded records but keeps each survivor's offset and the batch's offset range; everything else
+     * (CRC, lengths, counts, timestamps) is checked as strictly as for a produced batch.
+     *
+     * @param buffer holding the bytes.
+     * @param offset index of the batch's first byte.
+     * @param length bytes available from {@code offset}; the batch's batchLength may be smaller.
+     * @return {@link BatchError#OK} if the batch is well formed, otherwise the first reason it is not.
+     */
+    public BatchError validateStored(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return validate(buffer, offset, length, false, true);
+    }
+
+    /**
+     * Whether the batch last validated (up to the point validation stopped) had a record with a null key, which a
+     * compacted topic refuses.
+     *
+     * @return true if a record without a key was seen.
+     */
+    public boolean hasRecordWithoutKey()
+    {
+        return hasRecordWithoutKey;
     }
 
     /**
@@ -114,7 +143,7 @@ public final class RecordBatchValidator implements AutoCloseable
      */
     public BatchError validateExact(final DirectBuffer buffer, final int offset, final int length)
     {
-        return validate(buffer, offset, length, true);
+        return validate(buffer, offset, length, true, false);
     }
 
     /**
@@ -125,8 +154,10 @@ public final class RecordBatchValidator implements AutoCloseable
         compression.close();
     }
 
-    private BatchError validate(final DirectBuffer buffer, final int offset, final int length, final boolean exact)
+    private BatchError validate(
+        final DirectBuffer buffer, final int offset, final int length, final boolean exact, final boolean allowGaps)
     {
+        hasRecordWithoutKey = false;
         if (null == buffer || offset < 0 || length < 0 || (long)offset + length > buffer.capacity())
         {
             return BatchError.REGION_OUT_OF_BOUNDS;
@@ -203,10 +234,13 @@ public final class RecordBatchValidator implements AutoCloseable
             return BatchError.EMPTY_BATCH;
         }
 
-        if (buffer.getInt(offset + LAST_OFFSET_DELTA_OFFSET, BYTE_ORDER) != recordCount - 1)
+        final int lastOffsetDelta = buffer.getInt(offset + LAST_OFFSET_DELTA_OFFSET, BYTE_ORDER);
+        if (allowGaps ? lastOffsetDelta < recordCount - 1 : lastOffsetDelta != recordCount - 1)
         {
             return BatchError.LAST_OFFSET_DELTA_MISMATCH;
         }
+
+        final int maxOffsetDelta = allowGaps ? lastOffsetDelta : -1;
 
         final int recordsOffset = offset + HEADER_LENGTH;
         final int recordsLength = batchLength - HEADER_LENGTH;
@@ -222,7 +256,8 @@ public final class RecordBatchValidator implements AutoCloseable
             }
 
             return validateRecords(
-                buffer, recordsOffset, recordsLength, recordCount, baseTimestamp, maxTimestamp, checkMaxTimestamp);
+                buffer, recordsOffset, recordsLength, recordCount, baseTimestamp, maxTimestamp, checkMaxTimestamp,
+                maxOffsetDelta);
         }
 
         if (recordsLength < UNCOMPRESSED_LENGTH_FIELD_LENGTH)
@@ -259,7 +294,7 @@ public final class RecordBatchValidator implements AutoCloseable
 
         return validateRecords(
             compression.decompressed(), 0, uncompressedLength, recordCount, baseTimestamp, maxTimestamp,
-            checkMaxTimestamp);
+            checkMaxTimestamp, maxOffsetDelta);
     }
 
     private static BatchError validateProducer(final DirectBuffer buffer, final int offset, final int attributes)
@@ -289,16 +324,20 @@ public final class RecordBatchValidator implements AutoCloseable
         return BatchError.OK;
     }
 
-    private static BatchError validateRecords(
+    // maxOffsetDelta: -1 to require offset deltas 0..recordCount-1, else the batch's lastOffsetDelta, the largest
+    // delta allowed in a compacted batch, whose deltas need only increase strictly.
+    private BatchError validateRecords(
         final DirectBuffer buffer,
         final int recordsOffset,
         final int recordsLength,
         final int recordCount,
         final long baseTimestamp,
         final long maxTimestamp,
-        final boolean checkMaxTimestamp)
+        final boolean checkMaxTimestamp,
+        final int maxOffsetDelta)
     {
         final int end = recordsOffset + recordsLength;
+        int previousDelta = -1;
         long largestTimestamp = Long.MIN_VALUE;
         int position = recordsOffset;
 
@@ -333,10 +372,12 @@ public final class RecordBatchValidator implements AutoCloseable
 
             final int recordEnd = position + recordLength;
 
-            if (buffer.getInt(position + RECORD_OFFSET_DELTA_OFFSET, BYTE_ORDER) != i)
+            final int offsetDelta = buffer.getInt(position + RECORD_OFFSET_DELTA_OFFSET, BYTE_ORDER);
+            if (maxOffsetDelta < 0 ? offsetDelta != i : (offsetDelta <= previousDelta || offsetDelta > maxOffsetDelta))
             {
                 return BatchError.OFFSET_DELTA_MISMATCH;
             }
+            previousDelta = offsetDelta;
 
             final long timestamp = baseTimestamp + buffer.getLong(position + RECORD_TIMESTAMP_DELTA_OFFSET, BYTE_ORDER);
             largestTimestamp = Math.max(largestTimestamp, timestamp);
@@ -350,6 +391,7 @@ public final class RecordBatchValidator implements AutoCloseable
             {
                 return BatchError.KEY_LENGTH_INVALID;
             }
+            hasRecordWithoutKey |= keyLength < 0;
             cursor += Math.max(0, keyLength);
 
             final int valueLength = buffer.getInt(cursor, BYTE_ORDER);

@@ -1,0 +1,206 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.log;
+
+import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
+
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Runs {@link LogCleaning} tasks, the heavy part of compaction (reading sealed segments, building the latest offset
+ * per key, writing {@code .cleaned} files), off the thread that appends and the threads that serve fetches.
+ * <p>
+ * A {@link PartitionLog} with {@code cleanup.policy} containing {@code compact} decides on its writer thread when a
+ * cleaning is due and submits it here; the cleaner thread writes the cleaned files and marks the task done; the
+ * writer swaps them in on a later {@link PartitionLog#doWork} (see {@link LogCleaning} for the swap protocol).
+ * The cleaner changes no state a reader or the writer sees, so it needs no lock: its only link to the log is the
+ * task, published through a concurrent queue and completed with a volatile state.
+ * <p>
+ * Throttled to {@code spindle.log.cleaner.io.max.bytes.per.second} (system property, default 64m) of segment bytes
+ * read, by parking the cleaner thread. {@link #shared()} is one daemon thread per process that every log uses
+ * unless given its own; {@link #inline()} runs each task on the submitting thread, for tests and tools.
+ */
+public final class LogCleaner implements AutoCloseable
+{
+    /**
+     * Default throttle: bytes of segments read per second.
+     */
+    public static final long MAX_BYTES_PER_SECOND_DEFAULT = 64L * 1024 * 1024;
+
+    private static final Object SHARED_LOCK = new Object();
+    private static LogCleaner shared;
+
+    private final ManyToOneConcurrentLinkedQueue<LogCleaning> tasks = new ManyToOneConcurrentLinkedQueue<>();
+    private final long maxBytesPerSecond;
+    private final Thread thread;
+    private volatile boolean isClosed;
+    private volatile long bytesCleaned;
+
+    private LogCleaner(final long maxBytesPerSecond, final boolean isBackground)
+    {
+        if (maxBytesPerSecond < 1)
+        {
+            throw new IllegalArgumentException("maxBytesPerSecond=" + maxBytesPerSecond);
+        }
+
+        this.maxBytesPerSecond = maxBytesPerSecond;
+        if (isBackground)
+        {
+            thread = new Thread(this::run, "spindle-log-cleaner");
+            thread.setDaemon(true);
+            thread.start();
+        }
+        else
+        {
+            thread = null;
+        }
+    }
+
+    /**
+     * A cleaner with its own background daemon thread.
+     *
+     * @param maxBytesPerSecond throttle on the segment bytes read per second.
+     * @return the started cleaner; {@link #close()} stops its thread.
+     */
+    public static LogCleaner background(final long maxBytesPerSecond)
+    {
+        return new LogCleaner(maxBytesPerSecond, true);
+    }
+
+    /**
+     * A cleaner that runs each task on the thread that submits it, unthrottled; tests and tools.
+     *
+     * @return the cleaner.
+     */
+    public static LogCleaner inline()
+    {
+        return new LogCleaner(Long.MAX_VALUE, false);
+    }
+
+    /**
+     * The process-wide background cleaner, started on first use, throttled by
+     * {@code spindle.log.cleaner.io.max.bytes.per.second}.
+     *
+     * @return the shared cleaner.
+     */
+    public static LogCleaner shared()
+    {
+        synchronized (SHARED_LOCK)
+        {
+            if (null == shared)
+            {
+                shared = background(io.spindle.config.ConfigValues.sizeProperty(
+                    "spindle.log.cleaner.io.max.bytes.per.second", 64L * 1024 * 1024));
+            }
+
+            return shared;
+        }
+    }
+
+    /**
+     * Hand a task to the cleaner; it runs once, in submission order, and then reports done.
+     *
+     * @param task to run.
+     */
+    void submit(final LogCleaning task)
+    {
+        if (null == thread)
+        {
+            task.run(this);
+        }
+        else if (isClosed)
+        {
+            task.cancel();
+            task.run(this);
+        }
+        else
+        {
+            tasks.offer(task);
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /**
+     * Bytes of segments read by finished and running tasks since the cleaner started, for throughput figures.
+     *
+     * @return bytes read.
+     */
+    public long bytesCleaned()
+    {
+        return bytesCleaned;
+    }
+
+    /**
+     * Stop the background thread after the task it is running, if any; queued tasks are reported cancelled.
+     */
+    public void close()
+    {
+        isClosed = true;
+        if (null != thread)
+        {
+            LockSupport.unpark(thread);
+            try
+            {
+                thread.join(10_000);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Account for segment bytes read and park the cleaner thread long enough to hold the throttle.
+     *
+     * @param bytes   just read.
+     * @param startNs when the task started, {@link System#nanoTime()}.
+     * @param total   bytes the task has read so far, including these.
+     */
+    void throttle(final int bytes, final long startNs, final long total)
+    {
+        bytesCleaned += bytes;
+        if (Long.MAX_VALUE == maxBytesPerSecond)
+        {
+            return;
+        }
+
+        final long dueNs = (long)(total * 1e9 / maxBytesPerSecond);
+        final long aheadNs = dueNs - (System.nanoTime() - startNs);
+        if (aheadNs > 0)
+        {
+            LockSupport.parkNanos(Math.min(aheadNs, 100_000_000L));
+        }
+    }
+
+    private void run()
+    {
+        while (!isClosed)
+        {
+            final LogCleaning task = tasks.poll();
+            if (null == task)
+            {
+                LockSupport.parkNanos(50_000_000L);
+                continue;
+            }
+
+            task.run(this);
+        }
+
+        LogCleaning task;
+        while (null != (task = tasks.poll()))
+        {
+            task.cancel();
+            task.run(this);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public String toString()
+    {
+        return "LogCleaner{maxBytesPerSecond=" + maxBytesPerSecond + ", bytesCleaned=" + bytesCleaned + '}';
+    }
+}
