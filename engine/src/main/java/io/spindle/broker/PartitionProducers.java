@@ -283,8 +283,7 @@ final class PartitionProducers
     }
 
     /**
-     * Forget batches at or beyond an offset (the log lost its tail): a producer whose every remembered batch is
-     * gone is forgotten.
+     * Forget batches and open transactions at or beyond an offset (the log lost its tail).
      *
      * @param logEndOffset the log's end.
      */
@@ -302,10 +301,7 @@ final class PartitionProducers
             {
                 entry.transactionFirstOffset = NO_TRANSACTION;
             }
-            if (0 == entry.count && NO_TRANSACTION == entry.transactionFirstOffset)
-            {
-                it.remove();
-            }
+            // An entry whose batches are all gone stays, with its epoch: its next batch must start at 0 again.
         }
         int keep = aborted.length;
         while (keep > 0 && aborted[keep - 1] >= logEndOffset)

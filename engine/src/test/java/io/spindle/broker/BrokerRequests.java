@@ -7,7 +7,10 @@ import io.spindle.codecs.batch.RecordBatchBuilder;
 import io.spindle.codecs.protocol.BooleanType;
 import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
 import io.spindle.codecs.protocol.DeleteTopicsRequestEncoder;
+import io.spindle.codecs.protocol.AddPartitionsToTxnRequestEncoder;
+import io.spindle.codecs.protocol.EndTxnRequestEncoder;
 import io.spindle.codecs.protocol.InitProducerIdRequestEncoder;
+import io.spindle.codecs.protocol.TxnOffsetCommitRequestEncoder;
 import io.spindle.codecs.protocol.ListOffsetsRequestEncoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.ProduceRequestEncoder;
@@ -126,6 +129,87 @@ final class BrokerRequests
         final ProduceRequestEncoder encoder = new ProduceRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, headerEncoder)
             .correlationId(4).acks((short)-1).timeoutMs(1000).producerId(producerId).producerEpoch(epoch);
+        encoder.partitionsCount(1).next().topicId(topicId).partition(partition).putRecordBatch(batch, 0, batchLength);
+        encoder.transactionalId("");
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    int initProducerId(final String transactionalId, final int transactionTimeoutMs)
+    {
+        templateId = InitProducerIdRequestEncoder.TEMPLATE_ID;
+        final InitProducerIdRequestEncoder encoder = new InitProducerIdRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(5).transactionTimeoutMs(transactionTimeoutMs).producerId(-1).producerEpoch((short)-1)
+            .transactionalId(transactionalId);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    int addPartitionsToTxn(
+        final String transactionalId, final long producerId, final short epoch, final int topicId, final int partition)
+    {
+        templateId = AddPartitionsToTxnRequestEncoder.TEMPLATE_ID;
+        final AddPartitionsToTxnRequestEncoder encoder = new AddPartitionsToTxnRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(6).producerId(producerId).producerEpoch(epoch);
+        encoder.partitionsCount(1).next().topicId(topicId).partition(partition);
+        encoder.transactionalId(transactionalId);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    int txnOffsetCommit(
+        final String transactionalId,
+        final long producerId,
+        final short epoch,
+        final String groupId,
+        final int topicId,
+        final int partition,
+        final long offset)
+    {
+        templateId = TxnOffsetCommitRequestEncoder.TEMPLATE_ID;
+        final TxnOffsetCommitRequestEncoder encoder = new TxnOffsetCommitRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(7).producerId(producerId).producerEpoch(epoch);
+        encoder.offsetsCount(1).next().topicId(topicId).partition(partition).committedOffset(offset)
+            .committedLeaderEpoch(-1).metadata("");
+        encoder.transactionalId(transactionalId).groupId(groupId);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    int endTxn(final String transactionalId, final long producerId, final short epoch, final boolean commit)
+    {
+        templateId = EndTxnRequestEncoder.TEMPLATE_ID;
+        final EndTxnRequestEncoder encoder = new EndTxnRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(8).producerId(producerId).producerEpoch(epoch)
+            .committed(commit ? BooleanType.TRUE : BooleanType.FALSE)
+            .transactionalId(transactionalId);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    /**
+     * A produce request of one transactional batch, records as {@link #produce(int, int, int, long)}.
+     */
+    int produceTransactional(
+        final int topicId,
+        final int partition,
+        final int records,
+        final long timestampMs,
+        final long producerId,
+        final short epoch,
+        final int baseSequence)
+    {
+        templateId = ProduceRequestEncoder.TEMPLATE_ID;
+        final UnsafeBuffer batch = new UnsafeBuffer(new byte[64 + records * 64]);
+        final RecordBatchBuilder builder = new RecordBatchBuilder().wrap(batch, 0, batch.capacity())
+            .producer(producerId, epoch, baseSequence).transactional(true);
+        for (int r = 0; r < records; r++)
+        {
+            builder.append(timestampMs + r, ("k" + r).getBytes(), ("t" + r).getBytes());
+        }
+        final int batchLength = builder.build();
+        final ProduceRequestEncoder encoder = new ProduceRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(9).acks((short)-1).timeoutMs(1000).producerId(producerId).producerEpoch(epoch);
         encoder.partitionsCount(1).next().topicId(topicId).partition(partition).putRecordBatch(batch, 0, batchLength);
         encoder.transactionalId("");
         return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();

@@ -10,11 +10,16 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 
+import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.codecs.protocol.InitProducerIdRequestDecoder;
+import io.spindle.codecs.protocol.InitProducerIdResponseDecoder;
+import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.log.LogConfig;
 import io.spindle.log.LogReadResult;
 import io.spindle.log.PartitionLog;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,6 +47,9 @@ class StateMachineReplayTest
     private final BrokerRequests requests = new BrokerRequests();
     private final ExpandableArrayBuffer request = requests.buffer();
     private final int[][] nextSequences = new int[3][9];
+    private final int[] transactionSequences = new int[9];
+    private long transactionalProducerId = -1;
+    private short transactionalEpoch;
 
     @ParameterizedTest(name = "timers survive restore: {0}")
     @ValueSource(booleans = { true, false })
@@ -73,6 +81,7 @@ class StateMachineReplayTest
                 final long timeBeforeMs = a.timeMs();
                 hostA.apply(requests.templateId(), request, length, nowMs);
                 hostB.apply(requests.templateId(), request, length, nowMs);
+                learnTransactionalProducer(hostA);
                 assertTrue(a.timeMs() >= timeBeforeMs, "the state machine's time went back; seed " + seed);
 
                 if (i == restartAt)
@@ -323,6 +332,10 @@ class StateMachineReplayTest
         {
             return requests.initProducerId("");
         }
+        if (choice >= 15 && choice <= 21)
+        {
+            return transactionCommand(random, choice, topicIndex, topicId);
+        }
         if (choice < 15)
         {
             // Idempotent producers 0 and 1: mostly the next batch, sometimes a retry of an earlier one, a gap, a
@@ -343,6 +356,61 @@ class StateMachineReplayTest
             return requests.produce(topicId, partition, records, START_MS, producerId, epoch, sequence);
         }
         return requests.produce(topicId, random.nextInt(3), 1 + random.nextInt(20), START_MS);
+    }
+
+    /**
+     * Commands of one transactional id, "tx": (re)initialise it, add partitions, write transactional batches (mostly
+     * in sequence, sometimes a retry or a stale epoch), commit offsets with it, end it; its short timeout aborts what
+     * is left open on a timer.
+     */
+    private int transactionCommand(final Random random, final int choice, final int topicIndex, final int topicId)
+    {
+        final int partition = random.nextInt(3);
+        final int slot = topicIndex * 3 + partition;
+        if (choice == 15 || transactionalProducerId < 0)
+        {
+            return requests.initProducerId("tx", 1_000 + random.nextInt(3_000));
+        }
+        final short epoch = (short)(random.nextInt(12) == 0 && transactionalEpoch > 0 ? transactionalEpoch - 1 :
+            transactionalEpoch);
+        switch (choice)
+        {
+            case 16:
+                return requests.addPartitionsToTxn("tx", transactionalProducerId, epoch, topicId, partition);
+            case 17:
+            case 18:
+            {
+                final int records = 1 + random.nextInt(4);
+                final int sequence = random.nextInt(8) == 0 ? Math.max(0, transactionSequences[slot] - records) :
+                    transactionSequences[slot];
+                transactionSequences[slot] += records;
+                return requests.produceTransactional(topicId, partition, records, START_MS, transactionalProducerId,
+                    epoch, sequence);
+            }
+            case 19:
+                return requests.txnOffsetCommit("tx", transactionalProducerId, epoch, "g" + random.nextInt(2),
+                    topicId, partition, random.nextInt(50));
+            default:
+                return requests.endTxn("tx", transactionalProducerId, epoch, random.nextBoolean());
+        }
+    }
+
+    private void learnTransactionalProducer(final FakeHost host)
+    {
+        if (InitProducerIdRequestDecoder.TEMPLATE_ID != requests.templateId() || host.answers.isEmpty())
+        {
+            return;
+        }
+        final InitProducerIdResponseDecoder decoder = new InitProducerIdResponseDecoder().wrapAndApplyHeader(
+            new UnsafeBuffer(host.answers.get(host.answers.size() - 1)), 0, new MessageHeaderDecoder());
+        if (ErrorCode.NONE == decoder.errorCode() && decoder.producerEpoch() >= 0 &&
+            requests.buffer().getStringUtf8(MessageHeaderDecoder.ENCODED_LENGTH +
+            InitProducerIdRequestDecoder.BLOCK_LENGTH).equals("tx"))
+        {
+            transactionalProducerId = decoder.producerId();
+            transactionalEpoch = decoder.producerEpoch();
+            Arrays.fill(transactionSequences, 0);
+        }
     }
 
     /**
