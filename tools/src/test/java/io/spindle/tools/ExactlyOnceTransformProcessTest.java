@@ -46,8 +46,6 @@ class ExactlyOnceTransformProcessTest
 {
     private static final int PARTITIONS = 3;
     private static final int BURST = 5_000;
-    private static final int BURSTS = 4;
-    private static final int TOTAL = BURST * BURSTS;
     private static final String TRANSACTIONAL_ID = "transformer-1";
     private static final String GROUP = "transformers";
     private static final long WAIT_MS = 30_000;
@@ -78,21 +76,7 @@ class ExactlyOnceTransformProcessTest
     @Test
     void everyInputRecordTransformedExactlyOnceAcrossKillMinusNineOfTheTransformer() throws Exception
     {
-        final int port = freeUdpPort();
-        final String bootstrap = "127.0.0.1:" + port;
-        final SpindleProcess broker = start(SpindleCli.class, List.of("-Dspindle.embedded.driver.dir=" + aeronDir),
-            "broker", "--data-dir", dir.resolve("data").toString(), "--listen", bootstrap);
-        broker.awaitLine("listening udp", WAIT_MS);
-        try (Admin admin = Admin.connect(ipc(new ClientContext())))
-        {
-            admin.createTopic("in", PARTITIONS, Map.of());
-            admin.createTopic("out", PARTITIONS, Map.of());
-        }
-        for (int p = 0; p < PARTITIONS; p++)
-        {
-            input.add(new ArrayList<>());
-        }
-
+        final String bootstrap = startBroker();
         try (Producer producer = Producer.connect(ipc(new Producer.Context())))
         {
             produceBurst(producer);
@@ -125,7 +109,76 @@ class ExactlyOnceTransformProcessTest
             fourth.close();
         }
 
+        // Uncommitted reading also sees what the killed instances wrote in transactions that never committed: the
+        // held transaction's output at least.
+        final int aborted = assertExactlyOnce();
+        assertTrue(aborted > 0, "read_uncommitted sees the aborted attempt too");
+    }
+
+    @Test
+    void aStalledTransformerThatComesBackIsFencedAndWritesNothingMore() throws Exception
+    {
+        final String bootstrap = startBroker();
+        final int inLog;
+        try (Producer producer = Producer.connect(ipc(new Producer.Context())))
+        {
+            produceBurst(producer);
+
+            // A transformer stalls halfway through its third transaction, and a new instance takes over from it.
+            final SpindleProcess zombie = startTransformer(bootstrap, "stall:3");
+            zombie.awaitLine("ready", WAIT_MS);
+            final String stalled = zombie.awaitLine("stalled 3 ", WAIT_MS);
+            inLog = Integer.parseInt(stalled.substring("stalled 3 ".length()));
+            final SpindleProcess successor = startTransformer(bootstrap, "none");
+            successor.awaitLine("ready", WAIT_MS);
+            produceBurst(producer);
+            successor.awaitLine("committed ", WAIT_MS);
+
+            // It wakes up, sends the rest of its transaction and commits: fenced, it exits.
+            zombie.stdin().write('\n');
+            zombie.stdin().flush();
+            final String failed = zombie.awaitLine("failed ", WAIT_MS);
+            assertTrue(failed.startsWith("failed PRODUCER_FENCED") || failed.startsWith("failed INVALID_PRODUCER_EPOCH"),
+                failed);
+            assertEquals(2, zombie.awaitExit(WAIT_MS));
+
+            produceBurst(producer);
+            awaitCaughtUp(successor);
+            successor.close();
+        }
+
+        // The aborted records are the ones it had written before it stalled: none after it came back.
+        assertEquals(inLog, assertExactlyOnce());
+    }
+
+    private String startBroker() throws Exception
+    {
+        final String bootstrap = "127.0.0.1:" + freeUdpPort();
+        final SpindleProcess broker = start(SpindleCli.class, List.of("-Dspindle.embedded.driver.dir=" + aeronDir),
+            "broker", "--data-dir", dir.resolve("data").toString(), "--listen", bootstrap);
+        broker.awaitLine("listening udp", WAIT_MS);
+        try (Admin admin = Admin.connect(ipc(new ClientContext())))
+        {
+            admin.createTopic("in", PARTITIONS, Map.of());
+            admin.createTopic("out", PARTITIONS, Map.of());
+        }
+        for (int p = 0; p < PARTITIONS; p++)
+        {
+            input.add(new ArrayList<>());
+        }
+        return bootstrap;
+    }
+
+    /**
+     * Read {@code out} both ways: read_committed must be every input record transformed once, in order, per
+     * partition; read_uncommitted may add only repeats of those (the output of transactions that aborted).
+     *
+     * @return how many records read_uncommitted sees beyond read_committed.
+     */
+    private int assertExactlyOnce()
+    {
         final List<List<String>> committed = readOut(IsolationLevel.READ_COMMITTED);
+        int total = 0;
         for (int p = 0; p < PARTITIONS; p++)
         {
             final List<String> expected = new ArrayList<>();
@@ -138,17 +191,17 @@ class ExactlyOnceTransformProcessTest
             {
                 fail("out-" + p + " is not its input transformed exactly once in order: " + describe(expected, found));
             }
+            total += found.size();
         }
+        assertEquals(inputCount(), total);
 
-        // Uncommitted reading also sees what the killed instances wrote in transactions that never committed:
-        // the held transaction's output at least, each a repeat of a committed record.
         final List<List<String>> uncommitted = readOut(IsolationLevel.READ_UNCOMMITTED);
         final List<String> all = new ArrayList<>();
         uncommitted.forEach(all::addAll);
         final List<String> allCommitted = new ArrayList<>();
         committed.forEach(allCommitted::addAll);
-        assertTrue(all.size() > TOTAL, "read_uncommitted sees the aborted attempt too: " + all.size());
         assertEquals(new HashSet<>(allCommitted), new HashSet<>(all), "nothing but repeats of committed records");
+        return all.size() - total;
     }
 
     private void produceBurst(final Producer producer)
@@ -169,6 +222,16 @@ class ExactlyOnceTransformProcessTest
         assertEquals(0, producer.failedCount(), "input records failed");
     }
 
+    private int inputCount()
+    {
+        int count = 0;
+        for (final List<String> values : input)
+        {
+            count += values.size();
+        }
+        return count;
+    }
+
     private void awaitCaughtUp(final SpindleProcess transformer) throws InterruptedException
     {
         final List<TopicPartition> partitions = partitions("in");
@@ -182,7 +245,7 @@ class ExactlyOnceTransformProcessTest
         {
             total += end;
         }
-        assertEquals(TOTAL, total, "input log ends");
+        assertEquals(inputCount(), total, "input log ends");
 
         Map<TopicPartition, Long> committedOffsets = Map.of();
         try (Admin admin = Admin.connect(ipc(new ClientContext())))
