@@ -263,6 +263,12 @@ final class ProducerTransactions
                 transactionalId + "' was fenced (a newer instance started, or a transaction timed out); close " +
                 "this producer");
         }
+        if (State.ABORTABLE_ERROR == state && State.IN_TRANSACTION == required)
+        {
+            // Not a misuse but a failure the application must react to (by aborting), as commitTransaction reports it.
+            throw new SpindleException(ErrorCode.INVALID_TXN_STATE, "cannot " + what + ": the transaction cannot " +
+                "commit, abort it: " + abortableReason);
+        }
         if (required != state)
         {
             throw new IllegalStateException("cannot " + what + " while " + describe(state) + ("send".equals(what) &&

@@ -43,6 +43,21 @@ final class SpindleProcess implements AutoCloseable
      */
     static SpindleProcess start(final List<String> jvmOptions, final String... args) throws IOException
     {
+        return startMain(SpindleCli.class, jvmOptions, args);
+    }
+
+    /**
+     * Start a main class of the test class path as its own process, as {@link #start(List, String...)} does.
+     *
+     * @param mainClass  with a {@code main} method.
+     * @param jvmOptions extra options before the main class.
+     * @param args       its arguments.
+     * @return the running process.
+     * @throws IOException if it cannot be started.
+     */
+    static SpindleProcess startMain(final Class<?> mainClass, final List<String> jvmOptions, final String... args)
+        throws IOException
+    {
         final String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         final List<String> command = new ArrayList<>(List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -50,7 +65,7 @@ final class SpindleProcess implements AutoCloseable
             "--add-opens", "java.base/java.util.zip=ALL-UNNAMED",
             "-Xmx256m"));
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", classpath, SpindleCli.class.getName()));
+        command.addAll(List.of("-cp", classpath, mainClass.getName()));
         command.addAll(List.of(args));
         return new SpindleProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     }
