@@ -22,9 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The replicated produce → apply → fetch path allocates nothing per message once warm: the JVM's per-thread
- * allocation counters on the member's service thread (the state machine, session dedup, responses), its gateway
- * thread (the fetch server) and the test thread (the Producer over the cluster connection, the Consumer).
+ * The replicated produce → apply → fetch path allocates nothing per message once warm, with the default (idempotent)
+ * producer: the JVM's per-thread allocation counters on the member's service thread (the state machine, session
+ * dedup, producer state, responses), its gateway thread (the fetch server) and the test thread (the Producer over the
+ * cluster connection, the Consumer).
  */
 @Timeout(120)
 class ClusterAllocationTest
@@ -55,7 +56,10 @@ class ClusterAllocationTest
         {
             admin.createTopic("alloc", 1, Map.of());
         }
-        try (Producer producer = Producer.connect(client(new Producer.Context().acks(-1).maxRecordSize(8 * 1024)));
+        // The default producer, idempotent since #11: the service checks every batch's sequence numbers.
+        final Producer.Context producerCtx = client(new Producer.Context().acks(-1).maxRecordSize(8 * 1024));
+        assertTrue(producerCtx.isIdempotent(), "the default producer is idempotent");
+        try (Producer producer = Producer.connect(producerCtx);
             Consumer consumer = Consumer.connect(client(new Consumer.Context()
                 .autoOffsetReset(Consumer.OffsetReset.EARLIEST))))
         {

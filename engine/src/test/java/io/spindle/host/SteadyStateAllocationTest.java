@@ -17,8 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The produce → broker → consume path allocates nothing per message once warm: measured with the
- * JVM's per-thread allocation counters on the application thread and the broker's agent thread.
+ * The produce → broker → consume path allocates nothing per message once warm, with the default (idempotent)
+ * producer: measured with the JVM's per-thread allocation counters on the application thread and the broker's agent
+ * thread.
  */
 @Timeout(120)
 class SteadyStateAllocationTest
@@ -38,7 +39,10 @@ class SteadyStateAllocationTest
             {
                 admin.createTopic("alloc", 1, Map.of());
             }
-            try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(1)));
+            // The default producer, idempotent since #11: its batches carry a producer id and sequence numbers.
+            final Producer.Context producerCtx = broker.ipc(new Producer.Context().acks(1));
+            assertTrue(producerCtx.isIdempotent(), "the default producer is idempotent");
+            try (Producer producer = Producer.connect(producerCtx);
                 Consumer consumer = Consumer.connect(broker.ipc(new Consumer.Context()
                     .autoOffsetReset(Consumer.OffsetReset.EARLIEST))))
             {

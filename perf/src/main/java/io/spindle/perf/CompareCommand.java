@@ -54,6 +54,9 @@ public final class CompareCommand implements Callable<Integer>
     @Mixin
     EnvironmentOptions env;
 
+    @Mixin
+    ProducerOptions producerOptions;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -67,9 +70,12 @@ public final class CompareCommand implements Callable<Integer>
     {
         final PrintWriter out = spec.commandLine().getOut();
         final EnvironmentOptions.Transport transport;
+        final boolean idempotent;
         try
         {
             load.validate();
+            producerOptions.validate();
+            idempotent = LatencyCommand.producerContext(load, producerOptions, false).isIdempotent();
             if (!env.embedded())
             {
                 throw new IllegalArgumentException(
@@ -102,11 +108,12 @@ public final class CompareCommand implements Callable<Integer>
         final ResultFiles baselineFiles = ResultFiles.in(load.out, prefix +
             (clustered ? "aeron-cluster" + env.cluster : "aeron-" + modeName + "-" + transportName));
         final String description = String.format(
-            "Spindle vs %s over %s: %,d msgs/s of %d bytes, acks=%d, %d partition(s); %s %s/%s, " +
+            "Spindle vs %s over %s: %,d msgs/s of %d bytes, acks=%d, %d partition(s), producer %s; %s %s/%s, " +
             "driver %s/%s, clients %s; %d round(s) of each, alternating, warm-up %d s + measured %d s each",
             clustered ? baselineName + " (" + env.cluster + " members embedded on loopback)" :
                 "raw Aeron (" + modeName + ")",
             clustered ? "udp" : transportName, load.rate, load.size, load.acks, load.partitions,
+            idempotent ? "idempotent" : "not idempotent",
             env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(), env.threading.name().toLowerCase(),
             env.driverIdle,
             env.clientIdle, rounds, load.warmupS, load.measureS);
@@ -132,7 +139,7 @@ public final class CompareCommand implements Callable<Integer>
                 }
                 else
                 {
-                    spindleRound = LatencyCommand.measure(load, env, out);
+                    spindleRound = LatencyCommand.measure(load, env, producerOptions, out);
                     printRound(out, round, "Spindle", spindleRound.endToEnd());
                 }
             }
@@ -216,6 +223,7 @@ public final class CompareCommand implements Callable<Integer>
             line.field("mode", modeName).field("rounds", rounds);
             load.describe(line);
             env.describe(line);
+            producerOptions.describe(line, idempotent);
             line.endObject();
             out.println(line.end());
         }

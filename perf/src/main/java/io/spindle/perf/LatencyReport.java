@@ -25,15 +25,28 @@ final class LatencyReport
     private static final double OUTPUT_SCALING_RATIO = 1000.0;
 
     private final ResultFiles files;
+    private final Measured measured;
 
     /**
-     * A report into a set of result files.
+     * A report of end to end latency into a set of result files.
      *
      * @param files names of the result files.
      */
     LatencyReport(final ResultFiles files)
     {
+        this(files, Measured.END_TO_END);
+    }
+
+    /**
+     * A report into a set of result files.
+     *
+     * @param files    names of the result files.
+     * @param measured what the result's main histogram holds.
+     */
+    LatencyReport(final ResultFiles files, final Measured measured)
+    {
         this.files = files;
+        this.measured = measured;
     }
 
     /**
@@ -58,7 +71,7 @@ final class LatencyReport
         final boolean json) throws IOException
     {
         writeDistribution(files.endToEndHgrm(), result.endToEnd());
-        result.endToEndLog().write(files.endToEndHlog(), "end to end: intended send time to the receiving callback");
+        result.endToEndLog().write(files.endToEndHlog(), measured.logComment());
         if (null != result.sendToAck())
         {
             writeDistribution(files.ackHgrm(), result.sendToAck());
@@ -69,7 +82,7 @@ final class LatencyReport
         try
         {
             new PercentileChart(chartTitle)
-                .add("end to end (intended send -> receive)", result.endToEnd())
+                .add(measured.chartSeries(), result.endToEnd())
                 .add("send -> ack", result.sendToAck())
                 .add("send lateness (the harness's own delay)", result.sendLateness())
                 .writePng(files.png());
@@ -82,15 +95,16 @@ final class LatencyReport
 
         out.println();
         out.println(description);
-        printPercentiles(out, "end to end (intended send -> receive)", result.endToEnd());
+        printPercentiles(out, measured.label(), result.endToEnd());
         if (null != result.sendToAck())
         {
             printPercentiles(out, "send -> ack (intended send -> ack)   ", result.sendToAck());
         }
         printPercentiles(out, "send lateness (intended -> taken)    ", result.sendLateness());
-        out.printf("  achieved rate %,.1f msgs/s (sent at %,.1f msgs/s); measured %,d of %,d sent, lost %,d, " +
+        out.printf("  achieved rate %,.1f %s/s (sent at %,.1f %s/s); measured %,d of %,d sent, lost %,d, " +
             "out of order %,d, back-pressured %,d, failed %,d%s%n",
-            result.rate(), result.sendRate(), result.measuredReceived(), result.measuredSent(), result.lost(),
+            result.rate(), measured.unit(), result.sendRate(), measured.unit(), result.measuredReceived(),
+            result.measuredSent(), result.lost(),
             result.outOfOrder(), result.backPressured(), result.ackFailures(),
             result.clipped() > 0 ? ", clipped at 60 s " + result.clipped() : "");
         out.println("  files: " + files.endToEndHgrm() + ", " + files.endToEndHlog() +

@@ -51,6 +51,7 @@ final class LatencyRun
     private final IdleStrategy senderIdle;
     private final IdleStrategy receiverIdle;
     private final PrintWriter out;
+    private final Measured measured;
 
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicLong sent = new AtomicLong();
@@ -77,11 +78,33 @@ final class LatencyRun
         final IdleStrategy receiverIdle,
         final PrintWriter out)
     {
+        this(load, recordAcks, senderIdle, receiverIdle, out, Measured.END_TO_END);
+    }
+
+    /**
+     * A run of the given load whose main histogram holds something other than the end to end latency of messages.
+     *
+     * @param load         rate, size, partitions, durations.
+     * @param recordAcks   whether send -> ack latency is measured.
+     * @param senderIdle   how the publishing thread waits while back-pressured.
+     * @param receiverIdle how the receiving thread waits when nothing arrived.
+     * @param out          where progress lines go.
+     * @param measured     what the main histogram holds, for the progress lines.
+     */
+    LatencyRun(
+        final LoadOptions load,
+        final boolean recordAcks,
+        final IdleStrategy senderIdle,
+        final IdleStrategy receiverIdle,
+        final PrintWriter out,
+        final Measured measured)
+    {
         this.load = load;
         this.recordAcks = recordAcks;
         this.senderIdle = senderIdle;
         this.receiverIdle = receiverIdle;
         this.out = out;
+        this.measured = measured;
     }
 
     /**
@@ -182,6 +205,9 @@ final class LatencyRun
             final int partitions = load.partitions;
             final LoadOptions.PublisherWait wait = load.publisherWait;
             final IdleStrategy idle = senderIdle;
+            // A message is taken when send returns, unless send returns only once the message is done (a
+            // transaction committed): then when it was handed to the sender.
+            final boolean completesInSend = sender.completesInSend();
             long index = 0;
             long backPressured = 0;
             while (index < total && publishing)
@@ -190,9 +216,10 @@ final class LatencyRun
                 while (index < dueCount && publishing)
                 {
                     final long intendedNs = schedule.intendedNs(index);
+                    final long handedNs = completesInSend ? System.nanoTime() : 0;
                     if (sender.send(index, (int)(index % partitions), intendedNs))
                     {
-                        sink.onSent(intendedNs, System.nanoTime());
+                        sink.onSent(intendedNs, completesInSend ? handedNs : System.nanoTime());
                         index++;
                         sent.lazySet(index);
                         idle.reset();
@@ -299,7 +326,7 @@ final class LatencyRun
             }
             interval = recorder.getIntervalHistogram(interval);
             log.add(interval);
-            printProgress(discard, i, interval, interval);
+            printProgress(discard, Measured.END_TO_END, i, interval, interval);
         }
         System.gc();
     }
@@ -308,11 +335,13 @@ final class LatencyRun
      * One progress line: O(1) figures only, no percentile (see {@link #run}).
      */
     private static void printProgress(
-        final PrintWriter out, final int second, final Histogram endToEnd, final Histogram ack)
+        final PrintWriter out, final Measured measured, final int second, final Histogram endToEnd, final Histogram ack)
     {
-        out.printf("  %3d s  received %,d  end-to-end max %.1f us%s%n",
+        out.printf("  %3d s  %s %,d  %s max %.1f us%s%n",
             second,
+            measured.progressCount(),
             endToEnd.getTotalCount(),
+            measured.progressMax(),
             endToEnd.getMaxValue() / 1000.0,
             null != ack ? String.format("  ack max %.1f us", ack.getMaxValue() / 1000.0) : "");
         out.flush();
@@ -371,7 +400,7 @@ final class LatencyRun
             }
             if (endToEndInterval.getTotalCount() > 0)
             {
-                printProgress(out, second, endToEndInterval, recordAcks ? ackInterval : null);
+                printProgress(out, measured, second, endToEndInterval, recordAcks ? ackInterval : null);
             }
         }
     }

@@ -117,6 +117,19 @@ final class LatencySink
     }
 
     /**
+     * A transaction committed ({@code spindle perf latency --transactional}): records its intended start to now, the
+     * commit latency, in the end-to-end recorder, whose single writer is then the sending thread (nothing is
+     * received). Transactions are numbered on one sequence, as the messages of one partition.
+     *
+     * @param transaction its number, from 0.
+     * @param intendedNs  its intended start.
+     */
+    void onCommitted(final long transaction, final long intendedNs)
+    {
+        onReceived(0, transaction, intendedNs);
+    }
+
+    /**
      * A message was taken by the sender: records how late after its intended send time, the harness's own share of
      * every end-to-end figure.
      *

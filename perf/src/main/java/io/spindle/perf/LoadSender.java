@@ -20,6 +20,17 @@ interface LoadSender extends AutoCloseable
     boolean send(long sequence, int partition, long intendedNs);
 
     /**
+     * Whether {@link #send} returns only once the message is done (a transaction committed) rather than once it is
+     * taken: its send lateness is then measured to the call, not to the return.
+     *
+     * @return false unless the sender says otherwise.
+     */
+    default boolean completesInSend()
+    {
+        return false;
+    }
+
+    /**
      * Take acknowledgements and do housekeeping.
      *
      * @return work done.

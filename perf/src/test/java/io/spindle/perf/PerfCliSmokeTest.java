@@ -45,6 +45,60 @@ class PerfCliSmokeTest
         assertLatencyResult(json, "latency", true);
         assertEquals("ipc", settings(json).get("transport"));
         assertEquals(500L, settings(json).get("rate"));
+        assertEquals(Boolean.TRUE, settings(json).get("idempotent"), "the default producer is idempotent: " + json);
+        assertEquals(Boolean.FALSE, settings(json).get("transactional"));
+    }
+
+    @Test
+    @Timeout(60)
+    void latencyWithAProducerPropertyTurnsIdempotenceOff() throws Exception
+    {
+        final Map<String, Object> json = run("latency", "--producer-property", "enable.idempotence=false");
+
+        assertLatencyResult(json, "latency", true);
+        assertEquals(Boolean.FALSE, settings(json).get("idempotent"), json.toString());
+        assertEquals("enable.idempotence=false", settings(json).get("producer_properties"));
+    }
+
+    @Test
+    @Timeout(60)
+    void transactionalLatencyReportsCommitLatencyOfEveryTransaction() throws Exception
+    {
+        final StringWriter stdout = new StringWriter();
+        final Map<String, Object> json = execute(stdout, "latency", "--transactional", "--transaction-records", "5",
+            "--partitions", "2", "--rate", "200", "--size", "64", "--warmup-s", "1", "--measure-s", "1",
+            "--out", out.toString(), "--json");
+
+        assertLatencyResult(json, "latency", false);
+        // 1 s measured at 200 transactions/s: every transaction of the measurement committed and was recorded once.
+        assertEquals(200L, json.get("samples"), json.toString());
+        assertEquals(200L, json.get("sent"), json.toString());
+        final Map<String, Object> settings = settings(json);
+        assertEquals(Boolean.TRUE, settings.get("transactional"));
+        assertEquals(5L, settings.get("transaction_records"));
+        assertEquals(-1L, settings.get("acks"), "transactions run with acks all");
+        assertEquals(200L, settings.get("rate"));
+        assertTrue(((String)map(json.get("files")).get("hgrm")).endsWith("spindle-ipc-txn5.hgrm"), json.toString());
+
+        final String text = stdout.toString();
+        assertTrue(text.contains("Spindle transaction commit over ipc: 200 transactions/s of 5 records of 64 bytes"),
+            text);
+        assertTrue(text.matches("(?s).*commit \\(intended start -> committed\\) +us: p50 [0-9.]+ +p90 [0-9.]+ +" +
+            "p99 [0-9.]+ +p99\\.9 [0-9.]+ +p99\\.99 [0-9.]+ +max [0-9.]+ +\\(200 samples\\).*"), text);
+        assertTrue(Files.readString(out.resolve("spindle-ipc-txn5.hlog")).contains("commitTransaction"),
+            "the interval log says what it holds");
+    }
+
+    @Test
+    void transactionalFlagsThatCannotApplyAreRefusedWithExitCodeTwo()
+    {
+        assertRefused("--acks", new String[]{ "latency", "--transactional", "--acks", "1" });
+        assertRefused("--transaction-records", new String[]{ "latency", "--transactional", "--transaction-records",
+            "0" });
+        assertRefused("--transactional", new String[]{ "latency", "--transaction-records", "5" });
+        assertRefused("enable.idempotence",
+            new String[]{ "latency", "--producer-property", "enable.idempotence=maybe" });
+        assertRefused("no.such.setting", new String[]{ "compare", "--producer-property", "no.such.setting=1" });
     }
 
     @Test
@@ -152,6 +206,7 @@ class PerfCliSmokeTest
 
         assertEquals("compare", json.get("benchmark"));
         assertEquals(2L, json.get("rounds"));
+        assertEquals(Boolean.TRUE, settings(json).get("idempotent"), "the default producer is idempotent: " + json);
         final Map<String, Object> spindle = map(json.get("spindle"));
         final Map<String, Object> baseline = map(json.get("baseline"));
         final Map<String, Object> ratio = map(json.get("ratio"));
@@ -241,7 +296,11 @@ class PerfCliSmokeTest
 
     private static Map<String, Object> execute(final String... args) throws Exception
     {
-        final StringWriter stdout = new StringWriter();
+        return execute(new StringWriter(), args);
+    }
+
+    private static Map<String, Object> execute(final StringWriter stdout, final String... args) throws Exception
+    {
         final StringWriter stderr = new StringWriter();
         final int exitCode = PerfCli.commandLine()
             .setOut(new PrintWriter(stdout))
