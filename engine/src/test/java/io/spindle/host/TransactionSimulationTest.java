@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.stream.LongStream;
 
@@ -55,7 +56,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * record once at its offset, no transaction marker reaches either, and a group's offsets are those of its last
  * committed transaction, never an aborted one's.
  * <p>
- * The default run uses fixed seeds; {@code -Dspindle.sim.seed=N} replays seed N (printed on failure), and
+ * The default run uses fixed seeds; {@code -Dspindle.sim.seed=N} replays seed N (printed on failure), {@code
+ * -Dspindle.sim.seed=A-B} runs seeds A to B, and
  * {@code -Dspindle.sim.steps=N} makes runs longer, {@code -Dspindle.sim.verbose=true} prints every step.
  */
 @Timeout(120)
@@ -93,14 +95,21 @@ class TransactionSimulationTest
     private Consumer midRun;
     private Admin admin;
     private int restarts;
+    private boolean restartUnderNextEnd;
+    private volatile Throwable restartFailure;
     private int timeouts;
     private int crashes;
 
     static LongStream seeds()
     {
-        final String seed = System.getProperty(SEED_PROPERTY);
-        return null == seed || seed.isEmpty() ?
-            LongStream.of(11L, 42L, 20261205L) : LongStream.of(Long.parseLong(seed));
+        final String seeds = System.getProperty(SEED_PROPERTY);
+        if (null == seeds || seeds.isEmpty())
+        {
+            return LongStream.of(11L, 42L, 20261205L);
+        }
+        final int dash = seeds.indexOf('-', 1);
+        return dash < 0 ? LongStream.of(Long.parseLong(seeds)) :
+            LongStream.rangeClosed(Long.parseLong(seeds.substring(0, dash)), Long.parseLong(seeds.substring(dash + 1)));
     }
 
     @ParameterizedTest(name = "seed {0}")
@@ -181,9 +190,16 @@ class TransactionSimulationTest
             {
                 timeout(producers.get(random.nextInt(producers.size())));
             }
-            else if (restarts < 2)
+            else if (restarts < 3)
             {
-                restartBroker();
+                if (random.nextBoolean())
+                {
+                    restartBroker();
+                }
+                else
+                {
+                    restartUnderNextEnd = true;
+                }
             }
         }
 
@@ -274,27 +290,36 @@ class TransactionSimulationTest
     {
         final Txn txn = producer.open;
         note(producer.id + (commit ? " commit " : " abort ") + txn.records.size() + " records");
-        int attempts = 0;
-        while (true)
+        final Thread restarter = restartUnderNextEnd ? restartInBackground(random.nextInt(4)) : null;
+        restartUnderNextEnd = false;
+        try
         {
-            try
+            int attempts = 0;
+            while (true)
             {
-                if (commit)
+                try
                 {
-                    producer.producer.commitTransaction();
+                    if (commit)
+                    {
+                        producer.producer.commitTransaction();
+                    }
+                    else
+                    {
+                        producer.producer.abortTransaction();
+                    }
+                    break;
                 }
-                else
+                catch (final SpindleException ex)
                 {
-                    producer.producer.abortTransaction();
+                    // A broker that restarted keeps the open transaction: ending it again finishes it.
+                    note(producer.id + " end failed: " + ex.errorCode() + " " + ex.getMessage());
+                    assertTrue(++attempts < 3, "transaction " + txn.number + " could not end: " + ex);
                 }
-                break;
             }
-            catch (final SpindleException ex)
-            {
-                // A broker that restarted keeps the open transaction: ending it again finishes it.
-                note(producer.id + " end failed: " + ex.errorCode() + " " + ex.getMessage());
-                assertTrue(++attempts < 3, "transaction " + txn.number + " could not end: " + ex);
-            }
+        }
+        finally
+        {
+            awaitRestart(restarter);
         }
         txn.outcome = commit ? Outcome.COMMITTED : Outcome.ABORTED;
         if (commit)
@@ -431,6 +456,11 @@ class TransactionSimulationTest
             send(plain, sentinel);
         }
         plain.flush();
+        if (restarts < 3 && 0 == random.nextInt(3))
+        {
+            // The transaction's deadline passes while the broker is down, or just after: it must still be aborted.
+            restartBroker();
+        }
         note("wait for the broker to time transaction " + txn.number + " out");
         awaitCondition(() ->
         {
@@ -469,6 +499,41 @@ class TransactionSimulationTest
         note("broker restart");
         broker.close();
         broker = TestBroker.start(dir.resolve("data"), new LogConfig(), port, 0);
+    }
+
+    /**
+     * Restart the broker while the simulation's thread ends a transaction: the request, its markers or its answer
+     * may be lost with the broker, and the producer must end the transaction once, as it was asked to.
+     */
+    private Thread restartInBackground(final int delayMs)
+    {
+        restarts++;
+        note("broker restart " + delayMs + " ms into the end of the transaction");
+        final Thread restarter = new Thread(() ->
+        {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(delayMs));
+            broker.close();
+            broker = TestBroker.start(dir.resolve("data"), new LogConfig(), port, 0);
+        }, "sim-broker-restart");
+        restarter.setUncaughtExceptionHandler((thread, ex) -> restartFailure = ex);
+        restarter.start();
+        return restarter;
+    }
+
+    private void awaitRestart(final Thread restarter)
+    {
+        if (null != restarter)
+        {
+            try
+            {
+                restarter.join(TimeUnit.NANOSECONDS.toMillis(WAIT_NS));
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            assertTrue(!restarter.isAlive() && null == restartFailure, "broker restart: " + restartFailure);
+        }
     }
 
     private void pollMidRun(final long millis)
