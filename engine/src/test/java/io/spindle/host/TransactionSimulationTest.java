@@ -95,6 +95,8 @@ class TransactionSimulationTest
     private Consumer midRun;
     private Admin admin;
     private int restarts;
+    private int maxRestarts;
+    private int maxTimeouts;
     private boolean restartUnderNextEnd;
     private volatile Throwable restartFailure;
     private int timeouts;
@@ -152,6 +154,9 @@ class TransactionSimulationTest
 
     private void run(final int steps)
     {
+        // Timeouts and restarts are the slow steps: a few per run of the default length.
+        maxRestarts = Math.max(3, steps / 25);
+        maxTimeouts = Math.max(2, steps / 35);
         plain = Producer.connect(producerContext());
         admin = Admin.connect(clientContext(new ClientContext()));
         midRun = Consumer.connect(consumerContext(IsolationLevel.READ_COMMITTED));
@@ -186,11 +191,11 @@ class TransactionSimulationTest
             {
                 pokeZombie();
             }
-            else if (dice < 95 && timeouts < 2)
+            else if (dice < 95 && timeouts < maxTimeouts)
             {
                 timeout(producers.get(random.nextInt(producers.size())));
             }
-            else if (restarts < 3)
+            else if (restarts < maxRestarts)
             {
                 if (random.nextBoolean())
                 {
@@ -456,7 +461,7 @@ class TransactionSimulationTest
             send(plain, sentinel);
         }
         plain.flush();
-        if (restarts < 3 && 0 == random.nextInt(3))
+        if (restarts < maxRestarts && 0 == random.nextInt(3))
         {
             // The transaction's deadline passes while the broker is down, or just after: it must still be aborted.
             restartBroker();
