@@ -593,10 +593,11 @@ public final class Producer implements AutoCloseable
             target = state.stickyPartition;
         }
 
-        if (transactions.isTransactional())
+        if (transactions.isTransactional() && !transactions.hasPartition(state.metadata.topicId(), target))
         {
-            transactions.addPartition(connection, nextCorrelationId++, producerId, producerEpoch,
-                state.metadata.topicId(), target);
+            final int topicId = state.metadata.topicId();
+            acrossReconnects(() -> transactions.addPartition(
+                connection, nextCorrelationId++, producerId, producerEpoch, topicId, target));
         }
         final long recordSize = (long)RecordBatch.RECORD_OVERHEAD + Math.max(0, keyLength) + Math.max(0, valueLength) +
             (null == headers ? 0 : headers.encodedLength());
@@ -830,7 +831,7 @@ public final class Producer implements AutoCloseable
         owner.check();
         ensureOpen();
         requireTransactional();
-        initProducerId();
+        acrossReconnects(this::initProducerId);
         isResetPending = false;
         renumberSealed();
     }
@@ -861,8 +862,8 @@ public final class Producer implements AutoCloseable
     {
         owner.check();
         requireTransactional();
-        transactions.commitOffsets(connection, nextCorrelationId++, producerId, producerEpoch, groupId, offsets,
-            (topic) -> topicState(topic).metadata.topicId());
+        acrossReconnects(() -> transactions.commitOffsets(connection, nextCorrelationId++, producerId, producerEpoch,
+            groupId, offsets, (topic) -> topicState(topic).metadata.topicId()));
     }
 
     /**
@@ -881,7 +882,7 @@ public final class Producer implements AutoCloseable
         transactions.requireState(ProducerTransactions.State.IN_TRANSACTION, "commit");
         flush();
         failIfAbortable();
-        transactions.end(connection, nextCorrelationId++, producerId, producerEpoch, true);
+        acrossReconnects(() -> transactions.end(connection, nextCorrelationId++, producerId, producerEpoch, true));
     }
 
     /**
@@ -906,11 +907,46 @@ public final class Producer implements AutoCloseable
         {
             // Whatever did not make it is aborted anyway.
         }
-        transactions.end(connection, nextCorrelationId++, producerId, producerEpoch, false);
+        acrossReconnects(() -> transactions.end(connection, nextCorrelationId++, producerId, producerEpoch, false));
         if (isResetPending)
         {
             // A failed record left a gap in its partition's sequence numbers: the next epoch starts them again.
             initTransactions();
+        }
+    }
+
+    /**
+     * Make a request the broker may be asked again: a metadata lookup, or one of the transaction requests (a
+     * partition added twice, the same offsets committed twice, or a transaction ended twice change nothing, and a
+     * second {@code InitProducerId} only takes the next epoch). An idempotent producer whose broker session goes
+     * away before or under the request (a restarted broker) opens a new one and asks again, as it sends its batches
+     * again, within the delivery timeout.
+     */
+    private void acrossReconnects(final Runnable request)
+    {
+        final long deadlineNs = System.nanoTime() + ctx.deliveryTimeoutMs * 1_000_000L;
+        idleStrategy.reset();
+        while (true)
+        {
+            final BrokerConnection used = connection;
+            if (used.isConnected())
+            {
+                try
+                {
+                    request.run();
+                    return;
+                }
+                catch (final SpindleException ex)
+                {
+                    // Lost with the session it went on (a lookup inside the request may have opened the next one).
+                    final boolean isSessionLost = ErrorCode.NETWORK_EXCEPTION == ex.errorCode() && !used.isConnected();
+                    if (!isIdempotent || !isSessionLost || System.nanoTime() - deadlineNs > 0)
+                    {
+                        throw ex;
+                    }
+                }
+            }
+            awaitProgress(deadlineNs);
         }
     }
 
@@ -1698,9 +1734,10 @@ public final class Producer implements AutoCloseable
         TopicState state = topics.get(topic);
         if (null == state)
         {
-            final TopicMetadata metadata = Admin.metadata(
-                connection, metadataCaller, ctx, nextCorrelationId++, topic);
-            state = new TopicState(metadata);
+            final TopicMetadata[] metadata = new TopicMetadata[1];
+            acrossReconnects(() -> metadata[0] = Admin.metadata(
+                connection, metadataCaller, ctx, nextCorrelationId++, topic));
+            state = new TopicState(metadata[0]);
             topics.put(topic, state);
             topicList.add(state);
         }

@@ -117,6 +117,15 @@ final class ProducerTransactions
     }
 
     /**
+     * Whether a partition is in the open transaction already, so a batch may go to it without asking the broker.
+     */
+    boolean hasPartition(final int topicId, final int partition)
+    {
+        return State.IN_TRANSACTION == state &&
+            partitions.contains(((long)topicId << 32) | (partition & 0xFFFF_FFFFL));
+    }
+
+    /**
      * Make sure a partition is in the open transaction before a batch goes to it.
      */
     void addPartition(
