@@ -48,6 +48,10 @@ final class TransactionCoordinator
      */
     static final int MAX_TRANSACTION_TIMEOUT_MS = 900_000;
 
+    private static final byte NO_OUTCOME = 0;
+    private static final byte COMMITTED = 1;
+    private static final byte ABORTED = 2;
+
     private final Host host;
     private final MutableDirectBuffer responseBuffer;
     private final BrokerStats stats;
@@ -242,6 +246,7 @@ final class TransactionCoordinator
                 {
                     end(txn, false, nowMs);
                 }
+                txn.lastOutcome = NO_OUTCOME;
             }
             txn.timeoutMs = timeoutMs;
             version++;
@@ -392,7 +397,16 @@ final class TransactionCoordinator
         final Transaction txn = byId.get(transactionalId);
         ErrorCode code = validate(txn, producerId, epoch);
         String message = ErrorCode.NONE == code ? "" : describe(code, transactionalId);
-        if (ErrorCode.NONE == code && txn.isOngoing)
+        // A retry after a lost answer (the producer asks again on a new session) finds it decided: answered the same.
+        if (ErrorCode.NONE == code && !txn.isOngoing && NO_OUTCOME != txn.lastOutcome &&
+            (isCommit ? COMMITTED : ABORTED) != txn.lastOutcome)
+        {
+            // A retry of an EndTxn already applied is answered as it was; asking for the other outcome is refused.
+            code = ErrorCode.INVALID_TXN_STATE;
+            message = "the transaction of '" + transactionalId + "' was already " +
+                (COMMITTED == txn.lastOutcome ? "committed" : "aborted");
+        }
+        else if (ErrorCode.NONE == code && txn.isOngoing)
         {
             code = end(txn, isCommit, nowMs);
             version++;
@@ -508,6 +522,7 @@ final class TransactionCoordinator
         }
         txn.offsets.clear();
         txn.isOngoing = false;
+        txn.lastOutcome = isCommit ? COMMITTED : ABORTED;
         host.cancelTimer(txn.timerId);
         return ErrorCode.NONE;
     }
@@ -554,7 +569,7 @@ final class TransactionCoordinator
             buffer.putLong(p, txn.producerId);
             buffer.putShort(p + 8, txn.epoch);
             buffer.putInt(p + 10, txn.timeoutMs);
-            buffer.putByte(p + 14, (byte)(txn.isOngoing ? 1 : 0));
+            buffer.putByte(p + 14, (byte)((txn.isOngoing ? 1 : 0) | txn.lastOutcome << 1));
             buffer.putLong(p + 15, txn.deadlineMs);
             buffer.putLong(p + 23, txn.timerId);
             buffer.putInt(p + 31, txn.partitions.size());
@@ -607,7 +622,9 @@ final class TransactionCoordinator
             final Transaction txn = new Transaction(id, buffer.getLong(p), buffer.getLong(p + 23));
             txn.epoch = buffer.getShort(p + 8);
             txn.timeoutMs = buffer.getInt(p + 10);
-            txn.isOngoing = 1 == buffer.getByte(p + 14);
+            final byte flags = buffer.getByte(p + 14);
+            txn.isOngoing = 1 == (flags & 1);
+            txn.lastOutcome = (byte)(flags >> 1);
             txn.deadlineMs = buffer.getLong(p + 15);
             final int partitions = buffer.getInt(p + 31);
             p += 35;
@@ -686,6 +703,7 @@ final class TransactionCoordinator
         short epoch;
         int timeoutMs;
         boolean isOngoing;
+        byte lastOutcome = NO_OUTCOME;
         long deadlineMs;
         final ArrayList<Long> partitions = new ArrayList<>();
         final TreeMap<String, TreeMap<Long, ConsumerGroup.CommittedOffset>> offsets = new TreeMap<>();

@@ -124,6 +124,39 @@ class IdempotentProduceTest
         }
     }
 
+    @Test
+    void anEndTxnAskedAgainIsAnsweredAsBeforeAndTheOtherOutcomeIsRefused()
+    {
+        try (BrokerStateMachine machine = newMachine())
+        {
+            final int topicId = createTopic(machine);
+            apply(machine, requests.initProducerId("tx", 10_000), NOW_MS);
+            final InitProducerIdResponseDecoder init = new InitProducerIdResponseDecoder()
+                .wrapAndApplyHeader(lastAnswer(), 0, new MessageHeaderDecoder());
+            final long producerId = init.producerId();
+            final short epoch = init.producerEpoch();
+            apply(machine, requests.addPartitionsToTxn("tx", producerId, epoch, topicId, 0), NOW_MS);
+            apply(machine, requests.produceTransactional(topicId, 0, 2, NOW_MS, producerId, epoch, 0), NOW_MS);
+
+            assertEquals(ErrorCode.NONE, endTxn(machine, producerId, epoch, true));
+            final long logEnd = machine.topic("t").partition(0).logEndOffset();
+            // The commit's answer was lost: the producer asks again and is told the same, nothing more is written.
+            assertEquals(ErrorCode.NONE, endTxn(machine, producerId, epoch, true));
+            assertEquals(logEnd, machine.topic("t").partition(0).logEndOffset(), "no second marker");
+            assertEquals(ErrorCode.INVALID_TXN_STATE, endTxn(machine, producerId, epoch, false));
+            assertEquals(machine.topic("t").partition(0).highWaterMark(),
+                machine.topic("t").partition(0).lastStableOffset(), "nothing left open");
+        }
+    }
+
+    private ErrorCode endTxn(final BrokerStateMachine machine, final long producerId, final short epoch,
+        final boolean commit)
+    {
+        apply(machine, requests.endTxn("tx", producerId, epoch, commit), NOW_MS);
+        return new io.spindle.codecs.protocol.EndTxnResponseDecoder()
+            .wrapAndApplyHeader(lastAnswer(), 0, new MessageHeaderDecoder()).errorCode();
+    }
+
     private BrokerStateMachine newMachine()
     {
         return new BrokerStateMachine(dir.resolve("data"), 0, "h:1", new LogConfig(), new Host()
