@@ -80,7 +80,8 @@ class CliTombstoneTest
             "--max-messages", "4", "--timeout-ms", "5000");
         assertEquals("1\n2\nnull\n<delete>x\n", result.out(), "without the flag a tombstone prints as null");
 
-        result = run("no key\n", "produce", "--bootstrap", bootstrap, "--topic", "ref", "--key-separator", "|");
+        result = run("no key\n", "produce", "--bootstrap", bootstrap, "--topic", "ref", "--key-separator", "|",
+            "--allow-missing-key");
         assertEquals(1, result.code(), result.toString());
         assertTrue(result.err().contains("INVALID_RECORD"), result.toString());
     }
