@@ -282,30 +282,18 @@ final class TransactionCoordinator
         {
             final int topicId = (int)entry[0];
             final int partition = (int)entry[1];
-            ErrorCode partitionCode = code;
-            if (ErrorCode.NONE == code)
+            ErrorCode partitionCode = ErrorCode.NONE == code ? partitionError(topicId, partition) : code;
+            if (ErrorCode.NONE == partitionCode)
             {
-                final Topic topic = topicsById.get(topicId);
-                if (null == topic)
+                begin(txn, nowMs);
+                final long key = partitionKey(topicId, partition);
+                if (!txn.partitions.contains(key))
                 {
-                    partitionCode = ErrorCode.UNKNOWN_TOPIC_ID;
-                }
-                else if (null == topic.partition(partition))
-                {
-                    partitionCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-                }
-                else
-                {
-                    begin(txn, nowMs);
-                    final long key = partitionKey(topicId, partition);
-                    if (!txn.partitions.contains(key))
-                    {
-                        txn.partitions.add(key);
-                        version++;
-                    }
+                    txn.partitions.add(key);
+                    version++;
                 }
             }
-            if (ErrorCode.NONE != partitionCode)
+            else
             {
                 stats.requestErrors++;
             }
@@ -347,19 +335,10 @@ final class TransactionCoordinator
             final long[] entry = entries.get(i);
             final int topicId = (int)entry[0];
             final int partition = (int)entry[1];
-            ErrorCode partitionCode = code;
-            if (ErrorCode.NONE == code)
+            ErrorCode partitionCode = ErrorCode.NONE == code ? partitionError(topicId, partition) : code;
+            if (ErrorCode.NONE == partitionCode)
             {
-                final Topic topic = topicsById.get(topicId);
-                if (null == topic)
-                {
-                    partitionCode = ErrorCode.UNKNOWN_TOPIC_ID;
-                }
-                else if (null == topic.partition(partition))
-                {
-                    partitionCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-                }
-                else if (entry[2] < 0)
+                if (entry[2] < 0)
                 {
                     partitionCode = ErrorCode.INVALID_REQUEST;
                 }
@@ -424,6 +403,16 @@ final class TransactionCoordinator
             .errorCode(code)
             .errorMessage(message);
         send(sessionId, endEncoder.encodedLength());
+    }
+
+    private ErrorCode partitionError(final int topicId, final int partition)
+    {
+        final Topic topic = topicsById.get(topicId);
+        if (null == topic)
+        {
+            return ErrorCode.UNKNOWN_TOPIC_ID;
+        }
+        return null == topic.partition(partition) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NONE;
     }
 
     private static ErrorCode validate(final Transaction txn, final long producerId, final short epoch)
