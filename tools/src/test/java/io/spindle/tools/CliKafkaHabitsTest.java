@@ -7,9 +7,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.spindle.client.Consumer;
-import io.spindle.host.StandaloneBroker;
-import io.aeron.CommonContext;
-import org.agrona.IoUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,27 +30,20 @@ class CliKafkaHabitsTest
     @TempDir
     Path dir;
 
-    private StandaloneBroker broker;
+    private CliBroker broker;
     private String bootstrap;
-    private String aeronDir;
 
     @BeforeEach
     void startBroker()
     {
-        aeronDir = CommonContext.getAeronDirectoryName() + "-spindle-cli-habits-" + System.nanoTime();
-        broker = StandaloneBroker.launch(new StandaloneBroker.Context()
-            .dataDir(dir.resolve("data"))
-            .embeddedDriverDirectoryName(aeronDir)
-            .driverDirDeleteOnStart(true)
-            .listen("127.0.0.1", 0));
-        bootstrap = broker.udpEndpoint();
+        broker = CliBroker.start(dir.resolve("data"), "cli-habits");
+        bootstrap = broker.bootstrap();
     }
 
     @AfterEach
     void stopBroker()
     {
         broker.close();
-        IoUtil.delete(new java.io.File(aeronDir), true);
     }
 
     @Test
@@ -213,7 +203,7 @@ class CliKafkaHabitsTest
 
         final Consumer.Context ctx = new Consumer.Context().groupId("viewers").sessionTimeoutMs(5_000)
             .heartbeatIntervalMs(200).assignmentStrategy("range");
-        ctx.bootstrap("ipc").aeronDirectoryName(aeronDir);
+        ctx.bootstrap("ipc").aeronDirectoryName(broker.aeronDir());
         try (Consumer member = Consumer.connect(ctx))
         {
             member.subscribe(List.of("views"));

@@ -3,21 +3,17 @@
  */
 package io.spindle.tools;
 
-import io.aeron.CommonContext;
 import io.spindle.client.Consumer;
 import io.spindle.client.DeadLetterHandler;
 import io.spindle.client.Producer;
 import io.spindle.client.TopicPartition;
-import io.spindle.host.StandaloneBroker;
 import io.spindle.tools.CliEndToEndTest.Result;
-import org.agrona.IoUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -36,27 +32,20 @@ class CliTombstoneTest
     @TempDir
     Path dir;
 
-    private StandaloneBroker broker;
+    private CliBroker broker;
     private String bootstrap;
-    private String aeronDir;
 
     @BeforeEach
     void startBroker()
     {
-        aeronDir = CommonContext.getAeronDirectoryName() + "-spindle-cli-tombstone-" + System.nanoTime();
-        broker = StandaloneBroker.launch(new StandaloneBroker.Context()
-            .dataDir(dir.resolve("data"))
-            .embeddedDriverDirectoryName(aeronDir)
-            .driverDirDeleteOnStart(true)
-            .listen("127.0.0.1", 0));
-        bootstrap = broker.udpEndpoint();
+        broker = CliBroker.start(dir.resolve("data"), "cli-tombstone");
+        bootstrap = broker.bootstrap();
     }
 
     @AfterEach
     void stopBroker()
     {
         broker.close();
-        IoUtil.delete(new File(aeronDir), true);
     }
 
     @Test

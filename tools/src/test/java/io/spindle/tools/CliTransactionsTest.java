@@ -3,17 +3,13 @@
  */
 package io.spindle.tools;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 
-import io.aeron.CommonContext;
 import io.spindle.client.Consumer;
 import io.spindle.client.Producer;
 import io.spindle.codecs.protocol.IsolationLevel;
-import io.spindle.host.StandaloneBroker;
-import org.agrona.IoUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,20 +31,14 @@ class CliTransactionsTest
     @TempDir
     Path dir;
 
-    private StandaloneBroker broker;
+    private CliBroker broker;
     private String bootstrap;
-    private String aeronDir;
 
     @BeforeEach
     void startBroker()
     {
-        aeronDir = CommonContext.getAeronDirectoryName() + "-spindle-cli-txn-" + System.nanoTime();
-        broker = StandaloneBroker.launch(new StandaloneBroker.Context()
-            .dataDir(dir.resolve("data"))
-            .embeddedDriverDirectoryName(aeronDir)
-            .driverDirDeleteOnStart(true)
-            .listen("127.0.0.1", 0));
-        bootstrap = broker.udpEndpoint();
+        broker = CliBroker.start(dir.resolve("data"), "cli-txn");
+        bootstrap = broker.bootstrap();
         assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "ledger", "--partitions",
             "1").code());
     }
@@ -57,7 +47,6 @@ class CliTransactionsTest
     void stopBroker()
     {
         broker.close();
-        IoUtil.delete(new File(aeronDir), true);
     }
 
     @Test
