@@ -9,6 +9,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
 /**
  * A consumer group: its state, generation, members (in join order, which decides the leader when
  * the old one is gone), static instance ids and committed offsets.
@@ -257,6 +260,63 @@ final class ConsumerGroup
             }
         }
         return null == candidates ? new TreeSet<>() : candidates;
+    }
+
+    /**
+     * Write committed offsets as snapshots hold them: int32 count, then per offset (in key order) int32 topicId,
+     * int32 partition, int64 offset, int32 leaderEpoch, string metadata, int64 commitTimestampMs.
+     *
+     * @param buffer   to write to.
+     * @param position to write at.
+     * @param offsets  by {@link #offsetKey}.
+     * @return the position after.
+     */
+    static int putOffsets(
+        final MutableDirectBuffer buffer, final int position, final Map<Long, CommittedOffset> offsets)
+    {
+        int p = position;
+        buffer.putInt(p, offsets.size());
+        p += 4;
+        for (final Map.Entry<Long, CommittedOffset> entry : offsets.entrySet())
+        {
+            final CommittedOffset committed = entry.getValue();
+            buffer.putInt(p, topicIdOf(entry.getKey()));
+            buffer.putInt(p + 4, partitionOf(entry.getKey()));
+            buffer.putLong(p + 8, committed.offset());
+            buffer.putInt(p + 16, committed.leaderEpoch());
+            p += 20;
+            p += buffer.putStringUtf8(p, committed.metadata());
+            buffer.putLong(p, committed.commitTimestampMs());
+            p += 8;
+        }
+        return p;
+    }
+
+    /**
+     * Read offsets written by {@link #putOffsets}.
+     *
+     * @param buffer   holding them.
+     * @param position they start at.
+     * @param into     where they go, by {@link #offsetKey}.
+     * @return the position after.
+     */
+    static int getOffsets(final DirectBuffer buffer, final int position, final Map<Long, CommittedOffset> into)
+    {
+        int p = position;
+        final int count = buffer.getInt(p);
+        p += 4;
+        for (int i = 0; i < count; i++)
+        {
+            final long key = offsetKey(buffer.getInt(p), buffer.getInt(p + 4));
+            final long committed = buffer.getLong(p + 8);
+            final int leaderEpoch = buffer.getInt(p + 16);
+            p += 20;
+            final String metadata = buffer.getStringUtf8(p);
+            p += 4 + buffer.getInt(p);
+            into.put(key, new CommittedOffset(committed, leaderEpoch, metadata, buffer.getLong(p)));
+            p += 8;
+        }
+        return p;
     }
 
     /**

@@ -1353,23 +1353,7 @@ final class GroupCoordinator
                 p = putBytes(buffer, p, member.assignment);
                 p = putBytes(buffer, p, member.assignedFrom);
             }
-            buffer.putInt(p, group.offsets().size());
-            p += 4;
-            for (final Map.Entry<Long, ConsumerGroup.CommittedOffset> entry : group.offsets().entrySet())
-            {
-                final ConsumerGroup.CommittedOffset committed = entry.getValue();
-                buffer.putInt(p, ConsumerGroup.topicIdOf(entry.getKey()));
-                p += 4;
-                buffer.putInt(p, ConsumerGroup.partitionOf(entry.getKey()));
-                p += 4;
-                buffer.putLong(p, committed.offset());
-                p += 8;
-                buffer.putInt(p, committed.leaderEpoch());
-                p += 4;
-                p += buffer.putStringUtf8(p, committed.metadata());
-                buffer.putLong(p, committed.commitTimestampMs());
-                p += 8;
-            }
+            p = ConsumerGroup.putOffsets(buffer, p, group.offsets());
         }
         return p;
     }
@@ -1458,22 +1442,7 @@ final class GroupCoordinator
                 timers.put(timerId, new MemberTimer(group, member));
             }
             group.leaderId = leaderId;
-            final int offsetCount = buffer.getInt(p);
-            p += 4;
-            for (int i = 0; i < offsetCount; i++)
-            {
-                final int topicId = buffer.getInt(p);
-                final int partition = buffer.getInt(p + 4);
-                final long committed = buffer.getLong(p + 8);
-                final int leaderEpoch = buffer.getInt(p + 16);
-                p += 20;
-                final String metadata = buffer.getStringUtf8(p);
-                p += 4 + buffer.getInt(p);
-                final long timestampMs = buffer.getLong(p);
-                p += 8;
-                group.offsets().put(ConsumerGroup.offsetKey(topicId, partition),
-                    new ConsumerGroup.CommittedOffset(committed, leaderEpoch, metadata, timestampMs));
-            }
+            p = ConsumerGroup.getOffsets(buffer, p, group.offsets());
             groups.put(groupId, group);
             timers.put(group.timerId(), group);
         }

@@ -573,19 +573,7 @@ final class TransactionCoordinator
             for (final Map.Entry<String, TreeMap<Long, ConsumerGroup.CommittedOffset>> group : txn.offsets.entrySet())
             {
                 p += buffer.putStringUtf8(p, group.getKey());
-                buffer.putInt(p, group.getValue().size());
-                p += 4;
-                for (final Map.Entry<Long, ConsumerGroup.CommittedOffset> entry : group.getValue().entrySet())
-                {
-                    final ConsumerGroup.CommittedOffset committed = entry.getValue();
-                    buffer.putLong(p, entry.getKey());
-                    buffer.putLong(p + 8, committed.offset());
-                    buffer.putInt(p + 16, committed.leaderEpoch());
-                    p += 20;
-                    p += buffer.putStringUtf8(p, committed.metadata());
-                    buffer.putLong(p, committed.commitTimestampMs());
-                    p += 8;
-                }
+                p = ConsumerGroup.putOffsets(buffer, p, group.getValue());
             }
         }
         return p;
@@ -628,21 +616,8 @@ final class TransactionCoordinator
             {
                 final String groupId = buffer.getStringUtf8(p);
                 p += 4 + buffer.getInt(p);
-                final int offsets = buffer.getInt(p);
-                p += 4;
                 final TreeMap<Long, ConsumerGroup.CommittedOffset> map = new TreeMap<>();
-                for (int o = 0; o < offsets; o++)
-                {
-                    final long key = buffer.getLong(p);
-                    final long committedOffset = buffer.getLong(p + 8);
-                    final int leaderEpoch = buffer.getInt(p + 16);
-                    p += 20;
-                    final String metadata = buffer.getStringUtf8(p);
-                    p += 4 + buffer.getInt(p);
-                    map.put(key, new ConsumerGroup.CommittedOffset(committedOffset, leaderEpoch, metadata,
-                        buffer.getLong(p)));
-                    p += 8;
-                }
+                p = ConsumerGroup.getOffsets(buffer, p, map);
                 txn.offsets.put(groupId, map);
             }
             byId.put(id, txn);
