@@ -79,20 +79,7 @@ final class BrokerRequests
      */
     int produce(final int topicId, final int partition, final int records, final long timestampMs)
     {
-        templateId = ProduceRequestEncoder.TEMPLATE_ID;
-        final UnsafeBuffer batch = new UnsafeBuffer(new byte[64 + records * 64]);
-        final RecordBatchBuilder builder = new RecordBatchBuilder().wrap(batch, 0, batch.capacity());
-        for (int r = 0; r < records; r++)
-        {
-            builder.append(timestampMs + r, ("k" + r).getBytes(), ("v" + r).getBytes());
-        }
-        final int batchLength = builder.build();
-        final ProduceRequestEncoder encoder = new ProduceRequestEncoder()
-            .wrapAndApplyHeader(buffer, 0, headerEncoder)
-            .correlationId(4).acks((short)1).timeoutMs(1000).producerId(-1).producerEpoch((short)-1);
-        encoder.partitionsCount(1).next().topicId(topicId).partition(partition).putRecordBatch(batch, 0, batchLength);
-        encoder.transactionalId("");
-        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+        return produce(topicId, partition, records, timestampMs, -1, (short)-1, -1, false, "v", (short)1);
     }
 
     int initProducerId(final String transactionalId)
@@ -117,21 +104,8 @@ final class BrokerRequests
         final short epoch,
         final int baseSequence)
     {
-        templateId = ProduceRequestEncoder.TEMPLATE_ID;
-        final UnsafeBuffer batch = new UnsafeBuffer(new byte[64 + records * 64]);
-        final RecordBatchBuilder builder = new RecordBatchBuilder().wrap(batch, 0, batch.capacity())
-            .producer(producerId, epoch, baseSequence);
-        for (int r = 0; r < records; r++)
-        {
-            builder.append(timestampMs + r, ("k" + r).getBytes(), ("v" + r).getBytes());
-        }
-        final int batchLength = builder.build();
-        final ProduceRequestEncoder encoder = new ProduceRequestEncoder()
-            .wrapAndApplyHeader(buffer, 0, headerEncoder)
-            .correlationId(4).acks((short)-1).timeoutMs(1000).producerId(producerId).producerEpoch(epoch);
-        encoder.partitionsCount(1).next().topicId(topicId).partition(partition).putRecordBatch(batch, 0, batchLength);
-        encoder.transactionalId("");
-        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+        return produce(topicId, partition, records, timestampMs, producerId, epoch, baseSequence, false, "v",
+            (short)-1);
     }
 
     int initProducerId(final String transactionalId, final int transactionTimeoutMs)
@@ -198,18 +172,37 @@ final class BrokerRequests
         final short epoch,
         final int baseSequence)
     {
+        return produce(topicId, partition, records, timestampMs, producerId, epoch, baseSequence, true, "t",
+            (short)-1);
+    }
+
+    private int produce(
+        final int topicId,
+        final int partition,
+        final int records,
+        final long timestampMs,
+        final long producerId,
+        final short epoch,
+        final int baseSequence,
+        final boolean isTransactional,
+        final String valuePrefix,
+        final short acks)
+    {
         templateId = ProduceRequestEncoder.TEMPLATE_ID;
         final UnsafeBuffer batch = new UnsafeBuffer(new byte[64 + records * 64]);
-        final RecordBatchBuilder builder = new RecordBatchBuilder().wrap(batch, 0, batch.capacity())
-            .producer(producerId, epoch, baseSequence).transactional(true);
+        final RecordBatchBuilder builder = new RecordBatchBuilder().wrap(batch, 0, batch.capacity());
+        if (producerId >= 0)
+        {
+            builder.producer(producerId, epoch, baseSequence).transactional(isTransactional);
+        }
         for (int r = 0; r < records; r++)
         {
-            builder.append(timestampMs + r, ("k" + r).getBytes(), ("t" + r).getBytes());
+            builder.append(timestampMs + r, ("k" + r).getBytes(), (valuePrefix + r).getBytes());
         }
         final int batchLength = builder.build();
         final ProduceRequestEncoder encoder = new ProduceRequestEncoder()
             .wrapAndApplyHeader(buffer, 0, headerEncoder)
-            .correlationId(9).acks((short)-1).timeoutMs(1000).producerId(producerId).producerEpoch(epoch);
+            .correlationId(4).acks(acks).timeoutMs(1000).producerId(producerId).producerEpoch(epoch);
         encoder.partitionsCount(1).next().topicId(topicId).partition(partition).putRecordBatch(batch, 0, batchLength);
         encoder.transactionalId("");
         return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
