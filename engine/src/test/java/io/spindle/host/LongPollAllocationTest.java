@@ -29,6 +29,13 @@ class LongPollAllocationTest
 {
     private static final int WARM_UP = 20_000;
     private static final int MEASURED = 20_000;
+    /**
+     * Rounds measured until one allocates nothing. The JVM itself may allocate a few hundred bytes on the thread,
+     * once, when it deoptimises and recompiles a method of the fetch path (seen with JFR on a loaded 2-core
+     * machine: a {@code loop_limit_check} deoptimisation of {@code serviceLongPolls} in the measured window), which
+     * is not a cost per request; an allocation per request, or per few requests, shows in every round.
+     */
+    private static final int ROUNDS = 3;
     private static final long IDLE_POLLS_NS = TimeUnit.MILLISECONDS.toNanos(600);
 
     @TempDir
@@ -60,29 +67,35 @@ class LongPollAllocationTest
                 final ThreadAllocations threads = ThreadAllocations.currentAnd("spindle-fetch"::equals);
                 assertEquals(2, threads.size(), "the fetch server's thread not found");
                 final AtomicCounter responses = broker.broker().counters().fetchResponses;
-                final long[] before = threads.allocated();
-                final long atStart = responses.get();
-                load.run(MEASURED);
-                final long loaded = responses.get();
-                final long[] middle = threads.allocated();
-                pollIdle(consumer);
-                final long[] after = threads.allocated();
-                final long expired = responses.get() - loaded;
-                final long answered = loaded - atStart;
+                final StringBuilder rounds = new StringBuilder();
+                boolean clean = false;
+                for (int round = 1; round <= ROUNDS && !clean; round++)
+                {
+                    final long[] before = threads.allocated();
+                    final long atStart = responses.get();
+                    load.run(MEASURED);
+                    final long loaded = responses.get();
+                    final long[] middle = threads.allocated();
+                    pollIdle(consumer);
+                    final long[] after = threads.allocated();
+                    final long expired = responses.get() - loaded;
+                    final long answered = loaded - atStart;
 
-                final long fetchThreadAllocated = after[1] - before[1];
-                System.out.printf("long poll: %d answered with records (%s), %d expired empty (%s)%n",
-                    answered, threads.describe(before, middle), expired, threads.describe(middle, after));
-                assertEquals(0, load.failed());
-                assertEquals(WARM_UP + MEASURED, load.received());
-                assertTrue(answered > 100, "too few long polls answered with records: " + answered);
-                assertTrue(expired > 10, "too few long polls expired empty: " + expired);
-                // Less than a byte a request: an allocation per request is 100 bytes or more (a pending fetch and its
-                // partitions), while the JVM may still, rarely, allocate a few bytes once on the thread (a constant
-                // resolved or a frame deoptimised on a first pass through code).
-                final long longPolls = answered + expired;
-                assertTrue(fetchThreadAllocated < longPolls, "the fetch thread allocated " + fetchThreadAllocated +
-                    " bytes over " + longPolls + " long polls: " + threads.describe(before, after));
+                    final String line = String.format("round %d: %d answered with records (%s), %d expired empty (%s)",
+                        round, answered, threads.describe(before, middle), expired, threads.describe(middle, after));
+                    System.out.println("long poll " + line);
+                    rounds.append(line).append('\n');
+                    assertEquals(0, load.failed());
+                    assertEquals(WARM_UP + (long)MEASURED * round, load.received());
+                    assertTrue(answered > 100, "too few long polls answered with records: " + answered);
+                    assertTrue(expired > 10, "too few long polls expired empty: " + expired);
+
+                    // Less than a byte a request: an allocation per request is 100 bytes or more (a pending fetch
+                    // and its partitions), and one every few requests still shows in every round.
+                    clean = after[1] - before[1] < answered + expired;
+                }
+                assertTrue(clean, "the fetch thread allocated in every one of " + ROUNDS + " rounds of long polls:\n" +
+                    rounds);
             }
         }
     }
