@@ -71,7 +71,8 @@ final class MemberDriver implements AutoCloseable
                 driver = MediaDriver.launch(driverCtx);
                 archiveCtx
                     .mediaDriverAgentInvoker(driver.sharedAgentInvoker())
-                    .errorHandler(null != archiveCtx.errorHandler() ? archiveCtx.errorHandler() : driverCtx.errorHandler())
+                    .errorHandler(null != archiveCtx.errorHandler() ? archiveCtx.errorHandler() :
+                        driverCtx.errorHandler())
                     .errorCounter(null != archiveCtx.errorCounter() ? archiveCtx.errorCounter() :
                         new AtomicCounter(driverCtx.countersValuesBuffer(), SystemCounterDescriptor.ERRORS.id()));
             }

@@ -66,7 +66,9 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
         SessionServer controlServer = null;
         try
         {
-            aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(aeronDirectoryName).errorHandler(errorHandler));
+            aeron = Aeron.connect(new Aeron.Context()
+                .aeronDirectoryName(aeronDirectoryName)
+                .errorHandler(errorHandler));
             counters = new BrokerCounters(aeron, memberId);
             // Sparse image logs, as on a standalone broker: a forged SETUP frame costs address space, not memory.
             final String[] channels = {
@@ -154,7 +156,8 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
         final int length,
         final long nowNs)
     {
-        final long correlationId = buffer.getLong(offset + MessageHeaderDecoder.ENCODED_LENGTH, ByteOrder.LITTLE_ENDIAN);
+        final long correlationId = buffer.getLong(offset + MessageHeaderDecoder.ENCODED_LENGTH,
+            ByteOrder.LITTLE_ENDIAN);
         controlServer.sendError(sessionId, correlationId, templateId, ErrorCode.NOT_LEADER,
             "this is a cluster member: send requests through the cluster's ingress (a Spindle client does)");
     }

@@ -235,7 +235,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
     }
 
     private void applySessionMessage(
-        final ClientSession session, final long timestamp, final DirectBuffer buffer, final int offset, final int length)
+        final ClientSession session, final long timestamp, final DirectBuffer buffer, final int offset,
+        final int length)
     {
         if (null == session)
         {

@@ -81,7 +81,8 @@ class ClusterClientTest
             .startPolling((monitor) -> sampleHighWaterMarks(cluster, monitor), 5);
         final List<Ack> acked = new ArrayList<>();
         final List<String> failed = new ArrayList<>();
-        try (Producer producer = Producer.connect(client(new Producer.Context().maxRecordSize(8 * 1024), cluster.bootstrap())))
+        try (Producer producer = Producer.connect(client(new Producer.Context().maxRecordSize(8 * 1024),
+            cluster.bootstrap())))
         {
             send(producer, 0, 300, acked, failed);
             // The leader dies while requests are in flight: those it took but never answered are sent again to the
@@ -111,7 +112,8 @@ class ClusterClientTest
             assertEquals(ack.value, consumed.get(ack.partition).get(ack.offset),
                 "partition " + ack.partition + " offset " + ack.offset + " from member " + replica);
         }
-        assertEquals(acked.size(), consumed.get(0).size() + consumed.get(1).size(), "records in the log beyond those acked");
+        assertEquals(acked.size(), consumed.get(0).size() + consumed.get(1).size(),
+            "records in the log beyond those acked");
 
         // The stopped leader comes back and catches up; then the checker reads every member's logs.
         cluster.launch(leader);
@@ -174,7 +176,7 @@ class ClusterClientTest
             consumer.subscribe(List.of(TOPIC));
             cluster.await(() ->
             {
-                read[0] += consumer.poll((record) -> { }, 50, 100);
+                read[0] += consumer.poll((record) -> {}, 50, 100);
                 return read[0] >= 100;
             }, "the group member to read 100 records");
             consumer.commitSync();
@@ -185,7 +187,7 @@ class ClusterClientTest
             cluster.awaitLeader(leader);
             cluster.await(() ->
             {
-                read[0] += consumer.poll((record) -> { }, 50, 100);
+                read[0] += consumer.poll((record) -> {}, 50, 100);
                 return read[0] >= 200;
             }, "the group member to read the rest through the failover");
             assertEquals(2, consumer.assignment().size(), "the member lost partitions across the failover");
@@ -409,7 +411,8 @@ class ClusterClientTest
             {
                 consumer.poll((record) ->
                 {
-                    final String previous = consumed.get(record.partition()).put(record.offset(), record.valueAsString());
+                    final String previous = consumed.get(record.partition()).put(record.offset(),
+                        record.valueAsString());
                     if (null != previous)
                     {
                         duplicates.add(record.partition() + "@" + record.offset());

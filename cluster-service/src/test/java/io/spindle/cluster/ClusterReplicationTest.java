@@ -279,7 +279,8 @@ class ClusterReplicationTest
         {
             before[node.memberId()] = node.service().lastSnapshotLogPosition();
         }
-        try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(cluster.node(leader).aeronDirectoryName())))
+        try (Aeron aeron =
+            Aeron.connect(new Aeron.Context().aeronDirectoryName(cluster.node(leader).aeronDirectoryName())))
         {
             final AtomicCounter toggle = ClusterControl.findControlToggle(aeron.countersReader(), 0);
             assertNotNull(toggle, "no control toggle on the leader");
@@ -482,7 +483,8 @@ class ClusterReplicationTest
         for (int r = 0; r < records; r++)
         {
             final String value = "v" + seq + "-" + r;
-            builder.append(System.currentTimeMillis(), ("k" + seq).getBytes(), (value + "x".repeat(padding)).getBytes());
+            builder.append(System.currentTimeMillis(), ("k" + seq).getBytes(), (value +
+                "x".repeat(padding)).getBytes());
         }
         final int batchLength = builder.build();
         final ProduceRequestEncoder encoder = new ProduceRequestEncoder()

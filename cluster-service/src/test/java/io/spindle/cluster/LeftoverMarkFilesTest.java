@@ -48,7 +48,8 @@ class LeftoverMarkFilesTest
             }
             assertEquals(0, restarted.start());
             assertEquals(1, said.size(), said.toString());
-            assertTrue(said.get(0).startsWith("waiting ") && said.get(0).contains("did not close cleanly"), said.get(0));
+            assertTrue(said.get(0).startsWith("waiting ") && said.get(0).contains("did not close cleanly"),
+                said.get(0));
             // Waited for, not deleted: the consensus module's keeps the candidate term this member voted in.
             for (final String markFile : MARK_FILES)
             {

@@ -23,7 +23,8 @@ class SessionResponsesTest
 {
     private final List<String> resent = new ArrayList<>();
     private final SessionResponses.Resender resender = (sessionId, buffer, offset, length) ->
-        resent.add(sessionId + ":" + buffer.getLong(offset + MessageHeaderDecoder.ENCODED_LENGTH, ByteOrder.LITTLE_ENDIAN));
+        resent.add(sessionId + ":" + buffer.getLong(offset + MessageHeaderDecoder.ENCODED_LENGTH,
+            ByteOrder.LITTLE_ENDIAN));
 
     @Test
     void aRepeatIsAnsweredWithItsKeptResponseWhateverTheOrderOfIds()

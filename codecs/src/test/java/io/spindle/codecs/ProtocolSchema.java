@@ -78,7 +78,8 @@ final class ProtocolSchema
                 final Element composite = (Element)composites.item(i);
                 for (final Element type : children(composite, "type"))
                 {
-                    if ("varData".equals(type.getAttribute("name")) && !type.getAttribute("characterEncoding").isEmpty())
+                    if ("varData".equals(type.getAttribute("name")) &&
+                        !type.getAttribute("characterEncoding").isEmpty())
                     {
                         stringEncodings.add(composite.getAttribute("name"));
                     }

@@ -329,7 +329,8 @@ class ProtocolValidatorTest
         assertTrue(validator.reason().contains(": ProduceRequest.partitions[0].recordBatch of"), validator.reason());
 
         final byte[] complete = produceRequest();
-        assertEquals(ValidationResult.TRUNCATED, validator.validate(new UnsafeBuffer(complete), 0, complete.length - 1));
+        assertEquals(ValidationResult.TRUNCATED, validator.validate(new UnsafeBuffer(complete), 0,
+            complete.length - 1));
         assertTrue(validator.reason().contains(": ProduceRequest.transactionalId of 6 bytes at"), validator.reason());
 
         assertEquals(

@@ -842,7 +842,8 @@ public final class BrokerStateMachine implements AutoCloseable
                 code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
                 appendError("no partition ", partition, topic.name());
             }
-            else if (ErrorCode.NONE != (code = producerStates.check(topic, partition, buffer, batchOffset, batchLength)))
+            else if (ErrorCode.NONE != (code = producerStates.check(topic, partition, buffer, batchOffset,
+                batchLength)))
             {
                 if (ErrorCode.DUPLICATE_SEQUENCE == code)
                 {
@@ -1326,7 +1327,8 @@ public final class BrokerStateMachine implements AutoCloseable
      * @param message       the reason.
      */
     public void sendError(
-        final long sessionId, final long correlationId, final int templateId, final ErrorCode code, final String message)
+        final long sessionId, final long correlationId, final int templateId, final ErrorCode code,
+        final String message)
     {
         errorEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(correlationId)

@@ -186,7 +186,8 @@ final class GroupCoordinator
      * @param offset     of the message header.
      * @param nowMs      the command's time.
      */
-    void onRequest(final long sessionId, final int templateId, final DirectBuffer buffer, final int offset, final long nowMs)
+    void onRequest(final long sessionId, final int templateId, final DirectBuffer buffer, final int offset,
+        final long nowMs)
     {
         rearmTimersIfRestored();
         headerDecoder.wrap(buffer, offset);
@@ -1555,7 +1556,8 @@ final class GroupCoordinator
     }
 
     private void joinError(
-        final long sessionId, final long correlationId, final ErrorCode code, final String memberId, final String message)
+        final long sessionId, final long correlationId, final ErrorCode code, final String memberId,
+        final String message)
     {
         stats.requestErrors++;
         joinEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)

@@ -340,10 +340,14 @@ final class PartitionProducers
             int position = 0;
             while (position < length)
             {
-                final int batchLength = buffer.getInt(position + RecordBatch.BATCH_LENGTH_OFFSET, RecordBatch.BYTE_ORDER);
-                final long baseOffset = buffer.getLong(position + RecordBatch.BASE_OFFSET_OFFSET, RecordBatch.BYTE_ORDER);
-                final long producerId = buffer.getLong(position + RecordBatch.PRODUCER_ID_OFFSET, RecordBatch.BYTE_ORDER);
-                final int attributes = buffer.getShort(position + RecordBatch.ATTRIBUTES_OFFSET, RecordBatch.BYTE_ORDER);
+                final int batchLength = buffer.getInt(position + RecordBatch.BATCH_LENGTH_OFFSET,
+                    RecordBatch.BYTE_ORDER);
+                final long baseOffset = buffer.getLong(position + RecordBatch.BASE_OFFSET_OFFSET,
+                    RecordBatch.BYTE_ORDER);
+                final long producerId = buffer.getLong(position + RecordBatch.PRODUCER_ID_OFFSET,
+                    RecordBatch.BYTE_ORDER);
+                final int attributes = buffer.getShort(position + RecordBatch.ATTRIBUTES_OFFSET,
+                    RecordBatch.BYTE_ORDER);
                 if (baseOffset >= fromOffset && RecordBatch.NO_PRODUCER_ID != producerId)
                 {
                     final short epoch =

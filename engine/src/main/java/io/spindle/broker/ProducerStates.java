@@ -310,7 +310,8 @@ final class ProducerStates
      * @param scratch           reusable read holder.
      */
     void catchUp(
-        final Topic topic, final int partition, final long snapshotLogEnd, final long nowMs, final LogReadResult scratch)
+        final Topic topic, final int partition, final long snapshotLogEnd, final long nowMs,
+        final LogReadResult scratch)
     {
         final PartitionLog log = topic.partition(partition);
         final PartitionProducers producers = topic.producers(partition);

@@ -329,7 +329,8 @@ final class TransactionCoordinator
         offsetsEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(correlationId)
             .errorCode(code);
-        final TxnOffsetCommitResponseEncoder.PartitionsEncoder responses = offsetsEncoder.partitionsCount(entries.size());
+        final TxnOffsetCommitResponseEncoder.PartitionsEncoder responses =
+            offsetsEncoder.partitionsCount(entries.size());
         for (int i = 0; i < entries.size(); i++)
         {
             final long[] entry = entries.get(i);

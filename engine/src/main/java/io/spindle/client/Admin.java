@@ -115,7 +115,8 @@ public final class Admin implements AutoCloseable
         final CreateTopicsRequestEncoder.TopicsEncoder topics = encoder.topicsCount(1).next()
             .partitionCount(partitions)
             .replicationFactor((short)-1);
-        final CreateTopicsRequestEncoder.TopicsEncoder.ConfigsEncoder configEncoder = topics.configsCount(configs.size());
+        final CreateTopicsRequestEncoder.TopicsEncoder.ConfigsEncoder configEncoder =
+            topics.configsCount(configs.size());
         for (final Map.Entry<String, String> entry : configs.entrySet())
         {
             configEncoder.next().key(entry.getKey()).value(entry.getValue());
@@ -583,7 +584,8 @@ public final class Admin implements AutoCloseable
             if (!ids.containsKey(tp.topic()))
             {
                 ids.put(tp.topic(), withSession(
-                    (connection) -> metadata(connection, caller, ctx, nextCorrelationId++, tp.topic()), true).topicId());
+                    (connection) -> metadata(connection, caller, ctx, nextCorrelationId++, tp.topic()),
+                        true).topicId());
             }
         }
         final long correlationId = nextCorrelationId++;

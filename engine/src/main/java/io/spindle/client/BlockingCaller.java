@@ -98,7 +98,8 @@ final class BlockingCaller implements FragmentHandler
             connection.doHousekeeping(System.nanoTime());
             if (Publication.CLOSED == result || !connection.isConnected())
             {
-                throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "connection lost: " + connection.closedReason());
+                throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "connection lost: " +
+                    connection.closedReason());
             }
             if (Publication.MAX_POSITION_EXCEEDED == result)
             {
@@ -116,7 +117,8 @@ final class BlockingCaller implements FragmentHandler
             {
                 if (!connection.isConnected())
                 {
-                    throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "connection lost: " + connection.closedReason());
+                    throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "connection lost: " +
+                        connection.closedReason());
                 }
                 connection.doHousekeeping(System.nanoTime());
                 checkDeadline(deadlineNs, "waiting for the answer");

@@ -177,7 +177,8 @@ final class ClientTransport implements AutoCloseable
             control = null;
             if (null == clusterMembers)
             {
-                final ServerConnection session = connect(Transport.CONTROL_STREAM_ID, Transport.CONTROL_RESPONSE_STREAM_ID);
+                final ServerConnection session = connect(Transport.CONTROL_STREAM_ID,
+                    Transport.CONTROL_RESPONSE_STREAM_ID);
                 if (session.clusterMembers().isEmpty())
                 {
                     control = session;

@@ -95,7 +95,8 @@ final class ClusterConnection implements BrokerConnection, EgressListener
         catch (final RuntimeException ex)
         {
             throw new SpindleException(ErrorCode.NETWORK_EXCEPTION,
-                "no cluster leader answered at " + ingressEndpoints + " within " + timeoutMs + " ms: " + ex.getMessage());
+                "no cluster leader answered at " + ingressEndpoints + " within " + timeoutMs + " ms: " +
+                    ex.getMessage());
         }
         leaderMemberId = cluster.leaderMemberId();
         leadershipTermId = cluster.leadershipTermId();

@@ -1240,7 +1240,8 @@ final class GroupMembership
             if (ErrorCode.NONE != partitionCode && ErrorCode.NONE == code)
             {
                 first = ErrorCode.NONE == first ? partitionCode : first;
-                failed.append(failed.length() == 0 ? "" : ", ").append("topic id ").append(topicId).append(" partition ")
+                failed.append(failed.length() == 0 ? "" :
+                    ", ").append("topic id ").append(topicId).append(" partition ")
                     .append(partition).append(": ").append(partitionCode);
             }
         }

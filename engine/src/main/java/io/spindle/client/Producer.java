@@ -488,7 +488,8 @@ public final class Producer implements AutoCloseable
         this.metadataCaller = new BlockingCaller((buffer, offset, length, header) ->
             onResponse(buffer, offset, length, header));
         this.isIdempotent = ctx.isIdempotent();
-        this.transactions = new ProducerTransactions(ctx, metadataCaller, ctx.transactionalId, ctx.transactionTimeoutMs);
+        this.transactions = new ProducerTransactions(ctx, metadataCaller, ctx.transactionalId,
+            ctx.transactionTimeoutMs);
         this.slotCount = Math.max(ctx.maxInFlight * 2, ctx.maxInFlight + 8);
         // Every slot up front: a pool that grows when the answers come slower than before (a failover, a busy
         // cluster) would allocate on the send path long after warm-up.
@@ -1039,7 +1040,8 @@ public final class Producer implements AutoCloseable
         if (nowNs - deadlineNs > 0)
         {
             failAll(ErrorCode.REQUEST_TIMED_OUT);
-            throw new SpindleException(ErrorCode.REQUEST_TIMED_OUT, "records still outstanding after the delivery timeout");
+            throw new SpindleException(ErrorCode.REQUEST_TIMED_OUT,
+                "records still outstanding after the delivery timeout");
         }
         idleStrategy.idle(doWork(nowNs));
     }
@@ -1094,7 +1096,8 @@ public final class Producer implements AutoCloseable
         if (!isIdempotent)
         {
             failAll(ErrorCode.NETWORK_EXCEPTION);
-            throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "broker connection lost: " + connection.closedReason());
+            throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "broker connection lost: " +
+                connection.closedReason());
         }
         if (CONNECTED == disconnectedSinceNs)
         {
@@ -1912,7 +1915,8 @@ public final class Producer implements AutoCloseable
             buffer.putInt(PREFIX_LENGTH + RecordBatch.BASE_SEQUENCE_OFFSET, baseSequence, RecordBatch.BYTE_ORDER);
             buffer.putInt(PREFIX_LENGTH + RecordBatch.CRC_OFFSET,
                 RecordBatch.crc32c(buffer, PREFIX_LENGTH, batchLength), RecordBatch.BYTE_ORDER);
-            encoder.wrap(buffer, MessageHeaderEncoder.ENCODED_LENGTH).producerId(producerId).producerEpoch(producerEpoch);
+            encoder.wrap(buffer,
+                MessageHeaderEncoder.ENCODED_LENGTH).producerId(producerId).producerEpoch(producerEpoch);
         }
     }
 }

@@ -142,7 +142,8 @@ final class ServerConnection implements BrokerConnection
                     .responseStreamId(responseStreamId)
                     .responseChannel(responseChannel)
                     .clientId(clientId);
-                if (publication.offer(controlBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength()) > 0)
+                if (publication.offer(controlBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH +
+                    encoder.encodedLength()) > 0)
                 {
                     nextAttemptNs = nowNs + 500_000_000L;
                     lastSendNs = nowNs;
@@ -262,7 +263,8 @@ final class ServerConnection implements BrokerConnection
             }
             if (nowNs - lastSendNs > KEEP_ALIVE_INTERVAL_NS)
             {
-                keepAliveEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder).sessionId(sessionId).timestampMs(0);
+                keepAliveEncoder.wrapAndApplyHeader(controlBuffer, 0,
+                    headerEncoder).sessionId(sessionId).timestampMs(0);
                 publication.offer(
                     controlBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + keepAliveEncoder.encodedLength());
                 lastSendNs = nowNs;
@@ -354,7 +356,8 @@ final class ServerConnection implements BrokerConnection
 
             case SessionClosedEventDecoder.TEMPLATE_ID:
                 closedEventDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
-                closedReason = "broker closed session: " + closedEventDecoder.errorCode() + " " + closedEventDecoder.reason();
+                closedReason = "broker closed session: " + closedEventDecoder.errorCode() + " " +
+                    closedEventDecoder.reason();
                 break;
 
             default:
@@ -375,7 +378,8 @@ final class ServerConnection implements BrokerConnection
         {
             if (System.nanoTime() - deadlineNs > 0)
             {
-                throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "could not bind a local UDP port for responses");
+                throw new SpindleException(ErrorCode.NETWORK_EXCEPTION,
+                    "could not bind a local UDP port for responses");
             }
             idleStrategy.idle();
         }

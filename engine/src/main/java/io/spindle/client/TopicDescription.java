@@ -13,7 +13,8 @@ import java.util.Map;
  * @param overrides  the keys set explicitly at creation.
  */
 public record TopicDescription(
-    String name, int topicId, List<PartitionDescription> partitions, Map<String, String> configs, List<String> overrides)
+    String name, int topicId, List<PartitionDescription> partitions, Map<String, String> configs,
+        List<String> overrides)
 {
     /**
      * One partition of a described topic.
@@ -24,7 +25,8 @@ public record TopicDescription(
      * @param logEndOffset   offset the next record will get.
      * @param highWatermark  offset up to which consumers may read.
      */
-    public record PartitionDescription(int partition, int leader, long logStartOffset, long logEndOffset, long highWatermark)
+    public record PartitionDescription(int partition, int leader, long logStartOffset, long logEndOffset,
+        long highWatermark)
     {
     }
 }

@@ -279,7 +279,8 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
 
     /**
      * Topic and group changes (committed offsets, completed rebalances) and producer ids handed out alike are
-     * forced to disk before the answer that depends on them leaves; heartbeats and joins in progress change nothing persisted.
+     * forced to disk before the answer that depends on them leaves; heartbeats and joins in progress change nothing
+     * persisted.
      */
     private boolean persistMetadataIfChanged(final boolean includeProducerIds)
     {

@@ -265,7 +265,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         if (fetch.maxBytes <= 0 || fetch.partitionCount == 0)
         {
             freeFetches.add(fetch);
-            server.sendError(sessionId, fetch.correlationId, FetchRequestDecoder.TEMPLATE_ID, ErrorCode.INVALID_FETCH_SIZE,
+            server.sendError(sessionId, fetch.correlationId, FetchRequestDecoder.TEMPLATE_ID,
+                ErrorCode.INVALID_FETCH_SIZE,
                 "a fetch needs maxBytes > 0 and at least one partition");
             return;
         }

@@ -309,7 +309,8 @@ public final class SessionServer implements AutoCloseable
      * @param message       what was wrong, for the client's error message.
      */
     public void sendError(
-        final long sessionId, final long correlationId, final int templateId, final ErrorCode code, final String message)
+        final long sessionId, final long correlationId, final int templateId, final ErrorCode code,
+        final String message)
     {
         errorResponseEncoder.wrapAndApplyHeader(controlBuffer, 0, headerEncoder)
             .correlationId(correlationId)

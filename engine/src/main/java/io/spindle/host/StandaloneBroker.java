@@ -465,7 +465,8 @@ public final class StandaloneBroker implements AutoCloseable
         private final org.agrona.concurrent.AgentInvoker clientInvoker;
 
         InvokerAgent(
-            final org.agrona.concurrent.AgentInvoker driverInvoker, final org.agrona.concurrent.AgentInvoker clientInvoker)
+            final org.agrona.concurrent.AgentInvoker driverInvoker,
+            final org.agrona.concurrent.AgentInvoker clientInvoker)
         {
             this.driverInvoker = driverInvoker;
             this.clientInvoker = clientInvoker;

@@ -123,7 +123,8 @@ class BrokerStateMachineTest
     {
         return new Host()
         {
-            public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
+            public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset,
+                final int length)
             {
                 final byte[] copy = new byte[length];
                 buffer.getBytes(offset, copy);

@@ -20,7 +20,6 @@ import io.spindle.codecs.protocol.HeartbeatRequestEncoder;
 import io.spindle.codecs.protocol.HeartbeatResponseDecoder;
 import io.spindle.codecs.protocol.JoinGroupRequestEncoder;
 import io.spindle.codecs.protocol.JoinGroupResponseDecoder;
-import io.spindle.codecs.protocol.LeaveGroupRequestEncoder;
 import io.spindle.codecs.protocol.ListGroupsRequestEncoder;
 import io.spindle.codecs.protocol.ListGroupsResponseDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
@@ -376,7 +375,8 @@ class GroupCoordinatorTest
 
     private void apply(final long sessionId, final int templateId, final int bodyLength)
     {
-        assertTrue(machine.onRequest(sessionId, templateId, request, 0, MessageHeaderEncoder.ENCODED_LENGTH + bodyLength,
+        assertTrue(machine.onRequest(sessionId, templateId, request, 0, MessageHeaderEncoder.ENCODED_LENGTH +
+            bodyLength,
             nowMs));
     }
 

@@ -161,7 +161,8 @@ class IdempotentProduceTest
     {
         return new BrokerStateMachine(dir.resolve("data"), 0, "h:1", new LogConfig(), new Host()
         {
-            public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
+            public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset,
+                final int length)
             {
                 final byte[] copy = new byte[length];
                 buffer.getBytes(offset, copy);

@@ -101,7 +101,8 @@ class AssignorTest
         assertEquals(7, decoded.generation());
 
         final byte[] longer = java.util.Arrays.copyOf(subscription, subscription.length + 9);
-        assertEquals(decoded, ConsumerProtocol.decodeSubscription(longer), "a newer version's extra fields are ignored");
+        assertEquals(decoded, ConsumerProtocol.decodeSubscription(longer),
+            "a newer version's extra fields are ignored");
 
         final byte[] assignment = ConsumerProtocol.encodeAssignment(List.of(tp("z", 2), tp("y", 0)));
         assertEquals(List.of(tp("y", 0), tp("z", 2)), ConsumerProtocol.decodeAssignment(assignment));

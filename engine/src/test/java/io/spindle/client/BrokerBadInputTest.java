@@ -218,7 +218,8 @@ class BrokerBadInputTest
     }
 
     private static void await(
-        final BooleanSupplier condition, final String what, final ServerConnection connection, final Responses responses)
+        final BooleanSupplier condition, final String what, final ServerConnection connection,
+        final Responses responses)
     {
         final long deadlineNs = System.nanoTime() + 10_000_000_000L;
         final BackoffIdleStrategy idle = new BackoffIdleStrategy();

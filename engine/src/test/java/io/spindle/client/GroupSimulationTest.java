@@ -525,7 +525,8 @@ class GroupSimulationTest
         {
             final StringBuilder dump = new StringBuilder();
             dump.append(strategy).append(" seed ").append(seed).append(" step ").append(step).append(": ")
-                .append(message).append("\ncoordinator: ").append(sim.describe(GROUP)).append('\n').append(sim.timers()).append("\nmembers:\n");
+                .append(message).append("\ncoordinator: ").append(sim.describe(GROUP)).append('\n')
+                .append(sim.timers()).append("\nmembers:\n");
             for (final GroupSimulation.SimConsumer member : members)
             {
                 dump.append("  ").append(member).append('\n');

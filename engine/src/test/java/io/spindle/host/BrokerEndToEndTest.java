@@ -66,7 +66,8 @@ class BrokerEndToEndTest
                     final String key = "key-" + (i % 37);
                     final String value = "value-" + i;
                     final byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
-                    final int expected = Partitioner.partition(new UnsafeBuffer(keyBytes), 0, keyBytes.length, partitions);
+                    final int expected = Partitioner.partition(new UnsafeBuffer(keyBytes), 0, keyBytes.length,
+                        partitions);
                     sentByPartition.computeIfAbsent(expected, (p) -> new ArrayList<>()).add(key + "=" + value);
                     final int index = i;
                     while (producer.send("orders", -1, keyBytes, value.getBytes(StandardCharsets.UTF_8),
@@ -196,7 +197,7 @@ class BrokerEndToEndTest
                 .fetchMaxWaitMs(50).autoOffsetReset(Consumer.OffsetReset.NONE))))
             {
                 consumer.assign(List.of(p0, p1));
-                assertThrows(SpindleException.class, () -> consumer.poll((r) -> { }, 10));
+                assertThrows(SpindleException.class, () -> consumer.poll((r) -> {}, 10));
                 consumer.seek(p0, 40);
                 consumer.seekToEnd(List.of(p1));
                 assertEquals(50, consumer.position(p1));
@@ -210,7 +211,7 @@ class BrokerEndToEndTest
 
                 consumer.seekToBeginning(List.of(p0));
                 consumer.pause(List.of(p0));
-                assertEquals(0, consumer.poll((record) -> { }, 10, 200));
+                assertEquals(0, consumer.poll((record) -> {}, 10, 200));
                 consumer.resume(List.of(p0));
                 final String[] first = {null};
                 while (null == first[0] && System.nanoTime() < deadlineNs)
@@ -259,7 +260,8 @@ class BrokerEndToEndTest
                     {
                         consumer.poll((record) -> first[0] = first[0] < 0 ? record.offset() : first[0], 1, 100);
                     }
-                    assertTrue(first[0] >= logStartOffset, "consumed " + first[0] + " below log start " + logStartOffset);
+                    assertTrue(first[0] >= logStartOffset, "consumed " + first[0] + " below log start " +
+                        logStartOffset);
                 }
             }
         }
@@ -313,7 +315,8 @@ class BrokerEndToEndTest
                 admin.createTopic("shared", 1, Map.of());
             }
             final List<String> values = new ArrayList<>();
-            try (Producer producer = Producer.connect((Producer.Context)broker.ipc(new Producer.Context()).aeron(aeron));
+            try (Producer producer =
+                Producer.connect((Producer.Context)broker.ipc(new Producer.Context()).aeron(aeron));
                 Consumer consumer = Consumer.connect((Consumer.Context)broker.ipc(new Consumer.Context()
                     .autoOffsetReset(Consumer.OffsetReset.EARLIEST)).aeron(aeron)))
             {

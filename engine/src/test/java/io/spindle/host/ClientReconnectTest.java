@@ -204,7 +204,7 @@ class ClientReconnectTest
             try (Consumer consumer = Consumer.connect(ctx))
             {
                 consumer.assign(List.of(new TopicPartition(TOPIC, 0)));
-                consumer.poll((record) -> { }, 10);
+                consumer.poll((record) -> {}, 10);
                 broker.close();
 
                 final long startNs = System.nanoTime();
@@ -212,7 +212,7 @@ class ClientReconnectTest
                 {
                     while (System.nanoTime() - startNs < WAIT_NS)
                     {
-                        consumer.poll((record) -> { }, 10, 100);
+                        consumer.poll((record) -> {}, 10, 100);
                     }
                 });
                 assertEquals(ErrorCode.NETWORK_EXCEPTION, error.errorCode());
@@ -347,7 +347,8 @@ class ClientReconnectTest
         }
     }
 
-    private static void produce(final TestBroker broker, final int first, final int count, final List<List<String>> sent)
+    private static void produce(final TestBroker broker, final int first, final int count,
+        final List<List<String>> sent)
     {
         try (Producer producer = Producer.connect(broker.udp(new Producer.Context().acks(-1))))
         {

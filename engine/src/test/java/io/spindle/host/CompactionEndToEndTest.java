@@ -110,7 +110,8 @@ class CompactionEndToEndTest
                             {
                                 if (ErrorCode.NONE != code)
                                 {
-                                    sendFailure.compareAndSet(null, new IllegalStateException("send " + i + ": " + code));
+                                    sendFailure.compareAndSet(null, new IllegalStateException("send " + i + ": " +
+                                        code));
                                 }
                                 else
                                 {

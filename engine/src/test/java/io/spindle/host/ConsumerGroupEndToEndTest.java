@@ -359,7 +359,7 @@ class ConsumerGroupEndToEndTest
                 final long deadlineNs = System.nanoTime() + 10_000_000_000L;
                 while (!called[0] && System.nanoTime() < deadlineNs)
                 {
-                    consumer.poll((record) -> { }, 1, 10);
+                    consumer.poll((record) -> {}, 1, 10);
                 }
                 assertTrue(called[0], "the async commit's callback ran from poll");
                 assertNull(outcome[0]);
@@ -394,7 +394,8 @@ class ConsumerGroupEndToEndTest
             Admin admin = Admin.connect(broker.ipc(new ClientContext())))
         {
             final Map<TopicPartition, OffsetAndMetadata> manual = admin.listGroupOffsets("manual");
-            assertEquals(new OffsetAndMetadata(5, "checkpoint-5"), manual.get(p0), "committed offsets survive a restart");
+            assertEquals(new OffsetAndMetadata(5, "checkpoint-5"), manual.get(p0),
+                "committed offsets survive a restart");
             assertEquals(9, manual.get(p1).offset());
             assertNotNull(manual.get(new TopicPartition("doomed", 0)));
             assertEquals(20, admin.listGroupOffsets("auto").get(p1).offset());
@@ -526,7 +527,8 @@ class ConsumerGroupEndToEndTest
                     final String other = owners.put(tp, member.name);
                     if (null != other)
                     {
-                        fail(tp + " owned by both " + other + " and " + member.name + "\n" + dump(members, admin, group));
+                        fail(tp + " owned by both " + other + " and " + member.name + "\n" + dump(members, admin,
+                            group));
                     }
                 }
             }
@@ -550,7 +552,8 @@ class ConsumerGroupEndToEndTest
         }
     }
 
-    private static void pollConsumerUntil(final Consumer consumer, final BooleanSupplier done, final List<String> events)
+    private static void pollConsumerUntil(final Consumer consumer, final BooleanSupplier done,
+        final List<String> events)
     {
         final long deadlineNs = System.nanoTime() + 20_000_000_000L;
         while (!done.getAsBoolean())
@@ -559,7 +562,7 @@ class ConsumerGroupEndToEndTest
             {
                 fail("timed out: " + consumer.groupMetadata() + " owns " + consumer.assignment() + " events " + events);
             }
-            consumer.poll((record) -> { }, 10, 20);
+            consumer.poll((record) -> {}, 10, 20);
         }
     }
 

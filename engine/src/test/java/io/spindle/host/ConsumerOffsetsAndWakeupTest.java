@@ -174,9 +174,9 @@ class ConsumerOffsetsAndWakeupTest
                 consumer.assign(List.of(P0));
 
                 consumer.wakeup();
-                assertThrows(WakeupException.class, () -> consumer.poll((record) -> { }, 10),
+                assertThrows(WakeupException.class, () -> consumer.poll((record) -> {}, 10),
                     "a wakeup with no poll running wakes the next one");
-                assertEquals(0, consumer.poll((record) -> { }, 10), "one wakeup, one poll");
+                assertEquals(0, consumer.poll((record) -> {}, 10), "one wakeup, one poll");
 
                 final AtomicReference<Throwable> wakerFailed = new AtomicReference<>();
                 final Thread waker = new Thread(() ->
@@ -196,7 +196,7 @@ class ConsumerOffsetsAndWakeupTest
                 ReportingIdleStrategy.armed = true;
                 waker.start();
                 final long startNs = System.nanoTime();
-                assertThrows(WakeupException.class, () -> consumer.poll((record) -> { }, 10, 20_000),
+                assertThrows(WakeupException.class, () -> consumer.poll((record) -> {}, 10, 20_000),
                     "the poll waiting 20 s for records that never come is woken up");
                 final long tookMs = (System.nanoTime() - startNs) / 1_000_000;
                 waker.join(10_000);

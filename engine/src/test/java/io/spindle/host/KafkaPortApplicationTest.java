@@ -85,7 +85,8 @@ class KafkaPortApplicationTest
         volatile boolean wokenUp;
 
         BillingWorker(
-            final Properties props, final Set<String> delivered, final Set<String> orders, final Set<String> cancellations)
+            final Properties props, final Set<String> delivered, final Set<String> orders,
+            final Set<String> cancellations)
         {
             this.consumer = Consumer.connect(ClientProperties.consumerContext(props));
             this.delivered = delivered;
@@ -195,7 +196,8 @@ class KafkaPortApplicationTest
                 threads.add(thread);
                 thread.start();
             }
-            await(() -> groupStable(admin, workers), () -> "the billing group stable with both workers owning partitions");
+            await(() -> groupStable(admin, workers), () ->
+                "the billing group stable with both workers owning partitions");
 
             final Set<String> sentOrders = new TreeSet<>();
             final Set<String> sentCancellations = new TreeSet<>();

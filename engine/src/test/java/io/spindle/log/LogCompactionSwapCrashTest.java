@@ -215,6 +215,7 @@ class LogCompactionSwapCrashTest
     private List<String> leftovers()
     {
         return List.of(Objects.requireNonNull(
-            dir.list((d, name) -> name.endsWith(LogCleaning.CLEANED_SUFFIX) || name.endsWith(LogCleaning.SWAP_SUFFIX))));
+            dir.list((d, name) -> name.endsWith(LogCleaning.CLEANED_SUFFIX) ||
+                name.endsWith(LogCleaning.SWAP_SUFFIX))));
     }
 }

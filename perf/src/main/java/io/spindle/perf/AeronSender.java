@@ -41,7 +41,8 @@ final class AeronSender implements LoadSender
      * @param size         message size in bytes.
      * @param sink         where acknowledgements are recorded.
      */
-    AeronSender(final ExclusivePublication[] publications, final Subscription acks, final int size, final LatencySink sink)
+    AeronSender(final ExclusivePublication[] publications, final Subscription acks, final int size,
+        final LatencySink sink)
     {
         this.publications = publications;
         this.acks = acks;

@@ -57,7 +57,8 @@ public final class BaselineCommand implements Callable<Integer>
             load.validate();
             if (!env.embedded())
             {
-                throw new IllegalArgumentException("the baseline runs its own media drivers: --bootstrap does not apply");
+                throw new IllegalArgumentException(
+                    "the baseline runs its own media drivers: --bootstrap does not apply");
             }
             transport = env.transport();
             if (env.clustered() && AeronBaseline.Mode.ECHO != mode)

@@ -155,10 +155,10 @@ public final class CompareCommand implements Callable<Integer>
         final LatencyResult baselineTotal = baseline;
         new LatencyReport(spindleFiles).report(out, "latency",
             "Spindle, all rounds added up", "Spindle " + transportName + ": " + settingsText, spindleTotal,
-            (settings) -> { }, false);
+            (settings) -> {}, false);
         new LatencyReport(baselineFiles).report(out, "baseline",
             baselineName + ", all rounds added up", baselineName + " " + transportName + ": " +
-            settingsText, baselineTotal, (settings) -> { }, false);
+            settingsText, baselineTotal, (settings) -> {}, false);
 
         final java.nio.file.Path chart = load.out.resolve(prefix + "compare-" + transportName + ".png");
         String chartError = null;

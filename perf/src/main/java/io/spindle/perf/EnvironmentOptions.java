@@ -58,7 +58,8 @@ final class EnvironmentOptions
     Transport transport;
 
     @Option(names = "--bootstrap", description = "Measure an already running broker: 'ipc' (with --aeron-dir when it " +
-        "is not at Aeron's default directory) or HOST:PORT. Default: start an embedded broker in a temporary directory.")
+        "is not at Aeron's default directory) or HOST:PORT. Default: start an embedded broker in a temporary " +
+        "directory.")
     String bootstrap;
 
     @Option(names = "--aeron-dir", description = "With --bootstrap ipc: the running broker's media driver directory.")

@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
 @Command(name = "latency", mixinStandardHelpOptions = true, sortOptions = false,
     versionProvider = VersionCommand.Provider.class,
     description = {
-        "End-to-end latency of Spindle at a fixed rate: a producer thread sends every record whose intended send time " +
+        "End-to-end latency of Spindle at a fixed rate: a producer thread sends every record whose intended " +
+        "send time " +
             "has passed, a consumer thread records intended send time -> record callback (coordinated omission " +
             "corrected) in an HdrHistogram; the producer's intended send time -> ack is recorded separately.",
         "--cluster N: against N cluster members (ClusterNode, as `spindle node` runs them) embedded on loopback, the " +

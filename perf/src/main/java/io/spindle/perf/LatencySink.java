@@ -47,7 +47,8 @@ final class LatencySink
     private long clipped;
 
     // Sending thread.
-    private final SingleWriterRecorder sendToAck = new SingleWriterRecorder(1, HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
+    private final SingleWriterRecorder sendToAck = new SingleWriterRecorder(1, HIGHEST_TRACKABLE_NS,
+        SIGNIFICANT_DIGITS);
     private final SingleWriterRecorder sendLateness =
         new SingleWriterRecorder(1, HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
     private long measuredAcked;

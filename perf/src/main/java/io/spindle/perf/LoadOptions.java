@@ -64,8 +64,10 @@ final class LoadOptions
         description = "Seconds of load that are measured (default: ${DEFAULT-VALUE}).")
     int measureS;
 
-    @Option(names = "--publisher-wait", defaultValue = "park", description = "How the publishing thread waits for the " +
-        "next intended send time: park (default; never spins, right for small machines), yield or spin (a core of its " +
+    @Option(names = "--publisher-wait", defaultValue = "park", description =
+        "How the publishing thread waits for the " +
+        "next intended send time: park (default; never spins, right for small machines), yield or spin " +
+        "(a core of its " +
         "own, for the low-latency profile on a machine with cores to spare).")
     PublisherWait publisherWait;
 

@@ -39,14 +39,16 @@ public final class ThroughputCommand implements Callable<Integer>
 {
     private static final long TIMEOUT_NS = TimeUnit.SECONDS.toNanos(120);
 
-    @Option(names = "--records", defaultValue = "2000000", description = "Records measured (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--records", defaultValue = "2000000", description =
+        "Records measured (default: ${DEFAULT-VALUE}).")
     long records;
 
     @Option(names = "--warmup-records", defaultValue = "200000",
         description = "Records sent and consumed before measuring (default: ${DEFAULT-VALUE}).")
     long warmupRecords;
 
-    @Option(names = "--size", defaultValue = "100", description = "Value size in bytes, at least 8 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--size", defaultValue = "100", description =
+        "Value size in bytes, at least 8 (default: ${DEFAULT-VALUE}).")
     int size;
 
     @Option(names = "--partitions", defaultValue = "1",
@@ -213,7 +215,8 @@ public final class ThroughputCommand implements Callable<Integer>
         }
         if (size < 8)
         {
-            throw new IllegalArgumentException("--size must be at least 8 (the sequence lives in the value), was " + size);
+            throw new IllegalArgumentException("--size must be at least 8 (the sequence lives in the value), was " +
+                size);
         }
         if (partitions < 1)
         {

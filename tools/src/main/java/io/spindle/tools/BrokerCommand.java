@@ -66,7 +66,8 @@ public final class BrokerCommand implements Callable<Integer>
             StandaloneBroker broker = StandaloneBroker.launch(ctx.terminationHook((reason) -> barrier.signal())))
         {
             System.out.println("data dir " + dataDir.toAbsolutePath());
-            System.out.println((broker.isDriverStarted() ? "started a media driver in " : "using the media driver in ") +
+            System.out.println((broker.isDriverStarted() ? "started a media driver in " :
+                "using the media driver in ") +
                 broker.aeronDirectoryName());
             System.out.println("listening ipc");
             System.out.println("listening udp " + broker.udpEndpoint());

@@ -30,7 +30,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * {@code spindle demo --cluster}: three members in this process on loopback, a producer with {@code acks=all} on a
  * fixed schedule and a consumer fetching from a follower; halfway through, the leader is stopped. At the end: how
- * long the cluster had no leader and the longest gap between two acknowledgements, the end-to-end latency percentiles (from each
+ * long the cluster had no leader and the longest gap between two acknowledgements, the end-to-end latency percentiles
+ * (from each
  * record's intended send time, so the failover's stall is in them), and a check that every acknowledged record
  * arrived, in order, once.
  */
@@ -226,11 +227,13 @@ final class ClusterDemo
                 records, size, rate, leader, records / 2);
             if (0 != newLeaderNs.get())
             {
-                out.printf("  failover: a new leader in %,d ms; producing stalled for at most %,d ms (the longest gap " +
+                out.printf("  failover: a new leader in %,d ms; producing stalled for at most %,d ms " +
+                    "(the longest gap " +
                     "between two acknowledgements)%n", TimeUnit.NANOSECONDS.toMillis(newLeaderNs.get() - stopNs.get()),
                     TimeUnit.NANOSECONDS.toMillis(longestAckGapNs[0]));
             }
-            DemoCommand.printPercentiles("  end-to-end (intended send -> consumer on member " + replica + ")", endToEnd);
+            DemoCommand.printPercentiles("  end-to-end (intended send -> consumer on member " + replica + ")",
+                endToEnd);
             out.printf(java.util.Locale.ROOT, "  acknowledged %,d, arrived %,d, duplicates %,d, failed sends %,d%n",
                 ackedCount.get(), received.get(), duplicates.get(), failures.get());
 

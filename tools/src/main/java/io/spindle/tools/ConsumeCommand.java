@@ -352,7 +352,7 @@ public final class ConsumeCommand implements Callable<Integer>
                     return;
                 }
             }
-            consumer.poll((record) -> { }, 0);
+            consumer.poll((record) -> {}, 0);
             idle.idle();
         }
     }

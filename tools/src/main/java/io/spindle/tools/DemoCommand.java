@@ -205,8 +205,10 @@ public final class DemoCommand implements Callable<Integer>
 
             final long got = received.get();
             System.out.printf("%n%s phase: %,d records of %d bytes, acks=1%s%n", phase, records, size,
-                ratePerSecond > 0 ? String.format(" at a fixed %,d records/s", ratePerSecond) : ", as fast as possible");
-            System.out.printf("  produced in %.3f s (%,.0f records/s, %.1f MB/s); consumed %,d in %.3f s (%,.0f records/s)%n",
+                ratePerSecond > 0 ? String.format(" at a fixed %,d records/s", ratePerSecond) :
+                    ", as fast as possible");
+            System.out.printf(
+                "  produced in %.3f s (%,.0f records/s, %.1f MB/s); consumed %,d in %.3f s (%,.0f records/s)%n",
                 producedNs / 1e9, records / (producedNs / 1e9), records * (double)size / (producedNs / 1e9) / 1e6,
                 got, totalNs / 1e9, got / (totalNs / 1e9));
             if (ratePerSecond > 0)

@@ -201,7 +201,8 @@ public final class GroupsCommand implements Runnable
                 "CONSUMER-ID", "HOST", "CLIENT-ID" });
             for (final TopicPartition tp : partitions)
             {
-                final TopicDescription topic = topics.computeIfAbsent(tp.topic(), (name) -> describeOrNull(admin, name));
+                final TopicDescription topic = topics.computeIfAbsent(tp.topic(), (name) -> describeOrNull(admin,
+                    name));
                 long logEnd = -1;
                 if (readCommitted && null != topic)
                 {

@@ -60,7 +60,8 @@ final class LineFormat
                 final int equals = spec.indexOf('=');
                 if (equals <= 0)
                 {
-                    throw new IllegalArgumentException("--header takes KEY=VALUE (a non-empty key), was '" + spec + "'");
+                    throw new IllegalArgumentException("--header takes KEY=VALUE (a non-empty key), was '" + spec +
+                        "'");
                 }
                 headers.add(spec.substring(0, equals), spec.substring(equals + 1).getBytes(StandardCharsets.UTF_8));
             }

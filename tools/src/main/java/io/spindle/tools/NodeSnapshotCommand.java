@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code spindle node snapshot}: ask a running member, the leader, for a cluster snapshot and wait until it is taken.
  */
-@Command(name = "snapshot", mixinStandardHelpOptions = true, description = "Ask the running leader member for a cluster snapshot (every member " +
+@Command(name = "snapshot", mixinStandardHelpOptions = true, description =
+    "Ask the running leader member for a cluster snapshot (every member " +
     "takes it at the same log position); prints the snapshot's log position.")
 public final class NodeSnapshotCommand implements Callable<Integer>
 {

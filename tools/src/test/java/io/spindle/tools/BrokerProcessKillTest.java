@@ -124,7 +124,8 @@ class BrokerProcessKillTest
             .autoOffsetReset(Consumer.OffsetReset.EARLIEST).bootstrap(bootstrap).connectTimeoutMs(10_000)))
         {
             consumer.assign(List.of(
-                new TopicPartition("payments", 0), new TopicPartition("payments", 1), new TopicPartition("payments", 2)));
+                new TopicPartition("payments", 0), new TopicPartition("payments", 1), new TopicPartition("payments",
+                    2)));
             final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             int idlePolls = 0;
             while (System.nanoTime() < deadlineNs && idlePolls < 20)

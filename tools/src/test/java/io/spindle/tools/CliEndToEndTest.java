@@ -97,9 +97,12 @@ class CliEndToEndTest
     @Test
     void consumerGroupsFollowTheContract()
     {
-        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "gt", "--partitions", "2").code);
-        assertEquals(0, run("a\nb\nc\n", "produce", "--bootstrap", bootstrap, "--topic", "gt", "--partition", "0").code);
-        assertEquals(0, run("d\ne\nf\n", "produce", "--bootstrap", bootstrap, "--topic", "gt", "--partition", "1").code);
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "gt", "--partitions",
+            "2").code);
+        assertEquals(0, run("a\nb\nc\n", "produce", "--bootstrap", bootstrap, "--topic", "gt", "--partition",
+            "0").code);
+        assertEquals(0, run("d\ne\nf\n", "produce", "--bootstrap", bootstrap, "--topic", "gt", "--partition",
+            "1").code);
 
         Result result = run("", "consume", "--bootstrap", bootstrap, "--topic", "gt", "--group", "cli-group",
             "--from-beginning", "--max-messages", "4", "--timeout-ms", "10000");
@@ -163,7 +166,7 @@ class CliEndToEndTest
             final long deadlineNs = System.nanoTime() + 20_000_000_000L;
             while (member.assignment().size() < 2 && System.nanoTime() < deadlineNs)
             {
-                member.poll((record) -> { }, 10, 20);
+                member.poll((record) -> {}, 10, 20);
             }
             assertEquals(2, member.assignment().size(), member.groupMetadata().toString());
 
@@ -394,7 +397,8 @@ class CliEndToEndTest
         assertEquals(0, result.code, result.toString());
         final List<String[]> rows = tableRows(result.out, DESCRIBE_HEADER);
         assertEquals(2, rows.size(), result.toString());
-        assertEquals(List.of("first", "ag", "0", "0", "2", "2", "-", "-", "-"), List.of(rows.get(0)), result.toString());
+        assertEquals(List.of("first", "ag", "0", "0", "2", "2", "-", "-", "-"), List.of(rows.get(0)),
+            result.toString());
         assertEquals(List.of("second", "ag", "0", "2", "2", "0", "-", "-", "-"), List.of(rows.get(1)),
             result.toString());
         assertTrue(result.out.contains("\n\nGROUP "), "a blank line between the groups: " + result);

@@ -106,7 +106,8 @@ class CliKafkaHabitsTest
 
         result = reset("newcomer", "--topic", "shift", "--shift-by", "1", "--execute");
         assertEquals(1, result.code(), result.toString());
-        assertTrue(result.err().contains("cannot shift the offset of shift:0: group 'newcomer' has no committed offset"),
+        assertTrue(
+            result.err().contains("cannot shift the offset of shift:0: group 'newcomer' has no committed offset"),
             result.toString());
         assertEquals("shifter\n", run("", "groups", "list", "--bootstrap", bootstrap).out(),
             "a refused reset creates no group");
@@ -210,7 +211,7 @@ class CliKafkaHabitsTest
             final long deadlineNs = System.nanoTime() + 20_000_000_000L;
             while (member.assignment().size() < 2 && System.nanoTime() < deadlineNs)
             {
-                member.poll((record) -> { }, 10, 20);
+                member.poll((record) -> {}, 10, 20);
             }
             assertEquals(2, member.assignment().size(), member.groupMetadata().toString());
             final String memberId = member.groupMetadata().memberId();
@@ -250,7 +251,8 @@ class CliKafkaHabitsTest
         assertEquals(0, result.code(), result.toString());
         assertTrue(result.err().contains("acked 2"), result.toString());
         final long afterMs = System.currentTimeMillis();
-        assertEquals(0, run("plain\n", "produce", "--bootstrap", bootstrap, "--topic", "hdr", "--partition", "0").code());
+        assertEquals(0, run("plain\n", "produce", "--bootstrap", bootstrap, "--topic", "hdr", "--partition",
+            "0").code());
 
         result = run("", "consume", "--bootstrap", bootstrap, "--topic", "hdr", "--from-beginning",
             "--max-messages", "3", "--timeout-ms", "5000", "--print-timestamp", "--print-offset", "--print-headers",

@@ -87,7 +87,8 @@ class CliTombstoneTest
         consumerContext.bootstrap(bootstrap);
         final Producer.Context producerContext = new Producer.Context();
         producerContext.bootstrap(bootstrap);
-        try (Consumer consumer = Consumer.connect(consumerContext); Producer producer = Producer.connect(producerContext))
+        try (Consumer consumer = Consumer.connect(consumerContext); Producer producer =
+            Producer.connect(producerContext))
         {
             final DeadLetterHandler handler = new DeadLetterHandler(consumer, producer, (record) ->
             {

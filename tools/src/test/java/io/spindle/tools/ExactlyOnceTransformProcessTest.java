@@ -138,7 +138,8 @@ class ExactlyOnceTransformProcessTest
             zombie.stdin().write('\n');
             zombie.stdin().flush();
             final String failed = zombie.awaitLine("failed ", WAIT_MS);
-            assertTrue(failed.startsWith("failed PRODUCER_FENCED") || failed.startsWith("failed INVALID_PRODUCER_EPOCH"),
+            assertTrue(failed.startsWith("failed PRODUCER_FENCED") ||
+                failed.startsWith("failed INVALID_PRODUCER_EPOCH"),
                 failed);
             assertEquals(2, zombie.awaitExit(WAIT_MS));
 

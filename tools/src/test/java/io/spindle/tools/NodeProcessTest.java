@@ -247,7 +247,7 @@ class NodeProcessTest
             {
                 assertTrue(System.currentTimeMillis() < deadlineMs, "member " + member + " did not catch up: at " +
                     consumer.position(p0) + "/" + consumer.position(p1) + " of " + ends[0] + "/" + ends[1]);
-                consumer.poll((record) -> { }, 1_000, 100);
+                consumer.poll((record) -> {}, 1_000, 100);
             }
         }
     }
