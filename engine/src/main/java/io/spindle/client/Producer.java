@@ -3,7 +3,9 @@ package io.spindle.client;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -479,6 +481,11 @@ public final class Producer implements AutoCloseable
     private long retries;
     private long reconnects;
     private long nextSealOrder;
+    private long batchesSent;
+    private long bytesSent;
+    private long latencySamples;
+    private long latencySumNs;
+    private long latencyMaxNs;
 
     private Producer(final Context ctx)
     {
@@ -573,6 +580,10 @@ public final class Producer implements AutoCloseable
             onConnectionLost(System.nanoTime());
         }
         final TopicState state = topicState(topic);
+        if (partition >= state.metadata.partitionCount())
+        {
+            refreshPartitions(topic, state);
+        }
         final int partitionCount = state.metadata.partitionCount();
         final int target;
         if (partition >= 0)
@@ -990,6 +1001,43 @@ public final class Producer implements AutoCloseable
     }
 
     /**
+     * The producer's own counters, as Kafka's {@code metrics()} but as plain numbers by name, read when called:
+     * <ul>
+     *     <li>{@code record-send-total}: records acknowledged (with acks 0, sent);</li>
+     *     <li>{@code record-error-total}: records that failed for good (their callbacks saw an error);</li>
+     *     <li>{@code record-retry-total}: batches sent again after a retriable refusal or a lost session;</li>
+     *     <li>{@code batch-send-total}: record batches put on the wire, each sending of a batch counted;</li>
+     *     <li>{@code byte-send-total}: bytes of those record batches, as built (compressed, without the request
+     *     around them);</li>
+     *     <li>{@code reconnects-total}: broker sessions opened again after they were lost;</li>
+     *     <li>{@code requests-in-flight}: batches sent and not answered yet;</li>
+     *     <li>{@code request-latency-avg} and {@code request-latency-max}: milliseconds (a double) from putting a
+     *     batch on the wire to its answer, over every answer so far, present once there is one (acks 1 or all).</li>
+     * </ul>
+     * Counting costs the send path no allocation; this call allocates the map.
+     *
+     * @return the values by name; unmodifiable.
+     */
+    public Map<String, Number> metrics()
+    {
+        owner.check();
+        final Map<String, Number> metrics = new LinkedHashMap<>();
+        metrics.put("record-send-total", acked);
+        metrics.put("record-error-total", failed);
+        metrics.put("record-retry-total", retries);
+        metrics.put("batch-send-total", batchesSent);
+        metrics.put("byte-send-total", bytesSent);
+        metrics.put("reconnects-total", reconnects);
+        metrics.put("requests-in-flight", inFlight.size());
+        if (latencySamples > 0)
+        {
+            metrics.put("request-latency-avg", latencySumNs / 1e6 / latencySamples);
+            metrics.put("request-latency-max", latencyMaxNs / 1e6);
+        }
+        return Collections.unmodifiableMap(metrics);
+    }
+
+    /**
      * Give the producer up, from its owning thread: the next thread to call it becomes its owner. Pass the
      * producer on safely (by starting the thread, a concurrent queue, ...) as for any object.
      *
@@ -1388,6 +1436,8 @@ public final class Producer implements AutoCloseable
             {
                 sealed.remove(i);
                 slot.sentNs = nowNs;
+                batchesSent++;
+                bytesSent += slot.batchLength;
                 work++;
                 if (!awaitsAnswers)
                 {
@@ -1518,6 +1568,10 @@ public final class Producer implements AutoCloseable
 
     private void onAnswer(final Slot slot, final ErrorCode code, final long baseOffset)
     {
+        final long latencyNs = System.nanoTime() - slot.sentNs;
+        latencySamples++;
+        latencySumNs += latencyNs;
+        latencyMaxNs = Math.max(latencyMaxNs, latencyNs);
         if (ErrorCode.RECORD_TOO_LARGE == code)
         {
             final TopicState topic = slot.topic;
@@ -1744,6 +1798,21 @@ public final class Producer implements AutoCloseable
         return state;
     }
 
+    /**
+     * A record for a partition beyond the topic's count as this producer knows it: partitions may have been added
+     * since, so the metadata is read again (off the common path: once per such record until the count grows).
+     */
+    private void refreshPartitions(final String topic, final TopicState state)
+    {
+        final TopicMetadata[] metadata = new TopicMetadata[1];
+        acrossReconnects(() -> metadata[0] = Admin.metadata(
+            connection, metadataCaller, ctx, nextCorrelationId++, topic));
+        if (metadata[0].topicId() == state.metadata.topicId())
+        {
+            state.grow(metadata[0]);
+        }
+    }
+
     private static int nextSticky(final TopicState state)
     {
         final int count = state.metadata.partitionCount();
@@ -1761,18 +1830,18 @@ public final class Producer implements AutoCloseable
 
     private static final class TopicState
     {
-        final TopicMetadata metadata;
-        final Slot[] open;
+        TopicMetadata metadata;
+        Slot[] open;
 
         /**
          * By partition: a batch longer than any the topic has accepted is awaiting its answer.
          */
-        final boolean[] unproven;
+        boolean[] unproven;
 
         /**
          * By partition: the sequence number of the next batch of an idempotent producer.
          */
-        final int[] nextSequence;
+        int[] nextSequence;
 
         /**
          * The longest batch the broker accepted for the topic: a batch no longer cannot be too large.
@@ -1792,6 +1861,21 @@ public final class Producer implements AutoCloseable
             this.unproven = new boolean[metadata.partitionCount()];
             this.nextSequence = new int[metadata.partitionCount()];
             this.stickyPartition = ThreadLocalRandom.current().nextInt(metadata.partitionCount());
+        }
+
+        /**
+         * Partitions were added to the topic: the arrays by partition grow, what the old partitions hold stays.
+         */
+        void grow(final TopicMetadata fresh)
+        {
+            final int count = fresh.partitionCount();
+            if (count > metadata.partitionCount())
+            {
+                metadata = fresh;
+                open = Arrays.copyOf(open, count);
+                unproven = Arrays.copyOf(unproven, count);
+                nextSequence = Arrays.copyOf(nextSequence, count);
+            }
         }
     }
 
