@@ -25,10 +25,13 @@ import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.ErrorResponseDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.codecs.protocol.MetadataRequestEncoder;
+import io.spindle.codecs.protocol.MetadataResponseDecoder;
 import io.spindle.codecs.protocol.ProduceRequestEncoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
 import io.spindle.config.ConfigValues;
 import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
@@ -118,6 +121,8 @@ public final class Producer implements AutoCloseable
         private String transactionalId = System.getProperty("spindle.producer.transactional.id");
         private int transactionTimeoutMs = (int)Math.min(Integer.MAX_VALUE, ConfigValues.durationProperty(
             "spindle.producer.transaction.timeout.ms", TimeUnit.MILLISECONDS, 60_000L));
+        private long metadataMaxAgeMs = ConfigValues.durationProperty(
+            "spindle.producer.metadata.max.age.ms", TimeUnit.MILLISECONDS, 300_000L);
 
         /**
          * Make the producer transactional (Kafka's {@code transactional.id}): its writes to any partitions, and the
@@ -245,6 +250,31 @@ public final class Producer implements AutoCloseable
         {
             this.maxRecordSize = size;
             return this;
+        }
+
+        /**
+         * How often the producer asks again for the partition counts of the topics it writes to (Kafka's
+         * {@code metadata.max.age.ms}, default 5 minutes), so that partitions added since are used: the request goes
+         * out while the producer works and its answer is taken like a produce answer, so the send path never waits
+         * for it. A record for a partition number beyond the known count asks at once.
+         *
+         * @param ageMs the interval.
+         * @return this.
+         */
+        public Context metadataMaxAgeMs(final long ageMs)
+        {
+            this.metadataMaxAgeMs = ageMs;
+            return this;
+        }
+
+        /**
+         * How often the producer asks again for the partition counts of its topics.
+         *
+         * @return the interval in ms.
+         */
+        public long metadataMaxAgeMs()
+        {
+            return metadataMaxAgeMs;
         }
 
         /**
@@ -482,6 +512,12 @@ public final class Producer implements AutoCloseable
     private long reconnects;
     private long nextSealOrder;
     private long batchesSent;
+    private long metadataCorrelationId = -1;
+    private long nextMetadataRefreshNs;
+    private final ExpandableArrayBuffer metadataRequest = new ExpandableArrayBuffer(256);
+    private final MetadataRequestEncoder metadataRequestEncoder = new MetadataRequestEncoder();
+    private final MetadataResponseDecoder metadataResponseDecoder = new MetadataResponseDecoder();
+    private final MessageHeaderEncoder metadataHeaderEncoder = new MessageHeaderEncoder();
     private long bytesSent;
     private long latencySamples;
     private long latencySumNs;
@@ -504,6 +540,7 @@ public final class Producer implements AutoCloseable
             freeSlots.addLast(new Slot(standardSlotCapacity(), ctx));
         }
         slotsCreated = slotCount;
+        nextMetadataRefreshNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ctx.metadataMaxAgeMs);
     }
 
     /**
@@ -1127,8 +1164,71 @@ public final class Producer implements AutoCloseable
             acquireProducerId(false);
             work++;
         }
+        if (nowNs - nextMetadataRefreshNs >= 0)
+        {
+            work += requestMetadata(nowNs);
+        }
 
         return work;
+    }
+
+    /**
+     * Ask for the partition counts of every topic written to, without waiting: {@link #onResponse} takes the answer.
+     */
+    private int requestMetadata(final long nowNs)
+    {
+        nextMetadataRefreshNs = nowNs + TimeUnit.MILLISECONDS.toNanos(Math.max(1, ctx.metadataMaxAgeMs));
+        if (topicList.isEmpty() || !connection.isConnected())
+        {
+            return 0;
+        }
+        metadataCorrelationId = nextCorrelationId++;
+        metadataRequestEncoder.wrapAndApplyHeader(metadataRequest, 0, metadataHeaderEncoder)
+            .correlationId(metadataCorrelationId);
+        final MetadataRequestEncoder.TopicsEncoder topics = metadataRequestEncoder.topicsCount(topicList.size());
+        for (int t = 0, n = topicList.size(); t < n; t++)
+        {
+            topics.next().name(topicList.get(t).metadata.name());
+        }
+        if (connection.offer(metadataRequest, 0,
+            MessageHeaderEncoder.ENCODED_LENGTH + metadataRequestEncoder.encodedLength()) < 0)
+        {
+            // Not taken (back pressure, a lost session): ask again soon rather than a whole period later.
+            nextMetadataRefreshNs = nowNs + TimeUnit.MILLISECONDS.toNanos(Math.min(100, ctx.metadataMaxAgeMs));
+            metadataCorrelationId = -1;
+        }
+        return 1;
+    }
+
+    private void onMetadataResponse(final DirectBuffer buffer, final int offset)
+    {
+        metadataResponseDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
+        if (metadataResponseDecoder.correlationId() != metadataCorrelationId)
+        {
+            return;
+        }
+        metadataCorrelationId = -1;
+        for (final MetadataResponseDecoder.BrokersDecoder broker : metadataResponseDecoder.brokers())
+        {
+            broker.skipEndpoint();
+        }
+        for (final MetadataResponseDecoder.TopicsDecoder topic : metadataResponseDecoder.topics())
+        {
+            final ErrorCode code = topic.errorCode();
+            final int topicId = topic.topicId();
+            final int partitionCount = topic.partitionCount();
+            for (final MetadataResponseDecoder.TopicsDecoder.PartitionsDecoder ignored : topic.partitions())
+            {
+                ignored.partition();
+            }
+            final String name = topic.name();
+            final TopicState state = topics.get(name);
+            if (ErrorCode.NONE == code && null != state && state.metadata.topicId() == topicId &&
+                partitionCount > state.metadata.partitionCount())
+            {
+                state.grow(new TopicMetadata(name, topicId, partitionCount));
+            }
+        }
     }
 
     /**
@@ -1554,6 +1654,10 @@ public final class Producer implements AutoCloseable
             {
                 onAnswer(slot, code, baseOffset);
             }
+        }
+        else if (MetadataResponseDecoder.TEMPLATE_ID == templateId)
+        {
+            onMetadataResponse(buffer, offset);
         }
         else if (ErrorResponseDecoder.TEMPLATE_ID == templateId)
         {

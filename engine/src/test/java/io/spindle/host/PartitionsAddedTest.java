@@ -29,8 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Partitions added to a topic while clients are connected, against a real broker: the producer that knew the old
- * count sends to a new partition, a consumer assigns it, a group's leader notices and rebalances onto it, and the
- * change and a config change survive the broker's restart.
+ * count sends to a new partition, another learns the new count by itself after metadata.max.age.ms, a consumer
+ * assigns it, a group's leader notices and rebalances onto it, and the change and a config change survive the
+ * broker's restart.
  */
 @Timeout(60)
 class PartitionsAddedTest
@@ -45,6 +46,7 @@ class PartitionsAddedTest
         {
             try (Admin admin = Admin.connect(broker.ipc(new ClientContext()));
                 Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(-1)));
+                Producer keyed = Producer.connect(broker.ipc(new Producer.Context().acks(-1).metadataMaxAgeMs(100)));
                 Consumer member = Consumer.connect(broker.ipc(new Consumer.Context().groupId("g")
                     .autoOffsetReset(Consumer.OffsetReset.EARLIEST).metadataMaxAgeMs(200)
                     .heartbeatIntervalMs(100).sessionTimeoutMs(5_000)));
@@ -54,10 +56,11 @@ class PartitionsAddedTest
                 admin.createTopic("t", 1, Map.of());
                 assertEquals(0, producer.sendSync("t", 0, null, bytes("old")));
                 assertEquals(1, producer.partitionCount("t"));
+                assertEquals(1, keyed.sendSync("t", -1, bytes("k"), bytes("keyed")));
                 assigned.assign(List.of(new TopicPartition("t", 0)));
                 member.subscribe(List.of("t"));
                 final List<String> groupRead = new ArrayList<>();
-                pollUntil(member, groupRead, 1);
+                pollUntil(member, groupRead, 2);
 
                 final SpindleException refused = assertThrows(SpindleException.class,
                     () -> admin.increasePartitions("t", 1));
@@ -67,14 +70,22 @@ class PartitionsAddedTest
 
                 assertEquals(0, producer.sendSync("t", 2, null, bytes("new")), "the producer looks again");
                 assertEquals(3, producer.partitionCount("t"));
+                final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (keyed.partitionCount("t") < 3 && System.nanoTime() - deadlineNs < 0)
+                {
+                    keyed.poll();
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                }
+                assertEquals(3, keyed.partitionCount("t"), "metadata.max.age.ms later, without being asked");
 
                 assigned.assign(List.of(new TopicPartition("t", 0), new TopicPartition("t", 2)));
                 final List<String> assignedRead = new ArrayList<>();
-                pollUntil(assigned, assignedRead, 2);
-                assertEquals(List.of("0:old", "2:new"), new ArrayList<>(new TreeSet<>(assignedRead)));
+                pollUntil(assigned, assignedRead, 3);
+                assertEquals(List.of("0:keyed", "0:old", "2:new"), new ArrayList<>(new TreeSet<>(assignedRead)));
 
-                pollUntil(member, groupRead, 2);
-                assertEquals(List.of("0:old", "2:new"), groupRead, "the group rebalanced onto the new partitions");
+                pollUntil(member, groupRead, 3);
+                assertEquals(List.of("0:old", "0:keyed", "2:new"), groupRead,
+                    "the group rebalanced onto the new partitions");
                 assertEquals(3, member.assignment().size());
             }
         }
