@@ -18,7 +18,10 @@ import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.Header;
 import io.spindle.broker.Topic;
 import io.spindle.codecs.batch.RecordBatchBuilder;
+import io.spindle.codecs.protocol.AlterTopicRequestEncoder;
+import io.spindle.codecs.protocol.AlterTopicResponseDecoder;
 import io.spindle.codecs.protocol.BooleanType;
+import io.spindle.codecs.protocol.ConfigOperation;
 import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
 import io.spindle.codecs.protocol.CreateTopicsResponseDecoder;
 import io.spindle.codecs.protocol.ErrorCode;
@@ -254,6 +257,75 @@ class ClusterReplicationTest
         cluster.launch(0);
         final IllegalStateException refused = assertThrows(IllegalStateException.class, () -> cluster.launch(0));
         assertTrue(refused.getMessage().contains("in use by another cluster member"), refused.getMessage());
+    }
+
+    @Test
+    @Timeout(120)
+    void aTopicChangeIsAppliedOnEveryMemberAndSurvivesASnapshotAndARestart()
+    {
+        final int leader = startMembers();
+        connectClient();
+        final int topicId = createOrders();
+        final List<long[]> acked = new ArrayList<>();
+        produce(topicId, 10, acked);
+        awaitSettled(acked, topicId);
+
+        // One member is away for the change: it replays it from the log when it comes back.
+        final int away = (leader + 2) % MEMBERS;
+        cluster.stop(away);
+        final AlterTopicResponseDecoder altered = new AlterTopicResponseDecoder().wrapAndApplyHeader(
+            new UnsafeBuffer(awaitResponse(send(alterTopic("orders", 3, "retention.ms", "3600000")))), 0,
+            new MessageHeaderDecoder());
+        assertEquals(ErrorCode.NONE, altered.errorCode(), altered.errorMessage());
+        assertEquals(3, altered.partitionCount());
+        cluster.launch(away);
+        awaitTopicChanged(topicId, -1);
+
+        // Another restarts from a snapshot holding the change, then replays a batch for the new partition.
+        takeSnapshot(leader);
+        final int follower = (leader + 1) % MEMBERS;
+        cluster.stop(follower);
+        final ProduceResponseDecoder produced = new ProduceResponseDecoder().wrapAndApplyHeader(
+            new UnsafeBuffer(awaitResponse(send(produceRequest(topicId, 2, 3, 0, 0)))), 0, new MessageHeaderDecoder());
+        assertEquals(ErrorCode.NONE, produced.partitions().next().errorCode(), "the new partition takes records");
+        cluster.launch(follower);
+        awaitTopicChanged(topicId, 3);
+        awaitSettled(acked, topicId);
+    }
+
+    /**
+     * Every live member has the orders topic with 3 partitions and the retention override on its live logs, and at
+     * least a number of records in the new partition (-1: not checked).
+     */
+    private void awaitTopicChanged(final int topicId, final long newPartitionEnd)
+    {
+        cluster.await(() ->
+        {
+            for (final ClusterNode node : cluster.nodes())
+            {
+                final Topic t = null == node ? null : node.service().topicTable().topic(topicId);
+                if (null != node && (null == t || t.partitionCount() != 3 ||
+                    !"3600000".equals(t.configs().get("retention.ms")) ||
+                    t.partition(0).config().retentionMs() != 3_600_000L ||
+                    t.partition(2).config().retentionMs() != 3_600_000L ||
+                    t.partition(2).highWaterMark() < newPartitionEnd))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, "every member to apply the topic change");
+    }
+
+    private int alterTopic(final String name, final int partitions, final String key, final String value)
+    {
+        final AlterTopicRequestEncoder encoder = new AlterTopicRequestEncoder()
+            .wrapAndApplyHeader(request, 0, headerEncoder)
+            .correlationId(nextCorrelationId++).timeoutMs(1000).validateOnly(BooleanType.FALSE)
+            .partitionCount(partitions);
+        encoder.configsCount(1).next().operation(ConfigOperation.SET).key(key).value(value);
+        encoder.topic(name);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
     }
 
     private int startMembers()

@@ -14,7 +14,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
+import io.spindle.codecs.protocol.AlterTopicRequestDecoder;
+import io.spindle.codecs.protocol.AlterTopicResponseEncoder;
 import io.spindle.codecs.protocol.BooleanType;
+import io.spindle.codecs.protocol.ConfigOperation;
 import io.spindle.codecs.protocol.CreateTopicsRequestDecoder;
 import io.spindle.codecs.protocol.CreateTopicsResponseEncoder;
 import io.spindle.codecs.protocol.DeleteTopicsRequestDecoder;
@@ -71,7 +74,9 @@ public final class BrokerStateMachine implements AutoCloseable
     public static final int MAX_PARTITIONS = 10_000;
 
     private static final int SNAPSHOT_MAGIC = 0x53504e44;
-    private static final int SNAPSHOT_VERSION = 4;
+    private static final int SNAPSHOT_VERSION = 5;
+    private static final int SNAPSHOT_VERSION_CLIENT_IDS = 5;
+    private static final int SNAPSHOT_VERSION_PRODUCERS = 4;
     private static final int SNAPSHOT_VERSION_POSITIONS = 3;
     private static final int SNAPSHOT_VERSION_GROUPS = 2;
     private static final int SNAPSHOT_VERSION_TOPICS_ONLY = 1;
@@ -128,6 +133,8 @@ public final class BrokerStateMachine implements AutoCloseable
     private final ProduceRequestDecoder produceDecoder = new ProduceRequestDecoder();
     private final ProduceResponseEncoder produceEncoder = new ProduceResponseEncoder();
     private final CreateTopicsRequestDecoder createDecoder = new CreateTopicsRequestDecoder();
+    private final AlterTopicRequestDecoder alterDecoder = new AlterTopicRequestDecoder();
+    private final AlterTopicResponseEncoder alterEncoder = new AlterTopicResponseEncoder();
     private final CreateTopicsResponseEncoder createEncoder = new CreateTopicsResponseEncoder();
     private final DeleteTopicsRequestDecoder deleteDecoder = new DeleteTopicsRequestDecoder();
     private final DeleteTopicsResponseEncoder deleteEncoder = new DeleteTopicsResponseEncoder();
@@ -373,6 +380,10 @@ public final class BrokerStateMachine implements AutoCloseable
                 onDeleteTopics(sessionId, buffer, offset);
                 return true;
 
+            case AlterTopicRequestDecoder.TEMPLATE_ID:
+                onAlterTopic(sessionId, buffer, offset, nowMs);
+                return true;
+
             case DescribeTopicsRequestDecoder.TEMPLATE_ID:
                 onDescribeTopics(sessionId, buffer, offset);
                 return true;
@@ -562,13 +573,13 @@ public final class BrokerStateMachine implements AutoCloseable
      * data is not in it: it lives in the logs. The same state always gives the same bytes: everything is written
      * in a fixed order (topics by id, configs by key, groups by id).
      * <pre>
-     *   int32 magic 'SPND', int32 version (4), int32 nextTopicId, int32 topicCount, then per topic (by id):
+     *   int32 magic 'SPND', int32 version (5), int32 nextTopicId, int32 topicCount, then per topic (by id):
      *     int32 id, int32 partitionCount, string name, int32 configCount, then (key, value) strings by key,
      *     then per partition (version 3 on): int64 logStartOffset, int64 logEndOffset,
      *     int64 activeSegmentBaseOffset, int64 activeSegmentRollStartMs (Long.MIN_VALUE: not started)
      *   int64 nextTimerId                                             (version 2 on)
      *   int64 timeMs, int64 retentionDeadlineMs (Long.MIN_VALUE: not armed)   (version 3 on)
-     *   the groups, as GroupCoordinator#snapshot documents            (version 2 on)
+     *   the groups, as GroupCoordinator#snapshot documents            (version 2 on; members' client ids 5 on)
      *   int64 nextProducerId, then per partition (topics by id) its idempotent producers by id: int32 count, then
      *     int64 producerId, int16 epoch, int64 lastAppendMs, int64 openTransactionFirstOffset (-1: none),
      *     int32 batchCount, then per batch (oldest first) int32 firstSequence, int32 lastSequence,
@@ -750,9 +761,9 @@ public final class BrokerStateMachine implements AutoCloseable
             (version < SNAPSHOT_VERSION_POSITIONS || !host.timersSurviveRestore());
         if (version >= SNAPSHOT_VERSION_GROUPS)
         {
-            position = groupCoordinator.restore(buffer, position);
+            position = groupCoordinator.restore(buffer, position, version >= SNAPSHOT_VERSION_CLIENT_IDS);
         }
-        if (version >= SNAPSHOT_VERSION)
+        if (version >= SNAPSHOT_VERSION_PRODUCERS)
         {
             final List<Topic> topics = sortedTopics();
             position = producerStates.restore(buffer, position, topics);
@@ -1114,6 +1125,235 @@ public final class BrokerStateMachine implements AutoCloseable
         send(sessionId, deleteEncoder.encodedLength());
     }
 
+    /**
+     * Change one topic, all or nothing: set and delete configuration overrides, which take effect on its live logs
+     * at once (sizes from the next segment, retention at the next pass), and raise its partition count, the new
+     * partitions starting empty. The changed topic replaces the old one in a newly published {@link TopicTable}.
+     */
+    private void onAlterTopic(final long sessionId, final DirectBuffer buffer, final int offset, final long nowMs)
+    {
+        alterDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
+        final long correlationId = alterDecoder.correlationId();
+        final boolean validateOnly = alterDecoder.validateOnly() == BooleanType.TRUE;
+        final int requestedPartitions = alterDecoder.partitionCount();
+        final List<String> setKeys = new ArrayList<>();
+        final List<String> setValues = new ArrayList<>();
+        final List<String> deleteKeys = new ArrayList<>();
+        for (final AlterTopicRequestDecoder.ConfigsDecoder config : alterDecoder.configs())
+        {
+            final ConfigOperation operation = config.operation();
+            final String key = config.key();
+            final String value = config.value();
+            if (ConfigOperation.DELETE == operation)
+            {
+                deleteKeys.add(key);
+            }
+            else
+            {
+                setKeys.add(ConfigOperation.SET == operation ? key : null);
+                setValues.add(value);
+            }
+        }
+        final String name = alterDecoder.topic();
+
+        final Topic topic = topicsByName.get(name);
+        ErrorCode code = ErrorCode.NONE;
+        String message = "";
+        final Map<String, String> configs = null == topic ? new TreeMap<>() : new TreeMap<>(topic.configs());
+        LogConfig config = null;
+        if (null == topic)
+        {
+            code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+            message = "topic '" + name + "' does not exist";
+        }
+        else if (setKeys.contains(null))
+        {
+            code = ErrorCode.INVALID_REQUEST;
+            message = "unknown config operation";
+        }
+        else if (setKeys.isEmpty() && deleteKeys.isEmpty() && 0 == requestedPartitions)
+        {
+            code = ErrorCode.INVALID_REQUEST;
+            message = "nothing to change: no config to set or delete and no new partition count";
+        }
+        else if (0 != requestedPartitions && requestedPartitions <= topic.partitionCount())
+        {
+            code = ErrorCode.INVALID_PARTITIONS;
+            message = "topic '" + name + "' has " + topic.partitionCount() + " partitions and asked for " +
+                requestedPartitions + ": partitions can only be added, so the count must be above " +
+                topic.partitionCount();
+        }
+        else if (requestedPartitions > MAX_PARTITIONS)
+        {
+            code = ErrorCode.INVALID_PARTITIONS;
+            message = "partitions must be between 1 and " + MAX_PARTITIONS + ", was " + requestedPartitions;
+        }
+        else
+        {
+            final String duplicate = duplicateKey(setKeys, deleteKeys);
+            if (null != duplicate)
+            {
+                code = ErrorCode.INVALID_CONFIG;
+                message = "config '" + duplicate + "' is changed more than once in one request";
+            }
+            for (int i = 0; null == duplicate && i < deleteKeys.size() && ErrorCode.NONE == code; i++)
+            {
+                if (!LogConfig.isLogConfig(deleteKeys.get(i)))
+                {
+                    code = ErrorCode.INVALID_CONFIG;
+                    message = "cannot delete unknown config '" + deleteKeys.get(i) + "'";
+                }
+                configs.remove(deleteKeys.get(i));
+            }
+            for (int i = 0; i < setKeys.size(); i++)
+            {
+                configs.put(setKeys.get(i), setValues.get(i));
+            }
+            if (ErrorCode.NONE == code)
+            {
+                try
+                {
+                    config = logConfig(configs);
+                    if (config.maxMessageBytes() > maxMessageBytesLimit)
+                    {
+                        code = ErrorCode.INVALID_CONFIG;
+                        message = "max.message.bytes " + config.maxMessageBytes() + " is above the " +
+                            maxMessageBytesLimit + " bytes a request can carry to this broker";
+                    }
+                }
+                catch (final IllegalArgumentException ex)
+                {
+                    code = ErrorCode.INVALID_CONFIG;
+                    message = ex.getMessage();
+                }
+            }
+        }
+
+        if (ErrorCode.NONE == code && !validateOnly)
+        {
+            Topic altered = topic;
+            if (requestedPartitions > topic.partitionCount())
+            {
+                try
+                {
+                    altered = topic.withPartitions(openNewPartitions(topic, requestedPartitions, config, nowMs));
+                }
+                catch (final RuntimeException ex)
+                {
+                    message = "could not create the new partitions of '" + name + "': " + ex.getMessage();
+                    host.onStorageFailure(message, ex);
+                    code = ErrorCode.KAFKA_STORAGE_ERROR;
+                }
+            }
+            if (ErrorCode.NONE == code)
+            {
+                if (!configs.equals(topic.configs()))
+                {
+                    altered = altered.withConfigs(configs);
+                    for (int p = 0; p < topic.partitionCount(); p++)
+                    {
+                        altered.partition(p).config(config);
+                    }
+                }
+                topicsByName.put(name, altered);
+                topicsById.put(altered.id(), altered);
+                metadataVersion++;
+                publishTopicTable();
+            }
+        }
+
+        if (ErrorCode.NONE != code)
+        {
+            stats.requestErrors++;
+        }
+        alterEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .errorCode(code)
+            .topicId(null == topic ? -1 : topic.id())
+            .partitionCount(null == topic ? 0 : topicsByName.get(name).partitionCount())
+            .errorMessage(message);
+        send(sessionId, alterEncoder.encodedLength());
+    }
+
+    private static String duplicateKey(final List<String> setKeys, final List<String> deleteKeys)
+    {
+        final Set<String> seen = new HashSet<>();
+        for (final String key : setKeys)
+        {
+            if (!seen.add(key))
+            {
+                return key;
+            }
+        }
+        for (final String key : deleteKeys)
+        {
+            if (!seen.add(key))
+            {
+                return key;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Open the logs of partitions added to a topic, empty whatever is on disk (a directory there is the leftover of
+     * an addition that never completed, or of one a cluster member is replaying); on failure no directory made here
+     * is left behind.
+     */
+    private PartitionLog[] openNewPartitions(
+        final Topic topic, final int newCount, final LogConfig config, final long nowMs)
+    {
+        final int from = topic.partitionCount();
+        final PartitionLog[] logs = new PartitionLog[newCount - from];
+        try
+        {
+            for (int i = 0; i < logs.length; i++)
+            {
+                final Path dir = partitionDir(topic.name(), from + i);
+                if (Files.isDirectory(dir))
+                {
+                    IoUtil.delete(dir.toFile(), false);
+                }
+                logs[i] = PartitionLog.open(dir.toFile(), config, nowMs);
+                logs[i].highWaterMark(logs[i].logEndOffset());
+                writePartitionTopicId(dir, topic.id());
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            for (int i = 0; i < logs.length; i++)
+            {
+                if (null != logs[i])
+                {
+                    try
+                    {
+                        logs[i].close();
+                    }
+                    catch (final RuntimeException closeEx)
+                    {
+                        ex.addSuppressed(closeEx);
+                    }
+                }
+                IoUtil.delete(partitionDir(topic.name(), from + i).toFile(), true);
+            }
+            throw ex;
+        }
+        return logs;
+    }
+
+    /**
+     * Where a topic's effective config value comes from, as describe reports it: {@code topic} (an override),
+     * {@code broker} (the broker's default differs from the built-in one) or {@code default} (built in).
+     */
+    private static String configSource(final boolean isOverride, final String key, final String value)
+    {
+        if (isOverride)
+        {
+            return "topic";
+        }
+        return value.equals(LogConfig.Configuration.builtInValue(key)) ? "default" : "broker";
+    }
+
     private void onDescribeTopics(final long sessionId, final DirectBuffer buffer, final int offset)
     {
         describeDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
@@ -1160,10 +1400,12 @@ public final class BrokerStateMachine implements AutoCloseable
                 responses.configsCount(effective.size());
             for (final Map.Entry<String, String> entry : effective.entrySet())
             {
+                final boolean isOverride = topic.configs().containsKey(entry.getKey());
                 configs.next()
-                    .isDefault(topic.configs().containsKey(entry.getKey()) ? BooleanType.FALSE : BooleanType.TRUE)
+                    .isDefault(isOverride ? BooleanType.FALSE : BooleanType.TRUE)
                     .key(entry.getKey())
-                    .value(entry.getValue());
+                    .value(entry.getValue())
+                    .source(configSource(isOverride, entry.getKey(), entry.getValue()));
             }
             responses.name(name).errorMessage("");
         }

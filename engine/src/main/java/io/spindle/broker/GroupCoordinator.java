@@ -99,6 +99,8 @@ final class GroupCoordinator
     private final Long2ObjectHashMap<Object> timers = new Long2ObjectHashMap<>();
     private final Long2LongHashMap armedDeadlines = new Long2LongHashMap(NOT_ARMED);
     private long nextMemberSeq = 1;
+    private String joinClientId = "";
+    private String joinClientHost = "";
     private long version;
     private boolean rearmTimers;
 
@@ -303,6 +305,8 @@ final class GroupCoordinator
         final String instanceId = joinDecoder.groupInstanceId();
         final String protocolType = joinDecoder.protocolType();
         joinDecoder.reason();
+        joinClientId = joinDecoder.clientId();
+        joinClientHost = joinDecoder.clientHost();
         final int rebalanceTimeoutMs = requestedRebalanceTimeoutMs > 0 ? requestedRebalanceTimeoutMs : sessionTimeoutMs;
 
         if (groupId.isEmpty())
@@ -399,6 +403,8 @@ final class GroupCoordinator
         }
         final GroupMember member = new GroupMember(
             newMemberId, instanceId, timerIds.next(), sessionTimeoutMs, rebalanceTimeoutMs, protocols);
+        member.clientId = joinClientId;
+        member.clientHost = joinClientHost;
         member.awaitJoin(sessionId, correlationId);
         group.add(member);
         timers.put(member.timerId(), new MemberTimer(group, member));
@@ -427,6 +433,8 @@ final class GroupCoordinator
         final long nowMs)
     {
         final String oldMemberId = member.memberId();
+        member.clientId = joinClientId;
+        member.clientHost = joinClientHost;
         if (member.awaitingJoin())
         {
             joinError(member.joinSessionId, member.joinCorrelationId, ErrorCode.FENCED_INSTANCE_ID, oldMemberId,
@@ -498,6 +506,8 @@ final class GroupCoordinator
         }
 
         final GroupMember member = group.member(memberId);
+        member.clientId = joinClientId;
+        member.clientHost = joinClientHost;
         final boolean sameProtocols = member.sameProtocols(protocols);
         switch (group.state())
         {
@@ -1175,8 +1185,8 @@ final class GroupCoordinator
                 members.next()
                     .memberId(member.memberId())
                     .groupInstanceId(member.groupInstanceId())
-                    .clientId("")
-                    .clientHost("")
+                    .clientId(member.clientId)
+                    .clientHost(member.clientHost)
                     .putMemberMetadata(null == metadata ? GroupMember.EMPTY_BYTES : metadata, 0,
                         null == metadata ? 0 : metadata.length)
                     .putMemberAssignment(assignment, 0, assignment.length);
@@ -1290,7 +1300,8 @@ final class GroupCoordinator
      *       int32 rebalanceTimeoutMs, int64 sessionDeadlineMs, int64 joinSessionId, int64 joinCorrelationId,
      *       int64 syncSessionId, int64 syncCorrelationId,
      *       int32 protocolCount, then per protocol: string name, bytes metadata;
-     *       bytes assignment, bytes assignedFrom (the metadata the assignment was computed from)
+     *       bytes assignment, bytes assignedFrom (the metadata the assignment was computed from),
+     *       string clientId, string clientHost (snapshot version 5 on)
      *     int32 offsetCount, then per offset (topic id, partition order):
      *       int32 topicId, int32 partition, int64 offset, int32 leaderEpoch, string metadata,
      *       int64 commitTimestampMs
@@ -1353,6 +1364,8 @@ final class GroupCoordinator
                 }
                 p = putBytes(buffer, p, member.assignment);
                 p = putBytes(buffer, p, member.assignedFrom);
+                p += buffer.putStringUtf8(p, member.clientId);
+                p += buffer.putStringUtf8(p, member.clientHost);
             }
             p = ConsumerGroup.putOffsets(buffer, p, group.offsets());
         }
@@ -1363,11 +1376,12 @@ final class GroupCoordinator
      * Read the groups of a snapshot written by {@link #snapshot}. Deadlines are restored as they were
      * (the state must be the same on every host); the host's timers are armed on the next tick.
      *
-     * @param buffer   holding the snapshot.
-     * @param position where the groups start.
+     * @param buffer      holding the snapshot.
+     * @param position    where the groups start.
+     * @param hasClientIds whether members carry their client id and host (snapshot version 5 on).
      * @return the position after the groups.
      */
-    int restore(final DirectBuffer buffer, final int position)
+    int restore(final DirectBuffer buffer, final int position, final boolean hasClientIds)
     {
         if (!groups.isEmpty())
         {
@@ -1434,6 +1448,13 @@ final class GroupCoordinator
                 p += 4 + member.assignment.length;
                 member.assignedFrom = getBytes(buffer, p);
                 p += 4 + member.assignedFrom.length;
+                if (hasClientIds)
+                {
+                    member.clientId = buffer.getStringUtf8(p);
+                    p += 4 + buffer.getInt(p);
+                    member.clientHost = buffer.getStringUtf8(p);
+                    p += 4 + buffer.getInt(p);
+                }
                 member.sessionDeadlineMs = sessionDeadlineMs;
                 member.joinSessionId = joinSessionId;
                 member.joinCorrelationId = joinCorrelationId;

@@ -49,6 +49,16 @@ final class GroupMember
     long syncSessionId = NO_REQUEST;
     long syncCorrelationId = NO_REQUEST;
 
+    /**
+     * The client.id its latest join carried; empty from a client that does not send it.
+     */
+    String clientId = "";
+
+    /**
+     * The host name its latest join carried; empty from a client that does not send it.
+     */
+    String clientHost = "";
+
     GroupMember(
         final String memberId,
         final String groupInstanceId,

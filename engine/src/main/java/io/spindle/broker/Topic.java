@@ -1,5 +1,6 @@
 package io.spindle.broker;
 
+import java.util.Arrays;
 import java.util.Map;
 
 import io.spindle.log.PartitionLog;
@@ -19,15 +20,50 @@ public final class Topic
 
     Topic(final int id, final String name, final Map<String, String> configs, final PartitionLog[] partitions)
     {
+        this(id, name, configs, partitions, new PartitionProducers[0]);
+    }
+
+    private Topic(
+        final int id,
+        final String name,
+        final Map<String, String> configs,
+        final PartitionLog[] partitions,
+        final PartitionProducers[] existingProducers)
+    {
         this.id = id;
         this.name = name;
         this.configs = Map.copyOf(configs);
         this.partitions = partitions;
-        this.producers = new PartitionProducers[partitions.length];
-        for (int p = 0; p < partitions.length; p++)
+        this.producers = Arrays.copyOf(existingProducers, partitions.length);
+        for (int p = existingProducers.length; p < partitions.length; p++)
         {
             producers[p] = new PartitionProducers();
         }
+    }
+
+    /**
+     * The same topic, logs and producers with other configuration overrides: the state machine publishes a new
+     * {@link TopicTable} with it, so readers on other threads never see a topic change under them.
+     *
+     * @param configs the overrides now in force.
+     * @return the altered topic.
+     */
+    Topic withConfigs(final Map<String, String> configs)
+    {
+        return new Topic(id, name, configs, partitions, producers);
+    }
+
+    /**
+     * The same topic with more partitions: the existing logs and producers followed by the new partitions' logs.
+     *
+     * @param added logs of the new partitions, numbered from the current count on.
+     * @return the grown topic.
+     */
+    Topic withPartitions(final PartitionLog[] added)
+    {
+        final PartitionLog[] grown = Arrays.copyOf(partitions, partitions.length + added.length);
+        System.arraycopy(added, 0, grown, partitions.length, added.length);
+        return new Topic(id, name, configs, grown, producers);
     }
 
     /**
@@ -51,7 +87,7 @@ public final class Topic
     }
 
     /**
-     * The configuration overrides given at creation (defaults not included).
+     * The configuration overrides given at creation or by later changes (defaults not included).
      *
      * @return an unmodifiable map.
      */

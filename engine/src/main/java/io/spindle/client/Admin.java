@@ -11,7 +11,10 @@ import java.util.TreeMap;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
+import io.spindle.codecs.protocol.AlterTopicRequestEncoder;
+import io.spindle.codecs.protocol.AlterTopicResponseDecoder;
 import io.spindle.codecs.protocol.BooleanType;
+import io.spindle.codecs.protocol.ConfigOperation;
 import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
 import io.spindle.codecs.protocol.CreateTopicsResponseDecoder;
 import io.spindle.codecs.protocol.DeleteGroupsRequestEncoder;
@@ -177,6 +180,84 @@ public final class Admin implements AutoCloseable
     }
 
     /**
+     * Change a topic's configuration, all or nothing, as Kafka's {@code incrementalAlterConfigs} does: set
+     * overrides and delete overrides (the broker's default applies again). Every value is checked as at creation;
+     * a bad key or value refuses the whole change with INVALID_CONFIG naming the key and the reason. What is set
+     * takes effect on the live logs at once: retention and cleanup at the broker's next pass, sizes from the next
+     * segment. Repeating the call is harmless, so it is repeated after a lost session.
+     *
+     * @param topic  the topic.
+     * @param set    keys and values to set; may be empty.
+     * @param delete keys whose overrides to remove; may be empty.
+     * @throws SpindleException INVALID_CONFIG, UNKNOWN_TOPIC_OR_PARTITION or INVALID_REQUEST (nothing to change).
+     */
+    public void alterTopicConfigs(
+        final String topic, final Map<String, String> set, final java.util.Collection<String> delete)
+    {
+        owner.check();
+        final long correlationId = nextCorrelationId++;
+        final AlterTopicRequestEncoder encoder = alterTopicRequest(correlationId, 0);
+        final AlterTopicRequestEncoder.ConfigsEncoder configs = encoder.configsCount(set.size() + delete.size());
+        for (final Map.Entry<String, String> entry : set.entrySet())
+        {
+            configs.next().operation(ConfigOperation.SET).key(entry.getKey()).value(entry.getValue());
+        }
+        for (final String key : delete)
+        {
+            configs.next().operation(ConfigOperation.DELETE).key(key).value("");
+        }
+        encoder.topic(topic);
+        call(encoder.encodedLength(), correlationId, this::readAlterTopicResponse);
+    }
+
+    /**
+     * Raise a topic's partition count, as Kafka's {@code createPartitions} does; the new partitions start empty
+     * and take records at once. Partitions cannot be removed: a count not above the current one is refused with
+     * INVALID_PARTITIONS. Keyed records map to partitions by the count, so after this a key may go to another
+     * partition than its earlier records did.
+     *
+     * @param topic          the topic.
+     * @param partitionCount the new count.
+     * @throws SpindleException INVALID_PARTITIONS or UNKNOWN_TOPIC_OR_PARTITION.
+     */
+    public void increasePartitions(final String topic, final int partitionCount)
+    {
+        owner.check();
+        if (partitionCount < 1)
+        {
+            throw new IllegalArgumentException("partition count must be at least 1, was " + partitionCount);
+        }
+        final long correlationId = nextCorrelationId++;
+        final AlterTopicRequestEncoder encoder = alterTopicRequest(correlationId, partitionCount);
+        encoder.configsCount(0);
+        encoder.topic(topic);
+        callOnce(encoder.encodedLength(), correlationId, this::readAlterTopicResponse);
+    }
+
+    private AlterTopicRequestEncoder alterTopicRequest(final long correlationId, final int partitionCount)
+    {
+        return new AlterTopicRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .timeoutMs((int)ctx.requestTimeoutMs())
+            .validateOnly(BooleanType.FALSE)
+            .partitionCount(partitionCount);
+    }
+
+    private void readAlterTopicResponse(
+        final int templateId, final DirectBuffer buf, final int offset, final int length)
+    {
+        final AlterTopicResponseDecoder decoder = new AlterTopicResponseDecoder()
+            .wrapAndApplyHeader(buf, offset, headerDecoder);
+        final ErrorCode code = decoder.errorCode();
+        final String message = decoder.errorMessage();
+        if (ErrorCode.NONE != code)
+        {
+            throw new SpindleException(code, message);
+        }
+    }
+
+    /**
      * Describe a topic: partitions, offsets and effective configuration.
      *
      * @param name of the topic.
@@ -209,11 +290,13 @@ public final class Admin implements AutoCloseable
                 }
                 final Map<String, String> configs = new LinkedHashMap<>();
                 final List<String> overrides = new ArrayList<>();
+                final Map<String, String> sources = new LinkedHashMap<>();
                 for (final DescribeTopicsResponseDecoder.TopicsDecoder.ConfigsDecoder c : topic.configs())
                 {
                     final boolean isDefault = c.isDefault() == BooleanType.TRUE;
                     final String key = c.key();
                     configs.put(key, c.value());
+                    sources.put(key, c.source());
                     if (!isDefault)
                     {
                         overrides.add(key);
@@ -226,7 +309,7 @@ public final class Admin implements AutoCloseable
                     throw new SpindleException(code, message);
                 }
                 result[0] = new TopicDescription(topicName, topicId, List.copyOf(partitions),
-                    Collections.unmodifiableMap(configs), List.copyOf(overrides));
+                    Collections.unmodifiableMap(configs), List.copyOf(overrides), Collections.unmodifiableMap(sources));
             }
         });
         return result[0];
@@ -480,8 +563,8 @@ public final class Admin implements AutoCloseable
                 {
                     final String memberId = member.memberId();
                     final String instanceId = member.groupInstanceId();
-                    member.clientId();
-                    member.clientHost();
+                    final String clientId = member.clientId();
+                    final String clientHost = member.clientHost();
                     final byte[] metadata = new byte[member.memberMetadataLength()];
                     member.getMemberMetadata(metadata, 0, metadata.length);
                     final byte[] assignment = new byte[member.memberAssignmentLength()];
@@ -501,7 +584,7 @@ public final class Admin implements AutoCloseable
                         // Not a consumer protocol member: shown without topics.
                     }
                     members.add(new GroupDescription.MemberDescription(memberId, instanceId, topics, partitions,
-                        readCommitted));
+                        readCommitted, clientId, clientHost));
                 }
                 final String id = group.groupId();
                 final String state = group.groupState();

@@ -85,6 +85,8 @@ public final class ClientProperties
         producer("max.record.size", "spindle.producer.max.record.size", "a size, at least " +
             RecordBatch.RECORD_OVERHEAD + " bytes, such as 512k or 1m",
             (c, v) -> c.maxRecordSize((int)Math.min(Integer.MAX_VALUE, size(v, RecordBatch.RECORD_OVERHEAD))));
+        producer("metadata.max.age.ms", "spindle.producer.metadata.max.age.ms", "a duration, 1ms or more, such " +
+            "as 5m (a plain number is milliseconds)", (c, v) -> c.metadataMaxAgeMs(ms(v, 1)));
         producer("transactional.id", "spindle.producer.transactional.id", "a transactional id",
             Producer.Context::transactionalId);
         producer("transaction.timeout.ms", "spindle.producer.transaction.timeout.ms", "a duration, 1ms or more, " +

@@ -927,7 +927,13 @@ public final class Consumer implements AutoCloseable
             PartitionState state = find(tp);
             if (null == state)
             {
-                final TopicMetadata metadata = metadata(tp.topic());
+                TopicMetadata metadata = metadata(tp.topic());
+                if (tp.partition() >= metadata.partitionCount())
+                {
+                    // Partitions may have been added since the topic was looked up: look again.
+                    topicMetadata.remove(tp.topic());
+                    metadata = metadata(tp.topic());
+                }
                 if (tp.partition() < 0 || tp.partition() >= metadata.partitionCount())
                 {
                     throw new SpindleException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,

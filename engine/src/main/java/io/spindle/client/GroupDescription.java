@@ -25,11 +25,29 @@ public record GroupDescription(
      * @param topics          the topics it subscribes to.
      * @param assignment      its partitions (only while the group is Stable).
      * @param readCommitted   whether it reads committed records only (its lag is to the last stable offset).
+     * @param clientId        the client.id it joined with, or empty from a client that does not send it.
+     * @param clientHost      the host name it joined from, or empty from a client that does not send it.
      */
     public record MemberDescription(
         String memberId, String groupInstanceId, List<String> topics, List<TopicPartition> assignment,
-        boolean readCommitted)
+        boolean readCommitted, String clientId, String clientHost)
     {
+        /**
+         * A member whose client id and host are not known.
+         *
+         * @param memberId        the member id.
+         * @param groupInstanceId the static instance id, or empty.
+         * @param topics          the topics it subscribes to.
+         * @param assignment      its partitions.
+         * @param readCommitted   whether it reads committed records only.
+         */
+        public MemberDescription(
+            final String memberId, final String groupInstanceId, final List<String> topics,
+            final List<TopicPartition> assignment, final boolean readCommitted)
+        {
+            this(memberId, groupInstanceId, topics, assignment, readCommitted, "", "");
+        }
+
         /**
          * A member that reads uncommitted records.
          *

@@ -169,6 +169,8 @@ final class GroupMembership
     private final Client client;
     private final String groupId;
     private final String groupInstanceId;
+    private final String clientId;
+    private final String clientHost;
     private final int sessionTimeoutMs;
     private final int rebalanceTimeoutMs;
     private final long heartbeatIntervalMs;
@@ -217,6 +219,8 @@ final class GroupMembership
         this.groupId = ctx.groupId();
         this.isReadCommitted = io.spindle.codecs.protocol.IsolationLevel.READ_COMMITTED == ctx.isolationLevel();
         this.groupInstanceId = null == ctx.groupInstanceId() ? "" : ctx.groupInstanceId();
+        this.clientId = null == ctx.clientId() ? "" : ctx.clientId();
+        this.clientHost = localHostName();
         this.sessionTimeoutMs = ctx.sessionTimeoutMs();
         this.maxPollIntervalMs = ctx.maxPollIntervalMs();
         this.rebalanceTimeoutMs = ctx.rebalanceTimeoutMs() > 0 ? ctx.rebalanceTimeoutMs() :
@@ -773,13 +777,31 @@ final class GroupMembership
             .memberId(memberId)
             .groupInstanceId(groupInstanceId)
             .protocolType(ConsumerProtocol.PROTOCOL_TYPE)
-            .reason("");
+            .reason("")
+            .clientId(clientId)
+            .clientHost(clientHost);
         joinCorrelationId = correlationId;
         syncCorrelationId = NONE;
         heartbeatCorrelationId = NONE;
         requestSentMs = nowMs;
         state = State.JOINING;
         client.send(buffer, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
+    }
+
+    /**
+     * This machine's host name, for the group's describe: the broker sees sessions by Aeron channel, not by
+     * address. Empty when the name cannot be found.
+     */
+    private static String localHostName()
+    {
+        try
+        {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        }
+        catch (final java.io.IOException | SecurityException ex)
+        {
+            return "";
+        }
     }
 
     private void onJoin(final JoinResult result, final long nowMs)

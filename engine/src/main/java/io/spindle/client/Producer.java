@@ -3,7 +3,9 @@ package io.spindle.client;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -23,10 +25,13 @@ import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.ErrorResponseDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.codecs.protocol.MetadataRequestEncoder;
+import io.spindle.codecs.protocol.MetadataResponseDecoder;
 import io.spindle.codecs.protocol.ProduceRequestEncoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
 import io.spindle.config.ConfigValues;
 import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
@@ -116,6 +121,8 @@ public final class Producer implements AutoCloseable
         private String transactionalId = System.getProperty("spindle.producer.transactional.id");
         private int transactionTimeoutMs = (int)Math.min(Integer.MAX_VALUE, ConfigValues.durationProperty(
             "spindle.producer.transaction.timeout.ms", TimeUnit.MILLISECONDS, 60_000L));
+        private long metadataMaxAgeMs = ConfigValues.durationProperty(
+            "spindle.producer.metadata.max.age.ms", TimeUnit.MILLISECONDS, 300_000L);
 
         /**
          * Make the producer transactional (Kafka's {@code transactional.id}): its writes to any partitions, and the
@@ -243,6 +250,31 @@ public final class Producer implements AutoCloseable
         {
             this.maxRecordSize = size;
             return this;
+        }
+
+        /**
+         * How often the producer asks again for the partition counts of the topics it writes to (Kafka's
+         * {@code metadata.max.age.ms}, default 5 minutes), so that partitions added since are used: the request goes
+         * out while the producer works and its answer is taken like a produce answer, so the send path never waits
+         * for it. A record for a partition number beyond the known count asks at once.
+         *
+         * @param ageMs the interval.
+         * @return this.
+         */
+        public Context metadataMaxAgeMs(final long ageMs)
+        {
+            this.metadataMaxAgeMs = ageMs;
+            return this;
+        }
+
+        /**
+         * How often the producer asks again for the partition counts of its topics.
+         *
+         * @return the interval in ms.
+         */
+        public long metadataMaxAgeMs()
+        {
+            return metadataMaxAgeMs;
         }
 
         /**
@@ -479,6 +511,17 @@ public final class Producer implements AutoCloseable
     private long retries;
     private long reconnects;
     private long nextSealOrder;
+    private long batchesSent;
+    private long metadataCorrelationId = -1;
+    private long nextMetadataRefreshNs;
+    private final ExpandableArrayBuffer metadataRequest = new ExpandableArrayBuffer(256);
+    private final MetadataRequestEncoder metadataRequestEncoder = new MetadataRequestEncoder();
+    private final MetadataResponseDecoder metadataResponseDecoder = new MetadataResponseDecoder();
+    private final MessageHeaderEncoder metadataHeaderEncoder = new MessageHeaderEncoder();
+    private long bytesSent;
+    private long latencySamples;
+    private long latencySumNs;
+    private long latencyMaxNs;
 
     private Producer(final Context ctx)
     {
@@ -498,6 +541,7 @@ public final class Producer implements AutoCloseable
             freeSlots.addLast(new Slot(standardSlotCapacity(), ctx));
         }
         slotsCreated = slotCount;
+        nextMetadataRefreshNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ctx.metadataMaxAgeMs);
     }
 
     /**
@@ -574,6 +618,10 @@ public final class Producer implements AutoCloseable
             onConnectionLost(System.nanoTime());
         }
         final TopicState state = topicState(topic);
+        if (partition >= state.metadata.partitionCount())
+        {
+            refreshPartitions(topic, state);
+        }
         final int partitionCount = state.metadata.partitionCount();
         final int target;
         if (partition >= 0)
@@ -991,6 +1039,43 @@ public final class Producer implements AutoCloseable
     }
 
     /**
+     * The producer's own counters, as Kafka's {@code metrics()} but as plain numbers by name, read when called:
+     * <ul>
+     *     <li>{@code record-send-total}: records acknowledged (with acks 0, sent);</li>
+     *     <li>{@code record-error-total}: records that failed for good (their callbacks saw an error);</li>
+     *     <li>{@code record-retry-total}: batches sent again after a retriable refusal or a lost session;</li>
+     *     <li>{@code batch-send-total}: record batches put on the wire, each sending of a batch counted;</li>
+     *     <li>{@code byte-send-total}: bytes of those record batches, as built (compressed, without the request
+     *     around them);</li>
+     *     <li>{@code reconnects-total}: broker sessions opened again after they were lost;</li>
+     *     <li>{@code requests-in-flight}: batches sent and not answered yet;</li>
+     *     <li>{@code request-latency-avg} and {@code request-latency-max}: milliseconds (a double) from putting a
+     *     batch on the wire to its answer, over every answer so far, present once there is one (acks 1 or all).</li>
+     * </ul>
+     * Counting costs the send path no allocation; this call allocates the map.
+     *
+     * @return the values by name; unmodifiable.
+     */
+    public Map<String, Number> metrics()
+    {
+        owner.check();
+        final Map<String, Number> metrics = new LinkedHashMap<>();
+        metrics.put("record-send-total", acked);
+        metrics.put("record-error-total", failed);
+        metrics.put("record-retry-total", retries);
+        metrics.put("batch-send-total", batchesSent);
+        metrics.put("byte-send-total", bytesSent);
+        metrics.put("reconnects-total", reconnects);
+        metrics.put("requests-in-flight", inFlight.size());
+        if (latencySamples > 0)
+        {
+            metrics.put("request-latency-avg", latencySumNs / 1e6 / latencySamples);
+            metrics.put("request-latency-max", latencyMaxNs / 1e6);
+        }
+        return Collections.unmodifiableMap(metrics);
+    }
+
+    /**
      * Give the producer up, from its owning thread: the next thread to call it becomes its owner. Pass the
      * producer on safely (by starting the thread, a concurrent queue, ...) as for any object.
      *
@@ -1081,8 +1166,71 @@ public final class Producer implements AutoCloseable
             acquireProducerId(false);
             work++;
         }
+        if (nowNs - nextMetadataRefreshNs >= 0)
+        {
+            work += requestMetadata(nowNs);
+        }
 
         return work;
+    }
+
+    /**
+     * Ask for the partition counts of every topic written to, without waiting: {@link #onResponse} takes the answer.
+     */
+    private int requestMetadata(final long nowNs)
+    {
+        nextMetadataRefreshNs = nowNs + TimeUnit.MILLISECONDS.toNanos(Math.max(1, ctx.metadataMaxAgeMs));
+        if (topicList.isEmpty() || !connection.isConnected())
+        {
+            return 0;
+        }
+        metadataCorrelationId = nextCorrelationId++;
+        metadataRequestEncoder.wrapAndApplyHeader(metadataRequest, 0, metadataHeaderEncoder)
+            .correlationId(metadataCorrelationId);
+        final MetadataRequestEncoder.TopicsEncoder topics = metadataRequestEncoder.topicsCount(topicList.size());
+        for (int t = 0, n = topicList.size(); t < n; t++)
+        {
+            topics.next().name(topicList.get(t).metadata.name());
+        }
+        if (connection.offer(metadataRequest, 0,
+            MessageHeaderEncoder.ENCODED_LENGTH + metadataRequestEncoder.encodedLength()) < 0)
+        {
+            // Not taken (back pressure, a lost session): ask again soon rather than a whole period later.
+            nextMetadataRefreshNs = nowNs + TimeUnit.MILLISECONDS.toNanos(Math.min(100, ctx.metadataMaxAgeMs));
+            metadataCorrelationId = -1;
+        }
+        return 1;
+    }
+
+    private void onMetadataResponse(final DirectBuffer buffer, final int offset)
+    {
+        metadataResponseDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
+        if (metadataResponseDecoder.correlationId() != metadataCorrelationId)
+        {
+            return;
+        }
+        metadataCorrelationId = -1;
+        for (final MetadataResponseDecoder.BrokersDecoder broker : metadataResponseDecoder.brokers())
+        {
+            broker.skipEndpoint();
+        }
+        for (final MetadataResponseDecoder.TopicsDecoder topic : metadataResponseDecoder.topics())
+        {
+            final ErrorCode code = topic.errorCode();
+            final int topicId = topic.topicId();
+            final int partitionCount = topic.partitionCount();
+            for (final MetadataResponseDecoder.TopicsDecoder.PartitionsDecoder ignored : topic.partitions())
+            {
+                ignored.partition();
+            }
+            final String name = topic.name();
+            final TopicState state = topics.get(name);
+            if (ErrorCode.NONE == code && null != state && state.metadata.topicId() == topicId &&
+                partitionCount > state.metadata.partitionCount())
+            {
+                state.grow(new TopicMetadata(name, topicId, partitionCount));
+            }
+        }
     }
 
     /**
@@ -1391,6 +1539,8 @@ public final class Producer implements AutoCloseable
             {
                 sealed.remove(i);
                 slot.sentNs = nowNs;
+                batchesSent++;
+                bytesSent += slot.batchLength;
                 work++;
                 if (!awaitsAnswers)
                 {
@@ -1508,6 +1658,10 @@ public final class Producer implements AutoCloseable
                 onAnswer(slot, code, baseOffset);
             }
         }
+        else if (MetadataResponseDecoder.TEMPLATE_ID == templateId)
+        {
+            onMetadataResponse(buffer, offset);
+        }
         else if (ErrorResponseDecoder.TEMPLATE_ID == templateId)
         {
             errorDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
@@ -1521,6 +1675,10 @@ public final class Producer implements AutoCloseable
 
     private void onAnswer(final Slot slot, final ErrorCode code, final long baseOffset)
     {
+        final long latencyNs = System.nanoTime() - slot.sentNs;
+        latencySamples++;
+        latencySumNs += latencyNs;
+        latencyMaxNs = Math.max(latencyMaxNs, latencyNs);
         if (ErrorCode.RECORD_TOO_LARGE == code)
         {
             final TopicState topic = slot.topic;
@@ -1747,6 +1905,21 @@ public final class Producer implements AutoCloseable
         return state;
     }
 
+    /**
+     * A record for a partition beyond the topic's count as this producer knows it: partitions may have been added
+     * since, so the metadata is read again (off the common path: once per such record until the count grows).
+     */
+    private void refreshPartitions(final String topic, final TopicState state)
+    {
+        final TopicMetadata[] metadata = new TopicMetadata[1];
+        acrossReconnects(() -> metadata[0] = Admin.metadata(
+            connection, metadataCaller, ctx, nextCorrelationId++, topic));
+        if (metadata[0].topicId() == state.metadata.topicId())
+        {
+            state.grow(metadata[0]);
+        }
+    }
+
     private static int nextSticky(final TopicState state)
     {
         final int count = state.metadata.partitionCount();
@@ -1764,18 +1937,18 @@ public final class Producer implements AutoCloseable
 
     private static final class TopicState
     {
-        final TopicMetadata metadata;
-        final Slot[] open;
+        TopicMetadata metadata;
+        Slot[] open;
 
         /**
          * By partition: a batch longer than any the topic has accepted is awaiting its answer.
          */
-        final boolean[] unproven;
+        boolean[] unproven;
 
         /**
          * By partition: the sequence number of the next batch of an idempotent producer.
          */
-        final int[] nextSequence;
+        int[] nextSequence;
 
         /**
          * The longest batch the broker accepted for the topic: a batch no longer cannot be too large.
@@ -1795,6 +1968,21 @@ public final class Producer implements AutoCloseable
             this.unproven = new boolean[metadata.partitionCount()];
             this.nextSequence = new int[metadata.partitionCount()];
             this.stickyPartition = ThreadLocalRandom.current().nextInt(metadata.partitionCount());
+        }
+
+        /**
+         * Partitions were added to the topic: the arrays by partition grow, what the old partitions hold stays.
+         */
+        void grow(final TopicMetadata fresh)
+        {
+            final int count = fresh.partitionCount();
+            if (count > metadata.partitionCount())
+            {
+                metadata = fresh;
+                open = Arrays.copyOf(open, count);
+                unproven = Arrays.copyOf(unproven, count);
+                nextSequence = Arrays.copyOf(nextSequence, count);
+            }
         }
     }
 

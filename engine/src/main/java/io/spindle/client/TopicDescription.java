@@ -10,12 +10,69 @@ import java.util.Map;
  * @param topicId    the broker-assigned id.
  * @param partitions each partition's leader and offsets.
  * @param configs    the effective configuration, defaults included.
- * @param overrides  the keys set explicitly at creation.
+ * @param overrides  the keys the topic sets itself (at creation or by a later change).
+ * @param sources    by key, where each effective value comes from: {@link #SOURCE_TOPIC}, {@link #SOURCE_BROKER}
+ *                   or {@link #SOURCE_DEFAULT}.
  */
 public record TopicDescription(
-    String name, int topicId, List<PartitionDescription> partitions, Map<String, String> configs,
-        List<String> overrides)
+    String name,
+    int topicId,
+    List<PartitionDescription> partitions,
+    Map<String, String> configs,
+    List<String> overrides,
+    Map<String, String> sources)
 {
+    /**
+     * The value is the topic's own override.
+     */
+    public static final String SOURCE_TOPIC = "topic";
+
+    /**
+     * The value is the broker's default for topics, set in the broker's configuration.
+     */
+    public static final String SOURCE_BROKER = "broker";
+
+    /**
+     * The value is Spindle's built-in default.
+     */
+    public static final String SOURCE_DEFAULT = "default";
+
+    /**
+     * A description without sources, as from a broker that does not report them: overrides are the topic's, the
+     * rest default.
+     *
+     * @param name       the topic name.
+     * @param topicId    the broker-assigned id.
+     * @param partitions each partition's leader and offsets.
+     * @param configs    the effective configuration, defaults included.
+     * @param overrides  the keys the topic sets itself.
+     */
+    public TopicDescription(
+        final String name,
+        final int topicId,
+        final List<PartitionDescription> partitions,
+        final Map<String, String> configs,
+        final List<String> overrides)
+    {
+        this(name, topicId, partitions, configs, overrides, Map.of());
+    }
+
+    /**
+     * Where an effective value comes from.
+     *
+     * @param key the config key.
+     * @return {@link #SOURCE_TOPIC}, {@link #SOURCE_BROKER} or {@link #SOURCE_DEFAULT}.
+     */
+    public String source(final String key)
+    {
+        final String source = sources.get(key);
+        if (null != source && !source.isEmpty())
+        {
+            return source;
+        }
+        return overrides.contains(key) ? SOURCE_TOPIC : SOURCE_DEFAULT;
+    }
+
     /**
      * One partition of a described topic.
      *

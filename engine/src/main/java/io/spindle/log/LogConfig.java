@@ -236,6 +236,18 @@ public final class LogConfig
          */
         public static String defaultValue(final String key)
         {
+            return System.getProperty(PROPERTY_PREFIX + key, builtInValue(key));
+        }
+
+        /**
+         * The built-in default for a key, the {@code _DEFAULT} constant, whatever the system properties say.
+         *
+         * @param key topic-config key.
+         * @return the built-in default as a string, in the form {@link LogConfig#toMap()} gives it.
+         * @throws IllegalArgumentException if the key is not a log config key.
+         */
+        public static String builtInValue(final String key)
+        {
             final String builtIn;
             switch (key)
             {
@@ -256,7 +268,7 @@ public final class LogConfig
                 default: throw unknownKey(key);
             }
 
-            return System.getProperty(PROPERTY_PREFIX + key, builtIn);
+            return builtIn;
         }
     }
 

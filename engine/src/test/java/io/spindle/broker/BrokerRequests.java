@@ -4,7 +4,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import io.spindle.codecs.batch.RecordBatchBuilder;
+import io.spindle.codecs.protocol.AlterTopicRequestEncoder;
 import io.spindle.codecs.protocol.BooleanType;
+import io.spindle.codecs.protocol.ConfigOperation;
 import io.spindle.codecs.protocol.CreateTopicsRequestEncoder;
 import io.spindle.codecs.protocol.DeleteTopicsRequestEncoder;
 import io.spindle.codecs.protocol.AddPartitionsToTxnRequestEncoder;
@@ -52,6 +54,26 @@ final class BrokerRequests
             configEncoder.next().key(entry.getKey()).value(entry.getValue());
         }
         topic.name(name);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    int alterTopic(
+        final String name, final int partitionCount, final Map<String, String> set, final java.util.List<String> delete)
+    {
+        templateId = AlterTopicRequestEncoder.TEMPLATE_ID;
+        final AlterTopicRequestEncoder encoder = new AlterTopicRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(6).timeoutMs(1000).validateOnly(BooleanType.FALSE).partitionCount(partitionCount);
+        final AlterTopicRequestEncoder.ConfigsEncoder configs = encoder.configsCount(set.size() + delete.size());
+        for (final Map.Entry<String, String> entry : new TreeMap<>(set).entrySet())
+        {
+            configs.next().operation(ConfigOperation.SET).key(entry.getKey()).value(entry.getValue());
+        }
+        for (final String key : delete)
+        {
+            configs.next().operation(ConfigOperation.DELETE).key(key).value("");
+        }
+        encoder.topic(name);
         return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
     }
 

@@ -301,6 +301,45 @@ class GroupCoordinatorTest
     }
 
     @Test
+    void membersClientIdAndHostAreDescribedAndSurviveASnapshotOfEitherVersion()
+    {
+        joinClientId = "CID-MARK";
+        joinClientHost = "HOST-MARK";
+        final Join a = join(1, "g", "", "");
+        sync(1, "g", a.memberId, "", 1, Map.of(a.memberId, bytes("A")));
+        assertEquals(List.of(List.of(a.memberId, "CID-MARK", "HOST-MARK")), describeClients("g"));
+
+        final ExpandableArrayBuffer snapshot = new ExpandableArrayBuffer();
+        final int length = machine.snapshot(snapshot);
+        machine.close();
+        machine = new BrokerStateMachine(dir.resolve("data"), 0, "h:1", new LogConfig().conclude(), host);
+        machine.restore(snapshot, 0, length, nowMs);
+        assertEquals(List.of(List.of(a.memberId, "CID-MARK", "HOST-MARK")), describeClients("g"));
+
+        // The same state as version 4 wrote it, without the member's client id and host: it still restores.
+        final byte[] v5 = new byte[length];
+        snapshot.getBytes(0, v5);
+        final int at = new String(v5, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("CID-MARK") - 4;
+        final int cut = 4 + "CID-MARK".length() + 4 + "HOST-MARK".length();
+        final ExpandableArrayBuffer v4 = new ExpandableArrayBuffer();
+        v4.putBytes(0, v5, 0, at);
+        v4.putBytes(at, v5, at + cut, length - at - cut);
+        v4.putInt(4, 4);
+        machine.close();
+        machine = new BrokerStateMachine(dir.resolve("data"), 0, "h:1", new LogConfig().conclude(), host);
+        machine.restore(v4, 0, length - cut, nowMs);
+        assertEquals(List.of(List.of(a.memberId, "", "")), describeClients("g"));
+        assertEquals(ErrorCode.NONE, heartbeat(1, "g", a.memberId, "", 1), "membership survived the restore");
+
+        joinClientId = "";
+        joinClientHost = "";
+        joinAsync(2, "g", "", "");
+        final List<List<String>> clients = describeClients("g");
+        assertEquals(2, clients.size(), clients.toString());
+        assertEquals(List.of("", ""), clients.get(1).subList(1, 3), "a client that sends neither: " + clients);
+    }
+
+    @Test
     void aVersionOneSnapshotWithoutGroupsStillRestores()
     {
         final ExpandableArrayBuffer v1 = new ExpandableArrayBuffer();
@@ -439,6 +478,8 @@ class GroupCoordinatorTest
     }
 
     private int joinLength;
+    private String joinClientId = "app-1";
+    private String joinClientHost = "host-1";
 
     private long encodeJoin(
         final String group, final String memberId, final String instanceId, final int sessionTimeoutMs,
@@ -451,7 +492,8 @@ class GroupCoordinatorTest
             .sessionTimeoutMs(sessionTimeoutMs)
             .rebalanceTimeoutMs(REBALANCE_MS);
         encoder.protocolsCount(1).next().name(protocol).putMetadata(bytes("sub"), 0, 3);
-        encoder.groupId(group).memberId(memberId).groupInstanceId(instanceId).protocolType("consumer").reason("");
+        encoder.groupId(group).memberId(memberId).groupInstanceId(instanceId).protocolType("consumer").reason("")
+            .clientId(joinClientId).clientHost(joinClientHost);
         joinLength = encoder.encodedLength();
         return correlationId;
     }
@@ -633,6 +675,29 @@ class GroupCoordinatorTest
         entry.protocolType();
         final String protocol = entry.protocolName();
         return new Group(code, state, generation, protocol, members);
+    }
+
+    private List<List<String>> describeClients(final String group)
+    {
+        final long correlationId = nextCorrelationId++;
+        final DescribeGroupsRequestEncoder encoder = new DescribeGroupsRequestEncoder()
+            .wrapAndApplyHeader(request, 0, headerEncoder)
+            .correlationId(correlationId);
+        encoder.groupsCount(1).next().groupId(group);
+        apply(98, DescribeGroupsRequestEncoder.TEMPLATE_ID, encoder.encodedLength());
+        final DescribeGroupsResponseDecoder decoder = new DescribeGroupsResponseDecoder()
+            .wrapAndApplyHeader(answer(98, correlationId), 0, headerDecoder);
+        final List<List<String>> members = new ArrayList<>();
+        for (final DescribeGroupsResponseDecoder.GroupsDecoder.MembersDecoder member :
+            decoder.groups().next().members())
+        {
+            final String memberId = member.memberId();
+            member.groupInstanceId();
+            members.add(List.of(memberId, member.clientId(), member.clientHost()));
+            member.skipMemberMetadata();
+            member.skipMemberAssignment();
+        }
+        return members;
     }
 
     private List<String> listGroups()

@@ -332,6 +332,22 @@ class StateMachineReplayTest
         {
             return requests.initProducerId("");
         }
+        if (choice == 22)
+        {
+            // Topic changes: a partition added, overrides set or deleted (live logs take them at once), a refusal.
+            final String name = "t" + topicIndex;
+            final int count = null == topic ? 1 : topic.partitionCount();
+            switch (random.nextInt(5))
+            {
+                case 0: return requests.alterTopic(name, Math.min(5, count + 1), Map.of(), List.of());
+                case 1: return requests.alterTopic(name, 0, Map.of("retention.ms", "1500"), List.of());
+                case 2: return requests.alterTopic(name, 0,
+                    Map.of("segment.bytes", random.nextBoolean() ? "3072" : "8192", "retention.bytes", "6000"),
+                    List.of());
+                case 3: return requests.alterTopic(name, 0, Map.of(), List.of("retention.ms", "retention.bytes"));
+                default: return requests.alterTopic(name, count, Map.of("retention.ms", "soon"), List.of());
+            }
+        }
         if (choice >= 15 && choice <= 21)
         {
             return transactionCommand(random, choice, topicIndex, topicId);

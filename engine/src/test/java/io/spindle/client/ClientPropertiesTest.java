@@ -54,6 +54,9 @@ class ClientPropertiesTest
         assertEquals(4_096, ctx.maxRecordSize());
         ClientProperties.apply(ctx, "compression.type", "zstd");
         assertEquals(RecordBatch.COMPRESSION_ZSTD, ctx.compression());
+        assertEquals(300_000L, ctx.metadataMaxAgeMs(), "Kafka's default");
+        ClientProperties.apply(ctx, "metadata.max.age.ms", "30s");
+        assertEquals(30_000L, ctx.metadataMaxAgeMs());
         ClientProperties.apply(ctx, "compression.type", "LZ4");
         assertEquals(RecordBatch.COMPRESSION_LZ4, ctx.compression());
         ClientProperties.apply(ctx, "client.id", "porter");
@@ -178,6 +181,10 @@ class ClientPropertiesTest
         assertEquals("property acks takes 0, 1, -1 or all, was '2'", ex.getMessage());
         assertEquals(-1, producer.acks());
 
+        ex = assertThrows(IllegalArgumentException.class,
+            () -> ClientProperties.apply(producer, "metadata.max.age.ms", "0"));
+        assertTrue(ex.getMessage().startsWith("property metadata.max.age.ms takes a duration, 1ms or more"),
+            ex.getMessage());
         ex = assertThrows(IllegalArgumentException.class, () -> ClientProperties.apply(producer, "linger.ms", "-1"));
         assertTrue(ex.getMessage().startsWith("property linger.ms takes a duration, 0 or more"), ex.getMessage());
         ex = assertThrows(IllegalArgumentException.class,

@@ -41,14 +41,10 @@ import picocli.CommandLine.Option;
 public final class GroupsCommand implements Runnable
 {
     /**
-     * The broker does not report a member's host: DescribeGroups carries an empty client host.
+     * Shown for a host or client id a member did not send (a client older than the protocol's version 2), or
+     * for a partition no member owns.
      */
-    static final String UNKNOWN_HOST = "-";
-
-    /**
-     * The broker does not report a member's client id: DescribeGroups carries an empty client id.
-     */
-    static final String UNKNOWN_CLIENT_ID = "-";
+    static final String UNKNOWN = "-";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -174,12 +170,12 @@ public final class GroupsCommand implements Runnable
         {
             final String group = description.groupId();
             final Map<TopicPartition, OffsetAndMetadata> committed = admin.listGroupOffsets(group);
-            final Map<TopicPartition, String> owners = new TreeMap<>();
+            final Map<TopicPartition, GroupDescription.MemberDescription> owners = new TreeMap<>();
             for (final GroupDescription.MemberDescription member : description.members())
             {
                 for (final TopicPartition tp : member.assignment())
                 {
-                    owners.put(tp, member.memberId());
+                    owners.put(tp, member);
                 }
             }
             final TreeSet<TopicPartition> partitions = new TreeSet<>(committed.keySet());
@@ -219,6 +215,7 @@ public final class GroupsCommand implements Runnable
                     }
                 }
                 final OffsetAndMetadata offset = committed.get(tp);
+                final GroupDescription.MemberDescription owner = owners.get(tp);
                 rows.add(new String[]{
                     group,
                     tp.topic(),
@@ -226,12 +223,17 @@ public final class GroupsCommand implements Runnable
                     null == offset ? "-" : Long.toString(offset.offset()),
                     logEnd < 0 ? "-" : Long.toString(logEnd),
                     null == offset || logEnd < 0 ? "-" : Long.toString(Math.max(0, logEnd - offset.offset())),
-                    owners.getOrDefault(tp, "-"),
-                    UNKNOWN_HOST,
-                    UNKNOWN_CLIENT_ID
+                    null == owner ? UNKNOWN : owner.memberId(),
+                    null == owner ? UNKNOWN : orUnknown(owner.clientHost()),
+                    null == owner ? UNKNOWN : orUnknown(owner.clientId())
                 });
             }
             return rows;
+        }
+
+        private static String orUnknown(final String value)
+        {
+            return null == value || value.isEmpty() ? UNKNOWN : value;
         }
 
         private static List<String[]> describeMembers(final GroupDescription description)
@@ -244,8 +246,8 @@ public final class GroupsCommand implements Runnable
             rows.add(new String[]{ "GROUP", "CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS" });
             for (final GroupDescription.MemberDescription member : description.members())
             {
-                rows.add(new String[]{ description.groupId(), member.memberId(), UNKNOWN_HOST, UNKNOWN_CLIENT_ID,
-                    Integer.toString(member.assignment().size()) });
+                rows.add(new String[]{ description.groupId(), member.memberId(), orUnknown(member.clientHost()),
+                    orUnknown(member.clientId()), Integer.toString(member.assignment().size()) });
             }
             return rows;
         }

@@ -1,5 +1,6 @@
 package io.spindle.tools;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,14 +16,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code spindle topics}: create, list, describe and delete topics.
+ * {@code spindle topics}: create, list, describe, alter and delete topics.
  */
 @Command(name = "topics", mixinStandardHelpOptions = true,
-    description = "Create, list, describe and delete topics.",
+    description = "Create, list, describe, alter and delete topics.",
     subcommands = {
         TopicsCommand.Create.class,
         TopicsCommand.ListTopics.class,
         TopicsCommand.Describe.class,
+        TopicsCommand.Alter.class,
         TopicsCommand.Delete.class
     })
 public final class TopicsCommand implements Runnable
@@ -127,12 +129,111 @@ public final class TopicsCommand implements Runnable
                     p.partition(), p.leader(), p.logStartOffset(), p.logEndOffset(), p.highWatermark());
             }
             System.out.println("Effective configuration:");
+            int keyWidth = "KEY".length();
+            int valueWidth = "VALUE".length();
             for (final Map.Entry<String, String> entry : description.configs().entrySet())
             {
-                System.out.println("  " + entry.getKey() + "=" + entry.getValue() +
-                    (description.overrides().contains(entry.getKey()) ? "" : " (default)"));
+                keyWidth = Math.max(keyWidth, entry.getKey().length());
+                valueWidth = Math.max(valueWidth, entry.getValue().length());
+            }
+            final String format = "  %-" + keyWidth + "s %-" + valueWidth + "s %s%n";
+            System.out.printf(format, "KEY", "VALUE", "SOURCE");
+            for (final Map.Entry<String, String> entry : description.configs().entrySet())
+            {
+                System.out.printf(format, entry.getKey(), entry.getValue(), description.source(entry.getKey()));
             }
             return 0;
+        }
+    }
+
+    @Command(name = "alter", mixinStandardHelpOptions = true,
+        description = {"Change a topic's configuration or add partitions.",
+            "Config changes apply to the live topic at once (retention and cleanup at the broker's next pass, " +
+            "sizes from the next segment); a bad key or value changes nothing.",
+            "Partitions can only be added. Keyed records map to partitions by the count, so after adding " +
+            "partitions a key's new records may go to another partition than its old ones: per-key order " +
+            "across the change is lost."})
+    static final class Alter extends AdminCommand
+    {
+        @Option(names = "--topic", required = true, description = "Topic name.")
+        String topic;
+
+        @Option(names = "--config", paramLabel = "KEY=VALUE[,KEY=VALUE...]",
+            description = "Set a topic override; repeatable, or comma-separated (a value may itself hold commas, " +
+            "as in cleanup.policy=compact,delete).")
+        List<String> configs = new ArrayList<>();
+
+        @Option(names = "--delete-config", paramLabel = "KEY[,KEY...]", split = ",",
+            description = "Remove a topic override, so the broker's default applies again; repeatable.")
+        List<String> deleteConfigs = new ArrayList<>();
+
+        @Option(names = "--partitions", description = "The new partition count, above the current one.")
+        Integer partitions;
+
+        int run(final Admin admin)
+        {
+            final Map<String, String> set = parseConfigs(configs);
+            if (set.isEmpty() && deleteConfigs.isEmpty() && null == partitions)
+            {
+                throw new IllegalArgumentException("nothing to alter: give --config, --delete-config or --partitions");
+            }
+            if (!set.isEmpty() || !deleteConfigs.isEmpty())
+            {
+                admin.alterTopicConfigs(topic, set, deleteConfigs);
+                final StringBuilder changes = new StringBuilder();
+                for (final Map.Entry<String, String> entry : set.entrySet())
+                {
+                    changes.append(changes.length() == 0 ? "" : ", ").append(entry.getKey()).append('=')
+                        .append(entry.getValue());
+                }
+                for (final String key : deleteConfigs)
+                {
+                    changes.append(changes.length() == 0 ? "" : ", ").append("deleted ").append(key);
+                }
+                System.out.println("altered topic " + topic + ": " + changes);
+            }
+            if (null != partitions)
+            {
+                admin.increasePartitions(topic, partitions);
+                System.out.println("topic " + topic + " now has " + partitions + " partitions");
+            }
+            return 0;
+        }
+
+        /**
+         * {@code k=v} settings, each argument possibly several joined by commas; a comma-separated piece without
+         * {@code =} belongs to the value before it.
+         */
+        static Map<String, String> parseConfigs(final List<String> arguments)
+        {
+            final Map<String, String> result = new LinkedHashMap<>();
+            for (final String argument : arguments)
+            {
+                String key = null;
+                for (final String piece : argument.split(","))
+                {
+                    final int equals = piece.indexOf('=');
+                    if (equals > 0)
+                    {
+                        key = piece.substring(0, equals).trim();
+                        if (result.containsKey(key))
+                        {
+                            throw new IllegalArgumentException("--config " + key + " is given more than once");
+                        }
+                        result.put(key, piece.substring(equals + 1).trim());
+                    }
+                    else if (null != key)
+                    {
+                        result.put(key, result.get(key) + "," + piece.trim());
+                    }
+                    else
+                    {
+                        throw new IllegalArgumentException(
+                            "--config expects KEY=VALUE, was '" + argument + "'");
+                    }
+                }
+            }
+            return result;
         }
     }
 

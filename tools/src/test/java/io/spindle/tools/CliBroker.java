@@ -8,6 +8,7 @@ import java.nio.file.Path;
 
 import io.aeron.CommonContext;
 import io.spindle.host.StandaloneBroker;
+import io.spindle.log.LogConfig;
 import org.agrona.IoUtil;
 
 /**
@@ -34,9 +35,23 @@ final class CliBroker implements AutoCloseable
      */
     static CliBroker start(final Path dataDir, final String name)
     {
+        return start(dataDir, name, new LogConfig().conclude());
+    }
+
+    /**
+     * Start one whose topics default to other log settings than the built-in ones.
+     *
+     * @param dataDir    where its logs go.
+     * @param name       part of its driver directory's name, to tell the tests' directories apart.
+     * @param logConfig  the broker's defaults for topics.
+     * @return the running broker.
+     */
+    static CliBroker start(final Path dataDir, final String name, final LogConfig logConfig)
+    {
         final String aeronDir = CommonContext.getAeronDirectoryName() + "-spindle-" + name + "-" + System.nanoTime();
         return new CliBroker(StandaloneBroker.launch(new StandaloneBroker.Context()
             .dataDir(dataDir)
+            .logConfig(logConfig)
             .embeddedDriverDirectoryName(aeronDir)
             .driverDirDeleteOnStart(true)
             .listen("127.0.0.1", 0)), aeronDir);

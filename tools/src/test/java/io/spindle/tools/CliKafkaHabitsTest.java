@@ -204,7 +204,8 @@ class CliKafkaHabitsTest
 
         final Consumer.Context ctx = new Consumer.Context().groupId("viewers").sessionTimeoutMs(5_000)
             .heartbeatIntervalMs(200).assignmentStrategy("range");
-        ctx.bootstrap("ipc").aeronDirectoryName(broker.aeronDir());
+        ctx.bootstrap("ipc").aeronDirectoryName(broker.aeronDir()).clientId("viewer-app");
+        final String host = localHostName();
         try (Consumer member = Consumer.connect(ctx))
         {
             member.subscribe(List.of("views"));
@@ -219,17 +220,18 @@ class CliKafkaHabitsTest
             result = run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "viewers");
             assertEquals("", result.err(), result.toString());
             final Map<Integer, String[]> rows = describeRows(result.out());
-            assertEquals(List.of("viewers", "views", "0", "1", "2", "1", memberId, "-", "-"), List.of(rows.get(0)),
-                result.toString());
-            assertEquals(List.of("viewers", "views", "1", "-", "1", "-", memberId, "-", "-"), List.of(rows.get(1)),
-                "assigned without a committed offset: " + result);
+            assertEquals(List.of("viewers", "views", "0", "1", "2", "1", memberId, host, "viewer-app"),
+                List.of(rows.get(0)), result.toString());
+            assertEquals(List.of("viewers", "views", "1", "-", "1", "-", memberId, host, "viewer-app"),
+                List.of(rows.get(1)), "assigned without a committed offset: " + result);
 
             result = run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "viewers", "--members");
             assertEquals(0, result.code(), result.toString());
             final List<String[]> members = tableRows(result.out(),
                 List.of("GROUP", "CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS"));
             assertEquals(1, members.size(), result.toString());
-            assertEquals(List.of("viewers", memberId, "-", "-", "2"), List.of(members.get(0)), result.toString());
+            assertEquals(List.of("viewers", memberId, host, "viewer-app", "2"), List.of(members.get(0)),
+                result.toString());
 
             result = run("", "groups", "describe", "--bootstrap", bootstrap, "--group", "viewers", "--state");
             assertStateLine(result, "viewers", "range", "Stable", 1);
@@ -344,6 +346,18 @@ class CliKafkaHabitsTest
         assertEquals(2, result.code(), result.toString());
         result = run("", "consume", "--bootstrap", bootstrap, "--topic", "bin", "--value-format", "octal");
         assertEquals(2, result.code(), result.toString());
+    }
+
+    private static String localHostName()
+    {
+        try
+        {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
     }
 
     private void createAndFill(final String topic, final String partition0, final String partition1)
