@@ -65,6 +65,7 @@ public final class ClusterNode implements AutoCloseable
     private final ClusteredServiceContainer container;
     private volatile MemberGateway gateway;
     private final SnapshotTrigger snapshotTrigger;
+    private final LogPurger logPurger;
     private final DirectoryLock directoryLock;
     private final AtomicBoolean isClosed = new AtomicBoolean();
 
@@ -135,6 +136,7 @@ public final class ClusterNode implements AutoCloseable
         MemberDriver driver = null;
         ClusteredServiceContainer container = null;
         SnapshotTrigger trigger = null;
+        LogPurger purger = null;
         try
         {
             driver = MemberDriver.launch(driverCtx, archiveCtx, consensusCtx);
@@ -147,10 +149,12 @@ public final class ClusterNode implements AutoCloseable
             trigger = ctx.snapshotLogBytes <= 0 ? null : SnapshotTrigger.launch(aeronDir,
                 consensusCtx.clusterDir(), consensusCtx.clusterId(), service::lastSnapshotLogPosition,
                 ctx.snapshotLogBytes, ctx.snapshotCheckIntervalNs);
+            purger = !ctx.logPurge ? null : new LogPurger(ctx.memberId, consensusCtx.clusterDir(), aeronDir,
+                ingressEndpoints(ctx.members), self.host, service, ctx.messageLog).start(ctx.snapshotCheckIntervalNs);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(trigger, container, driver);
+            CloseHelper.quietCloseAll(purger, trigger, container, driver);
             service.closeMachine();
             directoryLock.close();
             throw ex;
@@ -158,6 +162,7 @@ public final class ClusterNode implements AutoCloseable
         this.container = container;
         clusteredMediaDriver = driver;
         snapshotTrigger = trigger;
+        logPurger = purger;
         final Thread starter = new Thread(() -> startGatewayOnceJoined(aeronDir, self, idle),
             "spindle-member-" + ctx.memberId + "-gateway-start");
         starter.setDaemon(true);
@@ -334,6 +339,16 @@ public final class ClusterNode implements AutoCloseable
     }
 
     /**
+     * The purging of this member's Raft log behind the snapshots every member holds.
+     *
+     * @return the purger, or null when {@link Context#logPurge(boolean)} is false.
+     */
+    LogPurger logPurger()
+    {
+        return logPurger;
+    }
+
+    /**
      * Stop the service container, the consensus module, the archive and the driver, then close the logs; holds the
      * monitor {@link #joinedRole()} reads the consensus module's counters under.
      */
@@ -350,7 +365,7 @@ public final class ClusterNode implements AutoCloseable
             {
                 gateway.close();
             }
-            CloseHelper.closeAll(snapshotTrigger, container, clusteredMediaDriver);
+            CloseHelper.closeAll(logPurger, snapshotTrigger, container, clusteredMediaDriver);
             service.closeMachine();
         }
         finally
@@ -539,6 +554,7 @@ public final class ClusterNode implements AutoCloseable
         private Supplier<IdleStrategy> idleStrategySupplier = () -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
         private long snapshotLogBytes = SnapshotTrigger.configuredLogBytes();
         private long snapshotCheckIntervalNs = 1_000_000_000L;
+        private boolean logPurge = LogPurger.configuredPurge();
         private Consumer<Cluster.Role> roleListener = (role) -> {};
         private Consumer<Throwable> failureHook = (failure) -> {};
         private Consumer<String> messageLog = System.out::println;
@@ -713,7 +729,19 @@ public final class ClusterNode implements AutoCloseable
         }
 
         /**
-         * @param intervalNs between checks of the log's growth since the last snapshot (default 1 s).
+         * @param logPurge whether the member purges its Raft log, whole archive segments at a time, behind the newest
+         *                 snapshot every member holds (default {@code spindle.node.log.purge}, true).
+         * @return this.
+         */
+        public Context logPurge(final boolean logPurge)
+        {
+            this.logPurge = logPurge;
+            return this;
+        }
+
+        /**
+         * @param intervalNs between checks of the log's growth since the last snapshot, and of the snapshots every
+         *                   member holds (default 1 s).
          * @return this.
          */
         public Context snapshotCheckIntervalNs(final long intervalNs)

@@ -218,7 +218,8 @@ final class ProtocolLayouts
             group(TxnOffsetCommitResponseDecoder.PartitionsDecoder.class),
             string("errorMessage")),
         message(ErrorResponseDecoder.class,
-            string("errorMessage"))
+            string("errorMessage")),
+        message(MemberSnapshotHeldDecoder.class)
 
     };
 
