@@ -35,8 +35,10 @@ import org.agrona.concurrent.IdleStrategy;
 /**
  * One cluster member in one process: a media driver (the one running in its driver directory, or one it starts
  * there), an archive, the consensus module, the service container hosting {@link SpindleClusteredService}, the
- * {@link MemberGateway} serving fetches and telling clients who the members are, and a {@link SnapshotTrigger}
- * taking snapshots as the log grows.
+ * {@link MemberGateway} serving fetches and telling clients who the members are, a {@link SnapshotTrigger}
+ * taking snapshots as the log grows, and a {@link LogPurger} purging the Raft log behind the snapshots every member
+ * holds. A member that starts with no Raft log of its own stops with a clear error when the others' log was purged
+ * ({@link PurgedLogCheck}): it is rebuilt from a copy of another member's directory ({@link MemberRebuild}).
  * <p>
  * Every port a member needs is derived from its client endpoint {@code HOST:PORT} in the members list
  * ({@link #MEMBER_PORT_COUNT} consecutive ports): {@code PORT} the client endpoint (the cluster's ingress, and the
@@ -68,6 +70,7 @@ public final class ClusterNode implements AutoCloseable
     private final LogPurger logPurger;
     private final DirectoryLock directoryLock;
     private final AtomicBoolean isClosed = new AtomicBoolean();
+    private volatile Throwable failure;
 
     private ClusterNode(final Context ctx)
     {
@@ -132,6 +135,7 @@ public final class ClusterNode implements AutoCloseable
             .members(clientEndpoints(ctx.members));
         directoryLock = DirectoryLock.acquire(ctx.directory, "cluster member");
         LeftoverMarkFiles.awaitStale(ctx.directory, ctx.messageLog);
+        final boolean hasNoLog = !MemberRebuild.hasRaftLog(ctx.directory);
 
         MemberDriver driver = null;
         ClusteredServiceContainer container = null;
@@ -167,6 +171,14 @@ public final class ClusterNode implements AutoCloseable
             "spindle-member-" + ctx.memberId + "-gateway-start");
         starter.setDaemon(true);
         starter.start();
+        if (hasNoLog && ctx.members.size() > 1)
+        {
+            final Thread checker = new Thread(() -> new PurgedLogCheck(ctx.memberId, ctx.members, aeronDir,
+                consensusCtx.logStreamId(), this::isClosed, () -> null != joinedRole(), this::onMemberFailed).run(),
+                "spindle-member-" + ctx.memberId + "-purged-log-check");
+            checker.setDaemon(true);
+            checker.start();
+        }
     }
 
     /**
@@ -251,6 +263,7 @@ public final class ClusterNode implements AutoCloseable
 
     private void onMemberFailed(final Throwable failure)
     {
+        this.failure = failure;
         // Called on the service thread, which closing the container joins: close from a thread of its own.
         final Thread closer = new Thread(() ->
         {
@@ -259,6 +272,17 @@ public final class ClusterNode implements AutoCloseable
         }, "spindle-member-" + ctx.memberId + "-stop");
         closer.setDaemon(true);
         closer.start();
+    }
+
+    /**
+     * Why the member closed itself: it stopped applying the log, or it cannot rejoin a cluster whose Raft log was
+     * purged ({@link PurgedLogCheck}).
+     *
+     * @return the failure, or null.
+     */
+    public Throwable failure()
+    {
+        return failure;
     }
 
     /**

@@ -46,7 +46,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * A request is applied once per client session ({@link SessionResponses}): a client resends what a leader change left
  * unanswered, and a repeat is answered with the response kept for it. The leader and its term come from the log's
  * leadership events, so metadata is the same on every member. A new leader puts its settings in the log (a service
- * message); a member whose own settings differ stops before it could apply a command differently.
+ * message); a member whose own settings differ stops before it could apply a command differently. Members say
+ * through the log which snapshot each holds ({@code MemberSnapshotHeld}, sent by {@link LogPurger}); the lowest is
+ * where every member may purge its Raft log, and the positions are part of the snapshot.
  * <p>
  * A storage failure on one member cannot be answered (the other members would answer differently): it stops this
  * member ({@link MemberStoppedError}), and the cluster goes on with the others.

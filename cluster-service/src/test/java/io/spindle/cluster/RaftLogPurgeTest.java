@@ -1,5 +1,6 @@
 package io.spindle.cluster;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
+import io.aeron.cluster.RecordingLog;
 import io.spindle.broker.Topic;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
@@ -20,6 +22,7 @@ import io.spindle.cluster.check.CheckResult;
 import io.spindle.cluster.check.History;
 import io.spindle.cluster.check.ReplicationChecker;
 import io.spindle.codecs.protocol.ErrorCode;
+import org.agrona.IoUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -27,6 +30,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -41,7 +45,8 @@ class RaftLogPurgeTest
     private static final int SEGMENT = 256 * 1024;
     private static final int RECORD_BYTES = 3 * 1024;
     private static final int RECORDS = 6_000;
-    private static final long ARCHIVE_BOUND = 12L * SEGMENT;
+    private static final long LOG_BOUND = 12L * SEGMENT;
+    private static final long ARCHIVE_BOUND = 20L * SEGMENT;
 
     @TempDir
     Path dir;
@@ -72,6 +77,7 @@ class RaftLogPurgeTest
             admin.createTopic(TOPIC, 2, Map.of());
         }
 
+        final AtomicLong largestLog = new AtomicLong();
         final AtomicLong largestArchive = new AtomicLong();
         final AtomicBoolean sampling = new AtomicBoolean(true);
         final Thread sampler = new Thread(() ->
@@ -80,7 +86,8 @@ class RaftLogPurgeTest
             {
                 for (int m = 0; m < 3; m++)
                 {
-                    largestArchive.accumulateAndGet(archiveBytes(cluster.memberDir(m)), Math::max);
+                    largestLog.accumulateAndGet(archiveBytes(cluster.memberDir(m), true), Math::max);
+                    largestArchive.accumulateAndGet(archiveBytes(cluster.memberDir(m), false), Math::max);
                 }
                 TestCluster.sleep(20);
             }
@@ -103,10 +110,12 @@ class RaftLogPurgeTest
             final int member = m;
             final LogPurger purger = cluster.node(m).logPurger();
             cluster.await(() -> purger.purgedSegments() > 0, "member " + member + " to purge its log");
-            assertTrue(purger.purgedSnapshots() > 0, "member " + m + " kept every snapshot");
+            assertTrue(m == follower || purger.purgedSnapshots() > 0, "member " + m + " kept every snapshot");
         }
-        assertTrue(largestArchive.get() < ARCHIVE_BOUND && traffic > 5 * ARCHIVE_BOUND,
-            "largest archive " + largestArchive.get() + " bytes, bound " + ARCHIVE_BOUND + ", traffic " + traffic);
+        assertTrue(largestLog.get() < LOG_BOUND && traffic > 6 * LOG_BOUND,
+            "largest Raft log recording " + largestLog.get() + " bytes, bound " + LOG_BOUND + ", traffic " + traffic);
+        assertTrue(largestArchive.get() < ARCHIVE_BOUND && traffic > 3 * ARCHIVE_BOUND, "largest archive (log and " +
+            "snapshots) " + largestArchive.get() + " bytes, bound " + ARCHIVE_BOUND + ", traffic " + traffic);
 
         awaitApplied(history);
         cluster.close();
@@ -118,6 +127,60 @@ class RaftLogPurgeTest
         final CheckResult result = checker.check();
         assertTrue(result.isValid(), result.toString());
         assertEquals(RECORDS + 400, result.found(), result.summary());
+    }
+
+    @Test
+    @Timeout(180)
+    void aWipedMemberCannotReplayAPurgedLogSaysSoAndRejoinsRebuiltFromACopyOfAnotherMember()
+    {
+        cluster = new TestCluster(dir, 3).customise((ctx) -> ctx
+            .archiveSegmentLength(SEGMENT)
+            .snapshotLogBytes(2L * SEGMENT)
+            .snapshotCheckIntervalNs(50_000_000L)
+            .logPurge(true));
+        final int leader = cluster.start();
+        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
+        {
+            admin.createTopic(TOPIC, 2, Map.of());
+        }
+        final History history = new History();
+        produce(history, "first", 0, 1_500);
+        for (int m = 0; m < 3; m++)
+        {
+            final LogPurger purger = cluster.node(m).logPurger();
+            cluster.await(() -> purger.purgedSegments() > 0, "member " + m + " to purge its log");
+        }
+
+        // The disk of a follower is lost: with no log of its own it cannot replay the purged log, and says why.
+        final int wiped = (leader + 1) % 3;
+        final int donor = (leader + 2) % 3;
+        cluster.stop(wiped);
+        IoUtil.delete(cluster.memberDir(wiped).toFile(), false);
+        final ClusterNode refused = cluster.launch(wiped);
+        cluster.await(refused::isClosed, "the wiped member to stop");
+        final String reason = String.valueOf(refused.failure());
+        assertTrue(reason.contains("member " + wiped + " cannot rejoin the cluster") &&
+            reason.contains("--rebuild-from"), reason);
+        cluster.stop(wiped);
+        produce(history, "while-wiped", 1_500, 1_700);
+
+        // Rebuilt from a copy of the other follower's directory, taken while that member is stopped, it rejoins.
+        cluster.stop(donor);
+        assertTrue(MemberRebuild.copy(cluster.memberDir(donor), cluster.memberDir(wiped)) > 0);
+        cluster.launch(donor);
+        cluster.launch(wiped);
+        produce(history, "rebuilt", 1_700, 1_900);
+        awaitApplied(history);
+        assertNull(cluster.node(wiped).failure());
+        cluster.close();
+        final ReplicationChecker checker = new ReplicationChecker(history);
+        for (int m = 0; m < 3; m++)
+        {
+            checker.member(m, cluster.memberDir(m));
+        }
+        final CheckResult result = checker.check();
+        assertTrue(result.isValid(), result.toString());
+        assertEquals(1_900, result.found(), result.summary());
     }
 
     private void awaitApplied(final History history)
@@ -143,18 +206,30 @@ class RaftLogPurgeTest
     }
 
     /**
-     * Bytes of every recording segment file in a member's archive: the Raft log and the snapshots.
+     * Bytes of the recording segment files in a member's archive: of the Raft log alone, or of the log and the
+     * snapshots.
      */
-    static long archiveBytes(final Path memberDir)
+    static long archiveBytes(final Path memberDir, final boolean logOnly)
     {
         final Path archive = memberDir.resolve("archive");
-        if (!Files.isDirectory(archive))
+        final File clusterDir = memberDir.resolve("cluster").toFile();
+        if (!Files.isDirectory(archive) || !new File(clusterDir, RecordingLog.RECORDING_LOG_FILE_NAME).exists())
         {
             return 0;
         }
+        final String prefix;
+        try (RecordingLog recordingLog = new RecordingLog(clusterDir, false))
+        {
+            prefix = logOnly ? recordingLog.findLastTermRecordingId() + "-" : "";
+        }
+        catch (final RuntimeException ex)
+        {
+            return 0; // being written
+        }
         try (Stream<Path> files = Files.list(archive))
         {
-            return files.filter((file) -> file.getFileName().toString().endsWith(".rec")).mapToLong((file) ->
+            return files.filter((file) -> file.getFileName().toString().endsWith(".rec") &&
+                file.getFileName().toString().startsWith(prefix)).mapToLong((file) ->
             {
                 try
                 {
