@@ -1,6 +1,7 @@
 package io.spindle.cluster;
 
 import java.io.File;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import io.aeron.Aeron;
@@ -17,6 +18,7 @@ import io.spindle.config.ConfigValues;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.SleepingIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -171,7 +173,8 @@ final class LogPurger implements Agent, AutoCloseable
             .ingressChannel("aeron:udp?term-length=64k")
             .ingressEndpoints(ingressEndpoints)
             .egressChannel("aeron:udp?endpoint=" + egressHost + ":0")
-            .messageTimeoutNs(ANNOUNCE_RETRY_NS)))
+            .messageTimeoutNs(ANNOUNCE_RETRY_NS)
+            .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))))
         {
             final long deadlineNs = nowNs + ANNOUNCE_RETRY_NS;
             long result;
@@ -182,7 +185,7 @@ final class LogPurger implements Agent, AutoCloseable
                     break;
                 }
                 client.pollEgress();
-                Thread.yield();
+                LockSupport.parkNanos(1_000_000L);
             }
             announcements++;
         }
@@ -265,7 +268,8 @@ final class LogPurger implements Agent, AutoCloseable
                 .aeron(aeron())
                 .ownsAeronClient(false)
                 .controlRequestChannel("aeron:ipc?term-length=64k")
-                .controlResponseChannel("aeron:ipc?term-length=64k"));
+                .controlResponseChannel("aeron:ipc?term-length=64k")
+                .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000)));
         }
         return archive;
     }

@@ -6,6 +6,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 import io.aeron.archive.client.AeronArchive;
+import org.agrona.concurrent.BackoffIdleStrategy;
 
 /**
  * A member that starts with no Raft log of its own (a new directory, or one that was wiped) catches up by replaying
@@ -99,7 +100,8 @@ final class PurgedLogCheck implements Runnable
             .aeronDirectoryName(aeronDirectoryName)
             .controlRequestChannel("aeron:udp?endpoint=" + other.host() + ":" + (other.port() + 3))
             .controlResponseChannel("aeron:udp?endpoint=" + self.host() + ":0")
-            .messageTimeoutNs(CONNECT_TIMEOUT_NS)))
+            .messageTimeoutNs(CONNECT_TIMEOUT_NS)
+            .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))))
         {
             archive.listRecordingsForUri(0, Integer.MAX_VALUE, "", logStreamId,
                 (controlSessionId, correlationId, recordingId, startTimestamp, stopTimestamp, startPosition,
