@@ -35,8 +35,10 @@ import org.agrona.concurrent.IdleStrategy;
 /**
  * One cluster member in one process: a media driver (the one running in its driver directory, or one it starts
  * there), an archive, the consensus module, the service container hosting {@link SpindleClusteredService}, the
- * {@link MemberGateway} serving fetches and telling clients who the members are, and a {@link SnapshotTrigger}
- * taking snapshots as the log grows.
+ * {@link MemberGateway} serving fetches and telling clients who the members are, a {@link SnapshotTrigger}
+ * taking snapshots as the log grows, and a {@link LogPurger} purging the Raft log behind the snapshots every member
+ * holds. A member that starts with no Raft log of its own stops with a clear error when the others' log was purged
+ * ({@link PurgedLogCheck}): it is rebuilt from a copy of another member's directory ({@link MemberRebuild}).
  * <p>
  * Every port a member needs is derived from its client endpoint {@code HOST:PORT} in the members list
  * ({@link #MEMBER_PORT_COUNT} consecutive ports): {@code PORT} the client endpoint (the cluster's ingress, and the
@@ -65,8 +67,10 @@ public final class ClusterNode implements AutoCloseable
     private final ClusteredServiceContainer container;
     private volatile MemberGateway gateway;
     private final SnapshotTrigger snapshotTrigger;
+    private final LogPurger logPurger;
     private final DirectoryLock directoryLock;
     private final AtomicBoolean isClosed = new AtomicBoolean();
+    private volatile Throwable failure;
 
     private ClusterNode(final Context ctx)
     {
@@ -131,10 +135,12 @@ public final class ClusterNode implements AutoCloseable
             .members(clientEndpoints(ctx.members));
         directoryLock = DirectoryLock.acquire(ctx.directory, "cluster member");
         LeftoverMarkFiles.awaitStale(ctx.directory, ctx.messageLog);
+        final boolean hasNoLog = !MemberRebuild.hasRaftLog(ctx.directory);
 
         MemberDriver driver = null;
         ClusteredServiceContainer container = null;
         SnapshotTrigger trigger = null;
+        LogPurger purger = null;
         try
         {
             driver = MemberDriver.launch(driverCtx, archiveCtx, consensusCtx);
@@ -147,10 +153,12 @@ public final class ClusterNode implements AutoCloseable
             trigger = ctx.snapshotLogBytes <= 0 ? null : SnapshotTrigger.launch(aeronDir,
                 consensusCtx.clusterDir(), consensusCtx.clusterId(), service::lastSnapshotLogPosition,
                 ctx.snapshotLogBytes, ctx.snapshotCheckIntervalNs);
+            purger = !ctx.logPurge ? null : new LogPurger(ctx.memberId, consensusCtx.clusterDir(), aeronDir,
+                ingressEndpoints(ctx.members), self.host, service, ctx.messageLog).start(ctx.snapshotCheckIntervalNs);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(trigger, container, driver);
+            CloseHelper.quietCloseAll(purger, trigger, container, driver);
             service.closeMachine();
             directoryLock.close();
             throw ex;
@@ -158,10 +166,19 @@ public final class ClusterNode implements AutoCloseable
         this.container = container;
         clusteredMediaDriver = driver;
         snapshotTrigger = trigger;
+        logPurger = purger;
         final Thread starter = new Thread(() -> startGatewayOnceJoined(aeronDir, self, idle),
             "spindle-member-" + ctx.memberId + "-gateway-start");
         starter.setDaemon(true);
         starter.start();
+        if (hasNoLog && ctx.members.size() > 1)
+        {
+            final Thread checker = new Thread(() -> new PurgedLogCheck(ctx.memberId, ctx.members, aeronDir,
+                consensusCtx.logStreamId(), this::isClosed, () -> null != joinedRole(), this::onMemberFailed).run(),
+                "spindle-member-" + ctx.memberId + "-purged-log-check");
+            checker.setDaemon(true);
+            checker.start();
+        }
     }
 
     /**
@@ -246,6 +263,7 @@ public final class ClusterNode implements AutoCloseable
 
     private void onMemberFailed(final Throwable failure)
     {
+        this.failure = failure;
         // Called on the service thread, which closing the container joins: close from a thread of its own.
         final Thread closer = new Thread(() ->
         {
@@ -254,6 +272,17 @@ public final class ClusterNode implements AutoCloseable
         }, "spindle-member-" + ctx.memberId + "-stop");
         closer.setDaemon(true);
         closer.start();
+    }
+
+    /**
+     * Why the member closed itself: it stopped applying the log, or it cannot rejoin a cluster whose Raft log was
+     * purged ({@link PurgedLogCheck}).
+     *
+     * @return the failure, or null.
+     */
+    public Throwable failure()
+    {
+        return failure;
     }
 
     /**
@@ -334,6 +363,16 @@ public final class ClusterNode implements AutoCloseable
     }
 
     /**
+     * The purging of this member's Raft log behind the snapshots every member holds.
+     *
+     * @return the purger, or null when {@link Context#logPurge(boolean)} is false.
+     */
+    LogPurger logPurger()
+    {
+        return logPurger;
+    }
+
+    /**
      * Stop the service container, the consensus module, the archive and the driver, then close the logs; holds the
      * monitor {@link #joinedRole()} reads the consensus module's counters under.
      */
@@ -350,7 +389,7 @@ public final class ClusterNode implements AutoCloseable
             {
                 gateway.close();
             }
-            CloseHelper.closeAll(snapshotTrigger, container, clusteredMediaDriver);
+            CloseHelper.closeAll(logPurger, snapshotTrigger, container, clusteredMediaDriver);
             service.closeMachine();
         }
         finally
@@ -539,6 +578,7 @@ public final class ClusterNode implements AutoCloseable
         private Supplier<IdleStrategy> idleStrategySupplier = () -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
         private long snapshotLogBytes = SnapshotTrigger.configuredLogBytes();
         private long snapshotCheckIntervalNs = 1_000_000_000L;
+        private boolean logPurge = LogPurger.configuredPurge();
         private Consumer<Cluster.Role> roleListener = (role) -> {};
         private Consumer<Throwable> failureHook = (failure) -> {};
         private Consumer<String> messageLog = System.out::println;
@@ -713,7 +753,19 @@ public final class ClusterNode implements AutoCloseable
         }
 
         /**
-         * @param intervalNs between checks of the log's growth since the last snapshot (default 1 s).
+         * @param logPurge whether the member purges its Raft log, whole archive segments at a time, behind the newest
+         *                 snapshot every member holds (default {@code spindle.node.log.purge}, true).
+         * @return this.
+         */
+        public Context logPurge(final boolean logPurge)
+        {
+            this.logPurge = logPurge;
+            return this;
+        }
+
+        /**
+         * @param intervalNs between checks of the log's growth since the last snapshot, and of the snapshots every
+         *                   member holds (default 1 s).
          * @return this.
          */
         public Context snapshotCheckIntervalNs(final long intervalNs)

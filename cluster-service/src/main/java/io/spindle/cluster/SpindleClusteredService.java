@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -23,6 +24,8 @@ import io.spindle.broker.TopicTable;
 import io.spindle.codecs.ProtocolValidator;
 import io.spindle.codecs.ValidationResult;
 import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.codecs.protocol.MemberSnapshotHeldDecoder;
+import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.log.LogConfig;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
@@ -43,7 +46,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * A request is applied once per client session ({@link SessionResponses}): a client resends what a leader change left
  * unanswered, and a repeat is answered with the response kept for it. The leader and its term come from the log's
  * leadership events, so metadata is the same on every member. A new leader puts its settings in the log (a service
- * message); a member whose own settings differ stops before it could apply a command differently.
+ * message); a member whose own settings differ stops before it could apply a command differently. Members say
+ * through the log which snapshot each holds ({@code MemberSnapshotHeld}, sent by {@link LogPurger}); the lowest is
+ * where every member may purge its Raft log, and the positions are part of the snapshot.
  * <p>
  * A storage failure on one member cannot be answered (the other members would answer differently): it stops this
  * member ({@link MemberStoppedError}), and the cluster goes on with the others.
@@ -61,6 +66,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private static final int SNAPSHOT_MAGIC = 0x53505353;
     private static final int SNAPSHOT_TRAILER_LENGTH = 12;
     private static final int CONFIG_MAGIC = 0x53434647;
+    private static final int HELD_SNAPSHOTS_MAGIC = 0x53485344;
 
     private final Path dataDir;
     private final int memberId;
@@ -93,6 +99,10 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private LongSupplier readerTableVersion = () -> Long.MAX_VALUE;
     private final UnsafeBuffer configMessage = new UnsafeBuffer(new byte[4096]);
     private boolean announcePending;
+    private final MemberSnapshotHeldDecoder snapshotHeldDecoder = new MemberSnapshotHeldDecoder();
+    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
+    private AtomicLongArray heldSnapshotPositions = new AtomicLongArray(0);
+    private volatile long purgeableLogPosition = -1;
 
     /**
      * A service over a member's data directory.
@@ -158,12 +168,13 @@ public final class SpindleClusteredService implements ClusteredService, Host
         if (null != snapshotImage)
         {
             loadSnapshot(snapshotImage);
-            final int trailer = restoredLength - SNAPSHOT_TRAILER_LENGTH;
+            final int trailer = heldSnapshotsOffset() - SNAPSHOT_TRAILER_LENGTH;
             final int machineLength = restoreBuffer.getInt(trailer);
             leaderId = restoreBuffer.getInt(trailer + 4);
             leaderEpoch = restoreBuffer.getInt(trailer + 8);
             machine.restore(restoreBuffer, 0, machineLength, cluster.time(), true);
             sessionResponses.restore(restoreBuffer, machineLength, trailer);
+            restoreHeldSnapshots();
             machine.leader(leaderId, leaderEpoch);
         }
         else
@@ -254,6 +265,11 @@ public final class SpindleClusteredService implements ClusteredService, Host
 
         final int templateId = validator.templateId();
         final long correlationId = validator.correlationId();
+        if (MemberSnapshotHeldDecoder.TEMPLATE_ID == templateId)
+        {
+            onMemberSnapshotHeld(buffer, offset);
+            return;
+        }
         if (sessionResponses.isDuplicate(sessionId, correlationId, resender))
         {
             return;
@@ -354,7 +370,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
         snapshotBuffer.putInt(trailer, machineLength);
         snapshotBuffer.putInt(trailer + 4, leaderId);
         snapshotBuffer.putInt(trailer + 8, leaderEpoch);
-        final int length = trailer + SNAPSHOT_TRAILER_LENGTH;
+        final int length = snapshotHeldSnapshots(trailer + SNAPSHOT_TRAILER_LENGTH);
         final byte[] copy = new byte[length];
         snapshotBuffer.getBytes(0, copy);
         snapshotHeader.putInt(0, SNAPSHOT_MAGIC);
@@ -386,6 +402,98 @@ public final class SpindleClusteredService implements ClusteredService, Host
     public long lastSnapshotLogPosition()
     {
         return lastSnapshotLogPosition;
+    }
+
+    /**
+     * A member holds a complete snapshot at a log position (it says so through the log, so every member learns it at
+     * the same point): positions only go up, and no snapshot can be ahead of the log that carries the message.
+     */
+    private void onMemberSnapshotHeld(final DirectBuffer buffer, final int offset)
+    {
+        snapshotHeldDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
+        final int member = snapshotHeldDecoder.memberId();
+        final long position = snapshotHeldDecoder.logPosition();
+        if (member < 0 || member >= heldSnapshotPositions.length() || position < 0 ||
+            position > cluster.logPosition() || position <= heldSnapshotPositions.get(member))
+        {
+            return;
+        }
+        heldSnapshotPositions.set(member, position);
+        updatePurgeableLogPosition();
+    }
+
+    private void updatePurgeableLogPosition()
+    {
+        long min = heldSnapshotPositions.length() > 0 ? Long.MAX_VALUE : -1;
+        for (int i = 0; i < heldSnapshotPositions.length(); i++)
+        {
+            min = Math.min(min, heldSnapshotPositions.get(i));
+        }
+        purgeableLogPosition = min;
+    }
+
+    /**
+     * The log position of the newest snapshot a member has said, through the log, that it holds.
+     *
+     * @param memberId the member.
+     * @return the position, or -1 before the member said so (or for a member not in the cluster).
+     */
+    public long heldSnapshotPosition(final int memberId)
+    {
+        return memberId >= 0 && memberId < heldSnapshotPositions.length() ? heldSnapshotPositions.get(memberId) : -1;
+    }
+
+    /**
+     * The log position every member holds a snapshot at or beyond: below it no member needs the Raft log, neither to
+     * restart from its own snapshot nor to catch up from another member's log.
+     *
+     * @return the lowest of the members' held snapshot positions, or -1 while some member has not said.
+     */
+    public long purgeableLogPosition()
+    {
+        return purgeableLogPosition;
+    }
+
+    /**
+     * Appended after the trailer: each member's held snapshot position, their count and a magic, so that a snapshot
+     * written before these existed (ending in the trailer) still restores.
+     */
+    private int snapshotHeldSnapshots(final int offset)
+    {
+        final int count = heldSnapshotPositions.length();
+        for (int i = 0; i < count; i++)
+        {
+            snapshotBuffer.putLong(offset + i * 8, heldSnapshotPositions.get(i));
+        }
+        snapshotBuffer.putInt(offset + count * 8, count);
+        snapshotBuffer.putInt(offset + count * 8 + 4, HELD_SNAPSHOTS_MAGIC);
+        return offset + count * 8 + 8;
+    }
+
+    private boolean hasHeldSnapshots()
+    {
+        return restoredLength >= SNAPSHOT_TRAILER_LENGTH + 8 &&
+            HELD_SNAPSHOTS_MAGIC == restoreBuffer.getInt(restoredLength - 4);
+    }
+
+    private int heldSnapshotsOffset()
+    {
+        return hasHeldSnapshots() ? restoredLength - 8 - restoreBuffer.getInt(restoredLength - 8) * 8 : restoredLength;
+    }
+
+    private void restoreHeldSnapshots()
+    {
+        if (!hasHeldSnapshots())
+        {
+            return;
+        }
+        final int offset = heldSnapshotsOffset();
+        final int count = Math.min(restoreBuffer.getInt(restoredLength - 8), heldSnapshotPositions.length());
+        for (int i = 0; i < count; i++)
+        {
+            heldSnapshotPositions.set(i, restoreBuffer.getLong(offset + i * 8));
+        }
+        updatePurgeableLogPosition();
     }
 
     /**
@@ -488,6 +596,12 @@ public final class SpindleClusteredService implements ClusteredService, Host
     public SpindleClusteredService members(final String[] endpoints)
     {
         this.memberEndpoints = endpoints.clone();
+        final AtomicLongArray held = new AtomicLongArray(endpoints.length);
+        for (int i = 0; i < endpoints.length; i++)
+        {
+            held.set(i, -1);
+        }
+        this.heldSnapshotPositions = held;
         return this;
     }
 

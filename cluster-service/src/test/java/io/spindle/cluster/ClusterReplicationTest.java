@@ -113,7 +113,9 @@ class ClusterReplicationTest
     @Timeout(120)
     void aMemberRestartedFromASnapshotConvergesToTheSameSnapshotAndAWipedMemberRejoins()
     {
-        final int leader = startMembers();
+        // The whole Raft log is kept: a wiped member replays it (RaftLogPurgeTest rebuilds one after a purge).
+        cluster = new TestCluster(dir, MEMBERS).customise((ctx) -> ctx.logPurge(false));
+        final int leader = cluster.start();
         connectClient();
         final int topicId = createOrders();
 

@@ -229,7 +229,8 @@ final class ProtocolLayouts
         message(AlterTopicResponseDecoder.class,
             string("errorMessage")),
         message(ErrorResponseDecoder.class,
-            string("errorMessage"))
+            string("errorMessage")),
+        message(MemberSnapshotHeldDecoder.class)
 
     };
 

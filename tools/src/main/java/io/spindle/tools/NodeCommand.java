@@ -1,6 +1,7 @@
 package io.spindle.tools;
 
 import java.io.File;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -9,6 +10,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import io.aeron.cluster.service.Cluster;
 import io.spindle.cluster.ClusterNode;
+import io.spindle.cluster.MemberRebuild;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,6 +41,11 @@ public final class NodeCommand implements Callable<Integer>
         "(default: /dev/shm/spindle-node-PORT, or under the temp directory without /dev/shm): a driver running " +
         "there is used, otherwise the member starts one there.")
     String aeronDir;
+
+    @Option(names = "--rebuild-from", description = "Before starting, fill this member's directory, which must hold " +
+        "no Raft log (new or wiped), from DIR: a copy of another member's directory taken while that member was " +
+        "stopped. Needed once the Raft log was purged (spindle.node.log.purge).")
+    Path rebuildFrom;
 
     private final Object output = new Object();
     private Cluster.Role printedRole;
@@ -79,6 +86,20 @@ public final class NodeCommand implements Callable<Integer>
             (new File("/dev/shm").isDirectory() ? "/dev/shm" : System.getProperty("java.io.tmpdir")) +
             File.separator + "spindle-node-" + self.port();
 
+        if (null != rebuildFrom)
+        {
+            try
+            {
+                final long bytes = MemberRebuild.copy(rebuildFrom.toAbsolutePath(), dataDir.toAbsolutePath());
+                System.out.println("rebuilt " + dataDir.toAbsolutePath() + " from " + rebuildFrom.toAbsolutePath() +
+                    " (" + bytes + " bytes)");
+            }
+            catch (final IllegalArgumentException | UncheckedIOException ex)
+            {
+                System.err.println("spindle node: " + ex.getMessage());
+                return 1;
+            }
+        }
         final ClusterNode.Context ctx = new ClusterNode.Context()
             .memberId(memberId)
             .members(members)

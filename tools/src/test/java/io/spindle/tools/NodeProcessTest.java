@@ -94,6 +94,16 @@ class NodeProcessTest
     }
 
     @Test
+    void aRebuildFromADirectoryWithoutARaftLogIsRefusedBeforeTheMemberStarts() throws Exception
+    {
+        final List<String> refused = runCli(1, "node", "--id", "0", "--members", "0=localhost:" + freePorts(1),
+            "--data-dir", dir.resolve("member-0").toString(), "--aeron-dir", aeronPrefix + "-0",
+            "--rebuild-from", dir.resolve("not-a-member").toString());
+        assertTrue(String.join("\n", refused).contains("holds no member's Raft log"), String.join("\n", refused));
+        assertTrue(!Files.exists(dir.resolve("member-0").resolve("cluster")), "the member started");
+    }
+
+    @Test
     void anotherMemberLeadsAfterTheLeaderIsKilled() throws Exception
     {
         final int base = freePorts(3);
