@@ -204,6 +204,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
     }
 
     /**
+     * {@inheritDoc}
+     * <p>
      * The leader and its term, in log order on every member: metadata names them.
      */
     public void onNewLeadershipTermEvent(
@@ -350,6 +352,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
     }
 
     /**
+     * {@inheritDoc}
+     * <p>
      * Written as an 8-byte header (magic, total length) and then, in chunks: the state machine's snapshot, the
      * sessions' kept responses, and a trailer (the machine snapshot's length, the leader and its term); every
      * partition is forced to the device first: the positions the snapshot records must not be ahead of the data.
@@ -650,6 +654,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
     }
 
     /**
+     * {@inheritDoc}
+     * <p>
      * Housekeeping on the local clock that no command can observe: interval flushes, unmapping deleted segments.
      */
     public int doBackgroundWork(final long nowNs)
@@ -732,6 +738,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
     }
 
     /**
+     * {@inheritDoc}
+     * <p>
      * Cluster timers are part of the consensus module's snapshot.
      */
     public boolean timersSurviveRestore()
@@ -740,6 +748,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
     }
 
     /**
+     * {@inheritDoc}
+     * <p>
      * Fail-stop: this member cannot apply the command as the others do, so it must not go on.
      */
     public void onStorageFailure(final String what, final Throwable cause)

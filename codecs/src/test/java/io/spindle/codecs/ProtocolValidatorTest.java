@@ -513,7 +513,7 @@ class ProtocolValidatorTest
     }
 
     /**
-     * A ProduceRequest of two partitions, the first with a 5-byte batch, the second with an empty one:
+     * A ProduceRequest of two partitions, the first with a 5-byte batch, the second with an empty one.
      * <pre>
      *    0 header           32 partitions header    36 [0] topicId, partition   44 [0] recordBatch length
      *   48 [0] "hello"      53 [1] topicId, partition  61 [1] recordBatch length 0   65 transactionalId length
