@@ -17,6 +17,17 @@ public final class BrokerCounters implements AutoCloseable
     public static final int SPINDLE_COUNTER_TYPE_ID = 7413;
 
     /**
+     * Type id of a broker's or member's error count, labelled {@code spindle-<node>: errors, log in <mark file>}, so
+     * that {@code spindle errors --aeron-dir} finds the error logs of the components on a driver.
+     */
+    public static final int ERROR_COUNT_TYPE_ID = 7414;
+
+    /**
+     * What separates the mark file's path from the rest of an error count's label.
+     */
+    public static final String ERROR_LOG_LABEL_SEPARATOR = ": errors, log in ";
+
+    /**
      * Frames that failed validation: truncated, wrong schema, unknown template, bad lengths.
      */
     public final AtomicCounter malformedRequests;
@@ -72,6 +83,7 @@ public final class BrokerCounters implements AutoCloseable
     public final AtomicCounter storageFailures;
 
     private final Counter[] all;
+    private Counter errorCount;
 
     /**
      * Allocate the counters through a client of the broker's driver.
@@ -109,10 +121,27 @@ public final class BrokerCounters implements AutoCloseable
     }
 
     /**
+     * Allocate the error count of a component whose error log is in a mark file; its owner frees it.
+     *
+     * @param aeron    client of the component's driver.
+     * @param markFile holding the error log.
+     * @return the counter.
+     */
+    public Counter errors(final Aeron aeron, final io.spindle.monitor.SpindleMarkFile markFile)
+    {
+        final Counter counter = aeron.addCounter(ERROR_COUNT_TYPE_ID, "spindle-" + markFile.nodeId() +
+            ERROR_LOG_LABEL_SEPARATOR + markFile.file().getAbsolutePath());
+        counter.setRelease(markFile.errorCount());
+        errorCount = counter;
+        return counter;
+    }
+
+    /**
      * Free the counters.
      */
     public void close()
     {
         CloseHelper.closeAll(all);
+        CloseHelper.close(errorCount);
     }
 }

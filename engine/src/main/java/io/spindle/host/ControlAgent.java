@@ -67,7 +67,6 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     private long reportedBatches;
     private long reportedCorrupt;
     private long reportedErrors;
-    private long lastStorageFailureReportMs;
     private boolean isPersistFailed;
 
     ControlAgent(
@@ -252,18 +251,12 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     }
 
     /**
-     * Counted, and reported on standard error at most once a second; the client gets KAFKA_STORAGE_ERROR and the
-     * broker goes on serving (fetches of what is stored, and appends once the storage recovers).
+     * Counted (the broker records it in its error log); the client gets KAFKA_STORAGE_ERROR and the broker goes on
+     * serving (fetches of what is stored, and appends once the storage recovers).
      */
     public void onStorageFailure(final String what, final Throwable cause)
     {
         counters.storageFailures.incrementRelease();
-        final long nowMs = epochClock.time();
-        if (nowMs - lastStorageFailureReportMs >= 1_000)
-        {
-            lastStorageFailureReportMs = nowMs;
-            System.err.println("spindle: storage failure: " + what);
-        }
     }
 
     private boolean onTimerExpiry(final TimeUnit timeUnit, final long nowMs, final long timerId)

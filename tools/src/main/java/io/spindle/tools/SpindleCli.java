@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
         ProduceCommand.class,
         ConsumeCommand.class,
         GroupsCommand.class,
+        ErrorsCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class SpindleCli implements Runnable
