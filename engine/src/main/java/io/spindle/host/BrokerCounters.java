@@ -23,6 +23,38 @@ public final class BrokerCounters implements AutoCloseable
     public static final int ERROR_COUNT_TYPE_ID = 7414;
 
     /**
+     * Type id of a partition's log start, log end or high-water mark counter; its key is the topic id, the partition
+     * and {@link #KIND_LOG_START}, {@link #KIND_LOG_END} or {@link #KIND_HIGH_WATER_MARK}, little-endian ints.
+     */
+    public static final int PARTITION_COUNTER_TYPE_ID = 7415;
+
+    /**
+     * Kind of a partition counter: its log start offset.
+     */
+    public static final int KIND_LOG_START = 0;
+
+    /**
+     * Kind of a partition counter: its log end offset.
+     */
+    public static final int KIND_LOG_END = 1;
+
+    /**
+     * Kind of a partition counter: its high-water mark.
+     */
+    public static final int KIND_HIGH_WATER_MARK = 2;
+
+    /**
+     * How a partition counter's label ends, after the partition's name and a space.
+     *
+     * @param kind {@link #KIND_LOG_START}, {@link #KIND_LOG_END} or {@link #KIND_HIGH_WATER_MARK}.
+     * @return the kind's name.
+     */
+    public static String partitionCounterKindName(final int kind)
+    {
+        return KIND_LOG_START == kind ? "log start" : KIND_LOG_END == kind ? "log end" : "high-water mark";
+    }
+
+    /**
      * What separates the mark file's path from the rest of an error count's label.
      */
     public static final String ERROR_LOG_LABEL_SEPARATOR = ": errors, log in ";
@@ -82,6 +114,21 @@ public final class BrokerCounters implements AutoCloseable
      */
     public final AtomicCounter storageFailures;
 
+    /**
+     * Fetch requests received (long polls and streams).
+     */
+    public final AtomicCounter fetchRequests;
+
+    /**
+     * Offsets served by fetch responses (records, and the control records of transactions).
+     */
+    public final AtomicCounter fetchRecords;
+
+    /**
+     * Bytes of record batches served by fetch responses.
+     */
+    public final AtomicCounter fetchBytes;
+
     private final Counter[] all;
     private Counter errorCount;
 
@@ -106,6 +153,9 @@ public final class BrokerCounters implements AutoCloseable
             aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "batches appended"),
             aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "fetch responses"),
             aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "storage failures"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "fetch requests"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "fetch records"),
+            aeron.addCounter(SPINDLE_COUNTER_TYPE_ID, prefix + "fetch bytes"),
         };
         malformedRequests = all[0];
         requestsWithoutSession = all[1];
@@ -118,6 +168,9 @@ public final class BrokerCounters implements AutoCloseable
         batchesAppended = all[8];
         fetchResponses = all[9];
         storageFailures = all[10];
+        fetchRequests = all[11];
+        fetchRecords = all[12];
+        fetchBytes = all[13];
     }
 
     /**

@@ -45,6 +45,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     private final SessionServer server;
     private final BrokerStateMachine stateMachine;
     private final BrokerCounters counters;
+    private final StateMachineCounters stateMachineCounters;
     private final NanoClock nanoClock;
     private final EpochClock epochClock;
     private final Path metadataFile;
@@ -73,6 +74,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         final SessionServerFactory serverFactory,
         final BrokerStateMachine stateMachine,
         final BrokerCounters counters,
+        final StateMachineCounters stateMachineCounters,
         final NanoClock nanoClock,
         final EpochClock epochClock,
         final Path dataDir,
@@ -80,6 +82,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     {
         this.stateMachine = stateMachine;
         this.counters = counters;
+        this.stateMachineCounters = stateMachineCounters;
         this.nanoClock = nanoClock;
         this.epochClock = epochClock;
         this.metadataFile = dataDir.resolve(METADATA_FILE);
@@ -136,6 +139,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
             work += stateMachine.reclaimDeleted(readerTableVersion.getAsLong());
             persistMetadataIfChanged(false);
             updateCounters();
+            stateMachineCounters.update(stateMachine, nowNs);
         }
 
         return work;

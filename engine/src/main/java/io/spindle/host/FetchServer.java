@@ -86,6 +86,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     private volatile long observedTableVersion;
     private TopicTable table = TopicTable.EMPTY;
     private boolean waitAboveHighWaterMark;
+    private long responseRecords;
+    private long responseBytes;
 
     /**
      * A fetch server on a session server for the fetch stream.
@@ -237,6 +239,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     private void onFetch(final long sessionId, final DirectBuffer buffer, final int offset, final long nowNs)
     {
         fetchDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
+        counters.fetchRequests.incrementRelease();
         final Fetch fetch = newFetch();
         fetch.sessionId = sessionId;
         fetch.correlationId = fetchDecoder.correlationId();
@@ -346,6 +349,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
             return true;
         }
         int remaining = Math.min(fetch.maxBytes, maxLength - RESPONSE_OVERHEAD * (fetch.partitionCount + 1));
+        responseRecords = 0;
+        responseBytes = 0;
         responseEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(fetch.correlationId)
             .errorCode(ErrorCode.NONE);
@@ -363,6 +368,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         if (result > 0)
         {
             counters.fetchResponses.increment();
+            countServed();
             return true;
         }
 
@@ -410,6 +416,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                     Math.min(maxLength - 2 * RESPONSE_OVERHEAD, MAX_PUSH_BYTES));
 
                 final long fetchOffset = partition.fetchOffset;
+                responseRecords = 0;
+                responseBytes = 0;
                 responseEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
                     .correlationId(stream.correlationId)
                     .errorCode(ErrorCode.NONE);
@@ -421,6 +429,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                 if (result > 0)
                 {
                     counters.fetchResponses.increment();
+                    countServed();
                     stream.creditBytes -= written;
                     work++;
                 }
@@ -501,9 +510,20 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         encodeAbortedTransactions(entry, committedOnly && length > 0 ? log.abortedTransactions() : NONE_ABORTED,
             partition.fetchOffset, nextOffset);
         entry.putRecords(readView.buffer(), 0, length);
+        responseRecords += nextOffset - partition.fetchOffset;
+        responseBytes += length;
         partition.fetchOffset = nextOffset;
 
         return length;
+    }
+
+    /**
+     * Count what the response just sent served; only sent responses count, a back-pressured push is sent again.
+     */
+    private void countServed()
+    {
+        counters.fetchRecords.getAndAddRelease(responseRecords);
+        counters.fetchBytes.getAndAddRelease(responseBytes);
     }
 
     /**

@@ -54,6 +54,7 @@ public final class StandaloneBroker implements AutoCloseable
     private final MediaDriver driver;
     private final Aeron aeron;
     private final BrokerCounters counters;
+    private final StateMachineCounters stateMachineCounters;
     private final BrokerStateMachine stateMachine;
     private final ControlAgent controlAgent;
     private final DirectoryLock dataDirLock;
@@ -72,6 +73,7 @@ public final class StandaloneBroker implements AutoCloseable
         MediaDriver driver = null;
         Aeron aeron = null;
         BrokerCounters counters = null;
+        StateMachineCounters stateMachineCounters = null;
         BrokerStateMachine stateMachine = null;
         try
         {
@@ -134,6 +136,7 @@ public final class StandaloneBroker implements AutoCloseable
             errorLog.markFile().aeronDirectory(aeronDir);
             counters = new BrokerCounters(aeron, ctx.nodeId);
             errorLog.counter(counters.errors(aeron, errorLog.markFile()));
+            stateMachineCounters = new StateMachineCounters(aeron, ctx.nodeId, ctx.maxPartitionCounters, errorLog);
 
             final Path dataDir = ctx.dataDir.toAbsolutePath();
             Files.createDirectories(dataDir);
@@ -171,6 +174,7 @@ public final class StandaloneBroker implements AutoCloseable
                     sessionTimeoutNs, brokerCounters, handler).errorHandler(errors),
                 machine,
                 counters,
+                stateMachineCounters,
                 SystemNanoClock.INSTANCE,
                 SystemEpochClock.INSTANCE,
                 dataDir,
@@ -215,7 +219,8 @@ public final class StandaloneBroker implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, errorLog, dataDirLock);
+            CloseHelper.quietCloseAll(
+                stateMachine, stateMachineCounters, counters, aeron, driver, errorLog, dataDirLock);
             throw new UncheckedIOException(ex);
         }
         catch (final RuntimeException | Error ex)
@@ -226,7 +231,8 @@ public final class StandaloneBroker implements AutoCloseable
             {
                 errorLog.onError(ex);
             }
-            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, errorLog, dataDirLock);
+            CloseHelper.quietCloseAll(
+                stateMachine, stateMachineCounters, counters, aeron, driver, errorLog, dataDirLock);
             throw ex;
         }
 
@@ -234,6 +240,7 @@ public final class StandaloneBroker implements AutoCloseable
         this.driver = driver;
         this.aeron = aeron;
         this.counters = counters;
+        this.stateMachineCounters = stateMachineCounters;
         this.stateMachine = stateMachine;
     }
 
@@ -394,7 +401,7 @@ public final class StandaloneBroker implements AutoCloseable
         {
             // The error counter lives in the client's mapping of the counters file: stop using it first.
             errorLog.counter(null);
-            CloseHelper.closeAll(stateMachine, counters, aeron, driver);
+            CloseHelper.closeAll(stateMachine, stateMachineCounters, counters, aeron, driver);
         }
         finally
         {
@@ -563,6 +570,7 @@ public final class StandaloneBroker implements AutoCloseable
             "spindle.group.max.session.timeout.ms", TimeUnit.MILLISECONDS,
             BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS);
         private LogConfig logConfig;
+        private int maxPartitionCounters = ConfigValues.intProperty("spindle.stat.max.partitions", 1024);
         private int errorBufferLength = ConfigValues.intSizeProperty(
             "spindle.error.buffer.length", SpindleMarkFile.ERROR_BUFFER_LENGTH_DEFAULT);
         private ErrorHandler errorHandler;

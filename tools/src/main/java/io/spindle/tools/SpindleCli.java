@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
         ConsumeCommand.class,
         GroupsCommand.class,
         ErrorsCommand.class,
+        StatCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class SpindleCli implements Runnable
