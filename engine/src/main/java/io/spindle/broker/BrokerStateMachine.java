@@ -865,6 +865,7 @@ public final class BrokerStateMachine implements AutoCloseable
                     log.highWaterMark(log.logEndOffset());
                     producerStates.onAppend(topic, partition, buffer, batchOffset, result, nowMs);
                     stats.onAppend(log.logEndOffset() - result, batchLength);
+                    host.onAppended(log);
                 }
                 else
                 {

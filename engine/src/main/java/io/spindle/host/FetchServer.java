@@ -16,8 +16,10 @@ import io.spindle.codecs.protocol.FetchResponseEncoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.config.ConfigValues;
+import io.spindle.log.AppendStamp;
 import io.spindle.log.LogReadResult;
 import io.spindle.log.PartitionLog;
+import io.spindle.monitor.StageLatencies;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.concurrent.Agent;
@@ -88,6 +90,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     private boolean waitAboveHighWaterMark;
     private long responseRecords;
     private long responseBytes;
+    private StageLatencies latencies;
 
     /**
      * A fetch server on a session server for the fetch stream.
@@ -121,6 +124,19 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     public FetchServer waitAboveHighWaterMark(final boolean wait)
     {
         this.waitAboveHighWaterMark = wait;
+        return this;
+    }
+
+    /**
+     * Record the latency from append to push ({@link StageLatencies#APPENDED_TO_PUSHED}) of the records this server
+     * sends to a fetch that waited for them.
+     *
+     * @param latencies where to record, or null not to.
+     * @return this.
+     */
+    public FetchServer latencies(final StageLatencies latencies)
+    {
+        this.latencies = latencies;
         return this;
     }
 
@@ -369,6 +385,10 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         {
             counters.fetchResponses.increment();
             countServed();
+            for (int i = 0; i < fetch.partitionCount; i++)
+            {
+                recordPush(fetch.partitions[i]);
+            }
             return true;
         }
 
@@ -430,6 +450,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                 {
                     counters.fetchResponses.increment();
                     countServed();
+                    recordPush(partition);
                     stream.creditBytes -= written;
                     work++;
                 }
@@ -457,6 +478,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         final boolean committedOnly)
     {
         entry.topicId(partition.topicId).partition(partition.partition);
+        partition.appendedNs = AppendStamp.NULL_TIME;
         final Topic topic = table.topic(partition.topicId);
         final PartitionLog log = null == topic ? null : topic.partition(partition.partition);
         if (null == log && isNotCreatedYet(partition))
@@ -510,6 +532,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         encodeAbortedTransactions(entry, committedOnly && length > 0 ? log.abortedTransactions() : NONE_ABORTED,
             partition.fetchOffset, nextOffset);
         entry.putRecords(readView.buffer(), 0, length);
+        partition.appendedNs = null == latencies || 0 == length ?
+            AppendStamp.NULL_TIME : log.appendStamp().timeNs(nextOffset);
         responseRecords += nextOffset - partition.fetchOffset;
         responseBytes += length;
         partition.fetchOffset = nextOffset;
@@ -520,6 +544,15 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     /**
      * Count what the response just sent served; only sent responses count, a back-pressured push is sent again.
      */
+    private void recordPush(final FetchPartition partition)
+    {
+        if (AppendStamp.NULL_TIME != partition.appendedNs)
+        {
+            latencies.record(StageLatencies.APPENDED_TO_PUSHED, nanoClock.nanoTime() - partition.appendedNs);
+            partition.appendedNs = AppendStamp.NULL_TIME;
+        }
+    }
+
     private void countServed()
     {
         counters.fetchRecords.getAndAddRelease(responseRecords);
@@ -652,5 +685,6 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         long fetchOffset;
         int maxBytes;
         boolean failed;
+        long appendedNs = AppendStamp.NULL_TIME;
     }
 }

@@ -21,9 +21,11 @@ import io.spindle.codecs.Transport;
 import io.spindle.config.ConfigValues;
 import io.spindle.driver.DriverDirectory;
 import io.spindle.log.LogConfig;
+import io.spindle.log.PartitionLog;
 import io.spindle.monitor.CountedErrorLog;
 import io.spindle.monitor.RecoveryWarnings;
 import io.spindle.monitor.SpindleMarkFile;
+import io.spindle.monitor.StageLatencies;
 import io.spindle.monitor.StorageFailureException;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -33,6 +35,7 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -55,6 +58,7 @@ public final class StandaloneBroker implements AutoCloseable
     private final Aeron aeron;
     private final BrokerCounters counters;
     private final StateMachineCounters stateMachineCounters;
+    private final StageLatencies latencies = new StageLatencies();
     private final BrokerStateMachine stateMachine;
     private final ControlAgent controlAgent;
     private final DirectoryLock dataDirLock;
@@ -175,6 +179,7 @@ public final class StandaloneBroker implements AutoCloseable
                 machine,
                 counters,
                 stateMachineCounters,
+                latencies,
                 SystemNanoClock.INSTANCE,
                 SystemEpochClock.INSTANCE,
                 dataDir,
@@ -186,16 +191,21 @@ public final class StandaloneBroker implements AutoCloseable
                     sessionTimeoutNs, brokerCounters, handler).errorHandler(errors),
                 machine::topicTable,
                 counters,
-                SystemNanoClock.INSTANCE);
+                SystemNanoClock.INSTANCE)
+                .latencies(latencies);
 
             final ErrorHandler errorHandler = this::onAgentError;
+            final AgentRunner reporter = new AgentRunner(
+                new SleepingMillisIdleStrategy(Math.min(100, ctx.latencyIntervalMs)), errorHandler, null,
+                latencies.reporter(dataDir, ctx.latencyIntervalMs, ctx.latencyLog, errorLog.markFile()));
             final DriverWatchdog watchdog = new DriverWatchdog(aeron, SystemNanoClock.INSTANCE, this::driverLost);
             if (ctx.threadingMode == BrokerThreadingMode.DEDICATED)
             {
                 runners = new AgentRunner[]{
                     new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
                         new CompositeAgent(controlAgent, watchdog)),
-                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, fetchServer)
+                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, fetchServer),
+                    reporter
                 };
             }
             else if (null != driver && ThreadingMode.INVOKER == ctx.driverThreadingMode)
@@ -206,14 +216,16 @@ public final class StandaloneBroker implements AutoCloseable
                             new InvokerAgent(driver.sharedAgentInvoker(), aeron.conductorAgentInvoker()),
                             controlAgent,
                             fetchServer,
-                            watchdog))
+                            watchdog)),
+                    reporter
                 };
             }
             else
             {
                 runners = new AgentRunner[]{
                     new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
-                        new CompositeAgent(controlAgent, fetchServer, watchdog))
+                        new CompositeAgent(controlAgent, fetchServer, watchdog)),
+                    reporter
                 };
             }
         }
@@ -434,6 +446,11 @@ public final class StandaloneBroker implements AutoCloseable
             return false;
         }
 
+        public void onAppended(final PartitionLog log)
+        {
+            controlAgent.onAppended(log);
+        }
+
         public void onStorageFailure(final String what, final Throwable cause)
         {
             controlAgent.onStorageFailure(what, cause);
@@ -570,6 +587,10 @@ public final class StandaloneBroker implements AutoCloseable
             "spindle.group.max.session.timeout.ms", TimeUnit.MILLISECONDS,
             BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS);
         private LogConfig logConfig;
+        private long latencyIntervalMs = ConfigValues.durationProperty(
+            "spindle.latency.interval", TimeUnit.MILLISECONDS, 1000);
+        private Path latencyLog = null == System.getProperty("spindle.latency.log") ?
+            null : Paths.get(System.getProperty("spindle.latency.log"));
         private int maxPartitionCounters = ConfigValues.intProperty("spindle.stat.max.partitions", 1024);
         private int errorBufferLength = ConfigValues.intSizeProperty(
             "spindle.error.buffer.length", SpindleMarkFile.ERROR_BUFFER_LENGTH_DEFAULT);
@@ -594,6 +615,11 @@ public final class StandaloneBroker implements AutoCloseable
             {
                 throw new IllegalArgumentException("spindle.driver.threading.mode=INVOKER runs the driver on the " +
                     "broker's one thread: it needs spindle.broker.threading.mode=SHARED, not " + threadingMode);
+            }
+            if (latencyIntervalMs < 1)
+            {
+                throw new IllegalArgumentException("spindle.latency.interval must be at least 1ms, was " +
+                    latencyIntervalMs + "ms");
             }
             if (errorBufferLength < 64 * 1024)
             {
@@ -823,6 +849,32 @@ public final class StandaloneBroker implements AutoCloseable
         public Context warningHandler(final java.util.function.Consumer<String> handler)
         {
             this.warningHandler = handler;
+            return this;
+        }
+
+        /**
+         * How often the stage latency histograms are published for {@code spindle stat --latency} (system property
+         * {@code spindle.latency.interval}, default 1s).
+         *
+         * @param intervalMs the interval.
+         * @return this.
+         */
+        public Context latencyIntervalMs(final long intervalMs)
+        {
+            this.latencyIntervalMs = intervalMs;
+            return this;
+        }
+
+        /**
+         * Also append each interval's stage latency histograms, tagged by stage, to an HdrHistogram interval log
+         * (system property {@code spindle.latency.log}, default none).
+         *
+         * @param file the log, or null.
+         * @return this.
+         */
+        public Context latencyLog(final Path file)
+        {
+            this.latencyLog = file;
             return this;
         }
 

@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import io.spindle.host.BrokerCounters;
 import io.spindle.monitor.CncFile;
 import io.spindle.monitor.SpindleMarkFile;
+import io.spindle.monitor.StageLatencies;
 import org.agrona.concurrent.status.CountersReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,6 +36,11 @@ public final class StatCommand implements Callable<Integer>
 
     @Option(names = "--once", description = "Print once and exit.")
     boolean once;
+
+    @Option(names = "--latency", description = "Print the broker's stage latencies instead (produce received to " +
+        "appended, appended to acknowledged, appended to pushed to a consumer): count, p50, p90, p99, p99.9 and " +
+        "max in microseconds over the last interval and the whole run.")
+    boolean latency;
 
     @Option(names = "--interval-ms", description = "Between refreshes (default: ${DEFAULT-VALUE}).",
         defaultValue = "1000")
@@ -81,7 +87,14 @@ public final class StatCommand implements Callable<Integer>
                 {
                     out.print("\u001b[H\u001b[2J");
                 }
-                print(cnc, prefix, out);
+                if (latency)
+                {
+                    printLatency(cnc, prefix, null == dataDir ? null : dataDir.toAbsolutePath(), out);
+                }
+                else
+                {
+                    print(cnc, prefix, out);
+                }
                 out.flush();
                 if (once)
                 {
@@ -94,6 +107,33 @@ public final class StatCommand implements Callable<Integer>
         {
             System.err.println("spindle stat: " + ex.getMessage());
             return 1;
+        }
+    }
+
+    static void printLatency(final CncFile cnc, final String prefix, final Path dataDir, final PrintStream out)
+    {
+        final List<Path> dataDirs = new ArrayList<>();
+        if (null != dataDir)
+        {
+            dataDirs.add(dataDir);
+        }
+        else
+        {
+            cnc.counters().forEach((counterId, typeId, keyBuffer, label) ->
+            {
+                final int separator = label.indexOf(BrokerCounters.ERROR_LOG_LABEL_SEPARATOR);
+                if (BrokerCounters.ERROR_COUNT_TYPE_ID == typeId && separator > 0 && label.startsWith(prefix))
+                {
+                    dataDirs.add(Path.of(label.substring(separator + BrokerCounters.ERROR_LOG_LABEL_SEPARATOR.length()))
+                        .getParent());
+                }
+            });
+        }
+        out.println("spindle stat: latency at " + new SimpleDateFormat("yyyy-MM-dd HH:mm:ss.SSSZ").format(new Date()));
+        for (final Path dir : dataDirs)
+        {
+            out.println(dir + ":");
+            StageLatencies.print(StageLatencies.read(dir), out);
         }
     }
 

@@ -5,10 +5,14 @@ package io.spindle.tools;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
+import io.spindle.client.Consumer;
+import io.spindle.client.TopicPartition;
 import io.spindle.tools.CliEndToEndTest.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -70,6 +74,103 @@ class CliStatTest
             assertEquals(5, fromDriver.get("spindle-0: produce records"), fromDriver.toString());
             assertEquals(5, fromDriver.get("spindle-0: partition s-0 log end"), fromDriver.toString());
         }
+    }
+
+    @Test
+    void latencyStagesCountEveryProduceRequestAndThePushToAWaitingConsumer() throws Exception
+    {
+        final Path dataDir = dir.resolve("data");
+        try (CliBroker broker = CliBroker.start(dataDir, "cli-stat-latency"))
+        {
+            final String bootstrap = broker.bootstrap();
+            assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "l").code());
+
+            final Consumer.Context consumerContext = new Consumer.Context().autoOffsetReset(Consumer.OffsetReset.EARLIEST);
+            consumerContext.bootstrap(bootstrap);
+            final AtomicInteger consumed = new AtomicInteger();
+            final Thread consumerThread = new Thread(() ->
+            {
+                try (Consumer consumer = Consumer.connect(consumerContext))
+                {
+                    consumer.assign(List.of(new TopicPartition("l", 0)));
+                    final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                    while (consumed.get() < 5 && System.nanoTime() < deadlineNs)
+                    {
+                        consumer.poll((record) -> consumed.incrementAndGet(), 10, 100);
+                    }
+                }
+            }, "cli-stat-latency-consumer");
+            consumerThread.start();
+            assertEquals(0, run("a\nb\nc\nd\ne\n", "produce", "--bootstrap", bootstrap, "--topic", "l").code());
+            consumerThread.join(TimeUnit.SECONDS.toMillis(30));
+            assertEquals(5, consumed.get(), "records consumed");
+
+            final long produceRequests = awaitStat((values) -> values.containsKey("spindle-0: requests Produce"),
+                "--data-dir", dataDir.toString()).get("spindle-0: requests Produce");
+            assertTrue(produceRequests >= 1);
+
+            Map<String, long[]> latency = Map.of();
+            String out = "";
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < deadlineNs)
+            {
+                final Result result = run("", "stat", "--once", "--latency", "--data-dir", dataDir.toString());
+                out = result.out();
+                if (0 == result.code())
+                {
+                    latency = parseLatencyRuns(out);
+                    if (latency.containsKey("received-appended") &&
+                        latency.get("received-appended")[0] == produceRequests &&
+                        latency.get("appended-pushed")[0] >= 1)
+                    {
+                        break;
+                    }
+                }
+                Thread.sleep(50);
+            }
+
+            assertEquals(produceRequests, latency.get("received-appended")[0], out);
+            assertEquals(produceRequests, latency.get("appended-acknowledged")[0], out);
+            assertTrue(latency.get("appended-pushed")[0] >= 1, out);
+            for (final Map.Entry<String, long[]> stage : latency.entrySet())
+            {
+                final long[] values = stage.getValue();
+                assertTrue(values[5] > 0, stage.getKey() + " max is positive: " + out);
+                for (int i = 2; i < values.length; i++)
+                {
+                    assertTrue(values[i] >= values[i - 1], stage.getKey() + " p50 <= ... <= max: " + out);
+                }
+            }
+        }
+    }
+
+    /**
+     * Per stage, the whole run's count and p50, p90, p99, p99.9 and max in nanoseconds (to 0.1 us).
+     */
+    private static Map<String, long[]> parseLatencyRuns(final String out)
+    {
+        final Map<String, long[]> runs = new HashMap<>();
+        String stage = null;
+        for (final String line : out.split("\n"))
+        {
+            final String[] fields = line.trim().split("\\s+");
+            if (fields.length == 8 && "interval".equals(fields[1]))
+            {
+                stage = fields[0];
+            }
+            else if (fields.length == 7 && "run".equals(fields[0]) && null != stage)
+            {
+                final long[] values = new long[6];
+                values[0] = Long.parseLong(fields[1]);
+                for (int i = 1; i < 6; i++)
+                {
+                    values[i] = Math.round(Double.parseDouble(fields[1 + i]) * 1000);
+                }
+                runs.put(stage, values);
+            }
+        }
+
+        return runs;
     }
 
     @Test
