@@ -7,11 +7,13 @@ import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.text.SimpleDateFormat;
 import java.util.Date;
 
@@ -118,9 +120,9 @@ public final class SpindleMarkFile implements AutoCloseable
     private final File savedErrors;
     private final File file;
 
-    private SpindleMarkFile(final MarkFile markFile, final EpochClock clock, final File savedErrors)
+    private SpindleMarkFile(final File file, final MarkFile markFile, final EpochClock clock, final File savedErrors)
     {
-        this.file = markFile.markFile();
+        this.file = file;
         this.markFile = markFile;
         this.readOnlyMapping = null;
         this.buffer = markFile.buffer();
@@ -186,8 +188,7 @@ public final class SpindleMarkFile implements AutoCloseable
         }
 
         final MarkFile markFile = new MarkFile(
-            file, false, VERSION_OFFSET, ACTIVITY_TIMESTAMP_OFFSET, HEADER_LENGTH + errorBufferLength, 1_000, clock,
-            (version) -> {}, null);
+            mapAllocated(file, HEADER_LENGTH + errorBufferLength), VERSION_OFFSET, ACTIVITY_TIMESTAMP_OFFSET);
         final UnsafeBuffer buffer = markFile.buffer();
         final long nowMs = clock.time();
         buffer.putInt(COMPONENT_OFFSET, component);
@@ -199,7 +200,33 @@ public final class SpindleMarkFile implements AutoCloseable
         markFile.timestampRelease(nowMs);
         markFile.signalReady(VERSION);
 
-        return new SpindleMarkFile(markFile, clock, saved);
+        return new SpindleMarkFile(file, markFile, clock, saved);
+    }
+
+    /**
+     * A new file of this length with every block written, then mapped: writing to a mapped page the file system has
+     * not allocated yet faults the process (SIGBUS) when the disk is full, the very moment errors must be recorded.
+     */
+    private static MappedByteBuffer mapAllocated(final File file, final int length)
+    {
+        try (FileChannel channel = FileChannel.open(file.toPath(),
+            StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            final ByteBuffer zeros = ByteBuffer.allocate(64 * 1024);
+            long position = 0;
+            while (position < length)
+            {
+                zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
+                position += channel.write(zeros, position);
+            }
+            channel.force(true);
+            return channel.map(FileChannel.MapMode.READ_WRITE, 0, length);
+        }
+        catch (final IOException ex)
+        {
+            IoUtil.deleteIfExists(file);
+            throw new UncheckedIOException("could not create the mark file " + file + ": " + ex.getMessage(), ex);
+        }
     }
 
     /**
@@ -445,7 +472,8 @@ public final class SpindleMarkFile implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            throw new UncheckedIOException("could not save the errors of " + file, ex);
+            // A full disk must not keep the broker from starting: the old errors are lost, not the service.
+            return null;
         }
     }
 }
