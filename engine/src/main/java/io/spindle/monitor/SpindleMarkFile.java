@@ -180,15 +180,26 @@ public final class SpindleMarkFile implements AutoCloseable
                 "spindle.error.buffer.length must be at least 64k, was " + errorBufferLength);
         }
         final File file = directory.resolve(FILE_NAME).toFile();
+        final int length = HEADER_LENGTH + errorBufferLength;
         File saved = null;
+        MappedByteBuffer mapping = null;
         if (file.exists())
         {
             saved = saveErrors(directory, file, clock.time());
-            IoUtil.delete(file, false);
+            if (file.length() == length)
+            {
+                // Reused in place: its blocks are allocated already, so a full disk does not stop a restart.
+                mapping = IoUtil.mapExistingFile(file, FILE_NAME);
+                new UnsafeBuffer(mapping).setMemory(0, length, (byte)0);
+            }
+            else
+            {
+                IoUtil.delete(file, false);
+            }
         }
 
         final MarkFile markFile = new MarkFile(
-            mapAllocated(file, HEADER_LENGTH + errorBufferLength), VERSION_OFFSET, ACTIVITY_TIMESTAMP_OFFSET);
+            null != mapping ? mapping : mapAllocated(file, length), VERSION_OFFSET, ACTIVITY_TIMESTAMP_OFFSET);
         final UnsafeBuffer buffer = markFile.buffer();
         final long nowMs = clock.time();
         buffer.putInt(COMPONENT_OFFSET, component);
