@@ -22,7 +22,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * ({@link BrokerCounters#PARTITION_COUNTER_TYPE_ID}, keyed by topic id, partition and {@code KIND_*}). Owned by the
  * state machine's thread: it adds the counters of a new topic's partitions without waiting for the driver (the adds
  * complete on later ticks), removes a deleted topic's, and sets the values on every tick. At most
- * {@code spindle.stat.max.partitions} partitions (default 1024) get counters: the counters file is finite.
+ * {@code spindle.stat.max.partitions} partitions (default 1024) get counters: the counters file is finite. A
+ * compaction that failed on the cleaner's thread is reported to the error handler from here, the partitions' owner.
  */
 final class PartitionCounters implements AutoCloseable
 {
@@ -159,6 +160,7 @@ final class PartitionCounters implements AutoCloseable
         final PartitionLog log;
         final long[] registrationIds = { NULL_REGISTRATION, NULL_REGISTRATION, NULL_REGISTRATION };
         final Counter[] counters = new Counter[KINDS];
+        Throwable reportedCleanerFailure;
 
         Entry(final Topic topic, final int partition)
         {
@@ -169,6 +171,14 @@ final class PartitionCounters implements AutoCloseable
 
         void update()
         {
+            // The cleaner's thread keeps its failure for the log's writer thread, which is this one: report it here.
+            final Throwable cleanerFailure = null == log ? null : log.lastCleanerFailure();
+            if (null != cleanerFailure && cleanerFailure != reportedCleanerFailure)
+            {
+                reportedCleanerFailure = cleanerFailure;
+                errorHandler.onError(cleanerFailure);
+            }
+
             for (int kind = 0; kind < KINDS; kind++)
             {
                 Counter counter = counters[kind];
