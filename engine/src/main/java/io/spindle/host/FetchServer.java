@@ -266,6 +266,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         fetch.streaming = fetchDecoder.streaming() == BooleanType.TRUE;
         fetch.creditBytes = fetchDecoder.creditBytes();
         fetch.deadlineNs = nowNs + Math.max(0, maxWaitMs) * 1_000_000L;
+        fetch.receivedNs = nowNs;
 
         final FetchRequestDecoder.PartitionsDecoder partitions = fetchDecoder.partitions();
         fetch.partitionCount(partitions.count());
@@ -387,7 +388,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
             countServed();
             for (int i = 0; i < fetch.partitionCount; i++)
             {
-                recordPush(fetch.partitions[i]);
+                recordPush(fetch, fetch.partitions[i]);
             }
             return true;
         }
@@ -450,7 +451,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                 {
                     counters.fetchResponses.increment();
                     countServed();
-                    recordPush(partition);
+                    recordPush(stream, partition);
                     stream.creditBytes -= written;
                     work++;
                 }
@@ -544,9 +545,12 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     /**
      * Count what the response just sent served; only sent responses count, a back-pressured push is sent again.
      */
-    private void recordPush(final FetchPartition partition)
+    /**
+     * Only a fetch that was waiting when the batch was appended is a push: one that came later measures the consumer.
+     */
+    private void recordPush(final Fetch fetch, final FetchPartition partition)
     {
-        if (AppendStamp.NULL_TIME != partition.appendedNs)
+        if (AppendStamp.NULL_TIME != partition.appendedNs && partition.appendedNs - fetch.receivedNs >= 0)
         {
             latencies.record(StageLatencies.APPENDED_TO_PUSHED, nanoClock.nanoTime() - partition.appendedNs);
             partition.appendedNs = AppendStamp.NULL_TIME;
@@ -657,6 +661,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         boolean committedOnly;
         long creditBytes;
         long deadlineNs;
+        long receivedNs;
         int partitionCount;
         FetchPartition[] partitions = new FetchPartition[0];
 

@@ -101,6 +101,9 @@ class CliStatTest
                 }
             }, "cli-stat-latency-consumer");
             consumerThread.start();
+            // The consumer's streaming fetch waits at the broker before anything is appended: every append is pushed.
+            awaitStat((values) -> values.getOrDefault("spindle-0: fetch requests", 0L) >= 1,
+                "--data-dir", dataDir.toString());
             assertEquals(0, run("a\nb\nc\nd\ne\n", "produce", "--bootstrap", bootstrap, "--topic", "l").code());
             consumerThread.join(TimeUnit.SECONDS.toMillis(30));
             assertEquals(5, consumed.get(), "records consumed");
