@@ -28,9 +28,13 @@ import io.spindle.broker.BrokerStateMachine;
 import io.spindle.config.ConfigValues;
 import io.spindle.host.DirectoryLock;
 import io.spindle.log.LogConfig;
+import io.spindle.monitor.CountedErrorLog;
+import io.spindle.monitor.RecoveryWarnings;
+import io.spindle.monitor.SpindleMarkFile;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SystemEpochClock;
 
 /**
  * One cluster member in one process: a media driver (the one running in its driver directory, or one it starts
@@ -69,6 +73,7 @@ public final class ClusterNode implements AutoCloseable
     private final SnapshotTrigger snapshotTrigger;
     private final LogPurger logPurger;
     private final DirectoryLock directoryLock;
+    private final CountedErrorLog errorLog;
     private final AtomicBoolean isClosed = new AtomicBoolean();
     private volatile Throwable failure;
 
@@ -134,6 +139,16 @@ public final class ClusterNode implements AutoCloseable
             .maxMessageBytesLimit(maxMessageBytesLimit(ctx.termLength))
             .members(clientEndpoints(ctx.members));
         directoryLock = DirectoryLock.acquire(ctx.directory, "cluster member");
+        final SpindleMarkFile markFile = SpindleMarkFile.create(ctx.directory.toAbsolutePath(),
+            SpindleMarkFile.COMPONENT_CLUSTER_MEMBER, ctx.memberId, SpindleMarkFile.ERROR_BUFFER_LENGTH_DEFAULT,
+            SystemEpochClock.INSTANCE);
+        markFile.aeronDirectory(aeronDir);
+        errorLog = new CountedErrorLog(markFile, null, System.err);
+        if (null != markFile.savedErrors())
+        {
+            ctx.messageLog.accept("member " + ctx.memberId + ": the previous run's errors are saved in " +
+                markFile.savedErrors());
+        }
         LeftoverMarkFiles.awaitStale(ctx.directory, ctx.messageLog);
         final boolean hasNoLog = !MemberRebuild.hasRaftLog(ctx.directory);
 
@@ -149,10 +164,11 @@ public final class ClusterNode implements AutoCloseable
                 .clusterDir(new File(ctx.directory.toFile(), "cluster"))
                 .archiveContext(archiveClient.clone())
                 .idleStrategySupplier(idle::get)
+                .errorHandler(errorLog)
                 .clusteredService(service));
             trigger = ctx.snapshotLogBytes <= 0 ? null : SnapshotTrigger.launch(aeronDir,
                 consensusCtx.clusterDir(), consensusCtx.clusterId(), service::lastSnapshotLogPosition,
-                ctx.snapshotLogBytes, ctx.snapshotCheckIntervalNs);
+                ctx.snapshotLogBytes, ctx.snapshotCheckIntervalNs, errorLog);
             purger = !ctx.logPurge ? null : new LogPurger(ctx.memberId, consensusCtx.clusterDir(), aeronDir,
                 ingressEndpoints(ctx.members), self.host, service, ctx.messageLog).start(ctx.snapshotCheckIntervalNs);
         }
@@ -160,7 +176,8 @@ public final class ClusterNode implements AutoCloseable
         {
             CloseHelper.quietCloseAll(purger, trigger, container, driver);
             service.closeMachine();
-            directoryLock.close();
+            errorLog.onError(ex);
+            CloseHelper.closeAll((AutoCloseable)errorLog, directoryLock);
             throw ex;
         }
         this.container = container;
@@ -206,10 +223,12 @@ public final class ClusterNode implements AutoCloseable
         {
             if (!isClosed.get())
             {
+                // Joined: the logs the member opened (from its snapshot and the log it replayed) are in the table.
+                RecoveryWarnings.report(service.topicTable(), errorLog,
+                    (warning) -> ctx.messageLog.accept("member " + ctx.memberId + ": warning: " + warning));
                 gateway = new MemberGateway(
                     aeronDir, ctx.memberId, self.host, self.port, ingressEndpoints(ctx.members),
-                    maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(),
-                    (error) -> System.err.println("member " + ctx.memberId + " gateway: " + error));
+                    maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(), errorLog);
             }
         }
     }
@@ -264,6 +283,7 @@ public final class ClusterNode implements AutoCloseable
     private void onMemberFailed(final Throwable failure)
     {
         this.failure = failure;
+        errorLog.onError(failure);
         // Called on the service thread, which closing the container joins: close from a thread of its own.
         final Thread closer = new Thread(() ->
         {
@@ -394,8 +414,18 @@ public final class ClusterNode implements AutoCloseable
         }
         finally
         {
-            directoryLock.close();
+            CloseHelper.closeAll((AutoCloseable)errorLog, directoryLock);
         }
+    }
+
+    /**
+     * The member's one error handler: the distinct error log in the mark file in its directory, counted.
+     *
+     * @return the error handler.
+     */
+    public CountedErrorLog errorLog()
+    {
+        return errorLog;
     }
 
     /**

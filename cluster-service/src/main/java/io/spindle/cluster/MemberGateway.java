@@ -10,6 +10,7 @@ import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.host.BrokerCounters;
 import io.spindle.host.FetchServer;
 import io.spindle.host.SessionServer;
+import io.spindle.monitor.CountedErrorLog;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
@@ -30,6 +31,7 @@ import org.agrona.concurrent.SystemNanoClock;
 final class MemberGateway implements Agent, SessionServer.RequestHandler
 {
     private final Aeron aeron;
+    private final CountedErrorLog errorLog;
     private final BrokerCounters counters;
     private final SessionServer controlServer;
     private final FetchServer fetchServer;
@@ -47,7 +49,7 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
      * @param service            whose partition logs are served.
      * @param sessionTimeoutNs   a session that sends nothing for this long is closed.
      * @param idleStrategy       of the gateway's thread.
-     * @param errorHandler       for errors on the gateway's thread.
+     * @param errorLog           for errors on the gateway's thread; counted in a counter of the gateway's client.
      */
     MemberGateway(
         final String aeronDirectoryName,
@@ -59,8 +61,9 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
         final SpindleClusteredService service,
         final long sessionTimeoutNs,
         final IdleStrategy idleStrategy,
-        final ErrorHandler errorHandler)
+        final CountedErrorLog errorLog)
     {
+        final ErrorHandler errorHandler = errorLog;
         Aeron aeron = null;
         BrokerCounters counters = null;
         SessionServer controlServer = null;
@@ -70,16 +73,18 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
                 .aeronDirectoryName(aeronDirectoryName)
                 .errorHandler(errorHandler));
             counters = new BrokerCounters(aeron, memberId);
+            errorLog.counter(counters.errors(aeron, errorLog.markFile()));
             // Sparse image logs, as on a standalone broker: a forged SETUP frame costs address space, not memory.
             final String[] channels = {
                 Transport.udpChannel(host, port) + "|" + CommonContext.SPARSE_PARAM_NAME + "=true" };
             final Aeron client = aeron;
             final BrokerCounters brokerCounters = counters;
             controlServer = new SessionServer(client, "control", channels, Transport.CONTROL_STREAM_ID, memberId,
-                sessionTimeoutNs, brokerCounters, this).clusterMember(members, maxRequestLength);
+                sessionTimeoutNs, brokerCounters, this).clusterMember(members, maxRequestLength)
+                .errorHandler(errorLog);
             fetchServer = new FetchServer(
                 (handler) -> new SessionServer(client, "fetch", channels, Transport.FETCH_STREAM_ID, memberId,
-                    sessionTimeoutNs, brokerCounters, handler),
+                    sessionTimeoutNs, brokerCounters, handler).errorHandler(errorLog),
                 service::topicTable,
                 counters,
                 SystemNanoClock.INSTANCE)
@@ -90,6 +95,7 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
             CloseHelper.quietCloseAll(controlServer, counters, aeron);
             throw ex;
         }
+        this.errorLog = errorLog;
         this.aeron = aeron;
         this.counters = counters;
         this.controlServer = controlServer;
@@ -111,6 +117,7 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
      */
     public void onClose()
     {
+        errorLog.counter(null);
         CloseHelper.quietCloseAll(controlServer, fetchServer::onClose, counters, aeron);
     }
 

@@ -85,6 +85,7 @@ public final class SnapshotTrigger implements Agent, AutoCloseable
      * @param lastSnapshotLogPosition log position of the latest snapshot the member took, or -1.
      * @param logBytes                growth of the commit position that asks for a snapshot; above 0.
      * @param checkIntervalNs         between checks.
+     * @param errorHandler            for errors on the trigger's thread.
      * @return the running trigger; close it before the consensus module.
      */
     public static SnapshotTrigger launch(
@@ -93,7 +94,8 @@ public final class SnapshotTrigger implements Agent, AutoCloseable
         final int clusterId,
         final LongSupplier lastSnapshotLogPosition,
         final long logBytes,
-        final long checkIntervalNs)
+        final long checkIntervalNs,
+        final org.agrona.ErrorHandler errorHandler)
     {
         long basePosition = 0;
         try (RecordingLog recordingLog = new RecordingLog(clusterDir, false))
@@ -110,7 +112,7 @@ public final class SnapshotTrigger implements Agent, AutoCloseable
         final SnapshotTrigger trigger = new SnapshotTrigger(
             counters, clusterId, basePosition, lastSnapshotLogPosition, logBytes);
         trigger.runner = new AgentRunner(
-            new SleepingIdleStrategy(checkIntervalNs), Throwable::printStackTrace, null, trigger);
+            new SleepingIdleStrategy(checkIntervalNs), errorHandler, null, trigger);
         AgentRunner.startOnThread(trigger.runner, (runnable) ->
         {
             final Thread thread = new Thread(runnable);

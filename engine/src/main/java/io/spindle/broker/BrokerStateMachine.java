@@ -362,6 +362,7 @@ public final class BrokerStateMachine implements AutoCloseable
         final long nowMs = advanceTime(hostNowMs);
         rearmRetentionIfRestored();
         headerDecoder.wrap(buffer, offset);
+        stats.onRequest(templateId);
         switch (templateId)
         {
             case ProduceRequestDecoder.TEMPLATE_ID:
@@ -875,7 +876,8 @@ public final class BrokerStateMachine implements AutoCloseable
                     baseOffset = result;
                     log.highWaterMark(log.logEndOffset());
                     producerStates.onAppend(topic, partition, buffer, batchOffset, result, nowMs);
-                    stats.batchesAppended++;
+                    stats.onAppend(log.logEndOffset() - result, batchLength);
+                    host.onAppended(log);
                 }
                 else
                 {
@@ -909,7 +911,7 @@ public final class BrokerStateMachine implements AutoCloseable
 
             if (ErrorCode.NONE != code)
             {
-                stats.requestErrors++;
+                stats.onError(code);
             }
 
             responses.next()
@@ -1062,7 +1064,7 @@ public final class BrokerStateMachine implements AutoCloseable
 
             if (ErrorCode.NONE != code)
             {
-                stats.requestErrors++;
+                stats.onError(code);
             }
             responses.next()
                 .errorCode(code)
@@ -1100,7 +1102,7 @@ public final class BrokerStateMachine implements AutoCloseable
             final Topic topic = topicsByName.remove(name);
             if (null == topic)
             {
-                stats.requestErrors++;
+                stats.onError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
                 responses.next().errorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
                     .name(name).errorMessage("topic '" + name + "' does not exist");
             }
@@ -1374,7 +1376,7 @@ public final class BrokerStateMachine implements AutoCloseable
             final Topic topic = topicsByName.get(name);
             if (null == topic)
             {
-                stats.requestErrors++;
+                stats.onError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
                 responses.next().errorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION).topicId(-1).partitionCount(0);
                 responses.partitionsCount(0);
                 responses.configsCount(0);
@@ -1467,7 +1469,7 @@ public final class BrokerStateMachine implements AutoCloseable
             final Topic topic = topicsByName.get(name);
             if (null == topic)
             {
-                stats.requestErrors++;
+                stats.onError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
                 topics.next().errorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION).topicId(-1).partitionCount(0);
                 topics.partitionsCount(0);
                 topics.name(name);
@@ -1541,7 +1543,7 @@ public final class BrokerStateMachine implements AutoCloseable
 
             if (ErrorCode.NONE != code)
             {
-                stats.requestErrors++;
+                stats.onError(code);
             }
             responses.next()
                 .topicId(topicId)
@@ -1577,8 +1579,28 @@ public final class BrokerStateMachine implements AutoCloseable
             .errorCode(code)
             .requestTemplateId(templateId)
             .errorMessage(message);
-        stats.requestErrors++;
+        stats.onError(code);
         send(sessionId, errorEncoder.encodedLength());
+    }
+
+    /**
+     * Consumer groups the coordinator holds, empty ones included; state machine thread.
+     *
+     * @return the count.
+     */
+    public int groupCount()
+    {
+        return groupCoordinator.groupCount();
+    }
+
+    /**
+     * Members of all consumer groups; state machine thread.
+     *
+     * @return the count.
+     */
+    public int groupMemberCount()
+    {
+        return groupCoordinator.memberCount();
     }
 
     /**

@@ -768,7 +768,7 @@ final class GroupCoordinator
         }
         if (ErrorCode.NONE != code && ErrorCode.REBALANCE_IN_PROGRESS != code)
         {
-            stats.requestErrors++;
+            stats.onError(code);
         }
 
         heartbeatEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
@@ -839,7 +839,7 @@ final class GroupCoordinator
             }
             else
             {
-                stats.requestErrors++;
+                stats.onError(code);
             }
             codes[i] = code;
         }
@@ -1066,7 +1066,7 @@ final class GroupCoordinator
             }
             else
             {
-                stats.requestErrors++;
+                stats.onError(partitionCode);
             }
             responses.next().topicId(topicId).partition(partition).errorCode(partitionCode);
         }
@@ -1277,7 +1277,7 @@ final class GroupCoordinator
             }
             if (ErrorCode.NONE != code)
             {
-                stats.requestErrors++;
+                stats.onError(code);
             }
             responses.next().errorCode(code).groupId(groupId);
         }
@@ -1580,7 +1580,7 @@ final class GroupCoordinator
         final long sessionId, final long correlationId, final ErrorCode code, final String memberId,
         final String message)
     {
-        stats.requestErrors++;
+        stats.onError(code);
         joinEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(correlationId)
             .errorCode(code)
@@ -1667,7 +1667,7 @@ final class GroupCoordinator
     {
         if (ErrorCode.NONE != code && ErrorCode.REBALANCE_IN_PROGRESS != code)
         {
-            stats.requestErrors++;
+            stats.onError(code);
         }
         syncEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(correlationId)
@@ -1696,5 +1696,31 @@ final class GroupCoordinator
         final byte[] bytes = new byte[buffer.getInt(position)];
         buffer.getBytes(position + 4, bytes);
         return bytes;
+    }
+
+    /**
+     * Groups held, empty ones included.
+     *
+     * @return the count.
+     */
+    int groupCount()
+    {
+        return groups.size();
+    }
+
+    /**
+     * Members of all groups.
+     *
+     * @return the count.
+     */
+    int memberCount()
+    {
+        int count = 0;
+        for (final ConsumerGroup group : groups.values())
+        {
+            count += group.memberCount();
+        }
+
+        return count;
     }
 }

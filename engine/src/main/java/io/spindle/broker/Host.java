@@ -1,5 +1,6 @@
 package io.spindle.broker;
 
+import io.spindle.log.PartitionLog;
 import org.agrona.DirectBuffer;
 
 /**
@@ -56,4 +57,14 @@ public interface Host
      * @param cause the failure.
      */
     void onStorageFailure(String what, Throwable cause);
+
+    /**
+     * A produce request's batch was appended (and is below the high-water mark), before its answer leaves: a host
+     * that measures latency stamps the time here. Called on the state machine's thread; the default does nothing.
+     *
+     * @param log the partition's log, just appended to.
+     */
+    default void onAppended(final PartitionLog log)
+    {
+    }
 }

@@ -17,12 +17,36 @@ public final class TopicTable
     private final long version;
     private final Int2ObjectHashMap<Topic> topicsById;
     private final int nextTopicId;
+    private final Topic[] topics;
 
     TopicTable(final long version, final Int2ObjectHashMap<Topic> topicsById, final int nextTopicId)
     {
         this.version = version;
         this.topicsById = topicsById;
         this.nextTopicId = nextTopicId;
+        // An array for walking the topics: the map's iterators are shared state no two reader threads may use.
+        this.topics = topicsById.values().toArray(new Topic[0]);
+    }
+
+    /**
+     * Count of topics, for walking them with {@link #topicAt(int)}.
+     *
+     * @return the count.
+     */
+    public int topicCount()
+    {
+        return topics.length;
+    }
+
+    /**
+     * A topic by position, in no particular order.
+     *
+     * @param index from 0 to {@link #topicCount()} - 1.
+     * @return the topic.
+     */
+    public Topic topicAt(final int index)
+    {
+        return topics[index];
     }
 
     /**

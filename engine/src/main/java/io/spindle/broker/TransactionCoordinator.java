@@ -221,7 +221,7 @@ final class TransactionCoordinator
         }
         else if (timeoutMs < 1 || timeoutMs > MAX_TRANSACTION_TIMEOUT_MS)
         {
-            stats.requestErrors++;
+            stats.onError(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
             initEncoder.errorCode(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
                 .producerId(RecordBatch.NO_PRODUCER_ID)
                 .producerEpoch(RecordBatch.NO_PRODUCER_EPOCH)
@@ -295,7 +295,7 @@ final class TransactionCoordinator
             }
             else
             {
-                stats.requestErrors++;
+                stats.onError(partitionCode);
             }
             responses.next().topicId(topicId).partition(partition).errorCode(partitionCode);
         }
@@ -358,7 +358,7 @@ final class TransactionCoordinator
             }
             if (ErrorCode.NONE != partitionCode)
             {
-                stats.requestErrors++;
+                stats.onError(partitionCode);
             }
             responses.next().topicId(topicId).partition(partition).errorCode(partitionCode);
         }
@@ -397,7 +397,7 @@ final class TransactionCoordinator
         }
         if (ErrorCode.NONE != code)
         {
-            stats.requestErrors++;
+            stats.onError(code);
         }
         endEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(correlationId)

@@ -21,6 +21,10 @@ import io.spindle.codecs.protocol.InitProducerIdRequestDecoder;
 import io.spindle.codecs.protocol.InitProducerIdResponseDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.codecs.protocol.ProduceRequestDecoder;
+import io.spindle.codecs.protocol.ProduceResponseDecoder;
+import io.spindle.log.PartitionLog;
+import io.spindle.monitor.StageLatencies;
 import org.agrona.DirectBuffer;
 import org.agrona.DeadlineTimerWheel;
 import org.agrona.ExpandableArrayBuffer;
@@ -41,10 +45,15 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
 {
     static final String METADATA_FILE = "spindle.meta";
     private static final long TICK_INTERVAL_NS = 10_000_000L;
+    private static final long NULL_TIME = Long.MIN_VALUE;
 
     private final SessionServer server;
     private final BrokerStateMachine stateMachine;
     private final BrokerCounters counters;
+    private final StateMachineCounters stateMachineCounters;
+    private final StageLatencies latencies;
+    private long produceReceivedNs = NULL_TIME;
+    private long produceAppendedNs = NULL_TIME;
     private final NanoClock nanoClock;
     private final EpochClock epochClock;
     private final Path metadataFile;
@@ -67,13 +76,14 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     private long reportedBatches;
     private long reportedCorrupt;
     private long reportedErrors;
-    private long lastStorageFailureReportMs;
     private boolean isPersistFailed;
 
     ControlAgent(
         final SessionServerFactory serverFactory,
         final BrokerStateMachine stateMachine,
         final BrokerCounters counters,
+        final StateMachineCounters stateMachineCounters,
+        final StageLatencies latencies,
         final NanoClock nanoClock,
         final EpochClock epochClock,
         final Path dataDir,
@@ -81,6 +91,8 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     {
         this.stateMachine = stateMachine;
         this.counters = counters;
+        this.stateMachineCounters = stateMachineCounters;
+        this.latencies = latencies;
         this.nanoClock = nanoClock;
         this.epochClock = epochClock;
         this.metadataFile = dataDir.resolve(METADATA_FILE);
@@ -137,6 +149,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
             work += stateMachine.reclaimDeleted(readerTableVersion.getAsLong());
             persistMetadataIfChanged(false);
             updateCounters();
+            stateMachineCounters.update(stateMachine, nowNs);
         }
 
         return work;
@@ -187,7 +200,20 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         final int length,
         final long nowNs)
     {
-        if (!stateMachine.onRequest(sessionId, templateId, buffer, offset, length, epochClock.time()))
+        if (ProduceRequestDecoder.TEMPLATE_ID == templateId)
+        {
+            produceReceivedNs = nanoClock.nanoTime();
+            produceAppendedNs = NULL_TIME;
+        }
+        final boolean isHandled =
+            stateMachine.onRequest(sessionId, templateId, buffer, offset, length, epochClock.time());
+        if (NULL_TIME != produceAppendedNs)
+        {
+            latencies.record(StageLatencies.RECEIVED_TO_APPENDED, produceAppendedNs - produceReceivedNs);
+            produceAppendedNs = NULL_TIME;
+        }
+        produceReceivedNs = NULL_TIME;
+        if (!isHandled)
         {
             headerDecoder.wrap(buffer, offset);
             final long correlationId = length >= MessageHeaderDecoder.ENCODED_LENGTH + 8 ?
@@ -205,6 +231,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         // An answer that acknowledges a metadata change leaves only after the change is on disk.
         headerDecoder.wrap(buffer, offset);
         final boolean handsOutProducerId = InitProducerIdResponseDecoder.TEMPLATE_ID == headerDecoder.templateId();
+        final boolean isProduceResponse = ProduceResponseDecoder.TEMPLATE_ID == headerDecoder.templateId();
         if (!persistMetadataIfChanged(handsOutProducerId) && handsOutProducerId)
         {
             // The id stays used (a restarted broker may hand it out again: it never left), the broker goes on.
@@ -217,6 +244,23 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
             return;
         }
         server.send(sessionId, buffer, offset, length);
+        if (NULL_TIME != produceAppendedNs && isProduceResponse)
+        {
+            latencies.record(StageLatencies.APPENDED_TO_ACKNOWLEDGED, nanoClock.nanoTime() - produceAppendedNs);
+        }
+    }
+
+    /**
+     * Stamps the append for the latency stages: the request's, and the partition's for a consumer it is pushed to.
+     */
+    public void onAppended(final PartitionLog log)
+    {
+        final long nowNs = nanoClock.nanoTime();
+        if (NULL_TIME != produceReceivedNs)
+        {
+            produceAppendedNs = nowNs;
+        }
+        log.appendStamp().stamp(log.logEndOffset(), nowNs);
     }
 
     /**
@@ -252,18 +296,12 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     }
 
     /**
-     * Counted, and reported on standard error at most once a second; the client gets KAFKA_STORAGE_ERROR and the
-     * broker goes on serving (fetches of what is stored, and appends once the storage recovers).
+     * Counted (the broker records it in its error log); the client gets KAFKA_STORAGE_ERROR and the broker goes on
+     * serving (fetches of what is stored, and appends once the storage recovers).
      */
     public void onStorageFailure(final String what, final Throwable cause)
     {
         counters.storageFailures.incrementRelease();
-        final long nowMs = epochClock.time();
-        if (nowMs - lastStorageFailureReportMs >= 1_000)
-        {
-            lastStorageFailureReportMs = nowMs;
-            System.err.println("spindle: storage failure: " + what);
-        }
     }
 
     private boolean onTimerExpiry(final TimeUnit timeUnit, final long nowMs, final long timerId)

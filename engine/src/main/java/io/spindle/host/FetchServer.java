@@ -16,8 +16,10 @@ import io.spindle.codecs.protocol.FetchResponseEncoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.config.ConfigValues;
+import io.spindle.log.AppendStamp;
 import io.spindle.log.LogReadResult;
 import io.spindle.log.PartitionLog;
+import io.spindle.monitor.StageLatencies;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.concurrent.Agent;
@@ -86,6 +88,9 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     private volatile long observedTableVersion;
     private TopicTable table = TopicTable.EMPTY;
     private boolean waitAboveHighWaterMark;
+    private long responseRecords;
+    private long responseBytes;
+    private StageLatencies latencies;
 
     /**
      * A fetch server on a session server for the fetch stream.
@@ -119,6 +124,19 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     public FetchServer waitAboveHighWaterMark(final boolean wait)
     {
         this.waitAboveHighWaterMark = wait;
+        return this;
+    }
+
+    /**
+     * Record the latency from append to push ({@link StageLatencies#APPENDED_TO_PUSHED}) of the records this server
+     * sends to a fetch that waited for them.
+     *
+     * @param latencies where to record, or null not to.
+     * @return this.
+     */
+    public FetchServer latencies(final StageLatencies latencies)
+    {
+        this.latencies = latencies;
         return this;
     }
 
@@ -237,6 +255,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     private void onFetch(final long sessionId, final DirectBuffer buffer, final int offset, final long nowNs)
     {
         fetchDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
+        counters.fetchRequests.incrementRelease();
         final Fetch fetch = newFetch();
         fetch.sessionId = sessionId;
         fetch.correlationId = fetchDecoder.correlationId();
@@ -247,6 +266,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         fetch.streaming = fetchDecoder.streaming() == BooleanType.TRUE;
         fetch.creditBytes = fetchDecoder.creditBytes();
         fetch.deadlineNs = nowNs + Math.max(0, maxWaitMs) * 1_000_000L;
+        fetch.receivedNs = nowNs;
 
         final FetchRequestDecoder.PartitionsDecoder partitions = fetchDecoder.partitions();
         fetch.partitionCount(partitions.count());
@@ -347,6 +367,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
             return true;
         }
         int remaining = Math.min(fetch.maxBytes, maxLength - RESPONSE_OVERHEAD * (fetch.partitionCount + 1));
+        responseRecords = 0;
+        responseBytes = 0;
         responseEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(fetch.correlationId)
             .errorCode(ErrorCode.NONE);
@@ -364,6 +386,11 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         if (result > 0)
         {
             counters.fetchResponses.increment();
+            countServed();
+            for (int i = 0; i < fetch.partitionCount; i++)
+            {
+                recordPush(fetch, fetch.partitions[i]);
+            }
             return true;
         }
 
@@ -411,6 +438,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                     Math.min(maxLength - 2 * RESPONSE_OVERHEAD, MAX_PUSH_BYTES));
 
                 final long fetchOffset = partition.fetchOffset;
+                responseRecords = 0;
+                responseBytes = 0;
                 responseEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
                     .correlationId(stream.correlationId)
                     .errorCode(ErrorCode.NONE);
@@ -422,6 +451,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                 if (result > 0)
                 {
                     counters.fetchResponses.increment();
+                    countServed();
+                    recordPush(stream, partition);
                     stream.creditBytes -= written;
                     work++;
                 }
@@ -449,6 +480,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         final boolean committedOnly)
     {
         entry.topicId(partition.topicId).partition(partition.partition);
+        partition.appendedNs = AppendStamp.NULL_TIME;
         final Topic topic = table.topic(partition.topicId);
         final PartitionLog log = null == topic ? null : topic.partition(partition.partition);
         if (null == log && isNotCreatedYet(partition))
@@ -502,9 +534,34 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         encodeAbortedTransactions(entry, committedOnly && length > 0 ? log.abortedTransactions() : NONE_ABORTED,
             partition.fetchOffset, nextOffset);
         entry.putRecords(readView.buffer(), 0, length);
+        partition.appendedNs = null == latencies || 0 == length ?
+            AppendStamp.NULL_TIME : log.appendStamp().timeNs(nextOffset);
+        responseRecords += nextOffset - partition.fetchOffset;
+        responseBytes += length;
         partition.fetchOffset = nextOffset;
 
         return length;
+    }
+
+    /**
+     * Count what the response just sent served; only sent responses count, a back-pressured push is sent again.
+     */
+    /**
+     * Only a fetch that was waiting when the batch was appended is a push: one that came later measures the consumer.
+     */
+    private void recordPush(final Fetch fetch, final FetchPartition partition)
+    {
+        if (AppendStamp.NULL_TIME != partition.appendedNs && partition.appendedNs - fetch.receivedNs >= 0)
+        {
+            latencies.record(StageLatencies.APPENDED_TO_PUSHED, nanoClock.nanoTime() - partition.appendedNs);
+            partition.appendedNs = AppendStamp.NULL_TIME;
+        }
+    }
+
+    private void countServed()
+    {
+        counters.fetchRecords.getAndAddRelease(responseRecords);
+        counters.fetchBytes.getAndAddRelease(responseBytes);
     }
 
     /**
@@ -605,6 +662,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         boolean committedOnly;
         long creditBytes;
         long deadlineNs;
+        long receivedNs;
         int partitionCount;
         FetchPartition[] partitions = new FetchPartition[0];
 
@@ -633,5 +691,6 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         long fetchOffset;
         int maxBytes;
         boolean failed;
+        long appendedNs = AppendStamp.NULL_TIME;
     }
 }

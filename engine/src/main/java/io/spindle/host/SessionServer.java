@@ -23,8 +23,10 @@ import io.spindle.codecs.protocol.SessionClosedEventEncoder;
 import io.spindle.codecs.protocol.SessionConnectRequestDecoder;
 import io.spindle.codecs.protocol.SessionConnectResponseEncoder;
 import io.spindle.codecs.protocol.SessionKeepAliveDecoder;
+import io.spindle.monitor.MalformedRequestException;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
+import org.agrona.ErrorHandler;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.AgentTerminationException;
@@ -115,6 +117,9 @@ public final class SessionServer implements AutoCloseable
     private long nowNs;
     private long nextHousekeepingNs;
     private AgentTerminationException fatalError;
+    private ErrorHandler errorHandler = (ignore) -> {};
+    private final MalformedRequestException[] malformedByResult;
+    private final MalformedRequestException badResponseChannel;
 
     /**
      * Subscribe to the request stream on each channel.
@@ -145,6 +150,15 @@ public final class SessionServer implements AutoCloseable
         this.connectTimeoutNs = Math.min(sessionTimeoutNs, 5_000_000_000L);
         this.counters = counters;
         this.handler = handler;
+        final ValidationResult[] results = ValidationResult.values();
+        this.malformedByResult = new MalformedRequestException[results.length];
+        for (final ValidationResult result : results)
+        {
+            malformedByResult[result.ordinal()] =
+                new MalformedRequestException("malformed request on the " + name + " stream: " + result);
+        }
+        this.badResponseChannel = new MalformedRequestException(
+            "malformed request on the " + name + " stream: a response channel that cannot be used");
         this.subscriptions = new Subscription[channels.length];
         this.assemblers = new FragmentAssembler[channels.length];
         try
@@ -174,6 +188,19 @@ public final class SessionServer implements AutoCloseable
     {
         this.clusterMembers = members;
         this.maxRequestLength = maxRequestLength;
+        return this;
+    }
+
+    /**
+     * Where malformed requests are reported, one preallocated {@link MalformedRequestException} per kind, besides
+     * being counted; default nowhere.
+     *
+     * @param errorHandler the broker's error handler.
+     * @return this.
+     */
+    public SessionServer errorHandler(final ErrorHandler errorHandler)
+    {
+        this.errorHandler = errorHandler;
         return this;
     }
 
@@ -408,9 +435,11 @@ public final class SessionServer implements AutoCloseable
         final long sessionId = sessionId(channelIndex, imageSessionId);
         final Session session = sessions.get(sessionId);
 
-        if (ValidationResult.OK != validator.validate(buffer, offset, length))
+        final ValidationResult result = validator.validate(buffer, offset, length);
+        if (ValidationResult.OK != result)
         {
             counters.malformedRequests.increment();
+            errorHandler.onError(malformedByResult[result.ordinal()]);
             if (null != session && STATE_OPEN == session.state)
             {
                 sendError(
@@ -489,6 +518,7 @@ public final class SessionServer implements AutoCloseable
         if (channelLength <= 0 || channelLength > Transport.MAX_CHANNEL_LENGTH)
         {
             counters.malformedRequests.increment();
+            errorHandler.onError(badResponseChannel);
             connectDecoder.skipResponseChannel();
             return;
         }
@@ -497,6 +527,7 @@ public final class SessionServer implements AutoCloseable
         if (!channel.startsWith("aeron:ipc") && !channel.startsWith("aeron:udp"))
         {
             counters.malformedRequests.increment();
+            errorHandler.onError(badResponseChannel);
             return;
         }
 
@@ -511,6 +542,7 @@ public final class SessionServer implements AutoCloseable
         catch (final RuntimeException ex)
         {
             counters.malformedRequests.increment();
+            errorHandler.onError(badResponseChannel);
             return;
         }
 
@@ -540,6 +572,7 @@ public final class SessionServer implements AutoCloseable
                 addingSessions.remove(i);
                 sessions.remove(session.sessionId);
                 counters.malformedRequests.increment();
+                errorHandler.onError(badResponseChannel);
                 work++;
                 continue;
             }

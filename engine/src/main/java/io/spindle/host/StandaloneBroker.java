@@ -21,6 +21,12 @@ import io.spindle.codecs.Transport;
 import io.spindle.config.ConfigValues;
 import io.spindle.driver.DriverDirectory;
 import io.spindle.log.LogConfig;
+import io.spindle.log.PartitionLog;
+import io.spindle.monitor.CountedErrorLog;
+import io.spindle.monitor.RecoveryWarnings;
+import io.spindle.monitor.SpindleMarkFile;
+import io.spindle.monitor.StageLatencies;
+import io.spindle.monitor.StorageFailureException;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
@@ -29,6 +35,7 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -50,9 +57,12 @@ public final class StandaloneBroker implements AutoCloseable
     private final MediaDriver driver;
     private final Aeron aeron;
     private final BrokerCounters counters;
+    private final StateMachineCounters stateMachineCounters;
+    private final StageLatencies latencies = new StageLatencies();
     private final BrokerStateMachine stateMachine;
     private final ControlAgent controlAgent;
     private final DirectoryLock dataDirLock;
+    private final CountedErrorLog errorLog;
     private FetchServer fetchServer;
     private volatile String failure;
     private volatile boolean isDriverLost;
@@ -63,14 +73,18 @@ public final class StandaloneBroker implements AutoCloseable
     {
         this.ctx = ctx;
         DirectoryLock dataDirLock = null;
+        CountedErrorLog errorLog = null;
         MediaDriver driver = null;
         Aeron aeron = null;
         BrokerCounters counters = null;
+        StateMachineCounters stateMachineCounters = null;
         BrokerStateMachine stateMachine = null;
         try
         {
             // First, so that a second broker on this directory touches nothing, its driver included.
             dataDirLock = DirectoryLock.acquire(ctx.dataDir.toAbsolutePath(), "broker");
+            errorLog = openErrorLog(ctx);
+            this.errorLog = errorLog;
             final String driverDir;
             if (null == ctx.aeronDirectoryName)
             {
@@ -123,7 +137,10 @@ public final class StandaloneBroker implements AutoCloseable
                 aeronCtx.useConductorAgentInvoker(true).driverAgentInvoker(driver.sharedAgentInvoker());
             }
             aeron = Aeron.connect(aeronCtx);
+            errorLog.markFile().aeronDirectory(aeronDir);
             counters = new BrokerCounters(aeron, ctx.nodeId);
+            errorLog.counter(counters.errors(aeron, errorLog.markFile()));
+            stateMachineCounters = new StateMachineCounters(aeron, ctx.nodeId, ctx.maxPartitionCounters, errorLog);
 
             final Path dataDir = ctx.dataDir.toAbsolutePath();
             Files.createDirectories(dataDir);
@@ -138,6 +155,7 @@ public final class StandaloneBroker implements AutoCloseable
             }
             // After the restore, which takes back the directories of a delete that was never persisted.
             deleteLeftoverDeletedTopics(dataDir);
+            RecoveryWarnings.report(stateMachine.topicTable(), errorLog, ctx.warningHandler);
 
             // Port 0 means any free port; both request streams must share it, so it is chosen here once.
             final int port = 0 == ctx.listenPort && ctx.udpEnabled ? freeUdpPort(ctx.listenHost) : ctx.listenPort;
@@ -154,11 +172,14 @@ public final class StandaloneBroker implements AutoCloseable
             final BrokerCounters brokerCounters = counters;
             final BrokerStateMachine machine = stateMachine;
             final long sessionTimeoutNs = ctx.sessionTimeoutNs;
+            final CountedErrorLog errors = errorLog;
             controlAgent = new ControlAgent(
                 (handler) -> new SessionServer(client, "control", channels, Transport.CONTROL_STREAM_ID, ctx.nodeId,
-                    sessionTimeoutNs, brokerCounters, handler),
+                    sessionTimeoutNs, brokerCounters, handler).errorHandler(errors),
                 machine,
                 counters,
+                stateMachineCounters,
+                latencies,
                 SystemNanoClock.INSTANCE,
                 SystemEpochClock.INSTANCE,
                 dataDir,
@@ -167,19 +188,24 @@ public final class StandaloneBroker implements AutoCloseable
             final String[] fetchChannels = channels;
             fetchServer = new FetchServer(
                 (handler) -> new SessionServer(client, "fetch", fetchChannels, Transport.FETCH_STREAM_ID, ctx.nodeId,
-                    sessionTimeoutNs, brokerCounters, handler),
+                    sessionTimeoutNs, brokerCounters, handler).errorHandler(errors),
                 machine::topicTable,
                 counters,
-                SystemNanoClock.INSTANCE);
+                SystemNanoClock.INSTANCE)
+                .latencies(latencies);
 
             final ErrorHandler errorHandler = this::onAgentError;
+            final AgentRunner reporter = new AgentRunner(
+                new SleepingMillisIdleStrategy(Math.min(100, ctx.latencyIntervalMs)), errorHandler, null,
+                latencies.reporter(dataDir, ctx.latencyIntervalMs, ctx.latencyLog, errorLog.markFile()));
             final DriverWatchdog watchdog = new DriverWatchdog(aeron, SystemNanoClock.INSTANCE, this::driverLost);
             if (ctx.threadingMode == BrokerThreadingMode.DEDICATED)
             {
                 runners = new AgentRunner[]{
                     new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
                         new CompositeAgent(controlAgent, watchdog)),
-                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, fetchServer)
+                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, fetchServer),
+                    reporter
                 };
             }
             else if (null != driver && ThreadingMode.INVOKER == ctx.driverThreadingMode)
@@ -190,27 +216,35 @@ public final class StandaloneBroker implements AutoCloseable
                             new InvokerAgent(driver.sharedAgentInvoker(), aeron.conductorAgentInvoker()),
                             controlAgent,
                             fetchServer,
-                            watchdog))
+                            watchdog)),
+                    reporter
                 };
             }
             else
             {
                 runners = new AgentRunner[]{
                     new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
-                        new CompositeAgent(controlAgent, fetchServer, watchdog))
+                        new CompositeAgent(controlAgent, fetchServer, watchdog)),
+                    reporter
                 };
             }
         }
         catch (final IOException ex)
         {
-            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, dataDirLock);
+            CloseHelper.quietCloseAll(
+                stateMachine, stateMachineCounters, counters, aeron, driver, errorLog, dataDirLock);
             throw new UncheckedIOException(ex);
         }
         catch (final RuntimeException | Error ex)
         {
             // An Error too (say a fault in a mapped file during recovery): a half-started broker must not keep the
             // driver's threads alive in a process that serves nothing.
-            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, dataDirLock);
+            if (null != errorLog)
+            {
+                errorLog.onError(ex);
+            }
+            CloseHelper.quietCloseAll(
+                stateMachine, stateMachineCounters, counters, aeron, driver, errorLog, dataDirLock);
             throw ex;
         }
 
@@ -218,6 +252,7 @@ public final class StandaloneBroker implements AutoCloseable
         this.driver = driver;
         this.aeron = aeron;
         this.counters = counters;
+        this.stateMachineCounters = stateMachineCounters;
         this.stateMachine = stateMachine;
     }
 
@@ -291,6 +326,7 @@ public final class StandaloneBroker implements AutoCloseable
      */
     private void onAeronError(final Throwable error)
     {
+        errorLog.onError(error);
         if (error instanceof DriverTimeoutException || error instanceof ConductorServiceTimeoutException)
         {
             final AgentRunner[] agentRunners = runners;
@@ -299,10 +335,6 @@ public final class StandaloneBroker implements AutoCloseable
                 CloseHelper.quietCloseAll(agentRunners);
             }
             driverLost("lost its media driver (driver timeout: it stopped or hung): " + error.getMessage());
-        }
-        else if (!(error instanceof AgentTerminationException && null != failure))
-        {
-            ctx.errorHandler.onError(error);
         }
     }
 
@@ -337,15 +369,33 @@ public final class StandaloneBroker implements AutoCloseable
      */
     private void onAgentError(final Throwable throwable)
     {
+        errorLog.onError(throwable);
         if (throwable instanceof AgentTerminationException || throwable instanceof Error)
         {
             stop(throwable instanceof Error ? "stopped after " + throwable :
                 (null != throwable.getMessage() ? throwable.getMessage() : throwable.toString()));
         }
-        else
+    }
+
+    /**
+     * The broker's one error handler: the distinct error log in its mark file, counted.
+     *
+     * @return the error handler every thread of the broker reports into.
+     */
+    public CountedErrorLog errorLog()
+    {
+        return errorLog;
+    }
+
+    private static CountedErrorLog openErrorLog(final Context ctx)
+    {
+        final SpindleMarkFile markFile = SpindleMarkFile.create(ctx.dataDir.toAbsolutePath(),
+            SpindleMarkFile.COMPONENT_BROKER, ctx.nodeId, ctx.errorBufferLength, SystemEpochClock.INSTANCE);
+        if (null != markFile.savedErrors())
         {
-            ctx.errorHandler.onError(throwable);
+            ctx.warningHandler.accept("the previous run's errors are saved in " + markFile.savedErrors());
         }
+        return new CountedErrorLog(markFile, ctx.errorHandler, System.err);
     }
 
     /**
@@ -361,11 +411,13 @@ public final class StandaloneBroker implements AutoCloseable
         }
         try
         {
-            CloseHelper.closeAll(stateMachine, counters, aeron, driver);
+            // The error counter lives in the client's mapping of the counters file: stop using it first.
+            errorLog.counter(null);
+            CloseHelper.closeAll(stateMachine, stateMachineCounters, counters, aeron, driver);
         }
         finally
         {
-            dataDirLock.close();
+            CloseHelper.closeAll((AutoCloseable)errorLog, dataDirLock);
         }
     }
 
@@ -394,9 +446,15 @@ public final class StandaloneBroker implements AutoCloseable
             return false;
         }
 
+        public void onAppended(final PartitionLog log)
+        {
+            controlAgent.onAppended(log);
+        }
+
         public void onStorageFailure(final String what, final Throwable cause)
         {
             controlAgent.onStorageFailure(what, cause);
+            errorLog.onError(new StorageFailureException(what, cause));
         }
     }
 
@@ -530,7 +588,16 @@ public final class StandaloneBroker implements AutoCloseable
             "spindle.group.max.session.timeout.ms", TimeUnit.MILLISECONDS,
             BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS);
         private LogConfig logConfig;
-        private ErrorHandler errorHandler = Throwable::printStackTrace;
+        private long latencyIntervalMs = ConfigValues.durationProperty(
+            "spindle.latency.interval", TimeUnit.MILLISECONDS, 1000);
+        private Path latencyLog = null == System.getProperty("spindle.latency.log") ?
+            null : Paths.get(System.getProperty("spindle.latency.log"));
+        private int maxPartitionCounters = ConfigValues.intProperty("spindle.stat.max.partitions", 1024);
+        private int errorBufferLength = ConfigValues.intSizeProperty(
+            "spindle.error.buffer.length", SpindleMarkFile.ERROR_BUFFER_LENGTH_DEFAULT);
+        private ErrorHandler errorHandler;
+        private java.util.function.Consumer<String> warningHandler =
+            (warning) -> System.err.println("spindle broker: warning: " + warning);
         private java.util.function.Consumer<String> terminationHook =
             (reason) -> System.err.println("spindle broker: " + reason);
 
@@ -549,6 +616,16 @@ public final class StandaloneBroker implements AutoCloseable
             {
                 throw new IllegalArgumentException("spindle.driver.threading.mode=INVOKER runs the driver on the " +
                     "broker's one thread: it needs spindle.broker.threading.mode=SHARED, not " + threadingMode);
+            }
+            if (latencyIntervalMs < 1)
+            {
+                throw new IllegalArgumentException("spindle.latency.interval must be at least 1ms, was " +
+                    latencyIntervalMs + "ms");
+            }
+            if (errorBufferLength < 64 * 1024)
+            {
+                throw new IllegalArgumentException(
+                    "spindle.error.buffer.length must be at least 64k, was " + errorBufferLength);
             }
             // A misspelt strategy fails here, with the reason, rather than on the agent's thread.
             IdleStrategies.create(brokerIdleStrategy);
@@ -750,14 +827,68 @@ public final class StandaloneBroker implements AutoCloseable
         }
 
         /**
-         * Where agent errors go that the broker carries on after.
+         * Also told of every error the broker records in its error log ({@code spindle errors} prints them); default
+         * none.
          *
-         * @param handler the error handler.
+         * @param handler the error handler, or null.
          * @return this.
          */
         public Context errorHandler(final ErrorHandler handler)
         {
             this.errorHandler = handler;
+            return this;
+        }
+
+        /**
+         * Told of what the broker carried on after but an operator should know of, at start: a torn tail cut at
+         * recovery, an index rebuilt, where the previous run's errors were saved. The same warnings are in the error
+         * log. Default: print them on standard error.
+         *
+         * @param handler given each warning.
+         * @return this.
+         */
+        public Context warningHandler(final java.util.function.Consumer<String> handler)
+        {
+            this.warningHandler = handler;
+            return this;
+        }
+
+        /**
+         * How often the stage latency histograms are published for {@code spindle stat --latency} (system property
+         * {@code spindle.latency.interval}, default 1s).
+         *
+         * @param intervalMs the interval.
+         * @return this.
+         */
+        public Context latencyIntervalMs(final long intervalMs)
+        {
+            this.latencyIntervalMs = intervalMs;
+            return this;
+        }
+
+        /**
+         * Also append each interval's stage latency histograms, tagged by stage, to an HdrHistogram interval log
+         * (system property {@code spindle.latency.log}, default none).
+         *
+         * @param file the log, or null.
+         * @return this.
+         */
+        public Context latencyLog(final Path file)
+        {
+            this.latencyLog = file;
+            return this;
+        }
+
+        /**
+         * Length of the distinct error log in the mark file (system property {@code spindle.error.buffer.length},
+         * default 1m, at least 64k).
+         *
+         * @param length in bytes.
+         * @return this.
+         */
+        public Context errorBufferLength(final int length)
+        {
+            this.errorBufferLength = length;
             return this;
         }
     }

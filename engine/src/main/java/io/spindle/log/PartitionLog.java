@@ -168,6 +168,7 @@ public final class PartitionLog implements AutoCloseable
     private final RecoveryPointFile recoveryPointFile;
     private final ArrayDeque<LogSegment> lingeringSegments = new ArrayDeque<>();
     private final RecoveryReport recoveryReport;
+    private final AppendStamp appendStamp = new AppendStamp();
 
     private volatile LogSegment[] segments;
     private long logStartOffset;
@@ -312,6 +313,16 @@ public final class PartitionLog implements AutoCloseable
     public RecoveryReport recoveryReport()
     {
         return recoveryReport;
+    }
+
+    /**
+     * When the latest append happened, as the host stamped it, for latency from append to a consumer.
+     *
+     * @return the stamp; written by the writer thread, read by any.
+     */
+    public AppendStamp appendStamp()
+    {
+        return appendStamp;
     }
 
     /**

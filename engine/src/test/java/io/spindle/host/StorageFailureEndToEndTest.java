@@ -70,6 +70,13 @@ class StorageFailureEndToEndTest
                         () -> producer.sendSync(TOPIC, 0, null, bytes("while-full")));
                     assertEquals(ErrorCode.KAFKA_STORAGE_ERROR, stillFull.errorCode());
 
+                    final java.io.ByteArrayOutputStream errors = new java.io.ByteArrayOutputStream();
+                    broker.broker().errorLog().markFile().printErrors(
+                        new java.io.PrintStream(errors, true, java.nio.charset.StandardCharsets.UTF_8));
+                    final String errorLog = errors.toString(java.nio.charset.StandardCharsets.UTF_8);
+                    assertTrue(errorLog.contains("io.spindle.monitor.StorageFailureException: " + TOPIC +
+                        "-0: storage error: "), "the error log has the storage failure: " + errorLog);
+
                     Files.delete(ballast);
                     final long offset = producer.sendSync(TOPIC, 0, null, bytes("after-freeing"));
                     acked.put(offset, "after-freeing");

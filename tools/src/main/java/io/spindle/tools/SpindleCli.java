@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
         ProduceCommand.class,
         ConsumeCommand.class,
         GroupsCommand.class,
+        ErrorsCommand.class,
+        StatCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class SpindleCli implements Runnable

@@ -1,0 +1,318 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.monitor;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.HdrHistogram.EncodableHistogram;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogReader;
+import org.HdrHistogram.HistogramLogWriter;
+import org.HdrHistogram.SingleWriterRecorder;
+import org.agrona.concurrent.Agent;
+
+/**
+ * The broker's own latency, per stage of a record's way through it, always on: one HdrHistogram recorder per stage,
+ * written by the thread doing that stage's work (wait-free, no allocation), and an agent on a thread of its own that
+ * swaps each recorder's interval histogram once an interval, adds it to the run's total, and writes both per stage
+ * to {@value #FILE_NAME} in the data directory, an HdrHistogram log replaced whole each time, that
+ * {@code spindle stat --latency} reads. Values are nanoseconds from {@link System#nanoTime()} stamps taken where
+ * the work happens.
+ * <ul>
+ *     <li>{@link #RECEIVED_TO_APPENDED}: a produce request taken off the control stream to its last batch appended
+ *     (control agent);</li>
+ *     <li>{@link #APPENDED_TO_ACKNOWLEDGED}: from that append to its answer offered to the client's publication
+ *     (control agent);</li>
+ *     <li>{@link #APPENDED_TO_PUSHED}: a batch appended to its records sent to a consumer whose fetch was waiting
+ *     for them (a streaming fetch, or a long poll answered by the append), measured only for the newest append of a
+ *     partition (fetch agent).</li>
+ * </ul>
+ * Optionally the interval histograms are also appended to an HdrHistogram interval log, tagged by stage
+ * ({@code spindle.latency.log}).
+ */
+public final class StageLatencies
+{
+    /**
+     * Name of the latest histograms' file in the data directory.
+     */
+    public static final String FILE_NAME = "spindle-latency.hlog";
+
+    /**
+     * Stage: produce request received to appended.
+     */
+    public static final int RECEIVED_TO_APPENDED = 0;
+
+    /**
+     * Stage: appended to acknowledged.
+     */
+    public static final int APPENDED_TO_ACKNOWLEDGED = 1;
+
+    /**
+     * Stage: appended to pushed to a waiting consumer.
+     */
+    public static final int APPENDED_TO_PUSHED = 2;
+
+    /**
+     * Names of the stages, by stage, as tags in the file.
+     */
+    static final String[] STAGE_NAMES = { "received-appended", "appended-acknowledged", "appended-pushed" };
+
+    /**
+     * Longest latency recorded as itself: longer ones are recorded as this.
+     */
+    public static final long HIGHEST_TRACKABLE_NS = TimeUnit.SECONDS.toNanos(60);
+
+    private static final String INTERVAL = ".interval";
+    private static final String TOTAL = ".total";
+
+    private final SingleWriterRecorder[] recorders = new SingleWriterRecorder[STAGE_NAMES.length];
+
+    /**
+     * Recorders for every stage, 3 significant digits, 1 ns to {@link #HIGHEST_TRACKABLE_NS}.
+     */
+    public StageLatencies()
+    {
+        for (int i = 0; i < recorders.length; i++)
+        {
+            recorders[i] = new SingleWriterRecorder(1, HIGHEST_TRACKABLE_NS, 3);
+        }
+    }
+
+    /**
+     * Record one latency of a stage; only ever from the one thread that does that stage's work.
+     *
+     * @param stage     {@link #RECEIVED_TO_APPENDED}, {@link #APPENDED_TO_ACKNOWLEDGED} or {@link #APPENDED_TO_PUSHED}.
+     * @param latencyNs from the stage's start stamp to its end stamp; negative values are ignored.
+     */
+    public void record(final int stage, final long latencyNs)
+    {
+        if (latencyNs >= 0)
+        {
+            recorders[stage].recordValue(Math.min(latencyNs, HIGHEST_TRACKABLE_NS));
+        }
+    }
+
+    /**
+     * The agent that publishes the histograms, for a thread of its own.
+     *
+     * @param dataDir    where to write {@value #FILE_NAME}.
+     * @param intervalMs between publications.
+     * @param intervalLog an HdrHistogram interval log to append to as well, or null.
+     * @param markFile   whose activity timestamp the agent keeps fresh, or null.
+     * @return the agent.
+     */
+    public Agent reporter(final Path dataDir, final long intervalMs, final Path intervalLog,
+        final SpindleMarkFile markFile)
+    {
+        return new Reporter(dataDir.resolve(FILE_NAME), intervalMs, intervalLog, markFile);
+    }
+
+    /**
+     * Read the latest histograms a broker wrote.
+     *
+     * @param dataDir the broker's data directory.
+     * @return per stage name, its last interval's and its whole run's histograms, in stage order.
+     * @throws IllegalStateException if there is no file yet.
+     */
+    public static Map<String, Histogram[]> read(final Path dataDir)
+    {
+        final Path file = dataDir.resolve(FILE_NAME);
+        if (!Files.exists(file))
+        {
+            throw new IllegalStateException("no " + FILE_NAME + " in " + dataDir +
+                " yet (a broker writes it every second while it runs)");
+        }
+        final Map<String, Histogram[]> byStage = new LinkedHashMap<>();
+        for (final String name : STAGE_NAMES)
+        {
+            byStage.put(name, new Histogram[2]);
+        }
+        try (InputStream in = Files.newInputStream(file); HistogramLogReader reader = new HistogramLogReader(in))
+        {
+            EncodableHistogram next;
+            while (null != (next = reader.nextIntervalHistogram()))
+            {
+                final String tag = next.getTag();
+                if (next instanceof Histogram && null != tag)
+                {
+                    final boolean isTotal = tag.endsWith(TOTAL);
+                    final Histogram[] pair = byStage.get(tag.substring(0, tag.lastIndexOf('.')));
+                    if (null != pair)
+                    {
+                        pair[isTotal ? 1 : 0] = (Histogram)next;
+                    }
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("could not read " + file, ex);
+        }
+
+        return byStage;
+    }
+
+    /**
+     * Print stages as {@code spindle stat --latency} does: count, p50, p90, p99, p99.9 and max in microseconds, for
+     * the last interval and the whole run.
+     *
+     * @param byStage as {@link #read(Path)} returns them.
+     * @param out     where to print.
+     */
+    public static void print(final Map<String, Histogram[]> byStage, final PrintStream out)
+    {
+        out.println(String.format("%-24s %-8s %12s %10s %10s %10s %10s %10s", "stage (us)", "window", "count", "p50",
+            "p90", "p99", "p99.9", "max"));
+        for (final Map.Entry<String, Histogram[]> entry : byStage.entrySet())
+        {
+            for (int window = 0; window < 2; window++)
+            {
+                final Histogram histogram = entry.getValue()[window];
+                if (null == histogram)
+                {
+                    continue;
+                }
+                out.println(String.format("%-24s %-8s %12d %10.3f %10.3f %10.3f %10.3f %10.3f",
+                    0 == window ? entry.getKey() : "", 0 == window ? "interval" : "run",
+                    histogram.getTotalCount(),
+                    histogram.getValueAtPercentile(50) / 1000.0,
+                    histogram.getValueAtPercentile(90) / 1000.0,
+                    histogram.getValueAtPercentile(99) / 1000.0,
+                    histogram.getValueAtPercentile(99.9) / 1000.0,
+                    histogram.getMaxValue() / 1000.0));
+            }
+        }
+    }
+
+    private final class Reporter implements Agent
+    {
+        private final Path file;
+        private final Path tmpFile;
+        private final long intervalNs;
+        private final Path intervalLogFile;
+        private final SpindleMarkFile markFile;
+        private final Histogram[] intervals = new Histogram[recorders.length];
+        private final Histogram[] totals = new Histogram[recorders.length];
+        private final long startMs = System.currentTimeMillis();
+        private HistogramLogWriter intervalLog;
+        private long nextReportNs = System.nanoTime();
+        private long intervalStartMs = startMs;
+
+        Reporter(final Path file, final long intervalMs, final Path intervalLogFile, final SpindleMarkFile markFile)
+        {
+            this.file = file;
+            this.tmpFile = file.resolveSibling(file.getFileName() + ".tmp");
+            this.intervalNs = TimeUnit.MILLISECONDS.toNanos(intervalMs);
+            this.intervalLogFile = intervalLogFile;
+            this.markFile = markFile;
+            for (int i = 0; i < recorders.length; i++)
+            {
+                totals[i] = new Histogram(1, HIGHEST_TRACKABLE_NS, 3);
+                totals[i].setTag(STAGE_NAMES[i] + TOTAL);
+                totals[i].setStartTimeStamp(startMs);
+            }
+        }
+
+        public void onStart()
+        {
+            if (null != intervalLogFile)
+            {
+                try
+                {
+                    intervalLog = new HistogramLogWriter(intervalLogFile.toFile());
+                }
+                catch (final IOException ex)
+                {
+                    throw new UncheckedIOException("could not open spindle.latency.log " + intervalLogFile, ex);
+                }
+                intervalLog.outputLogFormatVersion();
+                intervalLog.outputStartTime(startMs);
+                intervalLog.setBaseTime(startMs);
+                intervalLog.outputLegend();
+            }
+        }
+
+        public int doWork()
+        {
+            final long nowNs = System.nanoTime();
+            if (nowNs - nextReportNs < 0)
+            {
+                return 0;
+            }
+            nextReportNs = nowNs + intervalNs;
+            final long nowMs = System.currentTimeMillis();
+            if (null != markFile)
+            {
+                markFile.updateActivityTimestamp(nowMs);
+            }
+            report(nowMs);
+            return 1;
+        }
+
+        public void onClose()
+        {
+            report(System.currentTimeMillis());
+            if (null != intervalLog)
+            {
+                intervalLog.close();
+            }
+        }
+
+        public String roleName()
+        {
+            return "spindle-latency-reporter";
+        }
+
+        private void report(final long nowMs)
+        {
+            final ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * 1024);
+            final HistogramLogWriter writer = new HistogramLogWriter(
+                new PrintStream(bytes, false, StandardCharsets.US_ASCII));
+            writer.outputLogFormatVersion();
+            writer.outputStartTime(startMs);
+            writer.setBaseTime(startMs);
+            for (int i = 0; i < recorders.length; i++)
+            {
+                intervals[i] = recorders[i].getIntervalHistogram(intervals[i]);
+                intervals[i].setTag(STAGE_NAMES[i] + INTERVAL);
+                intervals[i].setStartTimeStamp(intervalStartMs);
+                intervals[i].setEndTimeStamp(nowMs);
+                totals[i].add(intervals[i]);
+                totals[i].setEndTimeStamp(nowMs);
+                writer.outputIntervalHistogram(intervals[i]);
+                writer.outputIntervalHistogram(totals[i]);
+                if (null != intervalLog)
+                {
+                    final String tag = intervals[i].getTag();
+                    intervals[i].setTag(STAGE_NAMES[i]);
+                    intervalLog.outputIntervalHistogram(intervals[i]);
+                    intervals[i].setTag(tag);
+                }
+            }
+            writer.close();
+            intervalStartMs = nowMs;
+
+            try
+            {
+                Files.write(tmpFile, bytes.toByteArray());
+                Files.move(tmpFile, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("could not write " + file, ex);
+            }
+        }
+    }
+}
