@@ -1,5 +1,6 @@
 package io.spindle.broker;
 
+import io.spindle.log.LogCleaner;
 import org.agrona.DirectBuffer;
 
 /**
@@ -56,4 +57,14 @@ public interface Host
      * @param cause the failure.
      */
     void onStorageFailure(String what, Throwable cause);
+
+    /**
+     * The cleaner the host's compacted partitions run their cleanings on.
+     *
+     * @return the process-wide {@link LogCleaner#shared()} unless the host owns one.
+     */
+    default LogCleaner logCleaner()
+    {
+        return LogCleaner.shared();
+    }
 }

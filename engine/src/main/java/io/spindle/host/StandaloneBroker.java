@@ -20,6 +20,7 @@ import io.spindle.broker.Host;
 import io.spindle.codecs.Transport;
 import io.spindle.config.ConfigValues;
 import io.spindle.driver.DriverDirectory;
+import io.spindle.log.LogCleaner;
 import io.spindle.log.LogConfig;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -50,6 +51,8 @@ public final class StandaloneBroker implements AutoCloseable
     private final MediaDriver driver;
     private final Aeron aeron;
     private final BrokerCounters counters;
+    private final CleanerCounters cleanerCounters;
+    private final LogCleaner logCleaner;
     private final BrokerStateMachine stateMachine;
     private final ControlAgent controlAgent;
     private final DirectoryLock dataDirLock;
@@ -66,6 +69,8 @@ public final class StandaloneBroker implements AutoCloseable
         MediaDriver driver = null;
         Aeron aeron = null;
         BrokerCounters counters = null;
+        CleanerCounters cleanerCounters = null;
+        LogCleaner logCleaner = null;
         BrokerStateMachine stateMachine = null;
         try
         {
@@ -124,6 +129,10 @@ public final class StandaloneBroker implements AutoCloseable
             }
             aeron = Aeron.connect(aeronCtx);
             counters = new BrokerCounters(aeron, ctx.nodeId);
+            cleanerCounters = new CleanerCounters(aeron, ctx.nodeId);
+            logCleaner = cleanerCounters.newCleaner(ConfigValues.sizeProperty(
+                "spindle.log.cleaner.io.max.bytes.per.second", LogCleaner.MAX_BYTES_PER_SECOND_DEFAULT), ctx.nodeId);
+            this.logCleaner = logCleaner;
 
             final Path dataDir = ctx.dataDir.toAbsolutePath();
             Files.createDirectories(dataDir);
@@ -203,14 +212,16 @@ public final class StandaloneBroker implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, dataDirLock);
+            CloseHelper.quietCloseAll(
+                stateMachine, logCleaner, cleanerCounters, counters, aeron, driver, dataDirLock);
             throw new UncheckedIOException(ex);
         }
         catch (final RuntimeException | Error ex)
         {
             // An Error too (say a fault in a mapped file during recovery): a half-started broker must not keep the
             // driver's threads alive in a process that serves nothing.
-            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, dataDirLock);
+            CloseHelper.quietCloseAll(
+                stateMachine, logCleaner, cleanerCounters, counters, aeron, driver, dataDirLock);
             throw ex;
         }
 
@@ -218,6 +229,7 @@ public final class StandaloneBroker implements AutoCloseable
         this.driver = driver;
         this.aeron = aeron;
         this.counters = counters;
+        this.cleanerCounters = cleanerCounters;
         this.stateMachine = stateMachine;
     }
 
@@ -322,6 +334,16 @@ public final class StandaloneBroker implements AutoCloseable
     }
 
     /**
+     * The broker's log cleaner counters.
+     *
+     * @return the counters.
+     */
+    public CleanerCounters cleanerCounters()
+    {
+        return cleanerCounters;
+    }
+
+    /**
      * The broker's counters.
      *
      * @return the counters.
@@ -361,7 +383,7 @@ public final class StandaloneBroker implements AutoCloseable
         }
         try
         {
-            CloseHelper.closeAll(stateMachine, counters, aeron, driver);
+            CloseHelper.closeAll(stateMachine, logCleaner, cleanerCounters, counters, aeron, driver);
         }
         finally
         {
@@ -397,6 +419,11 @@ public final class StandaloneBroker implements AutoCloseable
         public void onStorageFailure(final String what, final Throwable cause)
         {
             controlAgent.onStorageFailure(what, cause);
+        }
+
+        public LogCleaner logCleaner()
+        {
+            return logCleaner;
         }
     }
 

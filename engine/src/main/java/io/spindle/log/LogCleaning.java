@@ -282,6 +282,7 @@ final class LogCleaning
             {
                 deleteOutputs();
             }
+            cleaner.onTaskEnded(DONE == outcome, FAILED == outcome, recordsRemoved);
             state = outcome;
         }
     }

@@ -1138,6 +1138,7 @@ public final class PartitionLog implements AutoCloseable
             task.deleteOutputs();
             storageError = ex;
             lastCleanerFailure = ex;
+            cleaner.onError();
             return 1;
         }
 
