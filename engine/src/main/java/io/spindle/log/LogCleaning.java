@@ -78,6 +78,7 @@ import static io.spindle.codecs.batch.RecordBatch.RECORD_COUNT_OFFSET;
  * {@code delete.retention.ms} and the reference time the log passes in (its state-machine time), never on a clock,
  * on the cleaner's timing or on state outside the segments: members of a cluster that clean different ranges at
  * different times may hold different sets of superseded records, never different records at one offset.
+ * <p>
  * <b>Swap protocol.</b> For a segment with base offset {@code B} whose content changed:
  * <ol>
  *     <li>cleaner thread: write {@code B.log.cleaned} and force it;</li>
