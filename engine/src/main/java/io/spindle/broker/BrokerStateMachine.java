@@ -1640,7 +1640,7 @@ public final class BrokerStateMachine implements AutoCloseable
                 {
                     checkPartitionTopicId(dir, id);
                 }
-                logs[p] = PartitionLog.open(dir.toFile(), config, nowMs);
+                logs[p] = PartitionLog.open(dir.toFile(), config, nowMs).cleaner(host.logCleaner());
                 logs[p].highWaterMark(logs[p].logEndOffset());
                 writePartitionTopicId(dir, id);
             }

@@ -1,6 +1,7 @@
 package io.spindle.broker;
 
 import io.spindle.log.PartitionLog;
+import io.spindle.log.LogCleaner;
 import org.agrona.DirectBuffer;
 
 /**
@@ -57,6 +58,16 @@ public interface Host
      * @param cause the failure.
      */
     void onStorageFailure(String what, Throwable cause);
+
+    /**
+     * The cleaner the host's compacted partitions run their cleanings on.
+     *
+     * @return the process-wide {@link LogCleaner#shared()} unless the host owns one.
+     */
+    default LogCleaner logCleaner()
+    {
+        return LogCleaner.shared();
+    }
 
     /**
      * A produce request's batch was appended (and is below the high-water mark), before its answer leaves: a host

@@ -316,6 +316,35 @@ final class PartitionProducers
     }
 
     /**
+     * Close the open transactions whose first batch the log no longer holds although it is above the log start:
+     * only the cleaner removes such a batch, and only once its transaction was decided (it never cleans at or
+     * beyond the last stable offset) and, with it, the transaction's marker. A snapshot taken while the
+     * transaction was open would otherwise keep it open for ever, holding back the last stable offset.
+     *
+     * @param log of the partition, after {@link #replay}.
+     * @return transactions closed.
+     */
+    int closeCleanedTransactions(final PartitionLog log)
+    {
+        int closed = 0;
+        for (final Long2ObjectHashMap<Entry>.ValueIterator it = entries.values().iterator(); it.hasNext(); )
+        {
+            final Entry entry = it.next();
+            final long firstOffset = entry.transactionFirstOffset;
+            if (NO_TRANSACTION != firstOffset && firstOffset >= log.logStartOffset() && !log.hasBatchAt(firstOffset))
+            {
+                entry.transactionFirstOffset = NO_TRANSACTION;
+                closed++;
+            }
+        }
+        if (closed > 0)
+        {
+            firstUnstableOffset = computeFirstUnstableOffset();
+        }
+        return closed;
+    }
+
+    /**
      * Take in the idempotent batches a log holds from an offset to its end, as appends at {@code nowMs}: what a
      * standalone broker's log gained after its last snapshot.
      *

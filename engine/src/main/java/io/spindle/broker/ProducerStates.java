@@ -320,6 +320,7 @@ final class ProducerStates
         {
             producers.replay(log, snapshotLogEnd, nowMs, scratch);
         }
+        producers.closeCleanedTransactions(log);
         publish(topic, partition);
     }
 }

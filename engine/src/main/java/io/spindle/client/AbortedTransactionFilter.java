@@ -73,6 +73,13 @@ final class AbortedTransactionFilter
      */
     boolean skips(final RecordBatchFlyweight batch, final DirectBuffer buffer, final int position)
     {
+        // Open the aborted transactions that start at or before this batch first, markers included: a fetch may
+        // start at an ABORT marker (the consumer's position, or the first survivor of a compacted range) whose
+        // transaction it lists, and that marker must close it.
+        while (isReadCommitted && next < count && firstOffsets[next] <= batch.lastOffset())
+        {
+            open[openCount++] = producerIds[next++];
+        }
         if (batch.isControl())
         {
             if (isReadCommitted && ControlRecord.ABORT == ControlRecord.type(buffer, position))
@@ -84,10 +91,6 @@ final class AbortedTransactionFilter
         if (!isReadCommitted || 0 == count)
         {
             return false;
-        }
-        while (next < count && firstOffsets[next] <= batch.lastOffset())
-        {
-            open[openCount++] = producerIds[next++];
         }
         return batch.isTransactional() && isOpen(batch.producerId());
     }

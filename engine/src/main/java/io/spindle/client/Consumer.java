@@ -1481,6 +1481,16 @@ public final class Consumer implements AutoCloseable
                             recordsConsumed++;
                             handler.onRecord(consumerRecord.wrap(state.tp.topic(), state.tp.partition(), record));
                             delivered++;
+                            if (state.generation != generation)
+                            {
+                                // The handler sought or paused: nothing more from this fetch is handed over.
+                                isBatchDelivered = false;
+                                break;
+                            }
+                        }
+                        if (state.generation != generation)
+                        {
+                            break;
                         }
                         if (isBatchDelivered && state.generation == generation &&
                             state.position < batch.nextOffset())

@@ -83,7 +83,8 @@ final class PartitionCounters implements AutoCloseable
         final Map<Topic, Entry[]> previous = new IdentityHashMap<>();
         for (final Entry entry : entries)
         {
-            previous.computeIfAbsent(entry.topic, (topic) -> new Entry[topic.partitionCount()])[entry.partition] = entry;
+            previous.computeIfAbsent(entry.topic, (topic) -> new Entry[topic.partitionCount()])[entry.partition] =
+                entry;
         }
 
         int count = 0;
@@ -111,7 +112,8 @@ final class PartitionCounters implements AutoCloseable
                 {
                     isCapReported = true;
                     errorHandler.onError(new IllegalStateException("partition counters stop at " + maxPartitions +
-                        " partitions (spindle.stat.max.partitions): " + topic.name() + "-" + p + " and later get none"));
+                        " partitions (spindle.stat.max.partitions): " + topic.name() + "-" + p +
+                            " and later get none"));
                 }
             }
         }
@@ -136,7 +138,8 @@ final class PartitionCounters implements AutoCloseable
             keyBuffer.putInt(0, topic.id(), ByteOrder.LITTLE_ENDIAN);
             keyBuffer.putInt(Integer.BYTES, partition, ByteOrder.LITTLE_ENDIAN);
             keyBuffer.putInt(2 * Integer.BYTES, kind, ByteOrder.LITTLE_ENDIAN);
-            final byte[] label = (prefix + topic.name() + "-" + partition + " " + BrokerCounters.partitionCounterKindName(kind))
+            final byte[] label = (prefix + topic.name() + "-" + partition + " " +
+                BrokerCounters.partitionCounterKindName(kind))
                 .getBytes(StandardCharsets.US_ASCII);
             try
             {

@@ -20,6 +20,7 @@ import io.spindle.broker.Host;
 import io.spindle.codecs.Transport;
 import io.spindle.config.ConfigValues;
 import io.spindle.driver.DriverDirectory;
+import io.spindle.log.LogCleaner;
 import io.spindle.log.LogConfig;
 import io.spindle.log.PartitionLog;
 import io.spindle.monitor.CountedErrorLog;
@@ -59,6 +60,8 @@ public final class StandaloneBroker implements AutoCloseable
     private final BrokerCounters counters;
     private final StateMachineCounters stateMachineCounters;
     private final StageLatencies latencies = new StageLatencies();
+    private final CleanerCounters cleanerCounters;
+    private final LogCleaner logCleaner;
     private final BrokerStateMachine stateMachine;
     private final ControlAgent controlAgent;
     private final DirectoryLock dataDirLock;
@@ -78,6 +81,8 @@ public final class StandaloneBroker implements AutoCloseable
         Aeron aeron = null;
         BrokerCounters counters = null;
         StateMachineCounters stateMachineCounters = null;
+        CleanerCounters cleanerCounters = null;
+        LogCleaner logCleaner = null;
         BrokerStateMachine stateMachine = null;
         try
         {
@@ -141,6 +146,10 @@ public final class StandaloneBroker implements AutoCloseable
             counters = new BrokerCounters(aeron, ctx.nodeId);
             errorLog.counter(counters.errors(aeron, errorLog.markFile()));
             stateMachineCounters = new StateMachineCounters(aeron, ctx.nodeId, ctx.maxPartitionCounters, errorLog);
+            cleanerCounters = new CleanerCounters(aeron, ctx.nodeId);
+            logCleaner = cleanerCounters.newCleaner(ConfigValues.sizeProperty(
+                "spindle.log.cleaner.io.max.bytes.per.second", LogCleaner.MAX_BYTES_PER_SECOND_DEFAULT), ctx.nodeId);
+            this.logCleaner = logCleaner;
 
             final Path dataDir = ctx.dataDir.toAbsolutePath();
             Files.createDirectories(dataDir);
@@ -232,7 +241,8 @@ public final class StandaloneBroker implements AutoCloseable
         catch (final IOException ex)
         {
             CloseHelper.quietCloseAll(
-                stateMachine, stateMachineCounters, counters, aeron, driver, errorLog, dataDirLock);
+                stateMachine, logCleaner, cleanerCounters, stateMachineCounters, counters, aeron, driver, errorLog,
+                dataDirLock);
             throw new UncheckedIOException(ex);
         }
         catch (final RuntimeException | Error ex)
@@ -244,7 +254,8 @@ public final class StandaloneBroker implements AutoCloseable
                 errorLog.onError(ex);
             }
             CloseHelper.quietCloseAll(
-                stateMachine, stateMachineCounters, counters, aeron, driver, errorLog, dataDirLock);
+                stateMachine, logCleaner, cleanerCounters, stateMachineCounters, counters, aeron, driver, errorLog,
+                dataDirLock);
             throw ex;
         }
 
@@ -253,6 +264,7 @@ public final class StandaloneBroker implements AutoCloseable
         this.aeron = aeron;
         this.counters = counters;
         this.stateMachineCounters = stateMachineCounters;
+        this.cleanerCounters = cleanerCounters;
         this.stateMachine = stateMachine;
     }
 
@@ -354,6 +366,16 @@ public final class StandaloneBroker implements AutoCloseable
     }
 
     /**
+     * The broker's log cleaner counters.
+     *
+     * @return the counters.
+     */
+    public CleanerCounters cleanerCounters()
+    {
+        return cleanerCounters;
+    }
+
+    /**
      * The broker's counters.
      *
      * @return the counters.
@@ -413,7 +435,8 @@ public final class StandaloneBroker implements AutoCloseable
         {
             // The error counter lives in the client's mapping of the counters file: stop using it first.
             errorLog.counter(null);
-            CloseHelper.closeAll(stateMachine, stateMachineCounters, counters, aeron, driver);
+            CloseHelper.closeAll(stateMachine, logCleaner, cleanerCounters, stateMachineCounters, counters, aeron,
+                driver);
         }
         finally
         {
@@ -455,6 +478,11 @@ public final class StandaloneBroker implements AutoCloseable
         {
             controlAgent.onStorageFailure(what, cause);
             errorLog.onError(new StorageFailureException(what, cause));
+        }
+
+        public LogCleaner logCleaner()
+        {
+            return logCleaner;
         }
     }
 

@@ -4,6 +4,7 @@
 package io.spindle.log;
 
 import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.util.concurrent.locks.LockSupport;
 
@@ -19,7 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>
  * Throttled to {@code spindle.log.cleaner.io.max.bytes.per.second} (system property, default 64m) of segment bytes
  * read, by parking the cleaner thread. {@link #shared()} is one daemon thread per process that every log uses
- * unless given its own; {@link #inline()} runs each task on the submitting thread, for tests and tools.
+ * unless given its own (a standalone broker owns one, started and stopped with it, and counts its work in
+ * {@link #counters counters}); {@link #inline()} runs each task on the submitting thread, for tests and tools.
  */
 public final class LogCleaner implements AutoCloseable
 {
@@ -36,8 +38,20 @@ public final class LogCleaner implements AutoCloseable
     private final Thread thread;
     private volatile boolean isClosed;
     private volatile long bytesCleaned;
+    private volatile long passes;
+    private volatile long recordsRemoved;
+    private volatile long errors;
+    private AtomicCounter passesCounter;
+    private AtomicCounter bytesCounter;
+    private AtomicCounter recordsRemovedCounter;
+    private AtomicCounter errorsCounter;
 
     private LogCleaner(final long maxBytesPerSecond, final boolean isBackground)
+    {
+        this(maxBytesPerSecond, isBackground, "spindle-log-cleaner");
+    }
+
+    private LogCleaner(final long maxBytesPerSecond, final boolean isBackground, final String threadName)
     {
         if (maxBytesPerSecond < 1)
         {
@@ -47,7 +61,7 @@ public final class LogCleaner implements AutoCloseable
         this.maxBytesPerSecond = maxBytesPerSecond;
         if (isBackground)
         {
-            thread = new Thread(this::run, "spindle-log-cleaner");
+            thread = new Thread(this::run, threadName);
             thread.setDaemon(true);
             thread.start();
         }
@@ -66,6 +80,111 @@ public final class LogCleaner implements AutoCloseable
     public static LogCleaner background(final long maxBytesPerSecond)
     {
         return new LogCleaner(maxBytesPerSecond, true);
+    }
+
+    /**
+     * A cleaner with its own background daemon thread of a given name, as a broker owns one.
+     *
+     * @param maxBytesPerSecond throttle on the segment bytes read per second.
+     * @param threadName        of the cleaner thread.
+     * @return the started cleaner; {@link #close()} stops its thread.
+     */
+    public static LogCleaner background(final long maxBytesPerSecond, final String threadName)
+    {
+        return new LogCleaner(maxBytesPerSecond, true, threadName);
+    }
+
+    /**
+     * Also count this cleaner's work in counters (say the broker's, in the driver's counters file); before the
+     * first task is submitted.
+     *
+     * @param passes         cleanings finished and ready to swap in.
+     * @param bytes          bytes of segments read.
+     * @param recordsRemoved records (and markers) the finished cleanings removed.
+     * @param errors         cleanings that failed, in the cleaner or while being swapped in.
+     * @return this.
+     */
+    public LogCleaner counters(
+        final AtomicCounter passes,
+        final AtomicCounter bytes,
+        final AtomicCounter recordsRemoved,
+        final AtomicCounter errors)
+    {
+        passesCounter = passes;
+        bytesCounter = bytes;
+        recordsRemovedCounter = recordsRemoved;
+        errorsCounter = errors;
+        return this;
+    }
+
+    /**
+     * Cleanings finished and ready to swap in since the cleaner started.
+     *
+     * @return count.
+     */
+    public long passes()
+    {
+        return passes;
+    }
+
+    /**
+     * Records (and transaction markers) removed by finished cleanings since the cleaner started.
+     *
+     * @return count.
+     */
+    public long recordsRemoved()
+    {
+        return recordsRemoved;
+    }
+
+    /**
+     * Cleanings that failed since the cleaner started, in the cleaner or while being swapped in.
+     *
+     * @return count.
+     */
+    public long errors()
+    {
+        return errors;
+    }
+
+    /**
+     * A task ended; the thread that ran it.
+     *
+     * @param isDone         it finished and its output can be swapped in.
+     * @param isFailed       it failed.
+     * @param removedRecords records it removed.
+     */
+    void onTaskEnded(final boolean isDone, final boolean isFailed, final long removedRecords)
+    {
+        if (isDone)
+        {
+            passes++;
+            recordsRemoved += removedRecords;
+            if (null != passesCounter)
+            {
+                passesCounter.incrementOrdered();
+                recordsRemovedCounter.getAndAddOrdered(removedRecords);
+            }
+        }
+        else if (isFailed)
+        {
+            onError();
+        }
+    }
+
+    /**
+     * A cleaning failed while being swapped in; the log's writer thread.
+     */
+    void onError()
+    {
+        synchronized (this)
+        {
+            errors++;
+        }
+        if (null != errorsCounter)
+        {
+            errorsCounter.increment();
+        }
     }
 
     /**
@@ -161,6 +280,10 @@ public final class LogCleaner implements AutoCloseable
     void throttle(final int bytes, final long startNs, final long total)
     {
         bytesCleaned += bytes;
+        if (null != bytesCounter)
+        {
+            bytesCounter.getAndAddOrdered(bytes);
+        }
         if (Long.MAX_VALUE == maxBytesPerSecond)
         {
             return;
@@ -201,6 +324,7 @@ public final class LogCleaner implements AutoCloseable
      */
     public String toString()
     {
-        return "LogCleaner{maxBytesPerSecond=" + maxBytesPerSecond + ", bytesCleaned=" + bytesCleaned + '}';
+        return "LogCleaner{maxBytesPerSecond=" + maxBytesPerSecond + ", bytesCleaned=" + bytesCleaned +
+            ", passes=" + passes + ", recordsRemoved=" + recordsRemoved + ", errors=" + errors + '}';
     }
 }

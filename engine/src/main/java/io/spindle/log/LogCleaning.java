@@ -4,12 +4,16 @@
 package io.spindle.log;
 
 import io.spindle.codecs.batch.BatchError;
+import io.spindle.codecs.batch.ControlRecord;
 import io.spindle.codecs.batch.RecordBatch;
 import io.spindle.codecs.batch.RecordBatchFlyweight;
 import io.spindle.codecs.batch.RecordBatchValidator;
 import io.spindle.codecs.batch.RecordFlyweight;
 import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.IoUtil;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.LongArrayList;
 
 import java.io.File;
 import java.io.IOException;
@@ -19,7 +23,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 
 import static io.spindle.codecs.batch.RecordBatch.ATTRIBUTES_OFFSET;
 import static io.spindle.codecs.batch.RecordBatch.BATCH_LENGTH_OFFSET;
@@ -36,12 +42,42 @@ import static io.spindle.codecs.batch.RecordBatch.RECORD_COUNT_OFFSET;
  * of the key's latest record in those segments, then writes each segment again keeping a record only if it is the
  * latest for its key, and dropping a latest record that is a tombstone (null value) once its timestamp is more than
  * {@code delete.retention.ms} before the reference time. Every survivor keeps its offset, timestamp, headers and
- * batch header (base offset, lastOffsetDelta, producer fields), so offsets get gaps but never move; a batch left
- * with no record is dropped, one with all its records is copied byte for byte, and a compressed batch that lost
- * records is written uncompressed. Records without a key, control batches and transactional batches are kept as
- * they are and their keys do not supersede anything (removing aborted records and markers is not done yet). The
- * output depends only on the segments' bytes, {@code delete.retention.ms} and the reference time the log passes
- * in (its state-machine time), never on a clock or on the cleaner's timing.
+ * batch header (base offset, lastOffsetDelta, producer fields), so offsets get gaps but never move; a batch with all
+ * its records is copied byte for byte, and a compressed batch that lost records is written uncompressed. Records
+ * without a key (never on a compacted topic) are kept and supersede nothing.
+ * <p>
+ * <b>Transactions</b> (after Kafka's cleaner, with one difference in how the delay is measured). The log never
+ * hands the cleaner a segment at or beyond the last stable offset, so every transaction with records in the task is
+ * decided; but its marker may lie beyond the task, and the task judges only by its own bytes. So:
+ * <ul>
+ *     <li>a transaction whose marker is in the segments is decided here: a committed one's records take part in
+ *     compaction like any other (its keys counted at their own offsets when its COMMIT marker is met); an aborted
+ *     one's records are all removed and supersede nothing;</li>
+ *     <li>a transaction whose marker is beyond the segments is kept whole and supersedes nothing, and a tombstone
+ *     of a key it wrote before the tombstone stays, so that its records cannot come back if it turns out
+ *     committed; the next cleaning that reaches its marker decides it;</li>
+ *     <li>a marker (COMMIT or ABORT) goes once no batch of its transaction is left (the transaction's batches all
+ *     precede the marker, and a cleaning always starts at the log start, so the task sees all of them) and its
+ *     own timestamp is more than {@code delete.retention.ms} before the reference time, as for tombstones. Kafka
+ *     starts that delay when the transaction's last record is cleaned (it stamps a delete horizon into the
+ *     marker's batch); Spindle measures it from the marker's timestamp so that the output depends on nothing but
+ *     the bytes and the reference time. What Kafka's delay protects, a read_committed reader that saw the
+ *     transaction's records and then meets no marker, cannot happen here: the log stops listing an aborted
+ *     transaction the moment its marker is swapped out ({@link PartitionLog#abortedTransactions()}), and a reader
+ *     keeps no aborted-transaction state across fetches;</li>
+ *     <li>a batch left with no record is dropped, except the latest {@link #PRODUCER_BATCHES_RETAINED} batches of
+ *     each producer in the segments, which are kept as a bare header (no record, same base offset,
+ *     lastOffsetDelta, producer id, epoch and base sequence): a broker that rebuilds its producers from the log
+ *     still knows the producer's last sequence numbers and answers a retried batch as a duplicate. Kafka keeps
+ *     only the batch holding the producer's last sequence, for producers still active. A kept header counts as a
+ *     batch of its transaction, so the marker stays with it, and a rebuilt producer state never sees a
+ *     transaction start without its end.</li>
+ * </ul>
+ * A reader at read_uncommitted sees an aborted transaction's records until the cleaning that removes them;
+ * committed data is never changed, only superseded records go. The output depends only on the segments' bytes,
+ * {@code delete.retention.ms} and the reference time the log passes in (its state-machine time), never on a clock,
+ * on the cleaner's timing or on state outside the segments: members of a cluster that clean different ranges at
+ * different times may hold different sets of superseded records, never different records at one offset.
  * <p>
  * <b>Swap protocol.</b> For a segment with base offset {@code B} whose content changed:
  * <ol>
@@ -70,6 +106,12 @@ final class LogCleaning
     private static final int FAILED = 2;
     private static final int CANCELLED = 3;
 
+    /**
+     * Batches per producer whose headers survive emptying: as many as the broker remembers per producer for
+     * duplicate detection (PartitionProducers.CACHED_BATCHES).
+     */
+    static final int PRODUCER_BATCHES_RETAINED = 5;
+
     final LogSegment[] segments;
     final long endOffset;
     private final File directory;
@@ -80,6 +122,7 @@ final class LogCleaning
     private volatile boolean isCancelled;
     private Throwable failure;
     private long recordsRemoved;
+    private final LongArrayList removedAbortMarkers = new LongArrayList();
 
     /**
      * @param directory         of the partition.
@@ -129,6 +172,16 @@ final class LogCleaning
     }
 
     /**
+     * Offsets of the ABORT markers this cleaning removed, ascending; after {@link #isDone()}.
+     *
+     * @return the offsets.
+     */
+    LongArrayList removedAbortMarkers()
+    {
+        return removedAbortMarkers;
+    }
+
+    /**
      * The cleaned file of a segment, or null if the cleaning changed nothing in it; after {@link #isDone()}.
      *
      * @param index of the segment in the task.
@@ -167,8 +220,11 @@ final class LogCleaning
         {
             final long startNs = System.nanoTime();
             final HashMap<ByteBuffer, Long> latest = new HashMap<>();
+            final Long2ObjectHashMap<Transaction> transactions = new Long2ObjectHashMap<>();
+            final Long2LongHashMap producerBatches = new Long2LongHashMap(0);
             long bytesRead = 0;
             final RecordBatchFlyweight batch = new RecordBatchFlyweight();
+            final Long2ObjectHashMap<Transaction> open = new Long2ObjectHashMap<>();
 
             for (final LogSegment segment : segments)
             {
@@ -184,24 +240,24 @@ final class LogCleaning
 
                     final int length = checkBatch(validator, segment, position, size);
                     batch.wrap(segment.buffer, position);
-                    if (!batch.isControl() && !batch.isTransactional())
-                    {
-                        checkRecords(records.wrap(batch), segment, position);
-                        while (records.next())
-                        {
-                            if (records.keyLength() >= 0)
-                            {
-                                latest.put(key(records), records.offset());
-                            }
-                        }
-                    }
+                    mapBatch(batch, records, segment, position, latest, transactions, open, producerBatches);
                     position += length;
                     bytesRead += length;
                     cleaner.throttle(length, startNs, bytesRead);
                 }
             }
 
+            // A transaction still undecided at the end of the segments may yet commit records of a key whose
+            // tombstone comes after them: such a tombstone must stay, or the committed record would come back.
+            final HashSet<ByteBuffer> undecidedKeys = new HashSet<>();
+            for (final Transaction transaction : open.values())
+            {
+                undecidedKeys.addAll(transaction.keys);
+            }
+
             final ExpandableDirectByteBuffer out = new ExpandableDirectByteBuffer(64 * 1024);
+            final Long2LongHashMap producerBatchesSeen = new Long2LongHashMap(0);
+            open.clear();
             for (int i = 0; i < segments.length; i++)
             {
                 if (isCancelled)
@@ -210,7 +266,8 @@ final class LogCleaning
                     return;
                 }
 
-                writeCleaned(i, validator, records, batch, latest, out);
+                writeCleaned(i, validator, records, batch, latest, undecidedKeys, transactions, open,
+                    producerBatches, producerBatchesSeen, out);
                 bytesRead += segments[i].sizeAcquire();
                 cleaner.throttle(segments[i].sizeAcquire(), startNs, bytesRead);
             }
@@ -226,7 +283,78 @@ final class LogCleaning
             {
                 deleteOutputs();
             }
+            cleaner.onTaskEnded(DONE == outcome, FAILED == outcome, recordsRemoved);
             state = outcome;
+        }
+    }
+
+    /**
+     * First pass over one batch: the latest offset per key of the records that may supersede others (outside
+     * transactions, or in transactions committed within the segments), the transactions and how each ended, and
+     * how many batches each producer has.
+     */
+    private static void mapBatch(
+        final RecordBatchFlyweight batch,
+        final RecordFlyweight records,
+        final LogSegment segment,
+        final int position,
+        final HashMap<ByteBuffer, Long> latest,
+        final Long2ObjectHashMap<Transaction> transactions,
+        final Long2ObjectHashMap<Transaction> open,
+        final Long2LongHashMap producerBatches)
+    {
+        final long producerId = batch.producerId();
+        if (batch.isControl())
+        {
+            final Transaction transaction = open.remove(producerId);
+            if (null != transaction)
+            {
+                transaction.markerOffset = batch.baseOffset();
+                transaction.isCommitted = ControlRecord.COMMIT == ControlRecord.type(batch.buffer(), position);
+                for (int i = 0; transaction.isCommitted && i < transaction.keys.size(); i++)
+                {
+                    // A committed transaction's records count at their own offsets, which a later record of the
+                    // same key outside the transaction may already have passed.
+                    latest.merge(transaction.keys.get(i), transaction.offsets.getLong(i), Math::max);
+                }
+                transaction.keys = null;
+                transaction.offsets = null;
+            }
+            return;
+        }
+
+        if (RecordBatch.NO_PRODUCER_ID != producerId)
+        {
+            producerBatches.put(producerId, producerBatches.get(producerId) + 1);
+        }
+
+        Transaction transaction = null;
+        if (batch.isTransactional())
+        {
+            transaction = open.get(producerId);
+            if (null == transaction)
+            {
+                transaction = new Transaction();
+                open.put(producerId, transaction);
+                transactions.put(batch.baseOffset(), transaction);
+            }
+        }
+
+        checkRecords(records.wrap(batch), segment, position);
+        while (records.next())
+        {
+            if (records.keyLength() >= 0)
+            {
+                if (null == transaction)
+                {
+                    latest.put(key(records), records.offset());
+                }
+                else
+                {
+                    transaction.keys.add(key(records));
+                    transaction.offsets.addLong(records.offset());
+                }
+            }
         }
     }
 
@@ -236,6 +364,11 @@ final class LogCleaning
         final RecordFlyweight records,
         final RecordBatchFlyweight batch,
         final HashMap<ByteBuffer, Long> latest,
+        final HashSet<ByteBuffer> undecidedKeys,
+        final Long2ObjectHashMap<Transaction> transactions,
+        final Long2ObjectHashMap<Transaction> open,
+        final Long2LongHashMap producerBatches,
+        final Long2LongHashMap producerBatchesSeen,
         final ExpandableDirectByteBuffer out) throws IOException
     {
         final LogSegment segment = segments[index];
@@ -257,41 +390,102 @@ final class LogCleaning
             {
                 final int length = checkBatch(validator, segment, position, size);
                 batch.wrap(segment.buffer, position);
+                final long producerId = batch.producerId();
                 int kept = 0;
                 int total = 0;
                 int recordsLength = 0;
                 long maxTimestamp = Long.MIN_VALUE;
-                if (!batch.isControl() && !batch.isTransactional())
+                boolean isEmptyKept = false;
+                boolean isWhole = false;
+                if (batch.isControl())
                 {
-                    checkRecords(records.wrap(batch), segment, position);
-                    out.putBytes(0, segment.buffer, position, HEADER_LENGTH);
-                    while (records.next())
+                    // A marker goes once no batch of its transaction is left and it is older than the tombstone
+                    // retention; the transaction's batches all precede it, and the segments start at the log start.
+                    final Transaction transaction = open.remove(producerId);
+                    total = batch.recordCount();
+                    kept = (null == transaction || 0 == transaction.batchesKept) &&
+                        batch.maxTimestamp() < expireBeforeMs ? 0 : total;
+                    if (0 == kept && ControlRecord.ABORT == ControlRecord.type(segment.buffer, position))
                     {
-                        total++;
-                        if (isKept(records, latest, expireBeforeMs))
+                        removedAbortMarkers.addLong(batch.baseOffset());
+                    }
+                }
+                else
+                {
+                    Transaction transaction = null;
+                    if (batch.isTransactional())
+                    {
+                        transaction = open.get(producerId);
+                        if (null == transaction)
                         {
-                            out.putBytes(HEADER_LENGTH + recordsLength, records.buffer(), records.recordOffset(),
-                                records.recordLength());
-                            recordsLength += records.recordLength();
-                            maxTimestamp = Math.max(maxTimestamp, records.timestamp());
-                            kept++;
+                            transaction = transactions.get(batch.baseOffset());
+                            open.put(producerId, transaction);
                         }
+                    }
+
+                    final long producerBatch = RecordBatch.NO_PRODUCER_ID == producerId ? 0 :
+                        producerBatchesSeen.get(producerId) + 1;
+                    if (RecordBatch.NO_PRODUCER_ID != producerId)
+                    {
+                        producerBatchesSeen.put(producerId, producerBatch);
+                    }
+
+                    checkRecords(records.wrap(batch), segment, position);
+                    if (null != transaction && transaction.markerOffset < 0)
+                    {
+                        // Not decided within these segments (its marker is beyond them): kept as it is.
+                        total = batch.recordCount();
+                        kept = total;
+                        isWhole = true;
+                    }
+                    else
+                    {
+                        final boolean isAborted = null != transaction && !transaction.isCommitted;
+                        out.putBytes(0, segment.buffer, position, HEADER_LENGTH);
+                        while (records.next())
+                        {
+                            total++;
+                            if (!isAborted && isKept(records, latest, undecidedKeys, expireBeforeMs))
+                            {
+                                out.putBytes(HEADER_LENGTH + recordsLength, records.buffer(),
+                                    records.recordOffset(), records.recordLength());
+                                recordsLength += records.recordLength();
+                                maxTimestamp = Math.max(maxTimestamp, records.timestamp());
+                                kept++;
+                            }
+                        }
+
+                        // A producer's latest batches keep their header when emptied, so that its sequence numbers
+                        // (duplicate detection) survive a restart that rebuilds producer state from the log.
+                        isEmptyKept = 0 == kept && RecordBatch.NO_PRODUCER_ID != producerId &&
+                            producerBatch > producerBatches.get(producerId) - PRODUCER_BATCHES_RETAINED;
+                    }
+
+                    if (null != transaction && (kept > 0 || isEmptyKept || isWhole))
+                    {
+                        transaction.batchesKept++;
                     }
                 }
 
-                if (kept == total)
+                final boolean isDropped = 0 == kept && !isEmptyKept && !isWhole;
+                if (isDropped)
+                {
+                    isChanged = true;
+                }
+                else if (kept == total)
                 {
                     source.limit(position + length).position(position);
                     writeFully(channel, source, file);
                 }
-                else if (kept > 0)
+                else
                 {
+                    isChanged = true;
                     final int batchLength = HEADER_LENGTH + recordsLength;
                     out.putInt(BATCH_LENGTH_OFFSET, batchLength, BYTE_ORDER);
                     out.putInt(RECORD_COUNT_OFFSET, kept, BYTE_ORDER);
                     final int attributes = out.getShort(ATTRIBUTES_OFFSET, BYTE_ORDER) & 0xFFFF;
                     out.putShort(ATTRIBUTES_OFFSET, (short)(attributes & ~COMPRESSION_MASK), BYTE_ORDER);
-                    if (!batch.isLogAppendTime())
+                    if (!batch.isLogAppendTime() && kept > 0)
                     {
                         out.putLong(MAX_TIMESTAMP_OFFSET, maxTimestamp, BYTE_ORDER);
                     }
@@ -301,7 +495,6 @@ final class LogCleaning
                     writeFully(channel, rebuilt, file);
                 }
                 recordsRemoved += total - kept;
-                isChanged |= kept != total;
                 position += length;
             }
 
@@ -319,7 +512,10 @@ final class LogCleaning
     }
 
     private static boolean isKept(
-        final RecordFlyweight records, final HashMap<ByteBuffer, Long> latest, final long expireBeforeMs)
+        final RecordFlyweight records,
+        final HashMap<ByteBuffer, Long> latest,
+        final HashSet<ByteBuffer> undecidedKeys,
+        final long expireBeforeMs)
     {
         if (records.keyLength() < 0)
         {
@@ -332,7 +528,8 @@ final class LogCleaning
             return false;
         }
 
-        return records.valueLength() >= 0 || records.timestamp() >= expireBeforeMs;
+        return records.valueLength() >= 0 || records.timestamp() >= expireBeforeMs ||
+            (!undecidedKeys.isEmpty() && undecidedKeys.contains(key(records)));
     }
 
     private static ByteBuffer key(final RecordFlyweight records)
@@ -489,6 +686,20 @@ final class LogCleaning
         {
             channel.force(true);
         }
+    }
+
+    /**
+     * A transaction met in the segments: where it starts, how and where it ended if it did within them, and, while
+     * writing, how many of its batches were kept.
+     */
+    private static final class Transaction
+    {
+        long markerOffset = -1;
+        boolean isCommitted;
+        int batchesKept;
+        ArrayList<ByteBuffer> keys = new ArrayList<>();
+        LongArrayList offsets = new LongArrayList();
+
     }
 
     /**

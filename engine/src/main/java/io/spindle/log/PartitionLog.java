@@ -9,6 +9,8 @@ import io.spindle.codecs.batch.RecordBatchValidator;
 import io.spindle.codecs.protocol.ErrorCode;
 import org.agrona.DirectBuffer;
 import org.agrona.IoUtil;
+import org.agrona.collections.LongArrayList;
+import org.agrona.collections.LongHashSet;
 
 import java.io.File;
 import java.io.UncheckedIOException;
@@ -176,6 +178,10 @@ public final class PartitionLog implements AutoCloseable
     private long highWaterMark;
     private volatile long firstUnstableOffset = Long.MAX_VALUE;
     private volatile long[] abortedTransactions = NO_ABORTED_TRANSACTIONS;
+    private long[] publishedAbortedTransactions = NO_ABORTED_TRANSACTIONS;
+    private final LongHashSet removedAbortMarkers = new LongHashSet();
+    private final LongHashSet presentAbortMarkers = new LongHashSet();
+    private long abortMarkersUncheckedBelow;
 
     private LogConfig config;
     private LogSegment activeSegment;
@@ -261,6 +267,7 @@ public final class PartitionLog implements AutoCloseable
         firstDirtyOffset = recovered[0].baseOffset;
         logStartOffset = recovered[0].baseOffset;
         logEndOffset = endOffset;
+        abortMarkersUncheckedBelow = isCompacted ? endOffset : 0;
         highWaterMark = endOffset;
         segments = recovered;
     }
@@ -696,6 +703,9 @@ public final class PartitionLog implements AutoCloseable
 
     /**
      * The aborted transactions of this partition still in the log, for read_committed readers to skip; any thread.
+     * Those whose ABORT marker the cleaner removed (with every record of the transaction) are left out: a reader
+     * told of an aborted transaction skips its producer's batches until the marker, so a listed transaction
+     * without its marker would hide the producer's later transactions.
      *
      * @return (producerId, firstOffset, lastOffset) triples in the order they were aborted; do not modify.
      */
@@ -711,7 +721,89 @@ public final class PartitionLog implements AutoCloseable
      */
     public void abortedTransactions(final long[] triples)
     {
-        abortedTransactions = triples;
+        publishedAbortedTransactions = triples;
+        abortedTransactions = withoutRemovedMarkers(triples);
+    }
+
+    /**
+     * Whether a batch starts at an offset: a transaction's first batch or marker the cleaner may have removed;
+     * writer thread.
+     *
+     * @param offset to look at.
+     * @return true if the log holds a batch whose base offset is {@code offset}.
+     */
+    public boolean hasBatchAt(final long offset)
+    {
+        final LogSegment[] segments = this.segments;
+        final int index = floorSegment(segments, offset);
+        if (offset < logStartOffset || index < 0)
+        {
+            return false;
+        }
+
+        final LogSegment segment = segments[index];
+        final int limit = segment.sizeAcquire();
+        final int position = segment.positionOf(offset, limit);
+        return position < limit && segment.buffer.getLong(position + BASE_OFFSET_OFFSET, ORDER) == offset;
+    }
+
+    private long[] withoutRemovedMarkers(final long[] triples)
+    {
+        if (removedAbortMarkers.isEmpty() && 0 == abortMarkersUncheckedBelow)
+        {
+            return triples;
+        }
+
+        int kept = 0;
+        for (int i = 0; i < triples.length; i += 3)
+        {
+            kept += isAbortMarkerRemoved(triples[i + 2]) ? 0 : 3;
+        }
+        if (kept == triples.length)
+        {
+            return triples;
+        }
+
+        final long[] served = new long[kept];
+        int n = 0;
+        for (int i = 0; i < triples.length; i += 3)
+        {
+            if (!removedAbortMarkers.contains(triples[i + 2]))
+            {
+                System.arraycopy(triples, i, served, n, 3);
+                n += 3;
+            }
+        }
+        return served;
+    }
+
+    private boolean isAbortMarkerRemoved(final long markerOffset)
+    {
+        if (removedAbortMarkers.contains(markerOffset))
+        {
+            return true;
+        }
+        if (markerOffset >= abortMarkersUncheckedBelow || presentAbortMarkers.contains(markerOffset))
+        {
+            return false;
+        }
+
+        // Written before this log was opened on a compacted partition: an earlier run's cleaning may have removed
+        // it. Looked up once.
+        if (hasBatchAt(markerOffset))
+        {
+            presentAbortMarkers.add(markerOffset);
+            return false;
+        }
+        removedAbortMarkers.add(markerOffset);
+        return true;
+    }
+
+    private void forgetAbortMarkersFrom(final long offset)
+    {
+        removedAbortMarkers.removeIf(markerOffset -> markerOffset >= offset);
+        presentAbortMarkers.removeIf(markerOffset -> markerOffset >= offset);
+        abortMarkersUncheckedBelow = Math.min(abortMarkersUncheckedBelow, offset);
     }
 
     /**
@@ -905,8 +997,8 @@ public final class PartitionLog implements AutoCloseable
      * Start compacting the cleanable sealed segments if the log is compacted and a cleaning is due; writer thread.
      * {@link #doWork} calls it every {@link #CLEANER_BACKOFF_MS}.
      * <p>
-     * Cleanable are the sealed segments, oldest first, up to the first one that is not yet below the high-water
-     * mark or whose largest timestamp is within {@code min.compaction.lag.ms} of the state-machine time (the
+     * Cleanable are the sealed segments, oldest first, up to the first one that is not yet below the last stable
+     * offset (the high-water mark, or the first offset of a transaction still open) or whose largest timestamp is within {@code min.compaction.lag.ms} of the state-machine time (the
      * latest time {@link #append} or {@link #deleteExpiredSegments} was given). A cleaning is due when the bytes
      * appended since the last cleaning are at least {@code min.cleanable.dirty.ratio} of the cleanable bytes, or
      * the oldest of them is older than {@code max.compaction.lag.ms}. The cleaner does the work on its own thread;
@@ -924,13 +1016,13 @@ public final class PartitionLog implements AutoCloseable
         }
 
         final LogSegment[] segments = this.segments;
-        final long highWaterMark = this.highWaterMark;
+        final long stableOffset = Math.min(highWaterMark, firstUnstableOffset);
         final long minLagMs = config.minCompactionLagMs();
         int count = 0;
         for (int i = 0; i < segments.length - 1; i++)
         {
             final LogSegment segment = segments[i];
-            if (segments[i + 1].baseOffset > highWaterMark ||
+            if (segments[i + 1].baseOffset > stableOffset ||
                 (minLagMs > 0 && segment.maxTimestampMs() > stateTimeMs - minLagMs))
             {
                 break;
@@ -1057,7 +1149,19 @@ public final class PartitionLog implements AutoCloseable
             task.deleteOutputs();
             storageError = ex;
             lastCleanerFailure = ex;
+            cleaner.onError();
             return 1;
+        }
+
+        final LongArrayList removedMarkers = task.removedAbortMarkers();
+        if (!removedMarkers.isEmpty())
+        {
+            for (int i = 0; i < removedMarkers.size(); i++)
+            {
+                removedAbortMarkers.add(removedMarkers.getLong(i));
+                presentAbortMarkers.remove(removedMarkers.getLong(i));
+            }
+            abortedTransactions = withoutRemovedMarkers(publishedAbortedTransactions);
         }
 
         firstDirtyOffset = task.endOffset;
@@ -1210,6 +1314,7 @@ public final class PartitionLog implements AutoCloseable
             HIGH_WATER_MARK_VH.setRelease(this, newEndOffset);
         }
         logEndOffset(newEndOffset);
+        forgetAbortMarkersFrom(newEndOffset);
 
         final long deadlineMs = nowMs + config.fileDeleteDelayMs();
         if (index < segments.length - 1)
@@ -1293,6 +1398,7 @@ public final class PartitionLog implements AutoCloseable
         }
         LOG_START_OFFSET_VH.setRelease(this, offset);
         logEndOffset(offset);
+        forgetAbortMarkersFrom(offset);
         this.segments = new LogSegment[]{ segment };
         activeSegment = segment;
         HIGH_WATER_MARK_VH.setRelease(this, offset);

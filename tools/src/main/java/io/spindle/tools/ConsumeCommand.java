@@ -16,6 +16,7 @@ import io.spindle.client.Consumer;
 import io.spindle.client.ConsumerRecord;
 import io.spindle.client.DeadLetterHandler;
 import io.spindle.client.RebalanceListener;
+import io.spindle.client.RetryTopicHandler;
 import io.spindle.client.SpindleException;
 import io.spindle.client.TopicPartition;
 import io.spindle.codecs.batch.RecordFlyweight;
@@ -113,6 +114,11 @@ public final class ConsumeCommand implements Callable<Integer>
         "topic-partition@offset<TAB>exception: message<TAB>.")
     boolean dlq;
 
+    @Option(names = "--retry-tier", paramLabel = "N", description = "With --dlq: read retry tier N instead " +
+        "(<topic>.retry for 1, <topic>.retry.N after, where RetryTopicHandler parks records to retry later), each " +
+        "record prefixed as for --dlq and with due=<epoch ms><TAB>.")
+    Integer retryTier;
+
     @Option(names = "--long-poll", description = "Long-poll instead of the default streaming fetch.")
     boolean longPoll;
 
@@ -142,7 +148,13 @@ public final class ConsumeCommand implements Callable<Integer>
      */
     public Integer call()
     {
-        topic = dlq ? topic + DeadLetterHandler.DLQ_SUFFIX : topic;
+        if (null != retryTier && (!dlq || retryTier < 1))
+        {
+            System.err.println("spindle consume: --retry-tier needs --dlq and a tier of at least 1");
+            return 2;
+        }
+        topic = !dlq ? topic : null != retryTier ? RetryTopicHandler.retryTopic(topic, retryTier) :
+            topic + DeadLetterHandler.DLQ_SUFFIX;
         final String offsetText = null == startAt ? null : startAt.offset;
         final boolean earliest = null != startAt && (startAt.fromBeginning || "earliest".equals(offsetText));
         long startOffset = -1;
@@ -471,6 +483,10 @@ public final class ConsumeCommand implements Callable<Integer>
             parkedHeader(record, DeadLetterHandler.HEADER_OFFSET) + '\t' +
             parkedHeader(record, DeadLetterHandler.HEADER_EXCEPTION_CLASS) + ": " +
             parkedHeader(record, DeadLetterHandler.HEADER_EXCEPTION_MESSAGE) + '\t');
+        if (null != record.headers().lastHeader(RetryTopicHandler.HEADER_DUE))
+        {
+            out.print("due=" + parkedHeader(record, RetryTopicHandler.HEADER_DUE) + '\t');
+        }
     }
 
     private static String parkedHeader(final ConsumerRecord record, final String key)

@@ -85,7 +85,8 @@ class CliStatTest
             final String bootstrap = broker.bootstrap();
             assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "l").code());
 
-            final Consumer.Context consumerContext = new Consumer.Context().autoOffsetReset(Consumer.OffsetReset.EARLIEST);
+            final Consumer.Context consumerContext =
+                new Consumer.Context().autoOffsetReset(Consumer.OffsetReset.EARLIEST);
             consumerContext.bootstrap(bootstrap);
             final AtomicInteger consumed = new AtomicInteger();
             final Thread consumerThread = new Thread(() ->
@@ -223,7 +224,8 @@ class CliStatTest
             final int dash = line.indexOf(" - ");
             if (line.matches("^\\s*\\d+:\\s+-?\\d+ - .*"))
             {
-                values.put(line.substring(dash + 3), Long.parseLong(line.substring(line.indexOf(':') + 1, dash).trim()));
+                values.put(line.substring(dash + 3), Long.parseLong(line.substring(line.indexOf(':') + 1,
+                    dash).trim()));
             }
             else if (line.startsWith("spindle-"))
             {

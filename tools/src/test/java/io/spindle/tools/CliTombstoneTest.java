@@ -6,6 +6,7 @@ package io.spindle.tools;
 import io.spindle.client.Consumer;
 import io.spindle.client.DeadLetterHandler;
 import io.spindle.client.Producer;
+import io.spindle.client.RetryTopicHandler;
 import io.spindle.client.TopicPartition;
 import io.spindle.tools.CliEndToEndTest.Result;
 import org.junit.jupiter.api.AfterEach;
@@ -112,5 +113,49 @@ class CliTombstoneTest
         assertEquals(0, result.code(), result.toString());
         assertEquals("orders-0@1\tjava.lang.IllegalStateException: cannot price b\tb\tpoison\n", result.out(),
             result.toString());
+    }
+
+    @Test
+    void dlqRetryTierPrintsRecordsWaitingForTheirRetry()
+    {
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "jobs").code());
+        assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "jobs.retry").code());
+        assertEquals(0, run("k|flaky\n", "produce", "--bootstrap", bootstrap, "--topic", "jobs",
+            "--key-separator", "|", "--partition", "0").code());
+
+        final Consumer.Context consumerContext = new Consumer.Context().autoOffsetReset(Consumer.OffsetReset.EARLIEST);
+        consumerContext.bootstrap(bootstrap);
+        final Producer.Context producerContext = new Producer.Context();
+        producerContext.bootstrap(bootstrap);
+        final long beforeMs = System.currentTimeMillis();
+        try (Consumer consumer = Consumer.connect(consumerContext); Producer producer =
+            Producer.connect(producerContext))
+        {
+            final RetryTopicHandler handler = new RetryTopicHandler(consumer, producer, (record) ->
+            {
+                throw new IllegalStateException("busy");
+            }, 1, 0, 0, new long[]{ 60_000 });
+            final TopicPartition tp = new TopicPartition("jobs", 0);
+            consumer.assign(List.of(tp));
+            final long deadlineNs = System.nanoTime() + 10_000_000_000L;
+            while (consumer.position(tp) < 1 && System.nanoTime() < deadlineNs)
+            {
+                handler.poll(10, 100);
+            }
+            assertEquals(1, handler.parkedCount());
+        }
+
+        final Result result = run("", "consume", "--bootstrap", bootstrap, "--topic", "jobs", "--dlq",
+            "--retry-tier", "1", "--from-beginning", "--max-messages", "1", "--timeout-ms", "5000");
+        assertEquals(0, result.code(), result.toString());
+        final String[] fields = result.out().trim().split("\t");
+        assertEquals(4, fields.length, result.toString());
+        assertEquals("jobs-0@0", fields[0]);
+        assertEquals("java.lang.IllegalStateException: busy", fields[1]);
+        final long dueMs = Long.parseLong(fields[2].substring("due=".length()));
+        assertTrue(dueMs >= beforeMs + 60_000 && dueMs <= System.currentTimeMillis() + 60_000, fields[2]);
+        assertEquals("flaky", fields[3]);
+
+        assertEquals(2, run("", "consume", "--bootstrap", bootstrap, "--topic", "jobs", "--retry-tier", "1").code());
     }
 }

@@ -32,7 +32,9 @@ import java.util.List;
  * {@code PartitionLog} wrote it: batches back to back, each validated by {@link RecordBatchValidator} (lengths,
  * CRC32C, records), each batch's base offset continuing the previous one, ending at the file's end or at a zero
  * batch length (the unwritten tail of an active segment that was not closed cleanly); each segment's base offset
- * continuing the previous segment's end. Reading stops at the first thing that breaks these rules, which
+ * continuing the previous segment's end (for a compacted partition, one with the engine's {@code compacted}
+ * marker file, at or after it, and batches as the cleaner leaves them). Reading stops at the first thing that
+ * breaks these rules, which
  * {@link #unreadable()} describes. Index files are not read.
  * <p>
  * The mappings stay open, for byte comparisons across members, until {@link #close()}. The member must not be
@@ -58,6 +60,7 @@ final class MemberPartitionLog implements AutoCloseable
     final LongArrayList segmentBaseOffsets = new LongArrayList();
     final ArrayList<Batch> batches = new ArrayList<>();
     final LongArrayList recordOffsets = new LongArrayList();
+    private final boolean isCompacted;
     final ArrayList<ValueKey> recordValues = new ArrayList<>();
 
     private final ArrayList<MappedByteBuffer> mappings = new ArrayList<>();
@@ -68,6 +71,9 @@ final class MemberPartitionLog implements AutoCloseable
         this.memberId = memberId;
         this.directory = directory;
         this.exists = directory.isDirectory();
+        // The marker the engine's cleaner writes before its first swap (LogCleaning.MARKER_FILE): offsets may
+        // have gaps, and batches may have lost records, as compaction leaves them.
+        this.isCompacted = new File(directory, "compacted").exists();
     }
 
     /**
@@ -144,11 +150,12 @@ final class MemberPartitionLog implements AutoCloseable
         for (final long baseOffset : baseOffsets)
         {
             final String name = fileName(baseOffset);
-            if (baseOffset != logEndOffset)
+            if (isCompacted ? baseOffset < logEndOffset : baseOffset != logEndOffset)
             {
                 unreadable = "segment " + name + " does not start at the previous segment's end " + logEndOffset;
                 return;
             }
+            logEndOffset = baseOffset;
 
             segmentBaseOffsets.addLong(baseOffset);
             final DirectBuffer buffer = map(new File(directory, name));
@@ -183,7 +190,8 @@ final class MemberPartitionLog implements AutoCloseable
                 return false;
             }
 
-            final BatchError error = validator.validate(buffer, position, remaining);
+            final BatchError error = isCompacted ?
+                validator.validateStored(buffer, position, remaining) : validator.validate(buffer, position, remaining);
             if (BatchError.OK != error)
             {
                 unreadable = name + " position " + position + ": " + error;
@@ -191,7 +199,7 @@ final class MemberPartitionLog implements AutoCloseable
             }
 
             batch.wrap(buffer, position);
-            if (batch.baseOffset() != logEndOffset)
+            if (isCompacted ? batch.baseOffset() < logEndOffset : batch.baseOffset() != logEndOffset)
             {
                 unreadable = name + " position " + position + ": batch base offset " + batch.baseOffset() +
                     " where " + logEndOffset + " was expected";

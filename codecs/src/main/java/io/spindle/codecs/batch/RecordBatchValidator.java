@@ -110,7 +110,8 @@ public final class RecordBatchValidator implements AutoCloseable
      * records' offset deltas need only increase strictly from 0 or more up to at most lastOffsetDelta, and
      * lastOffsetDelta may exceed recordCount - 1. That is exactly what the log cleaner makes of a batch when it
      * drops superseded records but keeps each survivor's offset and the batch's offset range; everything else
-     * (CRC, lengths, counts, timestamps) is checked as strictly as for a produced batch.
+     * (CRC, lengths, counts, timestamps) is checked as strictly as for a produced batch. A batch with no record is
+     * accepted only as the cleaner writes one to keep a producer's sequence numbers: a bare uncompressed header.
      *
      * @param buffer holding the bytes.
      * @param offset index of the batch's first byte.
@@ -231,7 +232,9 @@ public final class RecordBatchValidator implements AutoCloseable
 
         if (0 == recordCount)
         {
-            return BatchError.EMPTY_BATCH;
+            // The cleaner keeps a batch it emptied, header only, when it holds a producer's latest sequence numbers.
+            return allowGaps && HEADER_LENGTH == batchLength && COMPRESSION_NONE == codec ?
+                BatchError.OK : BatchError.EMPTY_BATCH;
         }
 
         final int lastOffsetDelta = buffer.getInt(offset + LAST_OFFSET_DELTA_OFFSET, BYTE_ORDER);

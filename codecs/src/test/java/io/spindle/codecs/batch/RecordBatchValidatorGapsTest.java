@@ -78,6 +78,28 @@ class RecordBatchValidatorGapsTest
     }
 
     @Test
+    void shouldAcceptAnEmptiedBatchOnlyAsABareStoredHeader()
+    {
+        final int length = keepRecords();
+        assertEquals(HEADER_LENGTH, length);
+        assertEquals(BatchError.OK, validator.validateStored(cleaned, 0, length));
+        assertEquals(BatchError.EMPTY_BATCH, validator.validate(cleaned, 0, length));
+        assertEquals(BatchError.EMPTY_BATCH, validator.validateExact(cleaned, 0, length));
+
+        // Bytes after the header of a batch that claims no record are not what the cleaner writes.
+        final int withRecord = keepRecords(1);
+        cleaned.putInt(RECORD_COUNT_OFFSET, 0, BYTE_ORDER);
+        RecordBatchFlyweight.updateCrc(cleaned, 0);
+        assertEquals(BatchError.EMPTY_BATCH, validator.validateStored(cleaned, 0, withRecord));
+
+        // Nor is a compressed empty batch.
+        keepRecords();
+        cleaned.putShort(RecordBatch.ATTRIBUTES_OFFSET, (short)RecordBatch.COMPRESSION_LZ4, BYTE_ORDER);
+        RecordBatchFlyweight.updateCrc(cleaned, 0);
+        assertEquals(BatchError.EMPTY_BATCH, validator.validateStored(cleaned, 0, length));
+    }
+
+    @Test
     void shouldReportRecordsWithoutKey()
     {
         builder.wrap(source, 0, source.capacity());
