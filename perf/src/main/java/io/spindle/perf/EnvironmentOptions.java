@@ -110,6 +110,11 @@ final class EnvironmentOptions
             "calls (default: the clients' own, ${DEFAULT-VALUE}).")
     String clientIdle;
 
+    @Option(names = "--beside-compaction", defaultValue = "0", description = "Spindle side only: also write a " +
+        "compacted topic (1,000 keys, 100 B values, 1 MiB segments) at this many records/s from a producer thread of " +
+        "its own, so the broker's log cleaner runs beside the measured stream (default: 0, none).")
+    long besideCompaction;
+
     @Option(names = "--json", description = "End with one JSON object on the last line.")
     boolean json;
 

@@ -37,6 +37,7 @@ final class SpindleSetup implements AutoCloseable
     private io.aeron.Aeron sharedAeron;
     private String topic;
     private boolean topicCreated;
+    private CompactionLoad compactionLoad;
 
     private SpindleSetup(final EnvironmentOptions env)
     {
@@ -122,6 +123,10 @@ final class SpindleSetup implements AutoCloseable
             admin.createTopic(topic, partitions, Map.of());
             topicCreated = true;
         }
+        if (env.besideCompaction > 0)
+        {
+            compactionLoad = CompactionLoad.start(this, env.besideCompaction);
+        }
     }
 
     /**
@@ -165,6 +170,16 @@ final class SpindleSetup implements AutoCloseable
      */
     public void close()
     {
+        if (null != compactionLoad)
+        {
+            compactionLoad.close();
+            final String cleaner = null == broker ? "" : String.format(
+                "; the broker's cleaner: %,d passes, %,d bytes cleaned, %,d records removed",
+                broker.cleanerCounters().passes.get(), broker.cleanerCounters().bytesCleaned.get(),
+                broker.cleanerCounters().recordsRemoved.get());
+            System.out.printf("beside: %,d records written to compacted topic %s%s%n",
+                compactionLoad.sent(), compactionLoad.topic(), cleaner);
+        }
         if (topicCreated && !env.embedded())
         {
             try (Admin admin = Admin.connect(client(new ClientContext(), "spindle-perf-admin")))
