@@ -176,7 +176,8 @@ public final class PartitionLog implements AutoCloseable
     private volatile long firstUnstableOffset = Long.MAX_VALUE;
     private volatile long[] abortedTransactions = NO_ABORTED_TRANSACTIONS;
 
-    private LogConfig config;
+    private volatile LogConfig config;
+    private volatile long tieredOffset;
     private LogSegment activeSegment;
     private long recoveryPointOffset;
     private long lastFlushMs;
@@ -1088,6 +1089,10 @@ public final class PartitionLog implements AutoCloseable
      * Retention pass: delete the oldest sealed segments whose largest timestamp is older than {@code retention.ms},
      * or while the log without them stays at least {@code retention.bytes}; writer thread.
      * <p>
+     * With {@code remote.storage.enable} the limits are {@code local.retention.ms} and {@code local.retention.bytes}
+     * (see {@link LogConfig#effectiveLocalRetentionMs()}) and only segments wholly below {@link #tieredOffset()},
+     * which the archive is known to hold, are deleted.
+     * <p>
      * Only whole segments are deleted, oldest first, never the active segment and never one holding offsets at or
      * above the high-water mark; the log start offset moves to the first remaining segment. Also unmaps removed
      * segments whose delay has passed.
@@ -1106,8 +1111,10 @@ public final class PartitionLog implements AutoCloseable
         }
 
         final LogSegment[] segments = this.segments;
-        final long retentionMs = config.retentionMs();
-        final long retentionBytes = config.retentionBytes();
+        final LogConfig config = this.config;
+        final long retentionMs = config.effectiveLocalRetentionMs();
+        final long retentionBytes = config.effectiveLocalRetentionBytes();
+        final long deletableBelow = config.remoteStorageEnable() ? tieredOffset : Long.MAX_VALUE;
         final long highWaterMark = this.highWaterMark;
         long remainingBytes = 0;
         for (final LogSegment segment : segments)
@@ -1119,7 +1126,7 @@ public final class PartitionLog implements AutoCloseable
         for (int i = 0; i < segments.length - 1; i++)
         {
             final LogSegment segment = segments[i];
-            if (segments[i + 1].baseOffset > highWaterMark)
+            if (segments[i + 1].baseOffset > highWaterMark || segments[i + 1].baseOffset > deletableBelow)
             {
                 break;
             }
@@ -1151,6 +1158,31 @@ public final class PartitionLog implements AutoCloseable
 
         closeLingeringSegments(nowMs, false);
         return deleteCount;
+    }
+
+    /**
+     * Offset below which every batch of this log is held by the archive tier, so that with
+     * {@code remote.storage.enable} retention may delete local segments below it; any thread.
+     *
+     * @return the offset, 0 until the archiver says otherwise.
+     */
+    public long tieredOffset()
+    {
+        return tieredOffset;
+    }
+
+    /**
+     * Record that the archive tier holds every batch below an offset (verified and durably recorded by the archiver);
+     * any thread. Until then, a log with {@code remote.storage.enable} deletes no local segment, whatever its age.
+     *
+     * @param offset exclusive end of the archived prefix; never lowered.
+     */
+    public void tieredOffset(final long offset)
+    {
+        if (offset > tieredOffset)
+        {
+            tieredOffset = offset;
+        }
     }
 
     /**
