@@ -54,6 +54,7 @@ public final class StandaloneBroker implements AutoCloseable
     private final ControlAgent controlAgent;
     private final DirectoryLock dataDirLock;
     private FetchServer fetchServer;
+    private TieredStorage tieredStorage;
     private volatile String failure;
     private volatile boolean isDriverLost;
     private int resolvedPort;
@@ -162,7 +163,8 @@ public final class StandaloneBroker implements AutoCloseable
                 SystemNanoClock.INSTANCE,
                 SystemEpochClock.INSTANCE,
                 dataDir,
-                () -> fetchServer.observedTableVersion());
+                () -> null == tieredStorage ? fetchServer.observedTableVersion() :
+                    Math.min(fetchServer.observedTableVersion(), tieredStorage.observedTableVersion()));
 
             final String[] fetchChannels = channels;
             fetchServer = new FetchServer(
@@ -171,6 +173,12 @@ public final class StandaloneBroker implements AutoCloseable
                 machine::topicTable,
                 counters,
                 SystemNanoClock.INSTANCE);
+
+            if (null != ctx.tieredStorage)
+            {
+                tieredStorage = ctx.tieredStorage.create(
+                    aeron, machine::topicTable, dataDir, ctx.listenHost, ctx.errorHandler);
+            }
 
             final ErrorHandler errorHandler = this::onAgentError;
             final DriverWatchdog watchdog = new DriverWatchdog(aeron, SystemNanoClock.INSTANCE, this::driverLost);
@@ -200,17 +208,23 @@ public final class StandaloneBroker implements AutoCloseable
                         new CompositeAgent(controlAgent, fetchServer, watchdog))
                 };
             }
+            if (null != tieredStorage)
+            {
+                runners = java.util.Arrays.copyOf(runners, runners.length + 1);
+                runners[runners.length - 1] = new AgentRunner(
+                    ctx.idleStrategy("backoff"), errorHandler, null, tieredStorage.agent());
+            }
         }
         catch (final IOException ex)
         {
-            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, dataDirLock);
+            CloseHelper.quietCloseAll(tieredStorage, stateMachine, counters, aeron, driver, dataDirLock);
             throw new UncheckedIOException(ex);
         }
         catch (final RuntimeException | Error ex)
         {
             // An Error too (say a fault in a mapped file during recovery): a half-started broker must not keep the
             // driver's threads alive in a process that serves nothing.
-            CloseHelper.quietCloseAll(stateMachine, counters, aeron, driver, dataDirLock);
+            CloseHelper.quietCloseAll(tieredStorage, stateMachine, counters, aeron, driver, dataDirLock);
             throw ex;
         }
 
@@ -361,7 +375,7 @@ public final class StandaloneBroker implements AutoCloseable
         }
         try
         {
-            CloseHelper.closeAll(stateMachine, counters, aeron, driver);
+            CloseHelper.closeAll(tieredStorage, stateMachine, counters, aeron, driver);
         }
         finally
         {
@@ -529,6 +543,7 @@ public final class StandaloneBroker implements AutoCloseable
             "spindle.group.max.session.timeout.ms", TimeUnit.MILLISECONDS,
             BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS);
         private LogConfig logConfig;
+        private TieredStorage.Factory tieredStorage;
         private ErrorHandler errorHandler = Throwable::printStackTrace;
         private java.util.function.Consumer<String> terminationHook =
             (reason) -> System.err.println("spindle broker: " + reason);
@@ -568,6 +583,18 @@ public final class StandaloneBroker implements AutoCloseable
         IdleStrategy idleStrategy(final String name)
         {
             return IdleStrategies.create(name);
+        }
+
+        /**
+         * Run tiered storage for topics with {@code remote.storage.enable}: the archive module's factory.
+         *
+         * @param factory of the broker's tiered storage, or null for none (the default).
+         * @return this.
+         */
+        public Context tieredStorage(final TieredStorage.Factory factory)
+        {
+            this.tieredStorage = factory;
+            return this;
         }
 
         /**
