@@ -27,6 +27,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import static java.nio.ByteOrder.LITTLE_ENDIAN;
@@ -77,6 +78,10 @@ final class SegmentArchiver implements Agent
     private final CRC32C verifyCrc = new CRC32C();
     private final byte[] verifyFrame = new byte[64 * 1024];
     private final FragmentHandler verifyHandler = this::onVerifyFragment;
+    private final FragmentHandler loadHandler = this::onLoadFragment;
+    private final ManyToOneConcurrentArrayQueue<TierReader> loadRequests = new ManyToOneConcurrentArrayQueue<>(1024);
+    private final CRC32C loadCrc = new CRC32C();
+    private Load load;
     private volatile long observedTableVersion;
     private long nextScanMs;
     private long scanGeneration;
@@ -84,6 +89,7 @@ final class SegmentArchiver implements Agent
     private long copiedSegments;
     private long purgedSegments;
     private long failedAttempts;
+    private long loadedSegments;
     private long rateWindowStartMs;
     private long rateWindowBytes;
     private long verifyBytes;
@@ -106,16 +112,43 @@ final class SegmentArchiver implements Agent
         final int partition;
         final PartitionLog log;
         final TierManifest manifest;
+        final TierReader reader;
         boolean isReconciled;
         long retryAtMs;
         long seenGeneration;
 
-        PartitionTier(final int topicId, final int partition, final PartitionLog log, final TierManifest manifest)
+        PartitionTier(
+            final int topicId,
+            final int partition,
+            final PartitionLog log,
+            final TierManifest manifest,
+            final TierReader reader)
         {
             this.topicId = topicId;
             this.partition = partition;
             this.log = log;
             this.manifest = manifest;
+            this.reader = reader;
+        }
+    }
+
+    /**
+     * An archived segment being fetched into a {@link TierReader}'s cache.
+     */
+    static final class Load
+    {
+        final TierReader reader;
+        final TierManifest.Entry entry;
+        final byte[] bytes;
+        Subscription subscription;
+        int received;
+        long deadlineMs;
+
+        Load(final TierReader reader, final TierManifest.Entry entry)
+        {
+            this.reader = reader;
+            this.entry = entry;
+            this.bytes = new byte[(int)entry.bytes()];
         }
     }
 
@@ -185,11 +218,12 @@ final class SegmentArchiver implements Agent
     public int doWork()
     {
         final long nowMs = System.currentTimeMillis();
+        final int loadWork = serviceLoad(nowMs);
         if (null != copy)
         {
             try
             {
-                return stepCopy(copy, nowMs);
+                return loadWork + stepCopy(copy, nowMs);
             }
             catch (final RuntimeException ex)
             {
@@ -200,12 +234,12 @@ final class SegmentArchiver implements Agent
 
         if (nowMs < nextScanMs)
         {
-            return 0;
+            return loadWork;
         }
         nextScanMs = nowMs + SCAN_INTERVAL_MS;
         try
         {
-            return scan(nowMs);
+            return loadWork + scan(nowMs);
         }
         catch (final RuntimeException ex)
         {
@@ -225,6 +259,15 @@ final class SegmentArchiver implements Agent
         {
             CloseHelper.quietCloseAll(copy.publication, copy.verifySubscription);
             copy = null;
+        }
+        if (null != load)
+        {
+            CloseHelper.quietClose(load.subscription);
+            load = null;
+        }
+        for (final PartitionTier partitionTier : partitions.values())
+        {
+            partitionTier.log.remoteReader(null);
         }
         observedTableVersion = Long.MAX_VALUE;
     }
@@ -262,8 +305,10 @@ final class SegmentArchiver implements Agent
                         continue;
                     }
                     final TierManifest manifest = TierManifest.load(log.directory().toPath());
-                    partitionTier = new PartitionTier(topicId, p, log, manifest);
+                    partitionTier = new PartitionTier(topicId, p, log, manifest, new TierReader(loadRequests));
+                    partitionTier.reader.entries(manifest);
                     log.tieredOffset(manifest.endOffset());
+                    log.remoteReader(partitionTier.reader);
                     partitions.put(key, partitionTier);
                 }
                 partitionTier.seenGeneration = generation;
@@ -280,6 +325,7 @@ final class SegmentArchiver implements Agent
             if (partitionTier.seenGeneration != generation)
             {
                 pendingPurges.add(partitionTier.manifest.tierPrefix());
+                partitionTier.log.remoteReader(null);
                 it.remove();
             }
         }
@@ -361,6 +407,7 @@ final class SegmentArchiver implements Agent
         }
         final ArrayList<TierManifest.Entry> dropped = new ArrayList<>(manifest.entries().subList(0, expired));
         manifest.removeOldest(expired);
+        partitionTier.reader.entries(manifest);
         for (final TierManifest.Entry entry : dropped)
         {
             archive.purgeRecording(entry.recordingId());
@@ -567,6 +614,127 @@ final class SegmentArchiver implements Agent
         }
     }
 
+    private int serviceLoad(final long nowMs)
+    {
+        if (null == load)
+        {
+            final TierReader reader = loadRequests.poll();
+            if (null == reader)
+            {
+                return 0;
+            }
+            final long wanted = reader.wantedBaseOffset();
+            if (PartitionLog.NULL_OFFSET == wanted || reader.isCached(wanted))
+            {
+                return 1;
+            }
+            for (final TierManifest.Entry entry : reader.entries())
+            {
+                if (entry.baseOffset() == wanted)
+                {
+                    startLoad(reader, entry, nowMs);
+                    return 1;
+                }
+            }
+            reader.loadFailed(wanted);
+            return 1;
+        }
+
+        final Load current = load;
+        try
+        {
+            if (nowMs > current.deadlineMs)
+            {
+                throw new IllegalStateException("fetching archived segment " + current.entry.baseOffset() +
+                    " (recording " + current.entry.recordingId() + ") timed out");
+            }
+            final int fragments = current.subscription.poll(loadHandler, 64);
+            if (current.received < current.bytes.length)
+            {
+                return fragments;
+            }
+            loadCrc.reset();
+            loadCrc.update(current.bytes, 0, current.received);
+            if (current.received != current.entry.bytes() || (int)loadCrc.getValue() != current.entry.crc())
+            {
+                throw new IllegalStateException("archived segment " + current.entry.baseOffset() + " (recording " +
+                    current.entry.recordingId() + ") read back " + current.received + " bytes with CRC32C " +
+                    Long.toHexString(loadCrc.getValue()) + ", manifest says " + current.entry.bytes() + " with " +
+                    Integer.toHexString(current.entry.crc()));
+            }
+            current.subscription.close();
+            load = null;
+            current.reader.cache(new TierReader.Cached(
+                current.entry.baseOffset(), current.entry.nextOffset(), current.bytes, current.received));
+            loadedSegments++;
+
+            // Fetch the next segment ahead: a consumer reading from the archive reads on in order.
+            final TierManifest.Entry[] entries = current.reader.entries();
+            for (int i = 0; i < entries.length - 1; i++)
+            {
+                if (entries[i].baseOffset() == current.entry.baseOffset() &&
+                    !current.reader.isCached(entries[i + 1].baseOffset()))
+                {
+                    startLoad(current.reader, entries[i + 1], nowMs);
+                    break;
+                }
+            }
+            return 1;
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(current.subscription);
+            load = null;
+            current.reader.loadFailed(current.entry.baseOffset());
+            errorHandler.onError(ex);
+            tier.onArchiveFailure(ex);
+            return 1;
+        }
+    }
+
+    private void startLoad(final TierReader reader, final TierManifest.Entry entry, final long nowMs)
+    {
+        final AeronArchive archive = tier.archive();
+        if (null == archive)
+        {
+            reader.loadFailed(entry.baseOffset());
+            return;
+        }
+        final Load next = new Load(reader, entry);
+        next.deadlineMs = nowMs + STEP_TIMEOUT_MS;
+        try
+        {
+            next.subscription = tier.channels().replay(
+                aeron, archive, entry.recordingId(), entry.startPosition(), entry.stopPosition() - entry.startPosition());
+            load = next;
+        }
+        catch (final RuntimeException ex)
+        {
+            reader.loadFailed(entry.baseOffset());
+            errorHandler.onError(ex);
+            tier.onArchiveFailure(ex);
+        }
+    }
+
+    private void onLoadFragment(
+        final DirectBuffer buffer, final int offset, final int length, final io.aeron.logbuffer.Header header)
+    {
+        final Load current = load;
+        if (current.received + length > current.bytes.length)
+        {
+            throw new IllegalStateException("archived segment " + current.entry.baseOffset() + " longer than " +
+                current.bytes.length + " bytes");
+        }
+        buffer.getBytes(offset, current.bytes, current.received, length);
+        current.received += length;
+        current.deadlineMs = System.currentTimeMillis() + STEP_TIMEOUT_MS;
+    }
+
+    long loadedSegments()
+    {
+        return loadedSegments;
+    }
+
     private void onVerifyFragment(
         final DirectBuffer buffer, final int offset, final int length, final io.aeron.logbuffer.Header header)
     {
@@ -665,6 +833,7 @@ final class SegmentArchiver implements Agent
         partitionTier.manifest.append(new TierManifest.Entry(
             copy.baseOffset, copy.nextOffset, copy.bytes, (int)crc.getValue(), copy.recordingId, copy.startPosition,
             copy.expectedStopPosition, copy.maxTimestampMs));
+        partitionTier.reader.entries(partitionTier.manifest);
         partitionTier.log.tieredOffset(copy.nextOffset);
         copiedSegments++;
         this.copy = null;

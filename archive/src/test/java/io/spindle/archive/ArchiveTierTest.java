@@ -20,7 +20,9 @@ import io.aeron.Subscription;
 import io.aeron.archive.client.AeronArchive;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
+import io.spindle.client.Consumer;
 import io.spindle.client.Producer;
+import io.spindle.client.TopicPartition;
 import io.spindle.codecs.batch.RecordBatch;
 import io.spindle.host.TestBroker;
 import org.agrona.ExpandableArrayBuffer;
@@ -92,10 +94,10 @@ class ArchiveTierTest
                         "segment.bytes", "4k", "max.message.bytes", "2k",
                         "remote.storage.enable", "true",
                         "local.retention.bytes", "8k"));
-                    sent += produce(broker, 150);
+                    sent += produce(broker, sent, 150);
                     awaitArchived(data, 6);
-                    await(() -> logStartOffset(admin) > 0, "local retention deletes archived segments");
-                    final long localStart = logStartOffset(admin);
+                    await(() -> firstLocalOffset(data) > 0, "local retention deletes archived segments");
+                    final long localStart = firstLocalOffset(data);
                     assertTrue(localStart <= TierManifest.load(partitionDir(data)).endOffset(),
                         "every offset is archived or local: archive ends at or above the local log start");
                     // 150 records of about 260 bytes are 9 or 10 segments of 4k; 8k of local retention keeps 3 or 4.
@@ -103,18 +105,37 @@ class ArchiveTierTest
 
                     // The archive goes away while the broker produces and rolls; it comes back on the same port.
                     archive.close();
-                    sent += produce(broker, 150);
+                    sent += produce(broker, sent, 150);
                     archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", port,
                         Throwable::printStackTrace);
                     awaitArchived(data, 12);
+                    await(() -> firstLocalOffset(data) > 150, "local retention goes on");
+                    assertEquals(0, logStartOffset(admin), "the log starts in the archive");
+                    assertConsumesAll(broker, sent, true);
                 }
             }
 
             // The broker restarts: the manifest holds, archiving resumes after the last archived segment.
             try (TestBroker broker = startBroker(data, endpoint))
             {
-                sent += produce(broker, 100);
+                sent += produce(broker, sent, 100);
                 awaitArchived(data, 16);
+                assertConsumesAll(broker, sent, false);
+            }
+
+            // A broker stopped mid-copy leaves a recording the manifest does not list; the next start purges it
+            // before anything else, so the archive ends with exactly one recording per archived segment.
+            try (TestBroker broker = startBroker(data, endpoint);
+                Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(archiveAeronDir));
+                AeronArchive client = AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
+                    .controlRequestChannel("aeron:ipc").controlResponseChannel("aeron:ipc")))
+            {
+                assertTrue(broker.port() > 0);
+                final TierManifest manifest = TierManifest.load(partitionDir(data));
+                await(() -> TierManifest.load(partitionDir(data)).endOffset() == lastLocalOffset(data) &&
+                    recordings(client, manifest.tierPrefix()).size() ==
+                    TierManifest.load(partitionDir(data)).entries().size(),
+                    "every sealed segment archived and orphan recordings purged");
             }
         }
         finally
@@ -147,20 +168,15 @@ class ArchiveTierTest
 
             admin.createTopic(TOPIC, 1, Map.of(
                 "segment.bytes", "4k", "max.message.bytes", "2k", "remote.storage.enable", "true"));
-            sent(broker);
+            produce(broker, 0, 60);
             awaitArchived(data, 3);
             assertTrue(Files.isDirectory(data.resolve(ArchiveTier.EMBEDDED_DIR)));
         }
     }
 
-    private static void sent(final TestBroker broker)
-    {
-        produce(broker, 60);
-    }
-
     private static long logStartOffset(final Admin admin)
     {
-        return admin.listOffset(new io.spindle.client.TopicPartition(TOPIC, 0), -2);
+        return admin.listOffset(new TopicPartition(TOPIC, 0), -2);
     }
 
     private static long localSegments(final Path data)
@@ -180,16 +196,67 @@ class ArchiveTierTest
         return TestBroker.start(data, (ctx) -> ctx.tieredStorage(ArchiveTier.factory(archiveEndpoint)));
     }
 
-    private static int produce(final TestBroker broker, final int count)
+    private static int produce(final TestBroker broker, final int start, final int count)
     {
         try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(1))))
         {
-            for (int i = 0; i < count; i++)
+            for (int i = start; i < start + count; i++)
             {
-                producer.sendSync(TOPIC, 0, ("k" + i).getBytes(StandardCharsets.UTF_8), VALUE);
+                assertEquals(i, producer.sendSync(TOPIC, 0, ("k" + i).getBytes(StandardCharsets.UTF_8), VALUE));
             }
         }
         return count;
+    }
+
+    /**
+     * A consumer from the earliest offset reads every record, in order, at the offset it was written at, across
+     * the boundary between the archive tier and the local log.
+     */
+    private static void assertConsumesAll(final TestBroker broker, final int total, final boolean streaming)
+    {
+        final TopicPartition tp = new TopicPartition(TOPIC, 0);
+        try (Consumer consumer = Consumer.connect(broker.ipc(new Consumer.Context()
+            .autoOffsetReset(Consumer.OffsetReset.EARLIEST).streaming(streaming))))
+        {
+            consumer.assign(List.of(tp));
+            final long[] expected = {0};
+            final long deadlineNs = System.nanoTime() + 20_000_000_000L;
+            while (expected[0] < total && System.nanoTime() < deadlineNs)
+            {
+                consumer.poll((record) ->
+                {
+                    assertEquals(expected[0], record.offset());
+                    assertEquals("k" + expected[0],
+                        record.buffer().getStringWithoutLengthUtf8(record.keyOffset(), record.keyLength()));
+                    expected[0]++;
+                }, 100, 100);
+            }
+            assertEquals(total, expected[0], (streaming ? "streaming" : "long-poll") + " consumer read all");
+        }
+    }
+
+    private static long firstLocalOffset(final Path data)
+    {
+        return localBaseOffsets(data).min().orElse(-1);
+    }
+
+    private static long lastLocalOffset(final Path data)
+    {
+        return localBaseOffsets(data).max().orElse(-1);
+    }
+
+    private static java.util.stream.LongStream localBaseOffsets(final Path data)
+    {
+        try (java.util.stream.Stream<Path> files = Files.list(partitionDir(data)))
+        {
+            final long[] bases = files.map((f) -> f.getFileName().toString()).filter((n) -> n.endsWith(".log"))
+                .mapToLong((n) -> Long.parseLong(n.substring(0, n.length() - 4))).toArray();
+            return java.util.Arrays.stream(bases);
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
     }
 
     private static void awaitArchived(final Path data, final int segments) throws InterruptedException
@@ -216,9 +283,7 @@ class ArchiveTierTest
                 .controlRequestChannel("aeron:ipc").controlResponseChannel("aeron:ipc")))
         {
             assertTrue(archive.archiveContext().archiveDir().isDirectory());
-            final List<Long> recordings = new ArrayList<>();
-            client.listRecordingsForUri(0, Integer.MAX_VALUE, manifest.tierPrefix(), TierChannels.RECORD_STREAM_ID,
-                (a, b, recordingId, c, d, e, f, g, h, i, j, k, l, m, n, o) -> recordings.add(recordingId));
+            final List<Long> recordings = recordings(client, manifest.tierPrefix());
             assertEquals(entries.size(), recordings.size(), "one recording per archived segment, no duplicates");
 
             long expectedOffset = entries.get(0).baseOffset();
@@ -243,6 +308,14 @@ class ArchiveTierTest
             }
             assertTrue(expectedOffset <= sent);
         }
+    }
+
+    private static List<Long> recordings(final AeronArchive client, final String tag)
+    {
+        final List<Long> recordings = new ArrayList<>();
+        client.listRecordingsForUri(0, Integer.MAX_VALUE, tag, TierChannels.RECORD_STREAM_ID,
+            (a, b, recordingId, c, d, e, f, g, h, i, j, k, l, m, n, o) -> recordings.add(recordingId));
+        return recordings;
     }
 
     private static byte[] replay(final Aeron aeron, final AeronArchive client, final TierManifest.Entry entry)

@@ -1150,7 +1150,7 @@ public final class BrokerStateMachine implements AutoCloseable
                 partitions.next()
                     .partition(p)
                     .leaderId(leaderId)
-                    .logStartOffset(log.logStartOffset())
+                    .logStartOffset(log.readableStartOffset())
                     .logEndOffset(log.logEndOffset())
                     .highWatermark(log.highWaterMark());
             }
@@ -1277,7 +1277,7 @@ public final class BrokerStateMachine implements AutoCloseable
             }
             else if (-2 == timestamp)
             {
-                resultOffset = log.logStartOffset();
+                resultOffset = log.readableStartOffset();
             }
             else if (-1 == timestamp)
             {

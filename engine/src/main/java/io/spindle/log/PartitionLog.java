@@ -178,6 +178,7 @@ public final class PartitionLog implements AutoCloseable
 
     private volatile LogConfig config;
     private volatile long tieredOffset;
+    private volatile RemoteLogReader remoteReader;
     private LogSegment activeSegment;
     private long recoveryPointOffset;
     private long lastFlushMs;
@@ -509,7 +510,8 @@ public final class PartitionLog implements AutoCloseable
      * @param maxBytes soft limit on the bytes returned.
      * @param result   reusable holder owned by the calling thread, filled with a view of the batches.
      * @return bytes in the view (0 if the offset is at or beyond the high-water mark, or its batch is not yet
-     * below it), or {@link #OFFSET_OUT_OF_RANGE} if the offset is below the log start or above the log end.
+     * below it, or it is being fetched from the archive tier), or {@link #OFFSET_OUT_OF_RANGE} if the offset is below
+     * the {@link #readableStartOffset()} or above the log end.
      */
     public int read(final long offset, final int maxBytes, final LogReadResult result)
     {
@@ -537,6 +539,16 @@ public final class PartitionLog implements AutoCloseable
 
         if (offset < logStartOffset || offset > logEndOffset)
         {
+            final RemoteLogReader remoteReader = this.remoteReader;
+            if (null != remoteReader && offset < logStartOffset)
+            {
+                final long remoteStartOffset = remoteReader.logStartOffset();
+                if (NULL_OFFSET != remoteStartOffset && offset >= remoteStartOffset && offset < highWaterMark)
+                {
+                    result.reset(offset, committedHighWaterMark, remoteStartOffset, logEndOffset);
+                    return remoteReader.read(offset, maxBytes, highWaterMark, result);
+                }
+            }
             return OFFSET_OUT_OF_RANGE;
         }
 
@@ -641,6 +653,37 @@ public final class PartitionLog implements AutoCloseable
     public long logStartOffset()
     {
         return (long)LOG_START_OFFSET_VH.getAcquire(this);
+    }
+
+    /**
+     * First offset a {@link #read} can return: the archive tier's log start when tiered storage holds offsets below
+     * the local log start, else {@link #logStartOffset()} (which is always the local one); any thread.
+     *
+     * @return the offset.
+     */
+    public long readableStartOffset()
+    {
+        final long localStartOffset = (long)LOG_START_OFFSET_VH.getAcquire(this);
+        final RemoteLogReader remoteReader = this.remoteReader;
+        if (null != remoteReader)
+        {
+            final long remoteStartOffset = remoteReader.logStartOffset();
+            if (NULL_OFFSET != remoteStartOffset && remoteStartOffset < localStartOffset)
+            {
+                return remoteStartOffset;
+            }
+        }
+        return localStartOffset;
+    }
+
+    /**
+     * Serve reads below the local log start from the archive tier; any thread.
+     *
+     * @param reader of the partition's archived segments, or null to stop.
+     */
+    public void remoteReader(final RemoteLogReader reader)
+    {
+        this.remoteReader = reader;
     }
 
     /**
