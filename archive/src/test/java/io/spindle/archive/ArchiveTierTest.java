@@ -174,6 +174,54 @@ class ArchiveTierTest
         }
     }
 
+    @Test
+    void totalRetentionPurgesArchivedSegmentsAndDeletingTheTopicRemovesItsRecordings() throws Exception
+    {
+        final Path data = dir.resolve("data");
+        try (TestBroker broker = startBroker(data, null);
+            Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+        {
+            admin.createTopic(TOPIC, 1, Map.of(
+                "segment.bytes", "4k", "max.message.bytes", "2k", "remote.storage.enable", "true",
+                "local.retention.bytes", "4k", "retention.bytes", "12k"));
+            final int sent = produce(broker, 0, 150);
+            await(() -> TierManifest.exists(partitionDir(data)) &&
+                TierManifest.load(partitionDir(data)).startOffset() > 0 &&
+                TierManifest.load(partitionDir(data)).endOffset() == lastLocalOffset(data),
+                "archived segments past retention.bytes purged, the rest archived");
+            final TierManifest manifest = TierManifest.load(partitionDir(data));
+            final long start = manifest.startOffset();
+            assertEquals(start, logStartOffset(admin), "the log now starts at the archive's first segment");
+            assertTrue(manifest.totalBytes() < 16 * 1024, "archive holds about retention.bytes: " +
+                manifest.totalBytes());
+
+            try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.aeronDir()));
+                AeronArchive client = ArchiveServer.connectEmbedded(aeron))
+            {
+                assertEquals(manifest.entries().size(), recordings(client, manifest.tierPrefix()).size(),
+                    "purged recordings are gone from the archive");
+
+                final TopicPartition tp = new TopicPartition(TOPIC, 0);
+                try (Consumer consumer = Consumer.connect(broker.ipc(new Consumer.Context()
+                    .autoOffsetReset(Consumer.OffsetReset.EARLIEST))))
+                {
+                    consumer.assign(List.of(tp));
+                    final long[] next = {start};
+                    final long deadlineNs = System.nanoTime() + 20_000_000_000L;
+                    while (next[0] < sent && System.nanoTime() < deadlineNs)
+                    {
+                        consumer.poll((record) -> assertEquals(next[0]++, record.offset()), 100, 100);
+                    }
+                    assertEquals(sent, next[0], "a consumer from the earliest offset reads from the archive's start");
+                }
+
+                admin.deleteTopic(TOPIC);
+                await(() -> recordings(client, manifest.tierPrefix()).isEmpty(),
+                    "deleting the topic purges its recordings");
+            }
+        }
+    }
+
     private static long logStartOffset(final Admin admin)
     {
         return admin.listOffset(new TopicPartition(TOPIC, 0), -2);
