@@ -111,6 +111,11 @@ class ArchiveTierTest
                     awaitArchived(data, 12);
                     await(() -> firstLocalOffset(data) > 150, "local retention goes on");
                     assertEquals(0, logStartOffset(admin), "the log starts in the archive");
+                    final io.spindle.client.TopicDescription.PartitionDescription described =
+                        admin.describeTopic(TOPIC).partitions().get(0);
+                    assertEquals(0, described.logStartOffset());
+                    assertTrue(described.localLogStartOffset() > 150, described.toString());
+                    assertEquals(sent, described.logEndOffset());
                     assertConsumesAll(broker, sent, true);
                 }
             }

@@ -1152,7 +1152,8 @@ public final class BrokerStateMachine implements AutoCloseable
                     .leaderId(leaderId)
                     .logStartOffset(log.readableStartOffset())
                     .logEndOffset(log.logEndOffset())
-                    .highWatermark(log.highWaterMark());
+                    .highWatermark(log.highWaterMark())
+                    .localLogStartOffset(log.logStartOffset());
             }
             final Map<String, String> effective = topic.partition(0).config().toMap();
             final DescribeTopicsResponseEncoder.TopicsEncoder.ConfigsEncoder configs =
