@@ -32,6 +32,11 @@ public final class ArchiveTier implements TieredStorage
      */
     public static final String EMBEDDED_DIR = "archive";
 
+    /**
+     * Stream id of the recordings of segments in the archive.
+     */
+    public static final int RECORD_STREAM_ID = TierChannels.RECORD_STREAM_ID;
+
     static final int TERM_LENGTH = ConfigValues.intSizeProperty("spindle.tier.term.length", 1024 * 1024);
 
     private final Aeron aeron;
