@@ -177,6 +177,26 @@ final class MessageLayout
     }
 
     /**
+     * A repeating group, present since version 0, whose fixed fields from an offset on were added in a later version.
+     *
+     * @param groupDecoderClass the generated group decoder, for sbeBlockLength() and the name.
+     * @param since             the version that added fixed fields, and where the first of them begins.
+     * @param children          nested groups and var data in schema order.
+     * @return the element.
+     */
+    static Element group(final Class<?> groupDecoderClass, final FieldsSince since, final Element... children)
+    {
+        final Element group = group(groupDecoderClass, children);
+        final int[] minBlockLengthByVersion = group.minBlockLengthByVersion();
+        for (int version = 0; version < since.version && version < minBlockLengthByVersion.length; version++)
+        {
+            minBlockLengthByVersion[version] = since.offset;
+        }
+
+        return new Element(Element.GROUP, group.name, 0, minBlockLengthByVersion, 0, children);
+    }
+
+    /**
      * A var-data field of type varStringEncoding (UTF-8), present since version 0.
      *
      * @param name the schema name of the field.

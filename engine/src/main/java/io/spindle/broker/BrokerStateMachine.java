@@ -1393,9 +1393,10 @@ public final class BrokerStateMachine implements AutoCloseable
                 partitions.next()
                     .partition(p)
                     .leaderId(leaderId)
-                    .logStartOffset(log.logStartOffset())
+                    .logStartOffset(log.readableStartOffset())
                     .logEndOffset(log.logEndOffset())
-                    .highWatermark(log.highWaterMark());
+                    .highWatermark(log.highWaterMark())
+                    .localLogStartOffset(log.logStartOffset());
             }
             final Map<String, String> effective = topic.partition(0).config().toMap();
             final DescribeTopicsResponseEncoder.TopicsEncoder.ConfigsEncoder configs =
@@ -1522,7 +1523,7 @@ public final class BrokerStateMachine implements AutoCloseable
             }
             else if (-2 == timestamp)
             {
-                resultOffset = log.logStartOffset();
+                resultOffset = log.readableStartOffset();
             }
             else if (-1 == timestamp)
             {

@@ -285,8 +285,12 @@ public final class Admin implements AutoCloseable
                 final List<TopicDescription.PartitionDescription> partitions = new ArrayList<>();
                 for (final DescribeTopicsResponseDecoder.TopicsDecoder.PartitionsDecoder p : topic.partitions())
                 {
+                    final long localLogStartOffset = p.localLogStartOffset();
                     partitions.add(new TopicDescription.PartitionDescription(
-                        p.partition(), p.leaderId(), p.logStartOffset(), p.logEndOffset(), p.highWatermark()));
+                        p.partition(), p.leaderId(), p.logStartOffset(), p.logEndOffset(), p.highWatermark(),
+                        DescribeTopicsResponseDecoder.TopicsDecoder.PartitionsDecoder.localLogStartOffsetNullValue() ==
+                            localLogStartOffset ? p.logStartOffset() :
+                            localLogStartOffset));
                 }
                 final Map<String, String> configs = new LinkedHashMap<>();
                 final List<String> overrides = new ArrayList<>();

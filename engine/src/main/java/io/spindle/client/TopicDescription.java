@@ -78,12 +78,29 @@ public record TopicDescription(
      *
      * @param partition      the partition number.
      * @param leader         node id of its leader.
-     * @param logStartOffset first offset still in the log.
-     * @param logEndOffset   offset the next record will get.
-     * @param highWatermark  offset up to which consumers may read.
+     * @param logStartOffset      first offset still in the log, in the archive tier with tiered storage.
+     * @param logEndOffset        offset the next record will get.
+     * @param highWatermark       offset up to which consumers may read.
+     * @param localLogStartOffset first offset on the broker's local disk (the log start without tiered storage).
      */
-    public record PartitionDescription(int partition, int leader, long logStartOffset, long logEndOffset,
-        long highWatermark)
+    public record PartitionDescription(
+        int partition, int leader, long logStartOffset, long logEndOffset, long highWatermark,
+        long localLogStartOffset)
     {
+        /**
+         * A partition without tiered storage: the local log start is the log start.
+         *
+         * @param partition      the partition number.
+         * @param leader         node id of its leader.
+         * @param logStartOffset first offset still in the log.
+         * @param logEndOffset   offset the next record will get.
+         * @param highWatermark  offset up to which consumers may read.
+         */
+        public PartitionDescription(
+            final int partition, final int leader, final long logStartOffset, final long logEndOffset,
+            final long highWatermark)
+        {
+            this(partition, leader, logStartOffset, logEndOffset, highWatermark, logStartOffset);
+        }
     }
 }

@@ -342,7 +342,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                     break;
                 }
                 final long hwm = log.highWaterMark();
-                if (partition.fetchOffset < log.logStartOffset() ||
+                if (partition.fetchOffset < log.readableStartOffset() ||
                     (partition.fetchOffset > hwm && !waitAboveHighWaterMark))
                 {
                     anyError = true;
@@ -420,7 +420,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                 {
                     continue;
                 }
-                if (null != log && partition.fetchOffset >= log.logStartOffset() &&
+                if (null != log && partition.fetchOffset >= log.readableStartOffset() &&
                     (partition.fetchOffset == (stream.committedOnly ? log.lastStableOffset() : log.highWaterMark()) ||
                     (waitAboveHighWaterMark && partition.fetchOffset > log.highWaterMark())))
                 {
@@ -445,6 +445,10 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
                     .errorCode(ErrorCode.NONE);
                 final int written = encodePartition(
                     responseEncoder.partitionsCount(1).next(), partition, limit, stream.committedOnly);
+                if (0 == written && !partition.failed && null != log && fetchOffset < log.logStartOffset())
+                {
+                    continue; // being fetched from the archive tier: push nothing until it is there
+                }
                 final long result = server.offer(
                     stream.sessionId, responseBuffer, 0,
                     MessageHeaderEncoder.ENCODED_LENGTH + responseEncoder.encodedLength());
@@ -504,7 +508,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
 
         final long hwm = log.highWaterMark();
         final long lastStableOffset = log.lastStableOffset();
-        final long logStartOffset = log.logStartOffset();
+        final long logStartOffset = log.readableStartOffset();
         if (waitAboveHighWaterMark && partition.fetchOffset > hwm)
         {
             entry.errorCode(ErrorCode.NONE)

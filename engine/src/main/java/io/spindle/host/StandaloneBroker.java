@@ -67,6 +67,7 @@ public final class StandaloneBroker implements AutoCloseable
     private final DirectoryLock dataDirLock;
     private final CountedErrorLog errorLog;
     private FetchServer fetchServer;
+    private TieredStorage tieredStorage;
     private volatile String failure;
     private volatile boolean isDriverLost;
     private int resolvedPort;
@@ -192,7 +193,8 @@ public final class StandaloneBroker implements AutoCloseable
                 SystemNanoClock.INSTANCE,
                 SystemEpochClock.INSTANCE,
                 dataDir,
-                () -> fetchServer.observedTableVersion());
+                () -> null == tieredStorage ? fetchServer.observedTableVersion() :
+                    Math.min(fetchServer.observedTableVersion(), tieredStorage.observedTableVersion()));
 
             final String[] fetchChannels = channels;
             fetchServer = new FetchServer(
@@ -202,6 +204,12 @@ public final class StandaloneBroker implements AutoCloseable
                 counters,
                 SystemNanoClock.INSTANCE)
                 .latencies(latencies);
+
+            if (null != ctx.tieredStorage)
+            {
+                tieredStorage = ctx.tieredStorage.create(
+                    aeron, machine::topicTable, dataDir, ctx.listenHost, ctx.errorHandler);
+            }
 
             final ErrorHandler errorHandler = this::onAgentError;
             final AgentRunner reporter = new AgentRunner(
@@ -237,12 +245,18 @@ public final class StandaloneBroker implements AutoCloseable
                     reporter
                 };
             }
+            if (null != tieredStorage)
+            {
+                runners = java.util.Arrays.copyOf(runners, runners.length + 1);
+                runners[runners.length - 1] = new AgentRunner(
+                    ctx.idleStrategy("backoff"), errorHandler, null, tieredStorage.agent());
+            }
         }
         catch (final IOException ex)
         {
             CloseHelper.quietCloseAll(
-                stateMachine, logCleaner, cleanerCounters, stateMachineCounters, counters, aeron, driver, errorLog,
-                dataDirLock);
+                tieredStorage, stateMachine, logCleaner, cleanerCounters, stateMachineCounters, counters, aeron,
+                driver, errorLog, dataDirLock);
             throw new UncheckedIOException(ex);
         }
         catch (final RuntimeException | Error ex)
@@ -254,8 +268,8 @@ public final class StandaloneBroker implements AutoCloseable
                 errorLog.onError(ex);
             }
             CloseHelper.quietCloseAll(
-                stateMachine, logCleaner, cleanerCounters, stateMachineCounters, counters, aeron, driver, errorLog,
-                dataDirLock);
+                tieredStorage, stateMachine, logCleaner, cleanerCounters, stateMachineCounters, counters, aeron,
+                driver, errorLog, dataDirLock);
             throw ex;
         }
 
@@ -435,8 +449,8 @@ public final class StandaloneBroker implements AutoCloseable
         {
             // The error counter lives in the client's mapping of the counters file: stop using it first.
             errorLog.counter(null);
-            CloseHelper.closeAll(stateMachine, logCleaner, cleanerCounters, stateMachineCounters, counters, aeron,
-                driver);
+            CloseHelper.closeAll(tieredStorage, stateMachine, logCleaner, cleanerCounters, stateMachineCounters,
+                counters, aeron, driver);
         }
         finally
         {
@@ -626,6 +640,7 @@ public final class StandaloneBroker implements AutoCloseable
         private ErrorHandler errorHandler;
         private java.util.function.Consumer<String> warningHandler =
             (warning) -> System.err.println("spindle broker: warning: " + warning);
+        private TieredStorage.Factory tieredStorage;
         private java.util.function.Consumer<String> terminationHook =
             (reason) -> System.err.println("spindle broker: " + reason);
 
@@ -674,6 +689,18 @@ public final class StandaloneBroker implements AutoCloseable
         IdleStrategy idleStrategy(final String name)
         {
             return IdleStrategies.create(name);
+        }
+
+        /**
+         * Run tiered storage for topics with {@code remote.storage.enable}: the archive module's factory.
+         *
+         * @param factory of the broker's tiered storage, or null for none (the default).
+         * @return this.
+         */
+        public Context tieredStorage(final TieredStorage.Factory factory)
+        {
+            this.tieredStorage = factory;
+            return this;
         }
 
         /**

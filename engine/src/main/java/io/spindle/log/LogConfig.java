@@ -45,6 +45,13 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
  *     uncleaned sealed segment's largest timestamp is this old</td></tr>
  *     <tr><td>delete.retention.ms</td><td>1d</td><td>how long a tombstone (null value) survives cleaning, judged
  *     from its timestamp</td></tr>
+ *     <tr><td>remote.storage.enable</td><td>false</td><td>copy sealed segments to the archive tier; retention.ms and
+ *     retention.bytes then span both tiers and the local.retention.* settings say what stays on local disk; not
+ *     with compaction</td></tr>
+ *     <tr><td>local.retention.ms</td><td>-2</td><td>with remote storage, how long a sealed segment that is already
+ *     archived stays on local disk; -2 means retention.ms, -1 unlimited; at most retention.ms</td></tr>
+ *     <tr><td>local.retention.bytes</td><td>-2</td><td>with remote storage, the local size archived segments are
+ *     deleted down to; -2 means retention.bytes, -1 unlimited; at most retention.bytes</td></tr>
  * </table>
  * Sizes and durations are read by {@link ConfigValues}: sizes take a {@code k}, {@code m} or {@code g} suffix (powers
  * of 1024) and durations {@code ms}, {@code s}, {@code m}/{@code min}, {@code h} or {@code d}; a bare number is bytes
@@ -123,6 +130,27 @@ public final class LogConfig
     public static final String DELETE_RETENTION_MS = "delete.retention.ms";
 
     /**
+     * Topic-config key for copying sealed segments to the archive tier (tiered storage, as Kafka's KIP-405).
+     */
+    public static final String REMOTE_STORAGE_ENABLE = "remote.storage.enable";
+
+    /**
+     * Topic-config key for how long archived segments stay on local disk when remote storage is enabled.
+     */
+    public static final String LOCAL_RETENTION_MS = "local.retention.ms";
+
+    /**
+     * Topic-config key for the local size archived segments are deleted down to when remote storage is enabled.
+     */
+    public static final String LOCAL_RETENTION_BYTES = "local.retention.bytes";
+
+    /**
+     * Value of {@link #LOCAL_RETENTION_MS} and {@link #LOCAL_RETENTION_BYTES} meaning "the same as the total
+     * retention", Kafka's convention.
+     */
+    public static final long SAME_AS_RETENTION = -2;
+
+    /**
      * Value of {@link #RETENTION_MS} and {@link #RETENTION_BYTES} meaning no limit.
      */
     public static final long UNLIMITED = -1;
@@ -139,7 +167,8 @@ public final class LogConfig
     {
         SEGMENT_BYTES, SEGMENT_MS, INDEX_INTERVAL_BYTES, RETENTION_MS, RETENTION_BYTES, MAX_MESSAGE_BYTES,
         FLUSH_POLICY, FLUSH_MS, FILE_DELETE_DELAY_MS, CLEANUP_POLICY, MIN_CLEANABLE_DIRTY_RATIO,
-        MIN_COMPACTION_LAG_MS, MAX_COMPACTION_LAG_MS, DELETE_RETENTION_MS
+        MIN_COMPACTION_LAG_MS, MAX_COMPACTION_LAG_MS, DELETE_RETENTION_MS, REMOTE_STORAGE_ENABLE, LOCAL_RETENTION_MS,
+        LOCAL_RETENTION_BYTES
     };
 
     /**
@@ -223,6 +252,21 @@ public final class LogConfig
          */
         public static final long DELETE_RETENTION_MS_DEFAULT = 24L * 60 * 60 * 1000;
 
+        /**
+         * Default for remote storage: off, as Kafka.
+         */
+        public static final boolean REMOTE_STORAGE_ENABLE_DEFAULT = false;
+
+        /**
+         * Default local retention time: the same as retention.ms, as Kafka.
+         */
+        public static final long LOCAL_RETENTION_MS_DEFAULT = SAME_AS_RETENTION;
+
+        /**
+         * Default local retention size: the same as retention.bytes, as Kafka.
+         */
+        public static final long LOCAL_RETENTION_BYTES_DEFAULT = SAME_AS_RETENTION;
+
         private Configuration()
         {
         }
@@ -265,6 +309,9 @@ public final class LogConfig
                 case MIN_COMPACTION_LAG_MS: builtIn = Long.toString(MIN_COMPACTION_LAG_MS_DEFAULT); break;
                 case MAX_COMPACTION_LAG_MS: builtIn = Long.toString(MAX_COMPACTION_LAG_MS_DEFAULT); break;
                 case DELETE_RETENTION_MS: builtIn = Long.toString(DELETE_RETENTION_MS_DEFAULT); break;
+                case REMOTE_STORAGE_ENABLE: builtIn = Boolean.toString(REMOTE_STORAGE_ENABLE_DEFAULT); break;
+                case LOCAL_RETENTION_MS: builtIn = Long.toString(LOCAL_RETENTION_MS_DEFAULT); break;
+                case LOCAL_RETENTION_BYTES: builtIn = Long.toString(LOCAL_RETENTION_BYTES_DEFAULT); break;
                 default: throw unknownKey(key);
             }
 
@@ -287,6 +334,9 @@ public final class LogConfig
     private long minCompactionLagMs;
     private long maxCompactionLagMs;
     private long deleteRetentionMs;
+    private boolean isRemoteStorageEnabled;
+    private long localRetentionMs;
+    private long localRetentionBytes;
     private boolean isConcluded;
 
     /**
@@ -370,6 +420,9 @@ public final class LogConfig
         copy.minCompactionLagMs = minCompactionLagMs;
         copy.maxCompactionLagMs = maxCompactionLagMs;
         copy.deleteRetentionMs = deleteRetentionMs;
+        copy.isRemoteStorageEnabled = isRemoteStorageEnabled;
+        copy.localRetentionMs = localRetentionMs;
+        copy.localRetentionBytes = localRetentionBytes;
         return copy;
     }
 
@@ -405,6 +458,11 @@ public final class LogConfig
             case MIN_COMPACTION_LAG_MS: return minCompactionLagMs(ConfigValues.parseDuration(key, value, MILLISECONDS));
             case MAX_COMPACTION_LAG_MS: return maxCompactionLagMs(ConfigValues.parseDuration(key, value, MILLISECONDS));
             case DELETE_RETENTION_MS: return deleteRetentionMs(ConfigValues.parseDuration(key, value, MILLISECONDS));
+            case REMOTE_STORAGE_ENABLE: return remoteStorageEnable(parseBoolean(key, value));
+            case LOCAL_RETENTION_MS: return localRetentionMs(isSameAsRetention(value) ? SAME_AS_RETENTION :
+                ConfigValues.parseDuration(key, value, MILLISECONDS));
+            case LOCAL_RETENTION_BYTES: return localRetentionBytes(isSameAsRetention(value) ? SAME_AS_RETENTION :
+                ConfigValues.parseSize(key, value));
             default: throw unknownKey(key);
         }
     }
@@ -475,6 +533,12 @@ public final class LogConfig
         {
             throw bad(DELETE_RETENTION_MS, deleteRetentionMs, "must not be negative");
         }
+        if (isRemoteStorageEnabled && isCompact)
+        {
+            throw bad(REMOTE_STORAGE_ENABLE, true, "is not supported with cleanup.policy=" + cleanupPolicy());
+        }
+        checkLocalRetention(LOCAL_RETENTION_MS, localRetentionMs, RETENTION_MS, retentionMs);
+        checkLocalRetention(LOCAL_RETENTION_BYTES, localRetentionBytes, RETENTION_BYTES, retentionBytes);
 
         isConcluded = true;
         return this;
@@ -512,6 +576,9 @@ public final class LogConfig
         map.put(MIN_COMPACTION_LAG_MS, Long.toString(minCompactionLagMs));
         map.put(MAX_COMPACTION_LAG_MS, Long.toString(maxCompactionLagMs));
         map.put(DELETE_RETENTION_MS, Long.toString(deleteRetentionMs));
+        map.put(REMOTE_STORAGE_ENABLE, Boolean.toString(isRemoteStorageEnabled));
+        map.put(LOCAL_RETENTION_MS, Long.toString(localRetentionMs));
+        map.put(LOCAL_RETENTION_BYTES, Long.toString(localRetentionBytes));
         return map;
     }
 
@@ -872,6 +939,98 @@ public final class LogConfig
     }
 
     /**
+     * Whether sealed segments are copied to the archive tier and local retention is the local.retention.* settings.
+     *
+     * @return true if remote storage is enabled.
+     */
+    public boolean remoteStorageEnable()
+    {
+        return isRemoteStorageEnabled;
+    }
+
+    /**
+     * Set whether sealed segments are copied to the archive tier.
+     *
+     * @param enable true to enable remote storage.
+     * @return this for a fluent API.
+     */
+    public LogConfig remoteStorageEnable(final boolean enable)
+    {
+        checkNotConcluded();
+        this.isRemoteStorageEnabled = enable;
+        return this;
+    }
+
+    /**
+     * How long an archived segment stays on local disk, as configured.
+     *
+     * @return milliseconds, {@link #UNLIMITED} or {@link #SAME_AS_RETENTION}.
+     */
+    public long localRetentionMs()
+    {
+        return localRetentionMs;
+    }
+
+    /**
+     * Set how long an archived segment stays on local disk.
+     *
+     * @param retentionMs milliseconds, {@link #UNLIMITED} or {@link #SAME_AS_RETENTION}.
+     * @return this for a fluent API.
+     */
+    public LogConfig localRetentionMs(final long retentionMs)
+    {
+        checkNotConcluded();
+        this.localRetentionMs = retentionMs;
+        return this;
+    }
+
+    /**
+     * The local size archived segments are deleted down to, as configured.
+     *
+     * @return bytes, {@link #UNLIMITED} or {@link #SAME_AS_RETENTION}.
+     */
+    public long localRetentionBytes()
+    {
+        return localRetentionBytes;
+    }
+
+    /**
+     * Set the local size archived segments are deleted down to.
+     *
+     * @param retentionBytes bytes, {@link #UNLIMITED} or {@link #SAME_AS_RETENTION}.
+     * @return this for a fluent API.
+     */
+    public LogConfig localRetentionBytes(final long retentionBytes)
+    {
+        checkNotConcluded();
+        this.localRetentionBytes = retentionBytes;
+        return this;
+    }
+
+    /**
+     * The time limit local retention applies: local.retention.ms with remote storage (-2 resolved to retention.ms),
+     * else retention.ms.
+     *
+     * @return milliseconds or {@link #UNLIMITED}.
+     */
+    public long effectiveLocalRetentionMs()
+    {
+        return isRemoteStorageEnabled && SAME_AS_RETENTION != localRetentionMs ? localRetentionMs : retentionMs;
+    }
+
+    /**
+     * The size limit local retention applies: local.retention.bytes with remote storage (-2 resolved to
+     * retention.bytes), else retention.bytes.
+     *
+     * @return bytes or {@link #UNLIMITED}.
+     */
+    public long effectiveLocalRetentionBytes()
+    {
+        return isRemoteStorageEnabled && SAME_AS_RETENTION != localRetentionBytes ?
+            localRetentionBytes : retentionBytes;
+    }
+
+    /**
      * {@inheritDoc}
      */
     public String toString()
@@ -888,6 +1047,34 @@ public final class LogConfig
         catch (final NumberFormatException ex)
         {
             throw bad(key, value, "expected a ratio such as 0.5");
+        }
+    }
+
+    private static boolean isSameAsRetention(final String value)
+    {
+        return Long.toString(SAME_AS_RETENTION).equals(value.trim());
+    }
+
+    private static boolean parseBoolean(final String key, final String value)
+    {
+        final String s = value.trim().toLowerCase(Locale.ROOT);
+        if ("true".equals(s) || "false".equals(s))
+        {
+            return "true".equals(s);
+        }
+        throw bad(key, value, "expected true or false");
+    }
+
+    private static void checkLocalRetention(
+        final String localKey, final long local, final String totalKey, final long total)
+    {
+        if (local < SAME_AS_RETENTION)
+        {
+            throw bad(localKey, local, "must be -2 (same as " + totalKey + "), -1 (unlimited) or at least 0");
+        }
+        if (SAME_AS_RETENTION != local && UNLIMITED != total && (UNLIMITED == local || local > total))
+        {
+            throw bad(localKey, local, "must not exceed " + totalKey + "=" + total);
         }
     }
 

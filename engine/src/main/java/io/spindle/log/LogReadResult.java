@@ -114,6 +114,27 @@ public final class LogReadResult
         return logEndOffset;
     }
 
+    /**
+     * Fill the result with batches a {@link RemoteLogReader} read from the archive tier.
+     *
+     * @param source      holding the batches.
+     * @param position    of the first batch in the source.
+     * @param length      bytes of whole batches.
+     * @param batchCount  number of batches.
+     * @param firstOffset base offset of the first batch.
+     * @param nextOffset  one past the last offset of the last batch.
+     */
+    public void wrapRemote(
+        final DirectBuffer source,
+        final int position,
+        final int length,
+        final int batchCount,
+        final long firstOffset,
+        final long nextOffset)
+    {
+        set(source, position, length, batchCount, firstOffset, nextOffset);
+    }
+
     void reset(final long nextOffset, final long highWaterMark, final long logStartOffset, final long logEndOffset)
     {
         buffer.wrap(0, 0);

@@ -183,7 +183,9 @@ public final class PartitionLog implements AutoCloseable
     private final LongHashSet presentAbortMarkers = new LongHashSet();
     private long abortMarkersUncheckedBelow;
 
-    private LogConfig config;
+    private volatile LogConfig config;
+    private volatile long tieredOffset;
+    private volatile RemoteLogReader remoteReader;
     private LogSegment activeSegment;
     private long recoveryPointOffset;
     private long lastFlushMs;
@@ -526,7 +528,8 @@ public final class PartitionLog implements AutoCloseable
      * @param maxBytes soft limit on the bytes returned.
      * @param result   reusable holder owned by the calling thread, filled with a view of the batches.
      * @return bytes in the view (0 if the offset is at or beyond the high-water mark, or its batch is not yet
-     * below it), or {@link #OFFSET_OUT_OF_RANGE} if the offset is below the log start or above the log end.
+     * below it, or it is being fetched from the archive tier), or {@link #OFFSET_OUT_OF_RANGE} if the offset is below
+     * the {@link #readableStartOffset()} or above the log end.
      */
     public int read(final long offset, final int maxBytes, final LogReadResult result)
     {
@@ -554,6 +557,16 @@ public final class PartitionLog implements AutoCloseable
 
         if (offset < logStartOffset || offset > logEndOffset)
         {
+            final RemoteLogReader remoteReader = this.remoteReader;
+            if (null != remoteReader && offset < logStartOffset)
+            {
+                final long remoteStartOffset = remoteReader.logStartOffset();
+                if (NULL_OFFSET != remoteStartOffset && offset >= remoteStartOffset && offset < highWaterMark)
+                {
+                    result.reset(offset, committedHighWaterMark, remoteStartOffset, logEndOffset);
+                    return remoteReader.read(offset, maxBytes, highWaterMark, result);
+                }
+            }
             return OFFSET_OUT_OF_RANGE;
         }
 
@@ -658,6 +671,37 @@ public final class PartitionLog implements AutoCloseable
     public long logStartOffset()
     {
         return (long)LOG_START_OFFSET_VH.getAcquire(this);
+    }
+
+    /**
+     * First offset a {@link #read} can return: the archive tier's log start when tiered storage holds offsets below
+     * the local log start, else {@link #logStartOffset()} (which is always the local one); any thread.
+     *
+     * @return the offset.
+     */
+    public long readableStartOffset()
+    {
+        final long localStartOffset = (long)LOG_START_OFFSET_VH.getAcquire(this);
+        final RemoteLogReader remoteReader = this.remoteReader;
+        if (null != remoteReader)
+        {
+            final long remoteStartOffset = remoteReader.logStartOffset();
+            if (NULL_OFFSET != remoteStartOffset && remoteStartOffset < localStartOffset)
+            {
+                return remoteStartOffset;
+            }
+        }
+        return localStartOffset;
+    }
+
+    /**
+     * Serve reads below the local log start from the archive tier; any thread.
+     *
+     * @param reader of the partition's archived segments, or null to stop.
+     */
+    public void remoteReader(final RemoteLogReader reader)
+    {
+        this.remoteReader = reader;
     }
 
     /**
@@ -1203,6 +1247,10 @@ public final class PartitionLog implements AutoCloseable
      * Retention pass: delete the oldest sealed segments whose largest timestamp is older than {@code retention.ms},
      * or while the log without them stays at least {@code retention.bytes}; writer thread.
      * <p>
+     * With {@code remote.storage.enable} the limits are {@code local.retention.ms} and {@code local.retention.bytes}
+     * (see {@link LogConfig#effectiveLocalRetentionMs()}) and only segments wholly below {@link #tieredOffset()},
+     * which the archive is known to hold, are deleted.
+     * <p>
      * Only whole segments are deleted, oldest first, never the active segment and never one holding offsets at or
      * above the high-water mark; the log start offset moves to the first remaining segment. Also unmaps removed
      * segments whose delay has passed.
@@ -1221,8 +1269,10 @@ public final class PartitionLog implements AutoCloseable
         }
 
         final LogSegment[] segments = this.segments;
-        final long retentionMs = config.retentionMs();
-        final long retentionBytes = config.retentionBytes();
+        final LogConfig config = this.config;
+        final long retentionMs = config.effectiveLocalRetentionMs();
+        final long retentionBytes = config.effectiveLocalRetentionBytes();
+        final long deletableBelow = config.remoteStorageEnable() ? tieredOffset : Long.MAX_VALUE;
         final long highWaterMark = this.highWaterMark;
         long remainingBytes = 0;
         for (final LogSegment segment : segments)
@@ -1234,7 +1284,7 @@ public final class PartitionLog implements AutoCloseable
         for (int i = 0; i < segments.length - 1; i++)
         {
             final LogSegment segment = segments[i];
-            if (segments[i + 1].baseOffset > highWaterMark)
+            if (segments[i + 1].baseOffset > highWaterMark || segments[i + 1].baseOffset > deletableBelow)
             {
                 break;
             }
@@ -1266,6 +1316,31 @@ public final class PartitionLog implements AutoCloseable
 
         closeLingeringSegments(nowMs, false);
         return deleteCount;
+    }
+
+    /**
+     * Offset below which every batch of this log is held by the archive tier, so that with
+     * {@code remote.storage.enable} retention may delete local segments below it; any thread.
+     *
+     * @return the offset, 0 until the archiver says otherwise.
+     */
+    public long tieredOffset()
+    {
+        return tieredOffset;
+    }
+
+    /**
+     * Record that the archive tier holds every batch below an offset (verified and durably recorded by the archiver);
+     * any thread. Until then, a log with {@code remote.storage.enable} deletes no local segment, whatever its age.
+     *
+     * @param offset exclusive end of the archived prefix; never lowered.
+     */
+    public void tieredOffset(final long offset)
+    {
+        if (offset > tieredOffset)
+        {
+            tieredOffset = offset;
+        }
     }
 
     /**

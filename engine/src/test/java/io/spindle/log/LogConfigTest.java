@@ -80,7 +80,7 @@ class LogConfigTest
         assertRejected("flush.ms", "", "expected a duration");
         assertRejected("max.message.bytes", "99999999999999999999", "expected a size");
         assertRejected("retention.bytes", "9999999999t", "overflows");
-        assertRejected("local.retention.ms", "1d", "unknown log config 'local.retention.ms'");
+        assertRejected("remote.log.metadata.manager", "1d", "unknown log config 'remote.log.metadata.manager'");
         assertRejected("cleanup.policy", "shred", "expected delete, compact or compact,delete");
         assertRejected("cleanup.policy", "", "expected delete, compact or compact,delete");
         assertRejected("min.cleanable.dirty.ratio", "1.5", "must be from 0 to 1");
@@ -128,7 +128,8 @@ class LogConfigTest
     {
         assertTrue(LogConfig.isLogConfig("retention.ms"));
         assertTrue(LogConfig.isLogConfig("cleanup.policy"));
-        assertFalse(LogConfig.isLogConfig("local.retention.ms"));
+        assertTrue(LogConfig.isLogConfig("local.retention.ms"));
+        assertFalse(LogConfig.isLogConfig("remote.log.storage.manager.class.name"));
     }
 
     @Test
@@ -157,6 +158,53 @@ class LogConfigTest
         assertFalse(LogConfig.fromMap(Map.of("cleanup.policy", "compact")).isDelete());
         assertThrows(IllegalArgumentException.class,
             () -> LogConfig.fromMap(Map.of("min.compaction.lag.ms", "2h", "max.compaction.lag.ms", "1h")));
+    }
+
+    @Test
+    void shouldParseTieredStorageSettingsWithKafkasDefaultsAndInterplay()
+    {
+        final LogConfig defaults = new LogConfig().conclude();
+        assertFalse(defaults.remoteStorageEnable());
+        assertEquals(LogConfig.SAME_AS_RETENTION, defaults.localRetentionMs());
+        assertEquals(LogConfig.SAME_AS_RETENTION, defaults.localRetentionBytes());
+        assertEquals(defaults.retentionMs(), defaults.effectiveLocalRetentionMs());
+
+        final LogConfig tiered = LogConfig.fromMap(Map.of(
+            "remote.storage.enable", "true",
+            "retention.ms", "30d",
+            "retention.bytes", "10g",
+            "local.retention.ms", "1d",
+            "local.retention.bytes", "1g"));
+        assertTrue(tiered.remoteStorageEnable());
+        assertEquals(86_400_000L, tiered.effectiveLocalRetentionMs());
+        assertEquals(1L << 30, tiered.effectiveLocalRetentionBytes());
+        assertEquals(30L * 86_400_000L, tiered.retentionMs());
+        assertEquals(tiered.toMap(), LogConfig.fromMap(tiered.toMap()).toMap());
+
+        // -2 is the same as the total; without remote storage the local settings do not apply.
+        final LogConfig same = LogConfig.fromMap(Map.of("remote.storage.enable", "true", "retention.bytes", "5g"));
+        assertEquals(5L << 30, same.effectiveLocalRetentionBytes());
+        final LogConfig off = LogConfig.fromMap(Map.of("local.retention.ms", "1h"));
+        assertEquals(off.retentionMs(), off.effectiveLocalRetentionMs());
+
+        // Local may not keep more than the total; unlimited local under a finite total is more.
+        assertRejectedMap(Map.of("retention.ms", "1d", "local.retention.ms", "2d"), "must not exceed retention.ms");
+        assertRejectedMap(Map.of("retention.ms", "1d", "local.retention.ms", "-1"), "must not exceed retention.ms");
+        assertRejectedMap(Map.of("retention.bytes", "1g", "local.retention.bytes", "2g"),
+            "must not exceed retention.bytes");
+        assertEquals(-1, LogConfig.fromMap(Map.of("retention.ms", "-1", "local.retention.ms", "-1"))
+            .effectiveLocalRetentionMs());
+        assertRejected("local.retention.ms", "-3", "local.retention.ms");
+        assertRejected("remote.storage.enable", "yes", "expected true or false");
+        assertRejectedMap(Map.of("remote.storage.enable", "true", "cleanup.policy", "compact"),
+            "not supported with cleanup.policy=compact");
+    }
+
+    private static void assertRejectedMap(final Map<String, String> configs, final String expectedMessagePart)
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> LogConfig.fromMap(configs), configs.toString());
+        assertTrue(ex.getMessage().contains(expectedMessagePart), ex.getMessage());
     }
 
     private static void assertRejected(final String key, final String value, final String expectedMessagePart)

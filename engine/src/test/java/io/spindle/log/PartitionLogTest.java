@@ -336,6 +336,35 @@ class PartitionLogTest
     }
 
     @Test
+    void withRemoteStorageShouldDeleteOnlyArchivedSegmentsAndByLocalRetention()
+    {
+        log = PartitionLog.open(dir, smallConfig().retentionBytes(1_000_000).remoteStorageEnable(true)
+            .localRetentionBytes(10_000), NOW_MS);
+        for (int i = 0; i < 60; i++)
+        {
+            appendBatch(1, 300, NOW_MS);
+        }
+        log.highWaterMark(log.logEndOffset());
+        final long[] bases = log.segmentBaseOffsets();
+        assertTrue(bases.length > 5);
+
+        assertEquals(0, log.deleteExpiredSegments(NOW_MS), "nothing is archived yet: nothing is deleted");
+        assertEquals(0, log.logStartOffset());
+
+        log.tieredOffset(bases[2] - 1);
+        assertEquals(1, log.deleteExpiredSegments(NOW_MS), "only segments wholly below the archived offset");
+        assertEquals(bases[1], log.logStartOffset());
+
+        log.tieredOffset(bases[bases.length - 1]);
+        log.deleteExpiredSegments(NOW_MS);
+        final long after = log.sizeInBytes();
+        assertTrue(after >= 10_000 && after - 4096 < 10_000, "down to local.retention.bytes, not retention.bytes: " +
+            after);
+        log.tieredOffset(0);
+        assertEquals(bases[bases.length - 1], log.tieredOffset(), "the archived offset never goes back");
+    }
+
+    @Test
     void shouldDeleteOldestSegmentsWhileOverRetentionBytes()
     {
         log = PartitionLog.open(dir, smallConfig().retentionBytes(10_000), NOW_MS);

@@ -4,6 +4,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
+import io.spindle.archive.ArchiveTier;
 import io.spindle.codecs.Transport;
 import io.spindle.host.StandaloneBroker;
 import org.agrona.concurrent.ShutdownSignalBarrier;
@@ -28,6 +29,11 @@ public final class BrokerCommand implements Callable<Integer>
     @Option(names = "--aeron-dir", description = "Media driver directory: a driver running there is used, " +
         "otherwise one is started there (default: start one at Aeron's default directory).")
     String aeronDir;
+
+    @Option(names = "--archive", description = "Control endpoint HOST:PORT of the archive (spindle archive) that " +
+        "topics with remote.storage.enable=true copy their sealed segments to (default: an archive embedded in " +
+        "the broker, in DATA-DIR/archive: a second copy on the same disk, not a real tier).")
+    String archive;
 
     /**
      * Start the broker, print one line per listener, wait for a signal, close cleanly.
@@ -57,7 +63,8 @@ public final class BrokerCommand implements Callable<Integer>
         final StandaloneBroker.Context ctx = new StandaloneBroker.Context()
             .dataDir(dataDir)
             .listen(host, port)
-            .aeronDirectoryName(aeronDir);
+            .aeronDirectoryName(aeronDir)
+            .tieredStorage(ArchiveTier.factory(archive));
         // The barrier is closed last: Agrona 2.x's shutdown hook waits for that close, and until then
         // the JVM cannot exit (System.exit from main would deadlock against the signal's hook).
         // A broker that loses its media driver releases the barrier too, and the exit status says so.

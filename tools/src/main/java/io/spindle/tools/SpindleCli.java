@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
         BrokerCommand.class,
         NodeCommand.class,
         ChaosCommand.class,
+        ArchiveCommand.class,
         TopicsCommand.class,
         ProduceCommand.class,
         ConsumeCommand.class,

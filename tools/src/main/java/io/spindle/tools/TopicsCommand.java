@@ -121,12 +121,12 @@ public final class TopicsCommand implements Runnable
                     .append(description.configs().get(key));
             }
             System.out.println("Configs: " + configs);
-            System.out.printf("%-10s %-7s %-15s %-15s %-15s%n",
-                "PARTITION", "LEADER", "LOG-START", "LOG-END", "HIGH-WATERMARK");
+            System.out.printf("%-10s %-7s %-15s %-15s %-15s %-15s%n",
+                "PARTITION", "LEADER", "LOG-START", "LOCAL-START", "LOG-END", "HIGH-WATERMARK");
             for (final TopicDescription.PartitionDescription p : description.partitions())
             {
-                System.out.printf("%-10d %-7d %-15d %-15d %-15d%n",
-                    p.partition(), p.leader(), p.logStartOffset(), p.logEndOffset(), p.highWatermark());
+                System.out.printf("%-10d %-7d %-15d %-15d %-15d %-15d%n", p.partition(), p.leader(),
+                    p.logStartOffset(), p.localLogStartOffset(), p.logEndOffset(), p.highWatermark());
             }
             System.out.println("Effective configuration:");
             int keyWidth = "KEY".length();

@@ -1,0 +1,196 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.archive;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+
+import io.aeron.archive.Archive;
+import io.aeron.archive.ArchiveThreadingMode;
+import io.aeron.archive.ArchivingMediaDriver;
+import io.aeron.archive.client.AeronArchive;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.spindle.config.ConfigValues;
+import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.BackoffIdleStrategy;
+
+/**
+ * An Aeron Archive holding the archive tier of Spindle's tiered storage: either standalone, with a media driver
+ * of its own and its control channel on a UDP endpoint ({@code spindle archive}), or embedded in a broker, on the
+ * broker's media driver and reached over IPC only.
+ * <p>
+ * Both run the archive's agents on one thread ({@link ArchiveThreadingMode#SHARED}) and the driver's on one more,
+ * all with back-off idle strategies, so an idle archive costs next to no CPU. Recording files are
+ * {@link #SEGMENT_FILE_LENGTH} long (system property {@code spindle.archive.segment.file.length}, default 16m), sparse,
+ * one recording per log segment.
+ */
+public final class ArchiveServer implements AutoCloseable
+{
+    /**
+     * Length of the archive's recording files: a power of two, at least the recorded stream's term length.
+     */
+    public static final int SEGMENT_FILE_LENGTH =
+        ConfigValues.intSizeProperty("spindle.archive.segment.file.length", 16 * 1024 * 1024);
+
+    /**
+     * How long a broker waits for its archive to answer a control request: system property
+     * {@code spindle.tier.message.timeout}, default 5s.
+     */
+    public static final long MESSAGE_TIMEOUT_NS = ConfigValues.durationProperty(
+        "spindle.tier.message.timeout", java.util.concurrent.TimeUnit.NANOSECONDS, 5_000_000_000L);
+
+    private final ArchivingMediaDriver standalone;
+    private final Archive embedded;
+    private final String host;
+    private final int port;
+
+    private ArchiveServer(
+        final ArchivingMediaDriver standalone, final Archive embedded, final String host, final int port)
+    {
+        this.standalone = standalone;
+        this.embedded = embedded;
+        this.host = host;
+        this.port = port;
+    }
+
+    /**
+     * Start a standalone archive with its own media driver.
+     *
+     * @param archiveDir   where recordings and the catalog live; created if missing.
+     * @param aeronDir     the media driver's directory (deleted on start and on close).
+     * @param host         of the control endpoint, an address brokers can reach.
+     * @param port         of the control endpoint; 0 picks a free one.
+     * @param errorHandler for errors of the archive's and the driver's agents.
+     * @return the running archive.
+     */
+    public static ArchiveServer launch(
+        final Path archiveDir, final String aeronDir, final String host, final int port,
+        final ErrorHandler errorHandler)
+    {
+        final int controlPort = 0 == port ? freeUdpPort(host) : port;
+        final MediaDriver.Context driverCtx = new MediaDriver.Context()
+            .aeronDirectoryName(aeronDir)
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(new BackoffIdleStrategy())
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .spiesSimulateConnection(true)
+            .errorHandler(errorHandler);
+        final Archive.Context archiveCtx = archiveContext(archiveDir, host, errorHandler)
+            .aeronDirectoryName(aeronDir)
+            .controlChannel("aeron:udp?endpoint=" + host + ":" + controlPort);
+        return new ArchiveServer(ArchivingMediaDriver.launch(driverCtx, archiveCtx), null, host, controlPort);
+    }
+
+    /**
+     * Start an archive on a running media driver, reachable only over IPC from that driver's clients
+     * ({@link #connectEmbedded(io.aeron.Aeron)}).
+     *
+     * @param archiveDir   where recordings and the catalog live; created if missing.
+     * @param aeronDir     of the running media driver.
+     * @param errorHandler for errors of the archive's agents.
+     * @return the running archive.
+     */
+    public static ArchiveServer launchEmbedded(
+        final Path archiveDir, final String aeronDir, final ErrorHandler errorHandler)
+    {
+        final Archive.Context archiveCtx = archiveContext(archiveDir, "localhost", errorHandler)
+            .aeronDirectoryName(aeronDir)
+            .controlChannelEnabled(false)
+            .archiveClientContext(new AeronArchive.Context().controlResponseChannel("aeron:ipc"));
+        return new ArchiveServer(null, Archive.launch(archiveCtx), null, 0);
+    }
+
+    /**
+     * A connection to an embedded archive, over IPC.
+     *
+     * @param aeron a client of the archive's media driver.
+     * @return the connected archive client.
+     */
+    public static AeronArchive connectEmbedded(final io.aeron.Aeron aeron)
+    {
+        return AeronArchive.connect(new AeronArchive.Context()
+            .aeron(aeron)
+            .ownsAeronClient(false)
+            .messageTimeoutNs(MESSAGE_TIMEOUT_NS)
+            .controlRequestChannel("aeron:ipc")
+            .controlResponseChannel("aeron:ipc"));
+    }
+
+    /**
+     * A connection to a standalone archive, over UDP.
+     *
+     * @param aeron     the broker's client.
+     * @param endpoint  the archive's control endpoint, {@code host:port}.
+     * @param localHost an address of this machine the archive can answer to.
+     * @return the connected archive client.
+     */
+    public static AeronArchive connectRemote(final io.aeron.Aeron aeron, final String endpoint, final String localHost)
+    {
+        return AeronArchive.connect(new AeronArchive.Context()
+            .aeron(aeron)
+            .ownsAeronClient(false)
+            .messageTimeoutNs(MESSAGE_TIMEOUT_NS)
+            .controlRequestChannel("aeron:udp?endpoint=" + endpoint)
+            .controlResponseChannel("aeron:udp?endpoint=" + localHost + ":0"));
+    }
+
+    /**
+     * The control endpoint of a standalone archive.
+     *
+     * @return {@code host:port}, or null for an embedded archive.
+     */
+    public String controlEndpoint()
+    {
+        return null == standalone ? null : host + ":" + port;
+    }
+
+    /**
+     * The archive's context.
+     *
+     * @return the context.
+     */
+    public Archive.Context archiveContext()
+    {
+        return null != standalone ? standalone.archive().context() : embedded.context();
+    }
+
+    /**
+     * Stop the archive and, for a standalone one, its media driver.
+     */
+    public void close()
+    {
+        CloseHelper.closeAll(standalone, embedded);
+    }
+
+    private static Archive.Context archiveContext(final Path archiveDir, final String host, final ErrorHandler handler)
+    {
+        return new Archive.Context()
+            .archiveDir(archiveDir.toFile())
+            .replicationChannel("aeron:udp?endpoint=" + host + ":0")
+            .recordingEventsEnabled(false)
+            .threadingMode(ArchiveThreadingMode.SHARED)
+            .idleStrategySupplier(BackoffIdleStrategy::new)
+            .segmentFileLength(SEGMENT_FILE_LENGTH)
+            .deleteArchiveOnStart(false)
+            .errorHandler(handler);
+    }
+
+    private static int freeUdpPort(final String host)
+    {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(host, 0)))
+        {
+            return socket.getLocalPort();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("no free UDP port on " + host, ex);
+        }
+    }
+}

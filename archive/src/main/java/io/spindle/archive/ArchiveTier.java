@@ -1,0 +1,176 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.archive;
+
+import java.nio.file.Path;
+import java.util.function.Supplier;
+
+import io.aeron.Aeron;
+import io.aeron.archive.client.AeronArchive;
+import io.spindle.broker.TopicTable;
+import io.spindle.config.ConfigValues;
+import io.spindle.host.TieredStorage;
+import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.Agent;
+
+/**
+ * A broker's tiered storage on Aeron Archive: the {@link SegmentArchiver} agent and its connection to the archive,
+ * either a standalone archive named with {@code --archive HOST:PORT} (over UDP) or, without one, an archive embedded
+ * in the broker on its own media driver, in {@code <data-dir>/archive}, started the first time a topic with
+ * {@code remote.storage.enable} needs it. The embedded archive is a second copy on the same disk: good for trying the
+ * path, not a real tier.
+ * <p>
+ * The connection is made lazily on the archiver's thread and dropped after a failure, so a restarted archive is
+ * reconnected to on the next attempt.
+ */
+public final class ArchiveTier implements TieredStorage
+{
+    /**
+     * Name of the embedded archive's directory in the broker's data directory.
+     */
+    public static final String EMBEDDED_DIR = "archive";
+
+    /**
+     * Stream id of the recordings of segments in the archive.
+     */
+    public static final int RECORD_STREAM_ID = TierChannels.RECORD_STREAM_ID;
+
+    static final int TERM_LENGTH = ConfigValues.intSizeProperty("spindle.tier.term.length", 1024 * 1024);
+
+    private final Aeron aeron;
+    private final Path dataDir;
+    private final String archiveEndpoint;
+    private final ErrorHandler errorHandler;
+    private final TierChannels channels;
+    private final SegmentArchiver archiver;
+    private ArchiveServer embedded;
+    private AeronArchive archive;
+    private long nextConnectMs;
+
+    private ArchiveTier(
+        final Aeron aeron,
+        final Supplier<TopicTable> topics,
+        final Path dataDir,
+        final String host,
+        final String archiveEndpoint,
+        final ErrorHandler errorHandler)
+    {
+        this.aeron = aeron;
+        this.dataDir = dataDir;
+        this.archiveEndpoint = archiveEndpoint;
+        this.errorHandler = errorHandler;
+        final String localHost = "0.0.0.0".equals(host) ? "localhost" : host;
+        this.channels = null == archiveEndpoint ? TierChannels.ipc(TERM_LENGTH) :
+            TierChannels.udp(localHost, archiveEndpoint.substring(0, archiveEndpoint.lastIndexOf(':')), TERM_LENGTH);
+        this.archiver = new SegmentArchiver(this, aeron, topics, errorHandler);
+    }
+
+    /**
+     * The factory to give {@link io.spindle.host.StandaloneBroker.Context#tieredStorage}.
+     *
+     * @param archiveEndpoint the standalone archive's control endpoint {@code host:port}, or null for an embedded
+     *                        archive in the broker's data directory.
+     * @return the factory.
+     */
+    public static TieredStorage.Factory factory(final String archiveEndpoint)
+    {
+        if (null != archiveEndpoint && archiveEndpoint.lastIndexOf(':') <= 0)
+        {
+            throw new IllegalArgumentException("--archive must be HOST:PORT, was '" + archiveEndpoint + "'");
+        }
+        return (aeron, topics, dataDir, host, errorHandler) ->
+            new ArchiveTier(aeron, topics, dataDir, host, archiveEndpoint, errorHandler);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public Agent agent()
+    {
+        return archiver;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public long observedTableVersion()
+    {
+        return archiver.observedTableVersion();
+    }
+
+    /**
+     * Segments copied to the archive since start; archiver thread or after it stopped.
+     *
+     * @return the count.
+     */
+    public long copiedSegments()
+    {
+        return archiver.copiedSegments();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void close()
+    {
+        CloseHelper.closeAll(archive, embedded);
+        archive = null;
+        embedded = null;
+    }
+
+    TierChannels channels()
+    {
+        return channels;
+    }
+
+    /**
+     * The connected archive client, connecting (and starting an embedded archive) if needed; archiver thread.
+     *
+     * @return the client, or null if the archive cannot be reached now (the failure was reported).
+     */
+    AeronArchive archive()
+    {
+        if (null == archive && System.currentTimeMillis() >= nextConnectMs)
+        {
+            try
+            {
+                if (null == archiveEndpoint)
+                {
+                    if (null == embedded)
+                    {
+                        embedded = ArchiveServer.launchEmbedded(
+                            dataDir.resolve(EMBEDDED_DIR), aeron.context().aeronDirectoryName(), errorHandler);
+                    }
+                    archive = ArchiveServer.connectEmbedded(aeron);
+                }
+                else
+                {
+                    archive = ArchiveServer.connectRemote(aeron, archiveEndpoint, channels.localHost());
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                nextConnectMs = System.currentTimeMillis() + SegmentArchiver.RETRY_BACKOFF_MS;
+                errorHandler.onError(ex);
+                return null;
+            }
+        }
+        return archive;
+    }
+
+    /**
+     * Drop the connection after a failure that may be the archive's, to reconnect on the next attempt.
+     *
+     * @param ex the failure.
+     */
+    void onArchiveFailure(final Throwable ex)
+    {
+        if (ex instanceof io.aeron.exceptions.AeronException || ex instanceof io.aeron.exceptions.TimeoutException)
+        {
+            CloseHelper.quietClose(archive);
+            archive = null;
+        }
+    }
+}

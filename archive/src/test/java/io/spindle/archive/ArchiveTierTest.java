@@ -1,0 +1,417 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.archive;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.zip.CRC32C;
+
+import io.aeron.Aeron;
+import io.aeron.CommonContext;
+import io.aeron.Subscription;
+import io.aeron.archive.client.AeronArchive;
+import io.spindle.client.Admin;
+import io.spindle.client.ClientContext;
+import io.spindle.client.Consumer;
+import io.spindle.client.Producer;
+import io.spindle.client.TopicPartition;
+import io.spindle.codecs.batch.RecordBatch;
+import io.spindle.host.TestBroker;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static java.nio.ByteOrder.LITTLE_ENDIAN;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Tiered storage end to end in one JVM with real media drivers and real archives: sealed segments of a topic with
+ * {@code remote.storage.enable} land in the archive (one recording each, verified by stop position and by reading the
+ * bytes back), the manifest records them, local retention then deletes them from the broker's disk, and restarts of
+ * the broker and of the archive neither lose nor duplicate a segment.
+ */
+@Timeout(60)
+class ArchiveTierTest
+{
+    static
+    {
+        // An archive that went away is noticed after these, not the production defaults of 10 s and 5 s.
+        System.setProperty("spindle.tier.step.timeout", "2s");
+        System.setProperty("spindle.tier.message.timeout", "2s");
+    }
+
+    private static final String TOPIC = "tiered";
+    private static final byte[] VALUE = new byte[200];
+
+    @TempDir
+    Path dir;
+
+    private final List<String> aeronDirs = new ArrayList<>();
+
+    @AfterEach
+    void deleteDriverDirs()
+    {
+        for (final String aeronDir : aeronDirs)
+        {
+            IoUtil.delete(new File(aeronDir), true);
+        }
+    }
+
+    @Test
+    void sealedSegmentsAreArchivedOnceAcrossBrokerAndArchiveRestartsAndDeletedLocallyOnlyAfterwards()
+        throws Exception
+    {
+        final Path data = dir.resolve("data");
+        final Path archiveDir = dir.resolve("archive");
+        final String archiveAeronDir = aeronDir("archive");
+        ArchiveServer archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", 0,
+            Throwable::printStackTrace);
+        final String endpoint = archive.controlEndpoint();
+        final int port = Integer.parseInt(endpoint.substring(endpoint.indexOf(':') + 1));
+        int sent = 0;
+        try
+        {
+            try (TestBroker broker = startBroker(data, endpoint))
+            {
+                try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+                {
+                    admin.createTopic(TOPIC, 1, Map.of(
+                        "segment.bytes", "4k", "max.message.bytes", "2k",
+                        "remote.storage.enable", "true",
+                        "local.retention.bytes", "8k"));
+                    sent += produce(broker, sent, 150);
+                    awaitArchived(data, 6);
+                    await(() -> firstLocalOffset(data) > 0, "local retention deletes archived segments");
+                    final long localStart = firstLocalOffset(data);
+                    assertTrue(localStart <= TierManifest.load(partitionDir(data)).endOffset(),
+                        "every offset is archived or local: archive ends at or above the local log start");
+                    // 150 records of about 260 bytes are 9 or 10 segments of 4k; 8k of local retention keeps 3 or 4.
+                    await(() -> localSegments(data) <= 4, "the local directory shrinks to local.retention.bytes");
+
+                    // The archive goes away while the broker produces and rolls; it comes back on the same port.
+                    archive.close();
+                    sent += produce(broker, sent, 150);
+                    archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", port,
+                        Throwable::printStackTrace);
+                    awaitArchived(data, 12);
+                    await(() -> firstLocalOffset(data) > 150, "local retention goes on");
+                    assertEquals(0, logStartOffset(admin), "the log starts in the archive");
+                    final io.spindle.client.TopicDescription.PartitionDescription described =
+                        admin.describeTopic(TOPIC).partitions().get(0);
+                    assertEquals(0, described.logStartOffset());
+                    assertTrue(described.localLogStartOffset() > 150, described.toString());
+                    assertEquals(sent, described.logEndOffset());
+                    assertConsumesAll(broker, sent, true);
+                }
+            }
+
+            // The broker restarts: the manifest holds, archiving resumes after the last archived segment.
+            try (TestBroker broker = startBroker(data, endpoint))
+            {
+                sent += produce(broker, sent, 100);
+                awaitArchived(data, 16);
+                assertConsumesAll(broker, sent, false);
+            }
+
+            // A broker stopped mid-copy leaves a recording the manifest does not list; the next start purges it
+            // before anything else, so the archive ends with exactly one recording per archived segment.
+            try (TestBroker broker = startBroker(data, endpoint);
+                Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(archiveAeronDir));
+                AeronArchive client = AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
+                    .controlRequestChannel("aeron:ipc").controlResponseChannel("aeron:ipc")))
+            {
+                assertTrue(broker.port() > 0);
+                final TierManifest manifest = TierManifest.load(partitionDir(data));
+                await(() -> TierManifest.load(partitionDir(data)).endOffset() == lastLocalOffset(data) &&
+                    recordings(client, manifest.tierPrefix()).size() ==
+                    TierManifest.load(partitionDir(data)).entries().size(),
+                    "every sealed segment archived and orphan recordings purged");
+            }
+        }
+        finally
+        {
+            archive.close();
+        }
+
+        assertArchiveMatchesManifest(archiveDir, archiveAeronDir, data, sent);
+    }
+
+    @Test
+    void withoutAnArchiveEndpointTheBrokerArchivesIntoAnEmbeddedArchiveOnlyForRemoteStorageTopics()
+        throws Exception
+    {
+        final Path data = dir.resolve("data");
+        try (TestBroker broker = startBroker(data, null);
+            Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+        {
+            admin.createTopic("local", 1, Map.of("segment.bytes", "4k", "max.message.bytes", "2k"));
+            try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(1))))
+            {
+                for (int i = 0; i < 60; i++)
+                {
+                    producer.sendSync("local", 0, null, VALUE);
+                }
+            }
+            Thread.sleep(3 * SegmentArchiver.SCAN_INTERVAL_MS);
+            assertFalse(Files.exists(data.resolve(ArchiveTier.EMBEDDED_DIR)), "no archive without tiered topics");
+            assertFalse(TierManifest.exists(data.resolve("local-0")));
+
+            admin.createTopic(TOPIC, 1, Map.of(
+                "segment.bytes", "4k", "max.message.bytes", "2k", "remote.storage.enable", "true"));
+            produce(broker, 0, 60);
+            awaitArchived(data, 3);
+            assertTrue(Files.isDirectory(data.resolve(ArchiveTier.EMBEDDED_DIR)));
+        }
+    }
+
+    @Test
+    void totalRetentionPurgesArchivedSegmentsAndDeletingTheTopicRemovesItsRecordings() throws Exception
+    {
+        final Path data = dir.resolve("data");
+        try (TestBroker broker = startBroker(data, null);
+            Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+        {
+            admin.createTopic(TOPIC, 1, Map.of(
+                "segment.bytes", "4k", "max.message.bytes", "2k", "remote.storage.enable", "true",
+                "local.retention.bytes", "4k", "retention.bytes", "12k"));
+            final int sent = produce(broker, 0, 150);
+            await(() -> TierManifest.exists(partitionDir(data)) &&
+                TierManifest.load(partitionDir(data)).startOffset() > 0 &&
+                TierManifest.load(partitionDir(data)).endOffset() == lastLocalOffset(data),
+                "archived segments past retention.bytes purged, the rest archived");
+            final TierManifest manifest = TierManifest.load(partitionDir(data));
+            final long start = manifest.startOffset();
+            assertEquals(start, logStartOffset(admin), "the log now starts at the archive's first segment");
+            assertTrue(manifest.totalBytes() < 16 * 1024, "archive holds about retention.bytes: " +
+                manifest.totalBytes());
+
+            try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.aeronDir()));
+                AeronArchive client = ArchiveServer.connectEmbedded(aeron))
+            {
+                assertEquals(manifest.entries().size(), recordings(client, manifest.tierPrefix()).size(),
+                    "purged recordings are gone from the archive");
+
+                final TopicPartition tp = new TopicPartition(TOPIC, 0);
+                try (Consumer consumer = Consumer.connect(broker.ipc(new Consumer.Context()
+                    .autoOffsetReset(Consumer.OffsetReset.EARLIEST))))
+                {
+                    consumer.assign(List.of(tp));
+                    final long[] next = {start};
+                    final long deadlineNs = System.nanoTime() + 20_000_000_000L;
+                    while (next[0] < sent && System.nanoTime() < deadlineNs)
+                    {
+                        consumer.poll((record) -> assertEquals(next[0]++, record.offset()), 100, 100);
+                    }
+                    assertEquals(sent, next[0], "a consumer from the earliest offset reads from the archive's start");
+                }
+
+                admin.deleteTopic(TOPIC);
+                await(() -> recordings(client, manifest.tierPrefix()).isEmpty(),
+                    "deleting the topic purges its recordings");
+            }
+        }
+    }
+
+    private static long logStartOffset(final Admin admin)
+    {
+        return admin.listOffset(new TopicPartition(TOPIC, 0), -2);
+    }
+
+    private static long localSegments(final Path data)
+    {
+        try (java.util.stream.Stream<Path> files = Files.list(partitionDir(data)))
+        {
+            return files.filter((f) -> f.getFileName().toString().endsWith(".log")).count();
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+    }
+
+    private TestBroker startBroker(final Path data, final String archiveEndpoint)
+    {
+        return TestBroker.start(data, (ctx) -> ctx.tieredStorage(ArchiveTier.factory(archiveEndpoint)));
+    }
+
+    private static int produce(final TestBroker broker, final int start, final int count)
+    {
+        try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(1))))
+        {
+            for (int i = start; i < start + count; i++)
+            {
+                assertEquals(i, producer.sendSync(TOPIC, 0, ("k" + i).getBytes(StandardCharsets.UTF_8), VALUE));
+            }
+        }
+        return count;
+    }
+
+    /**
+     * A consumer from the earliest offset reads every record, in order, at the offset it was written at, across
+     * the boundary between the archive tier and the local log.
+     */
+    private static void assertConsumesAll(final TestBroker broker, final int total, final boolean streaming)
+    {
+        final TopicPartition tp = new TopicPartition(TOPIC, 0);
+        try (Consumer consumer = Consumer.connect(broker.ipc(new Consumer.Context()
+            .autoOffsetReset(Consumer.OffsetReset.EARLIEST).streaming(streaming))))
+        {
+            consumer.assign(List.of(tp));
+            final long[] expected = {0};
+            final long deadlineNs = System.nanoTime() + 20_000_000_000L;
+            while (expected[0] < total && System.nanoTime() < deadlineNs)
+            {
+                consumer.poll((record) ->
+                {
+                    assertEquals(expected[0], record.offset());
+                    assertEquals("k" + expected[0],
+                        record.buffer().getStringWithoutLengthUtf8(record.keyOffset(), record.keyLength()));
+                    expected[0]++;
+                }, 100, 100);
+            }
+            assertEquals(total, expected[0], (streaming ? "streaming" : "long-poll") + " consumer read all");
+        }
+    }
+
+    private static long firstLocalOffset(final Path data)
+    {
+        return localBaseOffsets(data).min().orElse(-1);
+    }
+
+    private static long lastLocalOffset(final Path data)
+    {
+        return localBaseOffsets(data).max().orElse(-1);
+    }
+
+    private static java.util.stream.LongStream localBaseOffsets(final Path data)
+    {
+        try (java.util.stream.Stream<Path> files = Files.list(partitionDir(data)))
+        {
+            final long[] bases = files.map((f) -> f.getFileName().toString()).filter((n) -> n.endsWith(".log"))
+                .mapToLong((n) -> Long.parseLong(n.substring(0, n.length() - 4))).toArray();
+            return java.util.Arrays.stream(bases);
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+    }
+
+    private static void awaitArchived(final Path data, final int segments) throws InterruptedException
+    {
+        await(() -> TierManifest.exists(partitionDir(data)) &&
+            TierManifest.load(partitionDir(data)).entries().size() >= segments, segments + " segments archived");
+    }
+
+    private static Path partitionDir(final Path data)
+    {
+        return data.resolve(TOPIC + "-0");
+    }
+
+    private void assertArchiveMatchesManifest(
+        final Path archiveDir, final String archiveAeronDir, final Path data, final int sent)
+    {
+        final TierManifest manifest = TierManifest.load(partitionDir(data));
+        final List<TierManifest.Entry> entries = manifest.entries();
+        assertFalse(entries.isEmpty());
+        try (ArchiveServer archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", 0,
+            Throwable::printStackTrace);
+            Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(archiveAeronDir));
+            AeronArchive client = AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
+                .controlRequestChannel("aeron:ipc").controlResponseChannel("aeron:ipc")))
+        {
+            assertTrue(archive.archiveContext().archiveDir().isDirectory());
+            final List<Long> recordings = recordings(client, manifest.tierPrefix());
+            assertEquals(entries.size(), recordings.size(), "one recording per archived segment, no duplicates");
+
+            long expectedOffset = entries.get(0).baseOffset();
+            assertEquals(0, expectedOffset);
+            for (final TierManifest.Entry entry : entries)
+            {
+                assertEquals(entry.stopPosition(), client.getStopPosition(entry.recordingId()));
+                final byte[] bytes = replay(aeron, client, entry);
+                assertEquals(entry.bytes(), bytes.length);
+                final CRC32C crc = new CRC32C();
+                crc.update(bytes);
+                assertEquals(entry.crc(), (int)crc.getValue());
+                final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+                for (int position = 0; position < bytes.length; )
+                {
+                    assertEquals(expectedOffset, buffer.getLong(position + RecordBatch.BASE_OFFSET_OFFSET,
+                        LITTLE_ENDIAN), "batches continue offset by offset across segments");
+                    expectedOffset += buffer.getInt(position + RecordBatch.LAST_OFFSET_DELTA_OFFSET, LITTLE_ENDIAN) + 1;
+                    position += buffer.getInt(position + RecordBatch.BATCH_LENGTH_OFFSET, LITTLE_ENDIAN);
+                }
+                assertEquals(entry.nextOffset(), expectedOffset);
+            }
+            assertTrue(expectedOffset <= sent);
+        }
+    }
+
+    private static List<Long> recordings(final AeronArchive client, final String tag)
+    {
+        final List<Long> recordings = new ArrayList<>();
+        client.listRecordingsForUri(0, Integer.MAX_VALUE, tag, TierChannels.RECORD_STREAM_ID,
+            (a, b, recordingId, c, d, e, f, g, h, i, j, k, l, m, n, o) -> recordings.add(recordingId));
+        return recordings;
+    }
+
+    private static byte[] replay(final Aeron aeron, final AeronArchive client, final TierManifest.Entry entry)
+    {
+        final ExpandableArrayBuffer out = new ExpandableArrayBuffer();
+        final int[] length = {0};
+        try (Subscription subscription = client.replay(entry.recordingId(), entry.startPosition(),
+            entry.stopPosition() - entry.startPosition(), "aeron:ipc", 99))
+        {
+            final BackoffIdleStrategy idle = new BackoffIdleStrategy();
+            final long deadlineNs = System.nanoTime() + 10_000_000_000L;
+            while (length[0] < entry.bytes() && System.nanoTime() < deadlineNs)
+            {
+                idle.idle(subscription.poll((buffer, offset, len, header) ->
+                {
+                    out.putBytes(length[0], buffer, offset, len);
+                    length[0] += len;
+                }, 100));
+            }
+        }
+        final byte[] bytes = new byte[length[0]];
+        out.getBytes(0, bytes);
+        return bytes;
+    }
+
+    private String aeronDir(final String name)
+    {
+        final String aeronDir = CommonContext.getAeronDirectoryName() + "-spindle-tier-" + name + "-" +
+            UUID.randomUUID();
+        aeronDirs.add(aeronDir);
+        return aeronDir;
+    }
+
+    private static void await(final BooleanSupplier condition, final String what) throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + 30_000_000_000L;
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() > deadlineNs)
+            {
+                throw new AssertionError("timed out waiting: " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+}

@@ -1,0 +1,200 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.tools;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+
+import io.aeron.Aeron;
+import io.aeron.CommonContext;
+import io.aeron.archive.client.AeronArchive;
+import io.spindle.archive.ArchiveServer;
+import io.spindle.archive.ArchiveTier;
+import io.spindle.archive.TierManifest;
+import io.spindle.client.Admin;
+import io.spindle.client.ClientContext;
+import io.spindle.client.Consumer;
+import io.spindle.client.Producer;
+import io.spindle.client.TopicPartition;
+import org.agrona.IoUtil;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Tiered storage through real processes: {@code spindle archive} and {@code spindle broker --archive}. A topic with a
+ * small {@code local.retention.bytes} is produced to while archiving is throttled, the broker is killed with SIGKILL
+ * in the middle of archiving and restarted; afterwards the local directory is small, a consumer from the beginning
+ * reads every record in order across the tier boundary, the archive holds exactly one recording per archived segment,
+ * and both processes stop cleanly on SIGTERM.
+ */
+@Timeout(120)
+class TieredStorageProcessTest
+{
+    private static final String TOPIC = "tiered";
+    private static final int RECORDS = 1500;
+
+    @TempDir
+    Path dir;
+
+    private final List<SpindleProcess> processes = new ArrayList<>();
+    private final String brokerAeronDir = CommonContext.getAeronDirectoryName() + "-spindle-tier-b-" +
+        UUID.randomUUID();
+    private final String archiveAeronDir = CommonContext.getAeronDirectoryName() + "-spindle-tier-a-" +
+        UUID.randomUUID();
+
+    @AfterEach
+    void cleanUp()
+    {
+        for (final SpindleProcess process : processes)
+        {
+            process.close();
+        }
+        IoUtil.delete(new File(brokerAeronDir), true);
+        IoUtil.delete(new File(archiveAeronDir), true);
+    }
+
+    @Test
+    void killMinusNineDuringArchivingLosesNothingAndArchivesNothingTwice() throws Exception
+    {
+        final Path data = dir.resolve("data");
+        final SpindleProcess archive = start(List.of(),
+            "archive", "--dir", dir.resolve("archive").toString(), "--listen", "127.0.0.1:0",
+            "--aeron-dir", archiveAeronDir);
+        final String endpoint = archive.awaitLine("listening ", 30_000).substring("listening ".length()).trim();
+
+        SpindleProcess broker = startBroker(data, endpoint);
+        try (Admin admin = Admin.connect(ipc(new ClientContext())))
+        {
+            admin.createTopic(TOPIC, 1, Map.of(
+                "segment.bytes", "16k", "max.message.bytes", "8k",
+                "remote.storage.enable", "true", "local.retention.bytes", "32k"));
+        }
+        try (Producer producer = Producer.connect(ipc(new Producer.Context().acks(1))))
+        {
+            for (int i = 0; i < RECORDS; i++)
+            {
+                assertEquals(i, producer.sendSync(TOPIC, 0, ("k" + i).getBytes(StandardCharsets.UTF_8), new byte[200]));
+            }
+        }
+
+        // Archiving is throttled to 64k/s: kill the broker once a few of the ~20 segments are archived.
+        await(() -> TierManifest.exists(partitionDir(data)) &&
+            TierManifest.load(partitionDir(data)).entries().size() >= 3, "archiving under way");
+        broker.process().destroyForcibly();
+        assertTrue(broker.process().waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+        final int archivedAtKill = TierManifest.load(partitionDir(data)).entries().size();
+        assertTrue(archivedAtKill < 15, "killed mid-archiving: " + archivedAtKill);
+
+        broker = startBroker(data, endpoint);
+        await(() -> TierManifest.load(partitionDir(data)).endOffset() == localBaseOffsets(data).max().orElse(-1),
+            "every sealed segment archived after the restart");
+        await(() -> localBaseOffsets(data).count() <= 4, "the local directory shrinks to local.retention.bytes");
+        assertTrue(localBaseOffsets(data).min().orElse(0) > 0, "the oldest segments are gone from the broker's disk");
+
+        final TopicPartition tp = new TopicPartition(TOPIC, 0);
+        try (Consumer consumer = Consumer.connect(ipc(new Consumer.Context()
+            .autoOffsetReset(Consumer.OffsetReset.EARLIEST))))
+        {
+            consumer.assign(List.of(tp));
+            final long[] next = {0};
+            final long deadlineNs = System.nanoTime() + 30_000_000_000L;
+            while (next[0] < RECORDS && System.nanoTime() < deadlineNs)
+            {
+                consumer.poll((record) ->
+                {
+                    assertEquals(next[0], record.offset());
+                    assertEquals("k" + next[0],
+                        record.buffer().getStringWithoutLengthUtf8(record.keyOffset(), record.keyLength()));
+                    next[0]++;
+                }, 500, 100);
+            }
+            assertEquals(RECORDS, next[0], "every record read from the beginning, in order");
+        }
+
+        final TierManifest manifest = TierManifest.load(partitionDir(data));
+        try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(brokerAeronDir));
+            AeronArchive client = ArchiveServer.connectRemote(aeron, endpoint, "127.0.0.1"))
+        {
+            final List<Long> recordings = new ArrayList<>();
+            client.listRecordingsForUri(0, Integer.MAX_VALUE, manifest.tierPrefix(), ArchiveTier.RECORD_STREAM_ID,
+                (a, b, recordingId, c, d, e, f, g, h, i, j, k, l, m, n, o) -> recordings.add(recordingId));
+            assertEquals(manifest.entries().size(), recordings.size(), "one recording per archived segment");
+        }
+
+        // SIGTERM: both stop (awaitExit fails the test if not), the broker first as it is the archive's client.
+        broker.process().destroy();
+        broker.awaitExit(20_000);
+        archive.process().destroy();
+        archive.awaitExit(20_000);
+    }
+
+    private SpindleProcess startBroker(final Path data, final String archiveEndpoint) throws Exception
+    {
+        final SpindleProcess broker = start(
+            List.of("-Dspindle.embedded.driver.dir=" + brokerAeronDir, "-Dspindle.tier.copy.rate=64k",
+                "-Dspindle.tier.step.timeout=3s"),
+            "broker", "--data-dir", data.toString(), "--listen", "127.0.0.1:0", "--archive", archiveEndpoint);
+        broker.awaitLine("listening udp", 30_000);
+        return broker;
+    }
+
+    private SpindleProcess start(final List<String> jvmOptions, final String... args) throws Exception
+    {
+        final SpindleProcess process = SpindleProcess.start(jvmOptions, args);
+        processes.add(process);
+        return process;
+    }
+
+    private <T extends ClientContext> T ipc(final T ctx)
+    {
+        ctx.bootstrap("ipc").aeronDirectoryName(brokerAeronDir);
+        return ctx;
+    }
+
+    private static Path partitionDir(final Path data)
+    {
+        return data.resolve(TOPIC + "-0");
+    }
+
+    private static LongStream localBaseOffsets(final Path data)
+    {
+        try (Stream<Path> files = Files.list(partitionDir(data)))
+        {
+            final long[] bases = files.map((f) -> f.getFileName().toString()).filter((n) -> n.endsWith(".log"))
+                .mapToLong((n) -> Long.parseLong(n.substring(0, n.length() - 4))).toArray();
+            return LongStream.of(bases);
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+    }
+
+    private static void await(final BooleanSupplier condition, final String what) throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + 40_000_000_000L;
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() > deadlineNs)
+            {
+                throw new AssertionError("timed out waiting: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+}
