@@ -208,7 +208,7 @@ public final class StandaloneBroker implements AutoCloseable
             if (null != ctx.tieredStorage)
             {
                 tieredStorage = ctx.tieredStorage.create(
-                    aeron, machine::topicTable, dataDir, ctx.listenHost, ctx.errorHandler);
+                    aeron, machine::topicTable, dataDir, ctx.listenHost, errors);
             }
 
             final ErrorHandler errorHandler = this::onAgentError;
