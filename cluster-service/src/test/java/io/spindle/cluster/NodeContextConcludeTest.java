@@ -61,7 +61,8 @@ class NodeContextConcludeTest
         assertRefusedProperty("spindle.node.log.purge", "yes",
             "invalid spindle.node.log.purge=yes: expected true or false");
         assertRefusedProperty("spindle.node.leader.heartbeat.timeout", "2 seconds",
-            "invalid spindle.node.leader.heartbeat.timeout=2 seconds: unknown duration unit 'seconds'");
+            "invalid spindle.node.leader.heartbeat.timeout=2 seconds: unknown duration unit 'seconds', use ns, us, " +
+            "ms, s, m, h or d");
         assertRefusedProperty("spindle.node.snapshot.log.bytes", "big",
             "invalid spindle.node.snapshot.log.bytes=big: expected a size such as 512, 16k, 4m or 1g");
 

@@ -61,7 +61,7 @@ class BrokerContextConcludeTest
         assertRefusedProperty("spindle.ipc.term.length", "16q",
             "invalid spindle.ipc.term.length=16q: expected a size such as 512, 16k, 4m or 1g");
         assertRefusedProperty("spindle.session.timeout", "soon",
-            "invalid spindle.session.timeout=soon: unknown duration unit 'soon'");
+            "invalid spindle.session.timeout=soon: unknown duration unit 'soon', use ns, us, ms, s, m, h or d");
     }
 
     @Test
