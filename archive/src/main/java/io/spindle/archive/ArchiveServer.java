@@ -15,7 +15,6 @@ import io.aeron.archive.ArchivingMediaDriver;
 import io.aeron.archive.client.AeronArchive;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
-import io.spindle.config.ConfigValues;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -35,15 +34,13 @@ public final class ArchiveServer implements AutoCloseable
     /**
      * Length of the archive's recording files: a power of two, at least the recorded stream's term length.
      */
-    public static final int SEGMENT_FILE_LENGTH =
-        ConfigValues.intSizeProperty("spindle.archive.segment.file.length", 16 * 1024 * 1024);
+    public static final int SEGMENT_FILE_LENGTH = TierConfiguration.SEGMENT_FILE_LENGTH.intSize();
 
     /**
      * How long a broker waits for its archive to answer a control request: system property
      * {@code spindle.tier.message.timeout}, default 5s.
      */
-    public static final long MESSAGE_TIMEOUT_NS = ConfigValues.durationProperty(
-        "spindle.tier.message.timeout", java.util.concurrent.TimeUnit.NANOSECONDS, 5_000_000_000L);
+    public static final long MESSAGE_TIMEOUT_NS = TierConfiguration.MESSAGE_TIMEOUT.duration();
 
     private final ArchivingMediaDriver standalone;
     private final Archive embedded;

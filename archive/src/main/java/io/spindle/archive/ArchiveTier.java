@@ -9,7 +9,6 @@ import java.util.function.Supplier;
 import io.aeron.Aeron;
 import io.aeron.archive.client.AeronArchive;
 import io.spindle.broker.TopicTable;
-import io.spindle.config.ConfigValues;
 import io.spindle.host.TieredStorage;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
@@ -37,7 +36,7 @@ public final class ArchiveTier implements TieredStorage
      */
     public static final int RECORD_STREAM_ID = TierChannels.RECORD_STREAM_ID;
 
-    static final int TERM_LENGTH = ConfigValues.intSizeProperty("spindle.tier.term.length", 1024 * 1024);
+    static final int TERM_LENGTH = TierConfiguration.TERM_LENGTH.intSize();
 
     private final Aeron aeron;
     private final Path dataDir;

@@ -5,7 +5,6 @@ package io.spindle.archive;
 
 import java.util.ArrayList;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
@@ -18,7 +17,6 @@ import io.aeron.logbuffer.FragmentHandler;
 import io.spindle.broker.Topic;
 import io.spindle.broker.TopicTable;
 import io.spindle.codecs.batch.RecordBatch;
-import io.spindle.config.ConfigValues;
 import io.spindle.log.LogConfig;
 import io.spindle.log.LogReadResult;
 import io.spindle.log.PartitionLog;
@@ -55,14 +53,11 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
  */
 final class SegmentArchiver implements Agent
 {
-    static final long SCAN_INTERVAL_MS = ConfigValues.durationProperty(
-        "spindle.tier.scan.interval", TimeUnit.MILLISECONDS, 100);
-    static final long RETRY_BACKOFF_MS = ConfigValues.durationProperty(
-        "spindle.tier.retry.backoff", TimeUnit.MILLISECONDS, 1000);
-    static final long STEP_TIMEOUT_MS = ConfigValues.durationProperty(
-        "spindle.tier.step.timeout", TimeUnit.MILLISECONDS, 10_000);
-    static final long COPY_RATE = ConfigValues.sizeProperty("spindle.tier.copy.rate", 64L * 1024 * 1024);
-    static final boolean VERIFY_CRC = Boolean.parseBoolean(System.getProperty("spindle.tier.verify.crc", "true"));
+    static final long SCAN_INTERVAL_MS = TierConfiguration.SCAN_INTERVAL.duration();
+    static final long RETRY_BACKOFF_MS = TierConfiguration.RETRY_BACKOFF.duration();
+    static final long STEP_TIMEOUT_MS = TierConfiguration.STEP_TIMEOUT.duration();
+    static final long COPY_RATE = TierConfiguration.COPY_RATE.size();
+    static final boolean VERIFY_CRC = TierConfiguration.VERIFY_CRC.bool();
 
     private static final int READ_BYTES = 256 * 1024;
 

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -25,9 +24,9 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.FrameDescriptor;
 import io.spindle.broker.BrokerStateMachine;
-import io.spindle.config.ConfigValues;
 import io.spindle.host.DirectoryLock;
 import io.spindle.log.LogConfig;
+import io.spindle.log.StorageConfiguration;
 import io.spindle.monitor.CountedErrorLog;
 import io.spindle.monitor.RecoveryWarnings;
 import io.spindle.monitor.SpindleMarkFile;
@@ -601,14 +600,12 @@ public final class ClusterNode implements AutoCloseable
         private LogConfig logConfig = new LogConfig();
         private int termLength = 16 * 1024 * 1024;
         private int archiveSegmentLength = 128 * 1024 * 1024;
-        private long leaderHeartbeatTimeoutNs = ConfigValues.durationProperty(
-            "spindle.node.leader.heartbeat.timeout", TimeUnit.NANOSECONDS, 10_000_000_000L);
-        private long sessionTimeoutNs = ConfigValues.durationProperty(
-            "spindle.node.session.timeout", TimeUnit.NANOSECONDS, 10_000_000_000L);
+        private long leaderHeartbeatTimeoutNs = NodeConfiguration.LEADER_HEARTBEAT_TIMEOUT.duration();
+        private long sessionTimeoutNs = NodeConfiguration.SESSION_TIMEOUT.duration();
         private Supplier<IdleStrategy> idleStrategySupplier = () -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
-        private long snapshotLogBytes = SnapshotTrigger.configuredLogBytes();
+        private long snapshotLogBytes = NodeConfiguration.SNAPSHOT_LOG_BYTES.size();
         private long snapshotCheckIntervalNs = 1_000_000_000L;
-        private boolean logPurge = LogPurger.configuredPurge();
+        private boolean logPurge = NodeConfiguration.LOG_PURGE.bool();
         private Consumer<Cluster.Role> roleListener = (role) -> {};
         private Consumer<Throwable> failureHook = (failure) -> {};
         private Consumer<String> messageLog = System.out::println;
@@ -668,6 +665,8 @@ public final class ClusterNode implements AutoCloseable
             {
                 aeronDirectoryName = directory.resolve("aeron").toString();
             }
+            NodeConfiguration.validate(leaderHeartbeatTimeoutNs, sessionTimeoutNs, snapshotLogBytes);
+            StorageConfiguration.validate();
             logConfig = logConfig.conclude();
             final int limit = maxMessageBytesLimit(termLength);
             if (logConfig.maxMessageBytes() > limit)

@@ -14,7 +14,6 @@ import io.aeron.cluster.RecordingLog;
 import io.aeron.cluster.client.AeronCluster;
 import io.spindle.codecs.protocol.MemberSnapshotHeldEncoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
-import io.spindle.config.ConfigValues;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
@@ -91,21 +90,6 @@ final class LogPurger implements Agent, AutoCloseable
         this.egressHost = egressHost;
         this.service = service;
         this.messageLog = messageLog;
-    }
-
-    /**
-     * Whether members purge their Raft log.
-     *
-     * @return the value of {@link #PURGE_PROP_NAME}, default true.
-     */
-    static boolean configuredPurge()
-    {
-        final String value = System.getProperty(PURGE_PROP_NAME, "true").trim();
-        if (!"true".equalsIgnoreCase(value) && !"false".equalsIgnoreCase(value))
-        {
-            throw ConfigValues.invalid(PURGE_PROP_NAME, value, "must be true or false");
-        }
-        return Boolean.parseBoolean(value);
     }
 
     /**

@@ -9,7 +9,6 @@ import io.aeron.cluster.ClusterControl;
 import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.RecordingLog;
 import io.aeron.cluster.service.ClusterCounters;
-import io.spindle.config.ConfigValues;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
@@ -120,16 +119,6 @@ public final class SnapshotTrigger implements Agent, AutoCloseable
             return thread;
         });
         return trigger;
-    }
-
-    /**
-     * Log bytes committed since the last snapshot that ask for the next one.
-     *
-     * @return the value of {@link #LOG_BYTES_PROP_NAME}, default {@link #LOG_BYTES_DEFAULT}.
-     */
-    public static long configuredLogBytes()
-    {
-        return ConfigValues.sizeProperty(LOG_BYTES_PROP_NAME, LOG_BYTES_DEFAULT);
     }
 
     /**

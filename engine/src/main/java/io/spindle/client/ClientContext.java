@@ -6,11 +6,8 @@ import java.util.List;
 import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.LogBufferDescriptor;
 import io.spindle.codecs.Transport;
-import io.spindle.config.ConfigValues;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
-
-import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 /**
  * What every Spindle client needs to reach a broker: the bootstrap, the Aeron directory, timeouts and
@@ -42,23 +39,80 @@ public class ClientContext
      */
     static final int MIN_REQUEST_TERM_LENGTH = 4 * 1024 * 1024;
 
-    private String bootstrap = System.getProperty("spindle.bootstrap", "ipc");
-    private String aeronDirectoryName = System.getProperty("spindle.client.aeron.dir");
-    private String clientId = System.getProperty("spindle.client.id", "spindle-client");
-    private String responseHost = System.getProperty("spindle.client.response.host");
-    private long requestTimeoutMs = ConfigValues.durationProperty(
-        "spindle.client.request.timeout.ms", MILLISECONDS, 30_000L);
-    private long connectTimeoutMs = ConfigValues.durationProperty(
-        "spindle.client.connect.timeout.ms", MILLISECONDS, 10_000L);
-    private long reconnectTimeoutMs = ConfigValues.durationProperty(
-        "spindle.client.reconnect.timeout.ms", MILLISECONDS, -1L);
-    private long reconnectBackoffMs = ConfigValues.durationProperty(
-        "spindle.client.reconnect.backoff.ms", MILLISECONDS, 100L);
-    private long reconnectBackoffMaxMs = ConfigValues.durationProperty(
-        "spindle.client.reconnect.backoff.max.ms", MILLISECONDS, 1_000L);
-    private int replica = ConfigValues.intProperty("spindle.client.replica", -1);
+    private String bootstrap = ClientConfiguration.BOOTSTRAP.text();
+    private String aeronDirectoryName = ClientConfiguration.AERON_DIR.text();
+    private String clientId = ClientConfiguration.CLIENT_ID.text();
+    private String responseHost = ClientConfiguration.RESPONSE_HOST.text();
+    private long requestTimeoutMs = ClientConfiguration.REQUEST_TIMEOUT.duration();
+    private long connectTimeoutMs = ClientConfiguration.CONNECT_TIMEOUT.duration();
+    private long reconnectTimeoutMs = ClientConfiguration.RECONNECT_TIMEOUT.duration();
+    private long reconnectBackoffMs = ClientConfiguration.RECONNECT_BACKOFF.duration();
+    private long reconnectBackoffMaxMs = ClientConfiguration.RECONNECT_BACKOFF_MAX.duration();
+    private int replica = ClientConfiguration.REPLICA.integer();
     private IdleStrategy idleStrategy = new BackoffIdleStrategy(10, 20, 1_000, 100_000);
     private io.aeron.Aeron aeron;
+
+    /**
+     * Check every setting every client has, naming the property of the first that cannot work (as a
+     * {@code spindle.*} name, whether it came from a system property or was set here). {@code connect} calls it.
+     *
+     * @return this.
+     * @throws IllegalArgumentException {@code invalid NAME=VALUE: reason}.
+     */
+    public ClientContext conclude()
+    {
+        if (null == bootstrap)
+        {
+            throw ClientConfiguration.invalid(ClientConfiguration.BOOTSTRAP, null, "expected ipc or HOST:PORT");
+        }
+        try
+        {
+            requestChannels();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw ClientConfiguration.invalid(ClientConfiguration.BOOTSTRAP, bootstrap, ex.getMessage());
+        }
+        if (null == clientId || clientId.isEmpty())
+        {
+            throw ClientConfiguration.invalid(ClientConfiguration.CLIENT_ID, clientId, "a client id must be given");
+        }
+        if (requestTimeoutMs < 1)
+        {
+            throw ClientConfiguration.invalid(ClientConfiguration.REQUEST_TIMEOUT, requestTimeoutMs,
+                "must be at least 1ms");
+        }
+        if (connectTimeoutMs < 1)
+        {
+            throw ClientConfiguration.invalid(ClientConfiguration.CONNECT_TIMEOUT, connectTimeoutMs,
+                "must be at least 1ms");
+        }
+        if (reconnectTimeoutMs < -1)
+        {
+            throw ClientConfiguration.invalid(ClientConfiguration.RECONNECT_TIMEOUT, reconnectTimeoutMs,
+                "must be 0 or more, or -1 for the request timeout");
+        }
+        if (reconnectBackoffMs < 0)
+        {
+            throw ClientConfiguration.invalid(ClientConfiguration.RECONNECT_BACKOFF, reconnectBackoffMs,
+                "must not be negative");
+        }
+        if (reconnectBackoffMaxMs < reconnectBackoffMs)
+        {
+            throw ClientConfiguration.invalid(ClientConfiguration.RECONNECT_BACKOFF_MAX, reconnectBackoffMaxMs,
+                "must be at least " + ClientConfiguration.RECONNECT_BACKOFF.name() + "=" + reconnectBackoffMs);
+        }
+        if (replica < -1)
+        {
+            throw ClientConfiguration.invalid(ClientConfiguration.REPLICA, replica,
+                "must be a member id, or -1 to let the client choose");
+        }
+        if (null == idleStrategy)
+        {
+            throw new IllegalArgumentException("an idle strategy must be given");
+        }
+        return this;
+    }
 
     /**
      * Where the broker is.

@@ -38,6 +38,7 @@ final class ClientTransport implements AutoCloseable
 
     ClientTransport(final ClientContext ctx)
     {
+        ctx.conclude();
         this.ctx = ctx;
         final List<String> requestChannels = new ArrayList<>();
         for (final String channel : ctx.requestChannels())

@@ -32,13 +32,11 @@ import io.spindle.codecs.protocol.FetchResponseDecoder;
 import io.spindle.codecs.protocol.IsolationLevel;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
-import io.spindle.config.ConfigValues;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.concurrent.IdleStrategy;
 
-import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 /**
  * Reads records from assigned partitions.
@@ -112,36 +110,59 @@ public final class Consumer implements AutoCloseable
      */
     public static final class Context extends ClientContext
     {
-        private OffsetReset autoOffsetReset = OffsetReset.valueOf(
-            System.getProperty("spindle.consumer.auto.offset.reset", "LATEST").toUpperCase());
-        private boolean streaming = Boolean.parseBoolean(System.getProperty("spindle.consumer.streaming", "true"));
-        private int fetchMaxBytes = ConfigValues.intSizeProperty("spindle.consumer.fetch.max.bytes", 1024 * 1024);
-        private int partitionMaxBytes = ConfigValues.intSizeProperty(
-            "spindle.consumer.partition.max.bytes", 1024 * 1024);
-        private int fetchMaxWaitMs = ConfigValues.intDurationProperty(
-            "spindle.consumer.fetch.max.wait.ms", MILLISECONDS, 500);
-        private int fetchMinBytes = ConfigValues.intSizeProperty("spindle.consumer.fetch.min.bytes", 1);
-        private long creditBytes = ConfigValues.sizeProperty("spindle.consumer.credit.bytes", 4L * 1024 * 1024);
-        private String groupId = System.getProperty("spindle.consumer.group.id");
-        private String groupInstanceId = System.getProperty("spindle.consumer.group.instance.id");
-        private int sessionTimeoutMs = ConfigValues.intDurationProperty(
-            "spindle.consumer.session.timeout.ms", MILLISECONDS, 45_000);
-        private long heartbeatIntervalMs = ConfigValues.durationProperty(
-            "spindle.consumer.heartbeat.interval.ms", MILLISECONDS, 3_000L);
-        private long maxPollIntervalMs = ConfigValues.durationProperty(
-            "spindle.consumer.max.poll.interval.ms", MILLISECONDS, 300_000L);
-        private int rebalanceTimeoutMs = ConfigValues.intDurationProperty(
-            "spindle.consumer.rebalance.timeout.ms", MILLISECONDS, -1);
-        private List<String> assignmentStrategy = List.of(System.getProperty(
-            "spindle.consumer.partition.assignment.strategy", CooperativeStickyAssignor.NAME).split("\\s*,\\s*"));
-        private boolean enableAutoCommit = Boolean.parseBoolean(
-            System.getProperty("spindle.consumer.enable.auto.commit", "true"));
-        private long autoCommitIntervalMs = ConfigValues.durationProperty(
-            "spindle.consumer.auto.commit.interval.ms", MILLISECONDS, 5_000L);
-        private long metadataMaxAgeMs = ConfigValues.durationProperty(
-            "spindle.consumer.metadata.max.age.ms", MILLISECONDS, 5_000L);
-        private IsolationLevel isolationLevel = IsolationLevel.valueOf(
-            System.getProperty("spindle.consumer.isolation.level", "READ_UNCOMMITTED").toUpperCase());
+        private OffsetReset autoOffsetReset = ConsumerConfiguration.AUTO_OFFSET_RESET.choice(OffsetReset.class);
+        private boolean streaming = ConsumerConfiguration.STREAMING.bool();
+        private int fetchMaxBytes = ConsumerConfiguration.FETCH_MAX_BYTES.intSize();
+        private int partitionMaxBytes = ConsumerConfiguration.PARTITION_MAX_BYTES.intSize();
+        private int fetchMaxWaitMs = ConsumerConfiguration.FETCH_MAX_WAIT.intDuration();
+        private int fetchMinBytes = ConsumerConfiguration.FETCH_MIN_BYTES.intSize();
+        private long creditBytes = ConsumerConfiguration.CREDIT_BYTES.size();
+        private String groupId = ConsumerConfiguration.GROUP_ID.text();
+        private String groupInstanceId = ConsumerConfiguration.GROUP_INSTANCE_ID.text();
+        private int sessionTimeoutMs = ConsumerConfiguration.SESSION_TIMEOUT.intDuration();
+        private long heartbeatIntervalMs = ConsumerConfiguration.HEARTBEAT_INTERVAL.duration();
+        private long maxPollIntervalMs = ConsumerConfiguration.MAX_POLL_INTERVAL.duration();
+        private int rebalanceTimeoutMs = ConsumerConfiguration.REBALANCE_TIMEOUT.intDuration();
+        private List<String> assignmentStrategy = ConsumerConfiguration.assignmentStrategy();
+        private boolean enableAutoCommit = ConsumerConfiguration.ENABLE_AUTO_COMMIT.bool();
+        private long autoCommitIntervalMs = ConsumerConfiguration.AUTO_COMMIT_INTERVAL.duration();
+        private long metadataMaxAgeMs = ConsumerConfiguration.METADATA_MAX_AGE.duration();
+        private IsolationLevel isolationLevel = ConsumerConfiguration.ISOLATION_LEVEL.choice(IsolationLevel.class);
+
+        /**
+         * Check every setting before connecting, naming the property of the first that cannot work (as a
+         * {@code spindle.consumer.*} name, whether it came from a system property or was set here).
+         *
+         * @return this.
+         * @throws IllegalArgumentException {@code invalid NAME=VALUE: reason}.
+         */
+        public Context conclude()
+        {
+            super.conclude();
+            if (null == autoOffsetReset)
+            {
+                throw ClientConfiguration.invalid(ConsumerConfiguration.AUTO_OFFSET_RESET, null,
+                    "expected EARLIEST, LATEST or NONE");
+            }
+            atLeast(ConsumerConfiguration.FETCH_MAX_BYTES, fetchMaxBytes, 1);
+            atLeast(ConsumerConfiguration.PARTITION_MAX_BYTES, partitionMaxBytes, 1);
+            atLeast(ConsumerConfiguration.FETCH_MAX_WAIT, fetchMaxWaitMs, 0);
+            atLeast(ConsumerConfiguration.FETCH_MIN_BYTES, fetchMinBytes, 0);
+            atLeast(ConsumerConfiguration.CREDIT_BYTES, creditBytes, 1);
+            atLeast(ConsumerConfiguration.SESSION_TIMEOUT, sessionTimeoutMs, 1);
+            atLeast(ConsumerConfiguration.HEARTBEAT_INTERVAL, heartbeatIntervalMs, 1);
+            if (null != groupId && heartbeatIntervalMs >= sessionTimeoutMs)
+            {
+                throw ClientConfiguration.invalid(ConsumerConfiguration.HEARTBEAT_INTERVAL, heartbeatIntervalMs,
+                    "must be below " + ConsumerConfiguration.SESSION_TIMEOUT.name() + "=" + sessionTimeoutMs);
+            }
+            atLeast(ConsumerConfiguration.MAX_POLL_INTERVAL, maxPollIntervalMs, 1);
+            atLeast(ConsumerConfiguration.REBALANCE_TIMEOUT, rebalanceTimeoutMs, -1);
+            ConsumerConfiguration.checkAssignors(assignmentStrategy);
+            atLeast(ConsumerConfiguration.AUTO_COMMIT_INTERVAL, autoCommitIntervalMs, 0);
+            atLeast(ConsumerConfiguration.METADATA_MAX_AGE, metadataMaxAgeMs, 0);
+            return this;
+        }
 
         /**
          * Which records a consumer reads (Kafka's {@code isolation.level}): {@code READ_UNCOMMITTED} (the default)
@@ -551,6 +572,14 @@ public final class Consumer implements AutoCloseable
         {
             return metadataMaxAgeMs;
         }
+
+        private static void atLeast(final io.spindle.config.ConfigProperty property, final long value, final long min)
+        {
+            if (value < min)
+            {
+                throw ClientConfiguration.invalid(property, value, "must be at least " + min);
+            }
+        }
     }
 
     private final Context ctx;
@@ -619,6 +648,7 @@ public final class Consumer implements AutoCloseable
      */
     public static Consumer connect(final Context ctx)
     {
+        ctx.conclude();
         final Consumer consumer = new Consumer(ctx);
         try
         {

@@ -29,7 +29,6 @@ import io.spindle.codecs.protocol.MetadataRequestEncoder;
 import io.spindle.codecs.protocol.MetadataResponseDecoder;
 import io.spindle.codecs.protocol.ProduceRequestEncoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
-import io.spindle.config.ConfigValues;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.EpochClock;
@@ -105,24 +104,18 @@ public final class Producer implements AutoCloseable
      */
     public static final class Context extends ClientContext
     {
-        private short acks = (short)ClientProperties.parseAcks(
-            "spindle.producer.acks", System.getProperty("spindle.producer.acks", "all"));
-        private long lingerUs = ConfigValues.durationProperty(
-            "spindle.producer.linger.us", TimeUnit.MICROSECONDS, 0L);
-        private int batchSize = ConfigValues.intSizeProperty(
-            "spindle.producer.batch.size", 16 * 1024);
-        private int maxInFlight = ConfigValues.intProperty("spindle.producer.max.in.flight", 5);
-        private long deliveryTimeoutMs = ConfigValues.durationProperty(
-            "spindle.producer.delivery.timeout.ms", TimeUnit.MILLISECONDS, 30_000L);
-        private int maxRecordSize = ConfigValues.intSizeProperty(
-            "spindle.producer.max.record.size", 1024 * 1024);
+        private short acks = (short)ProducerConfiguration.acks();
+        private long lingerUs = ProducerConfiguration.LINGER.duration();
+        private int batchSize = ProducerConfiguration.BATCH_SIZE.intSize();
+        private int maxInFlight = ProducerConfiguration.MAX_IN_FLIGHT.integer();
+        private long deliveryTimeoutMs = ProducerConfiguration.DELIVERY_TIMEOUT.duration();
+        private int maxRecordSize = ProducerConfiguration.MAX_RECORD_SIZE.intSize();
         private int compression = RecordBatch.COMPRESSION_NONE;
-        private Boolean idempotence = idempotenceProperty();
-        private String transactionalId = System.getProperty("spindle.producer.transactional.id");
-        private int transactionTimeoutMs = (int)Math.min(Integer.MAX_VALUE, ConfigValues.durationProperty(
-            "spindle.producer.transaction.timeout.ms", TimeUnit.MILLISECONDS, 60_000L));
-        private long metadataMaxAgeMs = ConfigValues.durationProperty(
-            "spindle.producer.metadata.max.age.ms", TimeUnit.MILLISECONDS, 300_000L);
+        private Boolean idempotence = ProducerConfiguration.enableIdempotence();
+        private String transactionalId = ProducerConfiguration.TRANSACTIONAL_ID.text();
+        private int transactionTimeoutMs = (int)Math.min(Integer.MAX_VALUE,
+            ProducerConfiguration.TRANSACTION_TIMEOUT.duration());
+        private long metadataMaxAgeMs = ProducerConfiguration.METADATA_MAX_AGE.duration();
 
         /**
          * Make the producer transactional (Kafka's {@code transactional.id}): its writes to any partitions, and the
@@ -318,12 +311,6 @@ public final class Producer implements AutoCloseable
                 (null != idempotence ? idempotence : 0 != acks && maxInFlight <= MAX_IDEMPOTENT_IN_FLIGHT);
         }
 
-        private static Boolean idempotenceProperty()
-        {
-            final String value = System.getProperty("spindle.producer.enable.idempotence");
-            return null == value ? null : Boolean.valueOf("true".equalsIgnoreCase(value.trim()));
-        }
-
         /**
          * The acknowledgement level.
          *
@@ -407,32 +394,48 @@ public final class Producer implements AutoCloseable
         }
 
         /**
-         * Check the configuration before connecting.
+         * Check every setting before connecting, naming the property of the first that cannot work (as a
+         * {@code spindle.producer.*} name, whether it came from a system property or was set here).
          *
-         * @throws IllegalArgumentException naming the setting that cannot work.
+         * @return this.
+         * @throws IllegalArgumentException {@code invalid NAME=VALUE: reason}, or naming the settings that do not go
+         *                                  together.
          */
-        void validate()
+        public Context conclude()
         {
+            super.conclude();
             if (batchSize < 1)
             {
-                throw new IllegalArgumentException("batch.size must be at least 1, was " + batchSize);
+                throw ClientConfiguration.invalid(ProducerConfiguration.BATCH_SIZE, batchSize, "must be at least 1");
             }
             if (maxInFlight < 1)
             {
-                throw new IllegalArgumentException("max.in.flight must be at least 1, was " + maxInFlight);
+                throw ClientConfiguration.invalid(ProducerConfiguration.MAX_IN_FLIGHT, maxInFlight,
+                    "must be at least 1 (0 would never send)");
             }
             if (lingerUs < 0)
             {
-                throw new IllegalArgumentException("linger.us must not be negative, was " + lingerUs);
+                throw ClientConfiguration.invalid(ProducerConfiguration.LINGER, lingerUs, "must not be negative");
             }
             if (deliveryTimeoutMs < 1)
             {
-                throw new IllegalArgumentException("delivery.timeout.ms must be at least 1, was " + deliveryTimeoutMs);
+                throw ClientConfiguration.invalid(ProducerConfiguration.DELIVERY_TIMEOUT, deliveryTimeoutMs,
+                    "must be at least 1ms");
             }
             if (maxRecordSize < RecordBatch.RECORD_OVERHEAD)
             {
-                throw new IllegalArgumentException("max.record.size must be at least " + RecordBatch.RECORD_OVERHEAD +
-                    " (an empty record), was " + maxRecordSize);
+                throw ClientConfiguration.invalid(ProducerConfiguration.MAX_RECORD_SIZE, maxRecordSize,
+                    "must be at least " + RecordBatch.RECORD_OVERHEAD + " (an empty record)");
+            }
+            if (transactionTimeoutMs < 1)
+            {
+                throw ClientConfiguration.invalid(ProducerConfiguration.TRANSACTION_TIMEOUT, transactionTimeoutMs,
+                    "must be at least 1ms");
+            }
+            if (metadataMaxAgeMs < 1)
+            {
+                throw ClientConfiguration.invalid(ProducerConfiguration.METADATA_MAX_AGE, metadataMaxAgeMs,
+                    "must be at least 1ms");
             }
             if (null != transactionalId && (Boolean.FALSE.equals(idempotence) || -1 != acks ||
                 maxInFlight > MAX_IDEMPOTENT_IN_FLIGHT))
@@ -457,6 +460,7 @@ public final class Producer implements AutoCloseable
                     " make produce requests of up to " + maxRequestLength() + " bytes, more than the " +
                     maxMessageLength + " an Aeron message carries: lower them");
             }
+            return this;
         }
     }
 
@@ -554,7 +558,7 @@ public final class Producer implements AutoCloseable
      */
     public static Producer connect(final Context ctx)
     {
-        ctx.validate();
+        ctx.conclude();
         final Producer producer = new Producer(ctx);
         try
         {

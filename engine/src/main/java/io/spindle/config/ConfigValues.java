@@ -7,8 +7,8 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The one parser of configuration values: sizes, durations and plain numbers, from system properties, topic
- * configs and {@code KEY=VALUE} client properties alike.
+ * The one parser of configuration values: sizes, durations, plain numbers, booleans and choices, from system
+ * properties, topic configs and {@code KEY=VALUE} client properties alike.
  * <ul>
  *     <li><b>Sizes</b> in bytes: a number with an optional {@code k}, {@code m}, {@code g} or {@code t} suffix, powers
  *     of 1024, in either case and optionally followed by {@code b} or {@code ib}: {@code 512}, {@code 16k},
@@ -209,6 +209,128 @@ public final class ConfigValues
     }
 
     /**
+     * Parse a boolean strictly: {@code true} or {@code false} in any case, nothing else ({@code yes}, {@code 1} or
+     * a typo are refused rather than read as false).
+     *
+     * @param name  of the property, for the error message.
+     * @param value to parse.
+     * @return the boolean.
+     * @throws IllegalArgumentException naming the property and value if it is neither {@code true} nor {@code false}.
+     */
+    public static boolean parseBoolean(final String name, final String value)
+    {
+        final String s = trimmed(name, value, "true or false").toLowerCase(Locale.ROOT);
+        switch (s)
+        {
+            case "true": return true;
+            case "false": return false;
+            default: throw invalid(name, value, "expected true or false");
+        }
+    }
+
+    /**
+     * Parse one of an enum's constants by name, in any case, {@code -} standing for {@code _}.
+     *
+     * @param name      of the property, for the error message.
+     * @param value     to parse, e.g. {@code dedicated}.
+     * @param enumClass whose constants are accepted.
+     * @param <E>       the enum type.
+     * @return the constant.
+     * @throws IllegalArgumentException naming the property, the value and every accepted value if it is none of
+     *                                  the constants.
+     */
+    public static <E extends Enum<E>> E parseEnum(final String name, final String value, final Class<E> enumClass)
+    {
+        return parseEnum(name, value, enumClass.getEnumConstants());
+    }
+
+    /**
+     * Parse one of some of an enum's constants by name, in any case, {@code -} standing for {@code _}.
+     *
+     * @param name      of the property, for the error message.
+     * @param value     to parse, e.g. {@code read_committed}.
+     * @param constants those accepted.
+     * @param <E>       the enum type.
+     * @return the constant.
+     * @throws IllegalArgumentException naming the property, the value and every accepted value if it is none of
+     *                                  the constants.
+     */
+    @SuppressWarnings("unchecked")
+    public static <E extends Enum<E>> E parseEnum(final String name, final String value, final E[] constants)
+    {
+        return (E)parseChoice(name, value, constants);
+    }
+
+    /**
+     * Parse one of some constants by name, in any case, {@code -} standing for {@code _}: the untyped form of
+     * {@link #parseEnum(String, String, Enum[])}.
+     *
+     * @param name      of the property, for the error message.
+     * @param value     to parse.
+     * @param constants those accepted.
+     * @return the constant.
+     * @throws IllegalArgumentException naming the property, the value and every accepted value if it is none of
+     *                                  the constants.
+     */
+    public static Enum<?> parseChoice(final String name, final String value, final Enum<?>[] constants)
+    {
+        final String s = trimmed(name, value, "one of " + names(constants)).replace('-', '_');
+        for (final Enum<?> constant : constants)
+        {
+            if (constant.name().equalsIgnoreCase(s))
+            {
+                return constant;
+            }
+        }
+
+        throw invalid(name, value, "expected one of " + names(constants));
+    }
+
+    /**
+     * A boolean from a system property, parsed strictly by {@link #parseBoolean(String, String)}.
+     *
+     * @param property     the system property.
+     * @param defaultValue when the property is not set.
+     * @return the boolean.
+     * @throws IllegalArgumentException naming the property and value if it is set to neither true nor false.
+     */
+    public static boolean booleanProperty(final String property, final boolean defaultValue)
+    {
+        final String value = System.getProperty(property);
+        return null == value ? defaultValue : parseBoolean(property, value);
+    }
+
+    /**
+     * An enum constant from a system property, parsed by {@link #parseEnum(String, String, Class)}.
+     *
+     * @param property     the system property.
+     * @param enumClass    whose constants are accepted.
+     * @param defaultValue when the property is not set.
+     * @param <E>          the enum type.
+     * @return the constant.
+     * @throws IllegalArgumentException naming the property, the value and the accepted values if it is set to
+     *                                  something else.
+     */
+    public static <E extends Enum<E>> E enumProperty(
+        final String property, final Class<E> enumClass, final E defaultValue)
+    {
+        final String value = System.getProperty(property);
+        return null == value ? defaultValue : parseEnum(property, value, enumClass);
+    }
+
+    /**
+     * Text from a system property, taken as it is: names, paths, addresses.
+     *
+     * @param property     the system property.
+     * @param defaultValue when the property is not set, may be null.
+     * @return the value, or the default.
+     */
+    public static String stringProperty(final String property, final String defaultValue)
+    {
+        return System.getProperty(property, defaultValue);
+    }
+
+    /**
      * A size from a system property.
      *
      * @param property     the system property.
@@ -313,6 +435,17 @@ public final class ConfigValues
         {
             throw invalid(name, value, "expected " + expected);
         }
+    }
+
+    private static String names(final Enum<?>[] constants)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < constants.length; i++)
+        {
+            sb.append(i == 0 ? "" : i == constants.length - 1 ? " or " : ", ").append(constants[i].name());
+        }
+
+        return sb.toString();
     }
 
     private static String unitName(final TimeUnit unit)

@@ -15,7 +15,6 @@ import io.spindle.codecs.protocol.IsolationLevel;
 import io.spindle.codecs.protocol.FetchResponseEncoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
-import io.spindle.config.ConfigValues;
 import io.spindle.log.AppendStamp;
 import io.spindle.log.LogReadResult;
 import io.spindle.log.PartitionLog;
@@ -66,7 +65,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
      * huge ones: a push far larger than the receiver's flow-control window (UDP's is 128 KiB by
      * default) stalls on it frame by frame; 64 KiB pushes replayed 9x faster over UDP.
      */
-    static final int MAX_PUSH_BYTES = ConfigValues.intSizeProperty("spindle.fetch.max.push.bytes", 64 * 1024);
+    static final int MAX_PUSH_BYTES = BrokerConfiguration.fetchMaxPushBytes();
 
     private final SessionServer server;
     private final TopicTableSupplier tables;

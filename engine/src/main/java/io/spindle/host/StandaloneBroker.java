@@ -7,7 +7,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.concurrent.TimeUnit;
 
 import io.aeron.Aeron;
 import io.aeron.CommonContext;
@@ -18,11 +17,11 @@ import io.aeron.exceptions.DriverTimeoutException;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.broker.Host;
 import io.spindle.codecs.Transport;
-import io.spindle.config.ConfigValues;
 import io.spindle.driver.DriverDirectory;
 import io.spindle.log.LogCleaner;
 import io.spindle.log.LogConfig;
 import io.spindle.log.PartitionLog;
+import io.spindle.log.StorageConfiguration;
 import io.spindle.monitor.CountedErrorLog;
 import io.spindle.monitor.RecoveryWarnings;
 import io.spindle.monitor.SpindleMarkFile;
@@ -148,8 +147,8 @@ public final class StandaloneBroker implements AutoCloseable
             errorLog.counter(counters.errors(aeron, errorLog.markFile()));
             stateMachineCounters = new StateMachineCounters(aeron, ctx.nodeId, ctx.maxPartitionCounters, errorLog);
             cleanerCounters = new CleanerCounters(aeron, ctx.nodeId);
-            logCleaner = cleanerCounters.newCleaner(ConfigValues.sizeProperty(
-                "spindle.log.cleaner.io.max.bytes.per.second", LogCleaner.MAX_BYTES_PER_SECOND_DEFAULT), ctx.nodeId);
+            logCleaner = cleanerCounters.newCleaner(
+                StorageConfiguration.CLEANER_IO_MAX_BYTES_PER_SECOND.size(), ctx.nodeId);
             this.logCleaner = logCleaner;
 
             final Path dataDir = ctx.dataDir.toAbsolutePath();
@@ -604,39 +603,31 @@ public final class StandaloneBroker implements AutoCloseable
      */
     public static final class Context
     {
-        private Path dataDir = Paths.get(System.getProperty("spindle.data.dir", "data"));
-        private String aeronDirectoryName = System.getProperty("spindle.aeron.dir");
-        private String embeddedDriverDirectoryName = System.getProperty("spindle.embedded.driver.dir");
-        private String listenHost = System.getProperty("spindle.listen.host", Transport.DEFAULT_HOST);
-        private int listenPort = ConfigValues.intProperty("spindle.listen.port", Transport.DEFAULT_PORT);
-        private boolean udpEnabled = Boolean.parseBoolean(System.getProperty("spindle.udp.enabled", "true"));
-        private int nodeId = ConfigValues.intProperty("spindle.node.id", 0);
-        private BrokerThreadingMode threadingMode = BrokerThreadingMode.valueOf(
-            System.getProperty("spindle.broker.threading.mode", "SHARED").toUpperCase());
-        private String brokerIdleStrategy =
-            System.getProperty("spindle.broker.idle.strategy", IdleStrategies.BROKER_DEFAULT);
-        private ThreadingMode driverThreadingMode = ThreadingMode.valueOf(
-            System.getProperty("spindle.driver.threading.mode", "SHARED").toUpperCase());
-        private String driverIdleStrategy = System.getProperty("spindle.driver.idle.strategy", "backoff");
+        private Path dataDir = Paths.get(BrokerConfiguration.DATA_DIR.text());
+        private String aeronDirectoryName = BrokerConfiguration.AERON_DIR.text();
+        private String embeddedDriverDirectoryName = BrokerConfiguration.EMBEDDED_DRIVER_DIR.text();
+        private String listenHost = BrokerConfiguration.LISTEN_HOST.text();
+        private int listenPort = BrokerConfiguration.LISTEN_PORT.integer();
+        private boolean udpEnabled = BrokerConfiguration.UDP_ENABLED.bool();
+        private int nodeId = BrokerConfiguration.NODE_ID.integer();
+        private BrokerThreadingMode threadingMode =
+            BrokerConfiguration.THREADING_MODE.choice(BrokerThreadingMode.class);
+        private String brokerIdleStrategy = BrokerConfiguration.BROKER_IDLE_STRATEGY.text();
+        private ThreadingMode driverThreadingMode =
+            BrokerConfiguration.DRIVER_THREADING_MODE.choice(ThreadingMode.class);
+        private String driverIdleStrategy = BrokerConfiguration.DRIVER_IDLE_STRATEGY.text();
         private boolean driverDirDeleteOnStart = false;
-        private int ipcTermLength = ConfigValues.intSizeProperty("spindle.ipc.term.length", 16 * 1024 * 1024);
-        private int udpTermLength = ConfigValues.intSizeProperty("spindle.udp.term.length", 16 * 1024 * 1024);
-        private long sessionTimeoutNs = ConfigValues.durationProperty(
-            "spindle.session.timeout", TimeUnit.NANOSECONDS, 10_000_000_000L);
-        private int groupMinSessionTimeoutMs = ConfigValues.intDurationProperty(
-            "spindle.group.min.session.timeout.ms", TimeUnit.MILLISECONDS,
-            BrokerStateMachine.DEFAULT_MIN_SESSION_TIMEOUT_MS);
-        private int groupMaxSessionTimeoutMs = ConfigValues.intDurationProperty(
-            "spindle.group.max.session.timeout.ms", TimeUnit.MILLISECONDS,
-            BrokerStateMachine.DEFAULT_MAX_SESSION_TIMEOUT_MS);
+        private int ipcTermLength = BrokerConfiguration.IPC_TERM_LENGTH.intSize();
+        private int udpTermLength = BrokerConfiguration.UDP_TERM_LENGTH.intSize();
+        private long sessionTimeoutNs = BrokerConfiguration.SESSION_TIMEOUT.duration();
+        private int groupMinSessionTimeoutMs = BrokerConfiguration.GROUP_MIN_SESSION_TIMEOUT.intDuration();
+        private int groupMaxSessionTimeoutMs = BrokerConfiguration.GROUP_MAX_SESSION_TIMEOUT.intDuration();
         private LogConfig logConfig;
-        private long latencyIntervalMs = ConfigValues.durationProperty(
-            "spindle.latency.interval", TimeUnit.MILLISECONDS, 1000);
-        private Path latencyLog = null == System.getProperty("spindle.latency.log") ?
-            null : Paths.get(System.getProperty("spindle.latency.log"));
-        private int maxPartitionCounters = ConfigValues.intProperty("spindle.stat.max.partitions", 1024);
-        private int errorBufferLength = ConfigValues.intSizeProperty(
-            "spindle.error.buffer.length", SpindleMarkFile.ERROR_BUFFER_LENGTH_DEFAULT);
+        private long latencyIntervalMs = BrokerConfiguration.LATENCY_INTERVAL.duration();
+        private Path latencyLog = null == BrokerConfiguration.LATENCY_LOG.text() ?
+            null : Paths.get(BrokerConfiguration.LATENCY_LOG.text());
+        private int maxPartitionCounters = BrokerConfiguration.STAT_MAX_PARTITIONS.integer();
+        private int errorBufferLength = BrokerConfiguration.ERROR_BUFFER_LENGTH.intSize();
         private ErrorHandler errorHandler;
         private java.util.function.Consumer<String> warningHandler =
             (warning) -> System.err.println("spindle broker: warning: " + warning);
@@ -651,10 +642,9 @@ public final class StandaloneBroker implements AutoCloseable
          */
         public Context conclude()
         {
-            if (listenPort < 0 || listenPort > 65535)
-            {
-                throw new IllegalArgumentException("listen port must be 0..65535, was " + listenPort);
-            }
+            BrokerConfiguration.validate(dataDir, listenHost, listenPort, nodeId, brokerIdleStrategy,
+                driverIdleStrategy, ipcTermLength, udpTermLength, sessionTimeoutNs, groupMinSessionTimeoutMs,
+                groupMaxSessionTimeoutMs);
             if (ThreadingMode.INVOKER == driverThreadingMode && BrokerThreadingMode.SHARED != threadingMode)
             {
                 throw new IllegalArgumentException("spindle.driver.threading.mode=INVOKER runs the driver on the " +
@@ -670,9 +660,6 @@ public final class StandaloneBroker implements AutoCloseable
                 throw new IllegalArgumentException(
                     "spindle.error.buffer.length must be at least 64k, was " + errorBufferLength);
             }
-            // A misspelt strategy fails here, with the reason, rather than on the agent's thread.
-            IdleStrategies.create(brokerIdleStrategy);
-            IdleStrategies.create(driverIdleStrategy);
             if (null == logConfig)
             {
                 logConfig = new LogConfig().conclude();

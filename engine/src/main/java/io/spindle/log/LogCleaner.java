@@ -209,8 +209,7 @@ public final class LogCleaner implements AutoCloseable
         {
             if (null == shared)
             {
-                shared = background(io.spindle.config.ConfigValues.sizeProperty(
-                    "spindle.log.cleaner.io.max.bytes.per.second", 64L * 1024 * 1024));
+                shared = background(StorageConfiguration.cleanerIoMaxBytesPerSecond());
             }
 
             return shared;

@@ -4,7 +4,6 @@
 package io.spindle.log;
 
 import io.spindle.codecs.batch.RecordBatch;
-import io.spindle.config.ConfigValues;
 import org.agrona.DirectBuffer;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -1190,12 +1189,7 @@ final class LogSegment
 
     private static int reserveChunkBytes()
     {
-        final long bytes = ConfigValues.sizeProperty("spindle.storage.reserve.bytes", 1024 * 1024);
-        if (bytes < 1 || bytes > 1024 * 1024 * 1024)
-        {
-            throw ConfigValues.invalid("spindle.storage.reserve.bytes", bytes, "must be 1 to 1g");
-        }
-
+        final long bytes = StorageConfiguration.reserveBytes();
         return (int)((bytes + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE);
     }
 

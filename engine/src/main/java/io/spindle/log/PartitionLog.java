@@ -140,8 +140,7 @@ public final class PartitionLog implements AutoCloseable
      * How often, in the host time passed to {@link #doWork}, a compacted log checks whether a cleaning is due:
      * system property {@code spindle.log.cleaner.backoff.ms}, default 1s.
      */
-    public static final long CLEANER_BACKOFF_MS = io.spindle.config.ConfigValues.durationProperty(
-        "spindle.log.cleaner.backoff.ms", java.util.concurrent.TimeUnit.MILLISECONDS, 1000);
+    public static final long CLEANER_BACKOFF_MS = StorageConfiguration.cleanerBackoffMs();
 
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     private static final LogSegment[] NO_SEGMENTS = new LogSegment[0];

@@ -59,7 +59,8 @@ class ProducerLimitsTest
             {
                 final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
                     () -> Producer.connect(broker.ipc(new Producer.Context().acks(acks).maxInFlight(0))));
-                assertEquals("max.in.flight must be at least 1, was 0", ex.getMessage());
+                assertEquals("invalid spindle.producer.max.in.flight=0: must be at least 1 (0 would never send)",
+                    ex.getMessage());
             }
             try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(-1).maxInFlight(1))))
             {

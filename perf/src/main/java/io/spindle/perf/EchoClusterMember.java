@@ -5,7 +5,6 @@ package io.spindle.perf;
 
 import java.io.File;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import io.aeron.archive.Archive;
@@ -16,7 +15,7 @@ import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
-import io.spindle.config.ConfigValues;
+import io.spindle.cluster.NodeConfiguration;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -70,10 +69,8 @@ final class EchoClusterMember implements AutoCloseable
         final String host = ClusterLayout.HOST;
         final int port = layout.port(memberId);
         final int termLength = TERM_LENGTH;
-        final long leaderHeartbeatTimeoutNs = ConfigValues.durationProperty(
-            "spindle.node.leader.heartbeat.timeout", TimeUnit.NANOSECONDS, 10_000_000_000L);
-        final long sessionTimeoutNs = ConfigValues.durationProperty(
-            "spindle.node.session.timeout", TimeUnit.NANOSECONDS, 10_000_000_000L);
+        final long leaderHeartbeatTimeoutNs = NodeConfiguration.LEADER_HEARTBEAT_TIMEOUT.duration();
+        final long sessionTimeoutNs = NodeConfiguration.SESSION_TIMEOUT.duration();
 
         final MediaDriver.Context driverCtx = new MediaDriver.Context()
             .aeronDirectoryName(aeronDir)

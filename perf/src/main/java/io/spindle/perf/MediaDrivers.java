@@ -8,7 +8,7 @@ import java.util.UUID;
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
-import io.spindle.config.ConfigValues;
+import io.spindle.host.BrokerConfiguration;
 
 /**
  * Media drivers started by the perf commands: the baseline's, and the clients' own for UDP runs. They are configured
@@ -18,8 +18,6 @@ import io.spindle.config.ConfigValues;
  */
 final class MediaDrivers
 {
-    private static final int DEFAULT_TERM_LENGTH = 16 * 1024 * 1024;
-
     private MediaDrivers()
     {
     }
@@ -57,13 +55,9 @@ final class MediaDrivers
             .asyncExecutorEnabled(false)
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)
-            .ipcTermBufferLength(termLength("spindle.ipc.term.length"))
-            .publicationTermBufferLength(termLength("spindle.udp.term.length"))
+            .ipcTermBufferLength(BrokerConfiguration.IPC_TERM_LENGTH.intSize())
+            .publicationTermBufferLength(BrokerConfiguration.UDP_TERM_LENGTH.intSize())
             .spiesSimulateConnection(true));
     }
 
-    private static int termLength(final String property)
-    {
-        return ConfigValues.intSizeProperty(property, DEFAULT_TERM_LENGTH);
-    }
 }

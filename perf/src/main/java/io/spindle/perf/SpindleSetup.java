@@ -12,6 +12,7 @@ import java.util.UUID;
 import io.aeron.driver.MediaDriver;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
+import io.spindle.config.ConfigValues;
 import io.spindle.host.StandaloneBroker;
 import org.agrona.CloseHelper;
 import org.agrona.IoUtil;
@@ -105,7 +106,7 @@ final class SpindleSetup implements AutoCloseable
             clientAeronDir = clientDriver.aeronDirectoryName();
         }
 
-        if (Boolean.getBoolean("spindle.perf.shared.aeron"))
+        if (ConfigValues.booleanProperty("spindle.perf.shared.aeron", false))
         {
             // One Aeron client (one conductor thread) for every Spindle client of the run, as an
             // application would share one per process.

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 
 import io.spindle.archive.ArchiveTier;
 import io.spindle.codecs.Transport;
+import io.spindle.host.BrokerConfiguration;
 import io.spindle.host.StandaloneBroker;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 import picocli.CommandLine.Command;
@@ -18,12 +19,13 @@ import picocli.CommandLine.Option;
     description = "Run a single-node broker (IPC and UDP) until SIGTERM/SIGINT.")
 public final class BrokerCommand implements Callable<Integer>
 {
-    @Option(names = "--data-dir", description = "Where partition logs live (default: ${DEFAULT-VALUE}).",
-        defaultValue = "data")
+    // No picocli defaults: an option not given leaves the value of its system property (spindle.data.dir,
+    // spindle.listen.host and .port), which a picocli default would silently override.
+    @Option(names = "--data-dir", description = "Where partition logs live (default: spindle.data.dir, else data).")
     Path dataDir;
 
-    @Option(names = "--listen", description = "UDP endpoint HOST:PORT (default: ${DEFAULT-VALUE}).",
-        defaultValue = Transport.DEFAULT_HOST + ":" + Transport.DEFAULT_PORT)
+    @Option(names = "--listen", description = "UDP endpoint HOST:PORT (default: spindle.listen.host and " +
+        "spindle.listen.port, else " + Transport.DEFAULT_HOST + ":" + Transport.DEFAULT_PORT + ").")
     String listen;
 
     @Option(names = "--aeron-dir", description = "Media driver directory: a driver running there is used, " +
@@ -42,29 +44,38 @@ public final class BrokerCommand implements Callable<Integer>
      */
     public Integer call()
     {
-        final int colon = listen.lastIndexOf(':');
-        if (colon <= 0)
+        // Reads every spindle.* broker property: a bad one fails here, one line naming it, exit 1.
+        final StandaloneBroker.Context ctx = new StandaloneBroker.Context();
+        if (null != listen)
         {
-            System.err.println("spindle broker: --listen must be HOST:PORT, was '" + listen + "'");
-            return 2;
+            final int colon = listen.lastIndexOf(':');
+            if (colon <= 0)
+            {
+                System.err.println("spindle broker: --listen must be HOST:PORT, was '" + listen + "'");
+                return 2;
+            }
+            final int port;
+            try
+            {
+                port = Integer.parseInt(listen.substring(colon + 1));
+            }
+            catch (final NumberFormatException ex)
+            {
+                System.err.println("spindle broker: bad port in --listen '" + listen + "'");
+                return 2;
+            }
+            ctx.listen(listen.substring(0, colon), port);
         }
-        final String host = listen.substring(0, colon);
-        final int port;
-        try
+        if (null != dataDir)
         {
-            port = Integer.parseInt(listen.substring(colon + 1));
+            ctx.dataDir(dataDir);
         }
-        catch (final NumberFormatException ex)
+        if (null != aeronDir)
         {
-            System.err.println("spindle broker: bad port in --listen '" + listen + "'");
-            return 2;
+            ctx.aeronDirectoryName(aeronDir);
         }
-
-        final StandaloneBroker.Context ctx = new StandaloneBroker.Context()
-            .dataDir(dataDir)
-            .listen(host, port)
-            .aeronDirectoryName(aeronDir)
-            .tieredStorage(ArchiveTier.factory(archive));
+        ctx.tieredStorage(ArchiveTier.factory(archive));
+        final Path effectiveDataDir = null != dataDir ? dataDir : Path.of(BrokerConfiguration.DATA_DIR.text());
         // The barrier is closed last: Agrona 2.x's shutdown hook waits for that close, and until then
         // the JVM cannot exit (System.exit from main would deadlock against the signal's hook).
         // A broker that loses its media driver releases the barrier too, and the exit status says so.
@@ -72,7 +83,7 @@ public final class BrokerCommand implements Callable<Integer>
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
             StandaloneBroker broker = StandaloneBroker.launch(ctx.terminationHook((reason) -> barrier.signal())))
         {
-            System.out.println("data dir " + dataDir.toAbsolutePath());
+            System.out.println("data dir " + effectiveDataDir.toAbsolutePath());
             System.out.println((broker.isDriverStarted() ? "started a media driver in " :
                 "using the media driver in ") +
                 broker.aeronDirectoryName());

@@ -113,7 +113,9 @@ public final class ProduceCommand implements Callable<Integer>
      */
     public Integer call()
     {
-        final Producer.Context ctx = new Producer.Context().acks(-1).lingerUs(0).deliveryTimeoutMs(30_000);
+        // Defaults from the spindle.producer.* system properties (acks all, linger 0, delivery timeout 30 s unless
+        // set), then --property settings, then the explicit flags.
+        final Producer.Context ctx = new Producer.Context();
         ctx.clientId("spindle-produce");
         try
         {

@@ -74,7 +74,16 @@ public final class SpindleCli implements Runnable
         final Exception ex, final CommandLine commandLine, final CommandLine.ParseResult parseResult)
     {
         commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + reason(ex));
-        if (Boolean.getBoolean("spindle.cli.stack.traces"))
+        boolean stackTraces = false;
+        try
+        {
+            stackTraces = CliConfiguration.STACK_TRACES.bool();
+        }
+        catch (final IllegalArgumentException badValue)
+        {
+            commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + badValue.getMessage());
+        }
+        if (stackTraces)
         {
             ex.printStackTrace(commandLine.getErr());
         }

@@ -1,0 +1,102 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.log;
+
+import java.util.concurrent.TimeUnit;
+
+import io.spindle.config.ConfigProperty;
+import io.spindle.config.ConfigValues;
+
+/**
+ * Storage settings shared by every partition log of a process, as system properties: names and defaults in one
+ * place, read once and validated by {@link #validate()}. Per-topic settings and their {@code spindle.log.<key>}
+ * defaults are {@link LogConfig}'s.
+ */
+public final class StorageConfiguration
+{
+    /**
+     * How far ahead of the appends the active segment is reserved with real zeros.
+     */
+    public static final ConfigProperty RESERVE_BYTES = ConfigProperty.size(
+        "spindle.storage.reserve.bytes", 1024 * 1024);
+
+    /**
+     * Throttle of the log cleaner's reads and writes, in bytes a second.
+     */
+    public static final ConfigProperty CLEANER_IO_MAX_BYTES_PER_SECOND = ConfigProperty.size(
+        "spindle.log.cleaner.io.max.bytes.per.second", 64L * 1024 * 1024);
+
+    /**
+     * How often a compacted log checks whether a cleaning is due.
+     */
+    public static final ConfigProperty CLEANER_BACKOFF = ConfigProperty.duration(
+        "spindle.log.cleaner.backoff.ms", TimeUnit.MILLISECONDS, 1000);
+
+    private static final long MAX_RESERVE_BYTES = 1024L * 1024 * 1024;
+
+    private StorageConfiguration()
+    {
+    }
+
+    /**
+     * Read and check every storage property, so that a bad one stops a broker or member at start with its name
+     * rather than when a log first needs it.
+     *
+     * @throws IllegalArgumentException naming the first bad property and why.
+     */
+    public static void validate()
+    {
+        reserveBytes();
+        cleanerIoMaxBytesPerSecond();
+        cleanerBackoffMs();
+    }
+
+    /**
+     * The reserve ahead of the appends.
+     *
+     * @return bytes, 1 to 1g.
+     * @throws IllegalArgumentException naming the property if it is not such a size.
+     */
+    static long reserveBytes()
+    {
+        final long bytes = RESERVE_BYTES.size();
+        if (bytes < 1 || bytes > MAX_RESERVE_BYTES)
+        {
+            throw ConfigValues.invalid(RESERVE_BYTES.name(), bytes, "must be 1 to 1g");
+        }
+        return bytes;
+    }
+
+    /**
+     * The cleaner's throttle.
+     *
+     * @return bytes a second, at least 1.
+     * @throws IllegalArgumentException naming the property if it is not such a size.
+     */
+    static long cleanerIoMaxBytesPerSecond()
+    {
+        final long bytes = CLEANER_IO_MAX_BYTES_PER_SECOND.size();
+        if (bytes < 1)
+        {
+            throw ConfigValues.invalid(CLEANER_IO_MAX_BYTES_PER_SECOND.name(), bytes, "must be at least 1");
+        }
+        return bytes;
+    }
+
+    /**
+     * The interval between cleaning checks of a compacted log.
+     *
+     * @return milliseconds, at least 1.
+     * @throws IllegalArgumentException naming the property if it is not such a duration.
+     */
+    static long cleanerBackoffMs()
+    {
+        final long ms = CLEANER_BACKOFF.duration();
+        if (ms < 1)
+        {
+            throw ConfigValues.invalid(CLEANER_BACKOFF.name(), ms, "must be at least 1ms");
+        }
+        return ms;
+    }
+}
