@@ -51,6 +51,30 @@ class PerfCliSmokeTest
 
     @Test
     @Timeout(60)
+    void latencyBesideACompactedTopicStillMeasuresEveryRecord() throws Exception
+    {
+        final StringWriter stdout = new StringWriter();
+        final java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        final java.io.PrintStream original = System.out;
+        System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+        final Map<String, Object> json;
+        try
+        {
+            json = execute(stdout, "latency", "--rate", "500", "--size", "64", "--warmup-s", "1", "--measure-s", "1",
+                "--out", out.toString(), "--json", "--beside-compaction", "2000");
+        }
+        finally
+        {
+            System.setOut(original);
+        }
+
+        assertLatencyResult(json, "latency", true);
+        final String said = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(said.matches("(?s).*beside: [1-9][0-9,]* records written to compacted topic .*"), said);
+    }
+
+    @Test
+    @Timeout(60)
     void latencyWithAProducerPropertyTurnsIdempotenceOff() throws Exception
     {
         final Map<String, Object> json = run("latency", "--producer-property", "enable.idempotence=false");
