@@ -157,7 +157,7 @@ class TieredStorageModelTest
                 final TierManifest manifest = TierManifest.load(partitionDir(data));
                 await(() -> recordings(client, manifest.tierPrefix()) ==
                     TierManifest.load(partitionDir(data)).entries().size(),
-                    "one recording per archived segment, " + context);
+                    () -> "one recording per archived segment, " + context + "\n" + archiverState(data));
             }
         }
         finally
