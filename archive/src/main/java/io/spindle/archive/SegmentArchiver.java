@@ -48,8 +48,8 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
  * <b>Retention across tiers:</b> archived segments whose largest timestamp is older than {@code retention.ms}, or
  * that put the partition (archive-only segments plus the local log) over {@code retention.bytes}, are dropped from
  * the manifest and then purged from the archive. Recordings of a partition not in its manifest (a crash between the
- * two, or mid-copy) are purged the first time the archiver sees the partition. The recordings of a deleted topic are
- * purged when the archiver notices it is gone.
+ * two, or mid-copy) are purged the first time the archiver sees the partition, and again after a purge failed. The
+ * recordings of a deleted topic are purged when the archiver notices it is gone.
  */
 final class SegmentArchiver implements Agent
 {
@@ -404,11 +404,15 @@ final class SegmentArchiver implements Agent
         final ArrayList<TierManifest.Entry> dropped = new ArrayList<>(manifest.entries().subList(0, expired));
         manifest.removeOldest(expired);
         partitionTier.reader.entries(manifest);
+        // The manifest no longer lists these recordings: if a purge fails (say the archive restarts meanwhile), the
+        // next tend reconciles the partition, purging every recording of it the manifest does not list.
+        partitionTier.isReconciled = false;
         for (final TierManifest.Entry entry : dropped)
         {
             archive.purgeRecording(entry.recordingId());
             purgedSegments++;
         }
+        partitionTier.isReconciled = true;
         return expired;
     }
 

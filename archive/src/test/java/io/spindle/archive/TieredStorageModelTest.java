@@ -3,16 +3,20 @@
  */
 package io.spindle.archive;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 
@@ -25,6 +29,7 @@ import io.spindle.client.Consumer;
 import io.spindle.client.Producer;
 import io.spindle.client.TopicPartition;
 import io.spindle.host.TestBroker;
+import io.spindle.monitor.SpindleMarkFile;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -62,6 +67,8 @@ class TieredStorageModelTest
     Path dir;
 
     private final List<String> aeronDirs = new ArrayList<>();
+    private final String archiveAeronDir =
+        CommonContext.getAeronDirectoryName() + "-spindle-model-" + UUID.randomUUID();
 
     @AfterEach
     void deleteDriverDirs()
@@ -81,7 +88,6 @@ class TieredStorageModelTest
 
         final Path data = dir.resolve("data");
         final Path archiveDir = dir.resolve("archive");
-        final String archiveAeronDir = CommonContext.getAeronDirectoryName() + "-spindle-model-" + UUID.randomUUID();
         aeronDirs.add(archiveAeronDir);
         ArchiveServer archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", 0,
             Throwable::printStackTrace);
@@ -151,7 +157,7 @@ class TieredStorageModelTest
                 final TierManifest manifest = TierManifest.load(partitionDir(data));
                 await(() -> recordings(client, manifest.tierPrefix()) ==
                     TierManifest.load(partitionDir(data)).entries().size(),
-                    "one recording per archived segment, " + context);
+                    () -> "one recording per archived segment, " + context + "\n" + archiverState(data));
             }
         }
         finally
@@ -228,11 +234,89 @@ class TieredStorageModelTest
         }
     }
 
-    private static void awaitArchivingIdle(final Path data, final String context) throws InterruptedException
+    private void awaitArchivingIdle(final Path data, final String context) throws InterruptedException
     {
-        await(() -> TierManifest.exists(partitionDir(data)) &&
-            TierManifest.load(partitionDir(data)).endOffset() == localBaseOffsets(data).max().orElse(-1),
-            "every sealed segment archived, " + context);
+        await(() -> isEverySealedSegmentArchived(data),
+            () -> "every sealed segment archived, " + context + "\n" + archiverState(data));
+    }
+
+    /**
+     * Every local segment but the active one is in the manifest: the manifest ends where the active segment starts,
+     * or, with nothing archived yet (an empty manifest ends at -1), the active segment is the only one and starts at 0
+     * (no segment was ever sealed, say the topic is still empty).
+     */
+    private static boolean isEverySealedSegmentArchived(final Path data)
+    {
+        if (!TierManifest.exists(partitionDir(data)))
+        {
+            return false;
+        }
+        final long endOffset = TierManifest.load(partitionDir(data)).endOffset();
+        final long[] bases = localBaseOffsets(data).sorted().toArray();
+        if (0 == bases.length)
+        {
+            return false;
+        }
+        final long activeBase = bases[bases.length - 1];
+        return -1 == endOffset ? 1 == bases.length && 0 == activeBase : endOffset == activeBase;
+    }
+
+    /**
+     * What the archiver was doing, for a failure message: the manifest, the local segments, the partition's
+     * recordings in the archive and the broker's error log.
+     */
+    private String archiverState(final Path data)
+    {
+        final StringBuilder state = new StringBuilder();
+        try
+        {
+            state.append("local base offsets ").append(Arrays.toString(localBaseOffsets(data).sorted().toArray()));
+            if (!TierManifest.exists(partitionDir(data)))
+            {
+                state.append(", no tier manifest");
+            }
+            else
+            {
+                final TierManifest manifest = TierManifest.load(partitionDir(data));
+                state.append(", manifest end offset ").append(manifest.endOffset()).append(", entries:");
+                for (final TierManifest.Entry entry : manifest.entries())
+                {
+                    state.append("\n  ").append(entry);
+                }
+                state.append("\nrecordings tagged ").append(manifest.tierPrefix()).append(':');
+                try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(archiveAeronDir));
+                    AeronArchive client = AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
+                        .controlRequestChannel("aeron:ipc").controlResponseChannel("aeron:ipc")))
+                {
+                    client.listRecordingsForUri(0, Integer.MAX_VALUE, manifest.tierPrefix(),
+                        TierChannels.RECORD_STREAM_ID,
+                        (a, b, recordingId, c, d, startPosition, stopPosition, e, f, g, h, i, j, k, channel, l) ->
+                            state.append("\n  ").append(recordingId).append(" [").append(startPosition).append(", ")
+                            .append(stopPosition).append(") ").append(channel));
+                }
+                catch (final RuntimeException ex)
+                {
+                    state.append(" cannot list: ").append(ex);
+                }
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            state.append(" (").append(ex).append(')');
+        }
+
+        final ByteArrayOutputStream errors = new ByteArrayOutputStream();
+        try (SpindleMarkFile markFile = SpindleMarkFile.open(data);
+            PrintStream out = new PrintStream(errors, true, StandardCharsets.UTF_8))
+        {
+            out.print("\nthe broker's error log (" + markFile.errorCount() + " errors):");
+            SpindleMarkFile.printErrors(markFile.errorBuffer(), out);
+        }
+        catch (final RuntimeException ex)
+        {
+            state.append("\nno error log: ").append(ex);
+        }
+        return state.append(errors.toString(StandardCharsets.UTF_8)).toString();
     }
 
     private static int recordings(final AeronArchive client, final String tag)
@@ -264,12 +348,18 @@ class TieredStorageModelTest
 
     private static void await(final BooleanSupplier condition, final String what) throws InterruptedException
     {
+        await(condition, () -> what);
+    }
+
+    private static void await(final BooleanSupplier condition, final Supplier<String> what)
+        throws InterruptedException
+    {
         final long deadlineNs = System.nanoTime() + 30_000_000_000L;
         while (!condition.getAsBoolean())
         {
             if (System.nanoTime() > deadlineNs)
             {
-                throw new AssertionError("timed out waiting: " + what);
+                throw new AssertionError("timed out waiting: " + what.get());
             }
             Thread.sleep(10);
         }
