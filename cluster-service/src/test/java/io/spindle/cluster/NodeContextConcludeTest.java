@@ -94,7 +94,12 @@ class NodeContextConcludeTest
 
     private void set(final String property, final String value)
     {
-        saved.putIfAbsent(property, System.getProperty(property));
+        // Not putIfAbsent: a property first absent is saved as null, which putIfAbsent would then overwrite with the
+        // value set meanwhile, and restore() would leave it set for every later test in this JVM.
+        if (!saved.containsKey(property))
+        {
+            saved.put(property, System.getProperty(property));
+        }
         System.setProperty(property, value);
     }
 }
