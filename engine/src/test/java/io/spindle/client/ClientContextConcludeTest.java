@@ -3,10 +3,9 @@
  */
 package io.spindle.client;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.function.Supplier;
 
+import io.spindle.config.SystemPropertyOverrides;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,23 +20,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ClientContextConcludeTest
 {
-    private final Map<String, String> saved = new HashMap<>();
+    private final SystemPropertyOverrides overrides = new SystemPropertyOverrides();
 
     @AfterEach
     void restore()
     {
-        for (final Map.Entry<String, String> entry : saved.entrySet())
-        {
-            if (null == entry.getValue())
-            {
-                System.clearProperty(entry.getKey());
-            }
-            else
-            {
-                System.setProperty(entry.getKey(), entry.getValue());
-            }
-        }
-        saved.clear();
+        overrides.restore();
     }
 
     @Test
@@ -141,12 +129,6 @@ class ClientContextConcludeTest
 
     private void set(final String property, final String value)
     {
-        // Not putIfAbsent: a property first absent is saved as null, which putIfAbsent would then overwrite with the
-        // value set meanwhile, and restore() would leave it set for every later test in this JVM.
-        if (!saved.containsKey(property))
-        {
-            saved.put(property, System.getProperty(property));
-        }
-        System.setProperty(property, value);
+        overrides.set(property, value);
     }
 }

@@ -1,9 +1,8 @@
 package io.spindle.client;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.function.Supplier;
 
+import io.spindle.config.SystemPropertyOverrides;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -17,22 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  */
 class ClientSystemPropertiesTest
 {
-    private final Map<String, String> saved = new HashMap<>();
+    private final SystemPropertyOverrides overrides = new SystemPropertyOverrides();
 
     @AfterEach
     void restore()
     {
-        for (final Map.Entry<String, String> entry : saved.entrySet())
-        {
-            if (null == entry.getValue())
-            {
-                System.clearProperty(entry.getKey());
-            }
-            else
-            {
-                System.setProperty(entry.getKey(), entry.getValue());
-            }
-        }
+        overrides.restore();
     }
 
     @Test
@@ -107,17 +96,10 @@ class ClientSystemPropertiesTest
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, newContext::get);
         assertEquals(message, ex.getMessage().substring(0, Math.min(message.length(), ex.getMessage().length())));
         restore();
-        saved.clear();
     }
 
     private void set(final String property, final String value)
     {
-        // Not putIfAbsent: a property first absent is saved as null, which putIfAbsent would then overwrite with the
-        // value set meanwhile, and restore() would leave it set for every later test in this JVM.
-        if (!saved.containsKey(property))
-        {
-            saved.put(property, System.getProperty(property));
-        }
-        System.setProperty(property, value);
+        overrides.set(property, value);
     }
 }

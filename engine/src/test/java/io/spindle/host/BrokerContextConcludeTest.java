@@ -4,10 +4,9 @@
 package io.spindle.host;
 
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.function.Consumer;
 
+import io.spindle.config.SystemPropertyOverrides;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,23 +21,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  */
 class BrokerContextConcludeTest
 {
-    private final Map<String, String> saved = new HashMap<>();
+    private final SystemPropertyOverrides overrides = new SystemPropertyOverrides();
 
     @AfterEach
     void restore()
     {
-        for (final Map.Entry<String, String> entry : saved.entrySet())
-        {
-            if (null == entry.getValue())
-            {
-                System.clearProperty(entry.getKey());
-            }
-            else
-            {
-                System.setProperty(entry.getKey(), entry.getValue());
-            }
-        }
-        saved.clear();
+        overrides.restore();
     }
 
     @Test
@@ -125,12 +113,6 @@ class BrokerContextConcludeTest
 
     private void set(final String property, final String value)
     {
-        // Not putIfAbsent: a property first absent is saved as null, which putIfAbsent would then overwrite with the
-        // value set meanwhile, and restore() would leave it set for every later test in this JVM.
-        if (!saved.containsKey(property))
-        {
-            saved.put(property, System.getProperty(property));
-        }
-        System.setProperty(property, value);
+        overrides.set(property, value);
     }
 }
