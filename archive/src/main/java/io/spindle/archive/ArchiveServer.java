@@ -100,7 +100,8 @@ public final class ArchiveServer implements AutoCloseable
         final Archive.Context archiveCtx = archiveContext(archiveDir, "localhost", errorHandler)
             .aeronDirectoryName(aeronDir)
             .controlChannelEnabled(false)
-            .archiveClientContext(new AeronArchive.Context().controlResponseChannel("aeron:ipc"));
+            .archiveClientContext(new AeronArchive.Context().controlResponseChannel("aeron:ipc")
+                .errorHandler(errorHandler));
         return new ArchiveServer(null, Archive.launch(archiveCtx), null, 0);
     }
 

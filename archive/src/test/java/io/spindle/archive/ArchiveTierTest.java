@@ -131,7 +131,8 @@ class ArchiveTierTest
             // A broker stopped mid-copy leaves a recording the manifest does not list; the next start purges it
             // before anything else, so the archive ends with exactly one recording per archived segment.
             try (TestBroker broker = startBroker(data, endpoint);
-                Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(archiveAeronDir));
+                Aeron aeron = Aeron.connect(new Aeron.Context()
+                    .errorHandler(Throwable::printStackTrace).aeronDirectoryName(archiveAeronDir));
                 AeronArchive client = AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
                     .controlRequestChannel("aeron:ipc").controlResponseChannel("aeron:ipc")))
             {
@@ -200,7 +201,8 @@ class ArchiveTierTest
             assertTrue(manifest.totalBytes() < 16 * 1024, "archive holds about retention.bytes: " +
                 manifest.totalBytes());
 
-            try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.aeronDir()));
+            try (Aeron aeron = Aeron.connect(new Aeron.Context()
+                .errorHandler(Throwable::printStackTrace).aeronDirectoryName(broker.aeronDir()));
                 AeronArchive client = ArchiveServer.connectEmbedded(aeron))
             {
                 assertEquals(manifest.entries().size(), recordings(client, manifest.tierPrefix()).size(),
@@ -331,7 +333,8 @@ class ArchiveTierTest
         assertFalse(entries.isEmpty());
         try (ArchiveServer archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", 0,
             Throwable::printStackTrace);
-            Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(archiveAeronDir));
+            Aeron aeron = Aeron.connect(new Aeron.Context()
+                .errorHandler(Throwable::printStackTrace).aeronDirectoryName(archiveAeronDir));
             AeronArchive client = AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
                 .controlRequestChannel("aeron:ipc").controlResponseChannel("aeron:ipc")))
         {

@@ -150,7 +150,8 @@ class TieredStorageModelTest
             await(() -> localBaseOffsets(data).count() <= LOCAL_RETENTION_BYTES / SEGMENT_BYTES + 2,
                 "the broker's disk shrinks to about local.retention.bytes, " + context);
             readRandomOffsets(broker, random, readableFrom(earliest, end), end, true, context);
-            try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(archiveAeronDir));
+            try (Aeron aeron = Aeron.connect(new Aeron.Context()
+                .errorHandler(Throwable::printStackTrace).aeronDirectoryName(archiveAeronDir));
                 AeronArchive client = AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
                     .controlRequestChannel("aeron:ipc").controlResponseChannel("aeron:ipc")))
             {
@@ -284,7 +285,8 @@ class TieredStorageModelTest
                     state.append("\n  ").append(entry);
                 }
                 state.append("\nrecordings tagged ").append(manifest.tierPrefix()).append(':');
-                try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(archiveAeronDir));
+                try (Aeron aeron = Aeron.connect(new Aeron.Context()
+                    .errorHandler(Throwable::printStackTrace).aeronDirectoryName(archiveAeronDir));
                     AeronArchive client = AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
                         .controlRequestChannel("aeron:ipc").controlResponseChannel("aeron:ipc")))
                 {

@@ -74,6 +74,8 @@ public final class ClusterNode implements AutoCloseable
     private final DirectoryLock directoryLock;
     private final CountedErrorLog errorLog;
     private final AtomicBoolean isClosed = new AtomicBoolean();
+    private volatile boolean hasJoined;
+    private volatile Thread purgedLogCheck;
     private volatile Throwable failure;
 
     private ClusterNode(final Context ctx)
@@ -107,10 +109,13 @@ public final class ClusterNode implements AutoCloseable
             .idleStrategySupplier(idle::get)
             .segmentFileLength(ctx.archiveSegmentLength);
 
+        // The consensus module and the service container each give their copy their own client and error handler.
+        // CHECKSTYLE.OFF: aeronClientErrorHandler
         final AeronArchive.Context archiveClient = new AeronArchive.Context()
             .controlRequestChannel("aeron:ipc?term-length=64k")
             .controlResponseChannel("aeron:ipc?term-length=64k")
             .aeronDirectoryName(aeronDir);
+        // CHECKSTYLE.ON: aeronClientErrorHandler
 
         final ConsensusModule.Context consensusCtx = new ConsensusModule.Context()
             .clusterMemberId(ctx.memberId)
@@ -189,11 +194,27 @@ public final class ClusterNode implements AutoCloseable
         starter.start();
         if (hasNoLog && ctx.members.size() > 1)
         {
+            // Its Aeron client must be gone before the driver is: close() interrupts and joins it. It reads only
+            // volatile state, never this monitor, which close() holds while it waits.
             final Thread checker = new Thread(() -> new PurgedLogCheck(ctx.memberId, ctx.members, aeronDir,
-                consensusCtx.logStreamId(), this::isClosed, () -> null != joinedRole(), this::onMemberFailed).run(),
+                consensusCtx.logStreamId(), this::isClosed, () -> hasJoined, this::onMemberFailed,
+                this::onClientError).run(),
                 "spindle-member-" + ctx.memberId + "-purged-log-check");
             checker.setDaemon(true);
+            purgedLogCheck = checker;
             checker.start();
+        }
+    }
+
+    /**
+     * Errors of the Aeron clients the member's own threads create: recorded while the member runs; once it is closing
+     * they are the clients noticing the driver stop, and the error log is about to close.
+     */
+    private void onClientError(final Throwable error)
+    {
+        if (!isClosed.get())
+        {
+            errorLog.onError(error);
         }
     }
 
@@ -218,6 +239,7 @@ public final class ClusterNode implements AutoCloseable
                 return;
             }
         }
+        hasJoined = true;
         synchronized (this)
         {
             if (!isClosed.get())
@@ -228,6 +250,23 @@ public final class ClusterNode implements AutoCloseable
                 gateway = new MemberGateway(
                     aeronDir, ctx.memberId, self.host, self.port, ingressEndpoints(ctx.members),
                     maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(), errorLog);
+            }
+        }
+    }
+
+    private void stopPurgedLogCheck()
+    {
+        final Thread checker = purgedLogCheck;
+        if (null != checker && Thread.currentThread() != checker)
+        {
+            checker.interrupt();
+            try
+            {
+                checker.join(PurgedLogCheck.CLOSE_TIMEOUT_MS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
             }
         }
     }
@@ -408,6 +447,7 @@ public final class ClusterNode implements AutoCloseable
             {
                 gateway.close();
             }
+            stopPurgedLogCheck();
             CloseHelper.closeAll(logPurger, snapshotTrigger, container, clusteredMediaDriver);
             service.closeMachine();
         }

@@ -239,7 +239,10 @@ final class LogPurger implements Agent, AutoCloseable
     {
         if (null == aeron)
         {
-            aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(aeronDirectoryName));
+            // Not Aeron's default handler, which exits the JVM should the driver stop before this client closes.
+            aeron = Aeron.connect(new Aeron.Context()
+                .aeronDirectoryName(aeronDirectoryName)
+                .errorHandler((error) -> messageLog.accept("member " + memberId + " log purge client: " + error)));
         }
         return aeron;
     }

@@ -5,7 +5,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
+import io.aeron.Aeron;
 import io.aeron.archive.client.AeronArchive;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.BackoffIdleStrategy;
 
 /**
@@ -20,6 +22,11 @@ final class PurgedLogCheck implements Runnable
     private static final long CONNECT_TIMEOUT_NS = 2_000_000_000L;
     private static final long INTERVAL_NS = 500_000_000L;
 
+    /**
+     * How long closing the member waits for the check to end (one archive connect at most, once interrupted).
+     */
+    static final long CLOSE_TIMEOUT_MS = CONNECT_TIMEOUT_NS / 1_000_000L + 1_000L;
+
     private final int memberId;
     private final List<ClusterNode.Endpoint> members;
     private final String aeronDirectoryName;
@@ -27,6 +34,7 @@ final class PurgedLogCheck implements Runnable
     private final BooleanSupplier isClosed;
     private final BooleanSupplier hasJoined;
     private final Consumer<Throwable> onPurged;
+    private final ErrorHandler clientErrorHandler;
 
     /**
      * A check for a member that starts with no Raft log.
@@ -38,6 +46,8 @@ final class PurgedLogCheck implements Runnable
      * @param isClosed           whether the member closed (the check ends).
      * @param hasJoined          whether the member joined the cluster (it caught up: the check ends).
      * @param onPurged           told why the member cannot rejoin; it closes the member.
+     * @param clientErrorHandler for errors of the check's Aeron client (never Aeron's default, which exits the JVM
+     *                           when the driver stops first).
      */
     PurgedLogCheck(
         final int memberId,
@@ -46,7 +56,8 @@ final class PurgedLogCheck implements Runnable
         final int logStreamId,
         final BooleanSupplier isClosed,
         final BooleanSupplier hasJoined,
-        final Consumer<Throwable> onPurged)
+        final Consumer<Throwable> onPurged,
+        final ErrorHandler clientErrorHandler)
     {
         this.memberId = memberId;
         this.members = members;
@@ -55,6 +66,7 @@ final class PurgedLogCheck implements Runnable
         this.isClosed = isClosed;
         this.hasJoined = hasJoined;
         this.onPurged = onPurged;
+        this.clientErrorHandler = clientErrorHandler;
     }
 
     /**
@@ -62,7 +74,25 @@ final class PurgedLogCheck implements Runnable
      */
     public void run()
     {
-        while (!isClosed.getAsBoolean() && !hasJoined.getAsBoolean())
+        // One client for the whole check, closed before the member closes its driver (it joins this thread).
+        try (Aeron aeron = Aeron.connect(new Aeron.Context()
+            .aeronDirectoryName(aeronDirectoryName)
+            .errorHandler(clientErrorHandler)))
+        {
+            check(aeron);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (!isClosed.getAsBoolean())
+            {
+                clientErrorHandler.onError(ex);
+            }
+        }
+    }
+
+    private void check(final Aeron aeron)
+    {
+        while (!isClosed.getAsBoolean() && !hasJoined.getAsBoolean() && !Thread.currentThread().isInterrupted())
         {
             for (int peer = 0; peer < members.size(); peer++)
             {
@@ -70,7 +100,7 @@ final class PurgedLogCheck implements Runnable
                 {
                     continue;
                 }
-                final long start = logStartPosition(peer);
+                final long start = logStartPosition(aeron, peer);
                 if (start > 0)
                 {
                     onPurged.accept(new MemberStoppedError("member " + memberId + " cannot rejoin the cluster: it " +
@@ -89,15 +119,18 @@ final class PurgedLogCheck implements Runnable
     /**
      * Where a member's newest Raft log recording begins.
      *
+     * @param aeron the check's client.
+     * @param peer  the member asked.
      * @return the start position, or -1 when the member's archive did not answer or holds no log.
      */
-    private long logStartPosition(final int peer)
+    private long logStartPosition(final Aeron aeron, final int peer)
     {
         final ClusterNode.Endpoint self = members.get(memberId);
         final ClusterNode.Endpoint other = members.get(peer);
         final long[] newest = { -1, -1 };
         try (AeronArchive archive = AeronArchive.connect(new AeronArchive.Context()
-            .aeronDirectoryName(aeronDirectoryName)
+            .aeron(aeron)
+            .ownsAeronClient(false)
             .controlRequestChannel("aeron:udp?endpoint=" + other.host() + ":" + (other.port() + 3))
             .controlResponseChannel("aeron:udp?endpoint=" + self.host() + ":0")
             .messageTimeoutNs(CONNECT_TIMEOUT_NS)

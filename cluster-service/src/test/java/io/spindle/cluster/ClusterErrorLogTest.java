@@ -40,7 +40,8 @@ class ClusterErrorLogTest
             cluster.start();
             final ClusterNode member = cluster.node(1);
             final String endpoint = cluster.members().split(",")[1].substring(2);
-            try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(member.aeronDirectoryName()));
+            try (Aeron aeron = Aeron.connect(new Aeron.Context()
+                .errorHandler(Throwable::printStackTrace).aeronDirectoryName(member.aeronDirectoryName()));
                 Publication publication = aeron.addPublication(
                     Transport.udpChannel(endpoint.substring(0, endpoint.indexOf(':')),
                     Integer.parseInt(endpoint.substring(endpoint.indexOf(':') + 1))), Transport.CONTROL_STREAM_ID))

@@ -262,6 +262,34 @@ class ClusterReplicationTest
     }
 
     @Test
+    @Timeout(60)
+    void closingAMemberStillLookingForItsPeersLogsStopsTheLookBeforeItsDriver()
+    {
+        // A new member asks its peers' archives where their Raft log begins until it joins. Its Aeron client must be
+        // closed before the member's driver: one that outlives its driver reports a driver timeout, and Aeron's
+        // default error handler answers that with System.exit (this is what once ended the test JVM in CI).
+        cluster = new TestCluster(dir, MEMBERS);
+        cluster.launch(0);
+        final String checkName = "spindle-member-0-purged-log-check";
+        cluster.await(() -> null != thread(checkName), "member 0 to look for its peers' Raft logs");
+        cluster.stop(0);
+        final Thread check = thread(checkName);
+        assertTrue(null == check || !check.isAlive(), "the look outlived the member: " + check);
+    }
+
+    private static Thread thread(final String name)
+    {
+        for (final Thread thread : Thread.getAllStackTraces().keySet())
+        {
+            if (name.equals(thread.getName()) && thread.isAlive())
+            {
+                return thread;
+            }
+        }
+        return null;
+    }
+
+    @Test
     @Timeout(120)
     void aTopicChangeIsAppliedOnEveryMemberAndSurvivesASnapshotAndARestart()
     {
@@ -354,7 +382,9 @@ class ClusterReplicationTest
             before[node.memberId()] = node.service().lastSnapshotLogPosition();
         }
         try (Aeron aeron =
-            Aeron.connect(new Aeron.Context().aeronDirectoryName(cluster.node(leader).aeronDirectoryName())))
+            Aeron.connect(new Aeron.Context()
+                .errorHandler(Throwable::printStackTrace)
+                .aeronDirectoryName(cluster.node(leader).aeronDirectoryName())))
         {
             final AtomicCounter toggle = ClusterControl.findControlToggle(aeron.countersReader(), 0);
             assertNotNull(toggle, "no control toggle on the leader");
@@ -402,7 +432,7 @@ class ClusterReplicationTest
                     java.nio.ByteOrder.LITTLE_ENDIAN), copy);
             }
         };
-        client = AeronCluster.connect(new AeronCluster.Context()
+        client = AeronCluster.connect(new AeronCluster.Context().errorHandler(Throwable::printStackTrace)
             .aeronDirectoryName(clientDriver.aeronDirectoryName())
             .ingressChannel("aeron:udp?term-length=256k")
             .ingressEndpoints(ClusterNode.ingressEndpoints(ClusterNode.parseMembers(cluster.members())))

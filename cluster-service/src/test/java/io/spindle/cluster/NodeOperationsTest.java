@@ -168,7 +168,7 @@ class NodeOperationsTest
     {
         if (null == client)
         {
-            client = AeronCluster.connect(new AeronCluster.Context()
+            client = AeronCluster.connect(new AeronCluster.Context().errorHandler(Throwable::printStackTrace)
                 .aeronDirectoryName(aeronDir)
                 .ingressChannel("aeron:udp?term-length=256k")
                 .ingressEndpoints(ClusterNode.ingressEndpoints(ClusterNode.parseMembers(members)))

@@ -57,7 +57,8 @@ class BrokerBadInputTest
             }
             final BrokerCounters counters = broker.broker().counters();
 
-            try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.aeronDir()));
+            try (Aeron aeron = Aeron.connect(new Aeron.Context()
+                .errorHandler(Throwable::printStackTrace).aeronDirectoryName(broker.aeronDir()));
                 ServerConnection connection = new ServerConnection(aeron, Transport.IPC_CHANNEL,
                     Transport.CONTROL_STREAM_ID, "127.0.0.1", Transport.CONTROL_RESPONSE_STREAM_ID, "bad",
                     new BackoffIdleStrategy()))
@@ -144,7 +145,8 @@ class BrokerBadInputTest
 
             // Frames from a publication that never opened a session are counted and dropped.
             final BrokerCounters counters = broker.broker().counters();
-            try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.aeronDir()));
+            try (Aeron aeron = Aeron.connect(new Aeron.Context()
+                .errorHandler(Throwable::printStackTrace).aeronDirectoryName(broker.aeronDir()));
                 ExclusivePublication publication = aeron.addExclusivePublication(
                     Transport.IPC_CHANNEL, Transport.CONTROL_STREAM_ID))
             {
@@ -160,7 +162,8 @@ class BrokerBadInputTest
 
             // A client that vanishes without closing its session: the broker notices and closes it.
             final long closedBefore = counters.sessionsClosed.get();
-            final Aeron vanishing = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.aeronDir()));
+            final Aeron vanishing = Aeron.connect(new Aeron.Context()
+                .errorHandler(Throwable::printStackTrace).aeronDirectoryName(broker.aeronDir()));
             final ServerConnection connection = new ServerConnection(vanishing, Transport.IPC_CHANNEL,
                 Transport.CONTROL_STREAM_ID, "127.0.0.1", Transport.CONTROL_RESPONSE_STREAM_ID, "vanishing",
                 new BackoffIdleStrategy());

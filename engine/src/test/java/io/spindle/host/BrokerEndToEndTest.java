@@ -308,7 +308,8 @@ class BrokerEndToEndTest
     {
         try (TestBroker broker = TestBroker.start(dir.resolve("data"));
             io.aeron.Aeron aeron = io.aeron.Aeron.connect(
-                new io.aeron.Aeron.Context().aeronDirectoryName(broker.aeronDir())))
+                new io.aeron.Aeron.Context().errorHandler(Throwable::printStackTrace)
+                    .aeronDirectoryName(broker.aeronDir())))
         {
             try (Admin admin = Admin.connect(broker.ipc(new ClientContext()).aeron(aeron)))
             {

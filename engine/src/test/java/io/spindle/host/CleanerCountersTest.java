@@ -69,7 +69,8 @@ class CleanerCountersTest
     private static Map<String, Long> read(final String aeronDir)
     {
         final Map<String, Long> values = new HashMap<>();
-        try (io.aeron.Aeron aeron = io.aeron.Aeron.connect(new io.aeron.Aeron.Context().aeronDirectoryName(aeronDir)))
+        try (io.aeron.Aeron aeron = io.aeron.Aeron.connect(new io.aeron.Aeron.Context()
+            .errorHandler(Throwable::printStackTrace).aeronDirectoryName(aeronDir)))
         {
             final CountersReader reader = aeron.countersReader();
             reader.forEach((counterId, typeId, keyBuffer, label) ->

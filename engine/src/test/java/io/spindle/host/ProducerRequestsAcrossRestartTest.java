@@ -62,7 +62,8 @@ class ProducerRequestsAcrossRestartTest
             .sharedIdleStrategy(new BackoffIdleStrategy())
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true));
-        aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(clientDriver.aeronDirectoryName()));
+        aeron = Aeron.connect(new Aeron.Context()
+            .errorHandler(Throwable::printStackTrace).aeronDirectoryName(clientDriver.aeronDirectoryName()));
         broker = TestBroker.start(dir.resolve("data"));
     }
 

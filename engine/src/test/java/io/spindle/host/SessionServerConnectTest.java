@@ -84,7 +84,7 @@ class SessionServerConnectTest
         }, "test-driver");
         driverThread.start();
 
-        aeron = Aeron.connect(new Aeron.Context()
+        aeron = Aeron.connect(new Aeron.Context().errorHandler(Throwable::printStackTrace)
             .aeronDirectoryName(driver.aeronDirectoryName())
             .driverTimeoutMs(5_000));
         counters = new BrokerCounters(aeron, 0);

@@ -131,7 +131,8 @@ class TransactionSimulationTest
                 .sharedIdleStrategy(new BackoffIdleStrategy())
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true));
-            aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(clientDriver.aeronDirectoryName()));
+            aeron = Aeron.connect(new Aeron.Context()
+                .errorHandler(Throwable::printStackTrace).aeronDirectoryName(clientDriver.aeronDirectoryName()));
             try (Admin setup = Admin.connect(clientContext(new ClientContext())))
             {
                 setup.createTopic("sim-a", 2, Map.of());

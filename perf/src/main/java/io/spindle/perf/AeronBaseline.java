@@ -103,8 +103,10 @@ final class AeronBaseline implements AutoCloseable
         final MediaDriver clientDriver = udp && echo ?
             own(MediaDrivers.launch(MediaDrivers.uniqueDirectory("baseline-client"), env)) : brokerDriver;
 
-        subscriberAeron = own(Aeron.connect(new Aeron.Context().aeronDirectoryName(clientDriver.aeronDirectoryName())));
-        publisherAeron = own(Aeron.connect(new Aeron.Context().aeronDirectoryName(clientDriver.aeronDirectoryName())));
+        subscriberAeron = own(Aeron.connect(new Aeron.Context()
+            .errorHandler(Throwable::printStackTrace).aeronDirectoryName(clientDriver.aeronDirectoryName())));
+        publisherAeron = own(Aeron.connect(new Aeron.Context()
+            .errorHandler(Throwable::printStackTrace).aeronDirectoryName(clientDriver.aeronDirectoryName())));
 
         // The subscriber's side first, so that its channel (a resolved ephemeral port for UDP) is known.
         subscriptions = new Subscription[partitions];
@@ -120,7 +122,8 @@ final class AeronBaseline implements AutoCloseable
         if (echo)
         {
             final Aeron relayAeron = own(Aeron.connect(
-                new Aeron.Context().aeronDirectoryName(brokerDriver.aeronDirectoryName())));
+                new Aeron.Context()
+                    .errorHandler(Throwable::printStackTrace).aeronDirectoryName(brokerDriver.aeronDirectoryName())));
             final Subscription[] requests = new Subscription[partitions];
             final String relayChannel = subscribeAll(relayAeron, udp, REQUEST_STREAM_BASE, requests);
             final ExclusivePublication[] forwards = new ExclusivePublication[partitions];

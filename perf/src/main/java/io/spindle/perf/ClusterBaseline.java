@@ -99,7 +99,7 @@ final class ClusterBaseline implements AutoCloseable
 
         clientDriver = MediaDrivers.launch(MediaDrivers.uniqueDirectory("cluster-client"), env);
         receiver = new ClusterEchoReceiver(sink, partitions);
-        client = AeronCluster.connect(new AeronCluster.Context()
+        client = AeronCluster.connect(new AeronCluster.Context().errorHandler(Throwable::printStackTrace)
             .aeronDirectoryName(clientDriver.aeronDirectoryName())
             .ingressChannel("aeron:udp")
             .ingressEndpoints(EchoClusterMember.ingressEndpoints(layout))

@@ -96,10 +96,13 @@ final class EchoClusterMember implements AutoCloseable
             .idleStrategySupplier(idle::get)
             .segmentFileLength(ARCHIVE_SEGMENT_LENGTH);
 
+        // The consensus module and the service container each give their copy their own client and error handler.
+        // CHECKSTYLE.OFF: aeronClientErrorHandler
         final AeronArchive.Context archiveClient = new AeronArchive.Context()
             .controlRequestChannel("aeron:ipc?term-length=64k")
             .controlResponseChannel("aeron:ipc?term-length=64k")
             .aeronDirectoryName(aeronDir);
+        // CHECKSTYLE.ON: aeronClientErrorHandler
 
         final ConsensusModule.Context consensusCtx = new ConsensusModule.Context()
             .clusterMemberId(memberId)

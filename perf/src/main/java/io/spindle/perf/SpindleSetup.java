@@ -110,7 +110,8 @@ final class SpindleSetup implements AutoCloseable
         {
             // One Aeron client (one conductor thread) for every Spindle client of the run, as an
             // application would share one per process.
-            final io.aeron.Aeron.Context aeronCtx = new io.aeron.Aeron.Context();
+            final io.aeron.Aeron.Context aeronCtx = new io.aeron.Aeron.Context()
+                .errorHandler(Throwable::printStackTrace);
             if (null != clientAeronDir)
             {
                 aeronCtx.aeronDirectoryName(clientAeronDir);

@@ -70,7 +70,8 @@ class CliErrorsTest
         final Path dataDir = dir.resolve("data");
         try (CliBroker broker = CliBroker.start(dataDir, "cli-errors-malformed"))
         {
-            try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(broker.aeronDir()));
+            try (Aeron aeron = Aeron.connect(new Aeron.Context()
+                .errorHandler(Throwable::printStackTrace).aeronDirectoryName(broker.aeronDir()));
                 Publication publication = aeron.addPublication(Transport.IPC_CHANNEL, Transport.CONTROL_STREAM_ID))
             {
                 final UnsafeBuffer garbage = new UnsafeBuffer(new byte[]{ 1, 2, 3 });

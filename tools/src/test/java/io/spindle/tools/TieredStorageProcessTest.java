@@ -127,7 +127,8 @@ class TieredStorageProcessTest
         }
 
         final TierManifest manifest = TierManifest.load(partitionDir(data));
-        try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(brokerAeronDir));
+        try (Aeron aeron = Aeron.connect(new Aeron.Context()
+            .errorHandler(Throwable::printStackTrace).aeronDirectoryName(brokerAeronDir));
             AeronArchive client = ArchiveServer.connectRemote(aeron, endpoint, "127.0.0.1"))
         {
             final List<Long> recordings = new ArrayList<>();
