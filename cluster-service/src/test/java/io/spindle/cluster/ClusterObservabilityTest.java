@@ -40,8 +40,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A cluster member is observed as a broker is: after a known workload every member's driver counters file holds its
  * state machine's counters (requests by type, produced records, per partition log end and high-water mark) equal to
  * what was produced, its stage latency histograms count every produce request it applied (acknowledged: only on the
- * leader; pushed: on the member a consumer waits on), and an error Aeron's consensus module records is printed in
- * its own section of the member's errors.
+ * leader; pushed: on the member a consumer waits on), every member's own log cleaner counts its compactions, and an
+ * error Aeron's consensus module records is printed in its own section of the member's errors.
  */
 @Timeout(60)
 class ClusterObservabilityTest
@@ -138,6 +138,64 @@ class ClusterObservabilityTest
                 "member " + member + "'s stage histograms to count every produce request");
         }
         assertEquals(0, runCount(leader, "appended-pushed"), "no consumer waited on the leader");
+    }
+
+    @Test
+    void everyMembersCompactionsShowInItsCleanerCountersAndItsCleanerStopsWithIt()
+    {
+        cluster = new TestCluster(dir, 3);
+        cluster.start();
+        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
+        {
+            admin.createTopic("compacted", 1, Map.of("cleanup.policy", "compact", "segment.bytes", "4k",
+                "max.message.bytes", "2k", "min.cleanable.dirty.ratio", "0.01"));
+        }
+        assertTrue(isCleanerThreadAlive(), "the members' cleaner threads run");
+        try (Producer producer = Producer.connect(
+            client(new Producer.Context().maxRecordSize(2 * 1024), cluster.bootstrap())))
+        {
+            final long deadlineNs = System.nanoTime() + TestCluster.AWAIT_NS;
+            for (int i = 0; !allCleaned() && System.nanoTime() - deadlineNs < 0; i++)
+            {
+                producer.sendSync("compacted", 0, ("k" + (i % 5)).getBytes(StandardCharsets.UTF_8),
+                    ("value " + i + " " + "x".repeat(100)).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        for (int member = 0; member < 3; member++)
+        {
+            final String prefix = "spindle-" + member + ": cleaner ";
+            final Map<String, Long> counters = counters(member);
+            assertTrue(counters.get(prefix + "passes") > 0, counters.toString());
+            assertTrue(counters.get(prefix + "bytes cleaned") > 4096, counters.toString());
+            assertTrue(counters.get(prefix + "records removed") > 0, counters.toString());
+            assertEquals(0, counters.get(prefix + "errors"), counters.toString());
+        }
+        cluster.close();
+        assertTrue(!isCleanerThreadAlive(), "a member's cleaner thread outlived it");
+    }
+
+    private boolean allCleaned()
+    {
+        for (int member = 0; member < 3; member++)
+        {
+            if (counters(member).getOrDefault("spindle-" + member + ": cleaner records removed", 0L) == 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isCleanerThreadAlive()
+    {
+        for (final Thread thread : Thread.getAllStackTraces().keySet())
+        {
+            if (thread.getName().startsWith("spindle-log-cleaner-") && thread.isAlive())
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test
