@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
+import io.aeron.Aeron;
 import io.aeron.archive.Archive;
 import io.aeron.archive.ArchiveThreadingMode;
 import io.aeron.archive.client.AeronArchive;
@@ -24,15 +25,22 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.FrameDescriptor;
 import io.spindle.broker.BrokerStateMachine;
+import io.spindle.host.BrokerConfiguration;
+import io.spindle.host.CleanerCounters;
 import io.spindle.host.DirectoryLock;
+import io.spindle.host.StateMachineCounters;
+import io.spindle.log.LogCleaner;
 import io.spindle.log.LogConfig;
 import io.spindle.log.StorageConfiguration;
 import io.spindle.monitor.CountedErrorLog;
 import io.spindle.monitor.RecoveryWarnings;
 import io.spindle.monitor.SpindleMarkFile;
+import io.spindle.monitor.StageLatencies;
 import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
 
 /**
@@ -50,6 +58,10 @@ import org.agrona.concurrent.SystemEpochClock;
  * consensus module's log replication; the follower catch-up endpoint is ephemeral. A member's directory holds
  * {@code data/} (partition logs), {@code cluster/} (the consensus module's files) and {@code archive/} (the Raft log
  * and snapshots).
+ * <p>
+ * A member is observed as a broker is: its error log in {@code spindle-mark.dat}, its counters (the gateway's, the
+ * state machine's, its own log cleaner's) in its driver's counters file, and its stage latencies
+ * ({@link SpindleClusteredService#LATENCY_STAGES}) in {@code spindle-latency.hlog}, both in its directory.
  */
 public final class ClusterNode implements AutoCloseable
 {
@@ -73,6 +85,12 @@ public final class ClusterNode implements AutoCloseable
     private final LogPurger logPurger;
     private final DirectoryLock directoryLock;
     private final CountedErrorLog errorLog;
+    private final StageLatencies latencies = new StageLatencies(SpindleClusteredService.LATENCY_STAGES);
+    private final Aeron aeron;
+    private final StateMachineCounters stateMachineCounters;
+    private final CleanerCounters cleanerCounters;
+    private final LogCleaner logCleaner;
+    private final AgentRunner latencyReporter;
     private final AtomicBoolean isClosed = new AtomicBoolean();
     private volatile boolean hasJoined;
     private volatile Thread purgedLogCheck;
@@ -157,12 +175,29 @@ public final class ClusterNode implements AutoCloseable
         final boolean hasNoLog = !MemberRebuild.hasRaftLog(ctx.directory);
 
         MemberDriver driver = null;
+        Aeron aeron = null;
+        StateMachineCounters stateMachineCounters = null;
+        CleanerCounters cleanerCounters = null;
+        LogCleaner logCleaner = null;
+        AgentRunner latencyReporter = null;
         ClusteredServiceContainer container = null;
         SnapshotTrigger trigger = null;
         LogPurger purger = null;
         try
         {
             driver = MemberDriver.launch(driverCtx, archiveCtx, consensusCtx);
+            // The member's own counters, on a client of its own: the state machine's (set from the service thread)
+            // and its log cleaner's, whose failures reach the error log through the partition counters.
+            aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(aeronDir).errorHandler(errorLog));
+            stateMachineCounters = new StateMachineCounters(aeron, ctx.memberId, ctx.maxPartitionCounters, errorLog);
+            cleanerCounters = new CleanerCounters(aeron, ctx.memberId);
+            logCleaner = cleanerCounters.newCleaner(
+                StorageConfiguration.CLEANER_IO_MAX_BYTES_PER_SECOND.size(), ctx.memberId);
+            service.counters(stateMachineCounters).logCleaner(logCleaner);
+            latencyReporter = new AgentRunner(
+                new SleepingMillisIdleStrategy(Math.min(100, ctx.latencyIntervalMs)), errorLog, null,
+                latencies.reporter(ctx.directory.toAbsolutePath(), ctx.latencyIntervalMs, null, null));
+            AgentRunner.startOnThread(latencyReporter);
             container = ClusteredServiceContainer.launch(new ClusteredServiceContainer.Context()
                 .aeronDirectoryName(aeronDir)
                 .clusterDir(new File(ctx.directory.toFile(), "cluster"))
@@ -178,13 +213,20 @@ public final class ClusterNode implements AutoCloseable
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(purger, trigger, container, driver);
+            CloseHelper.quietCloseAll(purger, trigger, container);
             service.closeMachine();
+            CloseHelper.quietCloseAll(latencyReporter, logCleaner, cleanerCounters, stateMachineCounters, aeron,
+                driver);
             errorLog.onError(ex);
             CloseHelper.closeAll((AutoCloseable)errorLog, directoryLock);
             throw ex;
         }
         this.container = container;
+        this.aeron = aeron;
+        this.stateMachineCounters = stateMachineCounters;
+        this.cleanerCounters = cleanerCounters;
+        this.logCleaner = logCleaner;
+        this.latencyReporter = latencyReporter;
         clusteredMediaDriver = driver;
         snapshotTrigger = trigger;
         logPurger = purger;
@@ -249,7 +291,9 @@ public final class ClusterNode implements AutoCloseable
                     (warning) -> ctx.messageLog.accept("member " + ctx.memberId + ": warning: " + warning));
                 gateway = new MemberGateway(
                     aeronDir, ctx.memberId, self.host, self.port, ingressEndpoints(ctx.members),
-                    maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(), errorLog);
+                    maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(), errorLog, latencies);
+                // From here requests are applied as they are committed, not replayed: measure them.
+                service.latencies(latencies);
             }
         }
     }
@@ -448,8 +492,10 @@ public final class ClusterNode implements AutoCloseable
                 gateway.close();
             }
             stopPurgedLogCheck();
-            CloseHelper.closeAll(logPurger, snapshotTrigger, container, clusteredMediaDriver);
+            CloseHelper.closeAll(logPurger, snapshotTrigger, container);
             service.closeMachine();
+            CloseHelper.closeAll(
+                latencyReporter, logCleaner, cleanerCounters, stateMachineCounters, aeron, clusteredMediaDriver);
         }
         finally
         {
@@ -649,6 +695,30 @@ public final class ClusterNode implements AutoCloseable
         private Consumer<Cluster.Role> roleListener = (role) -> {};
         private Consumer<Throwable> failureHook = (failure) -> {};
         private Consumer<String> messageLog = System.out::println;
+        private long latencyIntervalMs = BrokerConfiguration.LATENCY_INTERVAL.duration();
+        private int maxPartitionCounters = BrokerConfiguration.STAT_MAX_PARTITIONS.integer();
+
+        /**
+         * @param intervalMs between publications of the stage latency histograms for {@code spindle stat --latency}
+         *                   (default {@code spindle.latency.interval}, 1 s).
+         * @return this.
+         */
+        public Context latencyIntervalMs(final long intervalMs)
+        {
+            this.latencyIntervalMs = intervalMs;
+            return this;
+        }
+
+        /**
+         * @param maxPartitions partitions that get log start, log end and high-water mark counters at most (default
+         *                      {@code spindle.stat.max.partitions}, 1024).
+         * @return this.
+         */
+        public Context maxPartitionCounters(final int maxPartitions)
+        {
+            this.maxPartitionCounters = maxPartitions;
+            return this;
+        }
 
         /**
          * @param log told what the member waits for while it starts (stale files of a crashed run), one line each.
@@ -706,6 +776,11 @@ public final class ClusterNode implements AutoCloseable
                 aeronDirectoryName = directory.resolve("aeron").toString();
             }
             NodeConfiguration.validate(leaderHeartbeatTimeoutNs, sessionTimeoutNs, snapshotLogBytes);
+            if (latencyIntervalMs < 1)
+            {
+                throw new IllegalArgumentException("spindle.latency.interval must be at least 1ms, was " +
+                    latencyIntervalMs + "ms");
+            }
             StorageConfiguration.validate();
             logConfig = logConfig.conclude();
             final int limit = maxMessageBytesLimit(termLength);

@@ -11,6 +11,7 @@ import io.spindle.host.BrokerCounters;
 import io.spindle.host.FetchServer;
 import io.spindle.host.SessionServer;
 import io.spindle.monitor.CountedErrorLog;
+import io.spindle.monitor.StageLatencies;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
@@ -50,6 +51,7 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
      * @param sessionTimeoutNs   a session that sends nothing for this long is closed.
      * @param idleStrategy       of the gateway's thread.
      * @param errorLog           for errors on the gateway's thread; counted in a counter of the gateway's client.
+     * @param latencies          where the fetch server records appended to pushed, or null.
      */
     MemberGateway(
         final String aeronDirectoryName,
@@ -61,7 +63,8 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
         final SpindleClusteredService service,
         final long sessionTimeoutNs,
         final IdleStrategy idleStrategy,
-        final CountedErrorLog errorLog)
+        final CountedErrorLog errorLog,
+        final StageLatencies latencies)
     {
         final ErrorHandler errorHandler = errorLog;
         Aeron aeron = null;
@@ -88,7 +91,8 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
                 service::topicTable,
                 counters,
                 SystemNanoClock.INSTANCE)
-                .waitAboveHighWaterMark(true);
+                .waitAboveHighWaterMark(true)
+                .latencies(latencies);
         }
         catch (final RuntimeException ex)
         {

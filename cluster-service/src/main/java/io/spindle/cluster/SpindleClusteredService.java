@@ -26,7 +26,14 @@ import io.spindle.codecs.ValidationResult;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.MemberSnapshotHeldDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
+import io.spindle.codecs.protocol.ProduceRequestDecoder;
+import io.spindle.codecs.protocol.ProduceResponseDecoder;
+import io.spindle.host.StateMachineCounters;
+import io.spindle.log.AppendStamp;
+import io.spindle.log.LogCleaner;
 import io.spindle.log.LogConfig;
+import io.spindle.log.PartitionLog;
+import io.spindle.monitor.StageLatencies;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.IdleStrategy;
@@ -53,6 +60,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * A storage failure on one member cannot be answered (the other members would answer differently): it stops this
  * member ({@link MemberStoppedError}), and the cluster goes on with the others.
  * <p>
+ * Observability reads no clock the state machine sees and changes no state: the member's counters
+ * ({@link StateMachineCounters}) are copied from the state machine in {@link #doBackgroundWork(long)}, and the stage
+ * latencies ({@link #LATENCY_STAGES}) are stamped with {@link System#nanoTime()} on this thread, only into histograms.
+ * <p>
  * <b>Threading:</b> the service container's agent thread calls everything; other threads read only
  * {@link #topicTable()} and {@link #role()}.
  */
@@ -67,6 +78,25 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private static final int SNAPSHOT_TRAILER_LENGTH = 12;
     private static final int CONFIG_MAGIC = 0x53434647;
     private static final int HELD_SNAPSHOTS_MAGIC = 0x53485344;
+
+    /**
+     * A member's latency stages, for {@code spindle stat --latency}: the broker's three (a produce request taken
+     * off the committed log by this service to its last batch appended, that append to its answer offered to the
+     * client's egress, on the leader only, and an append to its records pushed to a waiting consumer by the member's
+     * fetch server), then {@code ingress-applied}: from the cluster timestamp of the request (the leader's clock when
+     * its consensus module put the ingress message in the log) to this member applying it, which covers
+     * replication, commit and the service's polling; Aeron Cluster's clock has millisecond resolution, and on a
+     * follower the difference of the two hosts' clocks adds in.
+     */
+    static final String[] LATENCY_STAGES =
+        { "received-appended", "appended-acknowledged", "appended-pushed", "ingress-applied" };
+
+    /**
+     * Stage: the leader's log timestamp of a produce request to this member applying it.
+     */
+    static final int INGRESS_TO_APPLIED = 3;
+
+    private static final long COUNTERS_UPDATE_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final Path dataDir;
     private final int memberId;
@@ -103,6 +133,12 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private AtomicLongArray heldSnapshotPositions = new AtomicLongArray(0);
     private volatile long purgeableLogPosition = -1;
+    private volatile StageLatencies latencies;
+    private StateMachineCounters counters;
+    private LogCleaner logCleaner;
+    private long nextCountersUpdateNs;
+    private long produceReceivedNs = AppendStamp.NULL_TIME;
+    private long produceAppendedNs = AppendStamp.NULL_TIME;
 
     /**
      * A service over a member's data directory.
@@ -277,7 +313,26 @@ public final class SpindleClusteredService implements ClusteredService, Host
             return;
         }
         sessionResponses.onApply(sessionId, correlationId);
-        if (!machine.onRequest(sessionId, templateId, buffer, offset, length, timestamp))
+        final StageLatencies latencies = ProduceRequestDecoder.TEMPLATE_ID == templateId ? this.latencies : null;
+        if (null != latencies)
+        {
+            // Host side only: these readings feed histograms, the state machine never sees them.
+            latencies.record(INGRESS_TO_APPLIED, TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis()) -
+                cluster.timeUnit().toNanos(timestamp));
+            produceReceivedNs = System.nanoTime();
+            produceAppendedNs = AppendStamp.NULL_TIME;
+        }
+        final boolean isHandled = machine.onRequest(sessionId, templateId, buffer, offset, length, timestamp);
+        if (null != latencies)
+        {
+            if (AppendStamp.NULL_TIME != produceAppendedNs)
+            {
+                latencies.record(StageLatencies.RECEIVED_TO_APPENDED, produceAppendedNs - produceReceivedNs);
+            }
+            produceReceivedNs = AppendStamp.NULL_TIME;
+            produceAppendedNs = AppendStamp.NULL_TIME;
+        }
+        if (!isHandled)
         {
             machine.sendError(sessionId, validator.correlationId(), templateId, ErrorCode.UNSUPPORTED_MESSAGE,
                 "the cluster does not serve template " + templateId);
@@ -665,7 +720,80 @@ public final class SpindleClusteredService implements ClusteredService, Host
         {
             return 0;
         }
-        return machine.onTick(System.currentTimeMillis()) + machine.reclaimDeleted(readerTableVersion.getAsLong());
+        int workCount = 0;
+        if (null != counters && nowNs - nextCountersUpdateNs >= 0)
+        {
+            nextCountersUpdateNs = nowNs + COUNTERS_UPDATE_INTERVAL_NS;
+            counters.update(machine, nowNs);
+            workCount++;
+        }
+        return workCount + machine.onTick(System.currentTimeMillis()) +
+            machine.reclaimDeleted(readerTableVersion.getAsLong());
+    }
+
+    /**
+     * Keep the member's state machine counters (requests by type, produced records and bytes, errors by code,
+     * groups, per partition its offsets) from this service's thread, every 10 ms; set before the service starts.
+     *
+     * @param counters allocated on the member's driver, or null for none.
+     * @return this.
+     */
+    public SpindleClusteredService counters(final StateMachineCounters counters)
+    {
+        this.counters = counters;
+        return this;
+    }
+
+    /**
+     * Record the member's stage latencies ({@link #LATENCY_STAGES}) from now on; a member starts once it has
+     * joined, so that the log it replays at start is not measured.
+     *
+     * @param latencies where to record, or null to stop.
+     * @return this.
+     */
+    public SpindleClusteredService latencies(final StageLatencies latencies)
+    {
+        this.latencies = latencies;
+        return this;
+    }
+
+    /**
+     * The cleaner the member's compacted partitions run their cleanings on, counted in the member's counters; set
+     * before the service starts.
+     *
+     * @param logCleaner the member's own cleaner, or null for the process-wide one.
+     * @return this.
+     */
+    public SpindleClusteredService logCleaner(final LogCleaner logCleaner)
+    {
+        this.logCleaner = logCleaner;
+        return this;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public LogCleaner logCleaner()
+    {
+        return null != logCleaner ? logCleaner : LogCleaner.shared();
+    }
+
+    /**
+     * {@inheritDoc}
+     * <p>
+     * Stamps the append for the latency stages, on the host's clock only.
+     */
+    public void onAppended(final PartitionLog log)
+    {
+        if (null != latencies)
+        {
+            final long nowNs = System.nanoTime();
+            if (AppendStamp.NULL_TIME != produceReceivedNs)
+            {
+                produceAppendedNs = nowNs;
+            }
+            log.appendStamp().stamp(log.logEndOffset(), nowNs);
+        }
     }
 
     /**
@@ -690,6 +818,12 @@ public final class SpindleClusteredService implements ClusteredService, Host
     {
         sessionResponses.onResponse(sessionId, buffer, offset, length);
         offerResponse(sessionId, buffer, offset, length);
+        final StageLatencies latencies = this.latencies;
+        if (null != latencies && AppendStamp.NULL_TIME != produceAppendedNs && Cluster.Role.LEADER == role &&
+            ProduceResponseDecoder.TEMPLATE_ID == headerDecoder.wrap(buffer, offset).templateId())
+        {
+            latencies.record(StageLatencies.APPENDED_TO_ACKNOWLEDGED, System.nanoTime() - produceAppendedNs);
+        }
     }
 
     private void offerResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)

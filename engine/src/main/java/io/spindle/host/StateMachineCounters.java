@@ -19,9 +19,10 @@ import org.agrona.CloseHelper;
  * requests applied by type, produced records and bytes, answers by error code, consumer groups and their members.
  * All are allocated at start (no blocking call to the driver later) and set from {@link BrokerStats} by the
  * control agent's slow tick: the state machine's thread is their one writer, and counting costs the produce path
- * only a plain increment. The {@link PartitionCounters} are kept here too.
+ * only a plain increment. The {@link PartitionCounters} are kept here too. A cluster member keeps them the same way,
+ * from its service thread.
  */
-final class StateMachineCounters implements AutoCloseable
+public final class StateMachineCounters implements AutoCloseable
 {
     private static final ErrorCode[] ERROR_CODES = ErrorCode.values();
     private static final long GROUP_REFRESH_INTERVAL_NS = 1_000_000_000L;
@@ -36,7 +37,15 @@ final class StateMachineCounters implements AutoCloseable
     private final PartitionCounters partitions;
     private long nextGroupRefreshNs;
 
-    StateMachineCounters(
+    /**
+     * Allocate the counters (blocking calls to the driver: at start only).
+     *
+     * @param aeron         client of the host's driver.
+     * @param nodeId        of the broker or member, part of each label.
+     * @param maxPartitions partitions that get counters at most ({@code spindle.stat.max.partitions}).
+     * @param errorHandler  told of counters that could not be added, and of failed compactions of the partitions.
+     */
+    public StateMachineCounters(
         final Aeron aeron, final int nodeId, final int maxPartitions, final org.agrona.ErrorHandler errorHandler)
     {
         final String prefix = "spindle-" + nodeId + ": ";
@@ -77,7 +86,7 @@ final class StateMachineCounters implements AutoCloseable
      * @param stateMachine whose counts to copy.
      * @param nowNs        the agent's clock, to refresh the group counts once a second (they walk the groups).
      */
-    void update(final BrokerStateMachine stateMachine, final long nowNs)
+    public void update(final BrokerStateMachine stateMachine, final long nowNs)
     {
         partitions.update(stateMachine.topicTable());
         final BrokerStats stats = stateMachine.stats();

@@ -77,13 +77,28 @@ public final class StageLatencies
     private static final String INTERVAL = ".interval";
     private static final String TOTAL = ".total";
 
-    private final SingleWriterRecorder[] recorders = new SingleWriterRecorder[STAGE_NAMES.length];
+    private final String[] stageNames;
+    private final SingleWriterRecorder[] recorders;
 
     /**
-     * Recorders for every stage, 3 significant digits, 1 ns to {@link #HIGHEST_TRACKABLE_NS}.
+     * Recorders for every stage of a broker, 3 significant digits, 1 ns to {@link #HIGHEST_TRACKABLE_NS}.
      */
     public StageLatencies()
     {
+        this(STAGE_NAMES);
+    }
+
+    /**
+     * Recorders for stages of a host's own (a cluster member's), 3 significant digits, 1 ns to
+     * {@link #HIGHEST_TRACKABLE_NS}; the first three must be the broker's three when a {@code FetchServer} records
+     * {@link #APPENDED_TO_PUSHED} into them.
+     *
+     * @param stageNames by stage, as tags in the file and in {@code spindle stat --latency}; no dots.
+     */
+    public StageLatencies(final String... stageNames)
+    {
+        this.stageNames = stageNames.clone();
+        recorders = new SingleWriterRecorder[stageNames.length];
         for (int i = 0; i < recorders.length; i++)
         {
             recorders[i] = new SingleWriterRecorder(1, HIGHEST_TRACKABLE_NS, 3);
@@ -123,7 +138,7 @@ public final class StageLatencies
      * Read the latest histograms a broker wrote.
      *
      * @param dataDir the broker's data directory.
-     * @return per stage name, its last interval's and its whole run's histograms, in stage order.
+     * @return per stage name, its last interval's and its whole run's histograms, in stage order (the file's).
      * @throws IllegalStateException if there is no file yet.
      */
     public static Map<String, Histogram[]> read(final Path dataDir)
@@ -132,13 +147,9 @@ public final class StageLatencies
         if (!Files.exists(file))
         {
             throw new IllegalStateException("no " + FILE_NAME + " in " + dataDir +
-                " yet (a broker writes it every second while it runs)");
+                " yet (a broker or node writes it every second while it runs)");
         }
         final Map<String, Histogram[]> byStage = new LinkedHashMap<>();
-        for (final String name : STAGE_NAMES)
-        {
-            byStage.put(name, new Histogram[2]);
-        }
         try (InputStream in = Files.newInputStream(file); HistogramLogReader reader = new HistogramLogReader(in))
         {
             EncodableHistogram next;
@@ -148,10 +159,11 @@ public final class StageLatencies
                 if (next instanceof Histogram && null != tag)
                 {
                     final boolean isTotal = tag.endsWith(TOTAL);
-                    final Histogram[] pair = byStage.get(tag.substring(0, tag.lastIndexOf('.')));
-                    if (null != pair)
+                    final int dot = tag.lastIndexOf('.');
+                    if (dot > 0)
                     {
-                        pair[isTotal ? 1 : 0] = (Histogram)next;
+                        byStage.computeIfAbsent(tag.substring(0, dot), (name) -> new Histogram[2])
+                            [isTotal ? 1 : 0] = (Histogram)next;
                     }
                 }
             }
@@ -220,7 +232,7 @@ public final class StageLatencies
             for (int i = 0; i < recorders.length; i++)
             {
                 totals[i] = new Histogram(1, HIGHEST_TRACKABLE_NS, 3);
-                totals[i].setTag(STAGE_NAMES[i] + TOTAL);
+                totals[i].setTag(stageNames[i] + TOTAL);
                 totals[i].setStartTimeStamp(startMs);
             }
         }
@@ -286,7 +298,7 @@ public final class StageLatencies
             for (int i = 0; i < recorders.length; i++)
             {
                 intervals[i] = recorders[i].getIntervalHistogram(intervals[i]);
-                intervals[i].setTag(STAGE_NAMES[i] + INTERVAL);
+                intervals[i].setTag(stageNames[i] + INTERVAL);
                 intervals[i].setStartTimeStamp(intervalStartMs);
                 intervals[i].setEndTimeStamp(nowMs);
                 totals[i].add(intervals[i]);
@@ -296,7 +308,7 @@ public final class StageLatencies
                 if (null != intervalLog)
                 {
                     final String tag = intervals[i].getTag();
-                    intervals[i].setTag(STAGE_NAMES[i]);
+                    intervals[i].setTag(stageNames[i]);
                     intervalLog.outputIntervalHistogram(intervals[i]);
                     intervals[i].setTag(tag);
                 }

@@ -10,6 +10,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import io.spindle.cluster.MemberErrorLogs;
 import io.spindle.host.BrokerCounters;
 import io.spindle.monitor.CncFile;
 import io.spindle.monitor.SpindleMarkFile;
@@ -18,11 +19,14 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code spindle errors}: the distinct errors a broker or cluster member recorded in its mark file, with how often and
- * when each was seen first and last, as Aeron's ErrorStat prints a driver's.
+ * when each was seen first and last, as Aeron's ErrorStat prints a driver's. For a cluster member, then those of its
+ * Aeron parts ({@link MemberErrorLogs}): consensus module, service container, archive and, unless {@code --aeron-dir}
+ * printed it already, the media driver its mark file names.
  */
 @Command(name = "errors", mixinStandardHelpOptions = true,
     description = "Print the distinct errors (and recovery warnings) a broker or node recorded, with counts and " +
-        "first/last times. Works on a stopped broker too: the log stays in its data directory.")
+        "first/last times; for a node, also those of its consensus module, service container, archive and media " +
+        "driver, a section each. Works on a stopped broker too: the log stays in its data directory.")
 public final class ErrorsCommand implements Callable<Integer>
 {
     @Option(names = "--data-dir", description = "The broker's (or node's) data directory.")
@@ -84,6 +88,11 @@ public final class ErrorsCommand implements Callable<Integer>
                     out.println();
                 }
                 printMarkFile(markFile, out);
+                if (SpindleMarkFile.COMPONENT_CLUSTER_MEMBER == markFile.component() &&
+                    MemberErrorLogs.isMemberDirectory(dir))
+                {
+                    MemberErrorLogs.print(dir, null == aeronDir ? markFile.aeronDirectory() : null, out);
+                }
             }
             catch (final IllegalStateException ex)
             {

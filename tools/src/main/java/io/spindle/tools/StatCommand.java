@@ -24,8 +24,8 @@ import picocli.CommandLine.Option;
  * partition its log start, log end and high-water mark. Refreshed every second, or printed once.
  */
 @Command(name = "stat", mixinStandardHelpOptions = true,
-    description = "Print a broker's live counters (requests, produce and fetch records and bytes, errors by code, " +
-        "sessions, groups, per-partition offsets), every second or --once.")
+    description = "Print a broker's or node's live counters (requests, produce and fetch records and bytes, " +
+        "errors by code, sessions, groups, cleaner, per-partition offsets), every second or --once.")
 public final class StatCommand implements Callable<Integer>
 {
     @Option(names = "--aeron-dir", description = "The broker's media driver directory: every broker on it is shown.")
@@ -38,8 +38,8 @@ public final class StatCommand implements Callable<Integer>
     boolean once;
 
     @Option(names = "--latency", description = "Print the broker's stage latencies instead (produce received to " +
-        "appended, appended to acknowledged, appended to pushed to a consumer): count, p50, p90, p99, p99.9 and " +
-        "max in microseconds over the last interval and the whole run.")
+        "appended, appended to acknowledged, appended to pushed to a consumer; on a node also ingress to applied): " +
+        "count, p50, p90, p99, p99.9 and max in microseconds over the last interval and the whole run.")
     boolean latency;
 
     @Option(names = "--interval-ms", description = "Between refreshes (default: ${DEFAULT-VALUE}).",

@@ -151,7 +151,7 @@ class CliStatTest
     /**
      * Per stage, the whole run's count and p50, p90, p99, p99.9 and max in nanoseconds (to 0.1 us).
      */
-    private static Map<String, long[]> parseLatencyRuns(final String out)
+    static Map<String, long[]> parseLatencyRuns(final String out)
     {
         final Map<String, long[]> runs = new HashMap<>();
         String stage = null;
