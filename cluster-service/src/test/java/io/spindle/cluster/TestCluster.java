@@ -235,12 +235,23 @@ final class TestCluster implements AutoCloseable
      */
     void await(final BooleanSupplier condition, final String what)
     {
+        await(condition, () -> what);
+    }
+
+    /**
+     * Wait, bounded, for a condition; on timeout the error names every member's role.
+     *
+     * @param condition to wait for.
+     * @param what      the condition, for the error, asked only on timeout (it may say what was last seen).
+     */
+    void await(final BooleanSupplier condition, final java.util.function.Supplier<String> what)
+    {
         final long deadlineNs = System.nanoTime() + AWAIT_NS;
         while (!condition.getAsBoolean())
         {
             if (System.nanoTime() > deadlineNs)
             {
-                throw new AssertionError("timed out waiting for " + what + "; members: " + describe());
+                throw new AssertionError("timed out waiting for " + what.get() + "; members: " + describe());
             }
             sleep(1);
         }
