@@ -197,9 +197,10 @@ public final class ThroughputCommand implements Callable<Integer>
         {
             print(out, "produce (tiered topic, archived after)", archive.produce);
             print(out, "replay  (the same, from the archive) ", archive.replay);
-            out.printf("  archive tier: %,d records archived and deleted locally %.3f s after the last was sent " +
-                "(segments of %s); archive replay / local replay = %.2f records/s%n",
-                archive.replay.count, archive.waitSeconds, archiveSegmentBytes,
+            out.printf("  archive tier: %,d of the %,d records replayed were in the archive only (archived and " +
+                "deleted locally %.3f s after the last was sent; segments of %s); archive replay / local replay = " +
+                "%.2f records/s%n",
+                archive.archiveOnly, archive.replay.count, archive.waitSeconds, archiveSegmentBytes,
                 replay.recordsPerSecond() > 0 ? archive.replay.recordsPerSecond() / replay.recordsPerSecond() : 0.0);
         }
         out.printf("  failed %,d, consumed %,d of %,d (tail) and %,d of %,d (replay), out of order %,d%n",
@@ -229,6 +230,7 @@ public final class ThroughputCommand implements Callable<Integer>
                     .field("archive_replay_mb_per_s", archive.replay.megabytesPerSecond(size))
                     .field("archive_replay_s", archive.replay.seconds())
                     .field("archive_replayed", archive.replay.count)
+                    .field("archive_only", archive.archiveOnly)
                     .field("archive_produce_records_per_s", archive.produce.recordsPerSecond())
                     .field("archive_wait_s", archive.waitSeconds);
             }
@@ -305,6 +307,10 @@ public final class ThroughputCommand implements Callable<Integer>
                 Thread.sleep(10);
             }
             archive.waitSeconds = (System.nanoTime() - sentNs) / 1e9;
+            for (final TopicDescription.PartitionDescription partition : admin.describeTopic(topic).partitions())
+            {
+                archive.archiveOnly += partition.localLogStartOffset() - partition.logStartOffset();
+            }
         }
 
         final TailingConsumer replaying = new TailingConsumer(
@@ -431,6 +437,7 @@ public final class ThroughputCommand implements Callable<Integer>
         final Phase produce = new Phase();
         final Phase replay = new Phase();
         double waitSeconds;
+        long archiveOnly;
         long failed;
         long outOfOrder;
     }
