@@ -791,6 +791,11 @@ public final class ClusterNode implements AutoCloseable
                     logConfig.maxMessageBytes() + " (the consensus module would drop larger requests silently): " +
                     "raise the term length or lower max.message.bytes");
             }
+            if (logConfig.remoteStorageEnable())
+            {
+                throw new IllegalArgumentException("the members' default " + LogConfig.REMOTE_STORAGE_ENABLE +
+                    " is true, but " + SpindleClusteredService.REMOTE_STORAGE_REFUSAL);
+            }
             return this;
         }
 

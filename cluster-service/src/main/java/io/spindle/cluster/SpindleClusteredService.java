@@ -119,6 +119,13 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private Consumer<Cluster.Role> roleListener = (role) -> {};
     private Consumer<Throwable> failureListener = (failure) -> {};
     private volatile Throwable failure;
+    /**
+     * Why a cluster member refuses topics with {@code remote.storage.enable=true}: the same text on every member, so
+     * every member gives the same answer to the same request.
+     */
+    static final String REMOTE_STORAGE_REFUSAL = "tiered storage runs on standalone brokers only; a cluster member " +
+        "runs no archiver, so its segments would never be archived nor deleted by local retention";
+
     private int maxMessageBytesLimit = Integer.MAX_VALUE;
     private volatile long lastSnapshotLogPosition = -1;
     private int restoredLength = -1;
@@ -196,7 +203,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
         this.idleStrategy = cluster.idleStrategy();
         machine = new BrokerStateMachine(
             dataDir, memberId, endpoint, logConfig, minSessionTimeoutMs, maxSessionTimeoutMs, this)
-            .maxMessageBytesLimit(maxMessageBytesLimit);
+            .maxMessageBytesLimit(maxMessageBytesLimit)
+            .refuseRemoteStorage(REMOTE_STORAGE_REFUSAL);
         if (null != memberEndpoints)
         {
             machine.members(memberEndpoints);

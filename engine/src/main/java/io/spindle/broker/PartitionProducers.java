@@ -194,9 +194,10 @@ final class PartitionProducers
     }
 
     /**
-     * Forget aborted transactions wholly below the log start (retention deleted them).
+     * Forget aborted transactions wholly below the log start across tiers (retention deleted them everywhere).
      *
-     * @param logStartOffset the log's start.
+     * @param logStartOffset the first offset a reader can still read, in either tier
+     *                       ({@link PartitionLog#abortedTransactionsStartOffset()}).
      * @return true when any was forgotten.
      */
     boolean pruneAborted(final long logStartOffset)

@@ -243,7 +243,8 @@ final class ProducerStates
             {
                 final PartitionProducers producers = topic.producers(p);
                 producers.expire(nowMs, expirationMs);
-                if (producers.pruneAborted(topic.partition(p).logStartOffset()))
+                final long abortedStart = topic.partition(p).abortedTransactionsStartOffset();
+                if (PartitionLog.NULL_OFFSET != abortedStart && producers.pruneAborted(abortedStart))
                 {
                     publish(topic, p);
                 }

@@ -694,6 +694,25 @@ public final class PartitionLog implements AutoCloseable
     }
 
     /**
+     * Offset below which no reader can need an aborted transaction's range any more, so the list behind
+     * {@link #abortedTransactions()} may forget transactions ending below it; any thread. With remote storage that is
+     * the archive tier's start ({@link #readableStartOffset()}): records of an archived transaction are still served,
+     * and a read_committed reader must still skip the aborted ones. A remote-storage log whose archive tier is not
+     * attached yet (a broker starting) answers {@link #NULL_OFFSET}: what the archive holds is not known, so nothing
+     * may be forgotten.
+     *
+     * @return the offset, or {@link #NULL_OFFSET} when it is not known yet.
+     */
+    public long abortedTransactionsStartOffset()
+    {
+        if (null == remoteReader && config.remoteStorageEnable())
+        {
+            return NULL_OFFSET;
+        }
+        return readableStartOffset();
+    }
+
+    /**
      * Serve reads below the local log start from the archive tier; any thread.
      *
      * @param reader of the partition's archived segments, or null to stop.

@@ -115,6 +115,17 @@ final class EnvironmentOptions
         "its own, so the broker's log cleaner runs beside the measured stream (default: 0, none).")
     long besideCompaction;
 
+    @Option(names = "--beside-archiving", defaultValue = "0", description = "Spindle side only, embedded broker: " +
+        "also write a topic with remote.storage.enable (100 B values, 256 KiB segments, local.retention.bytes 1) at " +
+        "this many records/s from a producer thread of its own, so the broker's archiver copies sealed segments to " +
+        "its embedded archive and local retention deletes them beside the measured stream (default: 0, none).")
+    long besideArchiving;
+
+    /**
+     * Whether the embedded broker runs tiered storage (an embedded archive): set by the commands that need it.
+     */
+    boolean tieredStorage;
+
     @Option(names = "--json", description = "End with one JSON object on the last line.")
     boolean json;
 
@@ -299,6 +310,17 @@ final class EnvironmentOptions
             .field("broker_idle", brokerIdle)
             .field("member_idle", memberIdle)
             .field("driver_idle", driverIdle)
-            .field("client_idle", clientIdle);
+            .field("client_idle", clientIdle)
+            .field("beside_archiving", besideArchiving);
+    }
+
+    /**
+     * Whether the embedded broker must run tiered storage.
+     *
+     * @return true for {@code --beside-archiving} or a command that reads from the archive tier.
+     */
+    boolean needsTieredStorage()
+    {
+        return tieredStorage || besideArchiving > 0;
     }
 }

@@ -8,13 +8,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 import io.aeron.driver.MediaDriver;
+import io.spindle.archive.ArchiveTier;
+import io.spindle.broker.TopicTable;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
 import io.spindle.config.ConfigValues;
 import io.spindle.host.StandaloneBroker;
+import io.spindle.host.TieredStorage;
 import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
 
 /**
@@ -39,6 +44,8 @@ final class SpindleSetup implements AutoCloseable
     private String topic;
     private boolean topicCreated;
     private CompactionLoad compactionLoad;
+    private ArchivingLoad archivingLoad;
+    private ArchiveTier archiveTier;
 
     private SpindleSetup(final EnvironmentOptions env)
     {
@@ -71,6 +78,11 @@ final class SpindleSetup implements AutoCloseable
     private void launch(final int partitions) throws IOException
     {
         final EnvironmentOptions.Transport transport = env.transport();
+        if (env.needsTieredStorage() && (env.clustered() || !env.embedded()))
+        {
+            throw new IllegalArgumentException("--beside-archiving and --from-archive need the embedded standalone " +
+                "broker and its embedded archive: not with --cluster (members do not tier) or --bootstrap");
+        }
         if (env.clustered())
         {
             tempDir = Files.createTempDirectory("spindle-perf-cluster-");
@@ -79,6 +91,7 @@ final class SpindleSetup implements AutoCloseable
         }
         else if (env.embedded())
         {
+            final TieredStorage.Factory tier = env.needsTieredStorage() ? this::newArchiveTier : null;
             tempDir = Files.createTempDirectory("spindle-perf-");
             broker = StandaloneBroker.launch(new StandaloneBroker.Context()
                 .dataDir(tempDir.resolve("data"))
@@ -89,7 +102,8 @@ final class SpindleSetup implements AutoCloseable
                 .threadingMode(env.brokerThreadingMode())
                 .brokerIdleStrategy(env.brokerIdle)
                 .driverThreadingMode(env.driverThreadingMode())
-                .driverIdleStrategy(env.driverIdle));
+                .driverIdleStrategy(env.driverIdle)
+                .tieredStorage(tier));
             bootstrap = EnvironmentOptions.Transport.IPC == transport ? "ipc" : broker.udpEndpoint();
             clientAeronDir = broker.aeronDirectoryName();
         }
@@ -129,6 +143,21 @@ final class SpindleSetup implements AutoCloseable
         {
             compactionLoad = CompactionLoad.start(this, env.besideCompaction);
         }
+        if (env.besideArchiving > 0)
+        {
+            archivingLoad = ArchivingLoad.start(this, env.besideArchiving);
+        }
+    }
+
+    private TieredStorage newArchiveTier(
+        final io.aeron.Aeron aeron,
+        final Supplier<TopicTable> topics,
+        final Path dataDir,
+        final String host,
+        final ErrorHandler errorHandler)
+    {
+        archiveTier = (ArchiveTier)ArchiveTier.factory(null).create(aeron, topics, dataDir, host, errorHandler);
+        return archiveTier;
     }
 
     /**
@@ -193,7 +222,18 @@ final class SpindleSetup implements AutoCloseable
                 System.err.println("spindle perf: could not delete topic " + topic + ": " + ex.getMessage());
             }
         }
+        if (null != archivingLoad)
+        {
+            archivingLoad.close();
+        }
         CloseHelper.quietCloseAll(sharedAeron, broker, clientDriver, cluster);
+        if (null != archivingLoad)
+        {
+            // Read once the broker (and so its archiver thread) has stopped.
+            System.out.printf("beside: %,d records written to tiered topic %s; the broker's archiver copied %,d " +
+                "segments to its archive%n", archivingLoad.sent(), archivingLoad.topic(),
+                null == archiveTier ? 0 : archiveTier.copiedSegments());
+        }
         if (null != tempDir)
         {
             IoUtil.delete(tempDir.toFile(), true);

@@ -6,14 +6,19 @@ package io.spindle.perf;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.spindle.client.Admin;
+import io.spindle.client.ClientContext;
 import io.spindle.client.Consumer;
 import io.spindle.client.ConsumerRecord;
 import io.spindle.client.Producer;
+import io.spindle.client.TopicDescription;
 import io.spindle.client.TopicPartition;
+import io.spindle.log.LogConfig;
 import io.spindle.tools.AcksConverter;
 import io.spindle.tools.VersionCommand;
 import org.agrona.concurrent.IdleStrategy;
@@ -34,10 +39,13 @@ import picocli.CommandLine.Option;
             "back-pressure poll and retry) while a consumer thread tails the topic; then a second consumer replays " +
             "the whole topic from the beginning.",
         "Rates count value bytes: MB/s = records x --size / 10^6 per second. Warm-up records are sent and consumed " +
-            "first and not counted." })
+            "first and not counted.",
+        "With --from-archive the same records also go to a topic tiered to an embedded archive and, once archived " +
+            "and deleted locally, are replayed from the archive tier." })
 public final class ThroughputCommand implements Callable<Integer>
 {
     private static final long TIMEOUT_NS = TimeUnit.SECONDS.toNanos(120);
+    private static final long ARCHIVE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(300);
 
     @Option(names = "--records", defaultValue = "2000000", description =
         "Records measured (default: ${DEFAULT-VALUE}).")
@@ -70,6 +78,16 @@ public final class ThroughputCommand implements Callable<Integer>
     @Option(names = "--max-in-flight", defaultValue = "5",
         description = "Producer requests unanswered at once (default: ${DEFAULT-VALUE}).")
     int maxInFlight;
+
+    @Option(names = "--from-archive", description = "Also read the records back from the archive tier: the same " +
+        "--records records are produced into a second topic with remote.storage.enable and local.retention.bytes 1 " +
+        "(an embedded archive), and once every segment is archived and deleted locally a consumer replays them " +
+        "from the archive; printed beside the replay from the local log.")
+    boolean fromArchive;
+
+    @Option(names = "--archive-segment-bytes", defaultValue = "16m", description = "With --from-archive: " +
+        "segment.bytes of the tiered topic, what one replay from the archive fetches (default: ${DEFAULT-VALUE}).")
+    String archiveSegmentBytes;
 
     @Mixin
     EnvironmentOptions env;
@@ -111,6 +129,8 @@ public final class ThroughputCommand implements Callable<Integer>
         final Phase produce = new Phase();
         final Phase tail = new Phase();
         final Phase replay = new Phase();
+        final ArchiveRead archive = fromArchive ? new ArchiveRead() : null;
+        env.tieredStorage = fromArchive;
         long failed;
         long outOfOrder;
         try (SpindleSetup setup = SpindleSetup.start(env, partitions))
@@ -161,12 +181,28 @@ public final class ThroughputCommand implements Callable<Integer>
             {
                 throw new IllegalStateException("replaying consumer failed", replaying.failure.get());
             }
+            if (null != archive)
+            {
+                readFromArchive(setup, archive);
+                outOfOrder += archive.outOfOrder;
+                failed += archive.failed;
+            }
         }
 
         out.println();
         print(out, "produce (send -> all acked)          ", produce);
         print(out, "consume (tailing, while producing)   ", tail);
         print(out, "replay  (from the beginning, after)  ", replay);
+        if (null != archive)
+        {
+            print(out, "produce (tiered topic, archived after)", archive.produce);
+            print(out, "replay  (the same, from the archive) ", archive.replay);
+            out.printf("  archive tier: %,d of the %,d records replayed were in the archive only (archived and " +
+                "deleted locally %.3f s after the last was sent; segments of %s); archive replay / local replay = " +
+                "%.2f records/s%n",
+                archive.archiveOnly, archive.replay.count, archive.waitSeconds, archiveSegmentBytes,
+                replay.recordsPerSecond() > 0 ? archive.replay.recordsPerSecond() / replay.recordsPerSecond() : 0.0);
+        }
         out.printf("  failed %,d, consumed %,d of %,d (tail) and %,d of %,d (replay), out of order %,d%n",
             failed, tail.count, records, replay.count, total, outOfOrder);
 
@@ -188,6 +224,16 @@ public final class ThroughputCommand implements Callable<Integer>
                 .field("replayed", replay.count)
                 .field("failed", failed)
                 .field("out_of_order", outOfOrder);
+            if (null != archive)
+            {
+                line.field("archive_replay_records_per_s", archive.replay.recordsPerSecond())
+                    .field("archive_replay_mb_per_s", archive.replay.megabytesPerSecond(size))
+                    .field("archive_replay_s", archive.replay.seconds())
+                    .field("archive_replayed", archive.replay.count)
+                    .field("archive_only", archive.archiveOnly)
+                    .field("archive_produce_records_per_s", archive.produce.recordsPerSecond())
+                    .field("archive_wait_s", archive.waitSeconds);
+            }
             line.object("settings")
                 .field("system", "spindle")
                 .field("records", records)
@@ -197,14 +243,112 @@ public final class ThroughputCommand implements Callable<Integer>
                 .field("acks", acks)
                 .field("batch_size", batchSize)
                 .field("linger_us", lingerUs)
-                .field("max_in_flight", maxInFlight);
+                .field("max_in_flight", maxInFlight)
+                .field("from_archive", fromArchive)
+                .field("archive_segment_bytes", fromArchive ? archiveSegmentBytes : "");
             env.describe(line);
             line.endObject();
             out.println(line.end());
         }
         out.flush();
 
-        return failed == 0 && outOfOrder == 0 && tail.count == records && replay.count == total ? 0 : 1;
+        final boolean archiveComplete = null == archive || archive.replay.count == records + partitions;
+        return failed == 0 && outOfOrder == 0 && tail.count == records && replay.count == total && archiveComplete ?
+            0 : 1;
+    }
+
+    /**
+     * Produce the measured records into a topic tiered to the broker's embedded archive, roll every partition's
+     * last segment (a record each after setting segment.ms to 1), wait until the archiver copied every sealed segment
+     * and local retention deleted it, then replay the topic from the beginning: all but the last record of each
+     * partition come from the archive tier.
+     */
+    private void readFromArchive(final SpindleSetup setup, final ArchiveRead archive) throws InterruptedException
+    {
+        final String topic = setup.topic() + "-tiered";
+        try (Admin admin = Admin.connect(setup.client(new ClientContext(), "spindle-perf-admin")))
+        {
+            admin.createTopic(topic, partitions, Map.of(
+                LogConfig.REMOTE_STORAGE_ENABLE, "true",
+                LogConfig.SEGMENT_BYTES, archiveSegmentBytes,
+                LogConfig.MAX_MESSAGE_BYTES, Integer.toString(Math.min(archiveSegmentBytes(),
+                    LogConfig.Configuration.MAX_MESSAGE_BYTES_DEFAULT)),
+                LogConfig.LOCAL_RETENTION_BYTES, "1"));
+            try (Producer producer = Producer.connect(setup.client(
+                new Producer.Context().acks(acks).lingerUs(lingerUs).batchSize(batchSize).maxInFlight(maxInFlight),
+                "spindle-perf-tiered-producer")))
+            {
+                final UnsafeBuffer value = new UnsafeBuffer(new byte[size]);
+                final IdleStrategy idle = env.newClientIdle();
+                archive.produce.startNs = System.nanoTime();
+                sendAll(producer, topic, value, 0, records, idle);
+                producer.flush();
+                archive.produce.endNs = System.nanoTime();
+                archive.produce.count = records;
+
+                // The next record of each partition rolls its segment, so every measured record is in a sealed one.
+                admin.alterTopicConfigs(topic, Map.of(LogConfig.SEGMENT_MS, "1"), List.of());
+                Thread.sleep(2);
+                sendAll(producer, topic, value, records, records + partitions, idle);
+                producer.flush();
+                archive.failed = producer.failedCount();
+            }
+
+            final long sentNs = System.nanoTime();
+            final long deadlineNs = sentNs + ARCHIVE_TIMEOUT_NS;
+            while (!isArchivedAndDeletedLocally(admin, topic))
+            {
+                if (System.nanoTime() - deadlineNs > 0)
+                {
+                    throw new IllegalStateException("the archive tier did not take every segment of " + topic +
+                        " within " + TimeUnit.NANOSECONDS.toSeconds(ARCHIVE_TIMEOUT_NS) + " s: " +
+                        admin.describeTopic(topic).partitions());
+                }
+                Thread.sleep(10);
+            }
+            archive.waitSeconds = (System.nanoTime() - sentNs) / 1e9;
+            for (final TopicDescription.PartitionDescription partition : admin.describeTopic(topic).partitions())
+            {
+                archive.archiveOnly += partition.localLogStartOffset() - partition.logStartOffset();
+            }
+        }
+
+        final TailingConsumer replaying = new TailingConsumer(
+            connectConsumer(setup, topic, "spindle-perf-archive-replay"), records + partitions);
+        archive.replay.startNs = System.nanoTime();
+        replaying.run();
+        archive.replay.endNs = replaying.lastNs;
+        archive.replay.count = replaying.received();
+        archive.outOfOrder = replaying.outOfOrder;
+        if (null != replaying.failure.get())
+        {
+            throw new IllegalStateException("archive replaying consumer failed", replaying.failure.get());
+        }
+    }
+
+    private int archiveSegmentBytes()
+    {
+        try
+        {
+            return new LogConfig().set(LogConfig.SEGMENT_BYTES, archiveSegmentBytes).segmentBytes();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException("--archive-segment-bytes: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static boolean isArchivedAndDeletedLocally(final Admin admin, final String topic)
+    {
+        for (final TopicDescription.PartitionDescription partition : admin.describeTopic(topic).partitions())
+        {
+            // Only the record that rolled the last segment is still local; everything below it is in the archive.
+            if (partition.localLogStartOffset() < partition.logEndOffset() - 1 || partition.logStartOffset() != 0)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void validate()
@@ -225,6 +369,15 @@ public final class ThroughputCommand implements Callable<Integer>
         if (batchSize < 1 || lingerUs < 0 || maxInFlight < 1)
         {
             throw new IllegalArgumentException("--batch-size and --max-in-flight must be >= 1, --linger-us >= 0");
+        }
+        if (fromArchive)
+        {
+            if (env.clustered() || !env.embedded())
+            {
+                throw new IllegalArgumentException("--from-archive needs the embedded standalone broker and its " +
+                    "embedded archive: not with --cluster (members do not tier) or --bootstrap");
+            }
+            archiveSegmentBytes();
         }
     }
 
@@ -250,12 +403,17 @@ public final class ThroughputCommand implements Callable<Integer>
 
     private Consumer connectConsumer(final SpindleSetup setup, final String clientId)
     {
+        return connectConsumer(setup, setup.topic(), clientId);
+    }
+
+    private Consumer connectConsumer(final SpindleSetup setup, final String topic, final String clientId)
+    {
         final Consumer consumer = Consumer.connect(setup.client(
             new Consumer.Context().autoOffsetReset(Consumer.OffsetReset.EARLIEST), clientId));
         final List<TopicPartition> assignment = new ArrayList<>();
         for (int p = 0; p < partitions; p++)
         {
-            assignment.add(new TopicPartition(setup.topic(), p));
+            assignment.add(new TopicPartition(topic, p));
         }
         consumer.assign(assignment);
         for (final TopicPartition tp : assignment)
@@ -269,6 +427,19 @@ public final class ThroughputCommand implements Callable<Integer>
     {
         out.printf("  %s %,14.0f records/s  %8.1f MB/s  (%,d records in %.3f s)%n",
             label, phase.recordsPerSecond(), phase.megabytesPerSecond(phase.size), phase.count, phase.seconds());
+    }
+
+    /**
+     * The read from the archive tier: producing into the tiered topic, the wait for the archive, the replay.
+     */
+    private final class ArchiveRead
+    {
+        final Phase produce = new Phase();
+        final Phase replay = new Phase();
+        double waitSeconds;
+        long archiveOnly;
+        long failed;
+        long outOfOrder;
     }
 
     /**

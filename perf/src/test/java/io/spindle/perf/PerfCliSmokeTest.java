@@ -284,6 +284,78 @@ class PerfCliSmokeTest
     }
 
     @Test
+    @Timeout(120)
+    void throughputFromTheArchiveReplaysTheRecordsFromTheArchiveTierBesideTheLocalReplay() throws Exception
+    {
+        final StringWriter stdout = new StringWriter();
+        final Map<String, Object> json = execute(stdout, "throughput", "--records", "4000", "--warmup-records", "0",
+            "--size", "64", "--from-archive", "--archive-segment-bytes", "64k", "--json");
+
+        for (final String field : new String[]{ "replay_records_per_s", "replay_mb_per_s",
+            "archive_replay_records_per_s", "archive_replay_mb_per_s", "archive_replay_s", "archive_wait_s" })
+        {
+            assertTrue(((Number)json.get(field)).doubleValue() > 0, field + ": " + json);
+        }
+        // Every measured record came back, from the archive tier: when the replay started, only the record that
+        // rolled the partition's last segment was still local, the 4,000 before it in the archive alone.
+        assertEquals(4001L, json.get("archive_replayed"), json.toString());
+        assertEquals(4000L, json.get("archive_only"), json.toString());
+        assertEquals(0L, json.get("out_of_order"));
+        assertEquals(Boolean.TRUE, settings(json).get("from_archive"));
+        final String said = stdout.toString();
+        assertTrue(said.contains("replay  (the same, from the archive)"), said);
+        assertTrue(said.contains("archive tier: 4,000 of the 4,001 records replayed were in the archive only"), said);
+    }
+
+    @Test
+    void throughputFromTheArchiveIsRefusedWithoutTheEmbeddedBroker()
+    {
+        for (final String[] flags : List.of(new String[]{ "--bootstrap", "ipc" }, new String[]{ "--cluster", "3" }))
+        {
+            final StringWriter err = new StringWriter();
+            final List<String> args = new ArrayList<>(List.of("throughput", "--from-archive"));
+            args.addAll(Arrays.asList(flags));
+            final int exitCode = PerfCli.commandLine()
+                .setOut(new PrintWriter(new StringWriter()))
+                .setErr(new PrintWriter(err))
+                .execute(args.toArray(new String[0]));
+            assertEquals(2, exitCode, args + ": " + err);
+            assertTrue(err.toString().contains("--from-archive needs the embedded standalone broker"),
+                args + ": " + err);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void compareBesideATopicBeingArchivedStillMeasuresEveryRecord() throws Exception
+    {
+        final java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        final java.io.PrintStream original = System.out;
+        System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+        final Map<String, Object> json;
+        try
+        {
+            json = run("compare", "--rounds", "1", "--mode", "direct", "--beside-archiving", "5000");
+        }
+        finally
+        {
+            System.setOut(original);
+        }
+
+        final Map<String, Object> ratio = map(json.get("ratio"));
+        for (final String name : new String[]{ "p50", "p99", "max" })
+        {
+            assertTrue(((Number)ratio.get(name)).doubleValue() > 0, name + ": " + json);
+        }
+        assertEquals(500L, map(json.get("spindle")).get("samples"), json.toString());
+        assertEquals(0L, map(json.get("spindle")).get("lost"));
+        assertEquals(5000L, settings(json).get("beside_archiving"));
+        final String said = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(said.matches("(?s).*beside: [1-9][0-9,]* records written to tiered topic \\S+; the broker's " +
+            "archiver copied [0-9,]+ segments to its archive.*"), said);
+    }
+
+    @Test
     void badFlagIsRefusedWithExitCodeTwo()
     {
         final StringWriter err = new StringWriter();
