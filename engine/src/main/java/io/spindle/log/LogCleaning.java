@@ -295,9 +295,7 @@ final class LogCleaning
                     return;
                 }
 
-                writeCleaned(i, workspace);
-                bytesRead += segments[i].sizeAcquire();
-                cleaner.throttle(segments[i].sizeAcquire(), startNs, bytesRead);
+                writeCleaned(i, workspace, cleaner, startNs);
             }
         }
         catch (final Throwable ex)
@@ -464,7 +462,9 @@ final class LogCleaning
         return true;
     }
 
-    private void writeCleaned(final int index, final CleanerWorkspace workspace) throws IOException
+    private void writeCleaned(
+        final int index, final CleanerWorkspace workspace, final LogCleaner cleaner, final long startNs)
+        throws IOException
     {
         final RecordBatchValidator validator = workspace.validator;
         final RecordFlyweight records = workspace.records;
@@ -596,6 +596,8 @@ final class LogCleaning
                 }
                 recordsRemoved += total - kept;
                 position += length;
+                bytesRead += length;
+                cleaner.throttle(length, startNs, bytesRead); // a batch at a time, not a segment at a time
             }
 
             if (isChanged)
