@@ -18,8 +18,12 @@ import java.util.concurrent.locks.LockSupport;
  * The cleaner changes no state a reader or the writer sees, so it needs no lock: its only link to the log is the
  * task, published through a concurrent queue and completed with a volatile state.
  * <p>
- * Throttled to {@code spindle.log.cleaner.io.max.bytes.per.second} (system property, default 64m) of segment bytes
- * read, by parking the cleaner thread. {@link #shared()} is one daemon thread per process that every log uses
+ * Throttled to {@code spindle.log.cleaner.io.max.bytes.per.second} (system property, default 16m) of segment bytes
+ * read, by parking the cleaner thread: once it is {@value #MIN_SLEEP_NS} ns or more ahead of the rate it sleeps until
+ * it is not, so it runs in short bursts and never spins. Every task runs in one {@link CleanerWorkspace} the cleaner
+ * creates on its first task and keeps (its key map takes {@code spindle.log.cleaner.dedupe.buffer.size}, default
+ * 16m, off heap), so a cleaning allocates nothing per record and makes no garbage for the collector to stop the
+ * broker's threads for. {@link #shared()} is one daemon thread per process that every log uses
  * unless given its own (a standalone broker owns one, started and stopped with it, and counts its work in
  * {@link #counters counters}); {@link #inline()} runs each task on the submitting thread, for tests and tools.
  */
@@ -28,14 +32,22 @@ public final class LogCleaner implements AutoCloseable
     /**
      * Default throttle: bytes of segments read per second.
      */
-    public static final long MAX_BYTES_PER_SECOND_DEFAULT = 64L * 1024 * 1024;
+    public static final long MAX_BYTES_PER_SECOND_DEFAULT = 16L * 1024 * 1024;
+
+    /**
+     * The throttle sleeps once the cleaner is this far ahead of its rate: fewer, longer sleeps than one a batch.
+     */
+    static final long MIN_SLEEP_NS = 250_000;
 
     private static final Object SHARED_LOCK = new Object();
     private static LogCleaner shared;
 
     private final ManyToOneConcurrentLinkedQueue<LogCleaning> tasks = new ManyToOneConcurrentLinkedQueue<>();
     private final long maxBytesPerSecond;
+    private final long dedupeBufferBytes;
     private final Thread thread;
+    private final Object workspaceLock = new Object();
+    private CleanerWorkspace workspace;
     private volatile boolean isClosed;
     private volatile long bytesCleaned;
     private volatile long passes;
@@ -48,17 +60,23 @@ public final class LogCleaner implements AutoCloseable
 
     private LogCleaner(final long maxBytesPerSecond, final boolean isBackground)
     {
-        this(maxBytesPerSecond, isBackground, "spindle-log-cleaner");
+        this(maxBytesPerSecond, StorageConfiguration.cleanerDedupeBufferBytes(), isBackground, "spindle-log-cleaner");
     }
 
-    private LogCleaner(final long maxBytesPerSecond, final boolean isBackground, final String threadName)
+    private LogCleaner(
+        final long maxBytesPerSecond, final long dedupeBufferBytes, final boolean isBackground, final String threadName)
     {
         if (maxBytesPerSecond < 1)
         {
             throw new IllegalArgumentException("maxBytesPerSecond=" + maxBytesPerSecond);
         }
+        if (dedupeBufferBytes < StorageConfiguration.MIN_DEDUPE_BUFFER_BYTES)
+        {
+            throw new IllegalArgumentException("dedupeBufferBytes=" + dedupeBufferBytes);
+        }
 
         this.maxBytesPerSecond = maxBytesPerSecond;
+        this.dedupeBufferBytes = dedupeBufferBytes;
         if (isBackground)
         {
             thread = new Thread(this::run, threadName);
@@ -91,7 +109,19 @@ public final class LogCleaner implements AutoCloseable
      */
     public static LogCleaner background(final long maxBytesPerSecond, final String threadName)
     {
-        return new LogCleaner(maxBytesPerSecond, true, threadName);
+        return new LogCleaner(maxBytesPerSecond, StorageConfiguration.cleanerDedupeBufferBytes(), true, threadName);
+    }
+
+    /**
+     * A cleaner that runs each task on the thread that submits it, unthrottled, with a key map of a given size:
+     * tests and tools.
+     *
+     * @param dedupeBufferBytes memory for the key map; a smaller map cleans fewer segments a pass.
+     * @return the cleaner.
+     */
+    public static LogCleaner inline(final long dedupeBufferBytes)
+    {
+        return new LogCleaner(Long.MAX_VALUE, dedupeBufferBytes, false, "spindle-log-cleaner");
     }
 
     /**
@@ -225,12 +255,12 @@ public final class LogCleaner implements AutoCloseable
     {
         if (null == thread)
         {
-            task.run(this);
+            runTask(task);
         }
         else if (isClosed)
         {
             task.cancel();
-            task.run(this);
+            runTask(task);
         }
         else
         {
@@ -267,6 +297,10 @@ public final class LogCleaner implements AutoCloseable
                 Thread.currentThread().interrupt();
             }
         }
+        else
+        {
+            closeWorkspace();
+        }
     }
 
     /**
@@ -289,10 +323,11 @@ public final class LogCleaner implements AutoCloseable
         }
 
         final long dueNs = (long)(total * 1e9 / maxBytesPerSecond);
-        final long aheadNs = dueNs - (System.nanoTime() - startNs);
-        if (aheadNs > 0)
+        long aheadNs = dueNs - (System.nanoTime() - startNs);
+        while (aheadNs >= MIN_SLEEP_NS && !isClosed)
         {
             LockSupport.parkNanos(Math.min(aheadNs, 100_000_000L));
+            aheadNs = dueNs - (System.nanoTime() - startNs);
         }
     }
 
@@ -307,14 +342,40 @@ public final class LogCleaner implements AutoCloseable
                 continue;
             }
 
-            task.run(this);
+            runTask(task);
         }
 
         LogCleaning task;
         while (null != (task = tasks.poll()))
         {
             task.cancel();
-            task.run(this);
+            runTask(task);
+        }
+        closeWorkspace();
+    }
+
+    private void runTask(final LogCleaning task)
+    {
+        // An inline cleaner may be shared by logs on different threads: one task at a time owns the workspace.
+        synchronized (workspaceLock)
+        {
+            if (null == workspace)
+            {
+                workspace = new CleanerWorkspace(dedupeBufferBytes);
+            }
+            task.run(this, workspace);
+        }
+    }
+
+    private void closeWorkspace()
+    {
+        synchronized (workspaceLock)
+        {
+            if (null != workspace)
+            {
+                workspace.close();
+                workspace = null;
+            }
         }
     }
 
@@ -323,7 +384,8 @@ public final class LogCleaner implements AutoCloseable
      */
     public String toString()
     {
-        return "LogCleaner{maxBytesPerSecond=" + maxBytesPerSecond + ", bytesCleaned=" + bytesCleaned +
+        return "LogCleaner{maxBytesPerSecond=" + maxBytesPerSecond + ", dedupeBufferBytes=" + dedupeBufferBytes +
+            ", bytesCleaned=" + bytesCleaned +
             ", passes=" + passes + ", recordsRemoved=" + recordsRemoved + ", errors=" + errors + '}';
     }
 }

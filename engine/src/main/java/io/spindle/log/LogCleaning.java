@@ -12,7 +12,6 @@ import io.spindle.codecs.batch.RecordFlyweight;
 import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.IoUtil;
 import org.agrona.collections.Long2LongHashMap;
-import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.collections.LongArrayList;
 
 import java.io.File;
@@ -23,9 +22,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 
 import static io.spindle.codecs.batch.RecordBatch.ATTRIBUTES_OFFSET;
 import static io.spindle.codecs.batch.RecordBatch.BATCH_LENGTH_OFFSET;
@@ -38,10 +34,18 @@ import static io.spindle.codecs.batch.RecordBatch.RECORD_COUNT_OFFSET;
 /**
  * One compaction of a run of sealed segments, and the file protocol that swaps its output in.
  * <p>
- * <b>What survives.</b> The task reads every batch of its segments (oldest first) into a map from key to the offset
- * of the key's latest record in those segments, then writes each segment again keeping a record only if it is the
- * latest for its key, and dropping a latest record that is a tombstone (null value) once its timestamp is more than
- * {@code delete.retention.ms} before the reference time. Every survivor keeps its offset, timestamp, headers and
+ * <b>What survives.</b> The log hands the task its cleanable segments from the log start and its first dirty offset:
+ * the segments before it were cleaned already and hold at most one record per key. The task cleans the clean
+ * segments, the first dirty one, and as many further dirty ones as surely fit in the cleaner's fixed-size
+ * {@link KeyOffsetMap} (a segment holds at most as many keys as its offsets span); the next cleaning goes on from
+ * there. Three passes: batch headers of every cleaned segment (validated; where each transaction ends and how; each
+ * producer's batches), the records of the dirty segments into the map from key to the offset of the key's latest
+ * record, then each segment written again keeping a record only if it is the latest for its key (the map's offset,
+ * or a record of the clean segments whose key has none), and dropping a latest record that is a tombstone (null
+ * value) once its timestamp is more than {@code delete.retention.ms} before the reference time. The passes allocate
+ * nothing per record: they run in the cleaner's {@link CleanerWorkspace}.
+ * <p>
+ * Every survivor keeps its offset, timestamp, headers and
  * batch header (base offset, lastOffsetDelta, producer fields), so offsets get gaps but never move; a batch with all
  * its records is copied byte for byte, and a compressed batch that lost records is written uncompressed. Records
  * without a key (never on a compacted topic) are kept and supersede nothing.
@@ -55,7 +59,9 @@ import static io.spindle.codecs.batch.RecordBatch.RECORD_COUNT_OFFSET;
  *     one's records are all removed and supersede nothing;</li>
  *     <li>a transaction whose marker is beyond the segments is kept whole and supersedes nothing, and a tombstone
  *     of a key it wrote before the tombstone stays, so that its records cannot come back if it turns out
- *     committed; the next cleaning that reaches its marker decides it;</li>
+ *     committed; the next cleaning that reaches its marker decides it, and maps keys from the segment holding
+ *     the transaction's first batch (the task's {@link #nextDirtyOffset()}), so that its records are in the map
+ *     once they count;</li>
  *     <li>a marker (COMMIT or ABORT) goes once no batch of its transaction is left (the transaction's batches all
  *     precede the marker, and a cleaning always starts at the log start, so the task sees all of them) and its
  *     own timestamp is more than {@code delete.retention.ms} before the reference time, as for tombstones. Kafka
@@ -112,8 +118,14 @@ final class LogCleaning
      */
     static final int PRODUCER_BATCHES_RETAINED = 5;
 
+    /**
+     * Marks a batch outside any transaction where a transaction's end is expected.
+     */
+    private static final long TRANSACTION_NONE = Long.MIN_VALUE;
+
     final LogSegment[] segments;
     final long endOffset;
+    private final long firstDirtyOffset;
     private final File directory;
     private final long referenceTimeMs;
     private final long deleteRetentionMs;
@@ -122,6 +134,10 @@ final class LogCleaning
     private volatile boolean isCancelled;
     private Throwable failure;
     private long recordsRemoved;
+    private long bytesRead;
+    private int cleanedCount;
+    private long cleanedEndOffset;
+    private long nextDirtyOffset;
     private final LongArrayList removedAbortMarkers = new LongArrayList();
 
     /**
@@ -130,14 +146,17 @@ final class LogCleaning
      * @param endOffset         first offset after them (the next segment's base offset).
      * @param referenceTimeMs   state-machine time tombstones are judged against.
      * @param deleteRetentionMs how long a tombstone survives after its timestamp.
+     * @param firstDirtyOffset  where the segments not yet cleaned start: those before it hold one record per key.
      */
     LogCleaning(
         final File directory,
         final LogSegment[] segments,
         final long endOffset,
         final long referenceTimeMs,
-        final long deleteRetentionMs)
+        final long deleteRetentionMs,
+        final long firstDirtyOffset)
     {
+        this.firstDirtyOffset = firstDirtyOffset;
         this.directory = directory;
         this.segments = segments;
         this.endOffset = endOffset;
@@ -169,6 +188,28 @@ final class LogCleaning
     long recordsRemoved()
     {
         return recordsRemoved;
+    }
+
+    /**
+     * How many of the segments, from the first, this cleaning cleaned (as many as the key map allowed); after
+     * {@link #isDone()}.
+     *
+     * @return count.
+     */
+    int cleanedSegments()
+    {
+        return cleanedCount;
+    }
+
+    /**
+     * Where the next cleaning must start mapping keys: the end of the cleaned segments, or the segment holding the
+     * first batch of a transaction still undecided at their end; after {@link #isDone()}.
+     *
+     * @return the offset, a segment's base offset.
+     */
+    long nextDirtyOffset()
+    {
+        return nextDirtyOffset;
     }
 
     /**
@@ -210,55 +251,43 @@ final class LogCleaning
     /**
      * Run the task on the cleaner's thread; reports done, failed or cancelled.
      *
-     * @param cleaner for the throttle.
+     * @param cleaner   for the throttle.
+     * @param workspace the cleaner's reusable state, which this task owns until it returns.
      */
-    void run(final LogCleaner cleaner)
+    void run(final LogCleaner cleaner, final CleanerWorkspace workspace)
     {
         int outcome = DONE;
-        try (RecordBatchValidator validator = new RecordBatchValidator();
-            RecordFlyweight records = new RecordFlyweight())
+        try
         {
+            workspace.clear();
             final long startNs = System.nanoTime();
-            final HashMap<ByteBuffer, Long> latest = new HashMap<>();
-            final Long2ObjectHashMap<Transaction> transactions = new Long2ObjectHashMap<>();
-            final Long2LongHashMap producerBatches = new Long2LongHashMap(0);
-            long bytesRead = 0;
-            final RecordBatchFlyweight batch = new RecordBatchFlyweight();
-            final Long2ObjectHashMap<Transaction> open = new Long2ObjectHashMap<>();
+            final KeyOffsetMap keys = workspace.keys;
 
-            for (final LogSegment segment : segments)
+            // How many segments this pass cleans: all the clean ones, the first dirty one, and as many more dirty
+            // ones as surely fit in the key map (a segment holds at most as many keys as its offsets span).
+            int dirtyIndex = 0;
+            while (dirtyIndex < segments.length && segments[dirtyIndex].baseOffset < firstDirtyOffset)
             {
-                final int size = segment.sizeAcquire();
-                int position = 0;
-                while (position < size)
-                {
-                    if (isCancelled)
-                    {
-                        outcome = CANCELLED;
-                        return;
-                    }
+                dirtyIndex++;
+            }
+            int count = Math.min(segments.length, dirtyIndex + 1);
+            long span = count > dirtyIndex ? endOf(count - 1) - segments[dirtyIndex].baseOffset : 0;
+            while (count < segments.length && span + endOf(count) - segments[count].baseOffset <= keys.maxEntries())
+            {
+                span += endOf(count) - segments[count].baseOffset;
+                count++;
+            }
+            cleanedCount = count;
+            cleanedEndOffset = endOf(count - 1);
 
-                    final int length = checkBatch(validator, segment, position, size);
-                    batch.wrap(segment.buffer, position);
-                    mapBatch(batch, records, segment, position, latest, transactions, open, producerBatches);
-                    position += length;
-                    bytesRead += length;
-                    cleaner.throttle(length, startNs, bytesRead);
-                }
+            if (!findTransactions(workspace) || !mapKeys(workspace, dirtyIndex, cleaner, startNs))
+            {
+                outcome = CANCELLED;
+                return;
             }
 
-            // A transaction still undecided at the end of the segments may yet commit records of a key whose
-            // tombstone comes after them: such a tombstone must stay, or the committed record would come back.
-            final HashSet<ByteBuffer> undecidedKeys = new HashSet<>();
-            for (final Transaction transaction : open.values())
-            {
-                undecidedKeys.addAll(transaction.keys);
-            }
-
-            final ExpandableDirectByteBuffer out = new ExpandableDirectByteBuffer(64 * 1024);
-            final Long2LongHashMap producerBatchesSeen = new Long2LongHashMap(0);
-            open.clear();
-            for (int i = 0; i < segments.length; i++)
+            workspace.openTransactions.clear();
+            for (int i = 0; i < count; i++)
             {
                 if (isCancelled)
                 {
@@ -266,10 +295,7 @@ final class LogCleaning
                     return;
                 }
 
-                writeCleaned(i, validator, records, batch, latest, undecidedKeys, transactions, open,
-                    producerBatches, producerBatchesSeen, out);
-                bytesRead += segments[i].sizeAcquire();
-                cleaner.throttle(segments[i].sizeAcquire(), startNs, bytesRead);
+                writeCleaned(i, workspace, cleaner, startNs);
             }
         }
         catch (final Throwable ex)
@@ -288,89 +314,163 @@ final class LogCleaning
         }
     }
 
-    /**
-     * First pass over one batch: the latest offset per key of the records that may supersede others (outside
-     * transactions, or in transactions committed within the segments), the transactions and how each ended, and
-     * how many batches each producer has.
-     */
-    private static void mapBatch(
-        final RecordBatchFlyweight batch,
-        final RecordFlyweight records,
-        final LogSegment segment,
-        final int position,
-        final HashMap<ByteBuffer, Long> latest,
-        final Long2ObjectHashMap<Transaction> transactions,
-        final Long2ObjectHashMap<Transaction> open,
-        final Long2LongHashMap producerBatches)
+    private long endOf(final int index)
     {
-        final long producerId = batch.producerId();
-        if (batch.isControl())
+        return index + 1 < segments.length ? segments[index + 1].baseOffset : endOffset;
+    }
+
+    /**
+     * First pass, batch headers only, over every cleaned segment: validate each batch, count each producer's
+     * batches, find where each transaction ends and how, and where the next pass must start mapping keys so that a
+     * transaction still undecided at the end of these segments is mapped whole once it is decided.
+     */
+    private boolean findTransactions(final CleanerWorkspace workspace)
+    {
+        final RecordBatchFlyweight batch = workspace.batch;
+        final Long2LongHashMap open = workspace.openTransactions;
+        for (int i = 0; i < cleanedCount; i++)
         {
-            final Transaction transaction = open.remove(producerId);
-            if (null != transaction)
+            final LogSegment segment = segments[i];
+            final int size = segment.sizeAcquire();
+            int position = 0;
+            while (position < size)
             {
-                transaction.markerOffset = batch.baseOffset();
-                transaction.isCommitted = ControlRecord.COMMIT == ControlRecord.type(batch.buffer(), position);
-                for (int i = 0; transaction.isCommitted && i < transaction.keys.size(); i++)
+                if (isCancelled)
                 {
-                    // A committed transaction's records count at their own offsets, which a later record of the
-                    // same key outside the transaction may already have passed.
-                    latest.merge(transaction.keys.get(i), transaction.offsets.getLong(i), Math::max);
+                    return false;
                 }
-                transaction.keys = null;
-                transaction.offsets = null;
-            }
-            return;
-        }
 
-        if (RecordBatch.NO_PRODUCER_ID != producerId)
-        {
-            producerBatches.put(producerId, producerBatches.get(producerId) + 1);
-        }
-
-        Transaction transaction = null;
-        if (batch.isTransactional())
-        {
-            transaction = open.get(producerId);
-            if (null == transaction)
-            {
-                transaction = new Transaction();
-                open.put(producerId, transaction);
-                transactions.put(batch.baseOffset(), transaction);
-            }
-        }
-
-        checkRecords(records.wrap(batch), segment, position);
-        while (records.next())
-        {
-            if (records.keyLength() >= 0)
-            {
-                if (null == transaction)
+                final int length = checkBatch(workspace.validator, segment, position, size);
+                batch.wrap(segment.buffer, position);
+                final long producerId = batch.producerId();
+                if (batch.isControl())
                 {
-                    latest.put(key(records), records.offset());
+                    final long first = open.remove(producerId);
+                    if (-1 != first)
+                    {
+                        final boolean isCommit = ControlRecord.COMMIT == ControlRecord.type(segment.buffer, position);
+                        workspace.transactionEnds.put(first, batch.baseOffset() * 2 + (isCommit ? 1 : 0));
+                    }
                 }
                 else
                 {
-                    transaction.keys.add(key(records));
-                    transaction.offsets.addLong(records.offset());
+                    if (RecordBatch.NO_PRODUCER_ID != producerId)
+                    {
+                        workspace.producerBatches.put(producerId, workspace.producerBatches.get(producerId) + 1);
+                    }
+                    if (batch.isTransactional() && -1 == open.get(producerId))
+                    {
+                        open.put(producerId, batch.baseOffset());
+                    }
+                }
+                position += length;
+            }
+        }
+
+        long nextDirty = cleanedEndOffset;
+        final Long2LongHashMap.ValueIterator firsts = open.values().iterator();
+        while (firsts.hasNext())
+        {
+            nextDirty = Math.min(nextDirty, firsts.nextValue());
+        }
+        for (int i = cleanedCount - 1; i >= 0 && nextDirty < cleanedEndOffset; i--)
+        {
+            if (segments[i].baseOffset <= nextDirty)
+            {
+                nextDirty = segments[i].baseOffset;
+                break;
+            }
+        }
+        nextDirtyOffset = nextDirty;
+        open.clear();
+        return true;
+    }
+
+    /**
+     * Second pass, over the dirty segments: the latest offset per key of the records that may supersede others
+     * (outside transactions, or in transactions committed within the segments), and the keys of transactions
+     * undecided within them. The clean segments before them hold one record per key already, so they need no
+     * entries: a record there without an entry is the latest of its key.
+     */
+    private boolean mapKeys(
+        final CleanerWorkspace workspace, final int dirtyIndex, final LogCleaner cleaner, final long startNs)
+    {
+        final RecordBatchFlyweight batch = workspace.batch;
+        final RecordFlyweight records = workspace.records;
+        final Long2LongHashMap open = workspace.openTransactions;
+        final KeyOffsetMap keys = workspace.keys;
+        for (int i = 0; i < cleanedCount; i++)
+        {
+            final LogSegment segment = segments[i];
+            final boolean isDirty = i >= dirtyIndex;
+            final int size = segment.sizeAcquire();
+            int position = 0;
+            while (position < size)
+            {
+                if (isCancelled)
+                {
+                    return false;
+                }
+
+                batch.wrap(segment.buffer, position);
+                final int length = batch.batchLength();
+                final long producerId = batch.producerId();
+                if (batch.isControl())
+                {
+                    open.remove(producerId);
+                }
+                else
+                {
+                    long end = TRANSACTION_NONE;
+                    if (batch.isTransactional())
+                    {
+                        long first = open.get(producerId);
+                        if (-1 == first)
+                        {
+                            first = batch.baseOffset();
+                            open.put(producerId, first);
+                        }
+                        end = workspace.transactionEnds.get(first);
+                    }
+
+                    if (isDirty && (TRANSACTION_NONE == end || -1 == end || 1 == (end & 1)))
+                    {
+                        checkRecords(records.wrap(batch), segment, position);
+                        while (records.next())
+                        {
+                            if (records.keyLength() >= 0 && !(-1 == end ?
+                                keys.putUndecided(records.buffer(), records.keyOffset(), records.keyLength()) :
+                                keys.putMax(records.buffer(), records.keyOffset(), records.keyLength(),
+                                records.offset())))
+                            {
+                                throw new IllegalStateException("the cleaner's key map (" + keys.maxEntries() +
+                                    " keys, " + StorageConfiguration.CLEANER_DEDUPE_BUFFER_SIZE.name() +
+                                    ") cannot hold the keys of segment " + segment.baseOffset);
+                            }
+                        }
+                    }
+                }
+                position += length;
+                if (isDirty)
+                {
+                    bytesRead += length;
+                    cleaner.throttle(length, startNs, bytesRead);
                 }
             }
         }
+
+        return true;
     }
 
     private void writeCleaned(
-        final int index,
-        final RecordBatchValidator validator,
-        final RecordFlyweight records,
-        final RecordBatchFlyweight batch,
-        final HashMap<ByteBuffer, Long> latest,
-        final HashSet<ByteBuffer> undecidedKeys,
-        final Long2ObjectHashMap<Transaction> transactions,
-        final Long2ObjectHashMap<Transaction> open,
-        final Long2LongHashMap producerBatches,
-        final Long2LongHashMap producerBatchesSeen,
-        final ExpandableDirectByteBuffer out) throws IOException
+        final int index, final CleanerWorkspace workspace, final LogCleaner cleaner, final long startNs)
+        throws IOException
     {
+        final RecordBatchValidator validator = workspace.validator;
+        final RecordFlyweight records = workspace.records;
+        final RecordBatchFlyweight batch = workspace.batch;
+        final Long2LongHashMap open = workspace.openTransactions;
+        final ExpandableDirectByteBuffer out = workspace.out;
         final LogSegment segment = segments[index];
         final File file = new File(directory, LogSegment.fileName(segment.baseOffset, LogSegment.LOG_SUFFIX) +
             CLEANED_SUFFIX);
@@ -401,9 +501,9 @@ final class LogCleaning
                 {
                     // A marker goes once no batch of its transaction is left and it is older than the tombstone
                     // retention; the transaction's batches all precede it, and the segments start at the log start.
-                    final Transaction transaction = open.remove(producerId);
+                    final long first = open.remove(producerId);
                     total = batch.recordCount();
-                    kept = (null == transaction || 0 == transaction.batchesKept) &&
+                    kept = (-1 == first || 0 == workspace.batchesKept.get(first)) &&
                         batch.maxTimestamp() < expireBeforeMs ? 0 : total;
                     if (0 == kept && ControlRecord.ABORT == ControlRecord.type(segment.buffer, position))
                     {
@@ -412,26 +512,28 @@ final class LogCleaning
                 }
                 else
                 {
-                    Transaction transaction = null;
+                    long first = -1;
+                    long end = TRANSACTION_NONE;
                     if (batch.isTransactional())
                     {
-                        transaction = open.get(producerId);
-                        if (null == transaction)
+                        first = open.get(producerId);
+                        if (-1 == first)
                         {
-                            transaction = transactions.get(batch.baseOffset());
-                            open.put(producerId, transaction);
+                            first = batch.baseOffset();
+                            open.put(producerId, first);
                         }
+                        end = workspace.transactionEnds.get(first);
                     }
 
                     final long producerBatch = RecordBatch.NO_PRODUCER_ID == producerId ? 0 :
-                        producerBatchesSeen.get(producerId) + 1;
+                        workspace.producerBatchesSeen.get(producerId) + 1;
                     if (RecordBatch.NO_PRODUCER_ID != producerId)
                     {
-                        producerBatchesSeen.put(producerId, producerBatch);
+                        workspace.producerBatchesSeen.put(producerId, producerBatch);
                     }
 
                     checkRecords(records.wrap(batch), segment, position);
-                    if (null != transaction && transaction.markerOffset < 0)
+                    if (-1 == end)
                     {
                         // Not decided within these segments (its marker is beyond them): kept as it is.
                         total = batch.recordCount();
@@ -440,12 +542,12 @@ final class LogCleaning
                     }
                     else
                     {
-                        final boolean isAborted = null != transaction && !transaction.isCommitted;
+                        final boolean isAborted = TRANSACTION_NONE != end && 0 == (end & 1);
                         out.putBytes(0, segment.buffer, position, HEADER_LENGTH);
                         while (records.next())
                         {
                             total++;
-                            if (!isAborted && isKept(records, latest, undecidedKeys, expireBeforeMs))
+                            if (!isAborted && isKept(records, workspace.keys, expireBeforeMs))
                             {
                                 out.putBytes(HEADER_LENGTH + recordsLength, records.buffer(),
                                     records.recordOffset(), records.recordLength());
@@ -458,12 +560,12 @@ final class LogCleaning
                         // A producer's latest batches keep their header when emptied, so that its sequence numbers
                         // (duplicate detection) survive a restart that rebuilds producer state from the log.
                         isEmptyKept = 0 == kept && RecordBatch.NO_PRODUCER_ID != producerId &&
-                            producerBatch > producerBatches.get(producerId) - PRODUCER_BATCHES_RETAINED;
+                            producerBatch > workspace.producerBatches.get(producerId) - PRODUCER_BATCHES_RETAINED;
                     }
 
-                    if (null != transaction && (kept > 0 || isEmptyKept || isWhole))
+                    if (-1 != first && (kept > 0 || isEmptyKept || isWhole))
                     {
-                        transaction.batchesKept++;
+                        workspace.batchesKept.put(first, workspace.batchesKept.get(first) + 1);
                     }
                 }
 
@@ -490,12 +592,12 @@ final class LogCleaning
                         out.putLong(MAX_TIMESTAMP_OFFSET, maxTimestamp, BYTE_ORDER);
                     }
                     RecordBatchFlyweight.updateCrc(out, 0);
-                    final ByteBuffer rebuilt = out.byteBuffer().duplicate();
-                    rebuilt.limit(batchLength).position(0);
-                    writeFully(channel, rebuilt, file);
+                    writeFully(channel, workspace.outBytes(batchLength), file);
                 }
                 recordsRemoved += total - kept;
                 position += length;
+                bytesRead += length;
+                cleaner.throttle(length, startNs, bytesRead); // a batch at a time, not a segment at a time
             }
 
             if (isChanged)
@@ -511,32 +613,26 @@ final class LogCleaning
         }
     }
 
-    private static boolean isKept(
-        final RecordFlyweight records,
-        final HashMap<ByteBuffer, Long> latest,
-        final HashSet<ByteBuffer> undecidedKeys,
-        final long expireBeforeMs)
+    /**
+     * Whether a decided record survives: it is the latest of its key (the key map's offset for it, or no offset if
+     * it lies in the clean segments), and not a tombstone past {@code delete.retention.ms} unless an undecided
+     * transaction wrote its key.
+     */
+    private static boolean isKept(final RecordFlyweight records, final KeyOffsetMap keys, final long expireBeforeMs)
     {
         if (records.keyLength() < 0)
         {
             return true;
         }
 
-        final Long latestOffset = latest.get(key(records));
-        if (null == latestOffset || latestOffset != records.offset())
+        final long word = keys.get(records.buffer(), records.keyOffset(), records.keyLength());
+        final long latestOffset = KeyOffsetMap.decodeOffset(word);
+        if (KeyOffsetMap.NO_OFFSET != latestOffset && latestOffset != records.offset())
         {
             return false;
         }
 
-        return records.valueLength() >= 0 || records.timestamp() >= expireBeforeMs ||
-            (!undecidedKeys.isEmpty() && undecidedKeys.contains(key(records)));
-    }
-
-    private static ByteBuffer key(final RecordFlyweight records)
-    {
-        final byte[] bytes = new byte[records.keyLength()];
-        records.buffer().getBytes(records.keyOffset(), bytes);
-        return ByteBuffer.wrap(bytes);
+        return records.valueLength() >= 0 || records.timestamp() >= expireBeforeMs || KeyOffsetMap.isUndecided(word);
     }
 
     private static int checkBatch(
@@ -686,20 +782,6 @@ final class LogCleaning
         {
             channel.force(true);
         }
-    }
-
-    /**
-     * A transaction met in the segments: where it starts, how and where it ended if it did within them, and, while
-     * writing, how many of its batches were kept.
-     */
-    private static final class Transaction
-    {
-        long markerOffset = -1;
-        boolean isCommitted;
-        int batchesKept;
-        ArrayList<ByteBuffer> keys = new ArrayList<>();
-        LongArrayList offsets = new LongArrayList();
-
     }
 
     /**

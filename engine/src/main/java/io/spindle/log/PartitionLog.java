@@ -1063,7 +1063,10 @@ public final class PartitionLog implements AutoCloseable
      * offset (the high-water mark, or the first offset of a transaction still open) or whose largest timestamp is within {@code min.compaction.lag.ms} of the state-machine time (the
      * latest time {@link #append} or {@link #deleteExpiredSegments} was given). A cleaning is due when the bytes
      * appended since the last cleaning are at least {@code min.cleanable.dirty.ratio} of the cleanable bytes, or
-     * the oldest of them is older than {@code max.compaction.lag.ms}. The cleaner does the work on its own thread;
+     * the oldest of them is older than {@code max.compaction.lag.ms}. A cleaning maps the keys of the dirty segments
+     * only (from the first dirty offset, which a truncation moves back) and may clean fewer segments than it is
+     * given, as many as fit in the cleaner's key map; the next one goes on. The cleaner does the work on its own
+     * thread;
      * {@link #doWork} (or {@link #completeCleaning}) swaps the result in once it is finished.
      *
      * @param force clean even if no cleaning is due, as when tombstones may have expired.
@@ -1126,7 +1129,7 @@ public final class PartitionLog implements AutoCloseable
 
         final LogCleaning task = new LogCleaning(
             directory, Arrays.copyOf(segments, count), segments[count].baseOffset, stateTimeMs,
-            config.deleteRetentionMs());
+            config.deleteRetentionMs(), firstDirtyOffset);
         cleaning = task;
         cleaner.submit(task);
         return true;
@@ -1177,7 +1180,7 @@ public final class PartitionLog implements AutoCloseable
         try
         {
             final long deadlineMs = nowMs + config.fileDeleteDelayMs();
-            for (int i = 0; i < task.segments.length; i++)
+            for (int i = 0, cleaned = task.cleanedSegments(); i < cleaned; i++)
             {
                 final File cleanedFile = task.cleanedFile(i);
                 if (null == cleanedFile)
@@ -1226,7 +1229,7 @@ public final class PartitionLog implements AutoCloseable
             abortedTransactions = withoutRemovedMarkers(publishedAbortedTransactions);
         }
 
-        firstDirtyOffset = task.endOffset;
+        firstDirtyOffset = task.nextDirtyOffset();
         cleaningsCompleted++;
         return 1;
     }
@@ -1408,6 +1411,8 @@ public final class PartitionLog implements AutoCloseable
         }
         logEndOffset(newEndOffset);
         forgetAbortMarkersFrom(newEndOffset);
+        // The cleaner maps keys only from the first dirty offset on: the segment appended to again is dirty.
+        firstDirtyOffset = Math.min(firstDirtyOffset, target.baseOffset);
 
         final long deadlineMs = nowMs + config.fileDeleteDelayMs();
         if (index < segments.length - 1)
@@ -1494,6 +1499,7 @@ public final class PartitionLog implements AutoCloseable
         forgetAbortMarkersFrom(offset);
         this.segments = new LogSegment[]{ segment };
         activeSegment = segment;
+        firstDirtyOffset = offset;
         HIGH_WATER_MARK_VH.setRelease(this, offset);
         recoveryPointOffset = offset;
         recoveryPointFile.write(offset);
