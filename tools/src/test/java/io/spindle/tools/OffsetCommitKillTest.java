@@ -32,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OffsetCommitKillTest
 {
     private static final int COMMITTERS = 3;
+    private static final long KILL_AFTER = 300;
     private static final TopicPartition PARTITION = new TopicPartition("ledger", 0);
 
     @TempDir
@@ -63,6 +64,8 @@ class OffsetCommitKillTest
         }
 
         // Each committer its own group: commits of different groups share writes, and each group's offset only grows.
+        // The first kills the broker the moment its 300th commit is answered, while the others' are in flight.
+        final Process killed = broker;
         final AtomicLong[] answered = new AtomicLong[COMMITTERS];
         final AtomicLong[] attempted = new AtomicLong[COMMITTERS];
         final Thread[] committers = new Thread[COMMITTERS];
@@ -71,25 +74,20 @@ class OffsetCommitKillTest
             answered[i] = new AtomicLong(-1);
             attempted[i] = new AtomicLong(-1);
             final int index = i;
+            final Process victim = 0 == i ? killed : null;
             committers[i] = new Thread(
-                () -> commitUntilRefused(bootstrap, "group-" + index, answered[index], attempted[index]),
+                () -> commitUntilRefused(aeronDir, "group-" + index, answered[index], attempted[index], victim),
                 "committer-" + i);
             committers[i].start();
         }
-
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (minimum(answered) < 200 && System.nanoTime() - deadlineNs < 0)
-        {
-            Thread.sleep(1);
-        }
-        assertTrue(minimum(answered) >= 200, "too few commits answered before the kill: " + minimum(answered));
-        broker.destroyForcibly();
-        assertTrue(broker.waitFor(10, TimeUnit.SECONDS));
         for (final Thread committer : committers)
         {
-            committer.join(30_000);
+            committer.join(60_000);
             assertTrue(!committer.isAlive(), committer.getName() + " did not stop after the broker was killed");
         }
+        assertTrue(killed.waitFor(10, TimeUnit.SECONDS));
+        assertTrue(answered[0].get() >= KILL_AFTER, "the broker was not killed after commit " + KILL_AFTER +
+            " was answered: " + answered[0].get());
 
         broker = startBroker(data, port);
         try (Admin admin = Admin.connect(new ClientContext().bootstrap(bootstrap).connectTimeoutMs(10_000)))
@@ -109,9 +107,14 @@ class OffsetCommitKillTest
     }
 
     private static void commitUntilRefused(
-        final String bootstrap, final String group, final AtomicLong answered, final AtomicLong attempted)
+        final String aeronDir,
+        final String group,
+        final AtomicLong answered,
+        final AtomicLong attempted,
+        final Process victim)
     {
-        final ClientContext ctx = new ClientContext().bootstrap(bootstrap).connectTimeoutMs(10_000)
+        // Over IPC: the answer is seen (and the kill sent) microseconds after the broker sends it.
+        final ClientContext ctx = new ClientContext().bootstrap("ipc").aeronDirectoryName(aeronDir)
             .requestTimeoutMs(5_000);
         try (Admin admin = Admin.connect(ctx))
         {
@@ -120,22 +123,16 @@ class OffsetCommitKillTest
                 attempted.set(offset);
                 admin.alterGroupOffsets(group, Map.of(PARTITION, new OffsetAndMetadata(offset, "")));
                 answered.set(offset);
+                if (null != victim && KILL_AFTER == offset)
+                {
+                    victim.destroyForcibly();
+                }
             }
         }
         catch (final SpindleException ignore)
         {
             // The broker was killed: the commit in flight has no answer.
         }
-    }
-
-    private static long minimum(final AtomicLong[] values)
-    {
-        long min = Long.MAX_VALUE;
-        for (final AtomicLong value : values)
-        {
-            min = Math.min(min, value.get());
-        }
-        return min;
     }
 
     private Process startBroker(final Path data, final int port) throws Exception
