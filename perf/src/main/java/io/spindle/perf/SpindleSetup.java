@@ -39,6 +39,7 @@ final class SpindleSetup implements AutoCloseable
     private String topic;
     private boolean topicCreated;
     private CompactionLoad compactionLoad;
+    private CommitLoad commitLoad;
 
     private SpindleSetup(final EnvironmentOptions env)
     {
@@ -128,6 +129,10 @@ final class SpindleSetup implements AutoCloseable
         {
             compactionLoad = CompactionLoad.start(this, env.besideCompaction);
         }
+        if (env.besideCommits > 0)
+        {
+            commitLoad = CommitLoad.start(this, env.besideCommits);
+        }
     }
 
     /**
@@ -171,6 +176,12 @@ final class SpindleSetup implements AutoCloseable
      */
     public void close()
     {
+        if (null != commitLoad)
+        {
+            commitLoad.close();
+            System.out.printf("beside: %,d offset commits answered for group %s%n",
+                commitLoad.committed(), commitLoad.group());
+        }
         if (null != compactionLoad)
         {
             compactionLoad.close();
