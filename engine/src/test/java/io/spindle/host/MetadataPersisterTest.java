@@ -13,7 +13,9 @@ import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
 import io.spindle.client.OffsetAndMetadata;
 import io.spindle.client.Producer;
+import io.spindle.client.SpindleException;
 import io.spindle.client.TopicPartition;
+import io.spindle.codecs.protocol.ErrorCode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,12 +23,15 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code spindle.meta} is written off the control agent's thread: an offset commit is answered only once the write
  * holding it is on disk, produce acknowledgements do not wait for that write, and a write that fails stops the
- * broker without acknowledging the commit. The writes go through the real file writer; a gate in front of it holds
+ * broker without acknowledging the commit (or, holding only a producer id, refuses that id and the broker goes
+ * on). The writes go through the real file writer; a gate in front of it holds
  * or fails them.
  */
 @Timeout(60)
@@ -109,6 +114,43 @@ class MetadataPersisterTest
         {
             assertEquals(Map.of(PARTITION, new OffsetAndMetadata(7, "")), admin.listGroupOffsets("audit"));
         }
+    }
+
+    @Test
+    void aProducerIdWhoseWriteFailsIsRefusedAndTheBrokerGoesOn() throws Exception
+    {
+        final GatedWriter writer = new GatedWriter();
+        try (TestBroker broker = TestBroker.start(dir.resolve("data"), (ctx) -> ctx.metadataWriter(writer)))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic(TOPIC, 1, Map.of());
+            }
+
+            // Only a producer id would be written: its answer is refused, nothing else depends on the write.
+            writer.fail();
+            try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(1))))
+            {
+                final SpindleException refused = assertThrows(SpindleException.class,
+                    () -> producer.sendSync(TOPIC, 0, null, "refused".getBytes(StandardCharsets.UTF_8)));
+                assertEquals(ErrorCode.KAFKA_STORAGE_ERROR, refused.errorCode(), messages(refused));
+                assertNull(broker.broker().failure());
+
+                // The disk recovers: the same producer takes an id and sends.
+                writer.release();
+                assertEquals(0, producer.sendSync(TOPIC, 0, null, "after".getBytes(StandardCharsets.UTF_8)));
+            }
+        }
+    }
+
+    private static String messages(final Throwable error)
+    {
+        final StringBuilder text = new StringBuilder();
+        for (Throwable cause = error; null != cause; cause = cause.getCause())
+        {
+            text.append(cause).append("; ");
+        }
+        return text.toString();
     }
 
     private static CompletableFuture<Void> commitOnItsOwnThread(
