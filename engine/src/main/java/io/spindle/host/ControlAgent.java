@@ -2,25 +2,29 @@ package io.spindle.host;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.broker.BrokerStats;
 import io.spindle.broker.Host;
+import io.spindle.codecs.protocol.AlterTopicResponseDecoder;
+import io.spindle.codecs.protocol.CreateTopicsResponseDecoder;
+import io.spindle.codecs.protocol.DeleteTopicsResponseDecoder;
+import io.spindle.codecs.protocol.DescribeTopicsResponseDecoder;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.ErrorResponseEncoder;
 import io.spindle.codecs.protocol.InitProducerIdRequestDecoder;
 import io.spindle.codecs.protocol.InitProducerIdResponseDecoder;
+import io.spindle.codecs.protocol.ListOffsetsResponseDecoder;
+import io.spindle.codecs.protocol.ListTopicsResponseDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.codecs.protocol.MetadataResponseDecoder;
 import io.spindle.codecs.protocol.ProduceRequestDecoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
 import io.spindle.log.PartitionLog;
@@ -28,6 +32,8 @@ import io.spindle.monitor.StageLatencies;
 import org.agrona.DirectBuffer;
 import org.agrona.DeadlineTimerWheel;
 import org.agrona.ExpandableArrayBuffer;
+import org.agrona.ExpandableRingBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
@@ -37,15 +43,46 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The standalone host's duty cycle around the state machine: polls the control stream, applies each
- * request with the host's time, persists the metadata before any answer that depends on it leaves,
- * and drives the state machine's periodic work. When the metadata cannot be written (e.g. the disk is full) it
- * throws an {@link AgentTerminationException}: the broker stops rather than acknowledge what it cannot persist.
+ * request with the host's time, has the metadata persisted before any answer that depends on it leaves,
+ * and drives the state machine's periodic work.
+ * <p>
+ * <b>Persisting off the produce path (group commit).</b> {@code spindle.meta} is written by a
+ * {@link MetadataPersister} on its own thread, never on this one, which appends produce batches and acknowledges
+ * them. When an answer depends on state that is not yet on disk (a committed offset, a completed rebalance, a
+ * deleted group, a created, altered or deleted topic, a producer id handed out), this agent wants a write: after
+ * each poll, when no write is in flight, it encodes the whole snapshot into its buffer and hands it over (one write
+ * at a time, one writer of the file). The answer is copied into a preallocated ring of held answers, tagged with the
+ * sequence number of the write that must complete first, and sent when the persister reports that write durable
+ * (written, fsynced, renamed). Everything that changes while a write is in flight goes into the next one, so any
+ * number of commits cost one fsync per write in flight, and the ring grows only to its high-water mark: no
+ * allocation per request once warm.
+ * <p>
+ * <b>Who waits.</b> Answers about topics (produce, metadata, list offsets, topic admin) wait only for a topic
+ * change not yet on disk (a topic created or a partition added moments before: an acknowledged record must not be
+ * in a partition a restart forgets), otherwise never, commits in flight or not; fetches are served by the fetch
+ * server and never wait. Every other answer (groups, offsets, transactions, errors) waits for the write holding
+ * the group or topic state it could reveal. Each of the two kinds leaves in the order it was made: an answer waits
+ * behind held answers of its kind (a ring each). Producer ids and transaction changes alone are written only for
+ * the answer that hands out a producer id (and with every other write), as before.
+ * <p>
+ * <b>Failure.</b> When a write that holds a topic or group change fails (e.g. the disk is full) this agent throws
+ * an {@link AgentTerminationException}: the broker stops, and no answer that waited for the write is sent. When the
+ * write held only producer ids, the answers that hand them out are refused with {@code KAFKA_STORAGE_ERROR}
+ * instead and the broker goes on.
  */
 final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
 {
     static final String METADATA_FILE = "spindle.meta";
     private static final long TICK_INTERVAL_NS = 10_000_000L;
     private static final long NULL_TIME = Long.MIN_VALUE;
+    private static final long CLOSE_WAIT_NS = 10_000_000_000L;
+    private static final int HELD_SESSION_OFFSET = 0;
+    private static final int HELD_REQUIRED_OFFSET = 8;
+    private static final int HELD_KIND_OFFSET = 16;
+    private static final int HELD_HEADER_LENGTH = 24;
+    private static final int KIND_TOPICS = 0;
+    private static final int KIND_GROUPS = 1;
+    private static final int KIND_PRODUCER_ID = 2;
 
     private final SessionServer server;
     private final BrokerStateMachine stateMachine;
@@ -56,7 +93,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     private long produceAppendedNs = NULL_TIME;
     private final NanoClock nanoClock;
     private final EpochClock epochClock;
-    private final Path metadataFile;
+    private final MetadataPersister persister;
     private final LongSupplier readerTableVersion;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final ExpandableArrayBuffer snapshotBuffer = new ExpandableArrayBuffer(4096);
@@ -64,9 +101,23 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     private final Long2LongHashMap timerIdByCorrelationId = new Long2LongHashMap(DeadlineTimerWheel.NULL_DEADLINE);
     private final Long2LongHashMap correlationIdByTimerId = new Long2LongHashMap(DeadlineTimerWheel.NULL_DEADLINE);
     private final DeadlineTimerWheel.TimerHandler onTimerExpiry = this::onTimerExpiry;
-    private long persistedMetadataVersion;
-    private long persistedGroupsVersion;
-    private long persistedProducerIdsVersion;
+    private final ExpandableRingBuffer heldTopicAnswers = new ExpandableRingBuffer(
+        4 * 1024, ExpandableRingBuffer.MAX_CAPACITY, false);
+    private final ExpandableRingBuffer heldGroupAnswers = new ExpandableRingBuffer(
+        64 * 1024, ExpandableRingBuffer.MAX_CAPACITY, false);
+    private final ExpandableArrayBuffer heldScratch = new ExpandableArrayBuffer(1024);
+    private final ExpandableRingBuffer.MessageConsumer onHeldAnswer = this::onHeldAnswer;
+    private boolean isWriteInFlight;
+    private long submittedSequence;
+    private long wantedSequence;
+    private long resolvedSequence;
+    private long refusedSequence = -1;
+    private long submittedMetadataVersion;
+    private long submittedGroupsVersion;
+    private long submittedProducerIdsVersion;
+    private long durableMetadataVersion;
+    private long durableGroupsVersion;
+    private long durableProducerIdsVersion;
     private String lastPersistFailure;
     private final ExpandableArrayBuffer refusal = new ExpandableArrayBuffer(256);
     private final ErrorResponseEncoder errorEncoder = new ErrorResponseEncoder();
@@ -86,7 +137,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         final StageLatencies latencies,
         final NanoClock nanoClock,
         final EpochClock epochClock,
-        final Path dataDir,
+        final MetadataPersister persister,
         final LongSupplier readerTableVersion)
     {
         this.stateMachine = stateMachine;
@@ -95,11 +146,14 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         this.latencies = latencies;
         this.nanoClock = nanoClock;
         this.epochClock = epochClock;
-        this.metadataFile = dataDir.resolve(METADATA_FILE);
+        this.persister = persister;
         this.readerTableVersion = readerTableVersion;
-        this.persistedMetadataVersion = stateMachine.metadataVersion();
-        this.persistedGroupsVersion = stateMachine.groupsVersion();
-        this.persistedProducerIdsVersion = stateMachine.producerIdsVersion();
+        this.durableMetadataVersion = stateMachine.metadataVersion();
+        this.durableGroupsVersion = stateMachine.groupsVersion();
+        this.durableProducerIdsVersion = stateMachine.producerIdsVersion();
+        this.submittedMetadataVersion = durableMetadataVersion;
+        this.submittedGroupsVersion = durableGroupsVersion;
+        this.submittedProducerIdsVersion = durableProducerIdsVersion;
         // A wheel left at tick 0 would walk every millisecond since the epoch to reach its first deadline.
         this.timerWheel.currentTickTime(epochClock.time());
         this.server = serverFactory.create(this);
@@ -122,10 +176,19 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     /**
      * {@inheritDoc}
      */
+    public void onStart()
+    {
+        persister.requesterThread(Thread.currentThread());
+    }
+
+    /**
+     * {@inheritDoc}
+     */
     public int doWork()
     {
         final long nowNs = nanoClock.nanoTime();
-        int work = server.poll(nowNs);
+        int work = pollPersister();
+        work += server.poll(nowNs);
 
         if (nowNs - nextTickNs >= 0)
         {
@@ -147,10 +210,16 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
             }
             work += stateMachine.onTick(nowMs);
             work += stateMachine.reclaimDeleted(readerTableVersion.getAsLong());
-            persistMetadataIfChanged(false);
+            if (stateMachine.metadataVersion() != submittedMetadataVersion ||
+                stateMachine.groupsVersion() != submittedGroupsVersion)
+            {
+                // Changed by a timer or a deleted topic's reclaim: written although no answer waits for it.
+                wantedSequence = submittedSequence + 1;
+            }
             updateCounters();
             stateMachineCounters.update(stateMachine, nowNs);
         }
+        work += submitWanted();
 
         return work;
     }
@@ -169,9 +238,38 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     public void onClose()
     {
         server.close();
-        if (!isPersistFailed)
+        if (isPersistFailed)
         {
-            persistMetadataIfChanged(true);
+            return;
+        }
+        // The persister finishes a write in flight before its thread ends; the last snapshot is then written here.
+        final long deadlineNs = nanoClock.nanoTime() + CLOSE_WAIT_NS;
+        while (isWriteInFlight && nanoClock.nanoTime() - deadlineNs < 0)
+        {
+            if (persister.completedSequence() == submittedSequence || persister.failedSequence() == submittedSequence)
+            {
+                isWriteInFlight = false;
+            }
+            else
+            {
+                LockSupport.parkNanos(100_000L);
+            }
+        }
+        if (!isWriteInFlight && (stateMachine.metadataVersion() != durableMetadataVersion ||
+            stateMachine.groupsVersion() != durableGroupsVersion ||
+            stateMachine.producerIdsVersion() != durableProducerIdsVersion ||
+            persister.completedSequence() != submittedSequence))
+        {
+            final int length = stateMachine.snapshot(snapshotBuffer);
+            try
+            {
+                persister.writeNow(snapshotBuffer.byteArray(), length);
+            }
+            catch (final UncheckedIOException ex)
+            {
+                throw new AgentTerminationException("cannot persist the broker's metadata at close: " +
+                    ex.getMessage(), ex);
+            }
         }
     }
 
@@ -224,30 +322,182 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     }
 
     /**
-     * {@inheritDoc}
+     * Sends the answer now, or holds it until the write of the state it depends on is durable (see the class
+     * description).
      */
     public void sendResponse(final long sessionId, final DirectBuffer buffer, final int offset, final int length)
     {
-        // An answer that acknowledges a metadata change leaves only after the change is on disk.
         headerDecoder.wrap(buffer, offset);
-        final boolean handsOutProducerId = InitProducerIdResponseDecoder.TEMPLATE_ID == headerDecoder.templateId();
-        final boolean isProduceResponse = ProduceResponseDecoder.TEMPLATE_ID == headerDecoder.templateId();
-        if (!persistMetadataIfChanged(handsOutProducerId) && handsOutProducerId)
+        final int kind = kind(headerDecoder.templateId());
+        final ExpandableRingBuffer held = KIND_TOPICS == kind ? heldTopicAnswers : heldGroupAnswers;
+        final long required = requiredSequence(kind);
+        if (required <= resolvedSequence && held.isEmpty())
         {
-            // The id stays used (a restarted broker may hand it out again: it never left), the broker goes on.
+            server.send(sessionId, buffer, offset, length);
+            if (NULL_TIME != produceAppendedNs && ProduceResponseDecoder.TEMPLATE_ID == headerDecoder.templateId())
+            {
+                latencies.record(StageLatencies.APPENDED_TO_ACKNOWLEDGED, nanoClock.nanoTime() - produceAppendedNs);
+            }
+            return;
+        }
+
+        heldScratch.putLong(HELD_SESSION_OFFSET, sessionId);
+        heldScratch.putLong(HELD_REQUIRED_OFFSET, required);
+        heldScratch.putInt(HELD_KIND_OFFSET, kind);
+        heldScratch.putBytes(HELD_HEADER_LENGTH, buffer, offset, length);
+        if (!held.append(heldScratch, 0, HELD_HEADER_LENGTH + length))
+        {
+            throw new AgentTerminationException("too many answers waiting for the metadata to be written");
+        }
+    }
+
+    /**
+     * What an answer may reveal or acknowledge: topics only (produce, metadata, topic admin, list offsets), or
+     * group and transaction state too (everything else, errors included), or a producer id handed out.
+     */
+    private static int kind(final int templateId)
+    {
+        switch (templateId)
+        {
+            case ProduceResponseDecoder.TEMPLATE_ID:
+            case MetadataResponseDecoder.TEMPLATE_ID:
+            case CreateTopicsResponseDecoder.TEMPLATE_ID:
+            case DeleteTopicsResponseDecoder.TEMPLATE_ID:
+            case DescribeTopicsResponseDecoder.TEMPLATE_ID:
+            case ListTopicsResponseDecoder.TEMPLATE_ID:
+            case AlterTopicResponseDecoder.TEMPLATE_ID:
+            case ListOffsetsResponseDecoder.TEMPLATE_ID:
+                return KIND_TOPICS;
+
+            case InitProducerIdResponseDecoder.TEMPLATE_ID:
+                return KIND_PRODUCER_ID;
+
+            default:
+                return KIND_GROUPS;
+        }
+    }
+
+    /**
+     * The write an answer of a kind must wait for: the one in flight when it holds what the answer depends on, the
+     * next when that is not even encoded yet (asking for it), else none ({@link #resolvedSequence} or lower).
+     */
+    private long requiredSequence(final int kind)
+    {
+        final long metadataVersion = stateMachine.metadataVersion();
+        final boolean dependsOnGroups = KIND_TOPICS != kind;
+        final boolean dependsOnProducerIds = KIND_PRODUCER_ID == kind;
+        final long groupsVersion = stateMachine.groupsVersion();
+        final long producerIdsVersion = stateMachine.producerIdsVersion();
+        if (metadataVersion != submittedMetadataVersion ||
+            dependsOnGroups && groupsVersion != submittedGroupsVersion ||
+            dependsOnProducerIds && producerIdsVersion != submittedProducerIdsVersion)
+        {
+            wantedSequence = submittedSequence + 1;
+            return wantedSequence;
+        }
+        if (metadataVersion != durableMetadataVersion ||
+            dependsOnGroups && groupsVersion != durableGroupsVersion ||
+            dependsOnProducerIds && producerIdsVersion != durableProducerIdsVersion)
+        {
+            return submittedSequence;
+        }
+        return resolvedSequence;
+    }
+
+    /**
+     * Hand the persister a snapshot when a write is wanted and none is in flight: everything changed since the last
+     * one goes into this one.
+     */
+    private int submitWanted()
+    {
+        if (isWriteInFlight || wantedSequence <= submittedSequence)
+        {
+            return 0;
+        }
+        submittedMetadataVersion = stateMachine.metadataVersion();
+        submittedGroupsVersion = stateMachine.groupsVersion();
+        submittedProducerIdsVersion = stateMachine.producerIdsVersion();
+        final int length = stateMachine.snapshot(snapshotBuffer);
+        submittedSequence++;
+        isWriteInFlight = true;
+        persister.request(snapshotBuffer.byteArray(), length, submittedSequence);
+        return 1;
+    }
+
+    /**
+     * Sees the write in flight done: sends the answers that waited for it. A failed write stops the broker, unless
+     * it held only producer ids: those answers are refused, the broker goes on.
+     */
+    private int pollPersister()
+    {
+        if (!isWriteInFlight)
+        {
+            return 0;
+        }
+        if (persister.completedSequence() == submittedSequence)
+        {
+            isWriteInFlight = false;
+            durableMetadataVersion = submittedMetadataVersion;
+            durableGroupsVersion = submittedGroupsVersion;
+            durableProducerIdsVersion = submittedProducerIdsVersion;
+            resolvedSequence = submittedSequence;
+            return 1 + releaseHeld();
+        }
+        if (persister.failedSequence() == submittedSequence)
+        {
+            isWriteInFlight = false;
+            final String failure = persister.failure();
+            if (submittedMetadataVersion != durableMetadataVersion || submittedGroupsVersion != durableGroupsVersion)
+            {
+                isPersistFailed = true;
+                // A change that cannot be made durable must not be acknowledged, and the state in memory is now
+                // ahead of the disk: the broker cannot go on, so it stops (the host exits non-zero).
+                throw new AgentTerminationException("cannot persist the broker's metadata, stopping: " + failure);
+            }
+            // Only producer ids were handed out: those answers are refused instead, nothing else depends on them.
+            // The ids stay used (a restarted broker may hand them out again: they never left); the next answer
+            // that hands one out asks for a write again.
+            lastPersistFailure = failure;
+            submittedProducerIdsVersion = durableProducerIdsVersion;
+            refusedSequence = submittedSequence;
+            resolvedSequence = submittedSequence;
+            return 1 + releaseHeld();
+        }
+        return 0;
+    }
+
+    private int releaseHeld()
+    {
+        return heldTopicAnswers.consume(onHeldAnswer, Integer.MAX_VALUE) +
+            heldGroupAnswers.consume(onHeldAnswer, Integer.MAX_VALUE);
+    }
+
+    private boolean onHeldAnswer(
+        final MutableDirectBuffer buffer, final int offset, final int length, final int headOffset)
+    {
+        final long required = buffer.getLong(offset + HELD_REQUIRED_OFFSET);
+        if (required > resolvedSequence)
+        {
+            return false;
+        }
+        final long sessionId = buffer.getLong(offset + HELD_SESSION_OFFSET);
+        final int kind = buffer.getInt(offset + HELD_KIND_OFFSET);
+        final int messageOffset = offset + HELD_HEADER_LENGTH;
+        if (KIND_PRODUCER_ID == kind && required == refusedSequence)
+        {
             errorEncoder.wrapAndApplyHeader(refusal, 0, headerEncoder)
-                .correlationId(buffer.getLong(offset + MessageHeaderDecoder.ENCODED_LENGTH, ByteOrder.LITTLE_ENDIAN))
+                .correlationId(buffer.getLong(messageOffset + MessageHeaderDecoder.ENCODED_LENGTH,
+                    ByteOrder.LITTLE_ENDIAN))
                 .errorCode(ErrorCode.KAFKA_STORAGE_ERROR)
                 .requestTemplateId(InitProducerIdRequestDecoder.TEMPLATE_ID)
                 .errorMessage("cannot persist the producer id handed out: " + lastPersistFailure);
             server.send(sessionId, refusal, 0, MessageHeaderEncoder.ENCODED_LENGTH + errorEncoder.encodedLength());
-            return;
         }
-        server.send(sessionId, buffer, offset, length);
-        if (NULL_TIME != produceAppendedNs && isProduceResponse)
+        else
         {
-            latencies.record(StageLatencies.APPENDED_TO_ACKNOWLEDGED, nanoClock.nanoTime() - produceAppendedNs);
+            server.send(sessionId, buffer, messageOffset, length - HELD_HEADER_LENGTH);
         }
+        return true;
     }
 
     /**
@@ -315,46 +565,6 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         return true;
     }
 
-    /**
-     * Topic and group changes (committed offsets, completed rebalances) and producer ids handed out alike are
-     * forced to disk before the answer that depends on them leaves; heartbeats and joins in progress change nothing
-     * persisted.
-     */
-    private boolean persistMetadataIfChanged(final boolean includeProducerIds)
-    {
-        final long version = stateMachine.metadataVersion();
-        final long groupsVersion = stateMachine.groupsVersion();
-        final long producerIdsVersion = stateMachine.producerIdsVersion();
-        final boolean onlyProducerIds = version == persistedMetadataVersion && groupsVersion == persistedGroupsVersion;
-        if (!onlyProducerIds || includeProducerIds && producerIdsVersion != persistedProducerIdsVersion)
-        {
-            final int length = stateMachine.snapshot(snapshotBuffer);
-            try
-            {
-                writeAtomically(metadataFile, snapshotBuffer, length);
-            }
-            catch (final UncheckedIOException ex)
-            {
-                if (onlyProducerIds)
-                {
-                    // Only producer ids were handed out: that answer is refused instead, nothing else depends on it.
-                    lastPersistFailure = null != ex.getCause() ? ex.getCause().getMessage() : ex.getMessage();
-                    return false;
-                }
-                isPersistFailed = true;
-                // A change that cannot be made durable must not be acknowledged, and the state in memory is now
-                // ahead of the disk: the broker cannot go on, so it stops (the host exits non-zero).
-                throw new AgentTerminationException(
-                    "cannot persist the broker's metadata, stopping: " + ex.getMessage() +
-                    (null != ex.getCause() ? " (" + ex.getCause().getMessage() + ")" : ""), ex);
-            }
-            persistedMetadataVersion = version;
-            persistedGroupsVersion = groupsVersion;
-            persistedProducerIdsVersion = producerIdsVersion;
-        }
-        return true;
-    }
-
     private void updateCounters()
     {
         final BrokerStats stats = stateMachine.stats();
@@ -364,37 +574,6 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         reportedBatches = stats.batchesAppended();
         reportedCorrupt = stats.corruptBatches();
         reportedErrors = stats.requestErrors();
-    }
-
-    static void writeAtomically(final Path file, final ExpandableArrayBuffer buffer, final int length)
-    {
-        final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try
-        {
-            try (FileChannel channel = FileChannel.open(
-                tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))
-            {
-                final ByteBuffer bytes = ByteBuffer.wrap(buffer.byteArray(), 0, length);
-                while (bytes.hasRemaining())
-                {
-                    channel.write(bytes);
-                }
-                channel.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ))
-            {
-                dir.force(true);
-            }
-            catch (final IOException ignore)
-            {
-                // Not every file system lets a directory be opened for fsync; the rename is still atomic.
-            }
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("could not write " + file, ex);
-        }
     }
 
     static UnsafeBuffer readMetadata(final Path dataDir)

@@ -182,6 +182,8 @@ public final class StandaloneBroker implements AutoCloseable
             final BrokerStateMachine machine = stateMachine;
             final long sessionTimeoutNs = ctx.sessionTimeoutNs;
             final CountedErrorLog errors = errorLog;
+            final MetadataPersister persister =
+                new MetadataPersister(dataDir.resolve(ControlAgent.METADATA_FILE), ctx.metadataWriter, 0);
             controlAgent = new ControlAgent(
                 (handler) -> new SessionServer(client, "control", channels, Transport.CONTROL_STREAM_ID, ctx.nodeId,
                     sessionTimeoutNs, brokerCounters, handler).errorHandler(errors),
@@ -191,7 +193,7 @@ public final class StandaloneBroker implements AutoCloseable
                 latencies,
                 SystemNanoClock.INSTANCE,
                 SystemEpochClock.INSTANCE,
-                dataDir,
+                persister,
                 () -> null == tieredStorage ? fetchServer.observedTableVersion() :
                     Math.min(fetchServer.observedTableVersion(), tieredStorage.observedTableVersion()));
 
@@ -250,6 +252,9 @@ public final class StandaloneBroker implements AutoCloseable
                 runners[runners.length - 1] = new AgentRunner(
                     ctx.idleStrategy("backoff"), errorHandler, null, tieredStorage.agent());
             }
+            // Its own thread in every threading mode: the point is that no fsync runs on the control agent's.
+            runners = java.util.Arrays.copyOf(runners, runners.length + 1);
+            runners[runners.length - 1] = new AgentRunner(ctx.idleStrategy("backoff"), errorHandler, null, persister);
         }
         catch (final IOException ex)
         {
@@ -632,6 +637,7 @@ public final class StandaloneBroker implements AutoCloseable
         private java.util.function.Consumer<String> warningHandler =
             (warning) -> System.err.println("spindle broker: warning: " + warning);
         private TieredStorage.Factory tieredStorage;
+        private MetadataPersister.Writer metadataWriter = MetadataPersister.ATOMIC_WRITER;
         private java.util.function.Consumer<String> terminationHook =
             (reason) -> System.err.println("spindle broker: " + reason);
 
@@ -676,6 +682,18 @@ public final class StandaloneBroker implements AutoCloseable
         IdleStrategy idleStrategy(final String name)
         {
             return IdleStrategies.create(name);
+        }
+
+        /**
+         * How {@code spindle.meta} is written: a seam for tests that block or fail the write.
+         *
+         * @param writer the writer, by default {@link MetadataPersister#ATOMIC_WRITER}.
+         * @return this.
+         */
+        Context metadataWriter(final MetadataPersister.Writer writer)
+        {
+            this.metadataWriter = writer;
+            return this;
         }
 
         /**

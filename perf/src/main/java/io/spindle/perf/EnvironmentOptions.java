@@ -126,6 +126,11 @@ final class EnvironmentOptions
      */
     boolean tieredStorage;
 
+    @Option(names = "--beside-commits", defaultValue = "0", description = "Spindle side only: also commit a " +
+        "consumer group's offset this many times a second from a thread of its own (one commit in flight), so the " +
+        "broker persists its metadata beside the measured stream (default: 0, none).")
+    long besideCommits;
+
     @Option(names = "--json", description = "End with one JSON object on the last line.")
     boolean json;
 

@@ -46,6 +46,7 @@ final class SpindleSetup implements AutoCloseable
     private CompactionLoad compactionLoad;
     private ArchivingLoad archivingLoad;
     private ArchiveTier archiveTier;
+    private CommitLoad commitLoad;
 
     private SpindleSetup(final EnvironmentOptions env)
     {
@@ -147,6 +148,10 @@ final class SpindleSetup implements AutoCloseable
         {
             archivingLoad = ArchivingLoad.start(this, env.besideArchiving);
         }
+        if (env.besideCommits > 0)
+        {
+            commitLoad = CommitLoad.start(this, env.besideCommits);
+        }
     }
 
     private TieredStorage newArchiveTier(
@@ -201,6 +206,12 @@ final class SpindleSetup implements AutoCloseable
      */
     public void close()
     {
+        if (null != commitLoad)
+        {
+            commitLoad.close();
+            System.out.printf("beside: %,d offset commits answered for group %s%n",
+                commitLoad.committed(), commitLoad.group());
+        }
         if (null != compactionLoad)
         {
             compactionLoad.close();

@@ -137,8 +137,9 @@ public final class ConsumeCommand implements Callable<Integer>
         "property.")
     List<String> properties = new ArrayList<>();
 
-    @Option(names = "--commit-interval-ms", defaultValue = "1000",
-        description = "With --group: commit what was printed at least this often (default: 1000).")
+    @Option(names = "--commit-interval-ms", defaultValue = "100",
+        description = "With --group: commit what was printed at least this often (default: 100; the broker " +
+        "writes commits off its produce path, several to a write).")
     long commitIntervalMs;
 
     /**

@@ -1,0 +1,232 @@
+package io.spindle.host;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.spindle.client.Admin;
+import io.spindle.client.ClientContext;
+import io.spindle.client.OffsetAndMetadata;
+import io.spindle.client.Producer;
+import io.spindle.client.SpindleException;
+import io.spindle.client.TopicPartition;
+import io.spindle.codecs.protocol.ErrorCode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code spindle.meta} is written off the control agent's thread: an offset commit is answered only once the write
+ * holding it is on disk, produce acknowledgements do not wait for that write, and a write that fails stops the
+ * broker without acknowledging the commit (or, holding only a producer id, refuses that id and the broker goes
+ * on). The writes go through the real file writer; a gate in front of it holds
+ * or fails them.
+ */
+@Timeout(60)
+class MetadataPersisterTest
+{
+    private static final String TOPIC = "orders";
+    private static final TopicPartition PARTITION = new TopicPartition(TOPIC, 0);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void produceAcksDoNotWaitForAMetadataWriteWhileTheCommitWaitsForIt() throws Exception
+    {
+        final GatedWriter writer = new GatedWriter();
+        try (TestBroker broker = TestBroker.start(dir.resolve("data"), (ctx) -> ctx.metadataWriter(writer)))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic(TOPIC, 1, Map.of());
+            }
+
+            // Connected first: an idempotent producer's id is persisted before it is handed out.
+            try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(1))))
+            {
+                producer.sendSync(TOPIC, 0, null, "first".getBytes(StandardCharsets.UTF_8));
+                writer.hold();
+                final CompletableFuture<Void> commit = commitOnItsOwnThread(broker, "audit", 42, 30_000);
+                assertTrue(writer.entered.await(10, TimeUnit.SECONDS), "the commit never reached the writer");
+
+                // The write holding the commit is stuck in the file system: produces are acknowledged all the same.
+                for (int i = 1; i <= 200; i++)
+                {
+                    assertEquals(i, producer.sendSync(TOPIC, 0, null, ("r-" + i).getBytes(StandardCharsets.UTF_8)));
+                }
+                assertFalse(commit.isDone(), "the commit was answered before its write completed: " + commit);
+
+                writer.release();
+                commit.get(10, TimeUnit.SECONDS);
+            }
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                assertEquals(Map.of(PARTITION, new OffsetAndMetadata(42, "")), admin.listGroupOffsets("audit"));
+            }
+        }
+
+        // And it is in the file a restarted broker reads.
+        try (TestBroker broker = TestBroker.start(dir.resolve("data"));
+            Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+        {
+            assertEquals(Map.of(PARTITION, new OffsetAndMetadata(42, "")), admin.listGroupOffsets("audit"));
+        }
+    }
+
+    @Test
+    void aCommitWhoseWriteFailsIsNeverAcknowledgedAndTheBrokerStops() throws Exception
+    {
+        final GatedWriter writer = new GatedWriter();
+        final CompletableFuture<String> fatal = new CompletableFuture<>();
+        try (TestBroker broker = TestBroker.start(
+            dir.resolve("data"), (ctx) -> ctx.metadataWriter(writer).terminationHook(fatal::complete)))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic(TOPIC, 1, Map.of());
+                admin.alterGroupOffsets("audit", Map.of(PARTITION, new OffsetAndMetadata(7, "")));
+            }
+
+            writer.fail();
+            final CompletableFuture<Void> commit = commitOnItsOwnThread(broker, "audit", 42, 3_000);
+            final String line = fatal.get(10, TimeUnit.SECONDS);
+            assertTrue(line.startsWith("cannot persist the broker's metadata") &&
+                line.contains("injected: no space left"), line);
+            final Throwable refused = commit.handle((ignore, ex) -> ex).get(20, TimeUnit.SECONDS);
+            assertNotNull(refused, "the commit was acknowledged although its write failed");
+        }
+
+        try (TestBroker broker = TestBroker.start(dir.resolve("data"));
+            Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+        {
+            assertEquals(Map.of(PARTITION, new OffsetAndMetadata(7, "")), admin.listGroupOffsets("audit"));
+        }
+    }
+
+    @Test
+    void aProducerIdWhoseWriteFailsIsRefusedAndTheBrokerGoesOn() throws Exception
+    {
+        final GatedWriter writer = new GatedWriter();
+        try (TestBroker broker = TestBroker.start(dir.resolve("data"), (ctx) -> ctx.metadataWriter(writer)))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic(TOPIC, 1, Map.of());
+            }
+
+            // Only a producer id would be written: its answer is refused, nothing else depends on the write.
+            writer.fail();
+            try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(1))))
+            {
+                final SpindleException refused = assertThrows(SpindleException.class,
+                    () -> producer.sendSync(TOPIC, 0, null, "refused".getBytes(StandardCharsets.UTF_8)));
+                assertEquals(ErrorCode.KAFKA_STORAGE_ERROR, refused.errorCode(), messages(refused));
+                assertNull(broker.broker().failure());
+
+                // The disk recovers: the same producer takes an id and sends.
+                writer.release();
+                assertEquals(0, producer.sendSync(TOPIC, 0, null, "after".getBytes(StandardCharsets.UTF_8)));
+            }
+        }
+    }
+
+    private static String messages(final Throwable error)
+    {
+        final StringBuilder text = new StringBuilder();
+        for (Throwable cause = error; null != cause; cause = cause.getCause())
+        {
+            text.append(cause).append("; ");
+        }
+        return text.toString();
+    }
+
+    private static CompletableFuture<Void> commitOnItsOwnThread(
+        final TestBroker broker, final String group, final long offset, final long timeoutMs)
+    {
+        final CompletableFuture<Void> commit = new CompletableFuture<>();
+        final Thread thread = new Thread(() ->
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext()).requestTimeoutMs(timeoutMs)))
+            {
+                admin.alterGroupOffsets(group, Map.of(PARTITION, new OffsetAndMetadata(offset, "")));
+                commit.complete(null);
+            }
+            catch (final Throwable ex)
+            {
+                commit.completeExceptionally(ex);
+            }
+        }, "committer");
+        thread.setDaemon(true);
+        thread.start();
+        return commit;
+    }
+
+    /**
+     * The real atomic writer behind a gate: open, holding the next write until released, or failing every write.
+     */
+    private static final class GatedWriter implements MetadataPersister.Writer
+    {
+        private static final int OPEN = 0;
+        private static final int HOLD = 1;
+        private static final int FAIL = 2;
+
+        final CountDownLatch entered = new CountDownLatch(1);
+        private final CountDownLatch released = new CountDownLatch(1);
+        private final AtomicInteger mode = new AtomicInteger(OPEN);
+
+        void hold()
+        {
+            mode.set(HOLD);
+        }
+
+        void fail()
+        {
+            mode.set(FAIL);
+        }
+
+        void release()
+        {
+            mode.set(OPEN);
+            released.countDown();
+        }
+
+        public void write(final Path file, final byte[] bytes, final int length) throws IOException
+        {
+            final int current = mode.get();
+            if (FAIL == current)
+            {
+                throw new IOException("injected: no space left");
+            }
+            if (HOLD == current)
+            {
+                entered.countDown();
+                try
+                {
+                    if (!released.await(30, TimeUnit.SECONDS))
+                    {
+                        throw new IOException("the test never released the write");
+                    }
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", ex);
+                }
+            }
+            MetadataPersister.writeAtomically(file, bytes, length);
+        }
+    }
+}
