@@ -244,6 +244,9 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         }
         // The persister finishes a write in flight before its thread ends; the last snapshot is then written here.
         final long deadlineNs = nanoClock.nanoTime() + CLOSE_WAIT_NS;
+        // A closing runner may have interrupted this thread, and a park returns at once while the flag is set: clear
+        // it for the wait (so the wait sleeps rather than spins) and set it again after.
+        final boolean wasInterrupted = Thread.interrupted();
         while (isWriteInFlight && nanoClock.nanoTime() - deadlineNs < 0)
         {
             if (persister.completedSequence() == submittedSequence || persister.failedSequence() == submittedSequence)
@@ -254,6 +257,10 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
             {
                 LockSupport.parkNanos(100_000L);
             }
+        }
+        if (wasInterrupted)
+        {
+            Thread.currentThread().interrupt();
         }
         if (!isWriteInFlight && (stateMachine.metadataVersion() != durableMetadataVersion ||
             stateMachine.groupsVersion() != durableGroupsVersion ||
