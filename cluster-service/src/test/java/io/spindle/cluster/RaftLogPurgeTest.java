@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Three members with small Raft log segments and frequent snapshots under a long produce run: each member's archive
- * (the Raft log and its snapshots) stays within a bound many times smaller than the traffic, because each member
+ * (the Raft log and its snapshots) settles within a bound many times smaller than the traffic, because each member
  * purges its log behind the snapshot every member holds; a member restarted afterwards recovers from its snapshot
  * and its purged log, and every acknowledged record is on every member.
  */
