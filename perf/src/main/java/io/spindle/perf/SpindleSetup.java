@@ -43,8 +43,8 @@ final class SpindleSetup implements AutoCloseable
     private io.aeron.Aeron sharedAeron;
     private String topic;
     private boolean topicCreated;
-    private CompactionLoad compactionLoad;
-    private ArchivingLoad archivingLoad;
+    private TopicLoad compactionLoad;
+    private TopicLoad archivingLoad;
     private ArchiveTier archiveTier;
     private CommitLoad commitLoad;
 
@@ -142,11 +142,11 @@ final class SpindleSetup implements AutoCloseable
         }
         if (env.besideCompaction > 0)
         {
-            compactionLoad = CompactionLoad.start(this, env.besideCompaction);
+            compactionLoad = TopicLoad.compacted(this, env.besideCompaction);
         }
         if (env.besideArchiving > 0)
         {
-            archivingLoad = ArchivingLoad.start(this, env.besideArchiving);
+            archivingLoad = TopicLoad.tiered(this, env.besideArchiving);
         }
         if (env.besideCommits > 0)
         {
