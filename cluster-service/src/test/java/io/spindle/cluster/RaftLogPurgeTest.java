@@ -64,16 +64,7 @@ class RaftLogPurgeTest
     @Timeout(180)
     void theRaftLogStaysBoundedBehindSnapshotsAndARestartedMemberRecoversFromIt()
     {
-        cluster = new TestCluster(dir, 3).customise((ctx) -> ctx
-            .archiveSegmentLength(SEGMENT)
-            .snapshotLogBytes(2L * SEGMENT)
-            .snapshotCheckIntervalNs(50_000_000L)
-            .logPurge(true));
-        final int leader = cluster.start();
-        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
-        {
-            admin.createTopic(TOPIC, 2, Map.of());
-        }
+        final int leader = startPurgingCluster();
 
         final History history = new History();
         produce(history, "first", 0, RECORDS);
@@ -114,16 +105,7 @@ class RaftLogPurgeTest
     @Timeout(180)
     void aWipedMemberCannotReplayAPurgedLogSaysSoAndRejoinsRebuiltFromACopyOfAnotherMember()
     {
-        cluster = new TestCluster(dir, 3).customise((ctx) -> ctx
-            .archiveSegmentLength(SEGMENT)
-            .snapshotLogBytes(2L * SEGMENT)
-            .snapshotCheckIntervalNs(50_000_000L)
-            .logPurge(true));
-        final int leader = cluster.start();
-        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
-        {
-            admin.createTopic(TOPIC, 2, Map.of());
-        }
+        final int leader = startPurgingCluster();
         final History history = new History();
         produce(history, "first", 0, 1_500);
         for (int m = 0; m < 3; m++)
@@ -184,6 +166,26 @@ class RaftLogPurgeTest
             }
             return true;
         }, "every member to apply every acknowledged record");
+    }
+
+    /**
+     * Three members with small Raft log segments, a snapshot every two segments and purging on, and the topic.
+     *
+     * @return the leader.
+     */
+    private int startPurgingCluster()
+    {
+        cluster = new TestCluster(dir, 3).customise((ctx) -> ctx
+            .archiveSegmentLength(SEGMENT)
+            .snapshotLogBytes(2L * SEGMENT)
+            .snapshotCheckIntervalNs(50_000_000L)
+            .logPurge(true));
+        final int leader = cluster.start();
+        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
+        {
+            admin.createTopic(TOPIC, 2, Map.of());
+        }
+        return leader;
     }
 
     private void awaitBounded(final String when)
