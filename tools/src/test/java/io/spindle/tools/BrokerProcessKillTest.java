@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.DatagramSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,7 +60,7 @@ class BrokerProcessKillTest
     void everyAcknowledgedRecordSurvivesKillMinusNine() throws Exception
     {
         final Path data = dir.resolve("data");
-        final int port = freeUdpPort();
+        final int port = SpindleProcess.freeUdpPort();
         final String bootstrap = "127.0.0.1:" + port;
 
         Process broker = startBroker(data, port);
@@ -154,7 +153,7 @@ class BrokerProcessKillTest
     void consumeProcessCarriesOnAcrossBrokerRestarts() throws Exception
     {
         final Path data = dir.resolve("data");
-        final int port = freeUdpPort();
+        final int port = SpindleProcess.freeUdpPort();
         final String bootstrap = "127.0.0.1:" + port;
         Process broker = startBroker(data, port);
         try (Admin admin = Admin.connect(new ClientContext().bootstrap("ipc").aeronDirectoryName(aeronDir)))
@@ -212,7 +211,7 @@ class BrokerProcessKillTest
     void idempotentProducerWritesEveryRecordOnceInOrderAcrossKillMinusNine() throws Exception
     {
         final Path data = dir.resolve("data");
-        final int port = freeUdpPort();
+        final int port = SpindleProcess.freeUdpPort();
         final String bootstrap = "127.0.0.1:" + port;
         final Process[] broker = {startBroker(data, port)};
         try (Admin admin = Admin.connect(new ClientContext().bootstrap("ipc").aeronDirectoryName(aeronDir)))
@@ -325,7 +324,7 @@ class BrokerProcessKillTest
     void produceCommandCarriesOnAcrossKillMinusNineWritingEachLineOnce() throws Exception
     {
         final Path data = dir.resolve("data");
-        final int port = freeUdpPort();
+        final int port = SpindleProcess.freeUdpPort();
         final String bootstrap = "127.0.0.1:" + port;
         Process broker = startBroker(data, port);
         try (Admin admin = Admin.connect(new ClientContext().bootstrap("ipc").aeronDirectoryName(aeronDir)))
@@ -383,7 +382,7 @@ class BrokerProcessKillTest
     void sigtermAbortsTheOpenTransactionOfATransactionalProduce() throws Exception
     {
         final Path data = dir.resolve("data");
-        final int port = freeUdpPort();
+        final int port = SpindleProcess.freeUdpPort();
         final String bootstrap = "127.0.0.1:" + port;
         final Process broker = startBroker(data, port);
         try (Admin admin = Admin.connect(new ClientContext().bootstrap("ipc").aeronDirectoryName(aeronDir)))
@@ -505,18 +504,9 @@ class BrokerProcessKillTest
 
     private Process startBroker(final Path data, final int port) throws Exception
     {
-        final SpindleProcess broker = SpindleProcess.start(List.of("-Dspindle.embedded.driver.dir=" + aeronDir),
-            "broker", "--data-dir", data.toString(), "--listen", "127.0.0.1:" + port);
+        final SpindleProcess broker = SpindleProcess.startBroker(aeronDir, data, port);
         processes.add(broker.process());
-        broker.awaitLine("listening udp", 30_000);
         return broker.process();
     }
 
-    private static int freeUdpPort() throws IOException
-    {
-        try (DatagramSocket socket = new DatagramSocket(0))
-        {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -2,7 +2,6 @@ package io.spindle.tools;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.DatagramSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -154,7 +153,7 @@ class ExactlyOnceTransformProcessTest
 
     private String startBroker() throws Exception
     {
-        final String bootstrap = "127.0.0.1:" + freeUdpPort();
+        final String bootstrap = "127.0.0.1:" + SpindleProcess.freeUdpPort();
         final SpindleProcess broker = start(SpindleCli.class, List.of("-Dspindle.embedded.driver.dir=" + aeronDir),
             "broker", "--data-dir", dir.resolve("data").toString(), "--listen", bootstrap);
         broker.awaitLine("listening udp", WAIT_MS);
@@ -370,13 +369,6 @@ class ExactlyOnceTransformProcessTest
             process.process().pid());
     }
 
-    private static int freeUdpPort() throws IOException
-    {
-        try (DatagramSocket socket = new DatagramSocket(0))
-        {
-            return socket.getLocalPort();
-        }
-    }
 
     private <T extends ClientContext> T ipc(final T ctx)
     {

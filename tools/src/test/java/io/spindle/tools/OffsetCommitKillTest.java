@@ -55,7 +55,7 @@ class OffsetCommitKillTest
     void everyAnsweredCommitSurvivesKillMinusNine() throws Exception
     {
         final Path data = dir.resolve("data");
-        final int port = freeUdpPort();
+        final int port = SpindleProcess.freeUdpPort();
         final String bootstrap = "127.0.0.1:" + port;
         Process broker = startBroker(data, port);
         try (Admin admin = Admin.connect(new ClientContext().bootstrap("ipc").aeronDirectoryName(aeronDir)))
@@ -137,18 +137,9 @@ class OffsetCommitKillTest
 
     private Process startBroker(final Path data, final int port) throws Exception
     {
-        final SpindleProcess broker = SpindleProcess.start(List.of("-Dspindle.embedded.driver.dir=" + aeronDir),
-            "broker", "--data-dir", data.toString(), "--listen", "127.0.0.1:" + port);
+        final SpindleProcess broker = SpindleProcess.startBroker(aeronDir, data, port);
         processes.add(broker.process());
-        broker.awaitLine("listening udp", 30_000);
         return broker.process();
     }
 
-    private static int freeUdpPort() throws java.io.IOException
-    {
-        try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0))
-        {
-            return socket.getLocalPort();
-        }
-    }
 }

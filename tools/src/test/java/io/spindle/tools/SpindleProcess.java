@@ -2,6 +2,7 @@ package io.spindle.tools;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.net.DatagramSocket;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -44,6 +45,38 @@ final class SpindleProcess implements AutoCloseable
     static SpindleProcess start(final List<String> jvmOptions, final String... args) throws IOException
     {
         return startMain(SpindleCli.class, jvmOptions, args);
+    }
+
+    /**
+     * Start {@code spindle broker} on an embedded driver in its own Aeron directory, listening on loopback UDP, and
+     * wait (bounded) until it says it listens.
+     *
+     * @param aeronDir of the broker's embedded driver.
+     * @param data     the broker's data directory.
+     * @param port     its UDP port ({@link #freeUdpPort()}).
+     * @return the running broker.
+     * @throws Exception if it cannot be started or does not listen within 30 s.
+     */
+    static SpindleProcess startBroker(final String aeronDir, final Path data, final int port) throws Exception
+    {
+        final SpindleProcess broker = start(List.of("-Dspindle.embedded.driver.dir=" + aeronDir),
+            "broker", "--data-dir", data.toString(), "--listen", "127.0.0.1:" + port);
+        broker.awaitLine("listening udp", 30_000);
+        return broker;
+    }
+
+    /**
+     * A UDP port free on loopback now.
+     *
+     * @return the port.
+     * @throws IOException if no socket can be bound.
+     */
+    static int freeUdpPort() throws IOException
+    {
+        try (DatagramSocket socket = new DatagramSocket(0))
+        {
+            return socket.getLocalPort();
+        }
     }
 
     /**
