@@ -106,6 +106,26 @@ public final class Consumer implements AutoCloseable
     }
 
     /**
+     * Told when each fetch response arrives, for attributing latency ({@code spindle perf latency --stages}): called
+     * on the polling thread as a response is taken off the fetch stream, before its records are handed over; it must
+     * neither block nor allocate.
+     */
+    @FunctionalInterface
+    public interface ArrivalTrace
+    {
+        /**
+         * A response carrying records of a partition arrived.
+         *
+         * @param topicId    the topic's id.
+         * @param partition  the partition.
+         * @param nextOffset the offset after the response's last record: every record below it not reported before
+         *                   arrived now.
+         * @param timeNs     {@link System#nanoTime()} on arrival.
+         */
+        void onArrived(int topicId, int partition, long nextOffset, long timeNs);
+    }
+
+    /**
      * Configuration of a consumer.
      */
     public static final class Context extends ClientContext
@@ -117,6 +137,7 @@ public final class Consumer implements AutoCloseable
         private int fetchMaxWaitMs = ConsumerConfiguration.FETCH_MAX_WAIT.intDuration();
         private int fetchMinBytes = ConsumerConfiguration.FETCH_MIN_BYTES.intSize();
         private long creditBytes = ConsumerConfiguration.CREDIT_BYTES.size();
+        private ArrivalTrace arrivalTrace;
         private String groupId = ConsumerConfiguration.GROUP_ID.text();
         private String groupInstanceId = ConsumerConfiguration.GROUP_INSTANCE_ID.text();
         private int sessionTimeoutMs = ConsumerConfiguration.SESSION_TIMEOUT.intDuration();
@@ -262,6 +283,18 @@ public final class Consumer implements AutoCloseable
         public Context creditBytes(final long bytes)
         {
             this.creditBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Report when each fetch response arrives: a diagnostic, off by default.
+         *
+         * @param trace told on the polling thread, or null for none.
+         * @return this.
+         */
+        public Context arrivalTrace(final ArrivalTrace trace)
+        {
+            this.arrivalTrace = trace;
             return this;
         }
 
@@ -1595,7 +1628,11 @@ public final class Consumer implements AutoCloseable
             final long highWatermark = partition.highWatermark();
             final long lastStableOffset = partition.lastStableOffset();
             partition.logStartOffset();
-            partition.nextFetchOffset();
+            final long nextFetchOffset = partition.nextFetchOffset();
+            if (null != ctx.arrivalTrace && ErrorCode.NONE == code)
+            {
+                ctx.arrivalTrace.onArrived(topicId, partitionNumber, nextFetchOffset, System.nanoTime());
+            }
             // Aborted transactions go in the entry, between its header and its records, for deliver to skip.
             int abortedCount = 0;
             for (final FetchResponseDecoder.PartitionsDecoder.AbortedTransactionsDecoder aborted :

@@ -28,6 +28,7 @@ import io.spindle.codecs.protocol.MetadataResponseDecoder;
 import io.spindle.codecs.protocol.ProduceRequestDecoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
 import io.spindle.log.PartitionLog;
+import io.spindle.monitor.RecordTrace;
 import io.spindle.monitor.StageLatencies;
 import org.agrona.DirectBuffer;
 import org.agrona.DeadlineTimerWheel;
@@ -128,6 +129,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     private long reportedCorrupt;
     private long reportedErrors;
     private boolean isPersistFailed;
+    private RecordTrace trace;
 
     ControlAgent(
         final SessionServerFactory serverFactory,
@@ -518,6 +520,20 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
             produceAppendedNs = nowNs;
         }
         log.appendStamp().stamp(log.logEndOffset(), nowNs);
+        if (null != trace)
+        {
+            trace.onAppended(log, log.logEndOffset(), nowNs);
+        }
+    }
+
+    /**
+     * Report every append to a trace ({@link RecordTrace#onAppended}), for {@code perf latency --stages}.
+     *
+     * @param trace where to report, or null not to.
+     */
+    void recordTrace(final RecordTrace trace)
+    {
+        this.trace = trace;
     }
 
     /**

@@ -18,6 +18,7 @@ import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.log.AppendStamp;
 import io.spindle.log.LogReadResult;
 import io.spindle.log.PartitionLog;
+import io.spindle.monitor.RecordTrace;
 import io.spindle.monitor.StageLatencies;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
@@ -90,6 +91,7 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     private long responseRecords;
     private long responseBytes;
     private StageLatencies latencies;
+    private RecordTrace trace;
 
     /**
      * A fetch server on a session server for the fetch stream.
@@ -136,6 +138,18 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     public FetchServer latencies(final StageLatencies latencies)
     {
         this.latencies = latencies;
+        return this;
+    }
+
+    /**
+     * Report every response's records as pushed ({@link RecordTrace#onPushed}), for {@code perf latency --stages}.
+     *
+     * @param trace where to report, or null not to.
+     * @return this.
+     */
+    public FetchServer recordTrace(final RecordTrace trace)
+    {
+        this.trace = trace;
         return this;
     }
 
@@ -541,19 +555,27 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
             AppendStamp.NULL_TIME : log.appendStamp().timeNs(nextOffset);
         responseRecords += nextOffset - partition.fetchOffset;
         responseBytes += length;
+        partition.pushedFromOffset = partition.fetchOffset;
         partition.fetchOffset = nextOffset;
 
         return length;
     }
 
     /**
-     * Count what the response just sent served; only sent responses count, a back-pressured push is sent again.
-     */
-    /**
-     * Only a fetch that was waiting when the batch was appended is a push: one that came later measures the consumer.
+     * A response holding the partition's records was sent: report them to the trace, and time the stage. Only a
+     * fetch that was waiting when the batch was appended is a push: one that came later measures the consumer.
      */
     private void recordPush(final Fetch fetch, final FetchPartition partition)
     {
+        if (null != trace && partition.pushedFromOffset < partition.fetchOffset)
+        {
+            final PartitionLog log = log(partition);
+            if (null != log)
+            {
+                trace.onPushed(log, partition.pushedFromOffset, partition.fetchOffset, nanoClock.nanoTime());
+            }
+            partition.pushedFromOffset = partition.fetchOffset;
+        }
         if (AppendStamp.NULL_TIME != partition.appendedNs && partition.appendedNs - fetch.receivedNs >= 0)
         {
             latencies.record(StageLatencies.APPENDED_TO_PUSHED, nanoClock.nanoTime() - partition.appendedNs);
@@ -561,6 +583,9 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         }
     }
 
+    /**
+     * Count what the response just sent served; only sent responses count, a back-pressured push is sent again.
+     */
     private void countServed()
     {
         counters.fetchRecords.getAndAddRelease(responseRecords);
@@ -695,5 +720,6 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         int maxBytes;
         boolean failed;
         long appendedNs = AppendStamp.NULL_TIME;
+        long pushedFromOffset = Long.MAX_VALUE;
     }
 }

@@ -23,6 +23,7 @@ import io.spindle.log.LogConfig;
 import io.spindle.log.PartitionLog;
 import io.spindle.log.StorageConfiguration;
 import io.spindle.monitor.CountedErrorLog;
+import io.spindle.monitor.RecordTrace;
 import io.spindle.monitor.RecoveryWarnings;
 import io.spindle.monitor.SpindleMarkFile;
 import io.spindle.monitor.StageLatencies;
@@ -204,7 +205,9 @@ public final class StandaloneBroker implements AutoCloseable
                 machine::topicTable,
                 counters,
                 SystemNanoClock.INSTANCE)
-                .latencies(latencies);
+                .latencies(latencies)
+                .recordTrace(ctx.recordTrace);
+            controlAgent.recordTrace(ctx.recordTrace);
 
             if (null != ctx.tieredStorage)
             {
@@ -637,6 +640,7 @@ public final class StandaloneBroker implements AutoCloseable
         private java.util.function.Consumer<String> warningHandler =
             (warning) -> System.err.println("spindle broker: warning: " + warning);
         private TieredStorage.Factory tieredStorage;
+        private RecordTrace recordTrace;
         private MetadataPersister.Writer metadataWriter = MetadataPersister.ATOMIC_WRITER;
         private java.util.function.Consumer<String> terminationHook =
             (reason) -> System.err.println("spindle broker: " + reason);
@@ -705,6 +709,19 @@ public final class StandaloneBroker implements AutoCloseable
         public Context tieredStorage(final TieredStorage.Factory factory)
         {
             this.tieredStorage = factory;
+            return this;
+        }
+
+        /**
+         * Report when every record is appended and pushed to a consumer, by offset: a diagnostic for attributing
+         * latency ({@code spindle perf latency --stages}), off by default.
+         *
+         * @param trace where the control agent and the fetch server report, on their threads; null for none.
+         * @return this.
+         */
+        public Context recordTrace(final RecordTrace trace)
+        {
+            this.recordTrace = trace;
             return this;
         }
 

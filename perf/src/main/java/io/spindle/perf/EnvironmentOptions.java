@@ -131,6 +131,12 @@ final class EnvironmentOptions
         "broker persists its metadata beside the measured stream (default: 0, none).")
     long besideCommits;
 
+    @Option(names = "--stages", description = "Spindle side, embedded standalone broker: stamp every record as the " +
+        "publisher hands it over, the broker appends it and pushes it, and the consumer receives it, and report each " +
+        "hop's percentiles and where the records slower than 1 ms spent their time (a diagnostic: it costs a few " +
+        "stores per record).")
+    boolean stages;
+
     @Option(names = "--json", description = "End with one JSON object on the last line.")
     boolean json;
 
@@ -138,10 +144,15 @@ final class EnvironmentOptions
      * The transport in effect: the flag, else what the bootstrap implies, else IPC.
      *
      * @return the transport.
-     * @throws IllegalArgumentException when --transport contradicts --bootstrap.
+     * @throws IllegalArgumentException when --transport contradicts --bootstrap, or --stages has no embedded broker.
      */
     Transport transport()
     {
+        if (stages && (0 != cluster || null != bootstrap))
+        {
+            throw new IllegalArgumentException("--stages stamps records inside the embedded standalone broker: not " +
+                "with --cluster or --bootstrap");
+        }
         if (0 != cluster)
         {
             return clusterTransport();

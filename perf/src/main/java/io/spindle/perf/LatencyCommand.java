@@ -220,7 +220,8 @@ public final class LatencyCommand implements Callable<Integer>
             try
             {
                 consumer = Consumer.connect(setup.client(
-                    new Consumer.Context().autoOffsetReset(Consumer.OffsetReset.EARLIEST), "spindle-perf-consumer"));
+                    new Consumer.Context().autoOffsetReset(Consumer.OffsetReset.EARLIEST).arrivalTrace(setup.trace()),
+                    "spindle-perf-consumer"));
                 final List<TopicPartition> assignment = new ArrayList<>();
                 for (int p = 0; p < load.partitions; p++)
                 {
@@ -244,8 +245,15 @@ public final class LatencyCommand implements Callable<Integer>
             }
 
             final LatencyRun run = new LatencyRun(load, 0 != load.acks, env.newClientIdle(), env.newClientIdle(), out);
-            return run.run(
-                sink, new SpindleSender(producer, setup.topic(), load, sink), new SpindleReceiver(consumer, sink));
+            final StageTrace trace = setup.trace();
+            final LatencyResult result = run.run(sink, new SpindleSender(producer, setup.topic(), load, sink, trace),
+                new SpindleReceiver(consumer, sink, trace));
+            if (null != trace)
+            {
+                trace.print(out);
+                out.flush();
+            }
+            return result.withStages(trace);
         }
     }
 

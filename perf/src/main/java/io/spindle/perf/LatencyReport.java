@@ -150,6 +150,10 @@ final class LatencyReport
                 line.field("ack_hgrm", files.ackHgrm().toString()).field("ack_hlog", files.ackHlog().toString());
             }
             line.endObject();
+            if (null != result.stages())
+            {
+                result.stages().describe(line);
+            }
             line.object("settings");
             settings.accept(line);
             line.endObject();

@@ -25,6 +25,7 @@ import org.HdrHistogram.Histogram;
  * @param rate             achieved rate: measured messages received per second between the start of the
  *                         measurement and the last of them arriving.
  * @param sendRate         measured messages sent per second between the start of the measurement and the last send.
+ * @param stages           where each measured record's time went, hop by hop ({@code --stages}); null without.
  */
 record LatencyResult(
     Histogram endToEnd,
@@ -42,7 +43,8 @@ record LatencyResult(
     long backPressured,
     boolean drained,
     double rate,
-    double sendRate)
+    double sendRate,
+    StageTrace stages)
 {
     /**
      * Messages sent in the measurement that never arrived.
@@ -85,7 +87,20 @@ record LatencyResult(
             backPressured + later.backPressured,
             drained && later.drained,
             weighted(rate, measuredReceived, later.rate, later.measuredReceived),
-            weighted(sendRate, measuredSent, later.sendRate, later.measuredSent));
+            weighted(sendRate, measuredSent, later.sendRate, later.measuredSent),
+            null);
+    }
+
+    /**
+     * This result with the hops of its records.
+     *
+     * @param trace the run's stage trace, or null.
+     * @return the result with it.
+     */
+    LatencyResult withStages(final StageTrace trace)
+    {
+        return new LatencyResult(endToEnd, sendToAck, sendLateness, endToEndLog, ackLog, sent, measuredSent, received,
+            measuredReceived, outOfOrder, clipped, ackFailures, backPressured, drained, rate, sendRate, trace);
     }
 
     private static double weighted(final double a, final long weightA, final double b, final long weightB)

@@ -194,7 +194,8 @@ final class LatencyRun
             backPressured,
             drained,
             ratePerSecond(sink.measuredReceived(), sink.lastMeasuredReceiveNs() - measureStartNs),
-            ratePerSecond(Math.max(0, sentCount - warmupCount), publishedNs - measureStartNs));
+            ratePerSecond(Math.max(0, sentCount - warmupCount), publishedNs - measureStartNs),
+            null);
     }
 
     private void publish(

@@ -81,6 +81,16 @@ final class LatencySink
     }
 
     /**
+     * Messages intended at or after this are measured.
+     *
+     * @return {@link System#nanoTime()} of the start of the measurement.
+     */
+    long measureStartNs()
+    {
+        return measureStartNs;
+    }
+
+    /**
      * A message arrived at the receiving callback.
      *
      * @param partition  it arrived on.

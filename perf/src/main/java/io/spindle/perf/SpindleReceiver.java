@@ -19,6 +19,7 @@ final class SpindleReceiver implements LoadReceiver
 
     private final Consumer consumer;
     private final LatencySink sink;
+    private final StageTrace trace;
     private final Consumer.RecordHandler handler = this::onRecord;
 
     /**
@@ -26,9 +27,11 @@ final class SpindleReceiver implements LoadReceiver
      *
      * @param consumer connected and assigned, positions resolved.
      * @param sink     where records are reported.
+     * @param trace    told of each measured record's delivery ({@code --stages}), or null.
      */
-    SpindleReceiver(final Consumer consumer, final LatencySink sink)
+    SpindleReceiver(final Consumer consumer, final LatencySink sink, final StageTrace trace)
     {
+        this.trace = trace;
         this.consumer = consumer;
         this.sink = sink;
     }
@@ -53,6 +56,11 @@ final class SpindleReceiver implements LoadReceiver
     {
         final DirectBuffer buffer = record.buffer();
         final int offset = record.valueOffset();
-        sink.onReceived(record.partition(), buffer.getLong(offset), buffer.getLong(offset + 8));
+        final long intendedNs = buffer.getLong(offset + 8);
+        sink.onReceived(record.partition(), buffer.getLong(offset), intendedNs);
+        if (null != trace && intendedNs - sink.measureStartNs() >= 0)
+        {
+            trace.onDelivered(record.partition(), record.offset(), intendedNs, System.nanoTime());
+        }
     }
 }

@@ -30,6 +30,7 @@ final class SpindleSender implements LoadSender
     private final AckCallback[] callbacks;
     private final int mask;
     private final IdleStrategy idle;
+    private final StageTrace trace;
     private long sent;
 
     /**
@@ -39,9 +40,13 @@ final class SpindleSender implements LoadSender
      * @param topic    to send to.
      * @param load     size, rate and acks of the run.
      * @param sink     where acknowledgements are recorded.
+     * @param trace    stamped as each record is handed to the producer ({@code --stages}), or null.
      */
-    SpindleSender(final Producer producer, final String topic, final LoadOptions load, final LatencySink sink)
+    SpindleSender(
+        final Producer producer, final String topic, final LoadOptions load, final LatencySink sink,
+        final StageTrace trace)
     {
+        this.trace = trace;
         this.producer = producer;
         this.topic = topic;
         this.size = load.size;
@@ -84,6 +89,10 @@ final class SpindleSender implements LoadSender
         }
         value.putLong(0, sequence);
         value.putLong(8, intendedNs);
+        if (null != trace)
+        {
+            trace.onHanding(partition, System.nanoTime());
+        }
         if (producer.send(topic, partition, null, 0, -1, value, 0, size, null, callback) == Producer.BACK_PRESSURED)
         {
             if (null != callback)
@@ -91,6 +100,10 @@ final class SpindleSender implements LoadSender
                 callback.pending = false;
             }
             return false;
+        }
+        if (null != trace)
+        {
+            trace.onHanded(partition);
         }
         sent++;
         return true;

@@ -42,6 +42,7 @@ final class SpindleSetup implements AutoCloseable
     private String clientAeronDir;
     private io.aeron.Aeron sharedAeron;
     private String topic;
+    private StageTrace trace;
     private boolean topicCreated;
     private TopicLoad compactionLoad;
     private TopicLoad archivingLoad;
@@ -84,6 +85,8 @@ final class SpindleSetup implements AutoCloseable
             throw new IllegalArgumentException("--beside-archiving and --from-archive need the embedded standalone " +
                 "broker and its embedded archive: not with --cluster (members do not tier) or --bootstrap");
         }
+        topic = "spindle-perf-" + UUID.randomUUID().toString().substring(0, 8);
+        trace = env.stages ? new StageTrace(topic, partitions) : null;
         if (env.clustered())
         {
             tempDir = Files.createTempDirectory("spindle-perf-cluster-");
@@ -104,7 +107,8 @@ final class SpindleSetup implements AutoCloseable
                 .brokerIdleStrategy(env.brokerIdle)
                 .driverThreadingMode(env.driverThreadingMode())
                 .driverIdleStrategy(env.driverIdle)
-                .tieredStorage(tier));
+                .tieredStorage(tier)
+                .recordTrace(trace));
             bootstrap = EnvironmentOptions.Transport.IPC == transport ? "ipc" : broker.udpEndpoint();
             clientAeronDir = broker.aeronDirectoryName();
         }
@@ -134,7 +138,6 @@ final class SpindleSetup implements AutoCloseable
             sharedAeron = io.aeron.Aeron.connect(aeronCtx);
         }
 
-        topic = "spindle-perf-" + UUID.randomUUID().toString().substring(0, 8);
         try (Admin admin = Admin.connect(client(new ClientContext(), "spindle-perf-admin")))
         {
             admin.createTopic(topic, partitions, Map.of());
@@ -189,6 +192,16 @@ final class SpindleSetup implements AutoCloseable
     String topic()
     {
         return topic;
+    }
+
+    /**
+     * The run's stage trace, which the embedded broker reports to ({@code --stages}).
+     *
+     * @return the trace, or null without {@code --stages}.
+     */
+    StageTrace trace()
+    {
+        return trace;
     }
 
     /**

@@ -212,6 +212,35 @@ class PerfCliSmokeTest
     }
 
     @Test
+    @Timeout(60)
+    void latencyWithStagesAttributesEveryMeasuredRecordToItsHops() throws Exception
+    {
+        final Map<String, Object> json = run("latency", "--stages", "--partitions", "2");
+
+        assertLatencyResult(json, "latency", true);
+        final Map<String, Object> stages = map(json.get("stages"));
+        final long received = ((Number)json.get("received")).longValue();
+        final long traced = ((Number)stages.get("traced")).longValue();
+        // Every hop of every measured record of both partitions was stamped: the broker's append and push hooks, the
+        // consumer's arrival hook and the offsets the publisher assigned all name the same records.
+        assertEquals(received, traced, json.toString());
+        assertEquals(0L, ((Number)stages.get("untraced")).longValue(), json.toString());
+        for (final String hop : StageTrace.HOP_KEYS)
+        {
+            final Map<String, Object> h = map(stages.get(hop));
+            assertEquals(traced, ((Number)h.get("count")).longValue(), hop + ": " + json);
+            assertTrue(((Number)h.get("max_us")).doubleValue() >= ((Number)h.get("p50_us")).doubleValue(), hop);
+        }
+    }
+
+    @Test
+    void stagesWithoutTheEmbeddedBrokerAreRefused()
+    {
+        assertRefused("--stages", new String[]{ "latency", "--stages", "--cluster", "3" });
+        assertRefused("--stages", new String[]{ "latency", "--stages", "--bootstrap", "127.0.0.1:7400" });
+    }
+
+    @Test
     void clusterFlagsThatCannotApplyAreRefusedWithExitCodeTwo()
     {
         assertRefused("--cluster", new String[]{ "baseline", "--cluster", "10" });

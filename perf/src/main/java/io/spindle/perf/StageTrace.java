@@ -1,0 +1,311 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.perf;
+
+import java.io.PrintWriter;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+import io.spindle.client.Consumer;
+import io.spindle.log.PartitionLog;
+import io.spindle.monitor.RecordTrace;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Where each measured record's end-to-end latency went, hop by hop ({@code --stages}): the publisher stamps a
+ * record as it hands it to the producer, the embedded broker as it appends it and as it pushes it to the consumer
+ * ({@link RecordTrace}), the consumer as the response carrying it arrives ({@link Consumer.ArrivalTrace}), and the
+ * receiving thread as the record is handed to it. Stamps are kept by partition and offset in rings (the measured
+ * topic is new, so a record's offset is the count of records sent to its partition before it), read back when the
+ * record is delivered and turned into one histogram per hop, plus the mean of each hop over the records slower end
+ * to end than {@link #SLOW_NS}: where the slow ones spent their time.
+ * <p>
+ * <b>Threading:</b> each ring has one writer (publisher, the broker's control agent, its fetch server, the consumer)
+ * and is read by the receiving thread, which owns the histograms; a stamp is written before the record moves on
+ * through Aeron (a release), so the receiving thread, which got the record through Aeron (an acquire), sees it. The
+ * report is read after the threads have stopped.
+ */
+final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
+{
+    /**
+     * A record slower than this end to end counts as slow.
+     */
+    static final long SLOW_NS = 1_000_000L;
+
+    /**
+     * Hops, in the order a record takes them.
+     */
+    static final String[] HOPS = {
+        "lateness (intended -> handed over)",
+        "handed -> appended (producer, in, broker)",
+        "appended -> pushed (fetch server)",
+        "pushed -> arrived (out, consumer wake-up)",
+        "arrived -> delivered (consumer)",
+    };
+
+    /**
+     * The hops' names in the JSON line.
+     */
+    static final String[] HOP_KEYS = {
+        "lateness", "handed_appended", "appended_pushed", "pushed_arrived", "arrived_delivered"
+    };
+
+    private static final int RING = 1 << 18;
+    private static final int MASK = RING - 1;
+    private static final int HANDED = 0;
+    private static final int APPENDED = 1;
+    private static final int PUSHED = 2;
+    private static final int ARRIVED = 3;
+
+    private final String topic;
+    private final long[][][] stamps;
+    private final long[] sentCount;
+    private final long[] appendedEnd;
+    private final long[] arrivedEnd;
+    private final Histogram[] hops = new Histogram[HOPS.length];
+    private final long[] slowSumNs = new long[HOPS.length];
+    private final long[] hop = new long[HOPS.length];
+    private final Map<PartitionLog, Integer> appendedLogs = new IdentityHashMap<>();
+    private final Map<PartitionLog, Integer> pushedLogs = new IdentityHashMap<>();
+    private long slowCount;
+    private long traced;
+    private long untraced;
+
+    /**
+     * A trace of the measured topic.
+     *
+     * @param topic      the measured topic: other topics' appends and pushes are ignored.
+     * @param partitions its partitions.
+     */
+    StageTrace(final String topic, final int partitions)
+    {
+        this.topic = topic;
+        stamps = new long[4][partitions][RING];
+        sentCount = new long[partitions];
+        appendedEnd = new long[partitions];
+        arrivedEnd = new long[partitions];
+        for (int i = 0; i < hops.length; i++)
+        {
+            hops[i] = LatencyRun.newHistogram();
+        }
+    }
+
+    /**
+     * The publishing thread is about to hand the next record of a partition to the producer.
+     *
+     * @param partition the record's partition.
+     * @param timeNs    {@link System#nanoTime()} now.
+     */
+    void onHanding(final int partition, final long timeNs)
+    {
+        stamps[HANDED][partition][(int)(sentCount[partition] & MASK)] = timeNs;
+    }
+
+    /**
+     * The producer took the record stamped by {@link #onHanding}: the next one of the partition has the next offset.
+     *
+     * @param partition the record's partition.
+     */
+    void onHanded(final int partition)
+    {
+        sentCount[partition]++;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onAppended(final PartitionLog log, final long endOffset, final long timeNs)
+    {
+        final int partition = partitionOf(appendedLogs, log);
+        if (partition >= 0)
+        {
+            appendedEnd[partition] = fill(stamps[APPENDED][partition], appendedEnd[partition], endOffset, timeNs);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onPushed(final PartitionLog log, final long fromOffset, final long toOffset, final long timeNs)
+    {
+        final int partition = partitionOf(pushedLogs, log);
+        if (partition >= 0)
+        {
+            fill(stamps[PUSHED][partition], fromOffset, toOffset, timeNs);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void onArrived(final int topicId, final int partition, final long nextOffset, final long timeNs)
+    {
+        if (partition >= 0 && partition < arrivedEnd.length)
+        {
+            arrivedEnd[partition] = fill(stamps[ARRIVED][partition], arrivedEnd[partition], nextOffset, timeNs);
+        }
+    }
+
+    /**
+     * A measured record was handed to the receiving thread: its hops go into the histograms.
+     *
+     * @param partition  its partition.
+     * @param offset     its offset.
+     * @param intendedNs its intended send time.
+     * @param timeNs     {@link System#nanoTime()} of the delivery.
+     */
+    void onDelivered(final int partition, final long offset, final long intendedNs, final long timeNs)
+    {
+        if (partition < 0 || partition >= sentCount.length)
+        {
+            untraced++;
+            return;
+        }
+        final int index = (int)(offset & MASK);
+        final long handed = stamps[HANDED][partition][index];
+        final long appended = stamps[APPENDED][partition][index];
+        final long pushed = stamps[PUSHED][partition][index];
+        final long arrived = stamps[ARRIVED][partition][index];
+        hop[0] = handed - intendedNs;
+        hop[1] = appended - handed;
+        hop[2] = pushed - appended;
+        hop[3] = arrived - pushed;
+        hop[4] = timeNs - arrived;
+        for (final long ns : hop)
+        {
+            // A stamp missing or from another lap of the ring: not a record this trace can attribute.
+            if (ns < 0 || ns > LatencySink.HIGHEST_TRACKABLE_NS)
+            {
+                untraced++;
+                return;
+            }
+        }
+        traced++;
+        final boolean slow = timeNs - intendedNs > SLOW_NS;
+        for (int i = 0; i < hop.length; i++)
+        {
+            hops[i].recordValue(hop[i]);
+            if (slow)
+            {
+                slowSumNs[i] += hop[i];
+            }
+        }
+        if (slow)
+        {
+            slowCount++;
+        }
+    }
+
+    /**
+     * Records whose every hop was stamped.
+     *
+     * @return the count.
+     */
+    long traced()
+    {
+        return traced;
+    }
+
+    /**
+     * Records delivered without a complete set of stamps.
+     *
+     * @return the count.
+     */
+    long untraced()
+    {
+        return untraced;
+    }
+
+    /**
+     * Print the hops' percentiles and where the slow records' time went.
+     *
+     * @param out where to print.
+     */
+    void print(final PrintWriter out)
+    {
+        out.printf("stages of %,d measured records (%,d not traced), us: p50, p90, p99, p99.9, max%n",
+            traced, untraced);
+        for (int i = 0; i < HOPS.length; i++)
+        {
+            final Histogram h = hops[i];
+            out.printf("  %-42s %9.1f %9.1f %9.1f %9.1f %9.1f%n", HOPS[i],
+                h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3,
+                h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3);
+        }
+        out.printf("  the %,d records slower than %,d us end to end spent on average, us:", slowCount, SLOW_NS / 1000);
+        long total = 0;
+        for (final long sum : slowSumNs)
+        {
+            total += sum;
+        }
+        for (int i = 0; i < HOPS.length; i++)
+        {
+            out.printf(" %s %.1f (%.0f%%)%s", HOP_KEYS[i], slowCount == 0 ? 0.0 : slowSumNs[i] / 1e3 / slowCount,
+                total == 0 ? 0.0 : 100.0 * slowSumNs[i] / total, i == HOPS.length - 1 ? "" : ",");
+        }
+        out.println();
+    }
+
+    /**
+     * Write the hops into the JSON line.
+     *
+     * @param json the line, an object open.
+     */
+    void describe(final Json json)
+    {
+        json.object("stages").field("traced", traced).field("untraced", untraced)
+            .field("slow_threshold_us", SLOW_NS / 1000).field("slow", slowCount);
+        for (int i = 0; i < HOPS.length; i++)
+        {
+            final Histogram h = hops[i];
+            json.object(HOP_KEYS[i])
+                .field("p50_us", h.getValueAtPercentile(50) / 1e3)
+                .field("p99_us", h.getValueAtPercentile(99) / 1e3)
+                .field("p999_us", h.getValueAtPercentile(99.9) / 1e3)
+                .field("max_us", h.getMaxValue() / 1e3)
+                .field("count", h.getTotalCount())
+                .field("slow_mean_us", slowCount == 0 ? 0.0 : slowSumNs[i] / 1e3 / slowCount)
+                .endObject();
+        }
+        json.endObject();
+    }
+
+    private static long fill(final long[] ring, final long from, final long to, final long timeNs)
+    {
+        for (long offset = Math.max(from, to - RING); offset < to; offset++)
+        {
+            ring[(int)(offset & MASK)] = timeNs;
+        }
+        return Math.max(from, to);
+    }
+
+    /**
+     * The partition of a log of the measured topic, or -1: a partition's directory is {@code <topic>-<partition>}.
+     * Each writing thread keeps its own map, so a log's name is parsed once per thread.
+     */
+    private int partitionOf(final Map<PartitionLog, Integer> known, final PartitionLog log)
+    {
+        final Integer cached = known.get(log);
+        if (null != cached)
+        {
+            return cached;
+        }
+        final String name = log.directory().getName();
+        int partition = -1;
+        if (name.length() > topic.length() + 1 && name.startsWith(topic) && name.charAt(topic.length()) == '-')
+        {
+            try
+            {
+                partition = Integer.parseInt(name.substring(topic.length() + 1));
+            }
+            catch (final NumberFormatException ignore)
+            {
+                partition = -1;
+            }
+        }
+        partition = partition < sentCount.length ? partition : -1;
+        known.put(log, partition);
+        return partition;
+    }
+}
