@@ -35,7 +35,6 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -213,9 +212,8 @@ public final class StandaloneBroker implements AutoCloseable
             }
 
             final ErrorHandler errorHandler = this::onAgentError;
-            final AgentRunner reporter = new AgentRunner(
-                new SleepingMillisIdleStrategy(Math.min(100, ctx.latencyIntervalMs)), errorHandler, null,
-                latencies.reporter(dataDir, ctx.latencyIntervalMs, ctx.latencyLog, errorLog.markFile()));
+            final AgentRunner reporter = latencies.reporterRunner(
+                dataDir, ctx.latencyIntervalMs, ctx.latencyLog, errorLog.markFile(), errorHandler);
             final DriverWatchdog watchdog = new DriverWatchdog(aeron, SystemNanoClock.INSTANCE, this::driverLost);
             if (ctx.threadingMode == BrokerThreadingMode.DEDICATED)
             {
@@ -629,8 +627,7 @@ public final class StandaloneBroker implements AutoCloseable
         private int groupMaxSessionTimeoutMs = BrokerConfiguration.GROUP_MAX_SESSION_TIMEOUT.intDuration();
         private LogConfig logConfig;
         private long latencyIntervalMs = BrokerConfiguration.LATENCY_INTERVAL.duration();
-        private Path latencyLog = null == BrokerConfiguration.LATENCY_LOG.text() ?
-            null : Paths.get(BrokerConfiguration.LATENCY_LOG.text());
+        private Path latencyLog = BrokerConfiguration.latencyLog();
         private int maxPartitionCounters = BrokerConfiguration.STAT_MAX_PARTITIONS.integer();
         private int errorBufferLength = BrokerConfiguration.ERROR_BUFFER_LENGTH.intSize();
         private ErrorHandler errorHandler;
