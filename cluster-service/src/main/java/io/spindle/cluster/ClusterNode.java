@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -185,6 +186,15 @@ public final class ClusterNode implements AutoCloseable
         LogPurger purger = null;
         try
         {
+            // Log timestamps in nanoseconds, for the ingress-committed latency stage, unless the directory was made
+            // with milliseconds: Aeron refuses a log of another unit. The state machine sees milliseconds either way.
+            final TimeUnit clockUnit = MemberClock.unit(ctx.directory, !hasNoLog);
+            if (TimeUnit.NANOSECONDS != clockUnit)
+            {
+                ctx.messageLog.accept("member " + ctx.memberId + ": its directory was made by an earlier build, " +
+                    "whose cluster clock counts milliseconds: it keeps them (ingress-committed is timed in ms)");
+            }
+            consensusCtx.clusterClock(MemberClock.clock(clockUnit));
             driver = MemberDriver.launch(driverCtx, archiveCtx, consensusCtx);
             // The member's own counters, on a client of its own: the state machine's (set from the service thread)
             // and its log cleaner's, whose failures reach the error log through the partition counters.
