@@ -146,6 +146,13 @@ public final class BrokerConfiguration
     }
 
     /**
+     * Most answers a standalone broker holds waiting for a {@code spindle.meta} write: beyond it, requests whose answers
+     * would wait too are refused unapplied with REQUEST_TIMED_OUT (a stalled disk must not grow the broker's memory).
+     */
+    public static final ConfigProperty METADATA_MAX_HELD_ANSWERS = ConfigProperty.integer(
+        "spindle.metadata.max.held.answers", 10_000);
+
+    /**
      * How many partitions get live counters.
      */
     public static final ConfigProperty STAT_MAX_PARTITIONS = ConfigProperty.integer(
