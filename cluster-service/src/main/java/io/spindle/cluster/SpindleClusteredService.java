@@ -63,7 +63,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>
  * Observability reads no clock the state machine sees and changes no state: the member's counters
  * ({@link StateMachineCounters}) are copied from the state machine in {@link #doBackgroundWork(long)}, and the stage
- * latencies ({@link #LATENCY_STAGES}) are stamped with {@link System#nanoTime()} on this thread, only into histograms.
+ * latencies ({@link #LATENCY_STAGES}) are stamped with {@link System#nanoTime()} (and the wall clock, to compare
+ * with the log's timestamps) on this thread, only into histograms.
+ * <p>
+ * <b>Time.</b> The log's timestamps and timers count the consensus module's clock's unit (nanoseconds on a
+ * {@link ClusterNode}, milliseconds in a directory an earlier build made: {@link MemberClock}); the state machine
+ * is handed every time in milliseconds ({@code cluster.timeUnit()} converts), so its behaviour and its snapshot
+ * are the same with either unit.
  * <p>
  * <b>Threading:</b> the service container's agent thread calls everything; other threads read only
  * {@link #topicTable()} and {@link #role()}.
