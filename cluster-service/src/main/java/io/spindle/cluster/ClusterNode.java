@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -40,7 +41,6 @@ import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
 
 /**
@@ -61,7 +61,8 @@ import org.agrona.concurrent.SystemEpochClock;
  * <p>
  * A member is observed as a broker is: its error log in {@code spindle-mark.dat}, its counters (the gateway's, the
  * state machine's, its own log cleaner's) in its driver's counters file, and its stage latencies
- * ({@link SpindleClusteredService#LATENCY_STAGES}) in {@code spindle-latency.hlog}, both in its directory.
+ * ({@link SpindleClusteredService#LATENCY_STAGES}) in {@code spindle-latency.hlog}, both in its directory, and, with
+ * {@code spindle.latency.log} set, every interval's histograms appended to that interval log as a broker does.
  */
 public final class ClusterNode implements AutoCloseable
 {
@@ -185,6 +186,15 @@ public final class ClusterNode implements AutoCloseable
         LogPurger purger = null;
         try
         {
+            // Log timestamps in nanoseconds, for the ingress-committed latency stage, unless the directory was made
+            // with milliseconds: Aeron refuses a log of another unit. The state machine sees milliseconds either way.
+            final TimeUnit clockUnit = MemberClock.unit(ctx.directory, !hasNoLog);
+            if (TimeUnit.NANOSECONDS != clockUnit)
+            {
+                ctx.messageLog.accept("member " + ctx.memberId + ": its directory was made by an earlier build, " +
+                    "whose cluster clock counts milliseconds: it keeps them (ingress-committed is timed in ms)");
+            }
+            consensusCtx.clusterClock(MemberClock.clock(clockUnit));
             driver = MemberDriver.launch(driverCtx, archiveCtx, consensusCtx);
             // The member's own counters, on a client of its own: the state machine's (set from the service thread)
             // and its log cleaner's, whose failures reach the error log through the partition counters.
@@ -194,9 +204,8 @@ public final class ClusterNode implements AutoCloseable
             logCleaner = cleanerCounters.newCleaner(
                 StorageConfiguration.CLEANER_IO_MAX_BYTES_PER_SECOND.size(), ctx.memberId);
             service.counters(stateMachineCounters).logCleaner(logCleaner);
-            latencyReporter = new AgentRunner(
-                new SleepingMillisIdleStrategy(Math.min(100, ctx.latencyIntervalMs)), errorLog, null,
-                latencies.reporter(ctx.directory.toAbsolutePath(), ctx.latencyIntervalMs, null, null));
+            latencyReporter = latencies.reporterRunner(
+                ctx.directory.toAbsolutePath(), ctx.latencyIntervalMs, ctx.latencyLog, null, errorLog);
             AgentRunner.startOnThread(latencyReporter);
             container = ClusteredServiceContainer.launch(new ClusteredServiceContainer.Context()
                 .aeronDirectoryName(aeronDir)
@@ -696,6 +705,7 @@ public final class ClusterNode implements AutoCloseable
         private Consumer<Throwable> failureHook = (failure) -> {};
         private Consumer<String> messageLog = System.out::println;
         private long latencyIntervalMs = BrokerConfiguration.LATENCY_INTERVAL.duration();
+        private Path latencyLog = BrokerConfiguration.latencyLog();
         private int maxPartitionCounters = BrokerConfiguration.STAT_MAX_PARTITIONS.integer();
 
         /**
@@ -706,6 +716,17 @@ public final class ClusterNode implements AutoCloseable
         public Context latencyIntervalMs(final long intervalMs)
         {
             this.latencyIntervalMs = intervalMs;
+            return this;
+        }
+
+        /**
+         * @param file an HdrHistogram interval log to append every interval's stage latency histograms to, tagged by
+         *             stage, as a broker does (default {@code spindle.latency.log}, none); null for none.
+         * @return this.
+         */
+        public Context latencyLog(final Path file)
+        {
+            this.latencyLog = file;
             return this;
         }
 

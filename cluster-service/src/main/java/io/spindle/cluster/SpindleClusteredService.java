@@ -36,6 +36,7 @@ import io.spindle.log.PartitionLog;
 import io.spindle.monitor.StageLatencies;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.HighResolutionClock;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -62,7 +63,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>
  * Observability reads no clock the state machine sees and changes no state: the member's counters
  * ({@link StateMachineCounters}) are copied from the state machine in {@link #doBackgroundWork(long)}, and the stage
- * latencies ({@link #LATENCY_STAGES}) are stamped with {@link System#nanoTime()} on this thread, only into histograms.
+ * latencies ({@link #LATENCY_STAGES}) are stamped with {@link System#nanoTime()} (and the wall clock, to compare
+ * with the log's timestamps) on this thread, only into histograms.
+ * <p>
+ * <b>Time.</b> The log's timestamps and timers count the consensus module's clock's unit (nanoseconds on a
+ * {@link ClusterNode}, milliseconds in a directory an earlier build made: {@link MemberClock}); the state machine
+ * is handed every time in milliseconds ({@code cluster.timeUnit()} converts), so its behaviour and its snapshot
+ * are the same with either unit.
  * <p>
  * <b>Threading:</b> the service container's agent thread calls everything; other threads read only
  * {@link #topicTable()} and {@link #role()}.
@@ -83,18 +90,30 @@ public final class SpindleClusteredService implements ClusteredService, Host
      * A member's latency stages, for {@code spindle stat --latency}: the broker's three (a produce request taken
      * off the committed log by this service to its last batch appended, that append to its answer offered to the
      * client's egress, on the leader only, and an append to its records pushed to a waiting consumer by the member's
-     * fetch server), then {@code ingress-applied}: from the cluster timestamp of the request (the leader's clock when
-     * its consensus module put the ingress message in the log) to this member applying it, which covers
-     * replication, commit and the service's polling; Aeron Cluster's clock has millisecond resolution, and on a
-     * follower the difference of the two hosts' clocks adds in.
+     * fetch server), then {@code ingress-committed}: from the cluster timestamp of the request (the leader's
+     * nanosecond clock when its consensus module appended the ingress message to the log) to this service taking it
+     * off the committed log, which covers replication, the quorum's commit and the service's polling (on a follower
+     * the difference of the two hosts' wall clocks adds in), and {@code committed-applied}: from taking it off the log
+     * to the state machine having applied it (appended, and answered on the leader).
      */
-    static final String[] LATENCY_STAGES =
-        { "received-appended", "appended-acknowledged", "appended-pushed", "ingress-applied" };
+    static final String[] LATENCY_STAGES = {
+        "received-appended", "appended-acknowledged", "appended-pushed", "ingress-committed", "committed-applied" };
 
     /**
-     * Stage: the leader's log timestamp of a produce request to this member applying it.
+     * Stage: the leader's log timestamp of a produce request to this member's service polling it, committed.
      */
-    static final int INGRESS_TO_APPLIED = 3;
+    static final int INGRESS_TO_COMMITTED = 3;
+
+    /**
+     * Stage: a produce request polled from the committed log to applied by the state machine.
+     */
+    static final int COMMITTED_TO_APPLIED = 4;
+
+    /**
+     * How often the host's wall clock offset from {@link System#nanoTime()} is sampled again for
+     * {@link #INGRESS_TO_COMMITTED} (an {@link java.time.Instant} each time, none per request).
+     */
+    private static final long EPOCH_SAMPLE_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private static final long COUNTERS_UPDATE_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(10);
 
@@ -146,6 +165,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private long nextCountersUpdateNs;
     private long produceReceivedNs = AppendStamp.NULL_TIME;
     private long produceAppendedNs = AppendStamp.NULL_TIME;
+    private long epochOffsetNs;
+    private long nextEpochSampleNs = System.nanoTime();
 
     /**
      * A service over a member's data directory.
@@ -216,7 +237,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
             final int machineLength = restoreBuffer.getInt(trailer);
             leaderId = restoreBuffer.getInt(trailer + 4);
             leaderEpoch = restoreBuffer.getInt(trailer + 8);
-            machine.restore(restoreBuffer, 0, machineLength, cluster.time(), true);
+            machine.restore(restoreBuffer, 0, machineLength, toMillis(cluster.time()), true);
             sessionResponses.restore(restoreBuffer, machineLength, trailer);
             restoreHeldSnapshots();
             machine.leader(leaderId, leaderEpoch);
@@ -325,14 +346,16 @@ public final class SpindleClusteredService implements ClusteredService, Host
         if (null != latencies)
         {
             // Host side only: these readings feed histograms, the state machine never sees them.
-            latencies.record(INGRESS_TO_APPLIED, TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis()) -
-                cluster.timeUnit().toNanos(timestamp));
-            produceReceivedNs = System.nanoTime();
+            final long polledNs = System.nanoTime();
+            latencies.record(INGRESS_TO_COMMITTED, epochNanos(polledNs) - cluster.timeUnit().toNanos(timestamp));
+            produceReceivedNs = polledNs;
             produceAppendedNs = AppendStamp.NULL_TIME;
         }
-        final boolean isHandled = machine.onRequest(sessionId, templateId, buffer, offset, length, timestamp);
+        final boolean isHandled = machine.onRequest(
+            sessionId, templateId, buffer, offset, length, toMillis(timestamp));
         if (null != latencies)
         {
+            latencies.record(COMMITTED_TO_APPLIED, System.nanoTime() - produceReceivedNs);
             if (AppendStamp.NULL_TIME != produceAppendedNs)
             {
                 latencies.record(StageLatencies.RECEIVED_TO_APPENDED, produceAppendedNs - produceReceivedNs);
@@ -356,7 +379,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
         announceIfPending();
         try
         {
-            machine.onTimer(correlationId, timestamp);
+            machine.onTimer(correlationId, toMillis(timestamp));
         }
         catch (final Throwable ex)
         {
@@ -805,6 +828,30 @@ public final class SpindleClusteredService implements ClusteredService, Host
     }
 
     /**
+     * A cluster time (the log's timestamps and timers, in the consensus module's clock's unit, nanoseconds on a
+     * {@link ClusterNode}) as the state machine takes every time: milliseconds, so neither its behaviour nor its
+     * snapshot depends on the clock's resolution.
+     */
+    private long toMillis(final long clusterTime)
+    {
+        return cluster.timeUnit().toMillis(clusterTime);
+    }
+
+    /**
+     * The host's wall clock in nanoseconds since the epoch, as the leader's cluster clock reads it, at a
+     * {@link System#nanoTime()} reading: from an offset sampled again every {@link #EPOCH_SAMPLE_INTERVAL_NS}.
+     */
+    private long epochNanos(final long nowNs)
+    {
+        if (nowNs - nextEpochSampleNs >= 0)
+        {
+            nextEpochSampleNs = nowNs + EPOCH_SAMPLE_INTERVAL_NS;
+            epochOffsetNs = HighResolutionClock.epochNanos() - System.nanoTime();
+        }
+        return nowNs + epochOffsetNs;
+    }
+
+    /**
      * Close the partition logs; the container calls {@link #onTerminate} on a clean shutdown, a node closing its
      * members calls this for the rest.
      */
@@ -861,7 +908,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
     public void scheduleTimer(final long correlationId, final long deadlineMs)
     {
         idleStrategy.reset();
-        while (!cluster.scheduleTimer(correlationId, deadlineMs))
+        final long deadline = cluster.timeUnit().convert(deadlineMs, TimeUnit.MILLISECONDS);
+        while (!cluster.scheduleTimer(correlationId, deadline))
         {
             idleStrategy.idle();
         }

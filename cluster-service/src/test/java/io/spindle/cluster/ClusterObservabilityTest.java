@@ -131,7 +131,8 @@ class ClusterObservabilityTest
         {
             final int m = member;
             final long acknowledged = member == leader ? RECORDS : 0;
-            cluster.await(() -> runCount(m, "ingress-applied") == RECORDS &&
+            cluster.await(() -> runCount(m, "ingress-committed") == RECORDS &&
+                runCount(m, "committed-applied") == RECORDS &&
                 runCount(m, "received-appended") == RECORDS &&
                 runCount(m, "appended-acknowledged") == acknowledged &&
                 (m != follower || runCount(m, "appended-pushed") >= 1),

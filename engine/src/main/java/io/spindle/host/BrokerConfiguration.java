@@ -4,6 +4,7 @@
 package io.spindle.host;
 
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.concurrent.TimeUnit;
 
 import io.aeron.driver.ThreadingMode;
@@ -132,6 +133,24 @@ public final class BrokerConfiguration
      * An HdrHistogram interval log every latency interval is appended to (none by default).
      */
     public static final ConfigProperty LATENCY_LOG = ConfigProperty.text("spindle.latency.log", null);
+
+    /**
+     * The HdrHistogram interval log a broker or a cluster member appends every latency interval to.
+     *
+     * @return {@link #LATENCY_LOG}'s file, or null when unset.
+     */
+    public static Path latencyLog()
+    {
+        final String file = LATENCY_LOG.text();
+        return null == file ? null : Paths.get(file);
+    }
+
+    /**
+     * Most answers a standalone broker holds waiting for a {@code spindle.meta} write: beyond it, requests whose answers
+     * would wait too are refused unapplied with REQUEST_TIMED_OUT (a stalled disk must not grow the broker's memory).
+     */
+    public static final ConfigProperty METADATA_MAX_HELD_ANSWERS = ConfigProperty.integer(
+        "spindle.metadata.max.held.answers", 10_000);
 
     /**
      * How many partitions get live counters.

@@ -16,6 +16,8 @@ import io.spindle.codecs.protocol.AlterTopicResponseDecoder;
 import io.spindle.codecs.protocol.CreateTopicsResponseDecoder;
 import io.spindle.codecs.protocol.DeleteTopicsResponseDecoder;
 import io.spindle.codecs.protocol.DescribeTopicsResponseDecoder;
+import io.spindle.codecs.protocol.EndTxnRequestDecoder;
+import io.spindle.codecs.protocol.EndTxnResponseDecoder;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.ErrorResponseEncoder;
 import io.spindle.codecs.protocol.InitProducerIdRequestDecoder;
@@ -64,12 +66,18 @@ import org.agrona.concurrent.UnsafeBuffer;
  * server and never wait. Every other answer (groups, offsets, transactions, errors) waits for the write holding
  * the group or topic state it could reveal. Each of the two kinds leaves in the order it was made: an answer waits
  * behind held answers of its kind (a ring each). Producer ids and transaction changes alone are written only for
- * the answer that hands out a producer id (and with every other write), as before.
+ * the answers that hand out a producer id or end a transaction (and with every other write): a transaction's
+ * outcome is on disk before its producer hears of it, as a commit's offsets are.
+ * <p>
+ * <b>Bound.</b> When the disk stalls, answers pile up: once {@code spindle.metadata.max.held.answers} are held, a
+ * request whose answer would be held too is refused before it is applied, with {@code REQUEST_TIMED_OUT} (retriable:
+ * nothing changed), and counted ({@link MetadataCounters}); requests whose answers need no write go on.
  * <p>
  * <b>Failure.</b> When a write that holds a topic or group change fails (e.g. the disk is full) this agent throws
  * an {@link AgentTerminationException}: the broker stops, and no answer that waited for the write is sent. When the
- * write held only producer ids, the answers that hand them out are refused with {@code KAFKA_STORAGE_ERROR}
- * instead and the broker goes on.
+ * write held only producer ids and transaction changes, the answers that hand out the ids or end the transactions
+ * are refused with {@code KAFKA_STORAGE_ERROR} instead and the broker goes on (a transaction's end asked again is
+ * answered as it was, once a write succeeds).
  */
 final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
 {
@@ -84,6 +92,9 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     private static final int KIND_TOPICS = 0;
     private static final int KIND_GROUPS = 1;
     private static final int KIND_PRODUCER_ID = 2;
+    private static final int KIND_TRANSACTION = 3;
+    private static final String REFUSED_HELD_FULL = "not applied: too many answers wait for the broker's metadata " +
+        "to be written (spindle.metadata.max.held.answers); the disk is slow, try again";
 
     private final SessionServer server;
     private final BrokerStateMachine stateMachine;
@@ -95,6 +106,9 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     private final NanoClock nanoClock;
     private final EpochClock epochClock;
     private final MetadataPersister persister;
+    private final MetadataCounters metadataCounters;
+    private int maxHeldAnswers = Integer.MAX_VALUE;
+    private int heldAnswers;
     private final LongSupplier readerTableVersion;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final ExpandableArrayBuffer snapshotBuffer = new ExpandableArrayBuffer(4096);
@@ -149,6 +163,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         this.nanoClock = nanoClock;
         this.epochClock = epochClock;
         this.persister = persister;
+        this.metadataCounters = persister.counters();
         this.readerTableVersion = readerTableVersion;
         this.durableMetadataVersion = stateMachine.metadataVersion();
         this.durableGroupsVersion = stateMachine.groupsVersion();
@@ -159,6 +174,19 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         // A wheel left at tick 0 would walk every millisecond since the epoch to reach its first deadline.
         this.timerWheel.currentTickTime(epochClock.time());
         this.server = serverFactory.create(this);
+    }
+
+    /**
+     * Bound the answers held for metadata writes: beyond it, requests whose answers would be held are refused
+     * unapplied with REQUEST_TIMED_OUT.
+     *
+     * @param maxHeldAnswers at least 1.
+     * @return this.
+     */
+    ControlAgent maxHeldAnswers(final int maxHeldAnswers)
+    {
+        this.maxHeldAnswers = maxHeldAnswers;
+        return this;
     }
 
     /**
@@ -307,6 +335,11 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         final int length,
         final long nowNs)
     {
+        if (heldAnswers >= maxHeldAnswers && wouldBeHeld(kind(templateId + 1)))
+        {
+            refuseUnapplied(sessionId, templateId, buffer, offset, length);
+            return;
+        }
         if (ProduceRequestDecoder.TEMPLATE_ID == templateId)
         {
             produceReceivedNs = nanoClock.nanoTime();
@@ -358,11 +391,44 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         {
             throw new AgentTerminationException("too many answers waiting for the metadata to be written");
         }
+        metadataCounters.answersHeld.setRelease(++heldAnswers);
+    }
+
+    /**
+     * Whether an answer of a kind would be held if it were made now: answers of its kind are held already, or state
+     * it depends on is not yet on disk.
+     */
+    private boolean wouldBeHeld(final int kind)
+    {
+        final ExpandableRingBuffer held = KIND_TOPICS == kind ? heldTopicAnswers : heldGroupAnswers;
+        final boolean dependsOnGroups = KIND_TOPICS != kind;
+        final boolean dependsOnProducerIds = KIND_PRODUCER_ID == kind || KIND_TRANSACTION == kind;
+        return !held.isEmpty() || stateMachine.metadataVersion() != durableMetadataVersion ||
+            dependsOnGroups && stateMachine.groupsVersion() != durableGroupsVersion ||
+            dependsOnProducerIds && stateMachine.producerIdsVersion() != durableProducerIdsVersion;
+    }
+
+    /**
+     * Answers a request, without applying it, that its answer would wait behind too many others for a write.
+     */
+    private void refuseUnapplied(
+        final long sessionId, final int templateId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        metadataCounters.requestsRefused.incrementRelease();
+        final long correlationId = length >= MessageHeaderDecoder.ENCODED_LENGTH + 8 ?
+            buffer.getLong(offset + MessageHeaderDecoder.ENCODED_LENGTH, ByteOrder.LITTLE_ENDIAN) : -1;
+        errorEncoder.wrapAndApplyHeader(refusal, 0, headerEncoder)
+            .correlationId(correlationId)
+            .errorCode(ErrorCode.REQUEST_TIMED_OUT)
+            .requestTemplateId(templateId)
+            .errorMessage(REFUSED_HELD_FULL);
+        server.send(sessionId, refusal, 0, MessageHeaderEncoder.ENCODED_LENGTH + errorEncoder.encodedLength());
     }
 
     /**
      * What an answer may reveal or acknowledge: topics only (produce, metadata, topic admin, list offsets), or
-     * group and transaction state too (everything else, errors included), or a producer id handed out.
+     * group and transaction state too (everything else, errors included), or a producer id handed out, or a
+     * transaction's end.
      */
     private static int kind(final int templateId)
     {
@@ -381,6 +447,9 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
             case InitProducerIdResponseDecoder.TEMPLATE_ID:
                 return KIND_PRODUCER_ID;
 
+            case EndTxnResponseDecoder.TEMPLATE_ID:
+                return KIND_TRANSACTION;
+
             default:
                 return KIND_GROUPS;
         }
@@ -394,7 +463,7 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
     {
         final long metadataVersion = stateMachine.metadataVersion();
         final boolean dependsOnGroups = KIND_TOPICS != kind;
-        final boolean dependsOnProducerIds = KIND_PRODUCER_ID == kind;
+        final boolean dependsOnProducerIds = KIND_PRODUCER_ID == kind || KIND_TRANSACTION == kind;
         final long groupsVersion = stateMachine.groupsVersion();
         final long producerIdsVersion = stateMachine.producerIdsVersion();
         if (metadataVersion != submittedMetadataVersion ||
@@ -463,9 +532,10 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
                 // ahead of the disk: the broker cannot go on, so it stops (the host exits non-zero).
                 throw new AgentTerminationException("cannot persist the broker's metadata, stopping: " + failure);
             }
-            // Only producer ids were handed out: those answers are refused instead, nothing else depends on them.
-            // The ids stay used (a restarted broker may hand them out again: they never left); the next answer
-            // that hands one out asks for a write again.
+            // Only producer ids were handed out or transactions changed: the answers handing out the ids or ending
+            // the transactions are refused instead, nothing else depends on them. The ids stay used (a restarted
+            // broker may hand them out again: they never left); the next such answer asks for a write again (an
+            // EndTxn asked again is answered as it was first, after that write).
             lastPersistFailure = failure;
             submittedProducerIdsVersion = durableProducerIdsVersion;
             refusedSequence = submittedSequence;
@@ -477,8 +547,10 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
 
     private int releaseHeld()
     {
-        return heldTopicAnswers.consume(onHeldAnswer, Integer.MAX_VALUE) +
+        final int released = heldTopicAnswers.consume(onHeldAnswer, Integer.MAX_VALUE) +
             heldGroupAnswers.consume(onHeldAnswer, Integer.MAX_VALUE);
+        metadataCounters.answersHeld.setRelease(heldAnswers);
+        return released;
     }
 
     private boolean onHeldAnswer(
@@ -492,14 +564,18 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
         final long sessionId = buffer.getLong(offset + HELD_SESSION_OFFSET);
         final int kind = buffer.getInt(offset + HELD_KIND_OFFSET);
         final int messageOffset = offset + HELD_HEADER_LENGTH;
-        if (KIND_PRODUCER_ID == kind && required == refusedSequence)
+        heldAnswers--;
+        if ((KIND_PRODUCER_ID == kind || KIND_TRANSACTION == kind) && required == refusedSequence)
         {
+            final boolean isProducerId = KIND_PRODUCER_ID == kind;
             errorEncoder.wrapAndApplyHeader(refusal, 0, headerEncoder)
                 .correlationId(buffer.getLong(messageOffset + MessageHeaderDecoder.ENCODED_LENGTH,
                     ByteOrder.LITTLE_ENDIAN))
                 .errorCode(ErrorCode.KAFKA_STORAGE_ERROR)
-                .requestTemplateId(InitProducerIdRequestDecoder.TEMPLATE_ID)
-                .errorMessage("cannot persist the producer id handed out: " + lastPersistFailure);
+                .requestTemplateId(isProducerId ? InitProducerIdRequestDecoder.TEMPLATE_ID :
+                    EndTxnRequestDecoder.TEMPLATE_ID)
+                .errorMessage((isProducerId ? "cannot persist the producer id handed out: " :
+                    "cannot persist the transaction's end (end it again): ") + lastPersistFailure);
             server.send(sessionId, refusal, 0, MessageHeaderEncoder.ENCODED_LENGTH + errorEncoder.encodedLength());
         }
         else

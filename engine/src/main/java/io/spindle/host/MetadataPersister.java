@@ -25,6 +25,9 @@ import org.agrona.concurrent.Agent;
  * <p>
  * <b>Wake-ups.</b> Each side unparks the other's thread when it hands something over, so neither waits out its idle
  * strategy's park: a commit's answer costs the write and the fsync, not a park on top.
+ * <p>
+ * <b>Counters.</b> Writes, bytes written, failures and the longest write of the last second
+ * ({@link MetadataCounters}), from this thread.
  */
 final class MetadataPersister implements Agent
 {
@@ -50,8 +53,13 @@ final class MetadataPersister implements Agent
      */
     static final Writer ATOMIC_WRITER = MetadataPersister::writeAtomically;
 
+    private static final long LONGEST_WRITE_WINDOW_NS = 1_000_000_000L;
+
     private final Path file;
     private final Writer writer;
+    private final MetadataCounters counters;
+    private long windowEndNs = System.nanoTime() + LONGEST_WRITE_WINDOW_NS;
+    private long windowLongestNs;
     private byte[] bytes;
     private int length;
     private volatile long requestedSequence;
@@ -66,11 +74,13 @@ final class MetadataPersister implements Agent
      * @param file   the metadata file.
      * @param writer how it is written.
      * @param sequence the sequence the file on disk stands for (requests start above it).
+     * @param counters of the writes.
      */
-    MetadataPersister(final Path file, final Writer writer, final long sequence)
+    MetadataPersister(final Path file, final Writer writer, final long sequence, final MetadataCounters counters)
     {
         this.file = file;
         this.writer = writer;
+        this.counters = counters;
         this.requestedSequence = sequence;
         this.completedSequence = sequence;
         this.failedSequence = sequence;
@@ -90,6 +100,13 @@ final class MetadataPersister implements Agent
      */
     public int doWork()
     {
+        final long nowNs = System.nanoTime();
+        if (nowNs - windowEndNs >= 0)
+        {
+            counters.longestWriteUs.setRelease(windowLongestNs / 1000);
+            windowLongestNs = 0;
+            windowEndNs = nowNs + LONGEST_WRITE_WINDOW_NS;
+        }
         final long sequence = requestedSequence;
         if (sequence == handledSequence)
         {
@@ -99,11 +116,13 @@ final class MetadataPersister implements Agent
         try
         {
             writer.write(file, bytes, length);
+            onWritten(length, System.nanoTime() - nowNs);
             completedSequence = sequence;
         }
         catch (final IOException | RuntimeException ex)
         {
             // Reported to the control agent, which decides: stop the broker, or refuse the answers that waited.
+            counters.writeFailures.incrementRelease();
             failure = ex;
             failedSequence = sequence;
         }
@@ -121,6 +140,16 @@ final class MetadataPersister implements Agent
     public String roleName()
     {
         return "spindle-metadata";
+    }
+
+    /**
+     * The counters this persister keeps, and the control agent its held answers in.
+     *
+     * @return the counters.
+     */
+    MetadataCounters counters()
+    {
+        return counters;
     }
 
     /**
@@ -194,11 +223,21 @@ final class MetadataPersister implements Agent
         try
         {
             writer.write(file, bytes, length);
+            counters.writes.incrementRelease();
+            counters.bytesWritten.getAndAddRelease(length);
         }
         catch (final IOException ex)
         {
+            counters.writeFailures.incrementRelease();
             throw new UncheckedIOException("could not write " + file + " (" + ex.getMessage() + ")", ex);
         }
+    }
+
+    private void onWritten(final int length, final long durationNs)
+    {
+        counters.writes.incrementRelease();
+        counters.bytesWritten.getAndAddRelease(length);
+        windowLongestNs = Math.max(windowLongestNs, durationNs);
     }
 
     static void writeAtomically(final Path file, final byte[] bytes, final int length) throws IOException

@@ -36,7 +36,6 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -58,6 +57,7 @@ public final class StandaloneBroker implements AutoCloseable
     private final MediaDriver driver;
     private final Aeron aeron;
     private final BrokerCounters counters;
+    private final MetadataCounters metadataCounters;
     private final StateMachineCounters stateMachineCounters;
     private final StageLatencies latencies = new StageLatencies();
     private final CleanerCounters cleanerCounters;
@@ -81,6 +81,7 @@ public final class StandaloneBroker implements AutoCloseable
         MediaDriver driver = null;
         Aeron aeron = null;
         BrokerCounters counters = null;
+        MetadataCounters metadataCounters = null;
         StateMachineCounters stateMachineCounters = null;
         CleanerCounters cleanerCounters = null;
         LogCleaner logCleaner = null;
@@ -146,6 +147,7 @@ public final class StandaloneBroker implements AutoCloseable
             errorLog.markFile().aeronDirectory(aeronDir);
             counters = new BrokerCounters(aeron, ctx.nodeId);
             errorLog.counter(counters.errors(aeron, errorLog.markFile()));
+            metadataCounters = new MetadataCounters(aeron, ctx.nodeId);
             stateMachineCounters = new StateMachineCounters(aeron, ctx.nodeId, ctx.maxPartitionCounters, errorLog);
             cleanerCounters = new CleanerCounters(aeron, ctx.nodeId);
             logCleaner = cleanerCounters.newCleaner(
@@ -184,7 +186,8 @@ public final class StandaloneBroker implements AutoCloseable
             final long sessionTimeoutNs = ctx.sessionTimeoutNs;
             final CountedErrorLog errors = errorLog;
             final MetadataPersister persister =
-                new MetadataPersister(dataDir.resolve(ControlAgent.METADATA_FILE), ctx.metadataWriter, 0);
+                new MetadataPersister(dataDir.resolve(ControlAgent.METADATA_FILE), ctx.metadataWriter, 0,
+                    metadataCounters);
             controlAgent = new ControlAgent(
                 (handler) -> new SessionServer(client, "control", channels, Transport.CONTROL_STREAM_ID, ctx.nodeId,
                     sessionTimeoutNs, brokerCounters, handler).errorHandler(errors),
@@ -196,7 +199,8 @@ public final class StandaloneBroker implements AutoCloseable
                 SystemEpochClock.INSTANCE,
                 persister,
                 () -> null == tieredStorage ? fetchServer.observedTableVersion() :
-                    Math.min(fetchServer.observedTableVersion(), tieredStorage.observedTableVersion()));
+                    Math.min(fetchServer.observedTableVersion(), tieredStorage.observedTableVersion()))
+                .maxHeldAnswers(ctx.metadataMaxHeldAnswers);
 
             final String[] fetchChannels = channels;
             fetchServer = new FetchServer(
@@ -216,9 +220,8 @@ public final class StandaloneBroker implements AutoCloseable
             }
 
             final ErrorHandler errorHandler = this::onAgentError;
-            final AgentRunner reporter = new AgentRunner(
-                new SleepingMillisIdleStrategy(Math.min(100, ctx.latencyIntervalMs)), errorHandler, null,
-                latencies.reporter(dataDir, ctx.latencyIntervalMs, ctx.latencyLog, errorLog.markFile()));
+            final AgentRunner reporter = latencies.reporterRunner(
+                dataDir, ctx.latencyIntervalMs, ctx.latencyLog, errorLog.markFile(), errorHandler);
             final DriverWatchdog watchdog = new DriverWatchdog(aeron, SystemNanoClock.INSTANCE, this::driverLost);
             if (ctx.threadingMode == BrokerThreadingMode.DEDICATED)
             {
@@ -262,8 +265,8 @@ public final class StandaloneBroker implements AutoCloseable
         catch (final IOException ex)
         {
             CloseHelper.quietCloseAll(
-                tieredStorage, stateMachine, logCleaner, cleanerCounters, stateMachineCounters, counters, aeron,
-                driver, errorLog, dataDirLock);
+                tieredStorage, stateMachine, logCleaner, cleanerCounters, stateMachineCounters, metadataCounters,
+                counters, aeron, driver, errorLog, dataDirLock);
             throw new UncheckedIOException(ex);
         }
         catch (final RuntimeException | Error ex)
@@ -275,8 +278,8 @@ public final class StandaloneBroker implements AutoCloseable
                 errorLog.onError(ex);
             }
             CloseHelper.quietCloseAll(
-                tieredStorage, stateMachine, logCleaner, cleanerCounters, stateMachineCounters, counters, aeron,
-                driver, errorLog, dataDirLock);
+                tieredStorage, stateMachine, logCleaner, cleanerCounters, stateMachineCounters, metadataCounters,
+                counters, aeron, driver, errorLog, dataDirLock);
             throw ex;
         }
 
@@ -284,6 +287,7 @@ public final class StandaloneBroker implements AutoCloseable
         this.driver = driver;
         this.aeron = aeron;
         this.counters = counters;
+        this.metadataCounters = metadataCounters;
         this.stateMachineCounters = stateMachineCounters;
         this.cleanerCounters = cleanerCounters;
         this.stateMachine = stateMachine;
@@ -457,7 +461,7 @@ public final class StandaloneBroker implements AutoCloseable
             // The error counter lives in the client's mapping of the counters file: stop using it first.
             errorLog.counter(null);
             CloseHelper.closeAll(tieredStorage, stateMachine, logCleaner, cleanerCounters, stateMachineCounters,
-                counters, aeron, driver);
+                metadataCounters, counters, aeron, driver);
         }
         finally
         {
@@ -632,8 +636,7 @@ public final class StandaloneBroker implements AutoCloseable
         private int groupMaxSessionTimeoutMs = BrokerConfiguration.GROUP_MAX_SESSION_TIMEOUT.intDuration();
         private LogConfig logConfig;
         private long latencyIntervalMs = BrokerConfiguration.LATENCY_INTERVAL.duration();
-        private Path latencyLog = null == BrokerConfiguration.LATENCY_LOG.text() ?
-            null : Paths.get(BrokerConfiguration.LATENCY_LOG.text());
+        private Path latencyLog = BrokerConfiguration.latencyLog();
         private int maxPartitionCounters = BrokerConfiguration.STAT_MAX_PARTITIONS.integer();
         private int errorBufferLength = BrokerConfiguration.ERROR_BUFFER_LENGTH.intSize();
         private ErrorHandler errorHandler;
@@ -642,6 +645,7 @@ public final class StandaloneBroker implements AutoCloseable
         private TieredStorage.Factory tieredStorage;
         private RecordTrace recordTrace;
         private MetadataPersister.Writer metadataWriter = MetadataPersister.ATOMIC_WRITER;
+        private int metadataMaxHeldAnswers = BrokerConfiguration.METADATA_MAX_HELD_ANSWERS.integer();
         private java.util.function.Consumer<String> terminationHook =
             (reason) -> System.err.println("spindle broker: " + reason);
 
@@ -664,6 +668,11 @@ public final class StandaloneBroker implements AutoCloseable
             {
                 throw new IllegalArgumentException("spindle.latency.interval must be at least 1ms, was " +
                     latencyIntervalMs + "ms");
+            }
+            if (metadataMaxHeldAnswers < 1)
+            {
+                throw new IllegalArgumentException(
+                    "spindle.metadata.max.held.answers must be at least 1, was " + metadataMaxHeldAnswers);
             }
             if (errorBufferLength < 64 * 1024)
             {
@@ -697,6 +706,20 @@ public final class StandaloneBroker implements AutoCloseable
         Context metadataWriter(final MetadataPersister.Writer writer)
         {
             this.metadataWriter = writer;
+            return this;
+        }
+
+        /**
+         * Most answers held waiting for a {@code spindle.meta} write (system property
+         * {@code spindle.metadata.max.held.answers}, default 10000): beyond it, requests whose answers would wait too
+         * are refused unapplied with REQUEST_TIMED_OUT and counted.
+         *
+         * @param maxHeldAnswers at least 1.
+         * @return this.
+         */
+        public Context metadataMaxHeldAnswers(final int maxHeldAnswers)
+        {
+            this.metadataMaxHeldAnswers = maxHeldAnswers;
             return this;
         }
 

@@ -21,7 +21,10 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogReader;
 import org.HdrHistogram.HistogramLogWriter;
 import org.HdrHistogram.SingleWriterRecorder;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 /**
  * The broker's own latency, per stage of a record's way through it, always on: one HdrHistogram recorder per stage,
@@ -132,6 +135,25 @@ public final class StageLatencies
         final SpindleMarkFile markFile)
     {
         return new Reporter(dataDir.resolve(FILE_NAME), intervalMs, intervalLog, markFile);
+    }
+
+    /**
+     * The runner of the {@link #reporter reporter agent} every host (a standalone broker, a cluster member) starts on
+     * a thread of its own: it sleeps between publications, at most 100 ms at a time so it stops promptly.
+     *
+     * @param dataDir      where to write {@value #FILE_NAME}.
+     * @param intervalMs   between publications.
+     * @param intervalLog  an HdrHistogram interval log to append every interval to as well
+     *                     ({@code spindle.latency.log}), or null.
+     * @param markFile     whose activity timestamp the agent keeps fresh, or null.
+     * @param errorHandler told of a failure to write either file.
+     * @return the runner, not started.
+     */
+    public AgentRunner reporterRunner(final Path dataDir, final long intervalMs, final Path intervalLog,
+        final SpindleMarkFile markFile, final ErrorHandler errorHandler)
+    {
+        return new AgentRunner(new SleepingMillisIdleStrategy(Math.min(100, intervalMs)), errorHandler, null,
+            reporter(dataDir, intervalMs, intervalLog, markFile));
     }
 
     /**

@@ -16,6 +16,7 @@ import io.spindle.client.Producer;
 import io.spindle.client.SpindleException;
 import io.spindle.client.TopicPartition;
 import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.monitor.CncFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -141,6 +142,185 @@ class MetadataPersisterTest
                 assertEquals(0, producer.sendSync(TOPIC, 0, null, "after".getBytes(StandardCharsets.UTF_8)));
             }
         }
+    }
+
+    @Test
+    void anEndTxnIsAnsweredOnlyOnceTheTransactionsOutcomeIsOnDisk() throws Exception
+    {
+        final GatedWriter writer = new GatedWriter();
+        try (TestBroker broker = TestBroker.start(dir.resolve("data"), (ctx) -> ctx.metadataWriter(writer)))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic(TOPIC, 1, Map.of());
+            }
+            try (Producer plain = Producer.connect(broker.ipc(new Producer.Context().acks(1)));
+                Producer producer = Producer.connect(broker.ipc(new Producer.Context().transactionalId("tx"))))
+            {
+                producer.initTransactions();
+                producer.beginTransaction();
+                while (Producer.OK != producer.send(TOPIC, 0, null, "in-txn".getBytes(StandardCharsets.UTF_8), null))
+                {
+                    producer.poll();
+                }
+                producer.flush();
+
+                // Only the transaction's end changes the metadata: it must be on disk before the producer hears.
+                writer.hold();
+                producer.releaseOwnership();
+                final CompletableFuture<Void> commit = onItsOwnThread(producer::commitTransaction);
+                assertTrue(writer.entered.await(10, TimeUnit.SECONDS),
+                    "the EndTxn asked for no write: its answer left before its outcome was on disk");
+                for (int i = 1; i <= 200; i++)
+                {
+                    plain.sendSync(TOPIC, 0, null, ("r-" + i).getBytes(StandardCharsets.UTF_8));
+                }
+                assertFalse(commit.isDone(), "the EndTxn was answered before its write completed: " + commit);
+
+                writer.release();
+                commit.get(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void anEndTxnWhoseWriteFailsIsRefusedAndAnsweredOnceTheDiskRecovers() throws Exception
+    {
+        final GatedWriter writer = new GatedWriter();
+        try (TestBroker broker = TestBroker.start(dir.resolve("data"), (ctx) -> ctx.metadataWriter(writer)))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic(TOPIC, 1, Map.of());
+            }
+            try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().transactionalId("tx"))))
+            {
+                producer.initTransactions();
+                producer.beginTransaction();
+                producer.sendSync(TOPIC, 0, null, "in-txn".getBytes(StandardCharsets.UTF_8));
+
+                writer.fail();
+                final SpindleException refused = assertThrows(SpindleException.class, producer::commitTransaction);
+                assertEquals(ErrorCode.KAFKA_STORAGE_ERROR, refused.errorCode(), messages(refused));
+                assertNull(broker.broker().failure(), "the broker stopped");
+                assertEquals(1, metadataCounter(broker, "write failures"));
+
+                // The disk recovers: the commit asked again is answered as it was decided.
+                writer.release();
+                producer.commitTransaction();
+            }
+        }
+    }
+
+    @Test
+    void aStalledDiskHoldsAtMostTheBoundOfAnswersAndRefusesTheRestUnapplied() throws Exception
+    {
+        final GatedWriter writer = new GatedWriter();
+        try (TestBroker broker = TestBroker.start(
+            dir.resolve("data"), (ctx) -> ctx.metadataWriter(writer).metadataMaxHeldAnswers(2)))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic(TOPIC, 1, Map.of());
+                admin.alterGroupOffsets("before", Map.of(PARTITION, new OffsetAndMetadata(1, "")));
+            }
+            final long writesBefore = metadataCounter(broker, "writes");
+            final long bytesBefore = metadataCounter(broker, "bytes written");
+            assertTrue(writesBefore >= 2 && bytesBefore > 0, "a topic and a commit written: " + writesBefore +
+                " writes, " + bytesBefore + " bytes");
+            assertEquals(0, metadataCounter(broker, "answers held"));
+
+            try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(1)));
+                Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                writer.hold();
+                final CompletableFuture<Void> first = commitOnItsOwnThread(broker, "first", 1, 30_000);
+                assertTrue(writer.entered.await(10, TimeUnit.SECONDS), "the commit never reached the writer");
+                final CompletableFuture<Void> second = commitOnItsOwnThread(broker, "second", 2, 30_000);
+                awaitMetadataCounter(broker, "answers held", 2);
+
+                // The bound is reached: a third commit is refused at once, unapplied; produces need no write.
+                final SpindleException refused = assertThrows(SpindleException.class,
+                    () -> admin.alterGroupOffsets("third", Map.of(PARTITION, new OffsetAndMetadata(3, ""))));
+                assertEquals(ErrorCode.REQUEST_TIMED_OUT, refused.errorCode(), messages(refused));
+                assertTrue(refused.getMessage().contains("not applied"), messages(refused));
+                assertEquals(1, metadataCounter(broker, "requests refused (held answers full)"));
+                assertEquals(0, producer.sendSync(TOPIC, 0, null, "produced".getBytes(StandardCharsets.UTF_8)));
+                assertFalse(first.isDone() || second.isDone(), "answered before the write completed");
+                assertEquals(2, metadataCounter(broker, "answers held"));
+
+                writer.release();
+                first.get(10, TimeUnit.SECONDS);
+                second.get(10, TimeUnit.SECONDS);
+                awaitMetadataCounter(broker, "answers held", 0);
+                assertEquals(Map.of(), admin.listGroupOffsets("third"), "the refused commit was applied");
+                assertEquals(Map.of(PARTITION, new OffsetAndMetadata(2, "")), admin.listGroupOffsets("second"));
+            }
+            assertTrue(metadataCounter(broker, "writes") >= writesBefore + 2, "the held write and the next");
+            assertTrue(metadataCounter(broker, "bytes written") > bytesBefore);
+            // The held write took at least as long as the test held it: the longest write of its second shows it.
+            awaitMetadataCounterAtLeast(broker, "longest write us (last second)", 1_000);
+        }
+    }
+
+    private static long metadataCounter(final TestBroker broker, final String name)
+    {
+        final String suffix = ": metadata " + name;
+        final long[] value = { Long.MIN_VALUE };
+        try (CncFile cnc = CncFile.open(broker.aeronDir()))
+        {
+            cnc.counters().forEach((counterId, typeId, keyBuffer, label) ->
+            {
+                if (BrokerCounters.SPINDLE_COUNTER_TYPE_ID == typeId && label.endsWith(suffix))
+                {
+                    value[0] = cnc.counters().getCounterValue(counterId);
+                }
+            });
+        }
+        assertTrue(Long.MIN_VALUE != value[0], "no counter labelled ..." + suffix);
+        return value[0];
+    }
+
+    private static void awaitMetadataCounter(final TestBroker broker, final String name, final long expected)
+        throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (metadataCounter(broker, name) != expected && System.nanoTime() - deadlineNs < 0)
+        {
+            Thread.sleep(5);
+        }
+        assertEquals(expected, metadataCounter(broker, name), name);
+    }
+
+    private static void awaitMetadataCounterAtLeast(final TestBroker broker, final String name, final long least)
+        throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (metadataCounter(broker, name) < least && System.nanoTime() - deadlineNs < 0)
+        {
+            Thread.sleep(5);
+        }
+        assertTrue(metadataCounter(broker, name) >= least, name + ": " + metadataCounter(broker, name));
+    }
+
+    private static CompletableFuture<Void> onItsOwnThread(final Runnable call)
+    {
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        final Thread thread = new Thread(() ->
+        {
+            try
+            {
+                call.run();
+                done.complete(null);
+            }
+            catch (final Throwable ex)
+            {
+                done.completeExceptionally(ex);
+            }
+        }, "caller");
+        thread.setDaemon(true);
+        thread.start();
+        return done;
     }
 
     private static String messages(final Throwable error)

@@ -38,7 +38,8 @@ public final class StatCommand implements Callable<Integer>
     boolean once;
 
     @Option(names = "--latency", description = "Print the broker's stage latencies instead (produce received to " +
-        "appended, appended to acknowledged, appended to pushed to a consumer; on a node also ingress to applied): " +
+        "appended, appended to acknowledged, appended to pushed to a consumer; on a node also ingress to committed " +
+        "and committed to applied): " +
         "count, p50, p90, p99, p99.9 and max in microseconds over the last interval and the whole run.")
     boolean latency;
 

@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The operator's commands on a cluster member (three members in this JVM): {@code spindle stat --once} on a node's
  * directory shows its state machine's counters as on a broker, {@code spindle stat --latency} on its driver
- * directory its stage latencies (ingress to applied included), and {@code spindle errors} on its directory, after
+ * directory its stage latencies (ingress to committed and committed to applied included), and {@code spindle errors} on its directory, after
  * Spindle's own error log, a section for each Aeron part, the consensus module's holding what it recorded.
  */
 @Timeout(60)
@@ -106,7 +106,8 @@ class CliNodeObservabilityTest
             final Result result = run("", "stat", "--once", "--latency", "--aeron-dir", aeronDir);
             out = result.out();
             latency = 0 == result.code() ? parseLatencyRuns(out) : Map.of();
-            if (latency.containsKey("ingress-applied") && latency.get("ingress-applied")[0] == produceRequests &&
+            if (latency.containsKey("ingress-committed") && latency.get("ingress-committed")[0] == produceRequests &&
+                latency.get("committed-applied")[0] == produceRequests &&
                 latency.get("received-appended")[0] == produceRequests)
             {
                 break;
@@ -114,7 +115,8 @@ class CliNodeObservabilityTest
             Thread.sleep(50);
         }
         assertTrue(out.contains(memberDir.toAbsolutePath() + ":"), out);
-        assertEquals(produceRequests, latency.get("ingress-applied")[0], out);
+        assertEquals(produceRequests, latency.get("ingress-committed")[0], out);
+        assertEquals(produceRequests, latency.get("committed-applied")[0], out);
         assertEquals(produceRequests, latency.get("received-appended")[0], out);
         assertEquals(0, latency.get("appended-acknowledged")[0], "a follower answers no client: " + out);
         assertTrue(latency.containsKey("appended-pushed"), out);
