@@ -31,6 +31,9 @@ import picocli.CommandLine.Option;
             "system are added up and Spindle's percentiles printed as ratios of the baseline's.",
         "--cluster N: Spindle's N-member cluster against the raw Aeron Cluster echo of `baseline --cluster N` " +
             "(--mode does not apply).",
+        "--against-spindle: Spindle with its --beside-* loads against Spindle without them, the same broker and " +
+            "profile in alternating rounds: what the beside load costs the measured stream, free of the raw " +
+            "stream's own round-to-round spread.",
         "Writes <name>.hgrm/.hlog (and -ack) for both systems, <name>.png for each and compare-<transport>.png " +
             "(compare-cluster<N>.png) with both end-to-end curves to --out." })
 public final class CompareCommand implements Callable<Integer>
@@ -43,6 +46,10 @@ public final class CompareCommand implements Callable<Integer>
         description = "The baseline: direct (one stream, publisher -> subscriber) or echo (through a relay agent " +
             "with acks, Spindle's hop count) (default: ${DEFAULT-VALUE}).")
     AeronBaseline.Mode mode;
+
+    @Option(names = "--against-spindle", description = "The baseline rounds run Spindle without the --beside-* " +
+        "loads instead of raw Aeron (needs one of them; --mode does not apply).")
+    boolean againstSpindle;
 
     @Option(names = "--rounds", defaultValue = "3",
         description = "Rounds of each system, alternating (default: ${DEFAULT-VALUE}).")
@@ -86,6 +93,15 @@ public final class CompareCommand implements Callable<Integer>
                 throw new IllegalArgumentException("--rounds must be 1..100: " + rounds);
             }
             transport = env.transport();
+            if (againstSpindle && !env.hasBesideLoad())
+            {
+                throw new IllegalArgumentException("--against-spindle compares Spindle with a beside load to " +
+                    "Spindle without: give --beside-compaction, --beside-archiving or --beside-commits");
+            }
+            if (againstSpindle && spec.commandLine().getParseResult().hasMatchedOption("--mode"))
+            {
+                throw new IllegalArgumentException("--against-spindle: the baseline is Spindle, --mode does not apply");
+            }
             if (env.clustered() && spec.commandLine().getParseResult().hasMatchedOption("--mode"))
             {
                 throw new IllegalArgumentException(
@@ -100,17 +116,20 @@ public final class CompareCommand implements Callable<Integer>
 
         final boolean clustered = env.clustered();
         final String transportName = clustered ? "cluster" + env.cluster : transport.name().toLowerCase();
-        final String modeName = clustered ? "cluster-echo" : mode.name().toLowerCase();
-        final String baselineName = clustered ? "raw Aeron Cluster echo" : "raw Aeron " + modeName;
+        final String modeName = againstSpindle ? "spindle" : clustered ? "cluster-echo" : mode.name().toLowerCase();
+        final String baselineName = againstSpindle ? "Spindle without the beside load" :
+            clustered ? "raw Aeron Cluster echo" : "raw Aeron " + modeName;
         final boolean baselineAcks = !clustered && AeronBaseline.Mode.ECHO == mode && 0 != load.acks;
         final String prefix = null != load.name ? load.name + "-" : "";
         final ResultFiles spindleFiles = ResultFiles.in(load.out, prefix + LatencyCommand.spindleName(env));
-        final ResultFiles baselineFiles = ResultFiles.in(load.out, prefix +
-            (clustered ? "aeron-cluster" + env.cluster : "aeron-" + modeName + "-" + transportName));
+        final ResultFiles baselineFiles = ResultFiles.in(load.out, prefix + (againstSpindle ?
+            LatencyCommand.spindleName(env) + "-alone" :
+            clustered ? "aeron-cluster" + env.cluster : "aeron-" + modeName + "-" + transportName));
         final String description = String.format(
             "Spindle vs %s over %s: %,d msgs/s of %d bytes, acks=%d, %d partition(s), producer %s; %s %s/%s, " +
             "driver %s/%s, clients %s; %d round(s) of each, alternating, warm-up %d s + measured %d s each",
-            clustered ? baselineName + " (" + env.cluster + " members embedded on loopback)" :
+            againstSpindle || clustered ? baselineName +
+                (clustered ? " (" + env.cluster + " members embedded on loopback)" : "") :
                 "raw Aeron (" + modeName + ")",
             clustered ? "udp" : transportName, load.rate, load.size, load.acks, load.partitions,
             idempotent ? "idempotent" : "not idempotent",
@@ -134,7 +153,9 @@ public final class CompareCommand implements Callable<Integer>
                 out.flush();
                 if (baselineTurn)
                 {
-                    baselineRound = BaselineCommand.measure(mode, baselineAcks, load, env, out);
+                    baselineRound = againstSpindle ?
+                        env.withoutBesideLoads(() -> LatencyCommand.measure(load, env, producerOptions, out)) :
+                        BaselineCommand.measure(mode, baselineAcks, load, env, out);
                     printRound(out, round, baselineName, baselineRound.endToEnd());
                 }
                 else
@@ -185,7 +206,8 @@ public final class CompareCommand implements Callable<Integer>
         out.println();
         printRow(out, "Spindle", values(spindleTotal.endToEnd()), "%10.1f");
         printRow(out, baselineName, values(baselineTotal.endToEnd()), "%10.1f");
-        printRow(out, clustered ? "Spindle / raw Aeron Cluster" : "Spindle / raw Aeron", total, "%10.2f");
+        printRow(out, againstSpindle ? "with / without" : clustered ? "Spindle / raw Aeron Cluster" :
+            "Spindle / raw Aeron", total, "%10.2f");
         for (int round = 0; round < rounds; round++)
         {
             printRow(out, "  round " + (round + 1) + " ratio", roundRatios[round], "%10.2f");

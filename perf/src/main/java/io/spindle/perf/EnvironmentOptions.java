@@ -339,4 +339,46 @@ final class EnvironmentOptions
     {
         return tieredStorage || besideArchiving > 0;
     }
+
+    /**
+     * Whether any --beside-* load is asked for.
+     *
+     * @return true if one is.
+     */
+    boolean hasBesideLoad()
+    {
+        return besideCompaction > 0 || besideArchiving > 0 || besideCommits > 0;
+    }
+
+    /**
+     * Run a measurement as if no --beside-* load had been asked for (the embedded broker keeps its tiered storage if
+     * a beside load needed it, so both sides run the same broker), then restore them.
+     *
+     * @param measurement what to run.
+     * @param <T>         what it returns.
+     * @return its result.
+     * @throws Exception what it throws.
+     */
+    <T> T withoutBesideLoads(final java.util.concurrent.Callable<T> measurement) throws Exception
+    {
+        final boolean tiered = tieredStorage;
+        final long compaction = besideCompaction;
+        final long archiving = besideArchiving;
+        final long commits = besideCommits;
+        tieredStorage = needsTieredStorage();
+        besideCompaction = 0;
+        besideArchiving = 0;
+        besideCommits = 0;
+        try
+        {
+            return measurement.call();
+        }
+        finally
+        {
+            tieredStorage = tiered;
+            besideCompaction = compaction;
+            besideArchiving = archiving;
+            besideCommits = commits;
+        }
+    }
 }

@@ -295,6 +295,44 @@ class PerfCliSmokeTest
     }
 
     @Test
+    @Timeout(120)
+    void compareAgainstSpindleRunsTheBaselineRoundsWithoutTheBesideLoad() throws Exception
+    {
+        final java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        final java.io.PrintStream original = System.out;
+        System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+        final Map<String, Object> json;
+        try
+        {
+            json = run("compare", "--rounds", "2", "--against-spindle", "--beside-compaction", "1000");
+        }
+        finally
+        {
+            System.setOut(original);
+        }
+
+        assertEquals("spindle", map(json.get("settings")).get("mode"), json.toString());
+        for (final String system : new String[]{ "spindle", "baseline" })
+        {
+            assertEquals(1000L, map(json.get(system)).get("samples"), json.toString());
+            assertEquals(0L, map(json.get(system)).get("lost"), json.toString());
+        }
+        final String baselineHgrm = (String)map(json.get("files")).get("baseline_hgrm");
+        assertTrue(baselineHgrm.endsWith("spindle-ipc-alone.hgrm"), json.toString());
+        // The compacted topic is written in the two rounds with it, and in neither round without it.
+        final String said = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(2, said.split("records written to compacted topic", -1).length - 1, said);
+    }
+
+    @Test
+    void compareAgainstSpindleNeedsABesideLoad()
+    {
+        assertRefused("--beside", new String[]{ "compare", "--against-spindle" });
+        assertRefused("--mode",
+            new String[]{ "compare", "--against-spindle", "--beside-commits", "10", "--mode", "echo" });
+    }
+
+    @Test
     @Timeout(60)
     void throughputReportsRates() throws Exception
     {
