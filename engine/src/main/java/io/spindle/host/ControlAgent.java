@@ -12,6 +12,7 @@ import java.util.function.LongSupplier;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.broker.BrokerStats;
 import io.spindle.broker.Host;
+import io.spindle.codecs.protocol.AddPartitionsToTxnResponseDecoder;
 import io.spindle.codecs.protocol.AlterTopicResponseDecoder;
 import io.spindle.codecs.protocol.CreateTopicsResponseDecoder;
 import io.spindle.codecs.protocol.DeleteTopicsResponseDecoder;
@@ -29,6 +30,7 @@ import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.MetadataResponseDecoder;
 import io.spindle.codecs.protocol.ProduceRequestDecoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
+import io.spindle.codecs.protocol.TxnOffsetCommitResponseDecoder;
 import io.spindle.log.PartitionLog;
 import io.spindle.monitor.RecordTrace;
 import io.spindle.monitor.StageLatencies;
@@ -66,8 +68,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * server and never wait. Every other answer (groups, offsets, transactions, errors) waits for the write holding
  * the group or topic state it could reveal. Each of the two kinds leaves in the order it was made: an answer waits
  * behind held answers of its kind (a ring each). Producer ids and transaction changes alone are written only for
- * the answers that hand out a producer id or end a transaction (and with every other write): a transaction's
- * outcome is on disk before its producer hears of it, as a commit's offsets are.
+ * the answers that hand out a producer id or change a transaction (AddPartitionsToTxn, TxnOffsetCommit, EndTxn;
+ * and with every other write): a partition's place in a transaction, its pending offsets and its outcome are on
+ * disk before its producer hears of them, as a commit's offsets are (Kafka writes them to its transaction log
+ * before answering too).
  * <p>
  * <b>Bound.</b> When the disk stalls, answers pile up: once {@code spindle.metadata.max.held.answers} are held, a
  * request whose answer would be held too is refused before it is applied, with {@code REQUEST_TIMED_OUT} (retriable:
@@ -447,6 +451,8 @@ final class ControlAgent implements Agent, SessionServer.RequestHandler, Host
             case InitProducerIdResponseDecoder.TEMPLATE_ID:
                 return KIND_PRODUCER_ID;
 
+            case AddPartitionsToTxnResponseDecoder.TEMPLATE_ID:
+            case TxnOffsetCommitResponseDecoder.TEMPLATE_ID:
             case EndTxnResponseDecoder.TEMPLATE_ID:
                 return KIND_TRANSACTION;
 

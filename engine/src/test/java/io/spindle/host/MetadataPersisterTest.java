@@ -184,6 +184,43 @@ class MetadataPersisterTest
     }
 
     @Test
+    void aPartitionAddedToATransactionIsOnDiskBeforeTheProducerSendsToIt() throws Exception
+    {
+        final GatedWriter writer = new GatedWriter();
+        try (TestBroker broker = TestBroker.start(dir.resolve("data"), (ctx) -> ctx.metadataWriter(writer)))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic(TOPIC, 1, Map.of());
+            }
+            try (Producer plain = Producer.connect(broker.ipc(new Producer.Context().acks(1)));
+                Producer producer = Producer.connect(broker.ipc(new Producer.Context().transactionalId("tx"))))
+            {
+                producer.initTransactions();
+                producer.beginTransaction();
+
+                // The first send to a partition in a transaction adds it to the transaction (AddPartitionsToTxn):
+                // a broker that crashed after answering but before writing it would forget to end it there.
+                writer.hold();
+                producer.releaseOwnership();
+                final CompletableFuture<Void> send = onItsOwnThread(() ->
+                    producer.sendSync(TOPIC, 0, null, "in-txn".getBytes(StandardCharsets.UTF_8)));
+                assertTrue(writer.entered.await(10, TimeUnit.SECONDS),
+                    "AddPartitionsToTxn asked for no write: its answer left before the partition was on disk");
+                for (int i = 1; i <= 200; i++)
+                {
+                    plain.sendSync(TOPIC, 0, null, ("r-" + i).getBytes(StandardCharsets.UTF_8));
+                }
+                assertFalse(send.isDone(), "the record was sent before its partition's place in the transaction " +
+                    "was on disk: " + send);
+
+                writer.release();
+                send.get(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
     void anEndTxnWhoseWriteFailsIsRefusedAndAnsweredOnceTheDiskRecovers() throws Exception
     {
         final GatedWriter writer = new GatedWriter();

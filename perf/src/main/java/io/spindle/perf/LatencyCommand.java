@@ -6,13 +6,16 @@ package io.spindle.perf;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 
 import io.spindle.client.Consumer;
 import io.spindle.client.Producer;
 import io.spindle.client.TopicPartition;
+import io.spindle.host.BrokerConfiguration;
 import io.spindle.tools.VersionCommand;
+import org.HdrHistogram.Histogram;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import picocli.CommandLine;
@@ -246,11 +249,14 @@ public final class LatencyCommand implements Callable<Integer>
 
             final LatencyRun run = new LatencyRun(load, 0 != load.acks, env.newClientIdle(), env.newClientIdle(), out);
             final StageTrace trace = setup.trace();
+            final Map<String, Histogram> brokerBefore = null != trace ? setup.brokerStages() : Map.of();
             final LatencyResult result = run.run(sink, new SpindleSender(producer, setup.topic(), load, sink, trace),
                 new SpindleReceiver(consumer, sink, trace));
             if (null != trace)
             {
-                trace.print(out);
+                // The broker writes its histograms once an interval: wait for the write that holds the whole run.
+                Thread.sleep(BrokerConfiguration.LATENCY_INTERVAL.duration() + 200);
+                trace.print(out, StageTrace.since(setup.brokerStages(), brokerBefore));
                 out.flush();
             }
             return result.withStages(trace);

@@ -58,9 +58,10 @@ final class SpindleReceiver implements LoadReceiver
         final int offset = record.valueOffset();
         final long intendedNs = buffer.getLong(offset + 8);
         sink.onReceived(record.partition(), buffer.getLong(offset), intendedNs);
-        if (null != trace && intendedNs - sink.measureStartNs() >= 0)
+        if (null != trace)
         {
-            trace.onDelivered(record.partition(), record.offset(), intendedNs, System.nanoTime());
+            trace.onDelivered(record.partition(), record.offset(), intendedNs, System.nanoTime(),
+                intendedNs - sink.measureStartNs() >= 0);
         }
     }
 }

@@ -18,6 +18,8 @@ import io.spindle.client.ClientContext;
 import io.spindle.config.ConfigValues;
 import io.spindle.host.StandaloneBroker;
 import io.spindle.host.TieredStorage;
+import io.spindle.monitor.StageLatencies;
+import org.HdrHistogram.Histogram;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
@@ -202,6 +204,30 @@ final class SpindleSetup implements AutoCloseable
     StageTrace trace()
     {
         return trace;
+    }
+
+    /**
+     * The embedded broker's own stage histograms as it last wrote them (once a second), whole run so far.
+     *
+     * @return per stage name, its run's histogram; empty without an embedded standalone broker or before its first
+     * write.
+     */
+    Map<String, Histogram> brokerStages()
+    {
+        final Map<String, Histogram> byStage = new java.util.LinkedHashMap<>();
+        if (null != broker)
+        {
+            try
+            {
+                StageLatencies.read(tempDir.resolve("data"))
+                    .forEach((stage, windows) -> byStage.put(stage, windows[1]));
+            }
+            catch (final IllegalStateException ignore)
+            {
+                // Not written yet: nothing to subtract.
+            }
+        }
+        return byStage;
     }
 
     /**

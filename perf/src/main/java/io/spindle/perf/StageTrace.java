@@ -5,6 +5,7 @@ package io.spindle.perf;
 
 import java.io.PrintWriter;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.spindle.client.Consumer;
@@ -64,6 +65,7 @@ final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
     private final long[] appendedEnd;
     private final long[] arrivedEnd;
     private final Histogram[] hops = new Histogram[HOPS.length];
+    private final Histogram allAppendedToPushed = LatencyRun.newHistogram();
     private final long[] slowSumNs = new long[HOPS.length];
     private final long[] hop = new long[HOPS.length];
     private final Map<PartitionLog, Integer> appendedLogs = new IdentityHashMap<>();
@@ -148,18 +150,31 @@ final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
     }
 
     /**
-     * A measured record was handed to the receiving thread: its hops go into the histograms.
+     * A record was handed to the receiving thread: a measured one's hops go into the histograms; every record's
+     * append to push also goes into one of the whole run, to hold against the broker's own.
      *
      * @param partition  its partition.
      * @param offset     its offset.
      * @param intendedNs its intended send time.
      * @param timeNs     {@link System#nanoTime()} of the delivery.
+     * @param measured   whether its intended time is in the measurement (else warm-up).
      */
-    void onDelivered(final int partition, final long offset, final long intendedNs, final long timeNs)
+    void onDelivered(
+        final int partition, final long offset, final long intendedNs, final long timeNs, final boolean measured)
     {
         if (partition < 0 || partition >= sentCount.length)
         {
-            untraced++;
+            untraced += measured ? 1 : 0;
+            return;
+        }
+        if (!measured)
+        {
+            final int index = (int)(offset & MASK);
+            final long appendedToPushed = stamps[PUSHED][partition][index] - stamps[APPENDED][partition][index];
+            if (appendedToPushed >= 0 && appendedToPushed <= LatencySink.HIGHEST_TRACKABLE_NS)
+            {
+                allAppendedToPushed.recordValue(appendedToPushed);
+            }
             return;
         }
         final int index = (int)(offset & MASK);
@@ -182,6 +197,7 @@ final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
             }
         }
         traced++;
+        allAppendedToPushed.recordValue(hop[2]);
         final boolean slow = timeNs - intendedNs > SLOW_NS;
         for (int i = 0; i < hop.length; i++)
         {
@@ -218,11 +234,36 @@ final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
     }
 
     /**
-     * Print the hops' percentiles and where the slow records' time went.
+     * What a broker's run histograms gained between two readings.
      *
-     * @param out where to print.
+     * @param after  the later reading, per stage.
+     * @param before the earlier one, per stage (a stage missing counts as empty).
+     * @return per stage, the difference.
      */
-    void print(final PrintWriter out)
+    static Map<String, Histogram> since(final Map<String, Histogram> after, final Map<String, Histogram> before)
+    {
+        final Map<String, Histogram> gained = new LinkedHashMap<>();
+        after.forEach((stage, histogram) ->
+        {
+            final Histogram difference = histogram.copy();
+            final Histogram earlier = before.get(stage);
+            if (null != earlier)
+            {
+                difference.subtract(earlier);
+            }
+            gained.put(stage, difference);
+        });
+        return gained;
+    }
+
+    /**
+     * Print the hops' percentiles, where the slow records' time went, and the broker's own stage histograms over the
+     * same run beside this trace's (the issue's check that the harness and the broker agree where they overlap).
+     *
+     * @param out          where to print.
+     * @param brokerStages the broker's own stage histograms over the run ({@link #since}); empty if none.
+     */
+    void print(final PrintWriter out, final Map<String, Histogram> brokerStages)
     {
         out.printf("stages of %,d measured records (%,d not traced), us: p50, p90, p99, p99.9, max%n",
             traced, untraced);
@@ -245,6 +286,20 @@ final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
                 total == 0 ? 0.0 : 100.0 * slowSumNs[i] / total, i == HOPS.length - 1 ? "" : ",");
         }
         out.println();
+        final Histogram brokerPushed = brokerStages.get("appended-pushed");
+        if (null != brokerPushed)
+        {
+            out.println("  appended -> pushed over the whole run, warm-up included, us:");
+            printRow(out, "    every record (this trace)", allAppendedToPushed);
+            printRow(out, "    the broker's own appended-pushed", brokerPushed);
+        }
+    }
+
+    private static void printRow(final PrintWriter out, final String label, final Histogram h)
+    {
+        out.printf("  %-42s %9.1f %9.1f %9.1f %9.1f %9.1f  (%,d)%n", label,
+            h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3,
+            h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3, h.getTotalCount());
     }
 
     /**
