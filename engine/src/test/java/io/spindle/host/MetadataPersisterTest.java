@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
@@ -147,44 +148,25 @@ class MetadataPersisterTest
     @Test
     void anEndTxnIsAnsweredOnlyOnceTheTransactionsOutcomeIsOnDisk() throws Exception
     {
-        final GatedWriter writer = new GatedWriter();
-        try (TestBroker broker = TestBroker.start(dir.resolve("data"), (ctx) -> ctx.metadataWriter(writer)))
-        {
-            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
-            {
-                admin.createTopic(TOPIC, 1, Map.of());
-            }
-            try (Producer plain = Producer.connect(broker.ipc(new Producer.Context().acks(1)));
-                Producer producer = Producer.connect(broker.ipc(new Producer.Context().transactionalId("tx"))))
-            {
-                producer.initTransactions();
-                producer.beginTransaction();
-                while (Producer.OK != producer.send(TOPIC, 0, null, "in-txn".getBytes(StandardCharsets.UTF_8), null))
-                {
-                    producer.poll();
-                }
-                producer.flush();
-
-                // Only the transaction's end changes the metadata: it must be on disk before the producer hears.
-                writer.hold();
-                producer.releaseOwnership();
-                final CompletableFuture<Void> commit = onItsOwnThread(producer::commitTransaction);
-                assertTrue(writer.entered.await(10, TimeUnit.SECONDS),
-                    "the EndTxn asked for no write: its answer left before its outcome was on disk");
-                for (int i = 1; i <= 200; i++)
-                {
-                    plain.sendSync(TOPIC, 0, null, ("r-" + i).getBytes(StandardCharsets.UTF_8));
-                }
-                assertFalse(commit.isDone(), "the EndTxn was answered before its write completed: " + commit);
-
-                writer.release();
-                commit.get(10, TimeUnit.SECONDS);
-            }
-        }
+        // Only the transaction's end changes the metadata: it must be on disk before the producer hears.
+        assertHeldUntilWritten("the EndTxn", true, (producer) -> producer::commitTransaction);
     }
 
     @Test
     void aPartitionAddedToATransactionIsOnDiskBeforeTheProducerSendsToIt() throws Exception
+    {
+        // The first send to a partition in a transaction adds it to the transaction (AddPartitionsToTxn): a broker
+        // that crashed after answering but before writing it would forget to end the transaction there.
+        assertHeldUntilWritten("AddPartitionsToTxn", false,
+            (producer) -> () -> producer.sendSync(TOPIC, 0, null, "in-txn".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * A transactional producer's step, run while the metadata write is held in the file system, must ask for a write
+     * and not complete until it is released, while plain produces are acknowledged all the while.
+     */
+    private void assertHeldUntilWritten(
+        final String request, final boolean recordFirst, final Function<Producer, Runnable> step) throws Exception
     {
         final GatedWriter writer = new GatedWriter();
         try (TestBroker broker = TestBroker.start(dir.resolve("data"), (ctx) -> ctx.metadataWriter(writer)))
@@ -198,24 +180,31 @@ class MetadataPersisterTest
             {
                 producer.initTransactions();
                 producer.beginTransaction();
+                if (recordFirst)
+                {
+                    producer.sendSync(TOPIC, 0, null, "in-txn".getBytes(StandardCharsets.UTF_8));
+                }
 
-                // The first send to a partition in a transaction adds it to the transaction (AddPartitionsToTxn):
-                // a broker that crashed after answering but before writing it would forget to end it there.
                 writer.hold();
                 producer.releaseOwnership();
-                final CompletableFuture<Void> send = onItsOwnThread(() ->
-                    producer.sendSync(TOPIC, 0, null, "in-txn".getBytes(StandardCharsets.UTF_8)));
+                final Runnable call = step.apply(producer);
+                final CompletableFuture<Void> done = onItsOwnThread(() ->
+                {
+                    call.run();
+                    // Hand it back before the future completes: closing it on this thread must not race the
+                    // calling thread's end.
+                    producer.releaseOwnership();
+                });
                 assertTrue(writer.entered.await(10, TimeUnit.SECONDS),
-                    "AddPartitionsToTxn asked for no write: its answer left before the partition was on disk");
+                    request + " asked for no write: its answer left before its change was on disk");
                 for (int i = 1; i <= 200; i++)
                 {
                     plain.sendSync(TOPIC, 0, null, ("r-" + i).getBytes(StandardCharsets.UTF_8));
                 }
-                assertFalse(send.isDone(), "the record was sent before its partition's place in the transaction " +
-                    "was on disk: " + send);
+                assertFalse(done.isDone(), request + " was answered before its write completed: " + done);
 
                 writer.release();
-                send.get(10, TimeUnit.SECONDS);
+                done.get(10, TimeUnit.SECONDS);
             }
         }
     }
