@@ -100,6 +100,11 @@ public final class Producer implements AutoCloseable
     public static final int MAX_IDEMPOTENT_IN_FLIGHT = 5;
 
     /**
+     * How often batches are checked against the delivery timeout.
+     */
+    private static final long EXPIRY_CHECK_INTERVAL_NS = 1_000_000L;
+
+    /**
      * Configuration of a producer.
      */
     public static final class Context extends ClientContext
@@ -498,11 +503,6 @@ public final class Producer implements AutoCloseable
     private final UnsafeBuffer byteArrayKey = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer byteArrayValue = new UnsafeBuffer(0, 0);
     private final int slotCount;
-    /**
-     * How often batches are checked against the delivery timeout.
-     */
-    private static final long EXPIRY_CHECK_INTERVAL_NS = 1_000_000L;
-
     private int slotsCreated;
     private BrokerConnection connection;
     private long nextCorrelationId = 1;

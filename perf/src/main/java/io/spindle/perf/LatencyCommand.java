@@ -254,9 +254,11 @@ public final class LatencyCommand implements Callable<Integer>
                 new SpindleReceiver(consumer, sink, trace));
             if (null != trace)
             {
-                // The broker writes its histograms once an interval: wait for the write that holds the whole run.
-                Thread.sleep(BrokerConfiguration.LATENCY_INTERVAL.duration() + 200);
-                trace.print(out, StageTrace.since(setup.brokerStages(), brokerBefore));
+                // The broker writes its histograms once an interval: wait, bounded, for a write after the run.
+                final long runEndNs = System.nanoTime();
+                trace.print(out, StageTrace.since(
+                    setup.brokerStagesWrittenAfter(runEndNs, 3 * BrokerConfiguration.LATENCY_INTERVAL.duration()),
+                    brokerBefore));
                 out.flush();
             }
             return result.withStages(trace);

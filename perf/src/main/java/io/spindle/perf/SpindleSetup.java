@@ -211,10 +211,43 @@ final class SpindleSetup implements AutoCloseable
      *
      * @return per stage name, its run's histogram; empty without an embedded standalone broker or before its first
      * write.
+     * @throws IOException          when the file cannot be read.
+     * @throws InterruptedException never: it does not wait.
      */
-    Map<String, Histogram> brokerStages()
+    Map<String, Histogram> brokerStages() throws IOException, InterruptedException
+    {
+        return brokerStagesWrittenAfter(Long.MIN_VALUE, 0);
+    }
+
+    /**
+     * The embedded broker's own stage histograms from its first write after an instant, waiting for it at most a
+     * while (the broker replaces its file once an interval).
+     *
+     * @param afterNs   {@link System#nanoTime()} the write must follow; {@link Long#MIN_VALUE} for any.
+     * @param timeoutMs how long to wait for such a write.
+     * @return per stage name, its run's histogram; empty without an embedded standalone broker, or with no such write
+     * in time.
+     * @throws IOException          when the file's time cannot be read.
+     * @throws InterruptedException when interrupted while waiting.
+     */
+    Map<String, Histogram> brokerStagesWrittenAfter(final long afterNs, final long timeoutMs)
+        throws IOException, InterruptedException
     {
         final Map<String, Histogram> byStage = new java.util.LinkedHashMap<>();
+        if (null != broker && Long.MIN_VALUE != afterNs)
+        {
+            final Path file = tempDir.resolve("data").resolve(StageLatencies.FILE_NAME);
+            final long afterMs = System.currentTimeMillis() - (System.nanoTime() - afterNs) / 1_000_000L;
+            final long deadlineNs = System.nanoTime() + timeoutMs * 1_000_000L;
+            while (!Files.exists(file) || Files.getLastModifiedTime(file).toMillis() <= afterMs)
+            {
+                if (System.nanoTime() - deadlineNs > 0)
+                {
+                    return byStage;
+                }
+                Thread.sleep(50);
+            }
+        }
         if (null != broker)
         {
             try
