@@ -898,10 +898,11 @@ public final class BrokerStateMachine implements AutoCloseable
                 if (result >= 0)
                 {
                     baseOffset = result;
+                    // Stamped before the high-water mark covers the batch, so no reader sees it unstamped.
+                    host.onAppended(log);
                     log.highWaterMark(log.logEndOffset());
                     producerStates.onAppend(topic, partition, buffer, batchOffset, result, nowMs);
                     stats.onAppend(log.logEndOffset() - result, batchLength);
-                    host.onAppended(log);
                 }
                 else
                 {

@@ -70,8 +70,9 @@ public interface Host
     }
 
     /**
-     * A produce request's batch was appended (and is below the high-water mark), before its answer leaves: a host
-     * that measures latency stamps the time here. Called on the state machine's thread; the default does nothing.
+     * A produce request's batch was appended, before the high-water mark covers it and before its answer leaves: a
+     * host that measures latency stamps the time here, and no reader can have seen the batch yet. Called on the state
+     * machine's thread; the default does nothing.
      *
      * @param log the partition's log, just appended to.
      */

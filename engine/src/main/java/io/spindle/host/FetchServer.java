@@ -142,7 +142,8 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
     }
 
     /**
-     * Report every response's records as pushed ({@link RecordTrace#onPushed}), for {@code perf latency --stages}.
+     * Report every response's records as pushed ({@link RecordTrace#onPushed}) as it is encoded, just before its
+     * offer (again if the offer is back-pressured), for {@code perf latency --stages}.
      *
      * @param trace where to report, or null not to.
      * @return this.
@@ -553,29 +554,24 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         entry.putRecords(readView.buffer(), 0, length);
         partition.appendedNs = null == latencies || 0 == length ?
             AppendStamp.NULL_TIME : log.appendStamp().timeNs(nextOffset);
+        if (null != trace && length > 0)
+        {
+            // Before the offer: the consumer may hand the records over before this thread runs again.
+            trace.onPushed(log, partition.fetchOffset, nextOffset, nanoClock.nanoTime());
+        }
         responseRecords += nextOffset - partition.fetchOffset;
         responseBytes += length;
-        partition.pushedFromOffset = partition.fetchOffset;
         partition.fetchOffset = nextOffset;
 
         return length;
     }
 
     /**
-     * A response holding the partition's records was sent: report them to the trace, and time the stage. Only a
-     * fetch that was waiting when the batch was appended is a push: one that came later measures the consumer.
+     * A response holding the partition's records was sent: time the stage. Only a fetch that was waiting when the
+     * batch was appended is a push: one that came later measures the consumer.
      */
     private void recordPush(final Fetch fetch, final FetchPartition partition)
     {
-        if (null != trace && partition.pushedFromOffset < partition.fetchOffset)
-        {
-            final PartitionLog log = log(partition);
-            if (null != log)
-            {
-                trace.onPushed(log, partition.pushedFromOffset, partition.fetchOffset, nanoClock.nanoTime());
-            }
-            partition.pushedFromOffset = partition.fetchOffset;
-        }
         if (AppendStamp.NULL_TIME != partition.appendedNs && partition.appendedNs - fetch.receivedNs >= 0)
         {
             latencies.record(StageLatencies.APPENDED_TO_PUSHED, nanoClock.nanoTime() - partition.appendedNs);
@@ -720,6 +716,5 @@ public final class FetchServer implements Agent, SessionServer.RequestHandler
         int maxBytes;
         boolean failed;
         long appendedNs = AppendStamp.NULL_TIME;
-        long pushedFromOffset = Long.MAX_VALUE;
     }
 }

@@ -25,13 +25,14 @@ public interface RecordTrace
     void onAppended(PartitionLog log, long endOffset, long timeNs);
 
     /**
-     * Records of a partition left the broker for a consumer (the fetch server's thread): a response holding them
-     * was offered to the consumer's publication and taken.
+     * Records of a partition are leaving the broker for a consumer (the fetch server's thread): a response holding them
+     * was encoded and is offered next, so the stamp is written before the consumer can see them (a back-pressured
+     * offer is encoded, and stamped, again).
      *
      * @param log        the partition's log.
      * @param fromOffset the first offset the response starts at (the fetch offset).
      * @param toOffset   the offset after the last record of the response.
-     * @param timeNs     {@link System#nanoTime()} of the offer.
+     * @param timeNs     {@link System#nanoTime()} just before the offer.
      */
     void onPushed(PartitionLog log, long fromOffset, long toOffset, long timeNs);
 }
