@@ -44,6 +44,7 @@ public final class ArchiveTier implements TieredStorage
     private final ErrorHandler errorHandler;
     private final TierChannels channels;
     private final SegmentArchiver archiver;
+    private final boolean isMemberArchive;
     private ArchiveServer embedded;
     private AeronArchive archive;
     private long nextConnectMs;
@@ -54,8 +55,10 @@ public final class ArchiveTier implements TieredStorage
         final Path dataDir,
         final String host,
         final String archiveEndpoint,
-        final ErrorHandler errorHandler)
+        final ErrorHandler errorHandler,
+        final TierCoordinator coordinator)
     {
+        this.isMemberArchive = null != coordinator && null == archiveEndpoint;
         this.aeron = aeron;
         this.dataDir = dataDir;
         this.archiveEndpoint = archiveEndpoint;
@@ -63,7 +66,33 @@ public final class ArchiveTier implements TieredStorage
         final String localHost = "0.0.0.0".equals(host) ? "localhost" : host;
         this.channels = null == archiveEndpoint ? TierChannels.ipc(TERM_LENGTH) :
             TierChannels.udp(localHost, archiveEndpoint.substring(0, archiveEndpoint.lastIndexOf(':')), TERM_LENGTH);
-        this.archiver = new SegmentArchiver(this, aeron, topics, errorHandler);
+        this.archiver = new SegmentArchiver(this, aeron, topics, errorHandler, coordinator);
+    }
+
+    /**
+     * The tiered storage of a cluster member: its archiver copies the member's sealed segments into the member's own
+     * tier, and a {@link TierCoordinator} decides, through the cluster's log, what local retention may delete and what
+     * the tier keeps. Without an archive endpoint the tier is the archive the member already runs for its Raft log,
+     * reached over IPC on the member's media driver (a second copy on the same disk: not a real tier).
+     *
+     * @param aeron           the member's client, on the driver its own archive runs on.
+     * @param topics          the member's current topic table, readable from any thread.
+     * @param host            the member's host, an address an archive on another machine can reach.
+     * @param archiveEndpoint a standalone archive's control endpoint {@code host:port}, or null for the member's own.
+     * @param coordinator     the member's replicated side of tiered storage.
+     * @param errorHandler    for failures the archiver recovers from.
+     * @return the tiered storage; run its {@link #agent()} on a thread of its own, close it after.
+     */
+    public static ArchiveTier forClusterMember(
+        final Aeron aeron,
+        final Supplier<TopicTable> topics,
+        final String host,
+        final String archiveEndpoint,
+        final TierCoordinator coordinator,
+        final ErrorHandler errorHandler)
+    {
+        checkEndpoint(archiveEndpoint);
+        return new ArchiveTier(aeron, topics, null, host, archiveEndpoint, errorHandler, coordinator);
     }
 
     /**
@@ -75,12 +104,17 @@ public final class ArchiveTier implements TieredStorage
      */
     public static TieredStorage.Factory factory(final String archiveEndpoint)
     {
+        checkEndpoint(archiveEndpoint);
+        return (aeron, topics, dataDir, host, errorHandler) ->
+            new ArchiveTier(aeron, topics, dataDir, host, archiveEndpoint, errorHandler, null);
+    }
+
+    private static void checkEndpoint(final String archiveEndpoint)
+    {
         if (null != archiveEndpoint && archiveEndpoint.lastIndexOf(':') <= 0)
         {
             throw new IllegalArgumentException("--archive must be HOST:PORT, was '" + archiveEndpoint + "'");
         }
-        return (aeron, topics, dataDir, host, errorHandler) ->
-            new ArchiveTier(aeron, topics, dataDir, host, archiveEndpoint, errorHandler);
     }
 
     /**
@@ -135,7 +169,11 @@ public final class ArchiveTier implements TieredStorage
         {
             try
             {
-                if (null == archiveEndpoint)
+                if (isMemberArchive)
+                {
+                    archive = ArchiveServer.connectMember(aeron);
+                }
+                else if (null == archiveEndpoint)
                 {
                     if (null == embedded)
                     {

@@ -3,6 +3,10 @@
  */
 package io.spindle.archive;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
@@ -23,6 +27,7 @@ import io.spindle.log.PartitionLog;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
+import org.agrona.IoUtil;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
@@ -65,8 +70,10 @@ final class SegmentArchiver implements Agent
     private final Aeron aeron;
     private final Supplier<TopicTable> topics;
     private final ErrorHandler errorHandler;
+    private final TierCoordinator coordinator;
     private final Long2ObjectHashMap<PartitionTier> partitions = new Long2ObjectHashMap<>();
     private final ArrayList<String> pendingPurges = new ArrayList<>();
+    private final ArrayList<Path> pendingManifestDeletes = new ArrayList<>();
     private final LogReadResult readResult = new LogReadResult();
     private final UnsafeBuffer frame = new UnsafeBuffer(new byte[64 * 1024]);
     private final CRC32C crc = new CRC32C();
@@ -90,12 +97,17 @@ final class SegmentArchiver implements Agent
     private long verifyBytes;
 
     SegmentArchiver(
-        final ArchiveTier tier, final Aeron aeron, final Supplier<TopicTable> topics, final ErrorHandler errorHandler)
+        final ArchiveTier tier,
+        final Aeron aeron,
+        final Supplier<TopicTable> topics,
+        final ErrorHandler errorHandler,
+        final TierCoordinator coordinator)
     {
         this.tier = tier;
         this.aeron = aeron;
         this.topics = topics;
         this.errorHandler = errorHandler;
+        this.coordinator = coordinator;
     }
 
     /**
@@ -262,7 +274,7 @@ final class SegmentArchiver implements Agent
         }
         for (final PartitionTier partitionTier : partitions.values())
         {
-            partitionTier.log.remoteReader(null);
+            detach(partitionTier);
         }
         observedTableVersion = Long.MAX_VALUE;
     }
@@ -299,11 +311,18 @@ final class SegmentArchiver implements Agent
                     {
                         continue;
                     }
-                    final TierManifest manifest = TierManifest.load(log.directory().toPath());
+                    final TierManifest manifest = TierManifest.load(manifestDirectory(topicId, p, log));
                     partitionTier = new PartitionTier(topicId, p, log, manifest, new TierReader(loadRequests));
                     partitionTier.reader.entries(manifest);
-                    log.tieredOffset(manifest.endOffset());
-                    log.remoteReader(partitionTier.reader);
+                    if (null == coordinator)
+                    {
+                        log.tieredOffset(manifest.endOffset());
+                        log.remoteReader(partitionTier.reader);
+                    }
+                    else
+                    {
+                        coordinator.attach(topicId, p, partitionTier.reader);
+                    }
                     partitions.put(key, partitionTier);
                 }
                 partitionTier.seenGeneration = generation;
@@ -320,7 +339,11 @@ final class SegmentArchiver implements Agent
             if (partitionTier.seenGeneration != generation)
             {
                 pendingPurges.add(partitionTier.manifest.tierPrefix());
-                partitionTier.log.remoteReader(null);
+                if (null != coordinator)
+                {
+                    pendingManifestDeletes.add(partitionTier.manifest.directory());
+                }
+                detach(partitionTier);
                 it.remove();
             }
         }
@@ -344,7 +367,15 @@ final class SegmentArchiver implements Agent
             work++;
         }
 
-        work += applyRetention(archive, partitionTier, nowMs);
+        if (null == coordinator)
+        {
+            work += applyRetention(archive, partitionTier, nowMs);
+        }
+        else
+        {
+            work += followTierStart(archive, partitionTier);
+            work += reportUnreported(partitionTier);
+        }
         if (partitionTier.log.config().remoteStorageEnable())
         {
             final long[] bases = partitionTier.log.segmentBaseOffsets();
@@ -416,6 +447,89 @@ final class SegmentArchiver implements Agent
         return expired;
     }
 
+    /**
+     * A replicated host: drop from the manifest and purge this member's copies the replicated state no longer keeps
+     * (retention across tiers, decided through the cluster's log).
+     */
+    private int followTierStart(final AeronArchive archive, final PartitionTier partitionTier)
+    {
+        final long tierStart = coordinator.tierStartOffset(partitionTier.topicId, partitionTier.partition);
+        final TierManifest manifest = partitionTier.manifest;
+        int expired = 0;
+        for (final TierManifest.Entry entry : manifest.entries())
+        {
+            if (entry.nextOffset() > tierStart)
+            {
+                break;
+            }
+            expired++;
+        }
+        if (0 == expired)
+        {
+            return 0;
+        }
+        final ArrayList<TierManifest.Entry> dropped = new ArrayList<>(manifest.entries().subList(0, expired));
+        manifest.removeOldest(expired);
+        partitionTier.reader.entries(manifest);
+        partitionTier.isReconciled = false;
+        for (final TierManifest.Entry entry : dropped)
+        {
+            archive.purgeRecording(entry.recordingId());
+            purgedSegments++;
+        }
+        partitionTier.isReconciled = true;
+        return expired;
+    }
+
+    /**
+     * A replicated host: report every copy this member's manifest holds that the replicated state does not know of
+     * yet (a report lost with a restart or a leader change is sent again; the coordinator drops repeats).
+     */
+    private int reportUnreported(final PartitionTier partitionTier)
+    {
+        final long reportedEnd = coordinator.reportedEndOffset(partitionTier.topicId, partitionTier.partition);
+        int work = 0;
+        for (final TierManifest.Entry entry : partitionTier.manifest.entries())
+        {
+            if (entry.nextOffset() > reportedEnd)
+            {
+                coordinator.report(partitionTier.topicId, partitionTier.partition, entry);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    private Path manifestDirectory(final int topicId, final int partition, final PartitionLog log)
+    {
+        if (null == coordinator)
+        {
+            return log.directory().toPath();
+        }
+        final Path directory = coordinator.manifestDirectory(topicId, partition);
+        try
+        {
+            Files.createDirectories(directory);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot create " + directory, ex);
+        }
+        return directory;
+    }
+
+    private void detach(final PartitionTier partitionTier)
+    {
+        if (null == coordinator)
+        {
+            partitionTier.log.remoteReader(null);
+        }
+        else
+        {
+            coordinator.attach(partitionTier.topicId, partitionTier.partition, null);
+        }
+    }
+
     private int purgeDeleted()
     {
         if (pendingPurges.isEmpty())
@@ -433,6 +547,12 @@ final class SegmentArchiver implements Agent
             purgeUnlisted(archive, null, pendingPurges.get(i));
             pendingPurges.remove(i);
             work++;
+        }
+        // A replicated host keeps manifests outside the partition directories: the deleted topic's go once its
+        // recordings are gone.
+        for (int i = pendingManifestDeletes.size() - 1; i >= 0; i--)
+        {
+            IoUtil.delete(pendingManifestDeletes.remove(i).toFile(), true);
         }
         return work;
     }
@@ -835,7 +955,15 @@ final class SegmentArchiver implements Agent
             copy.baseOffset, copy.nextOffset, copy.bytes, (int)crc.getValue(), copy.recordingId, copy.startPosition,
             copy.expectedStopPosition, copy.maxTimestampMs));
         partitionTier.reader.entries(partitionTier.manifest);
-        partitionTier.log.tieredOffset(copy.nextOffset);
+        if (null == coordinator)
+        {
+            partitionTier.log.tieredOffset(copy.nextOffset);
+        }
+        else
+        {
+            coordinator.report(partitionTier.topicId, partitionTier.partition,
+                partitionTier.manifest.entries().get(partitionTier.manifest.entries().size() - 1));
+        }
         copiedSegments++;
         this.copy = null;
         nextScanMs = nowMs;

@@ -25,6 +25,7 @@ import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.FrameDescriptor;
+import io.spindle.archive.ArchiveTier;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.host.BrokerConfiguration;
 import io.spindle.host.CleanerCounters;
@@ -84,6 +85,9 @@ public final class ClusterNode implements AutoCloseable
     private volatile MemberGateway gateway;
     private final SnapshotTrigger snapshotTrigger;
     private final LogPurger logPurger;
+    private final TierReporter tierReporter;
+    private final ArchiveTier archiveTier;
+    private final AgentRunner archiverRunner;
     private final DirectoryLock directoryLock;
     private final CountedErrorLog errorLog;
     private final StageLatencies latencies = new StageLatencies(SpindleClusteredService.LATENCY_STAGES);
@@ -184,6 +188,9 @@ public final class ClusterNode implements AutoCloseable
         ClusteredServiceContainer container = null;
         SnapshotTrigger trigger = null;
         LogPurger purger = null;
+        TierReporter reporter = null;
+        ArchiveTier tier = null;
+        AgentRunner archiver = null;
         try
         {
             // Log timestamps in nanoseconds, for the ingress-committed latency stage, unless the directory was made
@@ -219,10 +226,21 @@ public final class ClusterNode implements AutoCloseable
                 ctx.snapshotLogBytes, ctx.snapshotCheckIntervalNs, errorLog);
             purger = !ctx.logPurge ? null : new LogPurger(ctx.memberId, consensusCtx.clusterDir(), aeronDir,
                 ingressEndpoints(ctx.members), self.host, service, ctx.messageLog).start(ctx.snapshotCheckIntervalNs);
+            // Tiered storage: this member's archiver copies its sealed segments into its own tier and reports them
+            // through the log; what local retention deletes follows the log (MemberTier).
+            reporter = new TierReporter(aeron, ingressEndpoints(ctx.members), self.host, this::onClientError)
+                .start(ctx.memberId);
+            service.tier().sender(reporter::enqueue);
+            service.tier().divergenceLog((message) -> errorLog.onError(new IllegalStateException(message)));
+            tier = ArchiveTier.forClusterMember(
+                aeron, service::topicTable, self.host, ctx.archiveEndpoint, service.tier(), errorLog);
+            service.tierTableVersion(tier::observedTableVersion);
+            archiver = new AgentRunner(idle.get(), errorLog, null, tier.agent());
+            AgentRunner.startOnThread(archiver);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(purger, trigger, container);
+            CloseHelper.quietCloseAll(archiver, tier, reporter, purger, trigger, container);
             service.closeMachine();
             CloseHelper.quietCloseAll(latencyReporter, logCleaner, cleanerCounters, stateMachineCounters, aeron,
                 driver);
@@ -239,6 +257,9 @@ public final class ClusterNode implements AutoCloseable
         clusteredMediaDriver = driver;
         snapshotTrigger = trigger;
         logPurger = purger;
+        tierReporter = reporter;
+        archiveTier = tier;
+        archiverRunner = archiver;
         final Thread starter = new Thread(() -> startGatewayOnceJoined(aeronDir, self, idle),
             "spindle-member-" + ctx.memberId + "-gateway-start");
         starter.setDaemon(true);
@@ -501,7 +522,7 @@ public final class ClusterNode implements AutoCloseable
                 gateway.close();
             }
             stopPurgedLogCheck();
-            CloseHelper.closeAll(logPurger, snapshotTrigger, container);
+            CloseHelper.closeAll(archiverRunner, archiveTier, tierReporter, logPurger, snapshotTrigger, container);
             service.closeMachine();
             CloseHelper.closeAll(
                 latencyReporter, logCleaner, cleanerCounters, stateMachineCounters, aeron, clusteredMediaDriver);
@@ -707,6 +728,18 @@ public final class ClusterNode implements AutoCloseable
         private long latencyIntervalMs = BrokerConfiguration.LATENCY_INTERVAL.duration();
         private Path latencyLog = BrokerConfiguration.latencyLog();
         private int maxPartitionCounters = BrokerConfiguration.STAT_MAX_PARTITIONS.integer();
+        private String archiveEndpoint;
+
+        /**
+         * @param endpoint a standalone archive ({@code spindle archive}) holding the member's tier of tiered storage,
+         *                 {@code HOST:PORT}; null (the default) for the archive the member runs for its Raft log.
+         * @return this.
+         */
+        public Context archiveEndpoint(final String endpoint)
+        {
+            this.archiveEndpoint = endpoint;
+            return this;
+        }
 
         /**
          * @param intervalMs between publications of the stage latency histograms for {@code spindle stat --latency}
@@ -812,10 +845,9 @@ public final class ClusterNode implements AutoCloseable
                     logConfig.maxMessageBytes() + " (the consensus module would drop larger requests silently): " +
                     "raise the term length or lower max.message.bytes");
             }
-            if (logConfig.remoteStorageEnable())
+            if (null != archiveEndpoint && archiveEndpoint.lastIndexOf(':') <= 0)
             {
-                throw new IllegalArgumentException("the members' default " + LogConfig.REMOTE_STORAGE_ENABLE +
-                    " is true, but " + SpindleClusteredService.REMOTE_STORAGE_REFUSAL);
+                throw new IllegalArgumentException("--archive must be HOST:PORT, was '" + archiveEndpoint + "'");
             }
             return this;
         }

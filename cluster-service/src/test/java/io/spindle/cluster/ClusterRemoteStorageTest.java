@@ -3,17 +3,36 @@
  */
 package io.spindle.cluster;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 
+import io.aeron.Aeron;
+import io.aeron.archive.client.AeronArchive;
+import io.spindle.archive.ArchiveTier;
+import io.spindle.archive.TierManifest;
 import io.spindle.broker.Topic;
-import io.spindle.broker.TopicTable;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
-import io.spindle.client.SpindleException;
+import io.spindle.client.Consumer;
+import io.spindle.client.Producer;
+import io.spindle.client.TopicPartition;
+import io.spindle.cluster.check.CheckResult;
+import io.spindle.cluster.check.History;
+import io.spindle.cluster.check.ReplicationChecker;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.log.LogConfig;
+import io.spindle.log.PartitionLog;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -21,20 +40,21 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Tiered storage is not built for cluster members (a member runs no archiver): a topic asking for
- * {@code remote.storage.enable=true}, at creation or by a change, is refused with INVALID_CONFIG naming the key and
- * why, by the state machine, so every member applies the same refusal and holds the same topics afterwards; and a
- * member whose default would turn it on for every topic refuses to start.
+ * Tiered storage on three members in this JVM, each archiving into the archive it runs for its Raft log: every
+ * member copies its sealed segments into its own tier and says so through the log, local retention deletes a segment
+ * on every member alike once every member's tier holds it, and each member serves the records below its local log
+ * start from its own tier, through a follower's restart and a leader's failover while segments are being archived.
  */
 class ClusterRemoteStorageTest
 {
-    private static final int MEMBERS = 3;
+    private static final String TOPIC = "tiered";
+    private static final int SEGMENT_BYTES = 16 * 1024;
+    private static final int LOCAL_RETENTION_BYTES = 32 * 1024;
+    private static final int VALUE_BYTES = 200;
 
     @TempDir
     Path dir;
@@ -51,72 +71,273 @@ class ClusterRemoteStorageTest
     }
 
     @Test
-    @Timeout(90)
-    void creatingOrChangingATopicToUseRemoteStorageIsRefusedAlikeOnEveryMember()
+    @Timeout(120)
+    void everyMemberArchivesOnceAndServesEveryRecordAcrossTheTierBoundaryThroughARestartAndAFailover()
+        throws InterruptedException
     {
-        cluster = new TestCluster(dir, MEMBERS);
-        cluster.start();
-        try (Admin admin = Admin.connect(new ClientContext().bootstrap(cluster.bootstrap())
-            .requestTimeoutMs(20_000).connectTimeoutMs(20_000)
-            .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))))
+        cluster = new TestCluster(dir, 3);
+        final int leader = cluster.start();
+        final int follower = (leader + 1) % 3;
+        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
         {
-            final SpindleException refusedCreate = assertThrows(SpindleException.class, () -> admin.createTopic(
-                "tiered", 1, Map.of(LogConfig.REMOTE_STORAGE_ENABLE, "true", LogConfig.LOCAL_RETENTION_BYTES, "4k")));
-            assertRefusal(refusedCreate);
+            admin.createTopic(TOPIC, 1, Map.of(LogConfig.REMOTE_STORAGE_ENABLE, "true",
+                LogConfig.SEGMENT_BYTES, Integer.toString(SEGMENT_BYTES),
+                LogConfig.LOCAL_RETENTION_BYTES, Integer.toString(LOCAL_RETENTION_BYTES)));
+        }
+        final List<Ack> acked = new ArrayList<>();
+        produce(0, 500, acked);
 
-            admin.createTopic("orders", 1, Map.of(LogConfig.RETENTION_MS, "3600000"));
-            final SpindleException refusedAlter = assertThrows(SpindleException.class, () -> admin.alterTopicConfigs(
-                "orders", Map.of(LogConfig.REMOTE_STORAGE_ENABLE, "true", LogConfig.RETENTION_MS, "7200000"),
-                List.of()));
-            assertRefusal(refusedAlter);
+        // A follower stops while it archives: while it is down, no member deletes what its tier does not hold.
+        final Path followerManifest = manifestDir(follower);
+        cluster.await(() -> manifestEntries(followerManifest).size() >= 2, "member " + follower + " to archive");
+        cluster.stop(follower);
+        final long followerArchivedEnd = end(manifestEntries(followerManifest));
+        produce(500, 1000, acked);
+        for (final int m : running())
+        {
+            cluster.await(() -> highWaterMark(m) >= 1000, "member " + m + " to apply every record");
+            final PartitionLog log = partition(m);
+            assertTrue(log.logStartOffset() <= followerArchivedEnd, "member " + m + " deleted its local segments " +
+                "up to " + log.logStartOffset() + " while the stopped member's tier ends at " + followerArchivedEnd);
+        }
+        cluster.launch(follower);
 
-            // Off is still accepted, and a later change goes through: the refusal changed nothing.
-            admin.alterTopicConfigs("orders", Map.of(LogConfig.REMOTE_STORAGE_ENABLE, "false"), List.of());
-            admin.createTopic("plain", 1, Map.of());
-            assertEquals("false", admin.describeTopic("orders").configs().get(LogConfig.REMOTE_STORAGE_ENABLE));
+        // The leader dies while records arrive and segments are being archived.
+        final Thread killer = new Thread(() ->
+        {
+            TestCluster.sleep(200);
+            cluster.stop(leader);
+        }, "kill-leader");
+        killer.start();
+        produce(1000, 1500, acked);
+        killer.join(TestCluster.AWAIT_NS / 1_000_000L);
+        cluster.awaitLeader(leader);
+        cluster.launch(leader);
+        assertEquals(1500, acked.size());
+
+        // Every member's local log shrinks to its local retention, alike everywhere, the rest in each member's tier.
+        final long end = acked.stream().mapToLong((a) -> a.offset + 1).max().orElseThrow();
+        for (int m = 0; m < 3; m++)
+        {
+            final int member = m;
+            cluster.await(() -> highWaterMark(member) >= end, "member " + m + " to apply every record");
+            final PartitionLog log = partition(m);
+            cluster.await(() -> log.sizeInBytes() <= LOCAL_RETENTION_BYTES + SEGMENT_BYTES &&
+                log.logStartOffset() == partition(0).logStartOffset(),
+                () -> "member " + member + " to delete its archived segments: " + log + " from " +
+                log.logStartOffset() + ", member 0 from " + partition(0).logStartOffset());
+            assertTrue(localBytes(m) <= LOCAL_RETENTION_BYTES + 2 * SEGMENT_BYTES, "member " + m + " holds " +
+                localBytes(m) + " bytes of segments");
+            assertEquals(0, log.readableStartOffset(), "member " + m + " reads from the start of its tier");
+        }
+        assertTrue(partition(0).logStartOffset() > 0, "segments were deleted locally");
+
+        // Each member serves every record once, in order, at its offset, from its tier and then its local log.
+        for (int m = 0; m < 3; m++)
+        {
+            final Map<Long, String> consumed = consumeAll(m, acked.size());
+            for (final Ack ack : acked)
+            {
+                assertEquals(ack.value, consumed.get(ack.offset), "offset " + ack.offset + " from member " + m);
+            }
         }
 
-        // Every member applied the same requests with the same outcome.
-        for (int i = 0; i < MEMBERS; i++)
+        // Each member archived each sealed segment once: its manifest is contiguous from offset 0, and its archive
+        // holds exactly the manifest's recordings (no copy left over from the interrupted attempts).
+        for (int m = 0; m < 3; m++)
         {
-            final SpindleClusteredService service = cluster.node(i).service();
-            final int member = i;
-            cluster.await(() -> null != topic(service.topicTable(), "plain"), "member " + member + " to apply all");
-            final TopicTable table = service.topicTable();
-            assertNull(topic(table, "tiered"), "member " + i + " created no remote-storage topic");
-            final Topic orders = topic(table, "orders");
-            assertEquals("3600000", orders.configs().get(LogConfig.RETENTION_MS),
-                "member " + i + " kept the topic's settings: the refused change was all or nothing");
-            assertFalse(orders.partition(0).config().remoteStorageEnable(), "member " + i);
+            final List<TierManifest.Entry> entries = manifestEntries(manifestDir(m));
+            long next = 0;
+            for (final TierManifest.Entry entry : entries)
+            {
+                assertEquals(next, entry.baseOffset(), "member " + m + "'s manifest: " + entries);
+                next = entry.nextOffset();
+            }
+            assertTrue(next >= partition(m).logStartOffset(), "member " + m + "'s tier reaches its local start");
+            final Set<Long> listed = new HashSet<>();
+            entries.forEach((entry) -> listed.add(entry.recordingId()));
+            assertEquals(listed, tierRecordings(m), "member " + m + "'s recordings of segments");
         }
+
+        // The members' local files are byte-identical and hold every acknowledged record not yet deleted locally.
+        cluster.close();
+        final History history = new History();
+        for (final Ack ack : acked)
+        {
+            history.acknowledged("producer", ack.sequence, TOPIC, 0, ack.offset,
+                ack.value.getBytes(StandardCharsets.UTF_8));
+        }
+        final ReplicationChecker checker = new ReplicationChecker(history);
+        for (int m = 0; m < 3; m++)
+        {
+            checker.member(m, cluster.memberDir(m));
+        }
+        final CheckResult result = checker.check();
+        assertTrue(result.isValid(), result.toString());
+        assertEquals(1500, result.found(), result.summary());
     }
 
     @Test
-    void aMemberWhoseDefaultTurnsRemoteStorageOnRefusesToStart()
+    void aMemberWhoseDefaultTurnsRemoteStorageOnStarts()
     {
         final ClusterNode.Context ctx = new ClusterNode.Context().memberId(0).members("0=localhost:20000")
             .directory(dir.resolve("member")).logConfig(new LogConfig().remoteStorageEnable(true));
-        final IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, ctx::conclude);
-        assertTrue(refused.getMessage().contains("remote.storage.enable is true"), refused.getMessage());
-        assertTrue(refused.getMessage().contains("standalone brokers only"), refused.getMessage());
+        assertEquals(ctx, ctx.conclude(), "the member accepts remote storage by default for every topic");
     }
 
-    private static void assertRefusal(final SpindleException refused)
+    private int[] running()
     {
-        assertEquals(ErrorCode.INVALID_CONFIG, refused.errorCode(), refused.getMessage());
-        assertTrue(refused.getMessage().contains("remote.storage.enable=true"), refused.getMessage());
-        assertTrue(refused.getMessage().contains("standalone brokers only"), refused.getMessage());
-    }
-
-    private static Topic topic(final TopicTable table, final String name)
-    {
-        for (int i = 0; i < table.topicCount(); i++)
+        final List<Integer> ids = new ArrayList<>();
+        for (int m = 0; m < 3; m++)
         {
-            if (name.equals(table.topicAt(i).name()))
+            if (null != cluster.node(m))
             {
-                return table.topicAt(i);
+                ids.add(m);
             }
         }
-        return null;
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private PartitionLog partition(final int member)
+    {
+        final Topic topic = cluster.node(member).service().topicTable().topic(1);
+        return null == topic ? null : topic.partition(0);
+    }
+
+    private long highWaterMark(final int member)
+    {
+        final ClusterNode node = cluster.node(member);
+        final Topic topic = null == node ? null : node.service().topicTable().topic(1);
+        return null == topic ? -1 : topic.partition(0).highWaterMark();
+    }
+
+    private Path manifestDir(final int member)
+    {
+        return cluster.memberDir(member).resolve("tier").resolve("1-0");
+    }
+
+    private static List<TierManifest.Entry> manifestEntries(final Path directory)
+    {
+        return TierManifest.exists(directory) ? TierManifest.load(directory).entries() : List.of();
+    }
+
+    private static long end(final List<TierManifest.Entry> entries)
+    {
+        return entries.isEmpty() ? 0 : entries.get(entries.size() - 1).nextOffset();
+    }
+
+    private long localBytes(final int member)
+    {
+        final Path partitionDir = ReplicationChecker.partitionDirectory(cluster.memberDir(member), TOPIC, 0);
+        try (Stream<Path> files = Files.list(partitionDir))
+        {
+            return files.filter((f) -> f.toString().endsWith(".log")).mapToLong((f) -> f.toFile().length()).sum();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /**
+     * The recordings of segments in a member's archive, through a client of its own on the member's driver.
+     */
+    private Set<Long> tierRecordings(final int member)
+    {
+        final Set<Long> ids = new HashSet<>();
+        try (Aeron aeron = Aeron.connect(new Aeron.Context()
+            .aeronDirectoryName(cluster.memberDir(member).resolve("aeron").toString())
+            .errorHandler((error) -> {}));
+            AeronArchive archive = AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
+                .controlRequestChannel("aeron:ipc?term-length=64k")
+                .controlResponseChannel("aeron:ipc?term-length=64k")))
+        {
+            archive.listRecordings(0, Integer.MAX_VALUE,
+                (controlSessionId, correlationId, recordingId, startTimestamp, stopTimestamp, startPosition,
+                stopPosition, initialTermId, segmentFileLength, termBufferLength, mtuLength, sessionId, streamId,
+                strippedChannel, originalChannel, sourceIdentity) ->
+                {
+                    if (ArchiveTier.RECORD_STREAM_ID == streamId)
+                    {
+                        ids.add(recordingId);
+                    }
+                });
+        }
+        return ids;
+    }
+
+    private void produce(final int from, final int to, final List<Ack> acked)
+    {
+        final List<String> failed = new ArrayList<>();
+        try (Producer producer = Producer.connect(client(new Producer.Context().maxRecordSize(8 * 1024),
+            cluster.bootstrap())))
+        {
+            for (int i = from; i < to; i++)
+            {
+                final int sequence = i;
+                final String value = "r-" + i + "-" + "x".repeat(VALUE_BYTES);
+                while (Producer.BACK_PRESSURED == producer.send(TOPIC, 0, null,
+                    value.getBytes(StandardCharsets.UTF_8), (p, offset, code) ->
+                    {
+                        if (ErrorCode.NONE == code)
+                        {
+                            synchronized (acked)
+                            {
+                                acked.add(new Ack(offset, value, sequence));
+                            }
+                        }
+                        else
+                        {
+                            failed.add(value + ": " + code);
+                        }
+                    }))
+                {
+                    producer.poll();
+                    TestCluster.sleep(1);
+                }
+            }
+            producer.flush();
+        }
+        assertEquals(List.of(), failed, "failed sends");
+    }
+
+    private Map<Long, String> consumeAll(final int replica, final int count)
+    {
+        final Map<Long, String> consumed = new TreeMap<>();
+        final Consumer.Context ctx = client(new Consumer.Context(), cluster.endpoint(replica));
+        ctx.autoOffsetReset(Consumer.OffsetReset.EARLIEST);
+        ctx.replica(replica);
+        final List<String> problems = new ArrayList<>();
+        final long[] last = { -1 };
+        try (Consumer consumer = Consumer.connect(ctx))
+        {
+            consumer.assign(List.of(new TopicPartition(TOPIC, 0)));
+            cluster.await(() ->
+            {
+                consumer.poll((record) ->
+                {
+                    if (record.offset() <= last[0])
+                    {
+                        problems.add("offset " + record.offset() + " after " + last[0]);
+                    }
+                    last[0] = record.offset();
+                    consumed.put(record.offset(), record.valueAsString());
+                }, 1_000, 100);
+                return consumed.size() >= count;
+            }, () -> "the consumer to read every record from member " + replica + " (" + consumed.size() + ")");
+        }
+        assertNull(problems.isEmpty() ? null : problems, "records out of order or twice from member " + replica);
+        return new HashMap<>(consumed);
+    }
+
+    private <T extends ClientContext> T client(final T ctx, final String bootstrap)
+    {
+        ctx.bootstrap(bootstrap).requestTimeoutMs(20_000).connectTimeoutMs(20_000)
+            .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000));
+        return ctx;
+    }
+
+    private record Ack(long offset, String value, long sequence)
+    {
     }
 }
