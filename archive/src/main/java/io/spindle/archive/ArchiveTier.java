@@ -4,15 +4,19 @@
 package io.spindle.archive;
 
 import java.nio.file.Path;
+import java.util.zip.CRC32C;
 import java.util.function.Supplier;
 
 import io.aeron.Aeron;
+import io.aeron.Subscription;
 import io.aeron.archive.client.AeronArchive;
 import io.spindle.broker.TopicTable;
 import io.spindle.host.TieredStorage;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 
 /**
  * A broker's tiered storage on Aeron Archive: the {@link SegmentArchiver} agent and its connection to the archive,
@@ -45,6 +49,7 @@ public final class ArchiveTier implements TieredStorage
     private final TierChannels channels;
     private final SegmentArchiver archiver;
     private final boolean isMemberArchive;
+    private final TierCoordinator coordinator;
     private ArchiveServer embedded;
     private AeronArchive archive;
     private long nextConnectMs;
@@ -59,6 +64,7 @@ public final class ArchiveTier implements TieredStorage
         final TierCoordinator coordinator)
     {
         this.isMemberArchive = null != coordinator && null == archiveEndpoint;
+        this.coordinator = coordinator;
         this.aeron = aeron;
         this.dataDir = dataDir;
         this.archiveEndpoint = archiveEndpoint;
@@ -151,6 +157,79 @@ public final class ArchiveTier implements TieredStorage
         CloseHelper.closeAll(archive, embedded);
         archive = null;
         embedded = null;
+    }
+
+    /**
+     * Read one of this member's archived segments back from its tier, blocking the calling thread, on a connection
+     * of its own: for a cluster member restoring a snapshot whose active segment local retention has deleted since.
+     *
+     * @param topicId    of the partition's topic.
+     * @param partition  index.
+     * @param baseOffset of the segment.
+     * @param timeoutMs  how long to wait for the archive.
+     * @return the segment's batches, checked against the manifest's length and CRC32C, or null if this member's
+     * manifest does not list the segment.
+     * @throws IllegalStateException if the archive cannot give it back in time or as the manifest says.
+     */
+    public byte[] readArchivedSegment(
+        final int topicId, final int partition, final long baseOffset, final long timeoutMs)
+    {
+        final Path directory = coordinator.manifestDirectory(topicId, partition);
+        if (!TierManifest.exists(directory))
+        {
+            return null;
+        }
+        TierManifest.Entry found = null;
+        for (final TierManifest.Entry entry : TierManifest.load(directory).entries())
+        {
+            if (entry.baseOffset() == baseOffset)
+            {
+                found = entry;
+            }
+        }
+        if (null == found)
+        {
+            return null;
+        }
+        final TierManifest.Entry entry = found;
+        final long deadlineMs = System.currentTimeMillis() + timeoutMs;
+        final byte[] bytes = new byte[(int)entry.bytes()];
+        final int[] received = { 0 };
+        try (AeronArchive client = isMemberArchive ? ArchiveServer.connectMember(aeron) :
+            ArchiveServer.connectRemote(aeron, archiveEndpoint, channels.localHost());
+            Subscription subscription = channels.replay(aeron, client, entry.recordingId(),
+                entry.startPosition(), entry.stopPosition() - entry.startPosition()))
+        {
+            final IdleStrategy idle = new BackoffIdleStrategy();
+            while (received[0] < bytes.length)
+            {
+                final int fragments = subscription.poll((buffer, offset, length, header) ->
+                {
+                    if (received[0] + length > bytes.length)
+                    {
+                        throw new IllegalStateException("archived segment " + baseOffset + " is longer than " +
+                            bytes.length + " bytes");
+                    }
+                    buffer.getBytes(offset, bytes, received[0], length);
+                    received[0] += length;
+                }, 64);
+                if (System.currentTimeMillis() > deadlineMs)
+                {
+                    throw new IllegalStateException("reading archived segment " + baseOffset + " (recording " +
+                        entry.recordingId() + ") timed out after " + received[0] + " of " + bytes.length + " bytes");
+                }
+                idle.idle(fragments);
+            }
+        }
+        final CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length);
+        if ((int)crc.getValue() != entry.crc())
+        {
+            throw new IllegalStateException("archived segment " + baseOffset + " (recording " + entry.recordingId() +
+                ") read back with CRC32C " + Integer.toHexString((int)crc.getValue()) + ", its manifest says " +
+                Integer.toHexString(entry.crc()));
+        }
+        return bytes;
     }
 
     TierChannels channels()

@@ -78,6 +78,11 @@ public final class ClusterNode implements AutoCloseable
      */
     static final int PRODUCE_REQUEST_OVERHEAD = 256;
 
+    /**
+     * How long a member restoring a snapshot waits for its tier to give back an archived segment.
+     */
+    static final long RESTORE_READ_TIMEOUT_MS = 30_000;
+
     private final Context ctx;
     private final SpindleClusteredService service;
     private final MemberDriver clusteredMediaDriver;
@@ -214,6 +219,20 @@ public final class ClusterNode implements AutoCloseable
             latencyReporter = latencies.reporterRunner(
                 ctx.directory.toAbsolutePath(), ctx.latencyIntervalMs, ctx.latencyLog, null, errorLog);
             AgentRunner.startOnThread(latencyReporter);
+            // Tiered storage: this member's archiver copies its sealed segments into its own tier and reports them
+            // through the log; what local retention deletes follows the log (MemberTier).
+            reporter = new TierReporter(aeron, ingressEndpoints(ctx.members), self.host, this::onClientError)
+                .start(ctx.memberId);
+            service.tier().sender(reporter::enqueue);
+            service.tier().divergenceLog((message) -> errorLog.onError(new IllegalStateException(message)));
+            tier = ArchiveTier.forClusterMember(
+                aeron, service::topicTable, self.host, ctx.archiveEndpoint, service.tier(), errorLog);
+            service.tierTableVersion(tier::observedTableVersion);
+            archiver = new AgentRunner(idle.get(), errorLog, null, tier.agent());
+            AgentRunner.startOnThread(archiver);
+            final ArchiveTier memberTier = tier;
+            service.segmentFetcher((topicId, partition, baseOffset) ->
+                memberTier.readArchivedSegment(topicId, partition, baseOffset, RESTORE_READ_TIMEOUT_MS));
             container = ClusteredServiceContainer.launch(new ClusteredServiceContainer.Context()
                 .aeronDirectoryName(aeronDir)
                 .clusterDir(new File(ctx.directory.toFile(), "cluster"))
@@ -226,17 +245,6 @@ public final class ClusterNode implements AutoCloseable
                 ctx.snapshotLogBytes, ctx.snapshotCheckIntervalNs, errorLog);
             purger = !ctx.logPurge ? null : new LogPurger(ctx.memberId, consensusCtx.clusterDir(), aeronDir,
                 ingressEndpoints(ctx.members), self.host, service, ctx.messageLog).start(ctx.snapshotCheckIntervalNs);
-            // Tiered storage: this member's archiver copies its sealed segments into its own tier and reports them
-            // through the log; what local retention deletes follows the log (MemberTier).
-            reporter = new TierReporter(aeron, ingressEndpoints(ctx.members), self.host, this::onClientError)
-                .start(ctx.memberId);
-            service.tier().sender(reporter::enqueue);
-            service.tier().divergenceLog((message) -> errorLog.onError(new IllegalStateException(message)));
-            tier = ArchiveTier.forClusterMember(
-                aeron, service::topicTable, self.host, ctx.archiveEndpoint, service.tier(), errorLog);
-            service.tierTableVersion(tier::observedTableVersion);
-            archiver = new AgentRunner(idle.get(), errorLog, null, tier.agent());
-            AgentRunner.startOnThread(archiver);
         }
         catch (final RuntimeException ex)
         {

@@ -15,6 +15,7 @@ import io.spindle.archive.TierCoordinator;
 import io.spindle.archive.TierManifest;
 import io.spindle.broker.Topic;
 import io.spindle.broker.TopicTable;
+import io.spindle.codecs.batch.RecordBatch;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.SegmentArchivedDecoder;
 import io.spindle.log.LogConfig;
@@ -23,6 +24,7 @@ import io.spindle.log.PartitionLog;
 import io.spindle.log.RemoteLogReader;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Tiered storage on a cluster member: the replicated half, applied on the service thread in log order, and the
@@ -69,6 +71,9 @@ final class MemberTier implements TierCoordinator
         final ArrayList<Segment> segments = new ArrayList<>();
         final AtomicLongArray publishedMemberEnds;
         long tierEnd = -1;
+        long restoredActiveBase = PartitionLog.NULL_OFFSET;
+        long restoredLogEnd = PartitionLog.NULL_OFFSET;
+        long restoredRollStartMs = Long.MIN_VALUE;
         PartitionLog log;
         volatile long publishedStart = PartitionLog.NULL_OFFSET;
         volatile long publishedPurgeBelow = -1;
@@ -137,6 +142,7 @@ final class MemberTier implements TierCoordinator
     private volatile Consumer<SegmentArchivedReport> sender;
     private long syncedTableVersion = -1;
     private long mismatches;
+    private long rebuiltSegments;
 
     /**
      * A report to send through the log.
@@ -337,7 +343,8 @@ final class MemberTier implements TierCoordinator
 
     /**
      * Append the state to a snapshot, after everything else: per partition (by topic id, partition) its ids, the
-     * tier's end, each member's reach and the listed segments; then the section's length and a magic, so a snapshot
+     * tier's end, the log's active segment base, end and roll time (to rebuild an active segment local retention
+     * deleted after the snapshot: {@link #rebuildActiveSegments}), each member's reach and the listed segments; then the section's length and a magic, so a snapshot
      * without it still restores.
      *
      * @param buffer the snapshot.
@@ -355,7 +362,11 @@ final class MemberTier implements TierCoordinator
             buffer.putInt(position + 4, state.partition);
             buffer.putLong(position + 8, state.tierEnd);
             buffer.putInt(position + 16, state.memberEnds.length);
-            position += 20;
+            final PartitionLog log = state.log;
+            buffer.putLong(position + 20, null == log ? PartitionLog.NULL_OFFSET : log.activeSegmentBaseOffset());
+            buffer.putLong(position + 28, null == log ? PartitionLog.NULL_OFFSET : log.logEndOffset());
+            buffer.putLong(position + 36, null == log ? Long.MIN_VALUE : log.activeSegmentRollStartMs());
+            position += 44;
             for (final long end : state.memberEnds)
             {
                 buffer.putLong(position, end);
@@ -401,8 +412,11 @@ final class MemberTier implements TierCoordinator
             final int partition = buffer.getInt(position + 4);
             final long tierEnd = buffer.getLong(position + 8);
             final int members = buffer.getInt(position + 16);
-            position += 20;
             final PartitionState state = new PartitionState(topicId, partition, memberCount);
+            state.restoredActiveBase = buffer.getLong(position + 20);
+            state.restoredLogEnd = buffer.getLong(position + 28);
+            state.restoredRollStartMs = buffer.getLong(position + 36);
+            position += 44;
             state.tierEnd = tierEnd;
             for (int m = 0; m < members; m++)
             {
@@ -424,6 +438,96 @@ final class MemberTier implements TierCoordinator
             partitions.put(key(topicId, partition), state);
         }
         return start;
+    }
+
+    /**
+     * After a restore: a partition whose data the member had deleted locally past the snapshot's log end (its active
+     * segment then was sealed, archived by every member and deleted since) was emptied at that log end by the
+     * reconciliation, which would start a segment where the other members have none and make this member's segments
+     * roll elsewhere from then on. Its active segment as of the snapshot is rebuilt from the member's own tier instead:
+     * the archived segment's batches below the snapshot's log end, appended again at the same offsets, with the
+     * snapshot's roll time; the log replayed after the snapshot then continues it as the others did.
+     *
+     * @param fetcher reads one of this member's archived segments back.
+     * @param nowMs   the cluster's time.
+     * @throws IllegalStateException if the member's tier does not hold the segment any more.
+     */
+    void rebuildActiveSegments(final SegmentFetcher fetcher, final long nowMs)
+    {
+        for (final PartitionState state : partitions.values())
+        {
+            final PartitionLog log = state.log;
+            final long activeBase = state.restoredActiveBase;
+            final long logEnd = state.restoredLogEnd;
+            if (null == log || PartitionLog.NULL_OFFSET == activeBase || activeBase >= logEnd ||
+                log.activeSegmentBaseOffset() == activeBase || log.logStartOffset() != logEnd ||
+                log.logEndOffset() != logEnd)
+            {
+                continue;
+            }
+            final byte[] bytes = null == fetcher ? null : fetcher.fetch(state.topicId, state.partition, activeBase);
+            if (null == bytes)
+            {
+                throw new IllegalStateException("topic id " + state.topicId + " partition " + state.partition +
+                    ": the snapshot's active segment " + activeBase + " was deleted locally and this member's tier " +
+                    "does not hold it: the member cannot continue its segments as the others did; rebuild it");
+            }
+            log.truncateFullyAndStartAt(activeBase, nowMs);
+            final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+            int position = 0;
+            while (position < bytes.length)
+            {
+                final long baseOffset = buffer.getLong(position + RecordBatch.BASE_OFFSET_OFFSET,
+                    RecordBatch.BYTE_ORDER);
+                final int length = buffer.getInt(position + RecordBatch.BATCH_LENGTH_OFFSET, RecordBatch.BYTE_ORDER);
+                if (baseOffset >= logEnd)
+                {
+                    break;
+                }
+                final long appended = log.append(buffer, position, length, nowMs);
+                if (appended != baseOffset)
+                {
+                    throw new IllegalStateException("topic id " + state.topicId + " partition " + state.partition +
+                        ": rebuilding segment " + activeBase + " from the tier appended a batch at " + appended +
+                        ", expected " + baseOffset);
+                }
+                position += length;
+            }
+            if (log.logEndOffset() != logEnd || log.activeSegmentBaseOffset() != activeBase)
+            {
+                throw new IllegalStateException("topic id " + state.topicId + " partition " + state.partition +
+                    ": rebuilding segment " + activeBase + " from the tier ended at " + log.logEndOffset() +
+                    ", the snapshot's log end is " + logEnd);
+            }
+            log.activeSegmentRollStartMs(state.restoredRollStartMs);
+            log.highWaterMark(logEnd);
+            rebuiltSegments++;
+        }
+    }
+
+    /**
+     * Reads one of this member's archived segments back from its tier, blocking.
+     */
+    @FunctionalInterface
+    interface SegmentFetcher
+    {
+        /**
+         * @param topicId    of the partition's topic.
+         * @param partition  index.
+         * @param baseOffset of the segment.
+         * @return its batches, or null if this member's tier does not list it.
+         */
+        byte[] fetch(int topicId, int partition, long baseOffset);
+    }
+
+    /**
+     * Active segments rebuilt from the tier at restore.
+     *
+     * @return the count since start.
+     */
+    long rebuiltSegments()
+    {
+        return rebuiltSegments;
     }
 
     private static void applyTieredOffset(final PartitionState state)

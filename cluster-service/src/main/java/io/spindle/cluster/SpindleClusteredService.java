@@ -149,6 +149,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private LongSupplier readerTableVersion = () -> Long.MAX_VALUE;
     private LongSupplier tierTableVersion = () -> Long.MAX_VALUE;
     private MemberTier tier;
+    private MemberTier.SegmentFetcher segmentFetcher;
     private final UnsafeBuffer configMessage = new UnsafeBuffer(new byte[4096]);
     private boolean announcePending;
     private final MemberSnapshotHeldDecoder snapshotHeldDecoder = new MemberSnapshotHeldDecoder();
@@ -239,6 +240,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
             restoreHeldSnapshots();
             machine.leader(leaderId, leaderEpoch);
             tier.sync(machine.topicTable());
+            tier.rebuildActiveSegments(segmentFetcher, toMillis(cluster.time()));
         }
         else
         {
@@ -714,6 +716,19 @@ public final class SpindleClusteredService implements ClusteredService, Host
     MemberTier tier()
     {
         return tier;
+    }
+
+    /**
+     * How this member reads one of its archived segments back, blocking, at restore
+     * ({@link MemberTier#rebuildActiveSegments}); set before the service starts.
+     *
+     * @param fetcher the member's tier.
+     * @return this.
+     */
+    SpindleClusteredService segmentFetcher(final MemberTier.SegmentFetcher fetcher)
+    {
+        this.segmentFetcher = fetcher;
+        return this;
     }
 
     /**

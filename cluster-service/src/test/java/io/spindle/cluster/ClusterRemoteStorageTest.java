@@ -5,10 +5,14 @@ package io.spindle.cluster;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -78,12 +82,7 @@ class ClusterRemoteStorageTest
         cluster = new TestCluster(dir, 3);
         final int leader = cluster.start();
         final int follower = (leader + 1) % 3;
-        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
-        {
-            admin.createTopic(TOPIC, 1, Map.of(LogConfig.REMOTE_STORAGE_ENABLE, "true",
-                LogConfig.SEGMENT_BYTES, Integer.toString(SEGMENT_BYTES),
-                LogConfig.LOCAL_RETENTION_BYTES, Integer.toString(LOCAL_RETENTION_BYTES)));
-        }
+        createTopic(Map.of());
         final List<Ack> acked = new ArrayList<>();
         produce(0, 500, acked);
 
@@ -154,13 +153,52 @@ class ClusterRemoteStorageTest
                 next = entry.nextOffset();
             }
             assertTrue(next >= partition(m).logStartOffset(), "member " + m + "'s tier reaches its local start");
-            final Set<Long> listed = new HashSet<>();
-            entries.forEach((entry) -> listed.add(entry.recordingId()));
-            assertEquals(listed, tierRecordings(m), "member " + m + "'s recordings of segments");
+            assertEquals(recordingIds(entries), tierRecordings(m), "member " + m + "'s recordings of segments");
         }
 
-        // The members' local files are byte-identical and hold every acknowledged record not yet deleted locally.
+        // The members' local files are byte-identical, and each member holds every acknowledged record in one tier or
+        // the other; the checker reads the tier: a damaged copy is reported.
+        check(acked);
+        final TierManifest.Entry first = manifestEntries(manifestDir(1)).get(0);
+        final Path recording = cluster.memberDir(1).resolve("archive").resolve(first.recordingId() + "-0.rec");
+        try (FileChannel channel = FileChannel.open(recording,
+            StandardOpenOption.WRITE))
+        {
+            channel.write(ByteBuffer.wrap(new byte[]{ 'X' }), 200);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        final CheckResult damaged = checker(acked).check();
+        assertTrue(!damaged.isValid() && damaged.toString().contains("its tier"), damaged.toString());
+    }
+
+    private void createTopic(final Map<String, String> extra)
+    {
+        final Map<String, String> configs = new HashMap<>(Map.of(LogConfig.REMOTE_STORAGE_ENABLE, "true",
+            LogConfig.SEGMENT_BYTES, Integer.toString(SEGMENT_BYTES),
+            LogConfig.LOCAL_RETENTION_BYTES, Integer.toString(LOCAL_RETENTION_BYTES)));
+        configs.putAll(extra);
+        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
+        {
+            admin.createTopic(TOPIC, 1, configs);
+        }
+    }
+
+    /**
+     * Close the cluster and check every member's logs across both tiers.
+     */
+    private void check(final List<Ack> acked)
+    {
         cluster.close();
+        final CheckResult result = checker(acked).check();
+        assertTrue(result.isValid(), result.toString());
+        assertEquals(acked.size(), result.found(), result.summary());
+    }
+
+    private ReplicationChecker checker(final List<Ack> acked)
+    {
         final History history = new History();
         for (final Ack ack : acked)
         {
@@ -172,9 +210,124 @@ class ClusterRemoteStorageTest
         {
             checker.member(m, cluster.memberDir(m));
         }
-        final CheckResult result = checker.check();
-        assertTrue(result.isValid(), result.toString());
-        assertEquals(1500, result.found(), result.summary());
+        return checker;
+    }
+
+    private static Set<Long> recordingIds(final List<TierManifest.Entry> entries)
+    {
+        final Set<Long> ids = new HashSet<>();
+        entries.forEach((entry) -> ids.add(entry.recordingId()));
+        return ids;
+    }
+
+    @Test
+    @Timeout(90)
+    void aFollowerRestoringASnapshotWhoseActiveSegmentWasDeletedSinceRebuildsItFromItsTier()
+    {
+        cluster = new TestCluster(dir, 3);
+        final int leader = cluster.start();
+        final int follower = (leader + 1) % 3;
+        createTopic(Map.of());
+        final List<Ack> acked = new ArrayList<>();
+        produce(0, 150, acked);
+        for (int m = 0; m < 3; m++)
+        {
+            final int member = m;
+            cluster.await(() -> highWaterMark(member) >= 150, "member " + m + " to apply every record");
+        }
+        final long activeBase = partition(follower).activeSegmentBaseOffset();
+        final long snapshotEnd = partition(follower).logEndOffset();
+        assertTrue(activeBase < snapshotEnd, "the active segment holds records when the snapshot is taken");
+        SnapshotTool.takeSnapshot(cluster.memberDir(leader).resolve("cluster").toFile(),
+            cluster.node(leader).aeronDirectoryName(), TestCluster.AWAIT_NS);
+        cluster.await(() -> cluster.node(follower).service().lastSnapshotLogPosition() > 0, "the follower's snapshot");
+
+        // Local retention deletes the snapshot's active segment (sealed, archived everywhere) on every member.
+        produce(150, 700, acked);
+        for (int m = 0; m < 3; m++)
+        {
+            final int member = m;
+            cluster.await(() -> highWaterMark(member) >= 700 && partition(member).logStartOffset() > snapshotEnd,
+                "member " + m + " to delete the snapshot's active segment locally");
+        }
+
+        // Restarted, the follower restores the snapshot and replays the log after it: its segments are the others'.
+        cluster.stop(follower);
+        cluster.launch(follower);
+        final long end = acked.stream().mapToLong((a) -> a.offset + 1).max().orElseThrow();
+        cluster.await(() -> highWaterMark(follower) >= end, "the follower to replay the log");
+        assertEquals(1, cluster.node(follower).service().tier().rebuiltSegments(),
+            "the follower rebuilt the snapshot's active segment from its tier");
+        produce(700, 900, acked);
+        final long lastEnd = acked.stream().mapToLong((a) -> a.offset + 1).max().orElseThrow();
+        for (int m = 0; m < 3; m++)
+        {
+            final int member = m;
+            cluster.await(() -> highWaterMark(member) >= lastEnd &&
+                partition(member).logStartOffset() == partition(leader).logStartOffset(),
+                "member " + m + " to apply every record and delete alike");
+            assertEquals(Arrays.toString(partition(leader).segmentBaseOffsets()),
+                Arrays.toString(partition(m).segmentBaseOffsets()), "member " + m + "'s segments");
+        }
+        final Map<Long, String> consumed = consumeAll(follower, acked.size());
+        for (final Ack ack : acked)
+        {
+            assertEquals(ack.value, consumed.get(ack.offset), "offset " + ack.offset + " from the follower");
+        }
+        check(acked);
+    }
+
+    @Test
+    @Timeout(90)
+    void retentionAcrossTiersAndDeletingTheTopicPurgeEveryMembersTierAlike()
+    {
+        cluster = new TestCluster(dir, 3);
+        cluster.start();
+        createTopic(Map.of());
+        final List<Ack> acked = new ArrayList<>();
+        produce(0, 600, acked);
+        for (int m = 0; m < 3; m++)
+        {
+            final int member = m;
+            cluster.await(() -> highWaterMark(member) >= 600 && partition(member).logStartOffset() > 0,
+                "member " + m + " to archive and delete locally");
+        }
+
+        // retention.bytes bounds the partition across both tiers: the oldest archived segments go, on every member
+        // at the same point, and each member's archiver purges its copies of them.
+        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
+        {
+            admin.alterTopicConfigs(TOPIC, Map.of(LogConfig.RETENTION_BYTES, Integer.toString(4 * SEGMENT_BYTES)),
+                List.of());
+        }
+        for (int m = 0; m < 3; m++)
+        {
+            final int member = m;
+            cluster.await(() -> partition(member).readableStartOffset() > 0 &&
+                partition(member).readableStartOffset() == partition(0).readableStartOffset(),
+                "member " + m + " to drop the oldest archived segments");
+            final long start = partition(m).readableStartOffset();
+            cluster.await(() -> !manifestEntries(manifestDir(member)).isEmpty() &&
+                manifestEntries(manifestDir(member)).get(0).baseOffset() == start &&
+                recordingIds(manifestEntries(manifestDir(member))).equals(tierRecordings(member)),
+                () -> "member " + member + " to purge its copies below " + start + ": " +
+                manifestEntries(manifestDir(member)));
+        }
+        final long start = partition(0).readableStartOffset();
+        final Map<Long, String> consumed = consumeAll(1, (int)(acked.size() - start));
+        assertEquals(start, consumed.keySet().stream().mapToLong(Long::longValue).min().orElseThrow(),
+            "a consumer from the beginning starts at the tier's first offset");
+
+        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
+        {
+            admin.deleteTopic(TOPIC);
+        }
+        for (int m = 0; m < 3; m++)
+        {
+            final int member = m;
+            cluster.await(() -> tierRecordings(member).isEmpty() && !Files.exists(manifestDir(member)),
+                "member " + m + " to purge the deleted topic's recordings");
+        }
     }
 
     @Test
