@@ -422,8 +422,9 @@ class ClusterRemoteStorageTest
     private void produce(final int from, final int to, final List<Ack> acked)
     {
         final List<String> failed = new ArrayList<>();
-        try (Producer producer = Producer.connect(client(new Producer.Context().maxRecordSize(8 * 1024),
-            cluster.bootstrap())))
+        // Batches of a few records, so that a segment holds many and rolls between them.
+        try (Producer producer = Producer.connect(client(new Producer.Context().maxRecordSize(8 * 1024)
+            .batchSize(2 * 1024), cluster.bootstrap())))
         {
             for (int i = from; i < to; i++)
             {
