@@ -153,7 +153,10 @@ class ClusterRemoteStorageTest
                 next = entry.nextOffset();
             }
             assertTrue(next >= partition(m).logStartOffset(), "member " + m + "'s tier reaches its local start");
-            assertEquals(recordingIds(entries), tierRecordings(m), "member " + m + "'s recordings of segments");
+            final int member = m;
+            cluster.await(() -> recordingIds(manifestEntries(manifestDir(member))).equals(tierRecordings(member)),
+                () -> "member " + member + "'s recordings " + tierRecordings(member) + " to be its manifest's " +
+                recordingIds(manifestEntries(manifestDir(member))));
         }
 
         // The members' local files are byte-identical, and each member holds every acknowledged record in one tier or
