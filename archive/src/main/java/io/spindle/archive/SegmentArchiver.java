@@ -17,6 +17,7 @@ import io.aeron.ExclusivePublication;
 import io.aeron.Image;
 import io.aeron.Subscription;
 import io.aeron.archive.client.AeronArchive;
+import io.aeron.archive.client.ArchiveException;
 import io.aeron.logbuffer.FragmentHandler;
 import io.spindle.broker.Topic;
 import io.spindle.broker.TopicTable;
@@ -55,6 +56,11 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
  * the manifest and then purged from the archive. Recordings of a partition not in its manifest (a crash between the
  * two, or mid-copy) are purged the first time the archiver sees the partition, and again after a purge failed. The
  * recordings of a deleted topic are purged when the archiver notices it is gone.
+ * <p>
+ * <b>On a cluster member</b> (with a {@link TierCoordinator}) the copying is the same, into the member's own tier, but
+ * what a command can see is decided through the cluster's log: a verified copy is reported to the coordinator instead
+ * of raising {@link PartitionLog#tieredOffset(long)}, copies below the coordinator's tier start are purged instead of
+ * applying retention here, manifests live where the coordinator says, and readers are handed to it.
  */
 final class SegmentArchiver implements Agent
 {
@@ -474,7 +480,18 @@ final class SegmentArchiver implements Agent
         partitionTier.isReconciled = false;
         for (final TierManifest.Entry entry : dropped)
         {
-            archive.purgeRecording(entry.recordingId());
+            try
+            {
+                archive.purgeRecording(entry.recordingId());
+            }
+            catch (final ArchiveException ex)
+            {
+                // Purged already (before a restart of this member): nothing left to delete.
+                if (ArchiveException.UNKNOWN_RECORDING != ex.errorCode())
+                {
+                    throw ex;
+                }
+            }
             purgedSegments++;
         }
         partitionTier.isReconciled = true;

@@ -48,8 +48,10 @@ import org.agrona.concurrent.SystemEpochClock;
  * One cluster member in one process: a media driver (the one running in its driver directory, or one it starts
  * there), an archive, the consensus module, the service container hosting {@link SpindleClusteredService}, the
  * {@link MemberGateway} serving fetches and telling clients who the members are, a {@link SnapshotTrigger}
- * taking snapshots as the log grows, and a {@link LogPurger} purging the Raft log behind the snapshots every member
- * holds. A member that starts with no Raft log of its own stops with a clear error when the others' log was purged
+ * taking snapshots as the log grows, a {@link LogPurger} purging the Raft log behind the snapshots every member
+ * holds, and tiered storage: an archiver ({@link ArchiveTier}) copying the member's sealed segments of topics with
+ * {@code remote.storage.enable} into its own tier (the member's archive, or a standalone one named with
+ * {@link Context#archiveEndpoint}) and a {@link TierReporter} saying so through the log ({@link MemberTier}). A member that starts with no Raft log of its own stops with a clear error when the others' log was purged
  * ({@link PurgedLogCheck}): it is rebuilt from a copy of another member's directory ({@link MemberRebuild}).
  * <p>
  * Every port a member needs is derived from its client endpoint {@code HOST:PORT} in the members list

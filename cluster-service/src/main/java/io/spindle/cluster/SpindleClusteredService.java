@@ -59,6 +59,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * through the log which snapshot each holds ({@code MemberSnapshotHeld}, sent by {@link LogPurger}); the lowest is
  * where every member may purge its Raft log, and the positions are part of the snapshot.
  * <p>
+ * Tiered storage ({@link MemberTier}): members report the segments their own tiers hold through the log
+ * ({@code SegmentArchived}), and local retention, the tier's start and retention across tiers follow those reports
+ * at the same point of the log on every member; the tier state is part of the snapshot.
+ * <p>
  * A storage failure on one member cannot be answered (the other members would answer differently): it stops this
  * member ({@link MemberStoppedError}), and the cluster goes on with the others.
  * <p>
