@@ -71,6 +71,7 @@ final class SegmentArchiver implements Agent
     static final boolean VERIFY_CRC = TierConfiguration.VERIFY_CRC.bool();
 
     private static final int READ_BYTES = 256 * 1024;
+    private static final long LEFTOVER_SCAN_EVERY = 20;
 
     private final ArchiveTier tier;
     private final Aeron aeron;
@@ -353,8 +354,47 @@ final class SegmentArchiver implements Agent
                 it.remove();
             }
         }
+        if (null != coordinator && 1 == generation % LEFTOVER_SCAN_EVERY)
+        {
+            findLeftoverManifests(table);
+        }
         work += purgeDeleted();
         return work;
+    }
+
+    /**
+     * A replicated host keeps manifests outside the partition directories: those of a topic deleted while this
+     * member was down or restarting (its recordings not purged yet) are found here and purged like any deleted
+     * topic's. Topic ids are never reused, so an id already handed out whose topic is gone is a deleted topic's.
+     */
+    private void findLeftoverManifests(final TopicTable table)
+    {
+        final String[] names = coordinator.manifestRoot().toFile().list();
+        if (null == names)
+        {
+            return;
+        }
+        for (final String name : names)
+        {
+            final int dash = name.indexOf('-');
+            final int topicId;
+            try
+            {
+                topicId = Integer.parseInt(name.substring(0, Math.max(0, dash)));
+            }
+            catch (final NumberFormatException ex)
+            {
+                continue;
+            }
+            final Path directory = coordinator.manifestRoot().resolve(name);
+            if (table.isNotCreatedYet(topicId) || null != table.topic(topicId) ||
+                pendingManifestDeletes.contains(directory) || !TierManifest.exists(directory))
+            {
+                continue;
+            }
+            pendingPurges.add(TierManifest.load(directory).tierPrefix());
+            pendingManifestDeletes.add(directory);
+        }
     }
 
     private int tend(final PartitionTier partitionTier, final long nowMs)

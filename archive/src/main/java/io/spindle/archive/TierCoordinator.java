@@ -31,6 +31,14 @@ public interface TierCoordinator
     Path manifestDirectory(int topicId, int partition);
 
     /**
+     * The directory holding every {@link #manifestDirectory}, named {@code <topicId>-<partition>}: the archiver looks
+     * there for manifests of topics deleted while it was not running (a member restarted before it purged them).
+     *
+     * @return the directory.
+     */
+    Path manifestRoot();
+
+    /**
      * The archiver's reader of a partition's archived segments, from now on (or null: no more).
      *
      * @param topicId   of the partition's topic.

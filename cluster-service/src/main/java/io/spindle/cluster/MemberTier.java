@@ -577,6 +577,14 @@ final class MemberTier implements TierCoordinator
     /**
      * {@inheritDoc}
      */
+    public Path manifestRoot()
+    {
+        return tierDirectory;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
     public void attach(final int topicId, final int partition, final RemoteLogReader reader)
     {
         final PartitionState state = partitions.get(key(topicId, partition));

@@ -321,16 +321,34 @@ class ClusterRemoteStorageTest
         assertEquals(start, consumed.keySet().stream().mapToLong(Long::longValue).min().orElseThrow(),
             "a consumer from the beginning starts at the tier's first offset");
 
+        // The topic is deleted while a member is down: the others purge their copies at once, the member once back.
+        final int leader = cluster.awaitLeader(-1);
+        final int down = (leader + 1) % 3;
+        cluster.stop(down);
+        final byte[] leftover = read(manifestDir(down).resolve(TierManifest.FILE_NAME));
         try (Admin admin = Admin.connect(client(new ClientContext(), cluster.bootstrap())))
         {
             admin.deleteTopic(TOPIC);
         }
-        for (int m = 0; m < 3; m++)
+        for (final int m : running())
         {
-            final int member = m;
-            cluster.await(() -> tierRecordings(member).isEmpty() && !Files.exists(manifestDir(member)),
+            cluster.await(() -> tierRecordings(m).isEmpty() && !Files.exists(manifestDir(m)),
                 "member " + m + " to purge the deleted topic's recordings");
         }
+        assertTrue(Files.exists(manifestDir(down)), "the stopped member's manifest is still there");
+        cluster.launch(down);
+        cluster.await(() -> tierRecordings(down).isEmpty() && !Files.exists(manifestDir(down)),
+            "member " + down + " to purge the deleted topic's recordings once back");
+
+        // Restarted from a snapshot taken after the deletion, a member never sees the topic: a manifest left behind
+        // (a restart before the purge) is still found and removed.
+        SnapshotTool.takeSnapshot(cluster.memberDir(leader).resolve("cluster").toFile(),
+            cluster.node(leader).aeronDirectoryName(), TestCluster.AWAIT_NS);
+        cluster.await(() -> cluster.node(down).service().lastSnapshotLogPosition() > 0, "the member's snapshot");
+        cluster.stop(down);
+        write(manifestDir(down).resolve(TierManifest.FILE_NAME), leftover);
+        cluster.launch(down);
+        cluster.await(() -> !Files.exists(manifestDir(down)), "member " + down + " to remove the leftover manifest");
     }
 
     @Test
@@ -375,6 +393,31 @@ class ClusterRemoteStorageTest
     private static List<TierManifest.Entry> manifestEntries(final Path directory)
     {
         return TierManifest.exists(directory) ? TierManifest.load(directory).entries() : List.of();
+    }
+
+    private static byte[] read(final Path file)
+    {
+        try
+        {
+            return Files.readAllBytes(file);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    private static void write(final Path file, final byte[] bytes)
+    {
+        try
+        {
+            Files.createDirectories(file.getParent());
+            Files.write(file, bytes);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
     }
 
     private static long end(final List<TierManifest.Entry> entries)
