@@ -122,6 +122,23 @@ public final class ArchiveServer implements AutoCloseable
     }
 
     /**
+     * A connection to the archive a cluster member runs for its Raft log, over IPC on the member's media driver (its
+     * local control channel, {@code aeron:ipc?term-length=64k}, on the default local control stream).
+     *
+     * @param aeron a client of the member's media driver.
+     * @return the connected archive client.
+     */
+    public static AeronArchive connectMember(final io.aeron.Aeron aeron)
+    {
+        return AeronArchive.connect(new AeronArchive.Context()
+            .aeron(aeron)
+            .ownsAeronClient(false)
+            .messageTimeoutNs(MESSAGE_TIMEOUT_NS)
+            .controlRequestChannel("aeron:ipc?term-length=64k")
+            .controlResponseChannel("aeron:ipc?term-length=64k"));
+    }
+
+    /**
      * A connection to a standalone archive, over UDP.
      *
      * @param aeron     the broker's client.

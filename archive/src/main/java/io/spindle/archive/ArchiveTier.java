@@ -4,15 +4,19 @@
 package io.spindle.archive;
 
 import java.nio.file.Path;
+import java.util.zip.CRC32C;
 import java.util.function.Supplier;
 
 import io.aeron.Aeron;
+import io.aeron.Subscription;
 import io.aeron.archive.client.AeronArchive;
 import io.spindle.broker.TopicTable;
 import io.spindle.host.TieredStorage;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 
 /**
  * A broker's tiered storage on Aeron Archive: the {@link SegmentArchiver} agent and its connection to the archive,
@@ -44,6 +48,8 @@ public final class ArchiveTier implements TieredStorage
     private final ErrorHandler errorHandler;
     private final TierChannels channels;
     private final SegmentArchiver archiver;
+    private final boolean isMemberArchive;
+    private final TierCoordinator coordinator;
     private ArchiveServer embedded;
     private AeronArchive archive;
     private long nextConnectMs;
@@ -54,8 +60,11 @@ public final class ArchiveTier implements TieredStorage
         final Path dataDir,
         final String host,
         final String archiveEndpoint,
-        final ErrorHandler errorHandler)
+        final ErrorHandler errorHandler,
+        final TierCoordinator coordinator)
     {
+        this.isMemberArchive = null != coordinator && null == archiveEndpoint;
+        this.coordinator = coordinator;
         this.aeron = aeron;
         this.dataDir = dataDir;
         this.archiveEndpoint = archiveEndpoint;
@@ -63,7 +72,33 @@ public final class ArchiveTier implements TieredStorage
         final String localHost = "0.0.0.0".equals(host) ? "localhost" : host;
         this.channels = null == archiveEndpoint ? TierChannels.ipc(TERM_LENGTH) :
             TierChannels.udp(localHost, archiveEndpoint.substring(0, archiveEndpoint.lastIndexOf(':')), TERM_LENGTH);
-        this.archiver = new SegmentArchiver(this, aeron, topics, errorHandler);
+        this.archiver = new SegmentArchiver(this, aeron, topics, errorHandler, coordinator);
+    }
+
+    /**
+     * The tiered storage of a cluster member: its archiver copies the member's sealed segments into the member's own
+     * tier, and a {@link TierCoordinator} decides, through the cluster's log, what local retention may delete and what
+     * the tier keeps. Without an archive endpoint the tier is the archive the member already runs for its Raft log,
+     * reached over IPC on the member's media driver (a second copy on the same disk: not a real tier).
+     *
+     * @param aeron           the member's client, on the driver its own archive runs on.
+     * @param topics          the member's current topic table, readable from any thread.
+     * @param host            the member's host, an address an archive on another machine can reach.
+     * @param archiveEndpoint a standalone archive's control endpoint {@code host:port}, or null for the member's own.
+     * @param coordinator     the member's replicated side of tiered storage.
+     * @param errorHandler    for failures the archiver recovers from.
+     * @return the tiered storage; run its {@link #agent()} on a thread of its own, close it after.
+     */
+    public static ArchiveTier forClusterMember(
+        final Aeron aeron,
+        final Supplier<TopicTable> topics,
+        final String host,
+        final String archiveEndpoint,
+        final TierCoordinator coordinator,
+        final ErrorHandler errorHandler)
+    {
+        checkEndpoint(archiveEndpoint);
+        return new ArchiveTier(aeron, topics, null, host, archiveEndpoint, errorHandler, coordinator);
     }
 
     /**
@@ -75,12 +110,17 @@ public final class ArchiveTier implements TieredStorage
      */
     public static TieredStorage.Factory factory(final String archiveEndpoint)
     {
+        checkEndpoint(archiveEndpoint);
+        return (aeron, topics, dataDir, host, errorHandler) ->
+            new ArchiveTier(aeron, topics, dataDir, host, archiveEndpoint, errorHandler, null);
+    }
+
+    private static void checkEndpoint(final String archiveEndpoint)
+    {
         if (null != archiveEndpoint && archiveEndpoint.lastIndexOf(':') <= 0)
         {
             throw new IllegalArgumentException("--archive must be HOST:PORT, was '" + archiveEndpoint + "'");
         }
-        return (aeron, topics, dataDir, host, errorHandler) ->
-            new ArchiveTier(aeron, topics, dataDir, host, archiveEndpoint, errorHandler);
     }
 
     /**
@@ -119,6 +159,79 @@ public final class ArchiveTier implements TieredStorage
         embedded = null;
     }
 
+    /**
+     * Read one of this member's archived segments back from its tier, blocking the calling thread, on a connection
+     * of its own: for a cluster member restoring a snapshot whose active segment local retention has deleted since.
+     *
+     * @param topicId    of the partition's topic.
+     * @param partition  index.
+     * @param baseOffset of the segment.
+     * @param timeoutMs  how long to wait for the archive.
+     * @return the segment's batches, checked against the manifest's length and CRC32C, or null if this member's
+     * manifest does not list the segment.
+     * @throws IllegalStateException if the archive cannot give it back in time or as the manifest says.
+     */
+    public byte[] readArchivedSegment(
+        final int topicId, final int partition, final long baseOffset, final long timeoutMs)
+    {
+        final Path directory = coordinator.manifestDirectory(topicId, partition);
+        if (!TierManifest.exists(directory))
+        {
+            return null;
+        }
+        TierManifest.Entry found = null;
+        for (final TierManifest.Entry entry : TierManifest.load(directory).entries())
+        {
+            if (entry.baseOffset() == baseOffset)
+            {
+                found = entry;
+            }
+        }
+        if (null == found)
+        {
+            return null;
+        }
+        final TierManifest.Entry entry = found;
+        final long deadlineMs = System.currentTimeMillis() + timeoutMs;
+        final byte[] bytes = new byte[(int)entry.bytes()];
+        final int[] received = { 0 };
+        try (AeronArchive client = isMemberArchive ? ArchiveServer.connectMember(aeron) :
+            ArchiveServer.connectRemote(aeron, archiveEndpoint, channels.localHost());
+            Subscription subscription = channels.replay(aeron, client, entry.recordingId(),
+                entry.startPosition(), entry.stopPosition() - entry.startPosition()))
+        {
+            final IdleStrategy idle = new BackoffIdleStrategy();
+            while (received[0] < bytes.length)
+            {
+                final int fragments = subscription.poll((buffer, offset, length, header) ->
+                {
+                    if (received[0] + length > bytes.length)
+                    {
+                        throw new IllegalStateException("archived segment " + baseOffset + " is longer than " +
+                            bytes.length + " bytes");
+                    }
+                    buffer.getBytes(offset, bytes, received[0], length);
+                    received[0] += length;
+                }, 64);
+                if (System.currentTimeMillis() > deadlineMs)
+                {
+                    throw new IllegalStateException("reading archived segment " + baseOffset + " (recording " +
+                        entry.recordingId() + ") timed out after " + received[0] + " of " + bytes.length + " bytes");
+                }
+                idle.idle(fragments);
+            }
+        }
+        final CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length);
+        if ((int)crc.getValue() != entry.crc())
+        {
+            throw new IllegalStateException("archived segment " + baseOffset + " (recording " + entry.recordingId() +
+                ") read back with CRC32C " + Integer.toHexString((int)crc.getValue()) + ", its manifest says " +
+                Integer.toHexString(entry.crc()));
+        }
+        return bytes;
+    }
+
     TierChannels channels()
     {
         return channels;
@@ -135,7 +248,11 @@ public final class ArchiveTier implements TieredStorage
         {
             try
             {
-                if (null == archiveEndpoint)
+                if (isMemberArchive)
+                {
+                    archive = ArchiveServer.connectMember(aeron);
+                }
+                else if (null == archiveEndpoint)
                 {
                     if (null == embedded)
                     {

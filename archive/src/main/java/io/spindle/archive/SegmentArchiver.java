@@ -3,6 +3,10 @@
  */
 package io.spindle.archive;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
@@ -13,6 +17,7 @@ import io.aeron.ExclusivePublication;
 import io.aeron.Image;
 import io.aeron.Subscription;
 import io.aeron.archive.client.AeronArchive;
+import io.aeron.archive.client.ArchiveException;
 import io.aeron.logbuffer.FragmentHandler;
 import io.spindle.broker.Topic;
 import io.spindle.broker.TopicTable;
@@ -23,6 +28,7 @@ import io.spindle.log.PartitionLog;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
+import org.agrona.IoUtil;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
@@ -50,6 +56,11 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
  * the manifest and then purged from the archive. Recordings of a partition not in its manifest (a crash between the
  * two, or mid-copy) are purged the first time the archiver sees the partition, and again after a purge failed. The
  * recordings of a deleted topic are purged when the archiver notices it is gone.
+ * <p>
+ * <b>On a cluster member</b> (with a {@link TierCoordinator}) the copying is the same, into the member's own tier, but
+ * what a command can see is decided through the cluster's log: a verified copy is reported to the coordinator instead
+ * of raising {@link PartitionLog#tieredOffset(long)}, copies below the coordinator's tier start are purged instead of
+ * applying retention here, manifests live where the coordinator says, and readers are handed to it.
  */
 final class SegmentArchiver implements Agent
 {
@@ -60,13 +71,16 @@ final class SegmentArchiver implements Agent
     static final boolean VERIFY_CRC = TierConfiguration.VERIFY_CRC.bool();
 
     private static final int READ_BYTES = 256 * 1024;
+    private static final long LEFTOVER_SCAN_EVERY = 20;
 
     private final ArchiveTier tier;
     private final Aeron aeron;
     private final Supplier<TopicTable> topics;
     private final ErrorHandler errorHandler;
+    private final TierCoordinator coordinator;
     private final Long2ObjectHashMap<PartitionTier> partitions = new Long2ObjectHashMap<>();
     private final ArrayList<String> pendingPurges = new ArrayList<>();
+    private final ArrayList<Path> pendingManifestDeletes = new ArrayList<>();
     private final LogReadResult readResult = new LogReadResult();
     private final UnsafeBuffer frame = new UnsafeBuffer(new byte[64 * 1024]);
     private final CRC32C crc = new CRC32C();
@@ -90,12 +104,17 @@ final class SegmentArchiver implements Agent
     private long verifyBytes;
 
     SegmentArchiver(
-        final ArchiveTier tier, final Aeron aeron, final Supplier<TopicTable> topics, final ErrorHandler errorHandler)
+        final ArchiveTier tier,
+        final Aeron aeron,
+        final Supplier<TopicTable> topics,
+        final ErrorHandler errorHandler,
+        final TierCoordinator coordinator)
     {
         this.tier = tier;
         this.aeron = aeron;
         this.topics = topics;
         this.errorHandler = errorHandler;
+        this.coordinator = coordinator;
     }
 
     /**
@@ -262,7 +281,7 @@ final class SegmentArchiver implements Agent
         }
         for (final PartitionTier partitionTier : partitions.values())
         {
-            partitionTier.log.remoteReader(null);
+            detach(partitionTier);
         }
         observedTableVersion = Long.MAX_VALUE;
     }
@@ -299,11 +318,18 @@ final class SegmentArchiver implements Agent
                     {
                         continue;
                     }
-                    final TierManifest manifest = TierManifest.load(log.directory().toPath());
+                    final TierManifest manifest = TierManifest.load(manifestDirectory(topicId, p, log));
                     partitionTier = new PartitionTier(topicId, p, log, manifest, new TierReader(loadRequests));
                     partitionTier.reader.entries(manifest);
-                    log.tieredOffset(manifest.endOffset());
-                    log.remoteReader(partitionTier.reader);
+                    if (null == coordinator)
+                    {
+                        log.tieredOffset(manifest.endOffset());
+                        log.remoteReader(partitionTier.reader);
+                    }
+                    else
+                    {
+                        coordinator.attach(topicId, p, partitionTier.reader);
+                    }
                     partitions.put(key, partitionTier);
                 }
                 partitionTier.seenGeneration = generation;
@@ -320,12 +346,55 @@ final class SegmentArchiver implements Agent
             if (partitionTier.seenGeneration != generation)
             {
                 pendingPurges.add(partitionTier.manifest.tierPrefix());
-                partitionTier.log.remoteReader(null);
+                if (null != coordinator)
+                {
+                    pendingManifestDeletes.add(partitionTier.manifest.directory());
+                }
+                detach(partitionTier);
                 it.remove();
             }
         }
+        if (null != coordinator && 1 == generation % LEFTOVER_SCAN_EVERY)
+        {
+            findLeftoverManifests(table);
+        }
         work += purgeDeleted();
         return work;
+    }
+
+    /**
+     * A replicated host keeps manifests outside the partition directories: those of a topic deleted while this
+     * member was down or restarting (its recordings not purged yet) are found here and purged like any deleted
+     * topic's. Topic ids are never reused, so an id already handed out whose topic is gone is a deleted topic's.
+     */
+    private void findLeftoverManifests(final TopicTable table)
+    {
+        final String[] names = coordinator.manifestRoot().toFile().list();
+        if (null == names)
+        {
+            return;
+        }
+        for (final String name : names)
+        {
+            final int dash = name.indexOf('-');
+            final int topicId;
+            try
+            {
+                topicId = Integer.parseInt(name.substring(0, Math.max(0, dash)));
+            }
+            catch (final NumberFormatException ex)
+            {
+                continue;
+            }
+            final Path directory = coordinator.manifestRoot().resolve(name);
+            if (table.isNotCreatedYet(topicId) || null != table.topic(topicId) ||
+                pendingManifestDeletes.contains(directory) || !TierManifest.exists(directory))
+            {
+                continue;
+            }
+            pendingPurges.add(TierManifest.load(directory).tierPrefix());
+            pendingManifestDeletes.add(directory);
+        }
     }
 
     private int tend(final PartitionTier partitionTier, final long nowMs)
@@ -344,7 +413,15 @@ final class SegmentArchiver implements Agent
             work++;
         }
 
-        work += applyRetention(archive, partitionTier, nowMs);
+        if (null == coordinator)
+        {
+            work += applyRetention(archive, partitionTier, nowMs);
+        }
+        else
+        {
+            work += followTierStart(archive, partitionTier);
+            work += reportUnreported(partitionTier);
+        }
         if (partitionTier.log.config().remoteStorageEnable())
         {
             final long[] bases = partitionTier.log.segmentBaseOffsets();
@@ -416,6 +493,100 @@ final class SegmentArchiver implements Agent
         return expired;
     }
 
+    /**
+     * A replicated host: drop from the manifest and purge this member's copies the replicated state no longer keeps
+     * (retention across tiers, decided through the cluster's log).
+     */
+    private int followTierStart(final AeronArchive archive, final PartitionTier partitionTier)
+    {
+        final long tierStart = coordinator.tierStartOffset(partitionTier.topicId, partitionTier.partition);
+        final TierManifest manifest = partitionTier.manifest;
+        int expired = 0;
+        for (final TierManifest.Entry entry : manifest.entries())
+        {
+            if (entry.nextOffset() > tierStart)
+            {
+                break;
+            }
+            expired++;
+        }
+        if (0 == expired)
+        {
+            return 0;
+        }
+        final ArrayList<TierManifest.Entry> dropped = new ArrayList<>(manifest.entries().subList(0, expired));
+        manifest.removeOldest(expired);
+        partitionTier.reader.entries(manifest);
+        partitionTier.isReconciled = false;
+        for (final TierManifest.Entry entry : dropped)
+        {
+            try
+            {
+                archive.purgeRecording(entry.recordingId());
+            }
+            catch (final ArchiveException ex)
+            {
+                // Purged already (before a restart of this member): nothing left to delete.
+                if (ArchiveException.UNKNOWN_RECORDING != ex.errorCode())
+                {
+                    throw ex;
+                }
+            }
+            purgedSegments++;
+        }
+        partitionTier.isReconciled = true;
+        return expired;
+    }
+
+    /**
+     * A replicated host: report every copy this member's manifest holds that the replicated state does not know of
+     * yet (a report lost with a restart or a leader change is sent again; the coordinator drops repeats).
+     */
+    private int reportUnreported(final PartitionTier partitionTier)
+    {
+        final long reportedEnd = coordinator.reportedEndOffset(partitionTier.topicId, partitionTier.partition);
+        int work = 0;
+        for (final TierManifest.Entry entry : partitionTier.manifest.entries())
+        {
+            if (entry.nextOffset() > reportedEnd)
+            {
+                coordinator.report(partitionTier.topicId, partitionTier.partition, entry);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    private Path manifestDirectory(final int topicId, final int partition, final PartitionLog log)
+    {
+        if (null == coordinator)
+        {
+            return log.directory().toPath();
+        }
+        final Path directory = coordinator.manifestDirectory(topicId, partition);
+        try
+        {
+            Files.createDirectories(directory);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot create " + directory, ex);
+        }
+        return directory;
+    }
+
+    private void detach(final PartitionTier partitionTier)
+    {
+        if (null == coordinator)
+        {
+            partitionTier.log.remoteReader(null);
+        }
+        else
+        {
+            coordinator.attach(partitionTier.topicId, partitionTier.partition, null);
+        }
+    }
+
     private int purgeDeleted()
     {
         if (pendingPurges.isEmpty())
@@ -433,6 +604,12 @@ final class SegmentArchiver implements Agent
             purgeUnlisted(archive, null, pendingPurges.get(i));
             pendingPurges.remove(i);
             work++;
+        }
+        // A replicated host keeps manifests outside the partition directories: the deleted topic's go once its
+        // recordings are gone.
+        for (int i = pendingManifestDeletes.size() - 1; i >= 0; i--)
+        {
+            IoUtil.delete(pendingManifestDeletes.remove(i).toFile(), true);
         }
         return work;
     }
@@ -835,7 +1012,15 @@ final class SegmentArchiver implements Agent
             copy.baseOffset, copy.nextOffset, copy.bytes, (int)crc.getValue(), copy.recordingId, copy.startPosition,
             copy.expectedStopPosition, copy.maxTimestampMs));
         partitionTier.reader.entries(partitionTier.manifest);
-        partitionTier.log.tieredOffset(copy.nextOffset);
+        if (null == coordinator)
+        {
+            partitionTier.log.tieredOffset(copy.nextOffset);
+        }
+        else
+        {
+            coordinator.report(partitionTier.topicId, partitionTier.partition,
+                partitionTier.manifest.entries().get(partitionTier.manifest.entries().size() - 1));
+        }
         copiedSegments++;
         this.copy = null;
         nextScanMs = nowMs;

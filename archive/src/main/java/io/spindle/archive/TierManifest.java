@@ -147,6 +147,16 @@ public final class TierManifest
     }
 
     /**
+     * The directory holding the manifest file.
+     *
+     * @return the directory.
+     */
+    public Path directory()
+    {
+        return directory;
+    }
+
+    /**
      * The random id tagging this partition's recordings.
      *
      * @return the id.

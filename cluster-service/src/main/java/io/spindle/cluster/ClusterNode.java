@@ -25,6 +25,7 @@ import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.FrameDescriptor;
+import io.spindle.archive.ArchiveTier;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.host.BrokerConfiguration;
 import io.spindle.host.CleanerCounters;
@@ -47,8 +48,10 @@ import org.agrona.concurrent.SystemEpochClock;
  * One cluster member in one process: a media driver (the one running in its driver directory, or one it starts
  * there), an archive, the consensus module, the service container hosting {@link SpindleClusteredService}, the
  * {@link MemberGateway} serving fetches and telling clients who the members are, a {@link SnapshotTrigger}
- * taking snapshots as the log grows, and a {@link LogPurger} purging the Raft log behind the snapshots every member
- * holds. A member that starts with no Raft log of its own stops with a clear error when the others' log was purged
+ * taking snapshots as the log grows, a {@link LogPurger} purging the Raft log behind the snapshots every member
+ * holds, and tiered storage: an archiver ({@link ArchiveTier}) copying the member's sealed segments of topics with
+ * {@code remote.storage.enable} into its own tier (the member's archive, or a standalone one named with
+ * {@link Context#archiveEndpoint}) and a {@link TierReporter} saying so through the log ({@link MemberTier}). A member that starts with no Raft log of its own stops with a clear error when the others' log was purged
  * ({@link PurgedLogCheck}): it is rebuilt from a copy of another member's directory ({@link MemberRebuild}).
  * <p>
  * Every port a member needs is derived from its client endpoint {@code HOST:PORT} in the members list
@@ -77,6 +80,11 @@ public final class ClusterNode implements AutoCloseable
      */
     static final int PRODUCE_REQUEST_OVERHEAD = 256;
 
+    /**
+     * How long a member restoring a snapshot waits for its tier to give back an archived segment.
+     */
+    static final long RESTORE_READ_TIMEOUT_MS = 30_000;
+
     private final Context ctx;
     private final SpindleClusteredService service;
     private final MemberDriver clusteredMediaDriver;
@@ -84,6 +92,9 @@ public final class ClusterNode implements AutoCloseable
     private volatile MemberGateway gateway;
     private final SnapshotTrigger snapshotTrigger;
     private final LogPurger logPurger;
+    private final TierReporter tierReporter;
+    private final ArchiveTier archiveTier;
+    private final AgentRunner archiverRunner;
     private final DirectoryLock directoryLock;
     private final CountedErrorLog errorLog;
     private final StageLatencies latencies = new StageLatencies(SpindleClusteredService.LATENCY_STAGES);
@@ -184,6 +195,9 @@ public final class ClusterNode implements AutoCloseable
         ClusteredServiceContainer container = null;
         SnapshotTrigger trigger = null;
         LogPurger purger = null;
+        TierReporter reporter = null;
+        ArchiveTier tier = null;
+        AgentRunner archiver = null;
         try
         {
             // Log timestamps in nanoseconds, for the ingress-committed latency stage, unless the directory was made
@@ -207,6 +221,20 @@ public final class ClusterNode implements AutoCloseable
             latencyReporter = latencies.reporterRunner(
                 ctx.directory.toAbsolutePath(), ctx.latencyIntervalMs, ctx.latencyLog, null, errorLog);
             AgentRunner.startOnThread(latencyReporter);
+            // Tiered storage: this member's archiver copies its sealed segments into its own tier and reports them
+            // through the log; what local retention deletes follows the log (MemberTier).
+            reporter = new TierReporter(aeron, ingressEndpoints(ctx.members), self.host, this::onClientError)
+                .start(ctx.memberId);
+            service.tier().sender(reporter::enqueue);
+            service.tier().divergenceLog((message) -> errorLog.onError(new IllegalStateException(message)));
+            tier = ArchiveTier.forClusterMember(
+                aeron, service::topicTable, self.host, ctx.archiveEndpoint, service.tier(), errorLog);
+            service.tierTableVersion(tier::observedTableVersion);
+            archiver = new AgentRunner(idle.get(), errorLog, null, tier.agent());
+            AgentRunner.startOnThread(archiver);
+            final ArchiveTier memberTier = tier;
+            service.segmentFetcher((topicId, partition, baseOffset) ->
+                memberTier.readArchivedSegment(topicId, partition, baseOffset, RESTORE_READ_TIMEOUT_MS));
             container = ClusteredServiceContainer.launch(new ClusteredServiceContainer.Context()
                 .aeronDirectoryName(aeronDir)
                 .clusterDir(new File(ctx.directory.toFile(), "cluster"))
@@ -222,7 +250,7 @@ public final class ClusterNode implements AutoCloseable
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(purger, trigger, container);
+            CloseHelper.quietCloseAll(archiver, tier, reporter, purger, trigger, container);
             service.closeMachine();
             CloseHelper.quietCloseAll(latencyReporter, logCleaner, cleanerCounters, stateMachineCounters, aeron,
                 driver);
@@ -239,6 +267,9 @@ public final class ClusterNode implements AutoCloseable
         clusteredMediaDriver = driver;
         snapshotTrigger = trigger;
         logPurger = purger;
+        tierReporter = reporter;
+        archiveTier = tier;
+        archiverRunner = archiver;
         final Thread starter = new Thread(() -> startGatewayOnceJoined(aeronDir, self, idle),
             "spindle-member-" + ctx.memberId + "-gateway-start");
         starter.setDaemon(true);
@@ -501,7 +532,7 @@ public final class ClusterNode implements AutoCloseable
                 gateway.close();
             }
             stopPurgedLogCheck();
-            CloseHelper.closeAll(logPurger, snapshotTrigger, container);
+            CloseHelper.closeAll(archiverRunner, archiveTier, tierReporter, logPurger, snapshotTrigger, container);
             service.closeMachine();
             CloseHelper.closeAll(
                 latencyReporter, logCleaner, cleanerCounters, stateMachineCounters, aeron, clusteredMediaDriver);
@@ -707,6 +738,18 @@ public final class ClusterNode implements AutoCloseable
         private long latencyIntervalMs = BrokerConfiguration.LATENCY_INTERVAL.duration();
         private Path latencyLog = BrokerConfiguration.latencyLog();
         private int maxPartitionCounters = BrokerConfiguration.STAT_MAX_PARTITIONS.integer();
+        private String archiveEndpoint;
+
+        /**
+         * @param endpoint a standalone archive ({@code spindle archive}) holding the member's tier of tiered storage,
+         *                 {@code HOST:PORT}; null (the default) for the archive the member runs for its Raft log.
+         * @return this.
+         */
+        public Context archiveEndpoint(final String endpoint)
+        {
+            this.archiveEndpoint = endpoint;
+            return this;
+        }
 
         /**
          * @param intervalMs between publications of the stage latency histograms for {@code spindle stat --latency}
@@ -812,10 +855,9 @@ public final class ClusterNode implements AutoCloseable
                     logConfig.maxMessageBytes() + " (the consensus module would drop larger requests silently): " +
                     "raise the term length or lower max.message.bytes");
             }
-            if (logConfig.remoteStorageEnable())
+            if (null != archiveEndpoint && archiveEndpoint.lastIndexOf(':') <= 0)
             {
-                throw new IllegalArgumentException("the members' default " + LogConfig.REMOTE_STORAGE_ENABLE +
-                    " is true, but " + SpindleClusteredService.REMOTE_STORAGE_REFUSAL);
+                throw new IllegalArgumentException("--archive must be HOST:PORT, was '" + archiveEndpoint + "'");
             }
             return this;
         }

@@ -28,6 +28,7 @@ import io.spindle.codecs.protocol.MemberSnapshotHeldDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.ProduceRequestDecoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
+import io.spindle.codecs.protocol.SegmentArchivedDecoder;
 import io.spindle.host.StateMachineCounters;
 import io.spindle.log.AppendStamp;
 import io.spindle.log.LogCleaner;
@@ -57,6 +58,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * message); a member whose own settings differ stops before it could apply a command differently. Members say
  * through the log which snapshot each holds ({@code MemberSnapshotHeld}, sent by {@link LogPurger}); the lowest is
  * where every member may purge its Raft log, and the positions are part of the snapshot.
+ * <p>
+ * Tiered storage ({@link MemberTier}): members report the segments their own tiers hold through the log
+ * ({@code SegmentArchived}), and local retention, the tier's start and retention across tiers follow those reports
+ * at the same point of the log on every member; the tier state is part of the snapshot.
  * <p>
  * A storage failure on one member cannot be answered (the other members would answer differently): it stops this
  * member ({@link MemberStoppedError}), and the cluster goes on with the others.
@@ -138,13 +143,6 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private Consumer<Cluster.Role> roleListener = (role) -> {};
     private Consumer<Throwable> failureListener = (failure) -> {};
     private volatile Throwable failure;
-    /**
-     * Why a cluster member refuses topics with {@code remote.storage.enable=true}: the same text on every member, so
-     * every member gives the same answer to the same request.
-     */
-    static final String REMOTE_STORAGE_REFUSAL = "tiered storage runs on standalone brokers only; a cluster member " +
-        "runs no archiver, so its segments would never be archived nor deleted by local retention";
-
     private int maxMessageBytesLimit = Integer.MAX_VALUE;
     private volatile long lastSnapshotLogPosition = -1;
     private int restoredLength = -1;
@@ -153,6 +151,9 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private int leaderId = -1;
     private int leaderEpoch = -1;
     private LongSupplier readerTableVersion = () -> Long.MAX_VALUE;
+    private LongSupplier tierTableVersion = () -> Long.MAX_VALUE;
+    private MemberTier tier;
+    private MemberTier.SegmentFetcher segmentFetcher;
     private final UnsafeBuffer configMessage = new UnsafeBuffer(new byte[4096]);
     private boolean announcePending;
     private final MemberSnapshotHeldDecoder snapshotHeldDecoder = new MemberSnapshotHeldDecoder();
@@ -192,6 +193,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
         this.logConfig = logConfig;
         this.minSessionTimeoutMs = minSessionTimeoutMs;
         this.maxSessionTimeoutMs = maxSessionTimeoutMs;
+        this.tier = new MemberTier(memberId, 1, dataDir.resolveSibling("tier"));
     }
 
     /**
@@ -224,8 +226,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
         this.idleStrategy = cluster.idleStrategy();
         machine = new BrokerStateMachine(
             dataDir, memberId, endpoint, logConfig, minSessionTimeoutMs, maxSessionTimeoutMs, this)
-            .maxMessageBytesLimit(maxMessageBytesLimit)
-            .refuseRemoteStorage(REMOTE_STORAGE_REFUSAL);
+            .maxMessageBytesLimit(maxMessageBytesLimit);
         if (null != memberEndpoints)
         {
             machine.members(memberEndpoints);
@@ -233,6 +234,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
         if (null != snapshotImage)
         {
             loadSnapshot(snapshotImage);
+            restoredLength = tier.restore(restoreBuffer, restoredLength);
             final int trailer = heldSnapshotsOffset() - SNAPSHOT_TRAILER_LENGTH;
             final int machineLength = restoreBuffer.getInt(trailer);
             leaderId = restoreBuffer.getInt(trailer + 4);
@@ -241,6 +243,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
             sessionResponses.restore(restoreBuffer, machineLength, trailer);
             restoreHeldSnapshots();
             machine.leader(leaderId, leaderEpoch);
+            tier.sync(machine.topicTable());
+            tier.rebuildActiveSegments(segmentFetcher, toMillis(cluster.time()));
         }
         else
         {
@@ -305,6 +309,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
         try
         {
             applySessionMessage(session, timestamp, buffer, offset, length);
+            tier.sync(machine.topicTable());
         }
         catch (final Throwable ex)
         {
@@ -335,6 +340,11 @@ public final class SpindleClusteredService implements ClusteredService, Host
         if (MemberSnapshotHeldDecoder.TEMPLATE_ID == templateId)
         {
             onMemberSnapshotHeld(buffer, offset);
+            return;
+        }
+        if (SegmentArchivedDecoder.TEMPLATE_ID == templateId)
+        {
+            tier.onSegmentArchived(buffer, offset);
             return;
         }
         if (sessionResponses.isDuplicate(sessionId, correlationId, resender))
@@ -380,6 +390,11 @@ public final class SpindleClusteredService implements ClusteredService, Host
         try
         {
             machine.onTimer(correlationId, toMillis(timestamp));
+            tier.sync(machine.topicTable());
+            if (BrokerStateMachine.RETENTION_TIMER_ID == correlationId)
+            {
+                tier.onRetention(machine.timeMs());
+            }
         }
         catch (final Throwable ex)
         {
@@ -460,7 +475,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
         snapshotBuffer.putInt(trailer, machineLength);
         snapshotBuffer.putInt(trailer + 4, leaderId);
         snapshotBuffer.putInt(trailer + 8, leaderEpoch);
-        final int length = snapshotHeldSnapshots(trailer + SNAPSHOT_TRAILER_LENGTH);
+        final int length = tier.snapshot(snapshotBuffer, snapshotHeldSnapshots(trailer + SNAPSHOT_TRAILER_LENGTH));
         final byte[] copy = new byte[length];
         snapshotBuffer.getBytes(0, copy);
         snapshotHeader.putInt(0, SNAPSHOT_MAGIC);
@@ -692,6 +707,44 @@ public final class SpindleClusteredService implements ClusteredService, Host
             held.set(i, -1);
         }
         this.heldSnapshotPositions = held;
+        this.tier = new MemberTier(memberId, endpoints.length, dataDir.resolveSibling("tier"));
+        return this;
+    }
+
+    /**
+     * The member's tiered storage state: replicated (applied in log order, in the snapshot) and followed by the
+     * member's archiver; set the members first.
+     *
+     * @return the tier.
+     */
+    MemberTier tier()
+    {
+        return tier;
+    }
+
+    /**
+     * How this member reads one of its archived segments back, blocking, at restore
+     * ({@link MemberTier#rebuildActiveSegments}); set before the service starts.
+     *
+     * @param fetcher the member's tier.
+     * @return this.
+     */
+    SpindleClusteredService segmentFetcher(final MemberTier.SegmentFetcher fetcher)
+    {
+        this.segmentFetcher = fetcher;
+        return this;
+    }
+
+    /**
+     * The oldest topic table the member's archiver may still hold, so that the files of a deleted topic are released
+     * only once it no longer reads them either.
+     *
+     * @param version supplies the archiver's observed table version.
+     * @return this.
+     */
+    SpindleClusteredService tierTableVersion(final LongSupplier version)
+    {
+        this.tierTableVersion = version;
         return this;
     }
 
@@ -759,7 +812,7 @@ public final class SpindleClusteredService implements ClusteredService, Host
             workCount++;
         }
         return workCount + machine.onTick(System.currentTimeMillis()) +
-            machine.reclaimDeleted(readerTableVersion.getAsLong());
+            machine.reclaimDeleted(Math.min(readerTableVersion.getAsLong(), tierTableVersion.getAsLong()));
     }
 
     /**

@@ -3,120 +3,200 @@
  */
 package io.spindle.cluster;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-import io.spindle.broker.Topic;
-import io.spindle.broker.TopicTable;
-import io.spindle.client.Admin;
-import io.spindle.client.ClientContext;
-import io.spindle.client.SpindleException;
-import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.archive.TierManifest;
+import io.spindle.cluster.check.CheckResult;
 import io.spindle.log.LogConfig;
-import org.agrona.concurrent.BackoffIdleStrategy;
-import org.junit.jupiter.api.AfterEach;
+import io.spindle.log.PartitionLog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Tiered storage is not built for cluster members (a member runs no archiver): a topic asking for
- * {@code remote.storage.enable=true}, at creation or by a change, is refused with INVALID_CONFIG naming the key and
- * why, by the state machine, so every member applies the same refusal and holds the same topics afterwards; and a
- * member whose default would turn it on for every topic refuses to start.
+ * Tiered storage on three members in this JVM, each archiving into the archive it runs for its Raft log: every
+ * member copies its sealed segments into its own tier and says so through the log, local retention deletes a segment
+ * on every member alike once every member's tier holds it, and each member serves the records below its local log
+ * start from its own tier, through a follower's restart and a leader's failover while segments are being archived.
  */
-class ClusterRemoteStorageTest
+class ClusterRemoteStorageTest extends TieredClusterTestBase
 {
-    private static final int MEMBERS = 3;
-
-    @TempDir
-    Path dir;
-
-    private TestCluster cluster;
-
-    @AfterEach
-    void tearDown()
+    @Test
+    @Timeout(120)
+    void everyMemberArchivesOnceAndServesEveryRecordAcrossTheTierBoundaryThroughARestartAndAFailover()
+        throws InterruptedException
     {
-        if (null != cluster)
+        cluster = new TestCluster(dir, 3);
+        final int leader = cluster.start();
+        final int follower = (leader + 1) % 3;
+        createTopic(Map.of());
+        final List<Ack> acked = new ArrayList<>();
+        produce(0, 500, acked);
+
+        // A follower stops while it archives: while it is down, no member deletes what its tier does not hold.
+        final Path followerManifest = manifestDir(follower);
+        cluster.await(() -> manifestEntries(followerManifest).size() >= 2, "member " + follower + " to archive");
+        cluster.stop(follower);
+        final long followerArchivedEnd = end(manifestEntries(followerManifest));
+        produce(500, 1000, acked);
+        for (final int m : running())
         {
-            cluster.close();
+            cluster.await(() -> highWaterMark(m) >= 1000, "member " + m + " to apply every record");
+            final PartitionLog log = partition(m);
+            assertTrue(log.logStartOffset() <= followerArchivedEnd, "member " + m + " deleted its local segments " +
+                "up to " + log.logStartOffset() + " while the stopped member's tier ends at " + followerArchivedEnd);
         }
+        cluster.launch(follower);
+
+        // The leader dies while records arrive and segments are being archived.
+        final Thread killer = new Thread(() ->
+        {
+            TestCluster.sleep(200);
+            cluster.stop(leader);
+        }, "kill-leader");
+        killer.start();
+        produce(1000, 1500, acked);
+        killer.join(TestCluster.AWAIT_NS / 1_000_000L);
+        cluster.awaitLeader(leader);
+        cluster.launch(leader);
+        assertEquals(1500, acked.size());
+
+        // Every member's local log shrinks to its local retention, alike everywhere, the rest in each member's tier.
+        final long end = acked.stream().mapToLong((a) -> a.offset() + 1).max().orElseThrow();
+        for (int m = 0; m < 3; m++)
+        {
+            final int member = m;
+            cluster.await(() -> highWaterMark(member) >= end, "member " + m + " to apply every record");
+            final PartitionLog log = partition(m);
+            cluster.await(() -> log.sizeInBytes() <= LOCAL_RETENTION_BYTES + SEGMENT_BYTES &&
+                log.logStartOffset() == partition(0).logStartOffset(),
+                () -> "member " + member + " to delete its archived segments: " + log + " from " +
+                log.logStartOffset() + ", member 0 from " + partition(0).logStartOffset());
+            assertTrue(localBytes(m) <= LOCAL_RETENTION_BYTES + 2 * SEGMENT_BYTES, "member " + m + " holds " +
+                localBytes(m) + " bytes of segments");
+            assertEquals(0, log.readableStartOffset(), "member " + m + " reads from the start of its tier");
+        }
+        assertTrue(partition(0).logStartOffset() > 0, "segments were deleted locally");
+
+        // Each member serves every record once, in order, at its offset, from its tier and then its local log.
+        for (int m = 0; m < 3; m++)
+        {
+            final Map<Long, String> consumed = consumeAll(m, acked.size());
+            for (final Ack ack : acked)
+            {
+                assertEquals(ack.value(), consumed.get(ack.offset()), "offset " + ack.offset() + " from member " + m);
+            }
+        }
+
+        // Each member archived each sealed segment once: its manifest is contiguous from offset 0, and its archive
+        // holds exactly the manifest's recordings (no copy left over from the interrupted attempts).
+        for (int m = 0; m < 3; m++)
+        {
+            final List<TierManifest.Entry> entries = manifestEntries(manifestDir(m));
+            long next = 0;
+            for (final TierManifest.Entry entry : entries)
+            {
+                assertEquals(next, entry.baseOffset(), "member " + m + "'s manifest: " + entries);
+                next = entry.nextOffset();
+            }
+            assertTrue(next >= partition(m).logStartOffset(), "member " + m + "'s tier reaches its local start");
+            final int member = m;
+            cluster.await(() -> recordingIds(manifestEntries(manifestDir(member))).equals(tierRecordings(member)),
+                () -> "member " + member + "'s recordings " + tierRecordings(member) + " to be its manifest's " +
+                recordingIds(manifestEntries(manifestDir(member))));
+        }
+
+        // The members' local files are byte-identical, and each member holds every acknowledged record in one tier or
+        // the other; the checker reads the tier: a damaged copy is reported.
+        check(acked);
+        final TierManifest.Entry first = manifestEntries(manifestDir(1)).get(0);
+        final Path recording = cluster.memberDir(1).resolve("archive").resolve(first.recordingId() + "-0.rec");
+        try (FileChannel channel = FileChannel.open(recording,
+            StandardOpenOption.WRITE))
+        {
+            channel.write(ByteBuffer.wrap(new byte[]{ 'X' }), 200);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        final CheckResult damaged = checker(acked).check();
+        assertTrue(!damaged.isValid() && damaged.toString().contains("its tier"), damaged.toString());
     }
 
     @Test
     @Timeout(90)
-    void creatingOrChangingATopicToUseRemoteStorageIsRefusedAlikeOnEveryMember()
+    void aFollowerRestoringASnapshotWhoseActiveSegmentWasDeletedSinceRebuildsItFromItsTier()
     {
-        cluster = new TestCluster(dir, MEMBERS);
-        cluster.start();
-        try (Admin admin = Admin.connect(new ClientContext().bootstrap(cluster.bootstrap())
-            .requestTimeoutMs(20_000).connectTimeoutMs(20_000)
-            .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))))
+        cluster = new TestCluster(dir, 3);
+        final int leader = cluster.start();
+        final int follower = (leader + 1) % 3;
+        createTopic(Map.of());
+        final List<Ack> acked = new ArrayList<>();
+        produce(0, 150, acked);
+        for (int m = 0; m < 3; m++)
         {
-            final SpindleException refusedCreate = assertThrows(SpindleException.class, () -> admin.createTopic(
-                "tiered", 1, Map.of(LogConfig.REMOTE_STORAGE_ENABLE, "true", LogConfig.LOCAL_RETENTION_BYTES, "4k")));
-            assertRefusal(refusedCreate);
+            final int member = m;
+            cluster.await(() -> highWaterMark(member) >= 150, "member " + m + " to apply every record");
+        }
+        final long activeBase = partition(follower).activeSegmentBaseOffset();
+        final long snapshotEnd = partition(follower).logEndOffset();
+        assertTrue(activeBase < snapshotEnd, "the active segment holds records when the snapshot is taken");
+        SnapshotTool.takeSnapshot(cluster.memberDir(leader).resolve("cluster").toFile(),
+            cluster.node(leader).aeronDirectoryName(), TestCluster.AWAIT_NS);
+        cluster.await(() -> cluster.node(follower).service().lastSnapshotLogPosition() > 0, "the follower's snapshot");
 
-            admin.createTopic("orders", 1, Map.of(LogConfig.RETENTION_MS, "3600000"));
-            final SpindleException refusedAlter = assertThrows(SpindleException.class, () -> admin.alterTopicConfigs(
-                "orders", Map.of(LogConfig.REMOTE_STORAGE_ENABLE, "true", LogConfig.RETENTION_MS, "7200000"),
-                List.of()));
-            assertRefusal(refusedAlter);
-
-            // Off is still accepted, and a later change goes through: the refusal changed nothing.
-            admin.alterTopicConfigs("orders", Map.of(LogConfig.REMOTE_STORAGE_ENABLE, "false"), List.of());
-            admin.createTopic("plain", 1, Map.of());
-            assertEquals("false", admin.describeTopic("orders").configs().get(LogConfig.REMOTE_STORAGE_ENABLE));
+        // Local retention deletes the snapshot's active segment (sealed, archived everywhere) on every member.
+        produce(150, 700, acked);
+        for (int m = 0; m < 3; m++)
+        {
+            final int member = m;
+            cluster.await(() -> highWaterMark(member) >= 700 && partition(member).logStartOffset() > snapshotEnd,
+                "member " + m + " to delete the snapshot's active segment locally");
         }
 
-        // Every member applied the same requests with the same outcome.
-        for (int i = 0; i < MEMBERS; i++)
+        // Restarted, the follower restores the snapshot and replays the log after it: its segments are the others'.
+        cluster.stop(follower);
+        cluster.launch(follower);
+        final long end = acked.stream().mapToLong((a) -> a.offset() + 1).max().orElseThrow();
+        cluster.await(() -> highWaterMark(follower) >= end, "the follower to replay the log");
+        assertEquals(1, cluster.node(follower).service().tier().rebuiltSegments(),
+            "the follower rebuilt the snapshot's active segment from its tier");
+        produce(700, 900, acked);
+        final long lastEnd = acked.stream().mapToLong((a) -> a.offset() + 1).max().orElseThrow();
+        for (int m = 0; m < 3; m++)
         {
-            final SpindleClusteredService service = cluster.node(i).service();
-            final int member = i;
-            cluster.await(() -> null != topic(service.topicTable(), "plain"), "member " + member + " to apply all");
-            final TopicTable table = service.topicTable();
-            assertNull(topic(table, "tiered"), "member " + i + " created no remote-storage topic");
-            final Topic orders = topic(table, "orders");
-            assertEquals("3600000", orders.configs().get(LogConfig.RETENTION_MS),
-                "member " + i + " kept the topic's settings: the refused change was all or nothing");
-            assertFalse(orders.partition(0).config().remoteStorageEnable(), "member " + i);
+            final int member = m;
+            cluster.await(() -> highWaterMark(member) >= lastEnd &&
+                partition(member).logStartOffset() == partition(leader).logStartOffset(),
+                "member " + m + " to apply every record and delete alike");
+            assertEquals(Arrays.toString(partition(leader).segmentBaseOffsets()),
+                Arrays.toString(partition(m).segmentBaseOffsets()), "member " + m + "'s segments");
         }
+        final Map<Long, String> consumed = consumeAll(follower, acked.size());
+        for (final Ack ack : acked)
+        {
+            assertEquals(ack.value(), consumed.get(ack.offset()), "offset " + ack.offset() + " from the follower");
+        }
+        check(acked);
     }
 
     @Test
-    void aMemberWhoseDefaultTurnsRemoteStorageOnRefusesToStart()
+    void aMemberWhoseDefaultTurnsRemoteStorageOnStarts()
     {
         final ClusterNode.Context ctx = new ClusterNode.Context().memberId(0).members("0=localhost:20000")
             .directory(dir.resolve("member")).logConfig(new LogConfig().remoteStorageEnable(true));
-        final IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, ctx::conclude);
-        assertTrue(refused.getMessage().contains("remote.storage.enable is true"), refused.getMessage());
-        assertTrue(refused.getMessage().contains("standalone brokers only"), refused.getMessage());
-    }
-
-    private static void assertRefusal(final SpindleException refused)
-    {
-        assertEquals(ErrorCode.INVALID_CONFIG, refused.errorCode(), refused.getMessage());
-        assertTrue(refused.getMessage().contains("remote.storage.enable=true"), refused.getMessage());
-        assertTrue(refused.getMessage().contains("standalone brokers only"), refused.getMessage());
-    }
-
-    private static Topic topic(final TopicTable table, final String name)
-    {
-        for (int i = 0; i < table.topicCount(); i++)
-        {
-            if (name.equals(table.topicAt(i).name()))
-            {
-                return table.topicAt(i);
-            }
-        }
-        return null;
+        assertEquals(ctx, ctx.conclude(), "the member accepts remote storage by default for every topic");
     }
 }

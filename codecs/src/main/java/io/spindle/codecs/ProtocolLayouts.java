@@ -231,7 +231,8 @@ final class ProtocolLayouts
             string("errorMessage")),
         message(ErrorResponseDecoder.class,
             string("errorMessage")),
-        message(MemberSnapshotHeldDecoder.class)
+        message(MemberSnapshotHeldDecoder.class),
+        message(SegmentArchivedDecoder.class)
 
     };
 

@@ -42,6 +42,11 @@ public final class NodeCommand implements Callable<Integer>
         "there is used, otherwise the member starts one there.")
     String aeronDir;
 
+    @Option(names = "--archive", description = "Control endpoint HOST:PORT of the archive (spindle archive) that " +
+        "this member copies the sealed segments of topics with remote.storage.enable=true to (default: the archive " +
+        "the member runs for its Raft log, in DATA-DIR/archive: a second copy on the same disk, not a real tier).")
+    String archive;
+
     @Option(names = "--rebuild-from", description = "Before starting, fill this member's directory, which must hold " +
         "no Raft log (new or wiped), from DIR: a copy of another member's directory taken while that member was " +
         "stopped. Needed once the Raft log was purged (spindle.node.log.purge).")
@@ -105,6 +110,7 @@ public final class NodeCommand implements Callable<Integer>
             .members(members)
             .directory(dataDir.toAbsolutePath())
             .aeronDirectoryName(driverDir)
+            .archiveEndpoint(archive)
             .roleListener(this::printRole);
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();

@@ -56,7 +56,9 @@ final class MemberPartitionLog implements AutoCloseable
     final File directory;
     final boolean exists;
     long logStartOffset;
+    long localStartOffset;
     long logEndOffset;
+    final LongArrayList tierBaseOffsets = new LongArrayList();
     final LongArrayList segmentBaseOffsets = new LongArrayList();
     final ArrayList<Batch> batches = new ArrayList<>();
     final LongArrayList recordOffsets = new LongArrayList();
@@ -81,6 +83,8 @@ final class MemberPartitionLog implements AutoCloseable
      *
      * @param memberId  whose directory it is, for reports.
      * @param directory of the partition; a missing directory reads as an empty log at offset 0.
+     * @param tier      the member's archived segments below its local log start (tiered storage), oldest first:
+     *                  read first, as the log's first segments.
      * @param validator scratch for batch validation.
      * @param batch     scratch flyweight.
      * @param records   scratch record cursor.
@@ -89,6 +93,7 @@ final class MemberPartitionLog implements AutoCloseable
     static MemberPartitionLog read(
         final int memberId,
         final File directory,
+        final List<MemberTierSegments.Segment> tier,
         final RecordBatchValidator validator,
         final RecordBatchFlyweight batch,
         final RecordFlyweight records)
@@ -98,7 +103,10 @@ final class MemberPartitionLog implements AutoCloseable
         {
             if (log.exists)
             {
-                log.readSegments(validator, batch, records);
+                if (log.readTier(tier, validator, batch, records))
+                {
+                    log.readSegments(validator, batch, records);
+                }
             }
         }
         catch (final UncheckedIOException ex)
@@ -142,11 +150,16 @@ final class MemberPartitionLog implements AutoCloseable
         final long[] baseOffsets = listBaseOffsets(directory);
         if (0 == baseOffsets.length)
         {
+            localStartOffset = logEndOffset;
             return;
         }
 
-        logStartOffset = baseOffsets[0];
-        logEndOffset = baseOffsets[0];
+        if (tierBaseOffsets.isEmpty())
+        {
+            logStartOffset = baseOffsets[0];
+            logEndOffset = baseOffsets[0];
+        }
+        localStartOffset = baseOffsets[0];
         for (final long baseOffset : baseOffsets)
         {
             final String name = fileName(baseOffset);
@@ -164,6 +177,42 @@ final class MemberPartitionLog implements AutoCloseable
                 return;
             }
         }
+    }
+
+    /**
+     * The archived segments first: each must continue the previous one, as local segments do.
+     */
+    private boolean readTier(
+        final List<MemberTierSegments.Segment> tier,
+        final RecordBatchValidator validator,
+        final RecordBatchFlyweight batch,
+        final RecordFlyweight records)
+    {
+        for (final MemberTierSegments.Segment segment : tier)
+        {
+            final String name = "archived segment " + segment.baseOffset();
+            if (tierBaseOffsets.isEmpty())
+            {
+                logStartOffset = segment.baseOffset();
+                logEndOffset = segment.baseOffset();
+            }
+            else if (segment.baseOffset() != logEndOffset)
+            {
+                unreadable = name + " does not start at the previous segment's end " + logEndOffset;
+                return false;
+            }
+            tierBaseOffsets.addLong(segment.baseOffset());
+            if (!readSegment(name, segment.buffer(), validator, batch, records))
+            {
+                return false;
+            }
+            if (logEndOffset != segment.nextOffset())
+            {
+                unreadable = name + " ends at " + logEndOffset + ", its manifest says " + segment.nextOffset();
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean readSegment(

@@ -13,6 +13,7 @@ import io.spindle.codecs.batch.RecordFlyweight;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.LongArrayList;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -82,6 +83,7 @@ public final class ReplicationChecker
 
     private final History history;
     private final TreeMap<Integer, Path> memberDirs = new TreeMap<>();
+    private final TreeMap<Integer, Path> archiveDirs = new TreeMap<>();
     private final List<PartitionId> extraPartitions = new ArrayList<>();
     private HighWaterMarkMonitor highWaterMarks;
     private int maxExamples = MAX_EXAMPLES_DEFAULT;
@@ -124,6 +126,45 @@ public final class ReplicationChecker
         }
 
         return this;
+    }
+
+    /**
+     * Where a member's tier of tiered storage is, when not in the archive the member runs for its Raft log
+     * ({@code <memberDir>/archive}): the directory of the standalone archive it was started with
+     * ({@code --archive}); the archive must not be running.
+     *
+     * @param memberId   of a member added with {@link #member}.
+     * @param archiveDir the archive's directory.
+     * @return this for a fluent API.
+     */
+    public ReplicationChecker tierArchive(final int memberId, final Path archiveDir)
+    {
+        archiveDirs.put(memberId, Objects.requireNonNull(archiveDir, "archiveDir"));
+        return this;
+    }
+
+    private Path archiveDirectory(final int memberId)
+    {
+        final Path dir = archiveDirs.get(memberId);
+        return null != dir ? dir : memberDirs.get(memberId).resolve("archive");
+    }
+
+    private static long firstLocalBaseOffset(final Path partitionDir)
+    {
+        final String[] names = partitionDir.toFile().list();
+        long first = Long.MAX_VALUE;
+        if (null != names)
+        {
+            for (final String name : names)
+            {
+                if (name.length() == 20 + MemberPartitionLog.LOG_SUFFIX.length() &&
+                    name.endsWith(MemberPartitionLog.LOG_SUFFIX) && name.chars().limit(20).allMatch(Character::isDigit))
+                {
+                    first = Math.min(first, Long.parseLong(name.substring(0, 20)));
+                }
+            }
+        }
+        return first;
     }
 
     /**
@@ -229,7 +270,25 @@ public final class ReplicationChecker
             for (final Map.Entry<Integer, Path> member : memberDirs.entrySet())
             {
                 final Path dir = partitionDirectory(member.getValue(), partition.topic(), partition.partition());
-                logs.add(MemberPartitionLog.read(member.getKey(), dir.toFile(), validator, batch, records));
+                List<MemberTierSegments.Segment> tier = List.of();
+                String tierFailure = null;
+                try
+                {
+                    tier = MemberTierSegments.read(member.getValue(), dir, archiveDirectory(member.getKey()),
+                        firstLocalBaseOffset(dir));
+                }
+                catch (final UncheckedIOException ex)
+                {
+                    tierFailure = ex.getMessage();
+                }
+                final MemberPartitionLog log = MemberPartitionLog.read(
+                    member.getKey(), dir.toFile(), tier, validator, batch, records);
+                logs.add(log);
+                if (null != tierFailure)
+                {
+                    result.anomaly(Anomaly.UNREADABLE, partition + " on member " + member.getKey() + ": its tier: " +
+                        tierFailure);
+                }
             }
 
             for (final MemberPartitionLog log : logs)
@@ -438,9 +497,11 @@ public final class ReplicationChecker
             reasons.add(log.exists ? "has the partition directory" : "has no partition directory");
         }
 
-        if (reference.logStartOffset != log.logStartOffset)
+        // With tiered storage each member's tier may still hold what the others purged already: the local logs
+        // must be alike, the tiers wherever they overlap.
+        if (reference.localStartOffset != log.localStartOffset)
         {
-            reasons.add("log start " + log.logStartOffset + " vs " + reference.logStartOffset);
+            reasons.add("log start " + log.localStartOffset + " vs " + reference.localStartOffset);
         }
 
         if (reference.logEndOffset != log.logEndOffset)

@@ -33,6 +33,12 @@
  * read-only and walked with {@link io.spindle.codecs.batch.RecordBatchValidator},
  * {@link io.spindle.codecs.batch.RecordBatchFlyweight} and {@link io.spindle.codecs.batch.RecordFlyweight}; nothing
  * is written, unlike {@code PartitionLog.open}, which records a recovery point, cuts invalid tails and trims the
- * active segment on close.
+ * active segment on close. A partition with tiered storage ({@code remote.storage.enable}) is read across both
+ * tiers: each member's archived segments below its local log start, named by its manifest in
+ * {@code <memberDir>/tier/<topicId>-<partition>/}, are read back from its archive's recording files
+ * ({@code <memberDir>/archive}, or {@link io.spindle.cluster.check.ReplicationChecker#tierArchive}), checked against
+ * the manifest's length and CRC32C, and walked before the local segments as if they were the log's first segments.
+ * Byte-identity then covers the local logs (same local start, end and segments) and every offset range two members
+ * hold in either tier; a member whose tier still holds segments the others purged already is not divergent.
  */
 package io.spindle.cluster.check;

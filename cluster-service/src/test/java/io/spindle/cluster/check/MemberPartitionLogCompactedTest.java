@@ -79,14 +79,14 @@ class MemberPartitionLogCompactedTest
         }
 
         // Survivors: c (3), b (4), d (5), a (6).
-        try (MemberPartitionLog read = MemberPartitionLog.read(0, dir, validator, batch, records))
+        try (MemberPartitionLog read = MemberPartitionLog.read(0, dir, java.util.List.of(), validator, batch, records))
         {
             assertNull(read.unreadable());
             assertArrayEquals(new long[]{ 3, 4, 5, 6 }, read.recordOffsets.toLongArray());
         }
 
         assertTrue(new File(dir, "compacted").delete());
-        try (MemberPartitionLog read = MemberPartitionLog.read(0, dir, validator, batch, records))
+        try (MemberPartitionLog read = MemberPartitionLog.read(0, dir, java.util.List.of(), validator, batch, records))
         {
             assertNotNull(read.unreadable(), "gaps accepted in a partition that was never compacted");
         }
