@@ -124,7 +124,6 @@ public final class BrokerStateMachine implements AutoCloseable
     private long lastNowMs = Long.MIN_VALUE;
     private long metadataVersion;
     private int maxMessageBytesLimit = Integer.MAX_VALUE;
-    private String remoteStorageRefusal;
     private final GroupCoordinator groupCoordinator;
     private final ProducerStates producerStates;
     private final TransactionCoordinator transactionCoordinator;
@@ -256,19 +255,6 @@ public final class BrokerStateMachine implements AutoCloseable
     public BrokerStateMachine maxMessageBytesLimit(final int limitBytes)
     {
         this.maxMessageBytesLimit = limitBytes;
-        return this;
-    }
-
-    /**
-     * Refuse {@code remote.storage.enable=true} on topic creation and change (INVALID_CONFIG), e.g. on a host that
-     * runs no archiver; accepted by default. A host that replicates must give every member the same reason.
-     *
-     * @param reason why, ending the error message; null to accept remote storage.
-     * @return this.
-     */
-    public BrokerStateMachine refuseRemoteStorage(final String reason)
-    {
-        this.remoteStorageRefusal = reason;
         return this;
     }
 
@@ -508,16 +494,6 @@ public final class BrokerStateMachine implements AutoCloseable
             lastNowMs = hostNowMs;
         }
         return lastNowMs;
-    }
-
-    private boolean isRemoteStorageRefused(final LogConfig config)
-    {
-        return null != remoteStorageRefusal && config.remoteStorageEnable();
-    }
-
-    private String remoteStorageRefusedMessage()
-    {
-        return LogConfig.REMOTE_STORAGE_ENABLE + "=true is not supported here: " + remoteStorageRefusal;
     }
 
     private void onRetentionTimer(final long nowMs)
@@ -1063,11 +1039,6 @@ public final class BrokerStateMachine implements AutoCloseable
                         message = "max.message.bytes " + maxMessageBytes + " is above the " + maxMessageBytesLimit +
                             " bytes a request can carry to this broker";
                     }
-                    else if (isRemoteStorageRefused(config))
-                    {
-                        code = ErrorCode.INVALID_CONFIG;
-                        message = remoteStorageRefusedMessage();
-                    }
                 }
                 catch (final IllegalArgumentException ex)
                 {
@@ -1252,11 +1223,6 @@ public final class BrokerStateMachine implements AutoCloseable
                         code = ErrorCode.INVALID_CONFIG;
                         message = "max.message.bytes " + config.maxMessageBytes() + " is above the " +
                             maxMessageBytesLimit + " bytes a request can carry to this broker";
-                    }
-                    else if (isRemoteStorageRefused(config))
-                    {
-                        code = ErrorCode.INVALID_CONFIG;
-                        message = remoteStorageRefusedMessage();
                     }
                 }
                 catch (final IllegalArgumentException ex)
