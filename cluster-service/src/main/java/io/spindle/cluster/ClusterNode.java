@@ -300,7 +300,8 @@ public final class ClusterNode implements AutoCloseable
                     (warning) -> ctx.messageLog.accept("member " + ctx.memberId + ": warning: " + warning));
                 gateway = new MemberGateway(
                     aeronDir, ctx.memberId, self.host, self.port, ingressEndpoints(ctx.members),
-                    maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(), errorLog, latencies);
+                    maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(), errorLog, latencies,
+                    ctx.directory);
                 // From here requests are applied as they are committed, not replayed: measure them.
                 service.latencies(latencies);
             }

@@ -231,7 +231,21 @@ final class ProtocolLayouts
             string("errorMessage")),
         message(ErrorResponseDecoder.class,
             string("errorMessage")),
-        message(MemberSnapshotHeldDecoder.class)
+        message(MemberSnapshotHeldDecoder.class),
+        message(MemberFilesRequestDecoder.class,
+            string("responseChannel"),
+            string("directory"),
+            string("after")),
+        message(MemberFilesResponseDecoder.class,
+            group(MemberFilesResponseDecoder.FilesDecoder.class,
+                string("name")),
+            string("errorMessage")),
+        message(MemberFileReadRequestDecoder.class,
+            string("responseChannel"),
+            string("name")),
+        message(MemberFileReadResponseDecoder.class,
+            bytes("data"),
+            string("errorMessage"))
 
     };
 
