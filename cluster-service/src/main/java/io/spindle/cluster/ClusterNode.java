@@ -49,7 +49,8 @@ import org.agrona.concurrent.SystemEpochClock;
  * {@link MemberGateway} serving fetches and telling clients who the members are, a {@link SnapshotTrigger}
  * taking snapshots as the log grows, and a {@link LogPurger} purging the Raft log behind the snapshots every member
  * holds. A member that starts with no Raft log of its own stops with a clear error when the others' log was purged
- * ({@link PurgedLogCheck}): it is rebuilt from a copy of another member's directory ({@link MemberRebuild}).
+ * ({@link PurgedLogCheck}): it is rebuilt from a running member ({@link NetworkRebuild}, served by the gateway's
+ * {@link MemberFileServer}) or from a copy of a stopped member's directory ({@link MemberRebuild}).
  * <p>
  * Every port a member needs is derived from its client endpoint {@code HOST:PORT} in the members list
  * ({@link #MEMBER_PORT_COUNT} consecutive ports): {@code PORT} the client endpoint (the cluster's ingress, and the

@@ -18,6 +18,7 @@ import java.util.zip.CRC32C;
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
 import io.aeron.FragmentAssembler;
+import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.service.ClusterCounters;
@@ -85,6 +86,7 @@ final class MemberFileServer implements AutoCloseable
     private final CRC32C crc = new CRC32C();
     private final Map<String, Responder> responders = new HashMap<>();
     private long nowNs;
+    private Responder current;
 
     /**
      * Take requests on a member's client channel.
@@ -111,12 +113,17 @@ final class MemberFileServer implements AutoCloseable
     int poll(final long nowNs)
     {
         this.nowNs = nowNs;
+        int work = 0;
+        for (final Responder responder : responders.values())
+        {
+            work += responder.flush();
+        }
         final int fragments = subscription.poll(handler, FRAGMENT_LIMIT);
         if (!responders.isEmpty() && 0 == fragments)
         {
             closeIdle(nowNs);
         }
-        return fragments;
+        return work + fragments;
     }
 
     /**
@@ -221,7 +228,7 @@ final class MemberFileServer implements AutoCloseable
             files.next().length(file.length).fileKey(file.fileKey).name(file.name);
         }
         filesResponse.errorMessage(null == error ? "" : error);
-        publication.offer(answer, 0, MessageHeaderEncoder.ENCODED_LENGTH + filesResponse.encodedLength());
+        send(publication, MessageHeaderEncoder.ENCODED_LENGTH + filesResponse.encodedLength());
     }
 
     private void onReadRequest()
@@ -302,11 +309,26 @@ final class MemberFileServer implements AutoCloseable
             .crc32c((int)crc.getValue())
             .putData(chunkBuffer, 0, read);
         readResponse.errorMessage(error);
-        publication.offer(answer, 0, MessageHeaderEncoder.ENCODED_LENGTH + readResponse.encodedLength());
+        send(publication, MessageHeaderEncoder.ENCODED_LENGTH + readResponse.encodedLength());
     }
 
     /**
-     * A publication to a reader, connected, or null while it connects (the reader asks again).
+     * Send an answer, or keep it to send again at the next polls while the reader's window is full (back pressure):
+     * a reader sends its next request only once answered.
+     */
+    private void send(final ExclusivePublication publication, final int length)
+    {
+        final long result = publication.offer(answer, 0, length);
+        if (Publication.BACK_PRESSURED == result || Publication.ADMIN_ACTION == result)
+        {
+            current.pending.putBytes(0, answer, 0, length);
+            current.pendingLength = length;
+        }
+    }
+
+    /**
+     * A publication to a reader, connected, or null while it connects or has an answer still to send (the reader
+     * asks again).
      */
     private ExclusivePublication responder(final String channel, final int streamId)
     {
@@ -322,7 +344,8 @@ final class MemberFileServer implements AutoCloseable
             responders.put(key, responder);
         }
         responder.lastUsedNs = nowNs;
-        return responder.publication.isConnected() ? responder.publication : null;
+        current = responder;
+        return responder.publication.isConnected() && 0 == responder.pendingLength ? responder.publication : null;
     }
 
     private void closeIdle(final long nowNs)
@@ -406,11 +429,29 @@ final class MemberFileServer implements AutoCloseable
     private static final class Responder
     {
         private final ExclusivePublication publication;
+        private final ExpandableDirectByteBuffer pending = new ExpandableDirectByteBuffer(1024);
+        private int pendingLength;
         private long lastUsedNs;
 
         private Responder(final ExclusivePublication publication)
         {
             this.publication = publication;
+        }
+
+        private int flush()
+        {
+            if (0 == pendingLength)
+            {
+                return 0;
+            }
+            final long result = publication.offer(pending, 0, pendingLength);
+            if (result > 0 || Publication.NOT_CONNECTED == result || Publication.CLOSED == result ||
+                Publication.MAX_POSITION_EXCEEDED == result)
+            {
+                pendingLength = 0; // sent, or the reader is gone (it asks again if it comes back)
+                return 1;
+            }
+            return 0;
         }
     }
 }
