@@ -20,7 +20,6 @@ import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 import io.aeron.Aeron;
-import io.aeron.CommonContext;
 import io.aeron.ExclusivePublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Subscription;
@@ -43,6 +42,7 @@ import io.spindle.codecs.protocol.MemberFilesRequestEncoder;
 import io.spindle.codecs.protocol.MemberFilesResponseDecoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.driver.DriverDirectory;
 import io.spindle.host.DirectoryLock;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -184,14 +184,18 @@ public final class NetworkRebuild
         Result run()
         {
             final long startNs = SystemNanoClock.INSTANCE.nanoTime();
-            final boolean isDriverRunning = CommonContext.isDriverActive(
-                new File(ctx.aeronDirectoryName), 5_000, (message) -> {});
+            final File driverDir = new File(ctx.aeronDirectoryName);
             MediaDriver driver = null;
             Archive archive = null;
             try
             {
-                if (!isDriverRunning)
+                if (!DriverDirectory.isDriverRunning(driverDir))
                 {
+                    if (DriverDirectory.isDead(DriverDirectory.ownerPid(driverDir)))
+                    {
+                        // Left by the member's driver killed a moment ago: its heartbeat still looks fresh.
+                        IoUtil.delete(driverDir, true);
+                    }
                     driver = MediaDriver.launch(new MediaDriver.Context()
                         .aeronDirectoryName(ctx.aeronDirectoryName)
                         .threadingMode(ThreadingMode.SHARED)
@@ -199,6 +203,11 @@ public final class NetworkRebuild
                         .dirDeleteOnStart(true)
                         .dirDeleteOnShutdown(true)
                         .termBufferSparseFile(true));
+                }
+                else
+                {
+                    // A driver of its own keeps running: the killed member's archive may still hold its id there.
+                    MemberDriver.awaitIdsFree(driverDir, ctx.memberId, 0);
                 }
                 archive = Archive.launch(new Archive.Context()
                     .aeronDirectoryName(ctx.aeronDirectoryName)
