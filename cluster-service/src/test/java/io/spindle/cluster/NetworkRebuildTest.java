@@ -1,8 +1,11 @@
 package io.spindle.cluster;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -82,6 +85,27 @@ class NetworkRebuildTest
         producer.start();
         cluster.await(() -> history.size() > 1_550, "records to be produced while the member is down");
 
+        // Once the first file is copied, the donor's first segment is replaced by an identical file under the same
+        // name (as the log cleaner's swap replaces one): the copy notices and copies the partition again.
+        final Path firstSegment = cluster.memberDir(donor).resolve("data/orders-0/00000000000000000000.log");
+        final AtomicBoolean replaced = new AtomicBoolean();
+        final Runnable replaceOnce = () ->
+        {
+            if (replaced.compareAndSet(false, true))
+            {
+                try
+                {
+                    final Path copy = cluster.memberDir(donor).resolve("replacement.tmp");
+                    Files.copy(firstSegment, copy);
+                    Files.move(copy, firstSegment, StandardCopyOption.REPLACE_EXISTING,
+                        StandardCopyOption.ATOMIC_MOVE);
+                }
+                catch (final IOException ex)
+                {
+                    throw new UncheckedIOException(ex);
+                }
+            }
+        };
         final List<String> progress = new ArrayList<>();
         final NetworkRebuild.Result result = NetworkRebuild.rebuild(new NetworkRebuild.Context()
             .memberId(wiped)
@@ -91,13 +115,14 @@ class NetworkRebuildTest
             .aeronDirectoryName(cluster.memberDir(wiped).resolve("aeron").toString())
             .archiveSegmentLength(SEGMENT)
             .timeoutNs(60_000_000_000L)
+            .afterCopyHook(replaceOnce)
             .progress((line) ->
             {
                 progress.add(line);
                 System.out.println(line);
             }));
         assertTrue(result.snapshotPosition() > 0 && result.logPosition() >= result.snapshotPosition() &&
-            result.files() > 0 && result.bytes() > 0, result + " " + progress);
+            result.files() > 0 && result.bytes() > 0 && result.recopies() > 0, result + " " + progress);
         assertTrue(MemberRebuild.hasRaftLog(cluster.memberDir(wiped)));
         assertTrue(progress.get(progress.size() - 1).startsWith("rebuilt member " + wiped + " from member " + donor),
             progress.toString());
