@@ -206,7 +206,7 @@ final class MemberFileClient implements AutoCloseable
      */
     void copyPartition(final String directory)
     {
-        final Path localDir = memberDir.resolve(directory);
+        final Path localDir = local(directory);
         final Map<String, Long> copied = new HashMap<>();
         for (int attempt = 1; attempt <= COPY_ATTEMPTS; attempt++)
         {
@@ -222,7 +222,7 @@ final class MemberFileClient implements AutoCloseable
                     if (file.length >= 0 && (null == key || key != file.fileKey))
                     {
                         copied.remove(file.name);
-                        if (!copyFile(file, memberDir.resolve(file.name)))
+                        if (!copyFile(file, local(file.name)))
                         {
                             isChanged = true;
                             break;
@@ -287,11 +287,26 @@ final class MemberFileClient implements AutoCloseable
         }
     }
 
-    private void copyWhole(final Listed file)
+    /**
+     * Where a file the donor listed goes: under the member's {@code data/}, nowhere else.
+     */
+    private Path local(final String name)
+    {
+        final Path data = memberDir.resolve("data").normalize();
+        final Path path = memberDir.resolve(name).normalize();
+        if (name.contains("..") || !path.startsWith(data) || path.equals(data))
+        {
+            throw new IllegalStateException("rebuilding member " + memberId + ": member " + donorId +
+                " listed a file outside its data directory: " + name);
+        }
+        return path;
+    }
+
+    void copyWhole(final Listed file)
     {
         for (int attempt = 1; attempt <= COPY_ATTEMPTS; attempt++)
         {
-            if (copyFile(file, memberDir.resolve(file.name)))
+            if (copyFile(file, local(file.name)))
             {
                 return;
             }

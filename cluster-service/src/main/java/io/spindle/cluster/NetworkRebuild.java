@@ -3,6 +3,7 @@ package io.spindle.cluster;
 import java.io.File;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -259,8 +260,9 @@ public final class NetworkRebuild
                     if (nowNs - lastProgressNs > PROGRESS_NS)
                     {
                         lastProgressNs = nowNs;
-                        ctx.progress.accept("copying the snapshot and Raft log: " + state.name().toLowerCase() +
-                            (livePosition >= 0 ? ", log at position " + livePosition + " of " + commitPosition : ""));
+                        ctx.progress.accept("copying the snapshot and Raft log (" +
+                            state.name().toLowerCase(Locale.ROOT) + ")" + (livePosition > 0 ?
+                            ": log at position " + livePosition + " of " + commitPosition : ""));
                     }
                     idle.idle();
                 }
