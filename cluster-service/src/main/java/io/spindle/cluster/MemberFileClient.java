@@ -56,6 +56,7 @@ final class MemberFileClient implements AutoCloseable
     private static final long RESEND_NS = 1_000_000_000L;
     private static final long PROGRESS_NS = 2_000_000_000L;
     private static final int COPY_ATTEMPTS = 20;
+    private static final long FIRST_ANSWER_TIMEOUT_NS = 30_000_000_000L;
 
     private final Aeron aeron;
     private final int memberId;
@@ -81,6 +82,8 @@ final class MemberFileClient implements AutoCloseable
     private long correlationId;
     private long awaitedCorrelationId = -1;
     private Answer answer;
+    private Answer lastAnswer;
+    private long firstContactDeadlineNs;
     private int filesCopied;
     private long bytesCopied;
     private int changedCopies;
@@ -488,7 +491,12 @@ final class MemberFileClient implements AutoCloseable
 
     private void checkDeadline(final String what)
     {
-        if (SystemNanoClock.INSTANCE.nanoTime() - deadlineNs > 0)
+        final long nowNs = SystemNanoClock.INSTANCE.nanoTime();
+        if (0 == firstContactDeadlineNs)
+        {
+            firstContactDeadlineNs = nowNs + FIRST_ANSWER_TIMEOUT_NS;
+        }
+        if (nowNs - deadlineNs > 0 || null == lastAnswer && nowNs - firstContactDeadlineNs > 0)
         {
             throw new IllegalStateException("rebuilding member " + memberId + ": member " + donorId +
                 " (" + donor.host() + ":" + donor.port() + ") did not answer for " + what + " in time: is it " +
@@ -517,6 +525,7 @@ final class MemberFileClient implements AutoCloseable
             }
             page.message = filesResponse.errorMessage();
             answer = page;
+            lastAnswer = page;
         }
         else if (MemberFileReadResponseDecoder.TEMPLATE_ID == headerDecoder.templateId())
         {
@@ -532,6 +541,7 @@ final class MemberFileClient implements AutoCloseable
             readResponse.getData(chunk.data, 0, chunk.data.length);
             chunk.message = readResponse.errorMessage();
             answer = chunk;
+            lastAnswer = chunk;
         }
     }
 
