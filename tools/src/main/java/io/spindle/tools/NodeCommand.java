@@ -45,8 +45,8 @@ public final class NodeCommand implements Callable<Integer>
 
     @Option(names = "--rebuild-from", description = "Before starting, fill this member's directory, which must hold " +
         "no Raft log (new or wiped), from DIR: a copy of another member's directory taken while that member was " +
-        "stopped. Needed once the Raft log was purged (spindle.node.log.purge); --rebuild-from-member needs no member " +
-        "stopped.")
+        "stopped. Needed once the Raft log was purged (spindle.node.log.purge); --rebuild-from-member needs no " +
+        "member stopped.")
     Path rebuildFrom;
 
     @Option(names = "--rebuild-from-member", paramLabel = "ID", description = "Before starting, fill this member's " +
