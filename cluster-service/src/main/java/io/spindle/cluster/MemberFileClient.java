@@ -211,9 +211,22 @@ final class MemberFileClient implements AutoCloseable
     {
         final Path localDir = local(directory);
         final Map<String, Long> copied = new HashMap<>();
+        String lastSegment = null;
         for (int attempt = 1; attempt <= COPY_ATTEMPTS; attempt++)
         {
             final Listing listing = list(directory);
+            if (null == lastSegment)
+            {
+                lastSegment = "";
+                for (final Listed file : listing.files)
+                {
+                    lastSegment = isSegment(file) && file.name.compareTo(lastSegment) > 0 ? file.name : lastSegment;
+                }
+            }
+            // Segments rolled since the first listing lie beyond the snapshot: left out, so that the last segment
+            // copied stays the last one here (its tail, cut where the copy stopped, is recovered as the active one).
+            final String limit = lastSegment;
+            listing.files.removeIf((file) -> isSegment(file) && file.name.compareTo(limit) > 0);
             boolean isChanged = false;
             try
             {
@@ -249,6 +262,11 @@ final class MemberFileClient implements AutoCloseable
         }
         throw new IllegalStateException("rebuilding member " + memberId + ": member " + donorId +
             " changed " + directory + " in each of " + COPY_ATTEMPTS + " attempts to copy it");
+    }
+
+    private static boolean isSegment(final Listed file)
+    {
+        return file.name.endsWith(".log");
     }
 
     private static boolean isUnchanged(final Listing now, final Map<String, Long> copied)
