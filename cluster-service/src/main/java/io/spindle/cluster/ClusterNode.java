@@ -51,8 +51,10 @@ import org.agrona.concurrent.SystemEpochClock;
  * taking snapshots as the log grows, a {@link LogPurger} purging the Raft log behind the snapshots every member
  * holds, and tiered storage: an archiver ({@link ArchiveTier}) copying the member's sealed segments of topics with
  * {@code remote.storage.enable} into its own tier (the member's archive, or a standalone one named with
- * {@link Context#archiveEndpoint}) and a {@link TierReporter} saying so through the log ({@link MemberTier}). A member that starts with no Raft log of its own stops with a clear error when the others' log was purged
- * ({@link PurgedLogCheck}): it is rebuilt from a copy of another member's directory ({@link MemberRebuild}).
+ * {@link Context#archiveEndpoint}) and a {@link TierReporter} saying so through the log ({@link MemberTier}). A
+ * member that starts with no Raft log of its own stops with a clear error when the others' log was purged
+ * ({@link PurgedLogCheck}): it is rebuilt from a running member ({@link NetworkRebuild}, served by the gateway's
+ * {@link MemberFileServer}) or from a copy of a stopped member's directory ({@link MemberRebuild}).
  * <p>
  * Every port a member needs is derived from its client endpoint {@code HOST:PORT} in the members list
  * ({@link #MEMBER_PORT_COUNT} consecutive ports): {@code PORT} the client endpoint (the cluster's ingress, and the
@@ -331,7 +333,8 @@ public final class ClusterNode implements AutoCloseable
                     (warning) -> ctx.messageLog.accept("member " + ctx.memberId + ": warning: " + warning));
                 gateway = new MemberGateway(
                     aeronDir, ctx.memberId, self.host, self.port, ingressEndpoints(ctx.members),
-                    maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(), errorLog, latencies);
+                    maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(), errorLog, latencies,
+                    ctx.directory);
                 // From here requests are applied as they are committed, not replayed: measure them.
                 service.latencies(latencies);
             }

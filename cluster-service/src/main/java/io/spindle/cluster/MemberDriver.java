@@ -91,7 +91,11 @@ final class MemberDriver implements AutoCloseable
         }
     }
 
-    private static void awaitIdsFree(final File aeronDir, final long archiveId, final int clusterId)
+    /**
+     * Wait, bounded, until the running driver in {@code aeronDir} no longer serves an archive or consensus module
+     * with these ids (those of a member killed a moment ago, until the driver times its clients out).
+     */
+    static void awaitIdsFree(final File aeronDir, final long archiveId, final int clusterId)
     {
         final MappedByteBuffer cnc = IoUtil.mapExistingFile(new File(aeronDir, CncFileDescriptor.CNC_FILE), "cnc");
         try

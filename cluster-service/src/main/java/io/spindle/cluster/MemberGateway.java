@@ -1,6 +1,7 @@
 package io.spindle.cluster;
 
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 
 import io.aeron.Aeron;
 import io.aeron.CommonContext;
@@ -36,6 +37,7 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
     private final BrokerCounters counters;
     private final SessionServer controlServer;
     private final FetchServer fetchServer;
+    private final MemberFileServer fileServer;
     private final AgentRunner runner;
 
     /**
@@ -52,6 +54,7 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
      * @param idleStrategy       of the gateway's thread.
      * @param errorLog           for errors on the gateway's thread; counted in a counter of the gateway's client.
      * @param latencies          where the fetch server records appended to pushed, or null.
+     * @param memberDir          the member's directory, whose files the {@link MemberFileServer} serves.
      */
     MemberGateway(
         final String aeronDirectoryName,
@@ -64,12 +67,14 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
         final long sessionTimeoutNs,
         final IdleStrategy idleStrategy,
         final CountedErrorLog errorLog,
-        final StageLatencies latencies)
+        final StageLatencies latencies,
+        final Path memberDir)
     {
         final ErrorHandler errorHandler = errorLog;
         Aeron aeron = null;
         BrokerCounters counters = null;
         SessionServer controlServer = null;
+        MemberFileServer fileServer = null;
         try
         {
             aeron = Aeron.connect(new Aeron.Context()
@@ -93,16 +98,18 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
                 SystemNanoClock.INSTANCE)
                 .waitAboveHighWaterMark(true)
                 .latencies(latencies);
+            fileServer = new MemberFileServer(client, channels[0], memberDir, errorHandler);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(controlServer, counters, aeron);
+            CloseHelper.quietCloseAll(fileServer, controlServer, counters, aeron);
             throw ex;
         }
         this.errorLog = errorLog;
         this.aeron = aeron;
         this.counters = counters;
         this.controlServer = controlServer;
+        this.fileServer = fileServer;
         service.readerTableVersion(fetchServer::observedTableVersion);
         runner = new AgentRunner(idleStrategy, errorHandler, null, this);
         AgentRunner.startOnThread(runner);
@@ -113,7 +120,8 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
      */
     public int doWork() throws Exception
     {
-        return controlServer.poll(SystemNanoClock.INSTANCE.nanoTime()) + fetchServer.doWork();
+        final long nowNs = SystemNanoClock.INSTANCE.nanoTime();
+        return controlServer.poll(nowNs) + fetchServer.doWork() + fileServer.poll(nowNs);
     }
 
     /**
@@ -122,7 +130,7 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
     public void onClose()
     {
         errorLog.counter(null);
-        CloseHelper.quietCloseAll(controlServer, fetchServer::onClose, counters, aeron);
+        CloseHelper.quietCloseAll(fileServer, controlServer, fetchServer::onClose, counters, aeron);
     }
 
     /**

@@ -107,8 +107,9 @@ final class PurgedLogCheck implements Runnable
                         "started with no Raft log of its own (an empty or wiped directory), and member " + peer +
                         "'s Raft log now begins at position " + start + ", purged behind the snapshots every " +
                         "member held (spindle.node.log.purge). Aeron 1.51 cannot send a snapshot to a member, so " +
-                        "this one cannot catch up by replaying the log: rebuild its directory from a copy of a " +
-                        "stopped member's (spindle node --rebuild-from DIR, see the README)", null));
+                        "this one cannot catch up by replaying the log: rebuild it from a running member (spindle " +
+                        "node ... --rebuild-from-member " + peer + ") or from a copy of a stopped member's " +
+                        "directory (--rebuild-from DIR), see the README", null));
                     return;
                 }
             }

@@ -232,7 +232,21 @@ final class ProtocolLayouts
         message(ErrorResponseDecoder.class,
             string("errorMessage")),
         message(MemberSnapshotHeldDecoder.class),
-        message(SegmentArchivedDecoder.class)
+        message(SegmentArchivedDecoder.class),
+        message(MemberFilesRequestDecoder.class,
+            string("responseChannel"),
+            string("directory"),
+            string("after")),
+        message(MemberFilesResponseDecoder.class,
+            group(MemberFilesResponseDecoder.FilesDecoder.class,
+                string("name")),
+            string("errorMessage")),
+        message(MemberFileReadRequestDecoder.class,
+            string("responseChannel"),
+            string("name")),
+        message(MemberFileReadResponseDecoder.class,
+            bytes("data"),
+            string("errorMessage"))
 
     };
 

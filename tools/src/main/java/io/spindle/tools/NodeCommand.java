@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import io.aeron.cluster.service.Cluster;
 import io.spindle.cluster.ClusterNode;
 import io.spindle.cluster.MemberRebuild;
+import io.spindle.cluster.NetworkRebuild;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -49,8 +50,15 @@ public final class NodeCommand implements Callable<Integer>
 
     @Option(names = "--rebuild-from", description = "Before starting, fill this member's directory, which must hold " +
         "no Raft log (new or wiped), from DIR: a copy of another member's directory taken while that member was " +
-        "stopped. Needed once the Raft log was purged (spindle.node.log.purge).")
+        "stopped. Needed once the Raft log was purged (spindle.node.log.purge); --rebuild-from-member needs no " +
+        "member stopped.")
     Path rebuildFrom;
+
+    @Option(names = "--rebuild-from-member", paramLabel = "ID", description = "Before starting, fill this member's " +
+        "directory, which must hold no Raft log (new or wiped), from member ID of --members while it runs: its " +
+        "latest snapshot and Raft log (Aeron's ClusterBackup), then its partition files. The cluster keeps serving. " +
+        "Needed once the Raft log was purged (spindle.node.log.purge).")
+    Integer rebuildFromMember;
 
     private final Object output = new Object();
     private Cluster.Role printedRole;
@@ -91,6 +99,33 @@ public final class NodeCommand implements Callable<Integer>
             (new File("/dev/shm").isDirectory() ? "/dev/shm" : System.getProperty("java.io.tmpdir")) +
             File.separator + "spindle-node-" + self.port();
 
+        if (null != rebuildFrom && null != rebuildFromMember)
+        {
+            System.err.println("spindle node: --rebuild-from and --rebuild-from-member exclude each other");
+            return 2;
+        }
+        if (null != rebuildFromMember)
+        {
+            try
+            {
+                NetworkRebuild.rebuild(new NetworkRebuild.Context()
+                    .memberId(memberId)
+                    .members(members)
+                    .donorId(rebuildFromMember)
+                    .directory(dataDir.toAbsolutePath())
+                    .aeronDirectoryName(driverDir)
+                    .progress((line) ->
+                    {
+                        System.out.println(line);
+                        System.out.flush();
+                    }));
+            }
+            catch (final RuntimeException ex)
+            {
+                System.err.println("spindle node: " + ex.getMessage());
+                return 1;
+            }
+        }
         if (null != rebuildFrom)
         {
             try

@@ -1,0 +1,415 @@
+package io.spindle.cluster;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import io.aeron.Aeron;
+import io.aeron.archive.Archive;
+import io.aeron.archive.ArchiveThreadingMode;
+import io.aeron.archive.client.AeronArchive;
+import io.aeron.cluster.ClusterBackup;
+import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.RecordingLog;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.spindle.driver.DriverDirectory;
+import io.spindle.host.DirectoryLock;
+import org.agrona.CloseHelper;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SystemNanoClock;
+
+/**
+ * Rebuilds a member whose directory was lost (or a new machine taking a dead member's id) from another member that
+ * is running, while the cluster keeps serving:
+ * <ol>
+ *     <li>the Raft log and snapshots: Aeron's {@link ClusterBackup}, run in this process against the donor only,
+ *     copies the donor's latest snapshots and its log from the snapshot's position into the member's own archive and
+ *     writes its recording log, until the copied log reaches what the donor had committed when the rebuild began;</li>
+ *     <li>the partitions: the snapshot holds the state machine's metadata, not the partition files, so each
+ *     partition's segment files are then copied from the donor's {@link MemberFileServer}. They are copied after the
+ *     snapshot was taken, so they cover it; the member truncates them to the snapshot when it starts and replays the
+ *     log after it. A file the donor deletes (retention) or replaces (the log cleaner) while it is copied is noticed
+ *     and the partition listed and copied again: no two versions of a file are mixed.</li>
+ * </ol>
+ * The member then starts as usual ({@link ClusterNode}): it restores the snapshot, replays the copied log and catches
+ * up from the leader. A rebuild that fails leaves the directory without a Raft log, so it can be run again.
+ */
+public final class NetworkRebuild
+{
+    private static final long PROGRESS_NS = 2_000_000_000L;
+    private static final String BACKUP_MARK_DIR = "rebuild-backup";
+
+    private NetworkRebuild()
+    {
+    }
+
+    /**
+     * What a rebuild copied.
+     *
+     * @param snapshotPosition log position of the snapshot the member restores.
+     * @param logPosition      how far the copied Raft log reaches.
+     * @param files            partition files copied.
+     * @param bytes            bytes of partition files copied.
+     * @param recopies         partitions copied again because the donor deleted or replaced a file meanwhile.
+     */
+    public record Result(long snapshotPosition, long logPosition, int files, long bytes, int recopies)
+    {
+    }
+
+    /**
+     * Fill a member directory that holds no Raft log from a running member.
+     *
+     * @param ctx the rebuild.
+     * @return what was copied.
+     * @throws IllegalArgumentException when the directory holds a Raft log, or the donor is this member.
+     * @throws IllegalStateException    when the donor does not answer or the copy cannot complete in time; the
+     *                                  directory is then left without a Raft log.
+     */
+    public static Result rebuild(final Context ctx)
+    {
+        ctx.conclude();
+        final Path target = ctx.directory;
+        final DirectoryLock lock = DirectoryLock.acquire(target, "member rebuild");
+        try
+        {
+            if (MemberRebuild.hasRaftLog(target))
+            {
+                throw new IllegalArgumentException("the member's directory " + target + " already holds a Raft " +
+                    "log: a member is rebuilt only into an empty (or wiped) directory");
+            }
+            clear(target);
+            try
+            {
+                return new Run(ctx).run();
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                clear(target);
+                throw ex;
+            }
+        }
+        finally
+        {
+            lock.close();
+        }
+    }
+
+    private static void clear(final Path target)
+    {
+        for (final String part : new String[]{ "cluster", "archive", "data", BACKUP_MARK_DIR })
+        {
+            IoUtil.delete(target.resolve(part).toFile(), true);
+        }
+    }
+
+    /**
+     * One rebuild: its driver, archive, client and the donor's answers.
+     */
+    private static final class Run
+    {
+        private final Context ctx;
+        private final ClusterNode.Endpoint self;
+        private final ClusterNode.Endpoint donor;
+        private final long deadlineNs;
+        private final IdleStrategy idle = new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+        private Aeron aeron;
+        private MemberFileClient files;
+        private Throwable backupError;
+        private long lastProgressNs;
+
+        Run(final Context ctx)
+        {
+            this.ctx = ctx;
+            this.self = ctx.members.get(ctx.memberId);
+            this.donor = ctx.members.get(ctx.donorId);
+            this.deadlineNs = SystemNanoClock.INSTANCE.nanoTime() + ctx.timeoutNs;
+        }
+
+        Result run()
+        {
+            final long startNs = SystemNanoClock.INSTANCE.nanoTime();
+            final File driverDir = new File(ctx.aeronDirectoryName);
+            MediaDriver driver = null;
+            Archive archive = null;
+            try
+            {
+                if (!DriverDirectory.isDriverRunning(driverDir))
+                {
+                    if (DriverDirectory.isDead(DriverDirectory.ownerPid(driverDir)))
+                    {
+                        // Left by the member's driver killed a moment ago: its heartbeat still looks fresh.
+                        IoUtil.delete(driverDir, true);
+                    }
+                    driver = MediaDriver.launch(new MediaDriver.Context()
+                        .aeronDirectoryName(ctx.aeronDirectoryName)
+                        .threadingMode(ThreadingMode.SHARED)
+                        .sharedIdleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))
+                        .dirDeleteOnStart(true)
+                        .dirDeleteOnShutdown(true)
+                        .termBufferSparseFile(true));
+                }
+                else
+                {
+                    // A driver of its own keeps running: the killed member's archive may still hold its id there.
+                    MemberDriver.awaitIdsFree(driverDir, ctx.memberId, 0);
+                }
+                archive = Archive.launch(new Archive.Context()
+                    .aeronDirectoryName(ctx.aeronDirectoryName)
+                    .archiveDir(ctx.directory.resolve("archive").toFile())
+                    .archiveId(ctx.memberId)
+                    .controlChannel("aeron:udp?endpoint=" + self.host() + ":" + (self.port() + 3))
+                    .localControlChannel("aeron:ipc?term-length=64k")
+                    .replicationChannel("aeron:udp?endpoint=" + self.host() + ":" + (self.port() + 4))
+                    .recordingEventsEnabled(false)
+                    .threadingMode(ArchiveThreadingMode.SHARED)
+                    .idleStrategySupplier(() -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))
+                    .segmentFileLength(ctx.archiveSegmentLength)
+                    .errorHandler(this::onBackupError));
+                aeron = Aeron.connect(new Aeron.Context()
+                    .aeronDirectoryName(ctx.aeronDirectoryName)
+                    .errorHandler(this::onBackupError));
+                files = new MemberFileClient(aeron, ctx.memberId, self, ctx.donorId, donor, ctx.directory, deadlineNs,
+                    ctx.progress).afterCopyHook(ctx.afterCopyHook);
+                files.connect();
+
+                final MemberFileClient.Listing clock = files.list("cluster");
+                ctx.progress.accept("rebuilding member " + ctx.memberId + " from member " + ctx.donorId + " (" +
+                    donor.host() + ":" + donor.port() + "), which has committed log position " + clock.commitPosition);
+                final long[] positions = backUpRaftLog(clock.commitPosition);
+                files.copyClockUnit(clock);
+                ctx.progress.accept("snapshot at log position " + positions[0] + ", Raft log copied to position " +
+                    positions[1] + "; copying the partitions");
+                files.copyPartitions();
+                final Result result = new Result(positions[0], positions[1], files.filesCopied(),
+                    files.bytesCopied(), files.changedCopies());
+                ctx.progress.accept("rebuilt member " + ctx.memberId + " from member " + ctx.donorId +
+                    ": snapshot at log position " + result.snapshotPosition() + ", Raft log to " +
+                    result.logPosition() + ", " + result.files() + " partition files (" + result.bytes() +
+                    " bytes) in " + TimeUnit.NANOSECONDS.toMillis(SystemNanoClock.INSTANCE.nanoTime() - startNs) +
+                    " ms");
+                return result;
+            }
+            finally
+            {
+                CloseHelper.quietCloseAll(files, aeron, archive, driver);
+                IoUtil.delete(ctx.directory.resolve(BACKUP_MARK_DIR).toFile(), true);
+            }
+        }
+
+        private void onBackupError(final Throwable error)
+        {
+            backupError = error;
+        }
+
+        /**
+         * Run {@link ClusterBackup} against the donor until its copy of the log reaches the commit position.
+         *
+         * @return the restored snapshot's log position and how far the copied log reaches.
+         */
+        private long[] backUpRaftLog(final long commitPosition)
+        {
+            final File clusterDir = ctx.directory.resolve("cluster").toFile();
+            // Its own Aeron client (it must rethrow subscriber errors and run on the backup's thread).
+            final ClusterBackup.Context backupCtx = new ClusterBackup.Context()
+                .aeronDirectoryName(ctx.aeronDirectoryName)
+                .clusterDir(clusterDir)
+                .markFileDir(ctx.directory.resolve(BACKUP_MARK_DIR).toFile())
+                .deleteDirOnStart(false)
+                .clusterConsensusEndpoints(donor.host() + ":" + (donor.port() + 1))
+                .consensusChannel("aeron:udp?endpoint=" + self.host() + ":" + (self.port() + 1))
+                .catchupEndpoint(self.host() + ":0")
+                .sourceType(ClusterBackup.SourceType.ANY)
+                .initialReplayStart(ClusterBackup.Configuration.ReplayStart.LATEST_SNAPSHOT)
+                .clusterBackupCoolDownIntervalNs(1_000_000_000L)
+                .idleStrategySupplier(() -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))
+                .errorHandler(this::onBackupError)
+                .archiveContext(new AeronArchive.Context()
+                    .errorHandler(this::onBackupError)
+                    .controlRequestChannel("aeron:ipc?term-length=64k")
+                    .controlResponseChannel("aeron:ipc?term-length=64k"))
+                .clusterArchiveContext(new AeronArchive.Context()
+                    .errorHandler(this::onBackupError)
+                    .controlRequestChannel("aeron:udp?endpoint=" + donor.host() + ":" + (donor.port() + 3))
+                    .controlResponseChannel("aeron:udp?endpoint=" + self.host() + ":0"));
+            long livePosition = -1;
+            final ClusterBackup backup = ClusterBackup.launch(backupCtx);
+            try
+            {
+                while (true)
+                {
+                    final ClusterBackup.State state = ClusterBackup.State.get(backupCtx.stateCounter());
+                    livePosition = backupCtx.liveLogPositionCounter().get();
+                    if (ClusterBackup.State.BACKING_UP == state && livePosition >= commitPosition)
+                    {
+                        break;
+                    }
+                    final long nowNs = SystemNanoClock.INSTANCE.nanoTime();
+                    if (nowNs - deadlineNs > 0 || ClusterBackup.State.CLOSED == state)
+                    {
+                        throw new IllegalStateException("rebuilding member " + ctx.memberId + " from member " +
+                            ctx.donorId + ": its Raft log was not copied in time (backup state " + state +
+                            ", log copied to " + livePosition + " of " + commitPosition + ")" +
+                            (null != backupError ? ": " + backupError : ""));
+                    }
+                    if (nowNs - lastProgressNs > PROGRESS_NS)
+                    {
+                        lastProgressNs = nowNs;
+                        ctx.progress.accept("copying the snapshot and Raft log (" +
+                            state.name().toLowerCase(Locale.ROOT) + ")" + (livePosition > 0 ?
+                            ": log at position " + livePosition + " of " + commitPosition : ""));
+                    }
+                    idle.idle();
+                }
+            }
+            finally
+            {
+                backup.close();
+            }
+            try (RecordingLog recordingLog = new RecordingLog(clusterDir, false))
+            {
+                final RecordingLog.Entry snapshot = recordingLog.getLatestSnapshot(
+                    ConsensusModule.Configuration.SERVICE_ID);
+                return new long[]{ null == snapshot ? 0 : snapshot.logPosition, livePosition };
+            }
+        }
+
+    }
+
+    /**
+     * What to rebuild, and from which member.
+     */
+    public static final class Context
+    {
+        private int memberId = -1;
+        private List<ClusterNode.Endpoint> members;
+        private int donorId = -1;
+        private Path directory;
+        private String aeronDirectoryName;
+        private int archiveSegmentLength = 128 * 1024 * 1024;
+        private long timeoutNs = TimeUnit.MINUTES.toNanos(10);
+        private Consumer<String> progress = System.out::println;
+        private Runnable afterCopyHook = () -> {};
+
+        /**
+         * For tests: run after each partition file is copied.
+         *
+         * @param hook to run.
+         * @return this.
+         */
+        Context afterCopyHook(final Runnable hook)
+        {
+            this.afterCopyHook = hook;
+            return this;
+        }
+
+        /**
+         * @param memberId the member being rebuilt.
+         * @return this.
+         */
+        public Context memberId(final int memberId)
+        {
+            this.memberId = memberId;
+            return this;
+        }
+
+        /**
+         * @param members {@code 0=HOST:PORT,1=HOST:PORT,...}, as the members are started with.
+         * @return this.
+         */
+        public Context members(final String members)
+        {
+            this.members = ClusterNode.parseMembers(members);
+            return this;
+        }
+
+        /**
+         * @param donorId the running member to copy from: any member other than this one (a follower spares the
+         *                leader the reads).
+         * @return this.
+         */
+        public Context donorId(final int donorId)
+        {
+            this.donorId = donorId;
+            return this;
+        }
+
+        /**
+         * @param directory the member's directory: empty, or holding no Raft log.
+         * @return this.
+         */
+        public Context directory(final Path directory)
+        {
+            this.directory = directory;
+            return this;
+        }
+
+        /**
+         * @param aeronDirectoryName the member's media driver directory: a driver running there is used, otherwise
+         *                           one is started there for the rebuild and stopped after.
+         * @return this.
+         */
+        public Context aeronDirectoryName(final String aeronDirectoryName)
+        {
+            this.aeronDirectoryName = aeronDirectoryName;
+            return this;
+        }
+
+        /**
+         * @param length of the archive's segment files, as the member will run with.
+         * @return this.
+         */
+        public Context archiveSegmentLength(final int length)
+        {
+            this.archiveSegmentLength = length;
+            return this;
+        }
+
+        /**
+         * @param timeoutNs for the whole rebuild (default 10 minutes).
+         * @return this.
+         */
+        public Context timeoutNs(final long timeoutNs)
+        {
+            this.timeoutNs = timeoutNs;
+            return this;
+        }
+
+        /**
+         * @param progress told what the rebuild does, one line at a time.
+         * @return this.
+         */
+        public Context progress(final Consumer<String> progress)
+        {
+            this.progress = progress;
+            return this;
+        }
+
+        void conclude()
+        {
+            if (null == members || memberId < 0 || memberId >= members.size())
+            {
+                throw new IllegalArgumentException("member id " + memberId + " is not in the members list");
+            }
+            if (donorId < 0 || donorId >= members.size() || donorId == memberId)
+            {
+                throw new IllegalArgumentException("member " + donorId + " cannot rebuild member " + memberId +
+                    ": name another member of the members list (0.." + (members.size() - 1) + ")");
+            }
+            if (null == directory)
+            {
+                throw new IllegalArgumentException("the member's directory must be given");
+            }
+            directory = directory.toAbsolutePath();
+            if (null == aeronDirectoryName)
+            {
+                aeronDirectoryName = directory.resolve("aeron").toString();
+            }
+        }
+    }
+}
