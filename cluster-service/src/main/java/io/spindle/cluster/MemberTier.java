@@ -142,6 +142,7 @@ final class MemberTier implements TierCoordinator
     private volatile Consumer<SegmentArchivedReport> sender;
     private long syncedTableVersion = -1;
     private long mismatches;
+    private volatile long implausibleReports;
     private long rebuiltSegments;
 
     /**
@@ -207,6 +208,18 @@ final class MemberTier implements TierCoordinator
         final long nextOffset = decoder.nextOffset();
         if (nextOffset <= state.memberEnds[member] || nextOffset <= baseOffset)
         {
+            return;
+        }
+        if (null == state.log || nextOffset > state.log.activeSegmentBaseOffset())
+        {
+            // A member archives sealed segments only, and the log applied the appends that sealed one before any
+            // report of it, so no true report reaches into the active segment: this one would let local retention
+            // delete what no tier holds. The same test on every member, in log order.
+            implausibleReports = implausibleReports + 1;
+            divergenceLog.accept("ignored a report that member " + member + " archived offsets " + baseOffset +
+                " to " + nextOffset + " of topic id " + state.topicId + " partition " + state.partition +
+                ": the partition's sealed segments end at " +
+                (null == state.log ? "none" : Long.toString(state.log.activeSegmentBaseOffset())));
             return;
         }
         state.memberEnds[member] = nextOffset;
@@ -547,6 +560,16 @@ final class MemberTier implements TierCoordinator
     long mismatches()
     {
         return mismatches;
+    }
+
+    /**
+     * Reports ignored because they claimed offsets beyond the partition's sealed segments.
+     *
+     * @return how many.
+     */
+    long implausibleReports()
+    {
+        return implausibleReports;
     }
 
     /**

@@ -14,10 +14,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import io.aeron.cluster.client.AeronCluster;
 import io.spindle.archive.TierManifest;
 import io.spindle.cluster.check.CheckResult;
+import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.codecs.protocol.SegmentArchivedEncoder;
 import io.spindle.log.LogConfig;
 import io.spindle.log.PartitionLog;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -133,6 +137,55 @@ class ClusterRemoteStorageTest extends TieredClusterTestBase
         }
         final CheckResult damaged = checker(acked).check();
         assertTrue(!damaged.isValid() && damaged.toString().contains("its tier"), damaged.toString());
+    }
+
+    @Test
+    @Timeout(60)
+    void aReportClaimingOffsetsBeyondThePartitionsSealedSegmentsIsIgnoredAlikeByEveryMember()
+    {
+        cluster = new TestCluster(dir, 3);
+        final int leader = cluster.start();
+        createTopic(Map.of());
+        final List<Ack> acked = new ArrayList<>();
+        produce(0, 20, acked);
+        for (int m = 0; m < 3; m++)
+        {
+            final int member = m;
+            cluster.await(() -> highWaterMark(member) >= 20, "member " + m + " to apply every record");
+            assertEquals(0, partition(m).activeSegmentBaseOffset(), "nothing sealed yet on member " + m);
+        }
+
+        // What a confused client (or anything but a member's archiver) could put on the ingress: every member has
+        // "archived" a million offsets. Taken as true, the tier would list records no member holds and local
+        // retention would delete whatever it liked.
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[256]);
+        final SegmentArchivedEncoder encoder = new SegmentArchivedEncoder();
+        try (AeronCluster client = AeronCluster.connect(new AeronCluster.Context()
+            .errorHandler(Throwable::printStackTrace)
+            .aeronDirectoryName(cluster.node(leader).aeronDirectoryName())
+            .ingressChannel("aeron:udp?term-length=64k")
+            .ingressEndpoints(ClusterNode.ingressEndpoints(ClusterNode.parseMembers(cluster.members())))
+            .egressChannel("aeron:udp?endpoint=localhost:0")
+            .messageTimeoutNs(TestCluster.AWAIT_NS)))
+        {
+            for (int m = 0; m < 3; m++)
+            {
+                encoder.wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
+                    .correlationId(m).memberId(m).topicId(1).partition(0).baseOffset(0).nextOffset(1_000_000)
+                    .bytes(1).maxTimestampMs(0).crc(0).recordingId(0);
+                final int length = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+                cluster.await(() -> client.offer(buffer, 0, length) > 0, "the report to be sent");
+            }
+        }
+        for (int m = 0; m < 3; m++)
+        {
+            final MemberTier tier = cluster.node(m).service().tier();
+            cluster.await(() -> tier.implausibleReports() == 3, "member " + m + " to ignore the three reports");
+            assertEquals(0, tier.segments(1, 0).size(), "member " + m + "'s tier lists nothing");
+            assertEquals(-1, tier.tierStartOffset(1, 0), "member " + m + "'s tier start");
+            assertTrue(partition(m).tieredOffset() < 1_000_000, "member " + m + " may not delete beyond its tier");
+        }
+        check(acked);
     }
 
     @Test
