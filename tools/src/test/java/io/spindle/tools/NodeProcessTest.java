@@ -2,8 +2,6 @@ package io.spindle.tools;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -78,7 +75,7 @@ class NodeProcessTest
     @Test
     void aSingleMemberLeadsAndClosesOnSigterm() throws Exception
     {
-        final String members = "0=localhost:" + freePorts(1);
+        final String members = "0=localhost:" + SpindleProcess.freeMemberPorts(1);
         final Process node = start(0, members);
         awaitLine(0, "started a media driver in " + aeronPrefix + "-0");
         awaitLine(0, "listening localhost:");
@@ -96,7 +93,8 @@ class NodeProcessTest
     @Test
     void aRebuildFromADirectoryWithoutARaftLogIsRefusedBeforeTheMemberStarts() throws Exception
     {
-        final List<String> refused = runCli(1, "node", "--id", "0", "--members", "0=localhost:" + freePorts(1),
+        final List<String> refused = runCli(1, "node", "--id", "0", "--members",
+            "0=localhost:" + SpindleProcess.freeMemberPorts(1),
             "--data-dir", dir.resolve("member-0").toString(), "--aeron-dir", aeronPrefix + "-0",
             "--rebuild-from", dir.resolve("not-a-member").toString());
         assertTrue(String.join("\n", refused).contains("holds no member's Raft log"), String.join("\n", refused));
@@ -106,7 +104,7 @@ class NodeProcessTest
     @Test
     void anotherMemberLeadsAfterTheLeaderIsKilled() throws Exception
     {
-        final int base = freePorts(3);
+        final int base = SpindleProcess.freeMemberPorts(3);
         final String members = "0=localhost:" + base + ",1=localhost:" + (base + ClusterNode.MEMBER_PORT_COUNT) +
             ",2=localhost:" + (base + 2 * ClusterNode.MEMBER_PORT_COUNT);
         start(0, members);
@@ -152,7 +150,7 @@ class NodeProcessTest
     @Test
     void everyAcknowledgedRecordSurvivesASigkilledLeader() throws Exception
     {
-        final int base = freePorts(3);
+        final int base = SpindleProcess.freeMemberPorts(3);
         final String members = "0=localhost:" + base + ",1=localhost:" + (base + ClusterNode.MEMBER_PORT_COUNT) +
             ",2=localhost:" + (base + 2 * ClusterNode.MEMBER_PORT_COUNT);
         final String bootstrap = "localhost:" + base + ",localhost:" + (base + ClusterNode.MEMBER_PORT_COUNT) +
@@ -388,35 +386,5 @@ class NodeProcessTest
         {
             return List.of();
         }
-    }
-
-    private static int freePorts(final int members)
-    {
-        final int count = members * ClusterNode.MEMBER_PORT_COUNT;
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
-            final List<DatagramSocket> sockets = new ArrayList<>();
-            try
-            {
-                for (int i = 0; i < count; i++)
-                {
-                    sockets.add(new DatagramSocket(base + i, InetAddress.getLoopbackAddress()));
-                }
-                return base;
-            }
-            catch (final IOException ex)
-            {
-                // Taken: try another range.
-            }
-            finally
-            {
-                for (final DatagramSocket socket : sockets)
-                {
-                    socket.close();
-                }
-            }
-        }
-        throw new AssertionError("no free range of UDP ports");
     }
 }

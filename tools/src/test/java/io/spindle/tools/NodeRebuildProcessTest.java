@@ -2,8 +2,6 @@ package io.spindle.tools;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -74,7 +71,7 @@ class NodeRebuildProcessTest
     @Test
     void aKilledAndWipedFollowerIsRebuiltFromARunningMemberAndServesEveryRecord() throws Exception
     {
-        final int base = freePorts(3);
+        final int base = SpindleProcess.freeMemberPorts(3);
         final StringBuilder membersList = new StringBuilder();
         final StringBuilder bootstrapList = new StringBuilder();
         for (int i = 0; i < 3; i++)
@@ -299,35 +296,5 @@ class NodeRebuildProcessTest
         {
             return List.of();
         }
-    }
-
-    private static int freePorts(final int members)
-    {
-        final int count = members * ClusterNode.MEMBER_PORT_COUNT;
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
-            final List<DatagramSocket> sockets = new ArrayList<>();
-            try
-            {
-                for (int i = 0; i < count; i++)
-                {
-                    sockets.add(new DatagramSocket(base + i, InetAddress.getLoopbackAddress()));
-                }
-                return base;
-            }
-            catch (final IOException ex)
-            {
-                // Taken: try another range.
-            }
-            finally
-            {
-                for (final DatagramSocket socket : sockets)
-                {
-                    socket.close();
-                }
-            }
-        }
-        throw new AssertionError("no free range of UDP ports");
     }
 }

@@ -3,6 +3,7 @@ package io.spindle.tools;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,8 +11,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+
+import io.spindle.cluster.ClusterNode;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -77,6 +81,43 @@ final class SpindleProcess implements AutoCloseable
         {
             return socket.getLocalPort();
         }
+    }
+
+    /**
+     * The first of a range of UDP ports on loopback, all free now, for {@code members} cluster members
+     * ({@link ClusterNode#MEMBER_PORT_COUNT} ports each, from a member's client port up).
+     *
+     * @param members how many members.
+     * @return the range's first port.
+     */
+    static int freeMemberPorts(final int members)
+    {
+        final int count = members * ClusterNode.MEMBER_PORT_COUNT;
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
+            final List<DatagramSocket> sockets = new ArrayList<>();
+            try
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    sockets.add(new DatagramSocket(base + i, InetAddress.getLoopbackAddress()));
+                }
+                return base;
+            }
+            catch (final IOException ex)
+            {
+                // Taken: try another range.
+            }
+            finally
+            {
+                for (final DatagramSocket socket : sockets)
+                {
+                    socket.close();
+                }
+            }
+        }
+        throw new AssertionError("no free range of UDP ports");
     }
 
     /**
