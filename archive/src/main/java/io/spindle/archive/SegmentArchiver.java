@@ -478,18 +478,7 @@ final class SegmentArchiver implements Agent
         {
             return 0;
         }
-        final ArrayList<TierManifest.Entry> dropped = new ArrayList<>(manifest.entries().subList(0, expired));
-        manifest.removeOldest(expired);
-        partitionTier.reader.entries(manifest);
-        // The manifest no longer lists these recordings: if a purge fails (say the archive restarts meanwhile), the
-        // next tend reconciles the partition, purging every recording of it the manifest does not list.
-        partitionTier.isReconciled = false;
-        for (final TierManifest.Entry entry : dropped)
-        {
-            archive.purgeRecording(entry.recordingId());
-            purgedSegments++;
-        }
-        partitionTier.isReconciled = true;
+        dropOldest(archive, partitionTier, expired);
         return expired;
     }
 
@@ -514,8 +503,21 @@ final class SegmentArchiver implements Agent
         {
             return 0;
         }
-        final ArrayList<TierManifest.Entry> dropped = new ArrayList<>(manifest.entries().subList(0, expired));
-        manifest.removeOldest(expired);
+        dropOldest(archive, partitionTier, expired);
+        return expired;
+    }
+
+    /**
+     * Drop a partition's oldest archived segments from its manifest (durably, first), then purge their recordings.
+     * The manifest no longer lists them: if a purge fails (say the archive restarts meanwhile), the next tend
+     * reconciles the partition, purging every recording of it the manifest does not list; a recording purged already
+     * (before a restart) is skipped.
+     */
+    private void dropOldest(final AeronArchive archive, final PartitionTier partitionTier, final int count)
+    {
+        final TierManifest manifest = partitionTier.manifest;
+        final ArrayList<TierManifest.Entry> dropped = new ArrayList<>(manifest.entries().subList(0, count));
+        manifest.removeOldest(count);
         partitionTier.reader.entries(manifest);
         partitionTier.isReconciled = false;
         for (final TierManifest.Entry entry : dropped)
@@ -526,7 +528,6 @@ final class SegmentArchiver implements Agent
             }
             catch (final ArchiveException ex)
             {
-                // Purged already (before a restart of this member): nothing left to delete.
                 if (ArchiveException.UNKNOWN_RECORDING != ex.errorCode())
                 {
                     throw ex;
@@ -535,7 +536,6 @@ final class SegmentArchiver implements Agent
             purgedSegments++;
         }
         partitionTier.isReconciled = true;
-        return expired;
     }
 
     /**
