@@ -18,6 +18,7 @@ import io.spindle.client.Consumer;
 import io.spindle.client.SpindleException;
 import io.spindle.client.TopicPartition;
 import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.log.PartitionLog;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -92,6 +93,24 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
             recordingIds(manifestEntries(manifestDir(wiped))));
         assertTrue(tierRecordings(wiped).containsAll(recordingIds(manifest.entries())));
         assertNull(rebuilt.failure());
+
+        // Local retention settles alike on every member (the rebuilt one too) before the logs are compared.
+        final long end = acked.stream().mapToLong((a) -> a.offset() + 1).max().orElseThrow();
+        cluster.await(() ->
+        {
+            for (int m = 0; m < 3; m++)
+            {
+                final PartitionLog log = partition(m);
+                if (highWaterMark(m) < end || log.sizeInBytes() > LOCAL_RETENTION_BYTES + SEGMENT_BYTES ||
+                    log.logStartOffset() != partition(0).logStartOffset())
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, () -> "every member to delete its archived segments alike: local starts " +
+            partition(0).logStartOffset() + " " + partition(1).logStartOffset() + " " +
+            partition(2).logStartOffset());
         check(acked);
     }
 
