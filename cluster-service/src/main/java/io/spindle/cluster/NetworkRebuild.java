@@ -7,8 +7,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.zip.CRC32C;
 
 import io.aeron.Aeron;
+import io.aeron.Subscription;
 import io.aeron.archive.Archive;
 import io.aeron.archive.ArchiveThreadingMode;
 import io.aeron.archive.client.AeronArchive;
@@ -20,6 +22,7 @@ import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.RecordingLog;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.FragmentHandler;
 import io.spindle.archive.TierManifest;
 import io.spindle.driver.DriverDirectory;
 import io.spindle.host.DirectoryLock;
@@ -51,6 +54,7 @@ public final class NetworkRebuild
 {
     private static final long PROGRESS_NS = 2_000_000_000L;
     private static final String BACKUP_MARK_DIR = "rebuild-backup";
+    private static final int REPLAY_STREAM_ID = 1_700_003;
 
     private NetworkRebuild()
     {
@@ -238,11 +242,11 @@ public final class NetworkRebuild
          * The donor's tier, for a member whose tier is its own embedded archive: its manifests over the file server,
          * and each recording they list replicated from the donor's archive into the member's (the copy keeps the
          * recording's channel, so its alias tag, which names the manifest's tier id and the segment); each copy
-         * checked against the manifest's start and stop positions, the manifest then rewritten with the new
-         * recording ids. A segment whose copy fails (the donor's tier purged it meanwhile) is left out with every
-         * segment below it: the manifest stays contiguous, and the member answers reads its tier lacks with a
-         * retriable error. A member archiving into a shared archive gets no copy: the copies would carry the donor's
-         * tier id in the same archive, where the donor's own archiver would take them for its own.
+         * checked against the manifest's start and stop positions and, read back, its CRC32C, the manifest then
+         * rewritten with the new recording ids. A segment whose copy fails (the donor's tier purged it meanwhile) is
+         * left out with every segment below it: the manifest stays contiguous, and the member answers reads its tier
+         * lacks with a retriable error. A member archiving into a shared archive gets no copy: the copies would carry
+         * the donor's tier id in the same archive, where the donor's own archiver would take them for its own.
          */
         private void copyTier()
         {
@@ -364,7 +368,59 @@ public final class NetworkRebuild
                 local.purgeRecording(recordingId);
                 return Aeron.NULL_VALUE;
             }
+            final int crc = replayCrc(local, recordingId, entry);
+            if (crc != entry.crc())
+            {
+                ctx.progress.accept("archived segment " + entry.baseOffset() + " copied as recording " +
+                    recordingId + " reads back with CRC32C " + Integer.toHexString(crc) + ", the manifest says " +
+                    Integer.toHexString(entry.crc()) + ": left out");
+                local.purgeRecording(recordingId);
+                return Aeron.NULL_VALUE;
+            }
             return recordingId;
+        }
+
+        /**
+         * Read a copy back from the member's archive, as the member will to serve it, and take its CRC32C.
+         */
+        private int replayCrc(final AeronArchive local, final long recordingId, final TierManifest.Entry entry)
+        {
+            final long length = entry.stopPosition() - entry.startPosition();
+            final long replaySessionId = local.startReplay(
+                recordingId, entry.startPosition(), length, "aeron:ipc", REPLAY_STREAM_ID);
+            final CRC32C crc = new CRC32C();
+            final byte[] chunk = new byte[64 * 1024];
+            final long[] bytes = { 0 };
+            final FragmentHandler handler = (buffer, offset, fragmentLength, header) ->
+            {
+                for (int i = 0; i < fragmentLength; i += chunk.length)
+                {
+                    final int part = Math.min(chunk.length, fragmentLength - i);
+                    buffer.getBytes(offset + i, chunk, 0, part);
+                    crc.update(chunk, 0, part);
+                }
+                bytes[0] += fragmentLength;
+            };
+            try (Subscription replay = aeron.addSubscription(
+                "aeron:ipc?session-id=" + (int)replaySessionId, REPLAY_STREAM_ID))
+            {
+                while (bytes[0] < entry.bytes())
+                {
+                    final int fragments = replay.poll(handler, 64);
+                    if (0 == fragments && replay.imageCount() > 0 && replay.imageAtIndex(0).isEndOfStream())
+                    {
+                        break;
+                    }
+                    if (SystemNanoClock.INSTANCE.nanoTime() - deadlineNs > 0)
+                    {
+                        throw new IllegalStateException("rebuilding member " + ctx.memberId + ": the copy of " +
+                            "archived segment " + entry.baseOffset() + " (recording " + recordingId + ") was not " +
+                            "read back in time");
+                    }
+                    idle.idle(fragments);
+                }
+            }
+            return bytes[0] == entry.bytes() ? (int)crc.getValue() : ~entry.crc();
         }
 
         private void onSignal(
