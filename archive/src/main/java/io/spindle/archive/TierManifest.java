@@ -256,6 +256,30 @@ public final class TierManifest
     }
 
     /**
+     * Durably replace every entry, keeping the tier id: a member rebuilt from another's tier lists the copies its own
+     * archive now holds (the same segments under new recording ids).
+     *
+     * @param replacement the entries, in offset order.
+     * @throws UncheckedIOException if the manifest cannot be written; it is then unchanged.
+     */
+    public void replaceEntries(final List<Entry> replacement)
+    {
+        final ArrayList<Entry> before = new ArrayList<>(entries);
+        entries.clear();
+        entries.addAll(replacement);
+        try
+        {
+            write();
+        }
+        catch (final UncheckedIOException ex)
+        {
+            entries.clear();
+            entries.addAll(before);
+            throw ex;
+        }
+    }
+
+    /**
      * Durably drop the oldest archived segments.
      *
      * @param count how many.

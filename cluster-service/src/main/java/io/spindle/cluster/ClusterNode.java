@@ -229,6 +229,7 @@ public final class ClusterNode implements AutoCloseable
                 .start(ctx.memberId);
             service.tier().sender(reporter::enqueue);
             service.tier().divergenceLog((message) -> errorLog.onError(new IllegalStateException(message)));
+            service.tier().unservedLog((message) -> errorLog.onError(new IllegalStateException(message)));
             tier = ArchiveTier.forClusterMember(
                 aeron, service::topicTable, self.host, ctx.archiveEndpoint, service.tier(), errorLog);
             service.tierTableVersion(tier::observedTableVersion);

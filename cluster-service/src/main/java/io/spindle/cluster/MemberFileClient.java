@@ -204,6 +204,68 @@ final class MemberFileClient implements AutoCloseable
     }
 
     /**
+     * Copy the donor's tier manifests, {@code tier/<topicId>-<partition>/tier-manifest}, into the member's
+     * {@code tier/}: each as one version (a manifest the donor rewrites meanwhile is listed and copied again).
+     *
+     * @return the member's directories that received a manifest.
+     */
+    List<Path> copyTierManifests()
+    {
+        final List<Path> copied = new ArrayList<>();
+        for (final Listed directory : list("tier").files)
+        {
+            if (directory.length >= 0 || !MemberFileServer.isTierDirectory(directory.name))
+            {
+                continue;
+            }
+            for (int attempt = 1; ; attempt++)
+            {
+                final Listing listing = list(directory.name);
+                if (listing.files.isEmpty())
+                {
+                    break; // The donor deleted the topic meanwhile.
+                }
+                final Listed manifest = listing.files.get(0);
+                final Path local = localTier(manifest.name);
+                try
+                {
+                    Files.createDirectories(local.getParent());
+                }
+                catch (final IOException ex)
+                {
+                    throw new UncheckedIOException("creating " + local.getParent(), ex);
+                }
+                if (copyFile(manifest, local))
+                {
+                    copied.add(local.getParent());
+                    break;
+                }
+                if (attempt == COPY_ATTEMPTS)
+                {
+                    throw new IllegalStateException("rebuilding member " + memberId + ": member " + donorId +
+                        " changed " + manifest.name + " in each of " + COPY_ATTEMPTS + " attempts to copy it");
+                }
+            }
+        }
+        return copied;
+    }
+
+    /**
+     * Where a tier manifest the donor listed goes: the member's own {@code tier/<topicId>-<partition>/}, nowhere else.
+     */
+    private Path localTier(final String name)
+    {
+        final Path tier = memberDir.resolve("tier").normalize();
+        final Path path = memberDir.resolve(name).normalize();
+        if (name.contains("..") || !MemberFileServer.isTierManifest(name) || !path.startsWith(tier))
+        {
+            throw new IllegalStateException("rebuilding member " + memberId + ": member " + donorId +
+                " listed a file that is not a tier manifest: " + name);
+        }
+        return path;
+    }
+
+    /**
      * Copy one partition's files as one version: listed, copied, listed again until no file copied was deleted
      * or replaced meanwhile (files added after the listing are left out: they lie beyond the snapshot).
      */

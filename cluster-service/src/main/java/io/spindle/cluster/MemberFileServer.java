@@ -24,6 +24,7 @@ import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.service.ClusterCounters;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
+import io.spindle.archive.TierManifest;
 import io.spindle.codecs.ProtocolValidator;
 import io.spindle.codecs.ValidationResult;
 import io.spindle.codecs.protocol.BooleanType;
@@ -45,8 +46,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * Serves a running member's files to a member being rebuilt ({@link NetworkRebuild}), on a stream of its own on the
  * member's client endpoint: lists of the files under {@code data/} (the partition logs' segment files, not their
  * indexes, which the rebuilt member recovers from the segments) and reads of a file's bytes at a position, each with
- * a CRC. Every file is named with its current version (its inode): a read of a file that was deleted (retention) or
- * replaced under the same name (the log cleaner's swap) is refused, so a reader never mixes two versions of a file.
+ * a CRC; and the member's tier manifests ({@code tier/<topicId>-<partition>/tier-manifest}), whose recordings the
+ * rebuilt member replicates from this member's archive. Every file is named with its current version (its inode): a
+ * read of a file that was deleted (retention) or replaced under the same name (the log cleaner's swap, a manifest's
+ * atomic rewrite) is refused, so a reader never mixes two versions of a file.
  * <p>
  * Requests are answered on the reader's response channel; an answer that cannot be sent at once (a publication not
  * connected yet, back pressure) is dropped and the reader asks again. Polled on the {@link MemberGateway}'s thread.
@@ -184,15 +187,19 @@ final class MemberFileServer implements AutoCloseable
         try
         {
             final Path dir = resolve(directory);
-            if (null == dir ||
-                !directory.equals("cluster") && !directory.equals("data") && !directory.startsWith("data/"))
+            if (null == dir || !directory.equals("cluster") && !directory.equals("data") &&
+                !directory.startsWith("data/") && !isTierDirectory(directory))
             {
                 error = "not a directory a member serves: " + directory;
+            }
+            else if (!Files.isDirectory(dir) && isTierDirectory(directory))
+            {
+                error = null; // A member without a tier: nothing to list.
             }
             else
             {
                 int room = publication.maxMessageLength() - ANSWER_OVERHEAD;
-                for (final Path file : list(dir, directory.equals("cluster")))
+                for (final Path file : list(dir, directory))
                 {
                     final String name = memberDir.relativize(file).toString();
                     if (!after.isEmpty() && name.compareTo(after) <= 0)
@@ -250,8 +257,8 @@ final class MemberFileServer implements AutoCloseable
         String error = "";
         int read = 0;
         final Path file = resolve(name);
-        if (null == file || !name.startsWith("data/") && !name.equals("cluster/" + MemberClock.FILE_NAME) ||
-            position < 0 || length < 0)
+        if (null == file || !name.startsWith("data/") && !name.equals("cluster/" + MemberClock.FILE_NAME) &&
+            !isTierManifest(name) || position < 0 || length < 0)
         {
             code = ErrorCode.INVALID_REQUEST;
             error = "not a file a member serves: " + name;
@@ -381,17 +388,48 @@ final class MemberFileServer implements AutoCloseable
      * The files a rebuilt member needs in a directory, by name: not the indexes (rebuilt from the segments), the
      * recovery point (the rebuilt member recovers every segment), the cleaner's files in progress or the lock.
      */
-    private static List<Path> list(final Path dir, final boolean isClusterDir) throws IOException
+    private static List<Path> list(final Path dir, final String directory) throws IOException
     {
-        if (isClusterDir)
+        if (directory.equals("cluster"))
         {
             final Path clock = dir.resolve(MemberClock.FILE_NAME);
             return Files.exists(clock) ? List.of(clock) : List.of();
+        }
+        if (directory.startsWith("tier/"))
+        {
+            final Path manifest = dir.resolve(TierManifest.FILE_NAME);
+            return Files.exists(manifest) ? List.of(manifest) : List.of();
+        }
+        if (directory.equals("tier"))
+        {
+            try (Stream<Path> entries = Files.list(dir))
+            {
+                return entries.filter((path) -> isTierDirectory("tier/" + path.getFileName()) &&
+                    Files.isDirectory(path)).sorted().toList();
+            }
         }
         try (Stream<Path> entries = Files.list(dir))
         {
             return entries.filter((path) -> isServed(path.getFileName().toString())).sorted().toList();
         }
+    }
+
+    /**
+     * The member's tier manifests' directory ({@code tier}) or one partition's ({@code tier/<topicId>-<partition>}).
+     */
+    static boolean isTierDirectory(final String directory)
+    {
+        return directory.equals("tier") || directory.matches("tier/[0-9]+-[0-9]+");
+    }
+
+    /**
+     * A partition's tier manifest, {@code tier/<topicId>-<partition>/tier-manifest}: the one file of the tier served.
+     */
+    static boolean isTierManifest(final String name)
+    {
+        final int slash = name.lastIndexOf('/');
+        return slash > 0 && isTierDirectory(name.substring(0, slash)) && !name.substring(0, slash).equals("tier") &&
+            name.substring(slash + 1).equals(TierManifest.FILE_NAME);
     }
 
     static boolean isServed(final String name)

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Consumer;
 
@@ -78,9 +79,12 @@ final class MemberTier implements TierCoordinator
         volatile long publishedStart = PartitionLog.NULL_OFFSET;
         volatile long publishedPurgeBelow = -1;
         volatile RemoteLogReader memberReader;
+        final MemberTier owner;
+        volatile boolean isUnservedLogged;
 
-        PartitionState(final int topicId, final int partition, final int memberCount)
+        PartitionState(final MemberTier owner, final int topicId, final int partition, final int memberCount)
         {
+            this.owner = owner;
             this.topicId = topicId;
             this.partition = partition;
             this.memberEnds = new long[memberCount];
@@ -107,7 +111,36 @@ final class MemberTier implements TierCoordinator
                 return PartitionLog.OFFSET_OUT_OF_RANGE;
             }
             final RemoteLogReader reader = memberReader;
-            return null == reader ? 0 : reader.read(offset, maxBytes, limitOffset, result);
+            if (null == reader)
+            {
+                return 0;
+            }
+            final int read = reader.read(offset, maxBytes, limitOffset, result);
+            if (PartitionLog.OFFSET_OUT_OF_RANGE == read)
+            {
+                final long startNow = publishedStart;
+                if (PartitionLog.NULL_OFFSET != startNow && offset >= startNow)
+                {
+                    // The cluster's tier holds the offset, this member's copy of it does not (a member rebuilt
+                    // without its tier): out of range would make a consumer reset past records that exist.
+                    onUnserved(offset);
+                    return PartitionLog.KAFKA_STORAGE_ERROR;
+                }
+            }
+            return read;
+        }
+
+        private void onUnserved(final long offset)
+        {
+            owner.unservedReads.incrementAndGet();
+            if (!isUnservedLogged)
+            {
+                isUnservedLogged = true;
+                owner.unservedLog.accept("topic id " + topicId + " partition " + partition + ": offset " + offset +
+                    " is in the cluster's tier (from " + publishedStart + ") but not in this member's own tier " +
+                    "(rebuilt without it?): such reads are answered KAFKA_STORAGE_ERROR, to be read from another " +
+                    "member, not OFFSET_OUT_OF_RANGE");
+            }
         }
 
         long tieredOffset()
@@ -139,6 +172,8 @@ final class MemberTier implements TierCoordinator
     private final SegmentArchivedDecoder decoder = new SegmentArchivedDecoder();
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private Consumer<String> divergenceLog = (message) -> {};
+    private volatile Consumer<String> unservedLog = (message) -> {};
+    private final AtomicLong unservedReads = new AtomicLong();
     private volatile Consumer<SegmentArchivedReport> sender;
     private long syncedTableVersion = -1;
     private long mismatches;
@@ -178,6 +213,26 @@ final class MemberTier implements TierCoordinator
     void divergenceLog(final Consumer<String> log)
     {
         this.divergenceLog = log;
+    }
+
+    /**
+     * Where a read this member's own tier cannot serve, though the cluster's tier holds the offset, is told (once per
+     * partition): reader threads.
+     */
+    void unservedLog(final Consumer<String> log)
+    {
+        this.unservedLog = log;
+    }
+
+    /**
+     * Reads at or above the cluster's tier start that this member's own tier did not hold, answered
+     * {@code KAFKA_STORAGE_ERROR} rather than out of range.
+     *
+     * @return the count since start.
+     */
+    long unservedReads()
+    {
+        return unservedReads.get();
     }
 
     int memberCount()
@@ -282,7 +337,7 @@ final class MemberTier implements TierCoordinator
                     {
                         continue;
                     }
-                    state = new PartitionState(topic.id(), p, memberCount);
+                    state = new PartitionState(this, topic.id(), p, memberCount);
                     partitions.put(key(topic.id(), p), state);
                     state.publish();
                 }
@@ -425,7 +480,7 @@ final class MemberTier implements TierCoordinator
             final int partition = buffer.getInt(position + 4);
             final long tierEnd = buffer.getLong(position + 8);
             final int members = buffer.getInt(position + 16);
-            final PartitionState state = new PartitionState(topicId, partition, memberCount);
+            final PartitionState state = new PartitionState(this, topicId, partition, memberCount);
             state.restoredActiveBase = buffer.getLong(position + 20);
             state.restoredLogEnd = buffer.getLong(position + 28);
             state.restoredRollStartMs = buffer.getLong(position + 36);

@@ -2,20 +2,28 @@ package io.spindle.cluster;
 
 import java.io.File;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.zip.CRC32C;
 
 import io.aeron.Aeron;
+import io.aeron.Subscription;
 import io.aeron.archive.Archive;
 import io.aeron.archive.ArchiveThreadingMode;
 import io.aeron.archive.client.AeronArchive;
+import io.aeron.archive.client.ArchiveException;
+import io.aeron.archive.client.ReplicationParams;
+import io.aeron.archive.codecs.RecordingSignal;
 import io.aeron.cluster.ClusterBackup;
 import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.RecordingLog;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.FragmentHandler;
+import io.spindle.archive.TierManifest;
 import io.spindle.driver.DriverDirectory;
 import io.spindle.host.DirectoryLock;
 import org.agrona.CloseHelper;
@@ -36,6 +44,8 @@ import org.agrona.concurrent.SystemNanoClock;
  *     snapshot was taken, so they cover it; the member truncates them to the snapshot when it starts and replays the
  *     log after it. A file the donor deletes (retention) or replaces (the log cleaner) while it is copied is noticed
  *     and the partition listed and copied again: no two versions of a file are mixed.</li>
+ *     <li>the tier (topics with {@code remote.storage.enable}), for a member archiving into its own embedded
+ *     archive: the donor's tier manifests, and the recordings they list replicated from the donor's archive.</li>
  * </ol>
  * The member then starts as usual ({@link ClusterNode}): it restores the snapshot, replays the copied log and catches
  * up from the leader. A rebuild that fails leaves the directory without a Raft log, so it can be run again.
@@ -44,6 +54,7 @@ public final class NetworkRebuild
 {
     private static final long PROGRESS_NS = 2_000_000_000L;
     private static final String BACKUP_MARK_DIR = "rebuild-backup";
+    private static final int REPLAY_STREAM_ID = 1_700_003;
 
     private NetworkRebuild()
     {
@@ -57,8 +68,13 @@ public final class NetworkRebuild
      * @param files            partition files copied.
      * @param bytes            bytes of partition files copied.
      * @param recopies         partitions copied again because the donor deleted or replaced a file meanwhile.
+     * @param tierSegments     archived segments of the donor's tier replicated into the member's own archive.
+     * @param tierUncopied     archived segments of the donor's tier not copied (its tier lacks them: such reads
+     *                         are answered KAFKA_STORAGE_ERROR by this member and served by the others).
      */
-    public record Result(long snapshotPosition, long logPosition, int files, long bytes, int recopies)
+    public record Result(
+        long snapshotPosition, long logPosition, int files, long bytes, int recopies, int tierSegments,
+        int tierUncopied)
     {
     }
 
@@ -83,14 +99,15 @@ public final class NetworkRebuild
                 throw new IllegalArgumentException("the member's directory " + target + " already holds a Raft " +
                     "log: a member is rebuilt only into an empty (or wiped) directory");
             }
-            clear(target);
+            final boolean hasOwnTier = null == ctx.sharedArchive;
+            clear(target, hasOwnTier);
             try
             {
                 return new Run(ctx).run();
             }
             catch (final RuntimeException | Error ex)
             {
-                clear(target);
+                clear(target, hasOwnTier);
                 throw ex;
             }
         }
@@ -100,11 +117,16 @@ public final class NetworkRebuild
         }
     }
 
-    private static void clear(final Path target)
+    private static void clear(final Path target, final boolean hasOwnTier)
     {
         for (final String part : new String[]{ "cluster", "archive", "data", BACKUP_MARK_DIR })
         {
             IoUtil.delete(target.resolve(part).toFile(), true);
+        }
+        if (hasOwnTier)
+        {
+            // Its manifests list recordings of the archive just deleted.
+            IoUtil.delete(target.resolve("tier").toFile(), true);
         }
     }
 
@@ -122,6 +144,12 @@ public final class NetworkRebuild
         private MemberFileClient files;
         private Throwable backupError;
         private long lastProgressNs;
+        private int tierSegments;
+        private int tierUncopied;
+        private long replicationId = Aeron.NULL_VALUE;
+        private long replicatedRecordingId = Aeron.NULL_VALUE;
+        private boolean isReplicationEnded;
+        private Throwable replicationError;
 
         Run(final Context ctx)
         {
@@ -186,13 +214,16 @@ public final class NetworkRebuild
                 ctx.progress.accept("snapshot at log position " + positions[0] + ", Raft log copied to position " +
                     positions[1] + "; copying the partitions");
                 files.copyPartitions();
-                final Result result = new Result(positions[0], positions[1], files.filesCopied(),
-                    files.bytesCopied(), files.changedCopies());
+                final int partitionFiles = files.filesCopied();
+                final long partitionBytes = files.bytesCopied();
+                copyTier();
+                final Result result = new Result(positions[0], positions[1], partitionFiles, partitionBytes,
+                    files.changedCopies(), tierSegments, tierUncopied);
                 ctx.progress.accept("rebuilt member " + ctx.memberId + " from member " + ctx.donorId +
                     ": snapshot at log position " + result.snapshotPosition() + ", Raft log to " +
                     result.logPosition() + ", " + result.files() + " partition files (" + result.bytes() +
-                    " bytes) in " + TimeUnit.NANOSECONDS.toMillis(SystemNanoClock.INSTANCE.nanoTime() - startNs) +
-                    " ms");
+                    " bytes), " + result.tierSegments() + " archived segments in " +
+                    TimeUnit.NANOSECONDS.toMillis(SystemNanoClock.INSTANCE.nanoTime() - startNs) + " ms");
                 return result;
             }
             finally
@@ -205,6 +236,222 @@ public final class NetworkRebuild
         private void onBackupError(final Throwable error)
         {
             backupError = error;
+        }
+
+        /**
+         * The donor's tier, for a member whose tier is its own embedded archive: its manifests over the file server,
+         * and each recording they list replicated from the donor's archive into the member's (the copy keeps the
+         * recording's channel, so its alias tag, which names the manifest's tier id and the segment); each copy
+         * checked against the manifest's start and stop positions and, read back, its CRC32C, the manifest then
+         * rewritten with the new recording ids. A segment whose copy fails (the donor's tier purged it meanwhile) is
+         * left out with every segment below it: the manifest stays contiguous, and the member answers reads its tier
+         * lacks with a retriable error. A member archiving into a shared archive gets no copy: the copies would carry
+         * the donor's tier id in the same archive, where the donor's own archiver would take them for its own.
+         */
+        private void copyTier()
+        {
+            if (null != ctx.sharedArchive)
+            {
+                ctx.progress.accept("the member archives into " + ctx.sharedArchive + ", shared with member " +
+                    ctx.donorId + ": its tier is not copied; it archives its local segments from now on, and reads " +
+                    "below its local log start that its tier lacks are answered KAFKA_STORAGE_ERROR (other members " +
+                    "serve them)");
+                return;
+            }
+            final List<Path> manifests = files.copyTierManifests();
+            if (manifests.isEmpty())
+            {
+                return;
+            }
+            final String donorArchive = "aeron:udp?endpoint=" + donor.host() + ":" + (donor.port() + 3);
+            try (AeronArchive local = AeronArchive.connect(new AeronArchive.Context()
+                .aeron(aeron)
+                .controlRequestChannel("aeron:ipc?term-length=64k")
+                .controlResponseChannel("aeron:ipc?term-length=64k")
+                .recordingSignalConsumer(this::onSignal)
+                .errorHandler(this::onReplicationError)))
+            {
+                for (final Path directory : manifests)
+                {
+                    final TierManifest manifest = TierManifest.load(directory);
+                    final List<TierManifest.Entry> copied = new ArrayList<>();
+                    int uncopied = 0;
+                    for (final TierManifest.Entry entry : manifest.entries())
+                    {
+                        final long recordingId = replicate(local, donorArchive, manifest, entry);
+                        if (Aeron.NULL_VALUE == recordingId)
+                        {
+                            uncopied += copied.size() + 1;
+                            copied.clear();
+                            continue;
+                        }
+                        copied.add(new TierManifest.Entry(entry.baseOffset(), entry.nextOffset(), entry.bytes(),
+                            entry.crc(), recordingId, entry.startPosition(), entry.stopPosition(),
+                            entry.maxTimestampMs()));
+                    }
+                    manifest.replaceEntries(copied);
+                    tierSegments += copied.size();
+                    tierUncopied += uncopied;
+                    ctx.progress.accept("tier of " + directory.getFileName() + ": " + copied.size() +
+                        " archived segments copied from member " + ctx.donorId + "'s archive" +
+                        (uncopied > 0 ? ", " + uncopied + " not (its tier lacks them)" : ""));
+                }
+            }
+        }
+
+        /**
+         * Replicate one recording of the donor's tier into the member's archive and check it.
+         *
+         * @return the copy's recording id, or {@link Aeron#NULL_VALUE} when it could not be copied whole.
+         */
+        private long replicate(
+            final AeronArchive local, final String donorArchive, final TierManifest manifest,
+            final TierManifest.Entry entry)
+        {
+            replicationId = Aeron.NULL_VALUE;
+            replicatedRecordingId = Aeron.NULL_VALUE;
+            isReplicationEnded = false;
+            replicationError = null;
+            try
+            {
+                replicationId = local.replicate(entry.recordingId(), AeronArchive.Configuration.controlStreamId(),
+                    donorArchive, new ReplicationParams());
+                while (!isReplicationEnded && null == replicationError)
+                {
+                    if (SystemNanoClock.INSTANCE.nanoTime() - deadlineNs > 0)
+                    {
+                        local.tryStopReplication(replicationId);
+                        throw new IllegalStateException("rebuilding member " + ctx.memberId + ": archived segment " +
+                            entry.baseOffset() + " (recording " + entry.recordingId() + " of member " + ctx.donorId +
+                            ") was not copied in time");
+                    }
+                    idle.idle(local.pollForRecordingSignals());
+                }
+            }
+            catch (final ArchiveException ex)
+            {
+                replicationError = ex;
+            }
+            final long recordingId = replicatedRecordingId;
+            if (null != replicationError || Aeron.NULL_VALUE == recordingId)
+            {
+                ctx.progress.accept("archived segment " + entry.baseOffset() + " (recording " + entry.recordingId() +
+                    " of member " + ctx.donorId + ") not copied: " + replicationError);
+                return Aeron.NULL_VALUE;
+            }
+            final String[] channel = new String[1];
+            final long[] startPosition = { Aeron.NULL_VALUE };
+            local.listRecording(recordingId, (controlSessionId, correlationId, id, startTimestamp, stopTimestamp,
+                start, stop, initialTermId, segmentFileLength, termBufferLength, mtuLength, sessionId, streamId,
+                strippedChannel, originalChannel, sourceIdentity) ->
+                {
+                    channel[0] = originalChannel;
+                    startPosition[0] = start;
+                });
+            long stopPosition;
+            while (AeronArchive.NULL_POSITION == (stopPosition = local.getStopPosition(recordingId)))
+            {
+                // The copy's recording stops a moment after the replication ended.
+                if (SystemNanoClock.INSTANCE.nanoTime() - deadlineNs > 0)
+                {
+                    throw new IllegalStateException("rebuilding member " + ctx.memberId + ": the copy of archived " +
+                        "segment " + entry.baseOffset() + " (recording " + recordingId + ") did not stop in time");
+                }
+                idle.idle();
+            }
+            if (startPosition[0] != entry.startPosition() || stopPosition != entry.stopPosition() ||
+                null == channel[0] || !channel[0].contains("alias=" + manifest.recordingTag(entry.baseOffset())))
+            {
+                ctx.progress.accept("archived segment " + entry.baseOffset() + " copied as recording " +
+                    recordingId + " from " + startPosition[0] + " to " + stopPosition + " on " + channel[0] +
+                    ", the manifest says " + entry.startPosition() + " to " + entry.stopPosition() + ": left out");
+                local.purgeRecording(recordingId);
+                return Aeron.NULL_VALUE;
+            }
+            final int crc = replayCrc(local, recordingId, entry);
+            if (crc != entry.crc())
+            {
+                ctx.progress.accept("archived segment " + entry.baseOffset() + " copied as recording " +
+                    recordingId + " reads back with CRC32C " + Integer.toHexString(crc) + ", the manifest says " +
+                    Integer.toHexString(entry.crc()) + ": left out");
+                local.purgeRecording(recordingId);
+                return Aeron.NULL_VALUE;
+            }
+            return recordingId;
+        }
+
+        /**
+         * Read a copy back from the member's archive, as the member will to serve it, and take its CRC32C.
+         */
+        private int replayCrc(final AeronArchive local, final long recordingId, final TierManifest.Entry entry)
+        {
+            final long length = entry.stopPosition() - entry.startPosition();
+            final long replaySessionId = local.startReplay(
+                recordingId, entry.startPosition(), length, "aeron:ipc", REPLAY_STREAM_ID);
+            final CRC32C crc = new CRC32C();
+            final byte[] chunk = new byte[64 * 1024];
+            final long[] bytes = { 0 };
+            final FragmentHandler handler = (buffer, offset, fragmentLength, header) ->
+            {
+                for (int i = 0; i < fragmentLength; i += chunk.length)
+                {
+                    final int part = Math.min(chunk.length, fragmentLength - i);
+                    buffer.getBytes(offset + i, chunk, 0, part);
+                    crc.update(chunk, 0, part);
+                }
+                bytes[0] += fragmentLength;
+            };
+            try (Subscription replay = aeron.addSubscription(
+                "aeron:ipc?session-id=" + (int)replaySessionId, REPLAY_STREAM_ID))
+            {
+                while (bytes[0] < entry.bytes())
+                {
+                    final int fragments = replay.poll(handler, 64);
+                    if (0 == fragments && replay.imageCount() > 0 && replay.imageAtIndex(0).isEndOfStream())
+                    {
+                        break;
+                    }
+                    if (SystemNanoClock.INSTANCE.nanoTime() - deadlineNs > 0)
+                    {
+                        throw new IllegalStateException("rebuilding member " + ctx.memberId + ": the copy of " +
+                            "archived segment " + entry.baseOffset() + " (recording " + recordingId + ") was not " +
+                            "read back in time");
+                    }
+                    idle.idle(fragments);
+                }
+            }
+            return bytes[0] == entry.bytes() ? (int)crc.getValue() : ~entry.crc();
+        }
+
+        private void onSignal(
+            final long controlSessionId,
+            final long correlationId,
+            final long recordingId,
+            final long subscriptionId,
+            final long position,
+            final RecordingSignal signal)
+        {
+            if (correlationId != replicationId)
+            {
+                return;
+            }
+            if (Aeron.NULL_VALUE != recordingId)
+            {
+                replicatedRecordingId = recordingId;
+            }
+            if (RecordingSignal.REPLICATE_END == signal)
+            {
+                isReplicationEnded = true;
+            }
+        }
+
+        private void onReplicationError(final Throwable error)
+        {
+            if (!(error instanceof ArchiveException ex) || ex.correlationId() == replicationId ||
+                Aeron.NULL_VALUE == ex.correlationId())
+            {
+                replicationError = error;
+            }
         }
 
         /**
@@ -295,6 +542,7 @@ public final class NetworkRebuild
         private long timeoutNs = TimeUnit.MINUTES.toNanos(10);
         private Consumer<String> progress = System.out::println;
         private Runnable afterCopyHook = () -> {};
+        private String sharedArchive;
 
         /**
          * For tests: run after each partition file is copied.
@@ -305,6 +553,17 @@ public final class NetworkRebuild
         Context afterCopyHook(final Runnable hook)
         {
             this.afterCopyHook = hook;
+            return this;
+        }
+
+        /**
+         * @param endpoint the archive the member archives into ({@code spindle node --archive}), or null for its own
+         *                 embedded archive: only a member with its own archive gets a copy of the donor's tier.
+         * @return this.
+         */
+        public Context sharedArchive(final String endpoint)
+        {
+            this.sharedArchive = endpoint;
             return this;
         }
 

@@ -5,11 +5,13 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.aeron.Aeron;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.spindle.archive.TierManifest;
 import io.spindle.codecs.batch.RecordBatch;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A member's file server and its reader over UDP: a partition's segments are copied up to the end of their batches
  * (not an active segment's preallocated zeros), its indexes are not; a file read as another version than the one
- * listed is refused; names outside the member's data directory are refused by both sides.
+ * listed is refused; names outside the member's data directory are refused by both sides; of the tier, the
+ * manifests alone are served.
  */
 @Timeout(30)
 class MemberFileServerTest
@@ -125,6 +129,33 @@ class MemberFileServerTest
         final IllegalStateException listing = assertThrows(IllegalStateException.class,
             () -> client.list("data/../cluster"));
         assertTrue(listing.getMessage().contains("refused to list"), listing.getMessage());
+    }
+
+    @Test
+    void copiesTheTierManifestsAndNothingElseOfTheTier() throws Exception
+    {
+        final Path tier = Files.createDirectories(dir.resolve("donor/tier/1-0"));
+        Files.writeString(tier.resolve(TierManifest.FILE_NAME), "spindle-tier-manifest 1 abc\n");
+        Files.writeString(tier.resolve("tier-manifest.tmp"), "half written");
+        Files.createDirectories(dir.resolve("donor/tier/not-a-partition"));
+
+        assertEquals(List.of(dir.resolve("target/tier/1-0")), client.copyTierManifests());
+        assertEquals("spindle-tier-manifest 1 abc\n",
+            Files.readString(dir.resolve("target/tier/1-0").resolve(TierManifest.FILE_NAME)));
+        assertFalse(Files.exists(dir.resolve("target/tier/1-0/tier-manifest.tmp")));
+        assertFalse(Files.exists(dir.resolve("target/tier/not-a-partition")));
+
+        // Only a manifest: not another file of the tier, not a name that leaves it, on either side.
+        final IllegalStateException other = assertThrows(IllegalStateException.class, () -> client.copyWhole(
+            new MemberFileClient.Listed(12, MemberFileServer.fileKey(tier.resolve("tier-manifest.tmp")),
+            "tier/1-0/tier-manifest.tmp")));
+        assertTrue(other.getMessage().contains("outside its data directory"), other.getMessage());
+        final IllegalStateException listing = assertThrows(IllegalStateException.class,
+            () -> client.list("tier/../cluster"));
+        assertTrue(listing.getMessage().contains("refused to list"), listing.getMessage());
+        assertFalse(MemberFileServer.isTierManifest("tier/1-0/../../cluster/tier-manifest"));
+        assertFalse(MemberFileServer.isTierManifest("tier/tier-manifest"));
+        assertTrue(MemberFileServer.isTierManifest("tier/12-3/tier-manifest"));
     }
 
     /**

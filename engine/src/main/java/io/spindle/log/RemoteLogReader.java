@@ -26,8 +26,9 @@ public interface RemoteLogReader
      * @param limitOffset no batch holding this offset or a later one is returned (high-water mark or last stable
      *                    offset).
      * @param result      filled with {@link LogReadResult#wrapRemote} when batches are returned.
-     * @return bytes returned; 0 while the batches are being fetched from the archive (ask again later); or
-     * {@link PartitionLog#OFFSET_OUT_OF_RANGE}.
+     * @return bytes returned; 0 while the batches are being fetched from the archive (ask again later);
+     * {@link PartitionLog#OFFSET_OUT_OF_RANGE}; or {@link PartitionLog#KAFKA_STORAGE_ERROR} when the tier holds the
+     * offset but this copy of it cannot serve it (another replica may).
      */
     int read(long offset, int maxBytes, long limitOffset, LogReadResult result);
 }

@@ -114,6 +114,7 @@ public final class NodeCommand implements Callable<Integer>
                     .donorId(rebuildFromMember)
                     .directory(dataDir.toAbsolutePath())
                     .aeronDirectoryName(driverDir)
+                    .sharedArchive(archive)
                     .progress((line) ->
                     {
                         System.out.println(line);
