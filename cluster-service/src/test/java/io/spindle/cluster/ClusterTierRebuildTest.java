@@ -7,12 +7,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.aeron.Aeron;
-import io.aeron.archive.client.AeronArchive;
 import io.spindle.archive.TierManifest;
 import io.spindle.client.Consumer;
 import io.spindle.client.SpindleException;
@@ -71,7 +68,7 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
 
         final ClusterNode rebuilt = cluster.launch(wiped);
         cluster.await(rebuilt::isServing, "the rebuilt member to rejoin and serve");
-        final Map<Long, String> channels = recordingChannels(wiped);
+        final Map<Long, String> channels = tierRecordingChannels(wiped);
         for (final TierManifest.Entry entry : manifest.entries())
         {
             final String channel = channels.get(entry.recordingId());
@@ -224,26 +221,5 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
             .sharedArchive(sharedArchive)
             .timeoutNs(60_000_000_000L)
             .progress(progress::add));
-    }
-
-    /**
-     * The original channel of each recording in a member's archive, through a client of its own on its driver.
-     */
-    private Map<Long, String> recordingChannels(final int member)
-    {
-        final Map<Long, String> channels = new HashMap<>();
-        try (Aeron aeron = Aeron.connect(new Aeron.Context()
-            .aeronDirectoryName(cluster.memberDir(member).resolve("aeron").toString())
-            .errorHandler((error) -> {}));
-            AeronArchive archive = AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
-                .controlRequestChannel("aeron:ipc?term-length=64k")
-                .controlResponseChannel("aeron:ipc?term-length=64k")))
-        {
-            archive.listRecordings(0, Integer.MAX_VALUE,
-                (controlSessionId, correlationId, recordingId, startTimestamp, stopTimestamp, startPosition,
-                stopPosition, initialTermId, segmentFileLength, termBufferLength, mtuLength, sessionId, streamId,
-                strippedChannel, originalChannel, sourceIdentity) -> channels.put(recordingId, originalChannel));
-        }
-        return channels;
     }
 }

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.spindle.broker.Topic;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
 import io.spindle.client.Producer;
@@ -133,7 +132,7 @@ class NetworkRebuildTest
         producer.join(30_000);
         assertFalse(producer.isAlive());
         produce(history, "after", 100_000, 100_200, null);
-        awaitApplied(history);
+        cluster.awaitApplied(history);
         assertNull(rebuilt.failure());
 
         cluster.close();
@@ -179,28 +178,6 @@ class NetworkRebuildTest
             .directory(cluster.memberDir(memberId))
             .aeronDirectoryName(cluster.memberDir(memberId).resolve("rebuild-aeron").toString())
             .progress((line) -> {});
-    }
-
-    private void awaitApplied(final History history)
-    {
-        final long[] end = new long[2];
-        for (final History.Attempt attempt : history.attempts())
-        {
-            end[attempt.partition()] = Math.max(end[attempt.partition()], attempt.offset() + 1);
-        }
-        cluster.await(() ->
-        {
-            for (int m = 0; m < 3; m++)
-            {
-                final Topic topic = cluster.node(m).service().topicTable().topic(1);
-                if (null == topic || topic.partition(0).highWaterMark() < end[0] ||
-                    topic.partition(1).highWaterMark() < end[1])
-                {
-                    return false;
-                }
-            }
-            return true;
-        }, "every member to apply every acknowledged record");
     }
 
     private int startPurgingCluster()

@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import io.aeron.cluster.RecordingLog;
-import io.spindle.broker.Topic;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
 import io.spindle.client.Producer;
@@ -89,7 +88,7 @@ class RaftLogPurgeTest
         }
         awaitBounded("after the follower's restart");
 
-        awaitApplied(history);
+        cluster.awaitApplied(history);
         cluster.close();
         final ReplicationChecker checker = new ReplicationChecker(history);
         for (int m = 0; m < 3; m++)
@@ -133,7 +132,7 @@ class RaftLogPurgeTest
         cluster.launch(donor);
         cluster.launch(wiped);
         produce(history, "rebuilt", 1_700, 1_900);
-        awaitApplied(history);
+        cluster.awaitApplied(history);
         assertNull(cluster.node(wiped).failure());
         cluster.close();
         final ReplicationChecker checker = new ReplicationChecker(history);
@@ -144,28 +143,6 @@ class RaftLogPurgeTest
         final CheckResult result = checker.check();
         assertTrue(result.isValid(), result.toString());
         assertEquals(1_900, result.found(), result.summary());
-    }
-
-    private void awaitApplied(final History history)
-    {
-        final long[] end = new long[2];
-        for (final History.Attempt attempt : history.attempts())
-        {
-            end[attempt.partition()] = Math.max(end[attempt.partition()], attempt.offset() + 1);
-        }
-        cluster.await(() ->
-        {
-            for (int m = 0; m < 3; m++)
-            {
-                final Topic topic = cluster.node(m).service().topicTable().topic(1);
-                if (null == topic || topic.partition(0).highWaterMark() < end[0] ||
-                    topic.partition(1).highWaterMark() < end[1])
-                {
-                    return false;
-                }
-            }
-            return true;
-        }, "every member to apply every acknowledged record");
     }
 
     /**

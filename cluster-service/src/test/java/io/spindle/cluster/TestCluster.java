@@ -11,6 +11,8 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 import io.aeron.cluster.service.Cluster;
+import io.spindle.broker.Topic;
+import io.spindle.cluster.check.History;
 import io.spindle.log.LogConfig;
 import org.agrona.CloseHelper;
 
@@ -225,6 +227,38 @@ final class TestCluster implements AutoCloseable
             return false;
         }, "a leader other than " + notThis);
         return leader[0];
+    }
+
+    /**
+     * Wait until every running member has applied every record a history holds an offset for, in partitions 0 and 1
+     * of the first topic (id 1).
+     *
+     * @param history of the run.
+     */
+    void awaitApplied(final History history)
+    {
+        final long[] end = new long[2];
+        for (final History.Attempt attempt : history.attempts())
+        {
+            end[attempt.partition()] = Math.max(end[attempt.partition()], attempt.offset() + 1);
+        }
+        await(() ->
+        {
+            for (final ClusterNode node : nodes)
+            {
+                if (null == node)
+                {
+                    continue;
+                }
+                final Topic topic = node.service().topicTable().topic(1);
+                if (null == topic || topic.partition(0).highWaterMark() < end[0] ||
+                    topic.partition(1).highWaterMark() < end[1])
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, "every member to apply every acknowledged record");
     }
 
     /**

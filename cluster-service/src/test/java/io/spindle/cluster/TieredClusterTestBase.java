@@ -196,7 +196,16 @@ abstract class TieredClusterTestBase
      */
     Set<Long> tierRecordings(final int member)
     {
-        final Set<Long> ids = new HashSet<>();
+        return new HashSet<>(tierRecordingChannels(member).keySet());
+    }
+
+    /**
+     * The original channel of each recording of a segment in a member's archive, by recording id, through a client
+     * of its own on the member's driver.
+     */
+    Map<Long, String> tierRecordingChannels(final int member)
+    {
+        final Map<Long, String> channels = new HashMap<>();
         try (Aeron aeron = Aeron.connect(new Aeron.Context()
             .aeronDirectoryName(cluster.memberDir(member).resolve("aeron").toString())
             .errorHandler((error) -> {}));
@@ -211,11 +220,11 @@ abstract class TieredClusterTestBase
                 {
                     if (ArchiveTier.RECORD_STREAM_ID == streamId)
                     {
-                        ids.add(recordingId);
+                        channels.put(recordingId, originalChannel);
                     }
                 });
         }
-        return ids;
+        return channels;
     }
 
     void produce(final int from, final int to, final List<Ack> acked)
