@@ -117,9 +117,13 @@ final class MemberFileServer implements AutoCloseable
     {
         this.nowNs = nowNs;
         int work = 0;
-        for (final Responder responder : responders.values())
+        if (!responders.isEmpty())
         {
-            work += responder.flush();
+            // Only while a rebuild copies: iterating the map allocates, and this runs on every gateway duty cycle.
+            for (final Responder responder : responders.values())
+            {
+                work += responder.flush();
+            }
         }
         final int fragments = subscription.poll(handler, FRAGMENT_LIMIT);
         if (!responders.isEmpty() && 0 == fragments)
