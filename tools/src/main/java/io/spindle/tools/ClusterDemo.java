@@ -86,6 +86,9 @@ final class ClusterDemo
             }
             final int leader = awaitLeader(-1, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
             out.println("  member " + leader + " leads");
+            // The consumer reads from a follower: a follower serves clients once it has joined the leader's term,
+            // which on a loaded machine can come a while after the leader is elected.
+            awaitAllServing(System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
             final String bootstrap = bootstrap(members);
             try (Admin admin = Admin.connect(client(new ClientContext(), bootstrap)))
             {
@@ -93,6 +96,11 @@ final class ClusterDemo
             }
             out.printf("  created topic '%s' with %d partition(s)%n", TOPIC, partitions);
             return produceThroughAFailover(bootstrap, leader) ? 0 : 1;
+        }
+        catch (final Exception | Error ex)
+        {
+            out.println("  FAILED: " + ex + "; the members then: " + membersState());
+            throw ex;
         }
         finally
         {
@@ -287,6 +295,48 @@ final class ClusterDemo
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
         throw new IllegalStateException("no leader elected within 30 s");
+    }
+
+    private void awaitAllServing(final long deadlineNs)
+    {
+        while (System.nanoTime() - deadlineNs < 0)
+        {
+            boolean all = true;
+            for (final ClusterNode node : nodes)
+            {
+                all &= null != node && node.isServing();
+            }
+            if (all)
+            {
+                return;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        throw new IllegalStateException("not every member serves clients within 30 s: " + membersState());
+    }
+
+    /**
+     * Each member's role and whether it serves clients, for a failure's message.
+     */
+    private String membersState()
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < MEMBERS; i++)
+        {
+            final ClusterNode node = nodes[i];
+            sb.append(0 == i ? "" : ", ").append("member ").append(i).append(' ');
+            if (null == node)
+            {
+                sb.append("stopped");
+            }
+            else
+            {
+                final Cluster.Role joined = node.joinedRole();
+                sb.append(null == joined ? "not joined (electing) " : joined + " ")
+                    .append(node.isServing() ? "serving" : "not serving");
+            }
+        }
+        return sb.toString();
     }
 
     private static void waitUntil(final long deadlineNs, final Producer producer)
