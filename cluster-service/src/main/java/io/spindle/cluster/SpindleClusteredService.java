@@ -411,8 +411,11 @@ public final class SpindleClusteredService implements ClusteredService, Host
             return true;
         }
         unauthenticatedReports = unauthenticatedReports + 1;
-        unauthenticatedReportLog.accept("ignored a report about member " + reportedMemberId + " from a cluster " +
-            "session that is not that member's (no member credentials): only members' own reports are applied");
+        // The same few texts however many arrive, so that the distinct error log counts them rather than fills up.
+        final boolean isMember = reportedMemberId >= 0 && reportedMemberId < heldSnapshotPositions.length();
+        unauthenticatedReportLog.accept("ignored a report about member " +
+            (isMember ? Integer.toString(reportedMemberId) : "(not in the cluster)") + " from a cluster session " +
+            "that is not that member's (no member credentials): only members' own reports are applied");
         return false;
     }
 

@@ -11,11 +11,13 @@ import java.util.List;
 
 import io.aeron.Aeron;
 import io.aeron.security.SessionProxy;
+import io.spindle.log.LogConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -133,6 +135,17 @@ class MemberAuthenticatorTest
         assertTrue(assertThrows(IllegalArgumentException.class,
             () -> MemberAuthenticator.readSecret(missing, (line) -> {})).getMessage()
             .startsWith("invalid spindle.node.secret.file=" + missing + ": cannot read it"));
+    }
+
+    @Test
+    void whetherReportsMustBeAuthenticatedIsASettingEveryMemberMustShareAndNoneWithoutASecret()
+    {
+        final SpindleClusteredService service = new SpindleClusteredService(dir.resolve("data"), 0, "localhost:1",
+            new LogConfig(), 500, 1_800_000);
+        final String without = service.configuration();
+        assertFalse(without.contains("member.reports"), without);
+        final String with = service.memberReportsAuthenticated(true).configuration();
+        assertEquals(without + "member.reports=authenticated\n", with);
     }
 
     private FakeSession connect(final byte[] credentials)
