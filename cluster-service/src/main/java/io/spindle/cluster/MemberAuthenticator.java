@@ -158,9 +158,9 @@ final class MemberAuthenticator implements Authenticator
         final byte[] presented = sha256(credentials, secretStart, credentials.length - secretStart);
         if (!MessageDigest.isEqual(secretDigest, presented))
         {
-            errorHandler.accept(new SecurityException("rejected a cluster session of member " + memberId +
-                " presenting another secret than this member's spindle.node.secret.file: every member's file " +
-                "must hold the same secret, or that member's reports (tiered segments, snapshots held) go unheard"));
+            errorHandler.accept(new SecurityException("rejected a cluster session claiming to be member " + memberId +
+                " with another secret than this member's spindle.node.secret.file: every member's file must hold " +
+                "the same secret, or that member's reports (tiered segments, snapshots held) go unheard"));
             return null;
         }
         return principal(memberId);

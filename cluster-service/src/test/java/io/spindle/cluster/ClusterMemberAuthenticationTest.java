@@ -151,8 +151,9 @@ class ClusterMemberAuthenticationTest extends TieredClusterTestBase
         assertThrows(AuthenticationException.class, () -> connect(credentials("user:password")).close());
         connect(new NullCredentialsSupplier()).close();
         final ClusterNode leaderNode = cluster.node(leader);
-        cluster.await(() -> errors(leaderNode).contains("rejected a cluster session of member 0 presenting another " +
-            "secret than this member's spindle.node.secret.file"), () -> "the leader's errors: " + errors(leaderNode));
+        cluster.await(() -> errors(leaderNode).contains("rejected a cluster session claiming to be member 0 " +
+            "with another secret than this member's spindle.node.secret.file"),
+            () -> "the leader's errors: " + errors(leaderNode));
 
         // Member 2 archives with the other secret: the leader rejects its reporter, and member 2's error log says why;
         // none of its reports apply anywhere, so no member deletes a segment locally.
@@ -163,7 +164,7 @@ class ClusterMemberAuthenticationTest extends TieredClusterTestBase
         cluster.await(() -> errors(misconfigured).contains("the cluster's leader rejected this member's credentials, " +
             "so its segment reports go unheard: every member's spindle.node.secret.file must hold the same secret"),
             () -> "member 2's errors: " + errors(misconfigured));
-        cluster.await(() -> errors(leaderNode).contains("rejected a cluster session of member 2"),
+        cluster.await(() -> errors(leaderNode).contains("rejected a cluster session claiming to be member 2"),
             () -> "the leader's errors: " + errors(leaderNode));
         for (int m = 0; m < 3; m++)
         {

@@ -82,8 +82,8 @@ class MemberAuthenticatorTest
             assertNull(session.principal, credentials);
         }
         assertEquals(refused.length, errors.size());
-        assertTrue(errors.get(0).getMessage().contains("member 1 presenting another secret than this member's " +
-            "spindle.node.secret.file"), errors.get(0).getMessage());
+        assertTrue(errors.get(0).getMessage().contains("claiming to be member 1 with another secret than this " +
+            "member's spindle.node.secret.file"), errors.get(0).getMessage());
         assertTrue(errors.get(7).getMessage().contains("not a member's"), errors.get(7).getMessage());
     }
 
