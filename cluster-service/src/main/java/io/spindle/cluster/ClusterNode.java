@@ -25,6 +25,8 @@ import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.FrameDescriptor;
+import io.aeron.security.CredentialsSupplier;
+import io.aeron.security.NullCredentialsSupplier;
 import io.spindle.archive.ArchiveTier;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.host.BrokerConfiguration;
@@ -51,7 +53,9 @@ import org.agrona.concurrent.SystemEpochClock;
  * taking snapshots as the log grows, a {@link LogPurger} purging the Raft log behind the snapshots every member
  * holds, and tiered storage: an archiver ({@link ArchiveTier}) copying the member's sealed segments of topics with
  * {@code remote.storage.enable} into its own tier (the member's archive, or a standalone one named with
- * {@link Context#archiveEndpoint}) and a {@link TierReporter} saying so through the log ({@link MemberTier}). A
+ * {@link Context#archiveEndpoint}) and a {@link TierReporter} saying so through the log ({@link MemberTier}); with a
+ * secret the members share ({@link Context#secretFile}), the reporter and the purger connect as members
+ * ({@link MemberAuthenticator}) and only members' own reports are applied. A
  * member that starts with no Raft log of its own stops with a clear error when the others' log was purged
  * ({@link PurgedLogCheck}): it is rebuilt from a running member ({@link NetworkRebuild}, served by the gateway's
  * {@link MemberFileServer}) or from a copy of a stopped member's directory ({@link MemberRebuild}).
@@ -102,6 +106,7 @@ public final class ClusterNode implements AutoCloseable
     private final StageLatencies latencies = new StageLatencies(SpindleClusteredService.LATENCY_STAGES);
     private final Aeron aeron;
     private final StateMachineCounters stateMachineCounters;
+    private final MemberReportCounters reportCounters;
     private final CleanerCounters cleanerCounters;
     private final LogCleaner logCleaner;
     private final AgentRunner latencyReporter;
@@ -186,11 +191,20 @@ public final class ClusterNode implements AutoCloseable
                 markFile.savedErrors());
         }
         LeftoverMarkFiles.awaitStale(ctx.directory, ctx.messageLog);
+        if (null != ctx.secret)
+        {
+            // Members present the secret they share and only their own reports are applied; clients present none.
+            consensusCtx.authenticatorSupplier(
+                () -> new MemberAuthenticator(ctx.secret, ctx.members.size(), this::onClientError));
+        }
+        service.memberReportsAuthenticated(null != ctx.secret)
+            .unauthenticatedReportLog((message) -> errorLog.onError(new SecurityException(message)));
         final boolean hasNoLog = !MemberRebuild.hasRaftLog(ctx.directory);
 
         MemberDriver driver = null;
         Aeron aeron = null;
         StateMachineCounters stateMachineCounters = null;
+        MemberReportCounters reportCounters = null;
         CleanerCounters cleanerCounters = null;
         LogCleaner logCleaner = null;
         AgentRunner latencyReporter = null;
@@ -219,14 +233,15 @@ public final class ClusterNode implements AutoCloseable
             cleanerCounters = new CleanerCounters(aeron, ctx.memberId);
             logCleaner = cleanerCounters.newCleaner(
                 StorageConfiguration.CLEANER_IO_MAX_BYTES_PER_SECOND.size(), ctx.memberId);
-            service.counters(stateMachineCounters).logCleaner(logCleaner);
+            reportCounters = new MemberReportCounters(aeron, ctx.memberId);
+            service.counters(stateMachineCounters).reportCounters(reportCounters).logCleaner(logCleaner);
             latencyReporter = latencies.reporterRunner(
                 ctx.directory.toAbsolutePath(), ctx.latencyIntervalMs, ctx.latencyLog, null, errorLog);
             AgentRunner.startOnThread(latencyReporter);
             // Tiered storage: this member's archiver copies its sealed segments into its own tier and reports them
             // through the log; what local retention deletes follows the log (MemberTier).
-            reporter = new TierReporter(aeron, ingressEndpoints(ctx.members), self.host, this::onClientError)
-                .start(ctx.memberId);
+            reporter = new TierReporter(aeron, ingressEndpoints(ctx.members), self.host, credentials(ctx),
+                this::onClientError).start(ctx.memberId);
             service.tier().sender(reporter::enqueue);
             service.tier().divergenceLog((message) -> errorLog.onError(new IllegalStateException(message)));
             service.tier().unservedLog((message) -> errorLog.onError(new IllegalStateException(message)));
@@ -249,14 +264,15 @@ public final class ClusterNode implements AutoCloseable
                 consensusCtx.clusterDir(), consensusCtx.clusterId(), service::lastSnapshotLogPosition,
                 ctx.snapshotLogBytes, ctx.snapshotCheckIntervalNs, errorLog);
             purger = !ctx.logPurge ? null : new LogPurger(ctx.memberId, consensusCtx.clusterDir(), aeronDir,
-                ingressEndpoints(ctx.members), self.host, service, ctx.messageLog).start(ctx.snapshotCheckIntervalNs);
+                ingressEndpoints(ctx.members), self.host, credentials(ctx), service, ctx.messageLog,
+                this::onClientError).start(ctx.snapshotCheckIntervalNs);
         }
         catch (final RuntimeException ex)
         {
             CloseHelper.quietCloseAll(archiver, tier, reporter, purger, trigger, container);
             service.closeMachine();
-            CloseHelper.quietCloseAll(latencyReporter, logCleaner, cleanerCounters, stateMachineCounters, aeron,
-                driver);
+            CloseHelper.quietCloseAll(latencyReporter, logCleaner, cleanerCounters, reportCounters,
+                stateMachineCounters, aeron, driver);
             errorLog.onError(ex);
             CloseHelper.closeAll((AutoCloseable)errorLog, directoryLock);
             throw ex;
@@ -264,6 +280,7 @@ public final class ClusterNode implements AutoCloseable
         this.container = container;
         this.aeron = aeron;
         this.stateMachineCounters = stateMachineCounters;
+        this.reportCounters = reportCounters;
         this.cleanerCounters = cleanerCounters;
         this.logCleaner = logCleaner;
         this.latencyReporter = latencyReporter;
@@ -406,6 +423,15 @@ public final class ClusterNode implements AutoCloseable
         return new ClusterNode(ctx.conclude());
     }
 
+    /**
+     * What this member's own cluster sessions (its tier reporter, its log purger's announcements) present at connect.
+     */
+    private static CredentialsSupplier credentials(final Context ctx)
+    {
+        return null == ctx.secret ? new NullCredentialsSupplier() :
+            MemberAuthenticator.credentials(ctx.memberId, ctx.secret);
+    }
+
     private void onMemberFailed(final Throwable failure)
     {
         this.failure = failure;
@@ -538,8 +564,8 @@ public final class ClusterNode implements AutoCloseable
             stopPurgedLogCheck();
             CloseHelper.closeAll(archiverRunner, archiveTier, tierReporter, logPurger, snapshotTrigger, container);
             service.closeMachine();
-            CloseHelper.closeAll(
-                latencyReporter, logCleaner, cleanerCounters, stateMachineCounters, aeron, clusteredMediaDriver);
+            CloseHelper.closeAll(latencyReporter, logCleaner, cleanerCounters, reportCounters, stateMachineCounters,
+                aeron, clusteredMediaDriver);
         }
         finally
         {
@@ -743,6 +769,20 @@ public final class ClusterNode implements AutoCloseable
         private Path latencyLog = BrokerConfiguration.latencyLog();
         private int maxPartitionCounters = BrokerConfiguration.STAT_MAX_PARTITIONS.integer();
         private String archiveEndpoint;
+        private Path secretFile = NodeConfiguration.secretFile();
+        private byte[] secret;
+
+        /**
+         * @param file holding the secret every member shares (default {@code spindle.node.secret.file}, none): with
+         *             one, members connect to the cluster's ingress with it and only members' own reports are applied
+         *             (tiered segments, snapshots held); without, any client's are. Read by {@link #conclude()}.
+         * @return this.
+         */
+        public Context secretFile(final Path file)
+        {
+            this.secretFile = file;
+            return this;
+        }
 
         /**
          * @param endpoint a standalone archive ({@code spindle archive}) holding the member's tier of tiered storage,
@@ -863,6 +903,7 @@ public final class ClusterNode implements AutoCloseable
             {
                 throw new IllegalArgumentException("--archive must be HOST:PORT, was '" + archiveEndpoint + "'");
             }
+            secret = null == secretFile ? null : MemberAuthenticator.readSecret(secretFile, messageLog);
             return this;
         }
 

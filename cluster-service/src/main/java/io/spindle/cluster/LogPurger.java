@@ -12,6 +12,8 @@ import io.aeron.archive.client.RecordingDescriptorConsumer;
 import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.RecordingLog;
 import io.aeron.cluster.client.AeronCluster;
+import io.aeron.security.AuthenticationException;
+import io.aeron.security.CredentialsSupplier;
 import io.spindle.codecs.protocol.MemberSnapshotHeldEncoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import org.agrona.CloseHelper;
@@ -55,8 +57,10 @@ final class LogPurger implements Agent, AutoCloseable
     private final String aeronDirectoryName;
     private final String ingressEndpoints;
     private final String egressHost;
+    private final CredentialsSupplier credentials;
     private final SpindleClusteredService service;
     private final Consumer<String> messageLog;
+    private final Consumer<Throwable> errorHandler;
     private final UnsafeBuffer message = new UnsafeBuffer(new byte[64]);
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final MemberSnapshotHeldEncoder encoder = new MemberSnapshotHeldEncoder();
@@ -80,16 +84,20 @@ final class LogPurger implements Agent, AutoCloseable
         final String aeronDirectoryName,
         final String ingressEndpoints,
         final String egressHost,
+        final CredentialsSupplier credentials,
         final SpindleClusteredService service,
-        final Consumer<String> messageLog)
+        final Consumer<String> messageLog,
+        final Consumer<Throwable> errorHandler)
     {
         this.memberId = memberId;
         this.clusterDir = clusterDir;
         this.aeronDirectoryName = aeronDirectoryName;
         this.ingressEndpoints = ingressEndpoints;
         this.egressHost = egressHost;
+        this.credentials = credentials;
         this.service = service;
         this.messageLog = messageLog;
+        this.errorHandler = errorHandler;
     }
 
     /**
@@ -157,6 +165,7 @@ final class LogPurger implements Agent, AutoCloseable
             .ingressChannel("aeron:udp?term-length=64k")
             .ingressEndpoints(ingressEndpoints)
             .egressChannel("aeron:udp?endpoint=" + egressHost + ":0")
+            .credentialsSupplier(credentials)
             .messageTimeoutNs(ANNOUNCE_RETRY_NS)
             .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))))
         {
@@ -263,10 +272,16 @@ final class LogPurger implements Agent, AutoCloseable
 
     /**
      * A failed check (no leader to announce to, an archive busy replaying the segment) is tried again at the next
-     * check; it is told once until a check succeeds.
+     * check; it is told once until a check succeeds. A rejected connect (a secret unlike the leader's) is also recorded
+     * in the member's error log, each time.
      */
     private void onError(final Throwable error)
     {
+        if (error instanceof AuthenticationException)
+        {
+            errorHandler.accept(new IllegalStateException(
+                TierReporter.rejectedMessage("its snapshot announcements (and the Raft log's purge)"), error));
+        }
         final String text = String.valueOf(error);
         if (!text.equals(lastFailure))
         {

@@ -682,6 +682,21 @@ final class MemberTier implements TierCoordinator
     }
 
     /**
+     * How far a member's tier reaches, as the reports this member applied say; any thread.
+     *
+     * @param topicId   of the topic.
+     * @param partition index.
+     * @param member    the reporting member.
+     * @return one past the member's last archived offset, -1 before it reported any, or
+     *         {@link Long#MAX_VALUE} for a partition without tier state.
+     */
+    long memberEndOffset(final int topicId, final int partition, final int member)
+    {
+        final PartitionState state = partitions.get(key(topicId, partition));
+        return null == state ? Long.MAX_VALUE : state.publishedMemberEnds.get(member);
+    }
+
+    /**
      * {@inheritDoc}
      */
     public void report(final int topicId, final int partition, final TierManifest.Entry entry)

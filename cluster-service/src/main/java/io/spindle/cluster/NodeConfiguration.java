@@ -3,6 +3,8 @@
  */
 package io.spindle.cluster;
 
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.concurrent.TimeUnit;
 
 import io.spindle.config.ConfigProperty;
@@ -37,8 +39,26 @@ public final class NodeConfiguration
      */
     public static final ConfigProperty LOG_PURGE = ConfigProperty.bool(LogPurger.PURGE_PROP_NAME, true);
 
+    /**
+     * A file holding the secret the members share (surrounding whitespace ignored, 16 to 1024 bytes): members connect
+     * to the cluster's ingress with it and only their reports ({@code SegmentArchived}, {@code MemberSnapshotHeld})
+     * are applied; unset, any client's are. A file rather than the secret itself, so that it shows in no command line.
+     */
+    public static final ConfigProperty SECRET_FILE = ConfigProperty.text("spindle.node.secret.file", null);
+
     private NodeConfiguration()
     {
+    }
+
+    /**
+     * The file {@link #SECRET_FILE} names.
+     *
+     * @return the file, or null when unset.
+     */
+    public static Path secretFile()
+    {
+        final String file = SECRET_FILE.text();
+        return null == file ? null : Paths.get(file);
     }
 
     /**

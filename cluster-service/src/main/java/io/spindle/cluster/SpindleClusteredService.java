@@ -63,6 +63,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * ({@code SegmentArchived}), and local retention, the tier's start and retention across tiers follow those reports
  * at the same point of the log on every member; the tier state is part of the snapshot.
  * <p>
+ * With a secret the members share ({@code spindle.node.secret.file}), members' reports are applied only from sessions
+ * the leader authenticated as the member reporting ({@link MemberAuthenticator}); any other client's are ignored and
+ * counted, alike on every member (the session's principal is in the log). Without one, anyone who reaches the ingress
+ * can report.
+ * <p>
  * A storage failure on one member cannot be answered (the other members would answer differently): it stops this
  * member ({@link MemberStoppedError}), and the cluster goes on with the others.
  * <p>
@@ -157,6 +162,11 @@ public final class SpindleClusteredService implements ClusteredService, Host
     private final UnsafeBuffer configMessage = new UnsafeBuffer(new byte[4096]);
     private boolean announcePending;
     private final MemberSnapshotHeldDecoder snapshotHeldDecoder = new MemberSnapshotHeldDecoder();
+    private final SegmentArchivedDecoder segmentArchivedDecoder = new SegmentArchivedDecoder();
+    private boolean memberReportsAuthenticated;
+    private volatile long unauthenticatedReports;
+    private Consumer<String> unauthenticatedReportLog = (message) -> {};
+    private MemberReportCounters reportCounters;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private AtomicLongArray heldSnapshotPositions = new AtomicLongArray(0);
     private volatile long purgeableLogPosition = -1;
@@ -339,12 +349,20 @@ public final class SpindleClusteredService implements ClusteredService, Host
         final long correlationId = validator.correlationId();
         if (MemberSnapshotHeldDecoder.TEMPLATE_ID == templateId)
         {
-            onMemberSnapshotHeld(buffer, offset);
+            if (isFromReportingMember(session,
+                snapshotHeldDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder).memberId()))
+            {
+                onMemberSnapshotHeld(buffer, offset);
+            }
             return;
         }
         if (SegmentArchivedDecoder.TEMPLATE_ID == templateId)
         {
-            tier.onSegmentArchived(buffer, offset);
+            if (isFromReportingMember(session,
+                segmentArchivedDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder).memberId()))
+            {
+                tier.onSegmentArchived(buffer, offset);
+            }
             return;
         }
         if (sessionResponses.isDuplicate(sessionId, correlationId, resender))
@@ -378,6 +396,64 @@ public final class SpindleClusteredService implements ClusteredService, Host
             machine.sendError(sessionId, validator.correlationId(), templateId, ErrorCode.UNSUPPORTED_MESSAGE,
                 "the cluster does not serve template " + templateId);
         }
+    }
+
+    /**
+     * Whether a member's report may be applied: always without a secret; with one, only from a session the leader
+     * authenticated as the member the report is about. Decided from the session's principal, which the log carries,
+     * so alike on every member; an ignored report is counted and said in the error log.
+     */
+    private boolean isFromReportingMember(final ClientSession session, final int reportedMemberId)
+    {
+        if (!memberReportsAuthenticated ||
+            MemberAuthenticator.principalMemberId(session.encodedPrincipal()) == reportedMemberId)
+        {
+            return true;
+        }
+        unauthenticatedReports = unauthenticatedReports + 1;
+        // The same few texts however many arrive, so that the distinct error log counts them rather than fills up.
+        final boolean isMember = reportedMemberId >= 0 && reportedMemberId < heldSnapshotPositions.length();
+        unauthenticatedReportLog.accept("ignored a report about member " +
+            (isMember ? Integer.toString(reportedMemberId) : "(not in the cluster)") + " from a cluster session " +
+            "that is not that member's (no member credentials): only members' own reports are applied");
+        return false;
+    }
+
+    /**
+     * Apply members' reports ({@code SegmentArchived}, {@code MemberSnapshotHeld}) only from sessions authenticated
+     * as the member reporting ({@link MemberAuthenticator}), which members with {@code spindle.node.secret.file} are;
+     * every member must say the same (it is part of {@link #configuration()}). Set before the service starts.
+     *
+     * @param isAuthenticated true when the members share a secret.
+     * @return this.
+     */
+    SpindleClusteredService memberReportsAuthenticated(final boolean isAuthenticated)
+    {
+        this.memberReportsAuthenticated = isAuthenticated;
+        return this;
+    }
+
+    /**
+     * Where a member report that is ignored for coming from a session not authenticated as that member is told.
+     *
+     * @param log told once per ignored report, on the service thread.
+     * @return this.
+     */
+    SpindleClusteredService unauthenticatedReportLog(final Consumer<String> log)
+    {
+        this.unauthenticatedReportLog = log;
+        return this;
+    }
+
+    /**
+     * Member reports ignored because their session was not authenticated as the member reporting (a client without
+     * the members' secret, or a member reporting for another), with {@code spindle.node.secret.file} set.
+     *
+     * @return the count since this member started, replayed log included.
+     */
+    long unauthenticatedReports()
+    {
+        return unauthenticatedReports;
     }
 
     /**
@@ -628,6 +704,11 @@ public final class SpindleClusteredService implements ClusteredService, Host
         sb.append("group.min.session.timeout.ms=").append(minSessionTimeoutMs).append('\n');
         sb.append("group.max.session.timeout.ms=").append(maxSessionTimeoutMs).append('\n');
         sb.append("max.message.bytes.limit=").append(maxMessageBytesLimit).append('\n');
+        if (memberReportsAuthenticated)
+        {
+            // Only when set: a cluster without a secret announces what it did before, and replays its old log.
+            sb.append("member.reports=authenticated\n");
+        }
         return sb.toString();
     }
 
@@ -675,7 +756,8 @@ public final class SpindleClusteredService implements ClusteredService, Host
         if (!own.equals(announced))
         {
             throw new IllegalStateException("member " + memberId + "'s configuration differs from leader " + from +
-                "'s; every member must run with the same spindle.log.* settings. Leader's:\n" + announced +
+                "'s; every member must run with the same spindle.log.* settings, and spindle.node.secret.file set on " +
+                "all or none. Leader's:\n" + announced +
                 "this member's:\n" + own);
         }
     }
@@ -809,6 +891,10 @@ public final class SpindleClusteredService implements ClusteredService, Host
         {
             nextCountersUpdateNs = nowNs + COUNTERS_UPDATE_INTERVAL_NS;
             counters.update(machine, nowNs);
+            if (null != reportCounters)
+            {
+                reportCounters.update(unauthenticatedReports, tier.implausibleReports());
+            }
             workCount++;
         }
         return workCount + machine.onTick(System.currentTimeMillis()) +
@@ -825,6 +911,19 @@ public final class SpindleClusteredService implements ClusteredService, Host
     public SpindleClusteredService counters(final StateMachineCounters counters)
     {
         this.counters = counters;
+        return this;
+    }
+
+    /**
+     * Keep the member's report counters (reports ignored as unauthenticated or implausible) from this service's
+     * thread, with the state machine's; set before the service starts.
+     *
+     * @param counters allocated on the member's driver, or null for none.
+     * @return this.
+     */
+    SpindleClusteredService reportCounters(final MemberReportCounters counters)
+    {
+        this.reportCounters = counters;
         return this;
     }
 

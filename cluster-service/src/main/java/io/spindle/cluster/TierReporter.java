@@ -9,6 +9,8 @@ import java.util.function.Consumer;
 import io.aeron.Aeron;
 import io.aeron.Publication;
 import io.aeron.cluster.client.AeronCluster;
+import io.aeron.security.AuthenticationException;
+import io.aeron.security.CredentialsSupplier;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.SegmentArchivedEncoder;
 import org.agrona.CloseHelper;
@@ -34,6 +36,7 @@ final class TierReporter implements Agent, AutoCloseable
     private final Aeron aeron;
     private final String ingressEndpoints;
     private final String egressHost;
+    private final CredentialsSupplier credentials;
     private final Consumer<Throwable> errorHandler;
     private final ManyToOneConcurrentArrayQueue<MemberTier.SegmentArchivedReport> queue =
         new ManyToOneConcurrentArrayQueue<>(1024);
@@ -48,11 +51,16 @@ final class TierReporter implements Agent, AutoCloseable
     private volatile long sent;
 
     TierReporter(
-        final Aeron aeron, final String ingressEndpoints, final String egressHost, final Consumer<Throwable> errors)
+        final Aeron aeron,
+        final String ingressEndpoints,
+        final String egressHost,
+        final CredentialsSupplier credentials,
+        final Consumer<Throwable> errors)
     {
         this.aeron = aeron;
         this.ingressEndpoints = ingressEndpoints;
         this.egressHost = egressHost;
+        this.credentials = credentials;
         this.errorHandler = errors;
     }
 
@@ -149,16 +157,34 @@ final class TierReporter implements Agent, AutoCloseable
                 .ingressChannel("aeron:udp?term-length=64k")
                 .ingressEndpoints(ingressEndpoints)
                 .egressChannel("aeron:udp?endpoint=" + egressHost + ":0")
+                .credentialsSupplier(credentials)
                 .messageTimeoutNs(OFFER_TIMEOUT_NS)
                 .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000)));
             lastKeepAliveNs = nowNs;
             return true;
+        }
+        catch (final AuthenticationException ex)
+        {
+            // Tried again every second, and recorded each time: the distinct error log counts the repeats.
+            errorHandler.accept(new IllegalStateException(rejectedMessage("its segment reports"), ex));
+            nextConnectNs = nowNs + RECONNECT_BACKOFF_NS;
+            return false;
         }
         catch (final RuntimeException ex)
         {
             nextConnectNs = nowNs + RECONNECT_BACKOFF_NS;
             return false;
         }
+    }
+
+    /**
+     * Why a member's own session to the cluster was rejected, and what goes unheard: its secret differs from the
+     * leader's, or it has one and the leader none.
+     */
+    static String rejectedMessage(final String what)
+    {
+        return "the cluster's leader rejected this member's credentials, so " + what + " go unheard: every " +
+            "member's spindle.node.secret.file must hold the same secret";
     }
 
     private boolean send(final MemberTier.SegmentArchivedReport report)

@@ -3,15 +3,18 @@
  */
 package io.spindle.cluster;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import io.spindle.config.SystemPropertyOverrides;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A member's settings are checked by {@code conclude()} before anything starts, and a bad {@code spindle.node.*}
@@ -59,6 +62,24 @@ class NodeContextConcludeTest
         final ClusterNode.Context ctx = context();
         assertFalse(NodeConfiguration.LOG_PURGE.bool());
         assertRefused(ctx, "invalid spindle.storage.reserve.bytes=0: must be 1 to 1g");
+    }
+
+    @Test
+    void theSecretFilePropertyIsReadAtConcludeAndABadFileRefusedNamingIt(@TempDir final Path dir) throws Exception
+    {
+        final Path missing = dir.resolve("missing");
+        set("spindle.node.secret.file", missing.toString());
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, context()::conclude);
+        assertTrue(ex.getMessage().startsWith("invalid spindle.node.secret.file=" + missing + ": cannot read it"),
+            ex.getMessage());
+
+        final Path file = dir.resolve("secret");
+        Files.writeString(file, "0123456789abcdef\n");
+        set("spindle.node.secret.file", file.toString());
+        context().conclude();
+        Files.writeString(file, "\n");
+        assertRefused(context(), "invalid spindle.node.secret.file=" + file + ": the secret must have 16 to 1024 " +
+            "bytes, it has 0 (e.g. openssl rand -hex 32 > FILE)");
     }
 
     private static ClusterNode.Context context()

@@ -1,0 +1,194 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.cluster;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.aeron.Aeron;
+import io.aeron.security.SessionProxy;
+import io.spindle.log.LogConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The members' authenticator on its own, driven as the consensus module drives it (a connect request, then the
+ * session's response channel connected) through a fake session: clients without credentials are clients, members with
+ * the secret are members by id, anything else is rejected and recorded; and the principal every member reads back.
+ */
+class MemberAuthenticatorTest
+{
+    private static final byte[] SECRET = "0123456789abcdef-the-members-secret".getBytes(StandardCharsets.US_ASCII);
+
+    @TempDir
+    Path dir;
+
+    private final List<Throwable> errors = new ArrayList<>();
+    private final MemberAuthenticator authenticator = new MemberAuthenticator(SECRET, 3, errors::add);
+    private long nextSessionId = 1;
+
+    @Test
+    void aSessionWithoutCredentialsIsAClientWithTheEmptyPrincipal()
+    {
+        final FakeSession session = connect(new byte[0]);
+        assertArrayEquals(new byte[0], session.principal);
+        assertEquals(-1, MemberAuthenticator.principalMemberId(session.principal));
+        assertEquals(List.of(), errors);
+    }
+
+    @Test
+    void aMemberPresentingTheSecretIsThatMember()
+    {
+        for (int member = 0; member < 3; member++)
+        {
+            final FakeSession session = connect(
+                MemberAuthenticator.credentials(member, SECRET.clone()).encodedCredentials());
+            assertEquals("spindle-member:" + member, new String(session.principal, StandardCharsets.US_ASCII));
+            assertEquals(member, MemberAuthenticator.principalMemberId(session.principal));
+        }
+        assertEquals(List.of(), errors);
+    }
+
+    @Test
+    void anythingElseIsRejectedAndRecorded()
+    {
+        final byte[] wrong = SECRET.clone();
+        wrong[wrong.length - 1] ^= 1;
+        final String[] refused = {
+            "spindle-member:1:" + new String(wrong, StandardCharsets.US_ASCII),
+            "spindle-member:1:" + new String(SECRET, StandardCharsets.US_ASCII) + "x",
+            "spindle-member:1:",
+            "spindle-member:3:" + new String(SECRET, StandardCharsets.US_ASCII),
+            "spindle-member:01:" + new String(SECRET, StandardCharsets.US_ASCII),
+            "spindle-member::" + new String(SECRET, StandardCharsets.US_ASCII),
+            "spindle-member:1",
+            "user:password",
+        };
+        for (final String credentials : refused)
+        {
+            final FakeSession session = connect(credentials.getBytes(StandardCharsets.US_ASCII));
+            assertTrue(session.isRejected, credentials);
+            assertNull(session.principal, credentials);
+        }
+        assertEquals(refused.length, errors.size());
+        assertTrue(errors.get(0).getMessage().contains("claiming to be member 1 with another secret than this " +
+            "member's spindle.node.secret.file"), errors.get(0).getMessage());
+        assertTrue(errors.get(7).getMessage().contains("not a member's"), errors.get(7).getMessage());
+    }
+
+    @Test
+    void aSessionWhoseConnectRequestWasNotSeenIsRejected()
+    {
+        final FakeSession session = new FakeSession(42);
+        authenticator.onConnectedSession(session, 0);
+        assertTrue(session.isRejected);
+    }
+
+    @Test
+    void backupQueriesWithoutASessionIdEachGetTheirOwnVerdict()
+    {
+        authenticator.onConnectRequest(Aeron.NULL_VALUE, new byte[0], 0);
+        final FakeSession first = new FakeSession(Aeron.NULL_VALUE);
+        authenticator.onConnectedSession(first, 0);
+        final FakeSession second = new FakeSession(Aeron.NULL_VALUE);
+        authenticator.onConnectedSession(second, 0);
+        assertArrayEquals(new byte[0], first.principal);
+        assertArrayEquals(new byte[0], second.principal);
+    }
+
+    @Test
+    void onlyAMembersExactPrincipalNamesIt()
+    {
+        assertEquals(12, MemberAuthenticator.principalMemberId(MemberAuthenticator.principal(12)));
+        for (final String other : new String[]{ "", "spindle-member:", "spindle-member:1:", "spindle-member:1x",
+            "spindle-member:-1", "spindle-member:01", "member:1", "spindle-member:1234567" })
+        {
+            assertEquals(-1, MemberAuthenticator.principalMemberId(other.getBytes(StandardCharsets.US_ASCII)), other);
+        }
+    }
+
+    @Test
+    void theSecretFileIsReadWithoutSurroundingWhitespaceAndABadOneIsRefusedNamingTheProperty() throws Exception
+    {
+        final Path file = dir.resolve("secret");
+        Files.writeString(file, "  0123456789abcdef\n");
+        assertArrayEquals("0123456789abcdef".getBytes(StandardCharsets.US_ASCII),
+            MemberAuthenticator.readSecret(file, (line) -> {}));
+
+        Files.writeString(file, "short\n");
+        assertEquals("invalid spindle.node.secret.file=" + file + ": the secret must have 16 to 1024 bytes, it has " +
+            "5 (e.g. openssl rand -hex 32 > FILE)", assertThrows(IllegalArgumentException.class,
+            () -> MemberAuthenticator.readSecret(file, (line) -> {})).getMessage());
+
+        final Path missing = dir.resolve("missing");
+        assertTrue(assertThrows(IllegalArgumentException.class,
+            () -> MemberAuthenticator.readSecret(missing, (line) -> {})).getMessage()
+            .startsWith("invalid spindle.node.secret.file=" + missing + ": cannot read it"));
+    }
+
+    @Test
+    void whetherReportsMustBeAuthenticatedIsASettingEveryMemberMustShareAndNoneWithoutASecret()
+    {
+        final SpindleClusteredService service = new SpindleClusteredService(dir.resolve("data"), 0, "localhost:1",
+            new LogConfig(), 500, 1_800_000);
+        final String without = service.configuration();
+        assertFalse(without.contains("member.reports"), without);
+        final String with = service.memberReportsAuthenticated(true).configuration();
+        assertEquals(without + "member.reports=authenticated\n", with);
+    }
+
+    private FakeSession connect(final byte[] credentials)
+    {
+        final FakeSession session = new FakeSession(nextSessionId++);
+        authenticator.onConnectRequest(session.sessionId, credentials, 0);
+        authenticator.onConnectedSession(session, 0);
+        return session;
+    }
+
+    /**
+     * What the consensus module's session proxy is told.
+     */
+    private static final class FakeSession implements SessionProxy
+    {
+        private final long sessionId;
+        private byte[] principal;
+        private boolean isRejected;
+
+        FakeSession(final long sessionId)
+        {
+            this.sessionId = sessionId;
+        }
+
+        public long sessionId()
+        {
+            return sessionId;
+        }
+
+        public boolean challenge(final byte[] encodedChallenge)
+        {
+            throw new AssertionError("members are never challenged");
+        }
+
+        public boolean authenticate(final byte[] encodedPrincipal)
+        {
+            principal = encodedPrincipal;
+            return true;
+        }
+
+        public void reject()
+        {
+            isRejected = true;
+        }
+    }
+}
