@@ -78,7 +78,7 @@ public final class ArchiveServer implements AutoCloseable
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)
             .spiesSimulateConnection(true)
-            .errorHandler(errorHandler);
+            .errorHandler(notClosed(errorHandler));
         final Archive.Context archiveCtx = archiveContext(archiveDir, host, errorHandler)
             .aeronDirectoryName(aeronDir)
             .controlChannel("aeron:udp?endpoint=" + host + ":" + controlPort);
@@ -101,7 +101,7 @@ public final class ArchiveServer implements AutoCloseable
             .aeronDirectoryName(aeronDir)
             .controlChannelEnabled(false)
             .archiveClientContext(new AeronArchive.Context().controlResponseChannel("aeron:ipc")
-                .errorHandler(errorHandler));
+                .errorHandler(notClosed(errorHandler)));
         return new ArchiveServer(null, Archive.launch(archiveCtx), null, 0);
     }
 
@@ -194,7 +194,19 @@ public final class ArchiveServer implements AutoCloseable
             .idleStrategySupplier(BackoffIdleStrategy::new)
             .segmentFileLength(SEGMENT_FILE_LENGTH)
             .deleteArchiveOnStart(false)
-            .errorHandler(handler);
+            .errorHandler(notClosed(handler));
+    }
+
+    /**
+     * The handler as one Aeron's contexts do not close: an archive's or a driver's context closes an
+     * {@link AutoCloseable} error handler when it closes, also when its launch fails. A broker's handler is its error
+     * log, which maps the broker's mark file: closing it with an embedded archive that could not start (its killed
+     * run's mark file still active) unmapped the mark file under the broker's other agents, and the JVM died of
+     * SIGSEGV at their next activity timestamp. The caller owns the handler and closes it.
+     */
+    private static ErrorHandler notClosed(final ErrorHandler handler)
+    {
+        return handler::onError;
     }
 
     private static int freeUdpPort(final String host)

@@ -1,38 +1,31 @@
 package io.spindle.tools;
 
-import java.io.File;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
-import io.aeron.CommonContext;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
-import io.spindle.client.Consumer;
 import io.spindle.client.Producer;
-import io.spindle.client.TopicPartition;
-import io.spindle.cluster.ClusterNode;
 import io.spindle.cluster.check.CheckResult;
 import io.spindle.cluster.check.History;
 import io.spindle.cluster.check.ReplicationChecker;
 import io.spindle.codecs.protocol.ErrorCode;
-import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.IoUtil;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import static io.spindle.tools.NodeProcesses.SIGTERM_EXIT;
+import static io.spindle.tools.NodeProcesses.awaitCaughtUp;
+import static io.spindle.tools.NodeProcesses.awaitCondition;
+import static io.spindle.tools.NodeProcesses.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,87 +38,62 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(120)
 class NodeProcessTest
 {
-    private static final long AWAIT_MS = 30_000;
-    /**
-     * A JVM ended by SIGTERM exits 128 + 15 once its shutdown hooks (here: closing the member) have run.
-     */
-    private static final int SIGTERM_EXIT = 143;
-
     @TempDir
     Path dir;
 
-    private final List<Process> processes = new ArrayList<>();
-    private final List<File> outputFiles = new ArrayList<>();
-    private final String aeronPrefix = CommonContext.getAeronDirectoryName() + "-spindle-node-test-" +
-        UUID.randomUUID();
-
-    @AfterEach
-    void cleanUp()
-    {
-        for (final Process process : processes)
-        {
-            process.destroyForcibly();
-        }
-        for (int i = 0; i < processes.size(); i++)
-        {
-            IoUtil.delete(new File(aeronPrefix + "-" + i), true);
-        }
-    }
+    @RegisterExtension
+    final NodeProcesses nodes = new NodeProcesses("spindle-node-test", () -> dir);
 
     @Test
     void aSingleMemberLeadsAndClosesOnSigterm() throws Exception
     {
-        final String members = "0=localhost:" + SpindleProcess.freeMemberPorts(1);
-        final Process node = start(0, members);
-        awaitLine(0, "started a media driver in " + aeronPrefix + "-0");
-        awaitLine(0, "listening localhost:");
-        awaitLine(0, "role leader");
+        nodes.members(1);
+        nodes.start(0);
+        nodes.awaitLine(0, "started a media driver in " + nodes.aeronDir(0));
+        nodes.awaitLine(0, "listening localhost:");
+        nodes.awaitLine(0, "role leader");
 
-        final List<String> snapshot = runCli(0, "node", "snapshot", "--data-dir", dir.resolve("member-0").toString());
+        final List<String> snapshot = nodes.runCli(0, "node", "snapshot", "--data-dir",
+            nodes.memberDir(0).toString());
         assertTrue(snapshot.get(0).startsWith("snapshot at log position ") && snapshot.get(0).contains("member 0"),
             String.join("\n", snapshot));
-        node.destroy();
-        assertTrue(node.waitFor(20, TimeUnit.SECONDS), "SIGTERM did not stop the member");
-        assertEquals(SIGTERM_EXIT, node.exitValue(), String.join("\n", lines(0)));
-        awaitLine(0, "shutting down");
+        assertEquals(SIGTERM_EXIT, nodes.stop(0), String.join("\n", nodes.lines(0)));
+        nodes.awaitLine(0, "shutting down");
     }
 
     @Test
     void aRebuildFromADirectoryWithoutARaftLogIsRefusedBeforeTheMemberStarts() throws Exception
     {
-        final List<String> refused = runCli(1, "node", "--id", "0", "--members",
-            "0=localhost:" + SpindleProcess.freeMemberPorts(1),
-            "--data-dir", dir.resolve("member-0").toString(), "--aeron-dir", aeronPrefix + "-0",
+        final List<String> refused = nodes.runCli(1, "node", "--id", "0", "--members", nodes.members(1),
+            "--data-dir", nodes.memberDir(0).toString(), "--aeron-dir", nodes.aeronDir(0),
             "--rebuild-from", dir.resolve("not-a-member").toString());
         assertTrue(String.join("\n", refused).contains("holds no member's Raft log"), String.join("\n", refused));
-        assertTrue(!Files.exists(dir.resolve("member-0").resolve("cluster")), "the member started");
+        assertTrue(!Files.exists(nodes.memberDir(0).resolve("cluster")), "the member started");
     }
 
     @Test
     void anotherMemberLeadsAfterTheLeaderIsKilled() throws Exception
     {
-        final int base = SpindleProcess.freeMemberPorts(3);
-        final String members = "0=localhost:" + base + ",1=localhost:" + (base + ClusterNode.MEMBER_PORT_COUNT) +
-            ",2=localhost:" + (base + 2 * ClusterNode.MEMBER_PORT_COUNT);
-        start(0, members);
-        awaitLine(0, "started a media driver in ");
-        assertTrue(lines(0).stream().noneMatch((line) -> line.startsWith("listening")),
-            "listening with no quorum: " + lines(0));
-        start(1, members);
-        start(2, members);
+        nodes.members(3);
+        nodes.start(0);
+        nodes.awaitLine(0, "started a media driver in ");
+        assertTrue(nodes.lines(0).stream().noneMatch((line) -> line.startsWith("listening")),
+            "listening with no quorum: " + nodes.lines(0));
+        nodes.start(1);
+        nodes.start(2);
         for (int i = 0; i < 3; i++)
         {
-            awaitLine(i, "listening localhost:" + (base + i * ClusterNode.MEMBER_PORT_COUNT));
+            nodes.awaitLine(i, "listening localhost:" + nodes.port(i));
         }
-        final int leader = awaitLeader(-1);
+        final int leader = nodes.awaitLeader(-1);
         final int follower = (leader + 1) % 3;
-        awaitLine(follower, "role follower");
-        final List<String> refused = runCli(1, "node", "snapshot", "--data-dir",
-            dir.resolve("member-" + follower).toString());
+        nodes.awaitLine(follower, "role follower");
+        final List<String> refused = nodes.runCli(1, "node", "snapshot", "--data-dir",
+            nodes.memberDir(follower).toString());
         assertTrue(refused.get(0).contains("member " + follower + " is not the leader"), String.join("\n", refused));
         final long killedNs = System.nanoTime();
-        processes.get(leader).destroyForcibly().waitFor();
-        final int next = awaitLeader(leader);
+        nodes.kill(leader);
+        final int next = nodes.awaitLeader(leader);
         final long failoverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedNs);
         assertTrue(next != leader);
         System.out.println("failover after SIGKILL of member " + leader + ": member " + next + " leads after " +
@@ -134,10 +102,8 @@ class NodeProcessTest
         {
             if (i != leader)
             {
-                processes.get(i).destroy();
-                assertTrue(processes.get(i).waitFor(20, TimeUnit.SECONDS), "SIGTERM did not stop member " + i);
-                assertEquals(SIGTERM_EXIT, processes.get(i).exitValue(), String.join("\n", lines(i)));
-                awaitLine(i, "shutting down");
+                assertEquals(SIGTERM_EXIT, nodes.stop(i), String.join("\n", nodes.lines(i)));
+                nodes.awaitLine(i, "shutting down");
             }
         }
     }
@@ -150,16 +116,13 @@ class NodeProcessTest
     @Test
     void everyAcknowledgedRecordSurvivesASigkilledLeader() throws Exception
     {
-        final int base = SpindleProcess.freeMemberPorts(3);
-        final String members = "0=localhost:" + base + ",1=localhost:" + (base + ClusterNode.MEMBER_PORT_COUNT) +
-            ",2=localhost:" + (base + 2 * ClusterNode.MEMBER_PORT_COUNT);
-        final String bootstrap = "localhost:" + base + ",localhost:" + (base + ClusterNode.MEMBER_PORT_COUNT) +
-            ",localhost:" + (base + 2 * ClusterNode.MEMBER_PORT_COUNT);
+        nodes.members(3);
+        final String bootstrap = nodes.bootstrap();
         for (int i = 0; i < 3; i++)
         {
-            start(i, members);
+            nodes.start(i);
         }
-        final int leader = awaitLeader(-1);
+        final int leader = nodes.awaitLeader(-1);
         try (Admin admin = Admin.connect(client(new ClientContext(), bootstrap)))
         {
             admin.createTopic("kills", 2, Map.of());
@@ -172,28 +135,27 @@ class NodeProcessTest
         final Thread producing = new Thread(() -> produce(bootstrap, history, stop, acked, ends), "producer");
         producing.start();
         awaitCondition(() -> acked.get() >= 300, "300 acknowledgements before the kill");
-        processes.get(leader).destroyForcibly().waitFor();
-        awaitLeader(leader);
+        nodes.kill(leader);
+        nodes.awaitLeader(leader);
         final long ackedAtFailover = acked.get();
         awaitCondition(() -> acked.get() >= ackedAtFailover + 300, "300 acknowledgements after the failover");
         stop.set(true);
         producing.join(60_000);
         assertTrue(!producing.isAlive(), "the producer did not finish");
 
-        restart(leader, members);
+        nodes.start(leader);
         for (int m = 0; m < 3; m++)
         {
-            awaitCaughtUp(bootstrap, m, ends);
+            awaitCaughtUp(bootstrap, m, "kills", ends);
         }
         for (int m = 0; m < 3; m++)
         {
-            processes.get(m).destroy();
-            assertTrue(processes.get(m).waitFor(20, TimeUnit.SECONDS), "SIGTERM did not stop member " + m);
+            nodes.stop(m);
         }
         final ReplicationChecker checker = new ReplicationChecker(history);
         for (int m = 0; m < 3; m++)
         {
-            checker.member(m, dir.resolve("member-" + m));
+            checker.member(m, nodes.memberDir(m));
         }
         final CheckResult result = checker.check();
         System.out.println("SIGKILL of leader " + leader + ": " + result.summary());
@@ -234,157 +196,6 @@ class NodeProcessTest
                 LockSupport.parkNanos(500_000);
             }
             producer.flush();
-        }
-    }
-
-    /**
-     * Fetch from one member until it serves both partitions up to the last acknowledged offset.
-     */
-    private static void awaitCaughtUp(final String bootstrap, final int member, final long[] ends)
-    {
-        final Consumer.Context ctx = client(new Consumer.Context(), bootstrap)
-            .autoOffsetReset(Consumer.OffsetReset.EARLIEST);
-        ctx.replica(member);
-        try (Consumer consumer = Consumer.connect(ctx))
-        {
-            final TopicPartition p0 = new TopicPartition("kills", 0);
-            final TopicPartition p1 = new TopicPartition("kills", 1);
-            consumer.assign(List.of(p0, p1));
-            final long deadlineMs = System.currentTimeMillis() + AWAIT_MS;
-            while (consumer.position(p0) < ends[0] || consumer.position(p1) < ends[1])
-            {
-                assertTrue(System.currentTimeMillis() < deadlineMs, "member " + member + " did not catch up: at " +
-                    consumer.position(p0) + "/" + consumer.position(p1) + " of " + ends[0] + "/" + ends[1]);
-                consumer.poll((record) -> {}, 1_000, 100);
-            }
-        }
-    }
-
-    private static <T extends ClientContext> T client(final T ctx, final String bootstrap)
-    {
-        ctx.bootstrap(bootstrap).requestTimeoutMs(30_000).connectTimeoutMs(30_000)
-            .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000));
-        return ctx;
-    }
-
-    private static void awaitCondition(final BooleanSupplier condition, final String what) throws InterruptedException
-    {
-        final long deadlineMs = System.currentTimeMillis() + AWAIT_MS;
-        while (!condition.getAsBoolean())
-        {
-            assertTrue(System.currentTimeMillis() < deadlineMs, "timed out waiting for " + what);
-            Thread.sleep(10);
-        }
-    }
-
-    private int awaitLeader(final int notThis) throws InterruptedException
-    {
-        final long deadlineMs = System.currentTimeMillis() + AWAIT_MS;
-        while (System.currentTimeMillis() < deadlineMs)
-        {
-            for (int i = 0; i < outputFiles.size(); i++)
-            {
-                final List<String> lines = lines(i);
-                if (i != notThis && !lines.isEmpty() && lines.lastIndexOf("role leader") > lines.lastIndexOf(
-                    "role follower"))
-                {
-                    return i;
-                }
-            }
-            Thread.sleep(20);
-        }
-        final List<List<String>> all = new ArrayList<>();
-        for (int i = 0; i < outputFiles.size(); i++)
-        {
-            all.add(lines(i));
-        }
-        throw new AssertionError("no leader other than " + notThis + "; outputs: " + all);
-    }
-
-    private void awaitLine(final int member, final String prefix) throws InterruptedException
-    {
-        final long deadlineMs = System.currentTimeMillis() + AWAIT_MS;
-        while (System.currentTimeMillis() < deadlineMs)
-        {
-            for (final String line : lines(member))
-            {
-                if (line.startsWith(prefix))
-                {
-                    return;
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("member " + member + " never printed '" + prefix + "': " + lines(member));
-    }
-
-    /**
-     * Run {@code spindle ARGS} as a process and return its output once it exits with the expected code.
-     */
-    private List<String> runCli(final int expectedExit, final String... args) throws IOException, InterruptedException
-    {
-        final String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        final List<String> command = new ArrayList<>(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "-Xmx128m",
-            "-cp", classpath,
-            SpindleCli.class.getName()));
-        command.addAll(List.of(args));
-        final File output = dir.resolve("cli-" + UUID.randomUUID() + ".out").toFile();
-        final Process process = new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(output).start();
-        processes.add(process);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "spindle " + String.join(" ", args) + " did not exit");
-        final List<String> lines = Files.readAllLines(output.toPath(), StandardCharsets.UTF_8);
-        assertEquals(expectedExit, process.exitValue(), String.join("\n", lines));
-        return lines;
-    }
-
-    private Process start(final int memberId, final String members) throws IOException
-    {
-        final Process process = launch(memberId, members);
-        processes.add(process);
-        outputFiles.add(dir.resolve("member-" + memberId + ".out").toFile());
-        return process;
-    }
-
-    /**
-     * Start a member that ran before (and was killed) again, appending to the same output file.
-     */
-    private void restart(final int memberId, final String members) throws IOException
-    {
-        processes.set(memberId, launch(memberId, members));
-    }
-
-    private Process launch(final int memberId, final String members) throws IOException
-    {
-        final String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        final List<String> command = new ArrayList<>(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "--add-opens", "java.base/java.util.zip=ALL-UNNAMED",
-            "-Xmx256m",
-            "-Dspindle.node.leader.heartbeat.timeout=1s",
-            "-cp", classpath,
-            SpindleCli.class.getName(),
-            "node", "--id", Integer.toString(memberId), "--members", members,
-            "--data-dir", dir.resolve("member-" + memberId).toString(),
-            "--aeron-dir", aeronPrefix + "-" + memberId));
-        final File output = dir.resolve("member-" + memberId + ".out").toFile();
-        return new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(output)).start();
-    }
-
-    private List<String> lines(final int member)
-    {
-        try
-        {
-            return Files.readAllLines(outputFiles.get(member).toPath(), StandardCharsets.UTF_8);
-        }
-        catch (final IOException ex)
-        {
-            return List.of();
         }
     }
 }

@@ -227,6 +227,31 @@ final class SpindleProcess implements AutoCloseable
     }
 
     /**
+     * Send it SIGTERM. Unlike {@link Process#destroy()}, which closes the streams this reads, what it prints while it
+     * shuts down is still read.
+     */
+    void terminate()
+    {
+        process.toHandle().destroy();
+    }
+
+    /**
+     * Send it SIGKILL and wait (bounded) until it is gone. Unlike {@link Process#destroyForcibly()}, which closes the
+     * streams this reads, what it printed before is still read.
+     *
+     * @param timeoutMs how long to wait.
+     * @throws InterruptedException if interrupted.
+     */
+    void kill(final long timeoutMs) throws InterruptedException
+    {
+        process.toHandle().destroyForcibly();
+        if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS))
+        {
+            fail("SIGKILL did not stop pid " + process.pid());
+        }
+    }
+
+    /**
      * Kill it if it still runs.
      */
     public void close()

@@ -144,12 +144,99 @@ class TieredStorageProcessTest
         archive.awaitExit(20_000);
     }
 
+    /**
+     * Without {@code --archive} a broker archives into an embedded archive in its data directory, whose mark file a
+     * broker killed with SIGKILL leaves active for 10 s: the broker started again at once retries the archive until
+     * it starts (it died of SIGSEGV when the failed start closed its error log and unmapped its mark file), then
+     * archives the rest, deletes locally, and serves every record.
+     */
+    @Test
+    void aBrokerWithAnEmbeddedArchiveStartedRightAfterSigkillArchivesOn() throws Exception
+    {
+        final Path data = dir.resolve("data");
+        final SpindleProcess killed = startBroker(data, null);
+        try (Admin admin = Admin.connect(ipc(new ClientContext())))
+        {
+            admin.createTopic(TOPIC, 1, Map.of(
+                "segment.bytes", "16k", "max.message.bytes", "8k",
+                "remote.storage.enable", "true", "local.retention.bytes", "32k"));
+        }
+        final int half = RECORDS / 3;
+        produce(0, half);
+        await(() -> TierManifest.exists(partitionDir(data)) &&
+            !TierManifest.load(partitionDir(data)).entries().isEmpty(), "archiving under way");
+        NodeProcesses.kill(killed);
+
+        final SpindleProcess broker = startBroker(data, null);
+        produce(half, 2 * half);
+        await(() -> !broker.process().isAlive() ||
+            TierManifest.load(partitionDir(data)).endOffset() == localBaseOffsets(data).max().orElse(-1),
+            "every sealed segment archived after the restart");
+        assertTrue(broker.process().isAlive(), () -> "the broker died: " + output(broker));
+        await(() -> localBaseOffsets(data).count() <= 4, "the local directory shrinks to local.retention.bytes");
+        assertTrue(broker.process().isAlive(), () -> "the broker died: " + output(broker));
+        consumeFromTheBeginning(2 * half);
+        broker.terminate();
+        broker.awaitExit(20_000);
+    }
+
+    private static String output(final SpindleProcess process)
+    {
+        try
+        {
+            return String.join("\n", process.output());
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return "(interrupted)";
+        }
+    }
+
+    private void produce(final int from, final int to)
+    {
+        try (Producer producer = Producer.connect(ipc(new Producer.Context().acks(1))))
+        {
+            for (int i = from; i < to; i++)
+            {
+                assertEquals(i, producer.sendSync(TOPIC, 0, ("k" + i).getBytes(StandardCharsets.UTF_8), new byte[200]));
+            }
+        }
+    }
+
+    private void consumeFromTheBeginning(final int records)
+    {
+        try (Consumer consumer = Consumer.connect(ipc(new Consumer.Context()
+            .autoOffsetReset(Consumer.OffsetReset.EARLIEST))))
+        {
+            consumer.assign(List.of(new TopicPartition(TOPIC, 0)));
+            final long[] next = {0};
+            final long deadlineNs = System.nanoTime() + 30_000_000_000L;
+            while (next[0] < records && System.nanoTime() < deadlineNs)
+            {
+                consumer.poll((record) ->
+                {
+                    assertEquals(next[0], record.offset());
+                    assertEquals("k" + next[0],
+                        record.buffer().getStringWithoutLengthUtf8(record.keyOffset(), record.keyLength()));
+                    next[0]++;
+                }, 500, 100);
+            }
+            assertEquals(records, next[0], "every record read from the beginning, in order");
+        }
+    }
+
     private SpindleProcess startBroker(final Path data, final String archiveEndpoint) throws Exception
     {
+        final List<String> args = new ArrayList<>(List.of(
+            "broker", "--data-dir", data.toString(), "--listen", "127.0.0.1:0"));
+        if (null != archiveEndpoint)
+        {
+            args.addAll(List.of("--archive", archiveEndpoint));
+        }
         final SpindleProcess broker = start(
             List.of("-Dspindle.embedded.driver.dir=" + brokerAeronDir, "-Dspindle.tier.copy.rate=64k",
-                "-Dspindle.tier.step.timeout=3s"),
-            "broker", "--data-dir", data.toString(), "--listen", "127.0.0.1:0", "--archive", archiveEndpoint);
+                "-Dspindle.tier.step.timeout=3s"), args.toArray(new String[0]));
         broker.awaitLine("listening udp", 30_000);
         return broker;
     }
