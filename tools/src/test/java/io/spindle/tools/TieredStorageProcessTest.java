@@ -106,25 +106,7 @@ class TieredStorageProcessTest
         await(() -> localBaseOffsets(data).count() <= 4, "the local directory shrinks to local.retention.bytes");
         assertTrue(localBaseOffsets(data).min().orElse(0) > 0, "the oldest segments are gone from the broker's disk");
 
-        final TopicPartition tp = new TopicPartition(TOPIC, 0);
-        try (Consumer consumer = Consumer.connect(ipc(new Consumer.Context()
-            .autoOffsetReset(Consumer.OffsetReset.EARLIEST))))
-        {
-            consumer.assign(List.of(tp));
-            final long[] next = {0};
-            final long deadlineNs = System.nanoTime() + 30_000_000_000L;
-            while (next[0] < RECORDS && System.nanoTime() < deadlineNs)
-            {
-                consumer.poll((record) ->
-                {
-                    assertEquals(next[0], record.offset());
-                    assertEquals("k" + next[0],
-                        record.buffer().getStringWithoutLengthUtf8(record.keyOffset(), record.keyLength()));
-                    next[0]++;
-                }, 500, 100);
-            }
-            assertEquals(RECORDS, next[0], "every record read from the beginning, in order");
-        }
+        consumeFromTheBeginning(RECORDS);
 
         final TierManifest manifest = TierManifest.load(partitionDir(data));
         try (Aeron aeron = Aeron.connect(new Aeron.Context()
