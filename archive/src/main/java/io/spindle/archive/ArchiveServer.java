@@ -3,6 +3,7 @@
  */
 package io.spindle.archive;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
@@ -10,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 
 import io.aeron.archive.Archive;
+import io.aeron.archive.ArchiveMarkFile;
 import io.aeron.archive.ArchiveThreadingMode;
 import io.aeron.archive.ArchivingMediaDriver;
 import io.aeron.archive.client.AeronArchive;
@@ -18,6 +20,7 @@ import io.aeron.driver.ThreadingMode;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.SystemEpochClock;
 
 /**
  * An Aeron Archive holding the archive tier of Spindle's tiered storage: either standalone, with a media driver
@@ -41,6 +44,12 @@ public final class ArchiveServer implements AutoCloseable
      * {@code spindle.tier.message.timeout}, default 5s.
      */
     public static final long MESSAGE_TIMEOUT_NS = TierConfiguration.MESSAGE_TIMEOUT.duration();
+
+    /**
+     * How long after its last activity timestamp an archive's mark file is stale, so that a new archive may start in
+     * its directory: Aeron Archive's liveness timeout (10 updates of 1 s) with a margin.
+     */
+    public static final long MARK_FILE_STALE_AFTER_MS = 11_000;
 
     private final ArchivingMediaDriver standalone;
     private final Archive embedded;
@@ -209,7 +218,44 @@ public final class ArchiveServer implements AutoCloseable
         return handler::onError;
     }
 
-    private static int freeUdpPort(final String host)
+    /**
+     * How long until the mark file an archive left in its directory goes stale: Aeron Archive refuses to start over
+     * an active one ("active mark file detected"). Only a caller that knows no archive runs there (it holds the
+     * directory's lock) should wait it out: a killed archive's mark file stays active for
+     * {@link #MARK_FILE_STALE_AFTER_MS} after its last update.
+     *
+     * @param archiveDir the archive's directory.
+     * @param nowMs      epoch time now.
+     * @return milliseconds to wait, at most {@link #MARK_FILE_STALE_AFTER_MS}; 0 when there is no mark file, it is
+     *         stale, or it cannot be read (torn by the crash: the archive's own start decides).
+     */
+    public static long markFileActiveForMs(final File archiveDir, final long nowMs)
+    {
+        if (!new File(archiveDir, ArchiveMarkFile.FILENAME).exists())
+        {
+            return 0;
+        }
+        final long activityMs;
+        try (ArchiveMarkFile markFile = new ArchiveMarkFile(
+            archiveDir, ArchiveMarkFile.FILENAME, SystemEpochClock.INSTANCE, 0, (message) -> {}))
+        {
+            activityMs = markFile.activityTimestampVolatile();
+        }
+        catch (final RuntimeException ex)
+        {
+            return 0;
+        }
+        return Math.max(0, Math.min(activityMs + MARK_FILE_STALE_AFTER_MS - nowMs, MARK_FILE_STALE_AFTER_MS));
+    }
+
+    /**
+     * A UDP port free on the host now.
+     *
+     * @param host an address of this machine.
+     * @return the port.
+     * @throws UncheckedIOException when none can be bound.
+     */
+    public static int freeUdpPort(final String host)
     {
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(host, 0)))
         {
@@ -217,7 +263,7 @@ public final class ArchiveServer implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            throw new UncheckedIOException("no free UDP port on " + host, ex);
+            throw new UncheckedIOException("no free UDP port on " + host + ": " + ex.getMessage(), ex);
         }
     }
 }

@@ -256,6 +256,17 @@ public final class ArchiveTier implements TieredStorage
                 {
                     if (null == embedded)
                     {
+                        // A broker killed a moment ago left its embedded archive's mark file active for a few
+                        // seconds; this broker holds the data directory's lock, so that archive is gone: start once
+                        // the file is stale instead of failing (and recording an error) until then.
+                        final long nowMs = System.currentTimeMillis();
+                        final long activeForMs =
+                            ArchiveServer.markFileActiveForMs(dataDir.resolve(EMBEDDED_DIR).toFile(), nowMs);
+                        if (activeForMs > 0)
+                        {
+                            nextConnectMs = nowMs + activeForMs;
+                            return null;
+                        }
                         embedded = ArchiveServer.launchEmbedded(
                             dataDir.resolve(EMBEDDED_DIR), aeron.context().aeronDirectoryName(), errorHandler);
                     }

@@ -4,21 +4,15 @@
 package io.spindle.tools;
 
 import java.io.File;
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 
 import io.aeron.CommonContext;
-import io.aeron.archive.ArchiveMarkFile;
 import io.spindle.archive.ArchiveServer;
 import io.spindle.host.DirectoryLock;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.ShutdownSignalBarrier;
-import org.agrona.concurrent.SystemEpochClock;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -26,7 +20,7 @@ import picocli.CommandLine.Option;
  * {@code spindle archive}: run a standalone Aeron Archive, the remote tier of tiered storage, until SIGTERM or SIGINT.
  * <p>
  * It holds its directory's lock for its life, so a second archive on the same directory is refused at once. Restarted
- * right after SIGKILL, it waits (at most {@link #STALE_AFTER_MS} ms, saying so) for the killed run's archive mark
+ * right after SIGKILL, it waits (at most {@link ArchiveServer#MARK_FILE_STALE_AFTER_MS} ms, saying so) for the killed run's archive mark
  * file to go stale, which Aeron Archive otherwise refuses ("active mark file detected"): the lock says its owner is
  * gone. Port 0 is resolved to a free port before the media driver's default directory is named after it, so two
  * archives started with port 0 do not share (and delete) one driver directory.
@@ -74,7 +68,7 @@ public final class ArchiveCommand implements Callable<Integer>
         final int controlPort;
         try
         {
-            controlPort = 0 == port ? freeUdpPort(host) : port;
+            controlPort = 0 == port ? ArchiveServer.freeUdpPort(host) : port;
         }
         catch (final UncheckedIOException ex)
         {
@@ -113,32 +107,12 @@ public final class ArchiveCommand implements Callable<Integer>
     }
 
     /**
-     * Aeron's liveness timeout of the archive's mark file (10 updates of 1 s), with a margin.
-     */
-    static final long STALE_AFTER_MS = TimeUnit.SECONDS.toMillis(11);
-
-    /**
      * Wait until the mark file a killed archive left in {@code archiveDir} is stale; the caller holds the directory's
      * lock, so no live archive owns it.
      */
     private static void awaitStaleMarkFile(final File archiveDir)
     {
-        if (!new File(archiveDir, ArchiveMarkFile.FILENAME).exists())
-        {
-            return;
-        }
-        final long activity;
-        try (ArchiveMarkFile markFile = new ArchiveMarkFile(
-            archiveDir, ArchiveMarkFile.FILENAME, SystemEpochClock.INSTANCE, 0, (message) -> {}))
-        {
-            activity = markFile.activityTimestampVolatile();
-        }
-        catch (final RuntimeException ex)
-        {
-            // Unreadable (torn by the crash): the archive's own start decides what to do with it.
-            return;
-        }
-        final long waitMs = Math.min(activity + STALE_AFTER_MS - System.currentTimeMillis(), STALE_AFTER_MS);
+        final long waitMs = ArchiveServer.markFileActiveForMs(archiveDir, System.currentTimeMillis());
         if (waitMs > 0)
         {
             System.out.println("waiting " + waitMs + " ms for the mark file of an archive that did not close " +
@@ -153,18 +127,6 @@ public final class ArchiveCommand implements Callable<Integer>
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while waiting for a stale mark file", ex);
             }
-        }
-    }
-
-    private static int freeUdpPort(final String host)
-    {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(host, 0)))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("no free UDP port on " + host + ": " + ex.getMessage(), ex);
         }
     }
 }

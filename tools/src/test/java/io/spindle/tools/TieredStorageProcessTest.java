@@ -33,6 +33,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -158,6 +159,10 @@ class TieredStorageProcessTest
         await(() -> localBaseOffsets(data).count() <= 4, "the local directory shrinks to local.retention.bytes");
         assertTrue(broker.process().isAlive(), () -> "the broker died: " + output(broker));
         consumeFromTheBeginning(2 * half);
+        // The killed run's archive mark file was still active: the new broker waited it out instead of failing.
+        final CliEndToEndTest.Result errors = CliEndToEndTest.run("", "errors", "--data-dir", data.toString());
+        assertEquals(0, errors.code(), errors.toString());
+        assertFalse(errors.out().contains("active mark file detected"), errors.out());
         broker.terminate();
         broker.awaitExit(20_000);
     }
