@@ -195,7 +195,8 @@ public final class ClusterNode implements AutoCloseable
         {
             // Members present the secret they share and only their own reports are applied; clients present none.
             consensusCtx.authenticatorSupplier(
-                () -> new MemberAuthenticator(ctx.secret, ctx.members.size(), this::onClientError));
+                () -> new MemberAuthenticator(
+                    ctx.secret, ctx.members.size(), ctx.sessionTimeoutNs, this::onClientError));
         }
         service.memberReportsAuthenticated(null != ctx.secret)
             .unauthenticatedReportLog((message) -> errorLog.onError(new SecurityException(message)));
