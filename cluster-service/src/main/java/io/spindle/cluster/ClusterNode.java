@@ -353,7 +353,7 @@ public final class ClusterNode implements AutoCloseable
                 gateway = new MemberGateway(
                     aeronDir, ctx.memberId, self.host, self.port, ingressEndpoints(ctx.members),
                     maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(), errorLog, latencies,
-                    ctx.directory);
+                    ctx.directory, ctx.secret);
                 // From here requests are applied as they are committed, not replayed: measure them.
                 service.latencies(latencies);
             }

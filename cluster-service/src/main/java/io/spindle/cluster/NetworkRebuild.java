@@ -23,6 +23,7 @@ import io.aeron.cluster.RecordingLog;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.security.CredentialsSupplier;
 import io.aeron.security.NullCredentialsSupplier;
 import io.spindle.archive.TierManifest;
 import io.spindle.driver.DriverDirectory;
@@ -204,7 +205,7 @@ public final class NetworkRebuild
                     .aeronDirectoryName(ctx.aeronDirectoryName)
                     .errorHandler(this::onBackupError));
                 files = new MemberFileClient(aeron, ctx.memberId, self, ctx.donorId, donor, ctx.directory, deadlineNs,
-                    ctx.progress).afterCopyHook(ctx.afterCopyHook);
+                    ctx.progress).secret(ctx.secret).afterCopyHook(ctx.afterCopyHook);
                 files.connect();
 
                 final MemberFileClient.Listing clock = files.list("cluster");
@@ -473,7 +474,8 @@ public final class NetworkRebuild
                 .consensusChannel("aeron:udp?endpoint=" + self.host() + ":" + (self.port() + 1))
                 .catchupEndpoint(self.host() + ":0")
                 .sourceType(ClusterBackup.SourceType.ANY)
-                .credentialsSupplier(null == ctx.secret ? new NullCredentialsSupplier() :
+                .credentialsSupplier(null != ctx.backupCredentials ? ctx.backupCredentials :
+                    null == ctx.secret ? new NullCredentialsSupplier() :
                     MemberAuthenticator.credentials(ctx.memberId, ctx.secret))
                 .initialReplayStart(ClusterBackup.Configuration.ReplayStart.LATEST_SNAPSHOT)
                 .clusterBackupCoolDownIntervalNs(1_000_000_000L)
@@ -548,6 +550,19 @@ public final class NetworkRebuild
         private String sharedArchive;
         private Path secretFile = NodeConfiguration.secretFile();
         private byte[] secret;
+        private CredentialsSupplier backupCredentials;
+
+        /**
+         * For tests: what the backup queries present instead of the member's credentials.
+         *
+         * @param credentials to present.
+         * @return this.
+         */
+        Context backupCredentials(final CredentialsSupplier credentials)
+        {
+            this.backupCredentials = credentials;
+            return this;
+        }
 
         /**
          * @param file holding the secret the members share (default {@code spindle.node.secret.file}, none): the

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.aeron.security.NullCredentialsSupplier;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
 import io.spindle.client.Producer;
@@ -162,13 +163,18 @@ class NetworkRebuildTest
             () -> NetworkRebuild.rebuild(context(target, leader).secretFile(secretFile)));
         assertTrue(refused.getMessage().contains("already holds a Raft log"), refused.getMessage());
 
-        // The members share a secret: a rebuild without it (a ClusterBackup query presenting no member's
-        // credentials) is refused the Raft log and snapshots.
+        // The members share a secret: a rebuild without it is refused the member's files, and a ClusterBackup
+        // query presenting no member's credentials is refused the Raft log and snapshots.
         IoUtil.delete(cluster.memberDir(target).toFile(), false);
         Files.createDirectories(cluster.memberDir(target));
         final IllegalStateException stranger = assertThrows(IllegalStateException.class,
             () -> NetworkRebuild.rebuild(context(target, leader).secretFile(null).timeoutNs(5_000_000_000L)));
-        assertTrue(stranger.getMessage().contains("AUTHENTICATION_REJECTED"), stranger.getMessage());
+        assertTrue(stranger.getMessage().contains("refused to list cluster: refused cluster: this member has " +
+            "spindle.node.secret.file set"), stranger.getMessage());
+        final IllegalStateException backup = assertThrows(IllegalStateException.class,
+            () -> NetworkRebuild.rebuild(context(target, leader).secretFile(secretFile)
+                .backupCredentials(new NullCredentialsSupplier()).timeoutNs(5_000_000_000L)));
+        assertTrue(backup.getMessage().contains("AUTHENTICATION_REJECTED"), backup.getMessage());
         assertFalse(MemberRebuild.hasRaftLog(cluster.memberDir(target)));
 
         // The donor is not running: the rebuild gives up, saying so, and leaves nothing to restart from.
