@@ -195,7 +195,8 @@ public final class ClusterNode implements AutoCloseable
         {
             // Members present the secret they share and only their own reports are applied; clients present none.
             consensusCtx.authenticatorSupplier(
-                () -> new MemberAuthenticator(ctx.secret, ctx.members.size(), this::onClientError));
+                () -> new MemberAuthenticator(
+                    ctx.secret, ctx.members.size(), ctx.sessionTimeoutNs, this::onClientError));
         }
         service.memberReportsAuthenticated(null != ctx.secret)
             .unauthenticatedReportLog((message) -> errorLog.onError(new SecurityException(message)));
@@ -352,7 +353,7 @@ public final class ClusterNode implements AutoCloseable
                 gateway = new MemberGateway(
                     aeronDir, ctx.memberId, self.host, self.port, ingressEndpoints(ctx.members),
                     maxRequestLength(ctx.termLength), service, ctx.sessionTimeoutNs, idle.get(), errorLog, latencies,
-                    ctx.directory);
+                    ctx.directory, ctx.secret);
                 // From here requests are applied as they are committed, not replayed: measure them.
                 service.latencies(latencies);
             }

@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import io.aeron.Aeron;
@@ -33,6 +34,13 @@ import org.agrona.collections.Long2ObjectHashMap;
  * SHA-256 digests with {@link MessageDigest#isEqual}: in constant time, whatever the presented length. The members are
  * not told apart by the secret (all hold the same): the id in the principal keeps a member from reporting for another
  * by mistake, not by malice.
+ * <p>
+ * A backup or heartbeat query ({@link io.aeron.cluster.ClusterBackup}, as {@link NetworkRebuild} runs it) reads the
+ * Raft log and snapshots: it must present a member's credentials; one presenting none, or anything else, is rejected
+ * and recorded. Such queries have no session id ({@link Aeron#NULL_VALUE}), so their verdicts cannot be told apart:
+ * while a rejected query may still be pending (for the consensus module's session timeout after it arrived), every
+ * query connecting is rejected, so that a stranger's query never connects on a member's verdict. A member's backup
+ * retries after its cool-down.
  * <p>
  * <b>Threading:</b> the authenticator runs on the leader's consensus module thread; the static helpers on any.
  */
@@ -64,8 +72,11 @@ final class MemberAuthenticator implements Authenticator
 
     private final byte[] secretDigest;
     private final int memberCount;
+    private final long sessionTimeoutMs;
     private final Consumer<Throwable> errorHandler;
     private final Long2ObjectHashMap<Verdict> verdicts = new Long2ObjectHashMap<>();
+    private boolean hasRejectedBackup;
+    private long rejectedBackupMs;
 
     private record Verdict(byte[] principal, long requestMs)
     {
@@ -75,13 +86,17 @@ final class MemberAuthenticator implements Authenticator
      * An authenticator for a cluster whose members share a secret.
      *
      * @param secret       the members' secret.
-     * @param memberCount  members in the cluster: a member id presented must be below it.
-     * @param errorHandler told of each rejected session (the member's error log).
+     * @param memberCount      members in the cluster: a member id presented must be below it.
+     * @param sessionTimeoutNs the consensus module's session timeout: how long a rejected backup query may be
+     *                         pending.
+     * @param errorHandler     told of each rejected session (the member's error log).
      */
-    MemberAuthenticator(final byte[] secret, final int memberCount, final Consumer<Throwable> errorHandler)
+    MemberAuthenticator(
+        final byte[] secret, final int memberCount, final long sessionTimeoutNs, final Consumer<Throwable> errorHandler)
     {
         this.secretDigest = sha256(secret, 0, secret.length);
         this.memberCount = memberCount;
+        this.sessionTimeoutMs = TimeUnit.NANOSECONDS.toMillis(sessionTimeoutNs) + 1;
         this.errorHandler = errorHandler;
     }
 
@@ -94,7 +109,20 @@ final class MemberAuthenticator implements Authenticator
         {
             verdicts.values().removeIf((verdict) -> nowMs - verdict.requestMs() > STALE_VERDICT_MS);
         }
-        verdicts.put(sessionId, new Verdict(principalOf(encodedCredentials), nowMs));
+        byte[] principal = principalOf(encodedCredentials);
+        if (Aeron.NULL_VALUE == sessionId && CLIENT_PRINCIPAL == principal)
+        {
+            errorHandler.accept(new SecurityException("rejected a cluster backup query presenting no member " +
+                "credentials: with spindle.node.secret.file set, only a member (spindle node " +
+                "--rebuild-from-member, run with the members' secret file) may copy the Raft log and snapshots"));
+            principal = null;
+        }
+        if (Aeron.NULL_VALUE == sessionId && null == principal)
+        {
+            hasRejectedBackup = true;
+            rejectedBackupMs = nowMs;
+        }
+        verdicts.put(sessionId, new Verdict(principal, nowMs));
     }
 
     /**
@@ -115,7 +143,8 @@ final class MemberAuthenticator implements Authenticator
     {
         final long sessionId = sessionProxy.sessionId();
         final Verdict verdict = verdicts.get(sessionId);
-        if (null == verdict || null == verdict.principal())
+        if (null == verdict || null == verdict.principal() ||
+            (Aeron.NULL_VALUE == sessionId && hasRejectedBackup && nowMs - rejectedBackupMs <= sessionTimeoutMs))
         {
             verdicts.remove(sessionId);
             sessionProxy.reject();

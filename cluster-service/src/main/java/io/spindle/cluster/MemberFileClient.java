@@ -88,6 +88,7 @@ final class MemberFileClient implements AutoCloseable
     private long bytesCopied;
     private int changedCopies;
     private long lastProgressNs;
+    private MemberFileProof proof;
     private Runnable afterCopyHook = () -> {};
 
     /**
@@ -120,6 +121,17 @@ final class MemberFileClient implements AutoCloseable
         this.memberDir = memberDir;
         this.deadlineNs = deadlineNs;
         this.progress = progress;
+    }
+
+    /**
+     * @param secret the members' secret, or null: each request then proves it ({@link MemberFileProof}), as a donor
+     *               with the secret requires.
+     * @return this.
+     */
+    MemberFileClient secret(final byte[] secret)
+    {
+        this.proof = null == secret ? null : new MemberFileProof(secret);
+        return this;
     }
 
     /**
@@ -497,7 +509,8 @@ final class MemberFileClient implements AutoCloseable
                 .responseStreamId(RESPONSE_STREAM_ID)
                 .responseChannel(responseChannel)
                 .directory(directory)
-                .after(after);
+                .after(after)
+                .proof(null == proof ? "" : proof.sign(requestBuffer, 0, filesRequest.limit()));
             final Answer page = request(id, MessageHeaderEncoder.ENCODED_LENGTH + filesRequest.encodedLength(),
                 "the files of " + directory);
             if (ErrorCode.NONE != page.code)
@@ -527,7 +540,8 @@ final class MemberFileClient implements AutoCloseable
                 .position(position)
                 .length(length)
                 .responseChannel(responseChannel)
-                .name(file.name);
+                .name(file.name)
+                .proof(null == proof ? "" : proof.sign(requestBuffer, 0, readRequest.limit()));
             final Answer chunk = request(id, MessageHeaderEncoder.ENCODED_LENGTH + readRequest.encodedLength(),
                 file.name + " at " + position);
             if (ErrorCode.NONE == chunk.code || ErrorCode.UNKNOWN_TOPIC_OR_PARTITION == chunk.code)

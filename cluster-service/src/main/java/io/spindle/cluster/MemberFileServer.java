@@ -51,6 +51,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * read of a file that was deleted (retention) or replaced under the same name (the log cleaner's swap, a manifest's
  * atomic rewrite) is refused, so a reader never mixes two versions of a file.
  * <p>
+ * With the members' secret ({@code spindle.node.secret.file}), only a member is served: a request must carry the
+ * {@link MemberFileProof} of its bytes; one without, or with another, is answered INVALID_REQUEST and recorded in the
+ * member's error log. Without a secret, any reader is served.
+ * <p>
  * Requests are answered on the reader's response channel; an answer that cannot be sent at once (a publication not
  * connected yet, back pressure) is dropped and the reader asks again. Polled on the {@link MemberGateway}'s thread.
  */
@@ -74,6 +78,7 @@ final class MemberFileServer implements AutoCloseable
     private final Aeron aeron;
     private final Path memberDir;
     private final ErrorHandler errorHandler;
+    private final MemberFileProof proof;
     private final Subscription subscription;
     private final FragmentHandler handler = new FragmentAssembler(this::onFragment);
     private final ProtocolValidator validator = new ProtocolValidator();
@@ -97,10 +102,17 @@ final class MemberFileServer implements AutoCloseable
      * @param aeron        the gateway's client.
      * @param channel      the member's client channel, as its other servers subscribe to it.
      * @param memberDir    the member's directory.
-     * @param errorHandler for failures to answer.
+     * @param secret       the members' secret, or null to serve any reader.
+     * @param errorHandler for failures to answer and requests refused.
      */
-    MemberFileServer(final Aeron aeron, final String channel, final Path memberDir, final ErrorHandler errorHandler)
+    MemberFileServer(
+        final Aeron aeron,
+        final String channel,
+        final Path memberDir,
+        final byte[] secret,
+        final ErrorHandler errorHandler)
     {
+        this.proof = null == secret ? null : new MemberFileProof(secret);
         this.aeron = aeron;
         this.memberDir = memberDir.toAbsolutePath().normalize();
         this.errorHandler = errorHandler;
@@ -158,12 +170,12 @@ final class MemberFileServer implements AutoCloseable
             if (MemberFilesRequestDecoder.TEMPLATE_ID == headerDecoder.templateId())
             {
                 filesRequest.wrapAndApplyHeader(buffer, offset, headerDecoder);
-                onFilesRequest();
+                onFilesRequest(buffer, offset);
             }
             else if (MemberFileReadRequestDecoder.TEMPLATE_ID == headerDecoder.templateId())
             {
                 readRequest.wrapAndApplyHeader(buffer, offset, headerDecoder);
-                onReadRequest();
+                onReadRequest(buffer, offset);
             }
         }
         catch (final RuntimeException ex)
@@ -172,13 +184,15 @@ final class MemberFileServer implements AutoCloseable
         }
     }
 
-    private void onFilesRequest()
+    private void onFilesRequest(final DirectBuffer buffer, final int offset)
     {
         final long correlationId = filesRequest.correlationId();
         final int responseStreamId = filesRequest.responseStreamId();
         final String responseChannel = filesRequest.responseChannel();
         final String directory = filesRequest.directory();
         final String after = filesRequest.after();
+        final int signedLength = filesRequest.limit() - offset;
+        final String presented = filesRequest.proof();
         final ExclusivePublication publication = responder(responseChannel, responseStreamId);
         if (null == publication)
         {
@@ -186,12 +200,16 @@ final class MemberFileServer implements AutoCloseable
         }
 
         final List<Listed> listed = new ArrayList<>();
-        String error = null;
+        String error = refusal(buffer, offset, signedLength, presented, directory);
         boolean isComplete = true;
         try
         {
             final Path dir = resolve(directory);
-            if (null == dir || !directory.equals("cluster") && !directory.equals("data") &&
+            if (null != error)
+            {
+                listed.clear();
+            }
+            else if (null == dir || !directory.equals("cluster") && !directory.equals("data") &&
                 !directory.startsWith("data/") && !isTierDirectory(directory))
             {
                 error = "not a directory a member serves: " + directory;
@@ -242,7 +260,7 @@ final class MemberFileServer implements AutoCloseable
         send(publication, MessageHeaderEncoder.ENCODED_LENGTH + filesResponse.encodedLength());
     }
 
-    private void onReadRequest()
+    private void onReadRequest(final DirectBuffer buffer, final int offset)
     {
         final long correlationId = readRequest.correlationId();
         final int responseStreamId = readRequest.responseStreamId();
@@ -251,6 +269,8 @@ final class MemberFileServer implements AutoCloseable
         final int length = readRequest.length();
         final String responseChannel = readRequest.responseChannel();
         final String name = readRequest.name();
+        final int signedLength = readRequest.limit() - offset;
+        final String presented = readRequest.proof();
         final ExclusivePublication publication = responder(responseChannel, responseStreamId);
         if (null == publication)
         {
@@ -260,8 +280,15 @@ final class MemberFileServer implements AutoCloseable
         ErrorCode code = ErrorCode.NONE;
         String error = "";
         int read = 0;
+        chunk.clear().limit(0);
         final Path file = resolve(name);
-        if (null == file || !name.startsWith("data/") && !name.equals("cluster/" + MemberClock.FILE_NAME) &&
+        final String refusal = refusal(buffer, offset, signedLength, presented, name);
+        if (null != refusal)
+        {
+            code = ErrorCode.INVALID_REQUEST;
+            error = refusal;
+        }
+        else if (null == file || !name.startsWith("data/") && !name.equals("cluster/" + MemberClock.FILE_NAME) &&
             !isTierManifest(name) || position < 0 || length < 0)
         {
             code = ErrorCode.INVALID_REQUEST;
@@ -321,6 +348,24 @@ final class MemberFileServer implements AutoCloseable
             .putData(chunkBuffer, 0, read);
         readResponse.errorMessage(error);
         send(publication, MessageHeaderEncoder.ENCODED_LENGTH + readResponse.encodedLength());
+    }
+
+    /**
+     * Why a request is refused: with a secret, its proof is missing or wrong (recorded).
+     *
+     * @return the refusal, or null to serve it.
+     */
+    private String refusal(
+        final DirectBuffer buffer, final int offset, final int signedLength, final String presented, final String what)
+    {
+        if (null == proof || proof.verify(buffer, offset, signedLength, presented))
+        {
+            return null;
+        }
+        errorHandler.onError(new SecurityException("member file server: refused a request that does not prove the " +
+            "members' secret (spindle.node.secret.file): only a member, rebuilt with the same file, is served"));
+        return "refused " + what + ": this member has spindle.node.secret.file set and the request does not prove " +
+            "the members' secret (rebuild with the same spindle.node.secret.file)";
     }
 
     /**

@@ -55,6 +55,7 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
      * @param errorLog           for errors on the gateway's thread; counted in a counter of the gateway's client.
      * @param latencies          where the fetch server records appended to pushed, or null.
      * @param memberDir          the member's directory, whose files the {@link MemberFileServer} serves.
+     * @param secret             the members' secret, or null: with one, files are served to members only.
      */
     MemberGateway(
         final String aeronDirectoryName,
@@ -68,7 +69,8 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
         final IdleStrategy idleStrategy,
         final CountedErrorLog errorLog,
         final StageLatencies latencies,
-        final Path memberDir)
+        final Path memberDir,
+        final byte[] secret)
     {
         final ErrorHandler errorHandler = errorLog;
         Aeron aeron = null;
@@ -98,7 +100,7 @@ final class MemberGateway implements Agent, SessionServer.RequestHandler
                 SystemNanoClock.INSTANCE)
                 .waitAboveHighWaterMark(true)
                 .latencies(latencies);
-            fileServer = new MemberFileServer(client, channels[0], memberDir, errorHandler);
+            fileServer = new MemberFileServer(client, channels[0], memberDir, secret, errorHandler);
         }
         catch (final RuntimeException ex)
         {

@@ -23,6 +23,8 @@ import io.aeron.cluster.RecordingLog;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.security.CredentialsSupplier;
+import io.aeron.security.NullCredentialsSupplier;
 import io.spindle.archive.TierManifest;
 import io.spindle.driver.DriverDirectory;
 import io.spindle.host.DirectoryLock;
@@ -203,7 +205,7 @@ public final class NetworkRebuild
                     .aeronDirectoryName(ctx.aeronDirectoryName)
                     .errorHandler(this::onBackupError));
                 files = new MemberFileClient(aeron, ctx.memberId, self, ctx.donorId, donor, ctx.directory, deadlineNs,
-                    ctx.progress).afterCopyHook(ctx.afterCopyHook);
+                    ctx.progress).secret(ctx.secret).afterCopyHook(ctx.afterCopyHook);
                 files.connect();
 
                 final MemberFileClient.Listing clock = files.list("cluster");
@@ -472,6 +474,9 @@ public final class NetworkRebuild
                 .consensusChannel("aeron:udp?endpoint=" + self.host() + ":" + (self.port() + 1))
                 .catchupEndpoint(self.host() + ":0")
                 .sourceType(ClusterBackup.SourceType.ANY)
+                .credentialsSupplier(null != ctx.backupCredentials ? ctx.backupCredentials :
+                    null == ctx.secret ? new NullCredentialsSupplier() :
+                    MemberAuthenticator.credentials(ctx.memberId, ctx.secret))
                 .initialReplayStart(ClusterBackup.Configuration.ReplayStart.LATEST_SNAPSHOT)
                 .clusterBackupCoolDownIntervalNs(1_000_000_000L)
                 .idleStrategySupplier(() -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))
@@ -543,6 +548,32 @@ public final class NetworkRebuild
         private Consumer<String> progress = System.out::println;
         private Runnable afterCopyHook = () -> {};
         private String sharedArchive;
+        private Path secretFile = NodeConfiguration.secretFile();
+        private byte[] secret;
+        private CredentialsSupplier backupCredentials;
+
+        /**
+         * For tests: what the backup queries present instead of the member's credentials.
+         *
+         * @param credentials to present.
+         * @return this.
+         */
+        Context backupCredentials(final CredentialsSupplier credentials)
+        {
+            this.backupCredentials = credentials;
+            return this;
+        }
+
+        /**
+         * @param file holding the secret the members share (default {@code spindle.node.secret.file}, none): the
+         *             rebuild presents it as the member being rebuilt, as the donor requires when it has one.
+         * @return this.
+         */
+        public Context secretFile(final Path file)
+        {
+            this.secretFile = file;
+            return this;
+        }
 
         /**
          * For tests: run after each partition file is copied.
@@ -669,6 +700,7 @@ public final class NetworkRebuild
             {
                 aeronDirectoryName = directory.resolve("aeron").toString();
             }
+            secret = null == secretFile ? null : MemberAuthenticator.readSecret(secretFile, progress);
         }
     }
 }

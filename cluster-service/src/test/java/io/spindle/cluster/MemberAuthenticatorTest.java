@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import io.aeron.Aeron;
 import io.aeron.security.SessionProxy;
@@ -29,13 +30,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class MemberAuthenticatorTest
 {
+    private static final long TIMEOUT_NS = 10_000_000_000L;
     private static final byte[] SECRET = "0123456789abcdef-the-members-secret".getBytes(StandardCharsets.US_ASCII);
 
     @TempDir
     Path dir;
 
     private final List<Throwable> errors = new ArrayList<>();
-    private final MemberAuthenticator authenticator = new MemberAuthenticator(SECRET, 3, errors::add);
+    private final MemberAuthenticator authenticator = new MemberAuthenticator(SECRET, 3, TIMEOUT_NS, errors::add);
     private long nextSessionId = 1;
 
     @Test
@@ -96,15 +98,47 @@ class MemberAuthenticatorTest
     }
 
     @Test
-    void backupQueriesWithoutASessionIdEachGetTheirOwnVerdict()
+    void backupQueriesWithoutASessionIdMustPresentAMembersCredentialsAndEachGetTheirOwnVerdict()
     {
-        authenticator.onConnectRequest(Aeron.NULL_VALUE, new byte[0], 0);
+        final byte[] member = MemberAuthenticator.credentials(2, SECRET.clone()).encodedCredentials();
+        authenticator.onConnectRequest(Aeron.NULL_VALUE, member, 0);
         final FakeSession first = new FakeSession(Aeron.NULL_VALUE);
         authenticator.onConnectedSession(first, 0);
         final FakeSession second = new FakeSession(Aeron.NULL_VALUE);
         authenticator.onConnectedSession(second, 0);
-        assertArrayEquals(new byte[0], first.principal);
-        assertArrayEquals(new byte[0], second.principal);
+        assertEquals("spindle-member:2", new String(first.principal, StandardCharsets.US_ASCII));
+        assertEquals("spindle-member:2", new String(second.principal, StandardCharsets.US_ASCII));
+        assertEquals(List.of(), errors);
+
+        // A query presenting nothing (as a client would) is rejected and recorded.
+        authenticator.onConnectRequest(Aeron.NULL_VALUE, new byte[0], 1_000);
+        final FakeSession stranger = new FakeSession(Aeron.NULL_VALUE);
+        authenticator.onConnectedSession(stranger, 1_000);
+        assertTrue(stranger.isRejected);
+        assertNull(stranger.principal);
+        assertEquals(1, errors.size());
+        assertTrue(errors.get(0).getMessage().startsWith("rejected a cluster backup query presenting no member " +
+            "credentials"), errors.get(0).getMessage());
+    }
+
+    @Test
+    void whileARejectedBackupQueryMayBePendingNoBackupQueryConnectsOnAMembersVerdict()
+    {
+        final byte[] member = MemberAuthenticator.credentials(1, SECRET.clone()).encodedCredentials();
+        authenticator.onConnectRequest(Aeron.NULL_VALUE, new byte[0], 1_000);
+        authenticator.onConnectRequest(Aeron.NULL_VALUE, member, 2_000);
+        // The stranger's session connects after the member's query replaced the verdict: rejected all the same.
+        final FakeSession stranger = new FakeSession(Aeron.NULL_VALUE);
+        authenticator.onConnectedSession(stranger, 2_001);
+        assertTrue(stranger.isRejected);
+
+        // Once the stranger's query has timed out, a member's query connects again.
+        final long later = 1_000 + TimeUnit.NANOSECONDS.toMillis(TIMEOUT_NS) + 2;
+        authenticator.onConnectRequest(Aeron.NULL_VALUE, member, later);
+        final FakeSession rebuilding = new FakeSession(Aeron.NULL_VALUE);
+        authenticator.onConnectedSession(rebuilding, later);
+        assertFalse(rebuilding.isRejected);
+        assertEquals("spindle-member:1", new String(rebuilding.principal, StandardCharsets.US_ASCII));
     }
 
     @Test

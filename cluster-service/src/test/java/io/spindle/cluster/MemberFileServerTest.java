@@ -2,10 +2,12 @@ package io.spindle.cluster;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.aeron.Aeron;
@@ -59,7 +61,7 @@ class MemberFileServerTest
         aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir.resolve("aeron").toString())
             .errorHandler(Throwable::printStackTrace));
         final int port = ClusterNode.freeLoopbackPorts(1);
-        server = new MemberFileServer(aeron, "aeron:udp?endpoint=localhost:" + port, dir.resolve("donor"),
+        server = new MemberFileServer(aeron, "aeron:udp?endpoint=localhost:" + port, dir.resolve("donor"), null,
             Throwable::printStackTrace);
         serving = new Thread(() ->
         {
@@ -156,6 +158,70 @@ class MemberFileServerTest
         assertFalse(MemberFileServer.isTierManifest("tier/1-0/../../cluster/tier-manifest"));
         assertFalse(MemberFileServer.isTierManifest("tier/tier-manifest"));
         assertTrue(MemberFileServer.isTierManifest("tier/12-3/tier-manifest"));
+    }
+
+    @Test
+    void withASecretOnlyAReaderProvingItIsServed() throws Exception
+    {
+        final byte[] secret = "5e2b8d0f4a6c1e3b9d7f5a2c4e6b8d0f".getBytes(StandardCharsets.US_ASCII);
+        final Path partition = Files.createDirectories(dir.resolve("donor/data/orders-0"));
+        final Path segment = partition.resolve("00000000000000000000.log");
+        Files.write(segment, batches(100, 80));
+        final long key = MemberFileServer.fileKey(segment);
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        final int port = ClusterNode.freeLoopbackPorts(1);
+        final AtomicBoolean stopSecured = new AtomicBoolean();
+        final MemberFileServer secured = new MemberFileServer(aeron, "aeron:udp?endpoint=localhost:" + port,
+            dir.resolve("donor"), secret, errors::add);
+        final Thread securedServing = new Thread(() ->
+        {
+            final IdleStrategy idle = new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+            while (!stopSecured.get())
+            {
+                idle.idle(secured.poll(SystemNanoClock.INSTANCE.nanoTime()));
+            }
+        });
+        securedServing.start();
+        final byte[] wrong = secret.clone();
+        wrong[0] ^= 1;
+        try (MemberFileClient member = reader(port, secret); MemberFileClient none = reader(port, null);
+            MemberFileClient other = reader(port, wrong))
+        {
+            member.copyPartition("data/orders-0");
+            assertArrayEquals(batches(100, 80),
+                Files.readAllBytes(dir.resolve("target/data/orders-0/00000000000000000000.log")));
+            assertEquals(List.of(), errors);
+
+            for (final MemberFileClient stranger : List.of(none, other))
+            {
+                final IllegalStateException listing = assertThrows(IllegalStateException.class,
+                    () -> stranger.list("data/orders-0"));
+                assertTrue(listing.getMessage().contains("refused to list data/orders-0: refused data/orders-0: " +
+                    "this member has spindle.node.secret.file set"), listing.getMessage());
+                final IllegalStateException read = assertThrows(IllegalStateException.class,
+                    () -> stranger.copyWhole(new MemberFileClient.Listed(180, key,
+                    "data/orders-0/00000000000000000000.log")));
+                assertTrue(read.getMessage().contains("does not prove the members' secret"), read.getMessage());
+            }
+            assertTrue(errors.size() >= 4, errors.toString());
+            assertTrue(errors.get(0).getMessage().startsWith("member file server: refused a request that does " +
+                "not prove the members' secret"), errors.get(0).getMessage());
+        }
+        finally
+        {
+            stopSecured.set(true);
+            securedServing.join(5_000);
+            secured.close();
+        }
+    }
+
+    private MemberFileClient reader(final int port, final byte[] secret)
+    {
+        final MemberFileClient reader = new MemberFileClient(aeron, 1, new ClusterNode.Endpoint("localhost", 0), 0,
+            new ClusterNode.Endpoint("localhost", port), dir.resolve("target"),
+            SystemNanoClock.INSTANCE.nanoTime() + 10_000_000_000L, (line) -> {}).secret(secret);
+        reader.connect();
+        return reader;
     }
 
     /**

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.aeron.security.NullCredentialsSupplier;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
 import io.spindle.client.Producer;
@@ -35,7 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A follower whose directory was lost after the Raft log was purged is rebuilt over the network from a running
  * member, while the other two keep serving a producer, and rejoins: every acknowledged record is on all three members
- * at its offset, byte for byte.
+ * at its offset, byte for byte. The members share a secret ({@code spindle.node.secret.file}): the rebuild presents
+ * it, and one without it is refused the Raft log.
  */
 class NetworkRebuildTest
 {
@@ -43,6 +45,7 @@ class NetworkRebuildTest
     private static final int SEGMENT = 256 * 1024;
     private static final int RECORD_BYTES = 3 * 1024;
     private static final int PARTITION_SEGMENT = 128 * 1024;
+    private static final String SECRET = "3b9e0c7a5d1f42e8a6c4b2d0f9e7a5c3";
 
     @TempDir
     Path dir;
@@ -112,6 +115,7 @@ class NetworkRebuildTest
             .donorId(donor)
             .directory(cluster.memberDir(wiped))
             .aeronDirectoryName(cluster.memberDir(wiped).resolve("aeron").toString())
+            .secretFile(secretFile())
             .archiveSegmentLength(SEGMENT)
             .timeoutNs(60_000_000_000L)
             .afterCopyHook(replaceOnce)
@@ -150,13 +154,28 @@ class NetworkRebuildTest
     @Timeout(60)
     void aMemberWithARaftLogIsNotRebuiltAndAFailedRebuildLeavesNoRaftLog() throws Exception
     {
-        cluster = new TestCluster(dir, 3);
+        final Path secretFile = secretFile();
+        cluster = new TestCluster(dir, 3).customise((ctx) -> ctx.secretFile(secretFile));
         final int leader = cluster.start();
         final int target = (leader + 1) % 3;
         cluster.stop(target);
         final IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-            () -> NetworkRebuild.rebuild(context(target, leader)));
+            () -> NetworkRebuild.rebuild(context(target, leader).secretFile(secretFile)));
         assertTrue(refused.getMessage().contains("already holds a Raft log"), refused.getMessage());
+
+        // The members share a secret: a rebuild without it is refused the member's files, and a ClusterBackup
+        // query presenting no member's credentials is refused the Raft log and snapshots.
+        IoUtil.delete(cluster.memberDir(target).toFile(), false);
+        Files.createDirectories(cluster.memberDir(target));
+        final IllegalStateException stranger = assertThrows(IllegalStateException.class,
+            () -> NetworkRebuild.rebuild(context(target, leader).secretFile(null).timeoutNs(5_000_000_000L)));
+        assertTrue(stranger.getMessage().contains("refused to list cluster: refused cluster: this member has " +
+            "spindle.node.secret.file set"), stranger.getMessage());
+        final IllegalStateException backup = assertThrows(IllegalStateException.class,
+            () -> NetworkRebuild.rebuild(context(target, leader).secretFile(secretFile)
+                .backupCredentials(new NullCredentialsSupplier()).timeoutNs(5_000_000_000L)));
+        assertTrue(backup.getMessage().contains("AUTHENTICATION_REJECTED"), backup.getMessage());
+        assertFalse(MemberRebuild.hasRaftLog(cluster.memberDir(target)));
 
         // The donor is not running: the rebuild gives up, saying so, and leaves nothing to restart from.
         cluster.close();
@@ -180,9 +199,28 @@ class NetworkRebuildTest
             .progress((line) -> {});
     }
 
+    private Path secretFile()
+    {
+        final Path file = dir.resolve("secret");
+        try
+        {
+            if (!Files.exists(file))
+            {
+                Files.writeString(file, SECRET + "\n");
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        return file;
+    }
+
     private int startPurgingCluster()
     {
+        final Path secretFile = secretFile();
         cluster = new TestCluster(dir, 3).customise((ctx) -> ctx
+            .secretFile(secretFile)
             .logConfig(new LogConfig().segmentBytes(PARTITION_SEGMENT).maxMessageBytes(8 * 1024))
             .archiveSegmentLength(SEGMENT)
             .snapshotLogBytes(2L * SEGMENT)
