@@ -287,18 +287,7 @@ public final class TierManifest
      */
     public void removeOldest(final int count)
     {
-        final ArrayList<Entry> before = new ArrayList<>(entries);
-        entries.subList(0, count).clear();
-        try
-        {
-            write();
-        }
-        catch (final UncheckedIOException ex)
-        {
-            entries.clear();
-            entries.addAll(before);
-            throw ex;
-        }
+        replaceEntries(new ArrayList<>(entries.subList(count, entries.size())));
     }
 
     /**
