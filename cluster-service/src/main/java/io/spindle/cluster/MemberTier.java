@@ -412,8 +412,8 @@ final class MemberTier implements TierCoordinator
     /**
      * Append the state to a snapshot, after everything else: per partition (by topic id, partition) its ids, the
      * tier's end, the log's active segment base, end and roll time (to rebuild an active segment local retention
-     * deleted after the snapshot: {@link #rebuildActiveSegments}), each member's reach and the listed segments; then the section's length and a magic, so a snapshot
-     * without it still restores.
+     * deleted after the snapshot: {@link #rebuildActiveSegments}), each member's reach and the listed segments; then
+     * the section's length and a magic, so a snapshot without it still restores.
      *
      * @param buffer the snapshot.
      * @param offset where to write.
