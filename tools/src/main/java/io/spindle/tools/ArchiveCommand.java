@@ -22,8 +22,8 @@ import picocli.CommandLine.Option;
  * It holds its directory's lock for its life, so a second archive on the same directory is refused at once. Restarted
  * right after SIGKILL, it waits (at most {@link ArchiveServer#MARK_FILE_STALE_AFTER_MS} ms, saying so) for the killed
  * run's archive mark file to go stale, which Aeron Archive otherwise refuses ("active mark file detected"): the lock
- * says its owner is gone. Port 0 is resolved to a free port before the media driver's default directory is named after it, so two
- * archives started with port 0 do not share (and delete) one driver directory.
+ * says its owner is gone. Port 0 is resolved to a free port before the media driver's default directory is named after
+ * it, so two archives started with port 0 do not share (and delete) one driver directory.
  */
 @Command(name = "archive", mixinStandardHelpOptions = true,
     description = "Run an Aeron Archive for tiered storage (brokers name it with --archive HOST:PORT) until " +
