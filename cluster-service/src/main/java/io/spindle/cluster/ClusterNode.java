@@ -4,6 +4,7 @@ import java.io.File;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,6 +80,10 @@ public final class ClusterNode implements AutoCloseable
      * Consecutive ports a member uses from its client port.
      */
     public static final int MEMBER_PORT_COUNT = 6;
+
+    private static final Path EPHEMERAL_PORT_RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+    private static final int DEFAULT_EPHEMERAL_PORT_LOW = 32_768;
+    private static final int FIXED_PORT_LOW = 10_000;
 
     /**
      * Bytes of a produce request around its record batch: message header, fixed fields, one partition entry and
@@ -666,7 +671,10 @@ public final class ClusterNode implements AutoCloseable
     }
 
     /**
-     * The first of a range of consecutive UDP ports on loopback that were free a moment ago.
+     * The first of a range of consecutive UDP ports on loopback that were free a moment ago, chosen below the
+     * kernel's ephemeral range ({@code /proc/sys/net/ipv4/ip_local_port_range}): a port found free inside that range
+     * can be handed to any socket bound to port 0 (Aeron's own response channels among them) before the member binds
+     * it, which showed up as "Address already in use" when test JVMs ran side by side.
      *
      * @param count how many ports.
      * @return the first port of the range.
@@ -674,15 +682,33 @@ public final class ClusterNode implements AutoCloseable
      */
     public static int freeLoopbackPorts(final int count)
     {
+        final int ephemeralLow = ephemeralPortLow();
+        final int low = ephemeralLow - FIXED_PORT_LOW > 10 * count + 1_000 ? FIXED_PORT_LOW : 1_024;
+        final int span = Math.max(1, ephemeralLow - count - low);
         for (int attempt = 0; attempt < 100; attempt++)
         {
-            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000 - count);
+            final int base = low + ThreadLocalRandom.current().nextInt(span);
             if (portsFree(base, count))
             {
                 return base;
             }
         }
         throw new IllegalStateException("no free range of " + count + " UDP ports on loopback");
+    }
+
+    private static int ephemeralPortLow()
+    {
+        try
+        {
+            // Read by lines: Files.readString sizes its read by the file's length, which procfs reports as 0.
+            final List<String> lines = Files.readAllLines(EPHEMERAL_PORT_RANGE);
+            final int low = Integer.parseInt(lines.get(0).trim().split("\\s+")[0]);
+            return low > 1_024 && low <= 65_535 ? low : DEFAULT_EPHEMERAL_PORT_LOW;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return DEFAULT_EPHEMERAL_PORT_LOW;
+        }
     }
 
     private static boolean portsFree(final int base, final int count)

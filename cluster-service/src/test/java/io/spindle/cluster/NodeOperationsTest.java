@@ -2,14 +2,9 @@ package io.spindle.cluster;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 
 import io.aeron.CommonContext;
@@ -47,7 +42,7 @@ class NodeOperationsTest
     Path dir;
 
     private final String aeronDir = CommonContext.getAeronDirectoryName() + "-spindle-node-ops-" + UUID.randomUUID();
-    private final String members = "0=localhost:" + freePorts();
+    private final String members = "0=localhost:" + ClusterNode.freeLoopbackPorts(ClusterNode.MEMBER_PORT_COUNT);
     private MediaDriver externalDriver;
     private ClusterNode node;
     private AeronCluster client;
@@ -215,34 +210,5 @@ class NodeOperationsTest
                 throw new AssertionError(ex);
             }
         }
-    }
-
-    private static int freePorts()
-    {
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
-            final List<DatagramSocket> sockets = new ArrayList<>();
-            try
-            {
-                for (int i = 0; i < ClusterNode.MEMBER_PORT_COUNT; i++)
-                {
-                    sockets.add(new DatagramSocket(base + i, InetAddress.getLoopbackAddress()));
-                }
-                return base;
-            }
-            catch (final IOException ex)
-            {
-                // Taken: try another range.
-            }
-            finally
-            {
-                for (final DatagramSocket socket : sockets)
-                {
-                    socket.close();
-                }
-            }
-        }
-        throw new AssertionError("no free range of UDP ports");
     }
 }

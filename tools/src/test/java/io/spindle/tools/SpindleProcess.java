@@ -2,8 +2,6 @@ package io.spindle.tools;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -70,17 +67,14 @@ final class SpindleProcess implements AutoCloseable
     }
 
     /**
-     * A UDP port free on loopback now.
+     * A UDP port on loopback free now, below the kernel's ephemeral range so no socket bound to port 0 takes it
+     * between now and a restart of the broker on it ({@link ClusterNode#freeLoopbackPorts}).
      *
      * @return the port.
-     * @throws IOException if no socket can be bound.
      */
-    static int freeUdpPort() throws IOException
+    static int freeUdpPort()
     {
-        try (DatagramSocket socket = new DatagramSocket(0))
-        {
-            return socket.getLocalPort();
-        }
+        return ClusterNode.freeLoopbackPorts(1);
     }
 
     /**
@@ -92,32 +86,7 @@ final class SpindleProcess implements AutoCloseable
      */
     static int freeMemberPorts(final int members)
     {
-        final int count = members * ClusterNode.MEMBER_PORT_COUNT;
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            final int base = 20_000 + ThreadLocalRandom.current().nextInt(30_000);
-            final List<DatagramSocket> sockets = new ArrayList<>();
-            try
-            {
-                for (int i = 0; i < count; i++)
-                {
-                    sockets.add(new DatagramSocket(base + i, InetAddress.getLoopbackAddress()));
-                }
-                return base;
-            }
-            catch (final IOException ex)
-            {
-                // Taken: try another range.
-            }
-            finally
-            {
-                for (final DatagramSocket socket : sockets)
-                {
-                    socket.close();
-                }
-            }
-        }
-        throw new AssertionError("no free range of UDP ports");
+        return ClusterNode.freeLoopbackPorts(members * ClusterNode.MEMBER_PORT_COUNT);
     }
 
     /**
