@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -48,7 +49,7 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
     void aRebuiltMemberCopiesTheDonorsTierAndServesEveryRecordFromTheBeginning()
     {
         final List<Ack> acked = new ArrayList<>();
-        final int[] roles = startAndProduceUntilDeletedLocally(acked);
+        final int[] roles = startAndProduceUntilDeletedLocally(acked, false);
         final int wiped = roles[1];
         final int donor = roles[2];
         final long localStart = partition(donor).logStartOffset();
@@ -116,7 +117,8 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
     void aMemberWhoseTierLacksAnOffsetTheClusterHoldsAnswersARetriableErrorNotOutOfRange()
     {
         final List<Ack> acked = new ArrayList<>();
-        final int[] roles = startAndProduceUntilDeletedLocally(acked);
+        // Member 0, whatever its role: an unpinned consumer on this machine fetches from it first.
+        final int[] roles = startAndProduceUntilDeletedLocally(acked, true);
         final int wiped = roles[1];
         final int donor = roles[2];
 
@@ -161,11 +163,34 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
         rebuilt.errorLog().markFile().printErrors(new PrintStream(out, true, StandardCharsets.UTF_8));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("not in this member's own tier"), out.toString());
 
-        // The other members serve every record from the beginning.
-        final Map<Long, String> consumed = consumeAll(donor, acked.size());
+        // A consumer that names no member starts at the first one on this machine, the wiped member 0; on its
+        // KAFKA_STORAGE_ERROR it moves to the next member, which serves every record from the beginning, in order.
+        final Consumer.Context unpinned = client(new Consumer.Context(), cluster.endpoint(wiped));
+        unpinned.autoOffsetReset(Consumer.OffsetReset.NONE);
+        final Map<Long, String> consumed = new HashMap<>();
+        final long[] last = { -1 };
+        final long switches;
+        try (Consumer consumer = Consumer.connect(unpinned))
+        {
+            final TopicPartition tp = new TopicPartition(TOPIC, 0);
+            consumer.assign(List.of(tp));
+            consumer.seek(tp, 0);
+            cluster.await(() ->
+            {
+                consumer.poll((record) ->
+                {
+                    assertTrue(record.offset() > last[0], "offset " + record.offset() + " after " + last[0]);
+                    last[0] = record.offset();
+                    consumed.put(record.offset(), record.valueAsString());
+                }, 1_000, 100);
+                return consumed.size() >= acked.size();
+            }, () -> "a consumer naming no member to read every record (" + consumed.size() + ")");
+            switches = consumer.metrics().get("replica-switches-total").longValue();
+        }
+        assertEquals(1, switches, "fetching moved from the wiped member to the next one once");
         for (final Ack ack : acked)
         {
-            assertEquals(ack.value(), consumed.get(ack.offset()), "offset " + ack.offset() + " from member " + donor);
+            assertEquals(ack.value(), consumed.get(ack.offset()), "offset " + ack.offset());
         }
         assertNull(rebuilt.failure());
     }
@@ -181,7 +206,13 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
      *
      * @return the leader, the wiped follower and the other follower.
      */
-    private int[] startAndProduceUntilDeletedLocally(final List<Ack> acked)
+    /**
+     * Start the cluster, produce until every member deleted archived segments locally, then stop a member and wipe
+     * its directory: a follower, or member 0 whatever its role when {@code wipeMemberZero}.
+     *
+     * @return the leader, the wiped member and a running member to rebuild it from.
+     */
+    private int[] startAndProduceUntilDeletedLocally(final List<Ack> acked, final boolean wipeMemberZero)
     {
         cluster = new TestCluster(dir, 3).customise((ctx) -> ctx
             .archiveSegmentLength(ARCHIVE_SEGMENT)
@@ -200,8 +231,8 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
                 end(manifestEntries(manifestDir(member))) >= partition(member).logStartOffset(),
                 () -> "member " + member + " to delete archived segments locally");
         }
-        final int wiped = (leader + 1) % 3;
-        final int donor = (leader + 2) % 3;
+        final int wiped = wipeMemberZero ? 0 : (leader + 1) % 3;
+        final int donor = wipeMemberZero ? (0 == leader ? 1 : leader) : (leader + 2) % 3;
         cluster.stop(wiped);
         IoUtil.delete(cluster.memberDir(wiped).toFile(), false);
         assertFalse(cluster.memberDir(wiped).resolve("tier").toFile().exists());

@@ -216,6 +216,36 @@ final class ClientTransport implements AutoCloseable
         return fetch;
     }
 
+    /**
+     * How many members fetches may go to: the cluster's members when the client chose none ({@link
+     * ClientContext#replica(int)} not set), else 1 (the named member, or a single broker).
+     *
+     * @return the count.
+     */
+    int fetchMemberCount()
+    {
+        return null != clusterMembers && ctx.replica() < 0 ? requestChannels.size() : 1;
+    }
+
+    /**
+     * Close the fetch session and open one with the next cluster member, for a member that cannot serve what was
+     * asked (its own tier lacks offsets the cluster holds: KAFKA_STORAGE_ERROR); the members after it are tried in
+     * turn if it does not answer, as for a lost session. Only when {@link #fetchMemberCount()} is above 1.
+     *
+     * @return the new session.
+     */
+    ServerConnection fetchFromNextMember()
+    {
+        if (fetchMemberCount() < 2)
+        {
+            throw new IllegalStateException("no other member to fetch from");
+        }
+        CloseHelper.quietClose(fetch);
+        fetch = null;
+        lastGoodChannel = (lastGoodChannel + 1) % requestChannels.size();
+        return fetch();
+    }
+
     private void onClusterDiscovered(final String members, final int maxRequestLength)
     {
         final List<String> memberChannels = ClientContext.memberRequestChannels(members);

@@ -656,6 +656,9 @@ public final class Consumer implements AutoCloseable
     private long pollCalls;
     private long fetchResponses;
     private long reconnects;
+    private long replicaSwitches;
+    private boolean switchReplica;
+    private int storageErrorSwitches;
 
     private static final int ENTRY_HEADER_LENGTH = 16;
     private static final int ABORTED_ENTRY_LENGTH = 16;
@@ -1299,6 +1302,11 @@ public final class Consumer implements AutoCloseable
                 pendingError = null;
                 throw error;
             }
+            if (switchReplica)
+            {
+                switchReplica = false;
+                fetchFromNextMember();
+            }
             if (!fetch.isConnected() || !control.isConnected())
             {
                 reconnect();
@@ -1384,6 +1392,8 @@ public final class Consumer implements AutoCloseable
      *     <li>{@code poll-calls-total}: calls of {@link #poll} by the application;</li>
      *     <li>{@code fetch-responses-total}: fetch answers (streamed pushes or long-poll answers) received;</li>
      *     <li>{@code reconnects-total}: broker sessions opened again after they were lost;</li>
+     *     <li>{@code replica-switches-total}: times fetching moved to another cluster member because the one fetched
+     *     from could not serve an offset the cluster holds (KAFKA_STORAGE_ERROR);</li>
      *     <li>{@code assigned-partitions}: partitions assigned now;</li>
      *     <li>{@code records-lag-max} and {@code records-lag-sum}: the largest and the total {@link #currentLag} of
      *     the assigned partitions whose lag is known, present only when one is.</li>
@@ -1403,6 +1413,7 @@ public final class Consumer implements AutoCloseable
             metrics.put("poll-calls-total", pollCalls);
             metrics.put("fetch-responses-total", fetchResponses);
             metrics.put("reconnects-total", reconnects);
+            metrics.put("replica-switches-total", replicaSwitches);
             metrics.put("assigned-partitions", assigned.size());
             long lagMax = Long.MIN_VALUE;
             long lagSum = 0;
@@ -1662,6 +1673,7 @@ public final class Consumer implements AutoCloseable
             state.lastStableOffset = lastStableOffset;
             if (recordsLength > 0)
             {
+                storageErrorSwitches = 0;
                 final int abortedLength = abortedCount * ABORTED_ENTRY_LENGTH;
                 fetched.putInt(writePosition, index);
                 fetched.putInt(writePosition + 4, state.generation);
@@ -1688,6 +1700,14 @@ public final class Consumer implements AutoCloseable
         {
             state.position = -1;
             restart();
+        }
+        else if (ErrorCode.KAFKA_STORAGE_ERROR == code && storageErrorSwitches < transport.fetchMemberCount() - 1)
+        {
+            // A cluster member that cannot serve an offset the cluster holds (its own tier lacks it): fetch from
+            // the next member, as Kafka's consumer leaves a replica that cannot serve; once every member has
+            // answered so without a record in between, the error is the application's.
+            storageErrorSwitches++;
+            switchReplica = true;
         }
         else
         {
@@ -1872,6 +1892,18 @@ public final class Consumer implements AutoCloseable
                 }
             }
         }
+    }
+
+    /**
+     * Move the fetch session to the next cluster member (after {@link #onPartitionError} asked for it, outside the
+     * fetch handler) and fetch again from every partition's position.
+     */
+    private void fetchFromNextMember()
+    {
+        fetch = transport.fetchFromNextMember();
+        replicaSwitches++;
+        fetchCorrelationId = -1;
+        restart();
     }
 
     private void restart()
