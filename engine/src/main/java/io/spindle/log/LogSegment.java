@@ -5,6 +5,7 @@ package io.spindle.log;
 
 import io.spindle.codecs.batch.RecordBatch;
 import org.agrona.DirectBuffer;
+import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -55,6 +56,16 @@ import static io.spindle.codecs.batch.RecordBatch.PARTITION_LEADER_EPOCH_OFFSET;
  * {@link #sizeAcquire()} and read only bytes below it: batch bytes are written before {@code size} is advanced
  * with a release store, so everything below an acquired size is complete batches. The index entries for a batch
  * are published after its bytes and before its size.
+ * <p>
+ * <b>Append mode</b> ({@code spindle.storage.append}, read when the segment is opened, see {@link AppendMode}): in
+ * {@link AppendMode#MAPPED} the batch is copied into the mapping and patched there. In {@link AppendMode#WRITE} it
+ * is copied into the log's staging buffer, patched there and written with positional writes through the channel
+ * until all of it is in the file, then its index entries likewise, and only then is {@code size} published: the
+ * readers, who read through the mapping, see the bytes (one page cache; a shared mapping sees {@code write(2)})
+ * and never a batch part-written. A failed write publishes nothing: what it may have written is zeroed again
+ * through the mapping (bytes already reserved, so that store cannot fail) and the append is refused like a
+ * refused reservation. {@link #force()} and {@link #forceBatch} force through the channel in that mode; what is
+ * still stored through the mapping (truncation's zeros) is forced through the mapping.
  */
 final class LogSegment
 {
@@ -115,6 +126,8 @@ final class LogSegment
     private final RandomAccessFile randomAccessFile;
     private final FileChannel channel;
     private final boolean isWritable;
+    private final boolean isPositionalWrite;
+    private final AppendMode appendMode;
     private final int indexCapacityEntries;
     private MappedByteBuffer mappedBuffer;
     private int capacity;
@@ -123,6 +136,9 @@ final class LogSegment
     private int reservedSize;
     private IOException reserveFailure;
     private IOException injectedReserveFailure;
+    private IOException writeFailure;
+    private IOException injectedWriteFailure;
+    private int injectedWriteFailureAfterBytes;
 
     private int size;
     private long maxTimestampMs = NULL_TIMESTAMP;
@@ -148,6 +164,8 @@ final class LogSegment
         this.indexFile = new File(directory, fileName(baseOffset, INDEX_SUFFIX));
         this.timeIndexFile = new File(directory, fileName(baseOffset, TIME_INDEX_SUFFIX));
         this.isWritable = isWritable;
+        this.appendMode = StorageConfiguration.appendMode();
+        this.isPositionalWrite = AppendMode.WRITE == appendMode;
         this.nextOffset = baseOffset;
         this.rollStartMs = Long.MIN_VALUE;
 
@@ -181,8 +199,8 @@ final class LogSegment
             this.indexCapacityEntries = indexCapacityEntries(this.capacity, indexIntervalBytes);
             this.isIndexMissing = !indexFile.exists() || !timeIndexFile.exists();
             map();
-            this.offsetIndex = new OffsetIndex(indexFile, indexCapacityEntries, isWritable);
-            this.timeIndex = new TimeIndex(timeIndexFile, indexCapacityEntries, isWritable);
+            this.offsetIndex = new OffsetIndex(indexFile, indexCapacityEntries, isWritable, appendMode);
+            this.timeIndex = new TimeIndex(timeIndexFile, indexCapacityEntries, isWritable, appendMode);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -293,6 +311,16 @@ final class LogSegment
     void allowOffsetGaps()
     {
         allowsOffsetGaps = true;
+    }
+
+    /**
+     * How this segment's appends reach its files, as {@code spindle.storage.append} said when it was opened.
+     *
+     * @return the mode.
+     */
+    AppendMode appendMode()
+    {
+        return appendMode;
     }
 
     /**
@@ -519,8 +547,26 @@ final class LogSegment
     }
 
     /**
-     * Copy a validated batch to the end of the segment, assign its base offset in place, index it and publish it;
-     * only after {@link #reserve} returned true for it.
+     * Write all of a buffer's remaining bytes at a position of a file with positional writes, which may each write
+     * only part of them.
+     *
+     * @param channel  of the file.
+     * @param bytes    from its position to its limit; its position is advanced.
+     * @param position in the file of the first byte.
+     * @throws IOException if a write fails.
+     */
+    static void writeFully(final FileChannel channel, final ByteBuffer bytes, final long position) throws IOException
+    {
+        final int start = bytes.position();
+        while (bytes.hasRemaining())
+        {
+            channel.write(bytes, position + bytes.position() - start);
+        }
+    }
+
+    /**
+     * Copy a validated batch to the end of the segment, assign its base offset, index it and publish it; only after
+     * {@link #reserve} returned true for it.
      *
      * @param src                  buffer holding the batch.
      * @param srcOffset            of the batch in the buffer.
@@ -530,7 +576,10 @@ final class LogSegment
      * @param partitionLeaderEpoch to write, or {@link RecordBatch#NO_PARTITION_LEADER_EPOCH} to keep the
      *                             producer's value.
      * @param indexIntervalBytes   between index entries.
-     * @return the position the batch was written at.
+     * @param staging              the log's buffer the batch is patched in before a positional write, in
+     *                             {@link AppendMode#WRITE}; grown to the batch if needed, unused otherwise.
+     * @return the position the batch was written at, or -1 if a positional write failed (see
+     * {@link #writeFailure()}): then nothing was published and the segment is as it was.
      */
     int append(
         final DirectBuffer src,
@@ -539,23 +588,41 @@ final class LogSegment
         final int lastOffsetDelta,
         final long batchMaxTimestampMs,
         final int partitionLeaderEpoch,
-        final int indexIntervalBytes)
+        final int indexIntervalBytes,
+        final ExpandableDirectByteBuffer staging)
     {
         final int position = size;
         final long batchBaseOffset = nextOffset;
+        final boolean isIndexEntryDue = isIndexEntryDue(position, bytesSinceLastIndexEntry, indexIntervalBytes);
 
-        buffer.putBytes(position, src, srcOffset, length);
-        buffer.putLong(position + BASE_OFFSET_OFFSET, batchBaseOffset, ORDER);
-        if (RecordBatch.NO_PARTITION_LEADER_EPOCH != partitionLeaderEpoch)
+        if (isPositionalWrite)
         {
-            buffer.putInt(position + PARTITION_LEADER_EPOCH_OFFSET, partitionLeaderEpoch, ORDER);
+            if (!writeBatch(src, srcOffset, length, partitionLeaderEpoch, staging, position, batchBaseOffset,
+                isIndexEntryDue))
+            {
+                return -1;
+            }
+        }
+        else
+        {
+            buffer.putBytes(position, src, srcOffset, length);
+            buffer.putLong(position + BASE_OFFSET_OFFSET, batchBaseOffset, ORDER);
+            if (RecordBatch.NO_PARTITION_LEADER_EPOCH != partitionLeaderEpoch)
+            {
+                buffer.putInt(position + PARTITION_LEADER_EPOCH_OFFSET, partitionLeaderEpoch, ORDER);
+            }
+            if (isIndexEntryDue)
+            {
+                final int relativeOffset = (int)(batchBaseOffset - baseOffset);
+                offsetIndex.put(relativeOffset, position);
+                timeIndex.put(maxTimestampMs, relativeOffset);
+            }
         }
 
-        if (isIndexEntryDue(position, bytesSinceLastIndexEntry, indexIntervalBytes))
+        if (isIndexEntryDue)
         {
-            final int relativeOffset = (int)(batchBaseOffset - baseOffset);
-            offsetIndex.append(relativeOffset, position);
-            timeIndex.append(maxTimestampMs, relativeOffset);
+            offsetIndex.publishEntry();
+            timeIndex.publishEntry();
             bytesSinceLastIndexEntry = 0;
         }
         bytesSinceLastIndexEntry += length;
@@ -572,6 +639,99 @@ final class LogSegment
         SIZE_VH.setRelease(this, newSize);
 
         return position;
+    }
+
+    /**
+     * The log file's channel, for tests that read what is on disk.
+     *
+     * @return the channel.
+     */
+    FileChannel channelForTests()
+    {
+        return channel;
+    }
+
+    /**
+     * Why the last {@link #append} returned -1.
+     *
+     * @return the failure, or null if the last append wrote its batch.
+     */
+    IOException writeFailure()
+    {
+        return writeFailure;
+    }
+
+    /**
+     * Make the following positional writes of batches fail, for tests of the refusal path: the first
+     * {@code afterBytes} bytes of the batch are written (zeros of the page cache overwritten), then the failure is
+     * thrown, as a write that fails part way would leave them.
+     *
+     * @param failure    to throw, or null to stop.
+     * @param afterBytes of the batch written before the failure.
+     */
+    void injectWriteFailure(final IOException failure, final int afterBytes)
+    {
+        injectedWriteFailure = failure;
+        injectedWriteFailureAfterBytes = afterBytes;
+    }
+
+    private boolean writeBatch(
+        final DirectBuffer src,
+        final int srcOffset,
+        final int length,
+        final int partitionLeaderEpoch,
+        final ExpandableDirectByteBuffer staging,
+        final int position,
+        final long batchBaseOffset,
+        final boolean isIndexEntryDue)
+    {
+        staging.putBytes(0, src, srcOffset, length);
+        staging.putLong(BASE_OFFSET_OFFSET, batchBaseOffset, ORDER);
+        if (RecordBatch.NO_PARTITION_LEADER_EPOCH != partitionLeaderEpoch)
+        {
+            staging.putInt(PARTITION_LEADER_EPOCH_OFFSET, partitionLeaderEpoch, ORDER);
+        }
+
+        final ByteBuffer bytes = staging.byteBuffer();
+        bytes.limit(length).position(0);
+        boolean isOffsetEntryWritten = false;
+        try
+        {
+            if (null != injectedWriteFailure)
+            {
+                bytes.limit(Math.min(length, injectedWriteFailureAfterBytes));
+                writeFully(channel, bytes, position);
+                throw injectedWriteFailure;
+            }
+            writeFully(channel, bytes, position);
+
+            if (isIndexEntryDue)
+            {
+                final int relativeOffset = (int)(batchBaseOffset - baseOffset);
+                offsetIndex.put(relativeOffset, position);
+                offsetIndex.writeEntry();
+                isOffsetEntryWritten = true;
+                timeIndex.put(maxTimestampMs, relativeOffset);
+                timeIndex.writeEntry();
+            }
+            writeFailure = null;
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            if (isIndexEntryDue)
+            {
+                if (isOffsetEntryWritten)
+                {
+                    timeIndex.discardEntry();
+                }
+                offsetIndex.discardEntry();
+            }
+            buffer.setMemory(position, length, (byte)0);
+            writeFailure = new IOException("cannot write to " + logFile + " at " + position + ": " +
+                ex.getMessage(), ex);
+            return false;
+        }
     }
 
     /**
@@ -869,20 +1029,13 @@ final class LogSegment
         final int size = this.size;
         if (size > flushedSize)
         {
-            if (isWritable)
+            if (isWritable && !isPositionalWrite)
             {
                 mappedBuffer.force(flushedSize, size - flushedSize);
             }
             else
             {
-                try
-                {
-                    channel.force(false);
-                }
-                catch (final IOException ex)
-                {
-                    throw new UncheckedIOException("failed to force " + logFile, ex);
-                }
+                forceChannel();
             }
             flushedSize = size;
         }
@@ -899,10 +1052,29 @@ final class LogSegment
      */
     void forceBatch(final int position, final int length)
     {
-        mappedBuffer.force(position, length);
+        if (isPositionalWrite)
+        {
+            forceChannel();
+        }
+        else
+        {
+            mappedBuffer.force(position, length);
+        }
         if (flushedSize == position)
         {
             flushedSize = position + length;
+        }
+    }
+
+    private void forceChannel()
+    {
+        try
+        {
+            channel.force(false);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("failed to force " + logFile, ex);
         }
     }
 
@@ -1199,8 +1371,8 @@ final class LogSegment
         timeIndex.close();
         deleteIfExists(indexFile);
         deleteIfExists(timeIndexFile);
-        offsetIndex = new OffsetIndex(indexFile, indexCapacityEntries, true);
-        timeIndex = new TimeIndex(timeIndexFile, indexCapacityEntries, true);
+        offsetIndex = new OffsetIndex(indexFile, indexCapacityEntries, true, appendMode);
+        timeIndex = new TimeIndex(timeIndexFile, indexCapacityEntries, true, appendMode);
     }
 
     private void map() throws IOException

@@ -12,6 +12,7 @@ import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 
@@ -32,6 +33,13 @@ import java.nio.channels.FileChannel;
  * Like the log, an index is written through its mapping only where {@link #reserveEntry()} has had the file system
  * allocate the bytes (zeros written through the channel, a page at a time), so a full disk is an
  * {@link IOException} before the entry rather than a SIGBUS at it.
+ * <p>
+ * In {@link AppendMode#WRITE} the writer puts each entry's bytes into a small staging buffer and writes them with a
+ * positional write through the channel rather than storing into the mapping (whose hot tail page the kernel's
+ * write-back write-protects, so a store can stall on the file system), and {@link #force()} forces the channel.
+ * Truncation still zeroes through the mapping (the bytes are allocated, so it cannot fail) and
+ * {@link #forceRange} forces those bytes through the mapping. Readers use the mapping in both modes: one page
+ * cache.
  */
 abstract class MappedIndex
 {
@@ -57,14 +65,31 @@ abstract class MappedIndex
     private final FileChannel channel;
     private final MappedByteBuffer mappedBuffer;
     private final int capacityEntries;
+    private final ByteBuffer entryBytes;
+    private final UnsafeBuffer entryStaging;
     private int entryCount;
     private int flushedEntryCount;
     private long reservedBytes;
 
-    MappedIndex(final File file, final int entryLength, final int capacityEntries, final boolean preallocate)
+    MappedIndex(
+        final File file,
+        final int entryLength,
+        final int capacityEntries,
+        final boolean preallocate,
+        final AppendMode appendMode)
     {
         this.file = file;
         this.entryLength = entryLength;
+        if (AppendMode.WRITE == appendMode)
+        {
+            entryBytes = ByteBuffer.allocateDirect(entryLength);
+            entryStaging = new UnsafeBuffer(entryBytes);
+        }
+        else
+        {
+            entryBytes = null;
+            entryStaging = null;
+        }
 
         RandomAccessFile raf = null;
         try
@@ -189,6 +214,59 @@ abstract class MappedIndex
     }
 
     /**
+     * Where the writer puts the fields of the next entry: the mapping, or in {@link AppendMode#WRITE} the staging
+     * buffer that {@link #appendEntry()} writes; at {@link #entryOffset()}.
+     *
+     * @return the buffer to put the entry's fields into.
+     */
+    final UnsafeBuffer entryBuffer()
+    {
+        return null != entryStaging ? entryStaging : buffer;
+    }
+
+    /**
+     * Offset in {@link #entryBuffer()} of the next entry.
+     *
+     * @return byte offset.
+     */
+    final int entryOffset()
+    {
+        return null != entryStaging ? 0 : entryCount * entryLength;
+    }
+
+    /**
+     * Write the entry just put at {@link #entryOffset()} of {@link #entryBuffer()} to the file, not yet published:
+     * in {@link AppendMode#WRITE} with a positional write (a failed one leaves the entry's bytes as they were, see
+     * {@link #discardEntry()}); in {@link AppendMode#MAPPED} it is already in the mapping.
+     *
+     * @throws IOException if the write fails.
+     */
+    final void writeEntry() throws IOException
+    {
+        if (null != entryStaging)
+        {
+            LogSegment.writeFully(channel, entryBytes.clear(), (long)entryCount * entryLength);
+        }
+    }
+
+    /**
+     * Zero the bytes of the entry after the last published one, for a batch whose append failed after
+     * {@link #writeEntry()} or during it; through the mapping, in bytes already reserved, so this cannot fail.
+     */
+    final void discardEntry()
+    {
+        buffer.setMemory(entryCount * entryLength, entryLength, (byte)0);
+    }
+
+    /**
+     * Publish the entry written by {@link #writeEntry()}.
+     */
+    final void publishEntry()
+    {
+        publishEntryCount(entryCount + 1);
+    }
+
+    /**
      * Publish a new entry count after the entries below it have been written.
      *
      * @param count of entries now in use.
@@ -224,7 +302,7 @@ abstract class MappedIndex
         if (count > flushedEntryCount)
         {
             final int from = flushedEntryCount * entryLength;
-            mappedBuffer.force(from, count * entryLength - from);
+            force(from, count * entryLength - from);
             flushedEntryCount = count;
         }
     }
@@ -239,7 +317,30 @@ abstract class MappedIndex
     {
         if (toEntry > fromEntry)
         {
-            mappedBuffer.force(fromEntry * entryLength, (toEntry - fromEntry) * entryLength);
+            force(fromEntry * entryLength, (toEntry - fromEntry) * entryLength);
+        }
+    }
+
+    /**
+     * Force a range: through the mapping ({@code msync}) where the entries were stored into it, through the
+     * channel ({@code fdatasync}, the whole file) where they were written with positional writes.
+     */
+    private void force(final int from, final int length)
+    {
+        if (null != entryStaging)
+        {
+            try
+            {
+                channel.force(false);
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("failed to force index " + file, ex);
+            }
+        }
+        else
+        {
+            mappedBuffer.force(from, length);
         }
     }
 

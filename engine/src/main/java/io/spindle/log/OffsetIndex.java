@@ -3,7 +3,11 @@
  */
 package io.spindle.log;
 
+import org.agrona.concurrent.UnsafeBuffer;
+
 import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
 
 /**
@@ -41,7 +45,12 @@ final class OffsetIndex extends MappedIndex
 
     OffsetIndex(final File file, final int capacityEntries, final boolean preallocate)
     {
-        super(file, ENTRY_LENGTH, capacityEntries, preallocate);
+        this(file, capacityEntries, preallocate, AppendMode.MAPPED);
+    }
+
+    OffsetIndex(final File file, final int capacityEntries, final boolean preallocate, final AppendMode appendMode)
+    {
+        super(file, ENTRY_LENGTH, capacityEntries, preallocate, appendMode);
     }
 
     /**
@@ -67,18 +76,39 @@ final class OffsetIndex extends MappedIndex
     }
 
     /**
-     * Append an entry; the writer thread only, after the batch bytes it points at are written.
+     * Append an entry and publish it; the writer thread only, after the batch bytes it points at are written.
+     *
+     * @param relativeOffset of the batch.
+     * @param position       of the batch.
+     * @throws UncheckedIOException if the entry cannot be written ({@link AppendMode#WRITE}).
+     */
+    void append(final int relativeOffset, final int position)
+    {
+        put(relativeOffset, position);
+        try
+        {
+            writeEntry();
+        }
+        catch (final IOException ex)
+        {
+            discardEntry();
+            throw new UncheckedIOException("failed to write index " + file, ex);
+        }
+        publishEntry();
+    }
+
+    /**
+     * Put the next entry's fields where {@link #writeEntry()} writes them from; nothing is published.
      *
      * @param relativeOffset of the batch.
      * @param position       of the batch.
      */
-    void append(final int relativeOffset, final int position)
+    void put(final int relativeOffset, final int position)
     {
-        final int count = entryCount();
-        final int index = count * ENTRY_LENGTH;
-        buffer.putInt(index + RELATIVE_OFFSET_OFFSET, relativeOffset, ORDER);
-        buffer.putInt(index + POSITION_OFFSET, position, ORDER);
-        publishEntryCount(count + 1);
+        final UnsafeBuffer entry = entryBuffer();
+        final int index = entryOffset();
+        entry.putInt(index + RELATIVE_OFFSET_OFFSET, relativeOffset, ORDER);
+        entry.putInt(index + POSITION_OFFSET, position, ORDER);
     }
 
     /**

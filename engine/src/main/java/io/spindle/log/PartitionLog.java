@@ -8,6 +8,7 @@ import io.spindle.codecs.batch.RecordBatch;
 import io.spindle.codecs.batch.RecordBatchValidator;
 import io.spindle.codecs.protocol.ErrorCode;
 import org.agrona.DirectBuffer;
+import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.IoUtil;
 import org.agrona.collections.LongArrayList;
 import org.agrona.collections.LongHashSet;
@@ -192,6 +193,11 @@ public final class PartitionLog implements AutoCloseable
     private Throwable storageError;
     private Throwable lastStorageFailure;
     private boolean isClosed;
+    /**
+     * Where a batch is patched before a positional write in {@link AppendMode#WRITE}: empty until the first such
+     * append, then grown to the largest batch appended (so at most {@code max.message.bytes}), never shrunk.
+     */
+    private final ExpandableDirectByteBuffer appendStaging = new ExpandableDirectByteBuffer(0);
 
     private boolean isCompacted;
     private LogCleaner cleaner;
@@ -448,7 +454,14 @@ public final class PartitionLog implements AutoCloseable
             final FlushPolicy flushPolicy = config.flushPolicy();
             position = segment.append(
                 buffer, offset, length, lastOffsetDelta, maxTimestampMs, partitionLeaderEpoch,
-                config.indexIntervalBytes());
+                config.indexIntervalBytes(), appendStaging);
+            if (position < 0)
+            {
+                // A positional write failed (AppendMode.WRITE): nothing of the batch was published, so the log is
+                // unchanged and the next append tries again, as after a refused reservation.
+                lastStorageFailure = segment.writeFailure();
+                return KAFKA_STORAGE_ERROR;
+            }
             if (Long.MIN_VALUE == segment.rollStartMs())
             {
                 segment.rollStartMs(nowMs);

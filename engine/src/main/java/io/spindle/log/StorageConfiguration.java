@@ -22,6 +22,12 @@ public final class StorageConfiguration
         "spindle.storage.reserve.bytes", 1024 * 1024);
 
     /**
+     * How appends reach a segment's files: {@code mapped} stores into the mappings, {@code write} writes with
+     * positional writes through the file channels (see {@link AppendMode}). Read when a segment is opened.
+     */
+    public static final ConfigProperty APPEND = ConfigProperty.choice("spindle.storage.append", AppendMode.MAPPED);
+
+    /**
      * Throttle of the log cleaner, in bytes of segments read a second (each cleaned byte is read twice, once to map
      * the keys and once to write what survives). Kafka's default is unlimited; Spindle's keeps the cleaner to a few
      * percent of one core on a small machine (it cleans at some 300 MB/s unthrottled) while still cleaning a
@@ -65,6 +71,7 @@ public final class StorageConfiguration
     public static void validate()
     {
         reserveBytes();
+        appendMode();
         cleanerIoMaxBytesPerSecond();
         cleanerDedupeBufferBytes();
         cleanerBackoffMs();
@@ -84,6 +91,17 @@ public final class StorageConfiguration
             throw ConfigValues.invalid(RESERVE_BYTES.name(), bytes, "must be 1 to 1g");
         }
         return bytes;
+    }
+
+    /**
+     * How appends reach the files.
+     *
+     * @return the mode.
+     * @throws IllegalArgumentException naming the property if it is not {@code mapped} or {@code write}.
+     */
+    static AppendMode appendMode()
+    {
+        return APPEND.choice(AppendMode.class);
     }
 
     /**

@@ -3,7 +3,11 @@
  */
 package io.spindle.log;
 
+import org.agrona.concurrent.UnsafeBuffer;
+
 import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
 
 /**
@@ -44,7 +48,12 @@ final class TimeIndex extends MappedIndex
 
     TimeIndex(final File file, final int capacityEntries, final boolean preallocate)
     {
-        super(file, ENTRY_LENGTH, capacityEntries, preallocate);
+        this(file, capacityEntries, preallocate, AppendMode.MAPPED);
+    }
+
+    TimeIndex(final File file, final int capacityEntries, final boolean preallocate, final AppendMode appendMode)
+    {
+        super(file, ENTRY_LENGTH, capacityEntries, preallocate, appendMode);
     }
 
     /**
@@ -70,18 +79,39 @@ final class TimeIndex extends MappedIndex
     }
 
     /**
-     * Append an entry; the writer thread only, after the matching offset index entry.
+     * Append an entry and publish it; the writer thread only, after the matching offset index entry.
+     *
+     * @param timestampMs    largest maxTimestamp before the batch.
+     * @param relativeOffset of the batch.
+     * @throws UncheckedIOException if the entry cannot be written ({@link AppendMode#WRITE}).
+     */
+    void append(final long timestampMs, final int relativeOffset)
+    {
+        put(timestampMs, relativeOffset);
+        try
+        {
+            writeEntry();
+        }
+        catch (final IOException ex)
+        {
+            discardEntry();
+            throw new UncheckedIOException("failed to write index " + file, ex);
+        }
+        publishEntry();
+    }
+
+    /**
+     * Put the next entry's fields where {@link #writeEntry()} writes them from; nothing is published.
      *
      * @param timestampMs    largest maxTimestamp before the batch.
      * @param relativeOffset of the batch.
      */
-    void append(final long timestampMs, final int relativeOffset)
+    void put(final long timestampMs, final int relativeOffset)
     {
-        final int count = entryCount();
-        final int index = count * ENTRY_LENGTH;
-        buffer.putLong(index + TIMESTAMP_OFFSET, timestampMs, ORDER);
-        buffer.putInt(index + RELATIVE_OFFSET_OFFSET, relativeOffset, ORDER);
-        publishEntryCount(count + 1);
+        final UnsafeBuffer entry = entryBuffer();
+        final int index = entryOffset();
+        entry.putLong(index + TIMESTAMP_OFFSET, timestampMs, ORDER);
+        entry.putInt(index + RELATIVE_OFFSET_OFFSET, relativeOffset, ORDER);
     }
 
     /**

@@ -5,6 +5,7 @@ package io.spindle.perf.log;
 
 import io.spindle.log.LogConfig;
 import io.spindle.log.PartitionLog;
+import io.spindle.log.StorageConfiguration;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -31,8 +32,9 @@ import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Append throughput of {@link PartitionLog}: validate, assign offsets, copy into the mapped segment, index, publish
- * the high-water mark, with rolls and retention keeping three 64 MiB segments on disk.
+ * Append throughput of {@link PartitionLog}: validate, assign offsets, copy into the segment (a store into the mapping
+ * or a positional write, {@code appendMode}), index, publish the high-water mark, with rolls and retention keeping
+ * three 64 MiB segments on disk in the temporary directory.
  * <p>
  * The primary score is batches/s; the {@code bytes} secondary score is bytes/s. Compare with
  * {@link RawMappedWriteBenchmark} at the same {@code recordsPerBatch}.
@@ -58,6 +60,13 @@ public class LogAppendBenchmark
      */
     @Param({ "1", "10", "100" })
     public int recordsPerBatch;
+
+    /**
+     * How appends reach the segment files, {@code spindle.storage.append}: stores into the mapping, or positional
+     * writes from a staging buffer.
+     */
+    @Param({ "mapped", "write" })
+    public String appendMode;
 
     private UnsafeBuffer batch;
     private int batchLength;
@@ -97,6 +106,7 @@ public class LogAppendBenchmark
     {
         batch = BenchmarkBatch.build(recordsPerBatch, NOW_MS);
         batchLength = batch.capacity();
+        System.setProperty(StorageConfiguration.APPEND.name(), appendMode);
         directory = Files.createTempDirectory("spindle-log-append").toFile();
         final LogConfig config = new LogConfig()
             .segmentBytes(SEGMENT_BYTES)
