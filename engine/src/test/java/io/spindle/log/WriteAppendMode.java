@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 /**
  * Runs a test class's storage tests in {@link AppendMode#WRITE}: sets {@code spindle.storage.append=write} before
  * its first test and clears it after its last, so a subclass of a storage test repeats every case in that mode.
- * Test classes run one after another in one JVM (no parallel execution is configured), so the property does not
+ * Test classes run one after another in each test JVM (surefire forks JVMs, never threads), so the property does not
  * leak into another class.
  */
 public final class WriteAppendMode implements BeforeAllCallback, AfterAllCallback
