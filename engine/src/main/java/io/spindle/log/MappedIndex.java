@@ -259,6 +259,25 @@ abstract class MappedIndex
     }
 
     /**
+     * Write the entry just put and publish it, for appends outside a batch's append (recovery's rebuilt entries).
+     *
+     * @throws UncheckedIOException if it cannot be written ({@link AppendMode#WRITE}); nothing is published then.
+     */
+    final void writeAndPublishEntry()
+    {
+        try
+        {
+            writeEntry();
+        }
+        catch (final IOException ex)
+        {
+            discardEntry();
+            throw new UncheckedIOException("failed to write index " + file, ex);
+        }
+        publishEntry();
+    }
+
+    /**
      * Publish the entry written by {@link #writeEntry()}.
      */
     final void publishEntry()

@@ -6,7 +6,6 @@ package io.spindle.log;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.File;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
 
@@ -85,16 +84,7 @@ final class OffsetIndex extends MappedIndex
     void append(final int relativeOffset, final int position)
     {
         put(relativeOffset, position);
-        try
-        {
-            writeEntry();
-        }
-        catch (final IOException ex)
-        {
-            discardEntry();
-            throw new UncheckedIOException("failed to write index " + file, ex);
-        }
-        publishEntry();
+        writeAndPublishEntry();
     }
 
     /**

@@ -6,7 +6,6 @@ package io.spindle.log;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.File;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
 
@@ -88,16 +87,7 @@ final class TimeIndex extends MappedIndex
     void append(final long timestampMs, final int relativeOffset)
     {
         put(timestampMs, relativeOffset);
-        try
-        {
-            writeEntry();
-        }
-        catch (final IOException ex)
-        {
-            discardEntry();
-            throw new UncheckedIOException("failed to write index " + file, ex);
-        }
-        publishEntry();
+        writeAndPublishEntry();
     }
 
     /**
