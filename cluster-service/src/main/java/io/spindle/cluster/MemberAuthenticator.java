@@ -194,8 +194,8 @@ final class MemberAuthenticator implements Authenticator
     /**
      * Whether credentials are a member's, {@code spindle-member:ID:SECRET} with an id below the member count and the
      * members' secret: the one check the cluster's ingress and the members' archives
-     * ({@link MemberArchiveAuthenticator}) share. Secrets are compared as SHA-256 digests with {@link MessageDigest#isEqual}, in constant time whatever the
-     * presented length.
+     * ({@link MemberArchiveAuthenticator}) share. Secrets are compared as SHA-256 digests with
+     * {@link MessageDigest#isEqual}, in constant time whatever the presented length.
      */
     static final class SecretCheck
     {
