@@ -84,7 +84,8 @@ class RaftLogPurgeTest
         cluster.stop(leader);
         cluster.launch(leader);
         cluster.awaitLeader(-1);
-        cluster.launch(follower);
+        final ClusterNode returned = cluster.launch(follower);
+        cluster.await(returned::isServing, "the follower to rejoin, replicating the log from the leader's archive");
         produce(history, "after", RECORDS + 200, RECORDS + 400);
 
         for (int m = 0; m < 3; m++)
