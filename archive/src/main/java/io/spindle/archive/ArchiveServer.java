@@ -17,6 +17,7 @@ import io.aeron.archive.ArchivingMediaDriver;
 import io.aeron.archive.client.AeronArchive;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.security.CredentialsSupplier;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -134,15 +135,17 @@ public final class ArchiveServer implements AutoCloseable
      * A connection to the archive a cluster member runs for its Raft log, over IPC on the member's media driver (its
      * local control channel, {@code aeron:ipc?term-length=64k}, on the default local control stream).
      *
-     * @param aeron a client of the member's media driver.
+     * @param aeron       a client of the member's media driver.
+     * @param credentials what the member presents (its archive admits only members once they share a secret).
      * @return the connected archive client.
      */
-    public static AeronArchive connectMember(final io.aeron.Aeron aeron)
+    public static AeronArchive connectMember(final io.aeron.Aeron aeron, final CredentialsSupplier credentials)
     {
         return AeronArchive.connect(new AeronArchive.Context()
             .aeron(aeron)
             .ownsAeronClient(false)
             .messageTimeoutNs(MESSAGE_TIMEOUT_NS)
+            .credentialsSupplier(credentials)
             .controlRequestChannel("aeron:ipc?term-length=64k")
             .controlResponseChannel("aeron:ipc?term-length=64k"));
     }

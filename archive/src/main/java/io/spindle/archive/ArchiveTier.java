@@ -10,6 +10,7 @@ import java.util.function.Supplier;
 import io.aeron.Aeron;
 import io.aeron.Subscription;
 import io.aeron.archive.client.AeronArchive;
+import io.aeron.security.CredentialsSupplier;
 import io.spindle.broker.TopicTable;
 import io.spindle.host.TieredStorage;
 import org.agrona.CloseHelper;
@@ -49,6 +50,7 @@ public final class ArchiveTier implements TieredStorage
     private final TierChannels channels;
     private final SegmentArchiver archiver;
     private final boolean isMemberArchive;
+    private final CredentialsSupplier memberCredentials;
     private final TierCoordinator coordinator;
     private ArchiveServer embedded;
     private AeronArchive archive;
@@ -61,9 +63,11 @@ public final class ArchiveTier implements TieredStorage
         final String host,
         final String archiveEndpoint,
         final ErrorHandler errorHandler,
-        final TierCoordinator coordinator)
+        final TierCoordinator coordinator,
+        final CredentialsSupplier memberCredentials)
     {
         this.isMemberArchive = null != coordinator && null == archiveEndpoint;
+        this.memberCredentials = memberCredentials;
         this.coordinator = coordinator;
         this.aeron = aeron;
         this.dataDir = dataDir;
@@ -85,6 +89,8 @@ public final class ArchiveTier implements TieredStorage
      * @param topics          the member's current topic table, readable from any thread.
      * @param host            the member's host, an address an archive on another machine can reach.
      * @param archiveEndpoint a standalone archive's control endpoint {@code host:port}, or null for the member's own.
+     * @param credentials     what the member presents to its own archive (which admits only members once they share a
+     *                        secret).
      * @param coordinator     the member's replicated side of tiered storage.
      * @param errorHandler    for failures the archiver recovers from.
      * @return the tiered storage; run its {@link #agent()} on a thread of its own, close it after.
@@ -94,11 +100,12 @@ public final class ArchiveTier implements TieredStorage
         final Supplier<TopicTable> topics,
         final String host,
         final String archiveEndpoint,
+        final CredentialsSupplier credentials,
         final TierCoordinator coordinator,
         final ErrorHandler errorHandler)
     {
         checkEndpoint(archiveEndpoint);
-        return new ArchiveTier(aeron, topics, null, host, archiveEndpoint, errorHandler, coordinator);
+        return new ArchiveTier(aeron, topics, null, host, archiveEndpoint, errorHandler, coordinator, credentials);
     }
 
     /**
@@ -112,7 +119,7 @@ public final class ArchiveTier implements TieredStorage
     {
         checkEndpoint(archiveEndpoint);
         return (aeron, topics, dataDir, host, errorHandler) ->
-            new ArchiveTier(aeron, topics, dataDir, host, archiveEndpoint, errorHandler, null);
+            new ArchiveTier(aeron, topics, dataDir, host, archiveEndpoint, errorHandler, null, null);
     }
 
     private static void checkEndpoint(final String archiveEndpoint)
@@ -195,7 +202,7 @@ public final class ArchiveTier implements TieredStorage
         final long deadlineMs = System.currentTimeMillis() + timeoutMs;
         final byte[] bytes = new byte[(int)entry.bytes()];
         final int[] received = { 0 };
-        try (AeronArchive client = isMemberArchive ? ArchiveServer.connectMember(aeron) :
+        try (AeronArchive client = isMemberArchive ? ArchiveServer.connectMember(aeron, memberCredentials) :
             ArchiveServer.connectRemote(aeron, archiveEndpoint, channels.localHost());
             Subscription subscription = channels.replay(aeron, client, entry.recordingId(),
                 entry.startPosition(), entry.stopPosition() - entry.startPosition()))
@@ -250,7 +257,7 @@ public final class ArchiveTier implements TieredStorage
             {
                 if (isMemberArchive)
                 {
-                    archive = ArchiveServer.connectMember(aeron);
+                    archive = ArchiveServer.connectMember(aeron, memberCredentials);
                 }
                 else if (null == archiveEndpoint)
                 {

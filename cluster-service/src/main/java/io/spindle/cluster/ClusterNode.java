@@ -156,6 +156,7 @@ public final class ClusterNode implements AutoCloseable
         final AeronArchive.Context archiveClient = new AeronArchive.Context()
             .controlRequestChannel("aeron:ipc?term-length=64k")
             .controlResponseChannel("aeron:ipc?term-length=64k")
+            .credentialsSupplier(credentials(ctx))
             .aeronDirectoryName(aeronDir);
         // CHECKSTYLE.ON: aeronClientErrorHandler
 
@@ -202,6 +203,16 @@ public final class ClusterNode implements AutoCloseable
             consensusCtx.authenticatorSupplier(
                 () -> new MemberAuthenticator(
                     ctx.secret, ctx.members.size(), ctx.sessionTimeoutNs, this::onClientError));
+            // Only members open the member's archive (its own clients over IPC and peers' archives replicating the
+            // Raft log or snapshots from it); its own replication sessions, which connect to a peer's, present the
+            // member's credentials, which Aeron's replicate requests do not carry.
+            // The archive gives its client context its own Aeron client and error handler.
+            // CHECKSTYLE.OFF: aeronClientErrorHandler
+            archiveCtx
+                .authenticatorSupplier(
+                    () -> new MemberArchiveAuthenticator(ctx.secret, ctx.members.size(), this::onClientError))
+                .archiveClientContext(new AeronArchive.Context().credentialsSupplier(credentials(ctx)));
+            // CHECKSTYLE.ON: aeronClientErrorHandler
         }
         service.memberReportsAuthenticated(null != ctx.secret)
             .unauthenticatedReportLog((message) -> errorLog.onError(new SecurityException(message)));
@@ -252,7 +263,8 @@ public final class ClusterNode implements AutoCloseable
             service.tier().divergenceLog((message) -> errorLog.onError(new IllegalStateException(message)));
             service.tier().unservedLog((message) -> errorLog.onError(new IllegalStateException(message)));
             tier = ArchiveTier.forClusterMember(
-                aeron, service::topicTable, self.host, ctx.archiveEndpoint, service.tier(), errorLog);
+                aeron, service::topicTable, self.host, ctx.archiveEndpoint, credentials(ctx), service.tier(),
+                errorLog);
             service.tierTableVersion(tier::observedTableVersion);
             archiver = new AgentRunner(idle.get(), errorLog, null, tier.agent());
             AgentRunner.startOnThread(archiver);
@@ -305,7 +317,7 @@ public final class ClusterNode implements AutoCloseable
             // Its Aeron client must be gone before the driver is: close() interrupts and joins it. It reads only
             // volatile state, never this monitor, which close() holds while it waits.
             final Thread checker = new Thread(() -> new PurgedLogCheck(ctx.memberId, ctx.members, aeronDir,
-                consensusCtx.logStreamId(), this::isClosed, () -> hasJoined, this::onMemberFailed,
+                consensusCtx.logStreamId(), credentials(ctx), this::isClosed, () -> hasJoined, this::onMemberFailed,
                 this::onClientError).run(),
                 "spindle-member-" + ctx.memberId + "-purged-log-check");
             checker.setDaemon(true);

@@ -265,6 +265,7 @@ final class LogPurger implements Agent, AutoCloseable
                 .ownsAeronClient(false)
                 .controlRequestChannel("aeron:ipc?term-length=64k")
                 .controlResponseChannel("aeron:ipc?term-length=64k")
+                .credentialsSupplier(credentials)
                 .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000)));
         }
         return archive;

@@ -70,8 +70,7 @@ final class MemberAuthenticator implements Authenticator
     private static final byte[] PREFIX_BYTES = MEMBER_PREFIX.getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CLIENT_PRINCIPAL = new byte[0];
 
-    private final byte[] secretDigest;
-    private final int memberCount;
+    private final SecretCheck check;
     private final long sessionTimeoutMs;
     private final Consumer<Throwable> errorHandler;
     private final Long2ObjectHashMap<Verdict> verdicts = new Long2ObjectHashMap<>();
@@ -94,8 +93,7 @@ final class MemberAuthenticator implements Authenticator
     MemberAuthenticator(
         final byte[] secret, final int memberCount, final long sessionTimeoutNs, final Consumer<Throwable> errorHandler)
     {
-        this.secretDigest = sha256(secret, 0, secret.length);
-        this.memberCount = memberCount;
+        this.check = new SecretCheck(secret, memberCount);
         this.sessionTimeoutMs = TimeUnit.NANOSECONDS.toMillis(sessionTimeoutNs) + 1;
         this.errorHandler = errorHandler;
     }
@@ -175,24 +173,86 @@ final class MemberAuthenticator implements Authenticator
         {
             return CLIENT_PRINCIPAL;
         }
-        final int memberId = parseMemberId(credentials);
-        final int secretStart = memberId < 0 ? -1 : PREFIX_BYTES.length + digits(memberId) + 1;
-        if (memberId < 0 || memberId >= memberCount || secretStart > credentials.length ||
-            ':' != credentials[secretStart - 1])
+        final int memberId = check.memberId(credentials);
+        if (SecretCheck.NOT_A_MEMBER == memberId)
         {
             errorHandler.accept(new SecurityException("rejected a cluster session presenting credentials that are " +
                 "not a member's: a client presents none (on a cluster with spindle.node.secret.file set)"));
             return null;
         }
-        final byte[] presented = sha256(credentials, secretStart, credentials.length - secretStart);
-        if (!MessageDigest.isEqual(secretDigest, presented))
+        if (memberId < 0)
         {
-            errorHandler.accept(new SecurityException("rejected a cluster session claiming to be member " + memberId +
-                " with another secret than this member's spindle.node.secret.file: every member's file must hold " +
-                "the same secret, or that member's reports (tiered segments, snapshots held) go unheard"));
+            errorHandler.accept(new SecurityException("rejected a cluster session claiming to be member " +
+                SecretCheck.claimedMemberId(credentials) + " with another secret than this member's " +
+                "spindle.node.secret.file: every member's file must hold the same secret, or that member's reports " +
+                "(tiered segments, snapshots held) go unheard"));
             return null;
         }
         return principal(memberId);
+    }
+
+    /**
+     * Whether credentials are a member's, {@code spindle-member:ID:SECRET} with an id below the member count and the
+     * members' secret: the one check the cluster's ingress and the members' archives
+     * ({@link MemberArchiveAuthenticator}) share. Secrets are compared as SHA-256 digests with
+     * {@link MessageDigest#isEqual}, in constant time whatever the presented length.
+     */
+    static final class SecretCheck
+    {
+        /**
+         * {@link #memberId(byte[])} of credentials that are not a member's form at all.
+         */
+        static final int NOT_A_MEMBER = -1;
+
+        /**
+         * {@link #memberId(byte[])} of a member's credentials with another secret.
+         */
+        static final int OTHER_SECRET = -2;
+
+        private final byte[] secretDigest;
+        private final int memberCount;
+
+        /**
+         * A check against the members' secret.
+         *
+         * @param secret      the members' secret.
+         * @param memberCount members in the cluster: a member id presented must be below it.
+         */
+        SecretCheck(final byte[] secret, final int memberCount)
+        {
+            this.secretDigest = sha256(secret, 0, secret.length);
+            this.memberCount = memberCount;
+        }
+
+        /**
+         * The member credentials authenticate.
+         *
+         * @param credentials as presented at connect.
+         * @return the member id, {@link #NOT_A_MEMBER} or {@link #OTHER_SECRET}.
+         */
+        int memberId(final byte[] credentials)
+        {
+            final int memberId = parseMemberId(credentials);
+            final int secretStart = memberId < 0 ? -1 : PREFIX_BYTES.length + digits(memberId) + 1;
+            if (memberId < 0 || memberId >= memberCount || secretStart > credentials.length ||
+                ':' != credentials[secretStart - 1])
+            {
+                return NOT_A_MEMBER;
+            }
+            final byte[] presented = sha256(credentials, secretStart, credentials.length - secretStart);
+            return MessageDigest.isEqual(secretDigest, presented) ? memberId : OTHER_SECRET;
+        }
+
+        /**
+         * The id credentials {@link #OTHER_SECRET} claim, for saying so.
+         *
+         * @param credentials as presented.
+         * @return the claimed member id, or -1.
+         */
+        static int claimedMemberId(final byte[] credentials)
+        {
+            return parseMemberId(credentials);
+        }
     }
 
     /**

@@ -189,7 +189,7 @@ public final class NetworkRebuild
                     // A driver of its own keeps running: the killed member's archive may still hold its id there.
                     MemberDriver.awaitIdsFree(driverDir, ctx.memberId, 0);
                 }
-                archive = Archive.launch(new Archive.Context()
+                final Archive.Context archiveCtx = new Archive.Context()
                     .aeronDirectoryName(ctx.aeronDirectoryName)
                     .archiveDir(ctx.directory.resolve("archive").toFile())
                     .archiveId(ctx.memberId)
@@ -200,7 +200,20 @@ public final class NetworkRebuild
                     .threadingMode(ArchiveThreadingMode.SHARED)
                     .idleStrategySupplier(() -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))
                     .segmentFileLength(ctx.archiveSegmentLength)
-                    .errorHandler(this::onBackupError));
+                    .errorHandler(this::onBackupError);
+                if (null != ctx.secret)
+                {
+                    // As the member's own archive: only members open it, and it presents the member's credentials
+                    // to the donor's archive it replicates the Raft log, snapshots and tier recordings from.
+                    // The archive gives its client context its own Aeron client and error handler.
+                    // CHECKSTYLE.OFF: aeronClientErrorHandler
+                    archiveCtx
+                        .authenticatorSupplier(() -> new MemberArchiveAuthenticator(ctx.secret, ctx.members.size(),
+                            (error) -> ctx.progress.accept("warning: " + error.getMessage())))
+                        .archiveClientContext(new AeronArchive.Context().credentialsSupplier(memberCredentials()));
+                    // CHECKSTYLE.ON: aeronClientErrorHandler
+                }
+                archive = Archive.launch(archiveCtx);
                 aeron = Aeron.connect(new Aeron.Context()
                     .aeronDirectoryName(ctx.aeronDirectoryName)
                     .errorHandler(this::onBackupError));
@@ -241,6 +254,15 @@ public final class NetworkRebuild
         }
 
         /**
+         * What the rebuilding member presents to the donor's backup queries and archive, and to its own archive.
+         */
+        private CredentialsSupplier memberCredentials()
+        {
+            return null == ctx.secret ? new NullCredentialsSupplier() :
+                MemberAuthenticator.credentials(ctx.memberId, ctx.secret);
+        }
+
+        /**
          * The donor's tier, for a member whose tier is its own embedded archive: its manifests over the file server,
          * and each recording they list replicated from the donor's archive into the member's (the copy keeps the
          * recording's channel, so its alias tag, which names the manifest's tier id and the segment); each copy
@@ -270,6 +292,7 @@ public final class NetworkRebuild
                 .aeron(aeron)
                 .controlRequestChannel("aeron:ipc?term-length=64k")
                 .controlResponseChannel("aeron:ipc?term-length=64k")
+                .credentialsSupplier(memberCredentials())
                 .recordingSignalConsumer(this::onSignal)
                 .errorHandler(this::onReplicationError)))
             {
@@ -474,9 +497,7 @@ public final class NetworkRebuild
                 .consensusChannel("aeron:udp?endpoint=" + self.host() + ":" + (self.port() + 1))
                 .catchupEndpoint(self.host() + ":0")
                 .sourceType(ClusterBackup.SourceType.ANY)
-                .credentialsSupplier(null != ctx.backupCredentials ? ctx.backupCredentials :
-                    null == ctx.secret ? new NullCredentialsSupplier() :
-                    MemberAuthenticator.credentials(ctx.memberId, ctx.secret))
+                .credentialsSupplier(null != ctx.backupCredentials ? ctx.backupCredentials : memberCredentials())
                 .initialReplayStart(ClusterBackup.Configuration.ReplayStart.LATEST_SNAPSHOT)
                 .clusterBackupCoolDownIntervalNs(1_000_000_000L)
                 .idleStrategySupplier(() -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))
@@ -484,9 +505,11 @@ public final class NetworkRebuild
                 .archiveContext(new AeronArchive.Context()
                     .errorHandler(this::onBackupError)
                     .controlRequestChannel("aeron:ipc?term-length=64k")
-                    .controlResponseChannel("aeron:ipc?term-length=64k"))
+                    .controlResponseChannel("aeron:ipc?term-length=64k")
+                    .credentialsSupplier(memberCredentials()))
                 .clusterArchiveContext(new AeronArchive.Context()
                     .errorHandler(this::onBackupError)
+                    .credentialsSupplier(memberCredentials())
                     .controlRequestChannel("aeron:udp?endpoint=" + donor.host() + ":" + (donor.port() + 3))
                     .controlResponseChannel("aeron:udp?endpoint=" + self.host() + ":0"));
             long livePosition = -1;

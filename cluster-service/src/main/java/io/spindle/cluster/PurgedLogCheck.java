@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 
 import io.aeron.Aeron;
 import io.aeron.archive.client.AeronArchive;
+import io.aeron.security.CredentialsSupplier;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.BackoffIdleStrategy;
 
@@ -31,6 +32,7 @@ final class PurgedLogCheck implements Runnable
     private final List<ClusterNode.Endpoint> members;
     private final String aeronDirectoryName;
     private final int logStreamId;
+    private final CredentialsSupplier credentials;
     private final BooleanSupplier isClosed;
     private final BooleanSupplier hasJoined;
     private final Consumer<Throwable> onPurged;
@@ -43,6 +45,7 @@ final class PurgedLogCheck implements Runnable
      * @param members            every member's client endpoint; archive control is on {@code PORT+3}.
      * @param aeronDirectoryName of the member's running media driver.
      * @param logStreamId        of the cluster's log.
+     * @param credentials        what the member presents to the others' archives (theirs once they share a secret).
      * @param isClosed           whether the member closed (the check ends).
      * @param hasJoined          whether the member joined the cluster (it caught up: the check ends).
      * @param onPurged           told why the member cannot rejoin; it closes the member.
@@ -54,6 +57,7 @@ final class PurgedLogCheck implements Runnable
         final List<ClusterNode.Endpoint> members,
         final String aeronDirectoryName,
         final int logStreamId,
+        final CredentialsSupplier credentials,
         final BooleanSupplier isClosed,
         final BooleanSupplier hasJoined,
         final Consumer<Throwable> onPurged,
@@ -63,6 +67,7 @@ final class PurgedLogCheck implements Runnable
         this.members = members;
         this.aeronDirectoryName = aeronDirectoryName;
         this.logStreamId = logStreamId;
+        this.credentials = credentials;
         this.isClosed = isClosed;
         this.hasJoined = hasJoined;
         this.onPurged = onPurged;
@@ -135,6 +140,7 @@ final class PurgedLogCheck implements Runnable
             .controlRequestChannel("aeron:udp?endpoint=" + other.host() + ":" + (other.port() + 3))
             .controlResponseChannel("aeron:udp?endpoint=" + self.host() + ":0")
             .messageTimeoutNs(CONNECT_TIMEOUT_NS)
+            .credentialsSupplier(credentials)
             .idleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))))
         {
             archive.listRecordingsForUri(0, Integer.MAX_VALUE, "", logStreamId,

@@ -15,6 +15,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.aeron.Aeron;
+import io.aeron.archive.client.AeronArchive;
+import io.aeron.archive.client.ArchiveException;
 import io.aeron.cluster.client.AeronCluster;
 import io.aeron.security.AuthenticationException;
 import io.aeron.security.CredentialsSupplier;
@@ -154,6 +157,36 @@ class ClusterMemberAuthenticationTest extends TieredClusterTestBase
         cluster.await(() -> errors(leaderNode).contains("rejected a cluster session claiming to be member 0 " +
             "with another secret than this member's spindle.node.secret.file"),
             () -> "the leader's errors: " + errors(leaderNode));
+
+        // A member's archive (PORT+3: its Raft log, snapshots and tier) admits members only: a stranger presenting
+        // nothing, or a member's credentials with another secret, is refused at connect and recorded.
+        final int follower = leader == 0 ? 1 : 0;
+        try (Aeron aeron = Aeron.connect(new Aeron.Context()
+            .aeronDirectoryName(cluster.node(2).aeronDirectoryName()).errorHandler((error) -> {})))
+        {
+            final ArchiveException stranger = assertThrows(ArchiveException.class,
+                () -> connectArchive(aeron, follower, new NullCredentialsSupplier()).close());
+            assertEquals(ArchiveException.AUTHENTICATION_REJECTED, stranger.errorCode(), stranger.toString());
+            final ArchiveException otherSecret = assertThrows(ArchiveException.class,
+                () -> connectArchive(aeron, follower, MemberAuthenticator.credentials(1,
+                "another-secret-of-32-characters!".getBytes(StandardCharsets.US_ASCII))).close());
+            assertEquals(ArchiveException.AUTHENTICATION_REJECTED, otherSecret.errorCode(), otherSecret.toString());
+            assertThrows(ArchiveException.class, () -> connectArchive(aeron, follower, credentials("user:pw")).close());
+            try (AeronArchive member = connectArchive(aeron, follower,
+                MemberAuthenticator.credentials(2, SECRET.getBytes(StandardCharsets.US_ASCII))))
+            {
+                assertTrue(member.listRecordings(0, 100, (controlSessionId, correlationId, recordingId,
+                    startTimestamp, stopTimestamp, startPosition, stopPosition, initialTermId, segmentFileLength,
+                    termBufferLength, mtuLength, sessionId, streamId, strippedChannel, originalChannel,
+                    sourceIdentity) -> {}) > 0, "the member's archive holds its Raft log");
+            }
+        }
+        final ClusterNode followerNode = cluster.node(follower);
+        cluster.await(() -> errors(followerNode).contains("rejected an archive control session presenting no " +
+            "credentials: with spindle.node.secret.file set, only members may open a member's archive (PORT+3)") &&
+            errors(followerNode).contains("rejected an archive control session claiming to be member 1 with " +
+            "another secret") && errors(followerNode).contains("rejected an archive control session presenting " +
+            "credentials that are not a member's"), () -> "member " + follower + "'s errors: " + errors(followerNode));
 
         // Member 2 archives with the other secret: the leader rejects its reporter, and member 2's error log says why;
         // none of its reports apply anywhere, so no member deletes a segment locally.

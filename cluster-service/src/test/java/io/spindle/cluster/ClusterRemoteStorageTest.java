@@ -14,7 +14,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import io.aeron.Aeron;
+import io.aeron.archive.client.AeronArchive;
 import io.aeron.cluster.client.AeronCluster;
+import io.aeron.security.NullCredentialsSupplier;
 import io.spindle.archive.TierManifest;
 import io.spindle.cluster.check.CheckResult;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
@@ -178,6 +181,13 @@ class ClusterRemoteStorageTest extends TieredClusterTestBase
                 final int length = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
                 cluster.await(() -> client.offer(buffer, 0, length) > 0, "the report to be sent");
             }
+        }
+        // Without spindle.node.secret.file a member's archive answers anyone, as Aeron's does by default.
+        try (Aeron aeron = Aeron.connect(new Aeron.Context()
+            .aeronDirectoryName(cluster.node(leader).aeronDirectoryName()).errorHandler((error) -> {}));
+            AeronArchive stranger = connectArchive(aeron, (leader + 1) % 3, new NullCredentialsSupplier()))
+        {
+            assertTrue(stranger.archiveId() >= 0);
         }
         for (int m = 0; m < 3; m++)
         {

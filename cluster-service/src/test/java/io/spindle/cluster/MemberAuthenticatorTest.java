@@ -90,6 +90,46 @@ class MemberAuthenticatorTest
     }
 
     @Test
+    void aMembersArchiveAdmitsMembersPresentingTheSecretOnlyAndRecordsTheOthers()
+    {
+        final MemberArchiveAuthenticator archive = new MemberArchiveAuthenticator(SECRET, 3, errors::add);
+        final byte[] wrong = SECRET.clone();
+        wrong[0] ^= 1;
+        final byte[][] refused = {
+            new byte[0],
+            MemberAuthenticator.credentials(2, wrong).encodedCredentials(),
+            MemberAuthenticator.credentials(3, SECRET.clone()).encodedCredentials(),
+            "user:password".getBytes(StandardCharsets.US_ASCII),
+        };
+        for (final byte[] credentials : refused)
+        {
+            final FakeSession session = new FakeSession(nextSessionId++);
+            archive.onConnectRequest(session.sessionId(), credentials, 0);
+            archive.onConnectedSession(session, 0);
+            assertTrue(session.isRejected, new String(credentials, StandardCharsets.US_ASCII));
+            assertNull(session.principal);
+        }
+        assertEquals(refused.length, errors.size());
+        assertTrue(errors.get(0).getMessage().contains("rejected an archive control session presenting no " +
+            "credentials"), errors.get(0).getMessage());
+        assertTrue(errors.get(1).getMessage().contains("claiming to be member 2 with another secret"),
+            errors.get(1).getMessage());
+        assertTrue(errors.get(3).getMessage().contains("credentials that are not a member's"),
+            errors.get(3).getMessage());
+
+        final FakeSession member = new FakeSession(nextSessionId++);
+        archive.onConnectRequest(member.sessionId(), MemberAuthenticator.credentials(1, SECRET.clone())
+            .encodedCredentials(), 0);
+        archive.onConnectedSession(member, 0);
+        assertFalse(member.isRejected);
+        assertEquals("spindle-member:1", new String(member.principal, StandardCharsets.US_ASCII));
+        final FakeSession unseen = new FakeSession(nextSessionId++);
+        archive.onConnectedSession(unseen, 0);
+        assertTrue(unseen.isRejected);
+        assertEquals(refused.length, errors.size());
+    }
+
+    @Test
     void aSessionWhoseConnectRequestWasNotSeenIsRejected()
     {
         final FakeSession session = new FakeSession(42);

@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 
 import io.aeron.Aeron;
 import io.aeron.archive.client.AeronArchive;
+import io.aeron.security.CredentialsSupplier;
 import io.spindle.archive.ArchiveTier;
 import io.spindle.archive.TierManifest;
 import io.spindle.broker.Topic;
@@ -189,6 +190,25 @@ abstract class TieredClusterTestBase
         {
             throw new UncheckedIOException(ex);
         }
+    }
+
+    /**
+     * A client of a member's archive from outside the member, over UDP to its control endpoint ({@code PORT+3}), as
+     * anyone reaching the member's ports could open one.
+     *
+     * @param aeron       a client of a media driver of the caller's.
+     * @param member      whose archive.
+     * @param credentials what the client presents.
+     * @return the connected archive client.
+     */
+    AeronArchive connectArchive(final Aeron aeron, final int member, final CredentialsSupplier credentials)
+    {
+        final ClusterNode.Endpoint endpoint = ClusterNode.parseMembers(cluster.members()).get(member);
+        return AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
+            .controlRequestChannel("aeron:udp?endpoint=" + endpoint.host() + ":" + (endpoint.port() + 3))
+            .controlResponseChannel("aeron:udp?endpoint=localhost:0")
+            .credentialsSupplier(credentials)
+            .messageTimeoutNs(TestCluster.AWAIT_NS));
     }
 
     /**
