@@ -5,6 +5,7 @@ package io.spindle.archive;
 
 import java.nio.file.Path;
 import java.util.zip.CRC32C;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import io.aeron.Aeron;
@@ -55,6 +56,8 @@ public final class ArchiveTier implements TieredStorage
     private ArchiveServer embedded;
     private AeronArchive archive;
     private long nextConnectMs;
+    private Consumer<String> statusLog = (line) -> {};
+    private boolean isUnreachableSaid;
 
     private ArchiveTier(
         final Aeron aeron,
@@ -117,9 +120,38 @@ public final class ArchiveTier implements TieredStorage
      */
     public static TieredStorage.Factory factory(final String archiveEndpoint)
     {
+        return factory(archiveEndpoint, (line) -> {});
+    }
+
+    /**
+     * The factory to give {@link io.spindle.host.StandaloneBroker.Context#tieredStorage}, whose tier says on
+     * {@code statusLog} when its archive cannot be reached and when it can again ({@link #statusLog}).
+     *
+     * @param archiveEndpoint the standalone archive's control endpoint {@code host:port}, or null for an embedded
+     *                        archive in the broker's data directory.
+     * @param statusLog       told those lines, on the archiver's thread (the broker's console).
+     * @return the factory.
+     */
+    public static TieredStorage.Factory factory(final String archiveEndpoint, final Consumer<String> statusLog)
+    {
         checkEndpoint(archiveEndpoint);
         return (aeron, topics, dataDir, host, errorHandler) ->
-            new ArchiveTier(aeron, topics, dataDir, host, archiveEndpoint, errorHandler, null, null);
+            new ArchiveTier(aeron, topics, dataDir, host, archiveEndpoint, errorHandler, null, null)
+                .statusLog(statusLog);
+    }
+
+    /**
+     * Where to say, once, that the archive cannot be reached (sealed segments then stay on local disk and reads below
+     * the local log fail until it can), and once that it can again: an operator watching the console learns what
+     * otherwise only the error log ({@code spindle errors}) holds. Set before the {@link #agent()} runs.
+     *
+     * @param statusLog told those lines, on the archiver's thread.
+     * @return this.
+     */
+    public ArchiveTier statusLog(final Consumer<String> statusLog)
+    {
+        this.statusLog = statusLog;
+        return this;
     }
 
     private static void checkEndpoint(final String archiveEndpoint)
@@ -288,10 +320,28 @@ public final class ArchiveTier implements TieredStorage
             {
                 nextConnectMs = System.currentTimeMillis() + SegmentArchiver.RETRY_BACKOFF_MS;
                 errorHandler.onError(ex);
+                if (!isUnreachableSaid)
+                {
+                    isUnreachableSaid = true;
+                    statusLog.accept("tier: cannot reach " + describe() + " (" + ex.getMessage() + "): sealed " +
+                        "segments stay on local disk and reads below the local log fail until it answers; retrying " +
+                        "every " + SegmentArchiver.RETRY_BACKOFF_MS + " ms (details: spindle errors)");
+                }
                 return null;
+            }
+            if (isUnreachableSaid)
+            {
+                isUnreachableSaid = false;
+                statusLog.accept("tier: reached " + describe() + " again");
             }
         }
         return archive;
+    }
+
+    private String describe()
+    {
+        return isMemberArchive ? "the member's own archive" : null == archiveEndpoint ?
+            "the embedded archive" : "the archive at " + archiveEndpoint;
     }
 
     /**

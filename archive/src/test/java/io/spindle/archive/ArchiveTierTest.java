@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32C;
 
@@ -84,9 +86,11 @@ class ArchiveTierTest
         final String endpoint = archive.controlEndpoint();
         final int port = Integer.parseInt(endpoint.substring(endpoint.indexOf(':') + 1));
         int sent = 0;
+        final Queue<String> said = new ConcurrentLinkedQueue<>();
         try
         {
-            try (TestBroker broker = startBroker(data, endpoint))
+            try (TestBroker broker = TestBroker.start(
+                data, (ctx) -> ctx.tieredStorage(ArchiveTier.factory(endpoint, said::add))))
             {
                 try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
                 {
@@ -103,12 +107,19 @@ class ArchiveTierTest
                     // 150 records of about 260 bytes are 9 or 10 segments of 4k; 8k of local retention keeps 3 or 4.
                     await(() -> localSegments(data) <= 4, "the local directory shrinks to local.retention.bytes");
 
-                    // The archive goes away while the broker produces and rolls; it comes back on the same port.
+                    // The archive goes away while the broker produces and rolls, which the broker says once; it
+                    // comes back on the same port, which the broker says too.
+                    assertTrue(said.isEmpty(), said.toString());
                     archive.close();
                     sent += produce(broker, sent, 150);
+                    await(() -> said.stream().anyMatch((line) -> line.startsWith("tier: cannot reach the archive at " +
+                        endpoint)), "the broker to say the archive cannot be reached");
                     archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", port,
                         Throwable::printStackTrace);
                     awaitArchived(data, 12);
+                    await(() -> said.contains("tier: reached the archive at " + endpoint + " again"),
+                        "the broker to say it reached the archive again");
+                    assertEquals(2, said.size(), said.toString());
                     await(() -> firstLocalOffset(data) > 150, "local retention goes on");
                     assertEquals(0, logStartOffset(admin), "the log starts in the archive");
                     final io.spindle.client.TopicDescription.PartitionDescription described =

@@ -74,7 +74,7 @@ public final class BrokerCommand implements Callable<Integer>
         {
             ctx.aeronDirectoryName(aeronDir);
         }
-        ctx.tieredStorage(ArchiveTier.factory(archive));
+        ctx.tieredStorage(ArchiveTier.factory(archive, System.out::println));
         final Path effectiveDataDir = null != dataDir ? dataDir : Path.of(BrokerConfiguration.DATA_DIR.text());
         // The barrier is closed last: Agrona 2.x's shutdown hook waits for that close, and until then
         // the JVM cannot exit (System.exit from main would deadlock against the signal's hook).
