@@ -176,7 +176,8 @@ public final class ClusterNode implements AutoCloseable
             .electionStatusIntervalNs(ctx.leaderHeartbeatTimeoutNs / 10)
             .startupCanvassTimeoutNs(ctx.leaderHeartbeatTimeoutNs * 2)
             .terminationTimeoutNs(ctx.leaderHeartbeatTimeoutNs)
-            .sessionTimeoutNs(ctx.sessionTimeoutNs);
+            .sessionTimeoutNs(ctx.sessionTimeoutNs)
+            .terminationHook(this::onConsensusModuleTerminated);
 
         service = new SpindleClusteredService(
             ctx.directory.resolve("data"), ctx.memberId, self.host + ":" + self.port, ctx.logConfig,
@@ -465,8 +466,23 @@ public final class ClusterNode implements AutoCloseable
     }
 
     /**
-     * Why the member closed itself: it stopped applying the log, or it cannot rejoin a cluster whose Raft log was
-     * purged ({@link PurgedLogCheck}).
+     * The consensus module stopped while the member was not closing (the cluster was shut down or aborted through
+     * Aeron's cluster control, or the module lost its media driver): the member no longer takes part in the cluster,
+     * so it closes itself rather than go on serving fetches and answering its clients as though it did.
+     */
+    private void onConsensusModuleTerminated()
+    {
+        if (!isClosed.get())
+        {
+            onMemberFailed(new IllegalStateException("member " + ctx.memberId + ": its consensus module stopped " +
+                "(the cluster was shut down or aborted, or its media driver went away): the member no longer takes " +
+                "part in the cluster, so it stops"));
+        }
+    }
+
+    /**
+     * Why the member closed itself: it stopped applying the log, it cannot rejoin a cluster whose Raft log was
+     * purged ({@link PurgedLogCheck}), or its consensus module stopped.
      *
      * @return the failure, or null.
      */

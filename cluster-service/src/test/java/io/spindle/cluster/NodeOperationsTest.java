@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 
+import io.aeron.CncFileDescriptor;
 import io.aeron.CommonContext;
+import io.aeron.cluster.ClusterControl;
 import io.aeron.cluster.client.AeronCluster;
 import io.aeron.cluster.service.Cluster;
 import io.aeron.driver.MediaDriver;
@@ -18,6 +20,8 @@ import org.agrona.CloseHelper;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -124,6 +128,24 @@ class NodeOperationsTest
         await(() -> node.service().lastSnapshotLogPosition() >= 2 * thresholdBytes,
             "a second snapshot past " + 2 * thresholdBytes);
         assertEquals(2, node.snapshotTrigger().triggerCount());
+    }
+
+    @Test
+    void aMemberWhoseConsensusModuleIsAbortedStopsAndSaysWhy()
+    {
+        node = launch(0);
+        awaitLeader();
+        assertTrue(node.isServing());
+
+        // An operator aborts the cluster with Aeron's cluster control (as ClusterTool does): the consensus module
+        // stops, and the member with it instead of serving fetches as though it still took part.
+        final CountersReader counters = ClusterControl.mapCounters(new File(aeronDir, CncFileDescriptor.CNC_FILE));
+        final AtomicCounter toggle = ClusterControl.findControlToggle(counters, 0);
+        assertTrue(ClusterControl.ToggleState.ABORT.toggle(toggle));
+        await(node::isClosed, "the member to stop once its consensus module stopped");
+        assertFalse(node.isServing());
+        assertTrue(String.valueOf(node.failure()).contains("its consensus module stopped"),
+            String.valueOf(node.failure()));
     }
 
     private ClusterNode launch(final int memberId)
