@@ -135,7 +135,7 @@ class NodeOperationsTest
     {
         node = launch(0);
         awaitLeader();
-        assertTrue(node.isServing());
+        await(node::isServing, "the member to serve");
 
         // An operator aborts the cluster with Aeron's cluster control (as ClusterTool does): the consensus module
         // stops, and the member with it instead of serving fetches as though it still took part.
