@@ -18,6 +18,7 @@ import io.aeron.archive.client.AeronArchive;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.security.CredentialsSupplier;
+import io.aeron.security.NullCredentialsSupplier;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -67,7 +68,7 @@ public final class ArchiveServer implements AutoCloseable
     }
 
     /**
-     * Start a standalone archive with its own media driver.
+     * Start a standalone archive with its own media driver, answering anyone.
      *
      * @param archiveDir   where recordings and the catalog live; created if missing.
      * @param aeronDir     the media driver's directory (deleted on start and on close).
@@ -78,6 +79,25 @@ public final class ArchiveServer implements AutoCloseable
      */
     public static ArchiveServer launch(
         final Path archiveDir, final String aeronDir, final String host, final int port,
+        final ErrorHandler errorHandler)
+    {
+        return launch(archiveDir, aeronDir, host, port, null, errorHandler);
+    }
+
+    /**
+     * Start a standalone archive with its own media driver, admitting only clients presenting {@code secret}
+     * ({@link TierAuthenticator}) when there is one.
+     *
+     * @param archiveDir   where recordings and the catalog live; created if missing.
+     * @param aeronDir     the media driver's directory (deleted on start and on close).
+     * @param host         of the control endpoint, an address brokers can reach.
+     * @param port         of the control endpoint; 0 picks a free one.
+     * @param secret       the tier secret clients must present, or null to answer anyone.
+     * @param errorHandler for errors of the archive's and the driver's agents, and for rejected sessions.
+     * @return the running archive.
+     */
+    public static ArchiveServer launch(
+        final Path archiveDir, final String aeronDir, final String host, final int port, final byte[] secret,
         final ErrorHandler errorHandler)
     {
         final int controlPort = 0 == port ? freeUdpPort(host) : port;
@@ -92,6 +112,11 @@ public final class ArchiveServer implements AutoCloseable
         final Archive.Context archiveCtx = archiveContext(archiveDir, host, errorHandler)
             .aeronDirectoryName(aeronDir)
             .controlChannel("aeron:udp?endpoint=" + host + ":" + controlPort);
+        if (null != secret)
+        {
+            final ErrorHandler rejections = notClosed(errorHandler);
+            archiveCtx.authenticatorSupplier(() -> new TierAuthenticator(secret, rejections));
+        }
         return new ArchiveServer(ArchivingMediaDriver.launch(driverCtx, archiveCtx), null, host, controlPort);
     }
 
@@ -151,19 +176,39 @@ public final class ArchiveServer implements AutoCloseable
     }
 
     /**
-     * A connection to a standalone archive, over UDP.
+     * A connection to a standalone archive, over UDP, presenting the tier secret when
+     * {@link TierConfiguration#SECRET_FILE} names one (read now).
      *
      * @param aeron     the broker's client.
      * @param endpoint  the archive's control endpoint, {@code host:port}.
      * @param localHost an address of this machine the archive can answer to.
      * @return the connected archive client.
+     * @throws IllegalArgumentException when the secret file is set but invalid.
      */
     public static AeronArchive connectRemote(final io.aeron.Aeron aeron, final String endpoint, final String localHost)
+    {
+        return connectRemote(aeron, endpoint, localHost,
+            TierAuthenticator.credentials(TierAuthenticator.configuredSecret((line) -> {})));
+    }
+
+    /**
+     * A connection to a standalone archive, over UDP.
+     *
+     * @param aeron       the broker's client.
+     * @param endpoint    the archive's control endpoint, {@code host:port}.
+     * @param localHost   an address of this machine the archive can answer to.
+     * @param credentials what to present ({@link TierAuthenticator#credentials(byte[])}), or null for nothing.
+     * @return the connected archive client.
+     */
+    public static AeronArchive connectRemote(
+        final io.aeron.Aeron aeron, final String endpoint, final String localHost,
+        final CredentialsSupplier credentials)
     {
         return AeronArchive.connect(new AeronArchive.Context()
             .aeron(aeron)
             .ownsAeronClient(false)
             .messageTimeoutNs(MESSAGE_TIMEOUT_NS)
+            .credentialsSupplier(null == credentials ? new NullCredentialsSupplier() : credentials)
             .controlRequestChannel("aeron:udp?endpoint=" + endpoint)
             .controlResponseChannel("aeron:udp?endpoint=" + localHost + ":0"));
     }

@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import io.aeron.Aeron;
 import io.aeron.Subscription;
 import io.aeron.archive.client.AeronArchive;
+import io.aeron.archive.client.ArchiveException;
 import io.aeron.security.CredentialsSupplier;
 import io.spindle.broker.TopicTable;
 import io.spindle.host.TieredStorage;
@@ -56,6 +57,8 @@ public final class ArchiveTier implements TieredStorage
     private ArchiveServer embedded;
     private AeronArchive archive;
     private long nextConnectMs;
+    private final CredentialsSupplier tierCredentials;
+    private String secretWarning;
     private Consumer<String> statusLog = (line) -> {};
     private boolean isUnreachableSaid;
 
@@ -79,6 +82,8 @@ public final class ArchiveTier implements TieredStorage
         final String localHost = "0.0.0.0".equals(host) ? "localhost" : host;
         this.channels = null == archiveEndpoint ? TierChannels.ipc(TERM_LENGTH) :
             TierChannels.udp(localHost, archiveEndpoint.substring(0, archiveEndpoint.lastIndexOf(':')), TERM_LENGTH);
+        this.tierCredentials = null == archiveEndpoint ? null :
+            TierAuthenticator.credentials(TierAuthenticator.configuredSecret((line) -> secretWarning = line));
         this.archiver = new SegmentArchiver(this, aeron, topics, errorHandler, coordinator);
     }
 
@@ -151,6 +156,11 @@ public final class ArchiveTier implements TieredStorage
     public ArchiveTier statusLog(final Consumer<String> statusLog)
     {
         this.statusLog = statusLog;
+        if (null != secretWarning)
+        {
+            statusLog.accept("tier: " + secretWarning);
+            secretWarning = null;
+        }
         return this;
     }
 
@@ -235,7 +245,7 @@ public final class ArchiveTier implements TieredStorage
         final byte[] bytes = new byte[(int)entry.bytes()];
         final int[] received = { 0 };
         try (AeronArchive client = isMemberArchive ? ArchiveServer.connectMember(aeron, memberCredentials) :
-            ArchiveServer.connectRemote(aeron, archiveEndpoint, channels.localHost());
+            ArchiveServer.connectRemote(aeron, archiveEndpoint, channels.localHost(), tierCredentials);
             Subscription subscription = channels.replay(aeron, client, entry.recordingId(),
                 entry.startPosition(), entry.stopPosition() - entry.startPosition()))
         {
@@ -313,17 +323,21 @@ public final class ArchiveTier implements TieredStorage
                 }
                 else
                 {
-                    archive = ArchiveServer.connectRemote(aeron, archiveEndpoint, channels.localHost());
+                    archive = ArchiveServer.connectRemote(
+                        aeron, archiveEndpoint, channels.localHost(), tierCredentials);
                 }
             }
             catch (final RuntimeException ex)
             {
                 nextConnectMs = System.currentTimeMillis() + SegmentArchiver.RETRY_BACKOFF_MS;
-                errorHandler.onError(ex);
+                final String rejection = rejection(ex);
+                errorHandler.onError(rejection.isEmpty() ? ex :
+                    new IllegalStateException("cannot reach " + describe() + rejection, ex));
                 if (!isUnreachableSaid)
                 {
                     isUnreachableSaid = true;
-                    statusLog.accept("tier: cannot reach " + describe() + " (" + ex.getMessage() + "): sealed " +
+                    statusLog.accept("tier: cannot reach " + describe() + " (" + ex.getMessage() + rejection +
+                        "): sealed " +
                         "segments stay on local disk and reads below the local log fail until it answers; retrying " +
                         "every " + SegmentArchiver.RETRY_BACKOFF_MS + " ms (details: spindle errors)");
                 }
@@ -336,6 +350,22 @@ public final class ArchiveTier implements TieredStorage
             }
         }
         return archive;
+    }
+
+    /**
+     * Why the archive refused this tier, when it did: a standalone archive with a tier secret rejects a tier presenting
+     * none or another.
+     */
+    private String rejection(final RuntimeException ex)
+    {
+        if (ex instanceof ArchiveException && ArchiveException.AUTHENTICATION_REJECTED == ((ArchiveException)ex)
+            .errorCode())
+        {
+            return null == tierCredentials ?
+                "; the archive admits only holders of its secret and this tier has no spindle.tier.secret.file" :
+                "; the archive rejected this tier's spindle.tier.secret.file: it holds another secret";
+        }
+        return "";
     }
 
     private String describe()

@@ -3,6 +3,8 @@
  */
 package io.spindle.archive;
 
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.concurrent.TimeUnit;
 
 import io.spindle.config.ConfigProperty;
@@ -60,7 +62,25 @@ public final class TierConfiguration
     public static final ConfigProperty SEGMENT_FILE_LENGTH = ConfigProperty.size(
         "spindle.archive.segment.file.length", 16 * 1024 * 1024);
 
+    /**
+     * A file holding the secret that admits a client to a standalone archive (surrounding whitespace ignored, 16 to
+     * 1024 bytes): {@code spindle archive} then admits only clients presenting it, and brokers and members present it
+     * to their {@code --archive}. Unset, the archive answers anyone and its clients present nothing.
+     */
+    public static final ConfigProperty SECRET_FILE = ConfigProperty.text("spindle.tier.secret.file", null);
+
     private TierConfiguration()
     {
+    }
+
+    /**
+     * The file {@link #SECRET_FILE} names.
+     *
+     * @return the file, or null when unset.
+     */
+    public static Path secretFile()
+    {
+        final String file = SECRET_FILE.text();
+        return null == file ? null : Paths.get(file);
     }
 }

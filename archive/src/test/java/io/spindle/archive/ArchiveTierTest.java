@@ -20,12 +20,14 @@ import io.aeron.Aeron;
 import io.aeron.CommonContext;
 import io.aeron.Subscription;
 import io.aeron.archive.client.AeronArchive;
+import io.aeron.archive.client.ArchiveException;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
 import io.spindle.client.Consumer;
 import io.spindle.client.Producer;
 import io.spindle.client.TopicPartition;
 import io.spindle.codecs.batch.RecordBatch;
+import io.spindle.config.SecretFile;
 import io.spindle.host.TestBroker;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.IoUtil;
@@ -39,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 import static java.nio.ByteOrder.LITTLE_ENDIAN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -68,6 +71,7 @@ class ArchiveTierTest
     @AfterEach
     void deleteDriverDirs()
     {
+        System.clearProperty(TierConfiguration.SECRET_FILE.name());
         for (final String aeronDir : aeronDirs)
         {
             IoUtil.delete(new File(aeronDir), true);
@@ -161,6 +165,94 @@ class ArchiveTierTest
         }
 
         assertArchiveMatchesManifest(archiveDir, archiveAeronDir, data, sent);
+    }
+
+    @Test
+    void anArchiveWithATierSecretAdmitsOnlyItsHoldersAndABrokerWithoutItSaysSoAndArchivesNothing()
+        throws Exception
+    {
+        final Path data = dir.resolve("data");
+        final Path secretFile = secretFile("secret", "tier-secret-of-at-least-16-bytes");
+        final Path otherSecretFile = secretFile("other", "another-secret-of-32-characters!");
+        final String archiveAeronDir = aeronDir("archive");
+        final Queue<Throwable> archiveErrors = new ConcurrentLinkedQueue<>();
+        final byte[] secret = SecretFile.read(TierConfiguration.SECRET_FILE.name(), secretFile, (line) -> {});
+        try (ArchiveServer archive = ArchiveServer.launch(dir.resolve("archive"), archiveAeronDir, "localhost", 0,
+            secret, archiveErrors::add);
+            Aeron aeron = Aeron.connect(new Aeron.Context()
+                .errorHandler(Throwable::printStackTrace).aeronDirectoryName(archiveAeronDir)))
+        {
+            final String endpoint = archive.controlEndpoint();
+
+            // Strangers are rejected, over UDP and over IPC alike, and each rejection is recorded.
+            assertRejected(() -> ArchiveServer.connectRemote(aeron, endpoint, "localhost", null));
+            assertRejected(() -> ArchiveServer.connectRemote(aeron, endpoint, "localhost",
+                TierAuthenticator.credentials(
+                    SecretFile.read(TierConfiguration.SECRET_FILE.name(), otherSecretFile, (line) -> {}))));
+            assertRejected(() -> AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
+                .controlRequestChannel("aeron:ipc").controlResponseChannel("aeron:ipc")));
+            await(() -> archiveErrors.stream().filter((ex) -> String.valueOf(ex.getMessage()).startsWith(
+                "rejected an archive control session")).count() >= 3, "the archive to record three rejections");
+            assertTrue(archiveErrors.stream().anyMatch((ex) -> String.valueOf(ex.getMessage()).contains(
+                "presenting no credentials")), archiveErrors.toString());
+            assertTrue(archiveErrors.stream().anyMatch((ex) -> String.valueOf(ex.getMessage()).contains(
+                "presenting another secret than this archive's spindle.tier.secret.file")), archiveErrors.toString());
+
+            // A broker without the secret, then one with another, cannot reach the archive, says why, and archives
+            // nothing: its sealed segments stay on local disk.
+            final Queue<String> said = new ConcurrentLinkedQueue<>();
+            try (TestBroker broker = TestBroker.start(
+                data, (ctx) -> ctx.tieredStorage(ArchiveTier.factory(endpoint, said::add)));
+                Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic(TOPIC, 1, Map.of(
+                    "segment.bytes", "4k", "max.message.bytes", "2k",
+                    "remote.storage.enable", "true",
+                    "local.retention.bytes", "8k"));
+                produce(broker, 0, 60);
+                await(() -> said.stream().anyMatch((line) -> line.startsWith("tier: cannot reach the archive at " +
+                    endpoint) && line.contains("this tier has no spindle.tier.secret.file")),
+                    "the broker without the secret to say the archive rejected it: " + said);
+            }
+            System.setProperty(TierConfiguration.SECRET_FILE.name(), otherSecretFile.toString());
+            said.clear();
+            try (TestBroker broker = TestBroker.start(
+                data, (ctx) -> ctx.tieredStorage(ArchiveTier.factory(endpoint, said::add))))
+            {
+                produce(broker, 60, 20);
+                await(() -> said.stream().anyMatch((line) -> line.startsWith("tier: cannot reach the archive at " +
+                    endpoint) && line.contains("the archive rejected this tier's spindle.tier.secret.file")),
+                    "the broker with another secret to say the archive rejected it: " + said);
+            }
+            assertTrue(!TierManifest.exists(partitionDir(data)) ||
+                TierManifest.load(partitionDir(data)).entries().isEmpty(), "nothing archived without the secret");
+            assertEquals(0, firstLocalOffset(data), "nothing deleted locally");
+
+            // With the secret on both sides: sealed segments are archived, deleted locally, and read back from the
+            // archive by a consumer from the beginning.
+            System.setProperty(TierConfiguration.SECRET_FILE.name(), secretFile.toString());
+            said.clear();
+            try (TestBroker broker = TestBroker.start(
+                data, (ctx) -> ctx.tieredStorage(ArchiveTier.factory(endpoint, said::add))))
+            {
+                produce(broker, 80, 70);
+                awaitArchived(data, 6);
+                await(() -> firstLocalOffset(data) > 0, "local retention deletes archived segments");
+                assertConsumesAll(broker, 150, false);
+                assertTrue(said.isEmpty(), said.toString());
+            }
+            try (AeronArchive holder = ArchiveServer.connectRemote(aeron, endpoint, "localhost"))
+            {
+                // A copy in flight when the broker stopped may be listed too: its next start purges it.
+                final TierManifest manifest = TierManifest.load(partitionDir(data));
+                final List<Long> listed = recordings(holder, manifest.tierPrefix());
+                for (final TierManifest.Entry entry : manifest.entries())
+                {
+                    assertTrue(listed.contains(entry.recordingId()), "a holder of the secret " +
+                        "(spindle.tier.secret.file) lists recording " + entry.recordingId() + ": " + listed);
+                }
+            }
+        }
     }
 
     @Test
@@ -406,6 +498,20 @@ class ArchiveTierTest
         final byte[] bytes = new byte[length[0]];
         out.getBytes(0, bytes);
         return bytes;
+    }
+
+    private Path secretFile(final String name, final String secret) throws java.io.IOException
+    {
+        final Path file = dir.resolve(name);
+        Files.writeString(file, secret + "\n", StandardCharsets.US_ASCII);
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        return file;
+    }
+
+    private static void assertRejected(final java.util.function.Supplier<AeronArchive> connect)
+    {
+        final ArchiveException rejected = assertThrows(ArchiveException.class, () -> connect.get().close());
+        assertEquals(ArchiveException.AUTHENTICATION_REJECTED, rejected.errorCode(), rejected.toString());
     }
 
     private String aeronDir(final String name)

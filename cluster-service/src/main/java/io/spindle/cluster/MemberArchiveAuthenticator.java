@@ -5,9 +5,7 @@ package io.spindle.cluster;
 
 import java.util.function.Consumer;
 
-import io.aeron.security.Authenticator;
-import io.aeron.security.SessionProxy;
-import org.agrona.collections.Long2ObjectHashMap;
+import io.spindle.host.VerdictAuthenticator;
 
 /**
  * Who may open a control session on a member's archive once the members share a secret: only a member, presenting
@@ -23,21 +21,10 @@ import org.agrona.collections.Long2ObjectHashMap;
  * <p>
  * <b>Threading:</b> runs on the archive's conductor thread.
  */
-final class MemberArchiveAuthenticator implements Authenticator
+final class MemberArchiveAuthenticator extends VerdictAuthenticator
 {
-    /**
-     * A verdict older than this is of a session that never connected its response channel: dropped at the next
-     * connect request (the archive times such a session out long before).
-     */
-    private static final long STALE_VERDICT_MS = 60_000;
-
     private final MemberAuthenticator.SecretCheck check;
     private final Consumer<Throwable> errorHandler;
-    private final Long2ObjectHashMap<Verdict> verdicts = new Long2ObjectHashMap<>();
-
-    private record Verdict(byte[] principal, long requestMs)
-    {
-    }
 
     /**
      * An authenticator for a member's archive.
@@ -55,20 +42,14 @@ final class MemberArchiveAuthenticator implements Authenticator
     /**
      * {@inheritDoc}
      */
-    public void onConnectRequest(final long sessionId, final byte[] encodedCredentials, final long nowMs)
+    protected byte[] principal(final long sessionId, final byte[] credentials)
     {
-        if (verdicts.size() > 16)
-        {
-            verdicts.values().removeIf((verdict) -> nowMs - verdict.requestMs() > STALE_VERDICT_MS);
-        }
-        final byte[] credentials = null == encodedCredentials ? new byte[0] : encodedCredentials;
         final int memberId = check.memberId(credentials);
-        byte[] principal = null;
         if (memberId >= 0)
         {
-            principal = MemberAuthenticator.principal(memberId);
+            return MemberAuthenticator.principal(memberId);
         }
-        else if (MemberAuthenticator.SecretCheck.OTHER_SECRET == memberId)
+        if (MemberAuthenticator.SecretCheck.OTHER_SECRET == memberId)
         {
             errorHandler.accept(new SecurityException("rejected an archive control session claiming to be member " +
                 MemberAuthenticator.SecretCheck.claimedMemberId(credentials) + " with another secret than this " +
@@ -82,41 +63,6 @@ final class MemberArchiveAuthenticator implements Authenticator
                 "spindle.node.secret.file set, only members may open a member's archive (PORT+3), which holds its " +
                 "Raft log, snapshots and tier recordings"));
         }
-        verdicts.put(sessionId, new Verdict(principal, nowMs));
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    public void onChallengeResponse(final long sessionId, final byte[] encodedCredentials, final long nowMs)
-    {
-        // Never challenged.
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    public void onConnectedSession(final SessionProxy sessionProxy, final long nowMs)
-    {
-        final long sessionId = sessionProxy.sessionId();
-        final Verdict verdict = verdicts.get(sessionId);
-        if (null == verdict || null == verdict.principal())
-        {
-            verdicts.remove(sessionId);
-            sessionProxy.reject();
-        }
-        else if (sessionProxy.authenticate(verdict.principal()))
-        {
-            verdicts.remove(sessionId);
-        }
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    public void onChallengedSession(final SessionProxy sessionProxy, final long nowMs)
-    {
-        verdicts.remove(sessionProxy.sessionId());
-        sessionProxy.reject();
+        return null;
     }
 }

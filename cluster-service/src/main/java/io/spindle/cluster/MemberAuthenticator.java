@@ -3,15 +3,10 @@
  */
 package io.spindle.cluster;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -19,7 +14,8 @@ import io.aeron.Aeron;
 import io.aeron.security.Authenticator;
 import io.aeron.security.CredentialsSupplier;
 import io.aeron.security.SessionProxy;
-import io.spindle.config.ConfigValues;
+import io.spindle.config.SecretFile;
+import io.spindle.host.VerdictAuthenticator;
 import org.agrona.collections.Long2ObjectHashMap;
 
 /**
@@ -54,12 +50,12 @@ final class MemberAuthenticator implements Authenticator
     /**
      * Fewest bytes a secret may have.
      */
-    static final int MIN_SECRET_LENGTH = 16;
+    static final int MIN_SECRET_LENGTH = SecretFile.MIN_LENGTH;
 
     /**
      * Most bytes a secret may have: it travels in every member's connect request.
      */
-    static final int MAX_SECRET_LENGTH = 1024;
+    static final int MAX_SECRET_LENGTH = SecretFile.MAX_LENGTH;
 
     /**
      * A verdict older than this is of a session that never connected its response channel: dropped at the next
@@ -220,7 +216,7 @@ final class MemberAuthenticator implements Authenticator
          */
         SecretCheck(final byte[] secret, final int memberCount)
         {
-            this.secretDigest = sha256(secret, 0, secret.length);
+            this.secretDigest = SecretFile.sha256(secret, 0, secret.length);
             this.memberCount = memberCount;
         }
 
@@ -239,7 +235,7 @@ final class MemberAuthenticator implements Authenticator
             {
                 return NOT_A_MEMBER;
             }
-            final byte[] presented = sha256(credentials, secretStart, credentials.length - secretStart);
+            final byte[] presented = SecretFile.sha256(credentials, secretStart, credentials.length - secretStart);
             return MessageDigest.isEqual(secretDigest, presented) ? memberId : OTHER_SECRET;
         }
 
@@ -291,18 +287,7 @@ final class MemberAuthenticator implements Authenticator
         final byte[] id = (MEMBER_PREFIX + memberId + ":").getBytes(StandardCharsets.US_ASCII);
         final byte[] credentials = Arrays.copyOf(id, id.length + secret.length);
         System.arraycopy(secret, 0, credentials, id.length, secret.length);
-        return new CredentialsSupplier()
-        {
-            public byte[] encodedCredentials()
-            {
-                return credentials;
-            }
-
-            public byte[] onChallenge(final byte[] encodedChallenge)
-            {
-                return credentials;
-            }
-        };
+        return VerdictAuthenticator.presenting(credentials);
     }
 
     /**
@@ -316,51 +301,7 @@ final class MemberAuthenticator implements Authenticator
      */
     static byte[] readSecret(final Path file, final Consumer<String> messageLog)
     {
-        final String name = NodeConfiguration.SECRET_FILE.name();
-        final byte[] bytes;
-        try
-        {
-            bytes = Files.readAllBytes(file);
-        }
-        catch (final IOException ex)
-        {
-            throw ConfigValues.invalid(name, file, "cannot read it (" + ex + ")");
-        }
-        int start = 0;
-        int end = bytes.length;
-        while (start < end && isWhitespace(bytes[start]))
-        {
-            start++;
-        }
-        while (end > start && isWhitespace(bytes[end - 1]))
-        {
-            end--;
-        }
-        if (end - start < MIN_SECRET_LENGTH || end - start > MAX_SECRET_LENGTH)
-        {
-            throw ConfigValues.invalid(name, file, "the secret must have " + MIN_SECRET_LENGTH + " to " +
-                MAX_SECRET_LENGTH + " bytes, it has " + (end - start) + " (e.g. openssl rand -hex 32 > FILE)");
-        }
-        try
-        {
-            final Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
-            if (permissions.contains(PosixFilePermission.GROUP_READ) ||
-                permissions.contains(PosixFilePermission.OTHERS_READ))
-            {
-                messageLog.accept("warning: " + name + " " + file + " may be read by others than its owner " +
-                    "(chmod 600 it)");
-            }
-        }
-        catch (final IOException | UnsupportedOperationException ex)
-        {
-            // No POSIX permissions to check.
-        }
-        return Arrays.copyOfRange(bytes, start, end);
-    }
-
-    private static boolean isWhitespace(final byte b)
-    {
-        return ' ' == b || '\t' == b || '\n' == b || '\r' == b;
+        return SecretFile.read(NodeConfiguration.SECRET_FILE.name(), file, messageLog);
     }
 
     /**
@@ -403,19 +344,5 @@ final class MemberAuthenticator implements Authenticator
             digits++;
         }
         return digits;
-    }
-
-    private static byte[] sha256(final byte[] bytes, final int offset, final int length)
-    {
-        try
-        {
-            final MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update(bytes, offset, length);
-            return digest.digest();
-        }
-        catch (final NoSuchAlgorithmException ex)
-        {
-            throw new IllegalStateException("every Java platform has SHA-256", ex);
-        }
     }
 }

@@ -10,6 +10,9 @@ import java.util.concurrent.Callable;
 
 import io.aeron.CommonContext;
 import io.spindle.archive.ArchiveServer;
+import io.spindle.archive.TierAuthenticator;
+import io.spindle.archive.TierConfiguration;
+import io.spindle.config.SecretFile;
 import io.spindle.host.DirectoryLock;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.ShutdownSignalBarrier;
@@ -24,6 +27,9 @@ import picocli.CommandLine.Option;
  * run's archive mark file to go stale, which Aeron Archive otherwise refuses ("active mark file detected"): the lock
  * says its owner is gone. Port 0 is resolved to a free port before the media driver's default directory is named after
  * it, so two archives started with port 0 do not share (and delete) one driver directory.
+ * <p>
+ * With a tier secret ({@code --secret-file} or {@code spindle.tier.secret.file}) it admits only control sessions
+ * presenting it ({@link TierAuthenticator}); each rejection is printed on its error output.
  */
 @Command(name = "archive", mixinStandardHelpOptions = true,
     description = "Run an Aeron Archive for tiered storage (brokers name it with --archive HOST:PORT) until " +
@@ -40,6 +46,11 @@ public final class ArchiveCommand implements Callable<Integer>
     @Option(names = "--aeron-dir", description = "Directory of the archive's own media driver " +
         "(default: Aeron's default directory with -archive-PORT appended).")
     String aeronDir;
+
+    @Option(names = "--secret-file", description = "A file holding the tier secret (16 to 1024 bytes): only " +
+        "brokers and nodes presenting it (their spindle.tier.secret.file) may open the archive " +
+        "(default: the property spindle.tier.secret.file; unset, the archive answers anyone).")
+    Path secretFile;
 
     /**
      * Start the archive, print {@code listening HOST:PORT}, wait for a signal, close cleanly.
@@ -75,6 +86,18 @@ public final class ArchiveCommand implements Callable<Integer>
             System.err.println("spindle archive: " + ex.getMessage());
             return 1;
         }
+        final byte[] secret;
+        try
+        {
+            secret = null != secretFile ?
+                SecretFile.read(TierConfiguration.SECRET_FILE.name(), secretFile, System.out::println) :
+                TierAuthenticator.configuredSecret(System.out::println);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("spindle archive: " + ex.getMessage());
+            return 2;
+        }
         final String driverDir = null != aeronDir ? aeronDir :
             CommonContext.getAeronDirectoryName() + "-archive-" + controlPort;
 
@@ -85,9 +108,14 @@ public final class ArchiveCommand implements Callable<Integer>
             awaitStaleMarkFile(dir.toFile());
             try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
                 ArchiveServer archive = ArchiveServer.launch(
-                    dir, driverDir, host, controlPort, Throwable::printStackTrace))
+                    dir, driverDir, host, controlPort, secret, Throwable::printStackTrace))
             {
                 System.out.println("archive dir " + dir.toAbsolutePath());
+                if (null != secret)
+                {
+                    System.out.println("admitting only clients presenting the tier secret (" +
+                        TierConfiguration.SECRET_FILE.name() + ")");
+                }
                 System.out.println("listening " + archive.controlEndpoint());
                 System.out.flush();
                 barrier.await();

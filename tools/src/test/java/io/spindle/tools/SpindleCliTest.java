@@ -2,14 +2,18 @@ package io.spindle.tools;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SpindleCliTest
@@ -123,5 +127,19 @@ class SpindleCliTest
         final CommandLine cli = SpindleCli.commandLine();
         cli.setErr(new PrintWriter(new StringWriter()));
         assertEquals(2, cli.execute("no-such-command"));
+    }
+
+    @Test
+    void archiveRefusesATierSecretFileItCannotUseBeforeStarting(@TempDir final Path dir) throws java.io.IOException
+    {
+        final Path shortSecret = dir.resolve("short");
+        Files.writeString(shortSecret, "too-short\n");
+        for (final Path secretFile : List.of(shortSecret, dir.resolve("missing")))
+        {
+            final CommandLine cli = SpindleCli.commandLine();
+            assertEquals(2, cli.execute("archive", "--dir", dir.resolve("archive").toString(),
+                "--listen", "localhost:0", "--secret-file", secretFile.toString()), secretFile.toString());
+        }
+        assertFalse(Files.exists(dir.resolve("archive")), "no archive started");
     }
 }
