@@ -4,10 +4,6 @@
 package io.spindle.archive;
 
 import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 
 import io.aeron.archive.Archive;
@@ -19,6 +15,7 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.security.CredentialsSupplier;
 import io.aeron.security.NullCredentialsSupplier;
+import io.spindle.host.FreePorts;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -297,21 +294,14 @@ public final class ArchiveServer implements AutoCloseable
     }
 
     /**
-     * A UDP port free on the host now.
+     * A UDP port free on the host now, below the kernel's ephemeral range ({@link FreePorts}).
      *
      * @param host an address of this machine.
      * @return the port.
-     * @throws UncheckedIOException when none can be bound.
+     * @throws IllegalStateException when none can be bound.
      */
     public static int freeUdpPort(final String host)
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(host, 0)))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("no free UDP port on " + host + ": " + ex.getMessage(), ex);
-        }
+        return FreePorts.range(host, 1);
     }
 }

@@ -1,14 +1,10 @@
 package io.spindle.cluster;
 
 import java.io.File;
-import java.io.IOException;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -33,6 +29,7 @@ import io.spindle.broker.BrokerStateMachine;
 import io.spindle.host.BrokerConfiguration;
 import io.spindle.host.CleanerCounters;
 import io.spindle.host.DirectoryLock;
+import io.spindle.host.FreePorts;
 import io.spindle.host.StateMachineCounters;
 import io.spindle.log.LogCleaner;
 import io.spindle.log.LogConfig;
@@ -81,9 +78,6 @@ public final class ClusterNode implements AutoCloseable
      */
     public static final int MEMBER_PORT_COUNT = 6;
 
-    private static final Path EPHEMERAL_PORT_RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
-    private static final int DEFAULT_EPHEMERAL_PORT_LOW = 32_768;
-    private static final int FIXED_PORT_LOW = 10_000;
 
     /**
      * Bytes of a produce request around its record batch: message header, fixed fields, one partition entry and
@@ -699,10 +693,8 @@ public final class ClusterNode implements AutoCloseable
     }
 
     /**
-     * The first of a range of consecutive UDP ports on loopback that were free a moment ago, chosen below the
-     * kernel's ephemeral range ({@code /proc/sys/net/ipv4/ip_local_port_range}): a port found free inside that range
-     * can be handed to any socket bound to port 0 (Aeron's own response channels among them) before the member binds
-     * it, which showed up as "Address already in use" when test JVMs ran side by side.
+     * The first of a range of consecutive UDP ports on loopback that were free a moment ago, below the kernel's
+     * ephemeral range ({@link FreePorts}).
      *
      * @param count how many ports.
      * @return the first port of the range.
@@ -710,57 +702,7 @@ public final class ClusterNode implements AutoCloseable
      */
     public static int freeLoopbackPorts(final int count)
     {
-        final int ephemeralLow = ephemeralPortLow();
-        final int low = ephemeralLow - FIXED_PORT_LOW > 10 * count + 1_000 ? FIXED_PORT_LOW : 1_024;
-        final int span = Math.max(1, ephemeralLow - count - low);
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            final int base = low + ThreadLocalRandom.current().nextInt(span);
-            if (portsFree(base, count))
-            {
-                return base;
-            }
-        }
-        throw new IllegalStateException("no free range of " + count + " UDP ports on loopback");
-    }
-
-    private static int ephemeralPortLow()
-    {
-        try
-        {
-            // Read by lines: Files.readString sizes its read by the file's length, which procfs reports as 0.
-            final List<String> lines = Files.readAllLines(EPHEMERAL_PORT_RANGE);
-            final int low = Integer.parseInt(lines.get(0).trim().split("\\s+")[0]);
-            return low > 1_024 && low <= 65_535 ? low : DEFAULT_EPHEMERAL_PORT_LOW;
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            return DEFAULT_EPHEMERAL_PORT_LOW;
-        }
-    }
-
-    private static boolean portsFree(final int base, final int count)
-    {
-        final List<DatagramSocket> sockets = new ArrayList<>();
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                sockets.add(new DatagramSocket(base + i, InetAddress.getLoopbackAddress()));
-            }
-            return true;
-        }
-        catch (final IOException ex)
-        {
-            return false;
-        }
-        finally
-        {
-            for (final DatagramSocket socket : sockets)
-            {
-                socket.close();
-            }
-        }
+        return FreePorts.range(InetAddress.getLoopbackAddress(), count);
     }
 
     private static String[] clientEndpoints(final List<Endpoint> members)

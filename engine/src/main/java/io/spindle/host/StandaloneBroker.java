@@ -169,8 +169,10 @@ public final class StandaloneBroker implements AutoCloseable
             deleteLeftoverDeletedTopics(dataDir);
             RecoveryWarnings.report(stateMachine.topicTable(), errorLog, ctx.warningHandler);
 
-            // Port 0 means any free port; both request streams must share it, so it is chosen here once.
-            final int port = 0 == ctx.listenPort && ctx.udpEnabled ? freeUdpPort(ctx.listenHost) : ctx.listenPort;
+            // Port 0 means any free port; both request streams must share it, so it is chosen here once, below the
+            // ephemeral range where no socket bound to port 0 can take it before the driver binds it.
+            final int port = 0 == ctx.listenPort && ctx.udpEnabled ?
+                FreePorts.range(ctx.listenHost, 1) : ctx.listenPort;
             resolvedPort = port;
             // Any host that reaches the UDP port can send a SETUP frame naming a term length (1 GiB, say), and
             // Aeron 1.51 has no receiver-side cap: the driver creates an image log of three such terms. Sparse
@@ -544,14 +546,6 @@ public final class StandaloneBroker implements AutoCloseable
         if (DriverDirectory.isDead(pid))
         {
             IoUtil.delete(aeronDir, true);
-        }
-    }
-
-    private static int freeUdpPort(final String host) throws IOException
-    {
-        try (java.net.DatagramSocket socket = new java.net.DatagramSocket(new java.net.InetSocketAddress(host, 0)))
-        {
-            return socket.getLocalPort();
         }
     }
 

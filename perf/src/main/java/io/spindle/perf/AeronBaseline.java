@@ -3,10 +3,6 @@
  */
 package io.spindle.perf;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +11,7 @@ import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
+import io.spindle.host.FreePorts;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -228,14 +225,7 @@ final class AeronBaseline implements AutoCloseable
 
     private static int freeUdpPort()
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0)))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("no free UDP port on 127.0.0.1", ex);
-        }
+        return FreePorts.range("127.0.0.1", 1);
     }
 
     private static void awaitConnected(final ExclusivePublication[] publications)

@@ -81,7 +81,7 @@ public final class ArchiveCommand implements Callable<Integer>
         {
             controlPort = 0 == port ? ArchiveServer.freeUdpPort(host) : port;
         }
-        catch (final UncheckedIOException ex)
+        catch (final IllegalStateException ex)
         {
             System.err.println("spindle archive: " + ex.getMessage());
             return 1;
