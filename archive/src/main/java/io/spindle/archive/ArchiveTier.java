@@ -281,6 +281,16 @@ public final class ArchiveTier implements TieredStorage
         return bytes;
     }
 
+    /**
+     * The broker's or member's data directory.
+     *
+     * @return the directory.
+     */
+    Path dataDir()
+    {
+        return dataDir;
+    }
+
     TierChannels channels()
     {
         return channels;

@@ -19,6 +19,7 @@ import io.aeron.Subscription;
 import io.aeron.archive.client.AeronArchive;
 import io.aeron.archive.client.ArchiveException;
 import io.aeron.logbuffer.FragmentHandler;
+import io.spindle.broker.BrokerStateMachine;
 import io.spindle.broker.Topic;
 import io.spindle.broker.TopicTable;
 import io.spindle.codecs.batch.RecordBatch;
@@ -297,9 +298,12 @@ final class SegmentArchiver implements Agent
     private int scan(final long nowMs)
     {
         final TopicTable table = topics.get();
-        observedTableVersion = table.version();
         final long generation = ++scanGeneration;
         int work = 0;
+        if (null == coordinator && 1 == generation)
+        {
+            findLeftoverDeletedPartitions();
+        }
         for (int topicId = 0; !table.isNotCreatedYet(topicId); topicId++)
         {
             final Topic topic = table.topic(topicId);
@@ -359,7 +363,46 @@ final class SegmentArchiver implements Agent
             findLeftoverManifests(table);
         }
         work += purgeDeleted();
+        // A standalone broker deletes a deleted topic's directories, its manifests with them, once every reader has
+        // seen the delete: this archiver says it has only once the topic's recordings are purged, so that a restart
+        // before then (the archive unreachable, say) finds the manifests and purges them (see below).
+        if (null != coordinator || pendingPurges.isEmpty())
+        {
+            observedTableVersion = table.version();
+        }
         return work;
+    }
+
+    /**
+     * A standalone broker keeps manifests in the partition directories. Those of topics deleted before a restart
+     * whose recordings were not purged yet are in the {@code .deleted} directories the broker left for this archiver
+     * ({@link io.spindle.host.TieredStorage}): their recordings are purged like any deleted topic's, then the
+     * directories go; directories without a manifest go at once.
+     */
+    private void findLeftoverDeletedPartitions()
+    {
+        final String[] names = tier.dataDir().toFile().list();
+        if (null == names)
+        {
+            return;
+        }
+        for (final String name : names)
+        {
+            final Path directory = tier.dataDir().resolve(name);
+            if (!name.endsWith(BrokerStateMachine.DELETED_SUFFIX) || !Files.isDirectory(directory))
+            {
+                continue;
+            }
+            if (TierManifest.exists(directory))
+            {
+                pendingPurges.add(TierManifest.load(directory).tierPrefix());
+                pendingManifestDeletes.add(directory);
+            }
+            else
+            {
+                IoUtil.delete(directory.toFile(), true);
+            }
+        }
     }
 
     /**
@@ -605,8 +648,8 @@ final class SegmentArchiver implements Agent
             pendingPurges.remove(i);
             work++;
         }
-        // A replicated host keeps manifests outside the partition directories: the deleted topic's go once its
-        // recordings are gone.
+        // Manifests of deleted topics kept outside the partition directories (a replicated host's) or left in a
+        // standalone broker's deleted partition directories at its restart go once their recordings are gone.
         for (int i = pendingManifestDeletes.size() - 1; i >= 0; i--)
         {
             IoUtil.delete(pendingManifestDeletes.remove(i).toFile(), true);

@@ -332,6 +332,72 @@ class ArchiveTierTest
         }
     }
 
+    @Test
+    void recordingsOfATopicDeletedWhileTheArchiveIsAwayArePurgedAfterTheBrokerRestarts() throws Exception
+    {
+        final Path data = dir.resolve("data");
+        final Path archiveDir = dir.resolve("archive");
+        final String archiveAeronDir = aeronDir("archive");
+        ArchiveServer archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", 0,
+            Throwable::printStackTrace);
+        final String endpoint = archive.controlEndpoint();
+        final int port = Integer.parseInt(endpoint.substring(endpoint.indexOf(':') + 1));
+        try
+        {
+            final String prefix;
+            final Path deleted;
+            final Queue<String> said = new ConcurrentLinkedQueue<>();
+            try (TestBroker broker = TestBroker.start(
+                data, (ctx) -> ctx.tieredStorage(ArchiveTier.factory(endpoint, said::add)));
+                Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic(TOPIC, 1, Map.of(
+                    "segment.bytes", "4k", "max.message.bytes", "2k", "remote.storage.enable", "true"));
+                produce(broker, 0, 60);
+                awaitArchived(data, 3);
+                prefix = TierManifest.load(partitionDir(data)).tierPrefix();
+
+                // The archive is away when the topic is deleted: the broker cannot purge its recordings, so it keeps
+                // the deleted partition's directory, manifest included, past the delete.
+                archive.close();
+                admin.deleteTopic(TOPIC);
+                try (java.util.stream.Stream<Path> files = Files.list(data))
+                {
+                    deleted = files.filter((f) -> f.getFileName().toString().startsWith(TOPIC + "-0.") &&
+                        f.getFileName().toString().endsWith(".deleted")).findFirst().orElseThrow();
+                }
+                // Once the broker has found the archive unreachable its scans complete without purging: give it a
+                // few, and the broker's reclaim a moment after them.
+                await(() -> said.stream().anyMatch((line) -> line.startsWith("tier: cannot reach the archive")),
+                    "the broker to find the archive unreachable");
+                Thread.sleep(10 * SegmentArchiver.SCAN_INTERVAL_MS + 1_000);
+                assertTrue(TierManifest.exists(deleted), "the deleted partition's manifest is kept while its " +
+                    "recordings cannot be purged: " + deleted);
+            }
+
+            archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", port, Throwable::printStackTrace);
+            try (Aeron aeron = Aeron.connect(new Aeron.Context()
+                .errorHandler(Throwable::printStackTrace).aeronDirectoryName(archiveAeronDir));
+                AeronArchive client = AeronArchive.connect(new AeronArchive.Context().aeron(aeron)
+                    .controlRequestChannel("aeron:ipc").controlResponseChannel("aeron:ipc")))
+            {
+                assertTrue(recordings(client, prefix).size() >= 3, "the recordings outlived the first broker");
+                try (TestBroker broker = startBroker(data, endpoint);
+                    Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+                {
+                    assertTrue(admin.listTopics().isEmpty(), "the topic stays deleted");
+                    await(() -> recordings(client, prefix).isEmpty(),
+                        "the restarted broker purges the deleted topic's recordings");
+                    await(() -> !Files.exists(deleted), "and then deletes the deleted partition's directory");
+                }
+            }
+        }
+        finally
+        {
+            archive.close();
+        }
+    }
+
     private static long logStartOffset(final Admin admin)
     {
         return admin.listOffset(new TopicPartition(TOPIC, 0), -2);

@@ -80,7 +80,11 @@ public final class BrokerStateMachine implements AutoCloseable
     private static final int SNAPSHOT_VERSION_POSITIONS = 3;
     private static final int SNAPSHOT_VERSION_GROUPS = 2;
     private static final int SNAPSHOT_VERSION_TOPICS_ONLY = 1;
-    private static final String DELETED_SUFFIX = ".deleted";
+    /**
+     * Suffix of a deleted topic's partition directories until they are reclaimed (and, with tiered storage, its
+     * recordings purged).
+     */
+    public static final String DELETED_SUFFIX = ".deleted";
     private static final String PARTITION_METADATA_FILE = "partition.metadata";
     private static final String TOPIC_ID_KEY = "topic_id:";
     private static final long NOT_ARMED = Long.MIN_VALUE;

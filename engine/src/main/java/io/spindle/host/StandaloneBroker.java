@@ -165,8 +165,12 @@ public final class StandaloneBroker implements AutoCloseable
             {
                 stateMachine.restore(metadata, 0, metadata.capacity(), nowMs);
             }
-            // After the restore, which takes back the directories of a delete that was never persisted.
-            deleteLeftoverDeletedTopics(dataDir);
+            // After the restore, which takes back the directories of a delete that was never persisted. With tiered
+            // storage they may hold the manifests of recordings still to purge: its agent deletes them after that.
+            if (null == ctx.tieredStorage)
+            {
+                deleteLeftoverDeletedTopics(dataDir);
+            }
             RecoveryWarnings.report(stateMachine.topicTable(), errorLog, ctx.warningHandler);
 
             // Port 0 means any free port; both request streams must share it, so it is chosen here once, below the
@@ -551,7 +555,7 @@ public final class StandaloneBroker implements AutoCloseable
 
     private static void deleteLeftoverDeletedTopics(final Path dataDir) throws IOException
     {
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dataDir, "*.deleted"))
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dataDir, "*" + BrokerStateMachine.DELETED_SUFFIX))
         {
             for (final Path entry : entries)
             {
