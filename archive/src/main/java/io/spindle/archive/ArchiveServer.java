@@ -221,6 +221,16 @@ public final class ArchiveServer implements AutoCloseable
     }
 
     /**
+     * The control port of a standalone archive, the one to launch it on again to keep its clients' endpoint.
+     *
+     * @return the port, or 0 for an embedded archive.
+     */
+    public int controlPort()
+    {
+        return null == standalone ? 0 : port;
+    }
+
+    /**
      * The archive's context.
      *
      * @return the context.

@@ -88,7 +88,7 @@ class ArchiveTierTest
         ArchiveServer archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", 0,
             Throwable::printStackTrace);
         final String endpoint = archive.controlEndpoint();
-        final int port = Integer.parseInt(endpoint.substring(endpoint.indexOf(':') + 1));
+        final int port = archive.controlPort();
         int sent = 0;
         final Queue<String> said = new ConcurrentLinkedQueue<>();
         try
@@ -341,7 +341,7 @@ class ArchiveTierTest
         ArchiveServer archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", 0,
             Throwable::printStackTrace);
         final String endpoint = archive.controlEndpoint();
-        final int port = Integer.parseInt(endpoint.substring(endpoint.indexOf(':') + 1));
+        final int port = archive.controlPort();
         try
         {
             final String prefix;

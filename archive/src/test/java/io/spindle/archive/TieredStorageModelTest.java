@@ -92,7 +92,7 @@ class TieredStorageModelTest
         ArchiveServer archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", 0,
             Throwable::printStackTrace);
         final String endpoint = archive.controlEndpoint();
-        final int port = Integer.parseInt(endpoint.substring(endpoint.indexOf(':') + 1));
+        final int port = archive.controlPort();
         TestBroker broker = startBroker(data, endpoint);
         long end = 0;
         long earliest = 0;
