@@ -26,6 +26,7 @@ import io.aeron.CommonContext;
 import io.aeron.archive.client.AeronArchive;
 import io.spindle.archive.ArchiveServer;
 import io.spindle.archive.ArchiveTier;
+import io.spindle.archive.TierAuthenticator;
 import io.spindle.archive.TierManifest;
 import io.spindle.client.Consumer;
 import io.spindle.client.Producer;
@@ -49,7 +50,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code spindle node --archive HOST:PORT} through real processes, as a script runs it: a {@code spindle archive
- * --dir D --listen HOST:PORT} and three {@code spindle node} members naming it, a topic created with
+ * --dir D --listen HOST:PORT --secret-file F} and three {@code spindle node} members naming it, started with
+ * {@code spindle.tier.secret.file=F} (only they may open the archive), a topic created with
  * {@code spindle topics create --config remote.storage.enable=true} and small segments and local retention. Once
  * records are acknowledged (acks=all), every member's local directory shrinks below what was produced,
  * {@code spindle topics describe} shows the log start below the local log start, and a consumer from the beginning
@@ -64,6 +66,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NodeStandaloneArchiveProcessTest
 {
     private static final String TOPIC = "tiered";
+    private static final String TIER_SECRET = "the-tier-secret-of-this-test";
     private static final int SEGMENT_BYTES = 16 * 1024;
     private static final int LOCAL_RETENTION_BYTES = 32 * 1024;
     private static final int VALUE_BYTES = 200;
@@ -105,13 +108,17 @@ class NodeStandaloneArchiveProcessTest
     void membersTierIntoAStandaloneArchiveThroughKillsOfTheArchiveAndOfTheLeader() throws Exception
     {
         final Path archiveDir = dir.resolve("archive");
+        final Path secretFile = SpindleProcess.writeSecretFile(dir.resolve("tier.secret"), TIER_SECRET);
         SpindleProcess archive = nodes.startOther("spindle archive", List.of(),
-            "archive", "--dir", archiveDir.toString(), "--listen", "127.0.0.1:0");
+            "archive", "--dir", archiveDir.toString(), "--listen", "127.0.0.1:0",
+            "--secret-file", secretFile.toString());
+        archive.awaitLine("admitting only clients presenting the tier secret", AWAIT_MS);
         final String endpoint = archive.awaitLine("listening ", AWAIT_MS).substring("listening ".length()).trim();
         archivePort = Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
         assertTrue(archivePort > 0, endpoint);
 
         nodes.members(3);
+        nodes.nodeOptions("-Dspindle.tier.secret.file=" + secretFile);
         final String bootstrap = nodes.bootstrap();
         for (int m = 0; m < 3; m++)
         {
@@ -161,7 +168,7 @@ class NodeStandaloneArchiveProcessTest
         // Started again at once, the archive waits for the killed run's mark file to go stale while the members'
         // copies fail and a producer goes on; meanwhile the leader is killed and started again too.
         archive = nodes.startOther("spindle archive", List.of(),
-            "archive", "--dir", archiveDir.toString(), "--listen", endpoint);
+            "archive", "--dir", archiveDir.toString(), "--listen", endpoint, "--secret-file", secretFile.toString());
         progress("archive killed at manifest ends " + Arrays.toString(endsAtKill) + " and started again");
         final AtomicBoolean stop = new AtomicBoolean();
         final Thread producing = new Thread(() -> produceUntil(bootstrap, stop), "producer");
@@ -480,7 +487,8 @@ class NodeStandaloneArchiveProcessTest
         final Set<Long> ids = new HashSet<>();
         try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(nodes.aeronDir(0))
             .errorHandler((error) -> {}));
-            AeronArchive client = ArchiveServer.connectRemote(aeron, endpoint, "localhost"))
+            AeronArchive client = ArchiveServer.connectRemote(aeron, endpoint, "localhost",
+                TierAuthenticator.credentials(TIER_SECRET.getBytes(StandardCharsets.US_ASCII))))
         {
             client.listRecordings(0, Integer.MAX_VALUE,
                 (controlSessionId, correlationId, recordingId, startTimestamp, stopTimestamp, startPosition,

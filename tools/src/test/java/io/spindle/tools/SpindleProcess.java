@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -64,6 +66,22 @@ final class SpindleProcess implements AutoCloseable
             "broker", "--data-dir", data.toString(), "--listen", "127.0.0.1:" + port);
         broker.awaitLine("listening udp", 30_000);
         return broker;
+    }
+
+    /**
+     * Write a secret file as an operator would for {@code spindle.tier.secret.file} or {@code --secret-file}: the
+     * secret and a newline, readable by its owner only (so no process warns about it).
+     *
+     * @param file   to write.
+     * @param secret at least 16 characters.
+     * @return the file.
+     * @throws IOException if it cannot be written.
+     */
+    static Path writeSecretFile(final Path file, final String secret) throws IOException
+    {
+        Files.writeString(file, secret + "\n", StandardCharsets.US_ASCII);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file;
     }
 
     /**

@@ -20,6 +20,7 @@ import io.aeron.CommonContext;
 import io.aeron.archive.client.AeronArchive;
 import io.spindle.archive.ArchiveServer;
 import io.spindle.archive.ArchiveTier;
+import io.spindle.archive.TierAuthenticator;
 import io.spindle.archive.TierManifest;
 import io.spindle.client.Admin;
 import io.spindle.client.ClientContext;
@@ -37,17 +38,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Tiered storage through real processes: {@code spindle archive} and {@code spindle broker --archive}. A topic with a
- * small {@code local.retention.bytes} is produced to while archiving is throttled, the broker is killed with SIGKILL
- * in the middle of archiving and restarted; afterwards the local directory is small, a consumer from the beginning
- * reads every record in order across the tier boundary, the archive holds exactly one recording per archived segment,
- * and both processes stop cleanly on SIGTERM.
+ * Tiered storage through real processes: {@code spindle archive --secret-file} and {@code spindle broker --archive}
+ * with {@code spindle.tier.secret.file}. A topic with a small {@code local.retention.bytes} is produced to through a
+ * broker holding another secret, which the archive refuses (both say so) and which archives nothing; a broker holding
+ * the archive's secret then archives, throttled, and is killed with SIGKILL in the middle of archiving and restarted;
+ * afterwards the local directory is small, a consumer from the beginning reads every record in order across the tier
+ * boundary, the archive holds exactly one recording per archived segment, and both processes stop cleanly on SIGTERM.
  */
 @Timeout(120)
 class TieredStorageProcessTest
 {
     private static final String TOPIC = "tiered";
     private static final int RECORDS = 1500;
+    private static final String TIER_SECRET = "the-tier-secret-of-this-test";
 
     @TempDir
     Path dir;
@@ -73,35 +76,53 @@ class TieredStorageProcessTest
     void killMinusNineDuringArchivingLosesNothingAndArchivesNothingTwice() throws Exception
     {
         final Path data = dir.resolve("data");
+        final Path secretFile = SpindleProcess.writeSecretFile(dir.resolve("tier.secret"), TIER_SECRET);
+        final Path otherSecretFile = SpindleProcess.writeSecretFile(dir.resolve("other.secret"),
+            "another-secret-than-the-archive's");
         final SpindleProcess archive = start(List.of(),
             "archive", "--dir", dir.resolve("archive").toString(), "--listen", "127.0.0.1:0",
-            "--aeron-dir", archiveAeronDir);
+            "--aeron-dir", archiveAeronDir, "--secret-file", secretFile.toString());
+        archive.awaitLine("admitting only clients presenting the tier secret", 30_000);
         final String endpoint = archive.awaitLine("listening ", 30_000).substring("listening ".length()).trim();
 
-        SpindleProcess broker = startBroker(data, endpoint);
+        // A broker holding another secret is refused by the archive, says so, and archives nothing: every record is
+        // produced while nothing can be archived, so the broker holding the secret starts with all ~20 sealed
+        // segments still to copy, however slowly they were produced, and is killed with most of them left.
+        SpindleProcess broker = startBroker(data, endpoint, otherSecretFile);
         try (Admin admin = Admin.connect(ipc(new ClientContext())))
         {
             admin.createTopic(TOPIC, 1, Map.of(
                 "segment.bytes", "16k", "max.message.bytes", "8k",
                 "remote.storage.enable", "true", "local.retention.bytes", "32k"));
         }
-        try (Producer producer = Producer.connect(ipc(new Producer.Context().acks(1))))
-        {
-            for (int i = 0; i < RECORDS; i++)
-            {
-                assertEquals(i, producer.sendSync(TOPIC, 0, ("k" + i).getBytes(StandardCharsets.UTF_8), new byte[200]));
-            }
-        }
+        produce(0, RECORDS);
+        final String refused = broker.awaitLine("tier: cannot reach the archive at " + endpoint + " (", 30_000);
+        assertTrue(refused.contains("the archive rejected this tier's spindle.tier.secret.file: it holds another " +
+            "secret"), refused);
+        final String rejection = archive.awaitLine(SecurityException.class.getName() +
+            ": rejected an archive control session", 30_000);
+        assertTrue(rejection.contains("presenting another secret than this archive's spindle.tier.secret.file"),
+            rejection);
+        assertTrue(!TierManifest.exists(partitionDir(data)) ||
+            TierManifest.load(partitionDir(data)).entries().isEmpty(),
+            "nothing archived by the broker with another secret");
+        assertEquals(0, localBaseOffsets(data).min().orElse(-1),
+            "nothing deleted locally by the broker with another secret");
+        broker.terminate();
+        broker.awaitExit(20_000);
 
-        // Archiving is throttled to 64k/s: kill the broker once a few of the ~20 segments are archived.
+        // Archiving is throttled to 64k/s (4 segments a second): kill the broker once a few segments are archived.
+        broker = startBroker(data, endpoint, secretFile);
         await(() -> TierManifest.exists(partitionDir(data)) &&
             TierManifest.load(partitionDir(data)).entries().size() >= 3, "archiving under way");
         broker.process().destroyForcibly();
         assertTrue(broker.process().waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
-        final int archivedAtKill = TierManifest.load(partitionDir(data)).entries().size();
-        assertTrue(archivedAtKill < 15, "killed mid-archiving: " + archivedAtKill);
+        final long archivedToAtKill = TierManifest.load(partitionDir(data)).endOffset();
+        final long activeBaseAtKill = localBaseOffsets(data).max().orElse(-1);
+        assertTrue(archivedToAtKill < activeBaseAtKill, "killed with sealed segments still to archive: the manifest " +
+            "ends at offset " + archivedToAtKill + ", the active segment begins at " + activeBaseAtKill);
 
-        broker = startBroker(data, endpoint);
+        broker = startBroker(data, endpoint, secretFile);
         await(() -> TierManifest.load(partitionDir(data)).endOffset() == localBaseOffsets(data).max().orElse(-1),
             "every sealed segment archived after the restart");
         await(() -> localBaseOffsets(data).count() <= 4, "the local directory shrinks to local.retention.bytes");
@@ -112,7 +133,8 @@ class TieredStorageProcessTest
         final TierManifest manifest = TierManifest.load(partitionDir(data));
         try (Aeron aeron = Aeron.connect(new Aeron.Context()
             .errorHandler(Throwable::printStackTrace).aeronDirectoryName(brokerAeronDir));
-            AeronArchive client = ArchiveServer.connectRemote(aeron, endpoint, "127.0.0.1"))
+            AeronArchive client = ArchiveServer.connectRemote(aeron, endpoint, "127.0.0.1",
+                TierAuthenticator.credentials(TIER_SECRET.getBytes(StandardCharsets.US_ASCII))))
         {
             final List<Long> recordings = new ArrayList<>();
             client.listRecordingsForUri(0, Integer.MAX_VALUE, manifest.tierPrefix(), ArchiveTier.RECORD_STREAM_ID,
@@ -137,7 +159,7 @@ class TieredStorageProcessTest
     void aBrokerWithAnEmbeddedArchiveStartedRightAfterSigkillArchivesOn() throws Exception
     {
         final Path data = dir.resolve("data");
-        final SpindleProcess killed = startBroker(data, null);
+        final SpindleProcess killed = startBroker(data, null, null);
         try (Admin admin = Admin.connect(ipc(new ClientContext())))
         {
             admin.createTopic(TOPIC, 1, Map.of(
@@ -150,7 +172,7 @@ class TieredStorageProcessTest
             !TierManifest.load(partitionDir(data)).entries().isEmpty(), "archiving under way");
         NodeProcesses.kill(killed);
 
-        final SpindleProcess broker = startBroker(data, null);
+        final SpindleProcess broker = startBroker(data, null, null);
         produce(half, 2 * half);
         await(() -> !broker.process().isAlive() ||
             TierManifest.load(partitionDir(data)).endOffset() == localBaseOffsets(data).max().orElse(-1),
@@ -213,7 +235,8 @@ class TieredStorageProcessTest
         }
     }
 
-    private SpindleProcess startBroker(final Path data, final String archiveEndpoint) throws Exception
+    private SpindleProcess startBroker(final Path data, final String archiveEndpoint, final Path secretFile)
+        throws Exception
     {
         final List<String> args = new ArrayList<>(List.of(
             "broker", "--data-dir", data.toString(), "--listen", "127.0.0.1:0"));
@@ -221,9 +244,13 @@ class TieredStorageProcessTest
         {
             args.addAll(List.of("--archive", archiveEndpoint));
         }
-        final SpindleProcess broker = start(
-            List.of("-Dspindle.embedded.driver.dir=" + brokerAeronDir, "-Dspindle.tier.copy.rate=64k",
-                "-Dspindle.tier.step.timeout=3s"), args.toArray(new String[0]));
+        final List<String> jvmOptions = new ArrayList<>(List.of("-Dspindle.embedded.driver.dir=" + brokerAeronDir,
+            "-Dspindle.tier.copy.rate=64k", "-Dspindle.tier.step.timeout=3s"));
+        if (null != secretFile)
+        {
+            jvmOptions.add("-Dspindle.tier.secret.file=" + secretFile);
+        }
+        final SpindleProcess broker = start(jvmOptions, args.toArray(new String[0]));
         broker.awaitLine("listening udp", 30_000);
         return broker;
     }
