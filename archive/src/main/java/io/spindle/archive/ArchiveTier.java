@@ -29,7 +29,9 @@ import org.agrona.concurrent.IdleStrategy;
  * path, not a real tier.
  * <p>
  * The connection is made lazily on the archiver's thread and dropped after a failure, so a restarted archive is
- * reconnected to on the next attempt.
+ * reconnected to on the next attempt. The tier's counters ({@link TierCounters}: copies, failures, purges, copy lag,
+ * whether the archive answered) are allocated with it, on the broker's or member's driver, and freed by
+ * {@link #close()}.
  */
 public final class ArchiveTier implements TieredStorage
 {
@@ -54,6 +56,7 @@ public final class ArchiveTier implements TieredStorage
     private final boolean isMemberArchive;
     private final CredentialsSupplier memberCredentials;
     private final TierCoordinator coordinator;
+    private final TierCounters counters;
     private ArchiveServer embedded;
     private AeronArchive archive;
     private long nextConnectMs;
@@ -68,6 +71,7 @@ public final class ArchiveTier implements TieredStorage
         final Path dataDir,
         final String host,
         final String archiveEndpoint,
+        final int nodeId,
         final ErrorHandler errorHandler,
         final TierCoordinator coordinator,
         final CredentialsSupplier memberCredentials)
@@ -84,7 +88,8 @@ public final class ArchiveTier implements TieredStorage
             TierChannels.udp(localHost, archiveEndpoint.substring(0, archiveEndpoint.lastIndexOf(':')), TERM_LENGTH);
         this.tierCredentials = null == archiveEndpoint ? null :
             TierAuthenticator.credentials(TierAuthenticator.configuredSecret((line) -> secretWarning = line));
-        this.archiver = new SegmentArchiver(this, aeron, topics, errorHandler, coordinator);
+        this.counters = new TierCounters(aeron, nodeId);
+        this.archiver = new SegmentArchiver(this, aeron, topics, errorHandler, coordinator, counters);
     }
 
     /**
@@ -97,6 +102,7 @@ public final class ArchiveTier implements TieredStorage
      * @param topics          the member's current topic table, readable from any thread.
      * @param host            the member's host, an address an archive on another machine can reach.
      * @param archiveEndpoint a standalone archive's control endpoint {@code host:port}, or null for the member's own.
+     * @param memberId        of the member, part of the labels of the tier's counters.
      * @param credentials     what the member presents to its own archive (which admits only members once they share a
      *                        secret).
      * @param coordinator     the member's replicated side of tiered storage.
@@ -108,12 +114,14 @@ public final class ArchiveTier implements TieredStorage
         final Supplier<TopicTable> topics,
         final String host,
         final String archiveEndpoint,
+        final int memberId,
         final CredentialsSupplier credentials,
         final TierCoordinator coordinator,
         final ErrorHandler errorHandler)
     {
         checkEndpoint(archiveEndpoint);
-        return new ArchiveTier(aeron, topics, null, host, archiveEndpoint, errorHandler, coordinator, credentials);
+        return new ArchiveTier(
+            aeron, topics, null, host, archiveEndpoint, memberId, errorHandler, coordinator, credentials);
     }
 
     /**
@@ -140,8 +148,8 @@ public final class ArchiveTier implements TieredStorage
     public static TieredStorage.Factory factory(final String archiveEndpoint, final Consumer<String> statusLog)
     {
         checkEndpoint(archiveEndpoint);
-        return (aeron, topics, dataDir, host, errorHandler) ->
-            new ArchiveTier(aeron, topics, dataDir, host, archiveEndpoint, errorHandler, null, null)
+        return (aeron, topics, dataDir, host, nodeId, errorHandler) ->
+            new ArchiveTier(aeron, topics, dataDir, host, archiveEndpoint, nodeId, errorHandler, null, null)
                 .statusLog(statusLog);
     }
 
@@ -203,7 +211,7 @@ public final class ArchiveTier implements TieredStorage
      */
     public void close()
     {
-        CloseHelper.closeAll(archive, embedded);
+        CloseHelper.closeAll(archive, embedded, counters);
         archive = null;
         embedded = null;
     }
@@ -340,6 +348,7 @@ public final class ArchiveTier implements TieredStorage
             catch (final RuntimeException ex)
             {
                 nextConnectMs = System.currentTimeMillis() + SegmentArchiver.RETRY_BACKOFF_MS;
+                counters.archiveReachable(false);
                 final String rejection = rejection(ex);
                 errorHandler.onError(rejection.isEmpty() ? ex :
                     new IllegalStateException("cannot reach " + describe() + rejection, ex));
@@ -353,6 +362,7 @@ public final class ArchiveTier implements TieredStorage
                 }
                 return null;
             }
+            counters.archiveReachable(true);
             if (isUnreachableSaid)
             {
                 isUnreachableSaid = false;

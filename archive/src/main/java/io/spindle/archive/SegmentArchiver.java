@@ -62,6 +62,9 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
  * what a command can see is decided through the cluster's log: a verified copy is reported to the coordinator instead
  * of raising {@link PartitionLog#tieredOffset(long)}, copies below the coordinator's tier start are purged instead of
  * applying retention here, manifests live where the coordinator says, and readers are handed to it.
+ * <p>
+ * <b>Counters</b> ({@link TierCounters}, set from this thread only): each verified copy, failed attempt and purged
+ * segment as it happens, and after each scan the copy lag, the sealed segments still to copy.
  */
 final class SegmentArchiver implements Agent
 {
@@ -79,6 +82,7 @@ final class SegmentArchiver implements Agent
     private final Supplier<TopicTable> topics;
     private final ErrorHandler errorHandler;
     private final TierCoordinator coordinator;
+    private final TierCounters counters;
     private final Long2ObjectHashMap<PartitionTier> partitions = new Long2ObjectHashMap<>();
     private final ArrayList<String> pendingPurges = new ArrayList<>();
     private final ArrayList<Path> pendingManifestDeletes = new ArrayList<>();
@@ -97,8 +101,6 @@ final class SegmentArchiver implements Agent
     private long scanGeneration;
     private Copy copy;
     private long copiedSegments;
-    private long purgedSegments;
-    private long failedAttempts;
     private long loadedSegments;
     private long rateWindowStartMs;
     private long rateWindowBytes;
@@ -109,13 +111,15 @@ final class SegmentArchiver implements Agent
         final Aeron aeron,
         final Supplier<TopicTable> topics,
         final ErrorHandler errorHandler,
-        final TierCoordinator coordinator)
+        final TierCoordinator coordinator,
+        final TierCounters counters)
     {
         this.tier = tier;
         this.aeron = aeron;
         this.topics = topics;
         this.errorHandler = errorHandler;
         this.coordinator = coordinator;
+        this.counters = counters;
     }
 
     /**
@@ -217,16 +221,6 @@ final class SegmentArchiver implements Agent
         return copiedSegments;
     }
 
-    long purgedSegments()
-    {
-        return purgedSegments;
-    }
-
-    long failedAttempts()
-    {
-        return failedAttempts;
-    }
-
     /**
      * {@inheritDoc}
      */
@@ -252,17 +246,20 @@ final class SegmentArchiver implements Agent
             return loadWork;
         }
         nextScanMs = nowMs + SCAN_INTERVAL_MS;
+        int work = loadWork;
         try
         {
-            return loadWork + scan(nowMs);
+            work += scan(nowMs);
         }
         catch (final RuntimeException ex)
         {
             tier.onArchiveFailure(ex);
             errorHandler.onError(ex);
             nextScanMs = nowMs + RETRY_BACKOFF_MS;
-            return 1;
+            work++;
         }
+        measureCopyLag();
+        return work;
     }
 
     /**
@@ -403,6 +400,37 @@ final class SegmentArchiver implements Agent
                 IoUtil.delete(directory.toFile(), true);
             }
         }
+    }
+
+    /**
+     * Publish the copy lag: the sealed local segments of remote-storage partitions that this tier does not hold yet
+     * and that the archiver is to copy (wholly below the high-water mark, as {@link #tend} picks them), summed over
+     * partitions. While they wait, local retention keeps them.
+     */
+    private void measureCopyLag()
+    {
+        long segments = 0;
+        long bytes = 0;
+        for (final PartitionTier partitionTier : partitions.values())
+        {
+            final PartitionLog log = partitionTier.log;
+            if (!log.config().remoteStorageEnable())
+            {
+                continue;
+            }
+            final long[] bases = log.segmentBaseOffsets();
+            final long archivedEnd = partitionTier.manifest.endOffset();
+            final long highWaterMark = log.highWaterMark();
+            for (int i = 0; i < bases.length - 1; i++)
+            {
+                if (bases[i] >= archivedEnd && bases[i + 1] <= highWaterMark)
+                {
+                    segments++;
+                    bytes += log.segmentBytes(bases[i]);
+                }
+            }
+        }
+        counters.copyLag(segments, bytes);
     }
 
     /**
@@ -576,7 +604,7 @@ final class SegmentArchiver implements Agent
                     throw ex;
                 }
             }
-            purgedSegments++;
+            counters.purged(1);
         }
         partitionTier.isReconciled = true;
     }
@@ -644,7 +672,7 @@ final class SegmentArchiver implements Agent
         int work = 0;
         for (int i = pendingPurges.size() - 1; i >= 0; i--)
         {
-            purgeUnlisted(archive, null, pendingPurges.get(i));
+            counters.purged(purgeUnlisted(archive, null, pendingPurges.get(i)));
             pendingPurges.remove(i);
             work++;
         }
@@ -659,8 +687,10 @@ final class SegmentArchiver implements Agent
 
     /**
      * Stop recording subscriptions and purge recordings whose channel carries a tag, except the manifest's.
+     *
+     * @return how many recordings were purged.
      */
-    private void purgeUnlisted(final AeronArchive archive, final TierManifest manifest, final String tag)
+    private int purgeUnlisted(final AeronArchive archive, final TierManifest manifest, final String tag)
     {
         final ArrayList<Long> subscriptionIds = new ArrayList<>();
         archive.listRecordingSubscriptions(0, Integer.MAX_VALUE, tag, TierChannels.RECORD_STREAM_ID, true,
@@ -676,6 +706,7 @@ final class SegmentArchiver implements Agent
             (controlSessionId, correlationId, recordingId, startTimestamp, stopTimestamp, startPosition,
                 stopPosition, initialTermId, segmentFileLength, termBufferLength, mtuLength, sessionId, streamId,
                 strippedChannel, originalChannel, sourceIdentity) -> recordingIds.add(recordingId));
+        int purged = 0;
         for (final long recordingId : recordingIds)
         {
             if (null != manifest && isListed(manifest, recordingId))
@@ -687,7 +718,9 @@ final class SegmentArchiver implements Agent
                 archive.tryStopRecordingByIdentity(recordingId);
             }
             archive.purgeRecording(recordingId);
+            purged++;
         }
+        return purged;
     }
 
     private static boolean isListed(final TierManifest manifest, final long recordingId)
@@ -1065,6 +1098,7 @@ final class SegmentArchiver implements Agent
                 partitionTier.manifest.entries().get(partitionTier.manifest.entries().size() - 1));
         }
         copiedSegments++;
+        counters.copied(copy.bytes);
         this.copy = null;
         nextScanMs = nowMs;
     }
@@ -1079,7 +1113,7 @@ final class SegmentArchiver implements Agent
     {
         final Copy failed = copy;
         copy = null;
-        failedAttempts++;
+        counters.copyFailed();
         failed.partitionTier.retryAtMs = nowMs + RETRY_BACKOFF_MS;
         CloseHelper.quietCloseAll(failed.publication, failed.verifySubscription);
         errorHandler.onError(ex);

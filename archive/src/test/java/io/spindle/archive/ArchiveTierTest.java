@@ -8,12 +8,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.zip.CRC32C;
 
 import io.aeron.Aeron;
@@ -28,11 +30,14 @@ import io.spindle.client.Producer;
 import io.spindle.client.TopicPartition;
 import io.spindle.codecs.batch.RecordBatch;
 import io.spindle.config.SecretFile;
+import io.spindle.host.BrokerCounters;
 import io.spindle.host.TestBroker;
+import io.spindle.monitor.CncFile;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -62,6 +67,7 @@ class ArchiveTierTest
 
     private static final String TOPIC = "tiered";
     private static final byte[] VALUE = new byte[200];
+    private static final String TIER_COUNTER_PREFIX = "spindle-0: tier ";
 
     @TempDir
     Path dir;
@@ -111,6 +117,13 @@ class ArchiveTierTest
                     // 150 records of about 260 bytes are 9 or 10 segments of 4k; 8k of local retention keeps 3 or 4.
                     await(() -> localSegments(data) <= 4, "the local directory shrinks to local.retention.bytes");
 
+                    // What spindle stat shows: every sealed segment copied and verified, none left to copy.
+                    final Map<String, Long> copied = awaitTierCounters(broker,
+                        (c) -> 0 == c.get("copy lag segments"), "the copy lag to drain once produce stopped");
+                    assertTierCountersMatchManifest(copied, data);
+                    assertEquals(0, copied.get("copy lag bytes"), copied.toString());
+                    assertEquals(1, copied.get("archive reachable"), copied.toString());
+
                     // The archive goes away while the broker produces and rolls, which the broker says once; it
                     // comes back on the same port, which the broker says too.
                     assertTrue(said.isEmpty(), said.toString());
@@ -118,12 +131,26 @@ class ArchiveTierTest
                     sent += produce(broker, sent, 150);
                     await(() -> said.stream().anyMatch((line) -> line.startsWith("tier: cannot reach the archive at " +
                         endpoint)), "the broker to say the archive cannot be reached");
+                    // Sealed segments wait on local disk, and spindle stat says so: the copy lag grows.
+                    // Each waiting segment was sealed holding between 4k less a batch and 4k of batches.
+                    final Map<String, Long> unreachable = awaitTierCounters(broker,
+                        (c) -> 0 == c.get("archive reachable") && c.get("copy lag segments") >= 2 &&
+                        c.get("copy lag bytes") > c.get("copy lag segments") * 2048 &&
+                        c.get("copy lag bytes") <= c.get("copy lag segments") * 4096,
+                        "the archive shown unreachable and the copy lag grown by the records produced meanwhile");
+                    assertTrue(unreachable.get("copy attempts failed") > 0,
+                        "the copy that found the archive gone is counted: " + unreachable);
                     archive = ArchiveServer.launch(archiveDir, archiveAeronDir, "localhost", port,
                         Throwable::printStackTrace);
                     awaitArchived(data, 12);
                     await(() -> said.contains("tier: reached the archive at " + endpoint + " again"),
                         "the broker to say it reached the archive again");
                     assertEquals(2, said.size(), said.toString());
+                    final Map<String, Long> drained = awaitTierCounters(broker,
+                        (c) -> 1 == c.get("archive reachable") && 0 == c.get("copy lag segments"),
+                        "the archive shown reachable again and the copy lag drained");
+                    assertTierCountersMatchManifest(drained, data);
+                    assertEquals(0, drained.get("copy lag bytes"), drained.toString());
                     await(() -> firstLocalOffset(data) > 150, "local retention goes on");
                     assertEquals(0, logStartOffset(admin), "the log starts in the archive");
                     final io.spindle.client.TopicDescription.PartitionDescription described =
@@ -213,6 +240,9 @@ class ArchiveTierTest
                 await(() -> said.stream().anyMatch((line) -> line.startsWith("tier: cannot reach the archive at " +
                     endpoint) && line.contains("this tier has no spindle.tier.secret.file")),
                     "the broker without the secret to say the archive rejected it: " + said);
+                awaitTierCounters(broker, (c) -> 0 == c.get("archive reachable") &&
+                    c.get("copy lag segments") > 0 && 0 == c.get("segments copied"),
+                    "spindle stat to show the rejected tier: archive unreachable, sealed segments waiting");
             }
             System.setProperty(TierConfiguration.SECRET_FILE.name(), otherSecretFile.toString());
             said.clear();
@@ -303,6 +333,9 @@ class ArchiveTierTest
             assertEquals(start, logStartOffset(admin), "the log now starts at the archive's first segment");
             assertTrue(manifest.totalBytes() < 16 * 1024, "archive holds about retention.bytes: " +
                 manifest.totalBytes());
+            awaitTierCounters(broker, (c) -> c.get("segments purged") > 0 && c.get("segments purged") ==
+                c.get("segments copied") - TierManifest.load(partitionDir(data)).entries().size(),
+                "the segments retention dropped from the manifest counted as purged");
 
             try (Aeron aeron = Aeron.connect(new Aeron.Context()
                 .errorHandler(Throwable::printStackTrace).aeronDirectoryName(broker.aeronDir()));
@@ -328,6 +361,8 @@ class ArchiveTierTest
                 admin.deleteTopic(TOPIC);
                 await(() -> recordings(client, manifest.tierPrefix()).isEmpty(),
                     "deleting the topic purges its recordings");
+                awaitTierCounters(broker, (c) -> c.get("segments purged").equals(c.get("segments copied")) &&
+                    0 == c.get("copy lag segments"), "every copied segment counted as purged once the topic is gone");
             }
         }
     }
@@ -396,6 +431,57 @@ class ArchiveTierTest
         {
             archive.close();
         }
+    }
+
+    /**
+     * The broker's tier counters as {@code spindle stat} reads them, from its driver's counters file, by label
+     * without the {@code spindle-0: tier } prefix.
+     */
+    private static Map<String, Long> tierCounters(final TestBroker broker)
+    {
+        final Map<String, Long> values = new HashMap<>();
+        try (CncFile cnc = CncFile.open(broker.aeronDir()))
+        {
+            final CountersReader counters = cnc.counters();
+            counters.forEach((counterId, typeId, keyBuffer, label) ->
+            {
+                if (BrokerCounters.SPINDLE_COUNTER_TYPE_ID == typeId && label.startsWith(TIER_COUNTER_PREFIX))
+                {
+                    values.put(label.substring(TIER_COUNTER_PREFIX.length()), counters.getCounterValue(counterId));
+                }
+            });
+        }
+        return values;
+    }
+
+    private static Map<String, Long> awaitTierCounters(
+        final TestBroker broker, final Predicate<Map<String, Long>> condition, final String what)
+        throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + 30_000_000_000L;
+        while (true)
+        {
+            final Map<String, Long> values = tierCounters(broker);
+            if (values.size() == 7 && condition.test(values))
+            {
+                return values;
+            }
+            if (System.nanoTime() > deadlineNs)
+            {
+                throw new AssertionError("timed out waiting: " + what + "; tier counters " + values);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /**
+     * The counters of a broker that started with an empty tier: a copy of every segment its manifest lists.
+     */
+    private static void assertTierCountersMatchManifest(final Map<String, Long> counters, final Path data)
+    {
+        final TierManifest manifest = TierManifest.load(partitionDir(data));
+        assertEquals(manifest.entries().size(), counters.get("segments copied"), counters.toString());
+        assertEquals(manifest.totalBytes(), counters.get("bytes copied"), counters.toString());
     }
 
     private static long logStartOffset(final Admin admin)

@@ -258,8 +258,9 @@ public final class ClusterNode implements AutoCloseable
             service.tier().divergenceLog((message) -> errorLog.onError(new IllegalStateException(message)));
             service.tier().unservedLog((message) -> errorLog.onError(new IllegalStateException(message)));
             tier = ArchiveTier.forClusterMember(
-                aeron, service::topicTable, self.host, ctx.archiveEndpoint, credentials(ctx), service.tier(),
-                errorLog).statusLog((line) -> ctx.messageLog.accept("member " + ctx.memberId + ": " + line));
+                aeron, service::topicTable, self.host, ctx.archiveEndpoint, ctx.memberId, credentials(ctx),
+                service.tier(), errorLog)
+                .statusLog((line) -> ctx.messageLog.accept("member " + ctx.memberId + ": " + line));
             service.tierTableVersion(tier::observedTableVersion);
             archiver = new AgentRunner(idle.get(), errorLog, null, tier.agent());
             AgentRunner.startOnThread(archiver);

@@ -126,6 +126,20 @@ class ClusterRemoteStorageTest extends TieredClusterTestBase
                 recordingIds(manifestEntries(manifestDir(member))));
         }
 
+        // Each member's tier counters, as spindle stat shows them: its archive answering and nothing left to copy; the
+        // member that ran throughout counted a copy of every segment its manifest lists.
+        for (int m = 0; m < 3; m++)
+        {
+            final int member = m;
+            cluster.await(() -> Long.valueOf(0).equals(tierCounters(member).get("copy lag segments")) &&
+                Long.valueOf(0).equals(tierCounters(member).get("copy lag bytes")) &&
+                Long.valueOf(1).equals(tierCounters(member).get("archive reachable")),
+                () -> "member " + member + "'s tier counters to show no copy lag: " + tierCounters(member));
+        }
+        final int throughout = (leader + 2) % 3;
+        assertEquals(manifestEntries(manifestDir(throughout)).size(),
+            tierCounters(throughout).get("segments copied"), "member " + throughout + ": " + tierCounters(throughout));
+
         // The members' local files are byte-identical, and each member holds every acknowledged record in one tier or
         // the other; the checker reads the tier: a damaged copy is reported.
         check(acked);

@@ -32,8 +32,10 @@ import io.spindle.cluster.check.CheckResult;
 import io.spindle.cluster.check.History;
 import io.spindle.cluster.check.ReplicationChecker;
 import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.host.BrokerCounters;
 import io.spindle.log.LogConfig;
 import io.spindle.log.PartitionLog;
+import io.spindle.monitor.CncFile;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -124,6 +126,27 @@ abstract class TieredClusterTestBase
             }
         }
         return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * A member's tier counters as {@code spindle stat} reads them from its driver's counters file, by label without
+     * the {@code spindle-<member>: tier } prefix.
+     */
+    Map<String, Long> tierCounters(final int member)
+    {
+        final String prefix = "spindle-" + member + ": tier ";
+        final Map<String, Long> values = new HashMap<>();
+        try (CncFile cnc = CncFile.open(cluster.node(member).aeronDirectoryName()))
+        {
+            cnc.counters().forEach((counterId, typeId, keyBuffer, label) ->
+            {
+                if (BrokerCounters.SPINDLE_COUNTER_TYPE_ID == typeId && label.startsWith(prefix))
+                {
+                    values.put(label.substring(prefix.length()), cnc.counters().getCounterValue(counterId));
+                }
+            });
+        }
+        return values;
     }
 
     PartitionLog partition(final int member)

@@ -222,7 +222,7 @@ public final class StandaloneBroker implements AutoCloseable
             if (null != ctx.tieredStorage)
             {
                 tieredStorage = ctx.tieredStorage.create(
-                    aeron, machine::topicTable, dataDir, ctx.listenHost, errors);
+                    aeron, machine::topicTable, dataDir, ctx.listenHost, ctx.nodeId, errors);
             }
 
             final ErrorHandler errorHandler = this::onAgentError;

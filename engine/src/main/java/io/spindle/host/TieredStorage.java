@@ -36,11 +36,12 @@ public interface TieredStorage extends AutoCloseable
          * @param topics       the current topic table, readable from any thread.
          * @param dataDir      the broker's data directory.
          * @param host         the broker's listen host, an address an archive on another machine can reach.
+         * @param nodeId       of the broker, part of the labels of the tier's counters.
          * @param errorHandler for failures the agent recovers from.
          * @return the tiered storage, closed by the broker after its agent stopped.
          */
         TieredStorage create(
-            Aeron aeron, Supplier<TopicTable> topics, Path dataDir, String host, ErrorHandler errorHandler);
+            Aeron aeron, Supplier<TopicTable> topics, Path dataDir, String host, int nodeId, ErrorHandler errorHandler);
     }
 
     /**
@@ -59,7 +60,7 @@ public interface TieredStorage extends AutoCloseable
     long observedTableVersion();
 
     /**
-     * Release the archive client and any embedded archive; after the agent stopped.
+     * Release the archive client, any embedded archive and the counters; after the agent stopped.
      */
     void close();
 }

@@ -945,6 +945,20 @@ public final class PartitionLog implements AutoCloseable
     }
 
     /**
+     * Bytes of batches in the segment starting at a base offset, as {@link #segmentBaseOffsets()} lists them; any
+     * thread.
+     *
+     * @param baseOffset of the segment.
+     * @return its size in bytes, or 0 if no segment starts there (any longer).
+     */
+    public long segmentBytes(final long baseOffset)
+    {
+        final LogSegment[] segments = this.segments;
+        final int index = floorSegment(segments, baseOffset);
+        return index < 0 || segments[index].baseOffset != baseOffset ? 0 : segments[index].sizeAcquire();
+    }
+
+    /**
      * Base offset of the active segment; writer thread.
      *
      * @return the offset.

@@ -207,6 +207,12 @@ class PartitionLogModelTest
         assertEquals(model.highWaterMark, log.highWaterMark(), context + ": highWaterMark");
         assertArrayEquals(model.segmentBaseOffsets(), log.segmentBaseOffsets(), context + ": segments");
         assertEquals(model.sizeInBytes(), log.sizeInBytes(), context + ": sizeInBytes");
+        for (final Segment segment : model.segments)
+        {
+            assertEquals(segment.size, log.segmentBytes(segment.baseOffset),
+                context + ": segmentBytes(" + segment.baseOffset + ")");
+        }
+        assertEquals(0, log.segmentBytes(model.logEndOffset() + 1), context + ": segmentBytes past the end");
         LogTestSupport.assertIndexesConsistent(log, context);
     }
 

@@ -164,9 +164,11 @@ final class SpindleSetup implements AutoCloseable
         final Supplier<TopicTable> topics,
         final Path dataDir,
         final String host,
+        final int nodeId,
         final ErrorHandler errorHandler)
     {
-        archiveTier = (ArchiveTier)ArchiveTier.factory(null).create(aeron, topics, dataDir, host, errorHandler);
+        archiveTier =
+            (ArchiveTier)ArchiveTier.factory(null).create(aeron, topics, dataDir, host, nodeId, errorHandler);
         return archiveTier;
     }
 

@@ -7,6 +7,7 @@ import java.io.File;
 import java.nio.file.Path;
 
 import io.aeron.CommonContext;
+import io.spindle.archive.ArchiveTier;
 import io.spindle.host.StandaloneBroker;
 import io.spindle.log.LogConfig;
 import org.agrona.IoUtil;
@@ -48,12 +49,32 @@ final class CliBroker implements AutoCloseable
      */
     static CliBroker start(final Path dataDir, final String name, final LogConfig logConfig)
     {
+        return start(dataDir, name, logConfig, false);
+    }
+
+    /**
+     * Start one with tiered storage as {@code spindle broker} runs it without {@code --archive} (an embedded archive,
+     * started once a topic has {@code remote.storage.enable}), and so with the tier's counters.
+     *
+     * @param dataDir where its logs go.
+     * @param name    part of its driver directory's name, to tell the tests' directories apart.
+     * @return the running broker.
+     */
+    static CliBroker startTiered(final Path dataDir, final String name)
+    {
+        return start(dataDir, name, new LogConfig().conclude(), true);
+    }
+
+    private static CliBroker start(
+        final Path dataDir, final String name, final LogConfig logConfig, final boolean isTiered)
+    {
         final String aeronDir = CommonContext.getAeronDirectoryName() + "-spindle-" + name + "-" + System.nanoTime();
         return new CliBroker(StandaloneBroker.launch(new StandaloneBroker.Context()
             .dataDir(dataDir)
             .logConfig(logConfig)
             .embeddedDriverDirectoryName(aeronDir)
             .driverDirDeleteOnStart(true)
+            .tieredStorage(isTiered ? ArchiveTier.factory(null) : null)
             .listen("127.0.0.1", 0)), aeronDir);
     }
 

@@ -38,7 +38,7 @@ class CliStatTest
     void countersMatchAKnownWorkload() throws InterruptedException
     {
         final Path dataDir = dir.resolve("data");
-        try (CliBroker broker = CliBroker.start(dataDir, "cli-stat"))
+        try (CliBroker broker = CliBroker.startTiered(dataDir, "cli-stat"))
         {
             final String bootstrap = broker.bootstrap();
             assertEquals(0, run("", "topics", "create", "--bootstrap", bootstrap, "--topic", "s", "--partitions", "2")
@@ -68,6 +68,13 @@ class CliStatTest
             assertEquals(5, stat.get("spindle-0: partition s-0 log end"), stat.toString());
             assertEquals(0, stat.get("spindle-0: partition s-1 log end"), stat.toString());
             assertEquals(0, stat.get("spindle-0: partition s-1 high-water mark"), stat.toString());
+            // The tier's counters (ArchiveTierTest drives them), with no remote-storage topic: nothing to copy.
+            for (final String counter : List.of("segments copied", "bytes copied", "copy attempts failed",
+                "segments purged", "copy lag segments", "copy lag bytes"))
+            {
+                assertEquals(0, stat.get("spindle-0: tier " + counter), stat.toString());
+            }
+            assertEquals(1, stat.get("spindle-0: tier archive reachable"), stat.toString());
 
             final Map<String, Long> fromDriver = awaitStat(
                 (values) -> values.containsKey("spindle-0: produce records"), "--aeron-dir", broker.aeronDir());
