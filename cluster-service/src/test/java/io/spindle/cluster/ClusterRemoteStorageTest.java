@@ -65,6 +65,9 @@ class ClusterRemoteStorageTest extends TieredClusterTestBase
                 "up to " + log.logStartOffset() + " while the stopped member's tier ends at " + followerArchivedEnd);
         }
         cluster.launch(follower);
+        // Caught up before the leader dies: with the restarted member still catching up from the leader, the next
+        // election outlasted the producer's 20 s connect on a loaded machine (2 runs of 4 at load average ~8).
+        cluster.await(() -> highWaterMark(follower) >= 1000, "member " + follower + " to catch up after its restart");
 
         // The leader dies while records arrive and segments are being archived.
         final Thread killer = new Thread(() ->
