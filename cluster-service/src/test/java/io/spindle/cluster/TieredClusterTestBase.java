@@ -86,10 +86,90 @@ abstract class TieredClusterTestBase
      */
     void check(final List<Ack> acked)
     {
+        awaitSettled();
         cluster.close();
         final CheckResult result = checker(acked).check();
         assertTrue(result.isValid(), result.toString());
         assertEquals(acked.size(), result.found(), result.summary());
+    }
+
+    /**
+     * Wait until nothing more will move on the running members: every member's report of every sealed segment in its
+     * tier applied on every member (none before the first roll), the same local log start and end everywhere, and
+     * each member's files starting there (a segment deleted locally leaves the disk a moment later, once no reader
+     * holds it). Members apply the log at their own pace: files compared before then can differ with no member
+     * wrong, which the checker calls divergent (seen once, a member's files still from 64 while the others' were from
+     * 253).
+     */
+    void awaitSettled()
+    {
+        cluster.await(this::isSettled, () -> "the running members to settle: " + describeLocalLogs());
+    }
+
+    private boolean isSettled()
+    {
+        final int[] members = running();
+        long start = -1;
+        long end = -1;
+        for (int i = 0; i < members.length; i++)
+        {
+            final int m = members[i];
+            final PartitionLog log = partition(m);
+            if (null == log)
+            {
+                return false;
+            }
+            final long sealedEnd = log.activeSegmentBaseOffset();
+            for (final int reporter : members)
+            {
+                final long reported = cluster.node(m).service().tier().memberEndOffset(1, 0, reporter);
+                if (Math.max(0, reported) < sealedEnd)
+                {
+                    return false;
+                }
+            }
+            if (0 == i)
+            {
+                start = log.logStartOffset();
+                end = log.logEndOffset();
+            }
+            else if (start != log.logStartOffset() || end != log.logEndOffset())
+            {
+                return false;
+            }
+            if (firstLocalBaseOffset(m) != start)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String describeLocalLogs()
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final int m : running())
+        {
+            final PartitionLog log = partition(m);
+            sb.append("member ").append(m).append(": ").append(null == log ? "no partition" :
+                "log " + log.logStartOffset() + ".." + log.logEndOffset() + ", files from " + firstLocalBaseOffset(m) +
+                ", sealed up to " + log.activeSegmentBaseOffset()).append("; ");
+        }
+        return sb.toString();
+    }
+
+    private long firstLocalBaseOffset(final int member)
+    {
+        final Path partitionDir = ReplicationChecker.partitionDirectory(cluster.memberDir(member), TOPIC, 0);
+        try (Stream<Path> files = Files.list(partitionDir))
+        {
+            return files.map((f) -> f.getFileName().toString()).filter((n) -> n.endsWith(".log"))
+                .mapToLong((n) -> Long.parseLong(n.substring(0, n.length() - 4))).min().orElse(-1);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
     }
 
     ReplicationChecker checker(final List<Ack> acked)
