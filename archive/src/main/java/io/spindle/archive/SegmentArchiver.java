@@ -411,6 +411,7 @@ final class SegmentArchiver implements Agent
     {
         long segments = 0;
         long bytes = 0;
+        long awaitingOthers = 0;
         for (final PartitionTier partitionTier : partitions.values())
         {
             final PartitionLog log = partitionTier.log;
@@ -421,6 +422,8 @@ final class SegmentArchiver implements Agent
             final long[] bases = log.segmentBaseOffsets();
             final long archivedEnd = partitionTier.manifest.endOffset();
             final long highWaterMark = log.highWaterMark();
+            // Below the tiered offset local retention may delete; on a cluster it is the lowest member's reach.
+            final long deletableBelow = log.tieredOffset();
             for (int i = 0; i < bases.length - 1; i++)
             {
                 if (bases[i] >= archivedEnd && bases[i + 1] <= highWaterMark)
@@ -428,9 +431,14 @@ final class SegmentArchiver implements Agent
                     segments++;
                     bytes += log.segmentBytes(bases[i]);
                 }
+                else if (null != coordinator && bases[i + 1] <= archivedEnd && bases[i + 1] > deletableBelow)
+                {
+                    awaitingOthers++;
+                }
             }
         }
         counters.copyLag(segments, bytes);
+        counters.awaitingOthers(awaitingOthers);
     }
 
     /**

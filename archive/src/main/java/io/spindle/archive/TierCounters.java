@@ -12,9 +12,10 @@ import org.agrona.CloseHelper;
  * A broker's or cluster member's tiered storage counters, in its driver's counters file beside
  * {@link BrokerCounters} (same type id, labels {@code spindle-N: tier ...}), so {@code spindle stat} and AeronStat
  * show them: segments and bytes copied (verified), copy attempts failed, segments purged from the archive, the copy
- * lag (sealed local segments of remote-storage topics not yet in this tier, which hold local deletion back) and
- * whether the archive answered. Allocated where the tier is made (blocking calls to the driver), set only from the
- * archiver's thread, freed when the tier closes.
+ * lag (sealed local segments of remote-storage topics not yet in this tier, which hold local deletion back), whether
+ * the archive answered, and on a cluster member the segments its tier holds that wait for other members' tiers.
+ * Allocated where the tier is made (blocking calls to the driver), set only from the archiver's thread, freed when
+ * the tier closes.
  */
 final class TierCounters implements AutoCloseable
 {
@@ -26,6 +27,7 @@ final class TierCounters implements AutoCloseable
     private final Counter lagSegments;
     private final Counter lagBytes;
     private final Counter archiveReachable;
+    private final Counter awaitingOthers;
 
     /**
      * Allocate the counters through a client of the broker's or member's driver.
@@ -38,7 +40,7 @@ final class TierCounters implements AutoCloseable
         final String prefix = "spindle-" + nodeId + ": tier ";
         final String[] names = {
             "segments copied", "bytes copied", "copy attempts failed", "segments purged", "copy lag segments",
-            "copy lag bytes", "archive reachable" };
+            "copy lag bytes", "archive reachable", "segments awaiting other members" };
         all = new Counter[names.length];
         try
         {
@@ -59,6 +61,7 @@ final class TierCounters implements AutoCloseable
         lagSegments = all[4];
         lagBytes = all[5];
         archiveReachable = all[6];
+        awaitingOthers = all[7];
         // Reachable until an attempt to reach it fails: a tier without remote-storage topics never tries.
         archiveReachable.setRelease(1);
     }
@@ -103,6 +106,17 @@ final class TierCounters implements AutoCloseable
     {
         lagSegments.setRelease(segments);
         lagBytes.setRelease(bytes);
+    }
+
+    /**
+     * On a cluster member, the sealed local segments its own tier holds whole that local deletion still keeps because
+     * another member's tier does not hold them yet (a stopped member, say); always 0 on a standalone broker.
+     *
+     * @param segments summed over partitions.
+     */
+    void awaitingOthers(final long segments)
+    {
+        awaitingOthers.setRelease(segments);
     }
 
     /**

@@ -63,20 +63,20 @@ class ClusterRemoteStorageTest extends TieredClusterTestBase
             final PartitionLog log = partition(m);
             assertTrue(log.logStartOffset() <= followerArchivedEnd, "member " + m + " deleted its local segments " +
                 "up to " + log.logStartOffset() + " while the stopped member's tier ends at " + followerArchivedEnd);
+            // What spindle stat shows an operator: segments this member archived that wait for the stopped one.
+            cluster.await(() -> tierCounters(m).getOrDefault("segments awaiting other members", 0L) > 0,
+                () -> "member " + m + "'s tier counters to show segments awaiting the stopped member: " +
+                tierCounters(m));
         }
         cluster.launch(follower);
-        // Caught up before the leader dies: with the restarted member still catching up from the leader, the next
-        // election outlasted the producer's 20 s connect on a loaded machine (2 runs of 4 at load average ~8).
-        cluster.await(() -> highWaterMark(follower) >= 1000, "member " + follower + " to catch up after its restart");
 
-        // The leader dies while records arrive and segments are being archived.
+        // The leader dies while records arrive and segments are being archived (once the producer is connected).
         final Thread killer = new Thread(() ->
         {
             TestCluster.sleep(200);
             cluster.stop(leader);
         }, "kill-leader");
-        killer.start();
-        produce(1000, 1500, acked);
+        produce(1000, 1500, acked, killer::start);
         killer.join(TestCluster.AWAIT_NS / 1_000_000L);
         cluster.awaitLeader(leader);
         cluster.launch(leader);
@@ -129,14 +129,16 @@ class ClusterRemoteStorageTest extends TieredClusterTestBase
                 recordingIds(manifestEntries(manifestDir(member))));
         }
 
-        // Each member's tier counters, as spindle stat shows them: its archive answering and nothing left to copy; the
-        // member that ran throughout counted a copy of every segment its manifest lists.
+        // Each member's tier counters, as spindle stat shows them: its archive answering, nothing left to copy and
+        // nothing waiting for another member; the member that ran throughout counted a copy of every segment its
+        // manifest lists.
         for (int m = 0; m < 3; m++)
         {
             final int member = m;
             cluster.await(() -> Long.valueOf(0).equals(tierCounters(member).get("copy lag segments")) &&
                 Long.valueOf(0).equals(tierCounters(member).get("copy lag bytes")) &&
-                Long.valueOf(1).equals(tierCounters(member).get("archive reachable")),
+                Long.valueOf(1).equals(tierCounters(member).get("archive reachable")) &&
+                Long.valueOf(0).equals(tierCounters(member).get("segments awaiting other members")),
                 () -> "member " + member + "'s tier counters to show no copy lag: " + tierCounters(member));
         }
         final int throughout = (leader + 2) % 3;

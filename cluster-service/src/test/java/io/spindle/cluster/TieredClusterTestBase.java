@@ -352,11 +352,22 @@ abstract class TieredClusterTestBase
 
     void produce(final int from, final int to, final List<Ack> acked)
     {
+        produce(from, to, acked, () -> {});
+    }
+
+    /**
+     * Produce, running something once the producer is connected (a fault to inject while records arrive, not while
+     * the producer connects: a connect answered by a follower is redirected to the leader it knows, and a leader
+     * killed just then leaves the connect waiting on it until its timeout).
+     */
+    void produce(final int from, final int to, final List<Ack> acked, final Runnable onConnected)
+    {
         final List<String> failed = new ArrayList<>();
         // Batches of a few records, so that a segment holds many and rolls between them.
         try (Producer producer = Producer.connect(client(new Producer.Context().maxRecordSize(8 * 1024)
             .batchSize(2 * 1024), cluster.bootstrap())))
         {
+            onConnected.run();
             for (int i = from; i < to; i++)
             {
                 final int sequence = i;

@@ -70,7 +70,7 @@ class CliStatTest
             assertEquals(0, stat.get("spindle-0: partition s-1 high-water mark"), stat.toString());
             // The tier's counters (ArchiveTierTest drives them), with no remote-storage topic: nothing to copy.
             for (final String counter : List.of("segments copied", "bytes copied", "copy attempts failed",
-                "segments purged", "copy lag segments", "copy lag bytes"))
+                "segments purged", "copy lag segments", "copy lag bytes", "segments awaiting other members"))
             {
                 assertEquals(0, stat.get("spindle-0: tier " + counter), stat.toString());
             }
