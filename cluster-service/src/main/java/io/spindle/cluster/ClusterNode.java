@@ -78,7 +78,6 @@ public final class ClusterNode implements AutoCloseable
      */
     public static final int MEMBER_PORT_COUNT = 6;
 
-
     /**
      * Bytes of a produce request around its record batch: message header, fixed fields, one partition entry and
      * an empty transactional id, with room to spare.
