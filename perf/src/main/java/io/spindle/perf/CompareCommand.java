@@ -31,9 +31,10 @@ import picocli.CommandLine.Option;
             "system are added up and Spindle's percentiles printed as ratios of the baseline's.",
         "--cluster N: Spindle's N-member cluster against the raw Aeron Cluster echo of `baseline --cluster N` " +
             "(--mode does not apply).",
-        "--against-spindle: Spindle with its --beside-* loads against Spindle without them, the same broker and " +
-            "profile in alternating rounds: what the beside load costs the measured stream, free of the raw " +
-            "stream's own round-to-round spread.",
+        "--against-spindle: Spindle with its --beside-* loads against Spindle with their plain twins (the same " +
+            "records at the same rate into a topic neither compacted nor archived; no commits), the same broker " +
+            "and profile in alternating rounds: what the cleaner's or the archiver's work costs the measured " +
+            "stream, free of the raw stream's own round-to-round spread.",
         "Writes <name>.hgrm/.hlog (and -ack) for both systems, <name>.png for each and compare-<transport>.png " +
             "(compare-cluster<N>.png) with both end-to-end curves to --out." })
 public final class CompareCommand implements Callable<Integer>
@@ -47,8 +48,9 @@ public final class CompareCommand implements Callable<Integer>
             "with acks, Spindle's hop count) (default: ${DEFAULT-VALUE}).")
     AeronBaseline.Mode mode;
 
-    @Option(names = "--against-spindle", description = "The baseline rounds run Spindle without the --beside-* " +
-        "loads instead of raw Aeron (needs one of them; --mode does not apply).")
+    @Option(names = "--against-spindle", description = "The baseline rounds run Spindle with the --beside-* loads' " +
+        "plain twins (not compacted, not archived, no commits) instead of raw Aeron (needs one of them; --mode does " +
+        "not apply).")
     boolean againstSpindle;
 
     @Option(names = "--rounds", defaultValue = "3",
@@ -117,7 +119,7 @@ public final class CompareCommand implements Callable<Integer>
         final boolean clustered = env.clustered();
         final String transportName = clustered ? "cluster" + env.cluster : transport.name().toLowerCase();
         final String modeName = againstSpindle ? "spindle" : clustered ? "cluster-echo" : mode.name().toLowerCase();
-        final String baselineName = againstSpindle ? "Spindle without the beside load" :
+        final String baselineName = againstSpindle ? "Spindle with the beside load's plain twin" :
             clustered ? "raw Aeron Cluster echo" : "raw Aeron " + modeName;
         final boolean baselineAcks = !clustered && AeronBaseline.Mode.ECHO == mode && 0 != load.acks;
         final String prefix = null != load.name ? load.name + "-" : "";
@@ -154,7 +156,7 @@ public final class CompareCommand implements Callable<Integer>
                 if (baselineTurn)
                 {
                     baselineRound = againstSpindle ?
-                        env.withoutBesideLoads(() -> LatencyCommand.measure(load, env, producerOptions, out)) :
+                        env.withPlainBesideLoads(() -> LatencyCommand.measure(load, env, producerOptions, out)) :
                         BaselineCommand.measure(mode, baselineAcks, load, env, out);
                     printRound(out, round, baselineName, baselineRound.endToEnd());
                 }

@@ -122,6 +122,11 @@ final class EnvironmentOptions
     long besideArchiving;
 
     /**
+     * Whether the beside loads write their plain twins: set for the baseline rounds of {@code --against-spindle}.
+     */
+    boolean plainBesideLoads;
+
+    /**
      * Whether the embedded broker runs tiered storage (an embedded archive): set by the commands that need it.
      */
     boolean tieredStorage;
@@ -351,24 +356,23 @@ final class EnvironmentOptions
     }
 
     /**
-     * Run a measurement as if no --beside-* load had been asked for (the embedded broker keeps its tiered storage if
-     * a beside load needed it, so both sides run the same broker), then restore them.
+     * Run a measurement as the baseline of {@code --against-spindle}: the --beside-compaction and --beside-archiving
+     * loads write their plain twins instead (the same records at the same rate, not compacted, not archived; see
+     * {@link TopicLoad}), and --beside-commits commits nothing; the embedded broker keeps its tiered storage if a
+     * beside load needed it, so both sides run the same broker. Then restore them.
      *
      * @param measurement what to run.
      * @param <T>         what it returns.
      * @return its result.
      * @throws Exception what it throws.
      */
-    <T> T withoutBesideLoads(final java.util.concurrent.Callable<T> measurement) throws Exception
+    <T> T withPlainBesideLoads(final java.util.concurrent.Callable<T> measurement) throws Exception
     {
         final boolean tiered = tieredStorage;
-        final long compaction = besideCompaction;
-        final long archiving = besideArchiving;
         final long commits = besideCommits;
         tieredStorage = needsTieredStorage();
-        besideCompaction = 0;
-        besideArchiving = 0;
         besideCommits = 0;
+        plainBesideLoads = true;
         try
         {
             return measurement.call();
@@ -376,9 +380,8 @@ final class EnvironmentOptions
         finally
         {
             tieredStorage = tiered;
-            besideCompaction = compaction;
-            besideArchiving = archiving;
             besideCommits = commits;
+            plainBesideLoads = false;
         }
     }
 }

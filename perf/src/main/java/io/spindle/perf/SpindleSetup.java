@@ -147,11 +147,11 @@ final class SpindleSetup implements AutoCloseable
         }
         if (env.besideCompaction > 0)
         {
-            compactionLoad = TopicLoad.compacted(this, env.besideCompaction);
+            compactionLoad = TopicLoad.compacted(this, env.besideCompaction, env.plainBesideLoads);
         }
         if (env.besideArchiving > 0)
         {
-            archivingLoad = TopicLoad.tiered(this, env.besideArchiving);
+            archivingLoad = TopicLoad.tiered(this, env.besideArchiving, env.plainBesideLoads);
         }
         if (env.besideCommits > 0)
         {
@@ -293,8 +293,8 @@ final class SpindleSetup implements AutoCloseable
                 "; the broker's cleaner: %,d passes, %,d bytes cleaned, %,d records removed",
                 broker.cleanerCounters().passes.get(), broker.cleanerCounters().bytesCleaned.get(),
                 broker.cleanerCounters().recordsRemoved.get());
-            System.out.printf("beside: %,d records written to compacted topic %s%s%n",
-                compactionLoad.sent(), compactionLoad.topic(), cleaner);
+            System.out.printf("beside: %,d records written to %s topic %s%s%n",
+                compactionLoad.sent(), compactionLoad.kind(), compactionLoad.topic(), cleaner);
         }
         if (topicCreated && !env.embedded())
         {
@@ -315,8 +315,8 @@ final class SpindleSetup implements AutoCloseable
         if (null != archivingLoad)
         {
             // Read once the broker (and so its archiver thread) has stopped.
-            System.out.printf("beside: %,d records written to tiered topic %s; the broker's archiver copied %,d " +
-                "segments to its archive%n", archivingLoad.sent(), archivingLoad.topic(),
+            System.out.printf("beside: %,d records written to %s topic %s; the broker's archiver copied %,d " +
+                "segments to its archive%n", archivingLoad.sent(), archivingLoad.kind(), archivingLoad.topic(),
                 null == archiveTier ? 0 : archiveTier.copiedSegments());
         }
         if (null != tempDir)

@@ -25,6 +25,10 @@ import io.spindle.log.LogConfig;
  *     retention of one byte, so the broker's archiver keeps copying (and reading back to verify) sealed segments and
  *     local retention keeps deleting them ({@code --beside-archiving}).</li>
  * </ul>
+ * Each has a plain twin, the baseline of {@code perf compare --against-spindle}: the same records at the same rate into
+ * a topic with the same segments that is neither compacted nor archived (the tiered one's twin deletes its sealed
+ * segments by {@code retention.bytes} 1, as local retention deletes the archived ones), so that the comparison prices
+ * the cleaner's or the archiver's work and not the extra records the broker takes in.
  * The producer parks between sends (never spins); records it could not send at once are sent at the next due time.
  */
 final class TopicLoad implements AutoCloseable
@@ -33,6 +37,7 @@ final class TopicLoad implements AutoCloseable
     private static final int VALUE_BYTES = 100;
 
     private final String kind;
+    private final String topicKind;
     private final String topic;
     private final byte[][] keys;
     private final Thread thread;
@@ -41,9 +46,15 @@ final class TopicLoad implements AutoCloseable
     private volatile long sent;
 
     private TopicLoad(
-        final String kind, final String topic, final byte[][] keys, final Producer producer, final long ratePerSecond)
+        final String kind,
+        final String topicKind,
+        final String topic,
+        final byte[][] keys,
+        final Producer producer,
+        final long ratePerSecond)
     {
         this.kind = kind;
+        this.topicKind = topicKind;
         this.topic = topic;
         this.keys = keys;
         this.producer = producer;
@@ -52,34 +63,45 @@ final class TopicLoad implements AutoCloseable
     }
 
     /**
-     * Create a compacted topic and start writing it, 1,000 keys over 1 MiB segments.
+     * Create a compacted topic (or its plain twin) and start writing it, 1,000 keys over 1 MiB segments.
      *
      * @param setup         the Spindle side of the run: where the broker is and how clients reach it.
      * @param ratePerSecond records per second written to the compacted topic.
+     * @param plain         true for the twin with {@code cleanup.policy=delete}, which the cleaner leaves alone.
      * @return the running load.
      */
-    static TopicLoad compacted(final SpindleSetup setup, final long ratePerSecond)
+    static TopicLoad compacted(final SpindleSetup setup, final long ratePerSecond, final boolean plain)
     {
         final byte[][] keys = new byte[KEYS][];
         for (int i = 0; i < KEYS; i++)
         {
             keys[i] = ("key-" + i).getBytes(StandardCharsets.US_ASCII);
         }
-        return start(setup, ratePerSecond, "compaction", "compacted", keys, Map.of(
-            LogConfig.CLEANUP_POLICY, "compact",
+        return start(setup, ratePerSecond, "compaction", plain ? "keyed" : "compacted", keys, Map.of(
+            LogConfig.CLEANUP_POLICY, plain ? "delete" : "compact",
             LogConfig.SEGMENT_BYTES, "1m",
             LogConfig.MIN_CLEANABLE_DIRTY_RATIO, "0.1"));
     }
 
     /**
-     * Create a tiered topic and start writing it, 256 KiB segments kept locally only until archived.
+     * Create a tiered topic (or its plain twin) and start writing it, 256 KiB segments kept locally only until
+     * archived (the twin: only until sealed).
      *
      * @param setup         the Spindle side of the run: an embedded broker running tiered storage.
      * @param ratePerSecond records per second written to the tiered topic.
+     * @param plain         true for the twin without {@code remote.storage.enable}, deleting sealed segments by
+     *                      {@code retention.bytes} 1 instead.
      * @return the running load.
      */
-    static TopicLoad tiered(final SpindleSetup setup, final long ratePerSecond)
+    static TopicLoad tiered(final SpindleSetup setup, final long ratePerSecond, final boolean plain)
     {
+        if (plain)
+        {
+            return start(setup, ratePerSecond, "archiving", "untiered", null, Map.of(
+                LogConfig.SEGMENT_BYTES, "256k",
+                LogConfig.MAX_MESSAGE_BYTES, "64k",
+                LogConfig.RETENTION_BYTES, "1"));
+        }
         return start(setup, ratePerSecond, "archiving", "tiered", null, Map.of(
             LogConfig.REMOTE_STORAGE_ENABLE, "true",
             LogConfig.SEGMENT_BYTES, "256k",
@@ -106,6 +128,7 @@ final class TopicLoad implements AutoCloseable
             admin.createTopic(topic, 1, configs);
             load = new TopicLoad(
                 kind,
+                topicKind,
                 topic,
                 keys,
                 Producer.connect(setup.client(new Producer.Context().acks(1), "spindle-perf-" + kind)),
@@ -123,6 +146,16 @@ final class TopicLoad implements AutoCloseable
     String topic()
     {
         return topic;
+    }
+
+    /**
+     * What kind of topic is written.
+     *
+     * @return "compacted", "keyed" (the compacted one's plain twin), "tiered" or "untiered".
+     */
+    String kind()
+    {
+        return topicKind;
     }
 
     /**
