@@ -151,6 +151,34 @@ class ClusterClientTest
 
     @Test
     @Timeout(120)
+    void aClientConnectingAsTheLeaderDiesConnectsToTheNextLeaderWithinItsTimeout()
+    {
+        cluster = new TestCluster(dir, 3);
+        final int leader = cluster.start();
+        final int follower = (leader + 1) % 3;
+        try (Admin admin = Admin.connect(client(new ClientContext(), cluster.endpoint(follower))))
+        {
+            admin.createTopic(TOPIC, 1, Map.of());
+        }
+
+        // For a leader heartbeat timeout after the kill the followers still name the dead leader, and redirect a
+        // connect to it; the producer's connect must go on to the leader elected next, within its connect timeout
+        // (20 s here).
+        cluster.stop(leader);
+        final List<Ack> acked = new ArrayList<>();
+        final List<String> failed = new ArrayList<>();
+        try (Producer producer = Producer.connect(client(new Producer.Context().maxRecordSize(8 * 1024),
+            cluster.endpoint(follower))))
+        {
+            send(producer, 0, 1, acked, failed);
+            producer.flush();
+        }
+        assertEquals(List.of(), failed);
+        assertEquals(List.of(new Ack(0, 0, "r-0")), acked);
+    }
+
+    @Test
+    @Timeout(120)
     void aConsumerGroupKeepsItsMembersAndCommittedOffsetsAcrossAFailover()
     {
         cluster = new TestCluster(dir, 3);

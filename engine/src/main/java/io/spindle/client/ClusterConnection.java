@@ -1,6 +1,7 @@
 package io.spindle.client;
 
 import java.nio.ByteOrder;
+import java.util.concurrent.locks.LockSupport;
 
 import io.aeron.Aeron;
 import io.aeron.Publication;
@@ -9,6 +10,7 @@ import io.aeron.cluster.client.EgressListener;
 import io.aeron.cluster.codecs.EventCode;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
+import io.aeron.security.AuthenticationException;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.ProduceRequestDecoder;
@@ -35,6 +37,9 @@ import org.agrona.concurrent.IdleStrategy;
 final class ClusterConnection implements BrokerConnection, EgressListener
 {
     private static final long KEEP_ALIVE_INTERVAL_NS = 1_000_000_000L;
+    private static final long FIRST_CONNECT_ATTEMPT_NS = 1_000_000_000L;
+    private static final long MIN_CONNECT_ATTEMPT_NS = 100_000_000L;
+    private static final long PAUSE_BETWEEN_CONNECT_ATTEMPTS_NS = 10_000_000L;
     private static final int ENTRY_HEADER_LENGTH = 16;
     private static final int CORRELATION_ID_OFFSET = MessageHeaderDecoder.ENCODED_LENGTH;
 
@@ -75,29 +80,54 @@ final class ClusterConnection implements BrokerConnection, EgressListener
         final IdleStrategy idleStrategy)
     {
         this.maxRequestLength = maxRequestLength;
-        final AeronCluster.Context ctx = new AeronCluster.Context()
-            .aeron(aeron)
-            .ownsAeronClient(false)
-            .aeronDirectoryName(aeron.context().aeronDirectoryName())
-            .ingressChannel(ingressChannel)
-            .ingressEndpoints(ingressEndpoints)
-            .isIngressExclusive(true)
-            .egressChannel("aeron:udp?endpoint=" + egressHost + ":0")
-            .egressListener(this)
-            .idleStrategy(idleStrategy)
-            .messageTimeoutNs(Math.max(1, timeoutMs) * 1_000_000L);
-        // The new-leader timeout is left to Aeron, which sets it to twice the cluster's leader heartbeat timeout: a
-        // failover takes about that timeout and more, so anything shorter would end the session during one.
-        try
+        // Connect attempts of a second, doubling, until the timeout: a member that still takes a dead leader for the
+        // leader redirects a connect to it, and an attempt waits on that leader until it times out; the next attempt
+        // asks every member again, by then electing or led by a new leader. One attempt of the whole timeout would
+        // wait it out on the dead leader. A rejected authentication is not retried.
+        final long timeoutNs = Math.max(1, timeoutMs) * 1_000_000L;
+        final long deadlineNs = System.nanoTime() + timeoutNs;
+        long sliceNs = FIRST_CONNECT_ATTEMPT_NS;
+        AeronCluster connected = null;
+        while (null == connected)
         {
-            cluster = AeronCluster.connect(ctx);
+            final long budgetNs = Math.min(Math.max(deadlineNs - System.nanoTime(), MIN_CONNECT_ATTEMPT_NS), sliceNs);
+            sliceNs = Math.min(sliceNs * 2, timeoutNs);
+            final AeronCluster.Context ctx = new AeronCluster.Context()
+                .aeron(aeron)
+                .ownsAeronClient(false)
+                .aeronDirectoryName(aeron.context().aeronDirectoryName())
+                .ingressChannel(ingressChannel)
+                .ingressEndpoints(ingressEndpoints)
+                .isIngressExclusive(true)
+                .egressChannel("aeron:udp?endpoint=" + egressHost + ":0")
+                .egressListener(this)
+                .idleStrategy(idleStrategy)
+                .messageTimeoutNs(budgetNs);
+            // The new-leader timeout is left to Aeron, which sets it to twice the cluster's leader heartbeat timeout:
+            // a failover takes about that timeout and more, so anything shorter would end the session during one.
+            try
+            {
+                connected = AeronCluster.connect(ctx);
+            }
+            catch (final AuthenticationException ex)
+            {
+                throw new SpindleException(ErrorCode.NETWORK_EXCEPTION,
+                    "the cluster at " + ingressEndpoints + " refused the session: " + ex.getMessage());
+            }
+            catch (final RuntimeException ex)
+            {
+                if (System.nanoTime() - deadlineNs >= 0)
+                {
+                    throw new SpindleException(ErrorCode.NETWORK_EXCEPTION,
+                        "no cluster leader answered at " + ingressEndpoints + " within " + timeoutMs + " ms: " +
+                            ex.getMessage());
+                }
+                LockSupport.parkNanos(PAUSE_BETWEEN_CONNECT_ATTEMPTS_NS);
+            }
         }
-        catch (final RuntimeException ex)
-        {
-            throw new SpindleException(ErrorCode.NETWORK_EXCEPTION,
-                "no cluster leader answered at " + ingressEndpoints + " within " + timeoutMs + " ms: " +
-                    ex.getMessage());
-        }
+        cluster = connected;
+        // After the connect, Aeron's message timeout bounds connecting to a new leader's ingress: the whole timeout.
+        cluster.context().messageTimeoutNs(timeoutNs);
         leaderMemberId = cluster.leaderMemberId();
         leadershipTermId = cluster.leadershipTermId();
         lastSendNs = System.nanoTime();
