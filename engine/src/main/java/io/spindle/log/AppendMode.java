@@ -17,7 +17,9 @@ public enum AppendMode
 
     /**
      * Copy the batch into a staging buffer, patch it there, and write it with a positional write
-     * ({@code pwrite}) through the file channel; the index entries likewise.
+     * ({@code pwrite}) through the file channel; the index entries likewise. The default: level with
+     * {@link #MAPPED} at the latency tail at rest, clear of its write-back faults under disk load, and a tenth or
+     * more faster in single-partition throughput (perf/README.md, "The append mode").
      */
     WRITE
 }

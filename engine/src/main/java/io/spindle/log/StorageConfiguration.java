@@ -25,7 +25,7 @@ public final class StorageConfiguration
      * How appends reach a segment's files: {@code mapped} stores into the mappings, {@code write} writes with
      * positional writes through the file channels (see {@link AppendMode}). Read when a segment is opened.
      */
-    public static final ConfigProperty APPEND = ConfigProperty.choice("spindle.storage.append", AppendMode.MAPPED);
+    public static final ConfigProperty APPEND = ConfigProperty.choice("spindle.storage.append", AppendMode.WRITE);
 
     /**
      * Throttle of the log cleaner, in bytes of segments read a second (each cleaned byte is read twice, once to map

@@ -1,0 +1,14 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.log;
+
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Every case of {@link PartitionLogFullDiskTest} with appends stored into the mappings ({@code spindle.storage.append=mapped}).
+ */
+@ExtendWith(MappedAppendMode.class)
+class PartitionLogFullDiskMappedModeTest extends PartitionLogFullDiskTest
+{
+}
