@@ -294,7 +294,7 @@ final class SpindleSetup implements AutoCloseable
                 broker.cleanerCounters().passes.get(), broker.cleanerCounters().bytesCleaned.get(),
                 broker.cleanerCounters().recordsRemoved.get());
             System.out.printf("beside: %,d records written to %s topic %s%s%n",
-                compactionLoad.sent(), compactionLoad.kind(), compactionLoad.topic(), cleaner);
+                compactionLoad.sent(), compactionLoad.topicKind(), compactionLoad.topic(), cleaner);
         }
         if (topicCreated && !env.embedded())
         {
@@ -316,7 +316,7 @@ final class SpindleSetup implements AutoCloseable
         {
             // Read once the broker (and so its archiver thread) has stopped.
             System.out.printf("beside: %,d records written to %s topic %s; the broker's archiver copied %,d " +
-                "segments to its archive%n", archivingLoad.sent(), archivingLoad.kind(), archivingLoad.topic(),
+                "segments to its archive%n", archivingLoad.sent(), archivingLoad.topicKind(), archivingLoad.topic(),
                 null == archiveTier ? 0 : archiveTier.copiedSegments());
         }
         if (null != tempDir)

@@ -153,7 +153,7 @@ final class TopicLoad implements AutoCloseable
      *
      * @return "compacted", "keyed" (the compacted one's plain twin), "tiered" or "untiered".
      */
-    String kind()
+    String topicKind()
     {
         return topicKind;
     }
