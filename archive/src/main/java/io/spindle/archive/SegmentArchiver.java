@@ -19,7 +19,7 @@ import io.aeron.Subscription;
 import io.aeron.archive.client.AeronArchive;
 import io.aeron.archive.client.ArchiveException;
 import io.aeron.logbuffer.FragmentHandler;
-import io.spindle.broker.BrokerStateMachine;
+import io.spindle.broker.PartitionDirectories;
 import io.spindle.broker.Topic;
 import io.spindle.broker.TopicTable;
 import io.spindle.codecs.batch.RecordBatch;
@@ -386,7 +386,7 @@ final class SegmentArchiver implements Agent
         for (final String name : names)
         {
             final Path directory = tier.dataDir().resolve(name);
-            if (!name.endsWith(BrokerStateMachine.DELETED_SUFFIX) || !Files.isDirectory(directory))
+            if (!name.endsWith(PartitionDirectories.DELETED_SUFFIX) || !Files.isDirectory(directory))
             {
                 continue;
             }

@@ -1,36 +1,20 @@
 package io.spindle.broker;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
-import io.spindle.codecs.protocol.AlterTopicRequestDecoder;
-import io.spindle.codecs.protocol.AlterTopicResponseEncoder;
-import io.spindle.codecs.protocol.BooleanType;
-import io.spindle.codecs.protocol.ConfigOperation;
-import io.spindle.codecs.protocol.CreateTopicsRequestDecoder;
-import io.spindle.codecs.protocol.CreateTopicsResponseEncoder;
-import io.spindle.codecs.protocol.DeleteTopicsRequestDecoder;
-import io.spindle.codecs.protocol.DeleteTopicsResponseEncoder;
-import io.spindle.codecs.protocol.DescribeTopicsRequestDecoder;
-import io.spindle.codecs.protocol.DescribeTopicsResponseEncoder;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.ErrorResponseEncoder;
 import io.spindle.codecs.protocol.IsolationLevel;
 import io.spindle.codecs.protocol.ListOffsetsRequestDecoder;
 import io.spindle.codecs.protocol.ListOffsetsResponseEncoder;
-import io.spindle.codecs.protocol.ListTopicsRequestDecoder;
-import io.spindle.codecs.protocol.ListTopicsResponseEncoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.MetadataRequestDecoder;
@@ -43,14 +27,13 @@ import io.spindle.log.PartitionLog;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
-import org.agrona.IoUtil;
 import org.agrona.collections.Int2ObjectHashMap;
-import org.agrona.collections.Object2ObjectHashMap;
 
 /**
- * The broker's state as a deterministic command processor: topics and their partition logs, produce,
- * consumer groups and committed offsets (through {@link GroupCoordinator}), and the queries answered
- * from that state.
+ * The broker's state as a deterministic command processor: topics and their partition logs (kept in {@link Topics},
+ * administered through {@link TopicAdmin}), produce, consumer groups and committed offsets (through
+ * {@link GroupCoordinator}), transactions (through {@link TransactionCoordinator}), retention on its timer, the
+ * snapshot of it all, and the queries answered from that state.
  * <p>
  * A command's effect depends only on the state, the command and the time the host passes in — never
  * the wall clock, randomness or thread timing — so the standalone host and the Aeron Cluster host
@@ -63,16 +46,6 @@ import org.agrona.collections.Object2ObjectHashMap;
  */
 public final class BrokerStateMachine implements AutoCloseable
 {
-    /**
-     * Longest legal topic name, as in Kafka.
-     */
-    public static final int MAX_TOPIC_NAME_LENGTH = 249;
-
-    /**
-     * Most partitions a topic may have.
-     */
-    public static final int MAX_PARTITIONS = 10_000;
-
     private static final int SNAPSHOT_MAGIC = 0x53504e44;
     private static final int SNAPSHOT_VERSION = 5;
     private static final int SNAPSHOT_VERSION_CLIENT_IDS = 5;
@@ -80,13 +53,6 @@ public final class BrokerStateMachine implements AutoCloseable
     private static final int SNAPSHOT_VERSION_POSITIONS = 3;
     private static final int SNAPSHOT_VERSION_GROUPS = 2;
     private static final int SNAPSHOT_VERSION_TOPICS_ONLY = 1;
-    /**
-     * Suffix of a deleted topic's partition directories until they are reclaimed (and, with tiered storage, its
-     * recordings purged).
-     */
-    public static final String DELETED_SUFFIX = ".deleted";
-    private static final String PARTITION_METADATA_FILE = "partition.metadata";
-    private static final String TOPIC_ID_KEY = "topic_id:";
     private static final long NOT_ARMED = Long.MIN_VALUE;
 
     /**
@@ -109,25 +75,18 @@ public final class BrokerStateMachine implements AutoCloseable
      */
     public static final int DEFAULT_MAX_SESSION_TIMEOUT_MS = 1_800_000;
 
-    private final Path dataDir;
     private final int nodeId;
     private final String endpoint;
     private String[] memberEndpoints;
     private int leaderId;
     private int leaderEpoch;
-    private final LogConfig defaultLogConfig;
     private final Host host;
-    private final Object2ObjectHashMap<String, Topic> topicsByName = new Object2ObjectHashMap<>();
-    private final Int2ObjectHashMap<Topic> topicsById = new Int2ObjectHashMap<>();
-    private final List<Retired> retired = new ArrayList<>();
-    private volatile TopicTable topicTable = TopicTable.EMPTY;
-    private int nextTopicId = 1;
     private long nextTimerId = 1;
     private long retentionDeadlineMs = NOT_ARMED;
     private boolean rearmRetention;
     private long lastNowMs = Long.MIN_VALUE;
-    private long metadataVersion;
-    private int maxMessageBytesLimit = Integer.MAX_VALUE;
+    private final Topics registry;
+    private final TopicAdmin topicAdmin;
     private final GroupCoordinator groupCoordinator;
     private final ProducerStates producerStates;
     private final TransactionCoordinator transactionCoordinator;
@@ -136,16 +95,6 @@ public final class BrokerStateMachine implements AutoCloseable
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final ProduceRequestDecoder produceDecoder = new ProduceRequestDecoder();
     private final ProduceResponseEncoder produceEncoder = new ProduceResponseEncoder();
-    private final CreateTopicsRequestDecoder createDecoder = new CreateTopicsRequestDecoder();
-    private final AlterTopicRequestDecoder alterDecoder = new AlterTopicRequestDecoder();
-    private final AlterTopicResponseEncoder alterEncoder = new AlterTopicResponseEncoder();
-    private final CreateTopicsResponseEncoder createEncoder = new CreateTopicsResponseEncoder();
-    private final DeleteTopicsRequestDecoder deleteDecoder = new DeleteTopicsRequestDecoder();
-    private final DeleteTopicsResponseEncoder deleteEncoder = new DeleteTopicsResponseEncoder();
-    private final DescribeTopicsRequestDecoder describeDecoder = new DescribeTopicsRequestDecoder();
-    private final DescribeTopicsResponseEncoder describeEncoder = new DescribeTopicsResponseEncoder();
-    private final ListTopicsRequestDecoder listDecoder = new ListTopicsRequestDecoder();
-    private final ListTopicsResponseEncoder listEncoder = new ListTopicsResponseEncoder();
     private final MetadataRequestDecoder metadataDecoder = new MetadataRequestDecoder();
     private final MetadataResponseEncoder metadataEncoder = new MetadataResponseEncoder();
     private final ListOffsetsRequestDecoder listOffsetsDecoder = new ListOffsetsRequestDecoder();
@@ -199,18 +148,19 @@ public final class BrokerStateMachine implements AutoCloseable
             throw new IllegalArgumentException("group session timeout bounds must satisfy 1 <= min <= max, were [" +
                 minSessionTimeoutMs + ", " + maxSessionTimeoutMs + "]");
         }
-        this.dataDir = dataDir;
+        this.registry = new Topics(dataDir, defaultLogConfig, host);
         this.nodeId = nodeId;
         this.endpoint = endpoint;
         this.leaderId = nodeId;
-        this.defaultLogConfig = defaultLogConfig;
         this.host = host;
         this.groupCoordinator = new GroupCoordinator(
-            host, responseBuffer, this::partitionCount, () -> nextTimerId++, stats, minSessionTimeoutMs,
+            host, responseBuffer, registry::partitionCount, () -> nextTimerId++, stats, minSessionTimeoutMs,
             maxSessionTimeoutMs);
         this.producerStates = new ProducerStates(stats);
         this.transactionCoordinator = new TransactionCoordinator(
-            host, responseBuffer, stats, producerStates, groupCoordinator, topicsById, () -> nextTimerId++);
+            host, responseBuffer, stats, producerStates, groupCoordinator, registry.byIdView(), () -> nextTimerId++);
+        this.topicAdmin = new TopicAdmin(
+            registry, groupCoordinator, host, responseBuffer, stats, () -> leaderId, this::armRetention);
         producerStates.transactions(transactionCoordinator);
         try
         {
@@ -258,7 +208,7 @@ public final class BrokerStateMachine implements AutoCloseable
      */
     public BrokerStateMachine maxMessageBytesLimit(final int limitBytes)
     {
-        this.maxMessageBytesLimit = limitBytes;
+        topicAdmin.maxMessageBytesLimit(limitBytes);
         return this;
     }
 
@@ -284,7 +234,7 @@ public final class BrokerStateMachine implements AutoCloseable
      */
     public TopicTable topicTable()
     {
-        return topicTable;
+        return registry.table();
     }
 
     /**
@@ -305,7 +255,7 @@ public final class BrokerStateMachine implements AutoCloseable
      */
     public long metadataVersion()
     {
-        return metadataVersion;
+        return registry.version();
     }
 
     /**
@@ -340,7 +290,7 @@ public final class BrokerStateMachine implements AutoCloseable
      */
     public Topic topic(final String name)
     {
-        return topicsByName.get(name);
+        return registry.byName(name);
     }
 
     /**
@@ -377,31 +327,16 @@ public final class BrokerStateMachine implements AutoCloseable
                 onMetadata(sessionId, buffer, offset);
                 return true;
 
-            case CreateTopicsRequestDecoder.TEMPLATE_ID:
-                onCreateTopics(sessionId, buffer, offset, nowMs);
-                return true;
-
-            case DeleteTopicsRequestDecoder.TEMPLATE_ID:
-                onDeleteTopics(sessionId, buffer, offset);
-                return true;
-
-            case AlterTopicRequestDecoder.TEMPLATE_ID:
-                onAlterTopic(sessionId, buffer, offset, nowMs);
-                return true;
-
-            case DescribeTopicsRequestDecoder.TEMPLATE_ID:
-                onDescribeTopics(sessionId, buffer, offset);
-                return true;
-
-            case ListTopicsRequestDecoder.TEMPLATE_ID:
-                onListTopics(sessionId, buffer, offset);
-                return true;
-
             case ListOffsetsRequestDecoder.TEMPLATE_ID:
                 onListOffsets(sessionId, buffer, offset);
                 return true;
 
             default:
+                if (TopicAdmin.handles(templateId))
+                {
+                    topicAdmin.onRequest(sessionId, templateId, buffer, offset, nowMs);
+                    return true;
+                }
                 if (TransactionCoordinator.handles(templateId))
                 {
                     transactionCoordinator.onRequest(sessionId, templateId, buffer, offset, nowMs);
@@ -451,7 +386,7 @@ public final class BrokerStateMachine implements AutoCloseable
         transactionCoordinator.rearmTimersIfRestored();
         rearmRetentionIfRestored();
         int work = 0;
-        for (final Topic topic : topicsById.values())
+        for (final Topic topic : registry.all())
         {
             for (int p = 0, n = topic.partitionCount(); p < n; p++)
             {
@@ -472,7 +407,7 @@ public final class BrokerStateMachine implements AutoCloseable
      */
     public void flush(final long nowMs)
     {
-        for (final Topic topic : topicsById.values())
+        for (final Topic topic : registry.all())
         {
             for (int p = 0, n = topic.partitionCount(); p < n; p++)
             {
@@ -503,27 +438,27 @@ public final class BrokerStateMachine implements AutoCloseable
     private void onRetentionTimer(final long nowMs)
     {
         retentionDeadlineMs = NOT_ARMED;
-        if (topicsById.isEmpty())
+        if (registry.isEmpty())
         {
             return;
         }
 
         // Each partition's retention depends only on that partition, so the map's order (which differs between
         // hosts with different resize histories) cannot change the outcome; iterating it allocates nothing.
-        for (final Topic topic : topicsById.values())
+        for (final Topic topic : registry.all())
         {
             for (int p = 0, n = topic.partitionCount(); p < n; p++)
             {
                 topic.partition(p).deleteExpiredSegments(nowMs);
             }
         }
-        producerStates.expire(topicsById.values(), nowMs);
+        producerStates.expire(registry.all(), nowMs);
         armRetention(nowMs);
     }
 
     private void armRetention(final long nowMs)
     {
-        if (NOT_ARMED == retentionDeadlineMs && !topicsById.isEmpty())
+        if (NOT_ARMED == retentionDeadlineMs && !registry.isEmpty())
         {
             retentionDeadlineMs = nowMs + RETENTION_CHECK_INTERVAL_MS;
             host.scheduleTimer(RETENTION_TIMER_ID, retentionDeadlineMs);
@@ -550,26 +485,7 @@ public final class BrokerStateMachine implements AutoCloseable
      */
     public int reclaimDeleted(final long readerTableVersion)
     {
-        int work = 0;
-        for (int i = retired.size() - 1; i >= 0; i--)
-        {
-            final Retired entry = retired.get(i);
-            if (readerTableVersion >= entry.tableVersion)
-            {
-                retired.remove(i);
-                for (int p = 0; p < entry.topic.partitionCount(); p++)
-                {
-                    entry.topic.partition(p).close();
-                }
-                for (final Path dir : entry.dirs)
-                {
-                    IoUtil.delete(dir.toFile(), true);
-                }
-                work++;
-            }
-        }
-
-        return work;
+        return registry.reclaimRetired(readerTableVersion);
     }
 
     /**
@@ -606,11 +522,11 @@ public final class BrokerStateMachine implements AutoCloseable
         position += 4;
         buffer.putInt(position, SNAPSHOT_VERSION);
         position += 4;
-        buffer.putInt(position, nextTopicId);
+        buffer.putInt(position, registry.nextId());
         position += 4;
-        buffer.putInt(position, topicsById.size());
+        buffer.putInt(position, registry.count());
         position += 4;
-        for (final Topic topic : sortedTopics())
+        for (final Topic topic : registry.sorted())
         {
             buffer.putInt(position, topic.id());
             position += 4;
@@ -640,7 +556,7 @@ public final class BrokerStateMachine implements AutoCloseable
         buffer.putLong(position + 8, retentionDeadlineMs);
         position += 16;
         position = groupCoordinator.snapshot(buffer, position);
-        position = producerStates.snapshot(buffer, position, sortedTopics());
+        position = producerStates.snapshot(buffer, position, registry.sorted());
         position = transactionCoordinator.snapshot(buffer, position);
 
         return position;
@@ -681,7 +597,7 @@ public final class BrokerStateMachine implements AutoCloseable
     public void restore(
         final DirectBuffer buffer, final int offset, final int length, final long nowMs, final boolean isReconcile)
     {
-        if (!topicsById.isEmpty())
+        if (!registry.isEmpty())
         {
             throw new IllegalStateException("restore into a state machine that already has topics");
         }
@@ -698,7 +614,7 @@ public final class BrokerStateMachine implements AutoCloseable
             throw new IllegalArgumentException("unsupported snapshot version " + version + " (this broker reads " +
                 SNAPSHOT_VERSION_TOPICS_ONLY + " to " + SNAPSHOT_VERSION + ")");
         }
-        nextTopicId = buffer.getInt(position);
+        registry.nextId(buffer.getInt(position));
         position += 4;
         final Int2ObjectHashMap<long[]> snapshotLogEnds = new Int2ObjectHashMap<>();
         final int topicCount = buffer.getInt(position);
@@ -722,8 +638,8 @@ public final class BrokerStateMachine implements AutoCloseable
                 position += 4 + buffer.getInt(position);
                 configs.put(key, value);
             }
-            reviveUnpersistedDelete(id, name, partitionCount);
-            final Topic topic = addTopic(id, name, partitionCount, configs, nowMs, false);
+            registry.reviveUnpersistedDelete(id, name, partitionCount);
+            final Topic topic = registry.add(id, name, partitionCount, configs, nowMs, false);
             if (version >= SNAPSHOT_VERSION_POSITIONS)
             {
                 final long[] logEnds = new long[partitionCount];
@@ -758,7 +674,7 @@ public final class BrokerStateMachine implements AutoCloseable
             retentionDeadlineMs = buffer.getLong(position + 8);
             position += 16;
         }
-        else if (!topicsById.isEmpty())
+        else if (!registry.isEmpty())
         {
             retentionDeadlineMs = nowMs + RETENTION_CHECK_INTERVAL_MS;
         }
@@ -770,7 +686,7 @@ public final class BrokerStateMachine implements AutoCloseable
         }
         if (version >= SNAPSHOT_VERSION_PRODUCERS)
         {
-            final List<Topic> topics = sortedTopics();
+            final List<Topic> topics = registry.sorted();
             position = producerStates.restore(buffer, position, topics);
             transactionCoordinator.restore(buffer, position);
             if (!isReconcile)
@@ -789,7 +705,7 @@ public final class BrokerStateMachine implements AutoCloseable
             }
         }
         deleteUnknownPartitionDirectories();
-        publishTopicTable();
+        registry.publish();
     }
 
     /**
@@ -797,24 +713,7 @@ public final class BrokerStateMachine implements AutoCloseable
      */
     public void close()
     {
-        for (final Topic topic : topicsById.values())
-        {
-            for (int p = 0; p < topic.partitionCount(); p++)
-            {
-                topic.partition(p).close();
-            }
-        }
-        // Deleted topics' logs are closed but their directories stay: the host may not have persisted the delete
-        // (it stops when it cannot), and the next start either removes them or, if the metadata still has the
-        // topic, takes them back.
-        for (final Retired entry : retired)
-        {
-            for (int p = 0; p < entry.topic.partitionCount(); p++)
-            {
-                entry.topic.partition(p).close();
-            }
-        }
-        retired.clear();
+        registry.close();
     }
 
     private void onProduce(final long sessionId, final DirectBuffer buffer, final int offset, final long nowMs)
@@ -840,7 +739,7 @@ public final class BrokerStateMachine implements AutoCloseable
             final int batchOffset = produceDecoder.limit() + 4;
             partitions.skipRecordBatch();
 
-            final Topic topic = topicsById.get(topicId);
+            final Topic topic = registry.byId(topicId);
             final PartitionLog log = null == topic ? null : topic.partition(partition);
             ErrorCode code = ErrorCode.NONE;
             long baseOffset = -1;
@@ -981,467 +880,6 @@ public final class BrokerStateMachine implements AutoCloseable
         }
     }
 
-    private void onCreateTopics(final long sessionId, final DirectBuffer buffer, final int offset, final long nowMs)
-    {
-        createDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
-        final long correlationId = createDecoder.correlationId();
-        final boolean validateOnly = createDecoder.validateOnly() == BooleanType.TRUE;
-        final CreateTopicsRequestDecoder.TopicsDecoder topics = createDecoder.topics();
-
-        createEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(ErrorCode.NONE);
-        final CreateTopicsResponseEncoder.TopicsEncoder responses = createEncoder.topicsCount(topics.count());
-        boolean changed = false;
-
-        while (topics.hasNext())
-        {
-            topics.next();
-            final int partitionCount = topics.partitionCount();
-            final short replicationFactor = topics.replicationFactor();
-            final Map<String, String> configs = new LinkedHashMap<>();
-            for (final CreateTopicsRequestDecoder.TopicsDecoder.ConfigsDecoder config : topics.configs())
-            {
-                configs.put(config.key(), config.value());
-            }
-            final String name = topics.name();
-
-            ErrorCode code = ErrorCode.NONE;
-            String message = "";
-            int topicId = -1;
-            final String invalidName = invalidTopicName(name);
-            if (null != invalidName)
-            {
-                code = ErrorCode.INVALID_TOPIC;
-                message = invalidName;
-            }
-            else if (topicsByName.containsKey(name))
-            {
-                code = ErrorCode.TOPIC_ALREADY_EXISTS;
-                message = "topic '" + name + "' already exists";
-            }
-            else if (partitionCount < 1 || partitionCount > MAX_PARTITIONS)
-            {
-                code = ErrorCode.INVALID_PARTITIONS;
-                message = "partitions must be between 1 and " + MAX_PARTITIONS + ", was " + partitionCount;
-            }
-            else if (replicationFactor != -1 && replicationFactor != 1)
-            {
-                code = ErrorCode.INVALID_REPLICATION_FACTOR;
-                message = "replication factor of a single broker must be 1 (or -1 for the default), was " +
-                    replicationFactor;
-            }
-            else
-            {
-                try
-                {
-                    final LogConfig config = logConfig(configs);
-                    final int maxMessageBytes = config.maxMessageBytes();
-                    if (maxMessageBytes > maxMessageBytesLimit)
-                    {
-                        code = ErrorCode.INVALID_CONFIG;
-                        message = "max.message.bytes " + maxMessageBytes + " is above the " + maxMessageBytesLimit +
-                            " bytes a request can carry to this broker";
-                    }
-                }
-                catch (final IllegalArgumentException ex)
-                {
-                    code = ErrorCode.INVALID_CONFIG;
-                    message = ex.getMessage();
-                }
-            }
-
-            if (ErrorCode.NONE == code && !validateOnly)
-            {
-                topicId = nextTopicId++;
-                try
-                {
-                    addTopic(topicId, name, partitionCount, configs, nowMs, true);
-                    changed = true;
-                }
-                catch (final RuntimeException ex)
-                {
-                    message = "could not create the logs of '" + name + "': " + ex.getMessage();
-                    host.onStorageFailure(message, ex);
-                    code = ErrorCode.KAFKA_STORAGE_ERROR;
-                    topicId = -1;
-                }
-            }
-
-            if (ErrorCode.NONE != code)
-            {
-                stats.onError(code);
-            }
-            responses.next()
-                .errorCode(code)
-                .topicId(topicId)
-                .partitionCount(partitionCount)
-                .name(name)
-                .errorMessage(message);
-        }
-        createEncoder.errorMessage("");
-
-        if (changed)
-        {
-            publishTopicTable();
-            armRetention(nowMs);
-        }
-        send(sessionId, createEncoder.encodedLength());
-    }
-
-    private void onDeleteTopics(final long sessionId, final DirectBuffer buffer, final int offset)
-    {
-        deleteDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
-        final long correlationId = deleteDecoder.correlationId();
-        final DeleteTopicsRequestDecoder.TopicsDecoder topics = deleteDecoder.topics();
-
-        deleteEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(ErrorCode.NONE);
-        final DeleteTopicsResponseEncoder.TopicsEncoder responses = deleteEncoder.topicsCount(topics.count());
-        final List<Topic> removed = new ArrayList<>();
-
-        while (topics.hasNext())
-        {
-            topics.next();
-            final String name = topics.name();
-            final Topic topic = topicsByName.remove(name);
-            if (null == topic)
-            {
-                stats.onError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-                responses.next().errorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-                    .name(name).errorMessage("topic '" + name + "' does not exist");
-            }
-            else
-            {
-                topicsById.remove(topic.id());
-                groupCoordinator.onTopicDeleted(topic.id());
-                removed.add(topic);
-                responses.next().errorCode(ErrorCode.NONE).name(name).errorMessage("");
-            }
-        }
-        deleteEncoder.errorMessage("");
-
-        if (!removed.isEmpty())
-        {
-            publishTopicTable();
-            for (final Topic topic : removed)
-            {
-                retire(topic);
-            }
-        }
-        send(sessionId, deleteEncoder.encodedLength());
-    }
-
-    /**
-     * Change one topic, all or nothing: set and delete configuration overrides, which take effect on its live logs
-     * at once (sizes from the next segment, retention at the next pass), and raise its partition count, the new
-     * partitions starting empty. The changed topic replaces the old one in a newly published {@link TopicTable}.
-     */
-    private void onAlterTopic(final long sessionId, final DirectBuffer buffer, final int offset, final long nowMs)
-    {
-        alterDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
-        final long correlationId = alterDecoder.correlationId();
-        final boolean validateOnly = alterDecoder.validateOnly() == BooleanType.TRUE;
-        final int requestedPartitions = alterDecoder.partitionCount();
-        final List<String> setKeys = new ArrayList<>();
-        final List<String> setValues = new ArrayList<>();
-        final List<String> deleteKeys = new ArrayList<>();
-        for (final AlterTopicRequestDecoder.ConfigsDecoder config : alterDecoder.configs())
-        {
-            final ConfigOperation operation = config.operation();
-            final String key = config.key();
-            final String value = config.value();
-            if (ConfigOperation.DELETE == operation)
-            {
-                deleteKeys.add(key);
-            }
-            else
-            {
-                setKeys.add(ConfigOperation.SET == operation ? key : null);
-                setValues.add(value);
-            }
-        }
-        final String name = alterDecoder.topic();
-
-        final Topic topic = topicsByName.get(name);
-        ErrorCode code = ErrorCode.NONE;
-        String message = "";
-        final Map<String, String> configs = null == topic ? new TreeMap<>() : new TreeMap<>(topic.configs());
-        LogConfig config = null;
-        if (null == topic)
-        {
-            code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-            message = "topic '" + name + "' does not exist";
-        }
-        else if (setKeys.contains(null))
-        {
-            code = ErrorCode.INVALID_REQUEST;
-            message = "unknown config operation";
-        }
-        else if (setKeys.isEmpty() && deleteKeys.isEmpty() && 0 == requestedPartitions)
-        {
-            code = ErrorCode.INVALID_REQUEST;
-            message = "nothing to change: no config to set or delete and no new partition count";
-        }
-        else if (0 != requestedPartitions && requestedPartitions <= topic.partitionCount())
-        {
-            code = ErrorCode.INVALID_PARTITIONS;
-            message = "topic '" + name + "' has " + topic.partitionCount() + " partitions and asked for " +
-                requestedPartitions + ": partitions can only be added, so the count must be above " +
-                topic.partitionCount();
-        }
-        else if (requestedPartitions > MAX_PARTITIONS)
-        {
-            code = ErrorCode.INVALID_PARTITIONS;
-            message = "partitions must be between 1 and " + MAX_PARTITIONS + ", was " + requestedPartitions;
-        }
-        else
-        {
-            final String duplicate = duplicateKey(setKeys, deleteKeys);
-            if (null != duplicate)
-            {
-                code = ErrorCode.INVALID_CONFIG;
-                message = "config '" + duplicate + "' is changed more than once in one request";
-            }
-            for (int i = 0; null == duplicate && i < deleteKeys.size() && ErrorCode.NONE == code; i++)
-            {
-                if (!LogConfig.isLogConfig(deleteKeys.get(i)))
-                {
-                    code = ErrorCode.INVALID_CONFIG;
-                    message = "cannot delete unknown config '" + deleteKeys.get(i) + "'";
-                }
-                configs.remove(deleteKeys.get(i));
-            }
-            for (int i = 0; i < setKeys.size(); i++)
-            {
-                configs.put(setKeys.get(i), setValues.get(i));
-            }
-            if (ErrorCode.NONE == code)
-            {
-                try
-                {
-                    config = logConfig(configs);
-                    if (config.maxMessageBytes() > maxMessageBytesLimit)
-                    {
-                        code = ErrorCode.INVALID_CONFIG;
-                        message = "max.message.bytes " + config.maxMessageBytes() + " is above the " +
-                            maxMessageBytesLimit + " bytes a request can carry to this broker";
-                    }
-                }
-                catch (final IllegalArgumentException ex)
-                {
-                    code = ErrorCode.INVALID_CONFIG;
-                    message = ex.getMessage();
-                }
-            }
-        }
-
-        if (ErrorCode.NONE == code && !validateOnly)
-        {
-            Topic altered = topic;
-            if (requestedPartitions > topic.partitionCount())
-            {
-                try
-                {
-                    altered = topic.withPartitions(openNewPartitions(topic, requestedPartitions, config, nowMs));
-                }
-                catch (final RuntimeException ex)
-                {
-                    message = "could not create the new partitions of '" + name + "': " + ex.getMessage();
-                    host.onStorageFailure(message, ex);
-                    code = ErrorCode.KAFKA_STORAGE_ERROR;
-                }
-            }
-            if (ErrorCode.NONE == code)
-            {
-                if (!configs.equals(topic.configs()))
-                {
-                    altered = altered.withConfigs(configs);
-                    for (int p = 0; p < topic.partitionCount(); p++)
-                    {
-                        altered.partition(p).config(config);
-                    }
-                }
-                topicsByName.put(name, altered);
-                topicsById.put(altered.id(), altered);
-                metadataVersion++;
-                publishTopicTable();
-            }
-        }
-
-        if (ErrorCode.NONE != code)
-        {
-            stats.requestErrors++;
-        }
-        alterEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(code)
-            .topicId(null == topic ? -1 : topic.id())
-            .partitionCount(null == topic ? 0 : topicsByName.get(name).partitionCount())
-            .errorMessage(message);
-        send(sessionId, alterEncoder.encodedLength());
-    }
-
-    private static String duplicateKey(final List<String> setKeys, final List<String> deleteKeys)
-    {
-        final Set<String> seen = new HashSet<>();
-        for (final String key : setKeys)
-        {
-            if (!seen.add(key))
-            {
-                return key;
-            }
-        }
-        for (final String key : deleteKeys)
-        {
-            if (!seen.add(key))
-            {
-                return key;
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Open the logs of partitions added to a topic, empty whatever is on disk (a directory there is the leftover of
-     * an addition that never completed, or of one a cluster member is replaying); on failure no directory made here
-     * is left behind.
-     */
-    private PartitionLog[] openNewPartitions(
-        final Topic topic, final int newCount, final LogConfig config, final long nowMs)
-    {
-        final int from = topic.partitionCount();
-        final PartitionLog[] logs = new PartitionLog[newCount - from];
-        try
-        {
-            for (int i = 0; i < logs.length; i++)
-            {
-                final Path dir = partitionDir(topic.name(), from + i);
-                if (Files.isDirectory(dir))
-                {
-                    IoUtil.delete(dir.toFile(), false);
-                }
-                logs[i] = PartitionLog.open(dir.toFile(), config, nowMs);
-                logs[i].highWaterMark(logs[i].logEndOffset());
-                writePartitionTopicId(dir, topic.id());
-            }
-        }
-        catch (final RuntimeException ex)
-        {
-            for (int i = 0; i < logs.length; i++)
-            {
-                if (null != logs[i])
-                {
-                    try
-                    {
-                        logs[i].close();
-                    }
-                    catch (final RuntimeException closeEx)
-                    {
-                        ex.addSuppressed(closeEx);
-                    }
-                }
-                IoUtil.delete(partitionDir(topic.name(), from + i).toFile(), true);
-            }
-            throw ex;
-        }
-        return logs;
-    }
-
-    /**
-     * Where a topic's effective config value comes from, as describe reports it: {@code topic} (an override),
-     * {@code broker} (the broker's default differs from the built-in one) or {@code default} (built in).
-     */
-    private static String configSource(final boolean isOverride, final String key, final String value)
-    {
-        if (isOverride)
-        {
-            return "topic";
-        }
-        return value.equals(LogConfig.Configuration.builtInValue(key)) ? "default" : "broker";
-    }
-
-    private void onDescribeTopics(final long sessionId, final DirectBuffer buffer, final int offset)
-    {
-        describeDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
-        final long correlationId = describeDecoder.correlationId();
-        final List<String> names = new ArrayList<>();
-        for (final DescribeTopicsRequestDecoder.TopicsDecoder topic : describeDecoder.topics())
-        {
-            names.add(topic.name());
-        }
-        allTopicsWhenNoneNamed(names);
-
-        describeEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(ErrorCode.NONE);
-        final DescribeTopicsResponseEncoder.TopicsEncoder responses = describeEncoder.topicsCount(names.size());
-        for (final String name : names)
-        {
-            final Topic topic = topicsByName.get(name);
-            if (null == topic)
-            {
-                stats.onError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-                responses.next().errorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION).topicId(-1).partitionCount(0);
-                responses.partitionsCount(0);
-                responses.configsCount(0);
-                responses.name(name).errorMessage("topic '" + name + "' does not exist");
-                continue;
-            }
-
-            responses.next().errorCode(ErrorCode.NONE).topicId(topic.id()).partitionCount(topic.partitionCount());
-            final DescribeTopicsResponseEncoder.TopicsEncoder.PartitionsEncoder partitions =
-                responses.partitionsCount(topic.partitionCount());
-            for (int p = 0; p < topic.partitionCount(); p++)
-            {
-                final PartitionLog log = topic.partition(p);
-                partitions.next()
-                    .partition(p)
-                    .leaderId(leaderId)
-                    .logStartOffset(log.readableStartOffset())
-                    .logEndOffset(log.logEndOffset())
-                    .highWatermark(log.highWaterMark())
-                    .localLogStartOffset(log.logStartOffset());
-            }
-            final Map<String, String> effective = topic.partition(0).config().toMap();
-            final DescribeTopicsResponseEncoder.TopicsEncoder.ConfigsEncoder configs =
-                responses.configsCount(effective.size());
-            for (final Map.Entry<String, String> entry : effective.entrySet())
-            {
-                final boolean isOverride = topic.configs().containsKey(entry.getKey());
-                configs.next()
-                    .isDefault(isOverride ? BooleanType.FALSE : BooleanType.TRUE)
-                    .key(entry.getKey())
-                    .value(entry.getValue())
-                    .source(configSource(isOverride, entry.getKey(), entry.getValue()));
-            }
-            responses.name(name).errorMessage("");
-        }
-        describeEncoder.errorMessage("");
-        send(sessionId, describeEncoder.encodedLength());
-    }
-
-    private void onListTopics(final long sessionId, final DirectBuffer buffer, final int offset)
-    {
-        listDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
-        final List<Topic> topics = sortedTopics();
-        listEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(listDecoder.correlationId())
-            .errorCode(ErrorCode.NONE);
-        final ListTopicsResponseEncoder.TopicsEncoder responses = listEncoder.topicsCount(topics.size());
-        for (final Topic topic : topics)
-        {
-            responses.next()
-                .topicId(topic.id())
-                .partitionCount(topic.partitionCount())
-                .isInternal(BooleanType.FALSE)
-                .name(topic.name());
-        }
-        listEncoder.errorMessage("");
-        send(sessionId, listEncoder.encodedLength());
-    }
-
     private void onMetadata(final long sessionId, final DirectBuffer buffer, final int offset)
     {
         metadataDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
@@ -1451,7 +889,7 @@ public final class BrokerStateMachine implements AutoCloseable
         {
             names.add(topic.name());
         }
-        allTopicsWhenNoneNamed(names);
+        registry.allNamesWhenNoneNamed(names);
 
         metadataEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
             .correlationId(correlationId)
@@ -1473,7 +911,7 @@ public final class BrokerStateMachine implements AutoCloseable
         final MetadataResponseEncoder.TopicsEncoder topics = metadataEncoder.topicsCount(names.size());
         for (final String name : names)
         {
-            final Topic topic = topicsByName.get(name);
+            final Topic topic = registry.byName(name);
             if (null == topic)
             {
                 stats.onError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -1514,7 +952,7 @@ public final class BrokerStateMachine implements AutoCloseable
             final int topicId = partitions.topicId();
             final int partition = partitions.partition();
             final long timestamp = partitions.timestamp();
-            final Topic topic = topicsById.get(topicId);
+            final Topic topic = registry.byId(topicId);
             final PartitionLog log = null == topic ? null : topic.partition(partition);
 
             ErrorCode code = ErrorCode.NONE;
@@ -1610,81 +1048,6 @@ public final class BrokerStateMachine implements AutoCloseable
         return groupCoordinator.memberCount();
     }
 
-    /**
-     * Open a topic's partition logs and add it to the state.
-     * <p>
-     * A partition's directory is {@code <topic>-<partition>}, as in Kafka, and holds a {@code partition.metadata}
-     * file naming the topic id it belongs to. A new topic starts empty whatever is on disk: its id is new, so a
-     * directory already there is the leftover of a creation that never completed (or, on a cluster member, of one
-     * being replayed) and is removed. A restored topic opens what is there; a directory that names another topic id
-     * is refused rather than served under the wrong topic, and one without the file (written before topic ids were
-     * recorded) is adopted.
-     */
-    private Topic addTopic(
-        final int id,
-        final String name,
-        final int partitionCount,
-        final Map<String, String> configs,
-        final long nowMs,
-        final boolean isNew)
-    {
-        final LogConfig config = logConfig(configs);
-        final PartitionLog[] logs = new PartitionLog[partitionCount];
-        final boolean[] existed = new boolean[partitionCount];
-        int attempted = 0;
-        try
-        {
-            for (int p = 0; p < partitionCount; p++)
-            {
-                final Path dir = partitionDir(name, p);
-                if (isNew && Files.isDirectory(dir))
-                {
-                    IoUtil.delete(dir.toFile(), false);
-                }
-                existed[p] = Files.exists(dir);
-                attempted = p + 1;
-                if (!isNew)
-                {
-                    checkPartitionTopicId(dir, id);
-                }
-                logs[p] = PartitionLog.open(dir.toFile(), config, nowMs).cleaner(host.logCleaner());
-                logs[p].highWaterMark(logs[p].logEndOffset());
-                writePartitionTopicId(dir, id);
-            }
-        }
-        catch (final RuntimeException ex)
-        {
-            // Roll back: a topic that could not be created or restored leaves no partition directory it made
-            // behind; a restored topic's directories that were there keep their contents.
-            for (int p = 0; p < attempted; p++)
-            {
-                if (null != logs[p])
-                {
-                    try
-                    {
-                        logs[p].close();
-                    }
-                    catch (final RuntimeException closeEx)
-                    {
-                        ex.addSuppressed(closeEx);
-                    }
-                }
-                if (!existed[p])
-                {
-                    IoUtil.delete(partitionDir(name, p).toFile(), true);
-                }
-            }
-            throw ex;
-        }
-
-        final Topic topic = new Topic(id, name, configs, logs);
-        topicsByName.put(name, topic);
-        topicsById.put(id, topic);
-        nextTopicId = Math.max(nextTopicId, id + 1);
-        metadataVersion++;
-        return topic;
-    }
-
     private static void reconcile(
         final Topic topic, final int partition, final PartitionLog log, final long logEndOffset, final long nowMs)
     {
@@ -1701,58 +1064,6 @@ public final class BrokerStateMachine implements AutoCloseable
         log.highWaterMark(log.logEndOffset());
     }
 
-    private static void checkPartitionTopicId(final Path dir, final int id)
-    {
-        final Path file = dir.resolve(PARTITION_METADATA_FILE);
-        if (!Files.exists(file))
-        {
-            return;
-        }
-        final int stored;
-        try
-        {
-            stored = parsePartitionTopicId(Files.readString(file, StandardCharsets.UTF_8));
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("cannot read " + file, ex);
-        }
-        if (stored != id)
-        {
-            throw new IllegalStateException(dir + " holds topic id " + stored + " but the broker's metadata has id " +
-                id + " for it: the directory belongs to another incarnation of the topic; move it away to start");
-        }
-    }
-
-    private static int parsePartitionTopicId(final String content)
-    {
-        for (final String line : content.split("\n"))
-        {
-            if (line.startsWith(TOPIC_ID_KEY))
-            {
-                return Integer.parseInt(line.substring(TOPIC_ID_KEY.length()).trim());
-            }
-        }
-        return -1;
-    }
-
-    private static void writePartitionTopicId(final Path dir, final int id)
-    {
-        final Path file = dir.resolve(PARTITION_METADATA_FILE);
-        final String content = "version: 0\n" + TOPIC_ID_KEY + " " + id + "\n";
-        try
-        {
-            if (!Files.exists(file) || !content.equals(Files.readString(file, StandardCharsets.UTF_8)))
-            {
-                Files.writeString(file, content, StandardCharsets.UTF_8);
-            }
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("cannot write " + file, ex);
-        }
-    }
-
     /**
      * Delete every partition directory of the data directory that no topic of the state owns: the leftovers of a
      * topic creation that never completed, or of topics a cluster member's snapshot does not have. Directories of
@@ -1763,200 +1074,6 @@ public final class BrokerStateMachine implements AutoCloseable
      */
     public int deleteUnknownPartitionDirectories()
     {
-        final Set<String> known = new HashSet<>();
-        for (final Topic topic : topicsById.values())
-        {
-            for (int p = 0; p < topic.partitionCount(); p++)
-            {
-                known.add(partitionDir(topic.name(), p).getFileName().toString());
-            }
-        }
-        int deleted = 0;
-        final File[] entries = dataDir.toFile().listFiles();
-        if (null != entries)
-        {
-            for (final File entry : entries)
-            {
-                final String fileName = entry.getName();
-                if (entry.isDirectory() && isPartitionDirName(fileName) && !known.contains(fileName))
-                {
-                    IoUtil.delete(entry, true);
-                    deleted++;
-                }
-            }
-        }
-        return deleted;
-    }
-
-    /**
-     * Whether a file name has the shape of a partition directory, {@code <topic>-<partition>}.
-     */
-    private static boolean isPartitionDirName(final String fileName)
-    {
-        final int dash = fileName.lastIndexOf('-');
-        return dash > 0 && isDigits(fileName, dash + 1, fileName.length());
-    }
-
-    private static boolean isDigits(final String s, final int from, final int to)
-    {
-        if (from >= to)
-        {
-            return false;
-        }
-        for (int i = from; i < to; i++)
-        {
-            if (s.charAt(i) < '0' || s.charAt(i) > '9')
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private LogConfig logConfig(final Map<String, String> configs)
-    {
-        final LogConfig config = defaultLogConfig.copy();
-        for (final Map.Entry<String, String> entry : configs.entrySet())
-        {
-            config.set(entry.getKey(), entry.getValue());
-        }
-        return config.conclude();
-    }
-
-    /**
-     * A topic in the metadata whose partition directories were moved aside for deletion: the delete was never
-     * persisted (the broker stopped first, say on a full disk), so the topic still exists and gets its data back.
-     */
-    private void reviveUnpersistedDelete(final int id, final String name, final int partitionCount)
-    {
-        for (int p = 0; p < partitionCount; p++)
-        {
-            final Path dir = partitionDir(name, p);
-            final Path deleted = dataDir.resolve(dir.getFileName() + "." + id + DELETED_SUFFIX);
-            if (!Files.exists(dir) && Files.isDirectory(deleted))
-            {
-                try
-                {
-                    Files.move(deleted, dir);
-                }
-                catch (final IOException ex)
-                {
-                    throw new UncheckedIOException("cannot restore " + deleted + " to " + dir, ex);
-                }
-            }
-        }
-    }
-
-    private void retire(final Topic topic)
-    {
-        final List<Path> dirs = new ArrayList<>();
-        for (int p = 0; p < topic.partitionCount(); p++)
-        {
-            final Path dir = partitionDir(topic.name(), p);
-            final Path deleted = dataDir.resolve(dir.getFileName() + "." + topic.id() + DELETED_SUFFIX);
-            try
-            {
-                Files.move(dir, deleted);
-                dirs.add(deleted);
-            }
-            catch (final IOException ex)
-            {
-                dirs.add(dir);
-            }
-        }
-        retired.add(new Retired(topic, topicTable.version(), dirs));
-        metadataVersion++;
-    }
-
-    private void publishTopicTable()
-    {
-        final Int2ObjectHashMap<Topic> copy = new Int2ObjectHashMap<>();
-        for (final Topic topic : topicsById.values())
-        {
-            copy.put(topic.id(), topic);
-        }
-        topicTable = new TopicTable(topicTable.version() + 1, copy, nextTopicId);
-    }
-
-    /**
-     * A partition's directory, {@code <topic>-<partition>} as in Kafka; the topic id it belongs to is in its
-     * {@code partition.metadata} file.
-     */
-    private Path partitionDir(final String name, final int partition)
-    {
-        return dataDir.resolve(name + "-" + partition);
-    }
-
-    private int partitionCount(final int topicId)
-    {
-        final Topic topic = topicsById.get(topicId);
-        return null == topic ? -1 : topic.partitionCount();
-    }
-
-    private void allTopicsWhenNoneNamed(final List<String> names)
-    {
-        if (names.isEmpty())
-        {
-            for (final Topic topic : sortedTopics())
-            {
-                names.add(topic.name());
-            }
-        }
-    }
-
-    private List<Topic> sortedTopics()
-    {
-        final List<Topic> topics = new ArrayList<>(topicsById.values());
-        topics.sort((a, b) -> Integer.compare(a.id(), b.id()));
-        return topics;
-    }
-
-    /**
-     * Why a topic name is not legal, or null when it is: 1 to 249 of {@code [a-zA-Z0-9._-]}, not
-     * {@code .} or {@code ..} (Kafka's rule).
-     *
-     * @param name the candidate.
-     * @return the reason, or null.
-     */
-    public static String invalidTopicName(final String name)
-    {
-        if (null == name || name.isEmpty())
-        {
-            return "topic name is empty";
-        }
-        if (name.length() > MAX_TOPIC_NAME_LENGTH)
-        {
-            return "topic name is longer than " + MAX_TOPIC_NAME_LENGTH + " characters";
-        }
-        if (".".equals(name) || "..".equals(name))
-        {
-            return "topic name cannot be '.' or '..'";
-        }
-        for (int i = 0; i < name.length(); i++)
-        {
-            final char c = name.charAt(i);
-            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' ||
-                c == '-'))
-            {
-                return "topic name '" + name + "' has an illegal character '" + c +
-                    "': only ASCII letters, digits, '.', '_' and '-' are allowed";
-            }
-        }
-
-        return null;
-    }
-
-    private static final class Retired
-    {
-        final Topic topic;
-        final long tableVersion;
-        final List<Path> dirs;
-
-        Retired(final Topic topic, final long tableVersion, final List<Path> dirs)
-        {
-            this.topic = topic;
-            this.tableVersion = tableVersion;
-            this.dirs = dirs;
-        }
+        return registry.deleteUnknownPartitionDirectories();
     }
 }

@@ -15,6 +15,7 @@ import io.aeron.driver.ThreadingMode;
 import io.aeron.exceptions.ConductorServiceTimeoutException;
 import io.aeron.exceptions.DriverTimeoutException;
 import io.spindle.broker.BrokerStateMachine;
+import io.spindle.broker.PartitionDirectories;
 import io.spindle.broker.Host;
 import io.spindle.codecs.Transport;
 import io.spindle.driver.DriverDirectory;
@@ -555,7 +556,8 @@ public final class StandaloneBroker implements AutoCloseable
 
     private static void deleteLeftoverDeletedTopics(final Path dataDir) throws IOException
     {
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dataDir, "*" + BrokerStateMachine.DELETED_SUFFIX))
+        try (DirectoryStream<Path> entries =
+            Files.newDirectoryStream(dataDir, "*" + PartitionDirectories.DELETED_SUFFIX))
         {
             for (final Path entry : entries)
             {

@@ -17,7 +17,7 @@ import org.agrona.concurrent.Agent;
  * archive module; a {@link StandaloneBroker} runs one when its context is given a {@link Factory}.
  * <p>
  * A broker with tiered storage leaves the directories of topics deleted before its restart
- * ({@link io.spindle.broker.BrokerStateMachine#DELETED_SUFFIX}) to the agent, which purges the recordings their
+ * ({@link io.spindle.broker.PartitionDirectories#DELETED_SUFFIX}) to the agent, which purges the recordings their
  * manifests list and then deletes them; and the agent reports a table version ({@link #observedTableVersion()}) past
  * a topic's deletion only once it has purged the topic's recordings, so the broker keeps the directories until then.
  */

@@ -17,7 +17,9 @@ import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
+import io.spindle.log.LogCleaner;
 import io.spindle.log.LogConfig;
+import io.spindle.log.PartitionLog;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -46,6 +48,7 @@ class TopicAlterTest
     private final List<byte[]> answers = new ArrayList<>();
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final LogConfig brokerDefaults = new LogConfig().segmentMs(3_600_000).conclude();
+    private final LogCleaner hostCleaner = LogCleaner.inline();
     private BrokerStateMachine machine;
     private long nowMs = START_MS;
 
@@ -59,6 +62,7 @@ class TopicAlterTest
     void stop()
     {
         machine.close();
+        hostCleaner.close();
     }
 
     @Test
@@ -177,6 +181,26 @@ class TopicAlterTest
         assertEquals(1, machine.topic("t").partition(2).logEndOffset());
     }
 
+    @Test
+    void partitionsAddedToACompactedTopicAreCleanedOnTheHostsCleaner()
+    {
+        apply(requests.createTopic("c", 1, Map.of(
+            "cleanup.policy", "compact", "segment.bytes", "400", "max.message.bytes", "400")));
+        final int topicId = machine.topic("c").id();
+        assertEquals(ErrorCode.NONE, alter("c", 2, Map.of(), List.of()).code);
+        for (int i = 0; i < 6; i++)
+        {
+            assertEquals(ErrorCode.NONE, produce(topicId, 1, 3), "the same three keys again: " + i);
+        }
+        final PartitionLog added = machine.topic("c").partition(1);
+        assertTrue(added.segmentCount() > 2, "segments rolled: " + added.segmentCount());
+
+        assertTrue(added.startCleaning(true), "a cleaning of the added partition starts");
+        // The host's cleaner runs each task on the submitting thread, so the pass is counted by now; on any other
+        // cleaner (the process-wide one) it would not be the host's, and the broker's cleaner counters would miss it.
+        assertEquals(1, hostCleaner.passes(), "the added partition cleans on the host's cleaner");
+    }
+
     private BrokerStateMachine newMachine()
     {
         return new BrokerStateMachine(dir.resolve("data"), 0, "h:1", brokerDefaults, new Host()
@@ -204,6 +228,11 @@ class TopicAlterTest
 
             public void onStorageFailure(final String what, final Throwable cause)
             {
+            }
+
+            public LogCleaner logCleaner()
+            {
+                return hostCleaner;
             }
         });
     }
