@@ -97,7 +97,7 @@ public final class ArchiveServer implements AutoCloseable
         final Path archiveDir, final String aeronDir, final String host, final int port, final byte[] secret,
         final ErrorHandler errorHandler)
     {
-        final int controlPort = 0 == port ? freeUdpPort(host) : port;
+        final int controlPort = 0 == port ? FreePorts.range(host, 1) : port;
         final MediaDriver.Context driverCtx = new MediaDriver.Context()
             .aeronDirectoryName(aeronDir)
             .threadingMode(ThreadingMode.SHARED)
@@ -301,17 +301,5 @@ public final class ArchiveServer implements AutoCloseable
             return 0;
         }
         return Math.max(0, Math.min(activityMs + MARK_FILE_STALE_AFTER_MS - nowMs, MARK_FILE_STALE_AFTER_MS));
-    }
-
-    /**
-     * A UDP port free on the host now, below the kernel's ephemeral range ({@link FreePorts}).
-     *
-     * @param host an address of this machine.
-     * @return the port.
-     * @throws IllegalStateException when none can be bound.
-     */
-    public static int freeUdpPort(final String host)
-    {
-        return FreePorts.range(host, 1);
     }
 }

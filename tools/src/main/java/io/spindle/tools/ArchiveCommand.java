@@ -14,6 +14,7 @@ import io.spindle.archive.TierAuthenticator;
 import io.spindle.archive.TierConfiguration;
 import io.spindle.config.SecretFile;
 import io.spindle.host.DirectoryLock;
+import io.spindle.host.FreePorts;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 import picocli.CommandLine.Command;
@@ -79,7 +80,7 @@ public final class ArchiveCommand implements Callable<Integer>
         final int controlPort;
         try
         {
-            controlPort = 0 == port ? ArchiveServer.freeUdpPort(host) : port;
+            controlPort = 0 == port ? FreePorts.range(host, 1) : port;
         }
         catch (final IllegalStateException ex)
         {
