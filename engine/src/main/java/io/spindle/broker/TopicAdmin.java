@@ -154,9 +154,12 @@ final class TopicAdmin
                 onDescribeTopics(sessionId, buffer, offset);
                 break;
 
-            default:
+            case ListTopicsRequestDecoder.TEMPLATE_ID:
                 onListTopics(sessionId, buffer, offset);
                 break;
+
+            default:
+                throw new IllegalArgumentException("not a topic administration request: template " + templateId);
         }
     }
 
