@@ -7,8 +7,11 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.concurrent.TimeUnit;
 
+import io.aeron.driver.Configuration;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.LogBufferDescriptor;
+import io.aeron.protocol.DataHeaderFlyweight;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.codecs.Transport;
 import io.spindle.config.ConfigProperty;
@@ -90,6 +93,17 @@ public final class BrokerConfiguration
      */
     public static final ConfigProperty IPC_TERM_LENGTH = ConfigProperty.size(
         "spindle.ipc.term.length", 16 * 1024 * 1024);
+
+    /**
+     * Largest frame of the embedded driver's IPC publications, at most 1/8 of {@link #IPC_TERM_LENGTH} (the largest
+     * message of a term; a larger value is lowered to it): a message up to it is written, read and handed to its
+     * handler whole, a longer one split into frames of it and copied together again by the reader. Aeron's default
+     * (1408, a network packet) splits a producer's 16 KiB batch into twelve frames that the broker copies together,
+     * and the broker's pushes to consumers the same way; IPC has no packets, so the default is the largest Aeron
+     * accepts.
+     */
+    public static final ConfigProperty IPC_MTU_LENGTH = ConfigProperty.size(
+        "spindle.ipc.mtu.length", Configuration.MAX_UDP_PAYLOAD_LENGTH);
 
     /**
      * Term length of the embedded driver's UDP publications.
@@ -179,6 +193,7 @@ public final class BrokerConfiguration
      * @param brokerIdleStrategy       {@link #BROKER_IDLE_STRATEGY}.
      * @param driverIdleStrategy       {@link #DRIVER_IDLE_STRATEGY}.
      * @param ipcTermLength            {@link #IPC_TERM_LENGTH}.
+     * @param ipcMtuLength             {@link #IPC_MTU_LENGTH}.
      * @param udpTermLength            {@link #UDP_TERM_LENGTH}.
      * @param sessionTimeoutNs         {@link #SESSION_TIMEOUT}.
      * @param groupMinSessionTimeoutMs {@link #GROUP_MIN_SESSION_TIMEOUT}.
@@ -193,6 +208,7 @@ public final class BrokerConfiguration
         final String brokerIdleStrategy,
         final String driverIdleStrategy,
         final int ipcTermLength,
+        final int ipcMtuLength,
         final int udpTermLength,
         final long sessionTimeoutNs,
         final int groupMinSessionTimeoutMs,
@@ -217,6 +233,14 @@ public final class BrokerConfiguration
         idleStrategy(BROKER_IDLE_STRATEGY, brokerIdleStrategy);
         idleStrategy(DRIVER_IDLE_STRATEGY, driverIdleStrategy);
         termLength(IPC_TERM_LENGTH, ipcTermLength);
+        if (ipcMtuLength <= DataHeaderFlyweight.HEADER_LENGTH || ipcMtuLength > Configuration.MAX_UDP_PAYLOAD_LENGTH ||
+            0 != (ipcMtuLength & (FrameDescriptor.FRAME_ALIGNMENT - 1)))
+        {
+            throw ConfigValues.invalid(IPC_MTU_LENGTH.name(), ipcMtuLength, "an MTU must be a multiple of " +
+                FrameDescriptor.FRAME_ALIGNMENT + " from " +
+                (DataHeaderFlyweight.HEADER_LENGTH + FrameDescriptor.FRAME_ALIGNMENT) + " to " +
+                Configuration.MAX_UDP_PAYLOAD_LENGTH);
+        }
         termLength(UDP_TERM_LENGTH, udpTermLength);
         if (sessionTimeoutNs < TimeUnit.MILLISECONDS.toNanos(1))
         {

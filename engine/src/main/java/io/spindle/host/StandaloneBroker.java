@@ -14,9 +14,10 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.exceptions.ConductorServiceTimeoutException;
 import io.aeron.exceptions.DriverTimeoutException;
+import io.aeron.logbuffer.FrameDescriptor;
 import io.spindle.broker.BrokerStateMachine;
-import io.spindle.broker.PartitionDirectories;
 import io.spindle.broker.Host;
+import io.spindle.broker.PartitionDirectories;
 import io.spindle.codecs.Transport;
 import io.spindle.driver.DriverDirectory;
 import io.spindle.log.LogCleaner;
@@ -130,6 +131,7 @@ public final class StandaloneBroker implements AutoCloseable
                     .dirDeleteOnStart(ctx.driverDirDeleteOnStart)
                     .dirDeleteOnShutdown(true)
                     .ipcTermBufferLength(ctx.ipcTermLength)
+                    .ipcMtuLength(ctx.effectiveIpcMtuLength())
                     .publicationTermBufferLength(ctx.udpTermLength)
                     .spiesSimulateConnection(true)
                     .performStorageChecks(true);
@@ -630,6 +632,7 @@ public final class StandaloneBroker implements AutoCloseable
         private String driverIdleStrategy = BrokerConfiguration.DRIVER_IDLE_STRATEGY.text();
         private boolean driverDirDeleteOnStart = false;
         private int ipcTermLength = BrokerConfiguration.IPC_TERM_LENGTH.intSize();
+        private int ipcMtuLength = BrokerConfiguration.IPC_MTU_LENGTH.intSize();
         private int udpTermLength = BrokerConfiguration.UDP_TERM_LENGTH.intSize();
         private long sessionTimeoutNs = BrokerConfiguration.SESSION_TIMEOUT.duration();
         private int groupMinSessionTimeoutMs = BrokerConfiguration.GROUP_MIN_SESSION_TIMEOUT.intDuration();
@@ -657,8 +660,8 @@ public final class StandaloneBroker implements AutoCloseable
         public Context conclude()
         {
             BrokerConfiguration.validate(dataDir, listenHost, listenPort, nodeId, brokerIdleStrategy,
-                driverIdleStrategy, ipcTermLength, udpTermLength, sessionTimeoutNs, groupMinSessionTimeoutMs,
-                groupMaxSessionTimeoutMs);
+                driverIdleStrategy, ipcTermLength, ipcMtuLength, udpTermLength, sessionTimeoutNs,
+                groupMinSessionTimeoutMs, groupMaxSessionTimeoutMs);
             if (ThreadingMode.INVOKER == driverThreadingMode && BrokerThreadingMode.SHARED != threadingMode)
             {
                 throw new IllegalArgumentException("spindle.driver.threading.mode=INVOKER runs the driver on the " +
@@ -884,6 +887,27 @@ public final class StandaloneBroker implements AutoCloseable
         public Context ipcTermLength(final int length)
         {
             this.ipcTermLength = length;
+            return this;
+        }
+
+        /**
+         * The IPC MTU the embedded driver runs with: the one asked for, at most the largest message of an IPC term.
+         */
+        int effectiveIpcMtuLength()
+        {
+            return Math.min(ipcMtuLength, FrameDescriptor.computeMaxMessageLength(ipcTermLength));
+        }
+
+        /**
+         * Largest frame of IPC publications of the embedded driver ({@code spindle.ipc.mtu.length}); the driver uses
+         * at most 1/8 of {@link #ipcTermLength(int)}.
+         *
+         * @param length a multiple of 32, 64 to 65504.
+         * @return this.
+         */
+        public Context ipcMtuLength(final int length)
+        {
+            this.ipcMtuLength = length;
             return this;
         }
 

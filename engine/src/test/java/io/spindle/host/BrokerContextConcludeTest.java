@@ -74,6 +74,10 @@ class BrokerContextConcludeTest
         assertRefused((ctx) -> ctx.driverIdleStrategy("backoff:x"), "invalid spindle.driver.idle.strategy=backoff:x: ");
         assertRefused((ctx) -> ctx.ipcTermLength(1000),
             "invalid spindle.ipc.term.length=1000: a term length must be a power of two from 64k to 1g");
+        assertRefused((ctx) -> ctx.ipcMtuLength(1000),
+            "invalid spindle.ipc.mtu.length=1000: an MTU must be a multiple of 32 from 64 to 65504");
+        assertRefused((ctx) -> ctx.ipcMtuLength(64 * 1024),
+            "invalid spindle.ipc.mtu.length=65536: an MTU must be a multiple of 32 from 64 to 65504");
         assertRefused((ctx) -> ctx.sessionTimeoutNs(0), "invalid spindle.session.timeout=0ns: must be at least 1ms");
         assertRefused((ctx) -> ctx.dataDir(null), "invalid spindle.data.dir=null: a data directory must be given");
         assertRefused((ctx) -> ctx.driverThreadingMode(io.aeron.driver.ThreadingMode.INVOKER)
