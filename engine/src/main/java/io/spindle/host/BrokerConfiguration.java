@@ -261,6 +261,19 @@ public final class BrokerConfiguration
     }
 
     /**
+     * The IPC MTU a driver runs with: the one asked for ({@link #IPC_MTU_LENGTH}), at most the largest message of an
+     * IPC term of the given length, which Aeron requires.
+     *
+     * @param mtuLength  the MTU asked for, validated.
+     * @param termLength the driver's IPC term length, validated.
+     * @return the MTU.
+     */
+    public static int effectiveIpcMtuLength(final int mtuLength, final int termLength)
+    {
+        return Math.min(mtuLength, FrameDescriptor.computeMaxMessageLength(termLength));
+    }
+
+    /**
      * The most bytes of one streaming push, validated.
      *
      * @return the bytes, 1 to 2g - 1.

@@ -14,7 +14,6 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.exceptions.ConductorServiceTimeoutException;
 import io.aeron.exceptions.DriverTimeoutException;
-import io.aeron.logbuffer.FrameDescriptor;
 import io.spindle.broker.BrokerStateMachine;
 import io.spindle.broker.Host;
 import io.spindle.broker.PartitionDirectories;
@@ -131,7 +130,7 @@ public final class StandaloneBroker implements AutoCloseable
                     .dirDeleteOnStart(ctx.driverDirDeleteOnStart)
                     .dirDeleteOnShutdown(true)
                     .ipcTermBufferLength(ctx.ipcTermLength)
-                    .ipcMtuLength(ctx.effectiveIpcMtuLength())
+                    .ipcMtuLength(BrokerConfiguration.effectiveIpcMtuLength(ctx.ipcMtuLength, ctx.ipcTermLength))
                     .publicationTermBufferLength(ctx.udpTermLength)
                     .spiesSimulateConnection(true)
                     .performStorageChecks(true);
@@ -888,14 +887,6 @@ public final class StandaloneBroker implements AutoCloseable
         {
             this.ipcTermLength = length;
             return this;
-        }
-
-        /**
-         * The IPC MTU the embedded driver runs with: the one asked for, at most the largest message of an IPC term.
-         */
-        int effectiveIpcMtuLength()
-        {
-            return Math.min(ipcMtuLength, FrameDescriptor.computeMaxMessageLength(ipcTermLength));
         }
 
         /**

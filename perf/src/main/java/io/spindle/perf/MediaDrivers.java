@@ -8,7 +8,6 @@ import java.util.UUID;
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
-import io.aeron.logbuffer.FrameDescriptor;
 import io.spindle.host.BrokerConfiguration;
 
 /**
@@ -57,8 +56,8 @@ final class MediaDrivers
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)
             .ipcTermBufferLength(BrokerConfiguration.IPC_TERM_LENGTH.intSize())
-            .ipcMtuLength(Math.min(BrokerConfiguration.IPC_MTU_LENGTH.intSize(),
-                FrameDescriptor.computeMaxMessageLength(BrokerConfiguration.IPC_TERM_LENGTH.intSize())))
+            .ipcMtuLength(BrokerConfiguration.effectiveIpcMtuLength(
+                BrokerConfiguration.IPC_MTU_LENGTH.intSize(), BrokerConfiguration.IPC_TERM_LENGTH.intSize()))
             .publicationTermBufferLength(BrokerConfiguration.UDP_TERM_LENGTH.intSize())
             .spiesSimulateConnection(true));
     }
