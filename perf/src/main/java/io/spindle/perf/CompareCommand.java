@@ -144,6 +144,8 @@ public final class CompareCommand implements Callable<Integer>
         LatencyResult spindle = null;
         LatencyResult baseline = null;
         final double[][] roundRatios = new double[rounds][];
+        final HostFreezes[][] roundFreezes = new HostFreezes[rounds][];
+        final double[][] roundRatiosOutside = new double[rounds][];
         for (int round = 1; round <= rounds; round++)
         {
             LatencyResult spindleRound = null;
@@ -158,15 +160,19 @@ public final class CompareCommand implements Callable<Integer>
                     baselineRound = againstSpindle ?
                         env.withPlainBesideLoads(() -> LatencyCommand.measure(load, env, producerOptions, out)) :
                         BaselineCommand.measure(mode, baselineAcks, load, env, out);
-                    printRound(out, round, baselineName, baselineRound.endToEnd());
+                    printRound(out, round, baselineName, baselineRound);
                 }
                 else
                 {
                     spindleRound = LatencyCommand.measure(load, env, producerOptions, out);
-                    printRound(out, round, "Spindle", spindleRound.endToEnd());
+                    printRound(out, round, "Spindle", spindleRound);
                 }
             }
             roundRatios[round - 1] = ratios(spindleRound.endToEnd(), baselineRound.endToEnd());
+            roundFreezes[round - 1] = new HostFreezes[] {spindleRound.hostFreezes(), baselineRound.hostFreezes()};
+            roundRatiosOutside[round - 1] = null == spindleRound.outsideFreezes() ||
+                null == baselineRound.outsideFreezes() ? null :
+                ratios(spindleRound.outsideFreezes(), baselineRound.outsideFreezes());
             spindle = null == spindle ? spindleRound : spindle.merge(spindleRound);
             baseline = null == baseline ? baselineRound : baseline.merge(baselineRound);
         }
@@ -214,6 +220,27 @@ public final class CompareCommand implements Callable<Integer>
         {
             printRow(out, "  round " + (round + 1) + " ratio", roundRatios[round], "%10.2f");
         }
+        out.print("  host freezes per round (Spindle / " + baselineName + "):");
+        for (int round = 0; round < rounds; round++)
+        {
+            out.printf(" %d/%d", roundFreezes[round][0].count(), roundFreezes[round][1].count());
+        }
+        out.println();
+        final boolean outside = null != spindleTotal.outsideFreezes() && null != baselineTotal.outsideFreezes();
+        final double[] totalOutside = outside ?
+            ratios(spindleTotal.outsideFreezes(), baselineTotal.outsideFreezes()) : null;
+        if (outside)
+        {
+            out.println("  outside host freezes (messages not intended during one, nor 1 ms before; perf/README):");
+            printRow(out, "Spindle", values(spindleTotal.outsideFreezes()), "%10.1f");
+            printRow(out, baselineName, values(baselineTotal.outsideFreezes()), "%10.1f");
+            printRow(out, againstSpindle ? "with / without" : clustered ? "Spindle / raw Aeron Cluster" :
+                "Spindle / raw Aeron", totalOutside, "%10.2f");
+            for (int round = 0; round < rounds; round++)
+            {
+                printRow(out, "  round " + (round + 1) + " ratio", roundRatiosOutside[round], "%10.2f");
+            }
+        }
         out.println(null == chartError ? "  chart: " + chart : "  could not draw " + chart + ": " + chartError);
 
         if (env.json)
@@ -238,6 +265,16 @@ public final class CompareCommand implements Callable<Integer>
                 }
                 line.endObject();
             }
+            line.endObject();
+            ratiosOutside(line, totalOutside, roundRatiosOutside);
+            line.object("round_host_freezes");
+            for (int round = 0; round < rounds; round++)
+            {
+                line.object("r" + (round + 1))
+                    .field("spindle", roundFreezes[round][0].count())
+                    .field("baseline", roundFreezes[round][1].count())
+                    .endObject();
+            }
             line.endObject().object("files")
                 .field("spindle_hgrm", spindleFiles.endToEndHgrm().toString())
                 .field("baseline_hgrm", baselineFiles.endToEndHgrm().toString())
@@ -258,6 +295,31 @@ public final class CompareCommand implements Callable<Integer>
         return clean ? 0 : 1;
     }
 
+    private static void ratiosOutside(final Json line, final double[] total, final double[][] rounds)
+    {
+        if (null == total)
+        {
+            line.field("ratio_outside_freezes", (String)null).field("round_ratios_outside_freezes", (String)null);
+            return;
+        }
+        line.object("ratio_outside_freezes");
+        for (int i = 0; i < JSON_NAMES.length; i++)
+        {
+            line.field(JSON_NAMES[i], total[i]);
+        }
+        line.endObject().object("round_ratios_outside_freezes");
+        for (int round = 0; round < rounds.length; round++)
+        {
+            line.object("r" + (round + 1));
+            for (int i = 0; i < JSON_NAMES.length; i++)
+            {
+                line.field(JSON_NAMES[i], rounds[round][i]);
+            }
+            line.endObject();
+        }
+        line.endObject();
+    }
+
     private static void describe(final Json line, final LatencyResult result)
     {
         final double[] values = values(result.endToEnd());
@@ -269,13 +331,18 @@ public final class CompareCommand implements Callable<Integer>
             .field("rate", result.rate())
             .field("lost", result.lost())
             .field("out_of_order", result.outOfOrder());
+        result.hostFreezes().describe(line, "host_freezes");
     }
 
-    private static void printRound(final PrintWriter out, final int round, final String name, final Histogram histogram)
+    private static void printRound(
+        final PrintWriter out, final int round, final String name, final LatencyResult result)
     {
-        out.printf("round %d %s: end to end us p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f%n", round, name,
+        final Histogram histogram = result.endToEnd();
+        out.printf("round %d %s: end to end us p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f; host freezes %s%n",
+            round, name,
             histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
-            histogram.getValueAtPercentile(99.9) / 1000.0, histogram.getMaxValue() / 1000.0);
+            histogram.getValueAtPercentile(99.9) / 1000.0, histogram.getMaxValue() / 1000.0,
+            result.hostFreezes().describe());
         out.flush();
     }
 

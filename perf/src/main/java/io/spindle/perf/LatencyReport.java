@@ -107,6 +107,12 @@ final class LatencyReport
             result.measuredSent(), result.lost(),
             result.outOfOrder(), result.backPressured(), result.ackFailures(),
             result.clipped() > 0 ? ", clipped at 60 s " + result.clipped() : "");
+        out.println("  host freezes (a CPU that ran nothing for 10 ms or more; perf/README): " +
+            result.hostFreezes().describe());
+        if (null != result.outsideFreezes())
+        {
+            printPercentiles(out, "outside host freezes                 ", result.outsideFreezes());
+        }
         out.println("  files: " + files.endToEndHgrm() + ", " + files.endToEndHlog() +
             (null != result.sendToAck() ? ", " + files.ackHgrm() + ", " + files.ackHlog() : "") +
             (null == chartError ? ", " + files.png() : ""));
@@ -128,6 +134,17 @@ final class LatencyReport
                 .field("out_of_order", result.outOfOrder())
                 .field("back_pressured", result.backPressured())
                 .field("failed", result.ackFailures());
+            result.hostFreezes().describe(line, "host_freezes");
+            if (null != result.outsideFreezes())
+            {
+                line.object("outside_freezes");
+                percentiles(line, result.outsideFreezes());
+                line.field("samples", result.outsideFreezes().getTotalCount()).endObject();
+            }
+            else
+            {
+                line.field("outside_freezes", (String)null);
+            }
             if (null != result.sendToAck())
             {
                 line.object("send_to_ack");

@@ -25,6 +25,9 @@ import org.HdrHistogram.Histogram;
  * @param rate             achieved rate: measured messages received per second between the start of the
  *                         measurement and the last of them arriving.
  * @param sendRate         measured messages sent per second between the start of the measurement and the last send.
+ * @param hostFreezes      stretches in which a CPU ran nothing during the measurement ({@link FreezeProbe}).
+ * @param outsideFreezes   end to end of the messages no host freeze touched ({@link LatencySink#outside}); null when
+ *                         the samples were too many to keep.
  * @param stages           where each measured record's time went, hop by hop ({@code --stages}); null without.
  */
 record LatencyResult(
@@ -44,6 +47,8 @@ record LatencyResult(
     boolean drained,
     double rate,
     double sendRate,
+    HostFreezes hostFreezes,
+    Histogram outsideFreezes,
     StageTrace stages)
 {
     /**
@@ -88,6 +93,8 @@ record LatencyResult(
             drained && later.drained,
             weighted(rate, measuredReceived, later.rate, later.measuredReceived),
             weighted(sendRate, measuredSent, later.sendRate, later.measuredSent),
+            hostFreezes.plus(later.hostFreezes),
+            joined(outsideFreezes, later.outsideFreezes),
             null);
     }
 
@@ -100,7 +107,19 @@ record LatencyResult(
     LatencyResult withStages(final StageTrace trace)
     {
         return new LatencyResult(endToEnd, sendToAck, sendLateness, endToEndLog, ackLog, sent, measuredSent, received,
-            measuredReceived, outOfOrder, clipped, ackFailures, backPressured, drained, rate, sendRate, trace);
+            measuredReceived, outOfOrder, clipped, ackFailures, backPressured, drained, rate, sendRate, hostFreezes,
+            outsideFreezes, trace);
+    }
+
+    private static Histogram joined(final Histogram earlier, final Histogram later)
+    {
+        if (null == earlier || null == later)
+        {
+            return null;
+        }
+        final Histogram joined = earlier.copy();
+        joined.add(later);
+        return joined;
     }
 
     private static double weighted(final double a, final long weightA, final double b, final long weightB)

@@ -46,6 +46,17 @@ final class LatencyRun
     private static final long CHECK_NS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final int WARM_UP_INTERVALS = 200;
 
+    /**
+     * Most end-to-end samples kept one by one for the figures outside host freezes (two longs each: 64 MiB).
+     */
+    private static final long MAX_KEPT_SAMPLES = 4_000_000;
+
+    /**
+     * How long before a host freeze a message is still taken to be in flight through it: ten times the median end to
+     * end latency of either system at rest.
+     */
+    private static final long FREEZE_MARGIN_NS = TimeUnit.MILLISECONDS.toNanos(1);
+
     private final LoadOptions load;
     private final boolean recordAcks;
     private final IdleStrategy senderIdle;
@@ -59,6 +70,7 @@ final class LatencyRun
     private volatile boolean receiving = true;
     private volatile boolean published;
     private volatile long publishedNs;
+    private FreezeProbe probe;
     private long backPressured;
     private boolean drained;
 
@@ -118,12 +130,30 @@ final class LatencyRun
      */
     LatencyResult run(final LatencySink sink, final LoadSender sender, final LoadReceiver receiver) throws Exception
     {
+        try (FreezeProbe freezeProbe = new FreezeProbe())
+        {
+            probe = freezeProbe;
+            return runWatched(sink, sender, receiver);
+        }
+        finally
+        {
+            probe = null;
+        }
+    }
+
+    private LatencyResult runWatched(final LatencySink sink, final LoadSender sender, final LoadReceiver receiver)
+        throws Exception
+    {
         warmUpIntervals();
         final FixedRateSchedule schedule = new FixedRateSchedule(System.nanoTime() + START_DELAY_NS, load.rate);
         final long measureStartNs = schedule.startNs() + TimeUnit.SECONDS.toNanos(load.warmupS);
         final long total = schedule.count((long)load.warmupS + load.measureS);
         final long warmupCount = schedule.count(load.warmupS);
         sink.measureStartNs(measureStartNs);
+        if (total - warmupCount <= MAX_KEPT_SAMPLES)
+        {
+            sink.keepSamples((int)(total - warmupCount));
+        }
 
         final Thread publisher = new Thread(() -> publish(schedule, total, sender, sink), "perf-publisher");
         final Thread subscriber = new Thread(() -> receive(receiver), "perf-receiver");
@@ -136,7 +166,7 @@ final class LatencyRun
         // and three percentiles for the progress line took it 2-10 ms of CPU a second.
         final long startMs = System.currentTimeMillis() +
             TimeUnit.NANOSECONDS.toMillis(measureStartNs - System.nanoTime());
-        final Intervals intervals = new Intervals(sink, startMs);
+        final Intervals intervals = new Intervals(sink, startMs, measureStartNs);
         try
         {
             // Warm-up messages are never recorded: the sink filters them by intended send time, which loses no
@@ -175,6 +205,7 @@ final class LatencyRun
             throw new IllegalStateException(cause);
         }
 
+        final long endNs = System.nanoTime();
         final long sentCount = sent.get();
         final Histogram sendLateness = newHistogram();
         sendLateness.add(sink.sendLateness().getIntervalHistogram());
@@ -195,6 +226,8 @@ final class LatencyRun
             drained,
             ratePerSecond(sink.measuredReceived(), sink.lastMeasuredReceiveNs() - measureStartNs),
             ratePerSecond(Math.max(0, sentCount - warmupCount), publishedNs - measureStartNs),
+            probe.freezes(measureStartNs, endNs),
+            sink.outside(probe.windows(), FREEZE_MARGIN_NS),
             null);
     }
 
@@ -327,7 +360,7 @@ final class LatencyRun
             }
             interval = recorder.getIntervalHistogram(interval);
             log.add(interval);
-            printProgress(discard, Measured.END_TO_END, i, interval, interval);
+            printProgress(discard, Measured.END_TO_END, i, interval, interval, i);
         }
         System.gc();
     }
@@ -336,15 +369,21 @@ final class LatencyRun
      * One progress line: O(1) figures only, no percentile (see {@link #run}).
      */
     private static void printProgress(
-        final PrintWriter out, final Measured measured, final int second, final Histogram endToEnd, final Histogram ack)
+        final PrintWriter out,
+        final Measured measured,
+        final int second,
+        final Histogram endToEnd,
+        final Histogram ack,
+        final long frozenNs)
     {
-        out.printf("  %3d s  %s %,d  %s max %.1f us%s%n",
+        out.printf("  %3d s  %s %,d  %s max %.1f us%s%s%n",
             second,
             measured.progressCount(),
             endToEnd.getTotalCount(),
             measured.progressMax(),
             endToEnd.getMaxValue() / 1000.0,
-            null != ack ? String.format("  ack max %.1f us", ack.getMaxValue() / 1000.0) : "");
+            null != ack ? String.format("  ack max %.1f us", ack.getMaxValue() / 1000.0) : "",
+            frozenNs > 0 ? String.format("  host froze %.1f ms", frozenNs / 1e6) : "");
         out.flush();
     }
 
@@ -369,9 +408,11 @@ final class LatencyRun
         final IntervalLog ack = new IntervalLog();
         private Histogram endToEndInterval;
         private Histogram ackInterval;
+        private long lastTakeNs;
 
-        Intervals(final LatencySink sink, final long startMs)
+        Intervals(final LatencySink sink, final long startMs, final long measureStartNs)
         {
+            this.lastTakeNs = measureStartNs;
             this.startMs = startMs;
             this.sink = sink;
         }
@@ -399,9 +440,12 @@ final class LatencyRun
                     ack.add(ackInterval);
                 }
             }
+            final long nowNs = System.nanoTime();
+            final long frozenNs = probe.freezes(lastTakeNs, nowNs).totalNs();
+            lastTakeNs = nowNs;
             if (endToEndInterval.getTotalCount() > 0)
             {
-                printProgress(out, measured, second, endToEndInterval, recordAcks ? ackInterval : null);
+                printProgress(out, measured, second, endToEndInterval, recordAcks ? ackInterval : null, frozenNs);
             }
         }
     }

@@ -3,9 +3,11 @@
  */
 package io.spindle.perf;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 
 /**
@@ -45,6 +47,10 @@ final class LatencySink
     private long lastMeasuredReceiveNs;
     private long outOfOrder;
     private long clipped;
+    private long[] keptIntendedNs;
+    private long[] keptLatencyNs;
+    private int kept;
+    private boolean keptAll = true;
 
     // Sending thread.
     private final SingleWriterRecorder sendToAck = new SingleWriterRecorder(1, HIGHEST_TRACKABLE_NS,
@@ -91,6 +97,69 @@ final class LatencySink
     }
 
     /**
+     * Keep every measured end-to-end sample with its intended send time, in arrays allocated now, so that
+     * {@link #outside} can leave out those a host freeze touched; called before the measured threads start.
+     *
+     * @param capacity samples to keep room for: those the measurement will have.
+     */
+    void keepSamples(final int capacity)
+    {
+        keptIntendedNs = new long[capacity];
+        keptLatencyNs = new long[capacity];
+    }
+
+    /**
+     * The end-to-end samples of messages not intended during a freeze, nor in the margin before one: what a message
+     * waits when the host did not stop its path while it was sent. Messages intended after a freeze ended are kept,
+     * however long they waited behind it, so how a system catches up after a freeze still counts. Read after the
+     * receiving thread has been joined.
+     *
+     * @param windows  the freezes, each {@code {startNs, endNs}}.
+     * @param marginNs how long before a freeze a message is still taken to be in flight through it.
+     * @return the samples as a histogram, or null when they were not all kept.
+     */
+    Histogram outside(final List<long[]> windows, final long marginNs)
+    {
+        if (null == keptIntendedNs || !keptAll)
+        {
+            return null;
+        }
+        final Histogram histogram = new Histogram(1, HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
+        for (int i = 0; i < kept; i++)
+        {
+            final long intendedNs = keptIntendedNs[i];
+            boolean touched = false;
+            for (final long[] window : windows)
+            {
+                if (intendedNs - (window[0] - marginNs) >= 0 && window[1] - intendedNs >= 0)
+                {
+                    touched = true;
+                    break;
+                }
+            }
+            if (!touched)
+            {
+                histogram.recordValue(Math.max(0, keptLatencyNs[i]));
+            }
+        }
+        return histogram;
+    }
+
+    private void keep(final long intendedNs, final long latencyNs)
+    {
+        if (kept < keptIntendedNs.length)
+        {
+            keptIntendedNs[kept] = intendedNs;
+            keptLatencyNs[kept] = latencyNs;
+            kept++;
+        }
+        else
+        {
+            keptAll = false;
+        }
+    }
+
+    /**
      * A message arrived at the receiving callback.
      *
      * @param partition  it arrived on.
@@ -121,6 +190,10 @@ final class LatencySink
                 clipped++;
             }
             endToEnd.recordValue(Math.max(0, latencyNs));
+            if (null != keptIntendedNs)
+            {
+                keep(intendedNs, latencyNs);
+            }
             measuredReceived++;
             lastMeasuredReceiveNs = nowNs;
         }
