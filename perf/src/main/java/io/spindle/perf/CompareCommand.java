@@ -231,7 +231,7 @@ public final class CompareCommand implements Callable<Integer>
             ratios(spindleTotal.outsideFreezes(), baselineTotal.outsideFreezes()) : null;
         if (outside)
         {
-            out.println("  outside host freezes (messages not intended during one, nor 1 ms before; perf/README):");
+            out.println("  outside host freezes (messages not in flight during one; perf/README):");
             printRow(out, "Spindle", values(spindleTotal.outsideFreezes()), "%10.1f");
             printRow(out, baselineName, values(baselineTotal.outsideFreezes()), "%10.1f");
             printRow(out, againstSpindle ? "with / without" : clustered ? "Spindle / raw Aeron Cluster" :

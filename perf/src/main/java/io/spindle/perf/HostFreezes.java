@@ -3,7 +3,9 @@
  */
 package io.spindle.perf;
 
-import java.util.concurrent.TimeUnit;
+import java.util.List;
+
+import io.spindle.tools.FreezeProbe;
 
 /**
  * Stretches in which a CPU ran nothing, as a {@link FreezeProbe} saw them during a run's measurement. On a virtual
@@ -21,15 +23,32 @@ import java.util.concurrent.TimeUnit;
 record HostFreezes(long count, long longestNs, long totalNs, boolean everyCpu)
 {
     /**
-     * Shortest overrun of a sleep counted as a freeze: far above a sleeper's wake-up delay on a busy 2-core machine
-     * (a few ms at most when other threads want both cores), far below the host's ~100 ms freezes.
-     */
-    static final long THRESHOLD_NS = TimeUnit.MILLISECONDS.toNanos(10);
-
-    /**
      * No freeze.
      */
     static final HostFreezes NONE = new HostFreezes(0, 0, 0, true);
+
+    /**
+     * The freezes a probe saw end in a span.
+     *
+     * @param probe  the probe.
+     * @param fromNs start of the span.
+     * @param toNs   end of the span.
+     * @return their count, longest and total.
+     */
+    static HostFreezes of(final FreezeProbe probe, final long fromNs, final long toNs)
+    {
+        final boolean everyCpu = probe.pinned();
+        final List<long[]> windows = probe.windows();
+        HostFreezes freezes = new HostFreezes(0, 0, 0, everyCpu);
+        for (final long[] window : windows)
+        {
+            if (window[1] - fromNs >= 0 && toNs - window[1] >= 0)
+            {
+                freezes = freezes.plus(new HostFreezes(1, window[1] - window[0], window[1] - window[0], everyCpu));
+            }
+        }
+        return freezes;
+    }
 
     /**
      * These freezes and those of another run.

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
+import io.spindle.tools.FreezeProbe;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.CloseHelper;
@@ -50,12 +51,6 @@ final class LatencyRun
      * Most end-to-end samples kept one by one for the figures outside host freezes (two longs each: 64 MiB).
      */
     private static final long MAX_KEPT_SAMPLES = 4_000_000;
-
-    /**
-     * How long before a host freeze a message is still taken to be in flight through it: ten times the median end to
-     * end latency of either system at rest.
-     */
-    private static final long FREEZE_MARGIN_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final LoadOptions load;
     private final boolean recordAcks;
@@ -226,8 +221,8 @@ final class LatencyRun
             drained,
             ratePerSecond(sink.measuredReceived(), sink.lastMeasuredReceiveNs() - measureStartNs),
             ratePerSecond(Math.max(0, sentCount - warmupCount), publishedNs - measureStartNs),
-            probe.freezes(measureStartNs, endNs),
-            sink.outside(probe.windows(), FREEZE_MARGIN_NS),
+            HostFreezes.of(probe, measureStartNs, endNs),
+            sink.outside(probe.windows()),
             null);
     }
 
@@ -441,7 +436,7 @@ final class LatencyRun
                 }
             }
             final long nowNs = System.nanoTime();
-            final long frozenNs = probe.freezes(lastTakeNs, nowNs).totalNs();
+            final long frozenNs = HostFreezes.of(probe, lastTakeNs, nowNs).totalNs();
             lastTakeNs = nowNs;
             if (endToEndInterval.getTotalCount() > 0)
             {

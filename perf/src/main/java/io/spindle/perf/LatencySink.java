@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.spindle.tools.FreezeProbe;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 
@@ -109,16 +110,15 @@ final class LatencySink
     }
 
     /**
-     * The end-to-end samples of messages not intended during a freeze, nor in the margin before one: what a message
-     * waits when the host did not stop its path while it was sent. Messages intended after a freeze ended are kept,
-     * however long they waited behind it, so how a system catches up after a freeze still counts. Read after the
-     * receiving thread has been joined.
+     * The end-to-end samples of messages that were not in flight during any freeze: a message sent before a freeze
+     * and received after it began is left out, as is one intended during it. Messages intended after a freeze ended
+     * are kept, however long they waited behind it, so how a system catches up after a freeze still counts. Read
+     * after the receiving thread has been joined.
      *
-     * @param windows  the freezes, each {@code {startNs, endNs}}.
-     * @param marginNs how long before a freeze a message is still taken to be in flight through it.
+     * @param windows the freezes, each {@code {startNs, endNs}}.
      * @return the samples as a histogram, or null when they were not all kept.
      */
-    Histogram outside(final List<long[]> windows, final long marginNs)
+    Histogram outside(final List<long[]> windows)
     {
         if (null == keptIntendedNs || !keptAll)
         {
@@ -128,16 +128,7 @@ final class LatencySink
         for (int i = 0; i < kept; i++)
         {
             final long intendedNs = keptIntendedNs[i];
-            boolean touched = false;
-            for (final long[] window : windows)
-            {
-                if (intendedNs - (window[0] - marginNs) >= 0 && window[1] - intendedNs >= 0)
-                {
-                    touched = true;
-                    break;
-                }
-            }
-            if (!touched)
+            if (!FreezeProbe.inFlightDuringOne(windows, intendedNs, intendedNs + keptLatencyNs[i]))
             {
                 histogram.recordValue(Math.max(0, keptLatencyNs[i]));
             }

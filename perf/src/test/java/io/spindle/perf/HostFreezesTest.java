@@ -6,6 +6,7 @@ package io.spindle.perf;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import io.spindle.tools.FreezeProbe;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 
@@ -21,19 +22,19 @@ class HostFreezesTest
     private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
 
     @Test
-    void aSleepOverrunByTheThresholdIsAFreezeFromWhenItShouldHaveEnded() throws Exception
+    void aRunCountsTheFreezesThatEndedInItsMeasurement() throws Exception
     {
         try (FreezeProbe probe = new FreezeProbe())
         {
-            final long base = -1_000 * MS; // long before anything the watchers saw
-            probe.onSlept(base, base + MS + HostFreezes.THRESHOLD_NS - 1);
-            probe.onSlept(base + 100 * MS, base + 101 * MS + HostFreezes.THRESHOLD_NS + 90 * MS);
+            final long base = -1_000_000 * MS; // long before anything the watchers saw
+            probe.onSlept(base, base + 101 * MS + FreezeProbe.THRESHOLD_NS);
+            probe.onSlept(base + 200 * MS, base + 201 * MS + FreezeProbe.THRESHOLD_NS + 40 * MS);
 
-            final HostFreezes freezes = probe.freezes(base, base + 500 * MS);
+            final HostFreezes freezes = HostFreezes.of(probe, base + 150 * MS, base + 500 * MS);
             assertEquals(1, freezes.count(), freezes.describe());
-            assertEquals(HostFreezes.THRESHOLD_NS + 90 * MS, freezes.longestNs());
-            assertEquals(0, probe.freezes(base + 300 * MS, base + 500 * MS).count(), "a span after the freeze");
-            assertTrue(probe.windows().stream().anyMatch((window) -> window[0] == base + 101 * MS));
+            assertEquals(FreezeProbe.THRESHOLD_NS + 40 * MS, freezes.longestNs());
+            assertEquals(2, HostFreezes.of(probe, base, base + 500 * MS).count());
+            assertEquals(probe.pinned(), freezes.everyCpu());
         }
     }
 
@@ -50,22 +51,28 @@ class HostFreezesTest
     }
 
     @Test
-    void messagesIntendedDuringAFreezeOrJustBeforeItAreLeftOutAndThoseAfterItKept()
+    void messagesInFlightDuringAFreezeAreLeftOutAndThoseSentAfterItKept()
     {
         final LatencySink sink = new LatencySink(1);
         final long now = System.nanoTime();
         sink.measureStartNs(now - 1_000 * MS);
-        sink.keepSamples(4);
-        sink.onReceived(0, 0, now - 50 * MS); // before the freeze and its margin: kept
-        sink.onReceived(0, 1, now - 40 * MS); // in the margin before it: left out
-        sink.onReceived(0, 2, now - 35 * MS); // during it: left out
-        sink.onReceived(0, 3, now - 30 * MS); // after it ended, however long it waited: kept
+        sink.keepSamples(3);
+        // Received now: in flight during a freeze that ended 31 ms ago only if sent before its end.
+        sink.onReceived(0, 0, now - 50 * MS); // sent before the freeze, received after it began: left out
+        sink.onReceived(0, 1, now - 35 * MS); // sent during it: left out
+        sink.onReceived(0, 2, now - 30 * MS); // sent after it ended, however long it waited: kept
 
-        final Histogram outside = sink.outside(List.of(new long[] {now - 39 * MS, now - 31 * MS}), MS);
+        final Histogram outside = sink.outside(List.of(new long[] {now - 39 * MS, now - 31 * MS}));
+        assertEquals(1, outside.getTotalCount());
+        assertTrue(outside.getMinValue() >= 30 * MS && outside.getMinValue() < 35 * MS, "min " + outside.getMinValue());
 
-        assertEquals(2, outside.getTotalCount());
-        assertTrue(outside.getMinValue() >= 30 * MS && outside.getMinValue() < 40 * MS, "min " + outside.getMinValue());
-        assertTrue(outside.getMaxValue() >= 50 * MS, "max " + outside.getMaxValue());
+        // A message sent and received before a freeze began was not in flight during it.
+        final LatencySink before = new LatencySink(1);
+        final long then = System.nanoTime();
+        before.measureStartNs(then - 1_000 * MS);
+        before.keepSamples(1);
+        before.onReceived(0, 0, then - 5 * MS);
+        assertEquals(1, before.outside(List.<long[]>of(new long[] {then + 10 * MS, then + 110 * MS})).getTotalCount());
     }
 
     @Test
@@ -73,13 +80,13 @@ class HostFreezesTest
     {
         final LatencySink notKept = new LatencySink(1);
         notKept.onReceived(0, 0, System.nanoTime());
-        assertNull(notKept.outside(List.of(), MS));
+        assertNull(notKept.outside(List.of()));
 
         final LatencySink overflowed = new LatencySink(1);
         overflowed.measureStartNs(System.nanoTime() - MS);
         overflowed.keepSamples(1);
         overflowed.onReceived(0, 0, System.nanoTime());
         overflowed.onReceived(0, 1, System.nanoTime());
-        assertNull(overflowed.outside(List.of(), MS));
+        assertNull(overflowed.outside(List.of()));
     }
 }

@@ -116,7 +116,8 @@ public final class DemoCommand implements Callable<Integer>
         final AtomicReference<String> orderError = new AtomicReference<>();
 
         try (Consumer consumer = Consumer.connect(consumerCtx);
-            Producer producer = Producer.connect(producerCtx))
+            Producer producer = Producer.connect(producerCtx);
+            FreezeProbe freezeProbe = new FreezeProbe())
         {
             final List<TopicPartition> assignment = new ArrayList<>();
             for (int p = 0; p < partitions; p++)
@@ -130,6 +131,7 @@ public final class DemoCommand implements Callable<Integer>
             }
 
             final long[] nextSequence = new long[partitions];
+            final long[] receivedNs = new long[records];
             final Thread consumerThread = new Thread(() ->
             {
                 final BackoffIdleStrategy idle = new BackoffIdleStrategy(100, 100, 1_000, 50_000);
@@ -144,6 +146,10 @@ public final class DemoCommand implements Callable<Integer>
                             nextSequence[record.partition()] + " got " + sequence + " at offset " + record.offset());
                     }
                     nextSequence[record.partition()] = sequence + partitions;
+                    if (sequence >= 0 && sequence < records)
+                    {
+                        receivedNs[(int)sequence] = nowNs;
+                    }
                     endToEnd.recordValue(Math.max(0, nowNs - intendedNs));
                     received.incrementAndGet();
                 };
@@ -215,6 +221,7 @@ public final class DemoCommand implements Callable<Integer>
             {
                 printPercentiles("  end-to-end (intended send -> consumer)", endToEnd);
                 printPercentiles("  send -> ack                           ", sendToAck);
+                printHostFreezes(freezeProbe, sendTimes, receivedNs);
             }
 
             boolean ok = true;
@@ -239,6 +246,44 @@ public final class DemoCommand implements Callable<Integer>
             }
             return ok;
         }
+    }
+
+    /**
+     * The stretches in which a CPU of this machine ran nothing for 10 ms or more during the phase (a virtual
+     * machine's host taking a vCPU away: every thread on it waits, whatever it is), and the end-to-end figures of the
+     * records that were not in flight during one, so a p99 set by the host is told from Spindle's own.
+     */
+    private static void printHostFreezes(final FreezeProbe probe, final long[] sendTimes, final long[] receivedNs)
+    {
+        final List<long[]> windows = probe.windows();
+        final long fromNs = sendTimes[0];
+        long count = 0;
+        long longestNs = 0;
+        for (final long[] window : windows)
+        {
+            if (window[1] - fromNs >= 0)
+            {
+                count++;
+                longestNs = Math.max(longestNs, window[1] - window[0]);
+            }
+        }
+        if (0 == count)
+        {
+            System.out.println("  host freezes: none (no CPU stood still for 10 ms or more during the phase)");
+            return;
+        }
+        final Histogram outside = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+        for (int i = 0; i < sendTimes.length; i++)
+        {
+            if (0 != receivedNs[i] && !FreezeProbe.inFlightDuringOne(windows, sendTimes[i], receivedNs[i]))
+            {
+                outside.recordValue(Math.min(outside.getHighestTrackableValue(), receivedNs[i] - sendTimes[i]));
+            }
+        }
+        System.out.printf("  host freezes: %d, longest %.1f ms (a CPU stood still: the VM's host took it; " +
+            "perf/README)%n  %,d records were not in flight during one:%n", count, longestNs / 1e6,
+            outside.getTotalCount());
+        printPercentiles("  outside host freezes                  ", outside);
     }
 
     private static void waitUntil(final long deadlineNs, final Producer producer)

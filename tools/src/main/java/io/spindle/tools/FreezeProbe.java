@@ -1,7 +1,7 @@
 /*
  * Copyright 2026 Spindle contributors.
  */
-package io.spindle.perf;
+package io.spindle.tools;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,18 +12,25 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Watches for stretches in which a CPU ran nothing: one sleeping thread per CPU, each pinned to its CPU, wakes every
- * millisecond; a sleep that overran by {@link HostFreezes#THRESHOLD_NS} or more means its CPU did not run for that
+ * millisecond; a sleep that overran by {@link #THRESHOLD_NS} or more means its CPU did not run for that
  * long. Linux wakes a sleeper within microseconds, and within a few milliseconds on a busy 2-core machine; only a
  * vCPU its host has taken away overruns by 10 ms. This project's VM loses a vCPU for ~100 ms at a time, the lost
  * stretches ending on a 100 ms grid (perf/README, "The host's freezes"); every message whose path runs on that vCPU
- * waits as long, in Spindle and in the raw Aeron baseline alike.
+ * waits as long, in Spindle and in the raw Aeron baseline alike. {@code spindle demo} and the perf harness report them
+ * beside their latency figures.
  * <p>
  * Each thread pins itself with {@code taskset} (util-linux) by its own thread id, read from {@code /proc/thread-self};
  * where that fails (no {@code taskset}, not Linux) it stays unpinned and sees only the freezes of the CPU it happens to
  * sleep on, and {@link #pinned()} says so. The threads cost about 1,000 short wake-ups a second each.
  */
-final class FreezeProbe implements AutoCloseable
+public final class FreezeProbe implements AutoCloseable
 {
+    /**
+     * Shortest overrun of a sleep counted as a freeze: far above a sleeper's wake-up delay on a busy 2-core machine
+     * (a few ms at most when other threads want both cores), far below the host's ~100 ms freezes.
+     */
+    public static final long THRESHOLD_NS = TimeUnit.MILLISECONDS.toNanos(10);
+
     private static final long SLEEP_NS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long PIN_TIMEOUT_MS = 5_000;
 
@@ -37,7 +44,7 @@ final class FreezeProbe implements AutoCloseable
      *
      * @throws InterruptedException when interrupted while the threads pin themselves.
      */
-    FreezeProbe() throws InterruptedException
+    public FreezeProbe() throws InterruptedException
     {
         final int cpus = Runtime.getRuntime().availableProcessors();
         threads = new Thread[cpus];
@@ -58,7 +65,7 @@ final class FreezeProbe implements AutoCloseable
      *
      * @return true when all are pinned.
      */
-    boolean pinned()
+    public boolean pinned()
     {
         synchronized (windows)
         {
@@ -78,7 +85,7 @@ final class FreezeProbe implements AutoCloseable
      *
      * @return a copy.
      */
-    List<long[]> windows()
+    public List<long[]> windows()
     {
         synchronized (windows)
         {
@@ -87,29 +94,29 @@ final class FreezeProbe implements AutoCloseable
     }
 
     /**
-     * The freezes that ended in a span.
+     * Whether a message sent at one time and received at another was in flight during a freeze.
      *
-     * @param fromNs start of the span.
-     * @param toNs   end of the span.
-     * @return their count, longest and total.
+     * @param windows    the freezes, as {@link #windows()} gives them.
+     * @param sentNs     when it was sent (or intended to be).
+     * @param receivedNs when it arrived.
+     * @return true when a freeze began before it arrived and ended after it was sent.
      */
-    HostFreezes freezes(final long fromNs, final long toNs)
+    public static boolean inFlightDuringOne(final List<long[]> windows, final long sentNs, final long receivedNs)
     {
-        final boolean everyCpu = pinned();
-        HostFreezes freezes = new HostFreezes(0, 0, 0, everyCpu);
-        for (final long[] window : windows())
+        for (final long[] window : windows)
         {
-            if (window[1] - fromNs >= 0 && toNs - window[1] >= 0)
+            if (receivedNs - window[0] >= 0 && window[1] - sentNs >= 0)
             {
-                freezes = freezes.plus(new HostFreezes(1, window[1] - window[0], window[1] - window[0], everyCpu));
+                return true;
             }
         }
-        return freezes;
+        return false;
     }
 
     /**
      * Stop the threads.
      */
+    @Override
     public void close()
     {
         running = false;
@@ -157,9 +164,9 @@ final class FreezeProbe implements AutoCloseable
      * @param beforeNs when the sleep began.
      * @param afterNs  when it ended.
      */
-    void onSlept(final long beforeNs, final long afterNs)
+    public void onSlept(final long beforeNs, final long afterNs)
     {
-        if (afterNs - beforeNs - SLEEP_NS >= HostFreezes.THRESHOLD_NS)
+        if (afterNs - beforeNs - SLEEP_NS >= THRESHOLD_NS)
         {
             synchronized (windows)
             {
