@@ -212,14 +212,10 @@ public final class CompareCommand implements Callable<Integer>
             out.printf(" %10s", label);
         }
         out.println();
-        printRow(out, "Spindle", values(spindleTotal.endToEnd()), "%10.1f");
-        printRow(out, baselineName, values(baselineTotal.endToEnd()), "%10.1f");
-        printRow(out, againstSpindle ? "with / without" : clustered ? "Spindle / raw Aeron Cluster" :
-            "Spindle / raw Aeron", total, "%10.2f");
-        for (int round = 0; round < rounds; round++)
-        {
-            printRow(out, "  round " + (round + 1) + " ratio", roundRatios[round], "%10.2f");
-        }
+        final String ratioLabel = againstSpindle ? "with / without" : clustered ? "Spindle / raw Aeron Cluster" :
+            "Spindle / raw Aeron";
+        printTable(out, baselineName, ratioLabel, spindleTotal.endToEnd(), baselineTotal.endToEnd(), total,
+            roundRatios);
         out.print("  host freezes per round (Spindle / " + baselineName + "):");
         for (int round = 0; round < rounds; round++)
         {
@@ -232,14 +228,8 @@ public final class CompareCommand implements Callable<Integer>
         if (outside)
         {
             out.println("  outside host freezes (messages not in flight during one; perf/README):");
-            printRow(out, "Spindle", values(spindleTotal.outsideFreezes()), "%10.1f");
-            printRow(out, baselineName, values(baselineTotal.outsideFreezes()), "%10.1f");
-            printRow(out, againstSpindle ? "with / without" : clustered ? "Spindle / raw Aeron Cluster" :
-                "Spindle / raw Aeron", totalOutside, "%10.2f");
-            for (int round = 0; round < rounds; round++)
-            {
-                printRow(out, "  round " + (round + 1) + " ratio", roundRatiosOutside[round], "%10.2f");
-            }
+            printTable(out, baselineName, ratioLabel, spindleTotal.outsideFreezes(), baselineTotal.outsideFreezes(),
+                totalOutside, roundRatiosOutside);
         }
         out.println(null == chartError ? "  chart: " + chart : "  could not draw " + chart + ": " + chartError);
 
@@ -344,6 +334,24 @@ public final class CompareCommand implements Callable<Integer>
             histogram.getValueAtPercentile(99.9) / 1000.0, histogram.getMaxValue() / 1000.0,
             result.hostFreezes().describe());
         out.flush();
+    }
+
+    private static void printTable(
+        final PrintWriter out,
+        final String baselineName,
+        final String ratioLabel,
+        final Histogram spindle,
+        final Histogram baseline,
+        final double[] total,
+        final double[][] roundRatios)
+    {
+        printRow(out, "Spindle", values(spindle), "%10.1f");
+        printRow(out, baselineName, values(baseline), "%10.1f");
+        printRow(out, ratioLabel, total, "%10.2f");
+        for (int round = 0; round < roundRatios.length; round++)
+        {
+            printRow(out, "  round " + (round + 1) + " ratio", roundRatios[round], "%10.2f");
+        }
     }
 
     private static void printRow(final PrintWriter out, final String label, final double[] values, final String format)
