@@ -72,7 +72,8 @@ record HostFreezes(long count, long longestNs, long totalNs, boolean everyCpu)
     {
         return (0 == count ? "none" : String.format("%,d (longest %.1f ms, %.1f ms in all)",
             count, longestNs / 1e6, totalNs / 1e6)) +
-            (everyCpu ? "" : " [not every CPU watched: taskset could not pin the watchers]");
+            (everyCpu ? "" :
+                " [not every CPU watched: no taskset, or over " + FreezeProbe.MAX_WATCHED_CPUS + " CPUs]");
     }
 
     /**

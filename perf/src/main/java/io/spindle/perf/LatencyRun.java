@@ -29,6 +29,9 @@ import org.agrona.concurrent.IdleStrategy;
  * default), so at rates above about 10 000/s messages go out in small bursts; each is still stamped with its own
  * intended time. How late each message is taken is recorded as the send lateness: the harness's own share of every
  * end-to-end figure. {@code --publisher-wait yield|spin} replaces the park for machines with a core to spare.
+ * <p>
+ * A {@link FreezeProbe} watches every CPU for the run: the result carries the host's freezes and the end-to-end
+ * figures of the messages that were not in flight during one (perf/README, "Host freezes").
  */
 final class LatencyRun
 {
@@ -355,7 +358,7 @@ final class LatencyRun
             }
             interval = recorder.getIntervalHistogram(interval);
             log.add(interval);
-            printProgress(discard, Measured.END_TO_END, i, interval, interval, i);
+            printProgress(discard, Measured.END_TO_END, i, interval, interval, i); // i > 0: the "host froze" part too
         }
         System.gc();
     }

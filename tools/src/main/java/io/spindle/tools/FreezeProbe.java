@@ -3,6 +3,7 @@
  */
 package io.spindle.tools;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * Each thread pins itself with {@code taskset} (util-linux) by its own thread id, read from {@code /proc/thread-self};
  * where that fails (no {@code taskset}, not Linux) it stays unpinned and sees only the freezes of the CPU it happens to
- * sleep on, and {@link #pinned()} says so. The threads cost about 1,000 short wake-ups a second each.
+ * sleep on, and {@link #pinned()} says so, as it does for a machine of more than {@link #MAX_WATCHED_CPUS} CPUs. The threads cost about 1,000 short wake-ups a second each.
  */
 public final class FreezeProbe implements AutoCloseable
 {
@@ -30,6 +31,11 @@ public final class FreezeProbe implements AutoCloseable
      * (a few ms at most when other threads want both cores), far below the host's ~100 ms freezes.
      */
     public static final long THRESHOLD_NS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    /**
+     * Most CPUs watched: a larger machine has more watchers than this would be worth, and is seldom a small VM.
+     */
+    public static final int MAX_WATCHED_CPUS = 16;
 
     private static final long SLEEP_NS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long PIN_TIMEOUT_MS = 5_000;
@@ -40,30 +46,80 @@ public final class FreezeProbe implements AutoCloseable
     private volatile boolean running = true;
 
     /**
-     * Start watching every CPU this JVM may use; returns once each thread is pinned or has given up.
+     * Start watching every CPU this process may run on (its {@code Cpus_allowed_list}, or as many as the JVM has
+     * processors where that cannot be read), at most {@link #MAX_WATCHED_CPUS}; returns once each thread is pinned or
+     * has given up.
      *
      * @throws InterruptedException when interrupted while the threads pin themselves.
      */
     public FreezeProbe() throws InterruptedException
     {
-        final int cpus = Runtime.getRuntime().availableProcessors();
-        threads = new Thread[cpus];
-        pinnedCpu = new boolean[cpus];
-        final CountDownLatch ready = new CountDownLatch(cpus);
-        for (int cpu = 0; cpu < cpus; cpu++)
+        final int[] cpus = allowedCpus();
+        final int watched = Math.min(cpus.length, MAX_WATCHED_CPUS);
+        threads = new Thread[watched];
+        pinnedCpu = new boolean[cpus.length];
+        final CountDownLatch ready = new CountDownLatch(watched);
+        for (int i = 0; i < watched; i++)
         {
-            final int index = cpu;
-            threads[cpu] = new Thread(() -> watch(index, ready), "freeze-probe-" + cpu);
-            threads[cpu].setDaemon(true);
-            threads[cpu].start();
+            final int index = i;
+            final int cpu = cpus[i];
+            threads[i] = new Thread(() -> watch(index, cpu, ready), "freeze-probe-" + cpu);
+            threads[i].setDaemon(true);
+            threads[i].start();
         }
         ready.await(PIN_TIMEOUT_MS * 2, TimeUnit.MILLISECONDS);
     }
 
     /**
-     * Whether every thread is pinned to its CPU, so every CPU's freezes are seen.
+     * The CPUs a {@code Cpus_allowed_list} line names, e.g. {@code 0-3,8,10-11}.
      *
-     * @return true when all are pinned.
+     * @param list the list.
+     * @return the CPU numbers, in the order listed.
+     */
+    static int[] parseCpuList(final String list)
+    {
+        final List<Integer> cpus = new ArrayList<>();
+        for (final String part : list.trim().split(","))
+        {
+            final int dash = part.indexOf('-');
+            final int first = Integer.parseInt((dash < 0 ? part : part.substring(0, dash)).trim());
+            final int last = dash < 0 ? first : Integer.parseInt(part.substring(dash + 1).trim());
+            for (int cpu = first; cpu <= last; cpu++)
+            {
+                cpus.add(cpu);
+            }
+        }
+        return cpus.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static int[] allowedCpus()
+    {
+        try
+        {
+            for (final String line : Files.readAllLines(Path.of("/proc/self/status")))
+            {
+                if (line.startsWith("Cpus_allowed_list:"))
+                {
+                    return parseCpuList(line.substring("Cpus_allowed_list:".length()));
+                }
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            // Not Linux, or a format this does not know: fall back to the JVM's count.
+        }
+        final int[] cpus = new int[Runtime.getRuntime().availableProcessors()];
+        for (int i = 0; i < cpus.length; i++)
+        {
+            cpus[i] = i;
+        }
+        return cpus;
+    }
+
+    /**
+     * Whether every CPU has a watcher pinned to it, so every CPU's freezes are seen.
+     *
+     * @return true when all are watched.
      */
     public boolean pinned()
     {
@@ -134,12 +190,12 @@ public final class FreezeProbe implements AutoCloseable
         }
     }
 
-    private void watch(final int cpu, final CountDownLatch ready)
+    private void watch(final int index, final int cpu, final CountDownLatch ready)
     {
         final boolean pinned = pin(cpu);
         synchronized (windows)
         {
-            pinnedCpu[cpu] = pinned;
+            pinnedCpu[index] = pinned;
         }
         ready.countDown();
         while (running)

@@ -51,6 +51,14 @@ class FreezeProbeTest
     }
 
     @Test
+    void theCpusAProcessMayRunOnAreReadAsLinuxListsThem()
+    {
+        assertArrayEquals(new int[] {0, 1}, FreezeProbe.parseCpuList("\t0-1\n"));
+        assertArrayEquals(new int[] {0, 1, 2, 3, 8, 10, 11}, FreezeProbe.parseCpuList("0-3,8,10-11"));
+        assertArrayEquals(new int[] {5}, FreezeProbe.parseCpuList(" 5"));
+    }
+
+    @Test
     void everyWatcherIsPinnedToItsCpuWhereTasksetIsInstalled() throws Exception
     {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/taskset")) || Files.isExecutable(Path.of("/bin/taskset")),
