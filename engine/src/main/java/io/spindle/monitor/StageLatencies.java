@@ -8,13 +8,18 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.Deflater;
 
 import org.HdrHistogram.EncodableHistogram;
 import org.HdrHistogram.Histogram;
@@ -76,6 +81,11 @@ public final class StageLatencies
      * Longest latency recorded as itself: longer ones are recorded as this.
      */
     public static final long HIGHEST_TRACKABLE_NS = TimeUnit.SECONDS.toNanos(60);
+
+    /**
+     * The maximum value column of a log line is in milliseconds, as {@link HistogramLogWriter} writes it.
+     */
+    private static final double MAX_VALUE_UNIT_RATIO = 1_000_000.0;
 
     private static final String INTERVAL = ".interval";
     private static final String TOTAL = ".total";
@@ -241,6 +251,8 @@ public final class StageLatencies
         private final Histogram[] totals = new Histogram[recorders.length];
         private final long startMs = System.currentTimeMillis();
         private HistogramLogWriter intervalLog;
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 * 1024);
+        private ByteBuffer encodeBuffer;
         private long nextReportNs = System.nanoTime();
         private long intervalStartMs = startMs;
 
@@ -309,11 +321,35 @@ public final class StageLatencies
             return "spindle-latency-reporter";
         }
 
+        /**
+         * One histogram as a line of an HdrHistogram log (format 1.3, as {@link HistogramLogWriter} writes it, so
+         * {@link HistogramLogReader} reads it), compressed at {@link Deflater#BEST_SPEED}: the writer compresses at
+         * level 9, which made each report a burst of ~3 ms on the reporter's thread, and on a 2-core machine a
+         * consumer woken during that burst waited for it (perf/README, "The host's freezes"). Level 1 is 2.5x
+         * faster (a 1 ns..60 s histogram of a million values: 209 against 510 µs) for 0.4% more bytes.
+         */
+        private void outputHistogram(final PrintStream print, final Histogram histogram)
+        {
+            final int capacity = histogram.getNeededByteBufferCapacity();
+            if (null == encodeBuffer || encodeBuffer.capacity() < capacity)
+            {
+                encodeBuffer = ByteBuffer.allocate(capacity);
+            }
+            encodeBuffer.clear();
+            final int length = histogram.encodeIntoCompressedByteBuffer(encodeBuffer, Deflater.BEST_SPEED);
+            print.printf(Locale.US, "Tag=%s,%.3f,%.3f,%.3f,%s\n",
+                histogram.getTag(),
+                (histogram.getStartTimeStamp() - startMs) / 1000.0,
+                (histogram.getEndTimeStamp() - histogram.getStartTimeStamp()) / 1000.0,
+                histogram.getMaxValueAsDouble() / MAX_VALUE_UNIT_RATIO,
+                Base64.getEncoder().encodeToString(Arrays.copyOf(encodeBuffer.array(), length)));
+        }
+
         private void report(final long nowMs)
         {
-            final ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * 1024);
-            final HistogramLogWriter writer = new HistogramLogWriter(
-                new PrintStream(bytes, false, StandardCharsets.US_ASCII));
+            bytes.reset();
+            final PrintStream print = new PrintStream(bytes, false, StandardCharsets.US_ASCII);
+            final HistogramLogWriter writer = new HistogramLogWriter(print);
             writer.outputLogFormatVersion();
             writer.outputStartTime(startMs);
             writer.setBaseTime(startMs);
@@ -325,8 +361,8 @@ public final class StageLatencies
                 intervals[i].setEndTimeStamp(nowMs);
                 totals[i].add(intervals[i]);
                 totals[i].setEndTimeStamp(nowMs);
-                writer.outputIntervalHistogram(intervals[i]);
-                writer.outputIntervalHistogram(totals[i]);
+                outputHistogram(print, intervals[i]);
+                outputHistogram(print, totals[i]);
                 if (null != intervalLog)
                 {
                     final String tag = intervals[i].getTag();
@@ -335,7 +371,7 @@ public final class StageLatencies
                     intervals[i].setTag(tag);
                 }
             }
-            writer.close();
+            print.flush();
             intervalStartMs = nowMs;
 
             try
