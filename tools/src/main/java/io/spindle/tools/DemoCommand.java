@@ -267,9 +267,11 @@ public final class DemoCommand implements Callable<Integer>
                 longestNs = Math.max(longestNs, window[1] - window[0]);
             }
         }
+        final String watched = probe.pinned() ? "" : " [not every CPU watched: no taskset]";
         if (0 == count)
         {
-            System.out.println("  host freezes: none (no CPU stood still for 10 ms or more during the phase)");
+            System.out.println(
+                "  host freezes: none (no CPU stood still for 10 ms or more during the phase)" + watched);
             return;
         }
         final Histogram outside = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
@@ -280,9 +282,9 @@ public final class DemoCommand implements Callable<Integer>
                 outside.recordValue(Math.min(outside.getHighestTrackableValue(), receivedNs[i] - sendTimes[i]));
             }
         }
-        System.out.printf("  host freezes: %d, longest %.1f ms (a CPU stood still: the VM's host took it; " +
-            "perf/README)%n  %,d records were not in flight during one:%n", count, longestNs / 1e6,
-            outside.getTotalCount());
+        System.out.printf("  host freezes: %d, longest %.1f ms (a CPU stood still; on a virtual machine, its host " +
+            "took it: perf/README)%s%n  %,d records were not in flight during one:%n", count, longestNs / 1e6,
+            watched, outside.getTotalCount());
         printPercentiles("  outside host freezes                  ", outside);
     }
 
