@@ -3,8 +3,6 @@
  */
 package io.spindle.perf;
 
-import java.util.List;
-
 import io.spindle.tools.FreezeProbe;
 
 /**
@@ -38,14 +36,10 @@ record HostFreezes(long count, long longestNs, long totalNs, boolean everyCpu)
     static HostFreezes of(final FreezeProbe probe, final long fromNs, final long toNs)
     {
         final boolean everyCpu = probe.pinned();
-        final List<long[]> windows = probe.windows();
         HostFreezes freezes = new HostFreezes(0, 0, 0, everyCpu);
-        for (final long[] window : windows)
+        for (final long[] window : probe.windowsEndingIn(fromNs, toNs))
         {
-            if (window[1] - fromNs >= 0 && toNs - window[1] >= 0)
-            {
-                freezes = freezes.plus(new HostFreezes(1, window[1] - window[0], window[1] - window[0], everyCpu));
-            }
+            freezes = freezes.plus(new HostFreezes(1, window[1] - window[0], window[1] - window[0], everyCpu));
         }
         return freezes;
     }

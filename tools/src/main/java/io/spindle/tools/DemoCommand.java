@@ -256,16 +256,12 @@ public final class DemoCommand implements Callable<Integer>
     private static void printHostFreezes(final FreezeProbe probe, final long[] sendTimes, final long[] receivedNs)
     {
         final List<long[]> windows = probe.windows();
-        final long fromNs = sendTimes[0];
-        long count = 0;
+        final List<long[]> frozen = probe.windowsEndingIn(sendTimes[0], System.nanoTime());
+        final int count = frozen.size();
         long longestNs = 0;
-        for (final long[] window : windows)
+        for (final long[] window : frozen)
         {
-            if (window[1] - fromNs >= 0)
-            {
-                count++;
-                longestNs = Math.max(longestNs, window[1] - window[0]);
-            }
+            longestNs = Math.max(longestNs, window[1] - window[0]);
         }
         final String watched = probe.pinned() ? "" : " [not every CPU watched: no taskset]";
         if (0 == count)

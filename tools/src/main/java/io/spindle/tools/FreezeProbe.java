@@ -150,6 +150,26 @@ public final class FreezeProbe implements AutoCloseable
     }
 
     /**
+     * The freezes that ended in a span, each {@code {startNs, endNs}}.
+     *
+     * @param fromNs start of the span, on {@link System#nanoTime()}.
+     * @param toNs   end of the span.
+     * @return a copy, in the order they ended.
+     */
+    public List<long[]> windowsEndingIn(final long fromNs, final long toNs)
+    {
+        final List<long[]> ending = new ArrayList<>();
+        for (final long[] window : windows())
+        {
+            if (window[1] - fromNs >= 0 && toNs - window[1] >= 0)
+            {
+                ending.add(window);
+            }
+        }
+        return ending;
+    }
+
+    /**
      * Whether a message sent at one time and received at another was in flight during a freeze.
      *
      * @param windows    the freezes, as {@link #windows()} gives them.

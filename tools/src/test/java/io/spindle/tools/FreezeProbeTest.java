@@ -35,6 +35,8 @@ class FreezeProbeTest
             final List<long[]> ours = probe.windows().stream().filter((window) -> window[0] < 0).toList();
             assertEquals(1, ours.size());
             assertArrayEquals(new long[] {base + 101 * MS, base + 191 * MS + FreezeProbe.THRESHOLD_NS}, ours.get(0));
+            assertEquals(1, probe.windowsEndingIn(base, base + 500 * MS).size());
+            assertEquals(0, probe.windowsEndingIn(base + 300 * MS, base + 500 * MS).size(), "a span after it");
         }
     }
 
