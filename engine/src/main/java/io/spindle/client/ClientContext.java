@@ -248,6 +248,17 @@ public class ClientContext
     }
 
     /**
+     * Bytes of the buffer made up front for putting together a fetch response that arrives in fragments: the longest
+     * fetch response this client expects, so none allocates once it is warm. None for clients that do not fetch.
+     *
+     * @return the capacity, or 0 for a buffer made on the first fragmented response.
+     */
+    int fetchResponseCapacity()
+    {
+        return 0;
+    }
+
+    /**
      * How long a client keeps trying to open a lost session again before the call that noticed the
      * loss fails; -1 (default) means the request timeout.
      *

@@ -321,6 +321,8 @@ final class ClientTransport implements AutoCloseable
 
     private ServerConnection connect(final int requestStreamId, final int responseStreamId)
     {
+        // Fetch responses are the long ones; control responses (acks, metadata) are short and rarely fragmented.
+        final int assemblyCapacity = Transport.FETCH_STREAM_ID == requestStreamId ? ctx.fetchResponseCapacity() : 0;
         // Each bootstrap address in turn, starting with the one that answered last, for a slice of the
         // connect timeout that doubles every round, so a dead first address costs a second, not the lot.
         final long deadlineNs = System.nanoTime() + ctx.connectTimeoutMs() * 1_000_000L;
@@ -346,7 +348,7 @@ final class ClientTransport implements AutoCloseable
             {
                 connection = new ServerConnection(
                     aeron, channel, requestStreamId, ctx.localResponseHost(channel), responseStreamId,
-                    ctx.clientId(), ctx.idleStrategy());
+                    ctx.clientId(), ctx.idleStrategy(), assemblyCapacity);
                 connection.connect(System.nanoTime() + budgetNs);
                 lastGoodChannel = index;
                 return connection;

@@ -130,6 +130,9 @@ public final class Consumer implements AutoCloseable
      */
     public static final class Context extends ClientContext
     {
+        private static final int FETCH_RESPONSE_SLACK = 64 * 1024;
+        private static final int MAX_RESPONSE_LENGTH = 16 * 1024 * 1024;
+
         private OffsetReset autoOffsetReset = ConsumerConfiguration.AUTO_OFFSET_RESET.choice(OffsetReset.class);
         private boolean streaming = ConsumerConfiguration.STREAMING.bool();
         private int fetchMaxBytes = ConsumerConfiguration.FETCH_MAX_BYTES.intSize();
@@ -338,6 +341,17 @@ public final class Consumer implements AutoCloseable
         public int fetchMaxBytes()
         {
             return fetchMaxBytes;
+        }
+
+        /**
+         * {@inheritDoc}
+         * <p>
+         * A response carries at most {@link #fetchMaxBytes()} of records, and its partitions' fields beside them;
+         * no Aeron message is longer than 16 MiB.
+         */
+        int fetchResponseCapacity()
+        {
+            return (int)Math.min(MAX_RESPONSE_LENGTH, (long)fetchMaxBytes + FETCH_RESPONSE_SLACK);
         }
 
         /**

@@ -2,7 +2,8 @@ package io.spindle.client;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
-import io.aeron.FragmentAssembler;
+import io.aeron.Image;
+import io.aeron.ImageFragmentAssembler;
 import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
@@ -45,7 +46,13 @@ final class ServerConnection implements BrokerConnection
     private final SessionClosedEventDecoder closedEventDecoder = new SessionClosedEventDecoder();
     private final SessionKeepAliveEncoder keepAliveEncoder = new SessionKeepAliveEncoder();
     private final UnsafeBuffer controlBuffer = new UnsafeBuffer(new byte[2048]);
-    private final FragmentAssembler assembler = new FragmentAssembler(this::onFragment);
+    private final FragmentHandler onMessage = this::onFragment;
+    private final java.util.function.Consumer<Image> pollImage = this::pollImage;
+    private final int assemblyCapacity;
+    private Image[] assembledImages = new Image[0];
+    private ImageFragmentAssembler[] assemblers = new ImageFragmentAssembler[0];
+    private int pollLimit;
+    private int polled;
     private FragmentHandler delegate;
     private long connectCorrelationId = -1;
     private long sessionId = -1;
@@ -66,6 +73,9 @@ final class ServerConnection implements BrokerConnection
      * @param responseStreamId the stream on which to receive responses.
      * @param clientId        name of the client, for the broker's logs.
      * @param idleStrategy    used while blocking.
+     * @param assemblyCapacity bytes of the buffer a response that arrives in fragments is put together in, made
+     *                        when the broker's stream is first polled: the longest response expected in steady
+     *                        state (0 for one made on the first fragmented response and grown as needed).
      */
     ServerConnection(
         final Aeron aeron,
@@ -74,9 +84,11 @@ final class ServerConnection implements BrokerConnection
         final String localHost,
         final int responseStreamId,
         final String clientId,
-        final IdleStrategy idleStrategy)
+        final IdleStrategy idleStrategy,
+        final int assemblyCapacity)
     {
         this.aeron = aeron;
+        this.assemblyCapacity = assemblyCapacity;
         this.idleStrategy = idleStrategy;
         this.responseStreamId = responseStreamId;
         this.clientId = clientId;
@@ -150,7 +162,7 @@ final class ServerConnection implements BrokerConnection
                 }
             }
 
-            idleStrategy.idle(subscription.poll(assembler, 10));
+            idleStrategy.idle(poll(null, 10));
         }
     }
 
@@ -226,7 +238,56 @@ final class ServerConnection implements BrokerConnection
     public int poll(final FragmentHandler handler, final int limit)
     {
         delegate = handler;
-        return subscription.poll(assembler, limit);
+        pollLimit = limit;
+        polled = 0;
+        subscription.forEachImage(pollImage);
+        return polled;
+    }
+
+    private void pollImage(final Image image)
+    {
+        if (polled < pollLimit)
+        {
+            polled += image.poll(assemblerOf(image), pollLimit - polled);
+        }
+    }
+
+    /**
+     * The assembler of an image's fragmented responses, one per image (Aeron's {@code FragmentAssembler} makes its
+     * buffer on the first fragmented message, which for a consumer is the first push after a stall, long after
+     * warm-up). Made when a new image is first polled; those of images gone are dropped then.
+     */
+    private ImageFragmentAssembler assemblerOf(final Image image)
+    {
+        final Image[] images = assembledImages;
+        for (int i = 0; i < images.length; i++)
+        {
+            if (images[i] == image)
+            {
+                return assemblers[i];
+            }
+        }
+        int live = 0;
+        for (final Image known : images)
+        {
+            live += known.isClosed() ? 0 : 1;
+        }
+        final Image[] nextImages = new Image[live + 1];
+        final ImageFragmentAssembler[] nextAssemblers = new ImageFragmentAssembler[live + 1];
+        int next = 0;
+        for (int i = 0; i < images.length; i++)
+        {
+            if (!images[i].isClosed())
+            {
+                nextImages[next] = images[i];
+                nextAssemblers[next++] = assemblers[i];
+            }
+        }
+        nextImages[next] = image;
+        nextAssemblers[next] = new ImageFragmentAssembler(onMessage, assemblyCapacity);
+        assembledImages = nextImages;
+        assemblers = nextAssemblers;
+        return nextAssemblers[next];
     }
 
     /**

@@ -61,7 +61,7 @@ class BrokerBadInputTest
                 .errorHandler(Throwable::printStackTrace).aeronDirectoryName(broker.aeronDir()));
                 ServerConnection connection = new ServerConnection(aeron, Transport.IPC_CHANNEL,
                     Transport.CONTROL_STREAM_ID, "127.0.0.1", Transport.CONTROL_RESPONSE_STREAM_ID, "bad",
-                    new BackoffIdleStrategy()))
+                    new BackoffIdleStrategy(), 0))
             {
                 connection.connect(System.nanoTime() + 10_000_000_000L);
                 final Responses responses = new Responses();
@@ -166,7 +166,7 @@ class BrokerBadInputTest
                 .errorHandler(Throwable::printStackTrace).aeronDirectoryName(broker.aeronDir()));
             final ServerConnection connection = new ServerConnection(vanishing, Transport.IPC_CHANNEL,
                 Transport.CONTROL_STREAM_ID, "127.0.0.1", Transport.CONTROL_RESPONSE_STREAM_ID, "vanishing",
-                new BackoffIdleStrategy());
+                new BackoffIdleStrategy(), 0);
             connection.connect(System.nanoTime() + 10_000_000_000L);
             final ExpandableArrayBuffer request = new ExpandableArrayBuffer();
             final int length = produce(request, 1, 1, false, 10);

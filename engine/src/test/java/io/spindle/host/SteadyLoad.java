@@ -80,6 +80,24 @@ public final class SteadyLoad
     }
 
     /**
+     * Read records without sending any until {@code count} more have arrived, or 60 s have passed.
+     *
+     * @param count how many records.
+     */
+    public void read(final int count)
+    {
+        final long target = received + count;
+        final long deadlineNs = System.nanoTime() + 60_000_000_000L;
+        while (received < target && System.nanoTime() - deadlineNs < 0)
+        {
+            if (0 == consumer.poll(handler, 256))
+            {
+                LockSupport.parkNanos(50_000);
+            }
+        }
+    }
+
+    /**
      * Records the consumer has read.
      *
      * @return the count.
