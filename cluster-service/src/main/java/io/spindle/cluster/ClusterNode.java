@@ -553,6 +553,24 @@ public final class ClusterNode implements AutoCloseable
     }
 
     /**
+     * Where the member's consensus module is, for a member that has not joined yet (or is in a later election): the
+     * consensus module's state, the election's state and the role, as Aeron names them.
+     *
+     * @return e.g. {@code consensus module ACTIVE, election CANVASS, role FOLLOWER}, or {@code closed}.
+     */
+    public synchronized String consensusState()
+    {
+        if (isClosed.get())
+        {
+            return "closed";
+        }
+        final ConsensusModule.Context consensus = clusteredMediaDriver.consensusModule().context();
+        return "consensus module " + ConsensusModule.State.get(consensus.moduleStateCounter()) +
+            ", election " + ElectionState.get(consensus.electionStateCounter()) +
+            ", role " + Cluster.Role.get(consensus.clusterNodeRoleCounter());
+    }
+
+    /**
      * The growth-triggered snapshots of this member.
      *
      * @return the trigger, or null when {@link Context#snapshotLogBytes(long)} is 0.

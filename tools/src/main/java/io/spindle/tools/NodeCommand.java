@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.aeron.cluster.service.Cluster;
@@ -59,6 +60,8 @@ public final class NodeCommand implements Callable<Integer>
         "latest snapshot and Raft log (Aeron's ClusterBackup), then its partition files. The cluster keeps serving. " +
         "Needed once the Raft log was purged (spindle.node.log.purge).")
     Integer rebuildFromMember;
+
+    private static final long NOT_JOINED_REPORT_NS = TimeUnit.SECONDS.toNanos(10);
 
     private final Object output = new Object();
     private Cluster.Role printedRole;
@@ -191,18 +194,32 @@ public final class NodeCommand implements Callable<Integer>
     }
 
     /**
-     * {@code listening} once the member has joined and serves clients, then its role as the consensus module has it (the service is
-     * not told of a first role of follower, and may hear of leadership before the election completes), or nothing
-     * if the member closes first.
+     * {@code listening} once the member has joined and serves clients, then its role as the consensus module has it
+     * (the service is not told of a first role of follower, and may hear of leadership before the election
+     * completes), or nothing if the member closes first; every 10 s until then, where its consensus module is.
      */
     private void announceWhenJoined(final ClusterNode node, final ClusterNode.Endpoint self)
     {
+        final long startNs = System.nanoTime();
+        long nextReportNs = startNs + NOT_JOINED_REPORT_NS;
         Cluster.Role role;
         while (null == (role = node.joinedRole()) || !node.isServing())
         {
             if (node.isClosed())
             {
                 return;
+            }
+            final long nowNs = System.nanoTime();
+            if (nowNs - nextReportNs >= 0)
+            {
+                nextReportNs += NOT_JOINED_REPORT_NS;
+                synchronized (output)
+                {
+                    // An operator (or a test that timed out) sees a member that cannot join, and where it is stuck.
+                    System.out.println("not joined after " + TimeUnit.NANOSECONDS.toSeconds(nowNs - startNs) +
+                        " s: " + node.consensusState());
+                    System.out.flush();
+                }
             }
             try
             {

@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code spindle node} as separate processes: a 1-member cluster leads by itself and takes a snapshot when
- * {@code spindle node snapshot} asks; of three members none says {@code listening} before it has joined, one leads,
+ * {@code spindle node snapshot} asks; of three members none says {@code listening} before it has joined (one started
+ * alone says every 10 s that it is still canvassing), one leads,
  * a follower refuses to snapshot, and when the leader is killed with SIGKILL another takes over; SIGTERM closes a
  * member cleanly.
  */
@@ -77,6 +78,8 @@ class NodeProcessTest
         nodes.members(3);
         nodes.start(0);
         nodes.awaitLine(0, "started a media driver in ");
+        // Alone it cannot join, and says where it is stuck every 10 s.
+        nodes.awaitLine(0, "not joined after 10 s: consensus module ACTIVE, election CANVASS");
         assertTrue(nodes.lines(0).stream().noneMatch((line) -> line.startsWith("listening")),
             "listening with no quorum: " + nodes.lines(0));
         nodes.start(1);

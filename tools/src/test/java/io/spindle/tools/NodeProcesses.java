@@ -290,7 +290,9 @@ final class NodeProcesses implements AfterTestExecutionCallback, AfterEachCallba
             }
             Thread.sleep(20);
         }
-        throw new AssertionError("member " + member + " never printed '" + prefix + "': " + lines(member));
+        // The whole cluster in the message: a CI log shows the failure's message, not the test's own output.
+        throw new AssertionError("member " + member + " never printed '" + prefix + "' in " + AWAIT_MS + " ms; " +
+            report());
     }
 
     /**
@@ -314,7 +316,7 @@ final class NodeProcesses implements AfterTestExecutionCallback, AfterEachCallba
             }
             Thread.sleep(20);
         }
-        throw new AssertionError("no leader other than " + notThis + "; roles: " + roles());
+        throw new AssertionError("no leader other than " + notThis + "; " + report());
     }
 
     /**
