@@ -37,6 +37,7 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingIdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -268,7 +269,8 @@ public final class StandaloneBroker implements AutoCloseable
             }
             // Its own thread in every threading mode: the point is that no fsync runs on the control agent's.
             runners = java.util.Arrays.copyOf(runners, runners.length + 1);
-            runners[runners.length - 1] = new AgentRunner(ctx.idleStrategy("backoff"), errorHandler, null, persister);
+            runners[runners.length - 1] = new AgentRunner(
+                new SleepingIdleStrategy(MetadataPersister.IDLE_PARK_NS), errorHandler, null, persister);
         }
         catch (final IOException ex)
         {

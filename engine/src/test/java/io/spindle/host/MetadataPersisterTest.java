@@ -2,6 +2,8 @@ package io.spindle.host;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -18,6 +20,7 @@ import io.spindle.client.SpindleException;
 import io.spindle.client.TopicPartition;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.monitor.CncFile;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,6 +89,61 @@ class MetadataPersisterTest
         {
             assertEquals(Map.of(PARTITION, new OffsetAndMetadata(42, "")), admin.listGroupOffsets("audit"));
         }
+    }
+
+    /**
+     * The writer's thread sleeps while there is nothing to write (a request wakes it): an idle broker's
+     * {@code spindle-metadata} thread is woken about ten times a second, not the ~900 of a 1 ms backoff park, each a
+     * chance to hold a CPU a consumer was about to need. Counted from the kernel's context switches of the thread.
+     */
+    @Test
+    void theWritersThreadSleepsUntilAWriteIsRequested() throws Exception
+    {
+        try (TestBroker broker = TestBroker.start(dir.resolve("data")))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic(TOPIC, 1, Map.of());
+            }
+            final Path status = threadStatus("spindle-metadat");
+            Assumptions.assumeTrue(null != status, "no /proc/self/task here");
+            final long before = voluntarySwitches(status);
+            Thread.sleep(1_000);
+            final long wakeUps = voluntarySwitches(status) - before;
+            assertTrue(wakeUps < 100, wakeUps + " wake-ups of the idle metadata writer in a second");
+        }
+    }
+
+    private static Path threadStatus(final String comm) throws IOException
+    {
+        final Path tasks = Path.of("/proc/self/task");
+        if (!Files.isDirectory(tasks))
+        {
+            return null;
+        }
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(tasks))
+        {
+            for (final Path task : stream)
+            {
+                if (comm.equals(Files.readString(task.resolve("comm")).trim()))
+                {
+                    return task.resolve("status");
+                }
+            }
+        }
+        return null;
+    }
+
+    private static long voluntarySwitches(final Path status) throws IOException
+    {
+        for (final String line : Files.readAllLines(status))
+        {
+            if (line.startsWith("voluntary_ctxt_switches:"))
+            {
+                return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            }
+        }
+        throw new IllegalStateException("no voluntary_ctxt_switches in " + status);
     }
 
     @Test
