@@ -51,7 +51,7 @@ class NodeProcessTest
         nodes.members(1);
         nodes.start(0);
         nodes.awaitLine(0, "started a media driver in " + nodes.aeronDir(0));
-        nodes.awaitLine(0, "listening localhost:");
+        nodes.awaitJoined(0, 0);
         nodes.awaitLine(0, "role leader");
 
         final List<String> snapshot = nodes.runCli(0, "node", "snapshot", "--data-dir",
@@ -86,7 +86,7 @@ class NodeProcessTest
         nodes.start(2);
         for (int i = 0; i < 3; i++)
         {
-            nodes.awaitLine(i, "listening localhost:" + nodes.port(i));
+            nodes.awaitJoined(i, 0);
         }
         final int leader = nodes.awaitLeader(-1);
         final int follower = (leader + 1) % 3;

@@ -45,6 +45,12 @@ final class NodeProcesses implements AfterTestExecutionCallback, AfterEachCallba
      * How long each wait lasts at most.
      */
     static final long AWAIT_MS = 30_000;
+    /**
+     * How long a started member may take to say {@code listening}: its JVM, driver, archive, consensus module and an
+     * election. Alone here that is 6-8 s; with the suite's two test JVMs each running members, archives and brokers
+     * as processes on two cores it took 15-20 s, and in CI once over 30.
+     */
+    static final long JOIN_AWAIT_MS = 60_000;
 
     /**
      * A JVM ended by SIGTERM exits 128 + 15 once its shutdown hooks (here: closing the member) have run.
@@ -268,6 +274,19 @@ final class NodeProcesses implements AfterTestExecutionCallback, AfterEachCallba
     }
 
     /**
+     * Wait for a member's run started after its first {@code from} lines to say it has joined
+     * ({@code listening localhost:PORT}), for at most {@link #JOIN_AWAIT_MS}.
+     *
+     * @param member its id.
+     * @param from   how many of its lines (all runs) to skip.
+     * @throws InterruptedException if interrupted.
+     */
+    void awaitJoined(final int member, final int from) throws InterruptedException
+    {
+        awaitLine(member, from, "listening localhost:" + port(member), JOIN_AWAIT_MS);
+    }
+
+    /**
      * Wait for a member to print a line starting with a prefix after its first {@code from} lines.
      *
      * @param member its id.
@@ -277,7 +296,13 @@ final class NodeProcesses implements AfterTestExecutionCallback, AfterEachCallba
      */
     void awaitLine(final int member, final int from, final String prefix) throws InterruptedException
     {
-        final long deadlineMs = System.currentTimeMillis() + AWAIT_MS;
+        awaitLine(member, from, prefix, AWAIT_MS);
+    }
+
+    private void awaitLine(final int member, final int from, final String prefix, final long timeoutMs)
+        throws InterruptedException
+    {
+        final long deadlineMs = System.currentTimeMillis() + timeoutMs;
         while (System.currentTimeMillis() < deadlineMs)
         {
             final List<String> lines = lines(member);
@@ -291,7 +316,7 @@ final class NodeProcesses implements AfterTestExecutionCallback, AfterEachCallba
             Thread.sleep(20);
         }
         // The whole cluster in the message: a CI log shows the failure's message, not the test's own output.
-        throw new AssertionError("member " + member + " never printed '" + prefix + "' in " + AWAIT_MS + " ms; " +
+        throw new AssertionError("member " + member + " never printed '" + prefix + "' in " + timeoutMs + " ms; " +
             report());
     }
 

@@ -81,7 +81,7 @@ class NodeRebuildProcessTest
         nodes.start(wiped, "--rebuild-from-member", Integer.toString(donor));
         nodes.awaitLine(wiped, before, "rebuilt member " + wiped + " from member " + donor +
             ": snapshot at log position ");
-        nodes.awaitLine(wiped, before, "listening localhost:");
+        nodes.awaitJoined(wiped, before);
         final long ackedAtRejoin = acked.get();
         awaitCondition(() -> acked.get() >= ackedAtRejoin + 200, "200 acknowledgements after the rejoin");
         stop.set(true);

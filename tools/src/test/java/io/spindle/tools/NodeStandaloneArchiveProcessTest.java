@@ -62,7 +62,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * recordings the members' manifests list, and the replication checker, reading both
  * tiers, passes.
  */
-@Timeout(150)
+@Timeout(240)
 class NodeStandaloneArchiveProcessTest
 {
     private static final String TOPIC = "tiered";
@@ -116,6 +116,7 @@ class NodeStandaloneArchiveProcessTest
         final String endpoint = archive.awaitLine("listening ", AWAIT_MS).substring("listening ".length()).trim();
         archivePort = Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
         assertTrue(archivePort > 0, endpoint);
+        progress("archive listening");
 
         nodes.members(3);
         nodes.nodeOptions("-Dspindle.tier.secret.file=" + secretFile);
@@ -126,7 +127,7 @@ class NodeStandaloneArchiveProcessTest
         }
         for (int m = 0; m < 3; m++)
         {
-            nodes.awaitLine(m, "listening localhost:" + nodes.port(m));
+            nodes.awaitJoined(m, 0);
         }
         progress("archive and members listening");
         nodes.runCli(0, "topics", "create", "--bootstrap", bootstrap, "--topic", TOPIC, "--partitions", "1",
@@ -182,7 +183,7 @@ class NodeStandaloneArchiveProcessTest
         progress("leader " + leader + " killed, another leads, started again");
         assertEquals("listening " + endpoint, archive.awaitLine("listening ", AWAIT_MS),
             "the archive restarted on the same directory and port");
-        nodes.awaitLine(leader, linesBefore, "listening localhost:" + nodes.port(leader));
+        nodes.awaitJoined(leader, linesBefore);
         progress("archive and member " + leader + " back");
         awaitAcked(acked() + 200);
         stop.set(true);
