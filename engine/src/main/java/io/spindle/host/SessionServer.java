@@ -98,6 +98,7 @@ public final class SessionServer implements AutoCloseable
     private final int nodeId;
     private final Subscription[] subscriptions;
     private final FragmentAssembler[] assemblers;
+    private long assemblyBuffersFreed;
     private final Long2ObjectHashMap<Session> sessions = new Long2ObjectHashMap<>();
     private final List<Session> scratchSessions = new ArrayList<>();
     private final List<Session> addingSessions = new ArrayList<>();
@@ -267,6 +268,17 @@ public final class SessionServer implements AutoCloseable
         while (Publication.ADMIN_ACTION == result && --attempts > 0);
 
         return result;
+    }
+
+    /**
+     * How many reassembly buffers closed sessions have given back (each session that sent a fragmented request holds
+     * one while it lasts).
+     *
+     * @return the count.
+     */
+    long assemblyBuffersFreed()
+    {
+        return assemblyBuffersFreed;
     }
 
     /**
@@ -637,6 +649,12 @@ public final class SessionServer implements AutoCloseable
         if (null == sessions.remove(session.sessionId))
         {
             return;
+        }
+        // Aeron's assembler keeps a buffer per image session that ever sent a fragmented request (every request over
+        // ~1.4 KB from a UDP client) until told to free it: without this a broker held one per client session ever.
+        if (assemblers[session.channelIndex].freeSessionBuffer(session.imageSessionId))
+        {
+            assemblyBuffersFreed++;
         }
 
         if (STATE_ADDING == session.state)

@@ -16,6 +16,7 @@ import io.spindle.codecs.Transport;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
+import io.spindle.codecs.protocol.SessionCloseRequestEncoder;
 import io.spindle.codecs.protocol.SessionConnectRequestEncoder;
 import io.spindle.codecs.protocol.SessionConnectResponseDecoder;
 import org.agrona.CloseHelper;
@@ -35,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A session server answers a connect on a response publication it adds without waiting for the media driver: with
  * the driver stalled its agent goes on polling, and the connect is answered once the driver has added the
  * publication. The driver runs in {@code INVOKER} mode on a thread of the test's, so the test decides when it
- * works.
+ * works. A closed session gives back the buffer its fragmented requests were put together in.
  */
 @Timeout(60)
 class SessionServerConnectTest
@@ -188,6 +189,45 @@ class SessionServerConnectTest
         assertEquals(1, counters.sessionsOpened.get());
         assertEquals(1, counters.malformedRequests.get());
         responses.close();
+    }
+
+    @Test
+    void aClosedSessionGivesBackTheBufferItsFragmentedRequestsWereAssembledIn()
+    {
+        final Subscription responses = aeron.addSubscription("aeron:ipc", 2003);
+        sendConnect(10, "aeron:ipc", 2003);
+        final long sessionId = awaitConnectResponse(responses).sessionId();
+
+        // Longer than this driver's IPC frame (Aeron's default MTU, 1,408 bytes): it arrives in fragments.
+        final UnsafeBuffer request = new UnsafeBuffer(new byte[4096]);
+        new MessageHeaderEncoder().wrap(request, 0).blockLength(0).templateId(9_999)
+            .schemaId(SessionCloseRequestEncoder.SCHEMA_ID).version(SessionCloseRequestEncoder.SCHEMA_VERSION);
+        offer(request, request.capacity());
+        final SessionCloseRequestEncoder close = new SessionCloseRequestEncoder()
+            .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
+            .correlationId(11)
+            .sessionId(sessionId);
+        offer(buffer, MessageHeaderEncoder.ENCODED_LENGTH + close.encodedLength());
+
+        final long deadlineNs = System.nanoTime() + WAIT_NS;
+        while (0 == counters.sessionsClosed.get())
+        {
+            server.poll(System.nanoTime());
+            assertTrue(System.nanoTime() - deadlineNs < 0, "the session never closed");
+            LockSupport.parkNanos(100_000);
+        }
+        assertEquals(1, server.assemblyBuffersFreed(), "the closed session's reassembly buffer is still held");
+        responses.close();
+    }
+
+    private void offer(final UnsafeBuffer message, final int length)
+    {
+        final long deadlineNs = System.nanoTime() + WAIT_NS;
+        while (requests.offer(message, 0, length) < 0)
+        {
+            assertTrue(System.nanoTime() - deadlineNs < 0, "a request was never sent");
+            LockSupport.parkNanos(100_000);
+        }
     }
 
     private void sendConnect(final long correlationId, final String responseChannel, final int responseStreamId)
