@@ -135,26 +135,8 @@ final class LatencyReport
                 .field("back_pressured", result.backPressured())
                 .field("failed", result.ackFailures());
             result.hostFreezes().describe(line, "host_freezes");
-            if (null != result.outsideFreezes())
-            {
-                line.object("outside_freezes");
-                percentiles(line, result.outsideFreezes());
-                line.field("samples", result.outsideFreezes().getTotalCount()).endObject();
-            }
-            else
-            {
-                line.field("outside_freezes", (String)null);
-            }
-            if (null != result.sendToAck())
-            {
-                line.object("send_to_ack");
-                percentiles(line, result.sendToAck());
-                line.field("samples", result.sendToAck().getTotalCount()).endObject();
-            }
-            else
-            {
-                line.field("send_to_ack", (String)null);
-            }
+            histogramOrNull(line, "outside_freezes", result.outsideFreezes());
+            histogramOrNull(line, "send_to_ack", result.sendToAck());
             line.object("send_lateness");
             percentiles(line, result.sendLateness());
             line.endObject();
@@ -190,6 +172,21 @@ final class LatencyReport
             histogram.getValueAtPercentile(99.99) / 1000.0,
             histogram.getMaxValue() / 1000.0,
             histogram.getTotalCount());
+    }
+
+    /**
+     * {@code "name": {percentiles, samples}}, or {@code "name": null} for a histogram the run did not take.
+     */
+    private static void histogramOrNull(final Json line, final String name, final Histogram histogram)
+    {
+        if (null == histogram)
+        {
+            line.field(name, (String)null);
+            return;
+        }
+        line.object(name);
+        percentiles(line, histogram);
+        line.field("samples", histogram.getTotalCount()).endObject();
     }
 
     private static void percentiles(final Json line, final Histogram histogram)
