@@ -1,9 +1,5 @@
 package io.spindle.tools;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -20,21 +16,11 @@ class DemoClusterTest
     @Timeout(120)
     void theClusterDemoSurvivesItsLeaderAndSaysSo()
     {
-        final PrintStream original = System.out;
-        final ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        final int exit;
-        try (PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8))
-        {
-            System.setOut(out);
-            exit = SpindleCli.commandLine().execute("demo", "--cluster", "--records", "3000", "--rate", "1000");
-        }
-        finally
-        {
-            System.setOut(original);
-        }
-        final String output = captured.toString(StandardCharsets.UTF_8);
-        System.out.println(output);
-        assertEquals(0, exit, output);
+        final CliEndToEndTest.Result result = CliEndToEndTest.run("",
+            "demo", "--cluster", "--records", "3000", "--rate", "1000");
+        final String output = result.out();
+        System.out.println(output + result.err());
+        assertEquals(0, result.code(), output + result.err());
         assertTrue(output.contains("failover: a new leader in "), output);
         assertTrue(output.contains("acknowledged 3,000, arrived 3,000, duplicates 0, failed sends 0"), output);
         assertTrue(output.contains("every acknowledged record arrived, in order, once"), output);

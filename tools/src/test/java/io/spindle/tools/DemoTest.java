@@ -3,9 +3,6 @@
  */
 package io.spindle.tools;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -25,21 +22,11 @@ class DemoTest
     @Timeout(120)
     void theDemoRunsBothPhasesAndSaysEveryRecordArrivedInOrder()
     {
-        final PrintStream original = System.out;
-        final ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        final int exit;
-        try (PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8))
-        {
-            System.setOut(out);
-            exit = SpindleCli.commandLine().execute("demo", "--records", "5000", "--rate", "5000");
-        }
-        finally
-        {
-            System.setOut(original);
-        }
-        final String output = captured.toString(StandardCharsets.UTF_8);
-        System.out.println(output);
-        assertEquals(0, exit, output);
+        final CliEndToEndTest.Result result = CliEndToEndTest.run("",
+            "demo", "--records", "5000", "--rate", "5000");
+        final String output = result.out();
+        System.out.println(output + result.err());
+        assertEquals(0, result.code(), output + result.err());
         assertTrue(output.contains("throughput phase: 5,000 records of 100 bytes"), output);
         assertTrue(output.contains("latency phase: 5,000 records of 100 bytes, acks=1 at a fixed 5,000 records/s"),
             output);
