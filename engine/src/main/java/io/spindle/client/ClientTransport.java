@@ -15,6 +15,7 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.spindle.codecs.Transport;
 import io.spindle.driver.DriverDirectory;
+import io.spindle.driver.SchedulerSlice;
 import org.agrona.CloseHelper;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -128,6 +129,7 @@ final class ClientTransport implements AutoCloseable
         return MediaDriver.launch(new MediaDriver.Context()
             .aeronDirectoryName(DriverDirectory.newClientDirectory().getPath())
             .threadingMode(ThreadingMode.SHARED)
+            .sharedThreadFactory(SchedulerSlice.threadFactory(SchedulerSlice.configured()))
             .sharedIdleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 100_000))
             .asyncExecutorEnabled(false)
             .dirDeleteOnStart(false)

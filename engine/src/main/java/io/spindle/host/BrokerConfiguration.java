@@ -16,6 +16,7 @@ import io.spindle.broker.BrokerStateMachine;
 import io.spindle.codecs.Transport;
 import io.spindle.config.ConfigProperty;
 import io.spindle.config.ConfigValues;
+import io.spindle.driver.SchedulerSlice;
 import io.spindle.log.StorageConfiguration;
 import io.spindle.monitor.SpindleMarkFile;
 
@@ -87,6 +88,12 @@ public final class BrokerConfiguration
      */
     public static final ConfigProperty DRIVER_IDLE_STRATEGY = ConfigProperty.text(
         "spindle.driver.idle.strategy", "backoff");
+
+    /**
+     * Scheduler slice asked for by the threads a record waits on (the broker's agents, the embedded driver's
+     * threads): 0 keeps the kernel's default; see {@link SchedulerSlice}.
+     */
+    public static final ConfigProperty SCHEDULER_SLICE = SchedulerSlice.PROPERTY;
 
     /**
      * Term length of the embedded driver's IPC publications.

@@ -7,6 +7,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.concurrent.ThreadFactory;
 
 import io.aeron.Aeron;
 import io.aeron.CommonContext;
@@ -19,6 +20,7 @@ import io.spindle.broker.Host;
 import io.spindle.broker.PartitionDirectories;
 import io.spindle.codecs.Transport;
 import io.spindle.driver.DriverDirectory;
+import io.spindle.driver.SchedulerSlice;
 import io.spindle.log.LogCleaner;
 import io.spindle.log.LogConfig;
 import io.spindle.log.PartitionLog;
@@ -74,10 +76,15 @@ public final class StandaloneBroker implements AutoCloseable
     private volatile boolean isDriverLost;
     private int resolvedPort;
     private volatile AgentRunner[] runners;
+    // The first runners are the agents on the produce and fetch paths; their threads ask for the scheduler slice.
+    private int recordPathRunners = 1;
+    private final ThreadFactory recordPathThreads;
 
     private StandaloneBroker(final Context ctx)
     {
         this.ctx = ctx;
+        final ThreadFactory recordPathThreads = SchedulerSlice.threadFactory(ctx.schedulerSliceNs);
+        this.recordPathThreads = recordPathThreads;
         DirectoryLock dataDirLock = null;
         CountedErrorLog errorLog = null;
         MediaDriver driver = null;
@@ -127,6 +134,11 @@ public final class StandaloneBroker implements AutoCloseable
                     .conductorIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
                     .senderIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
                     .receiverIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
+                    .sharedThreadFactory(recordPathThreads)
+                    .sharedNetworkThreadFactory(recordPathThreads)
+                    .conductorThreadFactory(recordPathThreads)
+                    .senderThreadFactory(recordPathThreads)
+                    .receiverThreadFactory(recordPathThreads)
                     .asyncExecutorEnabled(false)
                     .dirDeleteOnStart(ctx.driverDirDeleteOnStart)
                     .dirDeleteOnShutdown(true)
@@ -240,6 +252,7 @@ public final class StandaloneBroker implements AutoCloseable
                     new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, fetchServer),
                     reporter
                 };
+                recordPathRunners = 2;
             }
             else if (null != driver && ThreadingMode.INVOKER == ctx.driverThreadingMode)
             {
@@ -313,9 +326,11 @@ public final class StandaloneBroker implements AutoCloseable
     {
         ctx.conclude();
         final StandaloneBroker broker = new StandaloneBroker(ctx);
-        for (final AgentRunner runner : broker.runners)
+        final AgentRunner[] runners = broker.runners;
+        for (int i = 0; i < runners.length; i++)
         {
-            AgentRunner.startOnThread(runner);
+            final boolean onRecordPath = i < broker.recordPathRunners;
+            AgentRunner.startOnThread(runners[i], onRecordPath ? broker.recordPathThreads : Thread::new);
         }
         return broker;
     }
@@ -634,6 +649,7 @@ public final class StandaloneBroker implements AutoCloseable
         private boolean driverDirDeleteOnStart = false;
         private int ipcTermLength = BrokerConfiguration.IPC_TERM_LENGTH.intSize();
         private int ipcMtuLength = BrokerConfiguration.IPC_MTU_LENGTH.intSize();
+        private long schedulerSliceNs = BrokerConfiguration.SCHEDULER_SLICE.duration();
         private int udpTermLength = BrokerConfiguration.UDP_TERM_LENGTH.intSize();
         private long sessionTimeoutNs = BrokerConfiguration.SESSION_TIMEOUT.duration();
         private int groupMinSessionTimeoutMs = BrokerConfiguration.GROUP_MIN_SESSION_TIMEOUT.intDuration();
@@ -668,6 +684,7 @@ public final class StandaloneBroker implements AutoCloseable
                 throw new IllegalArgumentException("spindle.driver.threading.mode=INVOKER runs the driver on the " +
                     "broker's one thread: it needs spindle.broker.threading.mode=SHARED, not " + threadingMode);
             }
+            SchedulerSlice.validate(BrokerConfiguration.SCHEDULER_SLICE.name(), schedulerSliceNs);
             if (latencyIntervalMs < 1)
             {
                 throw new IllegalArgumentException("spindle.latency.interval must be at least 1ms, was " +
@@ -901,6 +918,19 @@ public final class StandaloneBroker implements AutoCloseable
         public Context ipcMtuLength(final int length)
         {
             this.ipcMtuLength = length;
+            return this;
+        }
+
+        /**
+         * Scheduler slice the threads a record waits on ask for ({@code spindle.scheduler.slice}): the broker's
+         * agents on the produce and fetch paths and the embedded driver's threads. See {@link SchedulerSlice}.
+         *
+         * @param sliceNs 0 for the kernel's default, or 100 µs to 100 ms.
+         * @return this.
+         */
+        public Context schedulerSliceNs(final long sliceNs)
+        {
+            this.schedulerSliceNs = sliceNs;
             return this;
         }
 

@@ -1,0 +1,115 @@
+/*
+ * Copyright 2026 Spindle contributors.
+ */
+package io.spindle.host;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+import io.spindle.driver.SchedulerSlice;
+import io.spindle.driver.SchedulerSliceTestSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The broker's threads on the produce and fetch paths and its embedded driver's run with
+ * {@code spindle.scheduler.slice}; its background threads (metadata writer, latency reporter, log cleaner) keep the
+ * kernel's default, so a waking record-path thread can take their CPU; 0 leaves every thread at the default.
+ */
+@Timeout(60)
+class BrokerSchedulerSliceTest
+{
+    private static final String SLICED = "=" + SchedulerSlice.MIN_SLICE_NS;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theRecordPathThreadsRunWithTheSliceAndTheBackgroundOnesDoNot() throws Exception
+    {
+        final boolean slices = SchedulerSliceTestSupport.kernelGivesSlices();
+        // SHARED: the control agent's thread (it runs the fetch server too) and the driver's one thread.
+        final List<String> threads = brokerThreads((ctx) -> {}, slices ? 2 : 0);
+        assertEquals(slices ? 2 : 0, sliced(threads).size(), threads.toString());
+        if (slices)
+        {
+            assertTrue(sliced(threads).stream().anyMatch((t) -> t.startsWith("[spindle-contro")), threads.toString());
+        }
+        assertTrue(threads.stream().anyMatch((t) -> t.startsWith("spindle-metadat") && !t.endsWith(SLICED)),
+            threads.toString());
+        assertTrue(threads.stream().anyMatch((t) -> t.startsWith("spindle-latency") && !t.endsWith(SLICED)),
+            threads.toString());
+    }
+
+    @Test
+    void dedicatedThreadingSlicesTheFetchServersThreadToo() throws Exception
+    {
+        final int expected = SchedulerSliceTestSupport.kernelGivesSlices() ? 3 : 0;
+        final List<String> threads = brokerThreads(
+            (ctx) -> ctx.threadingMode(StandaloneBroker.BrokerThreadingMode.DEDICATED), expected);
+        assertEquals(expected, sliced(threads).size(), threads.toString());
+    }
+
+    @Test
+    void noSliceLeavesEveryThreadAtTheKernelsDefault() throws Exception
+    {
+        final List<String> threads = brokerThreads((ctx) -> ctx.schedulerSliceNs(0), 0);
+        assertEquals(List.of(), sliced(threads), threads.toString());
+        assertTrue(threads.size() >= 4, "the broker's and its driver's threads: " + threads);
+    }
+
+    @Test
+    void aSliceTheKernelWouldNotTakeIsRefusedAtStart()
+    {
+        final IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> new StandaloneBroker.Context().dataDir(dir).schedulerSliceNs(10_000).conclude());
+        assertTrue(refused.getMessage().startsWith("invalid spindle.scheduler.slice=10000ns"), refused.getMessage());
+    }
+
+    /**
+     * The threads the broker started, each "name=slice", once {@code expectedSliced} of them have their slice (a thread
+     * asks for it as it starts, which may be just after the broker's launch returns).
+     */
+    private List<String> brokerThreads(final Consumer<StandaloneBroker.Context> settings, final int expectedSliced)
+        throws Exception
+    {
+        final Map<Integer, String> before = SchedulerSliceTestSupport.slicesOfThreads();
+        final TestBroker broker = TestBroker.start(dir.resolve("data-" + System.nanoTime()), settings);
+        try
+        {
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            List<String> threads;
+            do
+            {
+                final Map<Integer, String> now = SchedulerSliceTestSupport.slicesOfThreads();
+                now.keySet().removeAll(before.keySet());
+                threads = now.values().stream().sorted().collect(Collectors.toList());
+                if (sliced(threads).size() >= expectedSliced)
+                {
+                    break;
+                }
+                Thread.sleep(10);
+            }
+            while (System.nanoTime() < deadlineNs);
+            return threads;
+        }
+        finally
+        {
+            broker.close();
+        }
+    }
+
+    private static List<String> sliced(final List<String> threads)
+    {
+        return threads.stream().filter((t) -> t.endsWith(SLICED)).collect(Collectors.toList());
+    }
+}
