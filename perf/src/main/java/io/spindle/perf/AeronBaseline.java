@@ -11,6 +11,7 @@ import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
+import io.spindle.driver.SchedulerSlice;
 import io.spindle.host.FreePorts;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
@@ -142,7 +143,7 @@ final class AeronBaseline implements AutoCloseable
             relay = new RelayAgent(requests, forwards, ackPublication, REQUEST_STREAM_BASE);
             final IdleStrategy relayIdle = env.newBrokerIdle();
             relayRunner = new AgentRunner(relayIdle, Throwable::printStackTrace, null, relay);
-            AgentRunner.startOnThread(relayRunner);
+            AgentRunner.startOnThread(relayRunner, SchedulerSlice.threadFactory(env.schedulerSliceNs()));
         }
         else
         {

@@ -92,7 +92,7 @@ public final class BaselineCommand implements Callable<Integer>
             "subscriber %s; warm-up %d s, measured %d s",
             modeName, transportName, load.rate, load.size, acks ? "acked by the relay" : "no acks", load.partitions,
             echo ? "1 thread" : "none", echo ? env.brokerIdle : "-", env.threading.name().toLowerCase(), env.driverIdle,
-            env.clientIdle, load.warmupS, load.measureS);
+            env.clientIdleAndSlice(), load.warmupS, load.measureS);
         out.println(description);
         out.flush();
 
@@ -164,7 +164,8 @@ public final class BaselineCommand implements Callable<Integer>
         try (AeronBaseline baseline = AeronBaseline.start(env, mode, load.partitions, acks))
         {
             final LatencySink sink = new LatencySink(load.partitions);
-            final LatencyRun run = new LatencyRun(load, acks, env.newClientIdle(), env.newClientIdle(), out);
+            final LatencyRun run = new LatencyRun(load, acks, env.newClientIdle(), env.newClientIdle(),
+                env.schedulerSliceNs(), out);
             final LatencyResult result = run.run(sink, baseline.sender(load.size, sink), baseline.receiver(sink));
             if (baseline.droppedAcks() > 0)
             {
@@ -190,7 +191,8 @@ public final class BaselineCommand implements Callable<Integer>
         final LatencySink sink = new LatencySink(load.partitions);
         try (ClusterBaseline baseline = ClusterBaseline.start(env, env.cluster, sink, load.partitions, out))
         {
-            final LatencyRun run = new LatencyRun(load, false, env.newClientIdle(), env.newClientIdle(), out);
+            final LatencyRun run = new LatencyRun(load, false, env.newClientIdle(), env.newClientIdle(),
+                env.schedulerSliceNs(), out);
             final LatencyResult result = run.run(sink, baseline.sender(load.size), baseline.receiver());
             if (baseline.droppedEchoes() > 0)
             {

@@ -137,7 +137,7 @@ public final class CompareCommand implements Callable<Integer>
             idempotent ? "idempotent" : "not idempotent",
             env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(), env.threading.name().toLowerCase(),
             env.driverIdle,
-            env.clientIdle, rounds, load.warmupS, load.measureS);
+            env.clientIdleAndSlice(), rounds, load.warmupS, load.measureS);
         out.println(description);
         out.flush();
 

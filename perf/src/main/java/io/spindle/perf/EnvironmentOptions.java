@@ -3,7 +3,11 @@
  */
 package io.spindle.perf;
 
+import java.util.concurrent.TimeUnit;
+
 import io.aeron.driver.ThreadingMode;
+import io.spindle.config.ConfigValues;
+import io.spindle.driver.SchedulerSlice;
 import io.spindle.host.IdleStrategies;
 import io.spindle.host.StandaloneBroker;
 import org.agrona.concurrent.IdleStrategy;
@@ -109,6 +113,12 @@ final class EnvironmentOptions
         description = "Idle strategy of the consuming thread (the baseline's subscriber) and of blocking client " +
             "calls (default: the clients' own, ${DEFAULT-VALUE}).")
     String clientIdle;
+
+    @Option(names = "--scheduler-slice", defaultValue = "100us", description = "Scheduler slice (sched_setattr, " +
+        "Linux 6.12 and later) the threads a record waits on ask for, in both systems alike: the harness's publisher " +
+        "and receiver, the media drivers' threads, the broker's agents (spindle.scheduler.slice) and the baseline's " +
+        "relay; 100us to 100ms, or 0 for the kernel's default (default: the broker's, ${DEFAULT-VALUE}).")
+    String schedulerSlice;
 
     @Option(names = "--beside-compaction", defaultValue = "0", description = "Spindle side only: also write a " +
         "compacted topic (1,000 keys, 100 B values, 1 MiB segments) at this many records/s from a producer thread of " +
@@ -221,6 +231,29 @@ final class EnvironmentOptions
                 "ClusterNode does, --threading " + threading.name().toLowerCase() + " does not apply");
         }
         return Transport.UDP;
+    }
+
+    /**
+     * The slice of {@code --scheduler-slice}, checked.
+     *
+     * @return nanoseconds, 0 for the kernel's default.
+     * @throws IllegalArgumentException when it is not a duration the kernel accepts.
+     */
+    long schedulerSliceNs()
+    {
+        final long sliceNs = ConfigValues.parseDuration("--scheduler-slice", schedulerSlice, TimeUnit.NANOSECONDS);
+        SchedulerSlice.validate("--scheduler-slice", sliceNs);
+        return sliceNs;
+    }
+
+    /**
+     * The clients' idle strategy and the scheduler slice, for the heading of a result.
+     *
+     * @return e.g. {@code backoff:10:20:1us:100us, scheduler slice 100us}.
+     */
+    String clientIdleAndSlice()
+    {
+        return clientIdle + ", scheduler slice " + ("0".equals(schedulerSlice.trim()) ? "default" : schedulerSlice);
     }
 
     /**

@@ -113,7 +113,7 @@ public final class LatencyCommand implements Callable<Integer>
             transactional ? "transactional" : idempotent ? "idempotent" : "not idempotent", env.systemText(),
             env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(), env.threading.name().toLowerCase(),
             env.driverIdle,
-            env.clientIdle, load.warmupS, load.measureS);
+            env.clientIdleAndSlice(), load.warmupS, load.measureS);
         out.println(description);
         out.flush();
 
@@ -247,7 +247,8 @@ public final class LatencyCommand implements Callable<Integer>
                 throw ex;
             }
 
-            final LatencyRun run = new LatencyRun(load, 0 != load.acks, env.newClientIdle(), env.newClientIdle(), out);
+            final LatencyRun run = new LatencyRun(load, 0 != load.acks, env.newClientIdle(), env.newClientIdle(),
+                env.schedulerSliceNs(), out);
             final StageTrace trace = setup.trace();
             final Map<String, Histogram> brokerBefore = null != trace ? setup.brokerStages() : Map.of();
             final LatencyResult result = run.run(sink, new SpindleSender(producer, setup.topic(), load, sink, trace),
@@ -305,7 +306,8 @@ public final class LatencyCommand implements Callable<Integer>
             }
 
             final LatencyRun run = new LatencyRun(load, false, env.newClientIdle(),
-                new SleepingMillisIdleStrategy(NOTHING_RECEIVED_SLEEP_MS), out, Measured.COMMIT);
+                new SleepingMillisIdleStrategy(NOTHING_RECEIVED_SLEEP_MS), env.schedulerSliceNs(), out,
+                Measured.COMMIT);
             return run.run(sink, new TransactionalSender(producer, setup.topic(), load, transactionRecords, sink),
                 new NothingReceived());
         }

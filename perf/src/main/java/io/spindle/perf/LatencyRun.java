@@ -5,11 +5,13 @@ package io.spindle.perf;
 
 import java.io.PrintWriter;
 import java.io.Writer;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
+import io.spindle.driver.SchedulerSlice;
 import io.spindle.tools.FreezeProbe;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
@@ -59,6 +61,7 @@ final class LatencyRun
     private final boolean recordAcks;
     private final IdleStrategy senderIdle;
     private final IdleStrategy receiverIdle;
+    private final ThreadFactory measuredThreads;
     private final PrintWriter out;
     private final Measured measured;
 
@@ -79,6 +82,7 @@ final class LatencyRun
      * @param recordAcks   whether send -> ack latency is measured.
      * @param senderIdle   how the publishing thread waits while back-pressured.
      * @param receiverIdle how the receiving thread waits when nothing arrived.
+     * @param sliceNs      the scheduler slice the publishing and receiving threads ask for, 0 for none.
      * @param out          where progress lines go.
      */
     LatencyRun(
@@ -86,9 +90,10 @@ final class LatencyRun
         final boolean recordAcks,
         final IdleStrategy senderIdle,
         final IdleStrategy receiverIdle,
+        final long sliceNs,
         final PrintWriter out)
     {
-        this(load, recordAcks, senderIdle, receiverIdle, out, Measured.END_TO_END);
+        this(load, recordAcks, senderIdle, receiverIdle, sliceNs, out, Measured.END_TO_END);
     }
 
     /**
@@ -98,6 +103,7 @@ final class LatencyRun
      * @param recordAcks   whether send -> ack latency is measured.
      * @param senderIdle   how the publishing thread waits while back-pressured.
      * @param receiverIdle how the receiving thread waits when nothing arrived.
+     * @param sliceNs      the scheduler slice the publishing and receiving threads ask for, 0 for none.
      * @param out          where progress lines go.
      * @param measured     what the main histogram holds, for the progress lines.
      */
@@ -106,6 +112,7 @@ final class LatencyRun
         final boolean recordAcks,
         final IdleStrategy senderIdle,
         final IdleStrategy receiverIdle,
+        final long sliceNs,
         final PrintWriter out,
         final Measured measured)
     {
@@ -113,6 +120,7 @@ final class LatencyRun
         this.recordAcks = recordAcks;
         this.senderIdle = senderIdle;
         this.receiverIdle = receiverIdle;
+        this.measuredThreads = SchedulerSlice.threadFactory(sliceNs);
         this.out = out;
         this.measured = measured;
     }
@@ -153,8 +161,10 @@ final class LatencyRun
             sink.keepSamples((int)(total - warmupCount));
         }
 
-        final Thread publisher = new Thread(() -> publish(schedule, total, sender, sink), "perf-publisher");
-        final Thread subscriber = new Thread(() -> receive(receiver), "perf-receiver");
+        final Thread publisher = measuredThreads.newThread(() -> publish(schedule, total, sender, sink));
+        publisher.setName("perf-publisher");
+        final Thread subscriber = measuredThreads.newThread(() -> receive(receiver));
+        subscriber.setName("perf-receiver");
         subscriber.start();
         publisher.start();
 

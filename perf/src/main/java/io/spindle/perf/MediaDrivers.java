@@ -4,10 +4,12 @@
 package io.spindle.perf;
 
 import java.util.UUID;
+import java.util.concurrent.ThreadFactory;
 
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.spindle.driver.SchedulerSlice;
 import io.spindle.host.BrokerConfiguration;
 
 /**
@@ -44,6 +46,7 @@ final class MediaDrivers
     static MediaDriver launch(final String directory, final EnvironmentOptions env)
     {
         final String idle = env.driverIdle;
+        final ThreadFactory threads = SchedulerSlice.threadFactory(env.schedulerSliceNs());
         return MediaDriver.launch(new MediaDriver.Context()
             .aeronDirectoryName(directory)
             .threadingMode(ThreadingMode.INVOKER == env.driverThreadingMode() ?
@@ -52,6 +55,11 @@ final class MediaDrivers
             .conductorIdleStrategy(EnvironmentOptions.idleStrategy(idle))
             .senderIdleStrategy(EnvironmentOptions.idleStrategy(idle))
             .receiverIdleStrategy(EnvironmentOptions.idleStrategy(idle))
+            .sharedThreadFactory(threads)
+            .sharedNetworkThreadFactory(threads)
+            .conductorThreadFactory(threads)
+            .senderThreadFactory(threads)
+            .receiverThreadFactory(threads)
             .asyncExecutorEnabled(false)
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)

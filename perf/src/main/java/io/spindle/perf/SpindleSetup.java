@@ -109,6 +109,7 @@ final class SpindleSetup implements AutoCloseable
                 .brokerIdleStrategy(env.brokerIdle)
                 .driverThreadingMode(env.driverThreadingMode())
                 .driverIdleStrategy(env.driverIdle)
+                .schedulerSliceNs(env.schedulerSliceNs())
                 .tieredStorage(tier)
                 .recordTrace(trace));
             bootstrap = EnvironmentOptions.Transport.IPC == transport ? "ipc" : broker.udpEndpoint();

@@ -18,6 +18,7 @@ import io.spindle.client.ConsumerRecord;
 import io.spindle.client.Producer;
 import io.spindle.client.TopicDescription;
 import io.spindle.client.TopicPartition;
+import io.spindle.driver.SchedulerSlice;
 import io.spindle.log.LogConfig;
 import io.spindle.tools.AcksConverter;
 import io.spindle.tools.VersionCommand;
@@ -121,7 +122,7 @@ public final class ThroughputCommand implements Callable<Integer>
             "batch %,d bytes, linger %d us, max in flight %d; %s %s/%s, driver %s/%s, clients %s",
             transport.name().toLowerCase(), records, size, warmupRecords, acks, partitions, batchSize, lingerUs,
             maxInFlight, env.serverLabel(), env.threading.name().toLowerCase(), env.serverIdle(),
-            env.threading.name().toLowerCase(), env.driverIdle, env.clientIdle);
+            env.threading.name().toLowerCase(), env.driverIdle, env.clientIdleAndSlice());
         out.println(description);
         out.flush();
 
@@ -136,8 +137,11 @@ public final class ThroughputCommand implements Callable<Integer>
         try (SpindleSetup setup = SpindleSetup.start(env, partitions))
         {
             final TailingConsumer tailing = new TailingConsumer(connectConsumer(setup, "spindle-perf-tail"), total);
-            final Thread tailThread = new Thread(tailing, "perf-tail");
+            final Thread tailThread = SchedulerSlice.threadFactory(env.schedulerSliceNs()).newThread(tailing);
+            tailThread.setName("perf-tail");
             tailThread.start();
+            // This thread produces: it asks for the slice as the tailing consumer and the broker's threads do.
+            SchedulerSlice.applyToCurrentThread(env.schedulerSliceNs());
             try (Producer producer = Producer.connect(setup.client(
                 new Producer.Context().acks(acks).lingerUs(lingerUs).batchSize(batchSize).maxInFlight(maxInFlight),
                 "spindle-perf-producer")))

@@ -4,11 +4,13 @@
 package io.spindle.perf;
 
 import io.spindle.client.ClientContext;
+import io.spindle.driver.SchedulerSlice;
 import io.spindle.host.IdleStrategies;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * The harness measures Spindle's defaults unless told otherwise: its idle strategy flags default to what the broker
@@ -26,6 +28,25 @@ class EnvironmentOptionsTest
         // BackoffIdleStrategy's toString lists its parameters.
         assertEquals(new ClientContext().idleStrategy().toString(),
             EnvironmentOptions.idleStrategy(holder.env.clientIdle).toString());
+    }
+
+    @Test
+    void theSchedulerSliceDefaultsToTheBrokersAndZeroTurnsItOff()
+    {
+        final Holder holder = new Holder();
+        new CommandLine(holder).setCaseInsensitiveEnumValuesAllowed(true).parseArgs();
+        assertEquals(SchedulerSlice.PROPERTY.duration(), holder.env.schedulerSliceNs());
+        assertEquals("backoff:10:20:1us:100us, scheduler slice 100us", holder.env.clientIdleAndSlice());
+
+        new CommandLine(holder).setCaseInsensitiveEnumValuesAllowed(true).parseArgs("--scheduler-slice", "0");
+        assertEquals(0, holder.env.schedulerSliceNs());
+        assertEquals("backoff:10:20:1us:100us, scheduler slice default", holder.env.clientIdleAndSlice());
+
+        new CommandLine(holder).setCaseInsensitiveEnumValuesAllowed(true).parseArgs("--scheduler-slice", "50us");
+        final IllegalArgumentException refused =
+            assertThrows(IllegalArgumentException.class, () -> holder.env.schedulerSliceNs());
+        assertEquals("invalid --scheduler-slice=50000ns: must be 0 (the kernel's default) or from 100us to 100ms",
+            refused.getMessage());
     }
 
     @CommandLine.Command(name = "holder")
