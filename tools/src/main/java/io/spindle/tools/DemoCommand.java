@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -19,6 +20,7 @@ import io.spindle.client.Producer;
 import io.spindle.client.ProducerCallback;
 import io.spindle.client.TopicPartition;
 import io.spindle.codecs.protocol.ErrorCode;
+import io.spindle.driver.SchedulerSlice;
 import io.spindle.host.StandaloneBroker;
 import org.HdrHistogram.Histogram;
 import org.agrona.IoUtil;
@@ -132,7 +134,9 @@ public final class DemoCommand implements Callable<Integer>
 
             final long[] nextSequence = new long[partitions];
             final long[] receivedNs = new long[records];
-            final Thread consumerThread = new Thread(() ->
+            // The two threads a record waits on ask for a short scheduler slice, as the broker's do.
+            final ThreadFactory threads = SchedulerSlice.threadFactory(SchedulerSlice.configured());
+            final Thread consumerThread = threads.newThread(() ->
             {
                 final BackoffIdleStrategy idle = new BackoffIdleStrategy(100, 100, 1_000, 50_000);
                 final Consumer.RecordHandler handler = (ConsumerRecord record) ->
@@ -158,7 +162,8 @@ public final class DemoCommand implements Callable<Integer>
                 {
                     idle.idle(consumer.poll(handler, 256));
                 }
-            }, "demo-consumer");
+            });
+            consumerThread.setName("demo-consumer");
             for (int p = 0; p < partitions; p++)
             {
                 nextSequence[p] = p;
@@ -187,24 +192,42 @@ public final class DemoCommand implements Callable<Integer>
                 };
             }
 
-            for (int i = 0; i < records; i++)
+            final AtomicReference<RuntimeException> producerFailure = new AtomicReference<>();
+            final Thread producerThread = threads.newThread(() ->
             {
-                final long intendedNs = intervalNs > 0 ? startNs + i * intervalNs : System.nanoTime();
-                if (intervalNs > 0)
+                try
                 {
-                    waitUntil(intendedNs, producer);
+                    for (int i = 0; i < records; i++)
+                    {
+                        final long intendedNs = intervalNs > 0 ? startNs + i * intervalNs : System.nanoTime();
+                        if (intervalNs > 0)
+                        {
+                            waitUntil(intendedNs, producer);
+                        }
+                        sendTimes[i] = intendedNs;
+                        value.putLong(0, i);
+                        value.putLong(8, intendedNs);
+                        final int partition = i % partitions;
+                        while (producer.send(TOPIC, partition, null, 0, -1, value, 0, size, null, callbacks[i]) ==
+                            Producer.BACK_PRESSURED)
+                        {
+                            producer.poll();
+                        }
+                    }
+                    producer.flush();
                 }
-                sendTimes[i] = intendedNs;
-                value.putLong(0, i);
-                value.putLong(8, intendedNs);
-                final int partition = i % partitions;
-                while (producer.send(TOPIC, partition, null, 0, -1, value, 0, size, null, callbacks[i]) ==
-                    Producer.BACK_PRESSURED)
+                catch (final RuntimeException ex)
                 {
-                    producer.poll();
+                    producerFailure.set(ex);
                 }
+            });
+            producerThread.setName("demo-producer");
+            producerThread.start();
+            producerThread.join();
+            if (null != producerFailure.get())
+            {
+                throw producerFailure.get();
             }
-            producer.flush();
             final long producedNs = System.nanoTime() - startNs;
             consumerThread.join(TimeUnit.SECONDS.toMillis(130));
             final long totalNs = System.nanoTime() - startNs;
