@@ -6,9 +6,7 @@ package io.spindle.host;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 
 import io.spindle.driver.SchedulerSlice;
 import io.spindle.driver.SchedulerSliceTestSupport;
@@ -17,6 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -69,8 +68,7 @@ class BrokerSchedulerSliceTest
     @Test
     void aSliceTheKernelWouldNotTakeIsRefusedAtStart()
     {
-        final IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
-            IllegalArgumentException.class,
+        final IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
             () -> new StandaloneBroker.Context().dataDir(dir).schedulerSliceNs(10_000).conclude());
         assertTrue(refused.getMessage().startsWith("invalid spindle.scheduler.slice=10000ns"), refused.getMessage());
     }
@@ -86,21 +84,7 @@ class BrokerSchedulerSliceTest
         final TestBroker broker = TestBroker.start(dir.resolve("data-" + System.nanoTime()), settings);
         try
         {
-            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            List<String> threads;
-            do
-            {
-                final Map<Integer, String> now = SchedulerSliceTestSupport.slicesOfThreads();
-                now.keySet().removeAll(before.keySet());
-                threads = now.values().stream().sorted().collect(Collectors.toList());
-                if (sliced(threads).size() >= expectedSliced)
-                {
-                    break;
-                }
-                Thread.sleep(10);
-            }
-            while (System.nanoTime() < deadlineNs);
-            return threads;
+            return SchedulerSliceTestSupport.newThreads(before, SchedulerSlice.MIN_SLICE_NS, expectedSliced);
         }
         finally
         {
@@ -110,6 +94,6 @@ class BrokerSchedulerSliceTest
 
     private static List<String> sliced(final List<String> threads)
     {
-        return threads.stream().filter((t) -> t.endsWith(SLICED)).collect(Collectors.toList());
+        return SchedulerSliceTestSupport.withSlice(threads, SchedulerSlice.MIN_SLICE_NS);
     }
 }

@@ -61,7 +61,8 @@ final class SpindleCluster implements AutoCloseable
                 .members(layout.members())
                 .directory(directory.resolve("member-" + i))
                 .aeronDirectoryName(MediaDrivers.uniqueDirectory("member-" + i))
-                .idleStrategySupplier(env::newMemberIdle)));
+                .idleStrategySupplier(env::newMemberIdle)
+                .schedulerSliceNs(env.schedulerSliceNs())));
         }
 
         final long deadlineNs = System.nanoTime() + START_TIMEOUT_NS;
