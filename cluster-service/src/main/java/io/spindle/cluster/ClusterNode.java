@@ -5,7 +5,6 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -27,7 +26,6 @@ import io.aeron.security.CredentialsSupplier;
 import io.aeron.security.NullCredentialsSupplier;
 import io.spindle.archive.ArchiveTier;
 import io.spindle.broker.BrokerStateMachine;
-import io.spindle.driver.SchedulerSlice;
 import io.spindle.host.BrokerConfiguration;
 import io.spindle.host.CleanerCounters;
 import io.spindle.host.DirectoryLock;
@@ -121,14 +119,10 @@ public final class ClusterNode implements AutoCloseable
         final Endpoint self = ctx.members.get(ctx.memberId);
         final String aeronDir = ctx.aeronDirectoryName;
         final Supplier<IdleStrategy> idle = ctx.idleStrategySupplier;
-        // Every agent of the member is on a record's path (driver, archive recording the log, consensus module,
-        // service); the archiver, reporters and cleaner keep the kernel's default slice.
-        final ThreadFactory recordPath = SchedulerSlice.threadFactory(ctx.schedulerSliceNs);
 
         final MediaDriver.Context driverCtx = new MediaDriver.Context()
             .aeronDirectoryName(aeronDir)
             .threadingMode(ThreadingMode.SHARED)
-            .sharedThreadFactory(recordPath)
             .sharedIdleStrategy(idle.get())
             .asyncExecutorEnabled(false)
             .dirDeleteOnStart(false)
@@ -147,7 +141,6 @@ public final class ClusterNode implements AutoCloseable
             .replicationChannel("aeron:udp?endpoint=" + self.host + ":" + (self.port + 4))
             .recordingEventsEnabled(false)
             .threadingMode(ArchiveThreadingMode.SHARED)
-            .threadFactory(recordPath)
             .idleStrategySupplier(idle::get)
             .segmentFileLength(ctx.archiveSegmentLength);
 
@@ -169,7 +162,6 @@ public final class ClusterNode implements AutoCloseable
             .logChannel("aeron:udp?term-length=" + ctx.termLength)
             .replicationChannel("aeron:udp?endpoint=" + self.host + ":" + (self.port + 5))
             .archiveContext(archiveClient.clone())
-            .threadFactory(recordPath)
             .idleStrategySupplier(idle::get)
             .leaderHeartbeatTimeoutNs(ctx.leaderHeartbeatTimeoutNs)
             .leaderHeartbeatIntervalNs(ctx.leaderHeartbeatTimeoutNs / 10)
@@ -278,7 +270,6 @@ public final class ClusterNode implements AutoCloseable
                 .aeronDirectoryName(aeronDir)
                 .clusterDir(new File(ctx.directory.toFile(), "cluster"))
                 .archiveContext(archiveClient.clone())
-                .threadFactory(recordPath)
                 .idleStrategySupplier(idle::get)
                 .errorHandler(errorLog)
                 .clusteredService(service));
@@ -783,7 +774,6 @@ public final class ClusterNode implements AutoCloseable
         private long leaderHeartbeatTimeoutNs = NodeConfiguration.LEADER_HEARTBEAT_TIMEOUT.duration();
         private long sessionTimeoutNs = NodeConfiguration.SESSION_TIMEOUT.duration();
         private Supplier<IdleStrategy> idleStrategySupplier = () -> new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
-        private long schedulerSliceNs = BrokerConfiguration.SCHEDULER_SLICE.duration();
         private long snapshotLogBytes = NodeConfiguration.SNAPSHOT_LOG_BYTES.size();
         private long snapshotCheckIntervalNs = 1_000_000_000L;
         private boolean logPurge = NodeConfiguration.LOG_PURGE.bool();
@@ -909,7 +899,6 @@ public final class ClusterNode implements AutoCloseable
                 aeronDirectoryName = directory.resolve("aeron").toString();
             }
             NodeConfiguration.validate(leaderHeartbeatTimeoutNs, sessionTimeoutNs, snapshotLogBytes);
-            SchedulerSlice.validate(BrokerConfiguration.SCHEDULER_SLICE.name(), schedulerSliceNs);
             if (latencyIntervalMs < 1)
             {
                 throw new IllegalArgumentException("spindle.latency.interval must be at least 1ms, was " +
@@ -1064,17 +1053,6 @@ public final class ClusterNode implements AutoCloseable
         public Context idleStrategySupplier(final Supplier<IdleStrategy> supplier)
         {
             this.idleStrategySupplier = supplier;
-            return this;
-        }
-
-        /**
-         * @param sliceNs scheduler slice the member's agents ask for (default {@code spindle.scheduler.slice},
-         *                100 µs; 0 for the kernel's default): its driver, archive, consensus module and service.
-         * @return this.
-         */
-        public Context schedulerSliceNs(final long sliceNs)
-        {
-            this.schedulerSliceNs = sliceNs;
             return this;
         }
     }

@@ -93,7 +93,7 @@ final class ClusterBaseline implements AutoCloseable
         for (int i = 0; i < size; i++)
         {
             members.add(new EchoClusterMember(i, layout, tempDir.resolve("member-" + i),
-                MediaDrivers.uniqueDirectory("cluster-echo-" + i), env::newMemberIdle, env.schedulerSliceNs()));
+                MediaDrivers.uniqueDirectory("cluster-echo-" + i), env::newMemberIdle));
         }
         awaitLeader();
 

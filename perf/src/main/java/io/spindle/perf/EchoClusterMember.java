@@ -5,7 +5,6 @@ package io.spindle.perf;
 
 import java.io.File;
 import java.nio.file.Path;
-import java.util.concurrent.ThreadFactory;
 import java.util.function.Supplier;
 
 import io.aeron.archive.Archive;
@@ -17,7 +16,6 @@ import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.spindle.cluster.NodeConfiguration;
-import io.spindle.driver.SchedulerSlice;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -60,17 +58,14 @@ final class EchoClusterMember implements AutoCloseable
      * @param directory the member's directory (its {@code cluster/} and {@code archive/} go there).
      * @param aeronDir  the member's media driver directory; deleted on start and close.
      * @param idle      supplies the idle strategy of every agent of the member.
-     * @param sliceNs   the scheduler slice every agent of the member asks for, as Spindle's members' do; 0 for none.
      */
     EchoClusterMember(
         final int memberId,
         final ClusterLayout layout,
         final Path directory,
         final String aeronDir,
-        final Supplier<IdleStrategy> idle,
-        final long sliceNs)
+        final Supplier<IdleStrategy> idle)
     {
-        final ThreadFactory threads = SchedulerSlice.threadFactory(sliceNs);
         final String host = ClusterLayout.HOST;
         final int port = layout.port(memberId);
         final int termLength = TERM_LENGTH;
@@ -80,7 +75,6 @@ final class EchoClusterMember implements AutoCloseable
         final MediaDriver.Context driverCtx = new MediaDriver.Context()
             .aeronDirectoryName(aeronDir)
             .threadingMode(ThreadingMode.SHARED)
-            .sharedThreadFactory(threads)
             .sharedIdleStrategy(idle.get())
             .asyncExecutorEnabled(false)
             .dirDeleteOnStart(true)
@@ -99,7 +93,6 @@ final class EchoClusterMember implements AutoCloseable
             .replicationChannel("aeron:udp?endpoint=" + host + ":" + (port + 4))
             .recordingEventsEnabled(false)
             .threadingMode(ArchiveThreadingMode.SHARED)
-            .threadFactory(threads)
             .idleStrategySupplier(idle::get)
             .segmentFileLength(ARCHIVE_SEGMENT_LENGTH);
 
@@ -120,7 +113,6 @@ final class EchoClusterMember implements AutoCloseable
             .logChannel("aeron:udp?term-length=" + termLength)
             .replicationChannel("aeron:udp?endpoint=" + host + ":" + (port + 5))
             .archiveContext(archiveClient.clone())
-            .threadFactory(threads)
             .idleStrategySupplier(idle::get)
             .leaderHeartbeatTimeoutNs(leaderHeartbeatTimeoutNs)
             .leaderHeartbeatIntervalNs(leaderHeartbeatTimeoutNs / 10)
@@ -138,7 +130,6 @@ final class EchoClusterMember implements AutoCloseable
                 .aeronDirectoryName(aeronDir)
                 .clusterDir(new File(directory.toFile(), "cluster"))
                 .archiveContext(archiveClient.clone())
-                .threadFactory(threads)
                 .idleStrategySupplier(idle::get)
                 .clusteredService(service));
         }

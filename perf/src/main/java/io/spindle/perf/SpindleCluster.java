@@ -61,8 +61,7 @@ final class SpindleCluster implements AutoCloseable
                 .members(layout.members())
                 .directory(directory.resolve("member-" + i))
                 .aeronDirectoryName(MediaDrivers.uniqueDirectory("member-" + i))
-                .idleStrategySupplier(env::newMemberIdle)
-                .schedulerSliceNs(env.schedulerSliceNs())));
+                .idleStrategySupplier(env::newMemberIdle)));
         }
 
         final long deadlineNs = System.nanoTime() + START_TIMEOUT_NS;
