@@ -76,8 +76,10 @@ public final class StandaloneBroker implements AutoCloseable
     private volatile boolean isDriverLost;
     private int resolvedPort;
     private volatile AgentRunner[] runners;
-    // The first runners are the agents on the produce and fetch paths; their threads ask for the scheduler slice.
+    // The first runners are the agents on the produce and fetch paths; their threads ask for the scheduler slice, as
+    // the metadata writer's does (offset commits, transactions and topic changes are answered once it has written).
     private int recordPathRunners = 1;
+    private AgentRunner metadataRunner;
     private final ThreadFactory recordPathThreads;
 
     private StandaloneBroker(final Context ctx)
@@ -282,8 +284,9 @@ public final class StandaloneBroker implements AutoCloseable
             }
             // Its own thread in every threading mode: the point is that no fsync runs on the control agent's.
             runners = java.util.Arrays.copyOf(runners, runners.length + 1);
-            runners[runners.length - 1] = new AgentRunner(
+            metadataRunner = new AgentRunner(
                 new SleepingIdleStrategy(MetadataPersister.IDLE_PARK_NS), errorHandler, null, persister);
+            runners[runners.length - 1] = metadataRunner;
         }
         catch (final IOException ex)
         {
@@ -329,7 +332,7 @@ public final class StandaloneBroker implements AutoCloseable
         final AgentRunner[] runners = broker.runners;
         for (int i = 0; i < runners.length; i++)
         {
-            final boolean onRecordPath = i < broker.recordPathRunners;
+            final boolean onRecordPath = i < broker.recordPathRunners || runners[i] == broker.metadataRunner;
             AgentRunner.startOnThread(runners[i], onRecordPath ? broker.recordPathThreads : Thread::new);
         }
         return broker;

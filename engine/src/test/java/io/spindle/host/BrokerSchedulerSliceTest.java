@@ -19,9 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The broker's threads on the produce and fetch paths and its embedded driver's run with
- * {@code spindle.scheduler.slice}; its background threads (metadata writer, latency reporter, log cleaner) keep the
- * kernel's default, so a waking record-path thread can take their CPU; 0 leaves every thread at the default.
+ * The broker's threads on the produce and fetch paths, its metadata writer (commits and transactions wait for it) and
+ * its embedded driver's run with {@code spindle.scheduler.slice}; its background threads (latency reporter, log
+ * cleaner) keep the kernel's default, so a waking record-path thread can take their CPU; 0 leaves every thread at the
+ * default.
  */
 @Timeout(60)
 class BrokerSchedulerSliceTest
@@ -35,14 +36,15 @@ class BrokerSchedulerSliceTest
     void theRecordPathThreadsRunWithTheSliceAndTheBackgroundOnesDoNot() throws Exception
     {
         final boolean slices = SchedulerSliceTestSupport.kernelGivesSlices();
-        // SHARED: the control agent's thread (it runs the fetch server too) and the driver's one thread.
-        final List<String> threads = brokerThreads((ctx) -> {}, slices ? 2 : 0);
-        assertEquals(slices ? 2 : 0, sliced(threads).size(), threads.toString());
+        // SHARED: the control agent's thread (it runs the fetch server too), the metadata writer's and the driver's.
+        final List<String> threads = brokerThreads((ctx) -> {}, slices ? 3 : 0);
+        assertEquals(slices ? 3 : 0, sliced(threads).size(), threads.toString());
         if (slices)
         {
             assertTrue(sliced(threads).stream().anyMatch((t) -> t.startsWith("[spindle-contro")), threads.toString());
+            assertTrue(sliced(threads).stream().anyMatch((t) -> t.startsWith("spindle-metadat")), threads.toString());
         }
-        assertTrue(threads.stream().anyMatch((t) -> t.startsWith("spindle-metadat") && !t.endsWith(SLICED)),
+        assertTrue(threads.stream().anyMatch((t) -> t.startsWith("spindle-log-cle") && !t.endsWith(SLICED)),
             threads.toString());
         assertTrue(threads.stream().anyMatch((t) -> t.startsWith("spindle-latency") && !t.endsWith(SLICED)),
             threads.toString());
@@ -51,7 +53,7 @@ class BrokerSchedulerSliceTest
     @Test
     void dedicatedThreadingSlicesTheFetchServersThreadToo() throws Exception
     {
-        final int expected = SchedulerSliceTestSupport.kernelGivesSlices() ? 3 : 0;
+        final int expected = SchedulerSliceTestSupport.kernelGivesSlices() ? 4 : 0;
         final List<String> threads = brokerThreads(
             (ctx) -> ctx.threadingMode(StandaloneBroker.BrokerThreadingMode.DEDICATED), expected);
         assertEquals(expected, sliced(threads).size(), threads.toString());
