@@ -121,7 +121,23 @@ public final class SchedulerSlice
     public static boolean applyToCurrentThread(final long sliceNs)
     {
         validate("slice", sliceNs);
-        if (0 == sliceNs || null != UNAVAILABLE)
+        return 0 != sliceNs && setRuntime(sliceNs) && sliceNs == sliceNs(0);
+    }
+
+    /**
+     * Give the calling thread back the kernel's default slice, keeping its policy and nice value: for a thread that
+     * asked for a slice for a while and goes on to other work.
+     *
+     * @return whether the kernel took the request (false where slices cannot be asked for, see above).
+     */
+    public static boolean resetCurrentThread()
+    {
+        return setRuntime(0);
+    }
+
+    private static boolean setRuntime(final long runtimeNs)
+    {
+        if (null != UNAVAILABLE)
         {
             return false;
         }
@@ -142,12 +158,9 @@ public final class SchedulerSlice
         attr.setInt(POLICY_OFFSET, policy);
         attr.setLong(FLAGS_OFFSET, flags);
         attr.setInt(NICE_OFFSET, nice);
-        attr.setLong(RUNTIME_OFFSET, sliceNs);
-        if (0 != SYSCALL.invokeInt(new Object[]{SYS_SCHED_SETATTR, 0, attr, 0}))
-        {
-            return false;
-        }
-        return sliceNs == sliceNs(0);
+        // 0 gives the kernel's default slice back (Linux clears the thread's custom slice).
+        attr.setLong(RUNTIME_OFFSET, runtimeNs);
+        return 0 == SYSCALL.invokeInt(new Object[]{SYS_SCHED_SETATTR, 0, attr, 0});
     }
 
     /**
@@ -176,6 +189,48 @@ public final class SchedulerSlice
     public static String unavailableReason()
     {
         return UNAVAILABLE;
+    }
+
+    /**
+     * What a thread asking for {@code sliceNs} gets here, for a process's start-up output: a short-lived thread asks,
+     * so that an operator on a kernel that ignores the request (older than 6.12) is told rather than left to guess.
+     *
+     * @param sliceNs the slice; 0 for the kernel's default.
+     * @return e.g. {@code "100us"}, {@code "the kernel's default (asked for none)"} or {@code "the kernel's default
+     * (100us not given: ...)"}.
+     * @throws IllegalArgumentException when the slice is outside what the kernel accepts.
+     */
+    public static String describe(final long sliceNs)
+    {
+        validate("slice", sliceNs);
+        if (0 == sliceNs)
+        {
+            return "the kernel's default (asked for none)";
+        }
+        final String asked = 0 == sliceNs % 1_000_000L ? sliceNs / 1_000_000L + "ms" :
+            0 == sliceNs % 1_000L ? sliceNs / 1_000L + "us" : sliceNs + "ns";
+        final boolean[] given = new boolean[1];
+        final Thread probe = new Thread(() -> given[0] = applyToCurrentThread(sliceNs), "scheduler-slice-probe");
+        probe.setDaemon(true);
+        probe.start();
+        try
+        {
+            probe.join(TimeUnit.SECONDS.toMillis(10));
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        if (probe.isAlive())
+        {
+            return "unknown (" + asked + " asked for; the check did not finish)";
+        }
+        if (given[0])
+        {
+            return asked;
+        }
+        return "the kernel's default (" + asked + " not given: " + (null != UNAVAILABLE ? UNAVAILABLE :
+            "this kernel keeps no slice per thread; Linux 6.12 or later does") + ")";
     }
 
     /**

@@ -75,11 +75,9 @@ public final class StandaloneBroker implements AutoCloseable
     private volatile String failure;
     private volatile boolean isDriverLost;
     private int resolvedPort;
-    private volatile AgentRunner[] runners;
-    // The first runners are the agents on the produce and fetch paths; their threads ask for the scheduler slice, as
-    // the metadata writer's does (offset commits, transactions and topic changes are answered once it has written).
-    private int recordPathRunners = 1;
-    private AgentRunner metadataRunner;
+    private volatile AgentRunner[] runners = new AgentRunner[0];
+    // Per runner, whether its thread asks for the scheduler slice (an agent a request waits on).
+    private boolean[] runnersOnRecordPath = new boolean[0];
     private final ThreadFactory recordPathThreads;
 
     private StandaloneBroker(final Context ctx)
@@ -246,47 +244,39 @@ public final class StandaloneBroker implements AutoCloseable
             final AgentRunner reporter = latencies.reporterRunner(
                 dataDir, ctx.latencyIntervalMs, ctx.latencyLog, errorLog.markFile(), errorHandler);
             final DriverWatchdog watchdog = new DriverWatchdog(aeron, SystemNanoClock.INSTANCE, this::driverLost);
+            // The agents on the produce and fetch paths ask for the scheduler slice, as the metadata writer does
+            // (offset commits, transactions and topic changes are answered once it has written); the latency reporter
+            // and the archiver keep the kernel's default, so that the record path preempts them.
             if (ctx.threadingMode == BrokerThreadingMode.DEDICATED)
             {
-                runners = new AgentRunner[]{
-                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
-                        new CompositeAgent(controlAgent, watchdog)),
-                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, fetchServer),
-                    reporter
-                };
-                recordPathRunners = 2;
+                addRunner(new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
+                    new CompositeAgent(controlAgent, watchdog)), true);
+                addRunner(new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null, fetchServer),
+                    true);
             }
             else if (null != driver && ThreadingMode.INVOKER == ctx.driverThreadingMode)
             {
-                runners = new AgentRunner[]{
-                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
-                        new CompositeAgent(
-                            new InvokerAgent(driver.sharedAgentInvoker(), aeron.conductorAgentInvoker()),
-                            controlAgent,
-                            fetchServer,
-                            watchdog)),
-                    reporter
-                };
+                addRunner(new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
+                    new CompositeAgent(
+                        new InvokerAgent(driver.sharedAgentInvoker(), aeron.conductorAgentInvoker()),
+                        controlAgent,
+                        fetchServer,
+                        watchdog)), true);
             }
             else
             {
-                runners = new AgentRunner[]{
-                    new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
-                        new CompositeAgent(controlAgent, fetchServer, watchdog)),
-                    reporter
-                };
+                addRunner(new AgentRunner(ctx.idleStrategy(ctx.brokerIdleStrategy), errorHandler, null,
+                    new CompositeAgent(controlAgent, fetchServer, watchdog)), true);
             }
+            addRunner(reporter, false);
             if (null != tieredStorage)
             {
-                runners = java.util.Arrays.copyOf(runners, runners.length + 1);
-                runners[runners.length - 1] = new AgentRunner(
-                    ctx.idleStrategy("backoff"), errorHandler, null, tieredStorage.agent());
+                addRunner(new AgentRunner(ctx.idleStrategy("backoff"), errorHandler, null, tieredStorage.agent()),
+                    false);
             }
             // Its own thread in every threading mode: the point is that no fsync runs on the control agent's.
-            runners = java.util.Arrays.copyOf(runners, runners.length + 1);
-            metadataRunner = new AgentRunner(
-                new SleepingIdleStrategy(MetadataPersister.IDLE_PARK_NS), errorHandler, null, persister);
-            runners[runners.length - 1] = metadataRunner;
+            addRunner(new AgentRunner(
+                new SleepingIdleStrategy(MetadataPersister.IDLE_PARK_NS), errorHandler, null, persister), true);
         }
         catch (final IOException ex)
         {
@@ -332,10 +322,20 @@ public final class StandaloneBroker implements AutoCloseable
         final AgentRunner[] runners = broker.runners;
         for (int i = 0; i < runners.length; i++)
         {
-            final boolean onRecordPath = i < broker.recordPathRunners || runners[i] == broker.metadataRunner;
-            AgentRunner.startOnThread(runners[i], onRecordPath ? broker.recordPathThreads : Thread::new);
+            final ThreadFactory threads = broker.runnersOnRecordPath[i] ? broker.recordPathThreads : Thread::new;
+            AgentRunner.startOnThread(runners[i], threads);
         }
         return broker;
+    }
+
+    private void addRunner(final AgentRunner runner, final boolean onRecordPath)
+    {
+        final int count = runners.length;
+        final AgentRunner[] added = java.util.Arrays.copyOf(runners, count + 1);
+        added[count] = runner;
+        runnersOnRecordPath = java.util.Arrays.copyOf(runnersOnRecordPath, count + 1);
+        runnersOnRecordPath[count] = onRecordPath;
+        runners = added;
     }
 
     /**
@@ -935,6 +935,16 @@ public final class StandaloneBroker implements AutoCloseable
         {
             this.schedulerSliceNs = sliceNs;
             return this;
+        }
+
+        /**
+         * Scheduler slice the threads a record waits on ask for.
+         *
+         * @return the slice in nanoseconds, 0 for the kernel's default.
+         */
+        public long schedulerSliceNs()
+        {
+            return schedulerSliceNs;
         }
 
         /**

@@ -47,7 +47,7 @@ class SchedulerSliceTest
     @Test
     void applyingSaysWhetherTheKernelTookItAndLeavesTheNiceValue() throws Exception
     {
-        final long[] seen = new long[3];
+        final long[] seen = new long[5];
         final Thread thread = new Thread(() ->
         {
             // setpriority(PRIO_PROCESS, 0, 5): on Linux the calling thread's nice value; raising it needs no privilege.
@@ -55,6 +55,8 @@ class SchedulerSliceTest
             seen[0] = SchedulerSlice.applyToCurrentThread(2 * SchedulerSlice.MIN_SLICE_NS) ? 1 : 0;
             seen[1] = SchedulerSlice.sliceNs(0);
             seen[2] = niceOfThisThread();
+            seen[3] = SchedulerSlice.resetCurrentThread() ? 1 : 0;
+            seen[4] = SchedulerSlice.sliceNs(0);
         });
         thread.start();
         thread.join(TimeUnit.SECONDS.toMillis(10));
@@ -62,6 +64,8 @@ class SchedulerSliceTest
         if (SchedulerSliceTestSupport.kernelGivesSlices())
         {
             assertEquals(2 * SchedulerSlice.MIN_SLICE_NS, seen[1]);
+            assertEquals(1, seen[3]);
+            assertEquals(sliceOfAThreadFrom(SchedulerSlice.threadFactory(0)), seen[4], "the default slice is back");
         }
         assertEquals(5, seen[2], "the nice value is kept");
     }
@@ -78,6 +82,26 @@ class SchedulerSliceTest
         SchedulerSlice.validate("spindle.scheduler.slice", 0);
         SchedulerSlice.validate("spindle.scheduler.slice", SchedulerSlice.MAX_SLICE_NS);
         assertFalse(SchedulerSlice.applyToCurrentThread(0), "0 asks for nothing");
+    }
+
+    @Test
+    void describingSaysWhatAThreadAskingGetsHereAndLeavesTheCallerAlone()
+    {
+        final long before = SchedulerSlice.sliceNs(0);
+        assertEquals("the kernel's default (asked for none)", SchedulerSlice.describe(0));
+        if (SchedulerSliceTestSupport.kernelGivesSlices())
+        {
+            assertEquals("100us", SchedulerSlice.describe(SchedulerSlice.MIN_SLICE_NS));
+            assertEquals("2500us", SchedulerSlice.describe(2_500_000L));
+            assertEquals("3ms", SchedulerSlice.describe(3_000_000L));
+        }
+        else
+        {
+            final String described = SchedulerSlice.describe(SchedulerSlice.MIN_SLICE_NS);
+            assertTrue(described.startsWith("the kernel's default (100us not given: "), described);
+        }
+        assertEquals(before, SchedulerSlice.sliceNs(0), "the calling thread's slice is untouched");
+        assertThrows(IllegalArgumentException.class, () -> SchedulerSlice.describe(1));
     }
 
     private static long sliceOfAThreadFrom(final java.util.concurrent.ThreadFactory factory) throws Exception

@@ -114,10 +114,11 @@ final class EnvironmentOptions
             "calls (default: the clients' own, ${DEFAULT-VALUE}).")
     String clientIdle;
 
-    @Option(names = "--scheduler-slice", defaultValue = "100us", description = "Scheduler slice (sched_setattr, " +
-        "Linux 6.12 and later) the threads a record waits on ask for, in both systems alike: the harness's publisher " +
-        "and receiver, the media drivers' threads, the broker's agents (spindle.scheduler.slice) and the baseline's " +
-        "relay; 100us to 100ms, or 0 for the kernel's default (default: the broker's, ${DEFAULT-VALUE}).")
+    @Option(names = "--scheduler-slice", defaultValue = "${sys:spindle.scheduler.slice:-100us}",
+        description = "Scheduler slice (sched_setattr, Linux 6.12 and later) the threads a record waits on ask " +
+        "for, in both systems alike: the harness's publisher and receiver, the media drivers' threads, the broker's " +
+        "agents and the baseline's relay; 100us to 100ms, or 0 for the kernel's default (default: the broker's, " +
+        "spindle.scheduler.slice, ${DEFAULT-VALUE}).")
     String schedulerSlice;
 
     @Option(names = "--beside-compaction", defaultValue = "0", description = "Spindle side only: also write a " +

@@ -140,7 +140,8 @@ public final class ThroughputCommand implements Callable<Integer>
             final Thread tailThread = SchedulerSlice.threadFactory(env.schedulerSliceNs()).newThread(tailing);
             tailThread.setName("perf-tail");
             tailThread.start();
-            // This thread produces: it asks for the slice as the tailing consumer and the broker's threads do.
+            // This thread produces: it asks for the slice as the tailing consumer and the broker's threads do, and
+            // gives it back after (the caller may be a test's thread).
             SchedulerSlice.applyToCurrentThread(env.schedulerSliceNs());
             try (Producer producer = Producer.connect(setup.client(
                 new Producer.Context().acks(acks).lingerUs(lingerUs).batchSize(batchSize).maxInFlight(maxInFlight),
@@ -162,6 +163,10 @@ public final class ThroughputCommand implements Callable<Integer>
                 produce.endNs = System.nanoTime();
                 produce.count = records;
                 failed = producer.failedCount();
+            }
+            finally
+            {
+                SchedulerSlice.resetCurrentThread();
             }
             tailThread.join(TimeUnit.NANOSECONDS.toMillis(TIMEOUT_NS));
             tailing.stop();

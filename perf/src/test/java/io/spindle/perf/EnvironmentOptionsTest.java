@@ -47,6 +47,20 @@ class EnvironmentOptionsTest
             assertThrows(IllegalArgumentException.class, () -> holder.env.schedulerSliceNs());
         assertEquals("invalid --scheduler-slice=50000ns: must be 0 (the kernel's default) or from 100us to 100ms",
             refused.getMessage());
+
+        // Set for the broker, the property is the harness's default too: both systems' threads alike.
+        System.setProperty(SchedulerSlice.PROPERTY.name(), "2ms");
+        try
+        {
+            final Holder configured = new Holder();
+            new CommandLine(configured).setCaseInsensitiveEnumValuesAllowed(true).parseArgs();
+            assertEquals(2_000_000L, configured.env.schedulerSliceNs());
+            assertEquals("backoff:10:20:1us:100us, scheduler slice 2ms", configured.env.clientIdleAndSlice());
+        }
+        finally
+        {
+            System.clearProperty(SchedulerSlice.PROPERTY.name());
+        }
     }
 
     @CommandLine.Command(name = "holder")

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 
 import io.spindle.archive.ArchiveTier;
 import io.spindle.codecs.Transport;
+import io.spindle.driver.SchedulerSlice;
 import io.spindle.host.BrokerConfiguration;
 import io.spindle.host.StandaloneBroker;
 import org.agrona.concurrent.ShutdownSignalBarrier;
@@ -87,6 +88,7 @@ public final class BrokerCommand implements Callable<Integer>
             System.out.println((broker.isDriverStarted() ? "started a media driver in " :
                 "using the media driver in ") +
                 broker.aeronDirectoryName());
+            System.out.println("scheduler slice " + SchedulerSlice.describe(ctx.schedulerSliceNs()));
             System.out.println("listening ipc");
             System.out.println("listening udp " + broker.udpEndpoint());
             System.out.flush();

@@ -197,6 +197,7 @@ public final class DemoCommand implements Callable<Integer>
             {
                 try
                 {
+                    final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
                     for (int i = 0; i < records; i++)
                     {
                         final long intendedNs = intervalNs > 0 ? startNs + i * intervalNs : System.nanoTime();
@@ -212,6 +213,11 @@ public final class DemoCommand implements Callable<Integer>
                             Producer.BACK_PRESSURED)
                         {
                             producer.poll();
+                            if (System.nanoTime() - deadlineNs > 0)
+                            {
+                                throw new IllegalStateException("still back-pressured 120 s into the phase, " +
+                                    (records - i) + " records unsent");
+                            }
                         }
                     }
                     producer.flush();
@@ -223,7 +229,11 @@ public final class DemoCommand implements Callable<Integer>
             });
             producerThread.setName("demo-producer");
             producerThread.start();
-            producerThread.join();
+            producerThread.join(TimeUnit.SECONDS.toMillis(130));
+            if (producerThread.isAlive())
+            {
+                throw new IllegalStateException("the producer did not finish within 130 s");
+            }
             if (null != producerFailure.get())
             {
                 throw producerFailure.get();

@@ -17,6 +17,7 @@ import io.spindle.client.ClientContext;
 import io.spindle.client.Consumer;
 import io.spindle.client.TopicPartition;
 import io.spindle.driver.DriverDirectory;
+import io.spindle.driver.SchedulerSliceTestSupport;
 import io.spindle.host.StandaloneBroker;
 import org.agrona.IoUtil;
 import org.junit.jupiter.api.AfterEach;
@@ -58,6 +59,9 @@ class CliProcessDirectoriesTest
     void aSecondBrokerOnTheSameDataDirectoryExitsNamingTheFirstWhichServesOn() throws Exception
     {
         final SpindleProcess first = broker(aeronDir, dir.resolve("data"));
+        // Start-up says whether the kernel gave the record path's threads their scheduler slice.
+        final String slice = first.awaitLine("scheduler slice ", 30_000);
+        assertEquals(SchedulerSliceTestSupport.kernelGivesSlices(), "scheduler slice 100us".equals(slice), slice);
         first.awaitLine("listening udp", 30_000);
 
         final SpindleProcess second = broker(otherAeronDir, dir.resolve("data"));
