@@ -49,7 +49,7 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
     void aRebuiltMemberCopiesTheDonorsTierAndServesEveryRecordFromTheBeginning()
     {
         final List<Ack> acked = new ArrayList<>();
-        final int[] roles = startAndProduceUntilDeletedLocally(acked, false);
+        final int[] roles = startAndProduceUntilDeletedLocally(acked, false, false);
         final int wiped = roles[1];
         final int donor = roles[2];
         final long localStart = partition(donor).logStartOffset();
@@ -118,7 +118,7 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
     {
         final List<Ack> acked = new ArrayList<>();
         // Member 0, whatever its role: an unpinned consumer on this machine fetches from it first.
-        final int[] roles = startAndProduceUntilDeletedLocally(acked, true);
+        final int[] roles = startAndProduceUntilDeletedLocally(acked, true, true);
         final int wiped = roles[1];
         final int donor = roles[2];
 
@@ -126,6 +126,7 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
         final List<String> progress = new ArrayList<>();
         final NetworkRebuild.Result result = rebuild(wiped, donor, "localhost:9", progress);
         assertEquals(0, result.tierSegments());
+        assertTrue(result.snapshotPosition() > 0, "the member restores a snapshot past the records: " + result);
         assertTrue(progress.stream().anyMatch((line) -> line.contains("its tier is not copied")), progress.toString());
 
         final ClusterNode rebuilt = cluster.launch(wiped);
@@ -201,18 +202,15 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
     }
 
     /**
-     * Start three members with the Raft log purged behind snapshots, create the tiered topic, produce until every
-     * member deleted archived segments locally, and stop and wipe a follower.
-     *
-     * @return the leader, the wiped follower and the other follower.
-     */
-    /**
      * Start the cluster, produce until every member deleted archived segments locally, then stop a member and wipe
-     * its directory: a follower, or member 0 whatever its role when {@code wipeMemberZero}.
+     * its directory: a follower, or member 0 whatever its role when {@code wipeMemberZero}. With {@code
+     * snapshotFirst} every member takes a snapshot past the records first, so the rebuilt member restores it instead
+     * of replaying the Raft log from its start.
      *
      * @return the leader, the wiped member and a running member to rebuild it from.
      */
-    private int[] startAndProduceUntilDeletedLocally(final List<Ack> acked, final boolean wipeMemberZero)
+    private int[] startAndProduceUntilDeletedLocally(
+        final List<Ack> acked, final boolean wipeMemberZero, final boolean snapshotFirst)
     {
         cluster = new TestCluster(dir, 3).customise((ctx) -> ctx
             .archiveSegmentLength(ARCHIVE_SEGMENT)
@@ -233,6 +231,21 @@ class ClusterTierRebuildTest extends TieredClusterTestBase
         }
         final int wiped = wipeMemberZero ? 0 : (leader + 1) % 3;
         final int donor = wipeMemberZero ? (0 == leader ? 1 : leader) : (leader + 2) % 3;
+        if (snapshotFirst)
+        {
+            // The records' ~160 KB of Raft log are below snapshotLogBytes: without this the cluster has no snapshot,
+            // and a rebuilt member replays every record from offset 0, racing its archiver against the replicated
+            // local deletions (it may then hold early segments in its own tier after all).
+            SnapshotTool.takeSnapshot(cluster.memberDir(leader).resolve("cluster").toFile(),
+                cluster.node(leader).aeronDirectoryName(), TestCluster.AWAIT_NS);
+            final long snapshot = cluster.node(leader).service().lastSnapshotLogPosition();
+            for (int m = 0; m < 3; m++)
+            {
+                final int member = m;
+                cluster.await(() -> cluster.node(member).service().lastSnapshotLogPosition() == snapshot,
+                    () -> "member " + member + " to take the snapshot at " + snapshot);
+            }
+        }
         cluster.stop(wiped);
         IoUtil.delete(cluster.memberDir(wiped).toFile(), false);
         assertFalse(cluster.memberDir(wiped).resolve("tier").toFile().exists());
