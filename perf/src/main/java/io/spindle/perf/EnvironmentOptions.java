@@ -129,8 +129,14 @@ final class EnvironmentOptions
     @Option(names = "--beside-archiving", defaultValue = "0", description = "Spindle side only, embedded broker: " +
         "also write a topic with remote.storage.enable (100 B values, 256 KiB segments, local.retention.bytes 1) at " +
         "this many records/s from a producer thread of its own, so the broker's archiver copies sealed segments to " +
-        "its embedded archive and local retention deletes them beside the measured stream (default: 0, none).")
+        "its archive tier (embedded, or --archive) and local retention deletes them beside the measured stream " +
+        "(default: 0, none).")
     long besideArchiving;
+
+    @Option(names = "--archive", description = "Spindle side, embedded broker with tiered storage " +
+        "(--beside-archiving, --from-archive): the archive tier is the standalone archive at HOST:PORT (`spindle " +
+        "archive`), as in production, instead of an archive embedded in the broker's process (default: embedded).")
+    String archive;
 
     /**
      * Whether the beside loads write their plain twins: set for the baseline rounds of {@code --against-spindle}.
@@ -366,7 +372,8 @@ final class EnvironmentOptions
             .field("member_idle", memberIdle)
             .field("driver_idle", driverIdle)
             .field("client_idle", clientIdle)
-            .field("beside_archiving", besideArchiving);
+            .field("beside_archiving", besideArchiving)
+            .field("archive", null == archive ? "embedded" : archive);
     }
 
     /**

@@ -85,7 +85,12 @@ final class SpindleSetup implements AutoCloseable
         if (env.needsTieredStorage() && (env.clustered() || !env.embedded()))
         {
             throw new IllegalArgumentException("--beside-archiving and --from-archive need the embedded standalone " +
-                "broker and its embedded archive: not with --cluster (members do not tier) or --bootstrap");
+                "broker and its archive tier: not with --cluster (members do not tier) or --bootstrap");
+        }
+        if (null != env.archive && !env.needsTieredStorage())
+        {
+            throw new IllegalArgumentException("--archive names the archive tier of --beside-archiving or " +
+                "--from-archive: give one of them");
         }
         topic = "spindle-perf-" + UUID.randomUUID().toString().substring(0, 8);
         trace = env.stages ? new StageTrace(topic, partitions) : null;
@@ -169,7 +174,7 @@ final class SpindleSetup implements AutoCloseable
         final ErrorHandler errorHandler)
     {
         archiveTier =
-            (ArchiveTier)ArchiveTier.factory(null).create(aeron, topics, dataDir, host, nodeId, errorHandler);
+            (ArchiveTier)ArchiveTier.factory(env.archive).create(aeron, topics, dataDir, host, nodeId, errorHandler);
         return archiveTier;
     }
 

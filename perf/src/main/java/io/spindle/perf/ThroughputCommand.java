@@ -41,8 +41,8 @@ import picocli.CommandLine.Option;
             "the whole topic from the beginning.",
         "Rates count value bytes: MB/s = records x --size / 10^6 per second. Warm-up records are sent and consumed " +
             "first and not counted.",
-        "With --from-archive the same records also go to a topic tiered to an embedded archive and, once archived " +
-            "and deleted locally, are replayed from the archive tier." })
+        "With --from-archive the same records also go to a topic tiered to the archive (embedded, or --archive) " +
+            "and, once archived and deleted locally, are replayed from the archive tier." })
 public final class ThroughputCommand implements Callable<Integer>
 {
     private static final long TIMEOUT_NS = TimeUnit.SECONDS.toNanos(120);
@@ -82,8 +82,8 @@ public final class ThroughputCommand implements Callable<Integer>
 
     @Option(names = "--from-archive", description = "Also read the records back from the archive tier: the same " +
         "--records records are produced into a second topic with remote.storage.enable and local.retention.bytes 1 " +
-        "(an embedded archive), and once every segment is archived and deleted locally a consumer replays them " +
-        "from the archive; printed beside the replay from the local log.")
+        "(an embedded archive, or --archive HOST:PORT), and once every segment is archived and deleted locally a " +
+        "consumer replays them from the archive; printed beside the replay from the local log.")
     boolean fromArchive;
 
     @Option(names = "--archive-segment-bytes", defaultValue = "16m", description = "With --from-archive: " +
@@ -384,7 +384,7 @@ public final class ThroughputCommand implements Callable<Integer>
             if (env.clustered() || !env.embedded())
             {
                 throw new IllegalArgumentException("--from-archive needs the embedded standalone broker and its " +
-                    "embedded archive: not with --cluster (members do not tier) or --bootstrap");
+                    "archive tier: not with --cluster (members do not tier) or --bootstrap");
             }
             archiveSegmentBytes();
         }

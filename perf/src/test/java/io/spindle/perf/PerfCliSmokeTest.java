@@ -3,14 +3,21 @@
  */
 package io.spindle.perf;
 
+import java.io.File;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
 
+import io.aeron.CommonContext;
+import io.spindle.archive.ArchiveServer;
+import org.agrona.IoUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -187,7 +194,38 @@ class PerfCliSmokeTest extends PerfCliTestSupport
         final StringWriter stdout = new StringWriter();
         final Map<String, Object> json = execute(stdout, "throughput", "--records", "4000", "--warmup-records", "0",
             "--size", "64", "--from-archive", "--archive-segment-bytes", "64k", "--json");
+        assertReplayedFromTheArchive(json, stdout.toString());
+        assertEquals("embedded", settings(json).get("archive"));
+    }
 
+    @Test
+    @Timeout(120)
+    void throughputFromAStandaloneArchiveTiersToItAsABrokerWithArchiveDoes() throws Exception
+    {
+        final String aeronDir = CommonContext.getAeronDirectoryName() + "-spindle-perf-archive-" + UUID.randomUUID();
+        final Path archiveDir = out.resolve("archive");
+        try (ArchiveServer archive = ArchiveServer.launch(archiveDir, aeronDir, "localhost", 0,
+            Throwable::printStackTrace))
+        {
+            final StringWriter stdout = new StringWriter();
+            final Map<String, Object> json = execute(stdout, "throughput", "--records", "4000", "--warmup-records",
+                "0", "--size", "64", "--from-archive", "--archive-segment-bytes", "64k", "--archive",
+                archive.controlEndpoint(), "--json");
+            assertReplayedFromTheArchive(json, stdout.toString());
+            assertEquals(archive.controlEndpoint(), settings(json).get("archive"));
+            try (Stream<Path> files = Files.walk(archiveDir))
+            {
+                assertTrue(files.anyMatch((file) -> file.toString().endsWith(".rec")), "segments recorded there");
+            }
+        }
+        finally
+        {
+            IoUtil.delete(new File(aeronDir), true);
+        }
+    }
+
+    private static void assertReplayedFromTheArchive(final Map<String, Object> json, final String said)
+    {
         for (final String field : new String[]{ "replay_records_per_s", "replay_mb_per_s",
             "archive_replay_records_per_s", "archive_replay_mb_per_s", "archive_replay_s", "archive_wait_s" })
         {
@@ -199,7 +237,6 @@ class PerfCliSmokeTest extends PerfCliTestSupport
         assertEquals(4000L, json.get("archive_only"), json.toString());
         assertEquals(0L, json.get("out_of_order"));
         assertEquals(Boolean.TRUE, settings(json).get("from_archive"));
-        final String said = stdout.toString();
         assertTrue(said.contains("replay  (the same, from the archive)"), said);
         assertTrue(said.contains("archive tier: 4,000 of the 4,001 records replayed were in the archive only"), said);
     }
