@@ -257,6 +257,7 @@ public final class LatencyCommand implements Callable<Integer>
             {
                 // The broker writes its histograms once an interval: wait, bounded, for a write after the run.
                 final long runEndNs = System.nanoTime();
+                trace.freezes(run.freezeWindows());
                 trace.print(out, StageTrace.since(
                     setup.brokerStagesWrittenAfter(runEndNs, 3 * BrokerConfiguration.LATENCY_INTERVAL.duration()),
                     brokerBefore));

@@ -5,6 +5,7 @@ package io.spindle.perf;
 
 import java.io.PrintWriter;
 import java.io.Writer;
+import java.util.List;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -72,6 +73,7 @@ final class LatencyRun
     private volatile boolean published;
     private volatile long publishedNs;
     private FreezeProbe probe;
+    private List<long[]> freezeWindows = List.of();
     private long backPressured;
     private boolean drained;
 
@@ -136,6 +138,7 @@ final class LatencyRun
      */
     LatencyResult run(final LatencySink sink, final LoadSender sender, final LoadReceiver receiver) throws Exception
     {
+        freezeWindows = List.of();
         try (FreezeProbe freezeProbe = new FreezeProbe())
         {
             probe = freezeProbe;
@@ -145,6 +148,16 @@ final class LatencyRun
         {
             probe = null;
         }
+    }
+
+    /**
+     * The host's freezes the last {@link #run} saw, each {@code {startNs, endNs}}.
+     *
+     * @return them, empty before a run has ended.
+     */
+    List<long[]> freezeWindows()
+    {
+        return freezeWindows;
     }
 
     private LatencyResult runWatched(final LatencySink sink, final LoadSender sender, final LoadReceiver receiver)
@@ -235,7 +248,7 @@ final class LatencyRun
             ratePerSecond(sink.measuredReceived(), sink.lastMeasuredReceiveNs() - measureStartNs),
             ratePerSecond(Math.max(0, sentCount - warmupCount), publishedNs - measureStartNs),
             HostFreezes.of(probe, measureStartNs, endNs),
-            sink.outside(probe.windows()),
+            sink.outside(freezeWindows = probe.windows()),
             null);
     }
 

@@ -4,13 +4,16 @@
 package io.spindle.perf;
 
 import java.io.PrintWriter;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import io.spindle.client.Consumer;
 import io.spindle.log.PartitionLog;
 import io.spindle.monitor.RecordTrace;
+import io.spindle.tools.FreezeProbe;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -52,6 +55,11 @@ final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
         "lateness", "handed_appended", "appended_pushed", "pushed_arrived", "arrived_delivered"
     };
 
+    /**
+     * Slow records kept with their times, so that those in flight during a host freeze can be told apart afterwards.
+     */
+    static final int SLOW_KEPT = 1 << 15;
+
     private static final int RING = 1 << 18;
     private static final int MASK = RING - 1;
     private static final int HANDED = 0;
@@ -70,6 +78,9 @@ final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
     private final long[] hop = new long[HOPS.length];
     private final Map<PartitionLog, Integer> appendedLogs = new IdentityHashMap<>();
     private final Map<PartitionLog, Integer> pushedLogs = new IdentityHashMap<>();
+    private final long[] slowKept = new long[SLOW_KEPT * (2 + HOPS.length)];
+    private final long[] slowOutsideSumNs = new long[HOPS.length];
+    private long slowOutsideCount = -1;
     private long slowCount;
     private long traced;
     private long untraced;
@@ -209,7 +220,39 @@ final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
         }
         if (slow)
         {
+            if (slowCount < SLOW_KEPT)
+            {
+                final int at = (int)slowCount * (2 + HOPS.length);
+                slowKept[at] = intendedNs;
+                slowKept[at + 1] = timeNs;
+                System.arraycopy(hop, 0, slowKept, at + 2, HOPS.length);
+            }
             slowCount++;
+        }
+    }
+
+    /**
+     * Split the slow records kept into those in flight during a host freeze and the others, whose hops
+     * {@link #print} and {@link #describe} then show apart: what the tail is when the host lets the path run.
+     *
+     * @param freezes the run's freezes, each {@code {startNs, endNs}} ({@link FreezeProbe#windows()}).
+     */
+    void freezes(final List<long[]> freezes)
+    {
+        Arrays.fill(slowOutsideSumNs, 0);
+        slowOutsideCount = 0;
+        final int kept = (int)Math.min(slowCount, SLOW_KEPT);
+        for (int r = 0; r < kept; r++)
+        {
+            final int at = r * (2 + HOPS.length);
+            if (!FreezeProbe.inFlightDuringOne(freezes, slowKept[at], slowKept[at + 1]))
+            {
+                slowOutsideCount++;
+                for (int i = 0; i < HOPS.length; i++)
+                {
+                    slowOutsideSumNs[i] += slowKept[at + 2 + i];
+                }
+            }
         }
     }
 
@@ -275,17 +318,13 @@ final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
                 h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3);
         }
         out.printf("  the %,d records slower than %,d us end to end spent on average, us:", slowCount, SLOW_NS / 1000);
-        long total = 0;
-        for (final long sum : slowSumNs)
+        printSplit(out, slowSumNs, slowCount);
+        if (slowOutsideCount >= 0)
         {
-            total += sum;
+            out.printf("  of them, the %,d not in flight during a host freeze%s:", slowOutsideCount,
+                slowCount > SLOW_KEPT ? String.format(" (of the first %,d)", SLOW_KEPT) : "");
+            printSplit(out, slowOutsideSumNs, slowOutsideCount);
         }
-        for (int i = 0; i < HOPS.length; i++)
-        {
-            out.printf(" %s %.1f (%.0f%%)%s", HOP_KEYS[i], slowCount == 0 ? 0.0 : slowSumNs[i] / 1e3 / slowCount,
-                total == 0 ? 0.0 : 100.0 * slowSumNs[i] / total, i == HOPS.length - 1 ? "" : ",");
-        }
-        out.println();
         final Histogram brokerPushed = brokerStages.get("appended-pushed");
         if (null != brokerPushed)
         {
@@ -293,6 +332,21 @@ final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
             printRow(out, "    every record (this trace)", allAppendedToPushed);
             printRow(out, "    the broker's own appended-pushed", brokerPushed);
         }
+    }
+
+    private static void printSplit(final PrintWriter out, final long[] sumNs, final long count)
+    {
+        long total = 0;
+        for (final long sum : sumNs)
+        {
+            total += sum;
+        }
+        for (int i = 0; i < HOPS.length; i++)
+        {
+            out.printf(" %s %.1f (%.0f%%)%s", HOP_KEYS[i], count == 0 ? 0.0 : sumNs[i] / 1e3 / count,
+                total == 0 ? 0.0 : 100.0 * sumNs[i] / total, i == HOPS.length - 1 ? "" : ",");
+        }
+        out.println();
     }
 
     private static void printRow(final PrintWriter out, final String label, final Histogram h)
@@ -311,6 +365,10 @@ final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
     {
         json.object("stages").field("traced", traced).field("untraced", untraced)
             .field("slow_threshold_us", SLOW_NS / 1000).field("slow", slowCount);
+        if (slowOutsideCount >= 0)
+        {
+            json.field("slow_outside_freezes", slowOutsideCount);
+        }
         for (int i = 0; i < HOPS.length; i++)
         {
             final Histogram h = hops[i];
@@ -320,8 +378,13 @@ final class StageTrace implements RecordTrace, Consumer.ArrivalTrace
                 .field("p999_us", h.getValueAtPercentile(99.9) / 1e3)
                 .field("max_us", h.getMaxValue() / 1e3)
                 .field("count", h.getTotalCount())
-                .field("slow_mean_us", slowCount == 0 ? 0.0 : slowSumNs[i] / 1e3 / slowCount)
-                .endObject();
+                .field("slow_mean_us", slowCount == 0 ? 0.0 : slowSumNs[i] / 1e3 / slowCount);
+            if (slowOutsideCount >= 0)
+            {
+                json.field("slow_outside_freezes_mean_us",
+                    slowOutsideCount == 0 ? 0.0 : slowOutsideSumNs[i] / 1e3 / slowOutsideCount);
+            }
+            json.endObject();
         }
         json.endObject();
     }

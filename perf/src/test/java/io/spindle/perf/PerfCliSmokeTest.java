@@ -159,7 +159,16 @@ class PerfCliSmokeTest extends PerfCliTestSupport
             final Map<String, Object> h = map(stages.get(hop));
             assertEquals(traced, ((Number)h.get("count")).longValue(), hop + ": " + json);
             assertTrue(((Number)h.get("max_us")).doubleValue() >= ((Number)h.get("p50_us")).doubleValue(), hop);
+            assertInstanceOf(Number.class, h.get("slow_outside_freezes_mean_us"), hop);
         }
+        // The slow records not in flight during a host freeze: all of them when the host did not freeze.
+        final long slow = Math.min(((Number)stages.get("slow")).longValue(), StageTrace.SLOW_KEPT);
+        final long slowOutside = ((Number)stages.get("slow_outside_freezes")).longValue();
+        if (0 == ((Number)map(json.get("host_freezes")).get("count")).longValue())
+        {
+            assertEquals(slow, slowOutside, json.toString());
+        }
+        assertTrue(slowOutside >= 0 && slowOutside <= slow, json.toString());
     }
 
     @Test
