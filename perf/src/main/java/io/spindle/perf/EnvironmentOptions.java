@@ -166,10 +166,16 @@ final class EnvironmentOptions
      * The transport in effect: the flag, else what the bootstrap implies, else IPC.
      *
      * @return the transport.
-     * @throws IllegalArgumentException when --transport contradicts --bootstrap, or --stages has no embedded broker.
+     * @throws IllegalArgumentException when --transport contradicts --bootstrap, --stages has no embedded broker, or
+     * --archive has nothing to tier.
      */
     Transport transport()
     {
+        if (null != archive && !needsTieredStorage())
+        {
+            throw new IllegalArgumentException("--archive names the archive tier of --beside-archiving or " +
+                "--from-archive: give one of them");
+        }
         if (stages && (0 != cluster || null != bootstrap))
         {
             throw new IllegalArgumentException("--stages stamps records inside the embedded standalone broker: not " +

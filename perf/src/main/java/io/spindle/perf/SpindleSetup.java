@@ -87,11 +87,6 @@ final class SpindleSetup implements AutoCloseable
             throw new IllegalArgumentException("--beside-archiving and --from-archive need the embedded standalone " +
                 "broker and its archive tier: not with --cluster (members do not tier) or --bootstrap");
         }
-        if (null != env.archive && !env.needsTieredStorage())
-        {
-            throw new IllegalArgumentException("--archive names the archive tier of --beside-archiving or " +
-                "--from-archive: give one of them");
-        }
         topic = "spindle-perf-" + UUID.randomUUID().toString().substring(0, 8);
         trace = env.stages ? new StageTrace(topic, partitions) : null;
         if (env.clustered())

@@ -109,6 +109,7 @@ public final class ThroughputCommand implements Callable<Integer>
         try
         {
             validate();
+            env.tieredStorage = fromArchive;
             transport = env.transport();
         }
         catch (final IllegalArgumentException ex)
@@ -131,7 +132,6 @@ public final class ThroughputCommand implements Callable<Integer>
         final Phase tail = new Phase();
         final Phase replay = new Phase();
         final ArchiveRead archive = fromArchive ? new ArchiveRead() : null;
-        env.tieredStorage = fromArchive;
         long failed;
         long outOfOrder;
         try (SpindleSetup setup = SpindleSetup.start(env, partitions))

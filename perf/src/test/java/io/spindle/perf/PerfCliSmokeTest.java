@@ -179,6 +179,13 @@ class PerfCliSmokeTest extends PerfCliTestSupport
     }
 
     @Test
+    void anArchiveWithNothingToTierIsRefused()
+    {
+        assertRefused("--archive names the archive tier of --beside-archiving or --from-archive",
+            new String[]{ "latency", "--archive", "localhost:8010" });
+    }
+
+    @Test
     @Timeout(60)
     void throughputReportsRates() throws Exception
     {
