@@ -207,6 +207,17 @@ public final class ArchiveTier implements TieredStorage
     }
 
     /**
+     * Scans of the topics the archiver has finished since start (those that failed too), for a caller waiting until
+     * the archiver has looked at the state as it now is; any thread.
+     *
+     * @return the count.
+     */
+    public long completedScans()
+    {
+        return archiver.completedScans();
+    }
+
+    /**
      * {@inheritDoc}
      */
     public void close()

@@ -101,6 +101,7 @@ final class SegmentArchiver implements Agent
     private long scanGeneration;
     private Copy copy;
     private long copiedSegments;
+    private volatile long completedScans;
     private long loadedSegments;
     private long rateWindowStartMs;
     private long rateWindowBytes;
@@ -221,6 +222,11 @@ final class SegmentArchiver implements Agent
         return copiedSegments;
     }
 
+    long completedScans()
+    {
+        return completedScans;
+    }
+
     /**
      * {@inheritDoc}
      */
@@ -259,6 +265,7 @@ final class SegmentArchiver implements Agent
             work++;
         }
         measureCopyLag();
+        completedScans = completedScans + 1;
         return work;
     }
 

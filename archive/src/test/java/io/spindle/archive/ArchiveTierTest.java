@@ -32,6 +32,7 @@ import io.spindle.codecs.batch.RecordBatch;
 import io.spindle.config.SecretFile;
 import io.spindle.host.BrokerCounters;
 import io.spindle.host.TestBroker;
+import io.spindle.host.TieredStorage;
 import io.spindle.monitor.CncFile;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.IoUtil;
@@ -73,6 +74,7 @@ class ArchiveTierTest
     Path dir;
 
     private final List<String> aeronDirs = new ArrayList<>();
+    private volatile ArchiveTier tier;
 
     @AfterEach
     void deleteDriverDirs()
@@ -301,7 +303,7 @@ class ArchiveTierTest
                     producer.sendSync("local", 0, null, VALUE);
                 }
             }
-            Thread.sleep(3 * SegmentArchiver.SCAN_INTERVAL_MS);
+            awaitScans(2);
             assertFalse(Files.exists(data.resolve(ArchiveTier.EMBEDDED_DIR)), "no archive without tiered topics");
             assertFalse(TierManifest.exists(data.resolve("local-0")));
 
@@ -382,8 +384,7 @@ class ArchiveTierTest
             final String prefix;
             final Path deleted;
             final Queue<String> said = new ConcurrentLinkedQueue<>();
-            try (TestBroker broker = TestBroker.start(
-                data, (ctx) -> ctx.tieredStorage(ArchiveTier.factory(endpoint, said::add)));
+            try (TestBroker broker = startBrokerWith(data, ArchiveTier.factory(endpoint, said::add));
                 Admin admin = Admin.connect(broker.ipc(new ClientContext())))
             {
                 admin.createTopic(TOPIC, 1, Map.of(
@@ -401,11 +402,11 @@ class ArchiveTierTest
                     deleted = files.filter((f) -> f.getFileName().toString().startsWith(TOPIC + "-0.") &&
                         f.getFileName().toString().endsWith(".deleted")).findFirst().orElseThrow();
                 }
-                // Once the broker has found the archive unreachable its scans complete without purging: give it a
-                // few, and the broker's reclaim a moment after them.
+                // Once the broker has found the archive unreachable its scans complete without purging: wait for a
+                // few (each a scan interval after the last, time for the broker's reclaim of the directory too).
                 await(() -> said.stream().anyMatch((line) -> line.startsWith("tier: cannot reach the archive")),
                     "the broker to find the archive unreachable");
-                Thread.sleep(10 * SegmentArchiver.SCAN_INTERVAL_MS + 1_000);
+                awaitScans(3);
                 assertTrue(TierManifest.exists(deleted), "the deleted partition's manifest is kept while its " +
                     "recordings cannot be purged: " + deleted);
             }
@@ -504,7 +505,30 @@ class ArchiveTierTest
 
     private TestBroker startBroker(final Path data, final String archiveEndpoint)
     {
-        return TestBroker.start(data, (ctx) -> ctx.tieredStorage(ArchiveTier.factory(archiveEndpoint)));
+        return startBrokerWith(data, ArchiveTier.factory(archiveEndpoint));
+    }
+
+    /**
+     * A broker whose tier is kept in {@link #tier}, so that a test can wait for the archiver's scans.
+     */
+    private TestBroker startBrokerWith(final Path data, final TieredStorage.Factory factory)
+    {
+        return TestBroker.start(data, (ctx) -> ctx.tieredStorage((aeron, topics, dataDir, host, nodeId, errors) ->
+        {
+            final ArchiveTier created = (ArchiveTier)factory.create(aeron, topics, dataDir, host, nodeId, errors);
+            tier = created;
+            return created;
+        }));
+    }
+
+    /**
+     * Wait until the archiver has finished {@code scans} more scans of the topics than it had when called: what it
+     * does with the state as it is now has been done (a check that it did nothing then needs no sleep).
+     */
+    private void awaitScans(final int scans) throws InterruptedException
+    {
+        final long target = tier.completedScans() + scans;
+        await(() -> tier.completedScans() >= target, scans + " more archiver scans");
     }
 
     private static int produce(final TestBroker broker, final int start, final int count)
