@@ -126,10 +126,9 @@ final class ClientTransport implements AutoCloseable
     private static MediaDriver launchEmbeddedDriver()
     {
         DriverDirectory.sweepDeadClientDirectories(DriverDirectory.clientDirectoryParent());
-        return MediaDriver.launch(new MediaDriver.Context()
+        return MediaDriver.launch(SchedulerSlice.driverThreads(new MediaDriver.Context(), SchedulerSlice.configured())
             .aeronDirectoryName(DriverDirectory.newClientDirectory().getPath())
             .threadingMode(ThreadingMode.SHARED)
-            .sharedThreadFactory(SchedulerSlice.threadFactory(SchedulerSlice.configured()))
             .sharedIdleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 100_000))
             .asyncExecutorEnabled(false)
             .dirDeleteOnStart(false)

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import com.sun.jna.Function;
 import com.sun.jna.Memory;
 import com.sun.jna.NativeLibrary;
+import io.aeron.driver.MediaDriver;
 import io.spindle.config.ConfigProperty;
 import io.spindle.config.ConfigValues;
 
@@ -252,6 +253,26 @@ public final class SchedulerSlice
             applyToCurrentThread(sliceNs);
             runnable.run();
         });
+    }
+
+    /**
+     * Every thread a media driver starts (whatever its threading mode) asks for the slice: the driver's threads are
+     * on the record path of every stream Spindle runs through it.
+     *
+     * @param ctx     the driver's context, before launch.
+     * @param sliceNs the slice; 0 makes plain threads.
+     * @return the context.
+     * @throws IllegalArgumentException when the slice is outside what the kernel accepts.
+     */
+    public static MediaDriver.Context driverThreads(final MediaDriver.Context ctx, final long sliceNs)
+    {
+        final ThreadFactory threads = threadFactory(sliceNs);
+        return ctx
+            .sharedThreadFactory(threads)
+            .sharedNetworkThreadFactory(threads)
+            .conductorThreadFactory(threads)
+            .senderThreadFactory(threads)
+            .receiverThreadFactory(threads);
     }
 
     /**

@@ -83,8 +83,7 @@ public final class StandaloneBroker implements AutoCloseable
     private StandaloneBroker(final Context ctx)
     {
         this.ctx = ctx;
-        final ThreadFactory recordPathThreads = SchedulerSlice.threadFactory(ctx.schedulerSliceNs);
-        this.recordPathThreads = recordPathThreads;
+        this.recordPathThreads = SchedulerSlice.threadFactory(ctx.schedulerSliceNs);
         DirectoryLock dataDirLock = null;
         CountedErrorLog errorLog = null;
         MediaDriver driver = null;
@@ -127,18 +126,14 @@ public final class StandaloneBroker implements AutoCloseable
             }
             if (null != driverDir)
             {
-                final MediaDriver.Context driverCtx = new MediaDriver.Context()
+                final MediaDriver.Context driverCtx = SchedulerSlice.driverThreads(
+                    new MediaDriver.Context(), ctx.schedulerSliceNs)
                     .aeronDirectoryName(driverDir)
                     .threadingMode(ctx.driverThreadingMode)
                     .sharedIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
                     .conductorIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
                     .senderIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
                     .receiverIdleStrategy(ctx.idleStrategy(ctx.driverIdleStrategy))
-                    .sharedThreadFactory(recordPathThreads)
-                    .sharedNetworkThreadFactory(recordPathThreads)
-                    .conductorThreadFactory(recordPathThreads)
-                    .senderThreadFactory(recordPathThreads)
-                    .receiverThreadFactory(recordPathThreads)
                     .asyncExecutorEnabled(false)
                     .dirDeleteOnStart(ctx.driverDirDeleteOnStart)
                     .dirDeleteOnShutdown(true)

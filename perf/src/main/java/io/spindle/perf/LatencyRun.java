@@ -228,6 +228,7 @@ final class LatencyRun
 
         final long endNs = System.nanoTime();
         final long sentCount = sent.get();
+        freezeWindows = probe.windows();
         final Histogram sendLateness = newHistogram();
         sendLateness.add(sink.sendLateness().getIntervalHistogram());
         return new LatencyResult(
@@ -248,7 +249,7 @@ final class LatencyRun
             ratePerSecond(sink.measuredReceived(), sink.lastMeasuredReceiveNs() - measureStartNs),
             ratePerSecond(Math.max(0, sentCount - warmupCount), publishedNs - measureStartNs),
             HostFreezes.of(probe, measureStartNs, endNs),
-            sink.outside(freezeWindows = probe.windows()),
+            sink.outside(freezeWindows),
             null);
     }
 

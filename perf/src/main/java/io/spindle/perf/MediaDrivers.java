@@ -4,7 +4,6 @@
 package io.spindle.perf;
 
 import java.util.UUID;
-import java.util.concurrent.ThreadFactory;
 
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
@@ -46,8 +45,7 @@ final class MediaDrivers
     static MediaDriver launch(final String directory, final EnvironmentOptions env)
     {
         final String idle = env.driverIdle;
-        final ThreadFactory threads = SchedulerSlice.threadFactory(env.schedulerSliceNs());
-        return MediaDriver.launch(new MediaDriver.Context()
+        return MediaDriver.launch(SchedulerSlice.driverThreads(new MediaDriver.Context(), env.schedulerSliceNs())
             .aeronDirectoryName(directory)
             .threadingMode(ThreadingMode.INVOKER == env.driverThreadingMode() ?
                 ThreadingMode.SHARED : env.driverThreadingMode())
@@ -55,11 +53,6 @@ final class MediaDrivers
             .conductorIdleStrategy(EnvironmentOptions.idleStrategy(idle))
             .senderIdleStrategy(EnvironmentOptions.idleStrategy(idle))
             .receiverIdleStrategy(EnvironmentOptions.idleStrategy(idle))
-            .sharedThreadFactory(threads)
-            .sharedNetworkThreadFactory(threads)
-            .conductorThreadFactory(threads)
-            .senderThreadFactory(threads)
-            .receiverThreadFactory(threads)
             .asyncExecutorEnabled(false)
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)
