@@ -352,6 +352,21 @@ public final class BrokerStateMachine implements AutoCloseable
     }
 
     /**
+     * Arm the timers of a restored state (groups' sessions and rebalances, open transactions, retention) from the
+     * deadlines in it, on a host whose timers did not survive the restart ({@link Host#timersSurviveRestore()}
+     * false). Such a host calls this once it can take timers and before it passes the first command, so that a timer
+     * already due then fires before that command, as it did on a machine that never restarted. Without the call they
+     * are armed at the first command or {@link #onTick}, after a command that may see what they would have changed.
+     * Does nothing for a host whose timers survive, or called again.
+     */
+    public void armRestoredTimers()
+    {
+        groupCoordinator.rearmTimersIfRestored();
+        transactionCoordinator.rearmTimersIfRestored();
+        rearmRetentionIfRestored();
+    }
+
+    /**
      * A timer scheduled through {@link Host#scheduleTimer(long, long)} fired.
      *
      * @param correlationId of the timer.

@@ -1477,7 +1477,7 @@ final class GroupCoordinator
     // Helpers
     // ------------------------------------------------------------------------------------------------
 
-    private void rearmTimersIfRestored()
+    void rearmTimersIfRestored()
     {
         if (rearmTimers)
         {

@@ -42,8 +42,9 @@ public interface Host
 
     /**
      * Whether the host's timers outlive a restart, as cluster timers do (the consensus module snapshots and
-     * restores them). When false the state machine arms its timers again after {@link BrokerStateMachine#restore},
-     * from the deadlines in its state, at the first command or {@link BrokerStateMachine#onTick}.
+     * restores them). When false the host calls {@link BrokerStateMachine#armRestoredTimers()} after
+     * {@link BrokerStateMachine#restore}, once it can take timers and before the first command; the state machine
+     * then arms its timers again from the deadlines in its state.
      *
      * @return true when scheduled timers survive a restore.
      */

@@ -217,6 +217,8 @@ public final class StandaloneBroker implements AutoCloseable
                 () -> null == tieredStorage ? fetchServer.observedTableVersion() :
                     Math.min(fetchServer.observedTableVersion(), tieredStorage.observedTableVersion()))
                 .maxHeldAnswers(ctx.metadataMaxHeldAnswers);
+            // The restored state's timers, now that the control agent can take them and before it runs a command.
+            machine.armRestoredTimers();
 
             final String[] fetchChannels = channels;
             fetchServer = new FetchServer(
