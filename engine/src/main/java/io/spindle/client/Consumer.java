@@ -17,24 +17,10 @@ import java.util.function.Supplier;
 
 import io.aeron.Publication;
 import io.aeron.logbuffer.FragmentHandler;
-import io.aeron.logbuffer.Header;
-import io.spindle.codecs.batch.BatchError;
-import io.spindle.codecs.batch.RecordBatch;
-import io.spindle.codecs.batch.RecordBatchFlyweight;
-import io.spindle.codecs.batch.RecordFlyweight;
-import io.spindle.codecs.protocol.BooleanType;
 import io.spindle.codecs.protocol.ErrorCode;
-import io.spindle.codecs.protocol.ErrorResponseDecoder;
-import io.spindle.codecs.protocol.FetchCancelEncoder;
-import io.spindle.codecs.protocol.FetchCreditEncoder;
-import io.spindle.codecs.protocol.FetchRequestEncoder;
-import io.spindle.codecs.protocol.FetchResponseDecoder;
 import io.spindle.codecs.protocol.IsolationLevel;
-import io.spindle.codecs.protocol.MessageHeaderDecoder;
-import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
-import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.concurrent.IdleStrategy;
 
 
@@ -299,6 +285,11 @@ public final class Consumer implements AutoCloseable
         {
             this.arrivalTrace = trace;
             return this;
+        }
+
+        ArrivalTrace arrivalTrace()
+        {
+            return arrivalTrace;
         }
 
         /**
@@ -636,48 +627,17 @@ public final class Consumer implements AutoCloseable
     private final BlockingCaller controlCaller;
     private final FragmentHandler controlHandler;
     private final Map<String, TopicMetadata> topicMetadata = new HashMap<>();
-    private final List<PartitionState> assigned = new ArrayList<>();
-    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
-    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
-    private final FetchRequestEncoder fetchEncoder = new FetchRequestEncoder();
-    private final FetchCreditEncoder creditEncoder = new FetchCreditEncoder();
-    private final FetchCancelEncoder cancelEncoder = new FetchCancelEncoder();
-    private final FetchResponseDecoder fetchDecoder = new FetchResponseDecoder();
-    private final ErrorResponseDecoder errorDecoder = new ErrorResponseDecoder();
+    private final List<AssignedPartition> assigned = new ArrayList<>();
     private final ExpandableArrayBuffer requestBuffer = new ExpandableArrayBuffer(4096);
-    private final ExpandableDirectByteBuffer fetched = new ExpandableDirectByteBuffer(1024 * 1024);
-    private final RecordBatchFlyweight batch = new RecordBatchFlyweight();
-    private final AbortedTransactionFilter abortedFilter = new AbortedTransactionFilter();
-    private final RecordFlyweight record = new RecordFlyweight();
-    private final ConsumerRecord consumerRecord = new ConsumerRecord();
-    private final FragmentHandler fetchHandler = this::onFetchResponse;
+    private final Fetcher fetcher;
     private BrokerConnection control;
-    private ServerConnection fetch;
     private long nextCorrelationId = 1;
-    private long fetchCorrelationId = -1;
-    private boolean fetchOutstanding;
-    private boolean restartFetch = true;
-    private int writePosition;
-    private int readPosition;
-    private long consumedSinceCredit;
-    private SpindleException pendingError;
     private final AtomicReference<Thread> owner = new AtomicReference<>();
     private int ownerDepth;
     private boolean closing;
     private final AtomicBoolean wakeupRequested = new AtomicBoolean();
-    private long recordsConsumed;
-    private long bytesConsumed;
     private long pollCalls;
-    private long fetchResponses;
     private long reconnects;
-    private long replicaSwitches;
-    private boolean switchReplica;
-    private int storageErrorSwitches;
-
-    private static final int ENTRY_HEADER_LENGTH = 16;
-    private static final int ABORTED_ENTRY_LENGTH = 16;
-
-    private int fetchEpoch;
 
     private Consumer(final Context ctx)
     {
@@ -688,6 +648,7 @@ public final class Consumer implements AutoCloseable
             (buffer, offset, length, header) -> group.onResponse(buffer, offset, length);
         this.controlCaller = new BlockingCaller(controlHandler);
         this.transport = new ClientTransport(ctx);
+        this.fetcher = new Fetcher(ctx, transport, idleStrategy, assigned);
     }
 
     /**
@@ -703,7 +664,7 @@ public final class Consumer implements AutoCloseable
         try
         {
             consumer.control = consumer.transport.control();
-            consumer.fetch = consumer.transport.fetch();
+            consumer.fetcher.connect();
         }
         catch (final RuntimeException ex)
         {
@@ -989,7 +950,7 @@ public final class Consumer implements AutoCloseable
     private Map<TopicPartition, OffsetAndMetadata> positions()
     {
         final Map<TopicPartition, OffsetAndMetadata> result = new TreeMap<>();
-        for (final PartitionState state : assigned)
+        for (final AssignedPartition state : assigned)
         {
             if (state.position >= 0)
             {
@@ -1001,10 +962,10 @@ public final class Consumer implements AutoCloseable
 
     private void assignPartitions(final Collection<TopicPartition> partitions)
     {
-        final List<PartitionState> next = new ArrayList<>();
+        final List<AssignedPartition> next = new ArrayList<>();
         for (final TopicPartition tp : partitions)
         {
-            PartitionState state = find(tp);
+            AssignedPartition state = find(tp);
             if (null == state)
             {
                 TopicMetadata metadata = metadata(tp.topic());
@@ -1019,13 +980,13 @@ public final class Consumer implements AutoCloseable
                     throw new SpindleException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                         "topic '" + tp.topic() + "' has no partition " + tp.partition());
                 }
-                state = new PartitionState(tp, metadata.topicId());
+                state = new AssignedPartition(tp, metadata.topicId());
             }
             next.add(state);
         }
         assigned.clear();
         assigned.addAll(next);
-        restart();
+        fetcher.restart();
     }
 
     /**
@@ -1039,7 +1000,7 @@ public final class Consumer implements AutoCloseable
         try
         {
             final List<TopicPartition> result = new ArrayList<>();
-            for (final PartitionState state : assigned)
+            for (final AssignedPartition state : assigned)
             {
                 result.add(state.tp);
             }
@@ -1067,7 +1028,7 @@ public final class Consumer implements AutoCloseable
                 throw new IllegalArgumentException("offset must be >= 0, was " + offset);
             }
             state(tp).position = offset;
-            restart();
+            fetcher.restart();
         }
         finally
         {
@@ -1123,7 +1084,7 @@ public final class Consumer implements AutoCloseable
         acquire();
         try
         {
-            final PartitionState state = state(tp);
+            final AssignedPartition state = state(tp);
             if (state.position < 0)
             {
                 resolvePositions();
@@ -1233,7 +1194,7 @@ public final class Consumer implements AutoCloseable
         acquire();
         try
         {
-            final PartitionState state = state(tp);
+            final AssignedPartition state = state(tp);
             final long end = end(state);
             return state.position < 0 || end < 0 ? OptionalLong.empty() : OptionalLong.of(end - state.position);
         }
@@ -1257,7 +1218,7 @@ public final class Consumer implements AutoCloseable
             {
                 state(tp).paused = true;
             }
-            restart();
+            fetcher.restart();
         }
         finally
         {
@@ -1279,7 +1240,7 @@ public final class Consumer implements AutoCloseable
             {
                 state(tp).paused = false;
             }
-            restart();
+            fetcher.restart();
         }
         finally
         {
@@ -1310,18 +1271,13 @@ public final class Consumer implements AutoCloseable
             {
                 pollCalls++;
             }
-            if (null != pendingError)
+            final SpindleException error = fetcher.takeError();
+            if (null != error)
             {
-                final SpindleException error = pendingError;
-                pendingError = null;
                 throw error;
             }
-            if (switchReplica)
-            {
-                switchReplica = false;
-                fetchFromNextMember();
-            }
-            if (!fetch.isConnected() || !control.isConnected())
+            fetcher.switchReplicaIfAsked();
+            if (!fetcher.connection().isConnected() || !control.isConnected())
             {
                 reconnect();
             }
@@ -1331,20 +1287,20 @@ public final class Consumer implements AutoCloseable
                 group.poll(System.nanoTime() / 1_000_000L);
             }
 
-            int delivered = deliver(handler, limit);
+            int delivered = fetcher.deliver(handler, limit);
             if (delivered < limit)
             {
-                if (restartFetch || !ctx.streaming && !fetchOutstanding && readPosition == writePosition)
+                if (fetcher.isFetchDue())
                 {
-                    startFetch();
+                    resolvePositions();
+                    fetcher.start();
                 }
-                fetch.poll(fetchHandler, 16);
-                delivered += deliver(handler, limit - delivered);
+                fetcher.poll();
+                delivered += fetcher.deliver(handler, limit - delivered);
             }
             final long nowNs = System.nanoTime();
-            fetch.doHousekeeping(nowNs);
+            fetcher.doHousekeeping(nowNs);
             control.doHousekeeping(nowNs);
-            grantCredit();
 
             return delivered;
         }
@@ -1422,16 +1378,16 @@ public final class Consumer implements AutoCloseable
         try
         {
             final Map<String, Number> metrics = new LinkedHashMap<>();
-            metrics.put("records-consumed-total", recordsConsumed);
-            metrics.put("bytes-consumed-total", bytesConsumed);
+            metrics.put("records-consumed-total", fetcher.recordsConsumed());
+            metrics.put("bytes-consumed-total", fetcher.bytesConsumed());
             metrics.put("poll-calls-total", pollCalls);
-            metrics.put("fetch-responses-total", fetchResponses);
+            metrics.put("fetch-responses-total", fetcher.fetchResponses());
             metrics.put("reconnects-total", reconnects);
-            metrics.put("replica-switches-total", replicaSwitches);
+            metrics.put("replica-switches-total", fetcher.replicaSwitches());
             metrics.put("assigned-partitions", assigned.size());
             long lagMax = Long.MIN_VALUE;
             long lagSum = 0;
-            for (final PartitionState state : assigned)
+            for (final AssignedPartition state : assigned)
             {
                 if (state.position >= 0 && end(state) >= 0)
                 {
@@ -1474,10 +1430,7 @@ public final class Consumer implements AutoCloseable
                     // Closing anyway: the session timeout removes the member.
                 }
             }
-            if (null != fetch && fetch.isConnected() && fetchCorrelationId >= 0 && ctx.streaming)
-            {
-                sendCancel(fetchCorrelationId);
-            }
+            fetcher.close();
             transport.close();
         }
         finally
@@ -1507,324 +1460,12 @@ public final class Consumer implements AutoCloseable
         }
     }
 
-    private int deliver(final RecordHandler handler, final int limit)
-    {
-        int delivered = 0;
-        while (delivered < limit && readPosition < writePosition)
-        {
-            final int index = fetched.getInt(readPosition);
-            final int generation = fetched.getInt(readPosition + 4);
-            final int length = fetched.getInt(readPosition + 8);
-            final int abortedCount = fetched.getInt(readPosition + 12);
-            final int start = readPosition + ENTRY_HEADER_LENGTH + abortedCount * ABORTED_ENTRY_LENGTH;
-            final int end = start + length;
-            final PartitionState state = index < assigned.size() ? assigned.get(index) : null;
-            boolean entryDone = true;
-
-            if (null != state && state.generation == generation && !state.paused)
-            {
-                abortedFilter.load(fetched, readPosition + ENTRY_HEADER_LENGTH, abortedCount,
-                    IsolationLevel.READ_COMMITTED == ctx.isolationLevel);
-                int position = start;
-                while (position < end)
-                {
-                    batch.wrap(fetched, position);
-                    final int batchLength = batch.batchLength();
-                    if (batchLength < RecordBatch.HEADER_LENGTH || position + batchLength > end)
-                    {
-                        break;
-                    }
-                    if (abortedFilter.skips(batch, fetched, position))
-                    {
-                        // A transaction marker, or a record of an aborted transaction for read_committed: the
-                        // position moves past it, nothing is handed over.
-                        if (batch.nextOffset() > state.position)
-                        {
-                            state.position = batch.nextOffset();
-                        }
-                    }
-                    else if (batch.nextOffset() > state.position)
-                    {
-                        if (BatchError.OK != record.wrap(batch))
-                        {
-                            pendingError = new SpindleException(ErrorCode.CORRUPT_MESSAGE,
-                                "undecodable batch in " + state.tp + " at offset " + batch.baseOffset());
-                            position = end;
-                            break;
-                        }
-                        boolean isBatchDelivered = true;
-                        while (record.next())
-                        {
-                            final long offset = record.offset();
-                            if (offset < state.position)
-                            {
-                                continue;
-                            }
-                            if (delivered == limit)
-                            {
-                                isBatchDelivered = false;
-                                break;
-                            }
-                            state.position = offset + 1;
-                            recordsConsumed++;
-                            handler.onRecord(consumerRecord.wrap(state.tp.topic(), state.tp.partition(), record));
-                            delivered++;
-                            if (state.generation != generation)
-                            {
-                                // The handler sought or paused: nothing more from this fetch is handed over.
-                                isBatchDelivered = false;
-                                break;
-                            }
-                        }
-                        if (state.generation != generation)
-                        {
-                            break;
-                        }
-                        if (isBatchDelivered && state.generation == generation &&
-                            state.position < batch.nextOffset())
-                        {
-                            // Every record delivered (and no seek): step over offsets compaction removed.
-                            state.position = batch.nextOffset();
-                        }
-                        if (delivered == limit && state.position < batch.nextOffset())
-                        {
-                            entryDone = false;
-                            break;
-                        }
-                    }
-                    position += batchLength;
-                }
-            }
-
-            if (!entryDone)
-            {
-                break;
-            }
-            consumedSinceCredit += length;
-            bytesConsumed += length;
-            readPosition = end;
-        }
-
-        if (readPosition == writePosition)
-        {
-            readPosition = 0;
-            writePosition = 0;
-        }
-        return delivered;
-    }
-
-    private void onFetchResponse(final DirectBuffer buffer, final int offset, final int length, final Header header)
-    {
-        headerDecoder.wrap(buffer, offset);
-        final int templateId = headerDecoder.templateId();
-        if (ErrorResponseDecoder.TEMPLATE_ID == templateId)
-        {
-            errorDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
-            if (errorDecoder.correlationId() == fetchCorrelationId)
-            {
-                fetchOutstanding = false;
-                final ErrorCode code = errorDecoder.errorCode();
-                errorDecoder.requestTemplateId();
-                pendingError = new SpindleException(code, errorDecoder.errorMessage());
-            }
-            return;
-        }
-        if (FetchResponseDecoder.TEMPLATE_ID != templateId)
-        {
-            return;
-        }
-
-        fetchDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
-        if (fetchDecoder.correlationId() != fetchCorrelationId)
-        {
-            return;
-        }
-        if (!ctx.streaming)
-        {
-            fetchOutstanding = false;
-        }
-        fetchResponses++;
-        fetchDecoder.errorCode();
-        for (final FetchResponseDecoder.PartitionsDecoder partition : fetchDecoder.partitions())
-        {
-            final int topicId = partition.topicId();
-            final int partitionNumber = partition.partition();
-            final ErrorCode code = partition.errorCode();
-            final long highWatermark = partition.highWatermark();
-            final long lastStableOffset = partition.lastStableOffset();
-            partition.logStartOffset();
-            final long nextFetchOffset = partition.nextFetchOffset();
-            if (null != ctx.arrivalTrace && ErrorCode.NONE == code)
-            {
-                ctx.arrivalTrace.onArrived(topicId, partitionNumber, nextFetchOffset, System.nanoTime());
-            }
-            // Aborted transactions go in the entry, between its header and its records, for deliver to skip.
-            int abortedCount = 0;
-            for (final FetchResponseDecoder.PartitionsDecoder.AbortedTransactionsDecoder aborted :
-                partition.abortedTransactions())
-            {
-                final int at = writePosition + ENTRY_HEADER_LENGTH + abortedCount * ABORTED_ENTRY_LENGTH;
-                fetched.putLong(at, aborted.producerId());
-                fetched.putLong(at + 8, aborted.firstOffset());
-                abortedCount++;
-            }
-            final int recordsLength = partition.recordsLength();
-            final int recordsOffset = fetchDecoder.limit() + 4;
-            partition.skipRecords();
-
-            final int index = indexOf(topicId, partitionNumber);
-            if (index < 0)
-            {
-                continue;
-            }
-            final PartitionState state = assigned.get(index);
-            if (ErrorCode.NONE != code)
-            {
-                onPartitionError(state, code);
-                continue;
-            }
-            state.highWatermark = highWatermark;
-            state.lastStableOffset = lastStableOffset;
-            if (recordsLength > 0)
-            {
-                storageErrorSwitches = 0;
-                final int abortedLength = abortedCount * ABORTED_ENTRY_LENGTH;
-                fetched.putInt(writePosition, index);
-                fetched.putInt(writePosition + 4, state.generation);
-                fetched.putInt(writePosition + 8, recordsLength);
-                fetched.putInt(writePosition + 12, abortedCount);
-                fetched.putBytes(writePosition + ENTRY_HEADER_LENGTH + abortedLength, buffer, recordsOffset,
-                    recordsLength);
-                writePosition += ENTRY_HEADER_LENGTH + abortedLength + recordsLength;
-            }
-        }
-    }
-
     /**
      * The end a consumer's lag is measured to: the last stable offset for read_committed, else the high-water mark.
      */
-    private long end(final PartitionState state)
+    private long end(final AssignedPartition state)
     {
         return IsolationLevel.READ_COMMITTED == ctx.isolationLevel ? state.lastStableOffset : state.highWatermark;
-    }
-
-    private void onPartitionError(final PartitionState state, final ErrorCode code)
-    {
-        if (ErrorCode.OFFSET_OUT_OF_RANGE == code && ctx.autoOffsetReset != OffsetReset.NONE)
-        {
-            state.position = -1;
-            restart();
-        }
-        else if (ErrorCode.KAFKA_STORAGE_ERROR == code && storageErrorSwitches < transport.fetchMemberCount() - 1)
-        {
-            // A cluster member that cannot serve an offset the cluster holds (its own tier lacks it): fetch from
-            // the next member, as Kafka's consumer leaves a replica that cannot serve; once every member has
-            // answered so without a record in between, the error is the application's.
-            storageErrorSwitches++;
-            switchReplica = true;
-        }
-        else
-        {
-            pendingError = new SpindleException(code, "fetch from " + state.tp + " at offset " + state.position +
-                " failed");
-        }
-    }
-
-    private void startFetch()
-    {
-        resolvePositions();
-        if (ctx.streaming && fetchCorrelationId >= 0)
-        {
-            sendCancel(fetchCorrelationId);
-        }
-        restartFetch = false;
-
-        final List<PartitionState> active = new ArrayList<>();
-        for (final PartitionState state : assigned)
-        {
-            if (!state.paused)
-            {
-                active.add(state);
-            }
-        }
-        if (active.isEmpty())
-        {
-            fetchCorrelationId = -1;
-            return;
-        }
-
-        fetchCorrelationId = nextCorrelationId++;
-        fetchEncoder.wrapAndApplyHeader(requestBuffer, 0, headerEncoder)
-            .correlationId(fetchCorrelationId)
-            .maxWaitMs(ctx.fetchMaxWaitMs)
-            .minBytes(ctx.fetchMinBytes)
-            .maxBytes(ctx.fetchMaxBytes)
-            .isolationLevel(ctx.isolationLevel)
-            .streaming(ctx.streaming ? BooleanType.TRUE : BooleanType.FALSE)
-            .creditBytes(ctx.creditBytes);
-        final FetchRequestEncoder.PartitionsEncoder partitions = fetchEncoder.partitionsCount(active.size());
-        for (final PartitionState state : active)
-        {
-            partitions.next()
-                .topicId(state.topicId)
-                .partition(state.tp.partition())
-                .fetchOffset(state.position)
-                .partitionMaxBytes(ctx.partitionMaxBytes);
-        }
-        if (!offerFetchRequest(MessageHeaderEncoder.ENCODED_LENGTH + fetchEncoder.encodedLength()))
-        {
-            // The session was lost: the next poll opens it again and sends the fetch from the positions.
-            fetchCorrelationId = -1;
-            restartFetch = true;
-            return;
-        }
-        fetchOutstanding = true;
-        consumedSinceCredit = 0;
-    }
-
-    private void grantCredit()
-    {
-        if (ctx.streaming && fetchCorrelationId >= 0 && consumedSinceCredit >= ctx.creditBytes / 2)
-        {
-            final FetchCreditEncoder encoder = creditEncoder;
-            encoder.wrapAndApplyHeader(requestBuffer, 0, headerEncoder)
-                .correlationId(fetchCorrelationId)
-                .creditBytes(consumedSinceCredit);
-            if (fetch.offer(requestBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength()) > 0)
-            {
-                consumedSinceCredit = 0;
-            }
-        }
-    }
-
-    private void sendCancel(final long correlationId)
-    {
-        final FetchCancelEncoder encoder = cancelEncoder;
-        encoder.wrapAndApplyHeader(requestBuffer, 0, headerEncoder).correlationId(correlationId);
-        fetch.offer(requestBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
-    }
-
-    private boolean offerFetchRequest(final int length)
-    {
-        final long deadlineNs = System.nanoTime() + ctx.requestTimeoutMs() * 1_000_000L;
-        idleStrategy.reset();
-        long result;
-        while ((result = fetch.offer(requestBuffer, 0, length)) < 0)
-        {
-            final long nowNs = System.nanoTime();
-            fetch.doHousekeeping(nowNs);
-            if (!fetch.isConnected())
-            {
-                return false;
-            }
-            if (nowNs - deadlineNs > 0)
-            {
-                throw new SpindleException(ErrorCode.REQUEST_TIMED_OUT, "cannot send a fetch for " +
-                    ctx.requestTimeoutMs() + " ms: " + ServerConnection.describe(result));
-            }
-            idleStrategy.idle();
-        }
-        return true;
     }
 
     /**
@@ -1834,6 +1475,7 @@ public final class Consumer implements AutoCloseable
      */
     private void reconnect()
     {
+        final ServerConnection fetch = fetcher.connection();
         final String reason = !fetch.isConnected() ? fetch.closedReason() :
             !control.isConnected() ? control.closedReason() : "session lost";
         fetch.close();
@@ -1845,7 +1487,7 @@ public final class Consumer implements AutoCloseable
             try
             {
                 control = transport.control();
-                fetch = transport.fetch();
+                fetcher.connect();
                 break;
             }
             catch (final SpindleException ex)
@@ -1860,8 +1502,7 @@ public final class Consumer implements AutoCloseable
             }
         }
         reconnects++;
-        fetchCorrelationId = -1;
-        restart();
+        fetcher.restart();
         if (null != group)
         {
             group.onSessionLost(System.nanoTime() / 1_000_000L);
@@ -1890,7 +1531,7 @@ public final class Consumer implements AutoCloseable
         final long deadlineNs = System.nanoTime() + ctx.reconnectTimeoutMs() * 1_000_000L;
         while (true)
         {
-            if (!control.isConnected() || !fetch.isConnected())
+            if (!control.isConnected() || !fetcher.connection().isConnected())
             {
                 reconnect();
             }
@@ -1908,34 +1549,10 @@ public final class Consumer implements AutoCloseable
         }
     }
 
-    /**
-     * Move the fetch session to the next cluster member (after {@link #onPartitionError} asked for it, outside the
-     * fetch handler) and fetch again from every partition's position.
-     */
-    private void fetchFromNextMember()
-    {
-        fetch = transport.fetchFromNextMember();
-        replicaSwitches++;
-        fetchCorrelationId = -1;
-        restart();
-    }
-
-    private void restart()
-    {
-        // One epoch for all: buffered entries name partitions by index, which a new assignment reuses.
-        final int epoch = ++fetchEpoch;
-        for (final PartitionState state : assigned)
-        {
-            state.generation = epoch;
-        }
-        restartFetch = true;
-        fetchOutstanding = false;
-    }
-
     private void resolvePositions()
     {
         final List<TopicPartition> missing = new ArrayList<>();
-        for (final PartitionState state : assigned)
+        for (final AssignedPartition state : assigned)
         {
             if (state.position < 0)
             {
@@ -1982,7 +1599,7 @@ public final class Consumer implements AutoCloseable
         {
             state(list.get(i)).position = offsets[i];
         }
-        restart();
+        fetcher.restart();
     }
 
     private long[] listOffsets(final List<TopicPartition> partitions, final int[] topicIds, final long[] timestamps)
@@ -2129,7 +1746,7 @@ public final class Consumer implements AutoCloseable
         public Map<TopicPartition, Long> positions()
         {
             final Map<TopicPartition, Long> result = new HashMap<>();
-            for (final PartitionState state : assigned)
+            for (final AssignedPartition state : assigned)
             {
                 result.put(state.tp, state.position);
             }
@@ -2148,9 +1765,9 @@ public final class Consumer implements AutoCloseable
         return metadata;
     }
 
-    private PartitionState state(final TopicPartition tp)
+    private AssignedPartition state(final TopicPartition tp)
     {
-        final PartitionState state = find(tp);
+        final AssignedPartition state = find(tp);
         if (null == state)
         {
             throw new IllegalStateException(tp + " is not assigned to this consumer");
@@ -2158,9 +1775,9 @@ public final class Consumer implements AutoCloseable
         return state;
     }
 
-    private PartitionState find(final TopicPartition tp)
+    private AssignedPartition find(final TopicPartition tp)
     {
-        for (final PartitionState state : assigned)
+        for (final AssignedPartition state : assigned)
         {
             if (state.tp.equals(tp))
             {
@@ -2168,35 +1785,5 @@ public final class Consumer implements AutoCloseable
             }
         }
         return null;
-    }
-
-    private int indexOf(final int topicId, final int partition)
-    {
-        for (int i = 0, n = assigned.size(); i < n; i++)
-        {
-            final PartitionState state = assigned.get(i);
-            if (state.topicId == topicId && state.tp.partition() == partition)
-            {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static final class PartitionState
-    {
-        final TopicPartition tp;
-        final int topicId;
-        long position = -1;
-        long highWatermark = -1;
-        long lastStableOffset = -1;
-        boolean paused;
-        int generation;
-
-        PartitionState(final TopicPartition tp, final int topicId)
-        {
-            this.tp = tp;
-            this.topicId = topicId;
-        }
     }
 }
