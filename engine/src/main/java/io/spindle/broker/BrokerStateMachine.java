@@ -515,7 +515,7 @@ public final class BrokerStateMachine implements AutoCloseable
      *     int64 activeSegmentBaseOffset, int64 activeSegmentRollStartMs (Long.MIN_VALUE: not started)
      *   int64 nextTimerId                                             (version 2 on)
      *   int64 timeMs, int64 retentionDeadlineMs (Long.MIN_VALUE: not armed)   (version 3 on)
-     *   the groups, as GroupCoordinator#snapshot documents            (version 2 on; members' client ids 5 on)
+     *   the groups, as GroupSnapshot documents                        (version 2 on; members' client ids 5 on)
      *   int64 nextProducerId, then per partition (topics by id) its idempotent producers by id: int32 count, then
      *     int64 producerId, int16 epoch, int64 lastAppendMs, int64 openTransactionFirstOffset (-1: none),
      *     int32 batchCount, then per batch (oldest first) int32 firstSequence, int32 lastSequence,
