@@ -5,28 +5,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import io.spindle.codecs.protocol.BooleanType;
 import io.spindle.codecs.protocol.DeleteGroupsRequestDecoder;
-import io.spindle.codecs.protocol.DeleteGroupsResponseEncoder;
 import io.spindle.codecs.protocol.DescribeGroupsRequestDecoder;
-import io.spindle.codecs.protocol.DescribeGroupsResponseEncoder;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.HeartbeatRequestDecoder;
-import io.spindle.codecs.protocol.HeartbeatResponseEncoder;
 import io.spindle.codecs.protocol.JoinGroupRequestDecoder;
-import io.spindle.codecs.protocol.JoinGroupResponseEncoder;
 import io.spindle.codecs.protocol.LeaveGroupRequestDecoder;
-import io.spindle.codecs.protocol.LeaveGroupResponseEncoder;
 import io.spindle.codecs.protocol.ListGroupsRequestDecoder;
-import io.spindle.codecs.protocol.ListGroupsResponseEncoder;
 import io.spindle.codecs.protocol.MessageHeaderDecoder;
-import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.OffsetCommitRequestDecoder;
-import io.spindle.codecs.protocol.OffsetCommitResponseEncoder;
 import io.spindle.codecs.protocol.OffsetFetchRequestDecoder;
-import io.spindle.codecs.protocol.OffsetFetchResponseEncoder;
 import io.spindle.codecs.protocol.SyncGroupRequestDecoder;
-import io.spindle.codecs.protocol.SyncGroupResponseEncoder;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
@@ -45,6 +34,9 @@ import org.agrona.collections.Long2ObjectHashMap;
  * state with the host's time and re-arms when the deadline moved, so a heartbeat never touches the
  * host's timers. Member ids come from a counter in the state ({@code consumer-7}, or
  * {@code <group.instance.id>-7} for a static member), never from randomness.
+ * <p>
+ * It decides; {@link GroupResponseProxy} encodes and sends its answers, and {@link GroupSnapshot} writes
+ * and reads its state.
  * <p>
  * <b>Threading:</b> the state machine's thread only.
  */
@@ -89,7 +81,7 @@ final class GroupCoordinator
     }
 
     private final Host host;
-    private final ExpandableDirectByteBuffer responseBuffer;
+    private final GroupResponseProxy responseProxy;
     private final Topics topics;
     private final TimerIds timerIds;
     private final BrokerStats stats;
@@ -105,25 +97,15 @@ final class GroupCoordinator
     private boolean rearmTimers;
 
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
-    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final JoinGroupRequestDecoder joinDecoder = new JoinGroupRequestDecoder();
-    private final JoinGroupResponseEncoder joinEncoder = new JoinGroupResponseEncoder();
     private final SyncGroupRequestDecoder syncDecoder = new SyncGroupRequestDecoder();
-    private final SyncGroupResponseEncoder syncEncoder = new SyncGroupResponseEncoder();
     private final HeartbeatRequestDecoder heartbeatDecoder = new HeartbeatRequestDecoder();
-    private final HeartbeatResponseEncoder heartbeatEncoder = new HeartbeatResponseEncoder();
     private final LeaveGroupRequestDecoder leaveDecoder = new LeaveGroupRequestDecoder();
-    private final LeaveGroupResponseEncoder leaveEncoder = new LeaveGroupResponseEncoder();
     private final OffsetCommitRequestDecoder commitDecoder = new OffsetCommitRequestDecoder();
-    private final OffsetCommitResponseEncoder commitEncoder = new OffsetCommitResponseEncoder();
     private final OffsetFetchRequestDecoder offsetFetchDecoder = new OffsetFetchRequestDecoder();
-    private final OffsetFetchResponseEncoder offsetFetchEncoder = new OffsetFetchResponseEncoder();
     private final DescribeGroupsRequestDecoder describeDecoder = new DescribeGroupsRequestDecoder();
-    private final DescribeGroupsResponseEncoder describeEncoder = new DescribeGroupsResponseEncoder();
     private final ListGroupsRequestDecoder listDecoder = new ListGroupsRequestDecoder();
-    private final ListGroupsResponseEncoder listEncoder = new ListGroupsResponseEncoder();
     private final DeleteGroupsRequestDecoder deleteDecoder = new DeleteGroupsRequestDecoder();
-    private final DeleteGroupsResponseEncoder deleteEncoder = new DeleteGroupsResponseEncoder();
 
     GroupCoordinator(
         final Host host,
@@ -135,7 +117,7 @@ final class GroupCoordinator
         final int maxSessionTimeoutMs)
     {
         this.host = host;
-        this.responseBuffer = responseBuffer;
+        this.responseProxy = new GroupResponseProxy(host, responseBuffer);
         this.topics = topics;
         this.timerIds = timerIds;
         this.stats = stats;
@@ -460,7 +442,7 @@ final class GroupCoordinator
                 if (group.protocolName.equals(group.selectProtocol()))
                 {
                     version++;
-                    staticRejoinResponse(sessionId, correlationId, group, member, assignedFrom);
+                    responseProxy.sendStaticRejoin(sessionId, correlationId, group, member, assignedFrom);
                 }
                 else
                 {
@@ -522,7 +504,7 @@ final class GroupCoordinator
                 {
                     // It missed the join response: give it again.
                     touchSession(member, nowMs);
-                    joinResponse(sessionId, correlationId, group, member, group.isLeader(memberId), false);
+                    responseProxy.sendJoin(sessionId, correlationId, group, member, group.isLeader(memberId), false);
                 }
                 else
                 {
@@ -537,7 +519,7 @@ final class GroupCoordinator
                 if (sameProtocols && !group.isLeader(memberId))
                 {
                     touchSession(member, nowMs);
-                    joinResponse(sessionId, correlationId, group, member, false, false);
+                    responseProxy.sendJoin(sessionId, correlationId, group, member, false, false);
                 }
                 else
                 {
@@ -645,7 +627,7 @@ final class GroupCoordinator
             final byte[] metadata = member.metadata(group.protocolName);
             member.assignedFrom = null == metadata ? GroupMember.EMPTY_BYTES : metadata;
             touchSession(member, nowMs);
-            joinResponse(sessionId, correlationId, group, member, group.isLeader(member.memberId()), false);
+            responseProxy.sendJoin(sessionId, correlationId, group, member, group.isLeader(member.memberId()), false);
         }
     }
 
@@ -771,11 +753,7 @@ final class GroupCoordinator
             stats.onError(code);
         }
 
-        heartbeatEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(code)
-            .errorMessage(message);
-        send(sessionId, heartbeatEncoder.encodedLength());
+        responseProxy.sendHeartbeat(sessionId, correlationId, code, message);
     }
 
     private void onLeave(final long sessionId, final DirectBuffer buffer, final int offset, final long nowMs)
@@ -848,16 +826,8 @@ final class GroupCoordinator
             afterMemberRemoved(group, nowMs);
         }
 
-        leaveEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(groupId.isEmpty() ? ErrorCode.INVALID_GROUP_ID : ErrorCode.NONE);
-        final LeaveGroupResponseEncoder.MembersEncoder responses = leaveEncoder.membersCount(leaving.size());
-        for (int i = 0; i < leaving.size(); i++)
-        {
-            responses.next().errorCode(codes[i]).memberId(leaving.get(i)[0]).groupInstanceId(leaving.get(i)[1]);
-        }
-        leaveEncoder.errorMessage("");
-        send(sessionId, leaveEncoder.encodedLength());
+        responseProxy.sendLeave(
+            sessionId, correlationId, groupId.isEmpty() ? ErrorCode.INVALID_GROUP_ID : ErrorCode.NONE, leaving, codes);
     }
 
     private void onSessionTimer(final ConsumerGroup group, final GroupMember member, final long nowMs)
@@ -1019,10 +989,7 @@ final class GroupCoordinator
             }
         }
 
-        commitEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(code);
-        final OffsetCommitResponseEncoder.PartitionsEncoder responses = commitEncoder.partitionsCount(entries.size());
+        responseProxy.beginOffsetCommit(correlationId, code, entries.size());
         boolean stored = false;
         for (int i = 0; i < entries.size(); i++)
         {
@@ -1068,7 +1035,7 @@ final class GroupCoordinator
             {
                 stats.onError(partitionCode);
             }
-            responses.next().topicId(topicId).partition(partition).errorCode(partitionCode);
+            responseProxy.offsetCommitPartition(topicId, partition, partitionCode);
         }
         if (null != member)
         {
@@ -1078,8 +1045,7 @@ final class GroupCoordinator
         {
             version++;
         }
-        commitEncoder.errorMessage(message);
-        send(sessionId, commitEncoder.encodedLength());
+        responseProxy.sendOffsetCommit(sessionId, message);
     }
 
     /**
@@ -1121,10 +1087,8 @@ final class GroupCoordinator
             keys.addAll(group.offsets().keySet());
         }
 
-        offsetFetchEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(groupId.isEmpty() ? ErrorCode.INVALID_GROUP_ID : ErrorCode.NONE);
-        final OffsetFetchResponseEncoder.PartitionsEncoder responses = offsetFetchEncoder.partitionsCount(
+        responseProxy.beginOffsetFetch(
+            correlationId, groupId.isEmpty() ? ErrorCode.INVALID_GROUP_ID : ErrorCode.NONE,
             groupId.isEmpty() ? 0 : keys.size());
         if (!groupId.isEmpty())
         {
@@ -1132,17 +1096,11 @@ final class GroupCoordinator
             {
                 final int topicId = ConsumerGroup.topicIdOf(key);
                 final ConsumerGroup.CommittedOffset committed = null == group ? null : group.offsets().get(key);
-                responses.next()
-                    .topicId(topicId)
-                    .partition(ConsumerGroup.partitionOf(key))
-                    .committedOffset(null == committed ? -1 : committed.offset())
-                    .committedLeaderEpoch(null == committed ? -1 : committed.leaderEpoch())
-                    .errorCode(topics.partitionCount(topicId) < 0 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.NONE)
-                    .metadata(null == committed ? "" : committed.metadata());
+                responseProxy.offsetFetchPartition(topicId, ConsumerGroup.partitionOf(key), committed,
+                    topics.partitionCount(topicId) < 0 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.NONE);
             }
         }
-        offsetFetchEncoder.errorMessage(groupId.isEmpty() ? "group id is empty" : "");
-        send(sessionId, offsetFetchEncoder.encodedLength());
+        responseProxy.sendOffsetFetch(sessionId, groupId.isEmpty() ? "group id is empty" : "");
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -1159,45 +1117,7 @@ final class GroupCoordinator
             groupIds.add(entry.groupId());
         }
 
-        describeEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(ErrorCode.NONE);
-        final DescribeGroupsResponseEncoder.GroupsEncoder responses = describeEncoder.groupsCount(groupIds.size());
-        for (final String groupId : groupIds)
-        {
-            final ConsumerGroup group = groups.get(groupId);
-            if (null == group)
-            {
-                responses.next().errorCode(ErrorCode.GROUP_ID_NOT_FOUND).generationId(-1);
-                responses.membersCount(0);
-                responses.groupId(groupId).groupState(GroupState.DEAD.displayName()).protocolType("").protocolName("");
-                continue;
-            }
-
-            responses.next().errorCode(ErrorCode.NONE).generationId(group.generationId);
-            final DescribeGroupsResponseEncoder.GroupsEncoder.MembersEncoder members =
-                responses.membersCount(group.memberCount());
-            final boolean stable = GroupState.STABLE == group.state();
-            for (final GroupMember member : group.members())
-            {
-                final byte[] metadata = group.protocolName.isEmpty() ? null : member.metadata(group.protocolName);
-                final byte[] assignment = stable ? member.assignment : GroupMember.EMPTY_BYTES;
-                members.next()
-                    .memberId(member.memberId())
-                    .groupInstanceId(member.groupInstanceId())
-                    .clientId(member.clientId)
-                    .clientHost(member.clientHost)
-                    .putMemberMetadata(null == metadata ? GroupMember.EMPTY_BYTES : metadata, 0,
-                        null == metadata ? 0 : metadata.length)
-                    .putMemberAssignment(assignment, 0, assignment.length);
-            }
-            responses.groupId(groupId)
-                .groupState(group.state().displayName())
-                .protocolType(group.protocolType)
-                .protocolName(group.protocolName);
-        }
-        describeEncoder.errorMessage("");
-        send(sessionId, describeEncoder.encodedLength());
+        responseProxy.sendDescribe(sessionId, correlationId, groupIds, groups);
     }
 
     private void onList(final long sessionId, final DirectBuffer buffer, final int offset)
@@ -1223,19 +1143,7 @@ final class GroupCoordinator
             }
         }
 
-        listEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(ErrorCode.NONE);
-        final ListGroupsResponseEncoder.GroupsEncoder responses = listEncoder.groupsCount(matching.size());
-        for (final ConsumerGroup group : matching)
-        {
-            responses.next()
-                .groupId(group.groupId())
-                .protocolType(group.protocolType)
-                .groupState(group.state().displayName());
-        }
-        listEncoder.errorMessage("");
-        send(sessionId, listEncoder.encodedLength());
+        responseProxy.sendList(sessionId, correlationId, matching);
     }
 
     private void onDelete(final long sessionId, final DirectBuffer buffer, final int offset)
@@ -1248,10 +1156,7 @@ final class GroupCoordinator
             groupIds.add(entry.groupId());
         }
 
-        deleteEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(ErrorCode.NONE);
-        final DeleteGroupsResponseEncoder.GroupsEncoder responses = deleteEncoder.groupsCount(groupIds.size());
+        responseProxy.beginDelete(correlationId, groupIds.size());
         final StringBuilder message = new StringBuilder();
         for (final String groupId : groupIds)
         {
@@ -1279,10 +1184,9 @@ final class GroupCoordinator
             {
                 stats.onError(code);
             }
-            responses.next().errorCode(code).groupId(groupId);
+            responseProxy.deleteGroupResult(code, groupId);
         }
-        deleteEncoder.errorMessage(message.toString());
-        send(sessionId, deleteEncoder.encodedLength());
+        responseProxy.sendDelete(sessionId, message.toString());
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -1439,80 +1343,7 @@ final class GroupCoordinator
         final String message)
     {
         stats.onError(code);
-        joinEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(code)
-            .generationId(-1)
-            .skipAssignment(BooleanType.FALSE);
-        joinEncoder.membersCount(0);
-        joinEncoder.protocolType("").protocolName("").leader("").memberId(memberId).errorMessage(message);
-        send(sessionId, joinEncoder.encodedLength());
-    }
-
-    private void joinResponse(
-        final long sessionId,
-        final long correlationId,
-        final ConsumerGroup group,
-        final GroupMember member,
-        final boolean withMembers,
-        final boolean skipAssignment)
-    {
-        joinEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(ErrorCode.NONE)
-            .generationId(group.generationId)
-            .skipAssignment(skipAssignment ? BooleanType.TRUE : BooleanType.FALSE);
-        final JoinGroupResponseEncoder.MembersEncoder members =
-            joinEncoder.membersCount(withMembers ? group.memberCount() : 0);
-        if (withMembers)
-        {
-            for (final GroupMember m : group.members())
-            {
-                final byte[] found = m.metadata(group.protocolName);
-                final byte[] metadata = null == found ? GroupMember.EMPTY_BYTES : found;
-                members.next()
-                    .memberId(m.memberId())
-                    .groupInstanceId(m.groupInstanceId())
-                    .putMetadata(metadata, 0, metadata.length);
-            }
-        }
-        joinEncoder.protocolType(group.protocolType)
-            .protocolName(group.protocolName)
-            .leader(group.leaderId)
-            .memberId(member.memberId())
-            .errorMessage("");
-        send(sessionId, joinEncoder.encodedLength());
-    }
-
-    /**
-     * The answer to a static member that took over its predecessor's place in a stable group: no
-     * rebalance (skipAssignment), and as its only member entry the metadata its assignment was computed
-     * from, so the member can tell when a rebalance is owed (it restarted with other topics, or its
-     * predecessor went away before revoking and rejoining) and rejoin.
-     */
-    private void staticRejoinResponse(
-        final long sessionId,
-        final long correlationId,
-        final ConsumerGroup group,
-        final GroupMember member,
-        final byte[] assignedFrom)
-    {
-        final byte[] metadata = null == assignedFrom ? GroupMember.EMPTY_BYTES : assignedFrom;
-        joinEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(ErrorCode.NONE)
-            .generationId(group.generationId)
-            .skipAssignment(BooleanType.TRUE);
-        joinEncoder.membersCount(1).next()
-            .memberId(member.memberId())
-            .groupInstanceId(member.groupInstanceId())
-            .putMetadata(metadata, 0, metadata.length);
-        joinEncoder.protocolType(group.protocolType)
-            .protocolName(group.protocolName)
-            .leader(group.leaderId)
-            .memberId(member.memberId())
-            .errorMessage("");
-        send(sessionId, joinEncoder.encodedLength());
+        responseProxy.sendJoinError(sessionId, correlationId, code, memberId, message);
     }
 
     private void syncResponse(
@@ -1527,19 +1358,7 @@ final class GroupCoordinator
         {
             stats.onError(code);
         }
-        syncEncoder.wrapAndApplyHeader(responseBuffer, 0, headerEncoder)
-            .correlationId(correlationId)
-            .errorCode(code)
-            .protocolType(null == group ? "" : group.protocolType)
-            .protocolName(null == group ? "" : group.protocolName)
-            .putAssignment(assignment, 0, assignment.length)
-            .errorMessage(message);
-        send(sessionId, syncEncoder.encodedLength());
-    }
-
-    private void send(final long sessionId, final int bodyLength)
-    {
-        host.sendResponse(sessionId, responseBuffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + bodyLength);
+        responseProxy.sendSync(sessionId, correlationId, code, group, assignment, message);
     }
 
     /**
