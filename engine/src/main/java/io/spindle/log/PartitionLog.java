@@ -19,9 +19,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 import static io.spindle.codecs.batch.RecordBatch.ATTRIBUTES_OFFSET;
@@ -89,6 +87,7 @@ import static io.spindle.codecs.batch.RecordBatch.MAX_TIMESTAMP_OFFSET;
  * length, offset sequence and CRC32C; the first invalid batch and everything after it is cut, the indexes are
  * rebuilt, and {@link #recoveryReport()} says how many batches and bytes were cut. A clean {@link #close()} forces
  * everything and records the recovery point at the log end, so the next open scans only from the last index entry.
+ * {@link LogLoader} does the recovery at open.
  * <p>
  * <b>Compaction.</b> With {@code cleanup.policy} {@code compact} (or {@code compact,delete}) records need keys
  * ({@link #INVALID_RECORD} otherwise), retention deletes segments only under {@code delete}, and {@link #doWork}
@@ -144,7 +143,6 @@ public final class PartitionLog implements AutoCloseable
     public static final long CLEANER_BACKOFF_MS = StorageConfiguration.cleanerBackoffMs();
 
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
-    private static final LogSegment[] NO_SEGMENTS = new LogSegment[0];
     private static final VarHandle HIGH_WATER_MARK_VH;
     private static final long[] NO_ABORTED_TRANSACTIONS = new long[0];
     private static final VarHandle LOG_END_OFFSET_VH;
@@ -216,30 +214,22 @@ public final class PartitionLog implements AutoCloseable
         this.recoveryPointFile = new RecoveryPointFile(directory, true);
         this.validator = new RecordBatchValidator();
 
-        final List<RecoveryReport.SegmentRecovery> reports = new ArrayList<>();
         final long storedRecoveryPoint = recoveryPointFile.read();
-        final ArrayList<LogSegment> opened = new ArrayList<>();
+        final LogLoader loader = new LogLoader(directory, config);
+        final LogSegment[] recovered;
         try
         {
-            isCompacted = LogCleaning.recoverSwaps(directory);
-            recoverSegments(listBaseOffsets(directory), storedRecoveryPoint, opened, reports);
-            if (opened.isEmpty())
-            {
-                opened.add(LogSegment.create(directory, 0, config.segmentBytes(), config.indexIntervalBytes()));
-            }
+            recovered = loader.load(storedRecoveryPoint);
         }
         catch (final RuntimeException ex)
         {
-            for (final LogSegment segment : opened)
-            {
-                segment.close();
-            }
             recoveryPointFile.close();
             validator.close();
             throw ex;
         }
 
-        final LogSegment[] recovered = opened.toArray(NO_SEGMENTS);
+        isCompacted = loader.isCompacted();
+        recoveryReport = loader.recoveryReport();
         activeSegment = recovered[recovered.length - 1];
         if (activeSegment.size() > 0)
         {
@@ -259,15 +249,6 @@ public final class PartitionLog implements AutoCloseable
         recoveryPoint = Math.max(recoveryPoint, recovered[0].baseOffset);
         recoveryPointOffset = recoveryPoint;
         recoveryPointFile.write(recoveryPoint);
-
-        boolean isCut = false;
-        for (final RecoveryReport.SegmentRecovery report : reports)
-        {
-            isCut |= report.bytesCut() > 0 || report.deleted();
-        }
-        recoveryReport = new RecoveryReport(
-            storedRecoveryPoint, NULL_OFFSET != storedRecoveryPoint && storedRecoveryPoint >= endOffset && !isCut,
-            reports);
 
         lastFlushMs = nowMs;
         stateTimeMs = nowMs;
@@ -1451,7 +1432,10 @@ public final class PartitionLog implements AutoCloseable
             {
                 target = LogSegment.open(directory, target.baseOffset, true, config.segmentBytes(),
                     config.indexIntervalBytes());
-                allowGapsIfCompacted(target);
+                if (isCompacted)
+                {
+                    target.allowOffsetGaps();
+                }
                 target.recover(Long.MAX_VALUE, config.indexIntervalBytes());
             }
             catch (final UncheckedIOException ex)
@@ -1743,96 +1727,6 @@ public final class PartitionLog implements AutoCloseable
         }
     }
 
-    private void recoverSegments(
-        final long[] baseOffsets,
-        final long storedRecoveryPoint,
-        final ArrayList<LogSegment> opened,
-        final List<RecoveryReport.SegmentRecovery> reports)
-    {
-        final int indexIntervalBytes = config.indexIntervalBytes();
-        final int segmentBytes = config.segmentBytes();
-        for (int i = 0; i < baseOffsets.length; i++)
-        {
-            final boolean isLast = i == baseOffsets.length - 1;
-            final LogSegment segment = LogSegment.open(directory, baseOffsets[i], isLast, segmentBytes,
-                indexIntervalBytes);
-            allowGapsIfCompacted(segment);
-            final long trustedBelowOffset = !isLast ? Long.MAX_VALUE :
-                (NULL_OFFSET == storedRecoveryPoint ? Long.MIN_VALUE : storedRecoveryPoint);
-
-            RecoveryReport.SegmentRecovery report;
-            try
-            {
-                report = segment.recover(trustedBelowOffset, indexIntervalBytes);
-            }
-            catch (final RuntimeException ex)
-            {
-                segment.close();
-                throw ex;
-            }
-
-            final LogSegment previous = opened.isEmpty() ? null : opened.get(opened.size() - 1);
-            if (null != previous && (isCompacted ? previous.nextOffset() > segment.baseOffset :
-                previous.nextOffset() != segment.baseOffset))
-            {
-                final String reason = "segment base offset " + segment.baseOffset +
-                    " does not follow the previous segment's end " + previous.nextOffset();
-                reports.add(new RecoveryReport.SegmentRecovery(segment.baseOffset, 0, 0,
-                    report.batchesScanned(), segment.size(), false, true, reason));
-                segment.delete(0);
-                segment.close();
-                deleteSegments(baseOffsets, i + 1, reports);
-                reopenAsActive(opened, reports);
-                return;
-            }
-
-            reports.add(report);
-            opened.add(segment);
-            if (!isLast && report.bytesCut() > 0)
-            {
-                deleteSegments(baseOffsets, i + 1, reports);
-                reopenAsActive(opened, reports);
-                return;
-            }
-        }
-    }
-
-    private void reopenAsActive(final ArrayList<LogSegment> opened, final List<RecoveryReport.SegmentRecovery> reports)
-    {
-        final int last = opened.size() - 1;
-        final LogSegment sealed = opened.get(last);
-        sealed.close();
-        final LogSegment active = LogSegment.open(directory, sealed.baseOffset, true, config.segmentBytes(),
-            config.indexIntervalBytes());
-        allowGapsIfCompacted(active);
-        opened.set(last, active);
-        try
-        {
-            active.recover(Long.MAX_VALUE, config.indexIntervalBytes());
-        }
-        catch (final RuntimeException ex)
-        {
-            opened.remove(last);
-            active.close();
-            throw ex;
-        }
-    }
-
-    private void deleteSegments(
-        final long[] baseOffsets, final int from, final List<RecoveryReport.SegmentRecovery> reports)
-    {
-        for (int i = from; i < baseOffsets.length; i++)
-        {
-            final LogSegment segment = LogSegment.open(directory, baseOffsets[i], false, 0,
-                config.indexIntervalBytes());
-            final int frames = segment.countFrames(0, segment.capacity());
-            reports.add(new RecoveryReport.SegmentRecovery(baseOffsets[i], 0, 0, frames, segment.capacity(),
-                false, true, "deleted: an earlier segment was cut"));
-            segment.delete(0);
-            segment.close();
-        }
-    }
-
     private void stopCleaning(final boolean isDiscarded)
     {
         final LogCleaning task = cleaning;
@@ -1855,14 +1749,6 @@ public final class PartitionLog implements AutoCloseable
         cleaning = null;
     }
 
-    private void allowGapsIfCompacted(final LogSegment segment)
-    {
-        if (isCompacted)
-        {
-            segment.allowOffsetGaps();
-        }
-    }
-
     private static int floorSegment(final LogSegment[] segments, final long offset)
     {
         int low = 0;
@@ -1881,78 +1767,5 @@ public final class PartitionLog implements AutoCloseable
         }
 
         return high;
-    }
-
-    private static long[] listBaseOffsets(final File directory)
-    {
-        final String[] names = directory.list();
-        if (null == names)
-        {
-            throw new UncheckedIOException(new java.io.IOException("cannot list " + directory));
-        }
-
-        long[] baseOffsets = new long[names.length];
-        int count = 0;
-        for (final String name : names)
-        {
-            if (name.endsWith(LogSegment.LOG_SUFFIX))
-            {
-                final long baseOffset = parseBaseOffset(name, LogSegment.LOG_SUFFIX);
-                if (baseOffset >= 0)
-                {
-                    baseOffsets[count++] = baseOffset;
-                }
-            }
-        }
-
-        for (final String name : names)
-        {
-            final String suffix = name.endsWith(LogSegment.INDEX_SUFFIX) ? LogSegment.INDEX_SUFFIX :
-                (name.endsWith(LogSegment.TIME_INDEX_SUFFIX) ? LogSegment.TIME_INDEX_SUFFIX : null);
-            if (null != suffix)
-            {
-                final long baseOffset = parseBaseOffset(name, suffix);
-                boolean hasLog = false;
-                for (int i = 0; i < count && !hasLog; i++)
-                {
-                    hasLog = baseOffsets[i] == baseOffset;
-                }
-
-                if (baseOffset >= 0 && !hasLog)
-                {
-                    IoUtil.deleteIfExists(new File(directory, name));
-                }
-            }
-        }
-
-        baseOffsets = Arrays.copyOf(baseOffsets, count);
-        Arrays.sort(baseOffsets);
-        return baseOffsets;
-    }
-
-    private static long parseBaseOffset(final String name, final String suffix)
-    {
-        final int digits = name.length() - suffix.length();
-        if (20 != digits)
-        {
-            return -1;
-        }
-
-        long value = 0;
-        for (int i = 0; i < digits; i++)
-        {
-            final char c = name.charAt(i);
-            if (c < '0' || c > '9')
-            {
-                return -1;
-            }
-            value = value * 10 + (c - '0');
-            if (value < 0)
-            {
-                return -1;
-            }
-        }
-
-        return value;
     }
 }
