@@ -20,7 +20,6 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.concurrent.locks.LockSupport;
 
 import static io.spindle.codecs.batch.RecordBatch.ATTRIBUTES_OFFSET;
 import static io.spindle.codecs.batch.RecordBatch.BASE_OFFSET_OFFSET;
@@ -96,7 +95,7 @@ import static io.spindle.codecs.batch.RecordBatch.MAX_TIMESTAMP_OFFSET;
  * survives and for the crash-safe swap. A swapped-out segment lingers, mapped, for {@code file.delete.delay.ms}
  * like a deleted one, but is not flagged deleted: a reader already on it keeps reading the records it held, at
  * the same offsets. Offsets in a compacted range have gaps; {@link #read} of an offset in a gap returns the batch
- * holding the next surviving offset.
+ * holding the next surviving offset. {@link LogCompaction} does this for the log.
  * <p>
  * <b>Time</b> is always passed in by the host ({@code nowMs}); the log never reads a clock, so the clustered host
  * makes the same roll and retention decisions on every member.
@@ -197,14 +196,9 @@ public final class PartitionLog implements AutoCloseable
      */
     private final ExpandableDirectByteBuffer appendStaging = new ExpandableDirectByteBuffer(0);
 
-    private boolean isCompacted;
-    private LogCleaner cleaner;
-    private LogCleaning cleaning;
-    private long firstDirtyOffset;
+    private final LogCompaction compaction;
     private long stateTimeMs;
     private long nextCleaningCheckMs;
-    private int cleaningsCompleted;
-    private Throwable lastCleanerFailure;
 
     private PartitionLog(final File directory, final LogConfig config, final long nowMs)
     {
@@ -228,7 +222,6 @@ public final class PartitionLog implements AutoCloseable
             throw ex;
         }
 
-        isCompacted = loader.isCompacted();
         recoveryReport = loader.recoveryReport();
         activeSegment = recovered[recovered.length - 1];
         if (activeSegment.size() > 0)
@@ -252,10 +245,10 @@ public final class PartitionLog implements AutoCloseable
 
         lastFlushMs = nowMs;
         stateTimeMs = nowMs;
-        firstDirtyOffset = recovered[0].baseOffset;
+        compaction = new LogCompaction(directory, loader.isCompacted(), recovered[0].baseOffset);
         logStartOffset = recovered[0].baseOffset;
         logEndOffset = endOffset;
-        abortMarkersUncheckedBelow = isCompacted ? endOffset : 0;
+        abortMarkersUncheckedBelow = compaction.isCompacted() ? endOffset : 0;
         highWaterMark = endOffset;
         segments = recovered;
     }
@@ -1037,7 +1030,7 @@ public final class PartitionLog implements AutoCloseable
             }
         }
 
-        if (config.isCompact() || null != cleaning)
+        if (config.isCompact() || compaction.isCleaning())
         {
             workCount += completeCleaning(nowMs);
             if (nowMs >= nextCleaningCheckMs && null == storageError && config.isCompact())
@@ -1059,7 +1052,7 @@ public final class PartitionLog implements AutoCloseable
      */
     public PartitionLog cleaner(final LogCleaner cleaner)
     {
-        this.cleaner = cleaner;
+        compaction.cleaner(cleaner);
         return this;
     }
 
@@ -1083,64 +1076,12 @@ public final class PartitionLog implements AutoCloseable
     public boolean startCleaning(final boolean force)
     {
         checkOpen();
-        if (!config.isCompact() || null != cleaning || null != storageError)
+        if (!config.isCompact() || compaction.isCleaning() || null != storageError)
         {
             return false;
         }
 
-        final LogSegment[] segments = this.segments;
-        final long stableOffset = Math.min(highWaterMark, firstUnstableOffset);
-        final long minLagMs = config.minCompactionLagMs();
-        int count = 0;
-        for (int i = 0; i < segments.length - 1; i++)
-        {
-            final LogSegment segment = segments[i];
-            if (segments[i + 1].baseOffset > stableOffset ||
-                (minLagMs > 0 && segment.maxTimestampMs() > stateTimeMs - minLagMs))
-            {
-                break;
-            }
-            count = i + 1;
-        }
-
-        if (0 == count)
-        {
-            return false;
-        }
-
-        long totalBytes = 0;
-        long dirtyBytes = 0;
-        long oldestDirtyTimestampMs = Long.MAX_VALUE;
-        for (int i = 0; i < count; i++)
-        {
-            final LogSegment segment = segments[i];
-            totalBytes += segment.size();
-            if (segment.baseOffset >= firstDirtyOffset)
-            {
-                dirtyBytes += segment.size();
-                oldestDirtyTimestampMs = Math.min(oldestDirtyTimestampMs, segment.maxTimestampMs());
-            }
-        }
-
-        final long maxLagMs = config.maxCompactionLagMs();
-        final boolean isDue = dirtyBytes > 0 && (dirtyBytes >= config.minCleanableDirtyRatio() * totalBytes ||
-            (Long.MAX_VALUE != maxLagMs && oldestDirtyTimestampMs <= stateTimeMs - maxLagMs));
-        if (!force && !isDue)
-        {
-            return false;
-        }
-
-        if (null == cleaner)
-        {
-            cleaner = LogCleaner.shared();
-        }
-
-        final LogCleaning task = new LogCleaning(
-            directory, Arrays.copyOf(segments, count), segments[count].baseOffset, stateTimeMs,
-            config.deleteRetentionMs(), firstDirtyOffset);
-        cleaning = task;
-        cleaner.submit(task);
-        return true;
+        return compaction.start(segments, Math.min(highWaterMark, firstUnstableOffset), stateTimeMs, config, force);
     }
 
     /**
@@ -1152,94 +1093,7 @@ public final class PartitionLog implements AutoCloseable
      */
     public int completeCleaning(final long nowMs)
     {
-        final LogCleaning task = cleaning;
-        if (null == task || !task.isFinished() || isClosed)
-        {
-            return 0;
-        }
-
-        cleaning = null;
-        if (!task.isDone())
-        {
-            lastCleanerFailure = task.failure();
-            task.deleteOutputs();
-            return 1;
-        }
-
-        final LogSegment[] segments = this.segments;
-        int first = -1;
-        for (int i = 0; i < segments.length && first < 0; i++)
-        {
-            first = segments[i] == task.segments[0] ? i : -1;
-        }
-
-        boolean isIntact = first >= 0 && first + task.segments.length < segments.length;
-        for (int i = 0; isIntact && i < task.segments.length; i++)
-        {
-            isIntact = segments[first + i] == task.segments[i] && !task.segments[i].isDeleted();
-        }
-
-        if (!isIntact)
-        {
-            task.deleteOutputs();
-            return 1;
-        }
-
-        try
-        {
-            final long deadlineMs = nowMs + config.fileDeleteDelayMs();
-            for (int i = 0, cleaned = task.cleanedSegments(); i < cleaned; i++)
-            {
-                final File cleanedFile = task.cleanedFile(i);
-                if (null == cleanedFile)
-                {
-                    continue;
-                }
-
-                if (!isCompacted)
-                {
-                    LogCleaning.writeMarker(directory);
-                    isCompacted = true;
-                }
-
-                final LogSegment old = task.segments[i];
-                LogCleaning.swap(directory, old.baseOffset, cleanedFile);
-                final LogSegment fresh = LogSegment.open(
-                    directory, old.baseOffset, false, config.segmentBytes(), config.indexIntervalBytes());
-                fresh.allowOffsetGaps();
-                fresh.recover(Long.MAX_VALUE, config.indexIntervalBytes());
-                fresh.markFlushed();
-
-                final LogSegment[] swapped = this.segments.clone();
-                swapped[first + i] = fresh;
-                this.segments = swapped;
-                old.retire(deadlineMs);
-                lingeringSegments.add(old);
-            }
-        }
-        catch (final UncheckedIOException ex)
-        {
-            task.deleteOutputs();
-            storageError = ex;
-            lastCleanerFailure = ex;
-            cleaner.onError();
-            return 1;
-        }
-
-        final LongArrayList removedMarkers = task.removedAbortMarkers();
-        if (!removedMarkers.isEmpty())
-        {
-            for (int i = 0; i < removedMarkers.size(); i++)
-            {
-                removedAbortMarkers.add(removedMarkers.getLong(i));
-                presentAbortMarkers.remove(removedMarkers.getLong(i));
-            }
-            abortedTransactions = withoutRemovedMarkers(publishedAbortedTransactions);
-        }
-
-        firstDirtyOffset = task.nextDirtyOffset();
-        cleaningsCompleted++;
-        return 1;
+        return isClosed ? 0 : compaction.complete(this, nowMs);
     }
 
     /**
@@ -1249,7 +1103,7 @@ public final class PartitionLog implements AutoCloseable
      */
     public boolean isCleaning()
     {
-        return null != cleaning;
+        return compaction.isCleaning();
     }
 
     /**
@@ -1259,7 +1113,7 @@ public final class PartitionLog implements AutoCloseable
      */
     public int cleaningsCompleted()
     {
-        return cleaningsCompleted;
+        return compaction.cleaningsCompleted();
     }
 
     /**
@@ -1269,7 +1123,7 @@ public final class PartitionLog implements AutoCloseable
      */
     public Throwable lastCleanerFailure()
     {
-        return lastCleanerFailure;
+        return compaction.lastCleanerFailure();
     }
 
     /**
@@ -1420,7 +1274,7 @@ public final class PartitionLog implements AutoCloseable
         logEndOffset(newEndOffset);
         forgetAbortMarkersFrom(newEndOffset);
         // The cleaner maps keys only from the first dirty offset on: the segment appended to again is dirty.
-        firstDirtyOffset = Math.min(firstDirtyOffset, target.baseOffset);
+        compaction.dirtyFrom(target.baseOffset);
 
         final long deadlineMs = nowMs + config.fileDeleteDelayMs();
         if (index < segments.length - 1)
@@ -1432,7 +1286,7 @@ public final class PartitionLog implements AutoCloseable
             {
                 target = LogSegment.open(directory, target.baseOffset, true, config.segmentBytes(),
                     config.indexIntervalBytes());
-                if (isCompacted)
+                if (compaction.isCompacted())
                 {
                     target.allowOffsetGaps();
                 }
@@ -1510,7 +1364,7 @@ public final class PartitionLog implements AutoCloseable
         forgetAbortMarkersFrom(offset);
         this.segments = new LogSegment[]{ segment };
         activeSegment = segment;
-        firstDirtyOffset = offset;
+        compaction.firstDirtyOffset(offset);
         HIGH_WATER_MARK_VH.setRelease(this, offset);
         recoveryPointOffset = offset;
         recoveryPointFile.write(offset);
@@ -1527,7 +1381,7 @@ public final class PartitionLog implements AutoCloseable
             return;
         }
 
-        stopCleaning(true);
+        compaction.stop(true);
         try
         {
             if (null == storageError)
@@ -1550,7 +1404,7 @@ public final class PartitionLog implements AutoCloseable
     {
         if (!isClosed)
         {
-            stopCleaning(false);
+            compaction.stop(false);
             closeFiles();
         }
     }
@@ -1573,6 +1427,53 @@ public final class PartitionLog implements AutoCloseable
     LogSegment activeSegment()
     {
         return activeSegment;
+    }
+
+    /**
+     * Publish a segment in place of another, as a cleaning's swap does, keeping the old one mapped for readers until
+     * a deadline; writer thread.
+     *
+     * @param index           of the replaced segment in the segment array.
+     * @param fresh           segment to publish.
+     * @param old             segment replaced, retired without deleting its files.
+     * @param unmapDeadlineMs time after which the old segment may be unmapped.
+     */
+    void replaceSegment(final int index, final LogSegment fresh, final LogSegment old, final long unmapDeadlineMs)
+    {
+        final LogSegment[] swapped = this.segments.clone();
+        swapped[index] = fresh;
+        this.segments = swapped;
+        old.retire(unmapDeadlineMs);
+        lingeringSegments.add(old);
+    }
+
+    /**
+     * Refuse further appends after an I/O failure outside an append, as a cleaning's failed swap; writer thread.
+     *
+     * @param error the failure, then reported by {@link #storageError()}.
+     */
+    void storageError(final Throwable error)
+    {
+        storageError = error;
+    }
+
+    /**
+     * Leave out of {@link #abortedTransactions()} the transactions whose ABORT marker a swapped-in cleaning removed;
+     * writer thread.
+     *
+     * @param removedMarkers offsets of the markers the cleaning removed.
+     */
+    void abortMarkersRemoved(final LongArrayList removedMarkers)
+    {
+        if (!removedMarkers.isEmpty())
+        {
+            for (int i = 0; i < removedMarkers.size(); i++)
+            {
+                removedAbortMarkers.add(removedMarkers.getLong(i));
+                presentAbortMarkers.remove(removedMarkers.getLong(i));
+            }
+            abortedTransactions = withoutRemovedMarkers(publishedAbortedTransactions);
+        }
     }
 
     /**
@@ -1698,7 +1599,7 @@ public final class PartitionLog implements AutoCloseable
 
     private int closeLingeringSegments(final long nowMs, final boolean isAll)
     {
-        if (null != cleaning && !isAll)
+        if (compaction.isCleaning() && !isAll)
         {
             // The cleaner may be reading a removed segment: keep every mapping until its task is finished.
             return 0;
@@ -1725,28 +1626,6 @@ public final class PartitionLog implements AutoCloseable
         {
             throw new IllegalStateException("log is closed: " + directory);
         }
-    }
-
-    private void stopCleaning(final boolean isDiscarded)
-    {
-        final LogCleaning task = cleaning;
-        if (null == task)
-        {
-            return;
-        }
-
-        task.cancel();
-        final long deadlineNs = System.nanoTime() + 30_000_000_000L;
-        while (!task.isFinished() && System.nanoTime() - deadlineNs < 0)
-        {
-            LockSupport.parkNanos(1_000_000L);
-        }
-
-        if (isDiscarded)
-        {
-            task.deleteOutputs();
-        }
-        cleaning = null;
     }
 
     private static int floorSegment(final LogSegment[] segments, final long offset)
