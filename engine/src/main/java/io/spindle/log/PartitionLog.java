@@ -11,7 +11,6 @@ import org.agrona.DirectBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.IoUtil;
 import org.agrona.collections.LongArrayList;
-import org.agrona.collections.LongHashSet;
 
 import java.io.File;
 import java.io.UncheckedIOException;
@@ -176,9 +175,7 @@ public final class PartitionLog implements AutoCloseable
     private volatile long firstUnstableOffset = Long.MAX_VALUE;
     private volatile long[] abortedTransactions = NO_ABORTED_TRANSACTIONS;
     private long[] publishedAbortedTransactions = NO_ABORTED_TRANSACTIONS;
-    private final LongHashSet removedAbortMarkers = new LongHashSet();
-    private final LongHashSet presentAbortMarkers = new LongHashSet();
-    private long abortMarkersUncheckedBelow;
+    private final AbortMarkers abortMarkers;
 
     private volatile LogConfig config;
     private volatile long tieredOffset;
@@ -248,7 +245,7 @@ public final class PartitionLog implements AutoCloseable
         compaction = new LogCompaction(directory, loader.isCompacted(), recovered[0].baseOffset);
         logStartOffset = recovered[0].baseOffset;
         logEndOffset = endOffset;
-        abortMarkersUncheckedBelow = compaction.isCompacted() ? endOffset : 0;
+        abortMarkers = new AbortMarkers(compaction.isCompacted() ? endOffset : 0);
         highWaterMark = endOffset;
         segments = recovered;
     }
@@ -771,7 +768,7 @@ public final class PartitionLog implements AutoCloseable
     public void abortedTransactions(final long[] triples)
     {
         publishedAbortedTransactions = triples;
-        abortedTransactions = withoutRemovedMarkers(triples);
+        abortedTransactions = abortMarkers.withoutRemovedMarkers(triples, this);
     }
 
     /**
@@ -794,65 +791,6 @@ public final class PartitionLog implements AutoCloseable
         final int limit = segment.sizeAcquire();
         final int position = segment.positionOf(offset, limit);
         return position < limit && segment.buffer.getLong(position + BASE_OFFSET_OFFSET, ORDER) == offset;
-    }
-
-    private long[] withoutRemovedMarkers(final long[] triples)
-    {
-        if (removedAbortMarkers.isEmpty() && 0 == abortMarkersUncheckedBelow)
-        {
-            return triples;
-        }
-
-        int kept = 0;
-        for (int i = 0; i < triples.length; i += 3)
-        {
-            kept += isAbortMarkerRemoved(triples[i + 2]) ? 0 : 3;
-        }
-        if (kept == triples.length)
-        {
-            return triples;
-        }
-
-        final long[] served = new long[kept];
-        int n = 0;
-        for (int i = 0; i < triples.length; i += 3)
-        {
-            if (!removedAbortMarkers.contains(triples[i + 2]))
-            {
-                System.arraycopy(triples, i, served, n, 3);
-                n += 3;
-            }
-        }
-        return served;
-    }
-
-    private boolean isAbortMarkerRemoved(final long markerOffset)
-    {
-        if (removedAbortMarkers.contains(markerOffset))
-        {
-            return true;
-        }
-        if (markerOffset >= abortMarkersUncheckedBelow || presentAbortMarkers.contains(markerOffset))
-        {
-            return false;
-        }
-
-        // Written before this log was opened on a compacted partition: an earlier run's cleaning may have removed
-        // it. Looked up once.
-        if (hasBatchAt(markerOffset))
-        {
-            presentAbortMarkers.add(markerOffset);
-            return false;
-        }
-        removedAbortMarkers.add(markerOffset);
-        return true;
-    }
-
-    private void forgetAbortMarkersFrom(final long offset)
-    {
-        removedAbortMarkers.removeIf(markerOffset -> markerOffset >= offset);
-        presentAbortMarkers.removeIf(markerOffset -> markerOffset >= offset);
-        abortMarkersUncheckedBelow = Math.min(abortMarkersUncheckedBelow, offset);
     }
 
     /**
@@ -1272,7 +1210,7 @@ public final class PartitionLog implements AutoCloseable
             HIGH_WATER_MARK_VH.setRelease(this, newEndOffset);
         }
         logEndOffset(newEndOffset);
-        forgetAbortMarkersFrom(newEndOffset);
+        abortMarkers.forgetAbortMarkersFrom(newEndOffset);
         // The cleaner maps keys only from the first dirty offset on: the segment appended to again is dirty.
         compaction.dirtyFrom(target.baseOffset);
 
@@ -1361,7 +1299,7 @@ public final class PartitionLog implements AutoCloseable
         }
         LOG_START_OFFSET_VH.setRelease(this, offset);
         logEndOffset(offset);
-        forgetAbortMarkersFrom(offset);
+        abortMarkers.forgetAbortMarkersFrom(offset);
         this.segments = new LogSegment[]{ segment };
         activeSegment = segment;
         compaction.firstDirtyOffset(offset);
@@ -1467,12 +1405,8 @@ public final class PartitionLog implements AutoCloseable
     {
         if (!removedMarkers.isEmpty())
         {
-            for (int i = 0; i < removedMarkers.size(); i++)
-            {
-                removedAbortMarkers.add(removedMarkers.getLong(i));
-                presentAbortMarkers.remove(removedMarkers.getLong(i));
-            }
-            abortedTransactions = withoutRemovedMarkers(publishedAbortedTransactions);
+            abortMarkers.removed(removedMarkers);
+            abortedTransactions = abortMarkers.withoutRemovedMarkers(publishedAbortedTransactions, this);
         }
     }
 
