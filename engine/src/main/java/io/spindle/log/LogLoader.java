@@ -21,8 +21,9 @@ import static io.spindle.log.PartitionLog.NULL_OFFSET;
  * at offset 0 in an empty directory, and reports what it found and cut.
  * <p>
  * Used once, by the thread opening the log. {@link #load} hands the opened segments to the log; if recovery
- * fails it closes the segments it had opened and rethrows. The recovery point is the log's: the loader only reads
- * the stored one, to know how much of the active segment to trust and whether the last close was clean.
+ * fails it closes the segments it had opened and rethrows. The recovery-point file is the log's: the loader is given
+ * the stored point, to know how much of the active segment to trust and whether the last close was clean, and
+ * derives the point the log records at open.
  */
 final class LogLoader
 {
@@ -31,6 +32,7 @@ final class LogLoader
     private final File directory;
     private final LogConfig config;
     private boolean isCompacted;
+    private long recoveryPoint;
     private RecoveryReport recoveryReport;
 
     /**
@@ -74,6 +76,18 @@ final class LogLoader
 
         final LogSegment[] recovered = opened.toArray(NO_SEGMENTS);
         final long endOffset = recovered[recovered.length - 1].nextOffset();
+        long recoveryPoint = NULL_OFFSET == storedRecoveryPoint ? recovered[0].baseOffset :
+            Math.min(storedRecoveryPoint, endOffset);
+        for (final LogSegment segment : recovered)
+        {
+            if (segment.nextOffset() <= recoveryPoint)
+            {
+                segment.markFlushed();
+            }
+        }
+        recoveryPoint = Math.max(recoveryPoint, recovered[0].baseOffset);
+        this.recoveryPoint = recoveryPoint;
+
         boolean isCut = false;
         for (final RecoveryReport.SegmentRecovery report : reports)
         {
@@ -94,6 +108,18 @@ final class LogLoader
     boolean isCompacted()
     {
         return isCompacted;
+    }
+
+    /**
+     * Offset below which every batch was forced before the log was opened, as far as the stored recovery point
+     * says: within the log, and at least its start; segments wholly below it are marked flushed. After
+     * {@link #load}.
+     *
+     * @return the recovery point to record for the opened log.
+     */
+    long recoveryPoint()
+    {
+        return recoveryPoint;
     }
 
     /**

@@ -227,18 +227,8 @@ public final class PartitionLog implements AutoCloseable
         }
 
         final long endOffset = activeSegment.nextOffset();
-        long recoveryPoint = NULL_OFFSET == storedRecoveryPoint ? recovered[0].baseOffset :
-            Math.min(storedRecoveryPoint, endOffset);
-        for (final LogSegment segment : recovered)
-        {
-            if (segment.nextOffset() <= recoveryPoint)
-            {
-                segment.markFlushed();
-            }
-        }
-        recoveryPoint = Math.max(recoveryPoint, recovered[0].baseOffset);
-        recoveryPointOffset = recoveryPoint;
-        recoveryPointFile.write(recoveryPoint);
+        recoveryPointOffset = loader.recoveryPoint();
+        recoveryPointFile.write(recoveryPointOffset);
 
         lastFlushMs = nowMs;
         stateTimeMs = nowMs;
