@@ -1,25 +1,17 @@
 package io.spindle.client;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import io.aeron.Publication;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.Header;
-import io.spindle.codecs.batch.BatchError;
 import io.spindle.codecs.batch.RecordBatch;
-import io.spindle.codecs.batch.RecordBatchBuilder;
-import io.spindle.codecs.batch.RecordBatchFlyweight;
-import io.spindle.codecs.batch.RecordFlyweight;
 import io.spindle.codecs.batch.RecordHeaders;
 import io.spindle.codecs.protocol.ErrorCode;
 import io.spindle.codecs.protocol.ErrorResponseDecoder;
@@ -27,13 +19,13 @@ import io.spindle.codecs.protocol.MessageHeaderDecoder;
 import io.spindle.codecs.protocol.MessageHeaderEncoder;
 import io.spindle.codecs.protocol.MetadataRequestEncoder;
 import io.spindle.codecs.protocol.MetadataResponseDecoder;
-import io.spindle.codecs.protocol.ProduceRequestEncoder;
 import io.spindle.codecs.protocol.ProduceResponseDecoder;
+import io.spindle.client.RecordAccumulator.Slot;
+import io.spindle.client.RecordAccumulator.TopicState;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
-import org.agrona.concurrent.EpochClock;
+import org.agrona.collections.MutableLong;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -394,8 +386,8 @@ public final class Producer implements AutoCloseable
          */
         int maxRequestLength()
         {
-            return (int)Math.min(Integer.MAX_VALUE,
-                slotCapacity(compression, Math.max((long)batchSize + BATCH_SLACK, maxRecordSize)));
+            return (int)Math.min(Integer.MAX_VALUE, RecordAccumulator.slotCapacity(
+                compression, Math.max((long)batchSize + RecordAccumulator.BATCH_SLACK, maxRecordSize)));
         }
 
         /**
@@ -469,31 +461,14 @@ public final class Producer implements AutoCloseable
         }
     }
 
-    private static final int PREFIX_LENGTH = MessageHeaderEncoder.ENCODED_LENGTH + ProduceRequestEncoder.BLOCK_LENGTH +
-        4 + ProduceRequestEncoder.PartitionsEncoder.sbeBlockLength() + 4;
-
-    /**
-     * Room past {@code batchSize} in a batch slot: a batch is sent once it reaches the batch size, so the
-     * record that takes it there may overshoot.
-     */
-    private static final int BATCH_SLACK = 4096;
-
-    /**
-     * After the batch, the request's empty transactional id: its length field.
-     */
-    private static final int SUFFIX_LENGTH = 4;
-
     private static final long CONNECTED = Long.MIN_VALUE;
 
     private final Context ctx;
     private final ClientTransport transport;
-    private final EpochClock epochClock = SystemEpochClock.INSTANCE;
     private final IdleStrategy idleStrategy;
     private final OwnerThread owner = new OwnerThread("Producer");
-    private final Map<String, TopicState> topics = new HashMap<>();
-    private final ArrayList<TopicState> topicList = new ArrayList<>();
-    private final ArrayDeque<Slot> freeSlots = new ArrayDeque<>();
-    private final ArrayList<Slot> sealed = new ArrayList<>();
+    private final RecordAccumulator accumulator;
+    private final ArrayList<Slot> sealed;
     private final List<Slot> inFlight = new ArrayList<>();
     private final BlockingCaller metadataCaller;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
@@ -502,14 +477,11 @@ public final class Producer implements AutoCloseable
     private final FragmentHandler responseHandler = this::onResponse;
     private final UnsafeBuffer byteArrayKey = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer byteArrayValue = new UnsafeBuffer(0, 0);
-    private final int slotCount;
-    private int slotsCreated;
     private BrokerConnection connection;
-    private long nextCorrelationId = 1;
+    private final MutableLong nextCorrelationId = new MutableLong(1);
     private long acked;
     private long failed;
     private boolean closed;
-    private Splitter splitter;
     private final boolean isIdempotent;
     private final ProducerTransactions transactions;
     private long producerId = RecordBatch.NO_PRODUCER_ID;
@@ -519,7 +491,6 @@ public final class Producer implements AutoCloseable
     private long nextReconnectNs;
     private long retries;
     private long reconnects;
-    private long nextSealOrder;
     private long batchesSent;
     private long metadataCorrelationId = -1;
     private long nextMetadataRefreshNs;
@@ -543,14 +514,8 @@ public final class Producer implements AutoCloseable
         this.isIdempotent = ctx.isIdempotent();
         this.transactions = new ProducerTransactions(ctx, metadataCaller, ctx.transactionalId,
             ctx.transactionTimeoutMs);
-        this.slotCount = Math.max(ctx.maxInFlight * 2, ctx.maxInFlight + 8);
-        // Every slot up front: a pool that grows when the answers come slower than before (a failover, a busy
-        // cluster) would allocate on the send path long after warm-up.
-        for (int i = 0; i < slotCount; i++)
-        {
-            freeSlots.addLast(new Slot(standardSlotCapacity(), ctx));
-        }
-        slotsCreated = slotCount;
+        this.accumulator = new RecordAccumulator(ctx, nextCorrelationId, transactions.isTransactional());
+        this.sealed = accumulator.sealed();
         nextMetadataRefreshNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ctx.metadataMaxAgeMs);
     }
 
@@ -656,7 +621,7 @@ public final class Producer implements AutoCloseable
         {
             final int topicId = state.metadata.topicId();
             acrossReconnects(() -> transactions.addPartition(
-                connection, nextCorrelationId++, producerId, producerEpoch, topicId, target));
+                connection, nextCorrelationId.getAndIncrement(), producerId, producerEpoch, topicId, target));
         }
         final long recordSize = (long)RecordBatch.RECORD_OVERHEAD + Math.max(0, keyLength) + Math.max(0, valueLength) +
             (null == headers ? 0 : headers.encodedLength());
@@ -671,39 +636,23 @@ public final class Producer implements AutoCloseable
         }
 
         final long nowNs = System.nanoTime();
-        Slot slot = state.open[target];
-        if (null != slot && !slot.builder.append(
-            epochClock.time(), key, keyOffset, keyLength, value, valueOffset, valueLength, headers))
-        {
-            seal(state, target, slot, nowNs);
-            slot = null;
-        }
+        Slot slot = accumulator.append(state, target, key, keyOffset, keyLength, value, valueOffset, valueLength,
+            headers, callback, (int)recordSize, nowNs);
         if (null == slot)
         {
-            slot = acquireSlot((int)recordSize);
+            doWork(nowNs);
+            slot = accumulator.appendToNewBatch(state, target, key, keyOffset, keyLength, value, valueOffset,
+                valueLength, headers, callback, (int)recordSize, nowNs);
             if (null == slot)
             {
-                doWork(nowNs);
-                slot = acquireSlot((int)recordSize);
-                if (null == slot)
-                {
-                    return BACK_PRESSURED;
-                }
-            }
-            slot.open(state, target, nowNs, (int)recordSize);
-            state.open[target] = slot;
-            if (!slot.builder.append(epochClock.time(), key, keyOffset, keyLength, value, valueOffset, valueLength,
-                headers))
-            {
-                throw new IllegalStateException("record of " + recordSize + " bytes does not fit an empty batch");
+                return BACK_PRESSURED;
             }
         }
-        slot.callbacks[slot.builder.recordCount() - 1] = callback;
 
-        if (slot.builder.sizeInBytes() >= ctx.batchSize ||
+        if (accumulator.isFull(slot) ||
             ctx.lingerUs <= 0 && inFlight.size() < ctx.maxInFlight && !state.unproven[target])
         {
-            seal(state, target, slot, nowNs);
+            accumulator.seal(state, target, slot, nowNs);
         }
         doWork(nowNs);
 
@@ -763,7 +712,7 @@ public final class Producer implements AutoCloseable
         {
             awaitProgress(deadlineNs);
         }
-        flushPartitions();
+        accumulator.flushPartitions();
         while (null == error[0])
         {
             awaitProgress(deadlineNs);
@@ -867,12 +816,12 @@ public final class Producer implements AutoCloseable
     public void flush()
     {
         owner.check();
-        flushPartitions();
+        accumulator.flushPartitions();
         final long deadlineNs = System.nanoTime() + ctx.deliveryTimeoutMs * 1_000_000L + 1_000_000_000L;
         idleStrategy.reset();
-        while (!sealed.isEmpty() || !inFlight.isEmpty() || hasOpenBatches())
+        while (!sealed.isEmpty() || !inFlight.isEmpty() || accumulator.hasOpenBatches())
         {
-            flushPartitions();
+            accumulator.flushPartitions();
             awaitProgress(deadlineNs);
         }
     }
@@ -892,7 +841,7 @@ public final class Producer implements AutoCloseable
         requireTransactional();
         acrossReconnects(this::initProducerId);
         isResetPending = false;
-        renumberSealed();
+        accumulator.renumberSealed(producerId, producerEpoch);
     }
 
     /**
@@ -921,8 +870,8 @@ public final class Producer implements AutoCloseable
     {
         owner.check();
         requireTransactional();
-        acrossReconnects(() -> transactions.commitOffsets(connection, nextCorrelationId++, producerId, producerEpoch,
-            groupId, offsets, (topic) -> topicState(topic).metadata.topicId()));
+        acrossReconnects(() -> transactions.commitOffsets(connection, nextCorrelationId.getAndIncrement(), producerId,
+            producerEpoch, groupId, offsets, (topic) -> topicState(topic).metadata.topicId()));
     }
 
     /**
@@ -941,7 +890,8 @@ public final class Producer implements AutoCloseable
         transactions.requireState(ProducerTransactions.State.IN_TRANSACTION, "commit");
         flush();
         failIfAbortable();
-        acrossReconnects(() -> transactions.end(connection, nextCorrelationId++, producerId, producerEpoch, true));
+        acrossReconnects(() -> transactions.end(
+            connection, nextCorrelationId.getAndIncrement(), producerId, producerEpoch, true));
     }
 
     /**
@@ -966,7 +916,8 @@ public final class Producer implements AutoCloseable
         {
             // Whatever did not make it is aborted anyway.
         }
-        acrossReconnects(() -> transactions.end(connection, nextCorrelationId++, producerId, producerEpoch, false));
+        acrossReconnects(() -> transactions.end(
+            connection, nextCorrelationId.getAndIncrement(), producerId, producerEpoch, false));
         if (isResetPending)
         {
             // A failed record left a gap in its partition's sequence numbers: the next epoch starts them again.
@@ -1122,10 +1073,7 @@ public final class Producer implements AutoCloseable
             closed = true;
             failAll(ErrorCode.NETWORK_EXCEPTION);
             transport.close();
-            if (null != splitter)
-            {
-                splitter.records.close();
-            }
+            accumulator.close();
         }
     }
 
@@ -1147,7 +1095,7 @@ public final class Producer implements AutoCloseable
 
         if (ctx.lingerUs > 0 || inFlight.size() < ctx.maxInFlight)
         {
-            work += sealDueBatches(nowNs);
+            work += accumulator.sealDueBatches(nowNs);
         }
         work += sendSealed(nowNs);
         work += expire(nowNs);
@@ -1190,17 +1138,18 @@ public final class Producer implements AutoCloseable
     private int requestMetadata(final long nowNs)
     {
         nextMetadataRefreshNs = nowNs + TimeUnit.MILLISECONDS.toNanos(Math.max(1, ctx.metadataMaxAgeMs));
-        if (topicList.isEmpty() || !connection.isConnected())
+        if (0 == accumulator.topicCount() || !connection.isConnected())
         {
             return 0;
         }
-        metadataCorrelationId = nextCorrelationId++;
+        metadataCorrelationId = nextCorrelationId.getAndIncrement();
         metadataRequestEncoder.wrapAndApplyHeader(metadataRequest, 0, metadataHeaderEncoder)
             .correlationId(metadataCorrelationId);
-        final MetadataRequestEncoder.TopicsEncoder topics = metadataRequestEncoder.topicsCount(topicList.size());
-        for (int t = 0, n = topicList.size(); t < n; t++)
+        final MetadataRequestEncoder.TopicsEncoder topics =
+            metadataRequestEncoder.topicsCount(accumulator.topicCount());
+        for (int t = 0, n = accumulator.topicCount(); t < n; t++)
         {
-            topics.next().name(topicList.get(t).metadata.name());
+            topics.next().name(accumulator.topic(t).metadata.name());
         }
         if (connection.offer(metadataRequest, 0,
             MessageHeaderEncoder.ENCODED_LENGTH + metadataRequestEncoder.encodedLength()) < 0)
@@ -1234,7 +1183,7 @@ public final class Producer implements AutoCloseable
                 ignored.partition();
             }
             final String name = topic.name();
-            final TopicState state = topics.get(name);
+            final TopicState state = accumulator.topic(name);
             if (ErrorCode.NONE == code && null != state && state.metadata.topicId() == topicId &&
                 partitionCount > state.metadata.partitionCount())
             {
@@ -1302,20 +1251,7 @@ public final class Producer implements AutoCloseable
     private void requeue(final Slot slot)
     {
         settle(slot);
-        int insertAt = 0;
-        for (int i = 0, n = sealed.size(); i < n; i++)
-        {
-            final Slot other = sealed.get(i);
-            if (other.topic == slot.topic && other.partition == slot.partition)
-            {
-                if (other.sealOrder > slot.sealOrder)
-                {
-                    break;
-                }
-                insertAt = i + 1;
-            }
-        }
-        sealed.add(insertAt, slot);
+        accumulator.requeue(slot);
         retries++;
     }
 
@@ -1388,7 +1324,7 @@ public final class Producer implements AutoCloseable
             }
             return;
         }
-        renumberSealed();
+        accumulator.renumberSealed(producerId, producerEpoch);
     }
 
     /**
@@ -1396,7 +1332,7 @@ public final class Producer implements AutoCloseable
      */
     private void initProducerId()
     {
-        final long[] result = transactions.initProducerId(connection, nextCorrelationId++);
+        final long[] result = transactions.initProducerId(connection, nextCorrelationId.getAndIncrement());
         producerId = result[0];
         producerEpoch = (short)result[1];
     }
@@ -1419,111 +1355,7 @@ public final class Producer implements AutoCloseable
             initProducerId();
         }
         isResetPending = false;
-        renumberSealed();
-    }
-
-    /**
-     * Number every partition from 0 again under the current producer id and epoch, what waits to be sent first.
-     */
-    private void renumberSealed()
-    {
-        for (int t = 0, n = topicList.size(); t < n; t++)
-        {
-            Arrays.fill(topicList.get(t).nextSequence, 0);
-        }
-        for (int i = 0, n = sealed.size(); i < n; i++)
-        {
-            final Slot slot = sealed.get(i);
-            slot.restamp(producerId, producerEpoch, takeSequence(slot.topic, slot.partition, slot.recordCount()));
-        }
-    }
-
-    private int takeSequence(final TopicState state, final int partition, final int recordCount)
-    {
-        if (!isIdempotent || RecordBatch.NO_PRODUCER_ID == producerId)
-        {
-            return RecordBatch.NO_SEQUENCE;
-        }
-        final int sequence = state.nextSequence[partition];
-        state.nextSequence[partition] = advance(sequence, recordCount);
-        return sequence;
-    }
-
-    /**
-     * The sequence after a batch of records: sequences wrap from {@link Integer#MAX_VALUE} to 0.
-     */
-    private static int advance(final int sequence, final int recordCount)
-    {
-        return RecordBatch.NO_SEQUENCE == sequence ? RecordBatch.NO_SEQUENCE :
-            (int)(((long)sequence + recordCount) % (Integer.MAX_VALUE + 1L));
-    }
-
-    private int sealDueBatches(final long nowNs)
-    {
-        int work = 0;
-        final long lingerNs = ctx.lingerUs * 1000L;
-        for (int t = 0, n = topicList.size(); t < n; t++)
-        {
-            final TopicState state = topicList.get(t);
-            for (int p = 0; p < state.open.length; p++)
-            {
-                final Slot slot = state.open[p];
-                // While the partition waits for the answer to an unproven batch, its open batch keeps filling.
-                if (null != slot && (nowNs - slot.openedNs >= lingerNs) && !state.unproven[p])
-                {
-                    seal(state, p, slot, nowNs);
-                    work++;
-                }
-            }
-        }
-        return work;
-    }
-
-    private void flushPartitions()
-    {
-        final long nowNs = System.nanoTime();
-        for (int t = 0, n = topicList.size(); t < n; t++)
-        {
-            final TopicState state = topicList.get(t);
-            for (int p = 0; p < state.open.length; p++)
-            {
-                if (null != state.open[p])
-                {
-                    seal(state, p, state.open[p], nowNs);
-                }
-            }
-        }
-    }
-
-    private boolean hasOpenBatches()
-    {
-        for (int t = 0, n = topicList.size(); t < n; t++)
-        {
-            final TopicState state = topicList.get(t);
-            for (final Slot slot : state.open)
-            {
-                if (null != slot)
-                {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    private void seal(final TopicState state, final int partition, final Slot slot, final long nowNs)
-    {
-        state.open[partition] = null;
-        if (partition == state.stickyPartition && state.metadata.partitionCount() > 1)
-        {
-            state.stickyPartition = nextSticky(state);
-        }
-        slot.seal(nextCorrelationId++, ctx.acks, (int)Math.min(Integer.MAX_VALUE, ctx.deliveryTimeoutMs), nowNs,
-            producerId, producerEpoch, takeSequence(state, partition, slot.builder.recordCount()),
-            transactions.isTransactional());
-        // Spaced out so that the parts of a batch split later keep its place among its partition's batches.
-        slot.sealOrder = (nextSealOrder++) << 16;
-        sealed.add(slot);
+        accumulator.renumberSealed(producerId, producerEpoch);
     }
 
     private int sendSealed(final long nowNs)
@@ -1634,9 +1466,9 @@ public final class Producer implements AutoCloseable
         {
             complete(sealed.remove(0), code, -1);
         }
-        for (int t = 0, n = topicList.size(); t < n; t++)
+        for (int t = 0, n = accumulator.topicCount(); t < n; t++)
         {
-            final TopicState state = topicList.get(t);
+            final TopicState state = accumulator.topic(t);
             for (int p = 0; p < state.open.length; p++)
             {
                 final Slot slot = state.open[p];
@@ -1727,86 +1559,16 @@ public final class Producer implements AutoCloseable
     }
 
     /**
-     * Send the records of a batch the broker found too large again, in batches no longer than the topic's learned
-     * limit, ahead of everything else sealed for the partition: nothing later of the partition was sent meanwhile,
-     * as the refused batch was unproven and held its partition back.
+     * A batch the broker found too large, of more than one record: the accumulator sends its records again in
+     * smaller batches ({@link RecordAccumulator#split}); one it cannot read back fails.
      */
     private void split(final Slot refused)
     {
         settle(refused);
-        if (null == splitter)
-        {
-            splitter = new Splitter();
-        }
-        final RecordFlyweight records = splitter.records;
-        if (BatchError.OK != records.wrap(splitter.batch.wrap(refused.buffer, PREFIX_LENGTH)))
+        if (!accumulator.split(refused))
         {
             complete(refused, ErrorCode.RECORD_TOO_LARGE, -1);
-            return;
         }
-
-        final TopicState topic = refused.topic;
-        final int timeoutMs = (int)Math.min(Integer.MAX_VALUE, ctx.deliveryTimeoutMs);
-        final long nowNs = System.nanoTime();
-        int insertAt = 0;
-        int index = 0;
-        int sequence = refused.baseSequence;
-        Slot part = null;
-        while (records.next())
-        {
-            final DirectBuffer buffer = records.buffer();
-            RecordHeaders headers = null;
-            if (records.headerCount() > 0)
-            {
-                headers = splitter.headers.clear();
-                while (records.nextHeader())
-                {
-                    headers.add(buffer, records.headerKeyOffset(), records.headerKeyLength(),
-                        buffer, records.headerValueOffset(), records.headerValueLength());
-                }
-            }
-            final long timestampMs = records.timestamp();
-            if (null != part && !part.builder.append(timestampMs, buffer, records.keyOffset(), records.keyLength(),
-                buffer, records.valueOffset(), records.valueLength(), headers))
-            {
-                // The parts take the refused batch's sequence numbers: it was not appended.
-                part.seal(nextCorrelationId++, ctx.acks, timeoutMs, nowNs, producerId, producerEpoch, sequence,
-                    transactions.isTransactional());
-                sequence = advance(sequence, part.recordCount());
-                part.sealOrder = refused.sealOrder + insertAt;
-                sealed.add(insertAt++, part);
-                part = null;
-            }
-            if (null == part)
-            {
-                part = acquireSlot(records.recordLength());
-                if (null == part)
-                {
-                    // Every slot is taken: a split may exceed the bound for a moment, the extra slot is dropped
-                    // when it comes back.
-                    slotsCreated++;
-                    part = new Slot((int)Math.max(standardSlotCapacity(), slotCapacity(ctx.compression,
-                        records.recordLength())), ctx);
-                }
-                part.open(topic, refused.partition, refused.openedNs, records.recordLength());
-                if (!part.builder.append(timestampMs, buffer, records.keyOffset(), records.keyLength(),
-                    buffer, records.valueOffset(), records.valueLength(), headers))
-                {
-                    throw new IllegalStateException("record of " + records.recordLength() +
-                        " bytes does not fit an empty batch");
-                }
-            }
-            part.callbacks[part.builder.recordCount() - 1] = refused.callbacks[index];
-            refused.callbacks[index++] = null;
-        }
-        if (null != part)
-        {
-            part.seal(nextCorrelationId++, ctx.acks, timeoutMs, nowNs, producerId, producerEpoch, sequence,
-                transactions.isTransactional());
-            part.sealOrder = refused.sealOrder + insertAt;
-            sealed.add(insertAt, part);
-        }
-        releaseSlot(refused);
     }
 
     private Slot removeInFlight(final long correlationId)
@@ -1864,61 +1626,18 @@ public final class Producer implements AutoCloseable
             }
             transactions.abortable("a record sent to partition " + slot.partition + " failed: " + code);
         }
-        releaseSlot(slot);
-    }
-
-    private int standardSlotCapacity()
-    {
-        return (int)slotCapacity(ctx.compression, (long)ctx.batchSize + BATCH_SLACK);
-    }
-
-    private Slot acquireSlot(final int recordSize)
-    {
-        final int needed = (int)slotCapacity(ctx.compression, recordSize);
-        Slot slot = freeSlots.pollFirst();
-        if (null == slot && slotsCreated < slotCount)
-        {
-            slotsCreated++;
-            slot = new Slot(Math.max(needed, standardSlotCapacity()), ctx);
-        }
-        if (null != slot && slot.capacity() < needed)
-        {
-            slot.grow(needed);
-        }
-        return slot;
-    }
-
-    private void releaseSlot(final Slot slot)
-    {
-        slot.topic = null;
-        if (slotsCreated > slotCount)
-        {
-            slotsCreated--;
-            slot.builder.close();
-            return;
-        }
-        freeSlots.addLast(slot);
-    }
-
-    /**
-     * Bytes a slot needs for a request around a batch of records of a total length.
-     */
-    private static long slotCapacity(final int codec, final long recordsLength)
-    {
-        return PREFIX_LENGTH + RecordBatchBuilder.capacityFor(codec, recordsLength) + SUFFIX_LENGTH;
+        accumulator.releaseSlot(slot);
     }
 
     private TopicState topicState(final String topic)
     {
-        TopicState state = topics.get(topic);
+        TopicState state = accumulator.topic(topic);
         if (null == state)
         {
             final TopicMetadata[] metadata = new TopicMetadata[1];
             acrossReconnects(() -> metadata[0] = Admin.metadata(
-                connection, metadataCaller, ctx, nextCorrelationId++, topic));
-            state = new TopicState(metadata[0]);
-            topics.put(topic, state);
-            topicList.add(state);
+                connection, metadataCaller, ctx, nextCorrelationId.getAndIncrement(), topic));
+            state = accumulator.addTopic(topic, metadata[0]);
         }
         return state;
     }
@@ -1931,18 +1650,11 @@ public final class Producer implements AutoCloseable
     {
         final TopicMetadata[] metadata = new TopicMetadata[1];
         acrossReconnects(() -> metadata[0] = Admin.metadata(
-            connection, metadataCaller, ctx, nextCorrelationId++, topic));
+            connection, metadataCaller, ctx, nextCorrelationId.getAndIncrement(), topic));
         if (metadata[0].topicId() == state.metadata.topicId())
         {
             state.grow(metadata[0]);
         }
-    }
-
-    private static int nextSticky(final TopicState state)
-    {
-        final int count = state.metadata.partitionCount();
-        final int next = ThreadLocalRandom.current().nextInt(count - 1);
-        return next >= state.stickyPartition ? next + 1 : next;
     }
 
     private void ensureOpen()
@@ -1950,179 +1662,6 @@ public final class Producer implements AutoCloseable
         if (closed)
         {
             throw new IllegalStateException("producer is closed");
-        }
-    }
-
-    private static final class TopicState
-    {
-        TopicMetadata metadata;
-        Slot[] open;
-
-        /**
-         * By partition: a batch longer than any the topic has accepted is awaiting its answer.
-         */
-        boolean[] unproven;
-
-        /**
-         * By partition: the sequence number of the next batch of an idempotent producer.
-         */
-        int[] nextSequence;
-
-        /**
-         * The longest batch the broker accepted for the topic: a batch no longer cannot be too large.
-         */
-        int acceptedLength;
-
-        /**
-         * The longest batch to build for the topic, learned from batches refused as too large.
-         */
-        int batchLimit = Integer.MAX_VALUE;
-        int stickyPartition;
-
-        TopicState(final TopicMetadata metadata)
-        {
-            this.metadata = metadata;
-            this.open = new Slot[metadata.partitionCount()];
-            this.unproven = new boolean[metadata.partitionCount()];
-            this.nextSequence = new int[metadata.partitionCount()];
-            this.stickyPartition = ThreadLocalRandom.current().nextInt(metadata.partitionCount());
-        }
-
-        /**
-         * Partitions were added to the topic: the arrays by partition grow, what the old partitions hold stays.
-         */
-        void grow(final TopicMetadata fresh)
-        {
-            final int count = fresh.partitionCount();
-            if (count > metadata.partitionCount())
-            {
-                metadata = fresh;
-                open = Arrays.copyOf(open, count);
-                unproven = Arrays.copyOf(unproven, count);
-                nextSequence = Arrays.copyOf(nextSequence, count);
-            }
-        }
-    }
-
-    /**
-     * What splitting a refused batch reads it with, made on the first split.
-     */
-    private static final class Splitter
-    {
-        final RecordBatchFlyweight batch = new RecordBatchFlyweight();
-        final RecordFlyweight records = new RecordFlyweight();
-        final RecordHeaders headers = new RecordHeaders();
-    }
-
-    /**
-     * One produce request in the making: the request is encoded around the batch in place, so the
-     * batch is built where it will be sent from.
-     */
-    private static final class Slot
-    {
-        private final RecordBatchBuilder builder = new RecordBatchBuilder();
-        private final ProduceRequestEncoder encoder = new ProduceRequestEncoder();
-        private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
-        private final int compression;
-        private UnsafeBuffer buffer;
-        private ProducerCallback[] callbacks;
-        private TopicState topic;
-        private int partition;
-        private long correlationId;
-        private long openedNs;
-        private long sentNs;
-        private int batchLength;
-        private int requestLength;
-        private boolean unproven;
-        private int baseSequence = RecordBatch.NO_SEQUENCE;
-        private long sealOrder;
-
-        Slot(final int capacity, final Context ctx)
-        {
-            this.buffer = new UnsafeBuffer(new byte[capacity]);
-            this.callbacks = new ProducerCallback[Math.max(16, ctx.batchSize / RecordBatch.RECORD_OVERHEAD + 1)];
-            this.compression = ctx.compression;
-        }
-
-        int capacity()
-        {
-            return buffer.capacity();
-        }
-
-        void grow(final int capacity)
-        {
-            buffer = new UnsafeBuffer(new byte[capacity]);
-        }
-
-        void open(final TopicState topic, final int partition, final long nowNs, final int recordSize)
-        {
-            this.topic = topic;
-            this.partition = partition;
-            this.openedNs = nowNs;
-            this.batchLength = 0;
-            // No longer than the topic's learned limit, but always room for the first record.
-            final int batchCapacity = (int)Math.min(buffer.capacity() - PREFIX_LENGTH - SUFFIX_LENGTH,
-                Math.max(topic.batchLimit, RecordBatchBuilder.capacityFor(compression, recordSize)));
-            builder.wrap(buffer, PREFIX_LENGTH, batchCapacity).compression(compression);
-            final int maxRecords = batchCapacity / RecordBatch.RECORD_OVERHEAD + 1;
-            if (callbacks.length < maxRecords)
-            {
-                callbacks = new ProducerCallback[maxRecords];
-            }
-        }
-
-        int recordCount()
-        {
-            return builder.recordCount();
-        }
-
-        void seal(
-            final long correlationId,
-            final short acks,
-            final int timeoutMs,
-            final long nowNs,
-            final long producerId,
-            final short producerEpoch,
-            final int baseSequence,
-            final boolean isTransactional)
-        {
-            this.correlationId = correlationId;
-            this.baseSequence = baseSequence;
-            if (RecordBatch.NO_PRODUCER_ID != producerId)
-            {
-                builder.producer(producerId, producerEpoch, baseSequence).transactional(isTransactional);
-            }
-            batchLength = builder.build();
-            encoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
-                .correlationId(correlationId)
-                .acks(acks)
-                .timeoutMs(timeoutMs)
-                .producerId(producerId)
-                .producerEpoch(producerEpoch);
-            encoder.partitionsCount(1).next()
-                .topicId(topic.metadata.topicId())
-                .partition(partition);
-            // The batch already sits where the var-data bytes go: write its length and move past it.
-            final int lengthOffset = encoder.limit();
-            buffer.putInt(lengthOffset, batchLength, java.nio.ByteOrder.LITTLE_ENDIAN);
-            encoder.limit(lengthOffset + 4 + batchLength);
-            encoder.putTransactionalId(buffer, 0, 0);
-            requestLength = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
-        }
-
-        /**
-         * Give a sealed batch another producer id and sequence: rewrite the header fields and the CRC over them.
-         */
-        void restamp(final long producerId, final short producerEpoch, final int baseSequence)
-        {
-            this.baseSequence = baseSequence;
-            buffer.putLong(PREFIX_LENGTH + RecordBatch.PRODUCER_ID_OFFSET, producerId, RecordBatch.BYTE_ORDER);
-            buffer.putShort(PREFIX_LENGTH + RecordBatch.PRODUCER_EPOCH_OFFSET, producerEpoch, RecordBatch.BYTE_ORDER);
-            buffer.putInt(PREFIX_LENGTH + RecordBatch.BASE_SEQUENCE_OFFSET, baseSequence, RecordBatch.BYTE_ORDER);
-            buffer.putInt(PREFIX_LENGTH + RecordBatch.CRC_OFFSET,
-                RecordBatch.crc32c(buffer, PREFIX_LENGTH, batchLength), RecordBatch.BYTE_ORDER);
-            encoder.wrap(buffer,
-                MessageHeaderEncoder.ENCODED_LENGTH).producerId(producerId).producerEpoch(producerEpoch);
         }
     }
 }
