@@ -1,13 +1,10 @@
 package io.spindle.client;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import io.aeron.Publication;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.Header;
@@ -90,11 +87,6 @@ public final class Producer implements AutoCloseable
      * producer per partition, so a retried batch older than that could not be recognised.
      */
     public static final int MAX_IDEMPOTENT_IN_FLIGHT = 5;
-
-    /**
-     * How often batches are checked against the delivery timeout.
-     */
-    private static final long EXPIRY_CHECK_INTERVAL_NS = 1_000_000L;
 
     /**
      * Configuration of a producer.
@@ -468,41 +460,30 @@ public final class Producer implements AutoCloseable
     private final IdleStrategy idleStrategy;
     private final OwnerThread owner = new OwnerThread("Producer");
     private final RecordAccumulator accumulator;
-    private final ArrayList<Slot> sealed;
-    private final List<Slot> inFlight = new ArrayList<>();
+    private final Sender sender;
     private final BlockingCaller metadataCaller;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
-    private final ProduceResponseDecoder responseDecoder = new ProduceResponseDecoder();
-    private final ErrorResponseDecoder errorDecoder = new ErrorResponseDecoder();
     private final FragmentHandler responseHandler = this::onResponse;
     private final UnsafeBuffer byteArrayKey = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer byteArrayValue = new UnsafeBuffer(0, 0);
     private BrokerConnection connection;
+    // One counter for every request the producer sends, the batches the accumulator seals included: an answer names
+    // exactly one request.
     private final MutableLong nextCorrelationId = new MutableLong(1);
-    private long acked;
-    private long failed;
     private boolean closed;
     private final boolean isIdempotent;
     private final ProducerTransactions transactions;
     private long producerId = RecordBatch.NO_PRODUCER_ID;
     private short producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
-    private boolean isResetPending;
     private long disconnectedSinceNs = CONNECTED;
     private long nextReconnectNs;
-    private long retries;
     private long reconnects;
-    private long batchesSent;
     private long metadataCorrelationId = -1;
     private long nextMetadataRefreshNs;
-    private long nextExpiryCheckNs;
     private final ExpandableArrayBuffer metadataRequest = new ExpandableArrayBuffer(256);
     private final MetadataRequestEncoder metadataRequestEncoder = new MetadataRequestEncoder();
     private final MetadataResponseDecoder metadataResponseDecoder = new MetadataResponseDecoder();
     private final MessageHeaderEncoder metadataHeaderEncoder = new MessageHeaderEncoder();
-    private long bytesSent;
-    private long latencySamples;
-    private long latencySumNs;
-    private long latencyMaxNs;
 
     private Producer(final Context ctx)
     {
@@ -515,7 +496,7 @@ public final class Producer implements AutoCloseable
         this.transactions = new ProducerTransactions(ctx, metadataCaller, ctx.transactionalId,
             ctx.transactionTimeoutMs);
         this.accumulator = new RecordAccumulator(ctx, nextCorrelationId, transactions.isTransactional());
-        this.sealed = accumulator.sealed();
+        this.sender = new Sender(ctx, transactions, accumulator);
         nextMetadataRefreshNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ctx.metadataMaxAgeMs);
     }
 
@@ -627,11 +608,7 @@ public final class Producer implements AutoCloseable
             (null == headers ? 0 : headers.encodedLength());
         if (recordSize > ctx.maxRecordSize)
         {
-            failed++;
-            if (null != callback)
-            {
-                callback.onCompletion(target, -1, ErrorCode.RECORD_TOO_LARGE);
-            }
+            sender.refuse(target, callback);
             return REFUSED;
         }
 
@@ -650,7 +627,7 @@ public final class Producer implements AutoCloseable
         }
 
         if (accumulator.isFull(slot) ||
-            ctx.lingerUs <= 0 && inFlight.size() < ctx.maxInFlight && !state.unproven[target])
+            ctx.lingerUs <= 0 && sender.inFlightCount() < ctx.maxInFlight && !state.unproven[target])
         {
             accumulator.seal(state, target, slot, nowNs);
         }
@@ -819,7 +796,7 @@ public final class Producer implements AutoCloseable
         accumulator.flushPartitions();
         final long deadlineNs = System.nanoTime() + ctx.deliveryTimeoutMs * 1_000_000L + 1_000_000_000L;
         idleStrategy.reset();
-        while (!sealed.isEmpty() || !inFlight.isEmpty() || accumulator.hasOpenBatches())
+        while (accumulator.hasSealed() || sender.hasInFlight() || accumulator.hasOpenBatches())
         {
             accumulator.flushPartitions();
             awaitProgress(deadlineNs);
@@ -840,7 +817,7 @@ public final class Producer implements AutoCloseable
         ensureOpen();
         requireTransactional();
         acrossReconnects(this::initProducerId);
-        isResetPending = false;
+        sender.clearResetPending();
         accumulator.renumberSealed(producerId, producerEpoch);
     }
 
@@ -918,7 +895,7 @@ public final class Producer implements AutoCloseable
         }
         acrossReconnects(() -> transactions.end(
             connection, nextCorrelationId.getAndIncrement(), producerId, producerEpoch, false));
-        if (isResetPending)
+        if (sender.isResetPending())
         {
             // A failed record left a gap in its partition's sequence numbers: the next epoch starts them again.
             initTransactions();
@@ -985,7 +962,7 @@ public final class Producer implements AutoCloseable
     public long ackedCount()
     {
         owner.check();
-        return acked;
+        return sender.acked();
     }
 
     /**
@@ -996,7 +973,7 @@ public final class Producer implements AutoCloseable
     public long failedCount()
     {
         owner.check();
-        return failed;
+        return sender.failed();
     }
 
     /**
@@ -1021,17 +998,17 @@ public final class Producer implements AutoCloseable
     {
         owner.check();
         final Map<String, Number> metrics = new LinkedHashMap<>();
-        metrics.put("record-send-total", acked);
-        metrics.put("record-error-total", failed);
-        metrics.put("record-retry-total", retries);
-        metrics.put("batch-send-total", batchesSent);
-        metrics.put("byte-send-total", bytesSent);
+        metrics.put("record-send-total", sender.acked());
+        metrics.put("record-error-total", sender.failed());
+        metrics.put("record-retry-total", sender.retries());
+        metrics.put("batch-send-total", sender.batchesSent());
+        metrics.put("byte-send-total", sender.bytesSent());
         metrics.put("reconnects-total", reconnects);
-        metrics.put("requests-in-flight", inFlight.size());
-        if (latencySamples > 0)
+        metrics.put("requests-in-flight", sender.inFlightCount());
+        if (sender.latencySamples() > 0)
         {
-            metrics.put("request-latency-avg", latencySumNs / 1e6 / latencySamples);
-            metrics.put("request-latency-max", latencyMaxNs / 1e6);
+            metrics.put("request-latency-avg", sender.latencySumNs() / 1e6 / sender.latencySamples());
+            metrics.put("request-latency-max", sender.latencyMaxNs() / 1e6);
         }
         return Collections.unmodifiableMap(metrics);
     }
@@ -1059,7 +1036,7 @@ public final class Producer implements AutoCloseable
         }
         try
         {
-            if (connection.isConnected() || isIdempotent && !isResetPending)
+            if (connection.isConnected() || isIdempotent && !sender.isResetPending())
             {
                 flush();
             }
@@ -1071,7 +1048,7 @@ public final class Producer implements AutoCloseable
         finally
         {
             closed = true;
-            failAll(ErrorCode.NETWORK_EXCEPTION);
+            sender.failAll(ErrorCode.NETWORK_EXCEPTION);
             transport.close();
             accumulator.close();
         }
@@ -1082,7 +1059,7 @@ public final class Producer implements AutoCloseable
         final long nowNs = System.nanoTime();
         if (nowNs - deadlineNs > 0)
         {
-            failAll(ErrorCode.REQUEST_TIMED_OUT);
+            sender.failAll(ErrorCode.REQUEST_TIMED_OUT);
             throw new SpindleException(ErrorCode.REQUEST_TIMED_OUT,
                 "records still outstanding after the delivery timeout");
         }
@@ -1093,33 +1070,32 @@ public final class Producer implements AutoCloseable
     {
         int work = connection.poll(responseHandler, 16);
 
-        if (ctx.lingerUs > 0 || inFlight.size() < ctx.maxInFlight)
+        if (ctx.lingerUs > 0 || sender.inFlightCount() < ctx.maxInFlight)
         {
             work += accumulator.sealDueBatches(nowNs);
         }
-        work += sendSealed(nowNs);
-        work += expire(nowNs);
+        if (maySend())
+        {
+            work += sender.sendSealed(connection, nowNs);
+        }
+        work += sender.expire(nowNs);
         work += connection.doHousekeeping(nowNs);
         if (!connection.isConnected())
         {
             work += onConnectionLost(nowNs);
         }
-        else if (isResetPending && transactions.isTransactional())
+        else if (sender.isResetPending() && transactions.isTransactional())
         {
             // The transaction failed: what waits to be sent fails with it, only an abort goes on from here.
-            while (!sealed.isEmpty())
-            {
-                complete(sealed.remove(0), ErrorCode.INVALID_TXN_STATE, -1);
-                work++;
-            }
+            work += sender.failSealed(ErrorCode.INVALID_TXN_STATE);
         }
-        else if (isResetPending && inFlight.isEmpty())
+        else if (sender.isResetPending() && !sender.hasInFlight())
         {
             resetProducerId();
             work++;
         }
         else if (RecordBatch.NO_PRODUCER_ID == producerId && isIdempotent && !transactions.isTransactional() &&
-            !sealed.isEmpty() && inFlight.isEmpty())
+            accumulator.hasSealed() && !sender.hasInFlight())
         {
             acquireProducerId(false);
             work++;
@@ -1130,6 +1106,16 @@ public final class Producer implements AutoCloseable
         }
 
         return work;
+    }
+
+    /**
+     * Whether sealed batches may go on the wire: not while a batch that failed for good leaves a gap to close under
+     * a new epoch, not without a session, and not before an idempotent producer has its id.
+     */
+    private boolean maySend()
+    {
+        return !(sender.isResetPending() || !connection.isConnected() ||
+            isIdempotent && RecordBatch.NO_PRODUCER_ID == producerId);
     }
 
     /**
@@ -1202,7 +1188,7 @@ public final class Producer implements AutoCloseable
     {
         if (!isIdempotent)
         {
-            failAll(ErrorCode.NETWORK_EXCEPTION);
+            sender.failAll(ErrorCode.NETWORK_EXCEPTION);
             throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "broker connection lost: " +
                 connection.closedReason());
         }
@@ -1210,12 +1196,7 @@ public final class Producer implements AutoCloseable
         {
             disconnectedSinceNs = nowNs;
             nextReconnectNs = nowNs;
-            // Oldest first, so every partition's batches go again in their order.
-            for (int i = 0, n = inFlight.size(); i < n; i++)
-            {
-                requeue(inFlight.get(i));
-            }
-            inFlight.clear();
+            sender.requeueInFlight();
         }
         if (nowNs - nextReconnectNs < 0)
         {
@@ -1234,7 +1215,7 @@ public final class Producer implements AutoCloseable
             final long now = System.nanoTime();
             if (now - disconnectedSinceNs > ctx.deliveryTimeoutMs * 1_000_000L)
             {
-                failAll(ErrorCode.NETWORK_EXCEPTION);
+                sender.failAll(ErrorCode.NETWORK_EXCEPTION);
                 throw new SpindleException(ErrorCode.NETWORK_EXCEPTION, "broker connection lost (" + reason +
                     ") and not back within the delivery timeout of " + ctx.deliveryTimeoutMs + " ms: " +
                     ex.getMessage());
@@ -1244,58 +1225,8 @@ public final class Producer implements AutoCloseable
         }
     }
 
-    /**
-     * Put a batch back among those waiting to be sent, ahead of its partition's later batches and behind its
-     * earlier ones.
-     */
-    private void requeue(final Slot slot)
-    {
-        settle(slot);
-        accumulator.requeue(slot);
-        retries++;
-    }
 
-    private boolean hasEarlierPending(final Slot slot)
-    {
-        for (int i = 0, n = sealed.size(); i < n; i++)
-        {
-            final Slot other = sealed.get(i);
-            if (other.topic == slot.topic && other.partition == slot.partition && other.sealOrder < slot.sealOrder)
-            {
-                return true;
-            }
-        }
-        for (int i = 0, n = inFlight.size(); i < n; i++)
-        {
-            final Slot other = inFlight.get(i);
-            if (other.topic == slot.topic && other.partition == slot.partition && other.sealOrder < slot.sealOrder)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
 
-    /**
-     * Failures an idempotent producer sends the batch again for: the broker either did not append it, or appended
-     * it and will answer the copy with its first offset. A full disk ({@link ErrorCode#KAFKA_STORAGE_ERROR}) is
-     * not among them: the broker keeps refusing until an operator frees space, and the caller is told at once.
-     */
-    private static boolean isRetriable(final ErrorCode code)
-    {
-        switch (code)
-        {
-            case NETWORK_EXCEPTION:
-            case NOT_LEADER:
-            case LEADER_NOT_AVAILABLE:
-            case NOT_ENOUGH_REPLICAS:
-            case BROKER_SHUTTING_DOWN:
-            case UNKNOWN_SESSION:
-                return true;
-            default:
-                return false;
-        }
-    }
 
     /**
      * Take a producer id at connect, or before sending when the broker could not give one then: a broker that
@@ -1318,10 +1249,7 @@ public final class Producer implements AutoCloseable
                 }
                 return;
             }
-            while (!sealed.isEmpty())
-            {
-                complete(sealed.remove(0), ex.errorCode(), -1);
-            }
+            sender.failSealed(ex.errorCode());
             return;
         }
         accumulator.renumberSealed(producerId, producerEpoch);
@@ -1354,132 +1282,12 @@ public final class Producer implements AutoCloseable
         {
             initProducerId();
         }
-        isResetPending = false;
+        sender.clearResetPending();
         accumulator.renumberSealed(producerId, producerEpoch);
     }
 
-    private int sendSealed(final long nowNs)
-    {
-        final boolean awaitsAnswers = 0 != ctx.acks;
-        if (isResetPending || !connection.isConnected() || isIdempotent && RecordBatch.NO_PRODUCER_ID == producerId)
-        {
-            return 0;
-        }
-        int work = 0;
-        for (int i = 0; i < sealed.size() && (!awaitsAnswers || inFlight.size() < ctx.maxInFlight); )
-        {
-            final Slot slot = sealed.get(i);
-            final TopicState topic = slot.topic;
-            if (topic.unproven[slot.partition])
-            {
-                // Nothing may overtake a batch that can still come back too large and be sent again.
-                i++;
-                continue;
-            }
-            final long result = connection.offer(slot.buffer, 0, slot.requestLength);
-            if (result > 0)
-            {
-                sealed.remove(i);
-                slot.sentNs = nowNs;
-                batchesSent++;
-                bytesSent += slot.batchLength;
-                work++;
-                if (!awaitsAnswers)
-                {
-                    complete(slot, ErrorCode.NONE, -1);
-                }
-                else
-                {
-                    if (slot.batchLength > topic.acceptedLength)
-                    {
-                        slot.unproven = true;
-                        topic.unproven[slot.partition] = true;
-                    }
-                    inFlight.add(slot);
-                }
-            }
-            else if (Publication.BACK_PRESSURED == result || Publication.ADMIN_ACTION == result ||
-                Publication.NOT_CONNECTED == result)
-            {
-                break;
-            }
-            else if (isIdempotent)
-            {
-                // The session is gone: doWork sees it and reconnects.
-                connection.close();
-                break;
-            }
-            else
-            {
-                failAll(ErrorCode.NETWORK_EXCEPTION);
-                break;
-            }
-        }
-        return work;
-    }
 
-    private int expire(final long nowNs)
-    {
-        // Every batch held is looked at, so not on every send: at most once per EXPIRY_CHECK_INTERVAL_NS, which a
-        // delivery timeout of milliseconds to minutes does not notice (doWork runs on every send: the walk over a
-        // full queue of sealed batches took a fifth of a saturated producer's time).
-        if (nowNs - nextExpiryCheckNs < 0)
-        {
-            return 0;
-        }
-        nextExpiryCheckNs = nowNs + EXPIRY_CHECK_INTERVAL_NS;
-        final long timeoutNs = ctx.deliveryTimeoutMs * 1_000_000L;
-        int work = 0;
-        for (int i = inFlight.size() - 1; i >= 0; i--)
-        {
-            final Slot slot = inFlight.get(i);
-            if (nowNs - slot.openedNs > timeoutNs)
-            {
-                inFlight.remove(i);
-                complete(slot, ErrorCode.REQUEST_TIMED_OUT, -1);
-                work++;
-            }
-        }
-        for (int i = 0; i < sealed.size(); )
-        {
-            // Retried batches go back ahead of later ones: look at every one, not just the first.
-            if (nowNs - sealed.get(i).openedNs > timeoutNs)
-            {
-                complete(sealed.remove(i), ErrorCode.REQUEST_TIMED_OUT, -1);
-                work++;
-            }
-            else
-            {
-                i++;
-            }
-        }
-        return work;
-    }
 
-    private void failAll(final ErrorCode code)
-    {
-        for (int i = inFlight.size() - 1; i >= 0; i--)
-        {
-            complete(inFlight.remove(i), code, -1);
-        }
-        while (!sealed.isEmpty())
-        {
-            complete(sealed.remove(0), code, -1);
-        }
-        for (int t = 0, n = accumulator.topicCount(); t < n; t++)
-        {
-            final TopicState state = accumulator.topic(t);
-            for (int p = 0; p < state.open.length; p++)
-            {
-                final Slot slot = state.open[p];
-                if (null != slot)
-                {
-                    state.open[p] = null;
-                    complete(slot, code, -1);
-                }
-            }
-        }
-    }
 
     private void onResponse(final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
@@ -1487,26 +1295,7 @@ public final class Producer implements AutoCloseable
         final int templateId = headerDecoder.templateId();
         if (ProduceResponseDecoder.TEMPLATE_ID == templateId)
         {
-            responseDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
-            final Slot slot = removeInFlight(responseDecoder.correlationId());
-            final ErrorCode topLevel = responseDecoder.errorCode();
-            ErrorCode code = topLevel;
-            long baseOffset = -1;
-            for (final ProduceResponseDecoder.PartitionsDecoder partition : responseDecoder.partitions())
-            {
-                partition.topicId();
-                partition.partition();
-                final ErrorCode partitionCode = partition.errorCode();
-                baseOffset = partition.baseOffset();
-                if (ErrorCode.NONE != partitionCode)
-                {
-                    code = partitionCode;
-                }
-            }
-            if (null != slot)
-            {
-                onAnswer(slot, code, baseOffset);
-            }
+            sender.onProduceResponse(buffer, offset);
         }
         else if (MetadataResponseDecoder.TEMPLATE_ID == templateId)
         {
@@ -1514,120 +1303,14 @@ public final class Producer implements AutoCloseable
         }
         else if (ErrorResponseDecoder.TEMPLATE_ID == templateId)
         {
-            errorDecoder.wrapAndApplyHeader(buffer, offset, headerDecoder);
-            final Slot slot = removeInFlight(errorDecoder.correlationId());
-            if (null != slot)
-            {
-                onAnswer(slot, errorDecoder.errorCode(), -1);
-            }
+            sender.onErrorResponse(buffer, offset);
         }
     }
 
-    private void onAnswer(final Slot slot, final ErrorCode code, final long baseOffset)
-    {
-        final long latencyNs = System.nanoTime() - slot.sentNs;
-        latencySamples++;
-        latencySumNs += latencyNs;
-        latencyMaxNs = Math.max(latencyMaxNs, latencyNs);
-        if (ErrorCode.RECORD_TOO_LARGE == code)
-        {
-            final TopicState topic = slot.topic;
-            final int length = slot.batchLength;
-            final int count = slot.builder.recordCount();
-            // The limit is below this batch's length: build later batches for the topic no longer than half of it
-            // (a lone record that is too large says only that the limit is below its own length).
-            topic.batchLimit = Math.min(topic.batchLimit, count > 1 ? length / 2 : length - 1);
-            topic.acceptedLength = Math.min(topic.acceptedLength, length - 1);
-            if (count > 1)
-            {
-                split(slot);
-                return;
-            }
-        }
-        // A batch refused as out of order behind one that is being retried, or behind one that failed for good (the
-        // gap it left is closed by starting again under a new producer id), was not written: it goes again.
-        if (isIdempotent && ErrorCode.NONE != code &&
-            (isRetriable(code) ||
-            ErrorCode.OUT_OF_ORDER_SEQUENCE == code &&
-            (isResetPending && !transactions.isTransactional() || hasEarlierPending(slot))) &&
-            System.nanoTime() - slot.openedNs <= ctx.deliveryTimeoutMs * 1_000_000L)
-        {
-            requeue(slot);
-            return;
-        }
-        complete(slot, code, baseOffset);
-    }
 
-    /**
-     * A batch the broker found too large, of more than one record: the accumulator sends its records again in
-     * smaller batches ({@link RecordAccumulator#split}); one it cannot read back fails.
-     */
-    private void split(final Slot refused)
-    {
-        settle(refused);
-        if (!accumulator.split(refused))
-        {
-            complete(refused, ErrorCode.RECORD_TOO_LARGE, -1);
-        }
-    }
 
-    private Slot removeInFlight(final long correlationId)
-    {
-        for (int i = 0, n = inFlight.size(); i < n; i++)
-        {
-            final Slot slot = inFlight.get(i);
-            if (slot.correlationId == correlationId)
-            {
-                inFlight.remove(i);
-                return slot;
-            }
-        }
-        return null;
-    }
 
-    private static void settle(final Slot slot)
-    {
-        if (slot.unproven)
-        {
-            slot.unproven = false;
-            slot.topic.unproven[slot.partition] = false;
-        }
-    }
 
-    private void complete(final Slot slot, final ErrorCode code, final long baseOffset)
-    {
-        settle(slot);
-        final int count = slot.builder.recordCount();
-        final boolean ok = ErrorCode.NONE == code;
-        if (ok && slot.batchLength > slot.topic.acceptedLength)
-        {
-            slot.topic.acceptedLength = slot.batchLength;
-        }
-        for (int i = 0; i < count; i++)
-        {
-            final ProducerCallback callback = slot.callbacks[i];
-            slot.callbacks[i] = null;
-            if (null != callback)
-            {
-                callback.onCompletion(slot.partition, ok && baseOffset >= 0 ? baseOffset + i : -1, code);
-            }
-        }
-        if (ok)
-        {
-            acked += count;
-        }
-        else
-        {
-            failed += count;
-            if (isIdempotent && RecordBatch.NO_SEQUENCE != slot.baseSequence)
-            {
-                // Its sequence numbers are now a gap the broker would refuse every later batch of the partition for.
-                isResetPending = true;
-            }
-            transactions.abortable("a record sent to partition " + slot.partition + " failed: " + code);
-        }
-        accumulator.releaseSlot(slot);
-    }
 
     private TopicState topicState(final String topic)
     {

@@ -24,9 +24,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * A producer's batches until they go on the wire, as Kafka's {@code RecordAccumulator}: the slots they are built in,
  * each partition's open batch, and the sealed batches, each already encoded as its produce request and waiting in
- * the order that keeps every partition's batches in the order they were sent. The producer takes batches from that
- * queue to send them and gives their slots back; a batch it must send again, or one the broker found too large,
- * comes back here to be put back in its place or split.
+ * the order that keeps every partition's batches in the order they were sent. The {@link Sender} takes batches from
+ * that queue and gives their slots back; a batch it must send again, or one the broker found too large, comes back
+ * here to be put back in its place or split.
  * <p>
  * Sealing stamps a batch with the next id of the producer's one correlation counter (an answer names exactly one
  * request, whatever its kind) and with the producer id, epoch and sequence: the id and epoch are the ones last given
@@ -181,8 +181,13 @@ final class RecordAccumulator
         return slot.builder.sizeInBytes() >= ctx.batchSize();
     }
 
+    boolean hasSealed()
+    {
+        return !sealed.isEmpty();
+    }
+
     /**
-     * The batches sealed and waiting for the wire, in the order they go: the producer takes them from here.
+     * The batches sealed and waiting for the wire, in the order they go: the {@link Sender} takes them from here.
      */
     ArrayList<Slot> sealed()
     {
