@@ -453,7 +453,13 @@ final class TopicAdmin
                     altered = altered.withConfigs(configs);
                     for (int p = 0; p < topic.partitionCount(); p++)
                     {
-                        altered.partition(p).config(config);
+                        final PartitionLog log = altered.partition(p);
+                        if (!log.config(config, nowMs))
+                        {
+                            // The config stands; only the segment the new sizes asked for is missing.
+                            host.onStorageFailure(name + "-" + p + ": no new segment for the altered config",
+                                log.lastStorageFailure());
+                        }
                     }
                 }
                 registry.replace(altered);

@@ -321,14 +321,37 @@ public final class PartitionLog implements AutoCloseable
     }
 
     /**
-     * Replace the config, as after a topic config change; writer thread. Sizes apply from the next segment,
-     * retention and flush settings from the next pass.
+     * Replace the config, as after a topic config change; writer thread. Retention and flush settings apply from the
+     * next pass. A change of {@code segment.bytes} or {@code index.interval.bytes} starts a new segment here, at the
+     * new sizes (an empty active segment is made again): the active segment is then always as large as the config
+     * says, as one reopened from its files is. Otherwise where the log rolls next would depend on whether, and how
+     * cleanly, its files were reopened since a change, and members of a cluster would cut their segments (which
+     * retention deletes whole) at different offsets.
      *
      * @param config new config; concluded here.
+     * @param nowMs  host time.
+     * @return false when the new segment could not be made: {@link #lastStorageFailure()} says why, and the config
+     * is replaced anyway.
      */
-    public void config(final LogConfig config)
+    public boolean config(final LogConfig config, final long nowMs)
     {
+        checkOpen();
+        final LogConfig previous = this.config;
         this.config = config.conclude();
+        if (previous.segmentBytes() == this.config.segmentBytes() &&
+            previous.indexIntervalBytes() == this.config.indexIntervalBytes())
+        {
+            return true;
+        }
+        try
+        {
+            return null != rollForAppend(nowMs);
+        }
+        catch (final UncheckedIOException ex)
+        {
+            lastStorageFailure = ex;
+            return false;
+        }
     }
 
     /**

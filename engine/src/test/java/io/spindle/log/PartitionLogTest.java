@@ -606,11 +606,12 @@ class PartitionLogTest
     }
 
     @Test
-    void shouldApplyAConfigChangeFromTheNextSegment()
+    void shouldStartASegmentOfTheNewSizeWhenSegmentBytesGrows()
     {
         log = PartitionLog.open(dir, smallConfig(), NOW_MS);
         appendBatch(1, 100, NOW_MS);
-        log.config(smallConfig().segmentBytes(64 * 1024).maxMessageBytes(32 * 1024));
+        assertTrue(log.config(smallConfig().segmentBytes(64 * 1024).maxMessageBytes(32 * 1024), NOW_MS));
+        assertEquals(2, log.segmentCount());
         appendBatch(40, 500, NOW_MS);
         assertEquals(2, log.segmentCount());
         assertEquals(64 * 1024, log.activeSegment().capacity());
@@ -636,6 +637,108 @@ class PartitionLogTest
         log = PartitionLog.open(dir, smallConfig(), NOW_MS);
         assertFalse(stray.exists());
         assertNotEquals(0, log.segmentCount());
+    }
+
+    @Test
+    void aSegmentBytesChangeStartsANewSegmentSoReopenedLogsCutTheirSegmentsAtTheSameOffsets()
+    {
+        assertReopenedLogsRollAsTheRunningOne(
+            smallConfig().segmentBytes(3072), smallConfig().segmentBytes(8192), null, 30);
+        assertReopenedLogsRollAsTheRunningOne(
+            smallConfig().segmentBytes(8192), smallConfig().segmentBytes(3072), smallConfig().segmentBytes(6144), 30);
+    }
+
+    @Test
+    void anIndexIntervalChangeStartsANewSegmentSoReopenedLogsCutTheirSegmentsAtTheSameOffsets()
+    {
+        // Segments large enough that their indexes outgrow a page: a reopened segment's are sized for the new
+        // interval, and the running one's must be too or they fill (and roll the log) long before it is full.
+        final LogConfig large = smallConfig().segmentBytes(1024 * 1024).indexIntervalBytes(4096);
+        assertReopenedLogsRollAsTheRunningOne(large, smallConfig().segmentBytes(1024 * 1024).indexIntervalBytes(64),
+            null, 600);
+    }
+
+    @Test
+    void aConfigChangeOfNeitherSizeKeepsTheActiveSegment()
+    {
+        log = PartitionLog.open(dir, smallConfig(), NOW_MS);
+        appendBatch(3, 100, NOW_MS);
+        assertTrue(log.config(smallConfig().retentionMs(60_000), NOW_MS));
+        assertEquals(1, log.segmentCount());
+    }
+
+    /**
+     * Three copies of one log take the same config change, as the members of a cluster do at the same command; then
+     * one closes and one crashes, and both open their files again, as restarted members do; then, if given, all take
+     * a second change. Appending the same batches throughout, all three must cut their segments at the same offsets,
+     * since retention deletes whole segments.
+     */
+    private void assertReopenedLogsRollAsTheRunningOne(
+        final LogConfig first, final LogConfig second, final LogConfig third, final int batchesPerStep)
+    {
+        final String name = first.segmentBytes() + "-" + second.segmentBytes() + "-" + second.indexIntervalBytes();
+        final File[] dirs = { new File(dir, "running-" + name), new File(dir, "closed-" + name),
+            new File(dir, "crashed-" + name) };
+        final PartitionLog[] logs = new PartitionLog[dirs.length];
+        try
+        {
+            for (int i = 0; i < dirs.length; i++)
+            {
+                assertTrue(dirs[i].mkdirs());
+                logs[i] = PartitionLog.open(dirs[i], first, NOW_MS);
+            }
+            long seed = appendToAll(logs, 0, 4);
+            for (final PartitionLog copy : logs)
+            {
+                assertTrue(copy.config(second, NOW_MS));
+            }
+            logs[1].close();
+            logs[1] = PartitionLog.open(dirs[1], second, NOW_MS);
+            logs[2].closeUnclean();
+            logs[2] = PartitionLog.open(dirs[2], second, NOW_MS);
+            seed = appendToAll(logs, seed, batchesPerStep);
+            if (null != third)
+            {
+                for (final PartitionLog copy : logs)
+                {
+                    assertTrue(copy.config(third, NOW_MS));
+                }
+            }
+            appendToAll(logs, seed, batchesPerStep);
+            assertTrue(logs[0].segmentCount() > 1, "the log should have rolled");
+            for (int i = 1; i < logs.length; i++)
+            {
+                assertArrayEquals(logs[0].segmentBaseOffsets(), logs[i].segmentBaseOffsets(),
+                    "segments of the running log " + Arrays.toString(logs[0].segmentBaseOffsets()) + ", of " +
+                    dirs[i].getName() + " " + Arrays.toString(logs[i].segmentBaseOffsets()));
+            }
+        }
+        finally
+        {
+            for (final PartitionLog copy : logs)
+            {
+                if (null != copy)
+                {
+                    copy.close();
+                }
+            }
+        }
+    }
+
+    private long appendToAll(final PartitionLog[] logs, final long firstSeed, final int count)
+    {
+        long seed = firstSeed;
+        for (int i = 0; i < count; i++)
+        {
+            final byte[] batch = batches.batch(2, 100, NOW_MS, seed++);
+            final long offset = append(logs[0], batch, NOW_MS);
+            assertTrue(offset >= 0, "append failed: " + offset);
+            for (int l = 1; l < logs.length; l++)
+            {
+                assertEquals(offset, append(logs[l], batch, NOW_MS));
+            }
+        }
+        return seed;
     }
 
     private long appendBatch(final int recordCount, final int valueLength, final long nowMs)
