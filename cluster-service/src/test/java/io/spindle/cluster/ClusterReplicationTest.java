@@ -323,6 +323,54 @@ class ClusterReplicationTest
         awaitSettled(acked, topicId);
     }
 
+    @Test
+    @Timeout(120)
+    void aMemberRestartedAfterASegmentSizeChangeCutsItsSegmentsWhereTheOthersDo()
+    {
+        final int leader = startMembers();
+        connectClient();
+        final int topicId = createOrders();
+        final List<long[]> acked = new ArrayList<>();
+        produce(topicId, 6, acked, 1);
+
+        // The members' active segments were made at 16 KiB; the change makes segments of 64 KiB.
+        final AlterTopicResponseDecoder altered = new AlterTopicResponseDecoder().wrapAndApplyHeader(
+            new UnsafeBuffer(awaitResponse(send(alterTopic("orders", 0, "segment.bytes", "64k")))), 0,
+            new MessageHeaderDecoder());
+        assertEquals(ErrorCode.NONE, altered.errorCode(), altered.errorMessage());
+        produce(topicId, 4, acked, 1);
+
+        // A member restarted from a snapshot holding the change opens its files under the new size; the others
+        // have kept theirs open since before it. All must go on cutting segments at the same offsets (retention
+        // deletes whole segments, so where they are cut is what every member's log start offset follows).
+        takeSnapshot(leader);
+        final int follower = (leader + 1) % MEMBERS;
+        cluster.stop(follower);
+        cluster.launch(follower);
+        produce(topicId, 130, acked, 1);
+        awaitSettled(acked, topicId);
+
+        long[][] reference = null;
+        for (final ClusterNode node : cluster.nodes())
+        {
+            final Topic topic = node.service().topicTable().topic(topicId);
+            final long[][] segments =
+                { topic.partition(0).segmentBaseOffsets(), topic.partition(1).segmentBaseOffsets() };
+            if (null == reference)
+            {
+                reference = segments;
+            }
+            for (int p = 0; p < 2; p++)
+            {
+                assertArrayEquals(reference[p], segments[p], "partition " + p + " segments of member " +
+                    node.memberId() + " " + Arrays.toString(segments[p]) + ", first member's " +
+                    Arrays.toString(reference[p]));
+            }
+        }
+        assertTrue(reference[0].length > 2 && reference[1].length > 2, "the logs should have rolled at the change " +
+            "and after it: " + Arrays.toString(reference[0]) + " " + Arrays.toString(reference[1]));
+    }
+
     /**
      * Every live member has the orders topic with 3 partitions and the retention override on its live logs, and at
      * least a number of records in the new partition (-1: not checked).
@@ -450,7 +498,8 @@ class ClusterReplicationTest
     {
         for (int i = 0; i < batches; i++)
         {
-            final int partition = (acked.size() + i) % 2;
+            // Alternating: acked grows by one each time round.
+            final int partition = acked.size() % 2;
             final int records = kibPerRecord > 0 ? 1 : 1 + ThreadLocalRandom.current().nextInt(5);
             final long id = send(produceRequest(topicId, partition, records, acked.size(), kibPerRecord * 1024));
             final ProduceResponseDecoder response = new ProduceResponseDecoder()
