@@ -568,6 +568,7 @@ public final class Producer implements AutoCloseable
         final ProducerCallback callback)
     {
         owner.check();
+        ensureNotCallingBack("send");
         ensureOpen();
         if (!connection.isConnected())
         {
@@ -651,6 +652,7 @@ public final class Producer implements AutoCloseable
         final String topic, final int partition, final byte[] key, final byte[] value, final ProducerCallback callback)
     {
         owner.check();
+        ensureNotCallingBack("send");
         if (null != key)
         {
             byteArrayKey.wrap(key);
@@ -676,6 +678,7 @@ public final class Producer implements AutoCloseable
     public long sendSync(final String topic, final int partition, final byte[] key, final byte[] value)
     {
         owner.check();
+        ensureNotCallingBack("sendSync");
         final long[] result = {Long.MIN_VALUE};
         final ErrorCode[] error = {null};
         final ProducerCallback callback = (p, offset, code) ->
@@ -725,6 +728,7 @@ public final class Producer implements AutoCloseable
         final String topic, final int partition, final byte[] key, final byte[] value)
     {
         owner.check();
+        ensureNotCallingBack("sendAsync");
         final java.util.concurrent.CompletableFuture<RecordMetadata> future =
             new java.util.concurrent.CompletableFuture<>();
         final ProducerCallback callback = (sentTo, offset, code) ->
@@ -781,6 +785,7 @@ public final class Producer implements AutoCloseable
     public int poll()
     {
         owner.check();
+        ensureNotCallingBack("poll");
         return doWork(System.nanoTime());
     }
 
@@ -793,6 +798,7 @@ public final class Producer implements AutoCloseable
     public void flush()
     {
         owner.check();
+        ensureNotCallingBack("flush");
         accumulator.flushPartitions();
         final long deadlineNs = System.nanoTime() + ctx.deliveryTimeoutMs * 1_000_000L + 1_000_000_000L;
         idleStrategy.reset();
@@ -1337,6 +1343,21 @@ public final class Producer implements AutoCloseable
         if (metadata[0].topicId() == state.metadata.topicId())
         {
             state.grow(metadata[0]);
+        }
+    }
+
+    /**
+     * A {@link ProducerCallback} runs inside the producer's own work (an answer part way through, a send waiting for a
+     * free batch); a call back into the producer from there would reuse what the interrupted call still holds (its
+     * record's buffers, the partition's open batch), so it is refused.
+     */
+    private void ensureNotCallingBack(final String call)
+    {
+        if (sender.isCallingBack())
+        {
+            throw new IllegalStateException("Producer." + call + " called from a ProducerCallback: a callback runs " +
+                "inside the producer's own work and must not call the producer; hand the record to the code that " +
+                "calls send or poll");
         }
     }
 

@@ -43,6 +43,7 @@ final class Sender
     private final ProduceResponseDecoder responseDecoder = new ProduceResponseDecoder();
     private final ErrorResponseDecoder errorDecoder = new ErrorResponseDecoder();
     private boolean isResetPending;
+    private boolean isCallingBack;
     private long acked;
     private long failed;
     private long retries;
@@ -124,6 +125,15 @@ final class Sender
     long latencyMaxNs()
     {
         return latencyMaxNs;
+    }
+
+    /**
+     * Whether the callbacks of a completed batch are running: the producer's own work is then part way through
+     * (an answer being taken, a batch being opened), and the producer must not be called.
+     */
+    boolean isCallingBack()
+    {
+        return isCallingBack;
     }
 
     /**
@@ -454,14 +464,22 @@ final class Sender
         {
             slot.topic.acceptedLength = slot.batchLength;
         }
-        for (int i = 0; i < count; i++)
+        isCallingBack = true;
+        try
         {
-            final ProducerCallback callback = slot.callbacks[i];
-            slot.callbacks[i] = null;
-            if (null != callback)
+            for (int i = 0; i < count; i++)
             {
-                callback.onCompletion(slot.partition, ok && baseOffset >= 0 ? baseOffset + i : -1, code);
+                final ProducerCallback callback = slot.callbacks[i];
+                slot.callbacks[i] = null;
+                if (null != callback)
+                {
+                    callback.onCompletion(slot.partition, ok && baseOffset >= 0 ? baseOffset + i : -1, code);
+                }
             }
+        }
+        finally
+        {
+            isCallingBack = false;
         }
         if (ok)
         {

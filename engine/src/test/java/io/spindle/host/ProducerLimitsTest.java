@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.ConcurrentModificationException;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +71,70 @@ class ProducerLimitsTest
                 }
                 assertEquals(0, producer.sendSync("one", 0, null, "x".getBytes(StandardCharsets.UTF_8)));
             }
+        }
+    }
+
+    @Test
+    void aCallbackThatCallsTheProducerIsRefusedAndEveryRecordIsStillSentIntactAndAnsweredOnce()
+    {
+        try (TestBroker broker = TestBroker.start(dir.resolve("data")))
+        {
+            try (Admin admin = Admin.connect(broker.ipc(new ClientContext())))
+            {
+                admin.createTopic("calls", 1, Map.of());
+            }
+            // Few batches (four in flight, twelve in all) and a batch.size under one record, so sends often wait in
+            // the producer's own work for a batch to come free: that is where answers, and so callbacks, arrive, with
+            // the waiting send's record and the partition's open batch part way through. A callback's send there
+            // used to overwrite them (its byte[] value rewrapped the waiting send's, or its batch was replaced).
+            final int count = 3_000;
+            final Map<String, Integer> answers = new HashMap<>();
+            final List<String> accepted = new ArrayList<>();
+            final int[] refused = new int[1];
+            try (Producer producer = Producer.connect(broker.ipc(new Producer.Context().acks(-1).maxInFlight(4)
+                .batchSize(256).lingerUs(60_000_000L))))
+            {
+                final byte[] value = new byte[300];
+                for (int i = 0; i < count; i++)
+                {
+                    final String name = "L" + i;
+                    System.arraycopy(name.getBytes(StandardCharsets.US_ASCII), 0, value, 0, name.length());
+                    value[name.length()] = '/';
+                    final int sent = producer.send("calls", 0, null, value, (p, offset, code) ->
+                    {
+                        answers.merge(name, 1, Integer::sum);
+                        final IllegalStateException ex = assertThrows(IllegalStateException.class,
+                            () -> producer.send("calls", 0, null, new byte[3], null));
+                        assertTrue(ex.getMessage().startsWith("Producer.send called from a ProducerCallback"));
+                        assertThrows(IllegalStateException.class, producer::poll);
+                        refused[0]++;
+                    });
+                    if (Producer.OK == sent)
+                    {
+                        accepted.add(name);
+                    }
+                    else
+                    {
+                        producer.poll();
+                    }
+                }
+                producer.flush();
+            }
+
+            assertEquals(accepted.size(), refused[0], "every callback's call refused");
+            for (final String name : accepted)
+            {
+                assertEquals(1, answers.getOrDefault(name, 0), "answers for " + name);
+            }
+            assertEquals(accepted.size(), answers.size(), "answers for records the producer did not take");
+            final List<String> stored = new ArrayList<>();
+            for (final byte[] v : consume(broker.ipc(new Consumer.Context()), "calls", 1, accepted.size()))
+            {
+                assertEquals(300, v.length, "a record's value was changed");
+                final String text = new String(v, StandardCharsets.US_ASCII);
+                stored.add(text.substring(0, text.indexOf('/')));
+            }
+            assertEquals(accepted, stored);
         }
     }
 
